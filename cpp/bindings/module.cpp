@@ -1,0 +1,13 @@
+// exactpwm._core: the private compiled module. Each area registers itself here.
+#include <pybind11/pybind11.h>
+
+namespace py = pybind11;
+
+void register_info(py::module_& m);
+void register_scores(py::module_& m);
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "exactpwm compiled engine (private; use the exactpwm package API).";
+    register_info(m);
+    register_scores(m);
+}

@@ -1,0 +1,94 @@
+// Bindings for the scoring drivers: check shapes and dtypes, release the GIL, call.
+// Arrays are taken without conversion so that `out` arrays are written in place.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <stdexcept>
+#include <string>
+
+#include "exactpwm/engine.hpp"
+
+namespace py = pybind11;
+using exactpwm::Isa;
+
+namespace {
+
+template <class T>
+using carray = py::array_t<T, py::array::c_style>;
+
+Isa parse_isa(const std::string& name) {
+    if (name == "auto") return Isa::Auto;
+    if (name == "scalar") return Isa::Scalar;
+    if (name == "avx2") return Isa::Avx2;
+    throw py::value_error("unknown instruction set '" + name + "' (expected auto, scalar or avx2)");
+}
+
+void require(bool ok, const std::string& what) {
+    if (!ok) throw py::value_error(what);
+}
+
+template <class T>
+exactpwm::ScoreTable<T> table_view(const carray<T>& table, const carray<T>& bias) {
+    require(table.ndim() == 3 && table.shape(2) == exactpwm::kTableWidth,
+            "table must have shape (K, L, 8)");
+    require(table.shape(1) >= 1, "table must have L >= 1");
+    require(bias.ndim() == 1 && bias.shape(0) == table.shape(0), "bias must have shape (K,)");
+    return {table.data(), bias.data(), table.shape(0), table.shape(1)};
+}
+
+template <class T>
+void dense(const carray<uint8_t>& codes, const carray<T>& table, const carray<T>& bias,
+           carray<T>& out, int threads, const std::string& isa) {
+    auto tab = table_view(table, bias);
+    require(codes.ndim() == 2, "codes must have shape (B, n)");
+    const int64_t B = codes.shape(0), n = codes.shape(1), K = tab.n_kernels, L = tab.length;
+    require(n >= L, "sequences are shorter than the kernel");
+    require(out.ndim() == 3 && out.shape(0) == B && out.shape(1) == K && out.shape(2) == n - L + 1,
+            "out must have shape (B, K, n - L + 1)");
+    require(out.writeable(), "out must be writeable");
+    const Isa want = parse_isa(isa);
+    T* dst = out.mutable_data();
+    py::gil_scoped_release nogil;
+    exactpwm::dense_scores<T>(codes.data(), B, n, tab, dst, threads, want);
+}
+
+template <class T>
+void maxpool(const carray<uint8_t>& codes, const carray<int64_t>& offsets, const carray<T>& table,
+             const carray<T>& bias, carray<T>& out_max, carray<int64_t>& out_pos, int threads,
+             const std::string& isa) {
+    auto tab = table_view(table, bias);
+    require(codes.ndim() == 1, "codes must be one-dimensional");
+    require(offsets.ndim() == 1 && offsets.shape(0) >= 1, "offsets must have shape (S + 1,)");
+    const int64_t S = offsets.shape(0) - 1, K = tab.n_kernels;
+    const int64_t* off = offsets.data();
+    require(off[0] >= 0 && off[S] <= codes.shape(0), "offsets must lie within codes");
+    require(out_max.ndim() == 2 && out_max.shape(0) == S && out_max.shape(1) == K,
+            "out_max must have shape (S, K)");
+    require(out_pos.ndim() == 2 && out_pos.shape(0) == S && out_pos.shape(1) == K,
+            "out_pos must have shape (S, K)");
+    require(out_max.writeable() && out_pos.writeable(), "outputs must be writeable");
+    const Isa want = parse_isa(isa);
+    T* mx = out_max.mutable_data();
+    int64_t* ps = out_pos.mutable_data();
+    py::gil_scoped_release nogil;
+    exactpwm::max_scores<T>(codes.data(), off, S, tab, mx, ps, threads, want);
+}
+
+}  // namespace
+
+template <class T>
+void def_for_dtype(py::module_& m) {
+    m.def("dense_scores", &dense<T>, py::arg("codes").noconvert(), py::arg("table").noconvert(),
+          py::arg("bias").noconvert(), py::arg("out").noconvert(), py::arg("threads"), py::arg("isa"),
+          "dense_scores(codes (B, n) uint8, table (K, L, 8), bias (K,), out (B, K, n-L+1), threads, isa)");
+    m.def("max_scores", &maxpool<T>, py::arg("codes").noconvert(), py::arg("offsets").noconvert(),
+          py::arg("table").noconvert(), py::arg("bias").noconvert(), py::arg("out_max").noconvert(),
+          py::arg("out_pos").noconvert(), py::arg("threads"), py::arg("isa"),
+          "max_scores(codes (N,) uint8, offsets (S+1,) int64, table (K, L, 8), bias (K,), "
+          "out_max (S, K), out_pos (S, K) int64, threads, isa)");
+}
+
+void register_scores(py::module_& m) {
+    def_for_dtype<float>(m);
+    def_for_dtype<double>(m);
+}

@@ -1,0 +1,58 @@
+// exactpwm scoring engine: plain C++17, no Python.
+//
+// Conventions
+//   * Sequences are byte codes: A=0, C=1, G=2, T=3, anything else (N, IUPAC) = 4.
+//     Codes are masked with & 7 before use, so no code can read outside a table.
+//   * A score table holds K kernels of length L as K x L x 8 values of T:
+//     table[(k * L + l) * 8 + c] is the score of code c at kernel position l.
+//     Entries 4..7 must be 0 (N contributes nothing, like a zero one-hot column).
+//   * Window j of a sequence covers positions [j, j + L); its score is
+//     ((0 + t[0][x_j]) + t[1][x_{j+1}] + ... + t[L-1][x_{j+L-1}]) + bias[k],
+//     summed in exactly this order by every code path, so all paths agree bit for bit.
+//   * All sizes and positions are int64_t: sequences may exceed 2^31 bases.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace exactpwm {
+
+constexpr int kTableWidth = 8;
+
+enum class Isa : int { Scalar = 0, Avx2 = 1, Auto = -1 };
+
+template <class T>
+struct ScoreTable {
+    const T* values;     // K x L x 8
+    const T* bias;       // K
+    int64_t n_kernels;   // K
+    int64_t length;      // L >= 1
+};
+
+// Dense 'valid' scores of n_seqs equal-length sequences.
+//   codes: n_seqs x seq_len (row-major); out: n_seqs x K x (seq_len - L + 1).
+// Requires seq_len >= L. threads >= 1.
+template <class T>
+void dense_scores(const uint8_t* codes, int64_t n_seqs, int64_t seq_len,
+                  const ScoreTable<T>& table, T* out, int threads, Isa isa);
+
+// Global max pooling over sequences of any lengths, concatenated in `codes`.
+//   offsets: n_seqs + 1 increasing positions; sequence s is codes[offsets[s], offsets[s+1]).
+//   out_max, out_pos: n_seqs x K. The maximum window score and the smallest window
+//   start reaching it; -inf and -1 where a sequence is shorter than L.
+template <class T>
+void max_scores(const uint8_t* codes, const int64_t* offsets, int64_t n_seqs,
+                const ScoreTable<T>& table, T* out_max, int64_t* out_pos,
+                int threads, Isa isa);
+
+// What was built and what the CPU offers.
+bool isa_compiled(Isa isa);
+bool cpu_supports(Isa isa);
+Isa best_isa();
+Isa resolve_isa(Isa requested);   // throws std::invalid_argument if unusable
+const char* isa_name(Isa isa);
+bool openmp_enabled();
+std::string compiler_id();
+
+}  // namespace exactpwm

@@ -1,0 +1,57 @@
+// AVX2 block kernels; this file alone is compiled with -mavx2 and is only called
+// after a runtime CPU check. Same summation order as the scalar kernels.
+#include <immintrin.h>
+
+#include "block_kernels.hpp"
+
+namespace exactpwm::detail {
+
+// float32: one 8-entry table row is one register; vpermps looks up 8 windows at once.
+void block_avx2_f32(const int32_t* idx, int64_t n_windows, const float* rows, int64_t length,
+                    float bias, float* out) {
+    const __m256 vbias = _mm256_set1_ps(bias);
+    int64_t j = 0;
+    for (; j < n_windows; j += 32) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+        __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+        const int32_t* x = idx + j;
+        for (int64_t l = 0; l < length; ++l) {
+            const __m256 row = _mm256_loadu_ps(rows + l * 8);
+            const int32_t* p = x + l;
+            a0 = _mm256_add_ps(a0, _mm256_permutevar8x32_ps(row, _mm256_loadu_si256((const __m256i*)(p))));
+            a1 = _mm256_add_ps(a1, _mm256_permutevar8x32_ps(row, _mm256_loadu_si256((const __m256i*)(p + 8))));
+            a2 = _mm256_add_ps(a2, _mm256_permutevar8x32_ps(row, _mm256_loadu_si256((const __m256i*)(p + 16))));
+            a3 = _mm256_add_ps(a3, _mm256_permutevar8x32_ps(row, _mm256_loadu_si256((const __m256i*)(p + 24))));
+        }
+        _mm256_storeu_ps(out + j, _mm256_add_ps(a0, vbias));
+        _mm256_storeu_ps(out + j + 8, _mm256_add_ps(a1, vbias));
+        _mm256_storeu_ps(out + j + 16, _mm256_add_ps(a2, vbias));
+        _mm256_storeu_ps(out + j + 24, _mm256_add_ps(a3, vbias));
+    }
+}
+
+// float64: a gather of 4 doubles from the 8-entry row.
+void block_avx2_f64(const int32_t* idx, int64_t n_windows, const double* rows, int64_t length,
+                    double bias, double* out) {
+    const __m256d vbias = _mm256_set1_pd(bias);
+    int64_t j = 0;
+    for (; j < n_windows; j += 16) {
+        __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
+        __m256d a2 = _mm256_setzero_pd(), a3 = _mm256_setzero_pd();
+        const int32_t* x = idx + j;
+        for (int64_t l = 0; l < length; ++l) {
+            const double* row = rows + l * 8;
+            const int32_t* p = x + l;
+            a0 = _mm256_add_pd(a0, _mm256_i32gather_pd(row, _mm_loadu_si128((const __m128i*)(p)), 8));
+            a1 = _mm256_add_pd(a1, _mm256_i32gather_pd(row, _mm_loadu_si128((const __m128i*)(p + 4)), 8));
+            a2 = _mm256_add_pd(a2, _mm256_i32gather_pd(row, _mm_loadu_si128((const __m128i*)(p + 8)), 8));
+            a3 = _mm256_add_pd(a3, _mm256_i32gather_pd(row, _mm_loadu_si128((const __m128i*)(p + 12)), 8));
+        }
+        _mm256_storeu_pd(out + j, _mm256_add_pd(a0, vbias));
+        _mm256_storeu_pd(out + j + 4, _mm256_add_pd(a1, vbias));
+        _mm256_storeu_pd(out + j + 8, _mm256_add_pd(a2, vbias));
+        _mm256_storeu_pd(out + j + 12, _mm256_add_pd(a3, vbias));
+    }
+}
+
+}  // namespace exactpwm::detail
