@@ -59,7 +59,8 @@ def kernel_to_pwm(kernels, base: float = DEFAULT_BASE, *, flip: bool = False, bi
     """
     W, single = as_kernels(kernels)
     lnb = log_base(base)
-    Z = W.astype(np.float64) * lnb
+    with np.errstate(over="ignore"):
+        Z = W.astype(np.float64) * lnb
     if not np.isfinite(Z).all():
         raise ValueError(f"kernels * ln(base) overflows float64 (max |w| = {np.abs(W).max():g}, base = {base!r})")
     zmax = Z.max(axis=1, keepdims=True)

@@ -1,0 +1,171 @@
+"""The engine against the numpy reference, for every backend, dtype, strand and thread count."""
+
+import numpy as np
+import pytest
+
+import exactpwm
+from conftest import BACKENDS, random_codes
+from reference import cross_correlation, max_pool, revcomp
+
+
+def tol(dtype):
+    return dict(rtol=1e-5, atol=1e-4) if dtype == np.float32 else dict(rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("L", [1, 7, 19, 40])
+def test_conv1d_matches_reference(rng, backend, dtype, L):
+    W = rng.normal(size=(5, 4, L)).astype(dtype)
+    bias = rng.normal(size=5)
+    x = random_codes(rng, 2100, n_frac=0.05)  # crosses the engine's 1024-window blocks
+    got = exactpwm.conv1d(x, W, bias, backend=backend)
+    assert got.dtype == dtype and got.shape == (5, 2100 - L + 1)
+    np.testing.assert_allclose(got, cross_correlation(x, W, bias), **tol(dtype))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_conv1d_strands(rng, backend):
+    W = rng.normal(size=(3, 4, 6))
+    x = random_codes(rng, 300, n_frac=0.02)
+    plus = exactpwm.conv1d(x, W, backend=backend)
+    minus = exactpwm.conv1d(x, W, strand="-", backend=backend)
+    both = exactpwm.conv1d(x, W, strand="both", backend=backend)
+    np.testing.assert_allclose(minus, cross_correlation(revcomp(x), W)[:, ::-1], atol=1e-9)
+    np.testing.assert_array_equal(both[0], plus)
+    np.testing.assert_array_equal(both[1], minus)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_conv1d_batch_and_out(rng, backend):
+    W = rng.normal(size=(4, 4, 8)).astype(np.float32)
+    X = rng.integers(0, 5, size=(3, 50)).astype(np.uint8)
+    out = np.full((3, 2, 4, 43), np.nan, dtype=np.float32)
+    res = exactpwm.conv1d(X, W, strand="both", out=out, backend=backend)
+    assert res is out
+    for b in range(3):
+        np.testing.assert_array_equal(out[b], exactpwm.conv1d(X[b], W, strand="both", backend=backend))
+    with pytest.raises(ValueError, match="out must be"):
+        exactpwm.conv1d(X, W, out=np.empty((3, 4, 43), dtype=np.float64), backend=backend)
+
+
+def test_conv1d_list_of_strings(rng):
+    W = rng.normal(size=(2, 4, 3))
+    got = exactpwm.conv1d(["ACGTA", "TTTTT"], W)
+    assert got.shape == (2, 2, 3)
+    np.testing.assert_allclose(got[1], cross_correlation(exactpwm.encode("TTTTT"), W))
+    with pytest.raises(ValueError, match="equal length"):
+        exactpwm.conv1d(["ACGT", "ACG"], W)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_sequences_shorter_than_kernel_give_empty_result(rng, backend):
+    W = rng.normal(size=(2, 4, 10))
+    assert exactpwm.conv1d("ACGT", W, backend=backend).shape == (2, 0)
+    assert exactpwm.conv1d("", W, strand="both", backend=backend).shape == (2, 2, 0)
+
+
+def test_n_is_a_zero_column(rng):
+    W = rng.normal(size=(1, 4, 3))
+    got = exactpwm.conv1d("NNN", W)
+    np.testing.assert_array_equal(got, [[0.0]])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("strand", ["+", "-", "both"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_scores_matches_reference(rng, backend, strand, dtype):
+    W = rng.normal(size=(4, 4, 9)).astype(dtype)
+    bias = rng.normal(size=4)
+    lengths = [0, 3, 8, 9, 10, 57, 1500, 3000]
+    seqs = [random_codes(rng, n, n_frac=0.03) for n in lengths]
+    got = exactpwm.max_scores(seqs, W, bias, strand=strand, backend=backend)
+    for s, x in enumerate(seqs):
+        score, pos, sgn = max_pool(x, W, bias, strand)
+        np.testing.assert_allclose(got.score[s], score, **tol(dtype))
+        if dtype == np.float64:  # float32 near-ties may resolve differently from the float64 reference
+            np.testing.assert_array_equal(got.position[s], pos)
+            np.testing.assert_array_equal(got.strand[s], sgn)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_max_scores_ties_keep_first_window_and_plus_strand(backend):
+    W = np.zeros((1, 4, 2))  # every window scores 0
+    got = exactpwm.max_scores(["ACGTACGT"], W, strand="both", backend=backend)
+    assert got.score[0, 0] == 0 and got.position[0, 0] == 0 and got.strand[0, 0] == 1
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_max_scores_long_sequence_split_across_threads(rng, backend):
+    W = rng.normal(size=(3, 4, 12))
+    x = random_codes(rng, 300_000, n_frac=0.01)
+    r1 = exactpwm.max_scores([x], W, strand="both", threads=1, backend=backend)
+    r2 = exactpwm.max_scores([x], W, strand="both", threads=2, backend=backend)
+    r7 = exactpwm.max_scores([x], W, strand="both", threads=7, backend=backend)
+    dense = exactpwm.conv1d(x, W, strand="both", backend=backend)
+    for r in (r1, r2, r7):
+        np.testing.assert_array_equal(r.score[0], dense.max(axis=(0, 2)))
+        np.testing.assert_array_equal(r.score, r1.score)
+        np.testing.assert_array_equal(r.position, r1.position)
+        np.testing.assert_array_equal(r.strand, r1.strand)
+
+
+def test_max_scores_accepts_packed_and_2d(rng):
+    W = rng.normal(size=(2, 4, 4))
+    X = rng.integers(0, 4, size=(5, 30)).astype(np.uint8)
+    a = exactpwm.max_scores(X, W)
+    b = exactpwm.max_scores(exactpwm.pack(X), W)
+    c = exactpwm.max_scores(list(X), W)
+    np.testing.assert_array_equal(a.score, b.score)
+    np.testing.assert_array_equal(a.score, c.score)
+    np.testing.assert_array_equal(a.score, exactpwm.conv1d(X, W).max(axis=2))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_backends_and_thread_counts_agree(rng, dtype):
+    W = rng.normal(size=(6, 4, 15)).astype(dtype)
+    x = random_codes(rng, 9000, n_frac=0.02)
+    seqs = [x, x[:4000], x[:10]]
+    dense = exactpwm.conv1d(x, W, strand="both", backend=BACKENDS[0], threads=1)
+    pooled = exactpwm.max_scores(seqs, W, strand="both", backend=BACKENDS[0], threads=1)
+    for backend in BACKENDS:
+        for threads in (1, 2, 0):
+            np.testing.assert_allclose(
+                exactpwm.conv1d(x, W, strand="both", backend=backend, threads=threads), dense, **tol(dtype))
+            got = exactpwm.max_scores(seqs, W, strand="both", backend=backend, threads=threads)
+            np.testing.assert_allclose(got.score, pooled.score, **tol(dtype))
+            np.testing.assert_array_equal(got.position, pooled.position)
+            np.testing.assert_array_equal(got.strand, pooled.strand)
+
+
+def test_backends_report():
+    info = exactpwm.backends()
+    assert info["auto"] in ("cpp", "numba")
+    assert "scalar" in info["cpp"].get("isa_compiled", ["scalar"])
+    with pytest.raises(ValueError, match="unknown backend"):
+        exactpwm.conv1d("ACGT", np.zeros((4, 2)), backend="gpu")
+
+
+def test_matches_torch_conv1d(rng):
+    torch = pytest.importorskip("torch")
+    W = rng.normal(size=(16, 4, 19)).astype(np.float32)
+    bias = rng.normal(size=16).astype(np.float32)
+    X = rng.integers(0, 5, size=(3, 500)).astype(np.uint8)
+    onehot = torch.from_numpy(np.stack([exactpwm.one_hot(x) for x in X]))
+    expected = torch.nn.functional.conv1d(onehot, torch.from_numpy(W), torch.from_numpy(bias)).numpy()
+    for backend in BACKENDS:
+        np.testing.assert_allclose(exactpwm.conv1d(X, W, bias, backend=backend), expected, rtol=1e-5, atol=1e-4)
+    # float64 too, and torch tensors accepted as kernels
+    W64 = torch.from_numpy(W.astype(np.float64))
+    expected64 = torch.nn.functional.conv1d(onehot.double(), W64).numpy()
+    np.testing.assert_allclose(exactpwm.conv1d(X, W64), expected64, atol=1e-9)
+
+
+def test_theorem1_against_torch(rng):
+    torch = pytest.importorskip("torch")
+    W = rng.normal(size=(8, 4, 12))
+    pwm, offset = exactpwm.kernel_to_pwm(W, 2.0)
+    x = rng.integers(0, 4, size=400).astype(np.uint8)
+    conv = torch.nn.functional.conv1d(torch.from_numpy(exactpwm.one_hot(x, np.float64))[None], torch.from_numpy(W))[0]
+    logp = exactpwm.conv1d(x, exactpwm.pwm_to_kernel(pwm, 2.0)[0])
+    np.testing.assert_allclose(conv.numpy(), logp + offset[:, None], atol=1e-9)

@@ -1,0 +1,151 @@
+"""Theorem 1, Algorithms 1 and 2, in both conventions."""
+
+import math
+
+import numpy as np
+import pytest
+
+import exactpwm
+from reference import cross_correlation, log_likelihood, true_convolution
+from conftest import random_codes
+
+
+@pytest.mark.parametrize("L", [1, 2, 5, 19, 40])
+@pytest.mark.parametrize("scale", [0.1, 1.0, 5.0])
+@pytest.mark.parametrize("base", [1.01, 2.0, math.e, 10.0])
+def test_theorem1_cross_correlation(rng, L, scale, base):
+    W = rng.normal(scale=scale, size=(6, 4, L))
+    bias = rng.normal(size=6)
+    x = random_codes(rng, 300)
+    pwm, offset = exactpwm.kernel_to_pwm(W, base, bias=bias)
+    np.testing.assert_allclose(pwm.sum(axis=1), 1.0, atol=1e-12)
+    conv = exactpwm.conv1d(x, W, bias)
+    np.testing.assert_allclose(conv, cross_correlation(x, W, bias), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(conv, log_likelihood(x, pwm, base) + offset[:, None], rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("L", [1, 3, 19])
+@pytest.mark.parametrize("base", [1.5, 2.0, 7.0])
+def test_theorem1_true_convolution(rng, L, base):
+    """flip=True is the paper's convolution: the kernel is reversed along its length."""
+    W = rng.normal(size=(4, 4, L))
+    x = random_codes(rng, 200)
+    pwm, offset = exactpwm.kernel_to_pwm(W, base, flip=True)
+    conv = true_convolution(x, W)
+    np.testing.assert_allclose(conv, log_likelihood(x, pwm, base) + offset[:, None], atol=1e-9)
+    # the same scores through the engine, which cross-correlates: feed it the reversed kernel
+    np.testing.assert_allclose(exactpwm.conv1d(x, W[:, :, ::-1]), conv, atol=1e-9)
+
+
+def test_single_kernel_shapes(rng):
+    W = rng.normal(size=(4, 7))
+    pwm, offset = exactpwm.kernel_to_pwm(W, 2.0)
+    assert pwm.shape == (4, 7) and isinstance(offset, float)
+    kernel, off2 = exactpwm.pwm_to_kernel(pwm, 2.0)
+    assert kernel.shape == (4, 7) and off2 == 0.0
+
+
+def test_offset_formula(rng):
+    W = rng.normal(size=(3, 4, 5))
+    _, offset = exactpwm.kernel_to_pwm(W, 3.0, bias=0.5)
+    expected = np.log(np.sum(3.0 ** W, axis=1)).sum(axis=1) / np.log(3.0) + 0.5
+    np.testing.assert_allclose(offset, expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("flip", [False, True])
+@pytest.mark.parametrize("base", [1.2, 2.0, 10.0])
+def test_pwm_kernel_pwm_round_trip(rng, flip, base):
+    P = rng.dirichlet(np.ones(4), size=(5, 9)).transpose(0, 2, 1)  # (5, 4, 9)
+    W, offset = exactpwm.pwm_to_kernel(P, base, flip=flip)
+    np.testing.assert_allclose(offset, 0.0)
+    P2, offset2 = exactpwm.kernel_to_pwm(W, base, flip=flip)
+    np.testing.assert_allclose(P2, P, atol=1e-12)
+    np.testing.assert_allclose(offset2, 0.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("flip", [False, True])
+def test_kernel_pwm_kernel_round_trip(rng, flip):
+    W = rng.normal(scale=2.0, size=(4, 4, 11))
+    P, offset = exactpwm.kernel_to_pwm(W, 2.0, flip=flip)
+    W2, _ = exactpwm.pwm_to_kernel(P, 2.0, flip=flip)
+    diff = W - W2  # equal up to a constant per column
+    np.testing.assert_allclose(diff, diff[:, :1, :].repeat(4, axis=1), atol=1e-10)
+    np.testing.assert_allclose(diff[:, 0, :].sum(axis=1), offset, atol=1e-10)
+
+
+def test_pwm_to_kernel_scores_log_likelihood(rng):
+    P = rng.dirichlet(np.ones(4), size=(3, 8)).transpose(0, 2, 1)
+    x = random_codes(rng, 100)
+    W, offset = exactpwm.pwm_to_kernel(P, 2.0)
+    np.testing.assert_allclose(exactpwm.conv1d(x, W), log_likelihood(x, P, 2.0), atol=1e-9)
+
+
+def test_relu_shift(rng):
+    P = rng.dirichlet(np.ones(4), size=(3, 8)).transpose(0, 2, 1)
+    x = random_codes(rng, 100)
+    W, offset = exactpwm.pwm_to_kernel(P, 2.0, relu_shift=True)
+    assert (W >= 0).all()
+    assert np.allclose(W.min(axis=1), 0.0)
+    np.testing.assert_allclose(exactpwm.conv1d(x, W), log_likelihood(x, P, 2.0) + offset[:, None], atol=1e-9)
+
+
+def test_pseudocount_handles_zeros(rng):
+    P = np.array([[1.0, 0.5], [0.0, 0.5], [0.0, 0.0], [0.0, 0.0]])
+    with pytest.raises(ValueError, match="zero probability"):
+        exactpwm.pwm_to_kernel(P)
+    W, _ = exactpwm.pwm_to_kernel(P, pseudocount=0.01)
+    assert np.isfinite(W).all()
+    P2, _ = exactpwm.kernel_to_pwm(W)
+    np.testing.assert_allclose(P2, (P + 0.01) / 1.04, atol=1e-12)
+
+
+def test_pwm_columns_are_renormalised_within_tolerance():
+    P = np.full((4, 3), 0.2502)
+    W, _ = exactpwm.pwm_to_kernel(P)
+    np.testing.assert_allclose(W, np.log(0.25))
+
+
+@pytest.mark.parametrize("base", [1 + 1e-9, 1e300])
+def test_extreme_bases_are_stable(rng, base):
+    W = rng.normal(size=(2, 4, 6))
+    pwm, offset = exactpwm.kernel_to_pwm(W, base)
+    assert np.isfinite(pwm).all() and np.isfinite(offset).all()
+    np.testing.assert_allclose(pwm.sum(axis=1), 1.0)
+
+
+def test_large_weights_do_not_overflow(rng):
+    W = rng.normal(scale=1e4, size=(2, 4, 6))
+    pwm, offset = exactpwm.kernel_to_pwm(W, 10.0)
+    assert np.isfinite(pwm).all() and np.isfinite(offset).all()
+    # each column is (numerically) one-hot at the largest weight; offset = sum of column maxima
+    np.testing.assert_array_equal(pwm.argmax(axis=1), W.argmax(axis=1))
+    np.testing.assert_allclose(offset, W.max(axis=1).sum(axis=1), rtol=1e-12)
+
+
+def test_float32_kernels(rng):
+    W = rng.normal(size=(3, 4, 10)).astype(np.float32)
+    pwm, offset = exactpwm.kernel_to_pwm(W)
+    assert pwm.dtype == np.float64
+    x = random_codes(rng, 64)
+    np.testing.assert_allclose(exactpwm.conv1d(x, W), log_likelihood(x, pwm, math.e) + offset[:, None], atol=1e-4)
+
+
+def test_reverse_complement_kernels_score_the_minus_strand(rng):
+    W = rng.normal(size=(2, 4, 5))
+    x = random_codes(rng, 50)
+    rc = exactpwm.reverse_complement_kernels(W)
+    minus = exactpwm.conv1d(exactpwm.reverse_complement(x), W)[:, ::-1]
+    np.testing.assert_allclose(exactpwm.conv1d(x, rc), minus, atol=1e-12)
+
+
+def test_layouts_round_trip(rng):
+    W = rng.normal(size=(5, 4, 7))
+    keras = exactpwm.from_torch_layout(W, "keras")
+    assert keras.shape == (7, 4, 5)
+    np.testing.assert_array_equal(exactpwm.to_torch_layout(keras, "keras"), W)
+    paper = exactpwm.from_torch_layout(W[:1], "paper")
+    np.testing.assert_array_equal(exactpwm.to_torch_layout(paper, "paper"), W[:1])
+    with pytest.raises(ValueError, match="keras weights must have shape"):
+        exactpwm.to_torch_layout(W.transpose(0, 2, 1), "keras")
+    with pytest.raises(ValueError, match="one kernel"):
+        exactpwm.from_torch_layout(W, "paper")
