@@ -169,3 +169,16 @@ def test_theorem1_against_torch(rng):
     conv = torch.nn.functional.conv1d(torch.from_numpy(exactpwm.one_hot(x, np.float64))[None], torch.from_numpy(W))[0]
     logp = exactpwm.conv1d(x, exactpwm.pwm_to_kernel(pwm, 2.0)[0])
     np.testing.assert_allclose(conv.numpy(), logp + offset[:, None], atol=1e-9)
+
+
+def test_concurrent_calls_from_python_threads(rng):
+    """The GIL is released inside the engine; concurrent calls give the same answers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    W = rng.normal(size=(4, 4, 12)).astype(np.float32)
+    x = random_codes(rng, 50_000, n_frac=0.01)
+    expected = exactpwm.conv1d(x, W, strand="both", threads=1)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda t: exactpwm.conv1d(x, W, strand="both", threads=t), [1, 2, 0, 3] * 2))
+    for r in results:
+        np.testing.assert_array_equal(r, expected)

@@ -34,6 +34,13 @@ void block_avx2_f32(const int32_t* idx, int64_t n_windows, const float* rows, in
 void block_avx2_f64(const int32_t* idx, int64_t n_windows, const double* rows, int64_t length,
                     double bias, double* out) {
     const __m256d vbias = _mm256_set1_pd(bias);
+    // The masked form with an explicit zero source avoids GCC 12's false
+    // -Wmaybe-uninitialized inside _mm256_i32gather_pd.
+    const __m256d zero = _mm256_setzero_pd();
+    const __m256d all = _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
+    auto gather = [&](const double* row, const int32_t* p) {
+        return _mm256_mask_i32gather_pd(zero, row, _mm_loadu_si128((const __m128i*)p), all, 8);
+    };
     int64_t j = 0;
     for (; j < n_windows; j += 16) {
         __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
@@ -42,10 +49,10 @@ void block_avx2_f64(const int32_t* idx, int64_t n_windows, const double* rows, i
         for (int64_t l = 0; l < length; ++l) {
             const double* row = rows + l * 8;
             const int32_t* p = x + l;
-            a0 = _mm256_add_pd(a0, _mm256_i32gather_pd(row, _mm_loadu_si128((const __m128i*)(p)), 8));
-            a1 = _mm256_add_pd(a1, _mm256_i32gather_pd(row, _mm_loadu_si128((const __m128i*)(p + 4)), 8));
-            a2 = _mm256_add_pd(a2, _mm256_i32gather_pd(row, _mm_loadu_si128((const __m128i*)(p + 8)), 8));
-            a3 = _mm256_add_pd(a3, _mm256_i32gather_pd(row, _mm_loadu_si128((const __m128i*)(p + 12)), 8));
+            a0 = _mm256_add_pd(a0, gather(row, p));
+            a1 = _mm256_add_pd(a1, gather(row, p + 4));
+            a2 = _mm256_add_pd(a2, gather(row, p + 8));
+            a3 = _mm256_add_pd(a3, gather(row, p + 12));
         }
         _mm256_storeu_pd(out + j, _mm256_add_pd(a0, vbias));
         _mm256_storeu_pd(out + j + 4, _mm256_add_pd(a1, vbias));
