@@ -7,14 +7,13 @@
 namespace exactpwm::detail {
 
 // float32: one 8-entry table row is one register; vpermps looks up 8 windows at once.
-void block_avx2_f32(const int32_t* idx, int64_t n_windows, const float* rows, int64_t length,
+void block_avx2_f32(const BlockCodes& codes, int64_t n_windows, const float* rows, int64_t length,
                     float bias, float* out) {
     const __m256 vbias = _mm256_set1_ps(bias);
-    int64_t j = 0;
-    for (; j < n_windows; j += 32) {
+    for (int64_t j = 0; j < n_windows; j += 32) {
         __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
         __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
-        const int32_t* x = idx + j;
+        const int32_t* x = codes.idx + j;
         for (int64_t l = 0; l < length; ++l) {
             const __m256 row = _mm256_loadu_ps(rows + l * 8);
             const int32_t* p = x + l;
@@ -30,29 +29,26 @@ void block_avx2_f32(const int32_t* idx, int64_t n_windows, const float* rows, in
     }
 }
 
-// float64: a gather of 4 doubles from the 8-entry row.
-void block_avx2_f64(const int32_t* idx, int64_t n_windows, const double* rows, int64_t length,
+// float64: the A, C, G, T entries of a row fill one register as 8 floats; a float
+// permute with pair indices (2c, 2c+1) looks up 4 doubles, and `keep` zeroes N.
+void block_avx2_f64(const BlockCodes& codes, int64_t n_windows, const double* rows, int64_t length,
                     double bias, double* out) {
     const __m256d vbias = _mm256_set1_pd(bias);
-    // The masked form with an explicit zero source avoids GCC 12's false
-    // -Wmaybe-uninitialized inside _mm256_i32gather_pd.
-    const __m256d zero = _mm256_setzero_pd();
-    const __m256d all = _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
-    auto gather = [&](const double* row, const int32_t* p) {
-        return _mm256_mask_i32gather_pd(zero, row, _mm_loadu_si128((const __m128i*)p), all, 8);
+    auto lookup = [](__m256 row, const int32_t* pairs, const int64_t* keep) {
+        const __m256 v = _mm256_permutevar8x32_ps(row, _mm256_loadu_si256((const __m256i*)pairs));
+        return _mm256_and_pd(_mm256_castps_pd(v), _mm256_loadu_pd((const double*)keep));
     };
-    int64_t j = 0;
-    for (; j < n_windows; j += 16) {
+    for (int64_t j = 0; j < n_windows; j += 16) {
         __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
         __m256d a2 = _mm256_setzero_pd(), a3 = _mm256_setzero_pd();
-        const int32_t* x = idx + j;
         for (int64_t l = 0; l < length; ++l) {
-            const double* row = rows + l * 8;
-            const int32_t* p = x + l;
-            a0 = _mm256_add_pd(a0, gather(row, p));
-            a1 = _mm256_add_pd(a1, gather(row, p + 4));
-            a2 = _mm256_add_pd(a2, gather(row, p + 8));
-            a3 = _mm256_add_pd(a3, gather(row, p + 12));
+            const __m256 row = _mm256_castpd_ps(_mm256_loadu_pd(rows + l * 8));
+            const int32_t* p = codes.pairs + 2 * (j + l);
+            const int64_t* k = codes.keep + j + l;
+            a0 = _mm256_add_pd(a0, lookup(row, p, k));
+            a1 = _mm256_add_pd(a1, lookup(row, p + 8, k + 4));
+            a2 = _mm256_add_pd(a2, lookup(row, p + 16, k + 8));
+            a3 = _mm256_add_pd(a3, lookup(row, p + 24, k + 12));
         }
         _mm256_storeu_pd(out + j, _mm256_add_pd(a0, vbias));
         _mm256_storeu_pd(out + j + 4, _mm256_add_pd(a1, vbias));

@@ -1,10 +1,5 @@
 // Per-ISA block kernels: score `n_windows` consecutive windows of one kernel.
 // Internal to the engine.
-//
-//   idx:    int32 codes (already masked & 7) for positions [0, n_windows + L - 1),
-//           readable up to round_up(n_windows, kBlockAlign) + L - 1 + kBlockAlign.
-//   row:    the kernel's L x 8 table.
-//   out:    writable up to round_up(n_windows, kBlockAlign) values.
 #pragma once
 
 #include <cstdint>
@@ -13,15 +8,29 @@ namespace exactpwm::detail {
 
 constexpr int64_t kBlockAlign = 32;
 
+// The codes of one block, prepared once and shared by all kernels:
+//   idx[i]   = code & 7 of position i, as int32;
+//   pairs    = (2*idx, 2*idx + 1) per position (float64 lookups by float-pair permutes);
+//   keep[i]  = all ones where code < 4, else 0 (N contributes 0).
+// Valid for positions [0, n_windows + L - 1) and readable kBlockAlign + L past
+// round_up(n_windows, kBlockAlign). `pairs` and `keep` are only filled when the
+// chosen kernel asks for them (needs_pairs).
+struct BlockCodes {
+    const int32_t* idx;
+    const int32_t* pairs;
+    const int64_t* keep;
+};
+
+// rows: the kernel's L x 8 table; out: writable up to round_up(n_windows, kBlockAlign).
 template <class T>
-using BlockKernel = void (*)(const int32_t* idx, int64_t n_windows, const T* rows,
+using BlockKernel = void (*)(const BlockCodes& codes, int64_t n_windows, const T* rows,
                              int64_t length, T bias, T* out);
 
-void block_scalar_f32(const int32_t*, int64_t, const float*, int64_t, float, float*);
-void block_scalar_f64(const int32_t*, int64_t, const double*, int64_t, double, double*);
+void block_scalar_f32(const BlockCodes&, int64_t, const float*, int64_t, float, float*);
+void block_scalar_f64(const BlockCodes&, int64_t, const double*, int64_t, double, double*);
 #ifdef EXACTPWM_HAVE_AVX2
-void block_avx2_f32(const int32_t*, int64_t, const float*, int64_t, float, float*);
-void block_avx2_f64(const int32_t*, int64_t, const double*, int64_t, double, double*);
+void block_avx2_f32(const BlockCodes&, int64_t, const float*, int64_t, float, float*);
+void block_avx2_f64(const BlockCodes&, int64_t, const double*, int64_t, double, double*);
 #endif
 
 }  // namespace exactpwm::detail

@@ -18,41 +18,59 @@ using detail::kBlockAlign;
 
 constexpr int64_t kBlock = 1024;  // windows scored per block-kernel call
 
+// The block kernel for an ISA and dtype, and whether it reads BlockCodes::pairs/keep.
 template <class T>
-BlockKernel<T> pick_kernel(Isa isa);
+struct Picked {
+    BlockKernel<T> fn;
+    bool needs_pairs;
+};
 
-template <>
-BlockKernel<float> pick_kernel<float>(Isa isa) {
+Picked<float> pick_kernel(Isa isa, float) {
 #ifdef EXACTPWM_HAVE_AVX2
-    if (isa == Isa::Avx2) return detail::block_avx2_f32;
+    if (isa == Isa::Avx2) return {detail::block_avx2_f32, false};
 #endif
     (void)isa;
-    return detail::block_scalar_f32;
+    return {detail::block_scalar_f32, false};
 }
 
-template <>
-BlockKernel<double> pick_kernel<double>(Isa isa) {
+Picked<double> pick_kernel(Isa isa, double) {
 #ifdef EXACTPWM_HAVE_AVX2
-    if (isa == Isa::Avx2) return detail::block_avx2_f64;
+    if (isa == Isa::Avx2) return {detail::block_avx2_f64, true};
 #endif
     (void)isa;
-    return detail::block_scalar_f64;
+    return {detail::block_scalar_f64, false};
 }
 
-// Per-thread scratch: int32 codes of one block plus padding, and block scores.
+// Per-thread scratch: the prepared codes of one block, and block scores.
 template <class T>
 struct Scratch {
-    std::vector<int32_t> idx;
+    std::vector<int32_t> idx, pairs;
+    std::vector<int64_t> keep;
     std::vector<T> buf;
-    explicit Scratch(int64_t length)
-        : idx(static_cast<size_t>(kBlock + length + 2 * kBlockAlign), 4),
-          buf(static_cast<size_t>(kBlock + kBlockAlign)) {}
+    bool with_pairs;
+    Scratch(int64_t length, bool needs_pairs)
+        : idx(static_cast<size_t>(capacity(length)), 4),
+          pairs(needs_pairs ? static_cast<size_t>(2 * capacity(length)) : 0, 0),
+          keep(needs_pairs ? static_cast<size_t>(capacity(length)) : 0, 0),
+          buf(static_cast<size_t>(kBlock + kBlockAlign)),
+          with_pairs(needs_pairs) {}
 
-    // Load codes for windows [0, n_windows) starting at `codes`.
+    static int64_t capacity(int64_t length) { return kBlock + length + 2 * kBlockAlign; }
+
+    detail::BlockCodes view() const { return {idx.data(), pairs.data(), keep.data()}; }
+
+    // Prepare codes for windows [0, n_windows) starting at `codes`; pad with N.
     void load(const uint8_t* codes, int64_t n_windows, int64_t length) {
-        const int64_t n = n_windows + length - 1;
+        const int64_t n = n_windows + length - 1, cap = capacity(length);
         for (int64_t i = 0; i < n; ++i) idx[i] = static_cast<int32_t>(codes[i] & 7);
-        for (int64_t i = n; i < n + 2 * kBlockAlign && i < (int64_t)idx.size(); ++i) idx[i] = 4;
+        for (int64_t i = n; i < cap; ++i) idx[i] = 4;
+        if (!with_pairs) return;
+        for (int64_t i = 0; i < cap; ++i) {
+            const int32_t c = idx[i] & 3;
+            pairs[2 * i] = 2 * c;
+            pairs[2 * i + 1] = 2 * c + 1;
+            keep[i] = idx[i] < 4 ? int64_t(-1) : int64_t(0);
+        }
     }
 };
 
@@ -76,7 +94,7 @@ void dense_scores(const uint8_t* codes, int64_t n_seqs, int64_t seq_len,
     const int64_t K = table.n_kernels, L = table.length;
     check_table(K, L);
     if (seq_len < L) throw std::invalid_argument("sequence is shorter than the kernel");
-    const BlockKernel<T> kernel = pick_kernel<T>(resolve_isa(isa));
+    const Picked<T> picked = pick_kernel(resolve_isa(isa), T());
     const int64_t m = seq_len - L + 1;
     const int64_t blocks_per_seq = (m + kBlock - 1) / kBlock;
     const int64_t n_tiles = n_seqs * blocks_per_seq;
@@ -84,14 +102,14 @@ void dense_scores(const uint8_t* codes, int64_t n_seqs, int64_t seq_len,
 
     EXACTPWM_PARALLEL
     {
-        Scratch<T> scratch(L);
+        Scratch<T> scratch(L, picked.needs_pairs);
         EXACTPWM_FOR
         for (int64_t t = 0; t < n_tiles; ++t) {
             const int64_t s = t / blocks_per_seq, blk = t % blocks_per_seq;
             const int64_t j0 = blk * kBlock, nw = std::min(kBlock, m - j0);
             scratch.load(codes + s * seq_len + j0, nw, L);
             for (int64_t k = 0; k < K; ++k) {
-                kernel(scratch.idx.data(), nw, table.values + k * L * kTableWidth, L,
+                picked.fn(scratch.view(), nw, table.values + k * L * kTableWidth, L,
                        table.bias[k], scratch.buf.data());
                 std::memcpy(out + (s * K + k) * m + j0, scratch.buf.data(), sizeof(T) * nw);
             }
@@ -104,7 +122,7 @@ void max_scores(const uint8_t* codes, const int64_t* offsets, int64_t n_seqs,
                 const ScoreTable<T>& table, T* out_max, int64_t* out_pos, int threads, Isa isa) {
     const int64_t K = table.n_kernels, L = table.length;
     check_table(K, L);
-    const BlockKernel<T> kernel = pick_kernel<T>(resolve_isa(isa));
+    const Picked<T> picked = pick_kernel(resolve_isa(isa), T());
     threads = std::max(1, threads);
 
     // Plan tiles: a sequence is one tile unless it is long, then it is cut into
@@ -141,7 +159,7 @@ void max_scores(const uint8_t* codes, const int64_t* offsets, int64_t n_seqs,
 
     EXACTPWM_PARALLEL
     {
-    Scratch<T> scratch(L);
+    Scratch<T> scratch(L, picked.needs_pairs);
     std::vector<T> best(static_cast<size_t>(K));
     std::vector<int64_t> where(static_cast<size_t>(K));
     EXACTPWM_FOR
@@ -154,7 +172,7 @@ void max_scores(const uint8_t* codes, const int64_t* offsets, int64_t n_seqs,
             const int64_t nw = std::min(kBlock, tile.end - j0);
             scratch.load(seq + j0, nw, L);
             for (int64_t k = 0; k < K; ++k) {
-                kernel(scratch.idx.data(), nw, table.values + k * L * kTableWidth, L,
+                picked.fn(scratch.view(), nw, table.values + k * L * kTableWidth, L,
                        table.bias[k], scratch.buf.data());
                 const T* b = scratch.buf.data();
                 T mk = best[k];

@@ -24,6 +24,7 @@ __all__ = [
     "one_hot",
     "reverse_complement",
     "pack",
+    "iter_batches",
 ]
 
 ALPHABET = "ACGT"
@@ -162,3 +163,20 @@ def pack(sequences: Iterable[SequenceLike] | np.ndarray) -> tuple[np.ndarray, np
     else:
         codes = np.zeros(0, dtype=np.uint8)
     return codes, offsets
+
+
+def iter_batches(offsets: np.ndarray, max_bases: int, max_seqs: int | None = None):
+    """Split packed sequences into consecutive batches; yields (first, stop) sequence indices.
+
+    A batch holds at most ``max_bases`` bases and ``max_seqs`` sequences, but
+    always at least one sequence (a longer sequence forms a batch of its own).
+    """
+    S = offsets.size - 1
+    max_seqs = S if max_seqs is None else max(1, int(max_seqs))
+    first = 0
+    while first < S:
+        limit = offsets[first] + max(1, int(max_bases))
+        stop = int(np.searchsorted(offsets, limit, side="right")) - 1
+        stop = min(max(stop, first + 1), first + max_seqs, S)
+        yield first, stop
+        first = stop
