@@ -182,3 +182,67 @@ def test_concurrent_calls_from_python_threads(rng):
         results = list(pool.map(lambda t: exactpwm.conv1d(x, W, strand="both", threads=t), [1, 2, 0, 3] * 2))
     for r in results:
         np.testing.assert_array_equal(r, expected)
+
+
+def reference_hits(seqs, W, thr, bias, strand, skip_n):
+    """Hits from the numpy reference, in (sequence, start, strand, kernel) order."""
+    K, _, L = W.shape
+    rows = []
+    for s, x in enumerate(seqs):
+        if x.size < L:
+            continue
+        plus = cross_correlation(x, W, bias)
+        minus = cross_correlation(revcomp(x), W, bias)[:, ::-1]
+        has_n = np.convolve(x == 4, np.ones(L), mode="valid") > 0
+        for j in range(plus.shape[1]):
+            if skip_n and has_n[j]:
+                continue
+            for sign, sc in ((1, plus), (-1, minus)):
+                if (strand == "+" and sign < 0) or (strand == "-" and sign > 0):
+                    continue
+                for k in range(K):
+                    if sc[k, j] >= thr[k]:
+                        rows.append((s, j, sign, k, sc[k, j]))
+    return rows
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("strand", ["+", "-", "both"])
+@pytest.mark.parametrize("skip_n", [False, True])
+def test_threshold_hits_match_reference(rng, backend, strand, skip_n):
+    W = rng.normal(size=(3, 4, 6))
+    bias = rng.normal(size=3)
+    seqs = [random_codes(rng, n, n_frac=0.05) for n in (0, 5, 6, 40, 2500)]
+    thr = np.array([2.0, 3.0, 4.0])
+    got = exactpwm.threshold_hits(seqs, W, thr, bias, strand=strand, skip_n=skip_n, backend=backend)
+    expected = reference_hits(seqs, W, thr, bias, strand, skip_n)
+    assert len(got.start) == len(expected) > 0
+    np.testing.assert_array_equal(got.sequence, [r[0] for r in expected])
+    np.testing.assert_array_equal(got.start, [r[1] for r in expected])
+    np.testing.assert_array_equal(got.strand, [r[2] for r in expected])
+    np.testing.assert_array_equal(got.kernel, [r[3] for r in expected])
+    np.testing.assert_allclose(got.score, [r[4] for r in expected], atol=1e-9)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_threshold_hits_ties_and_float32_rounding(backend):
+    W = np.zeros((1, 4, 3), dtype=np.float32)
+    W[0, 0, :] = 0.1  # 'AAA' scores 0.1f + 0.1f + 0.1f in float32
+    score = np.float32(0.1) + np.float32(0.1) + np.float32(0.1)
+    at = exactpwm.threshold_hits(["AAAC"], W, float(score), backend=backend)
+    assert at.start.tolist() == [0]  # a window exactly at the threshold is a hit
+    above = exactpwm.threshold_hits(["AAAC"], W, np.nextafter(float(score), np.inf), backend=backend)
+    assert above.start.size == 0  # float64 threshold just above the float32 score: not a hit
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_threshold_hits_same_for_threads_and_backends(rng, dtype):
+    W = rng.normal(size=(5, 4, 10)).astype(dtype)
+    seqs = [random_codes(rng, 200_000, n_frac=0.01), random_codes(rng, 300, n_frac=0.01)] * 3
+    ref = exactpwm.threshold_hits(seqs, W, 5.0, strand="both", backend=BACKENDS[0], threads=1)
+    assert ref.start.size > 100
+    for backend in BACKENDS:
+        for threads in (1, 2, 5):
+            got = exactpwm.threshold_hits(seqs, W, 5.0, strand="both", backend=backend, threads=threads)
+            for a, b in zip(got, ref):
+                np.testing.assert_array_equal(a, b)

@@ -5,6 +5,8 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "exactpwm/engine.hpp"
 
@@ -74,6 +76,36 @@ void maxpool(const carray<uint8_t>& codes, const carray<int64_t>& offsets, const
     exactpwm::max_scores<T>(codes.data(), off, S, tab, mx, ps, threads, want);
 }
 
+// Hand a vector's buffer to numpy without copying: the capsule owns the vector.
+template <class V>
+py::array_t<V> to_numpy(std::vector<V>&& v) {
+    auto* owner = new std::vector<V>(std::move(v));
+    py::capsule free_when_done(owner, [](void* p) { delete static_cast<std::vector<V>*>(p); });
+    return py::array_t<V>({static_cast<py::ssize_t>(owner->size())}, owner->data(), free_when_done);
+}
+
+template <class T>
+py::tuple hits(const carray<uint8_t>& codes, const carray<int64_t>& offsets, const carray<T>& table,
+               const carray<T>& bias, const carray<T>& thresholds, bool skip_n_windows, int threads,
+               const std::string& isa) {
+    auto tab = table_view(table, bias);
+    require(codes.ndim() == 1, "codes must be one-dimensional");
+    require(offsets.ndim() == 1 && offsets.shape(0) >= 1, "offsets must have shape (S + 1,)");
+    const int64_t S = offsets.shape(0) - 1;
+    const int64_t* off = offsets.data();
+    require(off[0] >= 0 && off[S] <= codes.shape(0), "offsets must lie within codes");
+    require(thresholds.ndim() == 1 && thresholds.shape(0) == tab.n_kernels, "thresholds must have shape (K,)");
+    const Isa want = parse_isa(isa);
+    exactpwm::Hits<T> h;
+    {
+        py::gil_scoped_release nogil;
+        h = exactpwm::threshold_hits<T>(codes.data(), off, S, tab, thresholds.data(), skip_n_windows,
+                                        threads, want);
+    }
+    return py::make_tuple(to_numpy(std::move(h.seq)), to_numpy(std::move(h.pos)),
+                          to_numpy(std::move(h.kernel)), to_numpy(std::move(h.score)));
+}
+
 }  // namespace
 
 template <class T>
@@ -86,6 +118,11 @@ void def_for_dtype(py::module_& m) {
           py::arg("out_pos").noconvert(), py::arg("threads"), py::arg("isa"),
           "max_scores(codes (N,) uint8, offsets (S+1,) int64, table (K, L, 8), bias (K,), "
           "out_max (S, K), out_pos (S, K) int64, threads, isa)");
+    m.def("threshold_hits", &hits<T>, py::arg("codes").noconvert(), py::arg("offsets").noconvert(),
+          py::arg("table").noconvert(), py::arg("bias").noconvert(), py::arg("thresholds").noconvert(),
+          py::arg("skip_n_windows"), py::arg("threads"), py::arg("isa"),
+          "threshold_hits(codes (N,) uint8, offsets (S+1,) int64, table (K, L, 8), bias (K,), "
+          "thresholds (K,), skip_n_windows, threads, isa) -> (seq int64, pos int64, kernel int32, score)");
 }
 
 void register_scores(py::module_& m) {

@@ -57,4 +57,28 @@ void block_avx2_f64(const BlockCodes& codes, int64_t n_windows, const double* ro
     }
 }
 
+float max_avx2_f32(const float* v, int64_t n) {
+    int64_t j = 0;
+    __m256 m = _mm256_set1_ps(v[0]);
+    for (; j + 8 <= n; j += 8) m = _mm256_max_ps(m, _mm256_loadu_ps(v + j));
+    alignas(32) float lanes[8];
+    _mm256_store_ps(lanes, m);
+    float r = lanes[0];
+    for (int i = 1; i < 8; ++i) r = lanes[i] > r ? lanes[i] : r;
+    for (; j < n; ++j) r = v[j] > r ? v[j] : r;
+    return r;
+}
+
+double max_avx2_f64(const double* v, int64_t n) {
+    int64_t j = 0;
+    __m256d m = _mm256_set1_pd(v[0]);
+    for (; j + 4 <= n; j += 4) m = _mm256_max_pd(m, _mm256_loadu_pd(v + j));
+    alignas(32) double lanes[4];
+    _mm256_store_pd(lanes, m);
+    double r = lanes[0];
+    for (int i = 1; i < 4; ++i) r = lanes[i] > r ? lanes[i] : r;
+    for (; j < n; ++j) r = v[j] > r ? v[j] : r;
+    return r;
+}
+
 }  // namespace exactpwm::detail

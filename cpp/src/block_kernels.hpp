@@ -26,11 +26,19 @@ template <class T>
 using BlockKernel = void (*)(const BlockCodes& codes, int64_t n_windows, const T* rows,
                              int64_t length, T bias, T* out);
 
+// The largest of values[0, n), n >= 1 (no NaN can occur: inputs are finite).
+template <class T>
+using BlockMax = T (*)(const T* values, int64_t n);
+
 void block_scalar_f32(const BlockCodes&, int64_t, const float*, int64_t, float, float*);
 void block_scalar_f64(const BlockCodes&, int64_t, const double*, int64_t, double, double*);
+float max_scalar_f32(const float*, int64_t);
+double max_scalar_f64(const double*, int64_t);
 #ifdef EXACTPWM_HAVE_AVX2
 void block_avx2_f32(const BlockCodes&, int64_t, const float*, int64_t, float, float*);
 void block_avx2_f64(const BlockCodes&, int64_t, const double*, int64_t, double, double*);
+float max_avx2_f32(const float*, int64_t);
+double max_avx2_f64(const double*, int64_t);
 #endif
 
 }  // namespace exactpwm::detail

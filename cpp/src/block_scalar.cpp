@@ -16,7 +16,17 @@ void block_scalar(const BlockCodes& codes, int64_t n_windows, const T* rows, int
     for (int64_t j = 0; j < n_windows; ++j) out[j] += bias;
 }
 
+template <class T>
+T max_scalar(const T* v, int64_t n) {
+    T m = v[0];
+    for (int64_t j = 1; j < n; ++j) m = v[j] > m ? v[j] : m;
+    return m;
+}
+
 }  // namespace
+
+float max_scalar_f32(const float* v, int64_t n) { return max_scalar<float>(v, n); }
+double max_scalar_f64(const double* v, int64_t n) { return max_scalar<double>(v, n); }
 
 void block_scalar_f32(const BlockCodes& i, int64_t n, const float* r, int64_t L, float b, float* o) {
     block_scalar<float>(i, n, r, L, b, o);

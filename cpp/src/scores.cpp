@@ -18,27 +18,29 @@ using detail::kBlockAlign;
 
 constexpr int64_t kBlock = 1024;  // windows scored per block-kernel call
 
-// The block kernel for an ISA and dtype, and whether it reads BlockCodes::pairs/keep.
+// The block kernel and block-max helper for an ISA and dtype, and whether the
+// kernel reads BlockCodes::pairs/keep.
 template <class T>
 struct Picked {
     BlockKernel<T> fn;
+    detail::BlockMax<T> max;
     bool needs_pairs;
 };
 
 Picked<float> pick_kernel(Isa isa, float) {
 #ifdef EXACTPWM_HAVE_AVX2
-    if (isa == Isa::Avx2) return {detail::block_avx2_f32, false};
+    if (isa == Isa::Avx2) return {detail::block_avx2_f32, detail::max_avx2_f32, false};
 #endif
     (void)isa;
-    return {detail::block_scalar_f32, false};
+    return {detail::block_scalar_f32, detail::max_scalar_f32, false};
 }
 
 Picked<double> pick_kernel(Isa isa, double) {
 #ifdef EXACTPWM_HAVE_AVX2
-    if (isa == Isa::Avx2) return {detail::block_avx2_f64, true};
+    if (isa == Isa::Avx2) return {detail::block_avx2_f64, detail::max_avx2_f64, true};
 #endif
     (void)isa;
-    return {detail::block_scalar_f64, false};
+    return {detail::block_scalar_f64, detail::max_scalar_f64, false};
 }
 
 // Per-thread scratch: the prepared codes of one block, and block scores.
@@ -86,6 +88,69 @@ void check_table(int64_t n_kernels, int64_t length) {
 #define EXACTPWM_FOR
 #endif
 
+// A unit of parallel work over packed sequences: either a run of whole sequences
+// [s0, s1) (piece < 0), or windows [begin, end) of the single sequence s0 (piece >= 0,
+// numbered across all pieces so their partial results can be merged in order).
+struct Tile {
+    int64_t s0, s1, begin, end, piece;
+};
+
+struct TilePlan {
+    std::vector<Tile> tiles;
+    int64_t n_pieces = 0;
+};
+
+int64_t n_windows(const int64_t* offsets, int64_t s, int64_t L) {
+    return std::max<int64_t>(0, offsets[s + 1] - offsets[s] - L + 1);
+}
+
+// Tiles hold about `target` windows; the plan (not the results) depends on threads.
+TilePlan plan_tiles(const int64_t* offsets, int64_t n_seqs, int64_t L, int threads) {
+    for (int64_t s = 0; s < n_seqs; ++s)
+        if (offsets[s + 1] < offsets[s]) throw std::invalid_argument("offsets must be non-decreasing");
+    int64_t total = 0;
+    for (int64_t s = 0; s < n_seqs; ++s) total += n_windows(offsets, s, L);
+    const int64_t target = std::max<int64_t>(int64_t(1) << 14, std::min<int64_t>(int64_t(1) << 20, total / (8 * threads) + 1));
+    TilePlan plan;
+    int64_t group_start = 0, group_windows = 0;
+    for (int64_t s = 0; s < n_seqs; ++s) {
+        const int64_t m = n_windows(offsets, s, L);
+        if (m > target) {
+            if (s > group_start) plan.tiles.push_back({group_start, s, 0, 0, -1});
+            for (int64_t b = 0; b < m; b += target)
+                plan.tiles.push_back({s, s + 1, b, std::min(m, b + target), plan.n_pieces++});
+            group_start = s + 1;
+            group_windows = 0;
+            continue;
+        }
+        group_windows += m;
+        if (group_windows >= target) {
+            plan.tiles.push_back({group_start, s + 1, 0, 0, -1});
+            group_start = s + 1;
+            group_windows = 0;
+        }
+    }
+    if (n_seqs > group_start) plan.tiles.push_back({group_start, n_seqs, 0, 0, -1});
+    return plan;
+}
+
+// Calls visit(s, j0, nw) for each block of windows of a tile, in order, after loading
+// the block's codes into scratch.
+template <class T, class Visit>
+void for_each_block(const Tile& tile, const uint8_t* codes, const int64_t* offsets, int64_t L,
+                    Scratch<T>& scratch, Visit&& visit) {
+    for (int64_t s = tile.s0; s < tile.s1; ++s) {
+        const int64_t m = n_windows(offsets, s, L);
+        const int64_t begin = tile.piece >= 0 ? tile.begin : 0;
+        const int64_t end = tile.piece >= 0 ? tile.end : m;
+        for (int64_t j0 = begin; j0 < end; j0 += kBlock) {
+            const int64_t nw = std::min(kBlock, end - j0);
+            scratch.load(codes + offsets[s] + j0, nw, L);
+            visit(s, j0, nw);
+        }
+    }
+}
+
 }  // namespace
 
 template <class T>
@@ -110,7 +175,7 @@ void dense_scores(const uint8_t* codes, int64_t n_seqs, int64_t seq_len,
             scratch.load(codes + s * seq_len + j0, nw, L);
             for (int64_t k = 0; k < K; ++k) {
                 picked.fn(scratch.view(), nw, table.values + k * L * kTableWidth, L,
-                       table.bias[k], scratch.buf.data());
+                          table.bias[k], scratch.buf.data());
                 std::memcpy(out + (s * K + k) * m + j0, scratch.buf.data(), sizeof(T) * nw);
             }
         }
@@ -124,91 +189,134 @@ void max_scores(const uint8_t* codes, const int64_t* offsets, int64_t n_seqs,
     check_table(K, L);
     const Picked<T> picked = pick_kernel(resolve_isa(isa), T());
     threads = std::max(1, threads);
-
-    // Plan tiles: a sequence is one tile unless it is long, then it is cut into
-    // pieces whose maxima are buffered in `slots` and merged in order afterwards.
-    struct Tile { int64_t seq, begin, end, slot; };
-    std::vector<Tile> tiles;
-    std::vector<int64_t> first_slot(static_cast<size_t>(n_seqs), -1), n_slots(static_cast<size_t>(n_seqs), 0);
-    int64_t total_slots = 0;
-    for (int64_t s = 0; s < n_seqs; ++s) {
-        const int64_t len = offsets[s + 1] - offsets[s];
-        if (len < 0) throw std::invalid_argument("offsets must be non-decreasing");
-        const int64_t m = len - L + 1;
-        if (m <= 0) {
-            for (int64_t k = 0; k < K; ++k) {
-                out_max[s * K + k] = -std::numeric_limits<T>::infinity();
-                out_pos[s * K + k] = -1;
-            }
-            continue;
-        }
-        const int64_t piece = std::max<int64_t>(int64_t(1) << 16, (m + 4 * threads - 1) / (4 * threads));
-        if (m <= piece) {
-            tiles.push_back({s, 0, m, -1});
-            continue;
-        }
-        first_slot[s] = total_slots;
-        for (int64_t b = 0; b < m; b += piece) {
-            tiles.push_back({s, b, std::min(m, b + piece), total_slots++});
-            ++n_slots[s];
-        }
+    const TilePlan plan = plan_tiles(offsets, n_seqs, L, threads);
+    constexpr T kNone = -std::numeric_limits<T>::infinity();
+    for (int64_t i = 0; i < n_seqs * K; ++i) {
+        out_max[i] = kNone;
+        out_pos[i] = -1;
     }
-    std::vector<T> slot_max(static_cast<size_t>(total_slots * K));
-    std::vector<int64_t> slot_pos(static_cast<size_t>(total_slots * K));
-    const int64_t n_tiles = static_cast<int64_t>(tiles.size());
+    // pieces of long sequences keep their own maxima, merged in order below
+    std::vector<T> piece_max(static_cast<size_t>(plan.n_pieces * K), kNone);
+    std::vector<int64_t> piece_pos(static_cast<size_t>(plan.n_pieces * K), -1);
+    const int64_t n_tiles = static_cast<int64_t>(plan.tiles.size());
 
     EXACTPWM_PARALLEL
     {
-    Scratch<T> scratch(L, picked.needs_pairs);
-    std::vector<T> best(static_cast<size_t>(K));
-    std::vector<int64_t> where(static_cast<size_t>(K));
-    EXACTPWM_FOR
-    for (int64_t t = 0; t < n_tiles; ++t) {
-        const Tile tile = tiles[t];
-        std::fill(best.begin(), best.end(), -std::numeric_limits<T>::infinity());
-        std::fill(where.begin(), where.end(), int64_t(-1));
-        const uint8_t* seq = codes + offsets[tile.seq];
-        for (int64_t j0 = tile.begin; j0 < tile.end; j0 += kBlock) {
-            const int64_t nw = std::min(kBlock, tile.end - j0);
-            scratch.load(seq + j0, nw, L);
-            for (int64_t k = 0; k < K; ++k) {
-                picked.fn(scratch.view(), nw, table.values + k * L * kTableWidth, L,
-                       table.bias[k], scratch.buf.data());
-                const T* b = scratch.buf.data();
-                T mk = best[k];
-                int64_t pk = where[k];
-                for (int64_t j = 0; j < nw; ++j)
-                    if (b[j] > mk || pk < 0) { mk = b[j]; pk = j0 + j; }
-                best[k] = mk;
-                where[k] = pk;
-            }
+        Scratch<T> scratch(L, picked.needs_pairs);
+        EXACTPWM_FOR
+        for (int64_t t = 0; t < n_tiles; ++t) {
+            const Tile& tile = plan.tiles[t];
+            for_each_block(tile, codes, offsets, L, scratch, [&](int64_t s, int64_t j0, int64_t nw) {
+                T* best = tile.piece >= 0 ? &piece_max[tile.piece * K] : out_max + s * K;
+                int64_t* where = tile.piece >= 0 ? &piece_pos[tile.piece * K] : out_pos + s * K;
+                for (int64_t k = 0; k < K; ++k) {
+                    const T* b = scratch.buf.data();
+                    picked.fn(scratch.view(), nw, table.values + k * L * kTableWidth, L, table.bias[k],
+                              scratch.buf.data());
+                    const T bm = picked.max(b, nw);
+                    if (where[k] >= 0 && !(bm > best[k])) continue;
+                    int64_t j = 0;
+                    while (b[j] != bm) ++j;  // first window reaching the block maximum
+                    best[k] = bm;
+                    where[k] = j0 + j;
+                }
+            });
         }
-        T* dst_max = tile.slot < 0 ? out_max + tile.seq * K : slot_max.data() + tile.slot * K;
-        int64_t* dst_pos = tile.slot < 0 ? out_pos + tile.seq * K : slot_pos.data() + tile.slot * K;
-        std::copy(best.begin(), best.end(), dst_max);
-        std::copy(where.begin(), where.end(), dst_pos);
     }
-    }  // parallel
 
-    // Merge the pieces of long sequences in position order: ties keep the smallest start.
-    for (int64_t s = 0; s < n_seqs; ++s) {
-        if (first_slot[s] < 0) continue;
+    // Merge pieces in position order: ties keep the smallest start.
+    for (const Tile& tile : plan.tiles) {
+        if (tile.piece < 0) continue;
         for (int64_t k = 0; k < K; ++k) {
-            T mk = -std::numeric_limits<T>::infinity();
-            int64_t pk = -1;
-            for (int64_t q = first_slot[s]; q < first_slot[s] + n_slots[s]; ++q) {
-                const T v = slot_max[q * K + k];
-                if (v > mk || pk < 0) { mk = v; pk = slot_pos[q * K + k]; }
+            const T v = piece_max[tile.piece * K + k];
+            T& mk = out_max[tile.s0 * K + k];
+            int64_t& pk = out_pos[tile.s0 * K + k];
+            if (pk < 0 || v > mk) {
+                mk = v;
+                pk = piece_pos[tile.piece * K + k];
             }
-            out_max[s * K + k] = mk;
-            out_pos[s * K + k] = pk;
         }
     }
 }
 
-template void dense_scores<float>(const uint8_t*, int64_t, int64_t, const ScoreTable<float>&, float*, int, Isa);
-template void dense_scores<double>(const uint8_t*, int64_t, int64_t, const ScoreTable<double>&, double*, int, Isa);
-template void max_scores<float>(const uint8_t*, const int64_t*, int64_t, const ScoreTable<float>&, float*, int64_t*, int, Isa);
-template void max_scores<double>(const uint8_t*, const int64_t*, int64_t, const ScoreTable<double>&, double*, int64_t*, int, Isa);
+template <class T>
+Hits<T> threshold_hits(const uint8_t* codes, const int64_t* offsets, int64_t n_seqs,
+                       const ScoreTable<T>& table, const T* thresholds, bool skip_n_windows,
+                       int threads, Isa isa) {
+    const int64_t K = table.n_kernels, L = table.length;
+    check_table(K, L);
+    const Picked<T> picked = pick_kernel(resolve_isa(isa), T());
+    threads = std::max(1, threads);
+    const TilePlan plan = plan_tiles(offsets, n_seqs, L, threads);
+    const int64_t n_tiles = static_cast<int64_t>(plan.tiles.size());
+    std::vector<Hits<T>> tile_hits(static_cast<size_t>(n_tiles));
+
+    EXACTPWM_PARALLEL
+    {
+        Scratch<T> scratch(L, picked.needs_pairs);
+        std::vector<int32_t> n_prefix(static_cast<size_t>(kBlock + L + 1));
+        struct Raw { int64_t seq, pos; int32_t kernel; T score; };
+        std::vector<Raw> raw;
+        EXACTPWM_FOR
+        for (int64_t t = 0; t < n_tiles; ++t) {
+            raw.clear();
+            for_each_block(plan.tiles[t], codes, offsets, L, scratch, [&](int64_t s, int64_t j0, int64_t nw) {
+                if (skip_n_windows) {  // n_prefix[i] = number of N among the block's first i codes
+                    n_prefix[0] = 0;
+                    for (int64_t i = 0; i < nw + L - 1; ++i) n_prefix[i + 1] = n_prefix[i] + (scratch.idx[i] >= 4);
+                }
+                for (int64_t k = 0; k < K; ++k) {
+                    const T* b = scratch.buf.data();
+                    picked.fn(scratch.view(), nw, table.values + k * L * kTableWidth, L, table.bias[k],
+                              scratch.buf.data());
+                    const T thr = thresholds[k];
+                    if (picked.max(b, nw) < thr) continue;
+                    for (int64_t j = 0; j < nw; ++j) {
+                        if (b[j] < thr) continue;
+                        if (skip_n_windows && n_prefix[j + L] != n_prefix[j]) continue;
+                        raw.push_back({s, j0 + j, static_cast<int32_t>(k), b[j]});
+                    }
+                }
+            });
+            std::sort(raw.begin(), raw.end(), [](const Raw& a, const Raw& b) {
+                if (a.seq != b.seq) return a.seq < b.seq;
+                if (a.pos != b.pos) return a.pos < b.pos;
+                return a.kernel < b.kernel;
+            });
+            Hits<T>& h = tile_hits[t];
+            for (const Raw& r : raw) {
+                h.seq.push_back(r.seq);
+                h.pos.push_back(r.pos);
+                h.kernel.push_back(r.kernel);
+                h.score.push_back(r.score);
+            }
+        }
+    }
+
+    Hits<T> all;
+    size_t total = 0;
+    for (const auto& h : tile_hits) total += h.size();
+    all.seq.reserve(total);
+    all.pos.reserve(total);
+    all.kernel.reserve(total);
+    all.score.reserve(total);
+    for (auto& h : tile_hits) {
+        all.seq.insert(all.seq.end(), h.seq.begin(), h.seq.end());
+        all.pos.insert(all.pos.end(), h.pos.begin(), h.pos.end());
+        all.kernel.insert(all.kernel.end(), h.kernel.begin(), h.kernel.end());
+        all.score.insert(all.score.end(), h.score.begin(), h.score.end());
+        h = Hits<T>();
+    }
+    return all;
+}
+
+#define EXACTPWM_INSTANTIATE(T)                                                                         \
+    template void dense_scores<T>(const uint8_t*, int64_t, int64_t, const ScoreTable<T>&, T*, int, Isa); \
+    template void max_scores<T>(const uint8_t*, const int64_t*, int64_t, const ScoreTable<T>&, T*,       \
+                                int64_t*, int, Isa);                                                    \
+    template Hits<T> threshold_hits<T>(const uint8_t*, const int64_t*, int64_t, const ScoreTable<T>&,    \
+                                       const T*, bool, int, Isa);
+EXACTPWM_INSTANTIATE(float)
+EXACTPWM_INSTANTIATE(double)
 
 }  // namespace exactpwm

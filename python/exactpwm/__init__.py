@@ -6,8 +6,10 @@ applied by cross-correlation unless ``flip=True``; log base e unless ``base=``.
 """
 
 from .backends import BACKENDS, backends
+from .base_fit import BaseFit, fit_base
+from .heuristic import HeuristicPWM, heuristic_pwm, max_possible_score
 from .layout import from_torch_layout, to_torch_layout
-from .scoring import MaxScores, conv1d, max_scores
+from .scoring import MaxScores, WindowHits, conv1d, max_scores, threshold_hits
 from .sequence import decode, encode, one_hot, pack, reverse_complement
 from .transform import DEFAULT_BASE, kernel_to_pwm, pwm_to_kernel, reverse_complement_kernels
 
@@ -15,19 +17,26 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BACKENDS",
+    "BaseFit",
+    "HeuristicPWM",
     "DEFAULT_BASE",
     "MaxScores",
+    "WindowHits",
     "backends",
     "conv1d",
     "decode",
     "encode",
+    "fit_base",
+    "heuristic_pwm",
     "from_torch_layout",
     "kernel_to_pwm",
+    "max_possible_score",
     "max_scores",
     "one_hot",
     "pack",
     "pwm_to_kernel",
     "reverse_complement",
     "reverse_complement_kernels",
+    "threshold_hits",
     "to_torch_layout",
 ]

@@ -46,3 +46,25 @@ def max_scores(
     threads: int,
     isa: str,
 ) -> None: ...
+@overload
+def threshold_hits(
+    codes: npt.NDArray[np.uint8],
+    offsets: npt.NDArray[np.int64],
+    table: npt.NDArray[np.float32],
+    bias: npt.NDArray[np.float32],
+    thresholds: npt.NDArray[np.float32],
+    skip_n_windows: bool,
+    threads: int,
+    isa: str,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.float32]]: ...
+@overload
+def threshold_hits(
+    codes: npt.NDArray[np.uint8],
+    offsets: npt.NDArray[np.int64],
+    table: npt.NDArray[np.float64],
+    bias: npt.NDArray[np.float64],
+    thresholds: npt.NDArray[np.float64],
+    skip_n_windows: bool,
+    threads: int,
+    isa: str,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.float64]]: ...

@@ -60,3 +60,59 @@ def max_scores(codes, offsets, table, bias, out_max, out_pos):  # pragma: no cov
                         pos = j0 + j
             out_max[s, k] = best
             out_pos[s, k] = pos
+
+
+@nb.njit(cache=True, nogil=True)
+def _window_hits(codes, start, m, table, bias, thresholds, skip_n, out_pos, out_kernel, out_score, fill):
+    """Hits of one sequence in (position, kernel) order; returns their number. Fills outputs if `fill`."""
+    K, L, _ = table.shape
+    count = 0
+    n_in_window = 0
+    for l in range(L - 1):
+        n_in_window += codes[start + l] >= 4
+    for j in range(m):
+        n_in_window += codes[start + j + L - 1] >= 4
+        if not (skip_n and n_in_window > 0):
+            for k in range(K):
+                s = table[k, 0, 4]  # the N entry: a zero of the table's dtype, so float32 sums stay float32
+                for l in range(L):
+                    s += table[k, l, codes[start + j + l] & 7]
+                s += bias[k]
+                if s >= thresholds[k]:
+                    if fill:
+                        out_pos[count] = j
+                        out_kernel[count] = k
+                        out_score[count] = s
+                    count += 1
+        n_in_window -= codes[start + j] >= 4
+    return count
+
+
+@nb.njit(cache=True, parallel=True, nogil=True)
+def threshold_hits(codes, offsets, table, bias, thresholds, skip_n):  # pragma: no cover - jitted
+    """As exactpwm._core.threshold_hits: (seq, pos, kernel, score) in (seq, pos, kernel) order."""
+    S = offsets.size - 1
+    K, L, _ = table.shape
+    counts = np.zeros(S + 1, dtype=np.int64)
+    dummy_i = np.empty(0, dtype=np.int64)
+    dummy_k = np.empty(0, dtype=np.int32)
+    dummy_s = np.empty(0, dtype=table.dtype)
+    for s in nb.prange(S):
+        m = offsets[s + 1] - offsets[s] - L + 1
+        if m > 0:
+            counts[s + 1] = _window_hits(codes, offsets[s], m, table, bias, thresholds, skip_n,
+                                         dummy_i, dummy_k, dummy_s, False)
+    starts = np.cumsum(counts)
+    total = starts[S]
+    seq = np.empty(total, dtype=np.int64)
+    pos = np.empty(total, dtype=np.int64)
+    kernel = np.empty(total, dtype=np.int32)
+    score = np.empty(total, dtype=table.dtype)
+    for s in nb.prange(S):
+        m = offsets[s + 1] - offsets[s] - L + 1
+        a, b = starts[s], starts[s + 1]
+        if b > a:
+            _window_hits(codes, offsets[s], m, table, bias, thresholds, skip_n,
+                         pos[a:b], kernel[a:b], score[a:b], True)
+            seq[a:b] = s
+    return seq, pos, kernel, score

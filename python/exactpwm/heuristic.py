@@ -31,8 +31,8 @@ from typing import NamedTuple
 import numpy as np
 
 from ._checks import as_bias, as_kernels
-from .scoring import conv1d, max_scores
-from .sequence import iter_batches, pack, _COMPLEMENT
+from .scoring import _as_packed, max_scores, threshold_hits
+from .sequence import iter_batches, _COMPLEMENT
 from .transform import reverse_complement_kernels
 
 __all__ = ["heuristic_pwm", "HeuristicPWM", "max_possible_score", "METHODS"]
@@ -147,6 +147,7 @@ def heuristic_pwm(
             bc, nw = _window_base_counts(codes, offsets[s0:s1 + 1], L)
             base_counts += bc
             n_windows += nw
+    top[~np.isfinite(top)] = -np.inf
     if method == "koo":
         thr = frac * top
     else:
@@ -155,34 +156,14 @@ def heuristic_pwm(
     # pass 2: stack every window that reaches the threshold
     counts = np.zeros((K, 4, L), dtype=np.int64)
     n_frag = np.zeros(K, dtype=np.int64)
+    if not np.isfinite(top).any():  # no sequence is as long as the kernels
+        return HeuristicPWM(_normalise(counts, a), counts, n_frag, thr)
     for s0, s1 in batches:
-        lo, hi = offsets[s0], offsets[s1]
-        if hi - lo < L:
-            continue
-        scores = conv1d(codes[lo:hi], W, b, strand=strand, **run)
-        scores = scores.reshape(strands, K, -1)
-        valid = _valid_windows(offsets[s0:s1 + 1] - lo, L, scores.shape[-1])
-        for st in range(strands):
-            k_idx, j = np.nonzero((scores[st] >= thr[:, None]) & valid)
-            counts += _count_fragments(codes, lo + j, k_idx, np.full(j.size, st == 1), K, L)
-            n_frag += np.bincount(k_idx, minlength=K)
+        hits = threshold_hits((codes, offsets[s0:s1 + 1]), W, thr, b, strand=strand, **run)
+        starts = offsets[s0 + hits.sequence] + hits.start
+        counts += _count_fragments(codes, starts, hits.kernel, hits.strand < 0, K, L)
+        n_frag += np.bincount(hits.kernel, minlength=K)
     return HeuristicPWM(_normalise(counts, a), counts, n_frag, thr)
-
-
-def _as_packed(sequences) -> tuple[np.ndarray, np.ndarray]:
-    if isinstance(sequences, tuple) and len(sequences) == 2 and all(isinstance(x, np.ndarray) for x in sequences):
-        return sequences[0], np.asarray(sequences[1], dtype=np.int64)
-    return pack(sequences)
-
-
-def _valid_windows(local_offsets: np.ndarray, L: int, m: int) -> np.ndarray:
-    """(m,) bool: window j of the concatenated batch lies inside one sequence."""
-    starts, stops = local_offsets[:-1], local_offsets[1:] - L + 1
-    keep = stops > starts
-    edges = np.zeros(m + 1, dtype=np.int64)
-    np.add.at(edges, starts[keep], 1)
-    np.add.at(edges, stops[keep], -1)
-    return np.cumsum(edges[:m]) > 0
 
 
 def _count_fragments(codes, starts, kernel_idx, minus, K: int, L: int) -> np.ndarray:

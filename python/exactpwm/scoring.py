@@ -29,7 +29,7 @@ from .backends import resolve_backend
 from .sequence import encode, pack, _check_codes
 from .transform import reverse_complement_kernels
 
-__all__ = ["conv1d", "max_scores", "MaxScores", "score_table"]
+__all__ = ["conv1d", "max_scores", "MaxScores", "threshold_hits", "WindowHits", "score_table"]
 
 STRANDS = ("+", "-", "both")
 
@@ -194,13 +194,7 @@ def max_scores(
     b = as_bias(bias, K, dt)
     if strand == "both":
         b = np.concatenate([b, b])
-    if isinstance(sequences, tuple) and len(sequences) == 2 and all(isinstance(a, np.ndarray) for a in sequences):
-        codes, offsets = _check_codes(sequences[0]), np.ascontiguousarray(sequences[1], dtype=np.int64)
-        if codes.ndim != 1 or offsets.ndim != 1 or offsets.size < 1 or (np.diff(offsets) < 0).any() \
-                or offsets[0] < 0 or offsets[-1] > codes.size:
-            raise ValueError("a (codes, offsets) pair needs 1-D codes and non-decreasing offsets within them")
-    else:
-        codes, offsets = pack(sequences)
+    codes, offsets = _as_packed(sequences)
     engine, isa = resolve_backend(backend)
     nthreads = resolve_threads(threads)
     S, K2 = offsets.size - 1, table.shape[0]
@@ -224,7 +218,102 @@ def max_scores(
     return MaxScores(score, position, strands)
 
 
-def _run_numba(name: str, threads: int, *args) -> None:
+class WindowHits(NamedTuple):
+    """Result of :func:`threshold_hits`; all arrays (H,), ordered by sequence, start,
+    strand ('+' first) and kernel.
+
+    sequence : int64 index of the sequence
+    start : int64 window start, 0-based on the forward strand (the window is [start, start + L))
+    kernel : int32 kernel index
+    strand : int8, +1 or -1
+    score : the window's score (bias included)
+    """
+
+    sequence: np.ndarray
+    start: np.ndarray
+    kernel: np.ndarray
+    strand: np.ndarray
+    score: np.ndarray
+
+
+def threshold_hits(
+    sequences,
+    kernels,
+    thresholds,
+    bias=None,
+    *,
+    strand: str = "+",
+    skip_n: bool = False,
+    dtype=None,
+    threads: int = 0,
+    backend: str = "auto",
+) -> WindowHits:
+    """Every window whose score reaches a per-kernel threshold, without materialising scores.
+
+    Parameters
+    ----------
+    sequences : as in :func:`max_scores` (list, (S, n) array, (codes, offsets) pair, or one str)
+    kernels : (K, 4, L) or (4, L)
+    thresholds : scalar or (K,); a window is a hit when score >= threshold
+    bias, strand, dtype, threads, backend : as in :func:`conv1d`
+    skip_n : if True, windows containing N are never hits (as FIMO and MOODS do);
+        if False, N counts 0 as in :func:`conv1d`
+
+    Returns
+    -------
+    WindowHits(sequence, start, kernel, strand, score). The order does not depend on
+    threads or backend.
+    """
+    W, _ = as_kernels(kernels)
+    dt = _resolve_dtype(dtype, W)
+    table = score_table(W, strand, dt)
+    K = W.shape[0]
+    b = as_bias(bias, K, dt)
+    thr = np.asarray(thresholds, dtype=np.float64)
+    if thr.ndim == 0:
+        thr = np.full(K, float(thr))
+    if thr.shape != (K,) or np.isnan(thr).any():
+        raise ValueError(f"thresholds must be a number or have shape ({K},) without NaN; got shape {thr.shape}")
+    thr = _round_thresholds_up(thr, dt)
+    if strand == "both":
+        b, thr = np.concatenate([b, b]), np.concatenate([thr, thr])
+    codes, offsets = _as_packed(sequences)
+    engine, isa = resolve_backend(backend)
+    nthreads = resolve_threads(threads)
+    if engine == "cpp":
+        from . import _core
+
+        seq, pos, kern, score = _core.threshold_hits(codes, offsets, table, b, thr, bool(skip_n), nthreads, isa)
+    else:
+        seq, pos, kern, score = _run_numba("threshold_hits", nthreads, codes, offsets, table, b, thr, bool(skip_n))
+    if strand == "both":
+        sign = np.where(kern < K, 1, -1).astype(np.int8)
+        kern = (kern % K).astype(np.int32)
+    else:
+        sign = np.full(kern.size, -1 if strand == "-" else 1, dtype=np.int8)
+    return WindowHits(seq, pos, kern, sign, score)
+
+
+def _round_thresholds_up(thr: np.ndarray, dtype) -> np.ndarray:
+    """Thresholds in the score dtype, rounded up so that score >= thr means the same in float64."""
+    t = thr.astype(dtype)
+    low = t.astype(np.float64) < thr
+    t[low] = np.nextafter(t[low], dtype(np.inf))
+    return t
+
+
+def _as_packed(sequences) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, offsets) from any accepted form of a set of sequences."""
+    if isinstance(sequences, tuple) and len(sequences) == 2 and all(isinstance(a, np.ndarray) for a in sequences):
+        codes, offsets = _check_codes(sequences[0]), np.ascontiguousarray(sequences[1], dtype=np.int64)
+        if codes.ndim != 1 or offsets.ndim != 1 or offsets.size < 1 or (np.diff(offsets) < 0).any() \
+                or offsets[0] < 0 or offsets[-1] > codes.size:
+            raise ValueError("a (codes, offsets) pair needs 1-D codes and non-decreasing offsets within them")
+        return codes, offsets
+    return pack(sequences)
+
+
+def _run_numba(name: str, threads: int, *args):
     import numba
 
     from . import _numba_kernels
@@ -232,6 +321,6 @@ def _run_numba(name: str, threads: int, *args) -> None:
     previous = numba.get_num_threads()
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     try:
-        getattr(_numba_kernels, name)(*args)
+        return getattr(_numba_kernels, name)(*args)
     finally:
         numba.set_num_threads(previous)

@@ -46,6 +46,24 @@ void max_scores(const uint8_t* codes, const int64_t* offsets, int64_t n_seqs,
                 const ScoreTable<T>& table, T* out_max, int64_t* out_pos,
                 int threads, Isa isa);
 
+// Every window whose score reaches a per-kernel threshold, over sequences of any lengths.
+//   thresholds: K values; a window is a hit when score >= thresholds[k].
+//   skip_n_windows: windows containing a code >= 4 (N) are never hits.
+// Hits come in (sequence, position, kernel) order whatever `threads` is.
+template <class T>
+struct Hits {
+    std::vector<int64_t> seq;     // sequence index
+    std::vector<int64_t> pos;     // window start within the sequence
+    std::vector<int32_t> kernel;  // kernel index
+    std::vector<T> score;
+    size_t size() const { return pos.size(); }
+};
+
+template <class T>
+Hits<T> threshold_hits(const uint8_t* codes, const int64_t* offsets, int64_t n_seqs,
+                       const ScoreTable<T>& table, const T* thresholds, bool skip_n_windows,
+                       int threads, Isa isa);
+
 // What was built and what the CPU offers.
 bool isa_compiled(Isa isa);
 bool cpu_supports(Isa isa);
