@@ -5,6 +5,7 @@ import pytest
 
 import exactpwm
 from exactpwm import synthetic
+from conftest import BACKENDS
 from motifs import jaspar_pwm, log_odds_kernel
 
 
@@ -61,14 +62,17 @@ def test_deepbind_threshold_and_koo_eddy_variant(planted):
 
 
 @pytest.mark.parametrize("method", exactpwm.heuristic.METHODS)
-def test_independent_of_batch_size_and_threads(planted, method):
+def test_independent_of_batch_size_threads_and_backend(planted, method):
     P, X = planted
     rng = np.random.default_rng(2)
     W = np.concatenate([log_odds_kernel(P)[None], rng.normal(size=(3, 4, P.shape[1]))]).astype(np.float32)
     seqs = [x[: 120 + (i % 80)] for i, x in enumerate(X[:1500])]  # unequal lengths
     ref = exactpwm.heuristic_pwm(W, seqs, method, strand="both", threads=1)
-    for batch_bases, threads in [(1000, 1), (5000, 2), (10**9, 0), (199, 2)]:
-        got = exactpwm.heuristic_pwm(W, seqs, method, strand="both", batch_bases=batch_bases, threads=threads)
+    runs = [(1000, 1, "auto"), (5000, 2, "auto"), (10**9, 0, "auto"), (199, 2, "auto")]
+    runs += [(3000, 2, backend) for backend in BACKENDS]
+    for batch_bases, threads, backend in runs:
+        got = exactpwm.heuristic_pwm(W, seqs, method, strand="both", batch_bases=batch_bases, threads=threads,
+                                     backend=backend)
         np.testing.assert_array_equal(got.counts, ref.counts)
         np.testing.assert_array_equal(got.n_fragments, ref.n_fragments)
         np.testing.assert_array_equal(got.threshold, ref.threshold)

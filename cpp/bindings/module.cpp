@@ -5,9 +5,11 @@ namespace py = pybind11;
 
 void register_info(py::module_& m);
 void register_scores(py::module_& m);
+void register_fragments(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "exactpwm compiled engine (private; use the exactpwm package API).";
     register_info(m);
     register_scores(m);
+    register_fragments(m);
 }

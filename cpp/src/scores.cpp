@@ -151,6 +151,36 @@ void for_each_block(const Tile& tile, const uint8_t* codes, const int64_t* offse
     }
 }
 
+// Calls on_hit(s, j0, j, k, score) for every window j0 + j of sequence s whose score for
+// kernel k reaches thresholds[k] (windows with N skipped if asked), block by block in
+// position order and, within a block, kernel by kernel; then on_block_end(s, j0, nw).
+template <class T, class OnHit, class OnBlockEnd>
+void scan_threshold(const Tile& tile, const uint8_t* codes, const int64_t* offsets,
+                    const ScoreTable<T>& table, const T* thresholds, bool skip_n_windows,
+                    const Picked<T>& picked, Scratch<T>& scratch, std::vector<int32_t>& n_prefix,
+                    OnHit&& on_hit, OnBlockEnd&& on_block_end) {
+    const int64_t K = table.n_kernels, L = table.length;
+    for_each_block(tile, codes, offsets, L, scratch, [&](int64_t s, int64_t j0, int64_t nw) {
+        if (skip_n_windows) {  // n_prefix[i] = number of N among the block's first i codes
+            n_prefix[0] = 0;
+            for (int64_t i = 0; i < nw + L - 1; ++i) n_prefix[i + 1] = n_prefix[i] + (scratch.idx[i] >= 4);
+        }
+        for (int64_t k = 0; k < K; ++k) {
+            const T* b = scratch.buf.data();
+            picked.fn(scratch.view(), nw, table.values + k * L * kTableWidth, L, table.bias[k],
+                      scratch.buf.data());
+            const T thr = thresholds[k];
+            if (picked.max(b, nw) < thr) continue;
+            for (int64_t j = 0; j < nw; ++j) {
+                if (b[j] < thr) continue;
+                if (skip_n_windows && n_prefix[j + L] != n_prefix[j]) continue;
+                on_hit(s, j0, j, k, b[j]);
+            }
+        }
+        on_block_end(s, j0, nw);
+    });
+}
+
 }  // namespace
 
 template <class T>
@@ -255,41 +285,42 @@ Hits<T> threshold_hits(const uint8_t* codes, const int64_t* offsets, int64_t n_s
     {
         Scratch<T> scratch(L, picked.needs_pairs);
         std::vector<int32_t> n_prefix(static_cast<size_t>(kBlock + L + 1));
-        struct Raw { int64_t seq, pos; int32_t kernel; T score; };
-        std::vector<Raw> raw;
+        // hits of one block in generation (kernel-major) order, then bucketed by position
+        std::vector<int32_t> blk_pos, blk_kernel;
+        std::vector<T> blk_score;
+        std::vector<int64_t> bucket(static_cast<size_t>(kBlock + 1));
         EXACTPWM_FOR
         for (int64_t t = 0; t < n_tiles; ++t) {
-            raw.clear();
-            for_each_block(plan.tiles[t], codes, offsets, L, scratch, [&](int64_t s, int64_t j0, int64_t nw) {
-                if (skip_n_windows) {  // n_prefix[i] = number of N among the block's first i codes
-                    n_prefix[0] = 0;
-                    for (int64_t i = 0; i < nw + L - 1; ++i) n_prefix[i + 1] = n_prefix[i] + (scratch.idx[i] >= 4);
-                }
-                for (int64_t k = 0; k < K; ++k) {
-                    const T* b = scratch.buf.data();
-                    picked.fn(scratch.view(), nw, table.values + k * L * kTableWidth, L, table.bias[k],
-                              scratch.buf.data());
-                    const T thr = thresholds[k];
-                    if (picked.max(b, nw) < thr) continue;
-                    for (int64_t j = 0; j < nw; ++j) {
-                        if (b[j] < thr) continue;
-                        if (skip_n_windows && n_prefix[j + L] != n_prefix[j]) continue;
-                        raw.push_back({s, j0 + j, static_cast<int32_t>(k), b[j]});
+            Hits<T>& out = tile_hits[t];
+            scan_threshold(plan.tiles[t], codes, offsets, table, thresholds, skip_n_windows, picked, scratch,
+                n_prefix,
+                [&](int64_t, int64_t, int64_t j, int64_t k, T score) {
+                    blk_pos.push_back(static_cast<int32_t>(j));
+                    blk_kernel.push_back(static_cast<int32_t>(k));
+                    blk_score.push_back(score);
+                },
+                [&](int64_t s, int64_t j0, int64_t nw) {
+                    const size_t h = blk_pos.size();
+                    if (h == 0) return;
+                    // stable counting sort by position: kernels stay ascending within a position
+                    std::fill(bucket.begin(), bucket.begin() + nw + 1, 0);
+                    for (size_t i = 0; i < h; ++i) ++bucket[blk_pos[i] + 1];
+                    for (int64_t j = 0; j < nw; ++j) bucket[j + 1] += bucket[j];
+                    const size_t base = out.size();
+                    out.seq.resize(base + h, s);
+                    out.pos.resize(base + h);
+                    out.kernel.resize(base + h);
+                    out.score.resize(base + h);
+                    for (size_t i = 0; i < h; ++i) {
+                        const size_t dst = base + static_cast<size_t>(bucket[blk_pos[i]]++);
+                        out.pos[dst] = j0 + blk_pos[i];
+                        out.kernel[dst] = blk_kernel[i];
+                        out.score[dst] = blk_score[i];
                     }
-                }
-            });
-            std::sort(raw.begin(), raw.end(), [](const Raw& a, const Raw& b) {
-                if (a.seq != b.seq) return a.seq < b.seq;
-                if (a.pos != b.pos) return a.pos < b.pos;
-                return a.kernel < b.kernel;
-            });
-            Hits<T>& h = tile_hits[t];
-            for (const Raw& r : raw) {
-                h.seq.push_back(r.seq);
-                h.pos.push_back(r.pos);
-                h.kernel.push_back(r.kernel);
-                h.score.push_back(r.score);
-            }
+                    blk_pos.clear();
+                    blk_kernel.clear();
+                    blk_score.clear();
+                });
         }
     }
 
@@ -310,12 +341,70 @@ Hits<T> threshold_hits(const uint8_t* codes, const int64_t* offsets, int64_t n_s
     return all;
 }
 
+template <class T>
+void threshold_counts(const uint8_t* codes, const int64_t* offsets, int64_t n_seqs,
+                      const ScoreTable<T>& table, const T* thresholds, const int32_t* target,
+                      const int8_t* minus, int64_t n_targets, int64_t* counts, int64_t* n_hits,
+                      int threads, Isa isa) {
+    const int64_t K = table.n_kernels, L = table.length;
+    check_table(K, L);
+    const Picked<T> picked = pick_kernel(resolve_isa(isa), T());
+    threads = std::max(1, threads);
+    const TilePlan plan = plan_tiles(offsets, n_seqs, L, threads);
+    const int64_t n_tiles = static_cast<int64_t>(plan.tiles.size());
+    const int64_t size = n_targets * 4 * L;
+    std::vector<std::vector<int64_t>> partial;
+    std::vector<std::vector<int64_t>> partial_hits;
+
+    EXACTPWM_PARALLEL
+    {
+        Scratch<T> scratch(L, picked.needs_pairs);
+        std::vector<int32_t> n_prefix(static_cast<size_t>(kBlock + L + 1));
+        std::vector<int64_t> local(static_cast<size_t>(size), 0), local_hits(static_cast<size_t>(n_targets), 0);
+        EXACTPWM_FOR
+        for (int64_t t = 0; t < n_tiles; ++t) {
+            scan_threshold(plan.tiles[t], codes, offsets, table, thresholds, false, picked, scratch, n_prefix,
+                [&](int64_t s, int64_t j0, int64_t j, int64_t k, T) {
+                    const uint8_t* frag = codes + offsets[s] + j0 + j;
+                    int64_t* row = local.data() + static_cast<int64_t>(target[k]) * 4 * L;
+                    ++local_hits[target[k]];
+                    if (minus[k]) {
+                        for (int64_t l = 0; l < L; ++l) {
+                            const uint8_t c = frag[L - 1 - l] & 7;
+                            if (c < 4) ++row[(3 - c) * L + l];
+                        }
+                    } else {
+                        for (int64_t l = 0; l < L; ++l) {
+                            const uint8_t c = frag[l] & 7;
+                            if (c < 4) ++row[c * L + l];
+                        }
+                    }
+                },
+                [](int64_t, int64_t, int64_t) {});
+        }
+#ifdef _OPENMP
+#pragma omp critical
+#endif
+        {
+            partial.push_back(std::move(local));
+            partial_hits.push_back(std::move(local_hits));
+        }
+    }
+    for (const auto& p : partial)  // integer sums: independent of the order
+        for (int64_t i = 0; i < size; ++i) counts[i] += p[i];
+    for (const auto& p : partial_hits)
+        for (int64_t i = 0; i < n_targets; ++i) n_hits[i] += p[i];
+}
+
 #define EXACTPWM_INSTANTIATE(T)                                                                         \
     template void dense_scores<T>(const uint8_t*, int64_t, int64_t, const ScoreTable<T>&, T*, int, Isa); \
     template void max_scores<T>(const uint8_t*, const int64_t*, int64_t, const ScoreTable<T>&, T*,       \
                                 int64_t*, int, Isa);                                                    \
     template Hits<T> threshold_hits<T>(const uint8_t*, const int64_t*, int64_t, const ScoreTable<T>&,    \
-                                       const T*, bool, int, Isa);
+                                       const T*, bool, int, Isa);                                        \
+    template void threshold_counts<T>(const uint8_t*, const int64_t*, int64_t, const ScoreTable<T>&,     \
+                                      const T*, const int32_t*, const int8_t*, int64_t, int64_t*,        \
+                                      int64_t*, int, Isa);
 EXACTPWM_INSTANTIATE(float)
 EXACTPWM_INSTANTIATE(double)
 

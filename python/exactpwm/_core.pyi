@@ -68,3 +68,24 @@ def threshold_hits(
     threads: int,
     isa: str,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.float64]]: ...
+def count_fragments(
+    codes: npt.NDArray[np.uint8],
+    starts: npt.NDArray[np.int64],
+    kernels: npt.NDArray[np.int32],
+    minus: npt.NDArray[np.int8],
+    counts: npt.NDArray[np.int64],
+    threads: int,
+) -> None: ...
+def threshold_counts(
+    codes: npt.NDArray[np.uint8],
+    offsets: npt.NDArray[np.int64],
+    table: npt.NDArray[np.floating],
+    bias: npt.NDArray[np.floating],
+    thresholds: npt.NDArray[np.floating],
+    target: npt.NDArray[np.int32],
+    minus: npt.NDArray[np.int8],
+    counts: npt.NDArray[np.int64],
+    n_hits: npt.NDArray[np.int64],
+    threads: int,
+    isa: str,
+) -> None: ...

@@ -116,3 +116,44 @@ def threshold_hits(codes, offsets, table, bias, thresholds, skip_n):  # pragma: 
                          pos[a:b], kernel[a:b], score[a:b], True)
             seq[a:b] = s
     return seq, pos, kernel, score
+
+
+@nb.njit(cache=True, nogil=True)
+def count_fragments(codes, starts, kernels, minus, counts):  # pragma: no cover - jitted
+    """As exactpwm._core.count_fragments (serial)."""
+    L = counts.shape[2]
+    for i in range(starts.size):
+        k = kernels[i]
+        a = starts[i]
+        for l in range(L):
+            if minus[i]:
+                c = codes[a + L - 1 - l]
+                if c < 4:
+                    counts[k, 3 - c, l] += 1
+            else:
+                c = codes[a + l]
+                if c < 4:
+                    counts[k, c, l] += 1
+
+
+@nb.njit(cache=True, nogil=True)
+def threshold_counts(codes, offsets, table, bias, thresholds, target, minus, counts, n_hits):  # pragma: no cover
+    """As exactpwm._core.threshold_counts (serial): stack every window reaching its threshold."""
+    S = offsets.size - 1
+    K, L, _ = table.shape
+    for s in range(S):
+        start = offsets[s]
+        m = offsets[s + 1] - start - L + 1
+        for j in range(max(m, 0)):
+            for k in range(K):
+                sc = table[k, 0, 4]
+                for l in range(L):
+                    sc += table[k, l, codes[start + j + l] & 7]
+                sc += bias[k]
+                if sc >= thresholds[k]:
+                    t = target[k]
+                    n_hits[t] += 1
+                    for l in range(L):
+                        c = codes[start + j + (L - 1 - l if minus[k] else l)] & 7
+                        if c < 4:
+                            counts[t, 3 - c if minus[k] else c, l] += 1

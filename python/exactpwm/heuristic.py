@@ -30,16 +30,17 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import as_bias, as_kernels
-from .scoring import _as_packed, max_scores, threshold_hits
-from .sequence import iter_batches, _COMPLEMENT
+from ._checks import as_bias, as_kernels, resolve_threads
+from .backends import resolve_backend
+from .scoring import _as_packed, _resolve_dtype, _round_thresholds_up, max_scores, score_table
+from .sequence import iter_batches
 from .transform import reverse_complement_kernels
 
 __all__ = ["heuristic_pwm", "HeuristicPWM", "max_possible_score", "METHODS"]
 
 METHODS = ("deepbind", "koo", "basset")
 _DEFAULT_PSEUDOCOUNT = {"deepbind": 0.01, "koo": 0.01, "basset": 1.0}
-_MAX_BATCH_VALUES = 1 << 24  # scores (or fragment bases) held at once per batch
+_MAX_BATCH_VALUES = 1 << 24  # per-batch bound on (sequences x kernels) results held at once
 
 
 class HeuristicPWM(NamedTuple):
@@ -91,8 +92,8 @@ def heuristic_pwm(
     threshold : deepbind only: scalar or (K,) score a best window must exceed (default 0)
     fraction : koo/basset only: see the module docstring (default 0.5)
     pseudocount : see the module docstring
-    batch_bases : sequences are scored in batches of about this many bases
-        (default: chosen to hold ~16 M scores); results do not depend on it
+    batch_bases : sequences are scored in batches of at most this many bases (default 2**26)
+        and about 16 M (sequence, kernel) results; results do not depend on it
     threads, backend : as in :func:`exactpwm.conv1d`
 
     Returns
@@ -109,6 +110,7 @@ def heuristic_pwm(
         raise ValueError(f"threshold applies to method 'deepbind'; {method!r} takes fraction=")
     W, _ = as_kernels(kernels)
     K, _, L = W.shape
+    dt = _resolve_dtype(None, W)
     b = as_bias(bias, K, np.float64)
     a = _DEFAULT_PSEUDOCOUNT[method] if pseudocount is None else float(pseudocount)
     if not (np.isfinite(a) and a >= 0):
@@ -116,26 +118,26 @@ def heuristic_pwm(
     codes, offsets = _as_packed(sequences)
     strands = 2 if strand == "both" else 1
     if batch_bases is None:
-        batch_bases = max(1 << 12, _MAX_BATCH_VALUES // (K * strands))
+        batch_bases = 1 << 26
+    max_seqs = max(1, _MAX_BATCH_VALUES // (K * strands))
+    batches = list(iter_batches(offsets, batch_bases, max_seqs))
     run = dict(threads=threads, backend=backend)
 
     if method == "deepbind":
         thr = np.broadcast_to(np.asarray(0.0 if threshold is None else threshold, dtype=np.float64), (K,)).copy()
         counts = np.zeros((K, 4, L), dtype=np.int64)
         n_frag = np.zeros(K, dtype=np.int64)
-        max_seqs = max(1, _MAX_BATCH_VALUES // (K * L))
-        for s0, s1 in iter_batches(offsets, batch_bases, max_seqs):
+        for s0, s1 in batches:
             best = max_scores((codes, offsets[s0:s1 + 1]), W, b, strand=strand, **run)
             seq_idx, k_idx = np.nonzero((best.position >= 0) & (best.score > thr))
             starts = offsets[s0 + seq_idx] + best.position[seq_idx, k_idx]
-            counts += _count_fragments(codes, starts, k_idx, best.strand[seq_idx, k_idx] < 0, K, L)
+            counts += _count_fragments(codes, starts, k_idx, best.strand[seq_idx, k_idx] < 0, K, L, **run)
             n_frag += np.bincount(k_idx, minlength=K)
         return HeuristicPWM(_normalise(counts, a), counts, n_frag, thr)
 
     frac = 0.5 if fraction is None else float(fraction)
     if not np.isfinite(frac):
         raise ValueError(f"fraction must be finite, got {fraction!r}")
-    batches = list(iter_batches(offsets, batch_bases))
     # pass 1: the highest score over the data and (basset) the base counts behind the mean score
     top = np.full(K, -np.inf)
     base_counts = np.zeros((4, L), dtype=np.int64)
@@ -153,32 +155,46 @@ def heuristic_pwm(
     else:
         mean = _mean_window_score(W, b, strand, base_counts, n_windows)
         thr = mean + frac * (top - mean)
-    # pass 2: stack every window that reaches the threshold
+    # pass 2: one fused engine pass stacks every window that reaches the threshold
     counts = np.zeros((K, 4, L), dtype=np.int64)
     n_frag = np.zeros(K, dtype=np.int64)
     if not np.isfinite(top).any():  # no sequence is as long as the kernels
         return HeuristicPWM(_normalise(counts, a), counts, n_frag, thr)
-    for s0, s1 in batches:
-        hits = threshold_hits((codes, offsets[s0:s1 + 1]), W, thr, b, strand=strand, **run)
-        starts = offsets[s0 + hits.sequence] + hits.start
-        counts += _count_fragments(codes, starts, hits.kernel, hits.strand < 0, K, L)
-        n_frag += np.bincount(hits.kernel, minlength=K)
+    table = score_table(W, strand, dt)
+    K2 = table.shape[0]
+    bias2 = np.tile(b.astype(dt), strands)
+    thr2 = _round_thresholds_up(np.tile(thr, strands), dt)
+    target = (np.arange(K2) % K).astype(np.int32)
+    minus = (np.arange(K2) >= K).astype(np.int8)
+    engine, isa = resolve_backend(backend)
+    if engine == "cpp":
+        from . import _core
+
+        _core.threshold_counts(codes, offsets, table, bias2, thr2, target, minus, counts, n_frag,
+                               resolve_threads(threads), isa)
+    else:
+        from . import _numba_kernels
+
+        _numba_kernels.threshold_counts(codes, offsets, table, bias2, thr2, target, minus, counts, n_frag)
     return HeuristicPWM(_normalise(counts, a), counts, n_frag, thr)
 
 
-def _count_fragments(codes, starts, kernel_idx, minus, K: int, L: int) -> np.ndarray:
+def _count_fragments(codes, starts, kernel_idx, minus, K: int, L: int, threads: int = 0,
+                     backend: str = "auto") -> np.ndarray:
     """Base counts (K, 4, L) of fragments codes[start:start+L], minus-strand ones reverse complemented."""
-    counts = np.zeros(K * L * 5, dtype=np.int64)
-    cols = np.arange(L)
-    step = max(1, _MAX_BATCH_VALUES // L)
-    for i in range(0, starts.size, step):
-        frag = codes[starts[i:i + step, None] + cols]
-        m = minus[i:i + step]
-        if m.any():
-            frag[m] = _COMPLEMENT[frag[m][:, ::-1]]
-        flat = (kernel_idx[i:i + step, None] * L + cols) * 5 + frag
-        counts += np.bincount(flat.ravel(), minlength=K * L * 5)
-    return counts.reshape(K, L, 5)[:, :, :4].transpose(0, 2, 1).copy()
+    counts = np.zeros((K, 4, L), dtype=np.int64)
+    args = (codes, np.ascontiguousarray(starts, dtype=np.int64), np.ascontiguousarray(kernel_idx, dtype=np.int32),
+            np.ascontiguousarray(minus, dtype=np.int8), counts)
+    engine, _ = resolve_backend(backend)
+    if engine == "cpp":
+        from . import _core
+
+        _core.count_fragments(*args, resolve_threads(threads))
+    else:
+        from . import _numba_kernels
+
+        _numba_kernels.count_fragments(*args)
+    return counts
 
 
 def _normalise(counts: np.ndarray, pseudocount: float) -> np.ndarray:

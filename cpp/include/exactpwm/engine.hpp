@@ -64,6 +64,24 @@ Hits<T> threshold_hits(const uint8_t* codes, const int64_t* offsets, int64_t n_s
                        const ScoreTable<T>& table, const T* thresholds, bool skip_n_windows,
                        int threads, Isa isa);
 
+// Fused threshold scan + fragment stacking: every window whose score for kernel k reaches
+// thresholds[k] adds its bases (reverse complemented when minus[k]) to
+// counts[target[k]] (n_targets x 4 x L int64, accumulated) and 1 to n_hits[target[k]].
+// Windows with N are stacked too (N itself is not counted), as a CNN sees them.
+template <class T>
+void threshold_counts(const uint8_t* codes, const int64_t* offsets, int64_t n_seqs,
+                      const ScoreTable<T>& table, const T* thresholds, const int32_t* target,
+                      const int8_t* minus, int64_t n_targets, int64_t* counts, int64_t* n_hits,
+                      int threads, Isa isa);
+
+// Stack fragments into base counts (the heuristic kernel -> PWM transforms).
+//   Fragment i is codes[starts[i], starts[i] + L), reverse complemented when minus[i] != 0,
+//   added to counts[kernels[i]] (K x 4 x L int64, accumulated, not cleared). N is not counted.
+//   Integer sums: the result does not depend on threads.
+void count_fragments(const uint8_t* codes, const int64_t* starts, const int32_t* kernels,
+                     const int8_t* minus, int64_t n_fragments, int64_t n_kernels, int64_t length,
+                     int64_t* counts, int threads);
+
 // What was built and what the CPU offers.
 bool isa_compiled(Isa isa);
 bool cpu_supports(Isa isa);
