@@ -105,3 +105,28 @@ def test_bad_arguments():
         exactpwm.heuristic_pwm(W, ["ACGT"], strand="-")
     with pytest.raises(ValueError, match="pseudocount"):
         exactpwm.heuristic_pwm(W, ["ACGT"], pseudocount=-1)
+
+
+@pytest.mark.parametrize("method", ["koo", "basset"])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_all_window_methods_match_a_numpy_stacking(method, backend):
+    """Every window at or above the threshold, both strands, N not counted, minus reverse complemented."""
+    rng = np.random.default_rng(9)
+    W = rng.normal(size=(2, 4, 5))
+    seqs = [rng.integers(0, 5, size=n).astype(np.uint8) for n in (3, 60, 200)]
+    got = exactpwm.heuristic_pwm(W, seqs, method, strand="both", backend=backend)
+    counts = np.zeros((2, 4, 5), dtype=np.int64)
+    comp = np.array([3, 2, 1, 0, 4])
+    for x in seqs:
+        if x.size < 5:
+            continue
+        plus = exactpwm.conv1d(x, W, backend="numba")
+        minus = exactpwm.conv1d(x, W, strand="-", backend="numba")
+        for k in range(2):
+            for scores, rc in ((plus, False), (minus, True)):
+                for j in np.flatnonzero(scores[k] >= got.threshold[k]):
+                    frag = comp[x[j:j + 5][::-1]] if rc else x[j:j + 5]
+                    for l, c in enumerate(frag):
+                        if c < 4:
+                            counts[k, c, l] += 1
+    np.testing.assert_array_equal(got.counts, counts)
