@@ -149,7 +149,6 @@ def heuristic_pwm(
             bc, nw = _window_base_counts(codes, offsets[s0:s1 + 1], L)
             base_counts += bc
             n_windows += nw
-    top[~np.isfinite(top)] = -np.inf
     if method == "koo":
         thr = frac * top
     else:
