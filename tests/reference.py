@@ -63,3 +63,25 @@ def max_pool(codes: np.ndarray, kernels: np.ndarray, bias=None, strand: str = "+
     score = np.where(use_minus, minus.max(1), plus.max(1))
     pos = np.where(use_minus, minus.argmax(1), plus.argmax(1))
     return score, pos, np.where(use_minus, -1, 1)
+
+
+def scan_hits(matrices, seqs, thresholds, strand="both"):
+    """Brute-force hits: (sequence, start, strand, motif, score) for every N-free window
+    whose score (summed in float64) reaches the motif's threshold; sorted like a HitTable."""
+    rows = []
+    for s, x in enumerate(seqs):
+        for k, M in enumerate(matrices):
+            L = M.shape[1]
+            rc = M[::-1, ::-1]
+            for j in range(x.size - L + 1):
+                w = x[j:j + L]
+                if (w >= 4).any():
+                    continue
+                for sign, mat in ((1, M), (-1, rc)):
+                    if (strand == "+" and sign < 0) or (strand == "-" and sign > 0):
+                        continue
+                    sc = float(mat[w, np.arange(L)].sum())
+                    if sc >= thresholds[k]:
+                        rows.append((s, j, sign, k, sc))
+    rows.sort(key=lambda r: (r[0], r[1], -r[2], r[3]))
+    return rows

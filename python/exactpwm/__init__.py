@@ -8,7 +8,11 @@ applied by cross-correlation unless ``flip=True``; log base e unless ``base=``.
 from .backends import BACKENDS, backends
 from .base_fit import BaseFit, fit_base
 from .heuristic import HeuristicPWM, heuristic_pwm, max_possible_score
+from .hits import HitTable
 from .layout import from_torch_layout, to_torch_layout
+from .matrices import background_frequencies, counts_to_pwm, log_likelihood, log_odds
+from .pvalues import ScoreDistribution, benjamini_hochberg, quantize
+from .scan import scan, score_matrices
 from .scoring import MaxScores, WindowHits, conv1d, max_scores, threshold_hits
 from .sequence import decode, encode, one_hot, pack, reverse_complement
 from .transform import DEFAULT_BASE, kernel_to_pwm, pwm_to_kernel, reverse_complement_kernels
@@ -18,25 +22,35 @@ __version__ = "0.1.0"
 __all__ = [
     "BACKENDS",
     "BaseFit",
+    "HitTable",
+    "ScoreDistribution",
     "HeuristicPWM",
     "DEFAULT_BASE",
     "MaxScores",
     "WindowHits",
+    "background_frequencies",
     "backends",
+    "benjamini_hochberg",
     "conv1d",
+    "counts_to_pwm",
     "decode",
     "encode",
     "fit_base",
     "heuristic_pwm",
     "from_torch_layout",
     "kernel_to_pwm",
+    "log_likelihood",
+    "log_odds",
     "max_possible_score",
     "max_scores",
     "one_hot",
     "pack",
     "pwm_to_kernel",
+    "quantize",
     "reverse_complement",
     "reverse_complement_kernels",
+    "scan",
+    "score_matrices",
     "threshold_hits",
     "to_torch_layout",
 ]

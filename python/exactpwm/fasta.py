@@ -1,0 +1,202 @@
+"""FASTA input, plain or gzipped, read in bounded memory.
+
+* ``read_fasta(path)`` yields whole records as (name, codes);
+* ``iter_chunks(path, chunk_size, overlap)`` yields pieces of records, each
+  ``chunk_size + overlap`` bases long at most, consecutive pieces of a record
+  sharing ``overlap`` bases, so every window of width <= overlap + 1 lies whole
+  in exactly one piece's first ``chunk_size`` starts.
+
+Letters are encoded as in :func:`exactpwm.encode` (lowercase as uppercase, U as
+T, IUPAC as N); whitespace and Windows line endings are ignored. Any other byte
+is an error naming the file, the line and the letter. ``"-"`` reads standard
+input. A gzip file is recognised by its magic bytes, whatever its name.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import sys
+from dataclasses import dataclass
+from typing import BinaryIO, Iterator
+
+import numpy as np
+
+from .sequence import _ENCODE, _INVALID
+
+__all__ = ["FastaError", "read_fasta", "iter_chunks", "Chunk", "open_binary"]
+
+_BLOCK = 1 << 22  # bytes read at a time
+_SKIP = 254  # whitespace code in the decode table
+
+_DECODE = _ENCODE.copy()
+for _ws in b" \t\r\n\v\f":
+    _DECODE[_ws] = _SKIP
+
+
+class FastaError(ValueError):
+    """A malformed FASTA file; the message names the file and line."""
+
+
+@dataclass
+class Chunk:
+    """A piece of one FASTA record.
+
+    record : index of the record in the file (0-based)
+    name : the record's name (first word of its header)
+    start : 0-based position of codes[0] within the record
+    codes : uint8 codes (A=0 .. T=3, N=4)
+    last : True for the record's final piece (then ``length`` is the record's length)
+    """
+
+    record: int
+    name: str
+    start: int
+    codes: np.ndarray
+    last: bool
+
+    @property
+    def length(self) -> int:
+        return self.start + self.codes.size
+
+
+def open_binary(source) -> tuple[BinaryIO, str]:
+    """Open a path, ``"-"`` (stdin) or a binary file object for reading; gunzip if gzipped."""
+    if hasattr(source, "read"):
+        raw, label = source, getattr(source, "name", "<stream>")
+    elif str(source) == "-":
+        raw, label = sys.stdin.buffer, "<stdin>"
+    else:
+        label = os.fspath(source)
+        if not os.path.exists(label):
+            raise FileNotFoundError(f"{label}: no such file")
+        if os.path.isdir(label):
+            raise IsADirectoryError(f"{label}: is a directory, not a FASTA file")
+        raw = open(label, "rb")
+    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw) if hasattr(raw, "readinto") else raw
+    head = buffered.peek(2)[:2] if hasattr(buffered, "peek") else b""
+    if head == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=buffered, mode="rb"), label
+    return buffered, label
+
+
+def _lines_of(stream: BinaryIO, label: str) -> Iterator[tuple[int, bytes]]:
+    """(first line number, block of whole lines) pieces of the stream."""
+    carry = b""
+    line_no = 1
+    while True:
+        try:
+            block = stream.read(_BLOCK)
+        except (EOFError, gzip.BadGzipFile, OSError) as exc:
+            raise FastaError(f"{label}: the file is truncated or not valid gzip ({exc})") from None
+        if not block:
+            break
+        block = carry + block
+        cut = block.rfind(b"\n")
+        if cut < 0:
+            carry = block
+            continue
+        whole, carry = block[: cut + 1], block[cut + 1:]
+        yield line_no, whole
+        line_no += whole.count(b"\n")
+    if carry:
+        yield line_no, carry + b"\n"
+
+
+def _events(source) -> Iterator[tuple[str, object, int]]:
+    """("header", name, line) and ("seq", codes, line) events, in file order."""
+    stream, label = open_binary(source)
+    seen_header = False
+    try:
+        for line_no, text in _lines_of(stream, label):
+            pos, n = 0, len(text)
+            while pos < n:
+                line = line_no + text.count(b"\n", 0, pos)
+                if text[pos] == 62:  # '>'
+                    end = text.index(b"\n", pos)
+                    words = text[pos + 1:end].decode("utf-8", "replace").split()
+                    if not words:
+                        raise FastaError(f"{label}, line {line}: a header line ('>') without a name")
+                    seen_header = True
+                    yield "header", words[0], line
+                    pos = end + 1
+                    continue
+                nxt = text.find(b"\n>", pos)
+                stop = n if nxt < 0 else nxt + 1
+                raw = np.frombuffer(text, dtype=np.uint8, count=stop - pos, offset=pos)
+                codes = _DECODE[raw]
+                bad = codes == _INVALID
+                if bad.any():
+                    i = int(np.argmax(bad))
+                    where = line + text.count(b"\n", pos, pos + i)
+                    ch = chr(raw[i]) if 32 < raw[i] < 127 else f"byte 0x{raw[i]:02x}"
+                    raise FastaError(f"{label}, line {where}: unknown letter {ch!r} in a sequence "
+                                     "(expected ACGTU, N or IUPAC codes)")
+                codes = codes[codes != _SKIP]
+                if codes.size:
+                    if not seen_header:
+                        raise FastaError(f"{label}, line {line}: sequence data before the first '>' header "
+                                         "(is this a FASTA file?)")
+                    yield "seq", codes, line
+                pos = stop
+    finally:
+        if stream is not sys.stdin.buffer and not hasattr(source, "read"):
+            stream.close()
+
+
+def read_fasta(source) -> Iterator[tuple[str, np.ndarray]]:
+    """Whole records of a FASTA file as (name, uint8 codes); holds one record at a time."""
+    name, parts = None, []
+    for kind, value, _ in _events(source):
+        if kind == "header":
+            if name is not None:
+                yield name, _join(parts)
+            name, parts = value, []
+        else:
+            parts.append(value)
+    if name is not None:
+        yield name, _join(parts)
+
+
+def _join(parts: list[np.ndarray]) -> np.ndarray:
+    if not parts:
+        return np.zeros(0, dtype=np.uint8)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def iter_chunks(source, chunk_size: int = 1 << 23, overlap: int = 0) -> Iterator[Chunk]:
+    """Pieces of every record, at most ``chunk_size + overlap`` bases each, in file order.
+
+    Piece i of a record starts at ``i * chunk_size``; it holds the windows that
+    start in ``[start, start + chunk_size)`` and are at most ``overlap + 1`` wide.
+    Every record yields at least one piece (an empty record one empty piece).
+    Memory is bounded by about ``chunk_size + overlap`` bases plus one read block.
+    """
+    if chunk_size < 1 or overlap < 0:
+        raise ValueError(f"chunk_size must be >= 1 and overlap >= 0; got {chunk_size}, {overlap}")
+    record, name = -1, None
+    buf: list[np.ndarray] = []
+    held = 0
+    start = 0
+    span = chunk_size + overlap
+
+    def flush_full():
+        nonlocal buf, held, start
+        while held >= span + 1:  # more than one piece's worth: the piece is not the last
+            cat = _join(buf)
+            yield Chunk(record, name, start, cat[:span].copy(), False)
+            rest = cat[chunk_size:]
+            buf, held, start = [rest], rest.size, start + chunk_size
+
+    for kind, value, _ in _events(source):
+        if kind == "header":
+            if name is not None:
+                yield Chunk(record, name, start, _join(buf), True)
+            record, name, buf, held, start = record + 1, value, [], 0, 0
+        else:
+            buf.append(value)
+            held += value.size
+            yield from flush_full()
+    if name is not None:
+        yield Chunk(record, name, start, _join(buf), True)

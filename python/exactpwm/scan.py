@@ -1,0 +1,248 @@
+"""Genome-scale motif scanning: motifs x sequences -> hits, in bounded memory.
+
+Conventions: both strands by default; hit coordinates 0-based half-open on the
+forward strand; windows containing N (or any IUPAC code) are never hits, as in
+FIMO and MOODS; lowercase (soft-masked) bases are scored as uppercase.
+
+Scores: PWMs become score matrices (log-odds against the background by default),
+which are quantized to multiples of ``step`` (see :mod:`exactpwm.pvalues`), so
+window scores are exact and hits do not depend on threads, backend or chunking.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from ._checks import to_numpy
+from .fasta import Chunk, iter_chunks
+from .hits import HitTable, hit_dtype
+from .matrices import as_background, log_likelihood, log_odds
+from .pvalues import DEFAULT_STEP, ScoreDistribution, benjamini_hochberg, quantize
+from .scoring import threshold_hits
+from .sequence import SequenceLike, decode, encode, reverse_complement, _check_codes
+
+__all__ = ["scan", "score_matrices", "MODES"]
+
+MODES = ("logodds", "loglik", "matrix")
+DEFAULT_CHUNK = 1 << 23
+_FLOAT32_EXACT = 2.0 ** 14  # quantized scores below this magnitude are exact in float32
+
+
+def score_matrices(motifs, mode: str = "logodds", *, background=None, base: float = 2.0,
+                   pseudocount: float = 0.0, step: float | None = DEFAULT_STEP) -> list[np.ndarray]:
+    """Quantized (4, L_i) score matrices from motifs of any widths.
+
+    motifs : a (K, 4, L) array or a sequence of (4, L_i) arrays
+    mode : "logodds" (log_b(p / background)), "loglik" (log_b p) or "matrix"
+        (the input already holds scores, e.g. CNN kernels)
+    step : grid of the scores (None: no quantization; then hits are exact
+        only up to float rounding and p-values approximate)
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    items = list(motifs) if not isinstance(motifs, np.ndarray) or motifs.ndim == 3 else [motifs]
+    if not items:
+        raise ValueError("no motifs given")
+    out = []
+    for i, m in enumerate(items):
+        M = to_numpy(m, f"motif {i}").astype(np.float64)
+        if M.ndim != 2 or M.shape[0] != 4 or M.shape[1] < 1:
+            raise ValueError(f"motif {i} must have shape (4, L) with rows A, C, G, T; got {M.shape}")
+        try:
+            if mode == "logodds":
+                M = log_odds(M, background, base, pseudocount=pseudocount)
+            elif mode == "loglik":
+                M = log_likelihood(M, base, pseudocount=pseudocount)
+            elif not np.isfinite(M).all():
+                raise ValueError("has a non-finite value")
+        except ValueError as exc:
+            raise ValueError(f"motif {i}: {exc}") from None
+        out.append(quantize(M, step) if step is not None else M)
+    return out
+
+
+@dataclass
+class _Group:
+    """Motifs of one width, scanned together by one engine call per chunk."""
+
+    width: int
+    motifs: np.ndarray  # (k,) motif indices
+    kernels: np.ndarray  # (k, 4, width)
+    thresholds: np.ndarray  # (k,) float64
+    dtype: type
+
+
+def _groups(matrices: list[np.ndarray], thresholds: np.ndarray, step) -> list[_Group]:
+    groups = []
+    for w in sorted({m.shape[1] for m in matrices}):
+        idx = np.array([i for i, m in enumerate(matrices) if m.shape[1] == w])
+        kernels = np.stack([matrices[i] for i in idx])
+        worst = np.abs(kernels).max(axis=1).sum(axis=1).max()
+        exact32 = step is not None and worst < _FLOAT32_EXACT
+        groups.append(_Group(w, idx, kernels, thresholds[idx], np.float32 if exact32 else np.float64))
+    return groups
+
+
+def _as_chunks(sequences, chunk_size: int, overlap: int, names_out: list[str]) -> Iterator[Chunk]:
+    """Chunks from a FASTA path / '-' / file object, or from in-memory sequences."""
+    if isinstance(sequences, (os.PathLike, str)) and (str(sequences) == "-" or os.path.exists(str(sequences))) \
+            or hasattr(sequences, "read"):
+        for chunk in iter_chunks(sequences, chunk_size, overlap):
+            if chunk.record == len(names_out):
+                names_out.append(chunk.name)
+            yield chunk
+        return
+    if isinstance(sequences, str) and any(c in sequences for c in "/\\.~"):
+        raise FileNotFoundError(f"{sequences}: no such file")
+    if isinstance(sequences, (str, bytes, np.ndarray)):
+        sequences = [sequences]
+    items = sequences.items() if isinstance(sequences, dict) else enumerate(sequences)
+    for record, (key, seq) in enumerate(items):
+        if isinstance(seq, tuple) and len(seq) == 2:  # (name, sequence) pairs in a list
+            key, seq = seq
+        name = str(key) if not isinstance(key, int) else f"seq{key}"
+        names_out.append(name)
+        try:
+            codes = _check_codes(seq) if isinstance(seq, np.ndarray) else encode(seq)
+        except ValueError as exc:
+            raise ValueError(f"sequence {name}: {exc}") from None
+        n = codes.size
+        start = 0
+        while True:
+            last = n - start <= chunk_size + overlap
+            stop = n if last else start + chunk_size + overlap
+            yield Chunk(record, name, start, codes[start:stop], last)
+            if last:
+                break
+            start += chunk_size
+
+
+def scan(
+    motifs,
+    sequences,
+    *,
+    pvalue: float | None = None,
+    score=None,
+    names: Sequence[str] | None = None,
+    mode: str = "logodds",
+    background=None,
+    base: float = 2.0,
+    pseudocount: float = 0.0,
+    strand: str = "both",
+    step: float | None = DEFAULT_STEP,
+    qvalues: bool = False,
+    chunk_size: int = DEFAULT_CHUNK,
+    threads: int = 0,
+    backend: str = "auto",
+    progress: Callable[[int], None] | None = None,
+) -> HitTable:
+    """Find motif occurrences: every window scoring at or above a threshold.
+
+    Parameters
+    ----------
+    motifs : PWMs (probabilities, rows A, C, G, T) as a (K, 4, L) array or a list of
+        (4, L_i) arrays of any widths; with ``mode="matrix"``, score matrices or kernels
+    sequences : a FASTA path (plain or gzipped), ``"-"`` for stdin, an open binary file,
+        a dict name -> sequence, a list of sequences or (name, sequence) pairs,
+        or one sequence (str or uint8 codes)
+    pvalue : hit when the window's p-value is <= pvalue (default 1e-4 when no
+        ``score`` is given), computed exactly under the 0-order ``background`` on the score grid
+    score : instead of pvalue, a score threshold (scalar or one per motif)
+    names : motif names (default motif0, motif1, ...)
+    mode, background, base, pseudocount, step : see :func:`score_matrices`;
+        ``background`` (None = uniform) is also the null model of the p-values
+    strand : "both" (default), "+" or "-"
+    qvalues : also compute Benjamini-Hochberg q-values over all windows scanned
+    chunk_size : bases per engine call; memory is bounded by about
+        chunk_size * (1 + 2 x motifs of one width x 4 bytes)... plus the hits
+    threads, backend : as in :func:`exactpwm.conv1d`
+    progress : called with the number of bases done after each chunk
+
+    Returns
+    -------
+    HitTable, ordered by sequence, start, strand ('+' first) and motif.
+    """
+    if strand not in ("+", "-", "both"):
+        raise ValueError(f"strand must be '+', '-' or 'both', got {strand!r}")
+    if pvalue is not None and score is not None:
+        raise ValueError("give pvalue= or score=, not both")
+    if score is None and pvalue is None:
+        pvalue = 1e-4
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+    matrices = score_matrices(motifs, mode, background=background, base=base, pseudocount=pseudocount, step=step)
+    K = len(matrices)
+    names = [f"motif{i}" for i in range(K)] if names is None else [str(n) for n in names]
+    if len(names) != K:
+        raise ValueError(f"{len(names)} names for {K} motifs")
+    bg = as_background(background)
+    dists = [ScoreDistribution(m, bg, step or 1e-3) for m in matrices]
+    if score is None:
+        thresholds = np.array([d.threshold(pvalue) for d in dists])
+    else:
+        thresholds = np.broadcast_to(np.asarray(score, dtype=np.float64), (K,)).copy()
+        if np.isnan(thresholds).any():
+            raise ValueError("score thresholds must not be NaN")
+    groups = _groups(matrices, thresholds, step)
+    overlap = max(m.shape[1] for m in matrices) - 1
+    seq_names: list[str] = []
+    parts: list[np.ndarray] = []
+    n_tests = 0
+    dtype = hit_dtype(overlap + 1)
+    for chunk in _as_chunks(sequences, chunk_size, overlap, seq_names):
+        limit = chunk.codes.size if chunk.last else chunk_size
+        rows = [_scan_chunk(chunk, g, limit, strand, dtype, threads, backend) for g in groups]
+        if qvalues:
+            n_tests += _count_windows(chunk.codes, limit, groups) * (2 if strand == "both" else 1)
+        rows = np.concatenate(rows) if rows else np.zeros(0, dtype)
+        if rows.size:
+            order = np.lexsort((rows["motif"], rows["strand"] == b"-", rows["start"]))
+            parts.append(rows[order])
+        if progress is not None:
+            progress(int(min(limit, chunk.codes.size)))
+    hits = np.concatenate(parts) if parts else np.zeros(0, dtype)
+    for k in np.unique(hits["motif"]):
+        sel = hits["motif"] == k
+        hits["pvalue"][sel] = dists[k].pvalue(hits["score"][sel])
+    hits["qvalue"] = benjamini_hochberg(hits["pvalue"], n_tests) if qvalues else np.nan
+    return HitTable(hits, names, seq_names, thresholds)
+
+
+def _scan_chunk(chunk: Chunk, g: _Group, limit: int, strand: str, dtype, threads, backend) -> np.ndarray:
+    codes = chunk.codes
+    if codes.size < g.width:
+        return np.zeros(0, dtype)
+    h = threshold_hits((codes, np.array([0, codes.size], dtype=np.int64)), g.kernels, g.thresholds,
+                       strand=strand, skip_n=True, dtype=g.dtype, threads=threads, backend=backend)
+    keep = h.start < limit
+    start = h.start[keep]
+    rows = np.zeros(start.size, dtype)
+    rows["motif"] = g.motifs[h.kernel[keep]]
+    rows["sequence"] = chunk.record
+    rows["start"] = chunk.start + start
+    rows["end"] = rows["start"] + g.width
+    minus = h.strand[keep] < 0
+    rows["strand"] = np.where(minus, b"-", b"+")
+    rows["score"] = h.score[keep]
+    if start.size:
+        frag = codes[start[:, None] + np.arange(g.width)]
+        frag[minus] = reverse_complement(frag[minus])
+        letters = np.frombuffer(b"ACGTN", dtype=np.uint8)[frag]
+        rows["matched"] = letters.view(f"S{g.width}").ravel()
+    return rows
+
+
+def _count_windows(codes: np.ndarray, limit: int, groups: list[_Group]) -> int:
+    """Motif x window tests in a chunk: N-free windows starting before `limit`, per group width."""
+    n_cum = np.concatenate([[0], np.cumsum(codes >= 4)])
+    total = 0
+    for g in groups:
+        m = min(limit, codes.size - g.width + 1)
+        if m > 0:
+            free = int(np.count_nonzero(n_cum[g.width:g.width + m] == n_cum[:m]))
+            total += free * g.motifs.size
+    return total

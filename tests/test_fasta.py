@@ -1,0 +1,77 @@
+import gzip
+import io
+
+import numpy as np
+import pytest
+
+import exactpwm
+from exactpwm import fasta
+
+
+def write(tmp_path, name, text, gz=False):
+    path = tmp_path / name
+    data = text.encode()
+    path.write_bytes(gzip.compress(data) if gz else data)
+    return path
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_records_line_endings_and_letters(tmp_path, gz):
+    path = write(tmp_path, "x.fa", ">a desc\nACGTN\nacgtu\n>b\n\n>c\r\nAC GT\r\nRY\r\n", gz)
+    recs = [(n, exactpwm.decode(c)) for n, c in fasta.read_fasta(path)]
+    assert recs == [("a", "ACGTNACGTT"), ("b", ""), ("c", "ACGTNN")]
+
+
+def test_gzip_detected_by_content_not_name(tmp_path):
+    path = write(tmp_path, "plain_name.fa", ">a\nAC\n", gz=True)
+    assert [n for n, _ in fasta.read_fasta(path)] == ["a"]
+
+
+def test_chunks_overlap_and_cover(tmp_path):
+    rng = np.random.default_rng(0)
+    seq = rng.integers(0, 5, size=1000).astype(np.uint8)
+    text = ">r\n" + "\n".join(exactpwm.decode(seq)[i:i + 60] for i in range(0, 1000, 60)) + "\n"
+    path = write(tmp_path, "r.fa", text)
+    chunks = list(fasta.iter_chunks(path, chunk_size=97, overlap=9))
+    assert chunks[-1].last and not any(c.last for c in chunks[:-1])
+    for c in chunks:
+        np.testing.assert_array_equal(c.codes, seq[c.start:c.start + c.codes.size])
+        assert c.codes.size <= 106
+    assert [c.start for c in chunks] == list(range(0, 1000, 97))[: len(chunks)]
+    assert chunks[-1].length == 1000
+
+
+def test_stream_input():
+    data = io.BytesIO(b">s\nACGT\n")
+    assert [n for n, _ in fasta.read_fasta(data)] == ["s"]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("ACGT\n>a\nAC\n", "line 1: sequence data before the first"),
+        (">a\nAC\nAC1T\n", "line 3: unknown letter '1'"),
+        ("> \nACGT\n", "line 1: a header line"),
+    ],
+)
+def test_malformed(tmp_path, text, message):
+    path = write(tmp_path, "bad.fa", text)
+    with pytest.raises(fasta.FastaError, match=message):
+        list(fasta.read_fasta(path))
+
+
+def test_truncated_gzip(tmp_path):
+    path = tmp_path / "t.fa.gz"
+    path.write_bytes(gzip.compress(b">a\n" + b"ACGT" * 10000)[:-20])
+    with pytest.raises(fasta.FastaError, match="truncated"):
+        list(fasta.read_fasta(path))
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        list(fasta.read_fasta(tmp_path / "nope.fa"))
+
+
+def test_empty_and_whitespace_files(tmp_path):
+    assert list(fasta.read_fasta(write(tmp_path, "e.fa", ""))) == []
+    assert list(fasta.read_fasta(write(tmp_path, "w.fa", "\n  \n"))) == []

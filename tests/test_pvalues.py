@@ -1,0 +1,67 @@
+import itertools
+
+import numpy as np
+import pytest
+
+from exactpwm import matrices
+from exactpwm.pvalues import ScoreDistribution, benjamini_hochberg, quantize
+from motifs import jaspar_pwm
+
+
+def all_window_scores(S):
+    L = S.shape[1]
+    words = np.array(list(itertools.product(range(4), repeat=L)))
+    return S[words, np.arange(L)].sum(axis=1), words
+
+
+@pytest.mark.parametrize("L", [1, 2, 4, 6])
+@pytest.mark.parametrize("background", [None, [0.3, 0.2, 0.2, 0.3]])
+def test_dp_equals_exhaustive_enumeration(L, background):
+    rng = np.random.default_rng(L)
+    P = rng.dirichlet(np.ones(4), size=L).T
+    S = quantize(matrices.log_odds(P, background))
+    d = ScoreDistribution(S, background)
+    scores, words = all_window_scores(S)
+    bg = np.full(4, 0.25) if background is None else np.array(background)
+    prob = bg[words].prod(axis=1)
+    for t in np.unique(scores):
+        assert d.pvalue(t) == pytest.approx(prob[scores >= t].sum(), rel=1e-12, abs=1e-300)
+    assert d.pvalue(scores.max()) == pytest.approx(prob[scores == scores.max()].sum())
+    assert d.pvalue(scores.min() - 1) == 1.0 and d.pvalue(scores.max() + 1) == 0.0
+
+
+def test_pvalues_monotone_and_in_unit_interval():
+    S = quantize(matrices.log_odds(jaspar_pwm()))
+    d = ScoreDistribution(S)
+    grid = np.linspace(d.min_score - 1, d.max_score + 1, 5000)
+    p = d.pvalue(grid)
+    assert ((p >= 0) & (p <= 1)).all()
+    assert (np.diff(p) <= 0).all()
+
+
+@pytest.mark.parametrize("p", [1e-2, 1e-4, 1e-6])
+def test_threshold_and_pvalue_agree(p):
+    S = quantize(matrices.log_odds(jaspar_pwm()))
+    d = ScoreDistribution(S)
+    t = d.threshold(p)
+    assert d.pvalue(t + 1e-9) <= p
+    assert d.pvalue(t - d.step) > p
+    assert d.threshold(0.0) == np.inf or d.pvalue(d.threshold(0.0)) == 0
+
+
+def test_benjamini_hochberg():
+    p = np.array([0.01, 0.04, 0.03, 0.5])
+    q = benjamini_hochberg(p)
+    np.testing.assert_allclose(q, [0.04, 0.16 / 3, 0.16 / 3, 0.5])
+    assert (benjamini_hochberg(p, n_tests=1000) >= q).all()
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match="positive number"):
+        ScoreDistribution(np.zeros((4, 3)), step=0)
+    with pytest.raises(ValueError, match=r"\(4, L\)"):
+        ScoreDistribution(np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="background"):
+        ScoreDistribution(np.zeros((4, 3)), background=[0.5, 0.5, 0, 0])
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        ScoreDistribution(np.zeros((4, 3))).threshold(2)

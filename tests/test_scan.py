@@ -1,0 +1,135 @@
+"""scan(): hits equal a brute-force float reference; independent of threads, backends, chunking."""
+
+import numpy as np
+import pytest
+
+import exactpwm
+from conftest import BACKENDS
+from exactpwm.pvalues import ScoreDistribution
+from motifs import jaspar_pwm
+from reference import scan_hits
+
+
+def as_rows(table):
+    r = table.rows
+    return [(int(a), int(b), 1 if c == b"+" else -1, int(d), float(e))
+            for a, b, c, d, e in zip(r["sequence"], r["start"], r["strand"], r["motif"], r["score"])]
+
+
+def assert_same_hits(a, b):
+    """Field by field (a structured array's NaN q-values never compare equal as records)."""
+    assert a.dtype == b.dtype and a.shape == b.shape
+    for field in a.dtype.names:
+        np.testing.assert_array_equal(a[field], b[field])
+
+
+def random_pwms(rng, widths):
+    return [rng.dirichlet(np.full(4, 0.5), size=w).T + 0.0 for w in widths]
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(42)
+    pwms = random_pwms(rng, [1, 3, 8, 8, 12, 40]) + [jaspar_pwm()]
+    pwms = [(p + 0.01) / (p + 0.01).sum(axis=0) for p in pwms]
+    seqs = [rng.integers(0, 4, size=n).astype(np.uint8) for n in (0, 2, 39, 41, 500, 3000)]
+    seqs[4][100:130] = 4          # an N run
+    seqs.append(np.full(60, 4, np.uint8))  # all N
+    return pwms, seqs
+
+
+@pytest.mark.parametrize("strand", ["both", "+", "-"])
+def test_score_threshold_hits_equal_reference(data, strand):
+    pwms, seqs = data
+    mats = exactpwm.score_matrices(pwms)
+    thr = [m.max(axis=0).sum() * 0.6 for m in mats]
+    table = exactpwm.scan(pwms, seqs, score=thr, strand=strand)
+    expected = scan_hits(mats, seqs, thr, strand)
+    assert len(expected) > 50
+    assert as_rows(table) == expected
+
+
+def test_ties_at_the_threshold_are_hits(data):
+    pwms, seqs = data
+    mats = exactpwm.score_matrices(pwms)
+    all_scores = scan_hits(mats[4:5], seqs[5:6], [-np.inf])
+    tie = sorted(r[4] for r in all_scores)[-20]  # an achieved score, used as the threshold
+    table = exactpwm.scan(pwms[4:5], seqs[5:6], score=tie)
+    assert len(table) == sum(r[4] >= tie for r in all_scores) >= 20
+    assert (table.rows["score"] >= tie).all() and (table.rows["score"] == tie).any()
+
+
+@pytest.mark.parametrize("chunk_size", [1, 7, 64, 1 << 20])
+def test_chunking_changes_nothing(data, chunk_size):
+    pwms, seqs = data
+    whole = exactpwm.scan(pwms, seqs, pvalue=1e-2)
+    chunked = exactpwm.scan(pwms, seqs, pvalue=1e-2, chunk_size=chunk_size)
+    assert_same_hits(chunked.rows, whole.rows)
+
+
+def test_same_hits_for_threads_backends_and_fasta(data, tmp_path):
+    pwms, seqs = data
+    ref = exactpwm.scan(pwms, seqs, pvalue=1e-2, threads=1, backend=BACKENDS[0])
+    assert len(ref) > 100
+    for backend in BACKENDS:
+        for threads in (1, 2, 0):
+            got = exactpwm.scan(pwms, seqs, pvalue=1e-2, threads=threads, backend=backend)
+            assert_same_hits(got.rows, ref.rows)
+    path = tmp_path / "s.fa"
+    path.write_text("".join(f">seq{i}\n{exactpwm.decode(s)}\n" for i, s in enumerate(seqs)))
+    from_file = exactpwm.scan(pwms, path, pvalue=1e-2, chunk_size=100)
+    assert_same_hits(from_file.rows, ref.rows)
+    assert from_file.sequence_names == [f"seq{i}" for i in range(len(seqs))]
+
+
+def test_pvalue_threshold_is_exact(data):
+    pwms, seqs = data
+    mats = exactpwm.score_matrices(pwms)
+    table = exactpwm.scan(pwms, seqs, pvalue=1e-3)
+    assert (table.rows["pvalue"] <= 1e-3).all()
+    everything = scan_hits(mats, seqs, [-np.inf] * len(mats))
+    dists = [ScoreDistribution(m) for m in mats]
+    expected = [r for r in everything if dists[r[3]].pvalue(r[4]) <= 1e-3]
+    assert as_rows(table) == expected
+
+
+def test_matched_sequence_and_coordinates():
+    pwm = np.full((4, 3), 0.01)
+    pwm[0] = 0.97  # AAA
+    table = exactpwm.scan([pwm], {"chr": "CCAAACCTTTCC"}, score=5.0)
+    r = table.rows
+    assert r["start"].tolist() == [2, 7] and r["end"].tolist() == [5, 10]
+    assert r["strand"].tolist() == [b"+", b"-"]
+    assert r["matched"].tolist() == [b"AAA", b"AAA"]  # the minus hit reads AAA on its strand
+
+
+def test_qvalues(data):
+    pwms, seqs = data
+    t = exactpwm.scan(pwms, seqs, pvalue=1e-2, qvalues=True)
+    assert ((t.rows["qvalue"] >= t.rows["pvalue"]) & (t.rows["qvalue"] <= 1)).all()
+
+
+def test_writers(tmp_path):
+    pwm = np.full((4, 3), 0.01)
+    pwm[0] = 0.97
+    t = exactpwm.scan([pwm], {"chr": "CCAAACC"}, score=5.0, names=["polyA"], strand="+")
+    t.write_bed(tmp_path / "h.bed")
+    t.write_tsv(tmp_path / "h.tsv", command="exactpwm scan")
+    score = f"{t.rows['score'][0]:.6g}"
+    assert (tmp_path / "h.bed").read_text().split("\n")[0].split("\t") == ["chr", "2", "5", "polyA", score, "+"]
+    fields = (tmp_path / "h.tsv").read_text().split("\n")[1].split("\t")
+    assert fields[:6] == ["polyA", "", "chr", "3", "5", "+"] and fields[-1] == "AAA"
+
+
+def test_bad_arguments(data):
+    pwms, seqs = data
+    with pytest.raises(ValueError, match="not both"):
+        exactpwm.scan(pwms, seqs, pvalue=1e-4, score=3.0)
+    with pytest.raises(ValueError, match="motif 0: .*zero probability"):
+        exactpwm.scan([np.eye(4)], seqs)
+    with pytest.raises(ValueError, match="motif 0 must have shape"):
+        exactpwm.scan([np.ones((3, 4))], seqs)
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        exactpwm.scan(pwms, "missing/genome.fa")
+    with pytest.raises(ValueError, match="sequence seq0: .*unknown letter"):
+        exactpwm.scan(pwms, ["ACGZ"])
