@@ -9,13 +9,15 @@
 Letters are encoded as in :func:`exactpwm.encode` (lowercase as uppercase, U as
 T, IUPAC as N); whitespace and Windows line endings are ignored. Any other byte
 is an error naming the file, the line and the letter. ``"-"`` reads standard
-input. A gzip file is recognised by its magic bytes, whatever its name.
+input. A gzip, xz or bzip2 file is recognised by its magic bytes, whatever its name.
 """
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import io
+import lzma
 import os
 import sys
 from dataclasses import dataclass
@@ -75,9 +77,13 @@ def open_binary(source) -> tuple[BinaryIO, str]:
             raise IsADirectoryError(f"{label}: is a directory, not a FASTA file")
         raw = open(label, "rb")
     buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw) if hasattr(raw, "readinto") else raw
-    head = buffered.peek(2)[:2] if hasattr(buffered, "peek") else b""
-    if head == b"\x1f\x8b":
+    head = buffered.peek(6)[:6] if hasattr(buffered, "peek") else b""
+    if head[:2] == b"\x1f\x8b":
         return gzip.GzipFile(fileobj=buffered, mode="rb"), label
+    if head == b"\xfd7zXZ\x00":
+        return lzma.LZMAFile(buffered, mode="rb"), label
+    if head[:3] == b"BZh":
+        return bz2.BZ2File(buffered, mode="rb"), label
     return buffered, label
 
 
@@ -88,8 +94,8 @@ def _lines_of(stream: BinaryIO, label: str) -> Iterator[tuple[int, bytes]]:
     while True:
         try:
             block = stream.read(_BLOCK)
-        except (EOFError, gzip.BadGzipFile, OSError) as exc:
-            raise FastaError(f"{label}: the file is truncated or not valid gzip ({exc})") from None
+        except (EOFError, gzip.BadGzipFile, lzma.LZMAError, OSError) as exc:
+            raise FastaError(f"{label}: the file is truncated or not validly compressed ({exc})") from None
         if not block:
             break
         block = carry + block

@@ -1,0 +1,279 @@
+"""Peer benchmark: exactpwm against MOODS, lightmotif, memelite (hits) and torch (dense scores).
+
+    pip install ".[peers]"        # MOODS-python, lightmotif, memelite, pyjaspar, torch==2.13.0
+    python bench/peers.py --genome random:10e6 --motifs 100
+    python bench/peers.py --genome random:100e6 --motifs 100 --skip memelite
+    python bench/peers.py --genome kleb            # Debian's kleborate-examples, Kp1084 chromosome
+
+Same inputs for every tool: JASPAR 2024 CORE vertebrate motifs of width >= 7
+(counts + pseudocount 1, spread uniformly), log2-odds against a uniform
+background, quantized to multiples of 2**-10 (so every window score is exact in
+float32 and float64), and the same score thresholds, from exactpwm's exact
+p-value DP at --pvalue; both strands. Each tool runs in its own subprocess, so
+peak RSS is its own; times exclude reading the FASTA (reported apart) but
+include each tool's own preparation. memelite computes its own thresholds from
+its own p-value bins and pseudocount, so its hit set differs by construction.
+
+Throughput = bases x motifs x 2 strands / scan seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import lzma
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+KLEB = "/usr/share/doc/kleborate/examples/data/Klebs_Kp1084.fna.xz"
+TOOLS = ["exactpwm", "moods", "lightmotif", "memelite"]
+
+
+# ----------------------------------------------------------------------------- inputs
+
+def jaspar_motifs(n: int, min_width: int = 7):
+    from pyjaspar import jaspardb
+
+    motifs = jaspardb(release="JASPAR2024").fetch_motifs(collection="CORE", tax_group=["vertebrates"])
+    motifs = sorted((m for m in motifs if m.length >= min_width), key=lambda m: m.matrix_id)[:n]
+    names = [f"{m.matrix_id}.{m.name}" for m in motifs]
+    counts = [np.array([m.counts[b] for b in "ACGT"], dtype=np.float64) for m in motifs]
+    return names, counts
+
+
+def prepare(workdir: str, genome: str, n_motifs: int, pvalue: float) -> dict:
+    import exactpwm
+
+    names, counts = jaspar_motifs(n_motifs)
+    pwms = [exactpwm.counts_to_pwm(c, pseudocount=1.0) for c in counts]
+    mats = exactpwm.score_matrices(pwms)
+    thresholds = [exactpwm.ScoreDistribution(m).threshold(pvalue) for m in mats]
+    np.savez(os.path.join(workdir, "motifs.npz"), *mats, thresholds=np.array(thresholds),
+             names=np.array(names))
+    np.savez(os.path.join(workdir, "pwms.npz"), *pwms)
+    fa = os.path.join(workdir, "genome.fa")
+    if genome == "kleb":
+        with lzma.open(KLEB, "rb") as src, open(fa, "wb") as dst:
+            dst.write(src.read())
+    else:
+        length = int(float(genome.split(":", 1)[1]))
+        codes = np.random.default_rng(length).integers(0, 4, size=length, dtype=np.uint8)
+        with open(fa, "wb") as f:
+            f.write(b">random\n")
+            letters = np.frombuffer(b"ACGT", np.uint8)[codes].tobytes()
+            for i in range(0, length, 1 << 20):
+                f.write(letters[i:i + (1 << 20)])
+            f.write(b"\n")
+    size = sum(len(s) for _, s in read_plain(fa))
+    return {"motifs": len(mats), "bases": size, "widths": [m.shape[1] for m in mats]}
+
+
+def read_plain(path):
+    """(name, uppercase str) records; the timed part of each tool starts from these."""
+    name, parts = None, []
+    with open(path) as f:
+        for line in f:
+            if line.startswith(">"):
+                if name is not None:
+                    yield name, "".join(parts).upper()
+                name, parts = line[1:].split()[0], []
+            else:
+                parts.append(line.strip())
+    if name is not None:
+        yield name, "".join(parts).upper()
+
+
+def load_motifs(workdir):
+    z = np.load(os.path.join(workdir, "motifs.npz"))
+    mats = [z[f"arr_{i}"] for i in range(len(z["names"]))]
+    return mats, z["thresholds"], list(z["names"])
+
+
+# ----------------------------------------------------------------------------- tools
+# Each returns (prepare_seconds, scan_seconds, hits) with hits an (H, 3) int64 array
+# of (motif, start, strand +1/-1), start 0-based on the forward strand.
+
+def run_exactpwm(workdir, threads):
+    import exactpwm
+
+    mats, thr, _ = load_motifs(workdir)
+    seqs = {n: s for n, s in read_plain(os.path.join(workdir, "genome.fa"))}
+    t0 = time.perf_counter()
+    codes = {n: exactpwm.encode(s) for n, s in seqs.items()}
+    t1 = time.perf_counter()
+    table = exactpwm.scan(mats, codes, mode="matrix", score=thr, threads=threads)
+    t2 = time.perf_counter()
+    r = table.rows
+    hits = np.stack([r["motif"], r["start"], np.where(r["strand"] == b"+", 1, -1)], axis=1)
+    return t1 - t0, t2 - t1, hits
+
+
+def run_moods(workdir, threads):
+    import MOODS.scan
+    import MOODS.tools
+
+    mats, thr, _ = load_motifs(workdir)
+    seqs = [s for _, s in read_plain(os.path.join(workdir, "genome.fa"))]
+    t0 = time.perf_counter()
+    fwd = [[list(map(float, row)) for row in m] for m in mats]
+    matrices = fwd + [MOODS.tools.reverse_complement(m) for m in fwd]
+    thresholds = list(map(float, thr)) * 2
+    t1 = time.perf_counter()
+    K = len(mats)
+    out = []
+    for s in seqs:
+        results = MOODS.scan.scan_dna(s, matrices, [0.25] * 4, thresholds, 7)
+        for i, res in enumerate(results):
+            k, sign = (i, 1) if i < K else (i - K, -1)
+            out.extend((k, r.pos, sign) for r in res)
+    t2 = time.perf_counter()
+    return t1 - t0, t2 - t1, np.array(out, dtype=np.int64).reshape(-1, 3)
+
+
+def run_lightmotif(workdir, threads):
+    import lightmotif
+
+    mats, thr, _ = load_motifs(workdir)
+    seqs = [s for _, s in read_plain(os.path.join(workdir, "genome.fa"))]
+    t0 = time.perf_counter()
+    pssms = [lightmotif.ScoringMatrix({b: list(map(float, m[i])) for i, b in enumerate("ACGT")}) for m in mats]
+    striped = [lightmotif.stripe(s) for s in seqs]
+    t1 = time.perf_counter()
+    out = []
+    for st in striped:
+        for k, (p, t) in enumerate(zip(pssms, thr)):
+            t32 = float(np.nextafter(np.float32(t), np.float32(-np.inf))) if np.float32(t) > t else float(t)
+            for sign, m in ((1, p), (-1, p.reverse_complement())):
+                out.extend((k, h.position, sign) for h in lightmotif.scan(m, st, threshold=t32) if h.score >= t)
+    t2 = time.perf_counter()
+    return t1 - t0, t2 - t1, np.array(out, dtype=np.int64).reshape(-1, 3)
+
+
+def run_memelite(workdir, threads):
+    from memelite import fimo
+
+    z = np.load(os.path.join(workdir, "pwms.npz"))
+    _, _, names = load_motifs(workdir)
+    motifs = {n: z[f"arr_{i}"] for i, n in enumerate(names)}
+    index = {n: i for i, n in enumerate(names)}
+    t1 = time.perf_counter()
+    frames = fimo(motifs, os.path.join(workdir, "genome.fa"), threshold=1e-4)
+    t2 = time.perf_counter()
+    out = []
+    for df in frames:
+        for name, start, strand in zip(df["motif_name"], df["start"], df["strand"]):
+            out.append((index[name], int(start), 1 if strand == "+" else -1))
+    return 0.0, t2 - t1, np.array(out, dtype=np.int64).reshape(-1, 3)
+
+
+def run_tool(tool, workdir, threads):
+    prep, scan, hits = globals()[f"run_{tool}"](workdir, threads)
+    hits = hits[np.lexsort((hits[:, 2], hits[:, 1], hits[:, 0]))] if len(hits) else hits
+    np.save(os.path.join(workdir, f"hits_{tool}.npy"), hits)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"tool": tool, "prepare_s": prep, "scan_s": scan, "hits": int(len(hits)), "peak_rss_mb": peak}))
+
+
+# ----------------------------------------------------------------------------- dense
+
+def dense(workdir, threads, length=1_000_000):
+    """Dense float32 scores of all motifs (zero-padded to one width) on one strand: exactpwm vs torch."""
+    import exactpwm
+
+    mats, _, _ = load_motifs(workdir)
+    L = max(m.shape[1] for m in mats)
+    W = np.zeros((len(mats), 4, L), dtype=np.float32)
+    for k, m in enumerate(mats):
+        W[k, :, : m.shape[1]] = m
+    codes = np.random.default_rng(1).integers(0, 4, size=length, dtype=np.uint8)
+    out = np.empty((len(mats), length - L + 1), dtype=np.float32)
+    res = {}
+    exactpwm.conv1d(codes, W, out=out, threads=threads)
+    t = time.perf_counter()
+    exactpwm.conv1d(codes, W, out=out, threads=threads)
+    res["exactpwm"] = time.perf_counter() - t
+    try:
+        import torch
+
+        torch.set_num_threads(threads or os.cpu_count())
+        x = torch.from_numpy(exactpwm.one_hot(codes))[None]
+        w = torch.from_numpy(W)
+        torch.nn.functional.conv1d(x, w)
+        t = time.perf_counter()
+        ref = torch.nn.functional.conv1d(x, w)[0].numpy()
+        res["torch"] = time.perf_counter() - t
+        res["max_abs_diff"] = float(np.abs(ref - out).max())
+    except ImportError:
+        pass
+    res["scores"] = int(out.size)
+    return res
+
+
+# ----------------------------------------------------------------------------- main
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--genome", default="random:10e6", help="random:LENGTH or kleb")
+    ap.add_argument("--motifs", type=int, default=100)
+    ap.add_argument("--pvalue", type=float, default=1e-4)
+    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--skip", default="", help="comma-separated tools to leave out")
+    ap.add_argument("--json", help="write the results here")
+    ap.add_argument("--run-tool", help=argparse.SUPPRESS)
+    ap.add_argument("--workdir", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.run_tool:
+        run_tool(args.run_tool, args.workdir, args.threads)
+        return
+    with tempfile.TemporaryDirectory() as workdir:
+        info = prepare(workdir, args.genome, args.motifs, args.pvalue)
+        work = info["bases"] * info["motifs"] * 2
+        print(f"genome {args.genome}: {info['bases']:,} bp; {info['motifs']} JASPAR motifs "
+              f"(widths {min(info['widths'])}-{max(info['widths'])}); p <= {args.pvalue:g}; both strands; "
+              f"{os.cpu_count()} cores")
+        rows = []
+        for tool in TOOLS:
+            if tool in args.skip.split(","):
+                continue
+            proc = subprocess.run([sys.executable, __file__, "--run-tool", tool, "--workdir", workdir,
+                                   "--threads", str(args.threads)], capture_output=True, text=True)
+            if proc.returncode != 0:
+                print(f"{tool}: failed or not installed ({proc.stderr.strip().splitlines()[-1:]})")
+                continue
+            rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+        hits = {r["tool"]: np.load(os.path.join(workdir, f"hits_{r['tool']}.npy")) for r in rows}
+        ours = next((r for r in rows if r["tool"] == "exactpwm"), None)
+        print(f"{'tool':<11}{'prepare s':>10}{'scan s':>9}{'G/s':>8}{'peak MB':>9}{'hits':>10}"
+              f"{'= MOODS':>9}{'ours x':>8}")
+        for r in rows:
+            gps = work / r["scan_s"] / 1e9
+            same = ""
+            if "moods" in hits:
+                a, b = hits[r["tool"]], hits["moods"]
+                same = "yes" if a.shape == b.shape and (a == b).all() else "no"
+            speedup = f"{r['scan_s'] / ours['scan_s']:.1f}" if ours else ""
+            r.update(gps=gps, equal_moods=same)
+            print(f"{r['tool']:<11}{r['prepare_s']:>10.2f}{r['scan_s']:>9.2f}{gps:>8.2f}{r['peak_rss_mb']:>9.0f}"
+                  f"{r['hits']:>10}{same:>9}{speedup:>8}")
+        if "memelite" in hits and "exactpwm" in hits:
+            a = {tuple(x) for x in hits["exactpwm"].tolist()}
+            b = {tuple(x) for x in hits["memelite"].tolist()}
+            print(f"memelite vs exactpwm: {len(a & b)} shared, {len(b - a)} only memelite, {len(a - b)} only exactpwm")
+        d = dense(workdir, args.threads)
+        print(f"dense float32 scores, {d['scores']:,} (1 Mbp x {info['motifs']} motifs, one strand): "
+              f"exactpwm {d['exactpwm']:.3f} s ({d['scores'] / d['exactpwm'] / 1e9:.2f} G/s)"
+              + (f", torch conv1d {d['torch']:.3f} s ({d['scores'] / d['torch'] / 1e9:.2f} G/s), "
+                 f"ratio {d['torch'] / d['exactpwm']:.1f}x, max |diff| {d['max_abs_diff']:.2g}" if "torch" in d else ""))
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"genome": args.genome, **info, "pvalue": args.pvalue, "tools": rows, "dense": d}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
