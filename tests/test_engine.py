@@ -246,3 +246,23 @@ def test_threshold_hits_same_for_threads_and_backends(rng, dtype):
             got = exactpwm.threshold_hits(seqs, W, 5.0, strand="both", backend=backend, threads=threads)
             for a, b in zip(got, ref):
                 np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_threshold_filters_never_drop_hits(seed):
+    """The AVX2 path skips windows with int8 and float lookahead bounds; it must find exactly
+    the hits of the full-scoring scalar and numba paths: raw (unquantized) float32 kernels,
+    columns whose every base scores below N's 0, thresholds near the maximum, N-rich sequences."""
+    rng = np.random.default_rng(seed)
+    L = int(rng.integers(1, 41))
+    W = rng.normal(scale=rng.choice([0.1, 1.0, 30.0]), size=(6, 4, L)).astype(np.float32)
+    W[0, :, : max(1, L // 3)] -= 5.0  # N (0) beats every base in these columns
+    best = np.maximum(W.max(axis=1), 0).sum(axis=1)
+    thr = best - rng.uniform(0.0, 0.5, size=6) * np.abs(best).clip(min=1.0)
+    seqs = [random_codes(rng, n, n_frac=0.1) for n in (L - 1, L, 3000, 20000)]
+    for skip_n in (False, True):
+        ref = exactpwm.threshold_hits(seqs, W, thr, strand="both", skip_n=skip_n, backend="numba")
+        for backend in BACKENDS:
+            got = exactpwm.threshold_hits(seqs, W, thr, strand="both", skip_n=skip_n, backend=backend)
+            for a, b in zip(got, ref):
+                np.testing.assert_array_equal(a, b)

@@ -2,6 +2,8 @@
 // after a runtime CPU check. Same summation order as the scalar kernels.
 #include <immintrin.h>
 
+#include <algorithm>
+
 #include "block_kernels.hpp"
 
 namespace exactpwm::detail {
@@ -55,6 +57,81 @@ void block_avx2_f64(const BlockCodes& codes, int64_t n_windows, const double* ro
         _mm256_storeu_pd(out + j + 8, _mm256_add_pd(a2, vbias));
         _mm256_storeu_pd(out + j + 12, _mm256_add_pd(a3, vbias));
     }
+}
+
+namespace {
+
+// Float stages and canonical rescoring for one vector of 8 windows starting at x;
+// `mask` holds the lanes still alive. Appends hits (positions jv + lane < n_windows).
+inline int64_t finish_vector(const int32_t* x, int64_t jv, int mask, int64_t n_windows, const float* rows,
+                             int64_t length, __m256 vbias, __m256 vthr, const Lookahead& look,
+                             int32_t* out_pos, float* out_score, int64_t count) {
+    __m256 p = _mm256_setzero_ps();
+    for (int64_t i0 = 0, stage = 0; i0 < length && mask; i0 += kStage, ++stage) {
+        for (int64_t i = i0; i < std::min(length, i0 + kStage); ++i) {
+            const int64_t l = look.order[i];
+            p = _mm256_add_ps(p, _mm256_permutevar8x32_ps(_mm256_loadu_ps(rows + l * 8),
+                                                          _mm256_loadu_si256((const __m256i*)(x + l))));
+        }
+        mask &= _mm256_movemask_ps(_mm256_cmp_ps(p, _mm256_set1_ps(look.bounds[stage]), _CMP_GE_OQ));
+    }
+    if (!mask) return count;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t l = 0; l < length; ++l)
+        acc = _mm256_add_ps(acc, _mm256_permutevar8x32_ps(_mm256_loadu_ps(rows + l * 8),
+                                                          _mm256_loadu_si256((const __m256i*)(x + l))));
+    acc = _mm256_add_ps(acc, vbias);
+    int hit = _mm256_movemask_ps(_mm256_cmp_ps(acc, vthr, _CMP_GE_OQ)) & mask;
+    if (!hit) return count;
+    alignas(32) float lanes[8];
+    _mm256_store_ps(lanes, acc);
+    while (hit) {
+        const int lane = __builtin_ctz(static_cast<unsigned>(hit));
+        hit &= hit - 1;
+        if (jv + lane >= n_windows) break;
+        out_pos[count] = static_cast<int32_t>(jv + lane);
+        out_score[count++] = lanes[lane];
+    }
+    return count;
+}
+
+}  // namespace
+
+int64_t filter_avx2_f32(const BlockCodes& codes, int64_t n_windows, const float* rows, int64_t length,
+                        float bias, const Lookahead& look, float thr, int32_t* out_pos, float* out_score) {
+    const __m256 vthr = _mm256_set1_ps(thr), vbias = _mm256_set1_ps(bias);
+    int64_t count = 0;
+    if (look.q_cols > 0) {
+        // int8 pre-filter, 32 windows per byte lookup; survivors are finished 8 at a time
+        __m256i tables[kStage * kQStages], qbound[kQStages];
+        for (int64_t i = 0; i < look.q_cols; ++i)
+            tables[i] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i*)(look.q_tables + 16 * i)));
+        for (int64_t s = 0; s * kStage < look.q_cols; ++s)
+            qbound[s] = _mm256_set1_epi8(static_cast<char>(look.q_bounds[s] - 1));
+        for (int64_t j = 0; j < n_windows; j += 32) {
+            __m256i acc = _mm256_setzero_si256();
+            unsigned keep = ~0u;
+            for (int64_t i0 = 0, s = 0; i0 < look.q_cols && keep; i0 += kStage, ++s) {
+                for (int64_t i = i0; i < std::min(look.q_cols, i0 + kStage); ++i) {
+                    const __m256i c = _mm256_loadu_si256((const __m256i*)(codes.bytes + j + look.order[i]));
+                    acc = _mm256_add_epi8(acc, _mm256_shuffle_epi8(tables[i], c));
+                }
+                keep &= static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpgt_epi8(acc, qbound[s])));
+            }
+            if (!keep) continue;
+            for (int v = 0; v < 4; ++v) {
+                const int mask = static_cast<int>((keep >> (8 * v)) & 0xFFu);
+                if (mask)
+                    count = finish_vector(codes.idx + j + 8 * v, j + 8 * v, mask, n_windows, rows, length, vbias,
+                                          vthr, look, out_pos, out_score, count);
+            }
+        }
+        return count;
+    }
+    for (int64_t j = 0; j < n_windows; j += 8)
+        count = finish_vector(codes.idx + j, j, 0xFF, n_windows, rows, length, vbias, vthr, look, out_pos,
+                              out_score, count);
+    return count;
 }
 
 float max_avx2_f32(const float* v, int64_t n) {

@@ -2,6 +2,7 @@
 // Every output value is computed by exactly one block-kernel call whose summation
 // order does not depend on the tiling, so results do not depend on `threads`.
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
@@ -25,22 +26,105 @@ struct Picked {
     BlockKernel<T> fn;
     detail::BlockMax<T> max;
     bool needs_pairs;
+    detail::FilterKernel<T> filter;  // lookahead threshold kernel, or nullptr
 };
 
 Picked<float> pick_kernel(Isa isa, float) {
 #ifdef EXACTPWM_HAVE_AVX2
-    if (isa == Isa::Avx2) return {detail::block_avx2_f32, detail::max_avx2_f32, false};
+    if (isa == Isa::Avx2) return {detail::block_avx2_f32, detail::max_avx2_f32, false, detail::filter_avx2_f32};
 #endif
     (void)isa;
-    return {detail::block_scalar_f32, detail::max_scalar_f32, false};
+    return {detail::block_scalar_f32, detail::max_scalar_f32, false, nullptr};
 }
 
 Picked<double> pick_kernel(Isa isa, double) {
 #ifdef EXACTPWM_HAVE_AVX2
-    if (isa == Isa::Avx2) return {detail::block_avx2_f64, detail::max_avx2_f64, true};
+    if (isa == Isa::Avx2) return {detail::block_avx2_f64, detail::max_avx2_f64, true, nullptr};
 #endif
     (void)isa;
-    return {detail::block_scalar_f64, detail::max_scalar_f64, false};
+    return {detail::block_scalar_f64, detail::max_scalar_f64, false, nullptr};
+}
+
+// Lookahead plans, one per kernel: columns by decreasing spread (max - mean of A, C, G, T)
+// and, after each stage of detail::kStage columns, the bound below which the partial sum
+// cannot reach the threshold. A column's best entry includes N (0), which a window may hold;
+// the margin covers float32 rounding of partial sums taken in a different order.
+struct LookaheadPlan {
+    std::vector<int32_t> order;  // K x L
+    std::vector<float> bounds;   // K x n_stages
+    std::vector<int8_t> q_tables;  // K x (kStage * kQStages) x 16
+    std::vector<int8_t> q_bounds;  // K x kQStages
+    std::vector<detail::Lookahead> look;
+};
+
+template <class T>
+LookaheadPlan plan_lookahead(const ScoreTable<T>& table, const T* thresholds) {
+    const int64_t K = table.n_kernels, L = table.length;
+    const int64_t stages = (L + detail::kStage - 1) / detail::kStage;
+    LookaheadPlan plan;
+    plan.order.resize(static_cast<size_t>(K * L));
+    plan.bounds.resize(static_cast<size_t>(K * stages));
+    constexpr int64_t kQCols = detail::kStage * detail::kQStages;
+    plan.q_tables.assign(static_cast<size_t>(K * kQCols * 16), 0);
+    plan.q_bounds.assign(static_cast<size_t>(K * detail::kQStages), 0);
+    plan.look.resize(static_cast<size_t>(K));
+    for (int64_t k = 0; k < K; ++k) {
+        const T* rows = table.values + k * L * kTableWidth;
+        std::vector<double> spread(static_cast<size_t>(L)), best(static_cast<size_t>(L));
+        double magnitude = 0;
+        for (int64_t l = 0; l < L; ++l) {
+            double mx = 0, mean = 0, amax = 0;  // mx starts at 0: the N entry
+            for (int c = 0; c < 4; ++c) {
+                mx = std::max(mx, double(rows[l * 8 + c]));
+                mean += 0.25 * double(rows[l * 8 + c]);
+                amax = std::max(amax, std::abs(double(rows[l * 8 + c])));
+            }
+            spread[l] = mx - mean;
+            best[l] = mx;
+            magnitude += amax;
+        }
+        int32_t* order = plan.order.data() + k * L;
+        for (int64_t l = 0; l < L; ++l) order[l] = static_cast<int32_t>(l);
+        std::stable_sort(order, order + L, [&](int32_t a, int32_t b) { return spread[a] > spread[b]; });
+        float* bounds = plan.bounds.data() + k * stages;
+        const double margin = 1e-5 * magnitude + 1e-30;
+        for (int64_t st = 0; st < stages; ++st) {
+            double rest = 0;
+            for (int64_t i = std::min(L, (st + 1) * detail::kStage); i < L; ++i) rest += best[order[i]];
+            const double bound = double(thresholds[k]) - double(table.bias[k]) - rest - margin;
+            float fb = static_cast<float>(bound);
+            if (double(fb) > bound) fb = std::nextafter(fb, -std::numeric_limits<float>::infinity());
+            bounds[st] = fb;
+        }
+        // int8 pre-filter over the first kQStages stages: q = ceil(entry / unit) never
+        // underestimates an entry; after stage s keep windows with sum(q) >= ceil(bounds[s] / unit).
+        // |q| <= qmax = 127 / qc, so no partial sum overflows int8. (Clamping very negative
+        // entries upwards to refine the unit was tried: it let through far more windows.)
+        const int64_t qc = std::min<int64_t>(L, kQCols);
+        const double qmax = std::floor(127.0 / double(qc));
+        double big = 0;
+        for (int64_t i = 0; i < qc; ++i)
+            for (int c = 0; c < 4; ++c) big = std::max(big, std::abs(double(rows[order[i] * 8 + c])));
+        int64_t q_cols = 0;
+        int8_t* qt = plan.q_tables.data() + k * kQCols * 16;
+        int8_t* qb = plan.q_bounds.data() + k * detail::kQStages;
+        if (big > 0 && std::isfinite(double(bounds[0]))) {
+            const double unit = big / qmax;
+            const double first = std::ceil(double(bounds[0]) / unit);
+            if (first > -double(std::min(qc, detail::kStage)) * qmax) {  // else stage 0 keeps everything
+                q_cols = qc;
+                for (int64_t i = 0; i < qc; ++i)
+                    for (int c = 0; c < 4; ++c)
+                        qt[i * 16 + c] = static_cast<int8_t>(std::ceil(double(rows[order[i] * 8 + c]) / unit));
+                for (int64_t st = 0; st * detail::kStage < qc; ++st) {
+                    const double b = std::isfinite(double(bounds[st])) ? std::ceil(double(bounds[st]) / unit) : 127.0;
+                    qb[st] = static_cast<int8_t>(std::max(-127.0, std::min(b, 127.0)));
+                }
+            }
+        }
+        plan.look[k] = {order, bounds, qt, q_cols, qb};
+    }
+    return plan;
 }
 
 // Per-thread scratch: the prepared codes of one block, and block scores.
@@ -48,24 +132,32 @@ template <class T>
 struct Scratch {
     std::vector<int32_t> idx, pairs;
     std::vector<int64_t> keep;
+    std::vector<uint8_t> bytes;
     std::vector<T> buf;
     bool with_pairs;
     Scratch(int64_t length, bool needs_pairs)
         : idx(static_cast<size_t>(capacity(length)), 4),
           pairs(needs_pairs ? static_cast<size_t>(2 * capacity(length)) : 0, 0),
           keep(needs_pairs ? static_cast<size_t>(capacity(length)) : 0, 0),
+          bytes(static_cast<size_t>(capacity(length)), 4),
           buf(static_cast<size_t>(kBlock + kBlockAlign)),
           with_pairs(needs_pairs) {}
 
     static int64_t capacity(int64_t length) { return kBlock + length + 2 * kBlockAlign; }
 
-    detail::BlockCodes view() const { return {idx.data(), pairs.data(), keep.data()}; }
+    detail::BlockCodes view() const { return {idx.data(), pairs.data(), keep.data(), bytes.data()}; }
 
     // Prepare codes for windows [0, n_windows) starting at `codes`; pad with N.
     void load(const uint8_t* codes, int64_t n_windows, int64_t length) {
         const int64_t n = n_windows + length - 1, cap = capacity(length);
-        for (int64_t i = 0; i < n; ++i) idx[i] = static_cast<int32_t>(codes[i] & 7);
-        for (int64_t i = n; i < cap; ++i) idx[i] = 4;
+        for (int64_t i = 0; i < n; ++i) {
+            bytes[i] = static_cast<uint8_t>(codes[i] & 7);
+            idx[i] = bytes[i];
+        }
+        for (int64_t i = n; i < cap; ++i) {
+            bytes[i] = 4;
+            idx[i] = 4;
+        }
         if (!with_pairs) return;
         for (int64_t i = 0; i < cap; ++i) {
             const int32_t c = idx[i] & 3;
@@ -157,8 +249,9 @@ void for_each_block(const Tile& tile, const uint8_t* codes, const int64_t* offse
 template <class T, class OnHit, class OnBlockEnd>
 void scan_threshold(const Tile& tile, const uint8_t* codes, const int64_t* offsets,
                     const ScoreTable<T>& table, const T* thresholds, bool skip_n_windows,
-                    const Picked<T>& picked, Scratch<T>& scratch, std::vector<int32_t>& n_prefix,
-                    OnHit&& on_hit, OnBlockEnd&& on_block_end) {
+                    const Picked<T>& picked, const LookaheadPlan& lookahead, Scratch<T>& scratch,
+                    std::vector<int32_t>& n_prefix, std::vector<int32_t>& found, OnHit&& on_hit,
+                    OnBlockEnd&& on_block_end) {
     const int64_t K = table.n_kernels, L = table.length;
     for_each_block(tile, codes, offsets, L, scratch, [&](int64_t s, int64_t j0, int64_t nw) {
         if (skip_n_windows) {  // n_prefix[i] = number of N among the block's first i codes
@@ -166,6 +259,17 @@ void scan_threshold(const Tile& tile, const uint8_t* codes, const int64_t* offse
             for (int64_t i = 0; i < nw + L - 1; ++i) n_prefix[i + 1] = n_prefix[i] + (scratch.idx[i] >= 4);
         }
         for (int64_t k = 0; k < K; ++k) {
+            if (picked.filter) {
+                const int64_t n = picked.filter(scratch.view(), nw, table.values + k * L * kTableWidth, L,
+                                                table.bias[k], lookahead.look[k], thresholds[k], found.data(),
+                                                scratch.buf.data());
+                for (int64_t i = 0; i < n; ++i) {
+                    const int64_t j = found[i];
+                    if (skip_n_windows && n_prefix[j + L] != n_prefix[j]) continue;
+                    on_hit(s, j0, j, k, scratch.buf[i]);
+                }
+                continue;
+            }
             const T* b = scratch.buf.data();
             picked.fn(scratch.view(), nw, table.values + k * L * kTableWidth, L, table.bias[k],
                       scratch.buf.data());
@@ -278,6 +382,7 @@ Hits<T> threshold_hits(const uint8_t* codes, const int64_t* offsets, int64_t n_s
     const Picked<T> picked = pick_kernel(resolve_isa(isa), T());
     threads = std::max(1, threads);
     const TilePlan plan = plan_tiles(offsets, n_seqs, L, threads);
+    const LookaheadPlan lookahead = plan_lookahead(table, thresholds);
     const int64_t n_tiles = static_cast<int64_t>(plan.tiles.size());
     std::vector<Hits<T>> tile_hits(static_cast<size_t>(n_tiles));
 
@@ -285,6 +390,7 @@ Hits<T> threshold_hits(const uint8_t* codes, const int64_t* offsets, int64_t n_s
     {
         Scratch<T> scratch(L, picked.needs_pairs);
         std::vector<int32_t> n_prefix(static_cast<size_t>(kBlock + L + 1));
+        std::vector<int32_t> found(static_cast<size_t>(kBlock + kBlockAlign));
         // hits of one block in generation (kernel-major) order, then bucketed by position
         std::vector<int32_t> blk_pos, blk_kernel;
         std::vector<T> blk_score;
@@ -292,8 +398,8 @@ Hits<T> threshold_hits(const uint8_t* codes, const int64_t* offsets, int64_t n_s
         EXACTPWM_FOR
         for (int64_t t = 0; t < n_tiles; ++t) {
             Hits<T>& out = tile_hits[t];
-            scan_threshold(plan.tiles[t], codes, offsets, table, thresholds, skip_n_windows, picked, scratch,
-                n_prefix,
+            scan_threshold(plan.tiles[t], codes, offsets, table, thresholds, skip_n_windows, picked, lookahead,
+                scratch, n_prefix, found,
                 [&](int64_t, int64_t, int64_t j, int64_t k, T score) {
                     blk_pos.push_back(static_cast<int32_t>(j));
                     blk_kernel.push_back(static_cast<int32_t>(k));
@@ -353,6 +459,7 @@ void threshold_counts(const uint8_t* codes, const int64_t* offsets, int64_t n_se
     const TilePlan plan = plan_tiles(offsets, n_seqs, L, threads);
     const int64_t n_tiles = static_cast<int64_t>(plan.tiles.size());
     const int64_t size = n_targets * 4 * L;
+    const LookaheadPlan lookahead = plan_lookahead(table, thresholds);
     std::vector<std::vector<int64_t>> partial;
     std::vector<std::vector<int64_t>> partial_hits;
 
@@ -360,10 +467,12 @@ void threshold_counts(const uint8_t* codes, const int64_t* offsets, int64_t n_se
     {
         Scratch<T> scratch(L, picked.needs_pairs);
         std::vector<int32_t> n_prefix(static_cast<size_t>(kBlock + L + 1));
+        std::vector<int32_t> found(static_cast<size_t>(kBlock + kBlockAlign));
         std::vector<int64_t> local(static_cast<size_t>(size), 0), local_hits(static_cast<size_t>(n_targets), 0);
         EXACTPWM_FOR
         for (int64_t t = 0; t < n_tiles; ++t) {
-            scan_threshold(plan.tiles[t], codes, offsets, table, thresholds, false, picked, scratch, n_prefix,
+            scan_threshold(plan.tiles[t], codes, offsets, table, thresholds, false, picked, lookahead, scratch,
+                n_prefix, found,
                 [&](int64_t s, int64_t j0, int64_t j, int64_t k, T) {
                     const uint8_t* frag = codes + offsets[s] + j0 + j;
                     int64_t* row = local.data() + static_cast<int64_t>(target[k]) * 4 * L;
