@@ -57,7 +57,7 @@ void dense(const carray<uint8_t>& codes, const carray<T>& table, const carray<T>
 template <class T>
 void maxpool(const carray<uint8_t>& codes, const carray<int64_t>& offsets, const carray<T>& table,
              const carray<T>& bias, carray<T>& out_max, carray<int64_t>& out_pos, int threads,
-             const std::string& isa) {
+             const std::string& isa, bool skip_n_windows) {
     auto tab = table_view(table, bias);
     require(codes.ndim() == 1, "codes must be one-dimensional");
     require(offsets.ndim() == 1 && offsets.shape(0) >= 1, "offsets must have shape (S + 1,)");
@@ -73,7 +73,7 @@ void maxpool(const carray<uint8_t>& codes, const carray<int64_t>& offsets, const
     T* mx = out_max.mutable_data();
     int64_t* ps = out_pos.mutable_data();
     py::gil_scoped_release nogil;
-    exactpwm::max_scores<T>(codes.data(), off, S, tab, mx, ps, threads, want);
+    exactpwm::max_scores<T>(codes.data(), off, S, tab, mx, ps, threads, want, skip_n_windows);
 }
 
 // Hand a vector's buffer to numpy without copying: the capsule owns the vector.
@@ -115,9 +115,9 @@ void def_for_dtype(py::module_& m) {
           "dense_scores(codes (B, n) uint8, table (K, L, 8), bias (K,), out (B, K, n-L+1), threads, isa)");
     m.def("max_scores", &maxpool<T>, py::arg("codes").noconvert(), py::arg("offsets").noconvert(),
           py::arg("table").noconvert(), py::arg("bias").noconvert(), py::arg("out_max").noconvert(),
-          py::arg("out_pos").noconvert(), py::arg("threads"), py::arg("isa"),
+          py::arg("out_pos").noconvert(), py::arg("threads"), py::arg("isa"), py::arg("skip_n_windows") = false,
           "max_scores(codes (N,) uint8, offsets (S+1,) int64, table (K, L, 8), bias (K,), "
-          "out_max (S, K), out_pos (S, K) int64, threads, isa)");
+          "out_max (S, K), out_pos (S, K) int64, threads, isa, skip_n_windows=False)");
     m.def("threshold_hits", &hits<T>, py::arg("codes").noconvert(), py::arg("offsets").noconvert(),
           py::arg("table").noconvert(), py::arg("bias").noconvert(), py::arg("thresholds").noconvert(),
           py::arg("skip_n_windows"), py::arg("threads"), py::arg("isa"),

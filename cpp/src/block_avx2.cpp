@@ -61,25 +61,26 @@ void block_avx2_f64(const BlockCodes& codes, int64_t n_windows, const double* ro
 
 namespace {
 
-// Float stages and canonical rescoring for one vector of 8 windows starting at x;
-// `mask` holds the lanes still alive. Appends hits (positions jv + lane < n_windows).
-inline int64_t finish_vector(const int32_t* x, int64_t jv, int mask, int64_t n_windows, const float* rows,
+// Codes of 8 windows at column offset l, widened from bytes to int32 lanes.
+inline __m256i codes8(const uint8_t* x) { return _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)x)); }
+
+// Float stages and canonical rescoring for one vector of 8 windows starting at x (byte
+// codes); `mask` holds the lanes still alive. Appends hits (positions jv + lane < n_windows).
+inline int64_t finish_vector(const uint8_t* x, int64_t jv, int mask, int64_t n_windows, const float* rows,
                              int64_t length, __m256 vbias, __m256 vthr, const Lookahead& look,
                              int32_t* out_pos, float* out_score, int64_t count) {
     __m256 p = _mm256_setzero_ps();
     for (int64_t i0 = 0, stage = 0; i0 < length && mask; i0 += kStage, ++stage) {
         for (int64_t i = i0; i < std::min(length, i0 + kStage); ++i) {
             const int64_t l = look.order[i];
-            p = _mm256_add_ps(p, _mm256_permutevar8x32_ps(_mm256_loadu_ps(rows + l * 8),
-                                                          _mm256_loadu_si256((const __m256i*)(x + l))));
+            p = _mm256_add_ps(p, _mm256_permutevar8x32_ps(_mm256_loadu_ps(rows + l * 8), codes8(x + l)));
         }
         mask &= _mm256_movemask_ps(_mm256_cmp_ps(p, _mm256_set1_ps(look.bounds[stage]), _CMP_GE_OQ));
     }
     if (!mask) return count;
     __m256 acc = _mm256_setzero_ps();
     for (int64_t l = 0; l < length; ++l)
-        acc = _mm256_add_ps(acc, _mm256_permutevar8x32_ps(_mm256_loadu_ps(rows + l * 8),
-                                                          _mm256_loadu_si256((const __m256i*)(x + l))));
+        acc = _mm256_add_ps(acc, _mm256_permutevar8x32_ps(_mm256_loadu_ps(rows + l * 8), codes8(x + l)));
     acc = _mm256_add_ps(acc, vbias);
     int hit = _mm256_movemask_ps(_mm256_cmp_ps(acc, vthr, _CMP_GE_OQ)) & mask;
     if (!hit) return count;
@@ -103,33 +104,47 @@ int64_t filter_avx2_f32(const BlockCodes& codes, int64_t n_windows, const float*
     int64_t count = 0;
     if (look.q_cols > 0) {
         // int8 pre-filter, 32 windows per byte lookup; survivors are finished 8 at a time
-        __m256i tables[kStage * kQStages], qbound[kQStages];
+        __m256i tables[kStage * kQStages], qbound[1];
         for (int64_t i = 0; i < look.q_cols; ++i)
             tables[i] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i*)(look.q_tables + 16 * i)));
-        for (int64_t s = 0; s * kStage < look.q_cols; ++s)
-            qbound[s] = _mm256_set1_epi8(static_cast<char>(look.q_bounds[s] - 1));
+        qbound[0] = _mm256_set1_epi8(static_cast<char>(look.q_bounds[0] - 1));
         for (int64_t j = 0; j < n_windows; j += 32) {
+            // stage 0 in int8 (|q| <= 31: a sum of 4 cannot overflow), 32 windows per lookup
             __m256i acc = _mm256_setzero_si256();
-            unsigned keep = ~0u;
-            for (int64_t i0 = 0, s = 0; i0 < look.q_cols && keep; i0 += kStage, ++s) {
-                for (int64_t i = i0; i < std::min(look.q_cols, i0 + kStage); ++i) {
+            const int64_t c0 = std::min(look.q_cols, kStage);
+            for (int64_t i = 0; i < c0; ++i) {
+                const __m256i c = _mm256_loadu_si256((const __m256i*)(codes.bytes + j + look.order[i]));
+                acc = _mm256_add_epi8(acc, _mm256_shuffle_epi8(tables[i], c));
+            }
+            unsigned keep = static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpgt_epi8(acc, qbound[0])));
+            if (keep && look.q_cols > kStage) {
+                // stage 1 in int16: widen the survivors' sums, add 4 more columns
+                __m256i lo = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(acc));
+                __m256i hi = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(acc, 1));
+                for (int64_t i = kStage; i < look.q_cols; ++i) {
                     const __m256i c = _mm256_loadu_si256((const __m256i*)(codes.bytes + j + look.order[i]));
-                    acc = _mm256_add_epi8(acc, _mm256_shuffle_epi8(tables[i], c));
+                    const __m256i q = _mm256_shuffle_epi8(tables[i], c);
+                    lo = _mm256_add_epi16(lo, _mm256_cvtepi8_epi16(_mm256_castsi256_si128(q)));
+                    hi = _mm256_add_epi16(hi, _mm256_cvtepi8_epi16(_mm256_extracti128_si256(q, 1)));
                 }
-                keep &= static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpgt_epi8(acc, qbound[s])));
+                const __m256i b1 = _mm256_set1_epi16(static_cast<int16_t>(look.q_bounds[1] - 1));
+                // packs keeps lane order within 128-bit halves: (lo0, hi0 | lo1, hi1) -> fix with a permute
+                const __m256i ok = _mm256_permute4x64_epi64(
+                    _mm256_packs_epi16(_mm256_cmpgt_epi16(lo, b1), _mm256_cmpgt_epi16(hi, b1)), 0xD8);
+                keep &= static_cast<unsigned>(_mm256_movemask_epi8(ok));
             }
             if (!keep) continue;
             for (int v = 0; v < 4; ++v) {
                 const int mask = static_cast<int>((keep >> (8 * v)) & 0xFFu);
                 if (mask)
-                    count = finish_vector(codes.idx + j + 8 * v, j + 8 * v, mask, n_windows, rows, length, vbias,
+                    count = finish_vector(codes.bytes + j + 8 * v, j + 8 * v, mask, n_windows, rows, length, vbias,
                                           vthr, look, out_pos, out_score, count);
             }
         }
         return count;
     }
     for (int64_t j = 0; j < n_windows; j += 8)
-        count = finish_vector(codes.idx + j, j, 0xFF, n_windows, rows, length, vbias, vthr, look, out_pos,
+        count = finish_vector(codes.bytes + j, j, 0xFF, n_windows, rows, length, vbias, vthr, look, out_pos,
                               out_score, count);
     return count;
 }

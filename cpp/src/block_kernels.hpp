@@ -36,10 +36,11 @@ using BlockKernel = void (*)(const BlockCodes& codes, int64_t n_windows, const T
 constexpr int64_t kStage = 4;
 
 //
-// Before the float stages, an int8 pre-filter may sum the first q_cols columns of
-// `order` (up to kQStages stages) from q_tables (16 bytes per column, indexed by code):
-// entries rounded up to a per-kernel grid, so the int8 partial sums never underestimate;
-// windows whose sum after stage s is below q_bounds[s] cannot pass float stage s.
+// Before the float stages, an integer pre-filter may sum the first q_cols columns of
+// `order` (up to kQStages stages) from q_tables (16 int8 per column, indexed by code,
+// |q| <= 31): entries rounded up to a per-kernel grid, so partial sums never
+// underestimate; windows whose sum after stage s is below q_bounds[s] cannot pass float
+// stage s. Stage 0 sums in int8 (4 x 31 < 128), stage 1 in int16.
 constexpr int64_t kQStages = 2;
 
 struct Lookahead {
@@ -47,11 +48,12 @@ struct Lookahead {
     const float* bounds;    // one per stage: ceil(L / kStage)
     const int8_t* q_tables; // q_cols x 16
     int64_t q_cols;         // 0: no int8 pre-filter
-    const int8_t* q_bounds; // one per int8 stage: ceil(q_cols / kStage)
+    const int16_t* q_bounds; // one per integer stage: ceil(q_cols / kStage)
 };
 
 // Writes positions j < n_windows (ascending) with score >= thr, and their scores;
 // returns how many. out_pos/out_score hold round_up(n_windows, kBlockAlign) entries.
+// Reads only BlockCodes::bytes.
 template <class T>
 using FilterKernel = int64_t (*)(const BlockCodes& codes, int64_t n_windows, const T* rows, int64_t length,
                                  T bias, const Lookahead& look, T thr, int32_t* out_pos, T* out_score);

@@ -53,7 +53,7 @@ struct LookaheadPlan {
     std::vector<int32_t> order;  // K x L
     std::vector<float> bounds;   // K x n_stages
     std::vector<int8_t> q_tables;  // K x (kStage * kQStages) x 16
-    std::vector<int8_t> q_bounds;  // K x kQStages
+    std::vector<int16_t> q_bounds;  // K x kQStages
     std::vector<detail::Lookahead> look;
 };
 
@@ -96,18 +96,19 @@ LookaheadPlan plan_lookahead(const ScoreTable<T>& table, const T* thresholds) {
             if (double(fb) > bound) fb = std::nextafter(fb, -std::numeric_limits<float>::infinity());
             bounds[st] = fb;
         }
-        // int8 pre-filter over the first kQStages stages: q = ceil(entry / unit) never
+        // Integer pre-filter over the first kQStages stages: q = ceil(entry / unit) never
         // underestimates an entry; after stage s keep windows with sum(q) >= ceil(bounds[s] / unit).
-        // |q| <= qmax = 127 / qc, so no partial sum overflows int8. (Clamping very negative
-        // entries upwards to refine the unit was tried: it let through far more windows.)
+        // unit = largest |entry| / 31, so |q| <= 31 and stage 0's int8 sum of 4 cannot overflow.
+        // (Clamping very negative entries upwards to refine the unit was tried: it let through
+        // far more windows.)
         const int64_t qc = std::min<int64_t>(L, kQCols);
-        const double qmax = std::floor(127.0 / double(qc));
+        constexpr double qmax = 31.0;
         double big = 0;
         for (int64_t i = 0; i < qc; ++i)
             for (int c = 0; c < 4; ++c) big = std::max(big, std::abs(double(rows[order[i] * 8 + c])));
         int64_t q_cols = 0;
         int8_t* qt = plan.q_tables.data() + k * kQCols * 16;
-        int8_t* qb = plan.q_bounds.data() + k * detail::kQStages;
+        int16_t* qb = plan.q_bounds.data() + k * detail::kQStages;
         if (big > 0 && std::isfinite(double(bounds[0]))) {
             const double unit = big / qmax;
             const double first = std::ceil(double(bounds[0]) / unit);
@@ -117,8 +118,9 @@ LookaheadPlan plan_lookahead(const ScoreTable<T>& table, const T* thresholds) {
                     for (int c = 0; c < 4; ++c)
                         qt[i * 16 + c] = static_cast<int8_t>(std::ceil(double(rows[order[i] * 8 + c]) / unit));
                 for (int64_t st = 0; st * detail::kStage < qc; ++st) {
-                    const double b = std::isfinite(double(bounds[st])) ? std::ceil(double(bounds[st]) / unit) : 127.0;
-                    qb[st] = static_cast<int8_t>(std::max(-127.0, std::min(b, 127.0)));
+                    const double limit = st == 0 ? 127.0 : 32767.0;
+                    const double b = std::isfinite(double(bounds[st])) ? std::ceil(double(bounds[st]) / unit) : limit;
+                    qb[st] = static_cast<int16_t>(std::max(-limit, std::min(b, limit)));
                 }
             }
         }
@@ -134,14 +136,16 @@ struct Scratch {
     std::vector<int64_t> keep;
     std::vector<uint8_t> bytes;
     std::vector<T> buf;
-    bool with_pairs;
-    Scratch(int64_t length, bool needs_pairs)
-        : idx(static_cast<size_t>(capacity(length)), 4),
+    bool with_pairs, with_idx;
+    // needs_idx = false: only `bytes` is prepared (the lookahead threshold kernels).
+    Scratch(int64_t length, bool needs_pairs, bool needs_idx = true)
+        : idx(needs_idx ? static_cast<size_t>(capacity(length)) : 0, 4),
           pairs(needs_pairs ? static_cast<size_t>(2 * capacity(length)) : 0, 0),
           keep(needs_pairs ? static_cast<size_t>(capacity(length)) : 0, 0),
           bytes(static_cast<size_t>(capacity(length)), 4),
           buf(static_cast<size_t>(kBlock + kBlockAlign)),
-          with_pairs(needs_pairs) {}
+          with_pairs(needs_pairs),
+          with_idx(needs_idx) {}
 
     static int64_t capacity(int64_t length) { return kBlock + length + 2 * kBlockAlign; }
 
@@ -150,14 +154,10 @@ struct Scratch {
     // Prepare codes for windows [0, n_windows) starting at `codes`; pad with N.
     void load(const uint8_t* codes, int64_t n_windows, int64_t length) {
         const int64_t n = n_windows + length - 1, cap = capacity(length);
-        for (int64_t i = 0; i < n; ++i) {
-            bytes[i] = static_cast<uint8_t>(codes[i] & 7);
-            idx[i] = bytes[i];
-        }
-        for (int64_t i = n; i < cap; ++i) {
-            bytes[i] = 4;
-            idx[i] = 4;
-        }
+        for (int64_t i = 0; i < n; ++i) bytes[i] = static_cast<uint8_t>(codes[i] & 7);
+        for (int64_t i = n; i < cap; ++i) bytes[i] = 4;
+        if (!with_idx) return;
+        for (int64_t i = 0; i < cap; ++i) idx[i] = bytes[i];
         if (!with_pairs) return;
         for (int64_t i = 0; i < cap; ++i) {
             const int32_t c = idx[i] & 3;
@@ -256,7 +256,7 @@ void scan_threshold(const Tile& tile, const uint8_t* codes, const int64_t* offse
     for_each_block(tile, codes, offsets, L, scratch, [&](int64_t s, int64_t j0, int64_t nw) {
         if (skip_n_windows) {  // n_prefix[i] = number of N among the block's first i codes
             n_prefix[0] = 0;
-            for (int64_t i = 0; i < nw + L - 1; ++i) n_prefix[i + 1] = n_prefix[i] + (scratch.idx[i] >= 4);
+            for (int64_t i = 0; i < nw + L - 1; ++i) n_prefix[i + 1] = n_prefix[i] + (scratch.bytes[i] >= 4);
         }
         for (int64_t k = 0; k < K; ++k) {
             if (picked.filter) {
@@ -318,7 +318,8 @@ void dense_scores(const uint8_t* codes, int64_t n_seqs, int64_t seq_len,
 
 template <class T>
 void max_scores(const uint8_t* codes, const int64_t* offsets, int64_t n_seqs,
-                const ScoreTable<T>& table, T* out_max, int64_t* out_pos, int threads, Isa isa) {
+                const ScoreTable<T>& table, T* out_max, int64_t* out_pos, int threads, Isa isa,
+                bool skip_n_windows) {
     const int64_t K = table.n_kernels, L = table.length;
     check_table(K, L);
     const Picked<T> picked = pick_kernel(resolve_isa(isa), T());
@@ -337,17 +338,34 @@ void max_scores(const uint8_t* codes, const int64_t* offsets, int64_t n_seqs,
     EXACTPWM_PARALLEL
     {
         Scratch<T> scratch(L, picked.needs_pairs);
+        std::vector<uint8_t> has_n(static_cast<size_t>(kBlock));
         EXACTPWM_FOR
         for (int64_t t = 0; t < n_tiles; ++t) {
             const Tile& tile = plan.tiles[t];
             for_each_block(tile, codes, offsets, L, scratch, [&](int64_t s, int64_t j0, int64_t nw) {
                 T* best = tile.piece >= 0 ? &piece_max[tile.piece * K] : out_max + s * K;
                 int64_t* where = tile.piece >= 0 ? &piece_pos[tile.piece * K] : out_pos + s * K;
+                bool any_n = false;
+                if (skip_n_windows) {  // has_n[j]: window j holds an N (sliding count)
+                    int64_t n_in = 0;
+                    for (int64_t i = 0; i < L - 1; ++i) n_in += scratch.bytes[i] >= 4;
+                    for (int64_t j = 0; j < nw; ++j) {
+                        n_in += scratch.bytes[j + L - 1] >= 4;
+                        has_n[j] = n_in > 0;
+                        any_n |= n_in > 0;
+                        n_in -= scratch.bytes[j] >= 4;
+                    }
+                }
                 for (int64_t k = 0; k < K; ++k) {
-                    const T* b = scratch.buf.data();
+                    T* b = scratch.buf.data();
                     picked.fn(scratch.view(), nw, table.values + k * L * kTableWidth, L, table.bias[k],
                               scratch.buf.data());
+                    if (any_n) {
+                        for (int64_t j = 0; j < nw; ++j)
+                            if (has_n[j]) b[j] = -std::numeric_limits<T>::infinity();
+                    }
                     const T bm = picked.max(b, nw);
+                    if (skip_n_windows && bm == -std::numeric_limits<T>::infinity()) continue;
                     if (where[k] >= 0 && !(bm > best[k])) continue;
                     int64_t j = 0;
                     while (b[j] != bm) ++j;  // first window reaching the block maximum
@@ -388,7 +406,7 @@ Hits<T> threshold_hits(const uint8_t* codes, const int64_t* offsets, int64_t n_s
 
     EXACTPWM_PARALLEL
     {
-        Scratch<T> scratch(L, picked.needs_pairs);
+        Scratch<T> scratch(L, picked.needs_pairs, picked.filter == nullptr);
         std::vector<int32_t> n_prefix(static_cast<size_t>(kBlock + L + 1));
         std::vector<int32_t> found(static_cast<size_t>(kBlock + kBlockAlign));
         // hits of one block in generation (kernel-major) order, then bucketed by position
@@ -465,7 +483,7 @@ void threshold_counts(const uint8_t* codes, const int64_t* offsets, int64_t n_se
 
     EXACTPWM_PARALLEL
     {
-        Scratch<T> scratch(L, picked.needs_pairs);
+        Scratch<T> scratch(L, picked.needs_pairs, picked.filter == nullptr);
         std::vector<int32_t> n_prefix(static_cast<size_t>(kBlock + L + 1));
         std::vector<int32_t> found(static_cast<size_t>(kBlock + kBlockAlign));
         std::vector<int64_t> local(static_cast<size_t>(size), 0), local_hits(static_cast<size_t>(n_targets), 0);
@@ -508,7 +526,7 @@ void threshold_counts(const uint8_t* codes, const int64_t* offsets, int64_t n_se
 #define EXACTPWM_INSTANTIATE(T)                                                                         \
     template void dense_scores<T>(const uint8_t*, int64_t, int64_t, const ScoreTable<T>&, T*, int, Isa); \
     template void max_scores<T>(const uint8_t*, const int64_t*, int64_t, const ScoreTable<T>&, T*,       \
-                                int64_t*, int, Isa);                                                    \
+                                int64_t*, int, Isa, bool);                                              \
     template Hits<T> threshold_hits<T>(const uint8_t*, const int64_t*, int64_t, const ScoreTable<T>&,    \
                                        const T*, bool, int, Isa);                                        \
     template void threshold_counts<T>(const uint8_t*, const int64_t*, int64_t, const ScoreTable<T>&,     \

@@ -34,6 +34,7 @@ def max_scores(
     out_pos: npt.NDArray[np.int64],
     threads: int,
     isa: str,
+    skip_n_windows: bool = ...,
 ) -> None: ...
 @overload
 def max_scores(
@@ -45,6 +46,7 @@ def max_scores(
     out_pos: npt.NDArray[np.int64],
     threads: int,
     isa: str,
+    skip_n_windows: bool = ...,
 ) -> None: ...
 @overload
 def threshold_hits(

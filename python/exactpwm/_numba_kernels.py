@@ -35,8 +35,9 @@ def dense_scores(codes, table, bias, out):  # pragma: no cover - jitted
 
 
 @nb.njit(cache=True, parallel=True, nogil=True)
-def max_scores(codes, offsets, table, bias, out_max, out_pos):  # pragma: no cover - jitted
-    """codes (N,) uint8, offsets (S+1,) int64, table (K, L, 8), bias (K,), out_max/out_pos (S, K)."""
+def max_scores(codes, offsets, table, bias, out_max, out_pos, skip_n):  # pragma: no cover - jitted
+    """codes (N,) uint8, offsets (S+1,) int64, table (K, L, 8), bias (K,), out_max/out_pos (S, K);
+    with skip_n, windows holding a code >= 4 are left out."""
     S = offsets.size - 1
     K, L, _ = table.shape
     for s in nb.prange(S):
@@ -55,6 +56,12 @@ def max_scores(codes, offsets, table, bias, out_max, out_pos):  # pragma: no cov
                         buf[j] += table[k, l, codes[start + j0 + j + l] & 7]
                 for j in range(nw):
                     buf[j] += bias[k]
+                    if skip_n:
+                        n_in = 0
+                        for l in range(L):
+                            n_in += codes[start + j0 + j + l] >= 4
+                        if n_in > 0:
+                            continue
                     if buf[j] > best or pos < 0:
                         best = buf[j]
                         pos = j0 + j

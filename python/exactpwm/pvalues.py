@@ -28,7 +28,7 @@ import numpy as np
 
 from .matrices import as_background
 
-__all__ = ["ScoreDistribution", "DEFAULT_STEP", "quantize", "benjamini_hochberg"]
+__all__ = ["ScoreDistribution", "DEFAULT_STEP", "quantize", "benjamini_hochberg", "score_distributions"]
 
 DEFAULT_STEP = 2.0 ** -10
 _MAX_BINS = 1 << 24
@@ -45,7 +45,7 @@ def _grid(x, step):
     return np.floor(np.asarray(x, dtype=np.float64) / step + 0.5).astype(np.int64)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _null_pmf(cols, bg):  # pragma: no cover - jitted
     """pmf of sum of column integer scores cols (L, 4) >= 0 with base probabilities bg (4,)."""
     L = cols.shape[0]
@@ -147,3 +147,16 @@ def benjamini_hochberg(pvalues, n_tests: int | None = None) -> np.ndarray:
     out = np.empty(n)
     out[order] = np.minimum(q, 1.0)
     return out
+
+
+def score_distributions(matrices, background=None, step: float = DEFAULT_STEP, threads: int = 0) -> list:
+    """:class:`ScoreDistribution` of each matrix, computed on ``threads`` threads (0 = all cores)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ._checks import resolve_threads
+
+    n = min(resolve_threads(threads), max(1, len(matrices)))
+    if n == 1:
+        return [ScoreDistribution(m, background, step) for m in matrices]
+    with ThreadPoolExecutor(n) as pool:
+        return list(pool.map(lambda m: ScoreDistribution(m, background, step), matrices))

@@ -21,11 +21,11 @@ from ._checks import to_numpy
 from .fasta import Chunk, iter_chunks
 from .hits import HitTable, hit_dtype
 from .matrices import as_background, log_likelihood, log_odds
-from .pvalues import DEFAULT_STEP, ScoreDistribution, benjamini_hochberg, quantize
+from .pvalues import DEFAULT_STEP, ScoreDistribution, benjamini_hochberg, quantize, score_distributions
 from .scoring import threshold_hits
 from .sequence import SequenceLike, decode, encode, reverse_complement, _check_codes
 
-__all__ = ["scan", "score_matrices", "MODES"]
+__all__ = ["scan", "score_matrices", "sequence_maxima", "SequenceMaxima", "score_tracks", "write_bedgraph", "MODES"]
 
 MODES = ("logodds", "loglik", "matrix")
 DEFAULT_CHUNK = 1 << 23
@@ -180,7 +180,7 @@ def scan(
     if len(names) != K:
         raise ValueError(f"{len(names)} names for {K} motifs")
     bg = as_background(background)
-    dists = [ScoreDistribution(m, bg, step or 1e-3) for m in matrices]
+    dists = score_distributions(matrices, bg, step or 1e-3, threads)
     if score is None:
         thresholds = np.array([d.threshold(pvalue) for d in dists])
     else:
@@ -246,3 +246,74 @@ def _count_windows(codes: np.ndarray, limit: int, groups: list[_Group]) -> int:
             free = int(np.count_nonzero(n_cum[g.width:g.width + m] == n_cum[:m]))
             total += free * g.motifs.size
     return total
+
+
+@dataclass
+class SequenceMaxima:
+    """Best window per (sequence, motif), over both strands unless asked otherwise.
+
+    score : (S, K) float64, -inf where a sequence has no N-free window
+    start : (S, K) int64, 0-based forward-strand start of the best window (-1 if none);
+        ties keep the smallest start, then the '+' strand
+    strand : (S, K) int8, +1 / -1 (0 if none)
+    pvalue : (S, K) float64, the best score's p-value (1.0 if none)
+    motif_names, sequence_names : the labels of the axes
+    """
+
+    score: np.ndarray
+    start: np.ndarray
+    strand: np.ndarray
+    pvalue: np.ndarray
+    motif_names: list
+    sequence_names: list
+
+
+def sequence_maxima(motifs, sequences, *, names=None, mode: str = "logodds", background=None, base: float = 2.0,
+                    pseudocount: float = 0.0, strand: str = "both", step: float | None = DEFAULT_STEP,
+                    chunk_size: int = DEFAULT_CHUNK, threads: int = 0, backend: str = "auto") -> SequenceMaxima:
+    """Global max pooling of motif scores per sequence, streamed in chunks (arguments as in :func:`scan`).
+
+    Windows containing N are never the best window (as in :func:`scan`).
+    """
+    from .scoring import max_scores
+
+    matrices = score_matrices(motifs, mode, background=background, base=base, pseudocount=pseudocount, step=step)
+    K = len(matrices)
+    names = [f"motif{i}" for i in range(K)] if names is None else [str(n) for n in names]
+    groups = _groups(matrices, np.zeros(K), step)
+    overlap = max(m.shape[1] for m in matrices) - 1
+    seq_names: list[str] = []
+    rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    best = pos = sgn = None
+    for chunk in _as_chunks(sequences, chunk_size, overlap, seq_names):
+        if chunk.start == 0:
+            if best is not None:
+                rows.append((best, pos, sgn))
+            best, pos, sgn = np.full(K, -np.inf), np.full(K, -1, np.int64), np.zeros(K, np.int8)
+        limit = chunk.codes.size if chunk.last else chunk_size
+        for g in groups:
+            codes = chunk.codes[: limit + g.width - 1]
+            if codes.size < g.width:
+                continue
+            r = max_scores([codes], g.kernels, strand=strand, skip_n=True, dtype=g.dtype, threads=threads,
+                           backend=backend)
+            sc = np.where(r.position[0] >= 0, r.score[0].astype(np.float64), -np.inf)
+            better = sc > best[g.motifs]
+            idx = g.motifs[better]
+            best[idx], pos[idx], sgn[idx] = sc[better], chunk.start + r.position[0][better], r.strand[0][better]
+    if best is not None:
+        rows.append((best, pos, sgn))
+    S = len(rows)
+    score = np.array([r[0] for r in rows]).reshape(S, K)
+    start = np.array([r[1] for r in rows]).reshape(S, K)
+    strands = np.array([r[2] for r in rows]).reshape(S, K)
+    strands[~np.isfinite(score)] = 0
+    start[~np.isfinite(score)] = -1
+    pvalue = np.ones((S, K))
+    bg = as_background(background)
+    for k, m in enumerate(matrices):
+        ok = np.isfinite(score[:, k])
+        if ok.any():
+            pvalue[ok, k] = ScoreDistribution(m, bg, step or 1e-3).pvalue(score[ok, k])
+    return SequenceMaxima(score, start, strands, pvalue, names, seq_names)
+

@@ -169,6 +169,7 @@ def max_scores(
     bias=None,
     *,
     strand: str = "+",
+    skip_n: bool = False,
     dtype=None,
     threads: int = 0,
     backend: str = "auto",
@@ -181,6 +182,8 @@ def max_scores(
         | a ``(codes, offsets)`` pair from :func:`exactpwm.pack`
     kernels, bias, dtype, threads, backend : as in :func:`conv1d`
     strand : "+", "-" or "both"; with "both" the better strand wins, "+" on ties
+    skip_n : if True, windows containing N are never the best (as in scans); a
+        sequence whose every window holds N gets -inf and position -1
 
     Returns
     -------
@@ -204,9 +207,9 @@ def max_scores(
         if engine == "cpp":
             from . import _core
 
-            _core.max_scores(codes, offsets, table, b, best, pos, nthreads, isa)
+            _core.max_scores(codes, offsets, table, b, best, pos, nthreads, isa, bool(skip_n))
         else:
-            _run_numba("max_scores", nthreads, codes, offsets, table, b, best, pos)
+            _run_numba("max_scores", nthreads, codes, offsets, table, b, best, pos, bool(skip_n))
     sign = np.where(pos >= 0, -1 if strand == "-" else 1, 0).astype(np.int8)
     if strand != "both":
         return MaxScores(best, pos, sign)

@@ -40,11 +40,12 @@ void dense_scores(const uint8_t* codes, int64_t n_seqs, int64_t seq_len,
 // Global max pooling over sequences of any lengths, concatenated in `codes`.
 //   offsets: n_seqs + 1 increasing positions; sequence s is codes[offsets[s], offsets[s+1]).
 //   out_max, out_pos: n_seqs x K. The maximum window score and the smallest window
-//   start reaching it; -inf and -1 where a sequence is shorter than L.
+//   start reaching it; -inf and -1 where a sequence has no window (shorter than L, or,
+//   with skip_n_windows, every window holds a code >= 4).
 template <class T>
 void max_scores(const uint8_t* codes, const int64_t* offsets, int64_t n_seqs,
                 const ScoreTable<T>& table, T* out_max, int64_t* out_pos,
-                int threads, Isa isa);
+                int threads, Isa isa, bool skip_n_windows = false);
 
 // Every window whose score reaches a per-kernel threshold, over sequences of any lengths.
 //   thresholds: K values; a window is a hit when score >= thresholds[k].
