@@ -133,3 +133,39 @@ def test_bad_arguments(data):
         exactpwm.scan(pwms, "missing/genome.fa")
     with pytest.raises(ValueError, match="sequence seq0: .*unknown letter"):
         exactpwm.scan(pwms, ["ACGZ"])
+
+
+@pytest.mark.parametrize("chunk_size", [5, 1 << 20])
+def test_sequence_maxima_equal_reference(data, chunk_size):
+    pwms, seqs = data
+    mats = exactpwm.score_matrices(pwms)
+    got = exactpwm.sequence_maxima(pwms, seqs, chunk_size=chunk_size)
+    assert got.score.shape == (len(seqs), len(pwms))
+    every = scan_hits(mats, seqs, [-np.inf] * len(mats))
+    for s in range(len(seqs)):
+        for k in range(len(mats)):
+            rows = [r for r in every if r[0] == s and r[3] == k]
+            if not rows:
+                assert got.score[s, k] == -np.inf and got.start[s, k] == -1 and got.pvalue[s, k] == 1.0
+                continue
+            best = max(r[4] for r in rows)
+            first = min((r for r in rows if r[4] == best), key=lambda r: (-r[2], r[1]))
+            assert got.score[s, k] == best
+            assert (got.start[s, k], got.strand[s, k]) == (first[1], first[2])
+
+
+def test_score_tracks_and_bedgraph(data, tmp_path):
+    pwms, seqs = data
+    mats = exactpwm.score_matrices(pwms)
+    x = seqs[4]
+    pieces = [t for t in exactpwm.score_tracks(pwms, {"s": x}, chunk_size=97, strand="+") if 1 in t[2]]
+    track = np.concatenate([scores[list(idx).index(1)] for _, _, idx, scores in pieces])
+    L = mats[1].shape[1]
+    expected = np.array([mats[1][x[j:j + L], np.arange(L)].sum() if (x[j:j + L] < 4).all() else np.nan
+                         for j in range(x.size - L + 1)])
+    np.testing.assert_array_equal(track, expected)
+    with open(tmp_path / "t.bedGraph", "w") as f:
+        exactpwm.write_bedgraph(f, "s", 0, track)
+    lines = (tmp_path / "t.bedGraph").read_text().splitlines()
+    assert lines[0].split("\t")[:2] == ["s", "0"]
+    assert sum(int(l.split("\t")[2]) - int(l.split("\t")[1]) for l in lines) == int(np.isfinite(track).sum())

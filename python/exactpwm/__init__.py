@@ -12,7 +12,7 @@ from .hits import HitTable
 from .layout import from_torch_layout, to_torch_layout
 from .matrices import background_frequencies, counts_to_pwm, log_likelihood, log_odds
 from .pvalues import ScoreDistribution, benjamini_hochberg, quantize
-from .scan import scan, score_matrices
+from .scan import SequenceMaxima, iter_scan, plan_scan, scan, score_matrices, score_tracks, sequence_maxima, write_bedgraph
 from .scoring import MaxScores, WindowHits, conv1d, max_scores, threshold_hits
 from .sequence import decode, encode, one_hot, pack, reverse_complement
 from .transform import DEFAULT_BASE, kernel_to_pwm, pwm_to_kernel, reverse_complement_kernels
@@ -24,6 +24,7 @@ __all__ = [
     "BaseFit",
     "HitTable",
     "ScoreDistribution",
+    "SequenceMaxima",
     "HeuristicPWM",
     "DEFAULT_BASE",
     "MaxScores",
@@ -38,6 +39,7 @@ __all__ = [
     "fit_base",
     "heuristic_pwm",
     "from_torch_layout",
+    "iter_scan",
     "kernel_to_pwm",
     "log_likelihood",
     "log_odds",
@@ -45,12 +47,16 @@ __all__ = [
     "max_scores",
     "one_hot",
     "pack",
+    "plan_scan",
     "pwm_to_kernel",
     "quantize",
     "reverse_complement",
     "reverse_complement_kernels",
     "scan",
     "score_matrices",
+    "score_tracks",
+    "sequence_maxima",
     "threshold_hits",
     "to_torch_layout",
+    "write_bedgraph",
 ]

@@ -25,7 +25,7 @@ from .pvalues import DEFAULT_STEP, ScoreDistribution, benjamini_hochberg, quanti
 from .scoring import threshold_hits
 from .sequence import SequenceLike, decode, encode, reverse_complement, _check_codes
 
-__all__ = ["scan", "score_matrices", "sequence_maxima", "SequenceMaxima", "score_tracks", "write_bedgraph", "MODES"]
+__all__ = ["scan", "plan_scan", "iter_scan", "ScanPlan", "score_matrices", "sequence_maxima", "SequenceMaxima", "score_tracks", "write_bedgraph", "MODES"]
 
 MODES = ("logodds", "loglik", "matrix")
 DEFAULT_CHUNK = 1 << 23
@@ -121,6 +121,73 @@ def _as_chunks(sequences, chunk_size: int, overlap: int, names_out: list[str]) -
             start += chunk_size
 
 
+@dataclass
+class ScanPlan:
+    """What a scan needs before it reads any sequence: matrices, thresholds, null models."""
+
+    matrices: list
+    names: list
+    thresholds: np.ndarray
+    dists: list
+    groups: list
+    overlap: int
+    dtype: np.dtype
+
+
+def plan_scan(motifs, *, pvalue=None, score=None, names=None, mode="logodds", background=None, base=2.0,
+              pseudocount=0.0, step=DEFAULT_STEP, threads=0) -> ScanPlan:
+    """Check the arguments and prepare a scan (see :func:`scan` for their meaning)."""
+    if pvalue is not None and score is not None:
+        raise ValueError("give pvalue= or score=, not both")
+    if score is None and pvalue is None:
+        pvalue = 1e-4
+    matrices = score_matrices(motifs, mode, background=background, base=base, pseudocount=pseudocount, step=step)
+    K = len(matrices)
+    names = [f"motif{i}" for i in range(K)] if names is None else [str(n) for n in names]
+    if len(names) != K:
+        raise ValueError(f"{len(names)} names for {K} motifs")
+    dists = score_distributions(matrices, as_background(background), step or 1e-3, threads)
+    if score is None:
+        if not (isinstance(pvalue, (int, float)) and 0 < pvalue <= 1):
+            raise ValueError(f"pvalue must be a number in (0, 1], got {pvalue!r}")
+        thresholds = np.array([d.threshold(pvalue) for d in dists])
+    else:
+        thresholds = np.broadcast_to(np.asarray(score, dtype=np.float64), (K,)).copy()
+        if np.isnan(thresholds).any():
+            raise ValueError("score thresholds must not be NaN")
+    overlap = max(m.shape[1] for m in matrices) - 1
+    return ScanPlan(matrices, names, thresholds, dists, _groups(matrices, thresholds, step), overlap,
+                    hit_dtype(overlap + 1))
+
+
+def iter_scan(plan: ScanPlan, sequences, *, strand: str = "both", chunk_size: int = DEFAULT_CHUNK,
+              threads: int = 0, backend: str = "auto", sequence_names: list | None = None,
+              progress: Callable[[int], None] | None = None) -> Iterator[tuple[np.ndarray, int]]:
+    """Scan chunk by chunk: yields (hits, n_tests) per chunk, hits a structured array (see
+    :class:`exactpwm.HitTable`) with p-values and NaN q-values, n_tests the motif x strand x
+    N-free window tests made. Memory stays bounded by the chunk, whatever the input size.
+    ``sequence_names``, if given, is filled with the names of the sequences as they are read.
+    """
+    if strand not in ("+", "-", "both"):
+        raise ValueError(f"strand must be '+', '-' or 'both', got {strand!r}")
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+    names = [] if sequence_names is None else sequence_names
+    for chunk in _as_chunks(sequences, chunk_size, plan.overlap, names):
+        limit = chunk.codes.size if chunk.last else chunk_size
+        rows = [_scan_chunk(chunk, g, limit, strand, plan.dtype, threads, backend) for g in plan.groups]
+        n_tests = _count_windows(chunk.codes, limit, plan.groups) * (2 if strand == "both" else 1)
+        rows = np.concatenate(rows) if rows else np.zeros(0, plan.dtype)
+        rows = rows[np.lexsort((rows["motif"], rows["strand"] == b"-", rows["start"]))]
+        for k in np.unique(rows["motif"]):
+            sel = rows["motif"] == k
+            rows["pvalue"][sel] = plan.dists[k].pvalue(rows["score"][sel])
+        rows["qvalue"] = np.nan
+        if progress is not None:
+            progress(int(min(limit, chunk.codes.size)))
+        yield rows, n_tests
+
+
 def scan(
     motifs,
     sequences,
@@ -146,8 +213,8 @@ def scan(
     ----------
     motifs : PWMs (probabilities, rows A, C, G, T) as a (K, 4, L) array or a list of
         (4, L_i) arrays of any widths; with ``mode="matrix"``, score matrices or kernels
-    sequences : a FASTA path (plain or gzipped), ``"-"`` for stdin, an open binary file,
-        a dict name -> sequence, a list of sequences or (name, sequence) pairs,
+    sequences : a FASTA path (plain, gzip, xz or bzip2), ``"-"`` for stdin, an open binary
+        file, a dict name -> sequence, a list of sequences or (name, sequence) pairs,
         or one sequence (str or uint8 codes)
     pvalue : hit when the window's p-value is <= pvalue (default 1e-4 when no
         ``score`` is given), computed exactly under the 0-order ``background`` on the score grid
@@ -156,60 +223,30 @@ def scan(
     mode, background, base, pseudocount, step : see :func:`score_matrices`;
         ``background`` (None = uniform) is also the null model of the p-values
     strand : "both" (default), "+" or "-"
-    qvalues : also compute Benjamini-Hochberg q-values over all windows scanned
-    chunk_size : bases per engine call; memory is bounded by about
-        chunk_size * (1 + 2 x motifs of one width x 4 bytes)... plus the hits
+    qvalues : also compute Benjamini-Hochberg q-values over all window tests made
+    chunk_size : bases per engine call (memory: a few bytes per base, plus the hits);
+        results do not depend on it
     threads, backend : as in :func:`exactpwm.conv1d`
     progress : called with the number of bases done after each chunk
 
     Returns
     -------
-    HitTable, ordered by sequence, start, strand ('+' first) and motif.
+    HitTable, ordered by sequence, start, strand ('+' first) and motif. For inputs
+    whose hits do not fit in memory, use :func:`plan_scan` and :func:`iter_scan`.
     """
-    if strand not in ("+", "-", "both"):
-        raise ValueError(f"strand must be '+', '-' or 'both', got {strand!r}")
-    if pvalue is not None and score is not None:
-        raise ValueError("give pvalue= or score=, not both")
-    if score is None and pvalue is None:
-        pvalue = 1e-4
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
-    matrices = score_matrices(motifs, mode, background=background, base=base, pseudocount=pseudocount, step=step)
-    K = len(matrices)
-    names = [f"motif{i}" for i in range(K)] if names is None else [str(n) for n in names]
-    if len(names) != K:
-        raise ValueError(f"{len(names)} names for {K} motifs")
-    bg = as_background(background)
-    dists = score_distributions(matrices, bg, step or 1e-3, threads)
-    if score is None:
-        thresholds = np.array([d.threshold(pvalue) for d in dists])
-    else:
-        thresholds = np.broadcast_to(np.asarray(score, dtype=np.float64), (K,)).copy()
-        if np.isnan(thresholds).any():
-            raise ValueError("score thresholds must not be NaN")
-    groups = _groups(matrices, thresholds, step)
-    overlap = max(m.shape[1] for m in matrices) - 1
+    plan = plan_scan(motifs, pvalue=pvalue, score=score, names=names, mode=mode, background=background,
+                     base=base, pseudocount=pseudocount, step=step, threads=threads)
     seq_names: list[str] = []
-    parts: list[np.ndarray] = []
-    n_tests = 0
-    dtype = hit_dtype(overlap + 1)
-    for chunk in _as_chunks(sequences, chunk_size, overlap, seq_names):
-        limit = chunk.codes.size if chunk.last else chunk_size
-        rows = [_scan_chunk(chunk, g, limit, strand, dtype, threads, backend) for g in groups]
-        if qvalues:
-            n_tests += _count_windows(chunk.codes, limit, groups) * (2 if strand == "both" else 1)
-        rows = np.concatenate(rows) if rows else np.zeros(0, dtype)
+    parts, n_tests = [], 0
+    for rows, tests in iter_scan(plan, sequences, strand=strand, chunk_size=chunk_size, threads=threads,
+                                 backend=backend, sequence_names=seq_names, progress=progress):
         if rows.size:
-            order = np.lexsort((rows["motif"], rows["strand"] == b"-", rows["start"]))
-            parts.append(rows[order])
-        if progress is not None:
-            progress(int(min(limit, chunk.codes.size)))
-    hits = np.concatenate(parts) if parts else np.zeros(0, dtype)
-    for k in np.unique(hits["motif"]):
-        sel = hits["motif"] == k
-        hits["pvalue"][sel] = dists[k].pvalue(hits["score"][sel])
-    hits["qvalue"] = benjamini_hochberg(hits["pvalue"], n_tests) if qvalues else np.nan
-    return HitTable(hits, names, seq_names, thresholds)
+            parts.append(rows)
+        n_tests += tests
+    hits = np.concatenate(parts) if parts else np.zeros(0, plan.dtype)
+    if qvalues:
+        hits["qvalue"] = benjamini_hochberg(hits["pvalue"], n_tests)
+    return HitTable(hits, plan.names, seq_names, plan.thresholds)
 
 
 def _scan_chunk(chunk: Chunk, g: _Group, limit: int, strand: str, dtype, threads, backend) -> np.ndarray:
@@ -254,7 +291,7 @@ class SequenceMaxima:
 
     score : (S, K) float64, -inf where a sequence has no N-free window
     start : (S, K) int64, 0-based forward-strand start of the best window (-1 if none);
-        ties keep the smallest start, then the '+' strand
+        ties prefer the '+' strand, then the smallest start (as :func:`exactpwm.max_scores`)
     strand : (S, K) int8, +1 / -1 (0 if none)
     pvalue : (S, K) float64, the best score's p-value (1.0 if none)
     motif_names, sequence_names : the labels of the axes
@@ -298,9 +335,13 @@ def sequence_maxima(motifs, sequences, *, names=None, mode: str = "logodds", bac
             r = max_scores([codes], g.kernels, strand=strand, skip_n=True, dtype=g.dtype, threads=threads,
                            backend=backend)
             sc = np.where(r.position[0] >= 0, r.score[0].astype(np.float64), -np.inf)
-            better = sc > best[g.motifs]
+            st = chunk.start + r.position[0]
+            sg = r.strand[0]
+            b, p, q = best[g.motifs], pos[g.motifs], sgn[g.motifs]
+            # one total order whatever the chunking: score, then '+' strand, then smallest start
+            better = np.isfinite(sc) & ((sc > b) | ((sc == b) & ((sg > q) | ((sg == q) & (st < p)))))
             idx = g.motifs[better]
-            best[idx], pos[idx], sgn[idx] = sc[better], chunk.start + r.position[0][better], r.strand[0][better]
+            best[idx], pos[idx], sgn[idx] = sc[better], st[better], sg[better]
     if best is not None:
         rows.append((best, pos, sgn))
     S = len(rows)
@@ -317,3 +358,51 @@ def sequence_maxima(motifs, sequences, *, names=None, mode: str = "logodds", bac
             pvalue[ok, k] = ScoreDistribution(m, bg, step or 1e-3).pvalue(score[ok, k])
     return SequenceMaxima(score, start, strands, pvalue, names, seq_names)
 
+
+
+def score_tracks(motifs, sequences, *, names=None, mode: str = "logodds", background=None, base: float = 2.0,
+                 pseudocount: float = 0.0, strand: str = "both", step: float | None = DEFAULT_STEP,
+                 chunk_size: int = DEFAULT_CHUNK, threads: int = 0, backend: str = "auto"):
+    """Dense score tracks, streamed: yields (sequence_name, start, scores) per chunk and width group.
+
+    ``scores`` has shape (k, m) for one strand or (2, k, m) for "both" (plus first),
+    float64, for the group's motifs ``motif_indices`` in the same yield:
+    the full tuple is (sequence_name, start, motif_indices, scores). Window j of a
+    chunk starts at ``start + j``; consecutive chunks tile the sequence without
+    overlap. Windows holding N are NaN (they are never hits).
+    """
+    from .scoring import conv1d
+
+    matrices = score_matrices(motifs, mode, background=background, base=base, pseudocount=pseudocount, step=step)
+    groups = _groups(matrices, np.zeros(len(matrices)), step)
+    overlap = max(m.shape[1] for m in matrices) - 1
+    seq_names: list[str] = []
+    for chunk in _as_chunks(sequences, chunk_size, overlap, seq_names):
+        limit = chunk.codes.size if chunk.last else chunk_size
+        for g in groups:
+            codes = chunk.codes[: limit + g.width - 1]
+            if codes.size < g.width:
+                continue
+            scores = conv1d(codes, g.kernels, strand=strand, dtype=np.float64, threads=threads, backend=backend)
+            n_cum = np.concatenate([[0], np.cumsum(codes >= 4)])
+            has_n = n_cum[g.width:] != n_cum[:-g.width]
+            scores[..., has_n] = np.nan
+            yield chunk.name, chunk.start, g.motifs, scores
+
+
+def write_bedgraph(out, sequence_name: str, start: int, values: np.ndarray, *, span: int = 1) -> None:
+    """Append a bedGraph track of one motif's window scores: one line per run of equal values.
+
+    A window j is written as [start + j, start + j + span) (span 1: the window's first base).
+    NaN (windows with N) are left out. ``out`` is an open text file.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim != 1:
+        raise ValueError(f"values must be 1-D, got shape {v.shape}")
+    if v.size == 0:
+        return
+    change = np.flatnonzero((v[1:] != v[:-1]) & ~(np.isnan(v[1:]) & np.isnan(v[:-1]))) + 1
+    bounds = np.concatenate([[0], change, [v.size]])
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        if not np.isnan(v[a]):
+            out.write(f"{sequence_name}\t{start + a}\t{start + b - 1 + span}\t{v[a]:.6g}\n")
