@@ -98,52 +98,68 @@ inline int64_t finish_vector(const uint8_t* x, int64_t jv, int mask, int64_t n_w
 
 }  // namespace
 
+// The integer pre-filter, 32 windows at a time. Stage 0 (C0 <= kStage columns, a
+// compile-time count so the loop unrolls) sums int8 lookups (4 x 31 < 128); the next
+// stages, kStage columns each, widen to int16 and are checked one by one, leaving as soon
+// as no window of the 32 can still pass. Survivors go to finish_vector.
+template <int C0>
+inline void prefilter_blocks(const BlockCodes& codes, int64_t n_windows, const float* rows, int64_t length,
+                             __m256 vbias, __m256 vthr, const Lookahead& look, int32_t* out_pos,
+                             float* out_score, int64_t& count) {
+    __m256i t[kStage * kQStages];
+    int64_t o[kStage * kQStages];
+    for (int64_t i = 0; i < look.q_cols; ++i) {
+        t[i] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i*)(look.q_tables + 16 * i)));
+        o[i] = look.order[i];
+    }
+    const int64_t n_stages = (look.q_cols + kStage - 1) / kStage;
+    const __m256i b0 = _mm256_set1_epi8(static_cast<char>(look.q_bounds[0] - 1));
+    for (int64_t j = 0; j < n_windows; j += 32) {
+        const uint8_t* x = codes.bytes + j;
+        __m256i acc = _mm256_setzero_si256();
+        for (int i = 0; i < C0; ++i)
+            acc = _mm256_add_epi8(acc, _mm256_shuffle_epi8(t[i], _mm256_loadu_si256((const __m256i*)(x + o[i]))));
+        unsigned keep = static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpgt_epi8(acc, b0)));
+        if (!keep) continue;
+        if (n_stages > 1) {
+            __m256i lo = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(acc));
+            __m256i hi = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(acc, 1));
+            for (int64_t st = 1; st < n_stages && keep; ++st) {
+                const int64_t i1 = std::min(look.q_cols, (st + 1) * kStage);
+                for (int64_t i = st * kStage; i < i1; ++i) {
+                    const __m256i q = _mm256_shuffle_epi8(t[i], _mm256_loadu_si256((const __m256i*)(x + o[i])));
+                    lo = _mm256_add_epi16(lo, _mm256_cvtepi8_epi16(_mm256_castsi256_si128(q)));
+                    hi = _mm256_add_epi16(hi, _mm256_cvtepi8_epi16(_mm256_extracti128_si256(q, 1)));
+                }
+                const __m256i b = _mm256_set1_epi16(static_cast<int16_t>(look.q_bounds[st] - 1));
+                // packs works per 128-bit half: (lo0, hi0 | lo1, hi1); the permute restores window order
+                const __m256i ok = _mm256_permute4x64_epi64(
+                    _mm256_packs_epi16(_mm256_cmpgt_epi16(lo, b), _mm256_cmpgt_epi16(hi, b)), 0xD8);
+                keep &= static_cast<unsigned>(_mm256_movemask_epi8(ok));
+            }
+            if (!keep) continue;
+        }
+        for (int v = 0; v < 4; ++v) {
+            const int mask = static_cast<int>((keep >> (8 * v)) & 0xFFu);
+            if (mask)
+                count = finish_vector(x + 8 * v, j + 8 * v, mask, n_windows, rows, length, vbias, vthr, look,
+                                      out_pos, out_score, count);
+        }
+    }
+}
+
 int64_t filter_avx2_f32(const BlockCodes& codes, int64_t n_windows, const float* rows, int64_t length,
                         float bias, const Lookahead& look, float thr, int32_t* out_pos, float* out_score) {
     const __m256 vthr = _mm256_set1_ps(thr), vbias = _mm256_set1_ps(bias);
     int64_t count = 0;
-    if (look.q_cols > 0) {
-        // int8 pre-filter, 32 windows per byte lookup; survivors are finished 8 at a time
-        __m256i tables[kStage * kQStages], qbound[1];
-        for (int64_t i = 0; i < look.q_cols; ++i)
-            tables[i] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i*)(look.q_tables + 16 * i)));
-        qbound[0] = _mm256_set1_epi8(static_cast<char>(look.q_bounds[0] - 1));
-        for (int64_t j = 0; j < n_windows; j += 32) {
-            // stage 0 in int8 (|q| <= 31: a sum of 4 cannot overflow), 32 windows per lookup
-            __m256i acc = _mm256_setzero_si256();
-            const int64_t c0 = std::min(look.q_cols, kStage);
-            for (int64_t i = 0; i < c0; ++i) {
-                const __m256i c = _mm256_loadu_si256((const __m256i*)(codes.bytes + j + look.order[i]));
-                acc = _mm256_add_epi8(acc, _mm256_shuffle_epi8(tables[i], c));
-            }
-            unsigned keep = static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpgt_epi8(acc, qbound[0])));
-            if (keep && look.q_cols > kStage) {
-                // stage 1 in int16: widen the survivors' sums, add 4 more columns
-                __m256i lo = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(acc));
-                __m256i hi = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(acc, 1));
-                for (int64_t i = kStage; i < look.q_cols; ++i) {
-                    const __m256i c = _mm256_loadu_si256((const __m256i*)(codes.bytes + j + look.order[i]));
-                    const __m256i q = _mm256_shuffle_epi8(tables[i], c);
-                    lo = _mm256_add_epi16(lo, _mm256_cvtepi8_epi16(_mm256_castsi256_si128(q)));
-                    hi = _mm256_add_epi16(hi, _mm256_cvtepi8_epi16(_mm256_extracti128_si256(q, 1)));
-                }
-                const __m256i b1 = _mm256_set1_epi16(static_cast<int16_t>(look.q_bounds[1] - 1));
-                // packs keeps lane order within 128-bit halves: (lo0, hi0 | lo1, hi1) -> fix with a permute
-                const __m256i ok = _mm256_permute4x64_epi64(
-                    _mm256_packs_epi16(_mm256_cmpgt_epi16(lo, b1), _mm256_cmpgt_epi16(hi, b1)), 0xD8);
-                keep &= static_cast<unsigned>(_mm256_movemask_epi8(ok));
-            }
-            if (!keep) continue;
-            for (int v = 0; v < 4; ++v) {
-                const int mask = static_cast<int>((keep >> (8 * v)) & 0xFFu);
-                if (mask)
-                    count = finish_vector(codes.bytes + j + 8 * v, j + 8 * v, mask, n_windows, rows, length, vbias,
-                                          vthr, look, out_pos, out_score, count);
-            }
-        }
-        return count;
+    switch (std::min(look.q_cols, kStage)) {
+        case 1: prefilter_blocks<1>(codes, n_windows, rows, length, vbias, vthr, look, out_pos, out_score, count); return count;
+        case 2: prefilter_blocks<2>(codes, n_windows, rows, length, vbias, vthr, look, out_pos, out_score, count); return count;
+        case 3: prefilter_blocks<3>(codes, n_windows, rows, length, vbias, vthr, look, out_pos, out_score, count); return count;
+        case 4: prefilter_blocks<4>(codes, n_windows, rows, length, vbias, vthr, look, out_pos, out_score, count); return count;
+        default: break;
     }
-    for (int64_t j = 0; j < n_windows; j += 8)
+    for (int64_t j = 0; j < n_windows; j += 8)  // no pre-filter: float stages only
         count = finish_vector(codes.bytes + j, j, 0xFF, n_windows, rows, length, vbias, vthr, look, out_pos,
                               out_score, count);
     return count;

@@ -40,8 +40,8 @@ constexpr int64_t kStage = 4;
 // `order` (up to kQStages stages) from q_tables (16 int8 per column, indexed by code,
 // |q| <= 31): entries rounded up to a per-kernel grid, so partial sums never
 // underestimate; windows whose sum after stage s is below q_bounds[s] cannot pass float
-// stage s. Stage 0 sums in int8 (4 x 31 < 128), stage 1 in int16.
-constexpr int64_t kQStages = 2;
+// stage s. Stage 0 sums in int8 (4 x 31 < 128), later stages in int16.
+constexpr int64_t kQStages = 5;  // up to 20 columns; |q| <= 31 keeps int16 sums far from overflow
 
 struct Lookahead {
     const int32_t* order;   // L column indices
