@@ -162,10 +162,12 @@ def plan_scan(motifs, *, pvalue=None, score=None, names=None, mode="logodds", ba
 
 def iter_scan(plan: ScanPlan, sequences, *, strand: str = "both", chunk_size: int = DEFAULT_CHUNK,
               threads: int = 0, backend: str = "auto", sequence_names: list | None = None,
+              count_tests: bool = False,
               progress: Callable[[int], None] | None = None) -> Iterator[tuple[np.ndarray, int]]:
     """Scan chunk by chunk: yields (hits, n_tests) per chunk, hits a structured array (see
     :class:`exactpwm.HitTable`) with p-values and NaN q-values, n_tests the motif x strand x
-    N-free window tests made. Memory stays bounded by the chunk, whatever the input size.
+    N-free window tests made (0 unless ``count_tests``; needed for q-values). Memory stays
+    bounded by the chunk, whatever the input size.
     ``sequence_names``, if given, is filled with the names of the sequences as they are read.
     """
     if strand not in ("+", "-", "both"):
@@ -176,7 +178,8 @@ def iter_scan(plan: ScanPlan, sequences, *, strand: str = "both", chunk_size: in
     for chunk in _as_chunks(sequences, chunk_size, plan.overlap, names):
         limit = chunk.codes.size if chunk.last else chunk_size
         rows = [_scan_chunk(chunk, g, limit, strand, plan.dtype, threads, backend) for g in plan.groups]
-        n_tests = _count_windows(chunk.codes, limit, plan.groups) * (2 if strand == "both" else 1)
+        n_tests = _count_windows(chunk.codes, limit, plan.groups) * (2 if strand == "both" else 1) \
+            if count_tests else 0
         rows = np.concatenate(rows) if rows else np.zeros(0, plan.dtype)
         rows = rows[np.lexsort((rows["motif"], rows["strand"] == b"-", rows["start"]))]
         for k in np.unique(rows["motif"]):
@@ -239,7 +242,8 @@ def scan(
     seq_names: list[str] = []
     parts, n_tests = [], 0
     for rows, tests in iter_scan(plan, sequences, strand=strand, chunk_size=chunk_size, threads=threads,
-                                 backend=backend, sequence_names=seq_names, progress=progress):
+                                 backend=backend, sequence_names=seq_names, count_tests=qvalues,
+                                 progress=progress):
         if rows.size:
             parts.append(rows)
         n_tests += tests
@@ -275,11 +279,14 @@ def _scan_chunk(chunk: Chunk, g: _Group, limit: int, strand: str, dtype, threads
 
 def _count_windows(codes: np.ndarray, limit: int, groups: list[_Group]) -> int:
     """Motif x window tests in a chunk: N-free windows starting before `limit`, per group width."""
-    n_cum = np.concatenate([[0], np.cumsum(codes >= 4)])
+    no_n = not (codes >= 4).any()
+    n_cum = None if no_n else np.concatenate([[0], np.cumsum(codes >= 4)])
     total = 0
     for g in groups:
         m = min(limit, codes.size - g.width + 1)
-        if m > 0:
+        if m > 0 and no_n:
+            total += m * g.motifs.size
+        elif m > 0:
             free = int(np.count_nonzero(n_cum[g.width:g.width + m] == n_cum[:m]))
             total += free * g.motifs.size
     return total
