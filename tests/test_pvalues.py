@@ -65,3 +65,16 @@ def test_bad_inputs():
         ScoreDistribution(np.zeros((4, 3)), background=[0.5, 0.5, 0, 0])
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         ScoreDistribution(np.zeros((4, 3))).threshold(2)
+
+
+def test_pvalue_table_matches_each_distribution():
+    from exactpwm.pvalues import PvalueTable
+
+    rng = np.random.default_rng(3)
+    mats = [quantize(matrices.log_odds(rng.dirichlet(np.ones(4), size=L).T)) for L in (3, 7, 12)]
+    dists = [ScoreDistribution(m) for m in mats]
+    table = PvalueTable(dists)
+    motif = rng.integers(0, 3, size=500)
+    scores = rng.uniform(-30, 30, size=500)
+    expected = np.array([dists[k].pvalue(sc) for k, sc in zip(motif, scores)])
+    np.testing.assert_array_equal(table.pvalue(motif, scores), expected)

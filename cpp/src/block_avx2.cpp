@@ -70,7 +70,8 @@ inline int64_t finish_vector(const uint8_t* x, int64_t jv, int mask, int64_t n_w
                              int64_t length, __m256 vbias, __m256 vthr, const Lookahead& look,
                              int32_t* out_pos, float* out_score, int64_t count) {
     __m256 p = _mm256_setzero_ps();
-    for (int64_t i0 = 0, stage = 0; i0 < length && mask; i0 += kStage, ++stage) {
+    // when the integer stages covered every column, the float stages add nothing: rescore
+    for (int64_t i0 = 0, stage = 0; look.q_cols < length && i0 < length && mask; i0 += kStage, ++stage) {
         for (int64_t i = i0; i < std::min(length, i0 + kStage); ++i) {
             const int64_t l = look.order[i];
             p = _mm256_add_ps(p, _mm256_permutevar8x32_ps(_mm256_loadu_ps(rows + l * 8), codes8(x + l)));

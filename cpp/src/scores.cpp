@@ -254,10 +254,15 @@ void scan_threshold(const Tile& tile, const uint8_t* codes, const int64_t* offse
                     OnBlockEnd&& on_block_end) {
     const int64_t K = table.n_kernels, L = table.length;
     for_each_block(tile, codes, offsets, L, scratch, [&](int64_t s, int64_t j0, int64_t nw) {
-        if (skip_n_windows) {  // n_prefix[i] = number of N among the block's first i codes
-            n_prefix[0] = 0;
-            for (int64_t i = 0; i < nw + L - 1; ++i) n_prefix[i + 1] = n_prefix[i] + (scratch.bytes[i] >= 4);
-        }
+        bool prefix_ready = false;  // n_prefix[i] = number of N among the block's first i codes
+        auto window_has_n = [&](int64_t j) {
+            if (!prefix_ready) {
+                n_prefix[0] = 0;
+                for (int64_t i = 0; i < nw + L - 1; ++i) n_prefix[i + 1] = n_prefix[i] + (scratch.bytes[i] >= 4);
+                prefix_ready = true;
+            }
+            return n_prefix[j + L] != n_prefix[j];
+        };
         for (int64_t k = 0; k < K; ++k) {
             if (picked.filter) {
                 const int64_t n = picked.filter(scratch.view(), nw, table.values + k * L * kTableWidth, L,
@@ -265,7 +270,7 @@ void scan_threshold(const Tile& tile, const uint8_t* codes, const int64_t* offse
                                                 scratch.buf.data());
                 for (int64_t i = 0; i < n; ++i) {
                     const int64_t j = found[i];
-                    if (skip_n_windows && n_prefix[j + L] != n_prefix[j]) continue;
+                    if (skip_n_windows && window_has_n(j)) continue;
                     on_hit(s, j0, j, k, scratch.buf[i]);
                 }
                 continue;
@@ -277,7 +282,7 @@ void scan_threshold(const Tile& tile, const uint8_t* codes, const int64_t* offse
             if (picked.max(b, nw) < thr) continue;
             for (int64_t j = 0; j < nw; ++j) {
                 if (b[j] < thr) continue;
-                if (skip_n_windows && n_prefix[j + L] != n_prefix[j]) continue;
+                if (skip_n_windows && window_has_n(j)) continue;
                 on_hit(s, j0, j, k, b[j]);
             }
         }

@@ -21,7 +21,8 @@ from ._checks import to_numpy
 from .fasta import Chunk, iter_chunks
 from .hits import HitTable, hit_dtype
 from .matrices import as_background, log_likelihood, log_odds
-from .pvalues import DEFAULT_STEP, ScoreDistribution, benjamini_hochberg, quantize, score_distributions
+from .pvalues import (DEFAULT_STEP, PvalueTable, ScoreDistribution, benjamini_hochberg, quantize,
+                      score_distributions)
 from .scoring import threshold_hits
 from .sequence import SequenceLike, decode, encode, reverse_complement, _check_codes
 
@@ -132,6 +133,7 @@ class ScanPlan:
     groups: list
     overlap: int
     dtype: np.dtype
+    pvalues: PvalueTable
 
 
 def plan_scan(motifs, *, pvalue=None, score=None, names=None, mode="logodds", background=None, base=2.0,
@@ -157,7 +159,7 @@ def plan_scan(motifs, *, pvalue=None, score=None, names=None, mode="logodds", ba
             raise ValueError("score thresholds must not be NaN")
     overlap = max(m.shape[1] for m in matrices) - 1
     return ScanPlan(matrices, names, thresholds, dists, _groups(matrices, thresholds, step), overlap,
-                    hit_dtype(overlap + 1))
+                    hit_dtype(overlap + 1), PvalueTable(dists))
 
 
 def iter_scan(plan: ScanPlan, sequences, *, strand: str = "both", chunk_size: int = DEFAULT_CHUNK,
@@ -182,9 +184,7 @@ def iter_scan(plan: ScanPlan, sequences, *, strand: str = "both", chunk_size: in
             if count_tests else 0
         rows = np.concatenate(rows) if rows else np.zeros(0, plan.dtype)
         rows = rows[np.lexsort((rows["motif"], rows["strand"] == b"-", rows["start"]))]
-        for k in np.unique(rows["motif"]):
-            sel = rows["motif"] == k
-            rows["pvalue"][sel] = plan.dists[k].pvalue(rows["score"][sel])
+        rows["pvalue"] = plan.pvalues.pvalue(rows["motif"], rows["score"])
         rows["qvalue"] = np.nan
         if progress is not None:
             progress(int(min(limit, chunk.codes.size)))
