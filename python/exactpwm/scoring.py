@@ -64,6 +64,23 @@ def score_table(kernels: np.ndarray, strand: str, dtype) -> np.ndarray:
     return table
 
 
+class _Prepared(NamedTuple):
+    """Checked inputs of an engine call: K kernels become a (K', L, 8) table."""
+
+    K: int
+    dtype: type
+    table: np.ndarray  # (K', L, 8), K' = 2K for strand "both"
+    bias: np.ndarray  # (K',)
+
+
+def _prepare(kernels, bias, strand: str, dtype) -> _Prepared:
+    W, _ = as_kernels(kernels)
+    dt = _resolve_dtype(dtype, W)
+    table = score_table(W, strand, dt)
+    b = as_bias(bias, W.shape[0], dt)
+    return _Prepared(W.shape[0], dt, table, np.concatenate([b, b]) if strand == "both" else b)
+
+
 def _as_code_rows(seqs) -> tuple[np.ndarray, bool]:
     """(B, n) uint8 codes and whether the input was one sequence."""
     if isinstance(seqs, (str, bytes, bytearray, memoryview)):
@@ -116,12 +133,7 @@ def conv1d(
         ``strand="both"`` inserts a strand axis of size 2 before K: (2, K, m) / (B, 2, K, m).
         With a single (4, L) kernel, the K axis is kept (size 1).
     """
-    W, _ = as_kernels(kernels)
-    dt = _resolve_dtype(dtype, W)
-    table = score_table(W, strand, dt)
-    b = as_bias(bias, W.shape[0], dt)
-    if strand == "both":
-        b = np.concatenate([b, b])
+    _, dt, table, b = _prepare(kernels, bias, strand, dtype)
     codes, single = _as_code_rows(seqs)
     engine, isa = resolve_backend(backend)
     nthreads = resolve_threads(threads)
@@ -190,13 +202,7 @@ def max_scores(
     MaxScores(score (S, K), position (S, K) int64, strand (S, K) int8).
     Ties within a strand keep the smallest start. N counts 0, as in :func:`conv1d`.
     """
-    W, _ = as_kernels(kernels)
-    dt = _resolve_dtype(dtype, W)
-    table = score_table(W, strand, dt)
-    K = W.shape[0]
-    b = as_bias(bias, K, dt)
-    if strand == "both":
-        b = np.concatenate([b, b])
+    K, dt, table, b = _prepare(kernels, bias, strand, dtype)
     codes, offsets = _as_packed(sequences)
     engine, isa = resolve_backend(backend)
     nthreads = resolve_threads(threads)
@@ -267,11 +273,7 @@ def threshold_hits(
     WindowHits(sequence, start, kernel, strand, score). The order does not depend on
     threads or backend.
     """
-    W, _ = as_kernels(kernels)
-    dt = _resolve_dtype(dtype, W)
-    table = score_table(W, strand, dt)
-    K = W.shape[0]
-    b = as_bias(bias, K, dt)
+    K, dt, table, b = _prepare(kernels, bias, strand, dtype)
     thr = np.asarray(thresholds, dtype=np.float64)
     if thr.ndim == 0:
         thr = np.full(K, float(thr))
@@ -279,7 +281,7 @@ def threshold_hits(
         raise ValueError(f"thresholds must be a number or have shape ({K},) without NaN; got shape {thr.shape}")
     thr = _round_thresholds_up(thr, dt)
     if strand == "both":
-        b, thr = np.concatenate([b, b]), np.concatenate([thr, thr])
+        thr = np.concatenate([thr, thr])
     codes, offsets = _as_packed(sequences)
     engine, isa = resolve_backend(backend)
     nthreads = resolve_threads(threads)
