@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 
-import numba as nb
 import numpy as np
 
 from .matrices import as_background
@@ -45,27 +44,24 @@ def _grid(x, step):
     return np.floor(np.asarray(x, dtype=np.float64) / step + 0.5).astype(np.int64)
 
 
-@nb.njit(cache=True, nogil=True)
-def _null_pmf(cols, bg):  # pragma: no cover - jitted
-    """pmf of sum of column integer scores cols (L, 4) >= 0 with base probabilities bg (4,)."""
-    L = cols.shape[0]
-    size = 1
-    for l in range(L):
-        size += cols[l].max()
+def _null_pmf(cols: np.ndarray, bg: np.ndarray) -> np.ndarray:
+    """pmf of the sum of column integer scores cols (L, 4) >= 0, bases drawn with probabilities bg (4,).
+
+    One column at a time: the new pmf is the old one shifted by each base's score,
+    weighted by the base's probability (four vectorized adds per column).
+    """
+    size = int(cols.max(axis=1).sum()) + 1
     pmf = np.zeros(size)
+    nxt = np.zeros(size)
     pmf[0] = 1.0
     top = 0
-    nxt = np.zeros(size)
-    for l in range(L):
-        width = cols[l].max()
+    for col in cols:
+        width = int(col.max())
         nxt[: top + width + 1] = 0.0
-        for a in range(4):
-            shift = cols[l, a]
-            w = bg[a]
-            for i in range(top + 1):
-                nxt[i + shift] += w * pmf[i]
+        for shift, w in zip(col, bg):
+            nxt[shift: shift + top + 1] += w * pmf[: top + 1]
         top += width
-        pmf[: top + 1] = nxt[: top + 1]
+        pmf, nxt = nxt, pmf
     return pmf
 
 
@@ -95,7 +91,7 @@ class ScoreDistribution:
             raise ValueError(
                 f"the score range spans more than {_MAX_BINS} steps of {step:g}; use a larger step"
             )
-        pmf = _null_pmf(np.ascontiguousarray(cols), self.background)
+        pmf = _null_pmf(cols, self.background)
         self._sf = np.cumsum(pmf[::-1])[::-1]  # _sf[i] = P(grid score >= low + i)
         self._sf = np.minimum(self._sf, 1.0)
 
