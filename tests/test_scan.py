@@ -169,3 +169,12 @@ def test_score_tracks_and_bedgraph(data, tmp_path):
     lines = (tmp_path / "t.bedGraph").read_text().splitlines()
     assert lines[0].split("\t")[:2] == ["s", "0"]
     assert sum(int(l.split("\t")[2]) - int(l.split("\t")[1]) for l in lines) == int(np.isfinite(track).sum())
+
+
+def test_to_pandas(data):
+    pd = pytest.importorskip("pandas")
+    pwms, seqs = data
+    t = exactpwm.scan(pwms, seqs, pvalue=1e-2, names=[f"m{i}" for i in range(len(pwms))])
+    df = t.to_pandas()
+    assert isinstance(df, pd.DataFrame) and len(df) == len(t)
+    assert df["motif"].iloc[0] == f"m{t.rows['motif'][0]}" and set(df["strand"]) <= {"+", "-"}
