@@ -99,10 +99,11 @@ inline int64_t finish_vector(const uint8_t* x, int64_t jv, int mask, int64_t n_w
 
 }  // namespace
 
-// The integer pre-filter, 32 windows at a time. Stage 0 (C0 <= kStage columns, a
-// compile-time count so the loop unrolls) sums int8 lookups (4 x 31 < 128); the next
-// stages, kStage columns each, widen to int16 and are checked one by one, leaving as soon
-// as no window of the 32 can still pass. Survivors go to finish_vector.
+// The integer pre-filter, 32 windows at a time, entries |q| <= 15. The first two stages
+// (up to 8 columns; C0 of them, compile-time, in stage 0) sum int8 lookups directly
+// (8 x 15 < 128) and check after each stage; later stages sum their 4 columns into a fresh
+// int8 partial (4 x 15), widened once per stage into int16 totals. Whenever no window of
+// the 32 can still pass, the group is left. Survivors go to finish_vector.
 template <int C0>
 inline void prefilter_blocks(const BlockCodes& codes, int64_t n_windows, const float* rows, int64_t length,
                              __m256 vbias, __m256 vthr, const Lookahead& look, int32_t* out_pos,
@@ -114,24 +115,34 @@ inline void prefilter_blocks(const BlockCodes& codes, int64_t n_windows, const f
         o[i] = look.order[i];
     }
     const int64_t n_stages = (look.q_cols + kStage - 1) / kStage;
+    const int64_t c1 = std::min(look.q_cols, 2 * kStage);
     const __m256i b0 = _mm256_set1_epi8(static_cast<char>(look.q_bounds[0] - 1));
+    const __m256i b1 = _mm256_set1_epi8(static_cast<char>(n_stages > 1 ? look.q_bounds[1] - 1 : 0));
     for (int64_t j = 0; j < n_windows; j += 32) {
         const uint8_t* x = codes.bytes + j;
         __m256i acc = _mm256_setzero_si256();
         for (int i = 0; i < C0; ++i)
             acc = _mm256_add_epi8(acc, _mm256_shuffle_epi8(t[i], _mm256_loadu_si256((const __m256i*)(x + o[i]))));
-        unsigned keep = static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpgt_epi8(acc, b0)));
-        if (!keep) continue;
+        // stages 0 and 1 (int8) run without a branch between them: about half the groups
+        // survive stage 0, so a branch there would be mispredicted often
+        __m256i pass = _mm256_cmpgt_epi8(acc, b0);
         if (n_stages > 1) {
+            for (int64_t i = kStage; i < c1; ++i)
+                acc = _mm256_add_epi8(acc, _mm256_shuffle_epi8(t[i], _mm256_loadu_si256((const __m256i*)(x + o[i]))));
+            pass = _mm256_and_si256(pass, _mm256_cmpgt_epi8(acc, b1));
+        }
+        unsigned keep = static_cast<unsigned>(_mm256_movemask_epi8(pass));
+        if (!keep) continue;
+        if (n_stages > 2) {  // later stages: int8 partial per stage, int16 totals
             __m256i lo = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(acc));
             __m256i hi = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(acc, 1));
-            for (int64_t st = 1; st < n_stages && keep; ++st) {
+            for (int64_t st = 2; st < n_stages && keep; ++st) {
+                __m256i part = _mm256_setzero_si256();
                 const int64_t i1 = std::min(look.q_cols, (st + 1) * kStage);
-                for (int64_t i = st * kStage; i < i1; ++i) {
-                    const __m256i q = _mm256_shuffle_epi8(t[i], _mm256_loadu_si256((const __m256i*)(x + o[i])));
-                    lo = _mm256_add_epi16(lo, _mm256_cvtepi8_epi16(_mm256_castsi256_si128(q)));
-                    hi = _mm256_add_epi16(hi, _mm256_cvtepi8_epi16(_mm256_extracti128_si256(q, 1)));
-                }
+                for (int64_t i = st * kStage; i < i1; ++i)
+                    part = _mm256_add_epi8(part, _mm256_shuffle_epi8(t[i], _mm256_loadu_si256((const __m256i*)(x + o[i]))));
+                lo = _mm256_add_epi16(lo, _mm256_cvtepi8_epi16(_mm256_castsi256_si128(part)));
+                hi = _mm256_add_epi16(hi, _mm256_cvtepi8_epi16(_mm256_extracti128_si256(part, 1)));
                 const __m256i b = _mm256_set1_epi16(static_cast<int16_t>(look.q_bounds[st] - 1));
                 // packs works per 128-bit half: (lo0, hi0 | lo1, hi1); the permute restores window order
                 const __m256i ok = _mm256_permute4x64_epi64(

@@ -38,10 +38,10 @@ constexpr int64_t kStage = 4;
 //
 // Before the float stages, an integer pre-filter may sum the first q_cols columns of
 // `order` (up to kQStages stages) from q_tables (16 int8 per column, indexed by code,
-// |q| <= 31): entries rounded up to a per-kernel grid, so partial sums never
+// |q| <= 15): entries rounded up to a per-kernel grid, so partial sums never
 // underestimate; windows whose sum after stage s is below q_bounds[s] cannot pass float
-// stage s. Stage 0 sums in int8 (4 x 31 < 128), later stages in int16.
-constexpr int64_t kQStages = 5;  // up to 20 columns; |q| <= 31 keeps int16 sums far from overflow
+// stage s. Stages 0 and 1 sum in int8 (8 x 15 < 128), later stages in int16.
+constexpr int64_t kQStages = 5;  // up to 20 columns; |q| <= 15 keeps int16 sums far from overflow
 
 struct Lookahead {
     const int32_t* order;   // L column indices

@@ -98,11 +98,12 @@ LookaheadPlan plan_lookahead(const ScoreTable<T>& table, const T* thresholds) {
         }
         // Integer pre-filter over the first kQStages stages: q = ceil(entry / unit) never
         // underestimates an entry; after stage s keep windows with sum(q) >= ceil(bounds[s] / unit).
-        // unit = largest |entry| / 31, so |q| <= 31 and stage 0's int8 sum of 4 cannot overflow.
+        // unit = largest |entry| / 15, so |q| <= 15 and the int8 sums of stages 0-1 (8 columns)
+        // cannot overflow.
         // (Clamping very negative entries upwards to refine the unit was tried: it let through
         // far more windows.)
         const int64_t qc = std::min<int64_t>(L, kQCols);
-        constexpr double qmax = 31.0;
+        constexpr double qmax = 15.0;
         double big = 0;
         for (int64_t i = 0; i < qc; ++i)
             for (int c = 0; c < 4; ++c) big = std::max(big, std::abs(double(rows[order[i] * 8 + c])));
@@ -118,7 +119,7 @@ LookaheadPlan plan_lookahead(const ScoreTable<T>& table, const T* thresholds) {
                     for (int c = 0; c < 4; ++c)
                         qt[i * 16 + c] = static_cast<int8_t>(std::ceil(double(rows[order[i] * 8 + c]) / unit));
                 for (int64_t st = 0; st * detail::kStage < qc; ++st) {
-                    const double limit = st == 0 ? 127.0 : 32767.0;
+                    const double limit = st <= 1 ? 127.0 : 32767.0;
                     const double b = std::isfinite(double(bounds[st])) ? std::ceil(double(bounds[st]) / unit) : limit;
                     qb[st] = static_cast<int16_t>(std::max(-limit, std::min(b, limit)));
                 }
