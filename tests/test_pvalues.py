@@ -73,8 +73,8 @@ def test_pvalue_table_matches_each_distribution():
     rng = np.random.default_rng(3)
     mats = [quantize(matrices.log_odds(rng.dirichlet(np.ones(4), size=L).T)) for L in (3, 7, 12)]
     dists = [ScoreDistribution(m) for m in mats]
-    table = PvalueTable(dists)
     motif = rng.integers(0, 3, size=500)
     scores = rng.uniform(-30, 30, size=500)
     expected = np.array([dists[k].pvalue(sc) for k, sc in zip(motif, scores)])
-    np.testing.assert_array_equal(table.pvalue(motif, scores), expected)
+    for floors in (None, [0.0, 2.5, np.inf], [-np.inf, 100.0, 3.0]):
+        np.testing.assert_array_equal(PvalueTable(dists, floors).pvalue(motif, scores), expected)

@@ -128,22 +128,38 @@ class ScoreDistribution:
 
 class PvalueTable:
     """p-values of many motifs' scores in one vectorized lookup (same results as
-    :meth:`ScoreDistribution.pvalue`)."""
+    :meth:`ScoreDistribution.pvalue`).
 
-    def __init__(self, dists: list):
+    Only each motif's tail from ``floors[k]`` up is stored (scans look up hits, which
+    score at or above their threshold); a score below its floor is answered by the
+    motif's full distribution.
+    """
+
+    def __init__(self, dists: list, floors=None):
+        self.dists = dists
         self.step = np.array([d.step for d in dists])
-        self.low = np.array([d._low for d in dists], dtype=np.int64)
-        sizes = np.array([d._sf.size for d in dists], dtype=np.int64)
-        self.size = sizes
-        self.offset = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-        self.sf = np.concatenate([d._sf for d in dists]) if dists else np.zeros(0)
+        full = np.array([d._sf.size for d in dists], dtype=np.int64)
+        low = np.array([d._low for d in dists], dtype=np.int64)
+        if floors is None:
+            skip = np.zeros(len(dists), dtype=np.int64)
+        else:
+            f = np.asarray(floors, dtype=np.float64)
+            g = np.where(np.isfinite(f), _grid(np.where(np.isfinite(f), f, 0.0) / self.step, 1.0), low)
+            skip = np.clip(g - low, 0, full)
+        self.low = low + skip  # grid score of each stored table's first entry
+        self.size = full - skip
+        self.offset = np.concatenate([[0], np.cumsum(self.size)[:-1]]).astype(np.int64)
+        self.sf = np.concatenate([d._sf[k:] for d, k in zip(dists, skip)]) if dists else np.zeros(0)
 
     def pvalue(self, motif: np.ndarray, scores: np.ndarray) -> np.ndarray:
         """p-value of scores[i] under motif[i]'s null distribution."""
         g = _grid(scores / self.step[motif], 1.0) - self.low[motif]
-        out = np.where(g <= 0, 1.0, 0.0)
-        inside = (g > 0) & (g < self.size[motif])
+        out = np.zeros(g.size)
+        inside = (g >= 0) & (g < self.size[motif])
         out[inside] = self.sf[self.offset[motif[inside]] + g[inside]]
+        below = np.flatnonzero(g < 0)
+        for i in below:  # not reached for hits of a scan
+            out[i] = self.dists[motif[i]].pvalue(scores[i])
         return out
 
 

@@ -159,7 +159,7 @@ def plan_scan(motifs, *, pvalue=None, score=None, names=None, mode="logodds", ba
             raise ValueError("score thresholds must not be NaN")
     overlap = max(m.shape[1] for m in matrices) - 1
     return ScanPlan(matrices, names, thresholds, dists, _groups(matrices, thresholds, step), overlap,
-                    hit_dtype(overlap + 1), PvalueTable(dists))
+                    hit_dtype(overlap + 1), PvalueTable(dists, thresholds))
 
 
 def iter_scan(plan: ScanPlan, sequences, *, strand: str = "both", chunk_size: int = DEFAULT_CHUNK,
