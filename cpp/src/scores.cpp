@@ -155,10 +155,21 @@ struct Scratch {
     // Prepare codes for windows [0, n_windows) starting at `codes`; pad with N.
     void load(const uint8_t* codes, int64_t n_windows, int64_t length) {
         const int64_t n = n_windows + length - 1, cap = capacity(length);
-        for (int64_t i = 0; i < n; ++i) bytes[i] = static_cast<uint8_t>(codes[i] & 7);
-        for (int64_t i = n; i < cap; ++i) bytes[i] = 4;
-        if (!with_idx) return;
-        for (int64_t i = 0; i < cap; ++i) idx[i] = bytes[i];
+        if (with_idx) {
+            for (int64_t i = 0; i < n; ++i) {
+                const uint8_t c = static_cast<uint8_t>(codes[i] & 7);
+                bytes[i] = c;
+                idx[i] = c;
+            }
+            for (int64_t i = n; i < cap; ++i) {
+                bytes[i] = 4;
+                idx[i] = 4;
+            }
+        } else {
+            for (int64_t i = 0; i < n; ++i) bytes[i] = static_cast<uint8_t>(codes[i] & 7);
+            for (int64_t i = n; i < cap; ++i) bytes[i] = 4;
+            return;
+        }
         if (!with_pairs) return;
         for (int64_t i = 0; i < cap; ++i) {
             const int32_t c = idx[i] & 3;
