@@ -1,6 +1,7 @@
 """Draw the scaling benchmark (log-log time vs N) and print each curve's slope.
 
-Usage: python bench/plot_scaling.py RESULTS.json OUT.png
+Usage: python bench/plot_scaling.py OUT.png RESULTS.json [MORE.json ...]
+(results of several runs are merged; a later file wins for the same K, method and N)
 """
 
 import json
@@ -10,11 +11,15 @@ from collections import defaultdict
 import numpy as np
 
 
-def load(path):
+def load(paths):
+    points = {}
+    for path in paths:
+        for b in json.load(open(path))["benchmarks"]:
+            info = b["extra_info"]
+            points[(info["K"], info["method"], info["N"])] = b["stats"]["mean"]
     rows = defaultdict(list)
-    for b in json.load(open(path))["benchmarks"]:
-        info = b["extra_info"]
-        rows[(info["K"], info["method"])].append((info["N"], b["stats"]["mean"]))
+    for (K, method, N), t in points.items():
+        rows[(K, method)].append((N, t))
     return {key: sorted(v) for key, v in rows.items()}
 
 
@@ -27,13 +32,13 @@ def slope(points):
     return float(np.polyfit(n, t, 1)[0])
 
 
-def main(src, dst):
+def main(dst, *srcs):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    curves = load(src)
+    curves = load(srcs)
     Ks = sorted({k for k, _ in curves})
     fig, axes = plt.subplots(1, len(Ks), figsize=(5.5 * len(Ks), 4.2), squeeze=False)
     print("K\tmethod\tslope(log t / log N)\ttime at largest N (s)")
@@ -56,4 +61,4 @@ def main(src, dst):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main(*sys.argv[1:])

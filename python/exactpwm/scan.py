@@ -183,7 +183,10 @@ def iter_scan(plan: ScanPlan, sequences, *, strand: str = "both", chunk_size: in
         n_tests = _count_windows(chunk.codes, limit, plan.groups) * (2 if strand == "both" else 1) \
             if count_tests else 0
         rows = np.concatenate(rows) if rows else np.zeros(0, plan.dtype)
-        rows = rows[np.lexsort((rows["motif"], rows["strand"] == b"-", rows["start"]))]
+        # one int64 key, (start, strand '+' first, motif): a single argsort and gather
+        K = len(plan.matrices)
+        key = (rows["start"] - chunk.start) * (2 * K) + (rows["strand"] == b"-") * K + rows["motif"]
+        rows = rows[np.argsort(key, kind="stable")]
         rows["pvalue"] = plan.pvalues.pvalue(rows["motif"], rows["score"])
         rows["qvalue"] = np.nan
         if progress is not None:
