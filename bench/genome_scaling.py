@@ -48,7 +48,7 @@ def run_child(path: str, n_motifs: int) -> None:
     pwms = [exactpwm.counts_to_pwm(c, pseudocount=1.0) for c in counts]
     t0 = time.perf_counter()
     plan = exactpwm.plan_scan(pwms, pvalue=1e-4)
-    hits = bases = 0
+    hits = 0
     for rows, _ in exactpwm.iter_scan(plan, path):
         hits += rows.size
     t1 = time.perf_counter()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -24,7 +24,7 @@ from .matrices import as_background, log_likelihood, log_odds
 from .pvalues import (DEFAULT_STEP, PvalueTable, ScoreDistribution, benjamini_hochberg, quantize,
                       score_distributions)
 from .scoring import threshold_hits
-from .sequence import SequenceLike, decode, encode, reverse_complement, _check_codes
+from .sequence import encode, reverse_complement, _check_codes
 
 __all__ = ["scan", "plan_scan", "iter_scan", "ScanPlan", "score_matrices", "sequence_maxima", "SequenceMaxima", "score_tracks", "write_bedgraph", "MODES"]
 

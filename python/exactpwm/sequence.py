@@ -12,7 +12,7 @@ Conventions used throughout exactpwm:
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence, Union
+from typing import Iterable, Union
 
 import numpy as np
 
