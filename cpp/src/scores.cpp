@@ -2,183 +2,20 @@
 // Every output value is computed by exactly one block-kernel call whose summation
 // order does not depend on the tiling, so results do not depend on `threads`.
 #include <algorithm>
-#include <cmath>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
 #include <vector>
 
-#include "block_kernels.hpp"
+#include "dispatch.hpp"
 #include "exactpwm/engine.hpp"
+#include "lookahead.hpp"
+#include "tiles.hpp"
 
 namespace exactpwm {
 namespace {
 
-using detail::BlockKernel;
-using detail::kBlockAlign;
-
-constexpr int64_t kBlock = 1024;  // windows scored per block-kernel call
-
-// The block kernel and block-max helper for an ISA and dtype, and whether the
-// kernel reads BlockCodes::pairs/keep.
-template <class T>
-struct Picked {
-    BlockKernel<T> fn;
-    detail::BlockMax<T> max;
-    bool needs_pairs;
-    detail::FilterKernel<T> filter;  // lookahead threshold kernel, or nullptr
-};
-
-Picked<float> pick_kernel(Isa isa, float) {
-#ifdef EXACTPWM_HAVE_AVX2
-    if (isa == Isa::Avx2) return {detail::block_avx2_f32, detail::max_avx2_f32, false, detail::filter_avx2_f32};
-#endif
-    (void)isa;
-    return {detail::block_scalar_f32, detail::max_scalar_f32, false, nullptr};
-}
-
-Picked<double> pick_kernel(Isa isa, double) {
-#ifdef EXACTPWM_HAVE_AVX2
-    if (isa == Isa::Avx2) return {detail::block_avx2_f64, detail::max_avx2_f64, true, nullptr};
-#endif
-    (void)isa;
-    return {detail::block_scalar_f64, detail::max_scalar_f64, false, nullptr};
-}
-
-// Lookahead plans, one per kernel: columns by decreasing spread (max - mean of A, C, G, T)
-// and, after each stage of detail::kStage columns, the bound below which the partial sum
-// cannot reach the threshold. A column's best entry includes N (0), which a window may hold;
-// the margin covers float32 rounding of partial sums taken in a different order.
-struct LookaheadPlan {
-    std::vector<int32_t> order;  // K x L
-    std::vector<float> bounds;   // K x n_stages
-    std::vector<int8_t> q_tables;  // K x (kStage * kQStages) x 16
-    std::vector<int16_t> q_bounds;  // K x kQStages
-    std::vector<detail::Lookahead> look;
-};
-
-template <class T>
-LookaheadPlan plan_lookahead(const ScoreTable<T>& table, const T* thresholds) {
-    const int64_t K = table.n_kernels, L = table.length;
-    const int64_t stages = (L + detail::kStage - 1) / detail::kStage;
-    LookaheadPlan plan;
-    plan.order.resize(static_cast<size_t>(K * L));
-    plan.bounds.resize(static_cast<size_t>(K * stages));
-    constexpr int64_t kQCols = detail::kStage * detail::kQStages;
-    plan.q_tables.assign(static_cast<size_t>(K * kQCols * 16), 0);
-    plan.q_bounds.assign(static_cast<size_t>(K * detail::kQStages), 0);
-    plan.look.resize(static_cast<size_t>(K));
-    for (int64_t k = 0; k < K; ++k) {
-        const T* rows = table.values + k * L * kTableWidth;
-        std::vector<double> spread(static_cast<size_t>(L)), best(static_cast<size_t>(L));
-        double magnitude = 0;
-        for (int64_t l = 0; l < L; ++l) {
-            double mx = 0, mean = 0, amax = 0;  // mx starts at 0: the N entry
-            for (int c = 0; c < 4; ++c) {
-                mx = std::max(mx, double(rows[l * 8 + c]));
-                mean += 0.25 * double(rows[l * 8 + c]);
-                amax = std::max(amax, std::abs(double(rows[l * 8 + c])));
-            }
-            spread[l] = mx - mean;
-            best[l] = mx;
-            magnitude += amax;
-        }
-        int32_t* order = plan.order.data() + k * L;
-        for (int64_t l = 0; l < L; ++l) order[l] = static_cast<int32_t>(l);
-        std::stable_sort(order, order + L, [&](int32_t a, int32_t b) { return spread[a] > spread[b]; });
-        float* bounds = plan.bounds.data() + k * stages;
-        const double margin = 1e-5 * magnitude + 1e-30;
-        for (int64_t st = 0; st < stages; ++st) {
-            double rest = 0;
-            for (int64_t i = std::min(L, (st + 1) * detail::kStage); i < L; ++i) rest += best[order[i]];
-            const double bound = double(thresholds[k]) - double(table.bias[k]) - rest - margin;
-            float fb = static_cast<float>(bound);
-            if (double(fb) > bound) fb = std::nextafter(fb, -std::numeric_limits<float>::infinity());
-            bounds[st] = fb;
-        }
-        // Integer pre-filter over the first kQStages stages: q = ceil(entry / unit) never
-        // underestimates an entry; after stage s keep windows with sum(q) >= ceil(bounds[s] / unit).
-        // unit = largest |entry| / 15, so |q| <= 15 and the int8 sums of stages 0-1 (8 columns)
-        // cannot overflow.
-        // (Clamping very negative entries upwards to refine the unit was tried: it let through
-        // far more windows.)
-        const int64_t qc = std::min<int64_t>(L, kQCols);
-        constexpr double qmax = 15.0;
-        double big = 0;
-        for (int64_t i = 0; i < qc; ++i)
-            for (int c = 0; c < 4; ++c) big = std::max(big, std::abs(double(rows[order[i] * 8 + c])));
-        int64_t q_cols = 0;
-        int8_t* qt = plan.q_tables.data() + k * kQCols * 16;
-        int16_t* qb = plan.q_bounds.data() + k * detail::kQStages;
-        if (big > 0 && std::isfinite(double(bounds[0]))) {
-            const double unit = big / qmax;
-            const double first = std::ceil(double(bounds[0]) / unit);
-            if (first > -double(std::min(qc, detail::kStage)) * qmax) {  // else stage 0 keeps everything
-                q_cols = qc;
-                for (int64_t i = 0; i < qc; ++i)
-                    for (int c = 0; c < 4; ++c)
-                        qt[i * 16 + c] = static_cast<int8_t>(std::ceil(double(rows[order[i] * 8 + c]) / unit));
-                for (int64_t st = 0; st * detail::kStage < qc; ++st) {
-                    const double limit = st <= 1 ? 127.0 : 32767.0;
-                    const double b = std::isfinite(double(bounds[st])) ? std::ceil(double(bounds[st]) / unit) : limit;
-                    qb[st] = static_cast<int16_t>(std::max(-limit, std::min(b, limit)));
-                }
-            }
-        }
-        plan.look[k] = {order, bounds, qt, q_cols, qb};
-    }
-    return plan;
-}
-
-// Per-thread scratch: the prepared codes of one block, and block scores.
-template <class T>
-struct Scratch {
-    std::vector<int32_t> idx, pairs;
-    std::vector<int64_t> keep;
-    std::vector<uint8_t> bytes;
-    std::vector<T> buf;
-    bool with_pairs, with_idx;
-    // needs_idx = false: only `bytes` is prepared (the lookahead threshold kernels).
-    Scratch(int64_t length, bool needs_pairs, bool needs_idx = true)
-        : idx(needs_idx ? static_cast<size_t>(capacity(length)) : 0, 4),
-          pairs(needs_pairs ? static_cast<size_t>(2 * capacity(length)) : 0, 0),
-          keep(needs_pairs ? static_cast<size_t>(capacity(length)) : 0, 0),
-          bytes(static_cast<size_t>(capacity(length)), 4),
-          buf(static_cast<size_t>(kBlock + kBlockAlign)),
-          with_pairs(needs_pairs),
-          with_idx(needs_idx) {}
-
-    static int64_t capacity(int64_t length) { return kBlock + length + 2 * kBlockAlign; }
-
-    detail::BlockCodes view() const { return {idx.data(), pairs.data(), keep.data(), bytes.data()}; }
-
-    // Prepare codes for windows [0, n_windows) starting at `codes`; pad with N.
-    void load(const uint8_t* codes, int64_t n_windows, int64_t length) {
-        const int64_t n = n_windows + length - 1, cap = capacity(length);
-        if (with_idx) {
-            for (int64_t i = 0; i < n; ++i) {
-                const uint8_t c = static_cast<uint8_t>(codes[i] & 7);
-                bytes[i] = c;
-                idx[i] = c;
-            }
-            for (int64_t i = n; i < cap; ++i) {
-                bytes[i] = 4;
-                idx[i] = 4;
-            }
-        } else {
-            for (int64_t i = 0; i < n; ++i) bytes[i] = static_cast<uint8_t>(codes[i] & 7);
-            for (int64_t i = n; i < cap; ++i) bytes[i] = 4;
-            return;
-        }
-        if (!with_pairs) return;
-        for (int64_t i = 0; i < cap; ++i) {
-            const int32_t c = idx[i] & 3;
-            pairs[2 * i] = 2 * c;
-            pairs[2 * i + 1] = 2 * c + 1;
-            keep[i] = idx[i] < 4 ? int64_t(-1) : int64_t(0);
-        }
-    }
-};
+using namespace detail;
 
 void check_table(int64_t n_kernels, int64_t length) {
     if (n_kernels < 0 || length < 1) throw std::invalid_argument("score table must have K >= 0 and L >= 1");
@@ -191,69 +28,6 @@ void check_table(int64_t n_kernels, int64_t length) {
 #define EXACTPWM_PARALLEL
 #define EXACTPWM_FOR
 #endif
-
-// A unit of parallel work over packed sequences: either a run of whole sequences
-// [s0, s1) (piece < 0), or windows [begin, end) of the single sequence s0 (piece >= 0,
-// numbered across all pieces so their partial results can be merged in order).
-struct Tile {
-    int64_t s0, s1, begin, end, piece;
-};
-
-struct TilePlan {
-    std::vector<Tile> tiles;
-    int64_t n_pieces = 0;
-};
-
-int64_t n_windows(const int64_t* offsets, int64_t s, int64_t L) {
-    return std::max<int64_t>(0, offsets[s + 1] - offsets[s] - L + 1);
-}
-
-// Tiles hold about `target` windows; the plan (not the results) depends on threads.
-TilePlan plan_tiles(const int64_t* offsets, int64_t n_seqs, int64_t L, int threads) {
-    for (int64_t s = 0; s < n_seqs; ++s)
-        if (offsets[s + 1] < offsets[s]) throw std::invalid_argument("offsets must be non-decreasing");
-    int64_t total = 0;
-    for (int64_t s = 0; s < n_seqs; ++s) total += n_windows(offsets, s, L);
-    const int64_t target = std::max<int64_t>(int64_t(1) << 14, std::min<int64_t>(int64_t(1) << 20, total / (8 * threads) + 1));
-    TilePlan plan;
-    int64_t group_start = 0, group_windows = 0;
-    for (int64_t s = 0; s < n_seqs; ++s) {
-        const int64_t m = n_windows(offsets, s, L);
-        if (m > target) {
-            if (s > group_start) plan.tiles.push_back({group_start, s, 0, 0, -1});
-            for (int64_t b = 0; b < m; b += target)
-                plan.tiles.push_back({s, s + 1, b, std::min(m, b + target), plan.n_pieces++});
-            group_start = s + 1;
-            group_windows = 0;
-            continue;
-        }
-        group_windows += m;
-        if (group_windows >= target) {
-            plan.tiles.push_back({group_start, s + 1, 0, 0, -1});
-            group_start = s + 1;
-            group_windows = 0;
-        }
-    }
-    if (n_seqs > group_start) plan.tiles.push_back({group_start, n_seqs, 0, 0, -1});
-    return plan;
-}
-
-// Calls visit(s, j0, nw) for each block of windows of a tile, in order, after loading
-// the block's codes into scratch.
-template <class T, class Visit>
-void for_each_block(const Tile& tile, const uint8_t* codes, const int64_t* offsets, int64_t L,
-                    Scratch<T>& scratch, Visit&& visit) {
-    for (int64_t s = tile.s0; s < tile.s1; ++s) {
-        const int64_t m = n_windows(offsets, s, L);
-        const int64_t begin = tile.piece >= 0 ? tile.begin : 0;
-        const int64_t end = tile.piece >= 0 ? tile.end : m;
-        for (int64_t j0 = begin; j0 < end; j0 += kBlock) {
-            const int64_t nw = std::min(kBlock, end - j0);
-            scratch.load(codes + offsets[s] + j0, nw, L);
-            visit(s, j0, nw);
-        }
-    }
-}
 
 // Calls on_hit(s, j0, j, k, score) for every window j0 + j of sequence s whose score for
 // kernel k reaches thresholds[k] (windows with N skipped if asked), block by block in

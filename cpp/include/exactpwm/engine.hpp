@@ -1,5 +1,11 @@
 // exactpwm scoring engine: plain C++17, no Python.
 //
+// Sources (cpp/src): scores.cpp (drivers: dense, max pooling, threshold hits and counts),
+// tiles.hpp (tiles, blocks, per-thread scratch), dispatch.hpp (kernels per ISA and dtype),
+// block_scalar.cpp / block_avx2.cpp (block kernels; only the latter is built with -mavx2),
+// lookahead.{hpp,cpp} (threshold pre-filter plans), fragments.cpp (fragment counts),
+// cpu.cpp (build and CPU reporting).
+//
 // Conventions
 //   * Sequences are byte codes: A=0, C=1, G=2, T=3, anything else (N, IUPAC) = 4.
 //     Codes are masked with & 7 before use, so no code can read outside a table.

@@ -1,0 +1,128 @@
+// Internal: how the drivers cut packed sequences into tiles and blocks, and the
+// per-thread scratch that holds one block's prepared codes and scores.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "block_kernels.hpp"
+
+namespace exactpwm::detail {
+
+constexpr int64_t kBlock = 1024;  // windows scored per block-kernel call
+
+// Per-thread scratch: the prepared codes of one block, and block scores.
+template <class T>
+struct Scratch {
+    std::vector<int32_t> idx, pairs;
+    std::vector<int64_t> keep;
+    std::vector<uint8_t> bytes;
+    std::vector<T> buf;
+    bool with_pairs, with_idx;
+    // needs_idx = false: only `bytes` is prepared (the lookahead threshold kernels).
+    Scratch(int64_t length, bool needs_pairs, bool needs_idx = true)
+        : idx(needs_idx ? static_cast<size_t>(capacity(length)) : 0, 4),
+          pairs(needs_pairs ? static_cast<size_t>(2 * capacity(length)) : 0, 0),
+          keep(needs_pairs ? static_cast<size_t>(capacity(length)) : 0, 0),
+          bytes(static_cast<size_t>(capacity(length)), 4),
+          buf(static_cast<size_t>(kBlock + kBlockAlign)),
+          with_pairs(needs_pairs),
+          with_idx(needs_idx) {}
+
+    static int64_t capacity(int64_t length) { return kBlock + length + 2 * kBlockAlign; }
+
+    BlockCodes view() const { return {idx.data(), pairs.data(), keep.data(), bytes.data()}; }
+
+    // Prepare codes for windows [0, n_windows) starting at `codes`; pad with N.
+    void load(const uint8_t* codes, int64_t n_windows, int64_t length) {
+        const int64_t n = n_windows + length - 1, cap = capacity(length);
+        if (with_idx) {
+            for (int64_t i = 0; i < n; ++i) {
+                const uint8_t c = static_cast<uint8_t>(codes[i] & 7);
+                bytes[i] = c;
+                idx[i] = c;
+            }
+            for (int64_t i = n; i < cap; ++i) {
+                bytes[i] = 4;
+                idx[i] = 4;
+            }
+        } else {
+            for (int64_t i = 0; i < n; ++i) bytes[i] = static_cast<uint8_t>(codes[i] & 7);
+            for (int64_t i = n; i < cap; ++i) bytes[i] = 4;
+            return;
+        }
+        if (!with_pairs) return;
+        for (int64_t i = 0; i < cap; ++i) {
+            const int32_t c = idx[i] & 3;
+            pairs[2 * i] = 2 * c;
+            pairs[2 * i + 1] = 2 * c + 1;
+            keep[i] = idx[i] < 4 ? int64_t(-1) : int64_t(0);
+        }
+    }
+};
+
+// A unit of parallel work over packed sequences: either a run of whole sequences
+// [s0, s1) (piece < 0), or windows [begin, end) of the single sequence s0 (piece >= 0,
+// numbered across all pieces so their partial results can be merged in order).
+struct Tile {
+    int64_t s0, s1, begin, end, piece;
+};
+
+struct TilePlan {
+    std::vector<Tile> tiles;
+    int64_t n_pieces = 0;
+};
+
+inline int64_t n_windows(const int64_t* offsets, int64_t s, int64_t L) {
+    return std::max<int64_t>(0, offsets[s + 1] - offsets[s] - L + 1);
+}
+
+// Tiles hold about `target` windows; the plan (not the results) depends on threads.
+inline TilePlan plan_tiles(const int64_t* offsets, int64_t n_seqs, int64_t L, int threads) {
+    for (int64_t s = 0; s < n_seqs; ++s)
+        if (offsets[s + 1] < offsets[s]) throw std::invalid_argument("offsets must be non-decreasing");
+    int64_t total = 0;
+    for (int64_t s = 0; s < n_seqs; ++s) total += n_windows(offsets, s, L);
+    const int64_t target = std::max<int64_t>(int64_t(1) << 14, std::min<int64_t>(int64_t(1) << 20, total / (8 * threads) + 1));
+    TilePlan plan;
+    int64_t group_start = 0, group_windows = 0;
+    for (int64_t s = 0; s < n_seqs; ++s) {
+        const int64_t m = n_windows(offsets, s, L);
+        if (m > target) {
+            if (s > group_start) plan.tiles.push_back({group_start, s, 0, 0, -1});
+            for (int64_t b = 0; b < m; b += target)
+                plan.tiles.push_back({s, s + 1, b, std::min(m, b + target), plan.n_pieces++});
+            group_start = s + 1;
+            group_windows = 0;
+            continue;
+        }
+        group_windows += m;
+        if (group_windows >= target) {
+            plan.tiles.push_back({group_start, s + 1, 0, 0, -1});
+            group_start = s + 1;
+            group_windows = 0;
+        }
+    }
+    if (n_seqs > group_start) plan.tiles.push_back({group_start, n_seqs, 0, 0, -1});
+    return plan;
+}
+
+// Calls visit(s, j0, nw) for each block of windows of a tile, in order, after loading
+// the block's codes into scratch.
+template <class T, class Visit>
+void for_each_block(const Tile& tile, const uint8_t* codes, const int64_t* offsets, int64_t L,
+                    Scratch<T>& scratch, Visit&& visit) {
+    for (int64_t s = tile.s0; s < tile.s1; ++s) {
+        const int64_t m = n_windows(offsets, s, L);
+        const int64_t begin = tile.piece >= 0 ? tile.begin : 0;
+        const int64_t end = tile.piece >= 0 ? tile.end : m;
+        for (int64_t j0 = begin; j0 < end; j0 += kBlock) {
+            const int64_t nw = std::min(kBlock, end - j0);
+            scratch.load(codes + offsets[s] + j0, nw, L);
+            visit(s, j0, nw);
+        }
+    }
+}
+
+}  // namespace exactpwm::detail
