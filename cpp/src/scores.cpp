@@ -76,6 +76,24 @@ void scan_threshold(const Tile& tile, const uint8_t* codes, const int64_t* offse
     });
 }
 
+// What every threshold driver prepares before its parallel loop.
+template <class T>
+struct ThresholdSetup {
+    Picked<T> picked;
+    TilePlan plan;
+    LookaheadPlan lookahead;
+    int threads;
+
+    ThresholdSetup(const int64_t* offsets, int64_t n_seqs, const ScoreTable<T>& table, const T* thresholds,
+                   int requested_threads, Isa isa)
+        : picked((check_table(table.n_kernels, table.length), pick_kernel(resolve_isa(isa), T()))),
+          plan(plan_tiles(offsets, n_seqs, table.length, std::max(1, requested_threads))),
+          lookahead(plan_lookahead(table, thresholds)),
+          threads(std::max(1, requested_threads)) {}
+
+    int64_t n_tiles() const { return static_cast<int64_t>(plan.tiles.size()); }
+};
+
 }  // namespace
 
 template <class T>
@@ -186,13 +204,12 @@ template <class T>
 Hits<T> threshold_hits(const uint8_t* codes, const int64_t* offsets, int64_t n_seqs,
                        const ScoreTable<T>& table, const T* thresholds, bool skip_n_windows,
                        int threads, Isa isa) {
-    const int64_t K = table.n_kernels, L = table.length;
-    check_table(K, L);
-    const Picked<T> picked = pick_kernel(resolve_isa(isa), T());
-    threads = std::max(1, threads);
-    const TilePlan plan = plan_tiles(offsets, n_seqs, L, threads);
-    const LookaheadPlan lookahead = plan_lookahead(table, thresholds);
-    const int64_t n_tiles = static_cast<int64_t>(plan.tiles.size());
+    const ThresholdSetup<T> setup(offsets, n_seqs, table, thresholds, threads, isa);
+    const int64_t L = table.length, n_tiles = setup.n_tiles();
+    const Picked<T>& picked = setup.picked;
+    const TilePlan& plan = setup.plan;
+    const LookaheadPlan& lookahead = setup.lookahead;
+    threads = setup.threads;
     std::vector<Hits<T>> tile_hits(static_cast<size_t>(n_tiles));
 
     EXACTPWM_PARALLEL
@@ -261,14 +278,12 @@ void threshold_counts(const uint8_t* codes, const int64_t* offsets, int64_t n_se
                       const ScoreTable<T>& table, const T* thresholds, const int32_t* target,
                       const int8_t* minus, int64_t n_targets, int64_t* counts, int64_t* n_hits,
                       int threads, Isa isa) {
-    const int64_t K = table.n_kernels, L = table.length;
-    check_table(K, L);
-    const Picked<T> picked = pick_kernel(resolve_isa(isa), T());
-    threads = std::max(1, threads);
-    const TilePlan plan = plan_tiles(offsets, n_seqs, L, threads);
-    const int64_t n_tiles = static_cast<int64_t>(plan.tiles.size());
-    const int64_t size = n_targets * 4 * L;
-    const LookaheadPlan lookahead = plan_lookahead(table, thresholds);
+    const ThresholdSetup<T> setup(offsets, n_seqs, table, thresholds, threads, isa);
+    const int64_t L = table.length, n_tiles = setup.n_tiles(), size = n_targets * 4 * L;
+    const Picked<T>& picked = setup.picked;
+    const TilePlan& plan = setup.plan;
+    const LookaheadPlan& lookahead = setup.lookahead;
+    threads = setup.threads;
     std::vector<std::vector<int64_t>> partial;
     std::vector<std::vector<int64_t>> partial_hits;
 
