@@ -75,3 +75,21 @@ def test_missing_file(tmp_path):
 def test_empty_and_whitespace_files(tmp_path):
     assert list(fasta.read_fasta(write(tmp_path, "e.fa", ""))) == []
     assert list(fasta.read_fasta(write(tmp_path, "w.fa", "\n  \n"))) == []
+
+
+def test_sequence_lines_longer_than_a_read_block(tmp_path, monkeypatch):
+    """A genome on one line is read block by block (bounded memory), with the same result."""
+    monkeypatch.setattr(fasta, "_BLOCK", 7)
+    rng = np.random.default_rng(1)
+    seqs = [exactpwm.decode(rng.integers(0, 5, size=n).astype(np.uint8)) for n in (50, 3, 41)]
+    text = "".join(f">r{i} some description\n{s}\n" for i, s in enumerate(seqs))
+    path = write(tmp_path, "long.fa", text)
+    assert [(n, exactpwm.decode(c)) for n, c in fasta.read_fasta(path)] == [(f"r{i}", s) for i, s in enumerate(seqs)]
+    chunks = list(fasta.iter_chunks(path, chunk_size=10, overlap=3))
+    rebuilt = {}
+    for c in chunks:
+        rebuilt[c.name] = rebuilt.get(c.name, "")[: c.start] + exactpwm.decode(c.codes)
+    assert rebuilt == {f"r{i}": s for i, s in enumerate(seqs)}
+    bad = write(tmp_path, "bad.fa", ">r\n" + "ACGT" * 5 + ">" + "ACGT" * 5 + "\n")
+    with pytest.raises(fasta.FastaError, match="line 2: unknown letter '>'"):
+        list(fasta.read_fasta(bad))

@@ -87,10 +87,17 @@ def open_binary(source) -> tuple[BinaryIO, str]:
     return buffered, label
 
 
-def _lines_of(stream: BinaryIO, label: str) -> Iterator[tuple[int, bytes]]:
-    """(first line number, block of whole lines) pieces of the stream."""
+def _lines_of(stream: BinaryIO, label: str) -> Iterator[tuple[int, bytes, bool]]:
+    """(first line number, text, continues) pieces of the stream.
+
+    ``text`` is normally whole lines. A sequence line longer than a read block (a
+    genome on one line) is passed on block by block, so memory stays bounded; such
+    a piece has no newline and the next piece has ``continues=True``: it does not
+    start a line. Header lines are always passed whole.
+    """
     carry = b""
     line_no = 1
+    continues = False
     while True:
         try:
             block = stream.read(_BLOCK)
@@ -98,16 +105,21 @@ def _lines_of(stream: BinaryIO, label: str) -> Iterator[tuple[int, bytes]]:
             raise FastaError(f"{label}: the file is truncated or not validly compressed ({exc})") from None
         if not block:
             break
-        block = carry + block
+        block = carry + block if carry else block
         cut = block.rfind(b"\n")
         if cut < 0:
-            carry = block
+            if continues or not block.startswith(b">"):  # inside a long sequence line
+                yield line_no, block, continues
+                carry, continues = b"", True
+            else:
+                carry = block
             continue
         whole, carry = block[: cut + 1], block[cut + 1:]
-        yield line_no, whole
+        yield line_no, whole, continues
+        continues = False
         line_no += whole.count(b"\n")
     if carry:
-        yield line_no, carry + b"\n"
+        yield line_no, carry + b"\n", continues
 
 
 def _events(source) -> Iterator[tuple[str, object, int]]:
@@ -115,11 +127,11 @@ def _events(source) -> Iterator[tuple[str, object, int]]:
     stream, label = open_binary(source)
     seen_header = False
     try:
-        for line_no, text in _lines_of(stream, label):
+        for line_no, text, continues in _lines_of(stream, label):
             pos, n = 0, len(text)
             while pos < n:
                 line = line_no + text.count(b"\n", 0, pos)
-                if text[pos] == 62:  # '>'
+                if text[pos] == 62 and not (continues and pos == 0):  # '>' starting a line
                     end = text.index(b"\n", pos)
                     words = text[pos + 1:end].decode("utf-8", "replace").split()
                     if not words:
