@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import as_kernels
+from ._checks import as_bias, as_kernels
 from .scoring import _as_packed, max_scores
 from .sequence import iter_batches
 from .transform import kernel_to_pwm
@@ -168,7 +168,5 @@ def fit_base(
         base, log_base = math.exp(beta), beta
         pwm, offset = kernel_to_pwm(W64, base, flip=flip)
     if bias is not None:
-        from ._checks import as_bias
-
         offset = offset + as_bias(bias, K, np.float64)
     return BaseFit(base, log_base, pwm, np.asarray(offset), objective, n, sums)

@@ -157,11 +157,8 @@ def pack(sequences: Iterable[SequenceLike] | np.ndarray) -> tuple[np.ndarray, np
         if parts[-1].ndim != 1:
             raise ValueError(f"sequence {i}: expected a 1-D code array, got shape {parts[-1].shape}")
     offsets = np.zeros(len(parts) + 1, dtype=np.int64)
-    if parts:
-        np.cumsum([p.size for p in parts], out=offsets[1:])
-        codes = np.concatenate(parts) if parts else np.zeros(0, np.uint8)
-    else:
-        codes = np.zeros(0, dtype=np.uint8)
+    np.cumsum([p.size for p in parts], out=offsets[1:])
+    codes = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint8)
     return codes, offsets
 
 
