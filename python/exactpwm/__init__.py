@@ -7,10 +7,13 @@ applied by cross-correlation unless ``flip=True``; log base e unless ``base=``.
 
 from .backends import BACKENDS, backends
 from .base_fit import BaseFit, fit_base
+from .formats import FORMATS as MOTIF_FORMATS, MotifFormatError, read_motifs, write_motifs
+from .formats.jaspardb import load_jaspar
 from .heuristic import HeuristicPWM, heuristic_pwm, max_possible_score
 from .hits import HitTable
 from .layout import from_torch_layout, to_torch_layout
 from .matrices import background_frequencies, counts_to_pwm, log_likelihood, log_odds
+from .motif import Motif, MotifSet
 from .pvalues import ScoreDistribution, benjamini_hochberg, quantize
 from .scan import SequenceMaxima, iter_scan, plan_scan, scan, score_matrices, score_tracks, sequence_maxima, write_bedgraph
 from .scoring import MaxScores, WindowHits, conv1d, max_scores, threshold_hits
@@ -28,6 +31,10 @@ __all__ = [
     "HeuristicPWM",
     "DEFAULT_BASE",
     "MaxScores",
+    "MOTIF_FORMATS",
+    "Motif",
+    "MotifFormatError",
+    "MotifSet",
     "WindowHits",
     "background_frequencies",
     "backends",
@@ -41,6 +48,7 @@ __all__ = [
     "from_torch_layout",
     "iter_scan",
     "kernel_to_pwm",
+    "load_jaspar",
     "log_likelihood",
     "log_odds",
     "max_possible_score",
@@ -50,6 +58,7 @@ __all__ = [
     "plan_scan",
     "pwm_to_kernel",
     "quantize",
+    "read_motifs",
     "reverse_complement",
     "reverse_complement_kernels",
     "scan",
@@ -59,4 +68,5 @@ __all__ = [
     "threshold_hits",
     "to_torch_layout",
     "write_bedgraph",
+    "write_motifs",
 ]

@@ -8,11 +8,11 @@ the hit's strand (reverse complemented for '-'), uppercase ACGTN.
 
 from __future__ import annotations
 
-import os
-import tempfile
-from typing import IO, Sequence
+from typing import Sequence
 
 import numpy as np
+
+from ._io import atomic_output
 
 __all__ = ["HitTable", "hit_dtype"]
 
@@ -69,7 +69,7 @@ class HitTable:
 
     def write_bed(self, out, *, header: str | None = None) -> None:
         """BED6 (chrom, start, end, name, score, strand); 0-based half-open."""
-        with _output(out) as f:
+        with atomic_output(out) as f:
             if header:
                 for line in header.splitlines():
                     f.write(f"# {line}\n")
@@ -80,7 +80,7 @@ class HitTable:
     def write_tsv(self, out, *, command: str | None = None) -> None:
         """FIMO-compatible TSV: motif_id, motif_alt_id, sequence_name, start, stop (1-based,
         inclusive), strand, score, p-value, q-value, matched_sequence; comment lines last."""
-        with _output(out) as f:
+        with atomic_output(out) as f:
             f.write("motif_id\tmotif_alt_id\tsequence_name\tstart\tstop\tstrand\tscore\tp-value\tq-value\t"
                     "matched_sequence\n")
             for h in self.rows:
@@ -95,29 +95,3 @@ class HitTable:
 
 def _num(x: float) -> str:
     return f"{x:.6g}"
-
-
-class _output:
-    """Write to a path atomically (temp file + rename, never over an input) or to an open file."""
-
-    def __init__(self, out):
-        self.out = out
-        self.tmp = None
-
-    def __enter__(self) -> IO[str]:
-        if hasattr(self.out, "write"):
-            return self.out
-        path = os.fspath(self.out)
-        fd, self.tmp = tempfile.mkstemp(prefix=".exactpwm-", dir=os.path.dirname(os.path.abspath(path)))
-        self.f = os.fdopen(fd, "w")
-        return self.f
-
-    def __exit__(self, exc_type, exc, tb):
-        if self.tmp is None:
-            return False
-        self.f.close()
-        if exc_type is None:
-            os.replace(self.tmp, os.fspath(self.out))
-        else:
-            os.unlink(self.tmp)
-        return False

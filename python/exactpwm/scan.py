@@ -21,6 +21,7 @@ from ._checks import to_numpy
 from .fasta import Chunk, iter_chunks
 from .hits import HitTable, hit_dtype
 from .matrices import as_background, log_likelihood, log_odds
+from .motif import MotifSet
 from .pvalues import (DEFAULT_STEP, PvalueTable, ScoreDistribution, benjamini_hochberg, quantize,
                       score_distributions)
 from .scoring import threshold_hits
@@ -33,11 +34,22 @@ DEFAULT_CHUNK = 1 << 23
 _FLOAT32_EXACT = 2.0 ** 14  # quantized scores below this magnitude are exact in float32
 
 
+def _unpack(motifs, names, background, pseudocount):
+    """A MotifSet becomes (its PWMs after the pseudocount step, its names, its background, 0);
+    anything else passes through."""
+    if isinstance(motifs, MotifSet):
+        bg = motifs.background if background is None else background
+        return motifs.pwms(pseudocount, bg), (motifs.names if names is None else names), bg, 0.0
+    return motifs, names, background, pseudocount
+
+
 def score_matrices(motifs, mode: str = "logodds", *, background=None, base: float = 2.0,
                    pseudocount: float = 0.0, step: float | None = DEFAULT_STEP) -> list[np.ndarray]:
     """Quantized (4, L_i) score matrices from motifs of any widths.
 
-    motifs : a (K, 4, L) array or a sequence of (4, L_i) arrays
+    motifs : a (K, 4, L) array, a sequence of (4, L_i) arrays, or a :class:`exactpwm.MotifSet`
+        (then its background is the default and ``pseudocount`` is added to its counts
+        as in the MEME suite, see :meth:`exactpwm.Motif.probabilities`)
     mode : "logodds" (log_b(p / background)), "loglik" (log_b p) or "matrix"
         (the input already holds scores, e.g. CNN kernels)
     step : grid of the scores (None: no quantization; then hits are exact
@@ -45,6 +57,9 @@ def score_matrices(motifs, mode: str = "logodds", *, background=None, base: floa
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if isinstance(motifs, MotifSet) and mode == "matrix":
+        raise ValueError("a MotifSet holds probabilities: use mode='logodds' or 'loglik', not 'matrix'")
+    motifs, _, background, pseudocount = _unpack(motifs, None, background, pseudocount)
     items = list(motifs) if not isinstance(motifs, np.ndarray) or motifs.ndim == 3 else [motifs]
     if not items:
         raise ValueError("no motifs given")
@@ -143,6 +158,8 @@ def plan_scan(motifs, *, pvalue=None, score=None, names=None, mode="logodds", ba
         raise ValueError("give pvalue= or score=, not both")
     if score is None and pvalue is None:
         pvalue = 1e-4
+    if mode != "matrix":
+        motifs, names, background, pseudocount = _unpack(motifs, names, background, pseudocount)
     matrices = score_matrices(motifs, mode, background=background, base=base, pseudocount=pseudocount, step=step)
     K = len(matrices)
     names = [f"motif{i}" for i in range(K)] if names is None else [str(n) for n in names]
@@ -324,6 +341,8 @@ def sequence_maxima(motifs, sequences, *, names=None, mode: str = "logodds", bac
     """
     from .scoring import max_scores
 
+    if mode != "matrix":
+        motifs, names, background, pseudocount = _unpack(motifs, names, background, pseudocount)
     matrices = score_matrices(motifs, mode, background=background, base=base, pseudocount=pseudocount, step=step)
     K = len(matrices)
     names = [f"motif{i}" for i in range(K)] if names is None else [str(n) for n in names]
@@ -383,6 +402,8 @@ def score_tracks(motifs, sequences, *, names=None, mode: str = "logodds", backgr
     """
     from .scoring import conv1d
 
+    if mode != "matrix":
+        motifs, names, background, pseudocount = _unpack(motifs, names, background, pseudocount)
     matrices = score_matrices(motifs, mode, background=background, base=base, pseudocount=pseudocount, step=step)
     groups = _groups(matrices, np.zeros(len(matrices)), step)
     overlap = max(m.shape[1] for m in matrices) - 1

@@ -1,0 +1,54 @@
+"""Small file helpers shared by the writers: atomic output, never over an input."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import IO
+
+__all__ = ["atomic_output", "same_file"]
+
+
+class atomic_output:
+    """Write text to a path atomically (temp file in the same folder, then rename) or to an open file.
+
+    On an exception the temp file is removed and an existing file at the path is left as it was.
+    """
+
+    def __init__(self, out, mode: str = "w"):
+        self.out = out
+        self.mode = mode
+        self.tmp = None
+
+    def __enter__(self) -> IO:
+        if hasattr(self.out, "write"):
+            return self.out
+        path = os.fspath(self.out)
+        fd, self.tmp = tempfile.mkstemp(prefix=".exactpwm-", dir=os.path.dirname(os.path.abspath(path)))
+        self.f = os.fdopen(fd, self.mode)
+        return self.f
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.tmp is None:
+            return False
+        self.f.close()
+        if exc_type is None:
+            os.chmod(self.tmp, 0o666 & ~_umask())
+            os.replace(self.tmp, os.fspath(self.out))
+        else:
+            os.unlink(self.tmp)
+        return False
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def same_file(a, b) -> bool:
+    """True when paths a and b name the same existing file (links and relative paths resolved)."""
+    try:
+        return os.path.samefile(os.fspath(a), os.fspath(b))
+    except (OSError, TypeError):
+        return False
