@@ -6,7 +6,7 @@ import os
 import tempfile
 from typing import IO
 
-__all__ = ["atomic_output", "same_file"]
+__all__ = ["atomic_output", "atomic_path", "same_file"]
 
 
 class atomic_output:
@@ -36,6 +36,27 @@ class atomic_output:
             os.chmod(self.tmp, 0o666 & ~_umask())
             os.replace(self.tmp, os.fspath(self.out))
         else:
+            os.unlink(self.tmp)
+        return False
+
+
+class atomic_path:
+    """A temporary path beside ``out`` for writers that want a file name (e.g. pyBigWig);
+    renamed to ``out`` on success, removed on an exception."""
+
+    def __init__(self, out):
+        self.out = os.fspath(out)
+
+    def __enter__(self) -> str:
+        fd, self.tmp = tempfile.mkstemp(prefix=".exactpwm-", dir=os.path.dirname(os.path.abspath(self.out)))
+        os.close(fd)
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            os.chmod(self.tmp, 0o666 & ~_umask())
+            os.replace(self.tmp, self.out)
+        elif os.path.exists(self.tmp):
             os.unlink(self.tmp)
         return False
 

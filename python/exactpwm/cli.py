@@ -1,12 +1,433 @@
-"""Command-line interface: ``exactpwm <command>``. Exit codes: 0 ok, 1 runtime error, 2 usage error."""
+"""Command-line interface: ``exactpwm <command>``.
+
+Commands: demo, scan, convert, track, logo, info. Exit codes: 0 success,
+1 runtime error (bad file, bad data), 2 usage error (bad arguments). Outputs
+go to stdout or ``-o``; a path is written atomically and is never one of the inputs.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
+import re
+import shlex
 import sys
 from pathlib import Path
 
+import numpy as np
+
+
+class UsageError(Exception):
+    """Arguments that do not fit together; exit code 2."""
+
+
+# ---------------------------------------------------------------- helpers
+
+def _base(text: str) -> float:
+    """A log base: 'e', '2', '10', ... (> 1)."""
+    try:
+        b = math.e if text.strip().lower() == "e" else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid base {text!r}: give a number > 1 or 'e'") from None
+    if not (math.isfinite(b) and b > 1):
+        raise argparse.ArgumentTypeError(f"invalid base {text!r}: the log base must be > 1")
+    return b
+
+
+def _probability(text: str) -> float:
+    try:
+        p = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid p-value {text!r}") from None
+    if not 0 < p <= 1:
+        raise argparse.ArgumentTypeError(f"invalid p-value {text!r}: must be in (0, 1]")
+    return p
+
+
+def _nonneg(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    if not (math.isfinite(x) and x >= 0):
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}: must be a finite number >= 0")
+    return x
+
+
+def _threads(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid thread count {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError("threads must be >= 0 (0 = all cores)")
+    return n
+
+
+def _command_line(argv: list[str]) -> str:
+    return "exactpwm " + shlex.join(argv)
+
+
+def _check_output(out: str | None, *inputs) -> None:
+    """Refuse an output path that is one of the inputs (usage error)."""
+    if out in (None, "-"):
+        return
+    from ._io import same_file
+
+    for i in inputs:
+        if i not in (None, "-") and same_file(out, i):
+            raise UsageError(f"refusing to write {out}: it is an input file; choose another -o")
+
+
+def _open_out(out: str | None):
+    """A context manager giving a text file: stdout for None/'-', else an atomic file."""
+    from contextlib import nullcontext
+
+    from ._io import atomic_output
+
+    if out in (None, "-"):
+        return nullcontext(sys.stdout)
+    return atomic_output(out)
+
+
+def _load_motifs(spec: str, fmt: str | None, select: list[str] | None, args=None):
+    """A MotifSet from a motif file, 'jaspar:...' (pyjaspar), or a kernel file (converted exactly)."""
+    from .formats import read_motifs
+    from .kernel_io import KERNEL_EXTENSIONS
+
+    if spec.startswith("jaspar:"):
+        ms = _jaspar(spec[len("jaspar:"):])
+    elif args is not None and spec.lower().endswith(KERNEL_EXTENSIONS):
+        ms, _ = _kernels_to_motifs(spec, args)
+    else:
+        ms = read_motifs(spec, fmt)
+    if select:
+        ms = ms.select([n for item in select for n in item.split(",") if n])
+    return ms
+
+
+def _jaspar(spec: str):
+    """'jaspar:' -> CORE vertebrates; tokens: a release (JASPAR2022), matrix ids (MA0139.1), a taxon."""
+    from .formats.jaspardb import DEFAULT_RELEASE, load_jaspar
+
+    release, ids, taxon = DEFAULT_RELEASE, [], "vertebrates"
+    for tok in filter(None, re.split(r"[,\s]+", spec)):
+        if tok.upper().startswith("JASPAR"):
+            release = tok.upper()
+        elif re.fullmatch(r"[A-Z]{2}\d{4}(\.\d+)?", tok):
+            ids.append(tok)
+        else:
+            taxon = None if tok == "all" else tok
+    return load_jaspar(ids or None, release=release, tax_group=taxon)
+
+
+def _background(args, motifs):
+    """--uniform, --bgfile FILE, or (default, as FIMO) the motif file's background."""
+    from .matrices import as_background
+
+    if args.uniform:
+        return as_background(None)
+    if args.bgfile:
+        return read_background_file(args.bgfile)
+    return motifs.background
+
+
+def read_background_file(path: str) -> np.ndarray:
+    """0-order frequencies from a MEME background file ('A 0.3' lines; '#' comments;
+    longer k-mers of higher-order models ignored)."""
+    from .matrices import as_background
+
+    freqs: dict[str, float] = {}
+    with open(path) as f:
+        for lineno, line in enumerate(f, 1):
+            tok = line.split("#", 1)[0].split()
+            if not tok:
+                continue
+            if len(tok) != 2:
+                raise ValueError(f"{path}:{lineno}: expected 'letter frequency', found {line.strip()!r}")
+            if len(tok[0]) == 1:
+                try:
+                    freqs[tok[0].upper().replace("U", "T")] = float(tok[1])
+                except ValueError:
+                    raise ValueError(f"{path}:{lineno}: expected a frequency, found {tok[1]!r}") from None
+    missing = [b for b in "ACGT" if b not in freqs]
+    if missing:
+        raise ValueError(f"{path}: no background frequency for {', '.join(missing)}")
+    try:
+        return as_background([freqs[b] for b in "ACGT"])
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def _progress(args, path):
+    from .progress import Progress
+
+    total = None
+    if path not in (None, "-") and os.path.isfile(path):
+        with open(path, "rb") as f:
+            magic = f.read(6)
+        if magic[:2] != b"\x1f\x8b" and magic != b"\xfd7zXZ\x00" and magic[:3] != b"BZh":
+            total = os.path.getsize(path)  # bytes ~ bases (headers and newlines are ~2%)
+    enabled = False if args.quiet else (True if args.progress else None)
+    return Progress(total, enabled=enabled)
+
+
+# ---------------------------------------------------------------- scan
+
+def _cmd_scan(args: argparse.Namespace) -> int:
+    from .hits import HitWriter
+    from .scan import iter_scan, plan_scan, scan, sequence_maxima
+
+    _check_output(args.output, args.motifs, args.sequences)
+    motifs = _load_motifs(args.motifs, args.motif_format, args.motif)
+    bg = _background(args, motifs)
+    common = dict(background=bg, base=args.base, pseudocount=args.pseudocount)
+    strand = "+" if args.norc else "both"
+    alts = [m.alt_name for m in motifs]
+    note = _command_line(args.argv)
+    progress = _progress(args, args.sequences)
+    with progress:
+        if args.format == "maxima":
+            best = sequence_maxima(motifs, args.sequences, strand=strand, threads=args.threads,
+                                   chunk_size=args.chunk_size, backend=args.backend, progress=progress, **common)
+            with _open_out(args.output) as f:
+                _write_maxima(f, best, motifs, note)
+            return 0
+        if args.qvalues:  # q-values need every p-value: hold the hits
+            hits = scan(motifs, args.sequences, pvalue=args.thresh if args.score is None else None,
+                        score=args.score, strand=strand, qvalues=True, threads=args.threads,
+                        chunk_size=args.chunk_size, backend=args.backend, progress=progress, **common)
+            hits.motif_alt_names = alts
+            with _open_out(args.output) as f:
+                w = HitWriter(f, args.format, hits.motif_names, hits.sequence_names, alts, note)
+                w.write(hits.rows)
+                w.close()
+            return 0
+        plan = plan_scan(motifs, pvalue=args.thresh if args.score is None else None, score=args.score,
+                         threads=args.threads, **common)
+        names: list[str] = []
+        with _open_out(args.output) as f:
+            w = HitWriter(f, args.format, plan.names, names, alts, note)
+            for rows, _ in iter_scan(plan, args.sequences, strand=strand, chunk_size=args.chunk_size,
+                                     threads=args.threads, backend=args.backend, sequence_names=names,
+                                     progress=progress):
+                w.write(rows)
+            w.close()
+    return 0
+
+
+def _write_maxima(f, best, motifs, note: str) -> None:
+    """Per (sequence, motif): the best window, 1-based inclusive like the TSV hits ('.' if none)."""
+    f.write("sequence_name\tmotif_id\tmotif_alt_id\tstart\tstop\tstrand\tscore\tp-value\n")
+    for s, seq in enumerate(best.sequence_names):
+        for k, m in enumerate(motifs):
+            if best.start[s, k] < 0:
+                f.write(f"{seq}\t{m.name}\t{m.alt_name}\t.\t.\t.\t.\t1\n")
+                continue
+            st = int(best.start[s, k])
+            f.write(f"{seq}\t{m.name}\t{m.alt_name}\t{st + 1}\t{st + m.width}\t"
+                    f"{'+' if best.strand[s, k] > 0 else '-'}\t{float(best.score[s, k])!r}\t{best.pvalue[s, k]:.3g}\n")
+    f.write(f"\n# exactpwm scan --format maxima\n# command: {note}\n")
+
+
+# ---------------------------------------------------------------- convert
+
+def _kernels_to_motifs(path: str, args):
+    """(MotifSet of exact PWMs, offsets) from a kernel file, with the base given or fitted."""
+    from .kernel_io import load_kernels
+    from .motif import Motif, MotifSet
+    from .transform import kernel_to_pwm
+
+    loaded = load_kernels(path, args.key, layout=args.layout, bias_key=args.bias_key)
+    W = loaded.kernels
+    base = args.base
+    if getattr(args, "fit_base", None):
+        from .base_fit import fit_base
+        from .fasta import read_fasta
+
+        seqs = [codes for _, codes in read_fasta(args.fit_base)]
+        fit = fit_base(W, seqs, strand=args.strand, flip=args.flip, threads=getattr(args, "threads", 0))
+        base = float(fit.base)
+        print(f"fitted base b = {base:.6g} (maximum likelihood, Eq. 2) over {len(seqs)} sequences",
+              file=sys.stderr)
+    pwms, offsets = kernel_to_pwm(W, base, flip=args.flip, bias=loaded.bias if args.bias else None)
+    names = _kernel_names(args.names, W.shape[0], args.prefix)
+    meta = {"base": base, "flip": args.flip}
+    motifs = [Motif(n, p, nsites=None, meta={"offset": float(o), **meta}) for n, p, o in zip(names, pwms, offsets)]
+    return MotifSet(motifs, None, os.fspath(path)), offsets
+
+
+def _kernel_names(names: str | None, K: int, prefix: str) -> list[str]:
+    if names is None:
+        return [f"{prefix}{i}" for i in range(K)]
+    out = [n.strip() for n in names.split(",")]
+    if len(out) != K:
+        raise UsageError(f"--names gives {len(out)} names for {K} kernels")
+    return out
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from .formats import FORMATS, format_from_name, write_motifs
+    from .kernel_io import KERNEL_EXTENSIONS
+
+    _check_output(args.output, args.input, args.fit_base)
+    if args.input.lower().endswith(KERNEL_EXTENSIONS):
+        fmt = args.format or (format_from_name(args.output) if args.output not in (None, "-") else "meme")
+        if fmt not in FORMATS:
+            raise UsageError(f"cannot tell the motif format of {args.output!r}; give --format "
+                             f"({', '.join(FORMATS)})")
+        motifs, offsets = _kernels_to_motifs(args.input, args)
+        with _open_out(args.output) as f:
+            FORMATS[fmt][1](motifs, f)
+        report = sys.stderr if args.output in (None, "-") else sys.stdout
+        b = motifs[0].meta["base"]
+        print(f"{len(motifs)} kernels -> exact PWMs (base {b:.6g}, "
+              f"{'convolution (flipped)' if args.flip else 'cross-correlation'}); "
+              f"conv score = log_b P(window) + offset:", file=report)
+        for m in motifs:
+            print(f"  {m.name}\t{m.consensus()}\toffset {m.meta['offset']:.6g}", file=report)
+        if args.offsets:
+            _check_output(args.offsets, args.input)
+            with _open_out(args.offsets) as f:
+                f.write("motif\toffset\tbase\tflip\n")
+                for m, o in zip(motifs, offsets):
+                    f.write(f"{m.name}\t{o:.17g}\t{b:.17g}\t{int(args.flip)}\n")
+        if args.output not in (None, "-"):
+            print(f"wrote {args.output} ({fmt})", file=report)
+        return 0
+    return _motifs_to_kernels(args)
+
+
+def _motifs_to_kernels(args) -> int:
+    """The inverse: a motif file -> kernels (.npy / .npz) whose conv scores are log_b P."""
+    from .transform import pwm_to_kernel
+
+    out = args.output
+    if out in (None, "-") or not out.lower().endswith((".npy", ".npz")):
+        raise UsageError("converting motifs to kernels writes .npy or .npz: give -o kernels.npz")
+    motifs = _load_motifs(args.input, args.motif_format, None)
+    pwms = motifs.pwms(args.pseudocount)
+    L = max(motifs.widths)
+    if out.lower().endswith(".npy") and len(set(motifs.widths)) > 1:
+        raise UsageError(f"motifs of widths {sorted(set(motifs.widths))} do not fit one array; write .npz "
+                         "(kernels zero-padded on the right, widths stored)")
+    kernels = np.zeros((len(pwms), 4, L))
+    for i, p in enumerate(pwms):
+        k, _ = pwm_to_kernel(p, args.base, flip=args.flip)
+        if args.flip:  # true convolution: pad on the left so the motif stays aligned to its end
+            kernels[i, :, L - p.shape[1]:] = k
+        else:
+            kernels[i, :, : p.shape[1]] = k
+    from ._io import atomic_output
+
+    with atomic_output(out, "wb") as f:
+        if out.lower().endswith(".npy"):
+            np.save(f, kernels)
+        else:
+            np.savez(f, kernels=kernels, widths=np.array(motifs.widths), names=np.array(motifs.names),
+                     base=args.base, flip=args.flip)
+    print(f"{len(pwms)} motifs -> kernels {kernels.shape} (base {args.base:.6g}); wrote {out}")
+    return 0
+
+
+# ---------------------------------------------------------------- track
+
+def _cmd_track(args: argparse.Namespace) -> int:
+    from .scan import score_tracks
+
+    motifs = _load_motifs(args.motifs, args.motif_format, args.motif)
+    if len(motifs) > 1 and args.output in (None, "-"):
+        raise UsageError(f"{len(motifs)} motifs: choose one with --motif, or give -o a folder for one file each")
+    bw = args.output is not None and args.output.lower().endswith((".bw", ".bigwig"))
+    if len(motifs) > 1 and bw:
+        raise UsageError("bigWig holds one track: choose one motif with --motif")
+    _check_output(args.output, args.motifs, args.sequences)
+    bg = _background(args, motifs)
+    if len(motifs) == 1:
+        paths = [args.output]
+    else:
+        os.makedirs(args.output, exist_ok=True)
+        paths = [os.path.join(args.output, f"{_safe(m.name)}.bedGraph") for m in motifs]
+        for p in paths:
+            _check_output(p, args.motifs, args.sequences)
+    strand = {"both": "both", "+": "+", "-": "-"}[args.strand]
+    tracks = score_tracks(motifs, args.sequences, background=bg, base=args.base, pseudocount=args.pseudocount,
+                          strand=strand, threads=args.threads, chunk_size=args.chunk_size,
+                          progress=_progress(args, args.sequences) if not bw else None)
+    if bw:
+        return _write_bigwig(args, tracks, motifs)
+    from contextlib import ExitStack
+
+    from .scan import write_bedgraph
+
+    with ExitStack() as stack:
+        files = [stack.enter_context(_open_out(p)) for p in paths]
+        for k, (f, m) in enumerate(zip(files, motifs)):
+            f.write(f'track type=bedGraph name="{m.name}" description="exactpwm {m.name} '
+                    f'{"best strand " if strand == "both" else ""}score at window start"\n')
+        for name, start, idx, scores in tracks:
+            vals = _best_strand(scores, strand)
+            for row, k in enumerate(idx):
+                write_bedgraph(files[k], name, start, vals[row])
+    for p in paths:
+        if p not in (None, "-"):
+            print(f"wrote {p}", file=sys.stderr)
+    return 0
+
+
+def _write_bigwig(args, tracks, motifs) -> int:
+    try:
+        import pyBigWig
+    except ImportError:
+        raise ImportError("bigWig output needs pyBigWig: pip install pyBigWig (or write .bedGraph)") from None
+    from ._io import atomic_path
+    from .fasta import iter_chunks
+    from .scan import bedgraph_runs
+
+    sizes: dict[str, int] = {}
+    for c in iter_chunks(args.sequences, 1 << 24):
+        if c.last:
+            sizes[c.name] = c.length
+    with atomic_path(args.output) as tmp:
+        bw = pyBigWig.open(tmp, "w")
+        bw.addHeader([(n, max(1, s)) for n, s in sizes.items()])
+        for name, start, idx, scores in tracks:
+            first, end, v = bedgraph_runs(_best_strand(scores, args.strand)[0])
+            if first.size:
+                bw.addEntries([name] * first.size, (start + first).tolist(), ends=(start + end).tolist(),
+                              values=v.tolist())
+        bw.close()
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def _best_strand(scores: np.ndarray, strand: str) -> np.ndarray:
+    """(k, m) track values: the better strand's score for 'both' ((2, k, m) input), else as given."""
+    return np.fmax(scores[0], scores[1]) if strand == "both" else scores
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._+-]", "_", name)
+
+
+# ---------------------------------------------------------------- logo
+
+def _cmd_logo(args: argparse.Namespace) -> int:
+    from .logo import save_logo
+
+    motifs = _load_motifs(args.motifs, args.motif_format, args.motif, args)
+    os.makedirs(args.outdir, exist_ok=True)
+    for m in motifs:
+        path = os.path.join(args.outdir, f"{_safe(m.name)}.{args.format}")
+        _check_output(path, args.motifs)
+        save_logo(m, path, mode=args.mode, background=None if args.uniform else motifs.background)
+        print(f"wrote {path}")
+    return 0
+
+
+# ---------------------------------------------------------------- demo, info
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from . import demo
@@ -23,17 +444,117 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="exactpwm", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+# ---------------------------------------------------------------- parser
 
-    p = sub.add_parser("demo", help="run the built-in example (kernels -> exact PWMs -> genome scan)")
+def _add_motif_args(p, what: str = "motifs") -> None:
+    p.add_argument("--motif-format", choices=["meme", "jaspar", "pfm", "transfac", "homer"],
+                   help="motif file format (default: from the extension, else the content)")
+    p.add_argument("--motif", action="append", metavar="ID",
+                   help=f"use only these {what} (id or alt name; repeat or comma-separate)")
+
+
+def _add_model_args(p) -> None:
+    p.add_argument("--base", type=_base, default=math.e, help="log base b > 1 or 'e' (default: e)")
+    p.add_argument("--flip", action="store_true",
+                   help="kernels are applied by true convolution (the paper), not cross-correlation "
+                        "(PyTorch/Keras, the default)")
+    p.add_argument("--key", help="the array / state_dict entry / HDF5 dataset holding the kernels "
+                                 "(default: the first Conv1d weight over 4 channels)")
+    p.add_argument("--bias-key", help="the entry holding the bias (default: the one beside the kernels)")
+    p.add_argument("--no-bias", dest="bias", action="store_false",
+                   help="leave the bias out of the offsets")
+    p.add_argument("--layout", choices=["torch", "keras", "paper"],
+                   help="kernel layout: torch (K,4,L), keras (L,4,K), paper (4,L) (default: torch; keras for .h5)")
+    p.add_argument("--names", help="comma-separated motif names for the kernels")
+    p.add_argument("--prefix", default="kernel", help="motif names prefix (default: %(default)s)")
+
+
+def _add_scoring_args(p) -> None:
+    bg = p.add_mutually_exclusive_group()
+    bg.add_argument("--bgfile", help="0-order background file (MEME format: 'A 0.3' lines); "
+                                     "default: the motif file's background")
+    bg.add_argument("--uniform", action="store_true", help="use a uniform background")
+    p.add_argument("--pseudocount", type=_nonneg, default=0.1,
+                   help="pseudocount added to each motif column, spread by the background, on counts "
+                        "(or probabilities x nsites) as FIMO's --motif-pseudo (default: %(default)s)")
+    p.add_argument("--base", type=_base, default=2.0, help="log base of the log-odds scores (default: 2, bits)")
+    p.add_argument("-j", "--threads", type=_threads, default=0, help="threads (default 0 = all cores)")
+    p.add_argument("--chunk-size", type=int, default=1 << 23, help=argparse.SUPPRESS)
+    p.add_argument("--backend", default="auto", help=argparse.SUPPRESS)
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    shown.add_argument("--progress", action="store_true", help="show progress even when stderr is not a terminal")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="exactpwm", description="Exact CNN kernel <-> PWM transformation and fast motif scanning.",
+        epilog="Coordinates: BED 0-based half-open; TSV (FIMO), GFF3 and maxima 1-based inclusive. "
+               "Windows containing N are never hits.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+
+    p = sub.add_parser("demo", help="run the built-in example: a CNN's kernels -> exact PWMs -> logos -> genome scan")
     p.add_argument("-o", "--outdir", default="exactpwm-demo", help="output folder (default: %(default)s)")
     p.add_argument("--length", type=int, default=2_000_000, help="example genome length in bp")
-    p.add_argument("--base", type=float, default=2.0, help="logarithm base b > 1 (default: %(default)s)")
-    p.add_argument("-j", "--threads", type=int, default=0, help="threads, 0 = all cores")
+    p.add_argument("--base", type=_base, default=2.0, help="logarithm base b > 1 (default: %(default)s)")
+    p.add_argument("-j", "--threads", type=_threads, default=0, help="threads, 0 = all cores")
     p.add_argument("--seed", type=int, default=1)
     p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("scan", help="find motif occurrences in FASTA (FIMO-like)",
+                       description="Scan sequences with motifs; hits where p <= --thresh (or score >= --score).")
+    p.add_argument("motifs", help="motif file (MEME, JASPAR, PFM, TRANSFAC, HOMER; gz ok) or "
+                                  "'jaspar:[RELEASE,][IDS,][TAXON]' (needs pyjaspar)")
+    p.add_argument("sequences", help="FASTA file (plain, .gz, .xz, .bz2) or '-' for stdin")
+    _add_motif_args(p)
+    th = p.add_mutually_exclusive_group()
+    th.add_argument("--thresh", type=_probability, default=1e-4, help="p-value threshold (default: %(default)g)")
+    th.add_argument("--score", type=float, help="score threshold instead of a p-value")
+    p.add_argument("--norc", action="store_true", help="scan the given strand only")
+    p.add_argument("--qvalues", action="store_true", help="add Benjamini-Hochberg q-values (holds all hits in memory)")
+    p.add_argument("--format", choices=["tsv", "bed", "gff", "maxima"], default="tsv",
+                   help="tsv: FIMO-compatible (default); bed: BED6; gff: GFF3; maxima: best window per sequence")
+    p.add_argument("-o", "--output", help="output file (default: stdout)")
+    _add_scoring_args(p)
+    p.set_defaults(func=_cmd_scan)
+
+    p = sub.add_parser("convert", help="kernels -> exact PWMs (any motif format), or motifs -> kernels",
+                       description="Kernels (.npy/.npz/.pt/.h5/.keras) -> PWMs with conv = log_b P + offset; "
+                                   "or a motif file -> kernels (.npy/.npz).")
+    p.add_argument("input", help="kernel file, or a motif file for the inverse direction")
+    p.add_argument("-o", "--output", help="output (motif file by extension, .npy/.npz for kernels; default stdout MEME)")
+    p.add_argument("--format", choices=["meme", "jaspar", "pfm", "transfac", "homer"], help="output motif format")
+    _add_model_args(p)
+    p.add_argument("--fit-base", metavar="FASTA", help="fit b by maximum likelihood on these sequences")
+    p.add_argument("--strand", choices=["+", "both"], default="+",
+                   help="with --fit-base: the model scans one strand or both (default: %(default)s)")
+    p.add_argument("--offsets", metavar="TSV", help="also write each PWM's offset to this file")
+    p.add_argument("--pseudocount", type=_nonneg, default=0.1,
+                   help="inverse direction: pseudocount on counts (default: %(default)s)")
+    p.add_argument("--motif-format", choices=["meme", "jaspar", "pfm", "transfac", "homer"], help=argparse.SUPPRESS)
+    p.add_argument("-j", "--threads", type=_threads, default=0, help=argparse.SUPPRESS)
+    p.set_defaults(func=_cmd_convert)
+
+    p = sub.add_parser("track", help="score tracks (bedGraph, or bigWig with pyBigWig)",
+                       description="Window scores at every position: bedGraph (value at the window start; "
+                                   "with both strands, the better one), N windows left out.")
+    p.add_argument("motifs", help="motif file or 'jaspar:...'")
+    p.add_argument("sequences", help="FASTA file or '-'")
+    _add_motif_args(p)
+    p.add_argument("--strand", choices=["both", "+", "-"], default="both", help="strand(s) (default: both, max)")
+    p.add_argument("-o", "--output", help="file (.bedGraph, .bw), a folder for several motifs, or stdout")
+    _add_scoring_args(p)
+    p.set_defaults(func=_cmd_track)
+
+    p = sub.add_parser("logo", help="sequence logos (PNG, SVG, PDF) of motifs or converted kernels")
+    p.add_argument("motifs", help="motif file, 'jaspar:...', or a kernel file (converted with --base/--flip)")
+    p.add_argument("-o", "--outdir", default="logos", help="output folder (default: %(default)s)")
+    p.add_argument("--format", choices=["png", "svg", "pdf"], default="png")
+    p.add_argument("--mode", choices=["information", "probability"], default="information")
+    p.add_argument("--uniform", action="store_true", help="information against a uniform background")
+    _add_motif_args(p)
+    _add_model_args(p)
+    p.set_defaults(func=_cmd_logo)
 
     p = sub.add_parser("info", help="print the version, compiled backends and CPU features")
     p.set_defaults(func=_cmd_info)
@@ -41,11 +562,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.argv = argv
+    from .fasta import FastaError
+    from .formats import MotifFormatError
+
     try:
         return args.func(args)
-    except (ValueError, TypeError, OSError) as exc:
-        print(f"exactpwm {args.command}: error: {exc}", file=sys.stderr)
+    except UsageError as exc:
+        parser.exit(2, f"exactpwm {args.command}: error: {exc}\n")
+    except BrokenPipeError:  # e.g. '| head': stop quietly
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print(f"exactpwm {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except (MotifFormatError, FastaError, ValueError, TypeError, KeyError, OSError, ImportError) as exc:
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"exactpwm {args.command}: error: {msg}", file=sys.stderr)
         return 1
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from ._io import atomic_output
 
-__all__ = ["HitTable", "hit_dtype"]
+__all__ = ["HitTable", "HitWriter", "hit_dtype"]
 
 
 def hit_dtype(max_width: int) -> np.dtype:
@@ -36,12 +36,14 @@ class HitTable:
     motif_names : names of the motifs (``rows['motif']`` indexes them)
     sequence_names : names of the sequences (``rows['sequence']`` indexes them)
     thresholds : (K,) score threshold used for each motif
+    motif_alt_names : second names of the motifs (FIMO's motif_alt_id), or None
     """
 
     def __init__(self, rows: np.ndarray, motif_names: Sequence[str], sequence_names: Sequence[str],
-                 thresholds: np.ndarray | None = None):
+                 thresholds: np.ndarray | None = None, motif_alt_names: Sequence[str] | None = None):
         self.rows = rows
         self.motif_names = list(motif_names)
+        self.motif_alt_names = list(motif_alt_names) if motif_alt_names is not None else None
         self.sequence_names = list(sequence_names)
         self.thresholds = thresholds
 
@@ -69,29 +71,87 @@ class HitTable:
 
     def write_bed(self, out, *, header: str | None = None) -> None:
         """BED6 (chrom, start, end, name, score, strand); 0-based half-open."""
-        with atomic_output(out) as f:
-            if header:
-                for line in header.splitlines():
-                    f.write(f"# {line}\n")
-            for h in self.rows:
-                f.write(f"{self.sequence_names[h['sequence']]}\t{h['start']}\t{h['end']}\t"
-                        f"{self.motif_names[h['motif']]}\t{_num(h['score'])}\t{h['strand'].decode()}\n")
+        self._write(out, "bed", header)
 
     def write_tsv(self, out, *, command: str | None = None) -> None:
         """FIMO-compatible TSV: motif_id, motif_alt_id, sequence_name, start, stop (1-based,
         inclusive), strand, score, p-value, q-value, matched_sequence; comment lines last."""
+        self._write(out, "tsv", command)
+
+    def write_gff3(self, out, *, command: str | None = None) -> None:
+        """GFF3: 1-based inclusive, type ``nucleotide_motif`` (SO:0001683) as FIMO writes, with
+        Name, Alias (alt name), pvalue, qvalue and sequence attributes."""
+        self._write(out, "gff", command)
+
+    def _write(self, out, fmt: str, note: str | None) -> None:
         with atomic_output(out) as f:
+            w = HitWriter(f, fmt, self.motif_names, self.sequence_names, self.motif_alt_names, note)
+            w.write(self.rows)
+            w.close()
+
+
+class HitWriter:
+    """Stream hits to an open text file in one format, chunk by chunk.
+
+    fmt : "tsv" (FIMO-compatible, 1-based inclusive), "bed" (BED6, 0-based half-open)
+        or "gff" (GFF3, 1-based inclusive)
+    sequence_names : may grow while writing (a streaming scan appends names as it reads)
+    note : the command line (tsv, gff) or a header comment (bed)
+    """
+
+    FORMATS = ("tsv", "bed", "gff")
+
+    def __init__(self, f, fmt: str, motif_names, sequence_names, alt_names=None, note: str | None = None):
+        if fmt not in self.FORMATS:
+            raise ValueError(f"hit format must be one of {self.FORMATS}, got {fmt!r}")
+        self.f, self.fmt, self.note = f, fmt, note
+        self.motifs = list(motif_names)
+        self.alts = list(alt_names) if alt_names is not None else [""] * len(self.motifs)
+        self.sequences = sequence_names
+        self.n = 0
+        if fmt == "tsv":
             f.write("motif_id\tmotif_alt_id\tsequence_name\tstart\tstop\tstrand\tscore\tp-value\tq-value\t"
                     "matched_sequence\n")
-            for h in self.rows:
-                q = "" if np.isnan(h["qvalue"]) else f"{h['qvalue']:.3g}"
-                f.write(f"{self.motif_names[h['motif']]}\t\t{self.sequence_names[h['sequence']]}\t"
-                        f"{h['start'] + 1}\t{h['end']}\t{h['strand'].decode()}\t{_num(h['score'])}\t"
-                        f"{h['pvalue']:.3g}\t{q}\t{h['matched'].decode()}\n")
-            f.write("\n# exactpwm scan\n")
-            if command:
-                f.write(f"# command: {command}\n")
+        elif fmt == "gff":
+            f.write("##gff-version 3\n")
+        elif note:
+            f.write("".join(f"# {line}\n" for line in note.splitlines()))
+
+    def write(self, rows: np.ndarray) -> None:
+        """Write a structured array of hits (see :func:`hit_dtype`)."""
+        f, seqs, motifs = self.f, self.sequences, self.motifs
+        for h in rows:
+            seq, motif, strand = seqs[h["sequence"]], motifs[h["motif"]], h["strand"].decode()
+            if self.fmt == "bed":
+                f.write(f"{seq}\t{h['start']}\t{h['end']}\t{motif}\t{_num(h['score'])}\t{strand}\n")
+                continue
+            q = "" if np.isnan(h["qvalue"]) else f"{h['qvalue']:.3g}"
+            if self.fmt == "tsv":
+                f.write(f"{motif}\t{self.alts[h['motif']]}\t{seq}\t{h['start'] + 1}\t{h['end']}\t{strand}\t"
+                        f"{_num(h['score'])}\t{h['pvalue']:.3g}\t{q}\t{h['matched'].decode()}\n")
+            else:
+                self.n += 1
+                alias = f";Alias={_gff_escape(self.alts[h['motif']])}" if self.alts[h["motif"]] else ""
+                qv = f";qvalue={q}" if q else ""
+                f.write(f"{seq}\texactpwm\tnucleotide_motif\t{h['start'] + 1}\t{h['end']}\t{_num(h['score'])}\t"
+                        f"{strand}\t.\tID={_gff_escape(motif)}-{self.n}-{_gff_escape(seq)};"
+                        f"Name={_gff_escape(motif)}{alias};pvalue={h['pvalue']:.3g}{qv};"
+                        f"sequence={h['matched'].decode()}\n")
+
+    def close(self) -> None:
+        """Write the closing comment lines (tsv: the program and command, as FIMO does)."""
+        if self.fmt == "tsv":
+            self.f.write("\n# exactpwm scan\n")
+            if self.note:
+                self.f.write(f"# command: {self.note}\n")
+        elif self.fmt == "gff" and self.note:
+            self.f.write(f"# command: {self.note}\n")
 
 
 def _num(x: float) -> str:
-    return f"{x:.6g}"
+    """Scores in full: they are exact multiples of the grid step, so the shortest repr is exact."""
+    return repr(float(x))
+
+
+def _gff_escape(s: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-:|+" else f"%{ord(c):02X}" for c in s)

@@ -27,7 +27,7 @@ from .pvalues import (DEFAULT_STEP, PvalueTable, ScoreDistribution, benjamini_ho
 from .scoring import threshold_hits
 from .sequence import encode, reverse_complement, _check_codes
 
-__all__ = ["scan", "plan_scan", "iter_scan", "ScanPlan", "score_matrices", "sequence_maxima", "SequenceMaxima", "score_tracks", "write_bedgraph", "MODES"]
+__all__ = ["scan", "plan_scan", "iter_scan", "ScanPlan", "score_matrices", "sequence_maxima", "SequenceMaxima", "score_tracks", "write_bedgraph", "bedgraph_runs", "MODES"]
 
 MODES = ("logodds", "loglik", "matrix")
 DEFAULT_CHUNK = 1 << 23
@@ -334,7 +334,8 @@ class SequenceMaxima:
 
 def sequence_maxima(motifs, sequences, *, names=None, mode: str = "logodds", background=None, base: float = 2.0,
                     pseudocount: float = 0.0, strand: str = "both", step: float | None = DEFAULT_STEP,
-                    chunk_size: int = DEFAULT_CHUNK, threads: int = 0, backend: str = "auto") -> SequenceMaxima:
+                    chunk_size: int = DEFAULT_CHUNK, threads: int = 0, backend: str = "auto",
+                    progress: Callable[[int], None] | None = None) -> SequenceMaxima:
     """Global max pooling of motif scores per sequence, streamed in chunks (arguments as in :func:`scan`).
 
     Windows containing N are never the best window (as in :func:`scan`).
@@ -371,6 +372,8 @@ def sequence_maxima(motifs, sequences, *, names=None, mode: str = "logodds", bac
             better = np.isfinite(sc) & ((sc > b) | ((sc == b) & ((sg > q) | ((sg == q) & (st < p)))))
             idx = g.motifs[better]
             best[idx], pos[idx], sgn[idx] = sc[better], st[better], sg[better]
+        if progress is not None:
+            progress(int(min(limit, chunk.codes.size)))
     if best is not None:
         rows.append((best, pos, sgn))
     S = len(rows)
@@ -391,7 +394,8 @@ def sequence_maxima(motifs, sequences, *, names=None, mode: str = "logodds", bac
 
 def score_tracks(motifs, sequences, *, names=None, mode: str = "logodds", background=None, base: float = 2.0,
                  pseudocount: float = 0.0, strand: str = "both", step: float | None = DEFAULT_STEP,
-                 chunk_size: int = DEFAULT_CHUNK, threads: int = 0, backend: str = "auto"):
+                 chunk_size: int = DEFAULT_CHUNK, threads: int = 0, backend: str = "auto",
+                 progress: Callable[[int], None] | None = None):
     """Dense score tracks, streamed: yields (sequence_name, start, scores) per chunk and width group.
 
     ``scores`` has shape (k, m) for one strand or (2, k, m) for "both" (plus first),
@@ -419,6 +423,22 @@ def score_tracks(motifs, sequences, *, names=None, mode: str = "logodds", backgr
             has_n = n_cum[g.width:] != n_cum[:-g.width]
             scores[..., has_n] = np.nan
             yield chunk.name, chunk.start, g.motifs, scores
+        if progress is not None:
+            progress(int(min(limit, chunk.codes.size)))
+
+
+def bedgraph_runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Runs of equal values in a 1-D track: (first index, end index, value) arrays; NaN runs left out."""
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim != 1:
+        raise ValueError(f"values must be 1-D, got shape {v.shape}")
+    if v.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    change = np.flatnonzero((v[1:] != v[:-1]) & ~(np.isnan(v[1:]) & np.isnan(v[:-1]))) + 1
+    first = np.concatenate([[0], change])
+    end = np.concatenate([change, [v.size]])
+    keep = ~np.isnan(v[first])
+    return first[keep], end[keep], v[first[keep]]
 
 
 def write_bedgraph(out, sequence_name: str, start: int, values: np.ndarray, *, span: int = 1) -> None:
@@ -427,13 +447,6 @@ def write_bedgraph(out, sequence_name: str, start: int, values: np.ndarray, *, s
     A window j is written as [start + j, start + j + span) (span 1: the window's first base).
     NaN (windows with N) are left out. ``out`` is an open text file.
     """
-    v = np.asarray(values, dtype=np.float64)
-    if v.ndim != 1:
-        raise ValueError(f"values must be 1-D, got shape {v.shape}")
-    if v.size == 0:
-        return
-    change = np.flatnonzero((v[1:] != v[:-1]) & ~(np.isnan(v[1:]) & np.isnan(v[:-1]))) + 1
-    bounds = np.concatenate([[0], change, [v.size]])
-    for a, b in zip(bounds[:-1], bounds[1:]):
-        if not np.isnan(v[a]):
-            out.write(f"{sequence_name}\t{start + a}\t{start + b - 1 + span}\t{v[a]:.6g}\n")
+    first, end, vals = bedgraph_runs(values)
+    out.writelines(f"{sequence_name}\t{start + a}\t{start + b - 1 + span}\t{x!r}\n"
+                   for a, b, x in zip(first.tolist(), end.tolist(), vals.tolist()))

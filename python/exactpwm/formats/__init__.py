@@ -61,6 +61,8 @@ def detect_format(text: str) -> str | None:
     if first.startswith(">"):
         if len(lines) > 1 and "[" in lines[1]:
             return "jaspar"
+        if len(lines) > 1 and not all(_is_number(t) for t in lines[1].split()):
+            return None  # e.g. FASTA
         rows = []
         for ln in lines[1:]:
             if ln.startswith(">"):
@@ -94,8 +96,9 @@ def read_motifs(source, format: str | None = None) -> MotifSet:
     text, label = read_text(source)
     fmt = format or format_from_name(source) or detect_format(text)
     if fmt is None:
+        hint = " (it looks like FASTA: motifs come first, then sequences)" if text.lstrip().startswith(">") else ""
         raise MotifFormatError(f"{label}:1: cannot tell the motif format (expected MEME, JASPAR, PFM, "
-                               f"TRANSFAC or HOMER); name it with format=")
+                               f"TRANSFAC or HOMER); name it with format={hint}")
     return FORMATS[fmt][0](text, label)
 
 

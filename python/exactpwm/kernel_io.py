@@ -1,0 +1,146 @@
+"""First-layer convolution weights from files: numpy, PyTorch and Keras, into (K, 4, L).
+
+* ``.npy`` : one array; ``.npz`` : the array named ``key`` (default: ``kernels``,
+  ``weight``, or the only 3-D array), bias from ``bias_key`` (default ``bias`` if present)
+* ``.pt`` / ``.pth`` / ``.ckpt`` : a tensor, a ``state_dict``, or a checkpoint holding one
+  (``state_dict`` / ``model_state_dict``); loaded with ``weights_only=True``, needs torch.
+  Default ``key``: the first 3-D weight with 4 input channels (a Conv1d over one-hot DNA);
+  the bias is the entry beside it (``...bias``).
+* ``.h5`` / ``.keras`` / ``.weights.h5`` : Keras weights (needs h5py); default: the
+  first 3-D dataset of shape (L, 4, K), with the 1-D dataset of length K beside it as bias.
+
+Layouts: numpy and torch files are (K, 4, L) unless ``layout`` says otherwise;
+Keras files are (L, 4, K) (``layout="keras"``). See :mod:`exactpwm.layout`.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from typing import NamedTuple
+
+import numpy as np
+
+from .layout import to_torch_layout
+
+__all__ = ["LoadedKernels", "load_kernels", "KERNEL_EXTENSIONS"]
+
+KERNEL_EXTENSIONS = (".npy", ".npz", ".pt", ".pth", ".ckpt", ".h5", ".hdf5", ".keras")
+
+
+class LoadedKernels(NamedTuple):
+    """kernels (K, 4, L) float64 in the PyTorch layout; bias (K,) or None; key: where they were found."""
+
+    kernels: np.ndarray
+    bias: np.ndarray | None
+    key: str
+
+
+def load_kernels(path, key: str | None = None, *, layout: str | None = None,
+                 bias_key: str | None = None) -> LoadedKernels:
+    """Read convolution kernels (and bias) from a .npy/.npz, PyTorch or Keras file."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: no such file")
+    ext = os.path.splitext(path)[1].lower()
+    if ext == ".npy":
+        W, b, where = np.load(path, allow_pickle=False), None, "array"
+    elif ext == ".npz":
+        W, b, where = _from_mapping(dict(np.load(path, allow_pickle=False)), key, bias_key, path, channels_axis=1)
+    elif ext in (".pt", ".pth", ".ckpt"):
+        W, b, where = _from_torch(path, key, bias_key)
+    elif ext in (".h5", ".hdf5", ".keras"):
+        W, b, where = _from_keras(path, key, bias_key)
+        layout = layout or "keras"
+    else:
+        raise ValueError(f"{path}: unknown kernel file type {ext!r}; use one of {', '.join(KERNEL_EXTENSIONS)}")
+    W = np.asarray(W, dtype=np.float64)
+    if W.ndim != 3 and not (W.ndim == 2 and (layout or "torch") == "torch"):
+        raise ValueError(f"{path}: {where} has shape {W.shape}; expected 3-D kernels")
+    kernels = to_torch_layout(W[None] if W.ndim == 2 else W, layout or "torch")
+    if b is not None:
+        b = np.asarray(b, dtype=np.float64).ravel()
+        if b.shape != (kernels.shape[0],):
+            raise ValueError(f"{path}: bias has {b.size} values for {kernels.shape[0]} kernels")
+    return LoadedKernels(np.ascontiguousarray(kernels), b, where)
+
+
+def _from_mapping(arrays: dict, key, bias_key, path: str, channels_axis: int):
+    if key is not None:
+        if key not in arrays:
+            raise KeyError(f"{path}: no entry {key!r}; it has {', '.join(list(arrays)[:20])}")
+    else:
+        for k in ("kernels", "weight", "weights"):
+            if k in arrays:
+                key = k
+                break
+        else:
+            conv = [k for k, v in arrays.items() if np.ndim(v) == 3 and np.shape(v)[channels_axis] == 4]
+            if not conv:
+                raise ValueError(f"{path}: found no 3-D array with 4 channels (A, C, G, T); "
+                                 f"name one with --key (entries: {', '.join(list(arrays)[:20])})")
+            key = conv[0]
+    W = np.asarray(arrays[key])
+    if bias_key is None:
+        for cand in (key[: -len("weight")] + "bias" if key.endswith("weight") else None, "bias"):
+            if cand in arrays and np.ndim(arrays[cand]) == 1:
+                bias_key = cand
+                break
+    elif bias_key not in arrays:
+        raise KeyError(f"{path}: no bias entry {bias_key!r}")
+    return W, (np.asarray(arrays[bias_key]) if bias_key else None), key
+
+
+def _from_torch(path: str, key, bias_key):
+    try:
+        import torch
+    except ImportError:
+        raise ImportError("reading PyTorch files needs torch: pip install 'exactpwm[torch]'") from None
+    obj = torch.load(path, map_location="cpu", weights_only=True)
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().numpy(), None, "tensor"
+    if isinstance(obj, dict):
+        for k in ("state_dict", "model_state_dict", "model"):
+            if isinstance(obj.get(k), dict):
+                obj = obj[k]
+                break
+        arrays = {k: v.detach().cpu().numpy() for k, v in obj.items() if isinstance(v, torch.Tensor)}
+        return _from_mapping(arrays, key, bias_key, path, channels_axis=1)
+    raise ValueError(f"{path}: expected a tensor or a state_dict, found {type(obj).__name__}")
+
+
+def _from_keras(path: str, key, bias_key):
+    try:
+        import h5py
+    except ImportError:
+        raise ImportError("reading Keras weights needs h5py: pip install h5py") from None
+    if zipfile.is_zipfile(path):  # a .keras archive holds model.weights.h5
+        import io
+
+        with zipfile.ZipFile(path) as z:
+            names = [n for n in z.namelist() if n.endswith(".h5")]
+            if not names:
+                raise ValueError(f"{path}: a .keras archive without a weights .h5 file")
+            data = io.BytesIO(z.read(names[0]))
+        f = h5py.File(data, "r")
+    else:
+        f = h5py.File(path, "r")
+    with f:
+        arrays: dict[str, np.ndarray] = {}
+        f.visititems(lambda name, obj: arrays.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None)
+    if key is None:
+        conv = [k for k, v in arrays.items() if np.ndim(v) == 3 and np.shape(v)[1] == 4]
+        if not conv:
+            raise ValueError(f"{path}: found no Conv1D kernel of shape (L, 4, K); name one with --key")
+        key = conv[0]
+    elif key not in arrays:
+        raise KeyError(f"{path}: no dataset {key!r}; it has {', '.join(list(arrays)[:20])}")
+    W = arrays[key]
+    if bias_key is None:
+        group = key.rsplit("/", 1)[0]
+        near = [k for k, v in arrays.items() if k.rsplit("/", 1)[0] == group and np.ndim(v) == 1
+                and np.shape(v)[0] == W.shape[2]]
+        bias_key = near[0] if near else None
+    elif bias_key not in arrays:
+        raise KeyError(f"{path}: no dataset {bias_key!r}")
+    return W, (arrays[bias_key] if bias_key else None), key
