@@ -269,7 +269,7 @@ def _kernel_names(names: str | None, K: int, prefix: str) -> list[str]:
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
-    from .formats import FORMATS, format_from_name, write_motifs
+    from .formats import FORMATS, format_from_name
     from .kernel_io import KERNEL_EXTENSIONS
 
     _check_output(args.output, args.input, args.fit_base)
@@ -495,8 +495,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="run the built-in example: a CNN's kernels -> exact PWMs -> logos -> genome scan")
     p.add_argument("-o", "--outdir", default="exactpwm-demo", help="output folder (default: %(default)s)")
-    p.add_argument("--length", type=int, default=2_000_000, help="example genome length in bp")
-    p.add_argument("--base", type=_base, default=2.0, help="logarithm base b > 1 (default: %(default)s)")
+    p.add_argument("--length", type=int, default=5_000_000, help="example genome length in bp (default: 5 Mbp)")
+    p.add_argument("--base", type=_base, default=None,
+                   help="logarithm base b > 1 or 'e' (default: fitted by maximum likelihood)")
     p.add_argument("-j", "--threads", type=_threads, default=0, help="threads, 0 = all cores")
     p.add_argument("--seed", type=int, default=1)
     p.set_defaults(func=_cmd_demo)
