@@ -36,34 +36,22 @@ def _base(text: str) -> float:
     return b
 
 
-def _probability(text: str) -> float:
-    try:
-        p = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid p-value {text!r}") from None
-    if not 0 < p <= 1:
-        raise argparse.ArgumentTypeError(f"invalid p-value {text!r}: must be in (0, 1]")
-    return p
+def _checked(cast, ok, what: str, rule: str):
+    """An argparse type: ``cast`` the text, then require ``ok(value)``; errors name the rule."""
+    def parse(text: str):
+        try:
+            value = cast(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid {what} {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"invalid {what} {text!r}: {rule}")
+        return value
+    return parse
 
 
-def _nonneg(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
-    if not (math.isfinite(x) and x >= 0):
-        raise argparse.ArgumentTypeError(f"invalid value {text!r}: must be a finite number >= 0")
-    return x
-
-
-def _threads(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid thread count {text!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError("threads must be >= 0 (0 = all cores)")
-    return n
+_probability = _checked(float, lambda p: 0 < p <= 1, "p-value", "must be in (0, 1]")
+_nonneg = _checked(float, lambda x: math.isfinite(x) and x >= 0, "value", "must be a finite number >= 0")
+_threads = _checked(int, lambda n: n >= 0, "thread count", "threads must be >= 0 (0 = all cores)")
 
 
 def _command_line(argv: list[str]) -> str:

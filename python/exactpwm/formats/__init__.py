@@ -16,7 +16,7 @@ import numpy as np
 
 from .._io import atomic_output, same_file
 from ..motif import Motif, MotifSet
-from ._text import MotifFormatError, read_text
+from ._text import MotifFormatError, is_number as _is_number, read_text
 from .homer import read_homer, write_homer
 from .jaspar import read_jaspar, read_pfm, write_jaspar, write_pfm
 from .meme import read_meme, write_meme
@@ -75,14 +75,6 @@ def detect_format(text: str) -> str | None:
     if all(_is_number(t) for t in first.split()):
         return "pfm"
     return None
-
-
-def _is_number(s: str) -> bool:
-    try:
-        float(s)
-        return True
-    except ValueError:
-        return False
 
 
 def read_motifs(source, format: str | None = None) -> MotifSet:

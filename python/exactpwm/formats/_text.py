@@ -53,14 +53,14 @@ class Lines:
         try:
             values = np.array([float(f) for f in fields], dtype=np.float64)
         except ValueError:
-            bad = next(f for f in fields if not _is_float(f))
+            bad = next(f for f in fields if not is_number(f))
             raise self.error(lineno, f"expected numbers in {what}, found {bad!r}") from None
         if not np.isfinite(values).all() or (values < 0).any():
             raise self.error(lineno, f"{what} must be finite and non-negative, found {' '.join(fields)}")
         return values
 
 
-def _is_float(s: str) -> bool:
+def is_number(s: str) -> bool:
     try:
         float(s)
         return True

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..matrices import as_background
 from ..motif import Motif, MotifSet
-from ._text import Lines
+from ._text import Lines, is_number
 
 __all__ = ["read_meme", "write_meme"]
 
@@ -141,13 +141,7 @@ def _skip_matrix(lines: Lines, what: str) -> None:
 
 def _is_number_row(line: str) -> bool:
     tok = line.split()
-    if not tok:
-        return False
-    try:
-        float(tok[0])
-        return True
-    except ValueError:
-        return False
+    return bool(tok) and is_number(tok[0])
 
 
 def write_meme(motifs: MotifSet, f) -> None:
