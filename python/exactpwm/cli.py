@@ -176,6 +176,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     alts = [m.alt_name for m in motifs]
     note = _command_line(args.argv)
     progress = _progress(args, args.sequences)
+    if args.dask:
+        return _scan_dask(args, motifs, common, strand, progress)
     with progress:
         if args.format == "maxima":
             best = sequence_maxima(motifs, args.sequences, strand=strand, threads=args.threads,
@@ -204,6 +206,38 @@ def _cmd_scan(args: argparse.Namespace) -> int:
                 w.write(rows)
             w.close()
     return 0
+
+
+def _scan_dask(args, motifs, common: dict, strand: str, progress) -> int:
+    """scan --dask: partition files in the -o folder, one per chunk (and motif group)."""
+    if args.format == "maxima" or args.qvalues:
+        raise UsageError("--dask writes hits per partition: --format maxima and --qvalues are not supported with it")
+    if args.output in (None, "-"):
+        raise UsageError("--dask writes partition files: give -o a folder")
+    if os.path.isfile(args.output):
+        raise UsageError(f"--dask writes partition files into a folder, and {args.output} is a file")
+    from .distributed import connect, scan_distributed
+
+    client = connect(args.dask)
+    print(f"dask: {len(client.nthreads())} workers; dashboard {client.dashboard_link}", file=sys.stderr)
+    try:
+        with progress:
+            res = scan_distributed(motifs, args.sequences, args.output, client=client,
+                                   pvalue=args.thresh if args.score is None else None, score=args.score,
+                                   strand=strand, chunk_size=args.chunk_size, motif_groups=args.motif_groups,
+                                   format=args.format, threads=max(args.threads, 1), backend=args.backend,
+                                   progress=progress, **common)
+    finally:
+        _close(client)
+    print(f"{res.n_hits:,} hits in {len(res.paths)} partitions under {args.output}/", file=sys.stderr)
+    return 0
+
+
+def _close(client) -> None:
+    cluster = getattr(client, "cluster", None)
+    client.close()
+    if cluster is not None:
+        cluster.close()
 
 
 def _write_maxima(f, best, motifs, note: str) -> None:
@@ -341,6 +375,8 @@ def _cmd_track(args: argparse.Namespace) -> int:
         for p in paths:
             _check_output(p, args.motifs, args.sequences)
     strand = {"both": "both", "+": "+", "-": "-"}[args.strand]
+    if args.dask:
+        return _track_dask(args, motifs, bg, strand)
     tracks = score_tracks(motifs, args.sequences, background=bg, base=args.base, pseudocount=args.pseudocount,
                           strand=strand, threads=args.threads, chunk_size=args.chunk_size,
                           progress=_progress(args, args.sequences) if not bw else None)
@@ -362,6 +398,24 @@ def _cmd_track(args: argparse.Namespace) -> int:
     for p in paths:
         if p not in (None, "-"):
             print(f"wrote {p}", file=sys.stderr)
+    return 0
+
+
+def _track_dask(args, motifs, bg, strand: str) -> int:
+    if args.output in (None, "-") or args.output.lower().endswith((".bw", ".bigwig", ".bedgraph")):
+        raise UsageError("--dask writes bedGraph partitions: give -o a folder")
+    from .distributed import connect, tracks_distributed
+
+    client = connect(args.dask)
+    try:
+        folders = tracks_distributed(motifs, args.sequences, args.output, client=client, strand=strand,
+                                     chunk_size=args.chunk_size, background=bg, base=args.base,
+                                     pseudocount=args.pseudocount, threads=max(args.threads, 1),
+                                     progress=_progress(args, args.sequences))
+    finally:
+        _close(client)
+    for d in folders:
+        print(f"wrote {d}/part-*.bedGraph (concatenate in name order for one track)", file=sys.stderr)
     return 0
 
 
@@ -467,7 +521,10 @@ def _add_scoring_args(p) -> None:
                         "(or probabilities x nsites) as FIMO's --motif-pseudo (default: %(default)s)")
     p.add_argument("--base", type=_base, default=2.0, help="log base of the log-odds scores (default: 2, bits)")
     p.add_argument("-j", "--threads", type=_threads, default=0, help="threads (default 0 = all cores)")
-    p.add_argument("--chunk-size", type=int, default=1 << 23, help=argparse.SUPPRESS)
+    p.add_argument("--chunk-size", type=int, default=1 << 23,
+                   help="bases per engine call / Dask task (default: %(default)s)")
+    p.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster: a scheduler address, or local:N for "
+                                                     "N local worker processes; outputs go to partition files in -o")
     p.add_argument("--backend", default="auto", help=argparse.SUPPRESS)
     shown = p.add_mutually_exclusive_group()
     shown.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -501,6 +558,7 @@ def build_parser() -> argparse.ArgumentParser:
     th.add_argument("--score", type=float, help="score threshold instead of a p-value")
     p.add_argument("--norc", action="store_true", help="scan the given strand only")
     p.add_argument("--qvalues", action="store_true", help="add Benjamini-Hochberg q-values (holds all hits in memory)")
+    p.add_argument("--motif-groups", type=int, default=1, help="with --dask: split the motifs into this many groups")
     p.add_argument("--format", choices=["tsv", "bed", "gff", "maxima"], default="tsv",
                    help="tsv: FIMO-compatible (default); bed: BED6; gff: GFF3; maxima: best window per sequence")
     p.add_argument("-o", "--output", help="output file (default: stdout)")

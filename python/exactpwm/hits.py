@@ -95,7 +95,8 @@ class HitWriter:
 
     fmt : "tsv" (FIMO-compatible, 1-based inclusive), "bed" (BED6, 0-based half-open)
         or "gff" (GFF3, 1-based inclusive)
-    sequence_names : may grow while writing (a streaming scan appends names as it reads)
+    motif_names, sequence_names, alt_names : lists (or dicts) indexed by the rows' motif and
+        sequence fields; ``sequence_names`` may grow while writing (a streaming scan appends names)
     note : the command line (tsv, gff) or a header comment (bed)
     """
 
@@ -105,8 +106,10 @@ class HitWriter:
         if fmt not in self.FORMATS:
             raise ValueError(f"hit format must be one of {self.FORMATS}, got {fmt!r}")
         self.f, self.fmt, self.note = f, fmt, note
-        self.motifs = list(motif_names)
-        self.alts = list(alt_names) if alt_names is not None else [""] * len(self.motifs)
+        # lists, or mappings from the indices in the rows (a partition of a distributed scan)
+        self.motifs = motif_names if isinstance(motif_names, dict) else list(motif_names)
+        self.alts = alt_names if isinstance(alt_names, dict) else \
+            (list(alt_names) if alt_names is not None else [""] * len(self.motifs))
         self.sequences = sequence_names
         self.n = 0
         if fmt == "tsv":

@@ -27,7 +27,7 @@ from .pvalues import (DEFAULT_STEP, PvalueTable, ScoreDistribution, benjamini_ho
 from .scoring import threshold_hits
 from .sequence import encode, reverse_complement, _check_codes
 
-__all__ = ["scan", "plan_scan", "iter_scan", "ScanPlan", "score_matrices", "sequence_maxima", "SequenceMaxima", "score_tracks", "write_bedgraph", "bedgraph_runs", "MODES"]
+__all__ = ["scan", "plan_scan", "iter_scan", "ScanPlan", "score_matrices", "sequence_maxima", "SequenceMaxima", "score_tracks", "write_bedgraph", "bedgraph_runs", "scan_chunk", "MODES"]
 
 MODES = ("logodds", "loglik", "matrix")
 DEFAULT_CHUNK = 1 << 23
@@ -196,19 +196,28 @@ def iter_scan(plan: ScanPlan, sequences, *, strand: str = "both", chunk_size: in
     names = [] if sequence_names is None else sequence_names
     for chunk in _as_chunks(sequences, chunk_size, plan.overlap, names):
         limit = chunk.codes.size if chunk.last else chunk_size
-        rows = [_scan_chunk(chunk, g, limit, strand, plan.dtype, threads, backend) for g in plan.groups]
+        rows = scan_chunk(plan, chunk, chunk_size, strand=strand, threads=threads, backend=backend)
         n_tests = _count_windows(chunk.codes, limit, plan.groups) * (2 if strand == "both" else 1) \
             if count_tests else 0
-        rows = np.concatenate(rows) if rows else np.zeros(0, plan.dtype)
-        # one int64 key, (start, strand '+' first, motif): a single argsort and gather
-        K = len(plan.matrices)
-        key = (rows["start"] - chunk.start) * (2 * K) + (rows["strand"] == b"-") * K + rows["motif"]
-        rows = rows[np.argsort(key, kind="stable")]
-        rows["pvalue"] = plan.pvalues.pvalue(rows["motif"], rows["score"])
-        rows["qvalue"] = np.nan
         if progress is not None:
             progress(int(min(limit, chunk.codes.size)))
         yield rows, n_tests
+
+
+def scan_chunk(plan: ScanPlan, chunk: Chunk, chunk_size: int, *, strand: str = "both", threads: int = 0,
+               backend: str = "auto") -> np.ndarray:
+    """Hits of one chunk (windows starting in its first ``chunk_size`` bases, or all if it is the
+    record's last): a structured array sorted by (start, strand '+' first, motif), with p-values."""
+    limit = chunk.codes.size if chunk.last else chunk_size
+    rows = [_scan_chunk(chunk, g, limit, strand, plan.dtype, threads, backend) for g in plan.groups]
+    rows = np.concatenate(rows) if rows else np.zeros(0, plan.dtype)
+    # one int64 key, (start, strand '+' first, motif): a single argsort and gather
+    K = len(plan.matrices)
+    key = (rows["start"] - chunk.start) * (2 * K) + (rows["strand"] == b"-") * K + rows["motif"]
+    rows = rows[np.argsort(key, kind="stable")]
+    rows["pvalue"] = plan.pvalues.pvalue(rows["motif"], rows["score"])
+    rows["qvalue"] = np.nan
+    return rows
 
 
 def scan(
@@ -270,7 +279,8 @@ def scan(
     hits = np.concatenate(parts) if parts else np.zeros(0, plan.dtype)
     if qvalues:
         hits["qvalue"] = benjamini_hochberg(hits["pvalue"], n_tests)
-    return HitTable(hits, plan.names, seq_names, plan.thresholds)
+    alts = [m.alt_name for m in motifs] if isinstance(motifs, MotifSet) else None
+    return HitTable(hits, plan.names, seq_names, plan.thresholds, alts)
 
 
 def _scan_chunk(chunk: Chunk, g: _Group, limit: int, strand: str, dtype, threads, backend) -> np.ndarray:

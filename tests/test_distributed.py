@@ -1,0 +1,147 @@
+"""Scanning on a Dask LocalCluster (loopback only) gives exactly the in-process hits."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import exactpwm
+from exactpwm import Motif, MotifSet
+
+distributed = pytest.importorskip("dask.distributed")
+from exactpwm.distributed import read_partitions, scan_distributed, tracks_distributed  # noqa: E402
+
+from motifs import jaspar_pwm  # noqa: E402
+
+FIELDS = ["motif", "sequence", "start", "end", "strand", "score", "pvalue", "matched"]
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+                                       processes=True)
+    c = distributed.Client(cluster)
+    yield c
+    c.close()
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    rng = np.random.default_rng(11)
+    d = tmp_path_factory.mktemp("dask")
+    records = {}
+    for i, n in enumerate((60_000, 7_001, 10)):
+        s = rng.choice(list("ACGT"), size=n)
+        if i == 0:
+            s[30_000:30_400] = "N"
+        records[f"r{i}"] = "".join(s)
+    fa = d / "g.fa"
+    fa.write_text("".join(f">{k}\n{v}\n" for k, v in records.items()))
+    motifs = MotifSet([Motif("CTCF", jaspar_pwm(), alt_name="ctcf"),
+                       *[Motif(f"m{w}", rng.dirichlet(np.ones(4) * 0.4, size=w).T) for w in (1, 6, 12, 30)]])
+    return d, fa, motifs
+
+
+@pytest.mark.parametrize("chunk_size,groups", [(1_000, 1), (4_099, 3), (1 << 20, 2)])
+def test_same_hits_as_in_process(client, data, chunk_size, groups):
+    d, fa, motifs = data
+    ref = exactpwm.scan(motifs, fa, pvalue=1e-3, pseudocount=0.1)
+    got = scan_distributed(motifs, fa, client=client, pvalue=1e-3, pseudocount=0.1, chunk_size=chunk_size,
+                           motif_groups=groups)
+    assert got.n_hits == len(ref) > 100
+    np.testing.assert_array_equal(got.hits.rows[FIELDS], ref.rows[FIELDS])
+    assert got.hits.sequence_names == ref.sequence_names
+
+
+def test_partition_files_equal_the_in_process_output(client, data, tmp_path):
+    d, fa, motifs = data
+    ref = exactpwm.scan(motifs, fa, pvalue=1e-3, pseudocount=0.1)
+    for fmt, write in (("bed", ref.write_bed), ("tsv", ref.write_tsv)):
+        res = scan_distributed(motifs, fa, tmp_path / fmt, client=client, pvalue=1e-3, pseudocount=0.1,
+                               chunk_size=3_000, format=fmt)
+        buf = io.StringIO()
+        write(buf)
+        expected = [ln.split("\t") for ln in buf.getvalue().splitlines()[(fmt == "tsv"):] if ln and ln[0] != "#"]
+        assert read_partitions(res.paths) == expected
+        assert res.paths == sorted(res.paths)
+
+
+def test_a_killed_worker_loses_and_duplicates_nothing(data, tmp_path):
+    d, fa, motifs = data
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+                                       processes=True)
+    c = distributed.Client(cluster)
+    try:
+        calls = []
+        pids = c.run(os.getpid)  # worker address -> process id
+
+        def kill_one_worker_midway(_):
+            calls.append(1)
+            if len(calls) == 20:  # a third of the way in: SIGKILL a worker process (its nanny restarts it)
+                os.kill(pids[sorted(pids)[0]], signal.SIGKILL)
+
+        ref = exactpwm.scan(motifs, fa, pvalue=1e-3, pseudocount=0.1)
+        got = scan_distributed(motifs, fa, tmp_path / "parts", client=c, pvalue=1e-3, pseudocount=0.1,
+                               chunk_size=1_000, format="bed", max_in_flight=8, progress=kill_one_worker_midway)
+        assert len(calls) > 20
+        buf = io.StringIO()
+        ref.write_bed(buf)
+        assert read_partitions(got.paths) == [ln.split("\t") for ln in buf.getvalue().splitlines()]
+    finally:
+        c.close()
+        cluster.close()
+
+
+def test_tracks_partitions_equal_score_tracks(client, data, tmp_path):
+    d, fa, motifs = data
+    sub = motifs.select(["m6", "CTCF"])
+    folders = tracks_distributed(sub, fa, tmp_path / "tracks", client=client, chunk_size=5_000, pseudocount=0.1)
+    for k, folder in enumerate(folders):
+        got = {}
+        for name in sorted(os.listdir(folder)):
+            for ln in open(os.path.join(folder, name)):
+                chrom, a, b, v = ln.split("\t")
+                for p in range(int(a), int(b)):
+                    got[(chrom, p)] = float(v)
+        n_checked = 0
+        for name, start, idx, scores in exactpwm.score_tracks(sub, fa, pseudocount=0.1):
+            best = np.fmax(scores[0], scores[1])[list(idx).index(k)] if k in idx else None
+            if best is None:
+                continue
+            for j in range(0, best.size, 97):
+                if np.isnan(best[j]):
+                    assert (name, start + j) not in got
+                else:
+                    assert got[(name, start + j)] == best[j]
+                    n_checked += 1
+        assert n_checked > 100
+
+
+def test_cli_dask_local_matches_in_process(data, tmp_path):
+    d, fa, motifs = data
+    exactpwm.write_motifs(motifs, tmp_path / "m.meme")
+    run = lambda *a: subprocess.run([sys.executable, "-m", "exactpwm", *map(str, a)],  # noqa: E731
+                                    capture_output=True, text=True)
+    r = run("scan", tmp_path / "m.meme", fa, "--dask", "local:2", "-o", tmp_path / "parts", "--format", "bed",
+            "--chunk-size", "7000", "--thresh", "1e-3")
+    assert r.returncode == 0, r.stderr
+    local = run("scan", tmp_path / "m.meme", fa, "--format", "bed", "--thresh", "1e-3")
+    files = sorted((tmp_path / "parts").iterdir())
+    assert "".join(p.read_text() for p in files).splitlines() == \
+        [ln for ln in local.stdout.splitlines() if not ln.startswith("#")]
+    bad = run("scan", tmp_path / "m.meme", fa, "--dask", "local:1", "--format", "maxima", "-o", tmp_path / "x")
+    assert bad.returncode == 2 and "not supported" in bad.stderr
+
+
+def test_core_package_does_not_import_dask():
+    code = "import exactpwm, sys; exactpwm.scan([[[1.0], [0], [0], [0]]], 'ACGTACGT', mode='matrix', score=0); " \
+           "print('dask' in sys.modules, 'torch' in sys.modules, 'h5py' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.split() == ["False", "False", "False"], out.stderr
