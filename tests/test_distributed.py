@@ -145,3 +145,16 @@ def test_core_package_does_not_import_dask():
            "print('dask' in sys.modules, 'torch' in sys.modules, 'h5py' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.split() == ["False", "False", "False"], out.stderr
+
+
+def test_parquet_partitions(client, data, tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    d, fa, motifs = data
+    ref = exactpwm.scan(motifs, fa, pvalue=1e-3, pseudocount=0.1)
+    res = scan_distributed(motifs, fa, tmp_path / "pq", client=client, pvalue=1e-3, pseudocount=0.1,
+                           chunk_size=5_000, format="parquet")
+    tables = [pq.read_table(p) for p in res.paths]
+    starts = np.concatenate([t.column("start").to_numpy() for t in tables])
+    names = np.concatenate([t.column("motif_name").to_numpy(zero_copy_only=False) for t in tables])
+    np.testing.assert_array_equal(starts, ref.rows["start"])
+    assert list(names) == [ref.motif_names[m] for m in ref.rows["motif"]]
