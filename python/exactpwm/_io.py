@@ -6,7 +6,7 @@ import os
 import tempfile
 from typing import IO
 
-__all__ = ["atomic_output", "atomic_path", "same_file"]
+__all__ = ["atomic_output", "atomic_path", "safe_filename", "same_file"]
 
 
 class atomic_output:
@@ -73,3 +73,8 @@ def same_file(a, b) -> bool:
         return os.path.samefile(os.fspath(a), os.fspath(b))
     except (OSError, TypeError):
         return False
+
+
+def safe_filename(name: str) -> str:
+    """A motif or sequence name as a file name: letters, digits and ``._+-`` kept, the rest ``_``."""
+    return "".join(c if c.isalnum() or c in "._+-" else "_" for c in name)

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._io import safe_filename
+
 
 class UsageError(Exception):
     """Arguments that do not fit together; exit code 2."""
@@ -154,10 +156,11 @@ def _progress(args, path):
 
     total = None
     if path not in (None, "-") and os.path.isfile(path):
+        from .fasta import compression
+
         with open(path, "rb") as f:
-            magic = f.read(6)
-        if magic[:2] != b"\x1f\x8b" and magic != b"\xfd7zXZ\x00" and magic[:3] != b"BZh":
-            total = os.path.getsize(path)  # bytes ~ bases (headers and newlines are ~2%)
+            if compression(f.read(6)) is None:
+                total = os.path.getsize(path)  # bytes ~ bases (headers and newlines are ~2%)
     enabled = False if args.quiet else (True if args.progress else None)
     return Progress(total, enabled=enabled)
 
@@ -216,7 +219,7 @@ def _scan_dask(args, motifs, common: dict, strand: str, progress) -> int:
         raise UsageError("--dask writes partition files: give -o a folder")
     if os.path.isfile(args.output):
         raise UsageError(f"--dask writes partition files into a folder, and {args.output} is a file")
-    from .distributed import connect, scan_distributed
+    from .distributed import close, connect, scan_distributed
 
     client = connect(args.dask)
     print(f"dask: {len(client.nthreads())} workers; dashboard {client.dashboard_link}", file=sys.stderr)
@@ -228,16 +231,9 @@ def _scan_dask(args, motifs, common: dict, strand: str, progress) -> int:
                                    format=args.format, threads=max(args.threads, 1), backend=args.backend,
                                    progress=progress, **common)
     finally:
-        _close(client)
+        close(client)
     print(f"{res.n_hits:,} hits in {len(res.paths)} partitions under {args.output}/", file=sys.stderr)
     return 0
-
-
-def _close(client) -> None:
-    cluster = getattr(client, "cluster", None)
-    client.close()
-    if cluster is not None:
-        cluster.close()
 
 
 def _write_maxima(f, best, motifs, note: str) -> None:
@@ -371,7 +367,7 @@ def _cmd_track(args: argparse.Namespace) -> int:
         paths = [args.output]
     else:
         os.makedirs(args.output, exist_ok=True)
-        paths = [os.path.join(args.output, f"{_safe(m.name)}.bedGraph") for m in motifs]
+        paths = [os.path.join(args.output, f"{safe_filename(m.name)}.bedGraph") for m in motifs]
         for p in paths:
             _check_output(p, args.motifs, args.sequences)
     strand = {"both": "both", "+": "+", "-": "-"}[args.strand]
@@ -404,7 +400,7 @@ def _cmd_track(args: argparse.Namespace) -> int:
 def _track_dask(args, motifs, bg, strand: str) -> int:
     if args.output in (None, "-") or args.output.lower().endswith((".bw", ".bigwig", ".bedgraph")):
         raise UsageError("--dask writes bedGraph partitions: give -o a folder")
-    from .distributed import connect, tracks_distributed
+    from .distributed import close, connect, tracks_distributed
 
     client = connect(args.dask)
     try:
@@ -413,7 +409,7 @@ def _track_dask(args, motifs, bg, strand: str) -> int:
                                      pseudocount=args.pseudocount, threads=max(args.threads, 1),
                                      progress=_progress(args, args.sequences))
     finally:
-        _close(client)
+        close(client)
     for d in folders:
         print(f"wrote {d}/part-*.bedGraph (concatenate in name order for one track)", file=sys.stderr)
     return 0
@@ -450,10 +446,6 @@ def _best_strand(scores: np.ndarray, strand: str) -> np.ndarray:
     return np.fmax(scores[0], scores[1]) if strand == "both" else scores
 
 
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._+-]", "_", name)
-
-
 # ---------------------------------------------------------------- logo
 
 def _cmd_logo(args: argparse.Namespace) -> int:
@@ -462,7 +454,7 @@ def _cmd_logo(args: argparse.Namespace) -> int:
     motifs = _load_motifs(args.motifs, args.motif_format, args.motif, args)
     os.makedirs(args.outdir, exist_ok=True)
     for m in motifs:
-        path = os.path.join(args.outdir, f"{_safe(m.name)}.{args.format}")
+        path = os.path.join(args.outdir, f"{safe_filename(m.name)}.{args.format}")
         _check_output(path, args.motifs)
         save_logo(m, path, mode=args.mode, background=None if args.uniform else motifs.background)
         print(f"wrote {path}")

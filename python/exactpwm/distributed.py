@@ -24,12 +24,13 @@ from typing import Callable
 
 import numpy as np
 
+from ._io import safe_filename
 from .fasta import Chunk
 from .hits import HitTable, HitWriter
 from .motif import MotifSet
-from .scan import ScanPlan, _as_chunks, plan_scan, scan_chunk
+from .scan import ScanPlan, _as_chunks, plan_scan, scan_chunk, subset_plan
 
-__all__ = ["connect", "scan_distributed", "tracks_distributed", "DistributedScan", "read_partitions"]
+__all__ = ["connect", "close", "scan_distributed", "tracks_distributed", "DistributedScan", "read_partitions"]
 
 PARTITION_FORMATS = ("tsv", "bed", "gff", "parquet")
 
@@ -51,6 +52,14 @@ def connect(address: str | None = None):
     return Client(address)
 
 
+def close(client) -> None:
+    """Close a client and, if :func:`connect` started one for it, its LocalCluster."""
+    cluster = getattr(client, "cluster", None)
+    client.close()
+    if cluster is not None:
+        cluster.close()
+
+
 @dataclass
 class DistributedScan:
     """What a distributed scan produced.
@@ -66,23 +75,6 @@ class DistributedScan:
     n_hits: int = 0
     sequence_names: list = field(default_factory=list)
     motif_names: list = field(default_factory=list)
-
-
-def _subplans(plan_args: dict, motifs, groups: int) -> list[tuple[ScanPlan, np.ndarray]]:
-    K = len(motifs)
-    groups = max(1, min(groups, K))
-    idx = np.array_split(np.arange(K), groups)
-    out = []
-    for ix in idx:
-        sub = MotifSet([motifs[int(i)] for i in ix], motifs.background) if isinstance(motifs, MotifSet) \
-            else [motifs[int(i)] for i in ix]
-        names = [plan_args["names"][int(i)] for i in ix] if plan_args.get("names") is not None else \
-            ([motifs[int(i)].name for i in ix] if isinstance(motifs, MotifSet) else [f"motif{int(i)}" for i in ix])
-        score = plan_args.get("score")
-        if score is not None and np.ndim(score) == 1:
-            score = np.asarray(score)[ix]
-        out.append((plan_scan(sub, **{**plan_args, "names": names, "score": score}), ix))
-    return out
 
 
 def _partition_task(plan: ScanPlan, motif_index: np.ndarray, codes: np.ndarray, record: int, name: str,
@@ -149,7 +141,8 @@ def scan_distributed(motifs, sequences, outdir=None, *, client=None, pvalue: flo
                      pseudocount=pseudocount)
     full = plan_scan(motifs, threads=0, **plan_args)
     alt_names = [m.alt_name for m in motifs] if isinstance(motifs, MotifSet) else [""] * len(full.names)
-    subplans = _subplans(plan_args, motifs, motif_groups)
+    groups = np.array_split(np.arange(len(full.names)), max(1, min(motif_groups, len(full.names))))
+    subplans = [(subset_plan(full, ix), ix) for ix in groups]
     own = client is None
     client = connect() if own else client
     try:
@@ -189,10 +182,7 @@ def scan_distributed(motifs, sequences, outdir=None, *, client=None, pvalue: flo
         drain(0)
     finally:
         if own:
-            cluster = getattr(client, "cluster", None)
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            close(client)
     order = sorted(results)
     if outdir is None:
         parts = [results[k] for k in order if results[k].size]
@@ -239,7 +229,7 @@ def tracks_distributed(motifs: MotifSet, sequences, outdir, *, client=None, stra
     names = [m.name for m in motifs]
     overlap = max(m.shape[1] for m in score_matrices(motifs, background=kwargs.get("background"),
                                                      pseudocount=kwargs.get("pseudocount", 0.0))) - 1
-    folders = [os.path.join(os.fspath(outdir), _safe(n)) for n in names]
+    folders = [os.path.join(os.fspath(outdir), safe_filename(n)) for n in names]
     for d in folders:
         os.makedirs(d, exist_ok=True)
     own = client is None
@@ -263,15 +253,8 @@ def tracks_distributed(motifs: MotifSet, sequences, outdir, *, client=None, stra
             fut.result()
     finally:
         if own:
-            cluster = getattr(client, "cluster", None)
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            close(client)
     return folders
-
-
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "._+-" else "_" for c in name)
 
 
 def read_partitions(paths) -> list[list[str]]:

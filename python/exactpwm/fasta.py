@@ -27,7 +27,7 @@ import numpy as np
 
 from .sequence import _ENCODE, _INVALID
 
-__all__ = ["FastaError", "read_fasta", "iter_chunks", "Chunk", "open_binary"]
+__all__ = ["FastaError", "read_fasta", "iter_chunks", "Chunk", "open_binary", "compression"]
 
 _BLOCK = 1 << 22  # bytes read at a time
 _SKIP = 254  # whitespace code in the decode table
@@ -78,13 +78,25 @@ def open_binary(source) -> tuple[BinaryIO, str]:
         raw = open(label, "rb")
     buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw) if hasattr(raw, "readinto") else raw
     head = buffered.peek(6)[:6] if hasattr(buffered, "peek") else b""
-    if head[:2] == b"\x1f\x8b":
+    kind = compression(head)
+    if kind == "gzip":
         return gzip.GzipFile(fileobj=buffered, mode="rb"), label
-    if head == b"\xfd7zXZ\x00":
+    if kind == "xz":
         return lzma.LZMAFile(buffered, mode="rb"), label
-    if head[:3] == b"BZh":
+    if kind == "bzip2":
         return bz2.BZ2File(buffered, mode="rb"), label
     return buffered, label
+
+
+def compression(head: bytes) -> str | None:
+    """'gzip', 'xz' or 'bzip2' from a file's first 6 bytes, None for an uncompressed file."""
+    if head[:2] == b"\x1f\x8b":
+        return "gzip"
+    if head[:6] == b"\xfd7zXZ\x00":
+        return "xz"
+    if head[:3] == b"BZh":
+        return "bzip2"
+    return None
 
 
 def _lines_of(stream: BinaryIO, label: str) -> Iterator[tuple[int, bytes, bool]]:

@@ -27,7 +27,7 @@ from .pvalues import (DEFAULT_STEP, PvalueTable, ScoreDistribution, benjamini_ho
 from .scoring import threshold_hits
 from .sequence import encode, reverse_complement, _check_codes
 
-__all__ = ["scan", "plan_scan", "iter_scan", "ScanPlan", "score_matrices", "sequence_maxima", "SequenceMaxima", "score_tracks", "write_bedgraph", "bedgraph_runs", "scan_chunk", "MODES"]
+__all__ = ["scan", "plan_scan", "iter_scan", "ScanPlan", "score_matrices", "sequence_maxima", "SequenceMaxima", "score_tracks", "write_bedgraph", "bedgraph_runs", "scan_chunk", "subset_plan", "MODES"]
 
 MODES = ("logodds", "loglik", "matrix")
 DEFAULT_CHUNK = 1 << 23
@@ -177,6 +177,17 @@ def plan_scan(motifs, *, pvalue=None, score=None, names=None, mode="logodds", ba
     overlap = max(m.shape[1] for m in matrices) - 1
     return ScanPlan(matrices, names, thresholds, dists, _groups(matrices, thresholds, step), overlap,
                     hit_dtype(overlap + 1), PvalueTable(dists, thresholds))
+
+
+def subset_plan(plan: ScanPlan, motifs: np.ndarray, step=DEFAULT_STEP) -> ScanPlan:
+    """The plan for some of its motifs (indices ``motifs``), reusing their null distributions;
+    ``step`` must be the one the plan was made with. Hits name motifs by their place in the subset."""
+    ix = [int(i) for i in motifs]
+    matrices = [plan.matrices[i] for i in ix]
+    thresholds = plan.thresholds[ix]
+    dists = [plan.dists[i] for i in ix]
+    return ScanPlan(matrices, [plan.names[i] for i in ix], thresholds, dists, _groups(matrices, thresholds, step),
+                    plan.overlap, plan.dtype, PvalueTable(dists, thresholds))
 
 
 def iter_scan(plan: ScanPlan, sequences, *, strand: str = "both", chunk_size: int = DEFAULT_CHUNK,
