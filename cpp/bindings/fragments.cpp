@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "engine_call.hpp"
 #include "exactpwm/engine.hpp"
 
 namespace py = pybind11;
@@ -64,7 +65,7 @@ void stack_above(const carray<uint8_t>& codes, const carray<int64_t>& offsets, c
     const exactpwm::ScoreTable<T> tab{table.data(), bias.data(), K, L};
     int64_t* c = counts.mutable_data();
     int64_t* h = n_hits.mutable_data();
-    py::gil_scoped_release nogil;
+    exactpwm_bindings::EngineCall call;
     exactpwm::threshold_counts<T>(codes.data(), offsets.data(), S, tab, thresholds.data(), target.data(),
                                   minus.data(), n_targets, c, h, threads, want);
 }

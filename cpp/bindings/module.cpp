@@ -1,6 +1,10 @@
 // exactpwm._core: the private compiled module. Each area registers itself here.
 #include <pybind11/pybind11.h>
 
+#include <exception>
+
+#include "exactpwm/interrupt.hpp"
+
 namespace py = pybind11;
 
 void register_info(py::module_& m);
@@ -12,4 +16,12 @@ PYBIND11_MODULE(_core, m) {
     register_info(m);
     register_scores(m);
     register_fragments(m);
+    // An engine call stopped by a signal: the handler's exception (KeyboardInterrupt) is pending.
+    py::register_exception_translator([](std::exception_ptr p) {
+        try {
+            if (p) std::rethrow_exception(p);
+        } catch (const exactpwm::Interrupted&) {
+            if (!PyErr_Occurred()) PyErr_SetNone(PyExc_KeyboardInterrupt);
+        }
+    });
 }

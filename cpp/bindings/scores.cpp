@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine_call.hpp"
 #include "exactpwm/engine.hpp"
 
 namespace py = pybind11;
@@ -50,7 +51,7 @@ void dense(const carray<uint8_t>& codes, const carray<T>& table, const carray<T>
     require(out.writeable(), "out must be writeable");
     const Isa want = parse_isa(isa);
     T* dst = out.mutable_data();
-    py::gil_scoped_release nogil;
+    exactpwm_bindings::EngineCall call;
     exactpwm::dense_scores<T>(codes.data(), B, n, tab, dst, threads, want);
 }
 
@@ -72,7 +73,7 @@ void maxpool(const carray<uint8_t>& codes, const carray<int64_t>& offsets, const
     const Isa want = parse_isa(isa);
     T* mx = out_max.mutable_data();
     int64_t* ps = out_pos.mutable_data();
-    py::gil_scoped_release nogil;
+    exactpwm_bindings::EngineCall call;
     exactpwm::max_scores<T>(codes.data(), off, S, tab, mx, ps, threads, want, skip_n_windows);
 }
 
@@ -98,7 +99,7 @@ py::tuple hits(const carray<uint8_t>& codes, const carray<int64_t>& offsets, con
     const Isa want = parse_isa(isa);
     exactpwm::Hits<T> h;
     {
-        py::gil_scoped_release nogil;
+        exactpwm_bindings::EngineCall call;
         h = exactpwm::threshold_hits<T>(codes.data(), off, S, tab, thresholds.data(), skip_n_windows,
                                         threads, want);
     }

@@ -36,10 +36,10 @@ template <class T, class OnHit, class OnBlockEnd>
 void scan_threshold(const Tile& tile, const uint8_t* codes, const int64_t* offsets,
                     const ScoreTable<T>& table, const T* thresholds, bool skip_n_windows,
                     const Picked<T>& picked, const LookaheadPlan& lookahead, Scratch<T>& scratch,
-                    std::vector<int32_t>& n_prefix, std::vector<int32_t>& found, OnHit&& on_hit,
-                    OnBlockEnd&& on_block_end) {
+                    std::vector<int32_t>& n_prefix, std::vector<int32_t>& found, StopFlag& stop,
+                    OnHit&& on_hit, OnBlockEnd&& on_block_end) {
     const int64_t K = table.n_kernels, L = table.length;
-    for_each_block(tile, codes, offsets, L, scratch, [&](int64_t s, int64_t j0, int64_t nw) {
+    for_each_block(tile, codes, offsets, L, scratch, stop, [&](int64_t s, int64_t j0, int64_t nw) {
         bool prefix_ready = false;  // n_prefix[i] = number of N among the block's first i codes
         auto window_has_n = [&](int64_t j) {
             if (!prefix_ready) {
@@ -107,12 +107,14 @@ void dense_scores(const uint8_t* codes, int64_t n_seqs, int64_t seq_len,
     const int64_t blocks_per_seq = (m + kBlock - 1) / kBlock;
     const int64_t n_tiles = n_seqs * blocks_per_seq;
     threads = std::max(1, threads);
+    StopFlag stop;
 
     EXACTPWM_PARALLEL
     {
         Scratch<T> scratch(L, picked.needs_pairs);
         EXACTPWM_FOR
         for (int64_t t = 0; t < n_tiles; ++t) {
+            if (stop.stopped()) continue;
             const int64_t s = t / blocks_per_seq, blk = t % blocks_per_seq;
             const int64_t j0 = blk * kBlock, nw = std::min(kBlock, m - j0);
             scratch.load(codes + s * seq_len + j0, nw, L);
@@ -123,6 +125,7 @@ void dense_scores(const uint8_t* codes, int64_t n_seqs, int64_t seq_len,
             }
         }
     }
+    stop.throw_if_stopped();
 }
 
 template <class T>
@@ -143,6 +146,7 @@ void max_scores(const uint8_t* codes, const int64_t* offsets, int64_t n_seqs,
     std::vector<T> piece_max(static_cast<size_t>(plan.n_pieces * K), kNone);
     std::vector<int64_t> piece_pos(static_cast<size_t>(plan.n_pieces * K), -1);
     const int64_t n_tiles = static_cast<int64_t>(plan.tiles.size());
+    StopFlag stop;
 
     EXACTPWM_PARALLEL
     {
@@ -151,7 +155,7 @@ void max_scores(const uint8_t* codes, const int64_t* offsets, int64_t n_seqs,
         EXACTPWM_FOR
         for (int64_t t = 0; t < n_tiles; ++t) {
             const Tile& tile = plan.tiles[t];
-            for_each_block(tile, codes, offsets, L, scratch, [&](int64_t s, int64_t j0, int64_t nw) {
+            for_each_block(tile, codes, offsets, L, scratch, stop, [&](int64_t s, int64_t j0, int64_t nw) {
                 T* best = tile.piece >= 0 ? &piece_max[tile.piece * K] : out_max + s * K;
                 int64_t* where = tile.piece >= 0 ? &piece_pos[tile.piece * K] : out_pos + s * K;
                 bool any_n = false;
@@ -185,6 +189,7 @@ void max_scores(const uint8_t* codes, const int64_t* offsets, int64_t n_seqs,
         }
     }
 
+    stop.throw_if_stopped();
     // Merge pieces in position order: ties keep the smallest start.
     for (const Tile& tile : plan.tiles) {
         if (tile.piece < 0) continue;
@@ -211,6 +216,7 @@ Hits<T> threshold_hits(const uint8_t* codes, const int64_t* offsets, int64_t n_s
     const LookaheadPlan& lookahead = setup.lookahead;
     threads = setup.threads;
     std::vector<Hits<T>> tile_hits(static_cast<size_t>(n_tiles));
+    StopFlag stop;
 
     EXACTPWM_PARALLEL
     {
@@ -225,7 +231,7 @@ Hits<T> threshold_hits(const uint8_t* codes, const int64_t* offsets, int64_t n_s
         for (int64_t t = 0; t < n_tiles; ++t) {
             Hits<T>& out = tile_hits[t];
             scan_threshold(plan.tiles[t], codes, offsets, table, thresholds, skip_n_windows, picked, lookahead,
-                scratch, n_prefix, found,
+                scratch, n_prefix, found, stop,
                 [&](int64_t, int64_t, int64_t j, int64_t k, T score) {
                     blk_pos.push_back(static_cast<int32_t>(j));
                     blk_kernel.push_back(static_cast<int32_t>(k));
@@ -256,6 +262,7 @@ Hits<T> threshold_hits(const uint8_t* codes, const int64_t* offsets, int64_t n_s
         }
     }
 
+    stop.throw_if_stopped();
     Hits<T> all;
     size_t total = 0;
     for (const auto& h : tile_hits) total += h.size();
@@ -286,6 +293,7 @@ void threshold_counts(const uint8_t* codes, const int64_t* offsets, int64_t n_se
     threads = setup.threads;
     std::vector<std::vector<int64_t>> partial;
     std::vector<std::vector<int64_t>> partial_hits;
+    StopFlag stop;
 
     EXACTPWM_PARALLEL
     {
@@ -296,7 +304,7 @@ void threshold_counts(const uint8_t* codes, const int64_t* offsets, int64_t n_se
         EXACTPWM_FOR
         for (int64_t t = 0; t < n_tiles; ++t) {
             scan_threshold(plan.tiles[t], codes, offsets, table, thresholds, false, picked, lookahead, scratch,
-                n_prefix, found,
+                n_prefix, found, stop,
                 [&](int64_t s, int64_t j0, int64_t j, int64_t k, T) {
                     const uint8_t* frag = codes + offsets[s] + j0 + j;
                     int64_t* row = local.data() + static_cast<int64_t>(target[k]) * 4 * L;
@@ -323,6 +331,7 @@ void threshold_counts(const uint8_t* codes, const int64_t* offsets, int64_t n_se
             partial_hits.push_back(std::move(local_hits));
         }
     }
+    stop.throw_if_stopped();
     for (const auto& p : partial)  // integer sums: independent of the order
         for (int64_t i = 0; i < size; ++i) counts[i] += p[i];
     for (const auto& p : partial_hits)

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "block_kernels.hpp"
+#include "stop.hpp"
 
 namespace exactpwm::detail {
 
@@ -109,15 +110,16 @@ inline TilePlan plan_tiles(const int64_t* offsets, int64_t n_seqs, int64_t L, in
 }
 
 // Calls visit(s, j0, nw) for each block of windows of a tile, in order, after loading
-// the block's codes into scratch.
+// the block's codes into scratch; returns early once `stop` is set.
 template <class T, class Visit>
 void for_each_block(const Tile& tile, const uint8_t* codes, const int64_t* offsets, int64_t L,
-                    Scratch<T>& scratch, Visit&& visit) {
+                    Scratch<T>& scratch, StopFlag& stop, Visit&& visit) {
     for (int64_t s = tile.s0; s < tile.s1; ++s) {
         const int64_t m = n_windows(offsets, s, L);
         const int64_t begin = tile.piece >= 0 ? tile.begin : 0;
         const int64_t end = tile.piece >= 0 ? tile.end : m;
         for (int64_t j0 = begin; j0 < end; j0 += kBlock) {
+            if (stop.stopped()) return;
             const int64_t nw = std::min(kBlock, end - j0);
             scratch.load(codes + offsets[s] + j0, nw, L);
             visit(s, j0, nw);
