@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "exactpwm/engine.hpp"
+#include "exactpwm/interrupt.hpp"
 
 using namespace exactpwm;
 
@@ -52,6 +53,31 @@ int check(Isa isa, int threads) {
     return failures;
 }
 
+// A check that asks to stop on its first poll interrupts a long call; without one, none is.
+int check_interrupt() {
+    const int64_t L = 8, n = int64_t(1) << 22;
+    std::vector<uint8_t> codes(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) codes[i] = static_cast<uint8_t>((i * 7 + i / 3) & 3);
+    std::vector<float> values(static_cast<size_t>(L * kTableWidth), 0.0f), bias(1, 0.0f), best(1);
+    for (int64_t l = 0; l < L; ++l)
+        for (int c = 0; c < 4; ++c) values[l * kTableWidth + c] = 0.25f;
+    std::vector<int64_t> offsets{0, n}, where(1);
+    const ScoreTable<float> table{values.data(), bias.data(), 1, L};
+    int polls = 0;
+    auto stop_now = [](void* ctx) { return ++*static_cast<int*>(ctx) > 0; };
+    bool thrown = false;
+    try {
+        ScopedInterruptCheck check(stop_now, &polls, 0);
+        max_scores<float>(codes.data(), offsets.data(), 1, table, best.data(), where.data(), 2, Isa::Auto);
+    } catch (const Interrupted&) {
+        thrown = true;
+    }
+    max_scores<float>(codes.data(), offsets.data(), 1, table, best.data(), where.data(), 2, Isa::Auto);
+    const bool ok = thrown && polls >= 1 && best[0] == 2.0f;
+    if (!ok) std::printf("interrupt check failed (thrown=%d polls=%d)\n", thrown ? 1 : 0, polls);
+    return ok ? 0 : 1;
+}
+
 int main() {
     int failures = 0;
     for (Isa isa : {Isa::Scalar, Isa::Avx2}) {
@@ -61,6 +87,7 @@ int main() {
             failures += check<double>(isa, threads);
         }
     }
+    failures += check_interrupt();
     std::printf("openmp=%d %s\n", openmp_enabled() ? 1 : 0, failures ? "FAILED" : "ok");
     return failures ? 1 : 0;
 }
