@@ -6,7 +6,7 @@ import os
 import tempfile
 from typing import IO
 
-__all__ = ["atomic_output", "atomic_path", "safe_filename", "same_file"]
+__all__ = ["atomic_output", "atomic_path", "safe_filename", "unique_filenames", "same_file", "check_unique_names"]
 
 
 class atomic_output:
@@ -78,3 +78,29 @@ def same_file(a, b) -> bool:
 def safe_filename(name: str) -> str:
     """A motif or sequence name as a file name: letters, digits and ``._+-`` kept, the rest ``_``."""
     return "".join(c if c.isalnum() or c in "._+-" else "_" for c in name)
+
+
+def unique_filenames(names: list[str]) -> list[str]:
+    """Safe file names for several motifs, never two alike (also ignoring case):
+    repeats get ``_2``, ``_3``, ... so no output overwrites another."""
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        base = safe_filename(name) or "motif"
+        cand, i = base, 1
+        while cand.lower() in seen:
+            i += 1
+            cand = f"{base}_{i}"
+        seen.add(cand.lower())
+        out.append(cand)
+    return out
+
+
+def check_unique_names(names, what: str = "sequence") -> None:
+    """Raise ValueError naming the first repeated name (tracks need one entry per chromosome)."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in seen:
+            raise ValueError(f"{what} name {name!r} appears twice (records {seen[name] + 1} and {i + 1}); "
+                             "a score track needs unique sequence names")
+        seen[name] = i

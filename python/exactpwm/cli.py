@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._io import safe_filename
+from ._io import check_unique_names, unique_filenames
 
 
 class UsageError(Exception):
@@ -366,8 +366,11 @@ def _cmd_track(args: argparse.Namespace) -> int:
     if len(motifs) == 1:
         paths = [args.output]
     else:
+        if os.path.exists(args.output) and not os.path.isdir(args.output):
+            raise UsageError(f"{args.output} exists and is not a folder: with {len(motifs)} motifs -o names a "
+                             "folder for one bedGraph each")
         os.makedirs(args.output, exist_ok=True)
-        paths = [os.path.join(args.output, f"{safe_filename(m.name)}.bedGraph") for m in motifs]
+        paths = [os.path.join(args.output, f"{n}.bedGraph") for n in unique_filenames(motifs.names)]
         for p in paths:
             _check_output(p, args.motifs, args.sequences)
     strand = {"both": "both", "+": "+", "-": "-"}[args.strand]
@@ -427,6 +430,7 @@ def _write_bigwig(args, tracks, motifs) -> int:
     sizes: dict[str, int] = {}
     for c in iter_chunks(args.sequences, 1 << 24):
         if c.last:
+            check_unique_names([*sizes, c.name])
             sizes[c.name] = c.length
     with atomic_path(args.output) as tmp:
         bw = pyBigWig.open(tmp, "w")
@@ -452,9 +456,11 @@ def _cmd_logo(args: argparse.Namespace) -> int:
     from .logo import save_logo
 
     motifs = _load_motifs(args.motifs, args.motif_format, args.motif, args)
+    if os.path.exists(args.outdir) and not os.path.isdir(args.outdir):
+        raise UsageError(f"{args.outdir} exists and is not a folder: -o names the folder for the logos")
     os.makedirs(args.outdir, exist_ok=True)
-    for m in motifs:
-        path = os.path.join(args.outdir, f"{safe_filename(m.name)}.{args.format}")
+    for m, fname in zip(motifs, unique_filenames(motifs.names)):
+        path = os.path.join(args.outdir, f"{fname}.{args.format}")
         _check_output(path, args.motifs)
         save_logo(m, path, mode=args.mode, background=None if args.uniform else motifs.background)
         print(f"wrote {path}")

@@ -24,7 +24,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._io import safe_filename
+from ._io import unique_filenames
 from .fasta import Chunk
 from .hits import HitTable, HitWriter
 from .motif import MotifSet
@@ -229,7 +229,7 @@ def tracks_distributed(motifs: MotifSet, sequences, outdir, *, client=None, stra
     names = [m.name for m in motifs]
     overlap = max(m.shape[1] for m in score_matrices(motifs, background=kwargs.get("background"),
                                                      pseudocount=kwargs.get("pseudocount", 0.0))) - 1
-    folders = [os.path.join(os.fspath(outdir), safe_filename(n)) for n in names]
+    folders = [os.path.join(os.fspath(outdir), n) for n in unique_filenames(names)]
     for d in folders:
         os.makedirs(d, exist_ok=True)
     own = client is None

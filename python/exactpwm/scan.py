@@ -18,6 +18,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from ._checks import to_numpy
+from ._io import check_unique_names
 from .fasta import Chunk, iter_chunks
 from .hits import HitTable, hit_dtype
 from .matrices import as_background, log_likelihood, log_odds
@@ -423,7 +424,8 @@ def score_tracks(motifs, sequences, *, names=None, mode: str = "logodds", backgr
     float64, for the group's motifs ``motif_indices`` in the same yield:
     the full tuple is (sequence_name, start, motif_indices, scores). Window j of a
     chunk starts at ``start + j``; consecutive chunks tile the sequence without
-    overlap. Windows holding N are NaN (they are never hits).
+    overlap. Windows holding N are NaN (they are never hits). Sequence names must be
+    unique (ValueError otherwise): a track has one entry per chromosome.
     """
     from .scoring import conv1d
 
@@ -433,7 +435,12 @@ def score_tracks(motifs, sequences, *, names=None, mode: str = "logodds", backgr
     groups = _groups(matrices, np.zeros(len(matrices)), step)
     overlap = max(m.shape[1] for m in matrices) - 1
     seq_names: list[str] = []
+    seen: set[str] = set()
     for chunk in _as_chunks(sequences, chunk_size, overlap, seq_names):
+        if chunk.start == 0:
+            if chunk.name in seen:
+                check_unique_names(seq_names)
+            seen.add(chunk.name)
         limit = chunk.codes.size if chunk.last else chunk_size
         for g in groups:
             codes = chunk.codes[: limit + g.width - 1]
