@@ -268,3 +268,13 @@ def test_threshold_filters_never_drop_hits(seed):
             got = exactpwm.threshold_hits(seqs, W, thr, strand="both", skip_n=skip_n, backend=backend)
             for a, b in zip(got, ref):
                 np.testing.assert_array_equal(a, b)
+
+
+def test_the_expected_build_is_under_test():
+    """.ci/sanitize sets EXACTPWM_EXPECT_SANITIZERS: the suite must run against that build."""
+    import os
+
+    want = os.environ.get("EXACTPWM_EXPECT_SANITIZERS")
+    if want is None:
+        pytest.skip("no particular build expected")
+    assert exactpwm.backends()["cpp"].get("sanitizers") == want

@@ -20,6 +20,7 @@ void register_info(py::module_& m) {
         d["isa_best"] = exactpwm::isa_name(exactpwm::best_isa());
         d["openmp"] = exactpwm::openmp_enabled();
         d["compiler"] = exactpwm::compiler_id();
+        d["sanitizers"] = exactpwm::sanitizers();
         return d;
-    }, "Instruction sets compiled and supported by this CPU, OpenMP, compiler.");
+    }, "Instruction sets compiled and supported by this CPU, OpenMP, compiler, sanitizers.");
 }

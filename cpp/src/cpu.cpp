@@ -65,6 +65,14 @@ bool openmp_enabled() {
 #endif
 }
 
+const char* sanitizers() {
+#ifdef EXACTPWM_SANITIZED
+    return "address,undefined";
+#else
+    return "";
+#endif
+}
+
 std::string compiler_id() {
 #if defined(__clang__)
     return std::string("clang ") + __clang_version__;

@@ -5,7 +5,8 @@ from typing import Any, overload
 import numpy as np
 import numpy.typing as npt
 
-def build_info() -> dict[str, Any]: ...
+def build_info() -> dict[str, Any]:
+    """isa_compiled, isa_cpu, isa_best, openmp, compiler, sanitizers."""
 @overload
 def dense_scores(
     codes: npt.NDArray[np.uint8],

@@ -35,7 +35,7 @@ def backends() -> dict[str, Any]:
     """What was built, what this CPU supports, and what ``backend="auto"`` picks.
 
     Returns a dict with keys ``cpp`` (available, isa_compiled, isa_cpu, isa_best,
-    openmp, compiler, error), ``numba`` (available, version), ``cores`` and ``auto``.
+    openmp, compiler, sanitizers, error), ``numba`` (available, version), ``cores`` and ``auto``.
     """
     cpp: dict[str, Any] = {"available": _core is not None, "error": _CORE_ERROR}
     if _core is not None:

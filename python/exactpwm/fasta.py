@@ -20,6 +20,7 @@ import io
 import lzma
 import os
 import sys
+import zlib
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
@@ -35,6 +36,10 @@ _SKIP = 254  # whitespace code in the decode table
 _DECODE = _ENCODE.copy()
 for _ws in b" \t\r\n\v\f":
     _DECODE[_ws] = _SKIP
+
+
+# what reading a damaged gzip / xz / bzip2 stream raises
+DECOMPRESS_ERRORS = (EOFError, gzip.BadGzipFile, lzma.LZMAError, zlib.error, OSError)
 
 
 class FastaError(ValueError):
@@ -113,7 +118,7 @@ def _lines_of(stream: BinaryIO, label: str) -> Iterator[tuple[int, bytes, bool]]
     while True:
         try:
             block = stream.read(_BLOCK)
-        except (EOFError, gzip.BadGzipFile, lzma.LZMAError, OSError) as exc:
+        except DECOMPRESS_ERRORS as exc:
             raise FastaError(f"{label}: the file is truncated or not validly compressed ({exc})") from None
         if not block:
             break

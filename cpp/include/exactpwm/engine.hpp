@@ -97,5 +97,6 @@ Isa resolve_isa(Isa requested);   // throws std::invalid_argument if unusable
 const char* isa_name(Isa isa);
 bool openmp_enabled();
 std::string compiler_id();
+const char* sanitizers();  // "address,undefined" in a sanitizer build, else ""
 
 }  // namespace exactpwm

@@ -7,7 +7,7 @@ from typing import Iterator
 
 import numpy as np
 
-from ..fasta import open_binary
+from ..fasta import DECOMPRESS_ERRORS, open_binary
 
 __all__ = ["MotifFormatError", "Lines", "read_text", "fmt_number"]
 
@@ -76,6 +76,8 @@ def read_text(source) -> tuple[str, str]:
     f, label = open_binary(source)
     try:
         data = f.read()
+    except DECOMPRESS_ERRORS as exc:
+        raise MotifFormatError(f"{label}: the file is truncated or not validly compressed ({exc})") from None
     finally:
         if own:
             f.close()

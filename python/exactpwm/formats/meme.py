@@ -105,7 +105,7 @@ def _read_motif(lines: Lines, lineno: int, header: str) -> Motif:
     keys = dict(_KEYS.findall(s))
     rows = _matrix_rows(lines, mline, keys, f"motif {name}")
     meta = {"evalue": keys["E"]} if "E" in keys else {}
-    nsites = float(keys["nsites"]) if "nsites" in keys else None
+    nsites = float(lines.numbers(mline, [keys["nsites"]], "nsites=")[0]) if "nsites" in keys else None
     try:
         return Motif(name, rows.T, alt_name=alt, nsites=nsites, meta=meta)
     except ValueError as exc:

@@ -1,0 +1,74 @@
+"""Peak memory while scanning a multi-gigabyte gzipped FASTA with records longer than 2**31.
+
+    python bench/huge_inputs.py --records 4 --copies 35 --out bench/results/huge_inputs.json
+
+Writes (cheaply: repeated gzip members, see exactpwm._bigfasta) a FASTA.gz of ``records``
+records of ``copies`` x 62.9 Mbp each, runs ``exactpwm scan`` on it in a child process,
+and reports the file size, bases, wall time, the child's peak RSS, and whether exactly
+the planted sites were found (their positions past 2**31 included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import exactpwm
+from exactpwm._bigfasta import LINE, write_repeated_fasta
+
+SITE = "GATTACAGGCCTTAACGTTGCATG"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--records", type=int, default=4)
+    ap.add_argument("--copies", type=int, default=35)
+    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--tmp", default=tempfile.gettempdir())
+    ap.add_argument("--out", default="bench/results/huge_inputs.json")
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
+        fa = os.path.join(tmp, "huge.fa.gz")
+        t0 = time.perf_counter()
+        sites = write_repeated_fasta(fa, [(f"chr{i + 1}", args.copies) for i in range(args.records)], site=SITE)
+        t_write = time.perf_counter() - t0
+        motif = os.path.join(tmp, "site.jaspar")
+        counts = (exactpwm.one_hot(SITE) * 97 + 1).astype(int)
+        with open(motif, "w") as f:
+            f.write(">site s\n" + "".join(f"{b} [ {' '.join(map(str, r))} ]\n" for b, r in zip("ACGT", counts)))
+        out = os.path.join(tmp, "hits.bed")
+        cmd = [sys.executable, "-m", "exactpwm.cli", "scan", motif, fa, "--format", "bed", "--thresh", "1e-13",
+               "-o", out, "-q", "-j", str(args.threads)]
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True)
+        wall = time.perf_counter() - t0
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        with open(out) as f:
+            rows = [ln.split("\t") for ln in f if ln.strip() and not ln.startswith(("#", "track"))]
+        found = {(r[0], int(r[1])) for r in rows}
+        expected = {(n, s) for n, starts in sites.items() for s in starts}
+        bases = args.records * args.copies * (1 << 20) * LINE
+        result = {
+            "gz_bytes": os.path.getsize(fa), "bases": bases, "records": args.records,
+            "record_bases": bases // args.records, "longest_site_position": max(s for v in sites.values() for s in v),
+            "write_s": round(t_write, 1), "scan_wall_s": round(wall, 1),
+            "throughput_mbp_s": round(bases / wall / 1e6, 1), "peak_rss_mb": round(peak_mb),
+            "sites_expected": len(expected), "sites_found_exactly": found == expected,
+            "threads": args.threads or os.cpu_count(), "command": " ".join(["exactpwm"] + cmd[3:]),
+            "backends": exactpwm.backends()["auto"],
+        }
+    print(json.dumps(result, indent=1))
+    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(result, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
