@@ -74,10 +74,10 @@ def test_streamed_gzip_record_past_2_31_at_bounded_memory(tmp_path):
     counts = (exactpwm.one_hot(SITE24) * 97 + 1).astype(int)
     motif.write_text(">site s\n" + "".join(f"{b} [ {' '.join(map(str, row))} ]\n" for b, row in zip("ACGT", counts)))
     out = tmp_path / "hits.bed"
-    code = ("import resource, sys\nfrom exactpwm.cli import main\n"
+    code = ("import sys\nfrom exactpwm.cli import main\n"
             f"rc = main(['scan', {str(motif)!r}, {str(fa)!r}, '--format', 'bed', '--thresh', '1e-13', "
             f"'-o', {str(out)!r}, '-q', '--chunk-size', str(1 << 23)])\n"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\nsys.exit(rc)")
+            "print(open('/proc/self/status').read().split('VmHWM:')[1].split()[0])\nsys.exit(rc)")  # peak kB
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr
     peak_mb = int(run.stdout.split()[-1]) / 1024
@@ -85,4 +85,4 @@ def test_streamed_gzip_record_past_2_31_at_bounded_memory(tmp_path):
     found = {(r[0], int(r[1]), r[5]) for r in rows}
     expected = {(name, s, "+") for name, starts in sites.items() for s in starts}
     assert found == expected
-    assert peak_mb < 1024, f"peak RSS {peak_mb:.0f} MB while streaming a 2.2 Gbp record"
+    assert peak_mb < 512, f"peak RSS {peak_mb:.0f} MB while streaming a 2.2 Gbp record"
