@@ -141,7 +141,7 @@ def test_cli_dask_local_matches_in_process(data, tmp_path):
 
 
 def test_core_package_does_not_import_dask():
-    code = "import exactpwm, sys; exactpwm.scan([[[1.0], [0], [0], [0]]], 'ACGTACGT', mode='matrix', score=0); " \
+    code = "import exactpwm, sys; import exactpwm.pwm_model, exactpwm.kernel_io; exactpwm.scan([[[1.0], [0], [0], [0]]], 'ACGTACGT', mode='matrix', score=0); " \
            "print('dask' in sys.modules, 'torch' in sys.modules, 'h5py' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.split() == ["False", "False", "False"], out.stderr

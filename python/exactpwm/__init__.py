@@ -14,6 +14,7 @@ from .hits import HitTable
 from .layout import from_torch_layout, to_torch_layout
 from .matrices import background_frequencies, counts_to_pwm, log_likelihood, log_odds
 from .motif import Motif, MotifSet
+from .pwm_model import PWMModel, fold_batchnorm
 from .pvalues import ScoreDistribution, benjamini_hochberg, quantize
 from .scan import SequenceMaxima, iter_scan, plan_scan, scan, score_matrices, score_tracks, sequence_maxima, write_bedgraph
 from .scoring import MaxScores, WindowHits, conv1d, max_scores, threshold_hits
@@ -33,6 +34,7 @@ __all__ = [
     "MaxScores",
     "MOTIF_FORMATS",
     "Motif",
+    "PWMModel",
     "MotifFormatError",
     "MotifSet",
     "WindowHits",
@@ -44,6 +46,7 @@ __all__ = [
     "decode",
     "encode",
     "fit_base",
+    "fold_batchnorm",
     "heuristic_pwm",
     "from_torch_layout",
     "iter_scan",
