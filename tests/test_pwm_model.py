@@ -217,3 +217,44 @@ def test_expand_dilation():
     W = np.arange(8.0).reshape(1, 4, 2)
     E = expand_dilation(W, 3)
     assert E.shape == (1, 4, 4) and (E[..., 1:3] == 0).all() and (E[..., [0, 3]] == W).all()
+
+
+def test_cli_convert_folds_batchnorm_and_dilation(tmp_path, rng):
+    from exactpwm.cli import main
+    from exactpwm.formats import read_motifs
+
+    model = nn.Sequential(nn.Conv1d(4, 5, 7, dilation=2), nn.BatchNorm1d(5), nn.ReLU(), nn.AdaptiveMaxPool1d(1),
+                          nn.Flatten(), nn.Linear(5, 1))
+    with torch.no_grad():
+        model[1].running_mean.normal_()
+        model[1].running_var.uniform_(0.5, 2)
+        model[1].weight.normal_()
+    model.eval()
+    torch.save(model.state_dict(), tmp_path / "m.pt")
+    assert main(["convert", str(tmp_path / "m.pt"), "--batchnorm", "1", "--dilation", "2", "--base", "2",
+                 "-o", str(tmp_path / "m.meme"), "--offsets", str(tmp_path / "off.tsv")]) == 0
+    pm, _ = pwm_model_from_sequential(model, base=2.0)
+    got = np.stack([m.pwm for m in read_motifs(tmp_path / "m.meme")])
+    assert got.shape == (5, 4, 13)
+    np.testing.assert_allclose(got, pm.pwms, atol=2e-6)  # MEME text keeps 6 decimals
+
+
+def test_keras_batchnorm_names(tmp_path, rng):
+    h5py = pytest.importorskip("h5py")
+    from exactpwm.kernel_io import load_batchnorm
+
+    stats = [rng.normal(size=4), rng.normal(size=4), rng.normal(size=4), rng.uniform(1, 2, size=4)]
+    with h5py.File(tmp_path / "k2.h5", "w") as f:
+        for name, a in zip(["gamma:0", "beta:0", "moving_mean:0", "moving_variance:0"], stats):
+            f[f"batch_normalization/batch_normalization/{name}"] = a
+    with h5py.File(tmp_path / "k3.weights.h5", "w") as f:
+        for i, a in enumerate(stats):
+            f[f"layers/batch_normalization/vars/{i}"] = a
+    for path, prefix in ((tmp_path / "k2.h5", "batch_normalization"),
+                         (tmp_path / "k3.weights.h5", "layers/batch_normalization")):
+        bn = load_batchnorm(path, prefix)
+        assert bn["eps"] == 1e-3
+        for key, a in zip(("gamma", "beta", "mean", "var"), stats):
+            np.testing.assert_array_equal(bn[key], a)
+    with pytest.raises(KeyError, match="no BatchNorm statistics"):
+        load_batchnorm(tmp_path / "k2.h5", "dense")

@@ -259,7 +259,16 @@ def _kernels_to_motifs(path: str, args):
     from .transform import kernel_to_pwm
 
     loaded = load_kernels(path, args.key, layout=args.layout, bias_key=args.bias_key)
-    W = loaded.kernels
+    W, bias = loaded.kernels, (loaded.bias if args.bias else None)
+    if getattr(args, "batchnorm", None):
+        from .kernel_io import load_batchnorm
+        from .pwm_model import fold_batchnorm
+
+        W, bias = fold_batchnorm(W, bias, **load_batchnorm(path, args.batchnorm, args.bn_eps))
+    if getattr(args, "dilation", 1) != 1:
+        from .pwm_model import expand_dilation
+
+        W = expand_dilation(W, args.dilation)
     base = args.base
     if getattr(args, "fit_base", None):
         from .base_fit import fit_base
@@ -270,7 +279,7 @@ def _kernels_to_motifs(path: str, args):
         base = float(fit.base)
         print(f"fitted base b = {base:.6g} (maximum likelihood, Eq. 2) over {len(seqs)} sequences",
               file=sys.stderr)
-    pwms, offsets = kernel_to_pwm(W, base, flip=args.flip, bias=loaded.bias if args.bias else None)
+    pwms, offsets = kernel_to_pwm(W, base, flip=args.flip, bias=bias)
     names = _kernel_names(args.names, W.shape[0], args.prefix)
     meta = {"base": base, "flip": args.flip}
     motifs = [Motif(n, p, nsites=None, meta={"offset": float(o), **meta}) for n, p, o in zip(names, pwms, offsets)]
@@ -505,6 +514,12 @@ def _add_model_args(p) -> None:
                    help="leave the bias out of the offsets")
     p.add_argument("--layout", choices=["torch", "keras", "paper"],
                    help="kernel layout: torch (K,4,L), keras (L,4,K), paper (4,L) (default: torch; keras for .h5)")
+    p.add_argument("--dilation", type=int, default=1,
+                   help="the convolution's dilation: PWMs get uniform columns between the kernel's (default 1)")
+    p.add_argument("--batchnorm", metavar="PREFIX",
+                   help="fold the eval-mode BatchNorm named PREFIX (e.g. '1' for '1.running_mean' in a "
+                        "state_dict, or a Keras layer name) into the kernels and bias first")
+    p.add_argument("--bn-eps", type=float, help="BatchNorm eps (default: 1e-5 PyTorch, 1e-3 Keras)")
     p.add_argument("--names", help="comma-separated motif names for the kernels")
     p.add_argument("--prefix", default="kernel", help="motif names prefix (default: %(default)s)")
 

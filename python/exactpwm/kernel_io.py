@@ -23,7 +23,7 @@ import numpy as np
 
 from .layout import to_torch_layout
 
-__all__ = ["LoadedKernels", "load_kernels", "KERNEL_EXTENSIONS"]
+__all__ = ["LoadedKernels", "load_kernels", "load_batchnorm", "KERNEL_EXTENSIONS"]
 
 KERNEL_EXTENSIONS = (".npy", ".npz", ".pt", ".pth", ".ckpt", ".h5", ".hdf5", ".keras")
 
@@ -144,3 +144,65 @@ def _from_keras(path: str, key, bias_key):
     elif bias_key not in arrays:
         raise KeyError(f"{path}: no dataset {bias_key!r}")
     return W, (arrays[bias_key] if bias_key else None), key
+
+
+def _all_arrays(path: str) -> dict[str, np.ndarray]:
+    """Every named array of a .npz, PyTorch state_dict or Keras weights file."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext == ".npz":
+        return dict(np.load(path, allow_pickle=False))
+    if ext in (".pt", ".pth", ".ckpt"):
+        import torch
+
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+        for k in ("state_dict", "model_state_dict", "model"):
+            if isinstance(obj, dict) and isinstance(obj.get(k), dict):
+                obj = obj[k]
+        if not isinstance(obj, dict):
+            raise ValueError(f"{path}: a BatchNorm needs a state_dict, found {type(obj).__name__}")
+        return {k: v.detach().cpu().numpy() for k, v in obj.items() if isinstance(v, torch.Tensor)}
+    if ext in (".h5", ".hdf5", ".keras"):
+        import h5py
+
+        arrays: dict[str, np.ndarray] = {}
+        with h5py.File(path, "r") as f:
+            f.visititems(lambda n, o: arrays.__setitem__(n, o[()]) if isinstance(o, h5py.Dataset) else None)
+        return arrays
+    raise ValueError(f"{path}: BatchNorm statistics are read from .npz, PyTorch or Keras files, not {ext!r}")
+
+
+# (scale, shift, mean, variance) entry names and the default eps of each framework
+_BN_NAMES = {"torch": (("weight", "bias", "running_mean", "running_var"), 1e-5),
+             "keras": (("gamma", "beta", "moving_mean", "moving_variance"), 1e-3)}
+
+
+def load_batchnorm(path, prefix: str, eps: float | None = None) -> dict:
+    """An eval-mode BatchNorm's parameters, for :func:`exactpwm.fold_batchnorm`.
+
+    prefix : the layer's name: PyTorch entries ``{prefix}.weight``, ``.bias``, ``.running_mean``,
+        ``.running_var`` (eps 1e-5), or Keras datasets ``{prefix}/gamma``, ``beta``,
+        ``moving_mean``, ``moving_variance`` (eps 1e-3; found anywhere below ``prefix``), or
+        Keras 3 ``{prefix}/vars/0..3`` in that order.
+    Returns dict(gamma=, beta=, mean=, var=, eps=).
+    """
+    path = os.fspath(path)
+    arrays = _all_arrays(path)
+    for framework, (names, default_eps) in _BN_NAMES.items():
+        found = {}
+        for role, name in zip(("gamma", "beta", "mean", "var"), names):
+            keys = [k for k in arrays if k == f"{prefix}.{name}" or
+                    (k.startswith(f"{prefix}/") and k.rsplit("/", 1)[-1].split(":")[0] == name)]
+            if keys:
+                found[role] = np.asarray(arrays[keys[0]], np.float64)
+        if len(found) == 4:
+            return {**found, "eps": default_eps if eps is None else float(eps)}
+        if framework == "keras" and "mean" in found and "var" in found:  # scale=False / center=False layers
+            n = found["mean"].size
+            return {"gamma": found.get("gamma", np.ones(n)), "beta": found.get("beta", np.zeros(n)),
+                    "mean": found["mean"], "var": found["var"], "eps": default_eps if eps is None else float(eps)}
+    # Keras 3 .weights.h5: {prefix}/vars/0..3 hold gamma, beta, moving_mean, moving_variance
+    v = [arrays.get(f"{prefix}/vars/{i}") for i in range(4)]
+    if all(a is not None and np.ndim(a) == 1 for a in v):
+        return {"gamma": v[0], "beta": v[1], "mean": v[2], "var": v[3], "eps": 1e-3 if eps is None else float(eps)}
+    raise KeyError(f"{path}: no BatchNorm statistics under {prefix!r} (looked for {prefix}.running_mean "
+                   f"or {prefix}/moving_mean); entries: {', '.join(list(arrays)[:20])}")
