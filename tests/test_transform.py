@@ -149,3 +149,19 @@ def test_layouts_round_trip(rng):
         exactpwm.to_torch_layout(W.transpose(0, 2, 1), "keras")
     with pytest.raises(ValueError, match="one kernel"):
         exactpwm.from_torch_layout(W, "paper")
+
+
+def test_similarity_pvalue_separates_a_planted_motif_from_noise():
+    from exactpwm.compare import _best_scores, match_motifs, motif_similarity, similarity_pvalue
+
+    rng = np.random.default_rng(3)
+    target = rng.dirichlet(np.ones(4) * 0.3, size=12).T
+    inside = np.concatenate([np.full((4, 3), 0.25), target[::-1, ::-1], np.full((4, 2), 0.25)], axis=1)
+    match, p = similarity_pvalue(inside, target, n_shuffles=500, rng=1)
+    assert match.strand == "-" and match.offset == 3 and p < 0.01
+    _, p_noise = similarity_pvalue(rng.dirichlet(np.ones(4), size=14).T, target, n_shuffles=500, rng=1)
+    assert p_noise > 0.01
+    stack = np.stack([target, rng.dirichlet(np.ones(4), size=12).T])
+    np.testing.assert_allclose(_best_scores(inside, stack), [motif_similarity(inside, t).score for t in stack])
+    best = match_motifs([inside], [stack[1], target], n_shuffles=200)
+    assert best[0].target == 1 and best[0].evalue == pytest.approx(best[0].pvalue * 2)

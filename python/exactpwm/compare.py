@@ -1,6 +1,7 @@
 """How alike two motifs are: column correlation over the best ungapped alignment, both strands.
 
-A small Tomtom-like measure for matching learned PWMs to known motifs: the
+A small Tomtom-like measure for matching learned PWMs to known motifs (with a
+p-value from a null of column-shuffled targets, see :func:`similarity_pvalue`): the
 shorter motif slides along the longer one (fully inside it, or overhanging by up
 to ``overhang`` columns), on both strands; the score of an alignment is the sum
 of the Pearson correlations of aligned columns divided by the shorter width, so
@@ -14,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["Match", "motif_similarity", "best_matches"]
+__all__ = ["Match", "motif_similarity", "best_matches", "similarity_pvalue", "MatchSignificance", "match_motifs"]
 
 
 class Match(NamedTuple):
@@ -59,4 +60,57 @@ def best_matches(queries, targets) -> list[tuple[int, Match]]:
         scores = [motif_similarity(q, t) for t in targets]
         k = int(np.argmax([s.score for s in scores]))
         out.append((k, scores[k]))
+    return out
+
+
+def _best_scores(A: np.ndarray, stack: np.ndarray, overhang: int = 0) -> np.ndarray:
+    """motif_similarity(A, stack[s]).score for every (4, Lb) matrix of an (S, 4, Lb) stack, vectorised."""
+    ca = _centered(A)
+    La, Lb = A.shape[1], stack.shape[2]
+    short = min(La, Lb)
+    best = np.full(stack.shape[0], -np.inf)
+    for M in (stack, stack[:, ::-1, ::-1]):
+        C = M - M.mean(axis=1, keepdims=True)
+        norm = np.sqrt((C ** 2).sum(axis=1, keepdims=True))
+        cb = np.divide(C, norm, out=np.zeros_like(C), where=norm > 1e-12)
+        for off in range(-Lb + 1, La):
+            i0, i1 = max(0, off), min(La, off + Lb)
+            if i1 - i0 < short - overhang:
+                continue
+            s = np.einsum("cl,scl->s", ca[:, i0:i1], cb[:, :, i0 - off:i1 - off]) / short
+            np.maximum(best, s, out=best)
+    return best
+
+
+def similarity_pvalue(query, target, *, n_shuffles: int = 1000, rng=None, overhang: int = 0) -> tuple[Match, float]:
+    """(best Match, p-value) of ``target`` against ``query``.
+
+    The null is the best-alignment score of the target with its columns shuffled
+    (``n_shuffles`` permutations, seeded by ``rng``): p = (1 + #null >= observed) / (1 + n).
+    """
+    A, B = np.asarray(query, np.float64), np.asarray(target, np.float64)
+    match = motif_similarity(A, B, overhang)
+    rng = np.random.default_rng(rng)
+    perms = np.argsort(rng.random((n_shuffles, B.shape[1])), axis=1)
+    null = _best_scores(A, B[:, perms].transpose(1, 0, 2), overhang)
+    return match, float((1 + np.count_nonzero(null >= match.score - 1e-12)) / (1 + n_shuffles))
+
+
+class MatchSignificance(NamedTuple):
+    """A query's best target: index, Match, p-value, E-value (p x number of targets)."""
+
+    target: int
+    match: Match
+    pvalue: float
+    evalue: float
+
+
+def match_motifs(queries, targets, *, n_shuffles: int = 1000, seed: int = 0) -> list[MatchSignificance]:
+    """For each query PWM, the target with the smallest p-value (ties: the higher score)."""
+    targets = [np.asarray(t, np.float64) for t in targets]
+    out = []
+    for qi, q in enumerate(queries):
+        res = [similarity_pvalue(q, t, n_shuffles=n_shuffles, rng=[seed, qi, ti]) for ti, t in enumerate(targets)]
+        k = min(range(len(res)), key=lambda i: (res[i][1], -res[i][0].score))
+        out.append(MatchSignificance(k, res[k][0], res[k][1], res[k][1] * len(targets)))
     return out
