@@ -258,3 +258,19 @@ def test_keras_batchnorm_names(tmp_path, rng):
             np.testing.assert_array_equal(bn[key], a)
     with pytest.raises(KeyError, match="no BatchNorm statistics"):
         load_batchnorm(tmp_path / "k2.h5", "dense")
+
+
+@pytest.mark.parametrize("stride", [2, 3])
+def test_strided_convolution(rng, stride):
+    model = nn.Sequential(nn.Conv1d(4, 5, 7, stride=stride, padding=2, dilation=2), nn.ReLU(), nn.MaxPool1d(4),
+                          nn.Flatten()).double()
+    codes, x = one_hot_batch(rng)
+    with torch.no_grad():
+        n_feat = model(torch.tensor(x)).shape[1]
+    model.append(nn.Linear(n_feat, 2).double())
+    model.eval()
+    pm, rest = pwm_model_from_sequential(model, base=2.0)
+    with torch.no_grad():
+        expected = model(torch.tensor(x)).numpy()
+        np.testing.assert_allclose(PWMModule(pm)(torch.tensor(x)).numpy(), expected, rtol=1e-7)
+    np.testing.assert_allclose(pm(codes), expected, rtol=1e-7)
