@@ -113,7 +113,8 @@ def _long_work(kind, backend):
         return lambda: exactpwm.max_scores([codes], W, strand="both", threads=2, backend=backend)
     if kind == "threshold_hits":
         return lambda: exactpwm.threshold_hits([codes], W, 1e9, strand="both", threads=2, backend=backend)
-    return lambda: exactpwm.conv1d(codes[None, :2_000_000], W, strand="both", threads=2, backend=backend)
+    wide = rng.normal(size=(8, 4, 2000)).astype(np.float32)  # much work per output value: a small output
+    return lambda: exactpwm.conv1d(codes[None, :2_000_000], wide, strand="both", threads=2, backend=backend)
 
 
 @pytest.mark.skipif(not COMPILED, reason="the compiled core is not built")
