@@ -274,3 +274,29 @@ def test_strided_convolution(rng, stride):
         expected = model(torch.tensor(x)).numpy()
         np.testing.assert_allclose(PWMModule(pm)(torch.tensor(x)).numpy(), expected, rtol=1e-7)
     np.testing.assert_allclose(pm(codes), expected, rtol=1e-7)
+
+
+def test_kernels_from_a_custom_module(rng):
+    from exactpwm.torch_model import first_conv, kernels_from_module
+
+    class DeepBindLike(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Identity()
+            self.motif = nn.Conv1d(4, 6, 5, dilation=3)
+            self.norm = nn.BatchNorm1d(6)
+            self.head = nn.Linear(6, 1)
+
+    m = DeepBindLike().double().eval()
+    with torch.no_grad():
+        m.norm.running_mean.normal_()
+        m.norm.weight.normal_()
+    assert first_conv(m) is m.motif
+    W, b = kernels_from_module(m, m.norm)
+    assert W.shape == (6, 4, 13)
+    codes, x = one_hot_batch(rng)
+    with torch.no_grad():
+        expected = m.norm(m.motif(torch.tensor(x))).numpy()
+    np.testing.assert_allclose(exactpwm.conv1d(codes, W, b), expected, rtol=1e-9, atol=1e-9)
+    with pytest.raises(ValueError, match="in_channels=4"):
+        first_conv(nn.Sequential(nn.Linear(3, 3)))

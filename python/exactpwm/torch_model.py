@@ -22,7 +22,7 @@ except ImportError as exc:  # pragma: no cover
 
 from .pwm_model import PWMModel
 
-__all__ = ["pwm_model_from_torch", "pwm_model_from_sequential", "PWMModule"]
+__all__ = ["pwm_model_from_torch", "pwm_model_from_sequential", "PWMModule", "first_conv", "kernels_from_module"]
 
 _ACT = {nn.ReLU: "relu", nn.Identity: "linear"}
 
@@ -53,6 +53,31 @@ def pwm_model_from_torch(conv: "nn.Conv1d", dense: "nn.Linear", *, batchnorm: "n
         padding=padding, stride=conv.stride[0], activation=activation, pooling=pooling, pool_size=pool_size,
         pool_stride=pool_stride, strand=strand, dense_weight=_np(dense.weight),
         dense_bias=None if dense.bias is None else _np(dense.bias), base=base)
+
+
+def first_conv(model: "nn.Module") -> "nn.Conv1d":
+    """The first nn.Conv1d over one-hot DNA (in_channels 4) inside any module, in registration order."""
+    for m in model.modules():
+        if isinstance(m, nn.Conv1d) and m.in_channels == 4:
+            return m
+    raise ValueError(f"no nn.Conv1d with in_channels=4 in this {type(model).__name__}")
+
+
+def kernels_from_module(model: "nn.Module", batchnorm: "nn.BatchNorm1d | None" = None) -> tuple[np.ndarray, np.ndarray]:
+    """(kernels (K, 4, L_eff) float64, bias (K,)) of a model's first DNA convolution, with its
+    dilation expanded and ``batchnorm`` (eval mode) folded in, ready for :func:`exactpwm.kernel_to_pwm`."""
+    from .pwm_model import expand_dilation, fold_batchnorm
+
+    conv = first_conv(model)
+    W = _np(conv.weight)
+    b = np.zeros(W.shape[0]) if conv.bias is None else _np(conv.bias)
+    if batchnorm is not None:
+        if batchnorm.training:
+            raise ValueError("fold BatchNorm in eval mode (call model.eval())")
+        W, b = fold_batchnorm(W, b, gamma=_np(batchnorm.weight) if batchnorm.affine else np.ones(len(b)),
+                              beta=_np(batchnorm.bias) if batchnorm.affine else np.zeros(len(b)),
+                              mean=_np(batchnorm.running_mean), var=_np(batchnorm.running_var), eps=batchnorm.eps)
+    return expand_dilation(W, conv.dilation[0]), b
 
 
 def _pool_of(m) -> tuple[str, int | None, int | None] | None:
