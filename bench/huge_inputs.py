@@ -13,13 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 
 import exactpwm
-from exactpwm._bigfasta import LINE, write_repeated_fasta
+from exactpwm._bigfasta import LINE, bed_sites, scan_with_peak_rss, write_repeated_fasta, write_site_motif
 
 SITE = "GATTACAGGCCTTAACGTTGCATG"
 
@@ -39,21 +37,15 @@ def main() -> None:
         sites = write_repeated_fasta(fa, [(f"chr{i + 1}", args.copies) for i in range(args.records)], site=SITE)
         t_write = time.perf_counter() - t0
         motif = os.path.join(tmp, "site.jaspar")
-        counts = (exactpwm.one_hot(SITE) * 97 + 1).astype(int)
-        with open(motif, "w") as f:
-            f.write(">site s\n" + "".join(f"{b} [ {' '.join(map(str, r))} ]\n" for b, r in zip("ACGT", counts)))
+        write_site_motif(motif, SITE)
         out = os.path.join(tmp, "hits.bed")
         argv = ["scan", motif, fa, "--format", "bed", "--thresh", "1e-13", "-o", out, "-q", "-j", str(args.threads)]
-        # the child reports its own peak (VmHWM): ru_maxrss of a child also counts the parent's pages at fork
-        code = ("import sys\nfrom exactpwm.cli import main\nrc = main(sys.argv[1:])\n"
-                "print(open('/proc/self/status').read().split('VmHWM:')[1].split()[0])\nsys.exit(rc)")
         t0 = time.perf_counter()
-        run = subprocess.run([sys.executable, "-c", code, *argv], check=True, capture_output=True, text=True)
+        run, peak_mb = scan_with_peak_rss(argv)
         wall = time.perf_counter() - t0
-        peak_mb = int(run.stdout.split()[-1]) / 1024
-        with open(out) as f:
-            rows = [ln.split("\t") for ln in f if ln.strip() and not ln.startswith(("#", "track"))]
-        found = {(r[0], int(r[1])) for r in rows}
+        if run.returncode != 0:
+            raise SystemExit(run.stderr)
+        found = {(c, s) for c, s, _ in bed_sites(out)}
         expected = {(n, s) for n, starts in sites.items() for s in starts}
         bases = args.records * args.copies * (1 << 20) * LINE
         result = {

@@ -5,8 +5,6 @@ disk); EXACTPWM_BIG_TESTS=0 skips them, =1 runs them regardless.
 """
 
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -65,24 +63,16 @@ SITE24 = "GATTACAGGCCTTAACGTTGCATG"
 def test_streamed_gzip_record_past_2_31_at_bounded_memory(tmp_path):
     """The CLI scans a 2.2 Gbp record of a gzipped FASTA: every planted site found, the
     ones past 2**31 at their 64-bit positions, and peak memory far below the record size."""
-    from exactpwm._bigfasta import write_repeated_fasta
+    from exactpwm._bigfasta import bed_sites, scan_with_peak_rss, write_repeated_fasta, write_site_motif
 
     fa = tmp_path / "big.fa.gz"
     sites = write_repeated_fasta(fa, [("chr1", 35), ("chr2", 1)], site=SITE24)
     assert sites["chr1"][-1] > 2**31
-    motif = tmp_path / "site.jaspar"
-    counts = (exactpwm.one_hot(SITE24) * 97 + 1).astype(int)
-    motif.write_text(">site s\n" + "".join(f"{b} [ {' '.join(map(str, row))} ]\n" for b, row in zip("ACGT", counts)))
+    write_site_motif(tmp_path / "site.jaspar", SITE24)
     out = tmp_path / "hits.bed"
-    code = ("import sys\nfrom exactpwm.cli import main\n"
-            f"rc = main(['scan', {str(motif)!r}, {str(fa)!r}, '--format', 'bed', '--thresh', '1e-13', "
-            f"'-o', {str(out)!r}, '-q', '--chunk-size', str(1 << 23)])\n"
-            "print(open('/proc/self/status').read().split('VmHWM:')[1].split()[0])\nsys.exit(rc)")  # peak kB
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900)
+    run, peak_mb = scan_with_peak_rss(["scan", str(tmp_path / "site.jaspar"), str(fa), "--format", "bed",
+                                       "--thresh", "1e-13", "-o", str(out), "-q", "--chunk-size", str(1 << 23)],
+                                      timeout=900)
     assert run.returncode == 0, run.stderr
-    peak_mb = int(run.stdout.split()[-1]) / 1024
-    rows = [line.split("\t") for line in out.read_text().splitlines() if line and not line.startswith(("#", "track"))]
-    found = {(r[0], int(r[1]), r[5]) for r in rows}
-    expected = {(name, s, "+") for name, starts in sites.items() for s in starts}
-    assert found == expected
+    assert bed_sites(out) == {(name, s, "+") for name, starts in sites.items() for s in starts}
     assert peak_mb < 512, f"peak RSS {peak_mb:.0f} MB while streaming a 2.2 Gbp record"

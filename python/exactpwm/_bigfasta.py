@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import gzip
 import os
+import subprocess
+import sys
 
 import numpy as np
 
-__all__ = ["write_repeated_fasta"]
+__all__ = ["write_repeated_fasta", "write_site_motif", "scan_with_peak_rss", "bed_sites"]
 
 LINE = 60
 
@@ -41,3 +43,34 @@ def write_repeated_fasta(path, records: list[tuple[str, int]], *, site: str, blo
                 f.write(block)
             sites[name] = [c * n + at for c in range(copies)]
     return sites
+
+
+def write_site_motif(path, site: str) -> None:
+    """A JASPAR count matrix that strongly prefers ``site`` (97 + 1 counts for its bases, 1 otherwise)."""
+    from .sequence import one_hot
+
+    counts = (one_hot(site) * 97 + 1).astype(int)
+    with open(os.fspath(path), "w") as f:
+        f.write(">site s\n" + "".join(f"{b} [ {' '.join(map(str, row))} ]\n" for b, row in zip("ACGT", counts)))
+
+
+_PEAK = ("import sys\nfrom exactpwm.cli import main\nrc = main(sys.argv[1:])\n"
+         "print(open('/proc/self/status').read().split('VmHWM:')[1].split()[0])\nsys.exit(rc)")
+
+
+def scan_with_peak_rss(argv: list[str], timeout: float | None = None) -> tuple[subprocess.CompletedProcess, float]:
+    """Run ``exactpwm <argv>`` in a child process; (the finished process, its peak RSS in MB).
+
+    The child reports its own VmHWM (Linux): a child's ``ru_maxrss`` would also count the
+    parent's pages mapped at fork.
+    """
+    run = subprocess.run([sys.executable, "-c", _PEAK, *argv], capture_output=True, text=True, timeout=timeout)
+    peak = int(run.stdout.split()[-1]) / 1024 if run.returncode == 0 else float("nan")
+    return run, peak
+
+
+def bed_sites(path) -> set[tuple[str, int, str]]:
+    """(chromosome, start, strand) of every hit in a BED file written by ``exactpwm scan``."""
+    with open(os.fspath(path)) as f:
+        rows = [ln.rstrip("\n").split("\t") for ln in f if ln.strip() and not ln.startswith(("#", "track"))]
+    return {(r[0], int(r[1]), r[5]) for r in rows}

@@ -6,7 +6,7 @@ import os
 import tempfile
 from typing import IO
 
-__all__ = ["atomic_output", "atomic_path", "safe_filename", "unique_filenames", "same_file", "check_unique_names"]
+__all__ = ["atomic_output", "atomic_path", "safe_filename", "unique_filenames", "same_file", "UniqueNames"]
 
 
 class atomic_output:
@@ -96,11 +96,15 @@ def unique_filenames(names: list[str]) -> list[str]:
     return out
 
 
-def check_unique_names(names, what: str = "sequence") -> None:
-    """Raise ValueError naming the first repeated name (tracks need one entry per chromosome)."""
-    seen: dict[str, int] = {}
-    for i, name in enumerate(names):
-        if name in seen:
-            raise ValueError(f"{what} name {name!r} appears twice (records {seen[name] + 1} and {i + 1}); "
-                             "a score track needs unique sequence names")
-        seen[name] = i
+class UniqueNames:
+    """Names seen so far, in order; ``add`` raises ValueError on a repeat, naming both records
+    (a score track has one entry per chromosome)."""
+
+    def __init__(self):
+        self.first: dict[str, int] = {}
+
+    def add(self, name: str) -> None:
+        if name in self.first:
+            raise ValueError(f"sequence name {name!r} appears twice (records {self.first[name] + 1} and "
+                             f"{len(self.first) + 1}); a score track needs unique sequence names")
+        self.first[name] = len(self.first)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._io import check_unique_names, unique_filenames
+from ._io import UniqueNames, unique_filenames
 
 
 class UsageError(Exception):
@@ -375,10 +375,7 @@ def _cmd_track(args: argparse.Namespace) -> int:
     if len(motifs) == 1:
         paths = [args.output]
     else:
-        if os.path.exists(args.output) and not os.path.isdir(args.output):
-            raise UsageError(f"{args.output} exists and is not a folder: with {len(motifs)} motifs -o names a "
-                             "folder for one bedGraph each")
-        os.makedirs(args.output, exist_ok=True)
+        _make_folder(args.output, f"with {len(motifs)} motifs -o names a folder for one bedGraph each")
         paths = [os.path.join(args.output, f"{n}.bedGraph") for n in unique_filenames(motifs.names)]
         for p in paths:
             _check_output(p, args.motifs, args.sequences)
@@ -437,9 +434,10 @@ def _write_bigwig(args, tracks, motifs) -> int:
     from .scan import bedgraph_runs
 
     sizes: dict[str, int] = {}
+    unique = UniqueNames()
     for c in iter_chunks(args.sequences, 1 << 24):
         if c.last:
-            check_unique_names([*sizes, c.name])
+            unique.add(c.name)
             sizes[c.name] = c.length
     with atomic_path(args.output) as tmp:
         bw = pyBigWig.open(tmp, "w")
@@ -454,6 +452,13 @@ def _write_bigwig(args, tracks, motifs) -> int:
     return 0
 
 
+def _make_folder(path: str, why: str) -> None:
+    """Create the output folder ``path``; a usage error if a file is already there."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UsageError(f"{path} exists and is not a folder: {why}")
+    os.makedirs(path, exist_ok=True)
+
+
 def _best_strand(scores: np.ndarray, strand: str) -> np.ndarray:
     """(k, m) track values: the better strand's score for 'both' ((2, k, m) input), else as given."""
     return np.fmax(scores[0], scores[1]) if strand == "both" else scores
@@ -465,9 +470,7 @@ def _cmd_logo(args: argparse.Namespace) -> int:
     from .logo import save_logo
 
     motifs = _load_motifs(args.motifs, args.motif_format, args.motif, args)
-    if os.path.exists(args.outdir) and not os.path.isdir(args.outdir):
-        raise UsageError(f"{args.outdir} exists and is not a folder: -o names the folder for the logos")
-    os.makedirs(args.outdir, exist_ok=True)
+    _make_folder(args.outdir, "-o names the folder for the logos")
     for m, fname in zip(motifs, unique_filenames(motifs.names)):
         path = os.path.join(args.outdir, f"{fname}.{args.format}")
         _check_output(path, args.motifs)

@@ -91,25 +91,26 @@ def _from_mapping(arrays: dict, key, bias_key, path: str, channels_axis: int):
     return W, (np.asarray(arrays[bias_key]) if bias_key else None), key
 
 
-def _from_torch(path: str, key, bias_key):
+def _torch_object(path: str):
+    """What a .pt file holds: a tensor, or the arrays of its state_dict (checkpoints unwrapped)."""
     try:
         import torch
     except ImportError:
         raise ImportError("reading PyTorch files needs torch: pip install 'exactpwm[torch]'") from None
     obj = torch.load(path, map_location="cpu", weights_only=True)
     if isinstance(obj, torch.Tensor):
-        return obj.detach().numpy(), None, "tensor"
+        return obj.detach().numpy()
     if isinstance(obj, dict):
         for k in ("state_dict", "model_state_dict", "model"):
             if isinstance(obj.get(k), dict):
                 obj = obj[k]
                 break
-        arrays = {k: v.detach().cpu().numpy() for k, v in obj.items() if isinstance(v, torch.Tensor)}
-        return _from_mapping(arrays, key, bias_key, path, channels_axis=1)
+        return {k: v.detach().cpu().numpy() for k, v in obj.items() if isinstance(v, torch.Tensor)}
     raise ValueError(f"{path}: expected a tensor or a state_dict, found {type(obj).__name__}")
 
 
-def _from_keras(path: str, key, bias_key):
+def _keras_arrays(path: str) -> dict[str, np.ndarray]:
+    """Every dataset of a Keras weights file (.h5, .weights.h5, or a .keras archive), by HDF5 path."""
     try:
         import h5py
     except ImportError:
@@ -125,9 +126,21 @@ def _from_keras(path: str, key, bias_key):
         f = h5py.File(data, "r")
     else:
         f = h5py.File(path, "r")
+    arrays: dict[str, np.ndarray] = {}
     with f:
-        arrays: dict[str, np.ndarray] = {}
         f.visititems(lambda name, obj: arrays.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None)
+    return arrays
+
+
+def _from_torch(path: str, key, bias_key):
+    obj = _torch_object(path)
+    if isinstance(obj, np.ndarray):
+        return obj, None, "tensor"
+    return _from_mapping(obj, key, bias_key, path, channels_axis=1)
+
+
+def _from_keras(path: str, key, bias_key):
+    arrays = _keras_arrays(path)
     if key is None:
         conv = [k for k, v in arrays.items() if np.ndim(v) == 3 and np.shape(v)[1] == 4]
         if not conv:
@@ -152,22 +165,12 @@ def _all_arrays(path: str) -> dict[str, np.ndarray]:
     if ext == ".npz":
         return dict(np.load(path, allow_pickle=False))
     if ext in (".pt", ".pth", ".ckpt"):
-        import torch
-
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-        for k in ("state_dict", "model_state_dict", "model"):
-            if isinstance(obj, dict) and isinstance(obj.get(k), dict):
-                obj = obj[k]
-        if not isinstance(obj, dict):
-            raise ValueError(f"{path}: a BatchNorm needs a state_dict, found {type(obj).__name__}")
-        return {k: v.detach().cpu().numpy() for k, v in obj.items() if isinstance(v, torch.Tensor)}
+        obj = _torch_object(path)
+        if isinstance(obj, np.ndarray):
+            raise ValueError(f"{path}: a BatchNorm needs a state_dict, found a single tensor")
+        return obj
     if ext in (".h5", ".hdf5", ".keras"):
-        import h5py
-
-        arrays: dict[str, np.ndarray] = {}
-        with h5py.File(path, "r") as f:
-            f.visititems(lambda n, o: arrays.__setitem__(n, o[()]) if isinstance(o, h5py.Dataset) else None)
-        return arrays
+        return _keras_arrays(path)
     raise ValueError(f"{path}: BatchNorm statistics are read from .npz, PyTorch or Keras files, not {ext!r}")
 
 

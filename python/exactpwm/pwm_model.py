@@ -204,36 +204,17 @@ class PWMModel:
     def log_likelihoods(self, sequences, *, threads: int = 0) -> np.ndarray:
         """ll: (B, K, m) (or (B, 2, K, m) for strand 'both') natural-log PWM likelihoods of each window,
         N and padding columns marginalised; m windows after padding and stride."""
-        from .scoring import conv1d
-
-        x = self.codes(sequences)
-        strand = "both" if self.strand == "both" else "+"
-        self._check_length(x.shape[1])
-        ll = conv1d(x, self.log_pwms, strand=strand, dtype=np.float64, threads=threads)
-        return ll[..., ::self.stride]
+        return self._log_likelihoods(self._padded(sequences), threads)
 
     def window_thresholds(self, sequences, *, threads: int = 0) -> np.ndarray:
         """tau per window, shaped like :meth:`log_likelihoods`: ``thresholds`` where the window is all
         real bases, raised by lam of every N or padding column inside it."""
-        from .scoring import conv1d
-
-        x = self.codes(sequences)
-        self._check_length(x.shape[1])
-        m = x.shape[1] - self.width + 1
-        shape = (x.shape[0],) + ((2,) if self.strand == "both" else ()) + (self.log_pwms.shape[0], m)
-        tau = np.broadcast_to(self.thresholds[:, None], shape[-2:]).astype(np.float64)
-        tau = np.broadcast_to(tau, shape).copy()
-        rows = np.flatnonzero((x >= 4).any(axis=1))
-        if rows.size:  # sum of lam over the real columns of each window, by the engine
-            lam_kernels = np.repeat(self.lam[:, None, :], 4, axis=1)
-            strand = "both" if self.strand == "both" else "+"
-            real = conv1d(x[rows], lam_kernels, strand=strand, dtype=np.float64, threads=threads)
-            tau[rows] += self.lam.sum(axis=1)[:, None] - real
-        return tau[..., ::self.stride]
+        return self._window_thresholds(self._padded(sequences), threads)
 
     def features(self, sequences, *, threads: int = 0) -> np.ndarray:
         """(B, K * P) pooled PWM activations act(ll - tau), in nats (the dense layer's input times ln b)."""
-        z = self.log_likelihoods(sequences, threads=threads) - self.window_thresholds(sequences, threads=threads)
+        x = self._padded(sequences)
+        z = self._log_likelihoods(x, threads) - self._window_thresholds(x, threads)
         if self.activation == "relu":
             z = np.maximum(z, 0.0)
         reduce = np.max if self.pooling == "max" else np.mean
@@ -250,6 +231,35 @@ class PWMModel:
         pooled = reduce(z[..., idx], axis=-1)  # (B, K, P)
         return pooled.reshape(pooled.shape[0], -1)
 
+    def _padded(self, sequences) -> np.ndarray:
+        x = self.codes(sequences)
+        if x.shape[1] < self.width:
+            raise ValueError(f"sequences of {x.shape[1]} positions (after padding) are shorter than the kernels "
+                             f"({self.width})")
+        return x
+
+    def _strand(self) -> str:
+        return "both" if self.strand == "both" else "+"
+
+    def _log_likelihoods(self, x: np.ndarray, threads: int) -> np.ndarray:
+        from .scoring import conv1d
+
+        return conv1d(x, self.log_pwms, strand=self._strand(), dtype=np.float64, threads=threads)[..., ::self.stride]
+
+    def _window_thresholds(self, x: np.ndarray, threads: int) -> np.ndarray:
+        from .scoring import conv1d
+
+        m = x.shape[1] - self.width + 1
+        shape = (x.shape[0],) + ((2,) if self.strand == "both" else ()) + (self.log_pwms.shape[0], m)
+        tau = np.empty(shape)
+        tau[...] = self.thresholds[:, None]
+        rows = np.flatnonzero((x >= 4).any(axis=1))
+        if rows.size:  # sum of lam over the real columns of each window, by the engine
+            lam_kernels = np.repeat(self.lam[:, None, :], 4, axis=1)
+            real = conv1d(x[rows], lam_kernels, strand=self._strand(), dtype=np.float64, threads=threads)
+            tau[rows] += self.lam.sum(axis=1)[:, None] - real
+        return tau[..., ::self.stride]
+
     def __call__(self, sequences, *, threads: int = 0) -> np.ndarray:
         """(B, M) dense-layer outputs: equal to the original network's, to float rounding."""
         f = self.features(sequences, threads=threads)
@@ -257,10 +267,6 @@ class PWMModel:
             raise ValueError(f"these sequences give {f.shape[1]} pooled features; the dense layer takes "
                              f"{self.dense_weight.shape[1]} (the model was trained on another length)")
         return f @ self.dense_weight.T + self.dense_bias
-
-    def _check_length(self, n: int) -> None:
-        if n < self.width:
-            raise ValueError(f"sequences of {n} positions (after padding) are shorter than the kernels ({self.width})")
 
 
 def _codes_from_one_hot(x: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from ._checks import to_numpy
-from ._io import check_unique_names
+from ._io import UniqueNames
 from .fasta import Chunk, iter_chunks
 from .hits import HitTable, hit_dtype
 from .matrices import as_background, log_likelihood, log_odds
@@ -435,12 +435,10 @@ def score_tracks(motifs, sequences, *, names=None, mode: str = "logodds", backgr
     groups = _groups(matrices, np.zeros(len(matrices)), step)
     overlap = max(m.shape[1] for m in matrices) - 1
     seq_names: list[str] = []
-    seen: set[str] = set()
+    unique = UniqueNames()
     for chunk in _as_chunks(sequences, chunk_size, overlap, seq_names):
         if chunk.start == 0:
-            if chunk.name in seen:
-                check_unique_names(seq_names)
-            seen.add(chunk.name)
+            unique.add(chunk.name)
         limit = chunk.codes.size if chunk.last else chunk_size
         for g in groups:
             codes = chunk.codes[: limit + g.width - 1]

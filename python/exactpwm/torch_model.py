@@ -40,19 +40,22 @@ def pwm_model_from_torch(conv: "nn.Conv1d", dense: "nn.Linear", *, batchnorm: "n
     if conv.padding_mode != "zeros":
         raise ValueError(f"only zero padding is exact (N columns); this conv pads with {conv.padding_mode!r}")
     padding = conv.padding if isinstance(conv.padding, str) else conv.padding[0]
-    bn = None
-    if batchnorm is not None:
-        if batchnorm.training or not batchnorm.track_running_stats:
-            raise ValueError("fold BatchNorm in eval mode with running statistics (call model.eval())")
-        gamma = _np(batchnorm.weight) if batchnorm.affine else np.ones(batchnorm.num_features)
-        beta = _np(batchnorm.bias) if batchnorm.affine else np.zeros(batchnorm.num_features)
-        bn = dict(gamma=gamma, beta=beta, mean=_np(batchnorm.running_mean), var=_np(batchnorm.running_var),
-                  eps=batchnorm.eps)
+    bn = None if batchnorm is None else _bn_stats(batchnorm)
     return PWMModel.from_layers(
         _np(conv.weight), None if conv.bias is None else _np(conv.bias), batchnorm=bn, dilation=conv.dilation[0],
         padding=padding, stride=conv.stride[0], activation=activation, pooling=pooling, pool_size=pool_size,
         pool_stride=pool_stride, strand=strand, dense_weight=_np(dense.weight),
         dense_bias=None if dense.bias is None else _np(dense.bias), base=base)
+
+
+def _bn_stats(batchnorm: "nn.BatchNorm1d") -> dict:
+    """gamma, beta, mean, var, eps of an eval-mode BatchNorm1d, for :func:`exactpwm.fold_batchnorm`."""
+    if batchnorm.training or not batchnorm.track_running_stats:
+        raise ValueError("fold BatchNorm in eval mode with running statistics (call model.eval())")
+    n = batchnorm.num_features
+    return dict(gamma=_np(batchnorm.weight) if batchnorm.affine else np.ones(n),
+                beta=_np(batchnorm.bias) if batchnorm.affine else np.zeros(n),
+                mean=_np(batchnorm.running_mean), var=_np(batchnorm.running_var), eps=batchnorm.eps)
 
 
 def first_conv(model: "nn.Module") -> "nn.Conv1d":
@@ -72,11 +75,7 @@ def kernels_from_module(model: "nn.Module", batchnorm: "nn.BatchNorm1d | None" =
     W = _np(conv.weight)
     b = np.zeros(W.shape[0]) if conv.bias is None else _np(conv.bias)
     if batchnorm is not None:
-        if batchnorm.training:
-            raise ValueError("fold BatchNorm in eval mode (call model.eval())")
-        W, b = fold_batchnorm(W, b, gamma=_np(batchnorm.weight) if batchnorm.affine else np.ones(len(b)),
-                              beta=_np(batchnorm.bias) if batchnorm.affine else np.zeros(len(b)),
-                              mean=_np(batchnorm.running_mean), var=_np(batchnorm.running_var), eps=batchnorm.eps)
+        W, b = fold_batchnorm(W, b, **_bn_stats(batchnorm))
     return expand_dilation(W, conv.dilation[0]), b
 
 
