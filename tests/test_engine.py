@@ -270,6 +270,65 @@ def test_threshold_filters_never_drop_hits(seed):
                 np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("L", [1, 2, 3, 4, 7, 8, 9, 15, 16, 17, 24, 33, 40])
+def test_pair_filter_exact_for_every_width(L):
+    """The AVX2 deficit filter works on column pairs (an odd width ends with a half pair) and
+    checks after 4 pairs, then every 2: every width from 1 to 40 must give the reference's hits,
+    including windows scoring exactly the threshold (quantized scores make ties common)."""
+    rng = np.random.default_rng(L)
+    W = np.round(rng.normal(scale=2.0, size=(5, 4, L)) * 8) / 8  # multiples of 1/8: exact sums, many ties
+    W = W.astype(np.float32)
+    seqs = [random_codes(rng, 30_000, n_frac=0.001), random_codes(rng, L + 40)]
+    dense = exactpwm.conv1d(seqs[0], W, strand="both", backend="numba")
+    thr = np.array([np.quantile(dense[:, k], q, method="higher") for k, q in enumerate([0.5, 0.9, 0.99, 0.999, 1.0])])
+    for skip_n in (False, True):
+        ref = exactpwm.threshold_hits(seqs, W, thr, strand="both", skip_n=skip_n, backend="numba")
+        for backend in BACKENDS:
+            got = exactpwm.threshold_hits(seqs, W, thr, strand="both", skip_n=skip_n, backend=backend)
+            for a, b in zip(got, ref):
+                np.testing.assert_array_equal(a, b)
+        assert (ref.score == thr[ref.kernel]).any(), "some hit should sit exactly on its threshold"
+
+
+def test_filter_modes_nothing_everything_and_flat_kernels():
+    """Thresholds above every score (no window can pass), below every score (every window
+    passes), and flat kernels (no window can be told apart) keep the reference's hits."""
+    rng = np.random.default_rng(7)
+    seqs = [random_codes(rng, 5000, n_frac=0.01)]
+    W = rng.normal(size=(3, 4, 9)).astype(np.float32)
+    flat = np.ones((2, 4, 9), dtype=np.float32)
+    cases = [(W, 1e6), (W, -1e6), (flat, 9.0), (flat, np.nextafter(np.float32(9.0), np.float32(10.0)))]
+    for kernels, thr in cases:
+        for skip_n in (False, True):
+            ref = exactpwm.threshold_hits(seqs, kernels, thr, strand="both", skip_n=skip_n, backend="numba")
+            for backend in BACKENDS:
+                got = exactpwm.threshold_hits(seqs, kernels, thr, strand="both", skip_n=skip_n, backend=backend)
+                for a, b in zip(got, ref):
+                    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("backend", ["auto", "numba"])
+def test_window_letters(backend):
+    """Hit tables' `matched` column: windows as read on their strand, NUL-padded."""
+    from exactpwm.sequence import window_letters
+
+    codes = exactpwm.encode("ACGTNACCGT")
+    out = window_letters(codes, [0, 3, 6, 0], [4, 3, 4, 0], [False, True, True, False], 5, backend=backend)
+    assert [bytes(r).rstrip(b"\0") for r in out] == [b"ACGT", b"TNA", b"ACGG", b""]  # TNA, CCGT reverse complemented
+    rng = np.random.default_rng(1)
+    codes = random_codes(rng, 2000, n_frac=0.05)
+    starts = rng.integers(0, 1980, 300)
+    widths = rng.integers(1, 21, 300)
+    minus = rng.random(300) < 0.5
+    got = window_letters(codes, starts, widths, minus, 20, backend=backend)
+    for i in range(300):
+        w = codes[starts[i]:starts[i] + widths[i]]
+        w = revcomp(w) if minus[i] else w
+        assert bytes(got[i]).rstrip(b"\0") == exactpwm.decode(w).encode()
+    with pytest.raises(ValueError, match="inside"):
+        window_letters(codes, [1995], [10], [False], 20, backend=backend)
+
+
 def test_the_expected_build_is_under_test():
     """.ci/sanitize sets EXACTPWM_EXPECT_SANITIZERS: the suite must run against that build."""
     import os

@@ -1,4 +1,4 @@
-// Binding for fragment counting (heuristic transforms).
+// Bindings for fragments: counting (heuristic transforms) and window letters (hit tables).
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -33,6 +33,27 @@ void count(const carray<uint8_t>& codes, const carray<int64_t>& starts, const ca
     int64_t* out = counts.mutable_data();
     py::gil_scoped_release nogil;
     exactpwm::count_fragments(codes.data(), st, ks, minus.data(), n, K, L, out, threads);
+}
+
+void letters(const carray<uint8_t>& codes, const carray<int64_t>& starts, const carray<int64_t>& widths,
+             const carray<bool>& minus, carray<uint8_t>& out, int threads) {
+    if (codes.ndim() != 1) throw py::value_error("codes must be one-dimensional");
+    const int64_t n = starts.shape(0);
+    if (starts.ndim() != 1 || widths.ndim() != 1 || minus.ndim() != 1 || widths.shape(0) != n ||
+        minus.shape(0) != n)
+        throw py::value_error("starts, widths and minus must be 1-D of one length");
+    if (out.ndim() != 2 || out.shape(0) != n || !out.writeable())
+        throw py::value_error("out must be a writeable (H, max_width) uint8 array");
+    const int64_t W = out.shape(1), N = codes.shape(0);
+    const int64_t* st = starts.data();
+    const int64_t* wd = widths.data();
+    for (int64_t i = 0; i < n; ++i)  // bounds: never read or write outside the arrays
+        if (wd[i] < 0 || wd[i] > W || st[i] < 0 || st[i] > N - wd[i])
+            throw py::value_error("windows must lie inside codes and be at most max_width wide");
+    uint8_t* o = out.mutable_data();
+    const uint8_t* m = reinterpret_cast<const uint8_t*>(minus.data());
+    py::gil_scoped_release nogil;
+    exactpwm::window_letters(codes.data(), st, wd, m, n, W, o, threads);
 }
 
 template <class T>
@@ -88,6 +109,11 @@ void register_fragments(py::module_& m) {
           py::arg("threads"),
           "count_fragments(codes (N,) uint8, starts (F,) int64, kernels (F,) int32, minus (F,) int8, "
           "counts (K, 4, L) int64 accumulated in place, threads)");
+    m.def("window_letters", &letters, py::arg("codes").noconvert(), py::arg("starts").noconvert(),
+          py::arg("widths").noconvert(), py::arg("minus").noconvert(), py::arg("out").noconvert(),
+          py::arg("threads"),
+          "window_letters(codes (N,) uint8, starts (H,) int64, widths (H,) int64, minus (H,) bool, "
+          "out (H, W) uint8 written, threads)");
     def_stack_above<float>(m);
     def_stack_above<double>(m);
 }

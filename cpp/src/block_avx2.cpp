@@ -64,21 +64,11 @@ namespace {
 // Codes of 8 windows at column offset l, widened from bytes to int32 lanes.
 inline __m256i codes8(const uint8_t* x) { return _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)x)); }
 
-// Float stages and canonical rescoring for one vector of 8 windows starting at x (byte
-// codes); `mask` holds the lanes still alive. Appends hits (positions jv + lane < n_windows).
-inline int64_t finish_vector(const uint8_t* x, int64_t jv, int mask, int64_t n_windows, const float* rows,
-                             int64_t length, __m256 vbias, __m256 vthr, const Lookahead& look,
-                             int32_t* out_pos, float* out_score, int64_t count) {
-    __m256 p = _mm256_setzero_ps();
-    // when the integer stages covered every column, the float stages add nothing: rescore
-    for (int64_t i0 = 0, stage = 0; look.q_cols < length && i0 < length && mask; i0 += kStage, ++stage) {
-        for (int64_t i = i0; i < std::min(length, i0 + kStage); ++i) {
-            const int64_t l = look.order[i];
-            p = _mm256_add_ps(p, _mm256_permutevar8x32_ps(_mm256_loadu_ps(rows + l * 8), codes8(x + l)));
-        }
-        mask &= _mm256_movemask_ps(_mm256_cmp_ps(p, _mm256_set1_ps(look.bounds[stage]), _CMP_GE_OQ));
-    }
-    if (!mask) return count;
+// Canonical rescoring of one vector of 8 windows starting at x (byte codes); `mask` holds
+// the lanes to check. Appends hits (positions jv + lane < n_windows, ascending).
+inline int64_t rescore_vector(const uint8_t* x, int64_t jv, int mask, int64_t n_windows, const float* rows,
+                              int64_t length, __m256 vbias, __m256 vthr, int32_t* out_pos, float* out_score,
+                              int64_t count) {
     __m256 acc = _mm256_setzero_ps();
     for (int64_t l = 0; l < length; ++l)
         acc = _mm256_add_ps(acc, _mm256_permutevar8x32_ps(_mm256_loadu_ps(rows + l * 8), codes8(x + l)));
@@ -97,84 +87,97 @@ inline int64_t finish_vector(const uint8_t* x, int64_t jv, int mask, int64_t n_w
     return count;
 }
 
-}  // namespace
-
-// The integer pre-filter, 32 windows at a time, entries |q| <= 15. The first two stages
-// (up to 8 columns; C0 of them, compile-time, in stage 0) sum int8 lookups directly
-// (8 x 15 < 128) and check after each stage; later stages sum their 4 columns into a fresh
-// int8 partial (4 x 15), widened once per stage into int16 totals. Whenever no window of
-// the 32 can still pass, the group is left. Survivors go to finish_vector.
-template <int C0>
-inline void prefilter_blocks(const BlockCodes& codes, int64_t n_windows, const float* rows, int64_t length,
-                             __m256 vbias, __m256 vthr, const Lookahead& look, int32_t* out_pos,
-                             float* out_score, int64_t& count) {
-    __m256i t[kStage * kQStages];
-    int64_t o[kStage * kQStages];
-    for (int64_t i = 0; i < look.q_cols; ++i) {
-        t[i] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i*)(look.q_tables + 16 * i)));
-        o[i] = look.order[i];
-    }
-    const int64_t n_stages = (look.q_cols + kStage - 1) / kStage;
-    const int64_t c1 = std::min(look.q_cols, 2 * kStage);
-    const __m256i b0 = _mm256_set1_epi8(static_cast<char>(look.q_bounds[0] - 1));
-    const __m256i b1 = _mm256_set1_epi8(static_cast<char>(n_stages > 1 ? look.q_bounds[1] - 1 : 0));
-    for (int64_t j = 0; j < n_windows; j += 32) {
-        const uint8_t* x = codes.bytes + j;
-        __m256i acc = _mm256_setzero_si256();
-        for (int i = 0; i < C0; ++i)
-            acc = _mm256_add_epi8(acc, _mm256_shuffle_epi8(t[i], _mm256_loadu_si256((const __m256i*)(x + o[i]))));
-        // stages 0 and 1 (int8) run without a branch between them: about half the groups
-        // survive stage 0, so a branch there would be mispredicted often
-        __m256i pass = _mm256_cmpgt_epi8(acc, b0);
-        if (n_stages > 1) {
-            for (int64_t i = kStage; i < c1; ++i)
-                acc = _mm256_add_epi8(acc, _mm256_shuffle_epi8(t[i], _mm256_loadu_si256((const __m256i*)(x + o[i]))));
-            pass = _mm256_and_si256(pass, _mm256_cmpgt_epi8(acc, b1));
-        }
-        unsigned keep = static_cast<unsigned>(_mm256_movemask_epi8(pass));
-        if (!keep) continue;
-        if (n_stages > 2) {  // later stages: int8 partial per stage, int16 totals
-            __m256i lo = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(acc));
-            __m256i hi = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(acc, 1));
-            for (int64_t st = 2; st < n_stages && keep; ++st) {
-                __m256i part = _mm256_setzero_si256();
-                const int64_t i1 = std::min(look.q_cols, (st + 1) * kStage);
-                for (int64_t i = st * kStage; i < i1; ++i)
-                    part = _mm256_add_epi8(part, _mm256_shuffle_epi8(t[i], _mm256_loadu_si256((const __m256i*)(x + o[i]))));
-                lo = _mm256_add_epi16(lo, _mm256_cvtepi8_epi16(_mm256_castsi256_si128(part)));
-                hi = _mm256_add_epi16(hi, _mm256_cvtepi8_epi16(_mm256_extracti128_si256(part, 1)));
-                const __m256i b = _mm256_set1_epi16(static_cast<int16_t>(look.q_bounds[st] - 1));
-                // packs works per 128-bit half: (lo0, hi0 | lo1, hi1); the permute restores window order
-                const __m256i ok = _mm256_permute4x64_epi64(
-                    _mm256_packs_epi16(_mm256_cmpgt_epi16(lo, b), _mm256_cmpgt_epi16(hi, b)), 0xD8);
-                keep &= static_cast<unsigned>(_mm256_movemask_epi8(ok));
-            }
-            if (!keep) continue;
-        }
-        for (int v = 0; v < 4; ++v) {
-            const int mask = static_cast<int>((keep >> (8 * v)) & 0xFFu);
-            if (mask)
-                count = finish_vector(x + 8 * v, j + 8 * v, mask, n_windows, rows, length, vbias, vthr, look,
-                                      out_pos, out_score, count);
-        }
-    }
+inline __m256i table(const Lookahead& look, int64_t i) {
+    return _mm256_loadu_si256((const __m256i*)(look.tables + 32 * i));
 }
+
+// Lanes (bytes) whose deficit sum is still within the limit, as a 32-bit mask.
+inline unsigned alive(__m256i acc, __m256i limit) {
+    return static_cast<unsigned>(
+        _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_subs_epu8(acc, limit), _mm256_setzero_si256())));
+}
+
+// The deficit pre-filter, 32 windows per vector (see Lookahead). Pass 1 sums the first
+// F pairs of every group of 32 windows without branching and keeps the groups with a
+// live window (their partial sums too); pass 2 adds the remaining pairs two at a time,
+// leaving a group once it is empty, and rescores the live windows in float.
+template <int F>
+int64_t deficit_filter(const BlockCodes& codes, int64_t n_windows, const float* rows, int64_t length,
+                       __m256 vbias, __m256 vthr, const Lookahead& look, int32_t* out_pos, float* out_score) {
+    constexpr int64_t kGroups = (kBlock + 31) / 32;
+    alignas(32) uint8_t sums[kGroups][32];
+    uint32_t masks[kGroups];
+    int32_t groups[kGroups];
+    __m256i t[F];
+    int32_t o[F];
+    for (int i = 0; i < F; ++i) {
+        t[i] = table(look, i);
+        o[i] = look.offsets[i];
+    }
+    const __m256i limit = _mm256_set1_epi8(static_cast<char>(look.limit));
+    const int64_t n_groups = (n_windows + 31) / 32;
+    int64_t live = 0;
+    for (int64_t g = 0; g < n_groups; ++g) {
+        const uint8_t* d = codes.duo + 32 * g;
+        __m256i acc = _mm256_shuffle_epi8(t[0], _mm256_loadu_si256((const __m256i*)(d + o[0])));
+        for (int i = 1; i < F; ++i)
+            acc = _mm256_adds_epu8(acc, _mm256_shuffle_epi8(t[i], _mm256_loadu_si256((const __m256i*)(d + o[i]))));
+        const unsigned m = alive(acc, limit);
+        _mm256_store_si256((__m256i*)sums[live], acc);
+        masks[live] = m;
+        groups[live] = static_cast<int32_t>(g);
+        live += m != 0;
+    }
+    // later pairs, two per stage, each stage a branch-free pass over the live groups
+    for (int64_t p = F; p < look.n_pairs && live; p += 2) {
+        const __m256i ta = table(look, p), tb = table(look, std::min(p + 1, look.n_pairs - 1));
+        const int32_t oa = look.offsets[p], ob = look.offsets[std::min(p + 1, look.n_pairs - 1)];
+        const __m256i keep_b = p + 1 < look.n_pairs ? _mm256_set1_epi8(-1) : _mm256_setzero_si256();
+        int64_t next = 0;
+        for (int64_t i = 0; i < live; ++i) {
+            const uint8_t* d = codes.duo + 32 * int64_t(groups[i]);
+            __m256i acc = _mm256_load_si256((const __m256i*)sums[i]);
+            acc = _mm256_adds_epu8(acc, _mm256_shuffle_epi8(ta, _mm256_loadu_si256((const __m256i*)(d + oa))));
+            acc = _mm256_adds_epu8(acc, _mm256_and_si256(keep_b, _mm256_shuffle_epi8(tb, _mm256_loadu_si256((const __m256i*)(d + ob)))));
+            const unsigned m = masks[i] & alive(acc, limit);
+            _mm256_store_si256((__m256i*)sums[next], acc);
+            masks[next] = m;
+            groups[next] = groups[i];
+            next += m != 0;
+        }
+        live = next;
+    }
+    int64_t count = 0;
+    for (int64_t i = 0; i < live; ++i) {
+        const int64_t j = 32 * int64_t(groups[i]);
+        unsigned m = masks[i];
+        for (int v = 0; v < 4 && m; ++v, m >>= 8)
+            if (m & 0xFFu)
+                count = rescore_vector(codes.bytes + j + 8 * v, j + 8 * v, static_cast<int>(m & 0xFFu), n_windows,
+                                       rows, length, vbias, vthr, out_pos, out_score, count);
+    }
+    return count;
+}
+
+}  // namespace
 
 int64_t filter_avx2_f32(const BlockCodes& codes, int64_t n_windows, const float* rows, int64_t length,
                         float bias, const Lookahead& look, float thr, int32_t* out_pos, float* out_score) {
     const __m256 vthr = _mm256_set1_ps(thr), vbias = _mm256_set1_ps(bias);
-    int64_t count = 0;
-    switch (std::min(look.q_cols, kStage)) {
-        case 1: prefilter_blocks<1>(codes, n_windows, rows, length, vbias, vthr, look, out_pos, out_score, count); return count;
-        case 2: prefilter_blocks<2>(codes, n_windows, rows, length, vbias, vthr, look, out_pos, out_score, count); return count;
-        case 3: prefilter_blocks<3>(codes, n_windows, rows, length, vbias, vthr, look, out_pos, out_score, count); return count;
-        case 4: prefilter_blocks<4>(codes, n_windows, rows, length, vbias, vthr, look, out_pos, out_score, count); return count;
-        default: break;
+    if (look.mode == FilterMode::NoHits) return 0;
+    if (look.mode == FilterMode::ScoreAll || codes.score_n) {  // pair codes read N as A: score every window
+        int64_t count = 0;
+        for (int64_t j = 0; j < n_windows; j += 8)
+            count = rescore_vector(codes.bytes + j, j, 0xFF, n_windows, rows, length, vbias, vthr, out_pos,
+                                   out_score, count);
+        return count;
     }
-    for (int64_t j = 0; j < n_windows; j += 8)  // no pre-filter: float stages only
-        count = finish_vector(codes.bytes + j, j, 0xFF, n_windows, rows, length, vbias, vthr, look, out_pos,
-                              out_score, count);
-    return count;
+    switch (std::min<int64_t>(look.n_pairs, kFirstPairs)) {
+        case 1: return deficit_filter<1>(codes, n_windows, rows, length, vbias, vthr, look, out_pos, out_score);
+        case 2: return deficit_filter<2>(codes, n_windows, rows, length, vbias, vthr, look, out_pos, out_score);
+        case 3: return deficit_filter<3>(codes, n_windows, rows, length, vbias, vthr, look, out_pos, out_score);
+        default: return deficit_filter<4>(codes, n_windows, rows, length, vbias, vthr, look, out_pos, out_score);
+    }
 }
 
 float max_avx2_f32(const float* v, int64_t n) {

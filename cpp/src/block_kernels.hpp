@@ -7,6 +7,7 @@
 namespace exactpwm::detail {
 
 constexpr int64_t kBlockAlign = 32;
+constexpr int64_t kBlock = 1024;  // windows scored per block-kernel call, at most
 
 // The codes of one block, prepared once and shared by all kernels:
 //   idx[i]   = code & 7 of position i, as int32;
@@ -20,6 +21,8 @@ struct BlockCodes {
     const int32_t* pairs;
     const int64_t* keep;
     const uint8_t* bytes;  // code & 7 as bytes (byte-lookup filters)
+    const uint8_t* duo;    // 4 * (bytes[i] & 3) + (bytes[i + 1] & 3): pair codes (filters)
+    bool score_n;          // the block holds N and windows with N must be scored (filters)
 };
 
 // rows: the kernel's L x 8 table; out: writable up to round_up(n_windows, kBlockAlign).
@@ -27,33 +30,34 @@ template <class T>
 using BlockKernel = void (*)(const BlockCodes& codes, int64_t n_windows, const T* rows,
                              int64_t length, T bias, T* out);
 
-// Lookahead for threshold scans. Columns are summed in order[0..L) (most informative
-// first), in stages of kStage columns; after stage i, windows whose partial sum is below
-// bounds[i] cannot reach the threshold (bound = threshold - best possible sum of the
-// remaining columns - a rounding margin) and are dropped. Survivors are rescored in
-// canonical order (l = 0..L-1, then bias), so a hit's score is bit-identical to the
-// full block kernel's.
-constexpr int64_t kStage = 4;
+// Lookahead for threshold scans (the "deficit" pre-filter). A window's score is
+// best_sum + bias - deficit, where best_sum sums each column's best entry (N's 0
+// included) and deficit >= 0 sums how far each base falls below its column's best.
+// A window can only reach the threshold when deficit <= slack = best_sum + bias - thr
+// (plus a float rounding margin). Columns are taken in pairs (l, l + 1): one 16-entry
+// byte table per pair, indexed by the pair code 4 * x[l] + x[l + 1], holds the pair's
+// deficit in units of slack / kSlackUnits, rounded down, saturated at 255. Summing
+// pairs most-informative first with saturating byte adds, a window whose sum exceeds
+// `limit` provably cannot reach the threshold; survivors are rescored in canonical
+// order (l = 0..L-1, then bias), so a hit's score is bit-identical to the full block
+// kernel's. Pair codes read N as A: blocks holding N whose windows must be scored
+// (skip_n_windows false) are rescored in full instead.
+constexpr int kSlackUnits = 200;  // limit; sums saturate at 255 > limit
+constexpr int64_t kFirstPairs = 4;  // pairs summed before the first check, then 2 per check
 
-//
-// Before the float stages, an integer pre-filter may sum the first q_cols columns of
-// `order` (up to kQStages stages) from q_tables (16 int8 per column, indexed by code,
-// |q| <= 15): entries rounded up to a per-kernel grid, so partial sums never
-// underestimate; windows whose sum after stage s is below q_bounds[s] cannot pass float
-// stage s. Stages 0 and 1 sum in int8 (8 x 15 < 128), later stages in int16.
-constexpr int64_t kQStages = 5;  // up to 20 columns; |q| <= 15 keeps int16 sums far from overflow
+enum class FilterMode : int { Filter, NoHits, ScoreAll };
 
 struct Lookahead {
-    const int32_t* order;   // L column indices
-    const float* bounds;    // one per stage: ceil(L / kStage)
-    const int8_t* q_tables; // q_cols x 16
-    int64_t q_cols;         // 0: no int8 pre-filter
-    const int16_t* q_bounds; // one per integer stage: ceil(q_cols / kStage)
+    const uint8_t* tables;   // n_pairs x 32: each 16-entry table twice (both 128-bit lanes)
+    const int32_t* offsets;  // n_pairs: first column of each pair, most informative first
+    int64_t n_pairs;         // ceil(L / 2); the last pair of an odd L ignores its second base
+    uint8_t limit;           // largest deficit sum (in units) that may still reach thr
+    FilterMode mode;         // NoHits: slack < 0; ScoreAll: the filter cannot drop any window
 };
 
 // Writes positions j < n_windows (ascending) with score >= thr, and their scores;
 // returns how many. out_pos/out_score hold round_up(n_windows, kBlockAlign) entries.
-// Reads only BlockCodes::bytes.
+// Reads BlockCodes::bytes, duo and score_n.
 template <class T>
 using FilterKernel = int64_t (*)(const BlockCodes& codes, int64_t n_windows, const T* rows, int64_t length,
                                  T bias, const Lookahead& look, T thr, int32_t* out_pos, T* out_score);

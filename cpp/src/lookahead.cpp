@@ -1,81 +1,80 @@
-// Lookahead plans: column order, float stage bounds and the integer pre-filter tables.
+// Deficit pre-filter plans: pair tables of rounded-down deficits, their order and limit.
 #include "lookahead.hpp"
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
+#include <numeric>
 
 namespace exactpwm::detail {
 
 template <class T>
 LookaheadPlan plan_lookahead(const ScoreTable<T>& table, const T* thresholds) {
-    const int64_t K = table.n_kernels, L = table.length;
-    const int64_t stages = (L + kStage - 1) / kStage;
+    const int64_t K = table.n_kernels, L = table.length, P = (L + 1) / 2;
     LookaheadPlan plan;
-    plan.order.resize(static_cast<size_t>(K * L));
-    plan.bounds.resize(static_cast<size_t>(K * stages));
-    constexpr int64_t kQCols = kStage * kQStages;
-    plan.q_tables.assign(static_cast<size_t>(K * kQCols * 16), 0);
-    plan.q_bounds.assign(static_cast<size_t>(K * kQStages), 0);
+    plan.tables.assign(static_cast<size_t>(K * P * 32), 0);
+    plan.offsets.resize(static_cast<size_t>(K * P));
     plan.look.resize(static_cast<size_t>(K));
+    std::vector<double> deficit(static_cast<size_t>(L * 4));
+    std::vector<double> pair(static_cast<size_t>(P * 16)), gain(static_cast<size_t>(P));
+    std::vector<int32_t> order(static_cast<size_t>(P));
     for (int64_t k = 0; k < K; ++k) {
         const T* rows = table.values + k * L * kTableWidth;
-        std::vector<double> spread(static_cast<size_t>(L)), best(static_cast<size_t>(L));
-        double magnitude = 0;
+        Lookahead& look = plan.look[k];
+        look.tables = plan.tables.data() + k * P * 32;
+        look.offsets = plan.offsets.data() + k * P;
+        look.n_pairs = P;
+        look.limit = 0;
+        // slack = best_sum + bias - thr, widened by a margin for float rounding: the
+        // canonical float sum may exceed the exact sum by about L * eps * magnitude
+        double best_sum = 0, magnitude = 0, worst = 0;
         for (int64_t l = 0; l < L; ++l) {
-            double mx = 0, mean = 0, amax = 0;  // mx starts at 0: the N entry
+            double mx = 0, mn = 0, amax = 0;  // mx, mn start at 0: the N entry
             for (int c = 0; c < 4; ++c) {
-                mx = std::max(mx, double(rows[l * 8 + c]));
-                mean += 0.25 * double(rows[l * 8 + c]);
-                amax = std::max(amax, std::abs(double(rows[l * 8 + c])));
+                const double v = double(rows[l * 8 + c]);
+                mx = std::max(mx, v);
+                mn = std::min(mn, v);
+                amax = std::max(amax, std::abs(v));
             }
-            spread[l] = mx - mean;
-            best[l] = mx;
+            for (int c = 0; c < 4; ++c) deficit[l * 4 + c] = mx - double(rows[l * 8 + c]);
+            best_sum += mx;
             magnitude += amax;
+            worst += mx - mn;
         }
-        int32_t* order = plan.order.data() + k * L;
-        for (int64_t l = 0; l < L; ++l) order[l] = static_cast<int32_t>(l);
-        std::stable_sort(order, order + L, [&](int32_t a, int32_t b) { return spread[a] > spread[b]; });
-        float* bounds = plan.bounds.data() + k * stages;
-        const double margin = 1e-5 * magnitude + 1e-30;
-        for (int64_t st = 0; st < stages; ++st) {
-            double rest = 0;
-            for (int64_t i = std::min(L, (st + 1) * kStage); i < L; ++i) rest += best[order[i]];
-            const double bound = double(thresholds[k]) - double(table.bias[k]) - rest - margin;
-            float fb = static_cast<float>(bound);
-            if (double(fb) > bound) fb = std::nextafter(fb, -std::numeric_limits<float>::infinity());
-            bounds[st] = fb;
+        const double margin = (1e-5 + 1.2e-7 * double(L)) * magnitude + 1e-30;
+        const double slack = best_sum + double(table.bias[k]) - double(thresholds[k]) + margin;
+        if (!(slack >= 0)) {  // no window can reach thr (a NaN threshold also lands here)
+            look.mode = FilterMode::NoHits;
+            continue;
         }
-        // Integer pre-filter over the first kQStages stages: q = ceil(entry / unit) never
-        // underestimates an entry; after stage s keep windows with sum(q) >= ceil(bounds[s] / unit).
-        // unit = largest |entry| / 15, so |q| <= 15 and the int8 sums of stages 0-1 (8 columns)
-        // cannot overflow.
-        // (Clamping very negative entries upwards to refine the unit was tried: it let through
-        // far more windows.)
-        const int64_t qc = std::min<int64_t>(L, kQCols);
-        constexpr double qmax = 15.0;
-        double big = 0;
-        for (int64_t i = 0; i < qc; ++i)
-            for (int c = 0; c < 4; ++c) big = std::max(big, std::abs(double(rows[order[i] * 8 + c])));
-        int64_t q_cols = 0;
-        int8_t* qt = plan.q_tables.data() + k * kQCols * 16;
-        int16_t* qb = plan.q_bounds.data() + k * kQStages;
-        if (big > 0 && std::isfinite(double(bounds[0]))) {
-            const double unit = big / qmax;
-            const double first = std::ceil(double(bounds[0]) / unit);
-            if (first > -double(std::min(qc, kStage)) * qmax) {  // else stage 0 keeps everything
-                q_cols = qc;
-                for (int64_t i = 0; i < qc; ++i)
-                    for (int c = 0; c < 4; ++c)
-                        qt[i * 16 + c] = static_cast<int8_t>(std::ceil(double(rows[order[i] * 8 + c]) / unit));
-                for (int64_t st = 0; st * kStage < qc; ++st) {
-                    const double limit = st <= 1 ? 127.0 : 32767.0;
-                    const double b = std::isfinite(double(bounds[st])) ? std::ceil(double(bounds[st]) / unit) : limit;
-                    qb[st] = static_cast<int16_t>(std::max(-limit, std::min(b, limit)));
+        if (worst <= slack) {  // every window reaches thr: nothing to filter
+            look.mode = FilterMode::ScoreAll;
+            continue;
+        }
+        look.mode = FilterMode::Filter;
+        // q = floor(deficit / unit), shrunk by a relative 1e-12 so that division rounding never
+        // rounds a deficit up: sum(q) <= deficit / unit <= slack / unit = limit
+        look.limit = static_cast<uint8_t>(slack > 0 ? kSlackUnits : 0);
+        const double unit = slack > 0 ? slack / kSlackUnits : worst;
+        for (int64_t p = 0; p < P; ++p) {
+            const int64_t l = 2 * p;
+            double total = 0;
+            for (int a = 0; a < 4; ++a)
+                for (int b = 0; b < 4; ++b) {
+                    const double d = deficit[l * 4 + a] + (l + 1 < L ? deficit[(l + 1) * 4 + b] : 0.0);
+                    const double q = std::min(255.0, std::max(0.0, std::floor(d / unit * (1 - 1e-12))));
+                    pair[p * 16 + a * 4 + b] = q;
+                    total += q;
                 }
-            }
+            gain[p] = total;
         }
-        plan.look[k] = {order, bounds, qt, q_cols, qb};
+        std::iota(order.begin(), order.end(), 0);
+        std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return gain[a] > gain[b]; });
+        for (int64_t i = 0; i < P; ++i) {
+            const int32_t p = order[i];
+            plan.offsets[static_cast<size_t>(k * P + i)] = 2 * p;
+            uint8_t* t = plan.tables.data() + (k * P + i) * 32;
+            for (int e = 0; e < 16; ++e) t[e] = t[e + 16] = static_cast<uint8_t>(pair[p * 16 + e]);
+        }
     }
     return plan;
 }

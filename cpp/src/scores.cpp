@@ -42,6 +42,7 @@ void scan_threshold(const Tile& tile, const uint8_t* codes, const int64_t* offse
     for_each_block(tile, codes, offsets, L, scratch, stop, [&](int64_t s, int64_t j0, int64_t nw) {
         bool prefix_ready = false;  // n_prefix[i] = number of N among the block's first i codes
         auto window_has_n = [&](int64_t j) {
+            if (!scratch.has_n) return false;
             if (!prefix_ready) {
                 n_prefix[0] = 0;
                 for (int64_t i = 0; i < nw + L - 1; ++i) n_prefix[i + 1] = n_prefix[i] + (scratch.bytes[i] >= 4);
@@ -51,7 +52,7 @@ void scan_threshold(const Tile& tile, const uint8_t* codes, const int64_t* offse
         };
         for (int64_t k = 0; k < K; ++k) {
             if (picked.filter) {
-                const int64_t n = picked.filter(scratch.view(), nw, table.values + k * L * kTableWidth, L,
+                const int64_t n = picked.filter(scratch.view(!skip_n_windows), nw, table.values + k * L * kTableWidth, L,
                                                 table.bias[k], lookahead.look[k], thresholds[k], found.data(),
                                                 scratch.buf.data());
                 for (int64_t i = 0; i < n; ++i) {
@@ -227,6 +228,7 @@ Hits<T> threshold_hits(const uint8_t* codes, const int64_t* offsets, int64_t n_s
         std::vector<int32_t> blk_pos, blk_kernel;
         std::vector<T> blk_score;
         std::vector<int64_t> bucket(static_cast<size_t>(kBlock + 1));
+        std::vector<uint64_t> keys;
         EXACTPWM_FOR
         for (int64_t t = 0; t < n_tiles; ++t) {
             Hits<T>& out = tile_hits[t];
@@ -240,20 +242,33 @@ Hits<T> threshold_hits(const uint8_t* codes, const int64_t* offsets, int64_t n_s
                 [&](int64_t s, int64_t j0, int64_t nw) {
                     const size_t h = blk_pos.size();
                     if (h == 0) return;
-                    // stable counting sort by position: kernels stay ascending within a position
-                    std::fill(bucket.begin(), bucket.begin() + nw + 1, 0);
-                    for (size_t i = 0; i < h; ++i) ++bucket[blk_pos[i] + 1];
-                    for (int64_t j = 0; j < nw; ++j) bucket[j + 1] += bucket[j];
+                    // order by (position, kernel): hits come kernel-major, each kernel's ascending
                     const size_t base = out.size();
                     out.seq.resize(base + h, s);
                     out.pos.resize(base + h);
                     out.kernel.resize(base + h);
                     out.score.resize(base + h);
-                    for (size_t i = 0; i < h; ++i) {
-                        const size_t dst = base + static_cast<size_t>(bucket[blk_pos[i]]++);
-                        out.pos[dst] = j0 + blk_pos[i];
-                        out.kernel[dst] = blk_kernel[i];
-                        out.score[dst] = blk_score[i];
+                    if (static_cast<int64_t>(h) * 16 < nw) {  // few hits: sort (position, index) keys
+                        keys.resize(h);
+                        for (size_t i = 0; i < h; ++i)
+                            keys[i] = (static_cast<uint64_t>(blk_pos[i]) << 32) | static_cast<uint64_t>(i);
+                        std::sort(keys.begin(), keys.end());
+                        for (size_t i = 0; i < h; ++i) {
+                            const size_t src = keys[i] & 0xFFFFFFFFu;
+                            out.pos[base + i] = j0 + blk_pos[src];
+                            out.kernel[base + i] = blk_kernel[src];
+                            out.score[base + i] = blk_score[src];
+                        }
+                    } else {  // stable counting sort by position: kernels stay ascending
+                        std::fill(bucket.begin(), bucket.begin() + nw + 1, 0);
+                        for (size_t i = 0; i < h; ++i) ++bucket[blk_pos[i] + 1];
+                        for (int64_t j = 0; j < nw; ++j) bucket[j + 1] += bucket[j];
+                        for (size_t i = 0; i < h; ++i) {
+                            const size_t dst = base + static_cast<size_t>(bucket[blk_pos[i]]++);
+                            out.pos[dst] = j0 + blk_pos[i];
+                            out.kernel[dst] = blk_kernel[i];
+                            out.score[dst] = blk_score[i];
+                        }
                     }
                     blk_pos.clear();
                     blk_kernel.clear();

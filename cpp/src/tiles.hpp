@@ -11,46 +11,59 @@
 
 namespace exactpwm::detail {
 
-constexpr int64_t kBlock = 1024;  // windows scored per block-kernel call
-
 // Per-thread scratch: the prepared codes of one block, and block scores.
 template <class T>
 struct Scratch {
     std::vector<int32_t> idx, pairs;
     std::vector<int64_t> keep;
-    std::vector<uint8_t> bytes;
+    std::vector<uint8_t> bytes, duo;
     std::vector<T> buf;
     bool with_pairs, with_idx;
-    // needs_idx = false: only `bytes` is prepared (the lookahead threshold kernels).
+    bool has_n = false;  // some code in [0, n_windows + L - 1) is N
+    // needs_idx = false: only `bytes`, `duo` and `has_n` are prepared (the threshold filters).
     Scratch(int64_t length, bool needs_pairs, bool needs_idx = true)
         : idx(needs_idx ? static_cast<size_t>(capacity(length)) : 0, 4),
           pairs(needs_pairs ? static_cast<size_t>(2 * capacity(length)) : 0, 0),
           keep(needs_pairs ? static_cast<size_t>(capacity(length)) : 0, 0),
           bytes(static_cast<size_t>(capacity(length)), 4),
+          duo(needs_idx ? 0 : static_cast<size_t>(capacity(length)), 0),
           buf(static_cast<size_t>(kBlock + kBlockAlign)),
           with_pairs(needs_pairs),
           with_idx(needs_idx) {}
 
     static int64_t capacity(int64_t length) { return kBlock + length + 2 * kBlockAlign; }
 
-    BlockCodes view() const { return {idx.data(), pairs.data(), keep.data(), bytes.data()}; }
+    // score_n: windows holding N will be scored (not skipped) by the caller
+    BlockCodes view(bool score_n = false) const {
+        return {idx.data(), pairs.data(), keep.data(), bytes.data(), duo.data(), score_n && has_n};
+    }
 
     // Prepare codes for windows [0, n_windows) starting at `codes`; pad with N.
     void load(const uint8_t* codes, int64_t n_windows, int64_t length) {
         const int64_t n = n_windows + length - 1, cap = capacity(length);
         if (with_idx) {
+            uint8_t any = 0;
             for (int64_t i = 0; i < n; ++i) {
                 const uint8_t c = static_cast<uint8_t>(codes[i] & 7);
                 bytes[i] = c;
                 idx[i] = c;
+                any |= c & 4;
             }
+            has_n = any != 0;
             for (int64_t i = n; i < cap; ++i) {
                 bytes[i] = 4;
                 idx[i] = 4;
             }
         } else {
-            for (int64_t i = 0; i < n; ++i) bytes[i] = static_cast<uint8_t>(codes[i] & 7);
+            uint8_t any = 0;
+            for (int64_t i = 0; i < n; ++i) {
+                bytes[i] = static_cast<uint8_t>(codes[i] & 7);
+                any |= bytes[i] & 4;
+            }
+            has_n = any != 0;
             for (int64_t i = n; i < cap; ++i) bytes[i] = 4;
+            for (int64_t i = 0; i + 1 < cap; ++i)
+                duo[i] = static_cast<uint8_t>(((bytes[i] & 3) << 2) | (bytes[i + 1] & 3));
             return;
         }
         if (!with_pairs) return;

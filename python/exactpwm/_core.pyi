@@ -79,6 +79,14 @@ def count_fragments(
     counts: npt.NDArray[np.int64],
     threads: int,
 ) -> None: ...
+def window_letters(
+    codes: npt.NDArray[np.uint8],
+    starts: npt.NDArray[np.int64],
+    widths: npt.NDArray[np.int64],
+    minus: npt.NDArray[np.bool_],
+    out: npt.NDArray[np.uint8],
+    threads: int,
+) -> None: ...
 def threshold_counts(
     codes: npt.NDArray[np.uint8],
     offsets: npt.NDArray[np.int64],

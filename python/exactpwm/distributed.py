@@ -26,7 +26,7 @@ import numpy as np
 
 from ._io import unique_filenames
 from .fasta import Chunk
-from .hits import HitTable, HitWriter
+from .hits import HitTable, HitWriter, concat_rows
 from .motif import MotifSet
 from .scan import ScanPlan, _as_chunks, plan_scan, scan_chunk, subset_plan
 
@@ -186,7 +186,7 @@ def scan_distributed(motifs, sequences, outdir=None, *, client=None, pvalue: flo
     order = sorted(results)
     if outdir is None:
         parts = [results[k] for k in order if results[k].size]
-        rows = np.concatenate(parts) if parts else np.zeros(0, full.dtype)
+        rows = concat_rows(parts, full.dtype)
         if motif_groups > 1:  # merge the groups back into the in-process order
             key = np.lexsort((rows["motif"], rows["strand"] == b"-", rows["start"], rows["sequence"]))
             rows = rows[key]

@@ -14,7 +14,7 @@ import numpy as np
 
 from ._io import atomic_output
 
-__all__ = ["HitTable", "HitWriter", "hit_dtype"]
+__all__ = ["HitTable", "HitWriter", "hit_dtype", "concat_rows"]
 
 
 def hit_dtype(max_width: int) -> np.dtype:
@@ -23,7 +23,16 @@ def hit_dtype(max_width: int) -> np.dtype:
         ("motif", np.int32), ("sequence", np.int64), ("start", np.int64), ("end", np.int64),
         ("strand", "S1"), ("score", np.float64), ("pvalue", np.float64), ("qvalue", np.float64),
         ("matched", f"S{max(1, max_width)}"),
-    ])
+    ], align=True)  # aligned fields: column reads and writes take numpy's fast paths
+
+
+def concat_rows(parts: Sequence[np.ndarray], dtype: np.dtype) -> np.ndarray:
+    """Concatenate structured arrays of one dtype as raw bytes (numpy's structured concatenate
+    copies field by field, several times slower)."""
+    if not parts:
+        return np.zeros(0, dtype)
+    raw = np.concatenate([np.ascontiguousarray(p).view(np.uint8).reshape(len(p), dtype.itemsize) for p in parts])
+    return raw.view(dtype).reshape(-1)
 
 
 class HitTable:

@@ -12,7 +12,7 @@ window scores are exact and hits do not depend on threads, backend or chunking.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
@@ -20,13 +20,13 @@ import numpy as np
 from ._checks import to_numpy
 from ._io import UniqueNames
 from .fasta import Chunk, iter_chunks
-from .hits import HitTable, hit_dtype
+from .hits import HitTable, concat_rows, hit_dtype
 from .matrices import as_background, log_likelihood, log_odds
 from .motif import MotifSet
 from .pvalues import (DEFAULT_STEP, PvalueTable, ScoreDistribution, benjamini_hochberg, quantize,
                       score_distributions)
-from .scoring import threshold_hits
-from .sequence import encode, reverse_complement, _check_codes
+from .scoring import prepare_threshold, run_threshold
+from .sequence import encode, window_letters, _check_codes
 
 __all__ = ["scan", "plan_scan", "iter_scan", "ScanPlan", "score_matrices", "sequence_maxima", "SequenceMaxima", "score_tracks", "write_bedgraph", "bedgraph_runs", "scan_chunk", "subset_plan", "MODES"]
 
@@ -91,6 +91,13 @@ class _Group:
     kernels: np.ndarray  # (k, 4, width)
     thresholds: np.ndarray  # (k,) float64
     dtype: type
+    _inputs: dict = field(default_factory=dict, repr=False)  # strand -> engine inputs
+
+    def engine_inputs(self, strand: str):
+        """The engine table and thresholds for ``strand``, prepared once per plan."""
+        if strand not in self._inputs:
+            self._inputs[strand] = prepare_threshold(self.kernels, self.thresholds, strand=strand, dtype=self.dtype)
+        return self._inputs[strand]
 
 
 def _groups(matrices: list[np.ndarray], thresholds: np.ndarray, step) -> list[_Group]:
@@ -150,6 +157,11 @@ class ScanPlan:
     overlap: int
     dtype: np.dtype
     pvalues: PvalueTable
+
+    @property
+    def widths(self) -> np.ndarray:
+        """(K,) int64 motif widths."""
+        return np.array([m.shape[1] for m in self.matrices], dtype=np.int64)
 
 
 def plan_scan(motifs, *, pvalue=None, score=None, names=None, mode="logodds", background=None, base=2.0,
@@ -221,15 +233,37 @@ def scan_chunk(plan: ScanPlan, chunk: Chunk, chunk_size: int, *, strand: str = "
     """Hits of one chunk (windows starting in its first ``chunk_size`` bases, or all if it is the
     record's last): a structured array sorted by (start, strand '+' first, motif), with p-values."""
     limit = chunk.codes.size if chunk.last else chunk_size
-    rows = [_scan_chunk(chunk, g, limit, strand, plan.dtype, threads, backend) for g in plan.groups]
-    rows = np.concatenate(rows) if rows else np.zeros(0, plan.dtype)
-    # one int64 key, (start, strand '+' first, motif): a single argsort and gather
+    codes = _check_codes(chunk.codes)
+    found = [_group_hits(codes, g, limit, strand, threads, backend) for g in plan.groups]
+    motif, start, minus, score = (np.concatenate([f[i] for f in found]) for i in range(4))
+    # one int64 key, (start, strand '+' first, motif): a single argsort, then gathers of plain columns
     K = len(plan.matrices)
-    key = (rows["start"] - chunk.start) * (2 * K) + (rows["strand"] == b"-") * K + rows["motif"]
-    rows = rows[np.argsort(key, kind="stable")]
-    rows["pvalue"] = plan.pvalues.pvalue(rows["motif"], rows["score"])
+    order = np.argsort(start * (2 * K) + minus * K + motif, kind="stable")
+    motif, start, minus, score = motif[order], start[order], minus[order], score[order]
+    widths = plan.widths[motif]
+    rows = np.empty(motif.size, plan.dtype)
+    rows["motif"] = motif
+    rows["sequence"] = chunk.record
+    rows["start"] = chunk.start + start
+    rows["end"] = rows["start"] + widths
+    rows["strand"] = np.where(minus, b"-", b"+")
+    rows["score"] = score
+    rows["pvalue"] = plan.pvalues.pvalue(motif, score)
     rows["qvalue"] = np.nan
+    letters = window_letters(codes, start, widths, minus, plan.overlap + 1, threads=threads, backend=backend)
+    rows["matched"] = letters.view(plan.dtype["matched"]).ravel()
     return rows
+
+
+def _group_hits(codes: np.ndarray, g: _Group, limit: int, strand: str, threads, backend):
+    """(motif int32, chunk-relative start int64, minus bool, score float64) of one width group's hits
+    starting before ``limit``, in (start, strand, motif) order."""
+    if codes.size < g.width:
+        return np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0)
+    h = run_threshold(codes, np.array([0, codes.size], dtype=np.int64), g.engine_inputs(strand), strand,
+                      True, threads, backend)
+    n = int(np.searchsorted(h.start, limit))  # hits come by start
+    return g.motifs[h.kernel[:n]].astype(np.int32), h.start[:n], h.strand[:n] < 0, h.score[:n].astype(np.float64)
 
 
 def scan(
@@ -288,35 +322,11 @@ def scan(
         if rows.size:
             parts.append(rows)
         n_tests += tests
-    hits = np.concatenate(parts) if parts else np.zeros(0, plan.dtype)
+    hits = concat_rows(parts, plan.dtype)
     if qvalues:
         hits["qvalue"] = benjamini_hochberg(hits["pvalue"], n_tests)
     alts = [m.alt_name for m in motifs] if isinstance(motifs, MotifSet) else None
     return HitTable(hits, plan.names, seq_names, plan.thresholds, alts)
-
-
-def _scan_chunk(chunk: Chunk, g: _Group, limit: int, strand: str, dtype, threads, backend) -> np.ndarray:
-    codes = chunk.codes
-    if codes.size < g.width:
-        return np.zeros(0, dtype)
-    h = threshold_hits((codes, np.array([0, codes.size], dtype=np.int64)), g.kernels, g.thresholds,
-                       strand=strand, skip_n=True, dtype=g.dtype, threads=threads, backend=backend)
-    keep = h.start < limit
-    start = h.start[keep]
-    rows = np.zeros(start.size, dtype)
-    rows["motif"] = g.motifs[h.kernel[keep]]
-    rows["sequence"] = chunk.record
-    rows["start"] = chunk.start + start
-    rows["end"] = rows["start"] + g.width
-    minus = h.strand[keep] < 0
-    rows["strand"] = np.where(minus, b"-", b"+")
-    rows["score"] = h.score[keep]
-    if start.size:
-        frag = codes[start[:, None] + np.arange(g.width)]
-        frag[minus] = reverse_complement(frag[minus])
-        letters = np.frombuffer(b"ACGTN", dtype=np.uint8)[frag]
-        rows["matched"] = letters.view(f"S{g.width}").ravel()
-    return rows
 
 
 def _count_windows(codes: np.ndarray, limit: int, groups: list[_Group]) -> int:

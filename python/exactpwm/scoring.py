@@ -273,16 +273,36 @@ def threshold_hits(
     WindowHits(sequence, start, kernel, strand, score). The order does not depend on
     threads or backend.
     """
-    K, dt, table, b = _prepare(kernels, bias, strand, dtype)
+    prepared = prepare_threshold(kernels, thresholds, bias, strand, dtype)
+    codes, offsets = _as_packed(sequences)
+    return run_threshold(codes, offsets, prepared, strand, skip_n, threads, backend)
+
+
+class _ThresholdInputs(NamedTuple):
+    """Engine inputs of a threshold scan: the prepared table and per-row thresholds."""
+
+    prepared: _Prepared
+    thresholds: np.ndarray  # (K',) in the score dtype, rounded up
+
+
+def prepare_threshold(kernels, thresholds, bias=None, strand: str = "+", dtype=None) -> _ThresholdInputs:
+    """Check and convert what :func:`threshold_hits` needs besides the sequences (reusable)."""
+    prepared = _prepare(kernels, bias, strand, dtype)
+    K = prepared.K
     thr = np.asarray(thresholds, dtype=np.float64)
     if thr.ndim == 0:
         thr = np.full(K, float(thr))
     if thr.shape != (K,) or np.isnan(thr).any():
         raise ValueError(f"thresholds must be a number or have shape ({K},) without NaN; got shape {thr.shape}")
-    thr = _round_thresholds_up(thr, dt)
-    if strand == "both":
-        thr = np.concatenate([thr, thr])
-    codes, offsets = _as_packed(sequences)
+    thr = _round_thresholds_up(thr, prepared.dtype)
+    return _ThresholdInputs(prepared, np.concatenate([thr, thr]) if strand == "both" else thr)
+
+
+def run_threshold(codes: np.ndarray, offsets: np.ndarray, inputs: _ThresholdInputs, strand: str, skip_n: bool,
+                  threads: int, backend: str) -> WindowHits:
+    """:func:`threshold_hits` on checked (codes, offsets) and :func:`prepare_threshold` inputs."""
+    K, _, table, b = inputs.prepared
+    thr = inputs.thresholds
     engine, isa = resolve_backend(backend)
     nthreads = resolve_threads(threads)
     if engine == "cpp":

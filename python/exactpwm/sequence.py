@@ -16,6 +16,9 @@ from typing import Iterable, Union
 
 import numpy as np
 
+from ._checks import resolve_threads
+from .backends import resolve_backend
+
 __all__ = [
     "N_CODE",
     "ALPHABET",
@@ -129,6 +132,41 @@ def reverse_complement(seq: SequenceLike) -> np.ndarray | str:
     if isinstance(seq, np.ndarray):
         return _COMPLEMENT[_check_codes(seq)[..., ::-1]]
     return decode(_COMPLEMENT[encode(seq)[::-1]])
+
+
+def window_letters(codes: np.ndarray, starts: np.ndarray, widths, minus, max_width: int, *,
+                   threads: int = 0, backend: str = "auto") -> np.ndarray:
+    """Letters of windows, as read on their strand: (H, max_width) uint8 ASCII, NUL-padded.
+
+    codes : (n,) uint8 codes; starts : (H,) int64 0-based forward-strand starts;
+    widths : (H,) or scalar window widths (<= max_width); minus : (H,) bool or scalar:
+    reverse complement the window (as the '-' strand reads it). Codes >= 4 read as N.
+    Windows must lie inside ``codes``. ``threads``, ``backend`` as in :func:`exactpwm.conv1d`
+    (the fallback without the compiled core is numpy).
+    """
+    codes = _check_codes(np.asarray(codes))
+    starts = np.ascontiguousarray(starts, dtype=np.int64)
+    H = starts.size
+    widths = np.ascontiguousarray(np.broadcast_to(np.asarray(widths, dtype=np.int64), (H,)))
+    minus = np.ascontiguousarray(np.broadcast_to(np.asarray(minus, dtype=bool), (H,)))
+    out = np.empty((H, max(1, max_width)), dtype=np.uint8)
+    if H and (widths.min() < 0 or widths.max() > out.shape[1] or starts.min() < 0
+              or (starts + widths).max() > codes.size):
+        raise ValueError("windows must lie inside the codes and be at most max_width wide")
+    if resolve_backend(backend)[0] == "cpp":
+        from . import _core
+
+        _core.window_letters(codes, starts, widths, minus, out, resolve_threads(threads))
+        return out
+    out[:] = 0
+    letters = np.frombuffer(b"ACGTN", dtype=np.uint8)
+    for w in np.unique(widths).tolist():  # one gather per width
+        rows = np.flatnonzero(widths == w)
+        frag = codes[starts[rows, None] + np.arange(w)]
+        flip = minus[rows]
+        frag[flip] = _COMPLEMENT[frag[flip, ::-1]]
+        out[rows, :w] = letters[frag]
+    return out
 
 
 def pack(sequences: Iterable[SequenceLike] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:

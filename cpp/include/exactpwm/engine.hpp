@@ -89,6 +89,12 @@ void count_fragments(const uint8_t* codes, const int64_t* starts, const int32_t*
                      const int8_t* minus, int64_t n_fragments, int64_t n_kernels, int64_t length,
                      int64_t* counts, int threads);
 
+// Letters of windows as read on their strand, for hit tables: row i of out (n x max_width
+// bytes) holds codes[starts[i], starts[i] + widths[i]) as ASCII A, C, G, T, N (any code >= 4),
+// reverse complemented when minus[i] != 0, then NUL padding. widths[i] <= max_width.
+void window_letters(const uint8_t* codes, const int64_t* starts, const int64_t* widths, const uint8_t* minus,
+                    int64_t n, int64_t max_width, uint8_t* out, int threads);
+
 // What was built and what the CPU offers.
 bool isa_compiled(Isa isa);
 bool cpu_supports(Isa isa);
