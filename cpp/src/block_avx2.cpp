@@ -104,7 +104,7 @@ inline unsigned alive(__m256i acc, __m256i limit) {
 template <int F>
 int64_t deficit_filter(const BlockCodes& codes, int64_t n_windows, const float* rows, int64_t length,
                        __m256 vbias, __m256 vthr, const Lookahead& look, int32_t* out_pos, float* out_score) {
-    constexpr int64_t kGroups = (kBlock + 31) / 32;
+    constexpr int64_t kGroups = (kThresholdBlock + 31) / 32;
     alignas(32) uint8_t sums[kGroups][32];
     uint32_t masks[kGroups];
     int32_t groups[kGroups];

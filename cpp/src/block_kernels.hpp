@@ -7,7 +7,10 @@
 namespace exactpwm::detail {
 
 constexpr int64_t kBlockAlign = 32;
-constexpr int64_t kBlock = 1024;  // windows scored per block-kernel call, at most
+constexpr int64_t kBlock = 1024;  // windows per block-kernel call (dense scores, max pooling), at most
+// windows per block in threshold scans, at most: the filter's per-call costs are spread over
+// more windows (measured: 16384 scans 100 JASPAR motifs 1.3x faster than 1024)
+constexpr int64_t kThresholdBlock = 16384;
 
 // The codes of one block, prepared once and shared by all kernels:
 //   idx[i]   = code & 7 of position i, as int32;
@@ -55,7 +58,7 @@ struct Lookahead {
     FilterMode mode;         // NoHits: slack < 0; ScoreAll: the filter cannot drop any window
 };
 
-// Writes positions j < n_windows (ascending) with score >= thr, and their scores;
+// Writes positions j < n_windows (<= kThresholdBlock; ascending) with score >= thr, and their scores;
 // returns how many. out_pos/out_score hold round_up(n_windows, kBlockAlign) entries.
 // Reads BlockCodes::bytes, duo and score_n.
 template <class T>

@@ -221,13 +221,13 @@ Hits<T> threshold_hits(const uint8_t* codes, const int64_t* offsets, int64_t n_s
 
     EXACTPWM_PARALLEL
     {
-        Scratch<T> scratch(L, picked.needs_pairs, picked.filter == nullptr);
-        std::vector<int32_t> n_prefix(static_cast<size_t>(kBlock + L + 1));
-        std::vector<int32_t> found(static_cast<size_t>(kBlock + kBlockAlign));
+        Scratch<T> scratch(L, picked.needs_pairs, picked.filter == nullptr, kThresholdBlock);
+        std::vector<int32_t> n_prefix(static_cast<size_t>(kThresholdBlock + L + 1));
+        std::vector<int32_t> found(static_cast<size_t>(kThresholdBlock + kBlockAlign));
         // hits of one block in generation (kernel-major) order, then bucketed by position
         std::vector<int32_t> blk_pos, blk_kernel;
         std::vector<T> blk_score;
-        std::vector<int64_t> bucket(static_cast<size_t>(kBlock + 1));
+        std::vector<int64_t> bucket(static_cast<size_t>(kThresholdBlock + 1));
         std::vector<uint64_t> keys;
         EXACTPWM_FOR
         for (int64_t t = 0; t < n_tiles; ++t) {
@@ -312,9 +312,9 @@ void threshold_counts(const uint8_t* codes, const int64_t* offsets, int64_t n_se
 
     EXACTPWM_PARALLEL
     {
-        Scratch<T> scratch(L, picked.needs_pairs, picked.filter == nullptr);
-        std::vector<int32_t> n_prefix(static_cast<size_t>(kBlock + L + 1));
-        std::vector<int32_t> found(static_cast<size_t>(kBlock + kBlockAlign));
+        Scratch<T> scratch(L, picked.needs_pairs, picked.filter == nullptr, kThresholdBlock);
+        std::vector<int32_t> n_prefix(static_cast<size_t>(kThresholdBlock + L + 1));
+        std::vector<int32_t> found(static_cast<size_t>(kThresholdBlock + kBlockAlign));
         std::vector<int64_t> local(static_cast<size_t>(size), 0), local_hits(static_cast<size_t>(n_targets), 0);
         EXACTPWM_FOR
         for (int64_t t = 0; t < n_tiles; ++t) {

@@ -19,19 +19,21 @@ struct Scratch {
     std::vector<uint8_t> bytes, duo;
     std::vector<T> buf;
     bool with_pairs, with_idx;
+    int64_t block;  // windows per block, at most
     bool has_n = false;  // some code in [0, n_windows + L - 1) is N
     // needs_idx = false: only `bytes`, `duo` and `has_n` are prepared (the threshold filters).
-    Scratch(int64_t length, bool needs_pairs, bool needs_idx = true)
-        : idx(needs_idx ? static_cast<size_t>(capacity(length)) : 0, 4),
-          pairs(needs_pairs ? static_cast<size_t>(2 * capacity(length)) : 0, 0),
-          keep(needs_pairs ? static_cast<size_t>(capacity(length)) : 0, 0),
-          bytes(static_cast<size_t>(capacity(length)), 4),
-          duo(needs_idx ? 0 : static_cast<size_t>(capacity(length)), 0),
-          buf(static_cast<size_t>(kBlock + kBlockAlign)),
+    Scratch(int64_t length, bool needs_pairs, bool needs_idx = true, int64_t block_windows = kBlock)
+        : idx(needs_idx ? static_cast<size_t>(capacity(length, block_windows)) : 0, 4),
+          pairs(needs_pairs ? static_cast<size_t>(2 * capacity(length, block_windows)) : 0, 0),
+          keep(needs_pairs ? static_cast<size_t>(capacity(length, block_windows)) : 0, 0),
+          bytes(static_cast<size_t>(capacity(length, block_windows)), 4),
+          duo(needs_idx ? 0 : static_cast<size_t>(capacity(length, block_windows)), 0),
+          buf(static_cast<size_t>(block_windows + kBlockAlign)),
           with_pairs(needs_pairs),
-          with_idx(needs_idx) {}
+          with_idx(needs_idx),
+          block(block_windows) {}
 
-    static int64_t capacity(int64_t length) { return kBlock + length + 2 * kBlockAlign; }
+    static int64_t capacity(int64_t length, int64_t block_windows) { return block_windows + length + 2 * kBlockAlign; }
 
     // score_n: windows holding N will be scored (not skipped) by the caller
     BlockCodes view(bool score_n = false) const {
@@ -40,7 +42,7 @@ struct Scratch {
 
     // Prepare codes for windows [0, n_windows) starting at `codes`; pad with N.
     void load(const uint8_t* codes, int64_t n_windows, int64_t length) {
-        const int64_t n = n_windows + length - 1, cap = capacity(length);
+        const int64_t n = n_windows + length - 1, cap = capacity(length, block);
         if (with_idx) {
             uint8_t any = 0;
             for (int64_t i = 0; i < n; ++i) {
@@ -122,7 +124,7 @@ inline TilePlan plan_tiles(const int64_t* offsets, int64_t n_seqs, int64_t L, in
     return plan;
 }
 
-// Calls visit(s, j0, nw) for each block of windows of a tile, in order, after loading
+// Calls visit(s, j0, nw) for each block of windows (scratch.block at most) of a tile, in order, after loading
 // the block's codes into scratch; returns early once `stop` is set.
 template <class T, class Visit>
 void for_each_block(const Tile& tile, const uint8_t* codes, const int64_t* offsets, int64_t L,
@@ -131,9 +133,9 @@ void for_each_block(const Tile& tile, const uint8_t* codes, const int64_t* offse
         const int64_t m = n_windows(offsets, s, L);
         const int64_t begin = tile.piece >= 0 ? tile.begin : 0;
         const int64_t end = tile.piece >= 0 ? tile.end : m;
-        for (int64_t j0 = begin; j0 < end; j0 += kBlock) {
+        for (int64_t j0 = begin; j0 < end; j0 += scratch.block) {
             if (stop.stopped()) return;
-            const int64_t nw = std::min(kBlock, end - j0);
+            const int64_t nw = std::min(scratch.block, end - j0);
             scratch.load(codes + offsets[s] + j0, nw, L);
             visit(s, j0, nw);
         }
