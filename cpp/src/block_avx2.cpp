@@ -9,26 +9,26 @@
 namespace exactpwm::detail {
 
 // float32: one 8-entry table row is one register; vpermps looks up 8 windows at once.
+// V vectors (8 V windows) share each row load.
+template <int V>
+inline void block_f32_group(const int32_t* x, const float* rows, int64_t length, __m256 vbias, float* out) {
+    __m256 a[V];
+    for (int v = 0; v < V; ++v) a[v] = _mm256_setzero_ps();
+    for (int64_t l = 0; l < length; ++l) {
+        const __m256 row = _mm256_loadu_ps(rows + l * 8);
+        const int32_t* p = x + l;
+        for (int v = 0; v < V; ++v)
+            a[v] = _mm256_add_ps(a[v], _mm256_permutevar8x32_ps(row, _mm256_loadu_si256((const __m256i*)(p + 8 * v))));
+    }
+    for (int v = 0; v < V; ++v) _mm256_storeu_ps(out + 8 * v, _mm256_add_ps(a[v], vbias));
+}
+
 void block_avx2_f32(const BlockCodes& codes, int64_t n_windows, const float* rows, int64_t length,
                     float bias, float* out) {
     const __m256 vbias = _mm256_set1_ps(bias);
-    for (int64_t j = 0; j < n_windows; j += 32) {
-        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-        __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
-        const int32_t* x = codes.idx + j;
-        for (int64_t l = 0; l < length; ++l) {
-            const __m256 row = _mm256_loadu_ps(rows + l * 8);
-            const int32_t* p = x + l;
-            a0 = _mm256_add_ps(a0, _mm256_permutevar8x32_ps(row, _mm256_loadu_si256((const __m256i*)(p))));
-            a1 = _mm256_add_ps(a1, _mm256_permutevar8x32_ps(row, _mm256_loadu_si256((const __m256i*)(p + 8))));
-            a2 = _mm256_add_ps(a2, _mm256_permutevar8x32_ps(row, _mm256_loadu_si256((const __m256i*)(p + 16))));
-            a3 = _mm256_add_ps(a3, _mm256_permutevar8x32_ps(row, _mm256_loadu_si256((const __m256i*)(p + 24))));
-        }
-        _mm256_storeu_ps(out + j, _mm256_add_ps(a0, vbias));
-        _mm256_storeu_ps(out + j + 8, _mm256_add_ps(a1, vbias));
-        _mm256_storeu_ps(out + j + 16, _mm256_add_ps(a2, vbias));
-        _mm256_storeu_ps(out + j + 24, _mm256_add_ps(a3, vbias));
-    }
+    int64_t j = 0;
+    for (; j + 64 <= n_windows; j += 64) block_f32_group<8>(codes.idx + j, rows, length, vbias, out + j);
+    for (; j < n_windows; j += 32) block_f32_group<4>(codes.idx + j, rows, length, vbias, out + j);
 }
 
 // float64: the A, C, G, T entries of a row fill one register as 8 floats; a float

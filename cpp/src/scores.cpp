@@ -120,9 +120,14 @@ void dense_scores(const uint8_t* codes, int64_t n_seqs, int64_t seq_len,
             const int64_t j0 = blk * kBlock, nw = std::min(kBlock, m - j0);
             scratch.load(codes + s * seq_len + j0, nw, L);
             for (int64_t k = 0; k < K; ++k) {
+                T* dst = out + (s * K + k) * m + j0;
+                if (nw % kBlockAlign == 0) {  // the kernel writes exactly nw values: straight into out
+                    picked.fn(scratch.view(), nw, table.values + k * L * kTableWidth, L, table.bias[k], dst);
+                    continue;
+                }
                 picked.fn(scratch.view(), nw, table.values + k * L * kTableWidth, L,
                           table.bias[k], scratch.buf.data());
-                std::memcpy(out + (s * K + k) * m + j0, scratch.buf.data(), sizeof(T) * nw);
+                std::memcpy(dst, scratch.buf.data(), sizeof(T) * nw);
             }
         }
     }
