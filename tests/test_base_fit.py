@@ -85,3 +85,16 @@ def test_no_finite_maximum_is_an_error():
         exactpwm.fit_base(W, np.tile(worst, (20, 1)))
     with pytest.raises(ValueError, match="nothing to fit"):
         exactpwm.fit_base(W, ["ACGT"])
+
+
+def test_solver_keeps_the_root_it_reached(data):
+    """Regression: when a Newton step could not move off a root (|gradient| ~ 1e-12), the solver
+    used to bisect away from it and return the midpoint. Nearby sums must give nearby bases."""
+    from exactpwm.base_fit import _solve
+
+    W, X = data
+    A = exactpwm.fit_base(W, X, per_kernel=True).max_score_sum[0]
+    W0 = W[0:1].astype(np.float64)
+    expected = brute_force_log_base(W0, A, len(X))
+    for a in np.nextafter(A, -np.inf), A, np.nextafter(A, np.inf), A * (1 + 1e-12), A * (1 - 1e-12):
+        assert abs(_solve(W0, a, len(X), 1e4) - expected) < 1e-6

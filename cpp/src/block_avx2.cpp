@@ -14,11 +14,19 @@ template <int V>
 inline void block_f32_group(const int32_t* x, const float* rows, int64_t length, __m256 vbias, float* out) {
     __m256 a[V];
     for (int v = 0; v < V; ++v) a[v] = _mm256_setzero_ps();
-    for (int64_t l = 0; l < length; ++l) {
-        const __m256 row = _mm256_loadu_ps(rows + l * 8);
+    int64_t l = 0;
+    for (; l + 1 < length; l += 2) {  // column pairs: a += (t[l][x] + t[l+1][y])
+        const __m256 r0 = _mm256_loadu_ps(rows + l * 8), r1 = _mm256_loadu_ps(rows + l * 8 + 8);
         const int32_t* p = x + l;
         for (int v = 0; v < V; ++v)
-            a[v] = _mm256_add_ps(a[v], _mm256_permutevar8x32_ps(row, _mm256_loadu_si256((const __m256i*)(p + 8 * v))));
+            a[v] = _mm256_add_ps(
+                a[v], _mm256_add_ps(_mm256_permutevar8x32_ps(r0, _mm256_loadu_si256((const __m256i*)(p + 8 * v))),
+                                    _mm256_permutevar8x32_ps(r1, _mm256_loadu_si256((const __m256i*)(p + 8 * v + 1)))));
+    }
+    if (l < length) {  // odd L: the last column alone
+        const __m256 r0 = _mm256_loadu_ps(rows + l * 8);
+        for (int v = 0; v < V; ++v)
+            a[v] = _mm256_add_ps(a[v], _mm256_permutevar8x32_ps(r0, _mm256_loadu_si256((const __m256i*)(x + l + 8 * v))));
     }
     for (int v = 0; v < V; ++v) _mm256_storeu_ps(out + 8 * v, _mm256_add_ps(a[v], vbias));
 }
@@ -43,14 +51,23 @@ void block_avx2_f64(const BlockCodes& codes, int64_t n_windows, const double* ro
     for (int64_t j = 0; j < n_windows; j += 16) {
         __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
         __m256d a2 = _mm256_setzero_pd(), a3 = _mm256_setzero_pd();
-        for (int64_t l = 0; l < length; ++l) {
-            const __m256 row = _mm256_castpd_ps(_mm256_loadu_pd(rows + l * 8));
-            const int32_t* p = codes.pairs + 2 * (j + l);
-            const int64_t* k = codes.keep + j + l;
-            a0 = _mm256_add_pd(a0, lookup(row, p, k));
-            a1 = _mm256_add_pd(a1, lookup(row, p + 8, k + 4));
-            a2 = _mm256_add_pd(a2, lookup(row, p + 16, k + 8));
-            a3 = _mm256_add_pd(a3, lookup(row, p + 24, k + 12));
+        // vector v (4 windows) of column l: a lookup of row l at pair indices p + 8 v, keep k + 4 v
+        auto col = [&](int64_t l, int v) {
+            return lookup(_mm256_castpd_ps(_mm256_loadu_pd(rows + l * 8)), codes.pairs + 2 * (j + l) + 8 * v,
+                          codes.keep + j + l + 4 * v);
+        };
+        int64_t l = 0;
+        for (; l + 1 < length; l += 2) {  // column pairs: a += (t[l][x] + t[l+1][y])
+            a0 = _mm256_add_pd(a0, _mm256_add_pd(col(l, 0), col(l + 1, 0)));
+            a1 = _mm256_add_pd(a1, _mm256_add_pd(col(l, 1), col(l + 1, 1)));
+            a2 = _mm256_add_pd(a2, _mm256_add_pd(col(l, 2), col(l + 1, 2)));
+            a3 = _mm256_add_pd(a3, _mm256_add_pd(col(l, 3), col(l + 1, 3)));
+        }
+        if (l < length) {  // odd L: the last column alone
+            a0 = _mm256_add_pd(a0, col(l, 0));
+            a1 = _mm256_add_pd(a1, col(l, 1));
+            a2 = _mm256_add_pd(a2, col(l, 2));
+            a3 = _mm256_add_pd(a3, col(l, 3));
         }
         _mm256_storeu_pd(out + j, _mm256_add_pd(a0, vbias));
         _mm256_storeu_pd(out + j + 4, _mm256_add_pd(a1, vbias));
@@ -69,9 +86,11 @@ inline __m256i codes8(const uint8_t* x) { return _mm256_cvtepu8_epi32(_mm_loadl_
 inline int64_t rescore_vector(const uint8_t* x, int64_t jv, int mask, int64_t n_windows, const float* rows,
                               int64_t length, __m256 vbias, __m256 vthr, int32_t* out_pos, float* out_score,
                               int64_t count) {
+    auto col = [&](int64_t l) { return _mm256_permutevar8x32_ps(_mm256_loadu_ps(rows + l * 8), codes8(x + l)); };
     __m256 acc = _mm256_setzero_ps();
-    for (int64_t l = 0; l < length; ++l)
-        acc = _mm256_add_ps(acc, _mm256_permutevar8x32_ps(_mm256_loadu_ps(rows + l * 8), codes8(x + l)));
+    int64_t l = 0;
+    for (; l + 1 < length; l += 2) acc = _mm256_add_ps(acc, _mm256_add_ps(col(l), col(l + 1)));  // canonical pairs
+    if (l < length) acc = _mm256_add_ps(acc, col(l));
     acc = _mm256_add_ps(acc, vbias);
     int hit = _mm256_movemask_ps(_mm256_cmp_ps(acc, vthr, _CMP_GE_OQ)) & mask;
     if (!hit) return count;

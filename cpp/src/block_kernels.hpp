@@ -41,9 +41,8 @@ using BlockKernel = void (*)(const BlockCodes& codes, int64_t n_windows, const T
 // byte table per pair, indexed by the pair code 4 * x[l] + x[l + 1], holds the pair's
 // deficit in units of slack / kSlackUnits, rounded down, saturated at 255. Summing
 // pairs most-informative first with saturating byte adds, a window whose sum exceeds
-// `limit` provably cannot reach the threshold; survivors are rescored in canonical
-// order (l = 0..L-1, then bias), so a hit's score is bit-identical to the full block
-// kernel's. Pair codes read N as A: blocks holding N whose windows must be scored
+// `limit` provably cannot reach the threshold; survivors are rescored in the canonical
+// order (engine.hpp), so a hit's score is bit-identical to the full block kernel's. Pair codes read N as A: blocks holding N whose windows must be scored
 // (skip_n_windows false) are rescored in full instead.
 constexpr int kSlackUnits = 200;  // limit; sums saturate at 255 > limit
 constexpr int64_t kFirstPairs = 4;  // pairs summed before the first check, then 2 per check

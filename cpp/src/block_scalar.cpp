@@ -8,10 +8,17 @@ template <class T>
 void block_scalar(const BlockCodes& codes, int64_t n_windows, const T* rows, int64_t length,
                   T bias, T* out) {
     for (int64_t j = 0; j < n_windows; ++j) out[j] = T(0);
-    for (int64_t l = 0; l < length; ++l) {
-        const T* row = rows + l * 8;
+    int64_t l = 0;
+    for (; l + 1 < length; l += 2) {  // column pairs: out += (t[l][x] + t[l+1][y])
+        const T* r0 = rows + l * 8;
+        const T* r1 = r0 + 8;
         const int32_t* x = codes.idx + l;
-        for (int64_t j = 0; j < n_windows; ++j) out[j] += row[x[j]];
+        for (int64_t j = 0; j < n_windows; ++j) out[j] += r0[x[j]] + r1[x[j + 1]];
+    }
+    if (l < length) {  // odd L: the last column alone
+        const T* r0 = rows + l * 8;
+        const int32_t* x = codes.idx + l;
+        for (int64_t j = 0; j < n_windows; ++j) out[j] += r0[x[j]];
     }
     for (int64_t j = 0; j < n_windows; ++j) out[j] += bias;
 }

@@ -1,8 +1,9 @@
 """numba-jitted fallbacks of the compiled engine (cpp/src/scores.cpp).
 
 Same arguments as ``exactpwm._core.dense_scores`` / ``max_scores`` (minus
-``threads`` and ``isa``), and the same summation order, so results agree with the
-compiled core. Imported lazily: importing numba costs time.
+``threads`` and ``isa``), and the same summation order (column pairs left to right,
+then the bias; see cpp/include/exactpwm/engine.hpp), so results agree with the
+compiled core bit for bit. Imported lazily: importing numba costs time.
 """
 
 from __future__ import annotations
@@ -11,6 +12,19 @@ import numba as nb
 import numpy as np
 
 _BLOCK = 1024
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _score(table, bias, k, codes, at):  # pragma: no cover - jitted
+    """Score of kernel k on the window codes[at:at + L], in the engine's order: column pairs
+    (t[l][x] + t[l+1][y]) added left to right, an odd L's last column alone, then the bias."""
+    L = table.shape[1]
+    s = table[k, 0, 4]  # the N entry: a zero of the table's dtype, so float32 sums stay float32
+    for l in range(0, L - 1, 2):
+        s += table[k, l, codes[at + l] & 7] + table[k, l + 1, codes[at + l + 1] & 7]
+    if L % 2:
+        s += table[k, L - 1, codes[at + L - 1] & 7]
+    return s + bias[k]
 
 
 @nb.njit(cache=True, parallel=True, nogil=True)
@@ -24,14 +38,10 @@ def dense_scores(codes, table, bias, out):  # pragma: no cover - jitted
         b = t // nblk
         j0 = (t % nblk) * _BLOCK
         j1 = min(m, j0 + _BLOCK)
+        row = codes[b]
         for k in range(K):
             for j in range(j0, j1):
-                out[b, k, j] = 0
-            for l in range(L):
-                for j in range(j0, j1):
-                    out[b, k, j] += table[k, l, codes[b, j + l] & 7]
-            for j in range(j0, j1):
-                out[b, k, j] += bias[k]
+                out[b, k, j] = _score(table, bias, k, row, j)
 
 
 @nb.njit(cache=True, parallel=True, nogil=True)
@@ -43,28 +53,20 @@ def max_scores(codes, offsets, table, bias, out_max, out_pos, skip_n):  # pragma
     for s in nb.prange(S):
         start = offsets[s]
         m = offsets[s + 1] - start - L + 1
-        buf = np.empty(_BLOCK, dtype=table.dtype)
         for k in range(K):
             best = -np.inf
             pos = -1
-            for j0 in range(0, max(m, 0), _BLOCK):
-                nw = min(_BLOCK, m - j0)
-                for j in range(nw):
-                    buf[j] = 0
-                for l in range(L):
-                    for j in range(nw):
-                        buf[j] += table[k, l, codes[start + j0 + j + l] & 7]
-                for j in range(nw):
-                    buf[j] += bias[k]
-                    if skip_n:
-                        n_in = 0
-                        for l in range(L):
-                            n_in += codes[start + j0 + j + l] >= 4
-                        if n_in > 0:
-                            continue
-                    if buf[j] > best or pos < 0:
-                        best = buf[j]
-                        pos = j0 + j
+            for j in range(max(m, 0)):
+                if skip_n:
+                    n_in = 0
+                    for l in range(L):
+                        n_in += codes[start + j + l] >= 4
+                    if n_in > 0:
+                        continue
+                v = _score(table, bias, k, codes, start + j)
+                if v > best or pos < 0:
+                    best = v
+                    pos = j
             out_max[s, k] = best
             out_pos[s, k] = pos
 
@@ -81,10 +83,7 @@ def _window_hits(codes, start, m, table, bias, thresholds, skip_n, out_pos, out_
         n_in_window += codes[start + j + L - 1] >= 4
         if not (skip_n and n_in_window > 0):
             for k in range(K):
-                s = table[k, 0, 4]  # the N entry: a zero of the table's dtype, so float32 sums stay float32
-                for l in range(L):
-                    s += table[k, l, codes[start + j + l] & 7]
-                s += bias[k]
+                s = _score(table, bias, k, codes, start + j)
                 if s >= thresholds[k]:
                     if fill:
                         out_pos[count] = j
@@ -153,10 +152,7 @@ def threshold_counts(codes, offsets, table, bias, thresholds, target, minus, cou
         m = offsets[s + 1] - start - L + 1
         for j in range(max(m, 0)):
             for k in range(K):
-                sc = table[k, 0, 4]
-                for l in range(L):
-                    sc += table[k, l, codes[start + j + l] & 7]
-                sc += bias[k]
+                sc = _score(table, bias, k, codes, start + j)
                 if sc >= thresholds[k]:
                     t = target[k]
                     n_hits[t] += 1

@@ -100,13 +100,15 @@ def _solve(W: np.ndarray, A: float, n: int, max_log_base: float) -> float:
     beta = 0.5 * (lo + hi)
     for _ in range(200):
         g, h = grad(beta)
+        if abs(g) <= 1e-13 * scale:  # converged at this beta (test before moving away from it)
+            break
         if g > 0:
             lo = beta
         else:
             hi = beta
         step = beta - g / h if h < 0 else None
         beta = step if step is not None and lo < step < hi else 0.5 * (lo + hi)
-        if hi - lo <= 1e-14 * max(1.0, beta) or abs(g) <= 1e-13 * scale:
+        if hi - lo <= 1e-14 * max(1.0, beta):
             break
     return beta
 

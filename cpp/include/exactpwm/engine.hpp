@@ -12,9 +12,12 @@
 //   * A score table holds K kernels of length L as K x L x 8 values of T:
 //     table[(k * L + l) * 8 + c] is the score of code c at kernel position l.
 //     Entries 4..7 must be 0 (N contributes nothing, like a zero one-hot column).
-//   * Window j of a sequence covers positions [j, j + L); its score is
-//     ((0 + t[0][x_j]) + t[1][x_{j+1}] + ... + t[L-1][x_{j+L-1}]) + bias[k],
-//     summed in exactly this order by every code path, so all paths agree bit for bit.
+//   * Window j of a sequence covers positions [j, j + L); its score sums column pairs,
+//     left to right, then the bias:
+//       s = 0; s += (t[0][x_j] + t[1][x_{j+1}]); s += (t[2][x_{j+2}] + t[3][x_{j+3}]); ...
+//       (an odd L ends with s += t[L-1][x_{j+L-1}]); score = s + bias[k],
+//     each + rounded in T, in exactly this order by every code path, so all paths agree
+//     bit for bit. (Pairs let a 32-entry two-column table serve one lookup per pair.)
 //   * All sizes and positions are int64_t: sequences may exceed 2^31 bases.
 #pragma once
 
