@@ -337,3 +337,37 @@ def test_the_expected_build_is_under_test():
     if want is None:
         pytest.skip("no particular build expected")
     assert exactpwm.backends()["cpp"].get("sanitizers") == want
+
+
+@pytest.mark.parametrize("offset", range(0, 16, 3))
+def test_conv1d_into_misaligned_out_every_width(offset):
+    """Kernels that store whole cache lines handle any start address of `out` and any number of
+    windows (masked heads and tails): same values as the scalar path, nothing written outside."""
+    rng = np.random.default_rng(offset)
+    for m in (1, 15, 16, 17, 127, 128, 129, 1000, 1100):
+        L = int(rng.integers(1, 12))
+        codes = random_codes(rng, m + L - 1, n_frac=0.05)
+        W = rng.normal(size=(3, 4, L)).astype(np.float32)
+        ref = exactpwm.conv1d(codes, W, backend="cpp-scalar" if "cpp-scalar" in BACKENDS else "numba")
+        for backend in BACKENDS:
+            buf = np.full(3 * m + 40, 7.0, dtype=np.float32)
+            out = buf[offset:offset + 3 * m].reshape(3, m)
+            exactpwm.conv1d(codes, W, out=out, backend=backend)
+            np.testing.assert_array_equal(out, ref)
+            assert (buf[:offset] == 7).all() and (buf[offset + 3 * m:] == 7).all(), backend
+
+
+def test_conv1d_big_output_is_exact():
+    """Outputs far larger than the caches (64 MB and up) are written around them by some kernels."""
+    rng = np.random.default_rng(5)
+    codes = random_codes(rng, 2_000_000, n_frac=0.001)
+    W = rng.normal(size=(9, 4, 13)).astype(np.float32)
+    ref = None
+    for backend in BACKENDS:
+        if backend == "numba":
+            continue
+        got = exactpwm.conv1d(codes, W, backend=backend)  # 9 x 2M float32 = 72 MB
+        if ref is None:
+            ref = got
+        else:
+            np.testing.assert_array_equal(got, ref)

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "engine_call.hpp"
+#include "isa.hpp"
 #include "exactpwm/engine.hpp"
 
 namespace py = pybind11;
@@ -79,10 +80,7 @@ void stack_above(const carray<uint8_t>& codes, const carray<int64_t>& offsets, c
         throw py::value_error("n_hits must be a writeable (T,) int64 array");
     for (int64_t k = 0; k < K; ++k)
         if (target.data()[k] < 0 || target.data()[k] >= n_targets) throw py::value_error("target index out of range");
-    exactpwm::Isa want = exactpwm::Isa::Auto;
-    if (isa == "scalar") want = exactpwm::Isa::Scalar;
-    else if (isa == "avx2") want = exactpwm::Isa::Avx2;
-    else if (isa != "auto") throw py::value_error("unknown instruction set '" + isa + "'");
+    const exactpwm::Isa want = exactpwm_bindings::parse_isa(isa);
     const exactpwm::ScoreTable<T> tab{table.data(), bias.data(), K, L};
     int64_t* c = counts.mutable_data();
     int64_t* h = n_hits.mutable_data();

@@ -11,7 +11,7 @@ void register_info(py::module_& m) {
     m.def("build_info", [] {
         py::dict d;
         py::list compiled, supported;
-        for (Isa isa : {Isa::Scalar, Isa::Avx2}) {
+        for (Isa isa : exactpwm::kAllIsas) {
             if (exactpwm::isa_compiled(isa)) compiled.append(exactpwm::isa_name(isa));
             if (exactpwm::cpu_supports(isa)) supported.append(exactpwm::isa_name(isa));
         }

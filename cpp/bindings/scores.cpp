@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine_call.hpp"
+#include "isa.hpp"
 #include "exactpwm/engine.hpp"
 
 namespace py = pybind11;
@@ -19,12 +20,7 @@ namespace {
 template <class T>
 using carray = py::array_t<T, py::array::c_style>;
 
-Isa parse_isa(const std::string& name) {
-    if (name == "auto") return Isa::Auto;
-    if (name == "scalar") return Isa::Scalar;
-    if (name == "avx2") return Isa::Avx2;
-    throw py::value_error("unknown instruction set '" + name + "' (expected auto, scalar or avx2)");
-}
+using exactpwm_bindings::parse_isa;
 
 void require(bool ok, const std::string& what) {
     if (!ok) throw py::value_error(what);

@@ -7,6 +7,7 @@
 namespace exactpwm::detail {
 
 constexpr int64_t kBlockAlign = 32;
+constexpr int64_t kCodesPad = 128;  // codes are readable this far past a block's last window (+ L)
 constexpr int64_t kBlock = 1024;  // windows per block-kernel call (dense scores, max pooling), at most
 // windows per block in threshold scans, at most: the filter's per-call costs are spread over
 // more windows (measured: 16384 scans 100 JASPAR motifs 1.3x faster than 1024)
@@ -16,19 +17,21 @@ constexpr int64_t kThresholdBlock = 16384;
 //   idx[i]   = code & 7 of position i, as int32;
 //   pairs    = (2*idx, 2*idx + 1) per position (float64 lookups by float-pair permutes);
 //   keep[i]  = all ones where code < 4, else 0 (N contributes 0).
-// Valid for positions [0, n_windows + L - 1) and readable kBlockAlign + L past
-// round_up(n_windows, kBlockAlign). `pairs` and `keep` are only filled when the
-// chosen kernel asks for them (needs_pairs).
+// Valid for positions [0, n_windows + L - 1) and readable up to n_windows + L + kCodesPad.
+// `pairs` and `keep` are only filled when the chosen kernel asks for them (needs_pairs),
+// `duo5` likewise (pair_tables).
 struct BlockCodes {
     const int32_t* idx;
     const int32_t* pairs;
     const int64_t* keep;
     const uint8_t* bytes;  // code & 7 as bytes (byte-lookup filters)
     const uint8_t* duo;    // 4 * (bytes[i] & 3) + (bytes[i + 1] & 3): pair codes (filters)
+    const int32_t* duo5;   // 5 * min(idx[i], 4) + min(idx[i + 1], 4): pair indices (pair-table kernels)
     bool score_n;          // the block holds N and windows with N must be scored (filters)
 };
 
-// rows: the kernel's L x 8 table; out: writable up to round_up(n_windows, kBlockAlign).
+// rows: the kernel's L x 8 table, or for pair-table kernels its pair tables (see
+// pair_tables below); out: writable up to round_up(n_windows, kBlockAlign).
 template <class T>
 using BlockKernel = void (*)(const BlockCodes& codes, int64_t n_windows, const T* rows,
                              int64_t length, T bias, T* out);
@@ -68,6 +71,13 @@ using FilterKernel = int64_t (*)(const BlockCodes& codes, int64_t n_windows, con
 template <class T>
 using BlockMax = T (*)(const T* values, int64_t n);
 
+// Pair tables of one kernel, for pair-table block kernels: ceil(L / 2) tables of 32 values;
+// table p holds t[2p][a] + t[2p+1][b] (rounded in T) at 5a + b for codes a, b in 0..4 (N = 4),
+// or t[L-1][a] for the lone last column of an odd L; entries 25..31 are 0.
+template <class T>
+void pair_tables(const T* rows, int64_t length, T* out);
+constexpr int64_t kPairTable = 32;
+
 void block_scalar_f32(const BlockCodes&, int64_t, const float*, int64_t, float, float*);
 void block_scalar_f64(const BlockCodes&, int64_t, const double*, int64_t, double, double*);
 float max_scalar_f32(const float*, int64_t);
@@ -79,6 +89,10 @@ float max_avx2_f32(const float*, int64_t);
 int64_t filter_avx2_f32(const BlockCodes&, int64_t, const float*, int64_t, float, const Lookahead&, float,
                         int32_t*, float*);
 double max_avx2_f64(const double*, int64_t);
+#endif
+#ifdef EXACTPWM_HAVE_AVX512
+void block_avx512_f32(const BlockCodes&, int64_t, const float*, int64_t, float, float*);
+void block_avx512_f32_stream(const BlockCodes&, int64_t, const float*, int64_t, float, float*);
 #endif
 
 }  // namespace exactpwm::detail

@@ -32,6 +32,19 @@ T max_scalar(const T* v, int64_t n) {
 
 }  // namespace
 
+template <class T>
+void pair_tables(const T* rows, int64_t length, T* out) {
+    for (int64_t p = 0; 2 * p < length; ++p) {
+        const T* r0 = rows + 2 * p * 8;
+        T* t = out + p * kPairTable;
+        for (int e = 0; e < kPairTable; ++e) t[e] = T(0);
+        for (int a = 0; a < 5; ++a)
+            for (int b = 0; b < 5; ++b) t[5 * a + b] = 2 * p + 1 < length ? r0[a] + r0[8 + b] : r0[a];
+    }
+}
+template void pair_tables<float>(const float*, int64_t, float*);
+template void pair_tables<double>(const double*, int64_t, double*);
+
 float max_scalar_f32(const float* v, int64_t n) { return max_scalar<float>(v, n); }
 double max_scalar_f64(const double* v, int64_t n) { return max_scalar<double>(v, n); }
 

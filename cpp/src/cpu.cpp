@@ -16,6 +16,9 @@ bool isa_compiled(Isa isa) {
 #ifdef EXACTPWM_HAVE_AVX2
         case Isa::Avx2: return true;
 #endif
+#ifdef EXACTPWM_HAVE_AVX512
+        case Isa::Avx512: return true;
+#endif
         default: return false;
     }
 }
@@ -29,11 +32,18 @@ bool cpu_supports(Isa isa) {
 #else
             return false;
 #endif
+        case Isa::Avx512:  // the AVX-512 path also runs AVX2 kernels; the OS must save ZMM state
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+            return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("avx512f");
+#else
+            return false;
+#endif
         default: return false;
     }
 }
 
 Isa best_isa() {
+    if (isa_compiled(Isa::Avx512) && cpu_supports(Isa::Avx512)) return Isa::Avx512;
     if (isa_compiled(Isa::Avx2) && cpu_supports(Isa::Avx2)) return Isa::Avx2;
     return Isa::Scalar;
 }
@@ -53,6 +63,7 @@ const char* isa_name(Isa isa) {
     switch (isa) {
         case Isa::Scalar: return "scalar";
         case Isa::Avx2: return "avx2";
+        case Isa::Avx512: return "avx512";
         default: return "auto";
     }
 }

@@ -17,6 +17,8 @@ namespace {
 
 using namespace detail;
 
+constexpr double kStreamBytes = 64.0 * (1 << 20);  // dense outputs this big bypass the caches
+
 void check_table(int64_t n_kernels, int64_t length) {
     if (n_kernels < 0 || length < 1) throw std::invalid_argument("score table must have K >= 0 and L >= 1");
 }
@@ -35,7 +37,8 @@ void check_table(int64_t n_kernels, int64_t length) {
 template <class T, class OnHit, class OnBlockEnd>
 void scan_threshold(const Tile& tile, const uint8_t* codes, const int64_t* offsets,
                     const ScoreTable<T>& table, const T* thresholds, bool skip_n_windows,
-                    const Picked<T>& picked, const LookaheadPlan& lookahead, Scratch<T>& scratch,
+                    const Picked<T>& picked, const KernelRows<T>& rows, const LookaheadPlan& lookahead,
+                    Scratch<T>& scratch,
                     std::vector<int32_t>& n_prefix, std::vector<int32_t>& found, StopFlag& stop,
                     OnHit&& on_hit, OnBlockEnd&& on_block_end) {
     const int64_t K = table.n_kernels, L = table.length;
@@ -63,8 +66,7 @@ void scan_threshold(const Tile& tile, const uint8_t* codes, const int64_t* offse
                 continue;
             }
             const T* b = scratch.buf.data();
-            picked.fn(scratch.view(), nw, table.values + k * L * kTableWidth, L, table.bias[k],
-                      scratch.buf.data());
+            picked.fn(scratch.view(), nw, rows[k], L, table.bias[k], scratch.buf.data());
             const T thr = thresholds[k];
             if (picked.max(b, nw) < thr) continue;
             for (int64_t j = 0; j < nw; ++j) {
@@ -83,6 +85,7 @@ struct ThresholdSetup {
     Picked<T> picked;
     TilePlan plan;
     LookaheadPlan lookahead;
+    KernelRows<T> rows;  // what the block kernel reads when there is no filter
     int threads;
 
     ThresholdSetup(const int64_t* offsets, int64_t n_seqs, const ScoreTable<T>& table, const T* thresholds,
@@ -90,6 +93,7 @@ struct ThresholdSetup {
         : picked((check_table(table.n_kernels, table.length), pick_kernel(resolve_isa(isa), T()))),
           plan(plan_tiles(offsets, n_seqs, table.length, std::max(1, requested_threads))),
           lookahead(plan_lookahead(table, thresholds)),
+          rows(table, picked.pair_tables && picked.filter == nullptr),
           threads(std::max(1, requested_threads)) {}
 
     int64_t n_tiles() const { return static_cast<int64_t>(plan.tiles.size()); }
@@ -104,7 +108,11 @@ void dense_scores(const uint8_t* codes, int64_t n_seqs, int64_t seq_len,
     check_table(K, L);
     if (seq_len < L) throw std::invalid_argument("sequence is shorter than the kernel");
     const Picked<T> picked = pick_kernel(resolve_isa(isa), T());
+    const KernelRows<T> rows(table, picked.pair_tables);
     const int64_t m = seq_len - L + 1;
+    // outputs far larger than the caches are written around them (when the kernel can)
+    const BlockKernel<T> direct =
+        picked.stream && double(n_seqs) * double(K) * double(m) * sizeof(T) >= kStreamBytes ? picked.stream : picked.fn;
     const int64_t blocks_per_seq = (m + kBlock - 1) / kBlock;
     const int64_t n_tiles = n_seqs * blocks_per_seq;
     threads = std::max(1, threads);
@@ -112,7 +120,7 @@ void dense_scores(const uint8_t* codes, int64_t n_seqs, int64_t seq_len,
 
     EXACTPWM_PARALLEL
     {
-        Scratch<T> scratch(L, picked.needs_pairs);
+        Scratch<T> scratch(L, picked);
         EXACTPWM_FOR
         for (int64_t t = 0; t < n_tiles; ++t) {
             if (stop.stopped()) continue;
@@ -122,11 +130,10 @@ void dense_scores(const uint8_t* codes, int64_t n_seqs, int64_t seq_len,
             for (int64_t k = 0; k < K; ++k) {
                 T* dst = out + (s * K + k) * m + j0;
                 if (nw % kBlockAlign == 0) {  // the kernel writes exactly nw values: straight into out
-                    picked.fn(scratch.view(), nw, table.values + k * L * kTableWidth, L, table.bias[k], dst);
+                    direct(scratch.view(), nw, rows[k], L, table.bias[k], dst);
                     continue;
                 }
-                picked.fn(scratch.view(), nw, table.values + k * L * kTableWidth, L,
-                          table.bias[k], scratch.buf.data());
+                picked.fn(scratch.view(), nw, rows[k], L, table.bias[k], scratch.buf.data());
                 std::memcpy(dst, scratch.buf.data(), sizeof(T) * nw);
             }
         }
@@ -141,6 +148,7 @@ void max_scores(const uint8_t* codes, const int64_t* offsets, int64_t n_seqs,
     const int64_t K = table.n_kernels, L = table.length;
     check_table(K, L);
     const Picked<T> picked = pick_kernel(resolve_isa(isa), T());
+    const KernelRows<T> rows(table, picked.pair_tables);
     threads = std::max(1, threads);
     const TilePlan plan = plan_tiles(offsets, n_seqs, L, threads);
     constexpr T kNone = -std::numeric_limits<T>::infinity();
@@ -156,7 +164,7 @@ void max_scores(const uint8_t* codes, const int64_t* offsets, int64_t n_seqs,
 
     EXACTPWM_PARALLEL
     {
-        Scratch<T> scratch(L, picked.needs_pairs);
+        Scratch<T> scratch(L, picked);
         std::vector<uint8_t> has_n(static_cast<size_t>(kBlock));
         EXACTPWM_FOR
         for (int64_t t = 0; t < n_tiles; ++t) {
@@ -177,8 +185,7 @@ void max_scores(const uint8_t* codes, const int64_t* offsets, int64_t n_seqs,
                 }
                 for (int64_t k = 0; k < K; ++k) {
                     T* b = scratch.buf.data();
-                    picked.fn(scratch.view(), nw, table.values + k * L * kTableWidth, L, table.bias[k],
-                              scratch.buf.data());
+                    picked.fn(scratch.view(), nw, rows[k], L, table.bias[k], scratch.buf.data());
                     if (any_n) {
                         for (int64_t j = 0; j < nw; ++j)
                             if (has_n[j]) b[j] = -std::numeric_limits<T>::infinity();
@@ -226,7 +233,7 @@ Hits<T> threshold_hits(const uint8_t* codes, const int64_t* offsets, int64_t n_s
 
     EXACTPWM_PARALLEL
     {
-        Scratch<T> scratch(L, picked.needs_pairs, picked.filter == nullptr, kThresholdBlock);
+        Scratch<T> scratch(L, picked, picked.filter != nullptr, kThresholdBlock);
         std::vector<int32_t> n_prefix(static_cast<size_t>(kThresholdBlock + L + 1));
         std::vector<int32_t> found(static_cast<size_t>(kThresholdBlock + kBlockAlign));
         // hits of one block in generation (kernel-major) order, then bucketed by position
@@ -237,8 +244,8 @@ Hits<T> threshold_hits(const uint8_t* codes, const int64_t* offsets, int64_t n_s
         EXACTPWM_FOR
         for (int64_t t = 0; t < n_tiles; ++t) {
             Hits<T>& out = tile_hits[t];
-            scan_threshold(plan.tiles[t], codes, offsets, table, thresholds, skip_n_windows, picked, lookahead,
-                scratch, n_prefix, found, stop,
+            scan_threshold(plan.tiles[t], codes, offsets, table, thresholds, skip_n_windows, picked, setup.rows,
+                lookahead, scratch, n_prefix, found, stop,
                 [&](int64_t, int64_t, int64_t j, int64_t k, T score) {
                     blk_pos.push_back(static_cast<int32_t>(j));
                     blk_kernel.push_back(static_cast<int32_t>(k));
@@ -317,13 +324,14 @@ void threshold_counts(const uint8_t* codes, const int64_t* offsets, int64_t n_se
 
     EXACTPWM_PARALLEL
     {
-        Scratch<T> scratch(L, picked.needs_pairs, picked.filter == nullptr, kThresholdBlock);
+        Scratch<T> scratch(L, picked, picked.filter != nullptr, kThresholdBlock);
         std::vector<int32_t> n_prefix(static_cast<size_t>(kThresholdBlock + L + 1));
         std::vector<int32_t> found(static_cast<size_t>(kThresholdBlock + kBlockAlign));
         std::vector<int64_t> local(static_cast<size_t>(size), 0), local_hits(static_cast<size_t>(n_targets), 0);
         EXACTPWM_FOR
         for (int64_t t = 0; t < n_tiles; ++t) {
-            scan_threshold(plan.tiles[t], codes, offsets, table, thresholds, false, picked, lookahead, scratch,
+            scan_threshold(plan.tiles[t], codes, offsets, table, thresholds, false, picked, setup.rows, lookahead,
+                scratch,
                 n_prefix, found, stop,
                 [&](int64_t s, int64_t j0, int64_t j, int64_t k, T) {
                     const uint8_t* frag = codes + offsets[s] + j0 + j;

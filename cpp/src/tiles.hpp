@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "block_kernels.hpp"
+#include "dispatch.hpp"
 #include "stop.hpp"
 
 namespace exactpwm::detail {
@@ -14,30 +15,33 @@ namespace exactpwm::detail {
 // Per-thread scratch: the prepared codes of one block, and block scores.
 template <class T>
 struct Scratch {
-    std::vector<int32_t> idx, pairs;
+    std::vector<int32_t> idx, pairs, duo5;
     std::vector<int64_t> keep;
     std::vector<uint8_t> bytes, duo;
     std::vector<T> buf;
-    bool with_pairs, with_idx;
+    bool with_pairs, with_idx, with_duo5;
     int64_t block;  // windows per block, at most
     bool has_n = false;  // some code in [0, n_windows + L - 1) is N
-    // needs_idx = false: only `bytes`, `duo` and `has_n` are prepared (the threshold filters).
-    Scratch(int64_t length, bool needs_pairs, bool needs_idx = true, int64_t block_windows = kBlock)
-        : idx(needs_idx ? static_cast<size_t>(capacity(length, block_windows)) : 0, 4),
-          pairs(needs_pairs ? static_cast<size_t>(2 * capacity(length, block_windows)) : 0, 0),
-          keep(needs_pairs ? static_cast<size_t>(capacity(length, block_windows)) : 0, 0),
+    // What the picked kernels read; filtering: only `bytes`, `duo` and `has_n` are prepared
+    // (the threshold filters).
+    Scratch(int64_t length, const Picked<T>& picked, bool filtering = false, int64_t block_windows = kBlock)
+        : idx(filtering ? 0 : static_cast<size_t>(capacity(length, block_windows)), 4),
+          pairs(picked.needs_pairs && !filtering ? static_cast<size_t>(2 * capacity(length, block_windows)) : 0, 0),
+          duo5(picked.pair_tables && !filtering ? static_cast<size_t>(capacity(length, block_windows)) : 0, 24),
+          keep(picked.needs_pairs && !filtering ? static_cast<size_t>(capacity(length, block_windows)) : 0, 0),
           bytes(static_cast<size_t>(capacity(length, block_windows)), 4),
-          duo(needs_idx ? 0 : static_cast<size_t>(capacity(length, block_windows)), 0),
+          duo(filtering ? static_cast<size_t>(capacity(length, block_windows)) : 0, 0),
           buf(static_cast<size_t>(block_windows + kBlockAlign)),
-          with_pairs(needs_pairs),
-          with_idx(needs_idx),
+          with_pairs(picked.needs_pairs && !filtering),
+          with_idx(!filtering),
+          with_duo5(picked.pair_tables && !filtering),
           block(block_windows) {}
 
-    static int64_t capacity(int64_t length, int64_t block_windows) { return block_windows + length + 2 * kBlockAlign; }
+    static int64_t capacity(int64_t length, int64_t block_windows) { return block_windows + length + kCodesPad; }
 
     // score_n: windows holding N will be scored (not skipped) by the caller
     BlockCodes view(bool score_n = false) const {
-        return {idx.data(), pairs.data(), keep.data(), bytes.data(), duo.data(), score_n && has_n};
+        return {idx.data(), pairs.data(), keep.data(), bytes.data(), duo.data(), duo5.data(), score_n && has_n};
     }
 
     // Prepare codes for windows [0, n_windows) starting at `codes`; pad with N.
@@ -67,6 +71,10 @@ struct Scratch {
             for (int64_t i = 0; i + 1 < cap; ++i)
                 duo[i] = static_cast<uint8_t>(((bytes[i] & 3) << 2) | (bytes[i + 1] & 3));
             return;
+        }
+        if (with_duo5) {
+            for (int64_t i = 0; i + 1 < cap; ++i)
+                duo5[i] = 5 * std::min<int32_t>(idx[i], 4) + std::min<int32_t>(idx[i + 1], 4);
         }
         if (!with_pairs) return;
         for (int64_t i = 0; i < cap; ++i) {

@@ -82,7 +82,7 @@ int check_interrupt() {
 
 int main() {
     int failures = 0;
-    for (Isa isa : {Isa::Scalar, Isa::Avx2}) {
+    for (Isa isa : kAllIsas) {
         if (!isa_compiled(isa) || !cpu_supports(isa)) continue;
         for (int threads : {1, 3})
             for (int64_t L : {10, 11}) {  // even and odd widths: column pairs, and a last lone column

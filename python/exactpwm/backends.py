@@ -4,7 +4,8 @@ Backends, chosen per call with ``backend=``:
 
 * ``"auto"`` (default): the compiled core if it imported, else numba;
 * ``"cpp"``: the compiled core with the best instruction set this CPU supports;
-* ``"cpp-scalar"``, ``"cpp-avx2"``: the compiled core forced to one instruction set;
+* ``"cpp-scalar"``, ``"cpp-avx2"``, ``"cpp-avx512"``: the compiled core forced to one
+  instruction set (avx512: AVX-512F float32 block kernels, AVX2 for the rest);
 * ``"numba"``: the numba-jitted fallback.
 
 Every backend sums window scores in the same order, so they return the same
@@ -20,7 +21,7 @@ from ._checks import available_cores
 
 __all__ = ["BACKENDS", "backends", "resolve_backend"]
 
-BACKENDS = ("auto", "cpp", "cpp-scalar", "cpp-avx2", "numba")
+BACKENDS = ("auto", "cpp", "cpp-scalar", "cpp-avx2", "cpp-avx512", "numba")
 
 try:
     from . import _core  # type: ignore[attr-defined]

@@ -125,7 +125,7 @@ def conv1d(
     dtype : float32 or float64 (default: float32 iff kernels are float32)
     out : optional C-contiguous array of the result's shape and dtype, written in place
     threads : 0 = all cores
-    backend : "auto", "cpp", "cpp-scalar", "cpp-avx2" or "numba"
+    backend : "auto", "cpp", "cpp-scalar", "cpp-avx2", "cpp-avx512" or "numba"
 
     Returns
     -------

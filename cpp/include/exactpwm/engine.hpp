@@ -2,7 +2,8 @@
 //
 // Sources (cpp/src): scores.cpp (drivers: dense, max pooling, threshold hits and counts),
 // tiles.hpp (tiles, blocks, per-thread scratch), dispatch.hpp (kernels per ISA and dtype),
-// block_scalar.cpp / block_avx2.cpp (block kernels; only the latter is built with -mavx2),
+// block_scalar.cpp / block_avx2.cpp / block_avx512.cpp (block kernels; the last two are built
+// with -mavx2 / -mavx512f and only called after a run-time CPU check),
 // lookahead.{hpp,cpp} (threshold pre-filter plans), fragments.cpp (fragment counts),
 // cpu.cpp (build and CPU reporting).
 //
@@ -29,7 +30,10 @@ namespace exactpwm {
 
 constexpr int kTableWidth = 8;
 
-enum class Isa : int { Scalar = 0, Avx2 = 1, Auto = -1 };
+// Avx512: the float32 block kernel looks up column pairs with vpermt2ps (AVX-512F); every
+// other kernel is the AVX2 one (an AVX-512 CPU has AVX2).
+enum class Isa : int { Scalar = 0, Avx2 = 1, Avx512 = 2, Auto = -1 };
+constexpr Isa kAllIsas[] = {Isa::Scalar, Isa::Avx2, Isa::Avx512};
 
 template <class T>
 struct ScoreTable {
