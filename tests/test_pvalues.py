@@ -78,3 +78,22 @@ def test_pvalue_table_matches_each_distribution():
     expected = np.array([dists[k].pvalue(sc) for k, sc in zip(motif, scores)])
     for floors in (None, [0.0, 2.5, np.inf], [-np.inf, 100.0, 3.0]):
         np.testing.assert_array_equal(PvalueTable(dists, floors).pvalue(motif, scores), expected)
+
+
+def test_compiled_and_numpy_null_distributions_agree_bit_for_bit():
+    """The engine's DP rounds every product and sum as the numpy fallback does: same p-values,
+    hence the same score thresholds, with or without the compiled core."""
+    from exactpwm.backends import backends
+    from exactpwm.pvalues import _grid, _null_survival
+
+    if not backends()["cpp"]["available"]:
+        pytest.skip("the compiled core is not built")
+    rng = np.random.default_rng(3)
+    for L in (1, 2, 7, 15):
+        M = quantize(matrices.log_odds(matrices.counts_to_pwm(rng.random((4, L)) + 0.01)))
+        q = _grid(M, 2.0 ** -10).T
+        cols = q - q.min(axis=1, keepdims=True)
+        for bg in (np.full(4, 0.25), rng.dirichlet(np.ones(4))):
+            np.testing.assert_array_equal(_null_survival(cols, bg, "cpp"), _null_survival(cols, bg, "numba"))
+    with pytest.raises(ValueError, match=">= 0"):
+        _null_survival(np.array([[0, 1, -1, 2]]), np.full(4, 0.25), "cpp")

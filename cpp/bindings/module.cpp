@@ -10,12 +10,14 @@ namespace py = pybind11;
 void register_info(py::module_& m);
 void register_scores(py::module_& m);
 void register_fragments(py::module_& m);
+void register_pvalues(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "exactpwm compiled engine (private; use the exactpwm package API).";
     register_info(m);
     register_scores(m);
     register_fragments(m);
+    register_pvalues(m);
     // An engine call stopped by a signal: the handler's exception (KeyboardInterrupt) is pending.
     py::register_exception_translator([](std::exception_ptr p) {
         try {

@@ -25,6 +25,7 @@ import math
 
 import numpy as np
 
+from .backends import resolve_backend
 from .matrices import as_background
 
 __all__ = ["ScoreDistribution", "PvalueTable", "DEFAULT_STEP", "quantize", "benjamini_hochberg", "score_distributions"]
@@ -42,6 +43,19 @@ def quantize(matrix, step: float = DEFAULT_STEP) -> np.ndarray:
 
 def _grid(x, step):
     return np.floor(np.asarray(x, dtype=np.float64) / step + 0.5).astype(np.int64)
+
+
+def _null_survival(cols: np.ndarray, bg: np.ndarray, backend: str = "auto") -> np.ndarray:
+    """Survival function sf[i] = P(sum >= i) of the sum of column integer scores cols (L, 4) >= 0,
+    bases drawn with probabilities bg (4,): the compiled core, or numpy (the same numbers, bit for bit)."""
+    cols = np.ascontiguousarray(cols, dtype=np.int64)
+    if resolve_backend(backend)[0] == "cpp":
+        from . import _core
+
+        sf = np.empty(int(cols.max(axis=1).sum()) + 1)
+        _core.null_survival(cols, np.ascontiguousarray(bg, dtype=np.float64), sf)
+        return sf
+    return np.cumsum(_null_pmf(cols, bg)[::-1])[::-1]
 
 
 def _null_pmf(cols: np.ndarray, bg: np.ndarray) -> np.ndarray:
@@ -91,9 +105,7 @@ class ScoreDistribution:
             raise ValueError(
                 f"the score range spans more than {_MAX_BINS} steps of {step:g}; use a larger step"
             )
-        pmf = _null_pmf(cols, self.background)
-        self._sf = np.cumsum(pmf[::-1])[::-1]  # _sf[i] = P(grid score >= low + i)
-        self._sf = np.minimum(self._sf, 1.0)
+        self._sf = np.minimum(_null_survival(cols, self.background), 1.0)  # _sf[i] = P(grid score >= low + i)
 
     @property
     def min_score(self) -> float:

@@ -4,7 +4,8 @@
 // tiles.hpp (tiles, blocks, per-thread scratch), dispatch.hpp (kernels per ISA and dtype),
 // block_scalar.cpp / block_avx2.cpp / block_avx512.cpp (block kernels; the last two are built
 // with -mavx2 / -mavx512f and only called after a run-time CPU check),
-// lookahead.{hpp,cpp} (threshold pre-filter plans), fragments.cpp (fragment counts),
+// lookahead.{hpp,cpp} (threshold pre-filter plans), fragments.cpp (fragment counts, window
+// letters), pvalues.cpp (null score distributions),
 // cpu.cpp (build and CPU reporting).
 //
 // Conventions
@@ -101,6 +102,11 @@ void count_fragments(const uint8_t* codes, const int64_t* starts, const int32_t*
 // reverse complemented when minus[i] != 0, then NUL padding. widths[i] <= max_width.
 void window_letters(const uint8_t* codes, const int64_t* starts, const int64_t* widths, const uint8_t* minus,
                     int64_t n, int64_t max_width, uint8_t* out, int threads);
+
+// Null distribution of a window score, for exact p-values: column l adds shifts[l][c] >= 0
+// (integer score steps above the column's minimum) with probability background[c]. Writes the
+// survival function sf[i] = P(sum >= i) for i in [0, size), size = 1 + sum of column maxima.
+void null_survival(const int64_t* shifts, int64_t length, const double* background, int64_t size, double* sf);
 
 // What was built and what the CPU offers.
 bool isa_compiled(Isa isa);

@@ -1,0 +1,59 @@
+// Null score distributions for exact p-values (see python/exactpwm/pvalues.py).
+// Built with -ffp-contract=off: every product and sum is rounded as numpy rounds it, so the
+// result equals the numpy fallback bit for bit.
+#include <algorithm>
+#include <stdexcept>
+#include <vector>
+
+#include "exactpwm/engine.hpp"
+
+namespace exactpwm {
+
+void null_survival(const int64_t* shifts, int64_t length, const double* background, int64_t size, double* sf) {
+    int64_t need = 1;
+    for (int64_t l = 0; l < length; ++l) {
+        int64_t width = 0;
+        for (int c = 0; c < 4; ++c) {
+            if (shifts[l * 4 + c] < 0) throw std::invalid_argument("column scores must be >= 0");
+            width = std::max(width, shifts[l * 4 + c]);
+        }
+        need += width;
+    }
+    if (size != need) throw std::invalid_argument("size must be 1 + the sum of the column maxima");
+    // pmf and next live at offset `pad` in zero-padded buffers, so every read below is in range;
+    // a term reading a padding zero adds exactly 0, as numpy's shifted slices leave it out
+    int64_t pad = 0;
+    for (int64_t i = 0; i < 4 * length; ++i) pad = std::max(pad, shifts[i]);
+    std::vector<double> buf_a(static_cast<size_t>(size + 2 * pad), 0.0), buf_b(buf_a);
+    double* pmf = buf_a.data() + pad;
+    double* next = buf_b.data() + pad;
+    pmf[0] = 1.0;
+    int64_t top = 0;  // pmf lives on [0, top]; zeros beyond
+    for (int64_t l = 0; l < length; ++l) {
+        const int64_t* s = shifts + l * 4;
+        const int64_t width = std::max(std::max(s[0], s[1]), std::max(s[2], s[3]));
+        const double* __restrict p0 = pmf - s[0];
+        const double* __restrict p1 = pmf - s[1];
+        const double* __restrict p2 = pmf - s[2];
+        const double* __restrict p3 = pmf - s[3];
+        double* __restrict out = next;
+        const double w0 = background[0], w1 = background[1], w2 = background[2], w3 = background[3];
+        for (int64_t i = 0; i <= top + width; ++i) {  // bases in order A, C, G, T, as numpy adds them
+            double acc = 0.0;
+            acc += w0 * p0[i];
+            acc += w1 * p1[i];
+            acc += w2 * p2[i];
+            acc += w3 * p3[i];
+            out[i] = acc;
+        }
+        top += width;
+        std::swap(pmf, next);
+    }
+    double acc = 0.0;  // survival function, summed from the top as numpy's reversed cumsum
+    for (int64_t i = size - 1; i >= 0; --i) {
+        acc += pmf[i];
+        sf[i] = acc;
+    }
+}
+
+}  // namespace exactpwm
