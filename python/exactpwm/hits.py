@@ -14,7 +14,7 @@ import numpy as np
 
 from ._io import atomic_output
 
-__all__ = ["HitTable", "HitWriter", "hit_dtype", "concat_rows"]
+__all__ = ["HitTable", "HitWriter", "hit_dtype", "concat_rows", "RowBuffer"]
 
 
 def hit_dtype(max_width: int) -> np.dtype:
@@ -24,6 +24,32 @@ def hit_dtype(max_width: int) -> np.dtype:
         ("strand", "S1"), ("score", np.float64), ("pvalue", np.float64), ("qvalue", np.float64),
         ("matched", f"S{max(1, max_width)}"),
     ], align=True)  # aligned fields: column reads and writes take numpy's fast paths
+
+
+class RowBuffer:
+    """A growing structured array of hit rows: append chunk after chunk, then take the result.
+
+    Grows in place (``ndarray.resize``: realloc, which moves large blocks without copying them),
+    so the rows are written once into memory that stays; the caller may drop each chunk.
+    """
+
+    def __init__(self, dtype: np.dtype):
+        self.dtype = np.dtype(dtype)
+        self._buf = np.zeros(0, self.dtype)
+        self._n = 0
+
+    def append(self, rows: np.ndarray) -> None:
+        need = self._n + len(rows)
+        if need > len(self._buf):
+            self._buf.resize(max(need, 2 * len(self._buf), 1024), refcheck=False)  # we hold the only reference
+        w = self.dtype.itemsize
+        self._buf.view(np.uint8)[self._n * w:need * w] = np.ascontiguousarray(rows, self.dtype).view(np.uint8)
+        self._n = need
+
+    def result(self) -> np.ndarray:
+        """The rows appended so far (the buffer is handed over; do not append afterwards)."""
+        self._buf.resize(self._n, refcheck=False)
+        return self._buf
 
 
 def concat_rows(parts: Sequence[np.ndarray], dtype: np.dtype) -> np.ndarray:

@@ -20,7 +20,7 @@ import numpy as np
 from ._checks import to_numpy
 from ._io import UniqueNames
 from .fasta import Chunk, iter_chunks
-from .hits import HitTable, concat_rows, hit_dtype
+from .hits import HitTable, RowBuffer, hit_dtype
 from .matrices import as_background, log_likelihood, log_odds
 from .motif import MotifSet
 from .pvalues import (DEFAULT_STEP, PvalueTable, ScoreDistribution, benjamini_hochberg, quantize,
@@ -315,14 +315,14 @@ def scan(
     plan = plan_scan(motifs, pvalue=pvalue, score=score, names=names, mode=mode, background=background,
                      base=base, pseudocount=pseudocount, step=step, threads=threads)
     seq_names: list[str] = []
-    parts, n_tests = [], 0
+    found, n_tests = RowBuffer(plan.dtype), 0
     for rows, tests in iter_scan(plan, sequences, strand=strand, chunk_size=chunk_size, threads=threads,
                                  backend=backend, sequence_names=seq_names, count_tests=qvalues,
                                  progress=progress):
-        if rows.size:
-            parts.append(rows)
+        found.append(rows)  # then the chunk's array is dropped: the next chunk reuses its memory
+        del rows
         n_tests += tests
-    hits = concat_rows(parts, plan.dtype)
+    hits = found.result()
     if qvalues:
         hits["qvalue"] = benjamini_hochberg(hits["pvalue"], n_tests)
     alts = [m.alt_name for m in motifs] if isinstance(motifs, MotifSet) else None
