@@ -178,3 +178,24 @@ def test_to_pandas(data):
     df = t.to_pandas()
     assert isinstance(df, pd.DataFrame) and len(df) == len(t)
     assert df["motif"].iloc[0] == f"m{t.rows['motif'][0]}" and set(df["strand"]) <= {"+", "-"}
+
+
+def test_row_buffer_equals_concatenation():
+    from exactpwm.hits import RowBuffer, hit_dtype
+
+    rng = np.random.default_rng(2)
+    dt = hit_dtype(12)
+    parts = []
+    for n in (0, 5, 3000, 0, 1, 700):
+        p = np.zeros(n, dt)
+        p["start"] = rng.integers(0, 10**9, n)
+        p["score"] = rng.normal(size=n)
+        p["matched"] = b"ACGTACGTACGT"
+        parts.append(p)
+    buf = RowBuffer(dt)
+    for p in parts:
+        buf.append(p)
+    got = buf.result()
+    want = np.concatenate(parts)
+    assert got.dtype == dt and got.shape == want.shape
+    assert got.tobytes() == want.tobytes()
