@@ -11,7 +11,7 @@ import pytest
 import exactpwm
 
 K, L = 16, 19
-BACKENDS = ["cpp-scalar", "cpp-avx2", "numba"]
+BACKENDS = ["cpp-scalar", "cpp-avx2", "cpp-avx512", "numba"]
 
 
 @pytest.fixture(params=[np.float32, np.float64], ids=["float32", "float64"])
@@ -21,8 +21,9 @@ def dtype(request):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_exactpwm_conv1d(benchmark, genome, dtype, backend):
-    if backend == "cpp-avx2" and "avx2" not in exactpwm.backends()["cpp"].get("isa_cpu", []):
-        pytest.skip("no AVX2 here")
+    isa = backend.split("-", 1)[-1]
+    if backend.startswith("cpp-") and isa not in exactpwm.backends()["cpp"].get("isa_cpu", []):
+        pytest.skip(f"no {isa} here")
     W = np.random.default_rng(0).normal(size=(K, 4, L)).astype(dtype)
     out = np.empty((K, genome.size - L + 1), dtype=dtype)
     exactpwm.conv1d(genome, W, out=out, backend=backend)  # warm up (numba compiles)
