@@ -248,9 +248,19 @@ def test_threshold_hits_same_for_threads_and_backends(rng, dtype):
                 np.testing.assert_array_equal(a, b)
 
 
+def _same_hits_on_every_backend(seqs, W, thr, skip_n):
+    """Both-strand hits of every backend equal the (full-scoring) numba path's; returns those."""
+    ref = exactpwm.threshold_hits(seqs, W, thr, strand="both", skip_n=skip_n, backend="numba")
+    for backend in BACKENDS:
+        got = exactpwm.threshold_hits(seqs, W, thr, strand="both", skip_n=skip_n, backend=backend)
+        for a, b in zip(got, ref):
+            np.testing.assert_array_equal(a, b, err_msg=backend)
+    return ref
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_threshold_filters_never_drop_hits(seed):
-    """The AVX2 path skips windows with int8 and float lookahead bounds; it must find exactly
+    """The AVX2 path skips windows with its deficit pre-filter; it must find exactly
     the hits of the full-scoring scalar and numba paths: raw (unquantized) float32 kernels,
     columns whose every base scores below N's 0, thresholds near the maximum, N-rich sequences."""
     rng = np.random.default_rng(seed)
@@ -262,12 +272,7 @@ def test_threshold_filters_never_drop_hits(seed):
     quantiles = np.array([0.9, 0.99, 0.999, 0.9999, 0.99, 0.999])
     thr = np.array([np.quantile(dense[:, k], q, method="higher") for k, q in enumerate(quantiles)])  # achieved: ties
     for skip_n in (False, True):
-        ref = exactpwm.threshold_hits(seqs, W, thr, strand="both", skip_n=skip_n, backend="numba")
-        assert ref.start.size >= 10
-        for backend in BACKENDS:
-            got = exactpwm.threshold_hits(seqs, W, thr, strand="both", skip_n=skip_n, backend=backend)
-            for a, b in zip(got, ref):
-                np.testing.assert_array_equal(a, b)
+        assert _same_hits_on_every_backend(seqs, W, thr, skip_n).start.size >= 10
 
 
 @pytest.mark.parametrize("L", [1, 2, 3, 4, 7, 8, 9, 15, 16, 17, 24, 33, 40])
@@ -282,11 +287,7 @@ def test_pair_filter_exact_for_every_width(L):
     dense = exactpwm.conv1d(seqs[0], W, strand="both", backend="numba")
     thr = np.array([np.quantile(dense[:, k], q, method="higher") for k, q in enumerate([0.5, 0.9, 0.99, 0.999, 1.0])])
     for skip_n in (False, True):
-        ref = exactpwm.threshold_hits(seqs, W, thr, strand="both", skip_n=skip_n, backend="numba")
-        for backend in BACKENDS:
-            got = exactpwm.threshold_hits(seqs, W, thr, strand="both", skip_n=skip_n, backend=backend)
-            for a, b in zip(got, ref):
-                np.testing.assert_array_equal(a, b)
+        ref = _same_hits_on_every_backend(seqs, W, thr, skip_n)
         assert (ref.score == thr[ref.kernel]).any(), "some hit should sit exactly on its threshold"
 
 
@@ -300,11 +301,7 @@ def test_filter_modes_nothing_everything_and_flat_kernels():
     cases = [(W, 1e6), (W, -1e6), (flat, 9.0), (flat, np.nextafter(np.float32(9.0), np.float32(10.0)))]
     for kernels, thr in cases:
         for skip_n in (False, True):
-            ref = exactpwm.threshold_hits(seqs, kernels, thr, strand="both", skip_n=skip_n, backend="numba")
-            for backend in BACKENDS:
-                got = exactpwm.threshold_hits(seqs, kernels, thr, strand="both", skip_n=skip_n, backend=backend)
-                for a, b in zip(got, ref):
-                    np.testing.assert_array_equal(a, b)
+            _same_hits_on_every_backend(seqs, kernels, thr, skip_n)
 
 
 @pytest.mark.parametrize("backend", ["auto", "numba"])
