@@ -23,19 +23,21 @@ struct Scratch {
     int64_t block;  // windows per block, at most
     bool has_n = false;  // some code in [0, n_windows + L - 1) is N
     // What the picked kernels read; filtering: only `bytes`, `duo` and `has_n` are prepared
-    // (the threshold filters).
+    // (the threshold filters). `bytes` and `has_n` are always prepared.
     Scratch(int64_t length, const Picked<T>& picked, bool filtering = false, int64_t block_windows = kBlock)
-        : idx(filtering ? 0 : static_cast<size_t>(capacity(length, block_windows)), 4),
-          pairs(picked.needs_pairs && !filtering ? static_cast<size_t>(2 * capacity(length, block_windows)) : 0, 0),
-          duo5(picked.pair_tables && !filtering ? static_cast<size_t>(capacity(length, block_windows)) : 0, 24),
-          keep(picked.needs_pairs && !filtering ? static_cast<size_t>(capacity(length, block_windows)) : 0, 0),
-          bytes(static_cast<size_t>(capacity(length, block_windows)), 4),
-          duo(filtering ? static_cast<size_t>(capacity(length, block_windows)) : 0, 0),
-          buf(static_cast<size_t>(block_windows + kBlockAlign)),
-          with_pairs(picked.needs_pairs && !filtering),
-          with_idx(!filtering),
+        : with_pairs(picked.needs_pairs && !filtering),
+          with_idx(!filtering && !picked.pair_tables),
           with_duo5(picked.pair_tables && !filtering),
-          block(block_windows) {}
+          block(block_windows) {
+        const auto cap = static_cast<size_t>(capacity(length, block_windows));
+        idx.assign(with_idx ? cap : 0, 4);
+        pairs.assign(with_pairs ? 2 * cap : 0, 0);
+        keep.assign(with_pairs ? cap : 0, 0);
+        duo5.assign(with_duo5 ? cap : 0, 24);
+        bytes.assign(cap, 4);
+        duo.assign(filtering ? cap : 0, 0);
+        buf.assign(static_cast<size_t>(block_windows + kBlockAlign), T(0));
+    }
 
     static int64_t capacity(int64_t length, int64_t block_windows) { return block_windows + length + kCodesPad; }
 
@@ -47,42 +49,28 @@ struct Scratch {
     // Prepare codes for windows [0, n_windows) starting at `codes`; pad with N.
     void load(const uint8_t* codes, int64_t n_windows, int64_t length) {
         const int64_t n = n_windows + length - 1, cap = capacity(length, block);
-        if (with_idx) {
-            uint8_t any = 0;
-            for (int64_t i = 0; i < n; ++i) {
-                const uint8_t c = static_cast<uint8_t>(codes[i] & 7);
-                bytes[i] = c;
-                idx[i] = c;
-                any |= c & 4;
-            }
-            has_n = any != 0;
-            for (int64_t i = n; i < cap; ++i) {
-                bytes[i] = 4;
-                idx[i] = 4;
-            }
-        } else {
-            uint8_t any = 0;
-            for (int64_t i = 0; i < n; ++i) {
-                bytes[i] = static_cast<uint8_t>(codes[i] & 7);
-                any |= bytes[i] & 4;
-            }
-            has_n = any != 0;
-            for (int64_t i = n; i < cap; ++i) bytes[i] = 4;
+        uint8_t any = 0;
+        for (int64_t i = 0; i < n; ++i) {
+            bytes[i] = static_cast<uint8_t>(codes[i] & 7);
+            any |= bytes[i] & 4;
+        }
+        has_n = any != 0;
+        for (int64_t i = n; i < cap; ++i) bytes[i] = 4;
+        if (!duo.empty())
             for (int64_t i = 0; i + 1 < cap; ++i)
                 duo[i] = static_cast<uint8_t>(((bytes[i] & 3) << 2) | (bytes[i + 1] & 3));
-            return;
-        }
-        if (with_duo5) {
+        if (with_duo5)
             for (int64_t i = 0; i + 1 < cap; ++i)
-                duo5[i] = 5 * std::min<int32_t>(idx[i], 4) + std::min<int32_t>(idx[i + 1], 4);
-        }
-        if (!with_pairs) return;
-        for (int64_t i = 0; i < cap; ++i) {
-            const int32_t c = idx[i] & 3;
-            pairs[2 * i] = 2 * c;
-            pairs[2 * i + 1] = 2 * c + 1;
-            keep[i] = idx[i] < 4 ? int64_t(-1) : int64_t(0);
-        }
+                duo5[i] = 5 * std::min<uint8_t>(bytes[i], 4) + std::min<uint8_t>(bytes[i + 1], 4);
+        if (with_idx)
+            for (int64_t i = 0; i < cap; ++i) idx[i] = bytes[i];
+        if (with_pairs)
+            for (int64_t i = 0; i < cap; ++i) {
+                const int32_t c = idx[i] & 3;
+                pairs[2 * i] = 2 * c;
+                pairs[2 * i + 1] = 2 * c + 1;
+                keep[i] = idx[i] < 4 ? int64_t(-1) : int64_t(0);
+            }
     }
 };
 
