@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "block_kernels.hpp"
+#include "rescore_avx2.hpp"
 
 namespace exactpwm::detail {
 
@@ -78,36 +79,8 @@ void block_avx2_f64(const BlockCodes& codes, int64_t n_windows, const double* ro
 
 namespace {
 
-// Codes of 8 windows at column offset l, widened from bytes to int32 lanes.
-inline __m256i codes8(const uint8_t* x) { return _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)x)); }
-
-// Canonical rescoring of one vector of 8 windows starting at x (byte codes); `mask` holds
-// the lanes to check. Appends hits (positions jv + lane < n_windows, ascending).
-inline int64_t rescore_vector(const uint8_t* x, int64_t jv, int mask, int64_t n_windows, const float* rows,
-                              int64_t length, __m256 vbias, __m256 vthr, int32_t* out_pos, float* out_score,
-                              int64_t count) {
-    auto col = [&](int64_t l) { return _mm256_permutevar8x32_ps(_mm256_loadu_ps(rows + l * 8), codes8(x + l)); };
-    __m256 acc = _mm256_setzero_ps();
-    int64_t l = 0;
-    for (; l + 1 < length; l += 2) acc = _mm256_add_ps(acc, _mm256_add_ps(col(l), col(l + 1)));  // canonical pairs
-    if (l < length) acc = _mm256_add_ps(acc, col(l));
-    acc = _mm256_add_ps(acc, vbias);
-    int hit = _mm256_movemask_ps(_mm256_cmp_ps(acc, vthr, _CMP_GE_OQ)) & mask;
-    if (!hit) return count;
-    alignas(32) float lanes[8];
-    _mm256_store_ps(lanes, acc);
-    while (hit) {
-        const int lane = __builtin_ctz(static_cast<unsigned>(hit));
-        hit &= hit - 1;
-        if (jv + lane >= n_windows) break;
-        out_pos[count] = static_cast<int32_t>(jv + lane);
-        out_score[count++] = lanes[lane];
-    }
-    return count;
-}
-
 inline __m256i table(const Lookahead& look, int64_t i) {
-    return _mm256_loadu_si256((const __m256i*)(look.tables + 32 * i));
+    return _mm256_loadu_si256((const __m256i*)(look.tables + kTupleTable * i));
 }
 
 // Lanes (bytes) whose deficit sum is still within the limit, as a 32-bit mask.
@@ -148,10 +121,10 @@ int64_t deficit_filter(const BlockCodes& codes, int64_t n_windows, const float* 
         live += m != 0;
     }
     // later pairs, two per stage, each stage a branch-free pass over the live groups
-    for (int64_t p = F; p < look.n_pairs && live; p += 2) {
-        const __m256i ta = table(look, p), tb = table(look, std::min(p + 1, look.n_pairs - 1));
-        const int32_t oa = look.offsets[p], ob = look.offsets[std::min(p + 1, look.n_pairs - 1)];
-        const __m256i keep_b = p + 1 < look.n_pairs ? _mm256_set1_epi8(-1) : _mm256_setzero_si256();
+    for (int64_t p = F; p < look.n_tuples && live; p += 2) {
+        const __m256i ta = table(look, p), tb = table(look, std::min(p + 1, look.n_tuples - 1));
+        const int32_t oa = look.offsets[p], ob = look.offsets[std::min(p + 1, look.n_tuples - 1)];
+        const __m256i keep_b = p + 1 < look.n_tuples ? _mm256_set1_epi8(-1) : _mm256_setzero_si256();
         int64_t next = 0;
         for (int64_t i = 0; i < live; ++i) {
             const uint8_t* d = codes.duo + 32 * int64_t(groups[i]);
@@ -184,14 +157,9 @@ int64_t filter_avx2_f32(const BlockCodes& codes, int64_t n_windows, const float*
                         float bias, const Lookahead& look, float thr, int32_t* out_pos, float* out_score) {
     const __m256 vthr = _mm256_set1_ps(thr), vbias = _mm256_set1_ps(bias);
     if (look.mode == FilterMode::NoHits) return 0;
-    if (look.mode == FilterMode::ScoreAll || codes.score_n) {  // pair codes read N as A: score every window
-        int64_t count = 0;
-        for (int64_t j = 0; j < n_windows; j += 8)
-            count = rescore_vector(codes.bytes + j, j, 0xFF, n_windows, rows, length, vbias, vthr, out_pos,
-                                   out_score, count);
-        return count;
-    }
-    switch (std::min<int64_t>(look.n_pairs, kFirstPairs)) {
+    if (look.mode == FilterMode::ScoreAll || codes.score_n)  // pair codes read N as A: score every window
+        return rescore_all(codes.bytes, n_windows, rows, length, bias, thr, out_pos, out_score);
+    switch (std::min<int64_t>(look.n_tuples, kFirstPairs)) {
         case 1: return deficit_filter<1>(codes, n_windows, rows, length, vbias, vthr, look, out_pos, out_score);
         case 2: return deficit_filter<2>(codes, n_windows, rows, length, vbias, vthr, look, out_pos, out_score);
         case 3: return deficit_filter<3>(codes, n_windows, rows, length, vbias, vthr, look, out_pos, out_score);

@@ -1,13 +1,17 @@
-// AVX-512F block kernel (float32); this file alone is compiled with -mavx512f and is only
-// called after a run-time CPU check. One vpermt2ps looks up a column pair (a 32-entry pair
-// table, see pair_tables) for 16 windows, so each window's score is summed in the canonical
-// order (engine.hpp): the pair sums come precomputed, rounded as every other path rounds them.
+// AVX-512 kernels (F, BW, VBMI); this file alone is compiled with those flags and is only
+// called after a run-time CPU check.
+//   * float32 block kernel: one vpermt2ps looks up a column pair (a 32-entry pair table, see
+//     pair_tables) for 16 windows, so each window's score is summed in the canonical order
+//     (engine.hpp): the pair sums come precomputed, rounded as every other path rounds them.
+//   * threshold filter: the deficit pre-filter (block_kernels.hpp, Lookahead) on column
+//     triplets, one vpermb (64-entry byte table) per triplet for 64 windows.
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cstdint>
 
 #include "block_kernels.hpp"
+#include "rescore_avx2.hpp"
 
 namespace exactpwm::detail {
 namespace {
@@ -58,6 +62,87 @@ void block_f32(const BlockCodes& codes, int64_t n_windows, const float* tables, 
 }
 
 }  // namespace
+
+namespace {
+
+// vpermb: 64 byte lookups in a 64-entry table. (The maskz form with every lane kept is the
+// same instruction; the plain intrinsic trips GCC 12's -Wmaybe-uninitialized in its header.)
+inline __m512i lookup64(__m512i idx, __m512i table) {
+    return _mm512_maskz_permutexvar_epi8(~__mmask64(0), idx, table);
+}
+
+// The deficit filter on triplets, 64 windows per vector: pass 1 sums the first F triplets of
+// every group without branching and keeps the groups with a live window; later passes add one
+// triplet at a time over the live groups; live windows are rescored in float (AVX2, 8 at a time).
+template <int F>
+int64_t trio_filter(const BlockCodes& codes, int64_t n_windows, const float* rows, int64_t length, float bias,
+                    const Lookahead& look, float thr, int32_t* out_pos, float* out_score) {
+    constexpr int64_t kGroups = (kThresholdBlock + 63) / 64;
+    alignas(64) uint8_t sums[kGroups][64];
+    uint64_t masks[kGroups];
+    int32_t groups[kGroups];
+    __m512i t[F];
+    int32_t o[F];
+    for (int i = 0; i < F; ++i) {
+        t[i] = _mm512_loadu_si512(look.tables + kTupleTable * i);
+        o[i] = look.offsets[i];
+    }
+    const __m512i limit = _mm512_set1_epi8(static_cast<char>(look.limit));
+    const int64_t n_groups = (n_windows + 63) / 64;
+    int64_t live = 0;
+    for (int64_t g = 0; g < n_groups; ++g) {
+        const uint8_t* d = codes.trio + 64 * g;
+        __m512i acc = lookup64(_mm512_loadu_si512(d + o[0]), t[0]);
+        for (int i = 1; i < F; ++i)
+            acc = _mm512_adds_epu8(acc, lookup64(_mm512_loadu_si512(d + o[i]), t[i]));
+        const uint64_t m = _mm512_cmple_epu8_mask(acc, limit);
+        _mm512_store_si512(sums[live], acc);
+        masks[live] = m;
+        groups[live] = static_cast<int32_t>(g);
+        live += m != 0;
+    }
+    for (int64_t p = F; p < look.n_tuples && live; ++p) {
+        const __m512i tp = _mm512_loadu_si512(look.tables + kTupleTable * p);
+        const int32_t op = look.offsets[p];
+        int64_t next = 0;
+        for (int64_t i = 0; i < live; ++i) {
+            const uint8_t* d = codes.trio + 64 * int64_t(groups[i]);
+            const __m512i acc = _mm512_adds_epu8(_mm512_load_si512(sums[i]),
+                                                 lookup64(_mm512_loadu_si512(d + op), tp));
+            const uint64_t m = masks[i] & _mm512_cmple_epu8_mask(acc, limit);
+            _mm512_store_si512(sums[next], acc);
+            masks[next] = m;
+            groups[next] = groups[i];
+            next += m != 0;
+        }
+        live = next;
+    }
+    const __m256 vthr = _mm256_set1_ps(thr), vbias = _mm256_set1_ps(bias);
+    int64_t count = 0;
+    for (int64_t i = 0; i < live; ++i) {
+        const int64_t j = 64 * int64_t(groups[i]);
+        uint64_t m = masks[i];
+        for (int v = 0; v < 8 && m; ++v, m >>= 8)
+            if (m & 0xFFu)
+                count = rescore_vector(codes.bytes + j + 8 * v, j + 8 * v, static_cast<int>(m & 0xFFu), n_windows,
+                                       rows, length, vbias, vthr, out_pos, out_score, count);
+    }
+    return count;
+}
+
+}  // namespace
+
+int64_t filter_avx512_f32(const BlockCodes& codes, int64_t n_windows, const float* rows, int64_t length,
+                          float bias, const Lookahead& look, float thr, int32_t* out_pos, float* out_score) {
+    if (look.mode == FilterMode::NoHits) return 0;
+    if (look.mode == FilterMode::ScoreAll || codes.score_n)  // triplet codes read N as A: score every window
+        return rescore_all(codes.bytes, n_windows, rows, length, bias, thr, out_pos, out_score);
+    switch (std::min<int64_t>(look.n_tuples, kFirstTrios)) {
+        case 1: return trio_filter<1>(codes, n_windows, rows, length, bias, look, thr, out_pos, out_score);
+        case 2: return trio_filter<2>(codes, n_windows, rows, length, bias, look, thr, out_pos, out_score);
+        default: return trio_filter<3>(codes, n_windows, rows, length, bias, look, thr, out_pos, out_score);
+    }
+}
 
 void block_avx512_f32(const BlockCodes& codes, int64_t n, const float* tables, int64_t L, float bias, float* out) {
     block_f32<false>(codes, n, tables, L, bias, out);

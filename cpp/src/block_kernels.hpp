@@ -25,7 +25,8 @@ struct BlockCodes {
     const int32_t* pairs;
     const int64_t* keep;
     const uint8_t* bytes;  // code & 7 as bytes (byte-lookup filters)
-    const uint8_t* duo;    // 4 * (bytes[i] & 3) + (bytes[i + 1] & 3): pair codes (filters)
+    const uint8_t* duo;    // 4 * (bytes[i] & 3) + (bytes[i + 1] & 3): pair codes (w = 2 filters)
+    const uint8_t* trio;   // 16 * (bytes[i] & 3) + 4 * (bytes[i + 1] & 3) + (bytes[i + 2] & 3) (w = 3)
     const int32_t* duo5;   // 5 * min(idx[i], 4) + min(idx[i + 1], 4): pair indices (pair-table kernels)
     bool score_n;          // the block holds N and windows with N must be scored (filters)
 };
@@ -40,22 +41,26 @@ using BlockKernel = void (*)(const BlockCodes& codes, int64_t n_windows, const T
 // best_sum + bias - deficit, where best_sum sums each column's best entry (N's 0
 // included) and deficit >= 0 sums how far each base falls below its column's best.
 // A window can only reach the threshold when deficit <= slack = best_sum + bias - thr
-// (plus a float rounding margin). Columns are taken in pairs (l, l + 1): one 16-entry
-// byte table per pair, indexed by the pair code 4 * x[l] + x[l + 1], holds the pair's
-// deficit in units of slack / kSlackUnits, rounded down, saturated at 255. Summing
-// pairs most-informative first with saturating byte adds, a window whose sum exceeds
+// (plus a float rounding margin). Columns are taken in tuples of w = 2 (AVX2 vpshufb) or
+// w = 3 (AVX-512 VBMI vpermb) successive columns: one byte table of 4^w entries per tuple,
+// indexed by the tuple code (4 * x[l] + x[l + 1], or 16 * x[l] + 4 * x[l + 1] + x[l + 2]),
+// holds the tuple's deficit in units of slack / kSlackUnits, rounded down, saturated at 255.
+// Summing tuples most-informative first with saturating byte adds, a window whose sum exceeds
 // `limit` provably cannot reach the threshold; survivors are rescored in the canonical
-// order (engine.hpp), so a hit's score is bit-identical to the full block kernel's. Pair codes read N as A: blocks holding N whose windows must be scored
-// (skip_n_windows false) are rescored in full instead.
+// order (engine.hpp), so a hit's score is bit-identical to the full block kernel's. Tuple
+// codes read N as A: blocks holding N whose windows must be scored (skip_n_windows false)
+// are rescored in full instead.
 constexpr int kSlackUnits = 200;  // limit; sums saturate at 255 > limit
-constexpr int64_t kFirstPairs = 4;  // pairs summed before the first check, then 2 per check
+constexpr int64_t kTupleTable = 64;  // bytes per tuple table
+constexpr int64_t kFirstPairs = 4;  // w = 2: tuples summed before the first check, then 2 per check
+constexpr int64_t kFirstTrios = 3;  // w = 3: likewise
 
 enum class FilterMode : int { Filter, NoHits, ScoreAll };
 
 struct Lookahead {
-    const uint8_t* tables;   // n_pairs x 32: each 16-entry table twice (both 128-bit lanes)
-    const int32_t* offsets;  // n_pairs: first column of each pair, most informative first
-    int64_t n_pairs;         // ceil(L / 2); the last pair of an odd L ignores its second base
+    const uint8_t* tables;   // n_tuples x kTupleTable; w = 2: the 16 entries twice (both 128-bit lanes)
+    const int32_t* offsets;  // n_tuples: first column of each tuple, most informative first
+    int64_t n_tuples;        // ceil(L / w); a last tuple reaching past column L - 1 ignores those bases
     uint8_t limit;           // largest deficit sum (in units) that may still reach thr
     FilterMode mode;         // NoHits: slack < 0; ScoreAll: the filter cannot drop any window
 };
@@ -93,6 +98,8 @@ double max_avx2_f64(const double*, int64_t);
 #ifdef EXACTPWM_HAVE_AVX512
 void block_avx512_f32(const BlockCodes&, int64_t, const float*, int64_t, float, float*);
 void block_avx512_f32_stream(const BlockCodes&, int64_t, const float*, int64_t, float, float*);
+int64_t filter_avx512_f32(const BlockCodes&, int64_t, const float*, int64_t, float, const Lookahead&, float,
+                          int32_t*, float*);
 #endif
 
 }  // namespace exactpwm::detail

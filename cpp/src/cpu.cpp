@@ -32,9 +32,10 @@ bool cpu_supports(Isa isa) {
 #else
             return false;
 #endif
-        case Isa::Avx512:  // the AVX-512 path also runs AVX2 kernels; the OS must save ZMM state
+        case Isa::Avx512:  // F, BW and VBMI (Ice Lake, Zen 4 and later); also runs AVX2 kernels
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
-            return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("avx512f");
+            return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("avx512f") &&
+                   __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi");
 #else
             return false;
 #endif

@@ -19,12 +19,13 @@ struct Picked {
     FilterKernel<T> filter;  // lookahead threshold kernel, or nullptr
     bool pair_tables = false;
     BlockKernel<T> stream = nullptr;  // as fn, bypassing the caches for big outputs; or nullptr
+    int filter_width = 2;             // columns per tuple the filter reads (Lookahead)
 };
 
 inline Picked<float> pick_kernel(Isa isa, float) {
 #ifdef EXACTPWM_HAVE_AVX512
     if (isa == Isa::Avx512)
-        return {block_avx512_f32, max_avx2_f32, false, filter_avx2_f32, true, block_avx512_f32_stream};
+        return {block_avx512_f32, max_avx2_f32, false, filter_avx512_f32, true, block_avx512_f32_stream, 3};
 #endif
 #ifdef EXACTPWM_HAVE_AVX2
     if (isa == Isa::Avx2) return {block_avx2_f32, max_avx2_f32, false, filter_avx2_f32};

@@ -1,28 +1,31 @@
-// Deficit pre-filter plans: pair tables of rounded-down deficits, their order and limit.
+// Deficit pre-filter plans: tuple tables of rounded-down deficits, their order and limit.
 #include "lookahead.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <stdexcept>
 
 namespace exactpwm::detail {
 
 template <class T>
-LookaheadPlan plan_lookahead(const ScoreTable<T>& table, const T* thresholds) {
-    const int64_t K = table.n_kernels, L = table.length, P = (L + 1) / 2;
+LookaheadPlan plan_lookahead(const ScoreTable<T>& table, const T* thresholds, int width) {
+    if (width != 2 && width != 3) throw std::invalid_argument("tuples hold 2 or 3 columns");
+    const int64_t K = table.n_kernels, L = table.length, P = (L + width - 1) / width;
+    const int entries = 1 << (2 * width);
     LookaheadPlan plan;
-    plan.tables.assign(static_cast<size_t>(K * P * 32), 0);
+    plan.tables.assign(static_cast<size_t>(K * P * kTupleTable), 0);
     plan.offsets.resize(static_cast<size_t>(K * P));
     plan.look.resize(static_cast<size_t>(K));
     std::vector<double> deficit(static_cast<size_t>(L * 4));
-    std::vector<double> pair(static_cast<size_t>(P * 16)), gain(static_cast<size_t>(P));
+    std::vector<double> pair(static_cast<size_t>(P * entries)), gain(static_cast<size_t>(P));
     std::vector<int32_t> order(static_cast<size_t>(P));
     for (int64_t k = 0; k < K; ++k) {
         const T* rows = table.values + k * L * kTableWidth;
         Lookahead& look = plan.look[k];
-        look.tables = plan.tables.data() + k * P * 32;
+        look.tables = plan.tables.data() + k * P * kTupleTable;
         look.offsets = plan.offsets.data() + k * P;
-        look.n_pairs = P;
+        look.n_tuples = P;
         look.limit = 0;
         // slack = best_sum + bias - thr, widened by a margin for float rounding: the
         // canonical float sum may exceed the exact sum by about L * eps * magnitude
@@ -56,30 +59,31 @@ LookaheadPlan plan_lookahead(const ScoreTable<T>& table, const T* thresholds) {
         look.limit = static_cast<uint8_t>(slack > 0 ? kSlackUnits : 0);
         const double unit = slack > 0 ? slack / kSlackUnits : worst;
         for (int64_t p = 0; p < P; ++p) {
-            const int64_t l = 2 * p;
+            const int64_t l = width * p;
             double total = 0;
-            for (int a = 0; a < 4; ++a)
-                for (int b = 0; b < 4; ++b) {
-                    const double d = deficit[l * 4 + a] + (l + 1 < L ? deficit[(l + 1) * 4 + b] : 0.0);
-                    const double q = std::min(255.0, std::max(0.0, std::floor(d / unit * (1 - 1e-12))));
-                    pair[p * 16 + a * 4 + b] = q;
-                    total += q;
-                }
+            for (int e = 0; e < entries; ++e) {  // e's base-4 digits, first column first
+                double d = 0;
+                for (int i = 0; i < width; ++i)
+                    if (l + i < L) d += deficit[(l + i) * 4 + ((e >> (2 * (width - 1 - i))) & 3)];
+                const double q = std::min(255.0, std::max(0.0, std::floor(d / unit * (1 - 1e-12))));
+                pair[p * entries + e] = q;
+                total += q;
+            }
             gain[p] = total;
         }
         std::iota(order.begin(), order.end(), 0);
         std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return gain[a] > gain[b]; });
         for (int64_t i = 0; i < P; ++i) {
             const int32_t p = order[i];
-            plan.offsets[static_cast<size_t>(k * P + i)] = 2 * p;
-            uint8_t* t = plan.tables.data() + (k * P + i) * 32;
-            for (int e = 0; e < 16; ++e) t[e] = t[e + 16] = static_cast<uint8_t>(pair[p * 16 + e]);
+            plan.offsets[static_cast<size_t>(k * P + i)] = static_cast<int32_t>(width * p);
+            uint8_t* t = plan.tables.data() + (k * P + i) * kTupleTable;
+            for (int e = 0; e < kTupleTable; ++e) t[e] = static_cast<uint8_t>(pair[p * entries + e % entries]);
         }
     }
     return plan;
 }
 
-template LookaheadPlan plan_lookahead<float>(const ScoreTable<float>&, const float*);
-template LookaheadPlan plan_lookahead<double>(const ScoreTable<double>&, const double*);
+template LookaheadPlan plan_lookahead<float>(const ScoreTable<float>&, const float*, int);
+template LookaheadPlan plan_lookahead<double>(const ScoreTable<double>&, const double*, int);
 
 }  // namespace exactpwm::detail

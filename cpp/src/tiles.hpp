@@ -17,7 +17,7 @@ template <class T>
 struct Scratch {
     std::vector<int32_t> idx, pairs, duo5;
     std::vector<int64_t> keep;
-    std::vector<uint8_t> bytes, duo;
+    std::vector<uint8_t> bytes, duo, trio;
     std::vector<T> buf;
     bool with_pairs, with_idx, with_duo5;
     int64_t block;  // windows per block, at most
@@ -35,7 +35,8 @@ struct Scratch {
         keep.assign(with_pairs ? cap : 0, 0);
         duo5.assign(with_duo5 ? cap : 0, 24);
         bytes.assign(cap, 4);
-        duo.assign(filtering ? cap : 0, 0);
+        duo.assign(filtering && picked.filter_width == 2 ? cap : 0, 0);
+        trio.assign(filtering && picked.filter_width == 3 ? cap : 0, 0);
         buf.assign(static_cast<size_t>(block_windows + kBlockAlign), T(0));
     }
 
@@ -43,7 +44,8 @@ struct Scratch {
 
     // score_n: windows holding N will be scored (not skipped) by the caller
     BlockCodes view(bool score_n = false) const {
-        return {idx.data(), pairs.data(), keep.data(), bytes.data(), duo.data(), duo5.data(), score_n && has_n};
+        return {idx.data(), pairs.data(), keep.data(), bytes.data(), duo.data(), trio.data(), duo5.data(),
+                score_n && has_n};
     }
 
     // Prepare codes for windows [0, n_windows) starting at `codes`; pad with N.
@@ -59,6 +61,9 @@ struct Scratch {
         if (!duo.empty())
             for (int64_t i = 0; i + 1 < cap; ++i)
                 duo[i] = static_cast<uint8_t>(((bytes[i] & 3) << 2) | (bytes[i + 1] & 3));
+        if (!trio.empty())
+            for (int64_t i = 0; i + 2 < cap; ++i)
+                trio[i] = static_cast<uint8_t>(((bytes[i] & 3) << 4) | ((bytes[i + 1] & 3) << 2) | (bytes[i + 2] & 3));
         if (with_duo5)
             for (int64_t i = 0; i + 1 < cap; ++i)
                 duo5[i] = 5 * std::min<uint8_t>(bytes[i], 4) + std::min<uint8_t>(bytes[i + 1], 4);

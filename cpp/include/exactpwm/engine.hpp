@@ -31,8 +31,9 @@ namespace exactpwm {
 
 constexpr int kTableWidth = 8;
 
-// Avx512: the float32 block kernel looks up column pairs with vpermt2ps (AVX-512F); every
-// other kernel is the AVX2 one (an AVX-512 CPU has AVX2).
+// Avx512 (AVX-512 F, BW and VBMI): the float32 block kernel looks up column pairs with
+// vpermt2ps and the threshold filter column triplets with vpermb; the other kernels are the
+// AVX2 ones (such a CPU has AVX2).
 enum class Isa : int { Scalar = 0, Avx2 = 1, Avx512 = 2, Auto = -1 };
 constexpr Isa kAllIsas[] = {Isa::Scalar, Isa::Avx2, Isa::Avx512};
 
