@@ -5,7 +5,8 @@ Backends, chosen per call with ``backend=``:
 * ``"auto"`` (default): the compiled core if it imported, else numba;
 * ``"cpp"``: the compiled core with the best instruction set this CPU supports;
 * ``"cpp-scalar"``, ``"cpp-avx2"``, ``"cpp-avx512"``: the compiled core forced to one
-  instruction set (avx512: AVX-512F float32 block kernels, AVX2 for the rest);
+  instruction set (avx512 = AVX-512 F, BW and VBMI: the float32 block kernel and the
+  threshold filter; AVX2 kernels for the rest);
 * ``"numba"``: the numba-jitted fallback.
 
 Every backend sums window scores in the same order, so they return the same
