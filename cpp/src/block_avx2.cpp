@@ -94,8 +94,8 @@ inline unsigned alive(__m256i acc, __m256i limit) {
 // live window (their partial sums too); pass 2 adds the remaining pairs two at a time,
 // leaving a group once it is empty, and rescores the live windows in float.
 template <int F>
-int64_t deficit_filter(const BlockCodes& codes, int64_t n_windows, const float* rows, int64_t length,
-                       __m256 vbias, __m256 vthr, const Lookahead& look, int32_t* out_pos, float* out_score) {
+int64_t deficit_filter(const BlockCodes& codes, int64_t n_windows, const float* rows, int64_t length, float bias,
+                       const Lookahead& look, float thr, int32_t* out_pos, float* out_score) {
     constexpr int64_t kGroups = (kThresholdBlock + 31) / 32;
     alignas(32) uint8_t sums[kGroups][32];
     uint32_t masks[kGroups];
@@ -139,31 +139,22 @@ int64_t deficit_filter(const BlockCodes& codes, int64_t n_windows, const float* 
         }
         live = next;
     }
-    int64_t count = 0;
-    for (int64_t i = 0; i < live; ++i) {
-        const int64_t j = 32 * int64_t(groups[i]);
-        unsigned m = masks[i];
-        for (int v = 0; v < 4 && m; ++v, m >>= 8)
-            if (m & 0xFFu)
-                count = rescore_vector(codes.bytes + j + 8 * v, j + 8 * v, static_cast<int>(m & 0xFFu), n_windows,
-                                       rows, length, vbias, vthr, out_pos, out_score, count);
-    }
-    return count;
+    return rescore_groups<32>(codes.bytes, groups, masks, live, n_windows, rows, length, bias, thr, out_pos,
+                              out_score);
 }
 
 }  // namespace
 
 int64_t filter_avx2_f32(const BlockCodes& codes, int64_t n_windows, const float* rows, int64_t length,
                         float bias, const Lookahead& look, float thr, int32_t* out_pos, float* out_score) {
-    const __m256 vthr = _mm256_set1_ps(thr), vbias = _mm256_set1_ps(bias);
     if (look.mode == FilterMode::NoHits) return 0;
     if (look.mode == FilterMode::ScoreAll || codes.score_n)  // pair codes read N as A: score every window
         return rescore_all(codes.bytes, n_windows, rows, length, bias, thr, out_pos, out_score);
     switch (std::min<int64_t>(look.n_tuples, kFirstPairs)) {
-        case 1: return deficit_filter<1>(codes, n_windows, rows, length, vbias, vthr, look, out_pos, out_score);
-        case 2: return deficit_filter<2>(codes, n_windows, rows, length, vbias, vthr, look, out_pos, out_score);
-        case 3: return deficit_filter<3>(codes, n_windows, rows, length, vbias, vthr, look, out_pos, out_score);
-        default: return deficit_filter<4>(codes, n_windows, rows, length, vbias, vthr, look, out_pos, out_score);
+        case 1: return deficit_filter<1>(codes, n_windows, rows, length, bias, look, thr, out_pos, out_score);
+        case 2: return deficit_filter<2>(codes, n_windows, rows, length, bias, look, thr, out_pos, out_score);
+        case 3: return deficit_filter<3>(codes, n_windows, rows, length, bias, look, thr, out_pos, out_score);
+        default: return deficit_filter<4>(codes, n_windows, rows, length, bias, look, thr, out_pos, out_score);
     }
 }
 

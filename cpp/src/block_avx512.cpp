@@ -117,17 +117,8 @@ int64_t trio_filter(const BlockCodes& codes, int64_t n_windows, const float* row
         }
         live = next;
     }
-    const __m256 vthr = _mm256_set1_ps(thr), vbias = _mm256_set1_ps(bias);
-    int64_t count = 0;
-    for (int64_t i = 0; i < live; ++i) {
-        const int64_t j = 64 * int64_t(groups[i]);
-        uint64_t m = masks[i];
-        for (int v = 0; v < 8 && m; ++v, m >>= 8)
-            if (m & 0xFFu)
-                count = rescore_vector(codes.bytes + j + 8 * v, j + 8 * v, static_cast<int>(m & 0xFFu), n_windows,
-                                       rows, length, vbias, vthr, out_pos, out_score, count);
-    }
-    return count;
+    return rescore_groups<64>(codes.bytes, groups, masks, live, n_windows, rows, length, bias, thr, out_pos,
+                              out_score);
 }
 
 }  // namespace

@@ -37,6 +37,26 @@ inline int64_t rescore_vector(const uint8_t* x, int64_t jv, int mask, int64_t n_
     return count;
 }
 
+// The live windows of a filter's groups rescored: group i covers windows
+// [G * groups[i], G * (groups[i] + 1)) and bit b of masks[i] marks window G * groups[i] + b.
+// Hits in ascending order (groups ascending); returns how many.
+template <int G, class Mask>
+inline int64_t rescore_groups(const uint8_t* bytes, const int32_t* groups, const Mask* masks, int64_t live,
+                              int64_t n_windows, const float* rows, int64_t length, float bias, float thr,
+                              int32_t* out_pos, float* out_score) {
+    const __m256 vthr = _mm256_set1_ps(thr), vbias = _mm256_set1_ps(bias);
+    int64_t count = 0;
+    for (int64_t i = 0; i < live; ++i) {
+        const int64_t j = G * int64_t(groups[i]);
+        Mask m = masks[i];
+        for (int v = 0; v < G / 8 && m; ++v, m >>= 8)
+            if (m & 0xFFu)
+                count = rescore_vector(bytes + j + 8 * v, j + 8 * v, static_cast<int>(m & 0xFFu), n_windows, rows,
+                                       length, vbias, vthr, out_pos, out_score, count);
+    }
+    return count;
+}
+
 // All windows of a block rescored (no filter): hits in ascending order; returns how many.
 inline int64_t rescore_all(const uint8_t* bytes, int64_t n_windows, const float* rows, int64_t length, float bias,
                            float thr, int32_t* out_pos, float* out_score) {

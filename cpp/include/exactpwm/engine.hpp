@@ -2,8 +2,9 @@
 //
 // Sources (cpp/src): scores.cpp (drivers: dense, max pooling, threshold hits and counts),
 // tiles.hpp (tiles, blocks, per-thread scratch), dispatch.hpp (kernels per ISA and dtype),
-// block_scalar.cpp / block_avx2.cpp / block_avx512.cpp (block kernels; the last two are built
-// with -mavx2 / -mavx512f and only called after a run-time CPU check),
+// block_scalar.cpp / block_avx2.cpp / block_avx512.cpp (block kernels and threshold filters;
+// the last two are built with -mavx2 / -mavx512{f,bw,vbmi} and only called after a run-time
+// CPU check; rescore_avx2.hpp is their shared float rescoring),
 // lookahead.{hpp,cpp} (threshold pre-filter plans), fragments.cpp (fragment counts, window
 // letters), pvalues.cpp (null score distributions),
 // cpu.cpp (build and CPU reporting).
