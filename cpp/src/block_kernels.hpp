@@ -53,12 +53,12 @@ using BlockKernel = void (*)(const BlockCodes& codes, int64_t n_windows, const T
 constexpr int kSlackUnits = 200;  // limit; sums saturate at 255 > limit
 constexpr int64_t kTupleTable = 64;  // bytes per tuple table
 constexpr int64_t kFirstPairs = 4;  // w = 2: tuples summed before the first check, then 2 per check
-constexpr int64_t kFirstTrios = 3;  // w = 3: likewise
+constexpr int64_t kFirstTrios = 3;  // w = 3: tuples summed before the first check, then 1 per check
 
 enum class FilterMode : int { Filter, NoHits, ScoreAll };
 
 struct Lookahead {
-    const uint8_t* tables;   // n_tuples x kTupleTable; w = 2: the 16 entries twice (both 128-bit lanes)
+    const uint8_t* tables;   // n_tuples x kTupleTable: the 4^w entries repeated (w = 2: once per 128-bit lane)
     const int32_t* offsets;  // n_tuples: first column of each tuple, most informative first
     int64_t n_tuples;        // ceil(L / w); a last tuple reaching past column L - 1 ignores those bases
     uint8_t limit;           // largest deficit sum (in units) that may still reach thr
@@ -67,7 +67,7 @@ struct Lookahead {
 
 // Writes positions j < n_windows (<= kThresholdBlock; ascending) with score >= thr, and their scores;
 // returns how many. out_pos/out_score hold round_up(n_windows, kBlockAlign) entries.
-// Reads BlockCodes::bytes, duo and score_n.
+// Reads BlockCodes::bytes, duo (w = 2) or trio (w = 3), and score_n.
 template <class T>
 using FilterKernel = int64_t (*)(const BlockCodes& codes, int64_t n_windows, const T* rows, int64_t length,
                                  T bias, const Lookahead& look, T thr, int32_t* out_pos, T* out_score);

@@ -18,7 +18,7 @@ LookaheadPlan plan_lookahead(const ScoreTable<T>& table, const T* thresholds, in
     plan.offsets.resize(static_cast<size_t>(K * P));
     plan.look.resize(static_cast<size_t>(K));
     std::vector<double> deficit(static_cast<size_t>(L * 4));
-    std::vector<double> pair(static_cast<size_t>(P * entries)), gain(static_cast<size_t>(P));
+    std::vector<double> tuple(static_cast<size_t>(P * entries)), gain(static_cast<size_t>(P));
     std::vector<int32_t> order(static_cast<size_t>(P));
     for (int64_t k = 0; k < K; ++k) {
         const T* rows = table.values + k * L * kTableWidth;
@@ -66,7 +66,7 @@ LookaheadPlan plan_lookahead(const ScoreTable<T>& table, const T* thresholds, in
                 for (int i = 0; i < width; ++i)
                     if (l + i < L) d += deficit[(l + i) * 4 + ((e >> (2 * (width - 1 - i))) & 3)];
                 const double q = std::min(255.0, std::max(0.0, std::floor(d / unit * (1 - 1e-12))));
-                pair[p * entries + e] = q;
+                tuple[p * entries + e] = q;
                 total += q;
             }
             gain[p] = total;
@@ -77,7 +77,7 @@ LookaheadPlan plan_lookahead(const ScoreTable<T>& table, const T* thresholds, in
             const int32_t p = order[i];
             plan.offsets[static_cast<size_t>(k * P + i)] = static_cast<int32_t>(width * p);
             uint8_t* t = plan.tables.data() + (k * P + i) * kTupleTable;
-            for (int e = 0; e < kTupleTable; ++e) t[e] = static_cast<uint8_t>(pair[p * entries + e % entries]);
+            for (int e = 0; e < kTupleTable; ++e) t[e] = static_cast<uint8_t>(tuple[p * entries + e % entries]);
         }
     }
     return plan;
