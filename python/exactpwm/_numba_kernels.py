@@ -27,6 +27,24 @@ def _score(table, bias, k, codes, at):  # pragma: no cover - jitted
     return s + bias[k]
 
 
+@nb.njit(cache=True, nogil=True)
+def _block_scores(table, bias, k, codes, at, out):  # pragma: no cover - jitted
+    """out[j] = _score(table, bias, k, codes, at + j) for j < out.size, a column pair at a time
+    over the whole block (the same additions in the same order, in loops that vectorize)."""
+    L = table.shape[1]
+    n = out.size
+    for j in range(n):
+        out[j] = table[k, 0, 4]
+    for l in range(0, L - 1, 2):
+        for j in range(n):
+            out[j] += table[k, l, codes[at + j + l] & 7] + table[k, l + 1, codes[at + j + l + 1] & 7]
+    if L % 2:
+        for j in range(n):
+            out[j] += table[k, L - 1, codes[at + j + L - 1] & 7]
+    for j in range(n):
+        out[j] += bias[k]
+
+
 @nb.njit(cache=True, parallel=True, nogil=True)
 def dense_scores(codes, table, bias, out):  # pragma: no cover - jitted
     """codes (B, n) uint8, table (K, L, 8), bias (K,), out (B, K, n - L + 1)."""
@@ -38,10 +56,8 @@ def dense_scores(codes, table, bias, out):  # pragma: no cover - jitted
         b = t // nblk
         j0 = (t % nblk) * _BLOCK
         j1 = min(m, j0 + _BLOCK)
-        row = codes[b]
         for k in range(K):
-            for j in range(j0, j1):
-                out[b, k, j] = _score(table, bias, k, row, j)
+            _block_scores(table, bias, k, codes[b], j0, out[b, k, j0:j1])
 
 
 @nb.njit(cache=True, parallel=True, nogil=True)
@@ -53,20 +69,23 @@ def max_scores(codes, offsets, table, bias, out_max, out_pos, skip_n):  # pragma
     for s in nb.prange(S):
         start = offsets[s]
         m = offsets[s + 1] - start - L + 1
+        buf = np.empty(_BLOCK, dtype=table.dtype)
         for k in range(K):
             best = -np.inf
             pos = -1
-            for j in range(max(m, 0)):
-                if skip_n:
-                    n_in = 0
-                    for l in range(L):
-                        n_in += codes[start + j + l] >= 4
-                    if n_in > 0:
-                        continue
-                v = _score(table, bias, k, codes, start + j)
-                if v > best or pos < 0:
-                    best = v
-                    pos = j
+            for j0 in range(0, max(m, 0), _BLOCK):
+                nw = min(_BLOCK, m - j0)
+                _block_scores(table, bias, k, codes, start + j0, buf[:nw])
+                for j in range(nw):
+                    if skip_n:
+                        n_in = 0
+                        for l in range(L):
+                            n_in += codes[start + j0 + j + l] >= 4
+                        if n_in > 0:
+                            continue
+                    if buf[j] > best or pos < 0:
+                        best = buf[j]
+                        pos = j0 + j
             out_max[s, k] = best
             out_pos[s, k] = pos
 
