@@ -92,7 +92,7 @@ struct ThresholdSetup {
                    int requested_threads, Isa isa)
         : picked((check_table(table.n_kernels, table.length), pick_kernel(resolve_isa(isa), T()))),
           plan(plan_tiles(offsets, n_seqs, table.length, std::max(1, requested_threads))),
-          lookahead(plan_lookahead(table, thresholds, picked.filter_width)),
+          lookahead(picked.filter ? plan_lookahead(table, thresholds, picked.filter_width) : LookaheadPlan{}),
           rows(table, picked.pair_tables && picked.filter == nullptr),
           threads(std::max(1, requested_threads)) {}
 

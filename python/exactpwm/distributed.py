@@ -26,7 +26,7 @@ import numpy as np
 
 from ._io import unique_filenames
 from .fasta import Chunk
-from .hits import HitTable, HitWriter, concat_rows
+from .hits import HitTable, HitWriter, RowBuffer
 from .motif import MotifSet
 from .scan import ScanPlan, _as_chunks, plan_scan, scan_chunk, subset_plan
 
@@ -185,8 +185,10 @@ def scan_distributed(motifs, sequences, outdir=None, *, client=None, pvalue: flo
             close(client)
     order = sorted(results)
     if outdir is None:
-        parts = [results[k] for k in order if results[k].size]
-        rows = concat_rows(parts, full.dtype)
+        found = RowBuffer(full.dtype)
+        for k in order:
+            found.append(results[k])
+        rows = found.result()
         if motif_groups > 1:  # merge the groups back into the in-process order
             key = np.lexsort((rows["motif"], rows["strand"] == b"-", rows["start"], rows["sequence"]))
             rows = rows[key]

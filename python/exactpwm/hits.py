@@ -14,7 +14,7 @@ import numpy as np
 
 from ._io import atomic_output
 
-__all__ = ["HitTable", "HitWriter", "hit_dtype", "concat_rows", "RowBuffer"]
+__all__ = ["HitTable", "HitWriter", "hit_dtype", "RowBuffer"]
 
 
 def hit_dtype(max_width: int) -> np.dtype:
@@ -50,15 +50,6 @@ class RowBuffer:
         """The rows appended so far (the buffer is handed over; do not append afterwards)."""
         self._buf.resize(self._n, refcheck=False)
         return self._buf
-
-
-def concat_rows(parts: Sequence[np.ndarray], dtype: np.dtype) -> np.ndarray:
-    """Concatenate structured arrays of one dtype as raw bytes (numpy's structured concatenate
-    copies field by field, several times slower)."""
-    if not parts:
-        return np.zeros(0, dtype)
-    raw = np.concatenate([np.ascontiguousarray(p).view(np.uint8).reshape(len(p), dtype.itemsize) for p in parts])
-    return raw.view(dtype).reshape(-1)
 
 
 class HitTable:
