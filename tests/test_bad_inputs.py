@@ -220,6 +220,210 @@ CASES = [
      equals((0, ["m.bedGraph", "m_2.bedGraph"]))),
 ]
 
+# ---- round 2: outputs that are not plain files, late checks, silent losses, crashes ---------------------
+
+
+def scan_to(t, out, *extra):
+    """(exit code, stderr) of a small scan writing to ``out``."""
+    return cli(t, "scan", motif_file(t, jaspar(), "m.jaspar"), fasta(t, b">a\nACGTACGTAC\n"), "-o", str(out), *extra)
+
+
+def fifo_output(t):
+    """scan -o a named pipe: written through (a reader gets the hits), the pipe stays a pipe."""
+    import stat
+    import threading
+
+    pipe = t / "pipe"
+    os.mkfifo(pipe)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(open(pipe).read()))
+    reader.start()
+    code, _ = scan_to(t, pipe, "--thresh", "1")
+    reader.join(30)
+    return code, stat.S_ISFIFO(os.lstat(pipe).st_mode), got[0].startswith("motif_id") if got else False
+
+
+def symlink_output(t):
+    (t / "real.tsv").write_text("old")
+    os.symlink("real.tsv", t / "link.tsv")
+    code, _ = scan_to(t, t / "link.tsv")
+    return code, os.path.islink(t / "link.tsv"), (t / "real.tsv").read_text().startswith("motif_id")
+
+
+def leftovers(t):
+    return sorted(p.name for p in t.rglob(".exactpwm-*"))
+
+
+def folder_output(t):
+    (t / "out").mkdir()
+    code, err = scan_to(t, t / "out")
+    return code, "is a folder" in err, leftovers(t)
+
+
+def offsets_is_input(t):
+    np.save(t / "k.npy", W3)
+    code, err = cli(t, "convert", str(t / "k.npy"), "-o", str(t / "out.meme"), "--offsets", str(t / "k.npy"))
+    return code, os.path.exists(t / "out.meme"), "input" in err
+
+
+def failed_rename_names_the_path(t):
+    """A write that fails at the end (disk full at rename): the error names the user's path, no temp file stays."""
+    from unittest import mock
+
+    from exactpwm._io import atomic_output
+
+    target = t / "hits.tsv"
+    target.write_text("old")
+    full = OSError(28, "No space left on device")
+    with mock.patch("exactpwm._io.os.replace", side_effect=full):
+        try:
+            with atomic_output(target) as f:
+                f.write("new")
+        except OSError as exc:
+            return str(target) in str(exc), ".exactpwm" in str(exc), target.read_text(), leftovers(t)
+    return None
+
+
+def failed_body_leaves_nothing(t):
+    from exactpwm._io import atomic_output
+
+    try:
+        with atomic_output(t / "x.tsv") as f:
+            f.write("partial")
+            raise RuntimeError("scan failed")
+    except RuntimeError:
+        pass
+    return os.path.exists(t / "x.tsv"), leftovers(t)
+
+
+def cli_threads(t, j):
+    run = subprocess.run([sys.executable, "-m", "exactpwm.cli", "scan", motif_file(t, jaspar(), "m.jaspar"),
+                          fasta(t, b">a\nACGTACGTAC\n"), "--thresh", "0.5", "-j", str(j)],
+                         cwd=t, capture_output=True, text=True, timeout=120)
+    return run.returncode, [ln for ln in run.stdout.splitlines() if not ln.startswith("#")]
+
+
+def torch_file(t, what):
+    torch = pytest.importorskip("torch")
+    conv = torch.nn.Sequential(torch.nn.Conv1d(4, 3, 5), torch.nn.ReLU())
+    path = t / f"{what}.pt"
+    if what == "whole-module":
+        torch.save(conv, path)
+    elif what in ("bfloat16", "float16"):
+        torch.save({k: v.to(getattr(torch, what)) for k, v in conv.state_dict().items()}, path)
+    elif what == "truncated":
+        torch.save(conv.state_dict(), path)
+        path.write_bytes(path.read_bytes()[:300])
+    elif what == "garbage":
+        path.write_bytes(bytes(range(256)) * 4)
+    elif what == "malicious":
+        import pickle
+
+        class Evil:
+            def __reduce__(self):
+                return (os.system, (f"touch {t / 'PWNED'}",))
+
+        path.write_bytes(pickle.dumps(Evil()))
+    code, err = cli(t, "convert", str(path), "-o", str(t / "out.meme"))
+    return code, err.count("\n"), "Traceback" in err, os.path.exists(t / "PWNED"), err
+
+
+def torch_ok(code_lines_tb_pwned_err):
+    code, lines, tb, pwned, _ = code_lines_tb_pwned_err
+    return code == 0 and not tb and not pwned
+
+
+def torch_refused(fix):
+    def check(r):
+        code, lines, tb, pwned, err = r
+        return code == 1 and lines == 1 and not tb and not pwned and fix in err
+    return check
+
+
+def zstd_without_package(t):
+    from unittest import mock
+
+    with mock.patch.dict(sys.modules, {"zstandard": None}):
+        return records(fasta(t, b"\x28\xb5\x2f\xfd" + b"\x00" * 20, "x.fa.zst"))
+
+
+def duplicate_ids_scan(t):
+    import warnings
+
+    pwm = exactpwm.one_hot("GATTACA", np.float64) * 0.97 + 0.0075
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        hits = exactpwm.scan([pwm, pwm], {"s": "CCGATTACACC"}, names=["m", "m"], pvalue=1e-3)
+    return hits.motif_names, sorted({hits.motif_names[i] for i in hits.rows["motif"]}), \
+        any("renamed" in str(w.message) for w in caught)
+
+
+def unreachable_warns(t):
+    import warnings
+
+    flat = np.full((4, 5), 0.25)
+    flat[0] += 0.01
+    flat[1] -= 0.01
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        exactpwm.scan([flat, SITE_PWM], {"s": "ACGT" * 5}, names=["flat5", "site"], pvalue=1e-4)
+    return [str(w.message) for w in caught if "never reach" in str(w.message)]
+
+
+def missing_input_stdout(t):
+    run = subprocess.run([sys.executable, "-m", "exactpwm.cli", "scan", motif_file(t, jaspar(), "m.jaspar"),
+                          str(t / "missing.fa")], cwd=t, capture_output=True, text=True, timeout=120)
+    return run.returncode, run.stdout, "missing.fa" in run.stderr
+
+
+CASES += [
+    ("out-fifo-written-through", fifo_output, equals((0, True, True))),
+    ("out-dev-stdout-written-through", lambda t: subprocess.run(
+        [sys.executable, "-m", "exactpwm.cli", "scan", motif_file(t, jaspar(), "m.jaspar"), fasta(t, b">a\nACGT\n"),
+         "-o", "/dev/stdout", "--thresh", "1"], cwd=t, capture_output=True, text=True, timeout=120).stdout
+     .startswith("motif_id"), equals(True)),
+    ("out-dev-null-is-write-through", lambda t: __import__("exactpwm._io", fromlist=["x"])._write_through("/dev/null"),
+     equals(True)),
+    ("out-symlink-replaces-target-not-link", symlink_output, equals((0, True, True))),
+    ("out-folder-refused-before-work", folder_output, equals((2, True, []))),
+    ("out-missing-folder-refused", lambda t: scan_to(t, t / "no" / "x.tsv"),
+     lambda r: r[0] == 2 and "does not exist" in r[1]),
+    ("out-offsets-is-input-checked-first", offsets_is_input, equals((2, False, True))),
+    ("out-device-full-names-path", lambda t: scan_to(t, "/dev/full", "--thresh", "1"),
+     lambda r: r[0] == 1 and "/dev/full" in r[1] and "No space left" in r[1]),
+    ("out-failed-rename-names-path-no-temp", failed_rename_names_the_path, equals((True, False, "old", []))),
+    ("out-failed-run-leaves-nothing", failed_body_leaves_nothing, equals((False, []))),
+    ("fasta-cr-only-line-endings", lambda t: records(fasta(t, b">a x\rAC\rGT\r>b\rTT\r")),
+     equals([("a", [0, 1, 2, 3]), ("b", [3, 3])])),
+    ("fasta-cr-only-gzip", lambda t: records(fasta(t, gzip.compress(b">a\rAC\rGT\r\r>b\rTT"), "x.fa.gz")),
+     equals([("a", [0, 1, 2, 3]), ("b", [3, 3])])),
+    ("fasta-zstd-named", zstd_without_package, (FastaError, r"zstd-compressed; decompress it first")),
+    ("fasta-zip-named", lambda t: records(fasta(t, b"PK\x03\x04" + b"\x00" * 30, "x.fa.zip")),
+     (FastaError, r"zip-compressed")),
+    ("meme-more-rows-than-w", lambda t: read_motifs(motif_file(t, meme("0.1 0.2 0.3 0.4\n" * 3, w=2), "w.meme")),
+     (MotifFormatError, r"w.meme:7: motif m has w= 2 but 3 rows")),
+    ("threads-absurd-capped", lambda t: cli_threads(t, 100000) == cli_threads(t, 1), equals(True)),
+    ("threads-absurd-api", lambda t: exactpwm.conv1d("ACGTAC", W3, threads=100000).tolist(),
+     equals(exactpwm.conv1d("ACGTAC", W3, threads=1).tolist())),
+    ("torch-whole-pickled-module", lambda t: torch_file(t, "whole-module"), torch_refused("model.state_dict()")),
+    ("torch-truncated-zip", lambda t: torch_file(t, "truncated"), torch_refused("truncated or damaged")),
+    ("torch-garbage-bytes", lambda t: torch_file(t, "garbage"), torch_refused("not a PyTorch file")),
+    ("torch-malicious-pickle-runs-nothing", lambda t: torch_file(t, "malicious"), torch_refused("PyTorch file")),
+    ("torch-bfloat16-state-dict", lambda t: torch_file(t, "bfloat16"), torch_ok),
+    ("torch-float16-state-dict", lambda t: torch_file(t, "float16"), torch_ok),
+    ("matrix-1e308-scan", lambda t: exactpwm.scan([np.full((4, 2), 1e308)], {"s": "ACGT"}, mode="matrix", score=0),
+     (ValueError, r"motif 0: a score of magnitude 1e\+308 is too large for the score grid")),
+    ("kernel-offset-overflow", lambda t: exactpwm.kernel_to_pwm(np.full((4, 2), 1e308)), (ValueError, r"offset .* overflows")),
+    ("kernel-offset-underflow", lambda t: exactpwm.kernel_to_pwm(np.full((4, 2), -1e308)), (ValueError, r"overflows")),
+    ("cli-track-file-name-several-motifs", lambda t: cli(t, "track", motif_file(t, jaspar() + jaspar(), "d.jaspar"),
+                                                         fasta(t, b">a\nACGTA\n"), "-o", "all.bedGraph"),
+     lambda r: r[0] == 2 and "names one file" in r[1]),
+    ("scan-duplicate-ids-renamed", duplicate_ids_scan, equals((["m", "m_2"], ["m", "m_2"], True))),
+    ("scan-unreachable-motif-warned", unreachable_warns, lambda msgs: len(msgs) == 1 and "flat5" in msgs[0]
+     and "site" not in msgs[0].split(":")[-1]),
+    ("cli-missing-input-no-header", missing_input_stdout, equals((1, "", True))),
+]
+
 
 @pytest.mark.parametrize("case_id, call, expected", CASES, ids=[c[0] for c in CASES])
 def test_bad_and_edge_inputs(tmp_path, case_id, call, expected):

@@ -323,4 +323,4 @@ def test_demo_runs_the_main_job(tmp_path):
 def test_usage_error_exit_code():
     r = run_cli("demo", "--length", "many")
     assert r.returncode == 2
-    assert "invalid int value" in r.stderr
+    assert "invalid length 'many'" in r.stderr

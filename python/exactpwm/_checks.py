@@ -90,9 +90,14 @@ def available_cores() -> int:
 
 
 def resolve_threads(threads) -> int:
-    """threads=0 means all cores available to this process; otherwise a positive count."""
+    """threads=0 means all cores available to this process; otherwise a positive count.
+
+    More threads than available cores are never started: a larger count is capped there
+    (results do not depend on it, and oversubscribed OpenMP teams only wait on each other).
+    """
     if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)):
         raise TypeError(f"threads must be an integer (0 = all cores), got {type(threads).__name__}")
     if threads < 0:
         raise ValueError(f"threads must be >= 0 (0 = all cores), got {threads}")
-    return available_cores() if threads == 0 else int(threads)
+    cores = available_cores()
+    return cores if threads == 0 else min(int(threads), cores)

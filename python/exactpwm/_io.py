@@ -1,63 +1,167 @@
-"""Small file helpers shared by the writers: atomic output, never over an input."""
+"""Small file helpers shared by the writers: safe outputs, never over an input.
+
+An output path is one of three kinds, decided before anything is written:
+
+* a regular file, new or existing (a symbolic link counts as the file it points to):
+  written to a temporary file in the same folder, renamed over the target on success,
+  removed on any failure, so an existing file is either replaced whole or left as it was;
+* a character device, FIFO or socket (``/dev/null``, ``/dev/stdout``, a named pipe), or
+  any path under ``/dev`` or ``/proc``: written through in place, never replaced;
+* a folder: refused (:class:`OutputPathError`), before any work starts.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from typing import IO
 
-__all__ = ["atomic_output", "atomic_path", "safe_filename", "unique_filenames", "same_file", "UniqueNames"]
+__all__ = ["atomic_output", "atomic_path", "check_output_path", "OutputPathError", "safe_filename",
+           "unique_filenames", "same_file", "UniqueNames"]
+
+_TEMP_PREFIX = ".exactpwm-"
+
+
+class OutputPathError(ValueError):
+    """An output path that cannot be written (a folder, a missing or read-only folder)."""
+
+
+def _write_through(path: str) -> bool:
+    """True for outputs that must be written in place: devices, FIFOs, sockets, /dev and /proc paths."""
+    real = os.path.realpath(path)
+    for p in (os.path.abspath(path), real):
+        if p == "/dev" or p.startswith(("/dev/", "/proc/")):
+            return True
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISBLK(mode)
+
+
+def check_output_path(path, inputs=()) -> None:
+    """Check an output path before any work starts; raise :class:`OutputPathError` naming it.
+
+    Refused: a folder; a path whose folder does not exist or is not writable; a path that is
+    one of ``inputs`` (links and relative paths resolved). ``None`` and ``"-"`` (stdout) pass.
+    """
+    if path is None or hasattr(path, "write") or str(path) == "-":
+        return
+    path = os.fspath(path)
+    if not path:
+        raise OutputPathError("an empty output path")
+    for i in inputs:
+        if i is not None and not hasattr(i, "read") and str(i) != "-" and same_file(path, i):
+            raise OutputPathError(f"refusing to write {path}: it is an input file; choose another output")
+    if os.path.isdir(path):
+        raise OutputPathError(f"{path} is a folder: give a file name")
+    if _write_through(path):
+        if not os.path.exists(path):
+            raise OutputPathError(f"{path}: no such device")
+        return
+    folder = os.path.dirname(os.path.realpath(path)) or "."
+    if not os.path.isdir(folder):
+        raise OutputPathError(f"{path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputPathError(f"{path}: the folder {folder} is not writable")
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise OutputPathError(f"{path}: the file is not writable")
+
+
+def _named(exc: OSError, path: str) -> OSError:
+    """The same kind of OSError, naming the user's path instead of a temporary file."""
+    reason = exc.strerror or str(exc)
+    return type(exc)(exc.errno or errno.EIO, f"{path}: could not write: {reason}")
 
 
 class atomic_output:
-    """Write text to a path atomically (temp file in the same folder, then rename) or to an open file.
+    """Write to a path safely, or to an open file object (used as is).
 
-    On an exception the temp file is removed and an existing file at the path is left as it was.
+    A regular-file target (a link is followed to its target) is written to a temp file
+    beside it and renamed over it on success; on an exception the temp file is removed and
+    an existing file is left as it was. Devices, FIFOs and /dev paths are written in place.
+    Errors name ``out``, never the temp file.
     """
 
     def __init__(self, out, mode: str = "w"):
         self.out = out
         self.mode = mode
-        self.tmp = None
+        self.tmp: str | None = None
+        self.f: IO | None = None
 
     def __enter__(self) -> IO:
         if hasattr(self.out, "write"):
             return self.out
         path = os.fspath(self.out)
-        fd, self.tmp = tempfile.mkstemp(prefix=".exactpwm-", dir=os.path.dirname(os.path.abspath(path)))
-        self.f = os.fdopen(fd, self.mode)
+        check_output_path(path)
+        try:
+            if _write_through(path):
+                self.f = open(path, self.mode)
+                return self.f
+            self.target = os.path.realpath(path)
+            fd, self.tmp = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=os.path.dirname(self.target))
+            self.f = os.fdopen(fd, self.mode)
+        except OSError as exc:
+            self._remove_tmp()
+            raise _named(exc, path) from None
         return self.f
 
     def __exit__(self, exc_type, exc, tb):
-        if self.tmp is None:
+        if self.f is None:
             return False
-        self.f.close()
-        if exc_type is None:
-            os.chmod(self.tmp, 0o666 & ~_umask())
-            os.replace(self.tmp, os.fspath(self.out))
-        else:
-            os.unlink(self.tmp)
+        path = os.fspath(self.out)
+        try:
+            self.f.close()
+            if exc_type is None and self.tmp is not None:
+                os.chmod(self.tmp, 0o666 & ~_umask())
+                os.replace(self.tmp, self.target)
+                self.tmp = None
+        except OSError as err:
+            if exc_type is None:
+                raise _named(err, path) from None
+        finally:
+            self._remove_tmp()
         return False
+
+    def _remove_tmp(self) -> None:
+        if self.tmp is not None:
+            try:
+                os.unlink(self.tmp)
+            except FileNotFoundError:
+                pass
+            self.tmp = None
 
 
 class atomic_path:
     """A temporary path beside ``out`` for writers that want a file name (e.g. pyBigWig);
-    renamed to ``out`` on success, removed on an exception."""
+    renamed to ``out`` (a link's target) on success, removed on any failure."""
 
     def __init__(self, out):
         self.out = os.fspath(out)
+        self.tmp: str | None = None
 
     def __enter__(self) -> str:
-        fd, self.tmp = tempfile.mkstemp(prefix=".exactpwm-", dir=os.path.dirname(os.path.abspath(self.out)))
+        check_output_path(self.out)
+        if _write_through(self.out):
+            raise OutputPathError(f"{self.out}: this output must be a regular file")
+        self.target = os.path.realpath(self.out)
+        fd, self.tmp = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=os.path.dirname(self.target))
         os.close(fd)
         return self.tmp
 
     def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
-            os.chmod(self.tmp, 0o666 & ~_umask())
-            os.replace(self.tmp, self.out)
-        elif os.path.exists(self.tmp):
-            os.unlink(self.tmp)
+        try:
+            if exc_type is None:
+                try:
+                    os.chmod(self.tmp, 0o666 & ~_umask())
+                    os.replace(self.tmp, self.target)
+                except OSError as err:
+                    raise _named(err, self.out) from None
+        finally:
+            if os.path.exists(self.tmp):
+                os.unlink(self.tmp)
         return False
 
 

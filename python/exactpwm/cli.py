@@ -53,6 +53,7 @@ def _checked(cast, ok, what: str, rule: str):
 
 _probability = _checked(float, lambda p: 0 < p <= 1, "p-value", "must be in (0, 1]")
 _nonneg = _checked(float, lambda x: math.isfinite(x) and x >= 0, "value", "must be a finite number >= 0")
+_positive_int = _checked(int, lambda n: n >= 1, "count", "must be an integer >= 1")
 _threads = _checked(int, lambda n: n >= 0, "thread count", "threads must be >= 0 (0 = all cores)")
 
 
@@ -61,14 +62,26 @@ def _command_line(argv: list[str]) -> str:
 
 
 def _check_output(out: str | None, *inputs) -> None:
-    """Refuse an output path that is one of the inputs (usage error)."""
-    if out in (None, "-"):
-        return
-    from ._io import same_file
+    """Refuse, before any work, an output path that is a folder, lies in a missing or read-only
+    folder, or is one of the inputs (usage error, exit 2)."""
+    from ._io import OutputPathError, check_output_path
 
-    for i in inputs:
-        if i not in (None, "-") and same_file(out, i):
-            raise UsageError(f"refusing to write {out}: it is an input file; choose another -o")
+    try:
+        check_output_path(out, inputs)
+    except OutputPathError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _check_input(path: str | None) -> None:
+    """An input file must exist and be readable before any output is started ('-' is stdin)."""
+    if path in (None, "-") or str(path).startswith("jaspar:"):
+        return
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: no such file")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path}: is a directory, not a file")
+    if not os.access(path, os.R_OK):
+        raise PermissionError(f"{path}: Permission denied")
 
 
 def _open_out(out: str | None):
@@ -89,7 +102,10 @@ def _load_motifs(spec: str, fmt: str | None, select: list[str] | None, args=None
 
     if spec.startswith("jaspar:"):
         ms = _jaspar(spec[len("jaspar:"):])
-    elif args is not None and spec.lower().endswith(KERNEL_EXTENSIONS):
+    elif spec.lower().endswith(KERNEL_EXTENSIONS):
+        if args is None:
+            raise UsageError(f"{spec} is a kernel file, not a motif file: convert it first "
+                             f"(exactpwm convert {spec} --fit-base SEQUENCES.fa -o motifs.meme)")
         ms, _ = _kernels_to_motifs(spec, args)
     else:
         ms = read_motifs(spec, fmt)
@@ -171,6 +187,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     from .hits import HitWriter
     from .scan import iter_scan, plan_scan, scan, sequence_maxima
 
+    _check_input(args.motifs)
+    _check_input(args.sequences)
     _check_output(args.output, args.motifs, args.sequences)
     motifs = _load_motifs(args.motifs, args.motif_format, args.motif)
     bg = _background(args, motifs)
@@ -299,7 +317,13 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     from .formats import FORMATS, format_from_name
     from .kernel_io import KERNEL_EXTENSIONS
 
+    _check_input(args.input)
+    _check_input(args.fit_base)
     _check_output(args.output, args.input, args.fit_base)
+    _check_output(args.offsets, args.input, args.fit_base)
+    if args.offsets not in (None, "-") and args.output not in (None, "-") and \
+            os.path.abspath(args.offsets) == os.path.abspath(args.output):
+        raise UsageError("--offsets and -o name the same file")
     if args.input.lower().endswith(KERNEL_EXTENSIONS):
         fmt = args.format or (format_from_name(args.output) if args.output not in (None, "-") else "meme")
         if fmt not in FORMATS:
@@ -316,7 +340,6 @@ def _cmd_convert(args: argparse.Namespace) -> int:
         for m in motifs:
             print(f"  {m.name}\t{m.consensus()}\toffset {m.meta['offset']:.6g}", file=report)
         if args.offsets:
-            _check_output(args.offsets, args.input)
             with _open_out(args.offsets) as f:
                 f.write("motif\toffset\tbase\tflip\n")
                 for m, o in zip(motifs, offsets):
@@ -364,13 +387,19 @@ def _motifs_to_kernels(args) -> int:
 def _cmd_track(args: argparse.Namespace) -> int:
     from .scan import score_tracks
 
+    _check_input(args.motifs)
+    _check_input(args.sequences)
     motifs = _load_motifs(args.motifs, args.motif_format, args.motif)
     if len(motifs) > 1 and args.output in (None, "-"):
         raise UsageError(f"{len(motifs)} motifs: choose one with --motif, or give -o a folder for one file each")
     bw = args.output is not None and args.output.lower().endswith((".bw", ".bigwig"))
     if len(motifs) > 1 and bw:
         raise UsageError("bigWig holds one track: choose one motif with --motif")
-    _check_output(args.output, args.motifs, args.sequences)
+    if len(motifs) > 1 and args.output.lower().endswith(_TRACK_FILE_EXTENSIONS):
+        raise UsageError(f"-o {args.output} names one file, but {len(motifs)} motifs give one track each: "
+                         "choose one with --motif, or give -o a folder name (one .bedGraph per motif)")
+    if len(motifs) == 1 or bw:
+        _check_output(args.output, args.motifs, args.sequences)
     bg = _background(args, motifs)
     if len(motifs) == 1:
         paths = [args.output]
@@ -404,6 +433,9 @@ def _cmd_track(args: argparse.Namespace) -> int:
         if p not in (None, "-"):
             print(f"wrote {p}", file=sys.stderr)
     return 0
+
+
+_TRACK_FILE_EXTENSIONS = (".bedgraph", ".bdg", ".bg", ".wig", ".bw", ".bigwig", ".txt", ".tsv", ".gz")
 
 
 def _track_dask(args, motifs, bg, strand: str) -> int:
@@ -537,7 +569,7 @@ def _add_scoring_args(p) -> None:
                         "(or probabilities x nsites) as FIMO's --motif-pseudo (default: %(default)s)")
     p.add_argument("--base", type=_base, default=2.0, help="log base of the log-odds scores (default: 2, bits)")
     p.add_argument("-j", "--threads", type=_threads, default=0, help="threads (default 0 = all cores)")
-    p.add_argument("--chunk-size", type=int, default=1 << 23,
+    p.add_argument("--chunk-size", type=_positive_int, default=1 << 23,
                    help="bases per engine call / Dask task (default: %(default)s)")
     p.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster: a scheduler address, or local:N for "
                                                      "N local worker processes; outputs go to partition files in -o")
@@ -556,7 +588,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="run the built-in example: a CNN's kernels -> exact PWMs -> logos -> genome scan")
     p.add_argument("-o", "--outdir", default="exactpwm-demo", help="output folder (default: %(default)s)")
-    p.add_argument("--length", type=int, default=5_000_000, help="example genome length in bp (default: 5 Mbp)")
+    p.add_argument("--length", type=_checked(int, lambda n: n >= 1000, "length", "must be >= 1000 bp"),
+                   default=5_000_000, help="example genome length in bp (default: 5 Mbp)")
     p.add_argument("--base", type=_base, default=None,
                    help="logarithm base b > 1 or 'e' (default: fitted by maximum likelihood)")
     p.add_argument("-j", "--threads", type=_threads, default=0, help="threads, 0 = all cores")
@@ -574,7 +607,7 @@ def build_parser() -> argparse.ArgumentParser:
     th.add_argument("--score", type=float, help="score threshold instead of a p-value")
     p.add_argument("--norc", action="store_true", help="scan the given strand only")
     p.add_argument("--qvalues", action="store_true", help="add Benjamini-Hochberg q-values (holds all hits in memory)")
-    p.add_argument("--motif-groups", type=int, default=1, help="with --dask: split the motifs into this many groups")
+    p.add_argument("--motif-groups", type=_positive_int, default=1, help="with --dask: split the motifs into this many groups")
     p.add_argument("--format", choices=["tsv", "bed", "gff", "maxima"], default="tsv",
                    help="tsv: FIMO-compatible (default); bed: BED6; gff: GFF3; maxima: best window per sequence")
     p.add_argument("-o", "--output", help="output file (default: stdout)")
@@ -629,6 +662,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = argv
+    import warnings
+
+    def show_warning(message, category, filename, lineno, file=None, line=None):
+        print(f"exactpwm {args.command}: warning: {message}", file=sys.stderr)
+
+    warnings.showwarning = show_warning
     from .fasta import FastaError
     from .formats import MotifFormatError
 
@@ -644,6 +683,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except (MotifFormatError, FastaError, ValueError, TypeError, KeyError, OSError, ImportError) as exc:
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        if isinstance(exc, OSError) and exc.strerror and exc.filename is None:
+            msg = exc.strerror  # our own (errno, message) errors: the message names the path
         print(f"exactpwm {args.command}: error: {msg}", file=sys.stderr)
         return 1
 

@@ -7,9 +7,12 @@
   in exactly one piece's first ``chunk_size`` starts.
 
 Letters are encoded as in :func:`exactpwm.encode` (lowercase as uppercase, U as
-T, IUPAC as N); whitespace and Windows line endings are ignored. Any other byte
+T, IUPAC as N); whitespace is ignored, and line ends may be LF, CRLF or CR alone
+(old Mac files). Any other byte
 is an error naming the file, the line and the letter. ``"-"`` reads standard
-input. A gzip, xz or bzip2 file is recognised by its magic bytes, whatever its name.
+input. A gzip, xz or bzip2 file is recognised by its magic bytes, whatever its name; so is
+zstd (read with the ``zstandard`` package when installed, else a clear error), and zip
+and lz4 files are refused with the command that unpacks them.
 """
 
 from __future__ import annotations
@@ -90,17 +93,37 @@ def open_binary(source) -> tuple[BinaryIO, str]:
         return lzma.LZMAFile(buffered, mode="rb"), label
     if kind == "bzip2":
         return bz2.BZ2File(buffered, mode="rb"), label
+    if kind == "zstd":
+        try:
+            import zstandard
+        except ImportError:
+            raise FastaError(f"{label}: the file is zstd-compressed; decompress it first "
+                             "(zstd -d, or zstdcat FILE | exactpwm ... -) or pip install zstandard") from None
+        return zstandard.ZstdDecompressor().stream_reader(buffered, read_across_frames=True), label
+    if kind in _UNSUPPORTED:
+        raise FastaError(f"{label}: the file is {kind}-compressed, which is not read here; "
+                         f"{_UNSUPPORTED[kind]} (plain, gzip, bzip2 and xz FASTA are read directly)")
     return buffered, label
 
 
+_UNSUPPORTED = {"zip": "unpack it first (unzip -p FILE | exactpwm ... -)",
+                "lz4": "decompress it first (lz4 -dc FILE | exactpwm ... -)"}
+
+
 def compression(head: bytes) -> str | None:
-    """'gzip', 'xz' or 'bzip2' from a file's first 6 bytes, None for an uncompressed file."""
+    """'gzip', 'xz', 'bzip2', 'zstd', 'zip' or 'lz4' from a file's first 6 bytes; None otherwise."""
     if head[:2] == b"\x1f\x8b":
         return "gzip"
     if head[:6] == b"\xfd7zXZ\x00":
         return "xz"
     if head[:3] == b"BZh":
         return "bzip2"
+    if head[:4] == b"\x28\xb5\x2f\xfd":
+        return "zstd"
+    if head[:4] == b"PK\x03\x04":
+        return "zip"
+    if head[:4] == b"\x04\x22\x4d\x18":
+        return "lz4"
     return None
 
 
@@ -115,13 +138,22 @@ def _lines_of(stream: BinaryIO, label: str) -> Iterator[tuple[int, bytes, bool]]
     carry = b""
     line_no = 1
     continues = False
+    held_cr = False  # a block ended in CR: it may be the first half of CRLF
     while True:
         try:
             block = stream.read(_BLOCK)
         except DECOMPRESS_ERRORS as exc:
             raise FastaError(f"{label}: the file is truncated or not validly compressed ({exc})") from None
         if not block:
+            if held_cr:
+                carry += b"\n"
             break
+        if held_cr:
+            block, held_cr = b"\r" + block, False
+        if b"\r" in block:  # CRLF and CR-alone line ends read as LF
+            if block.endswith(b"\r"):
+                block, held_cr = block[:-1], True
+            block = block.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         block = carry + block if carry else block
         cut = block.rfind(b"\n")
         if cut < 0:

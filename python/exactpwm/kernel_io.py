@@ -16,6 +16,7 @@ Keras files are (L, 4, K) (``layout="keras"``). See :mod:`exactpwm.layout`.
 from __future__ import annotations
 
 import os
+import re
 import zipfile
 from typing import NamedTuple
 
@@ -97,16 +98,52 @@ def _torch_object(path: str):
         import torch
     except ImportError:
         raise ImportError("reading PyTorch files needs torch: pip install 'exactpwm[torch]'") from None
-    obj = torch.load(path, map_location="cpu", weights_only=True)
+    import warnings
+
+    try:  # weights_only: a pickle in the file can build tensors and containers, never run code
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types here; each becomes one line naming the file
+        raise ValueError(_torch_load_problem(path, exc)) from None
     if isinstance(obj, torch.Tensor):
-        return obj.detach().numpy()
+        return _tensor_to_numpy(obj)
     if isinstance(obj, dict):
         for k in ("state_dict", "model_state_dict", "model"):
             if isinstance(obj.get(k), dict):
                 obj = obj[k]
                 break
-        return {k: v.detach().cpu().numpy() for k, v in obj.items() if isinstance(v, torch.Tensor)}
+        return {k: _tensor_to_numpy(v) for k, v in obj.items() if isinstance(v, torch.Tensor)}
     raise ValueError(f"{path}: expected a tensor or a state_dict, found {type(obj).__name__}")
+
+
+def _tensor_to_numpy(t) -> np.ndarray:
+    """A CPU numpy array; bfloat16 and float16 tensors (bfloat16 has no numpy twin) become float64."""
+    import torch
+
+    t = t.detach().cpu()
+    if t.dtype in (torch.bfloat16, torch.float16):
+        t = t.double()
+    return t.numpy()
+
+
+def _torch_load_problem(path: str, exc: Exception) -> str:
+    """One line saying why torch could not read ``path``, with the fix where there is one."""
+    text = str(exc)
+    if "Unsupported global" in text:
+        what = re.search(r"GLOBAL ([\w.]+)", text)
+        found = f" ({what.group(1)})" if what else ""
+        if what and ("torch.nn" in what.group(1) or "__main__" in what.group(1)):
+            return (f"{path}: the file holds a whole pickled model{found}, not a state_dict; it is not loaded "
+                    "because unpickling can run code. Save the weights instead: "
+                    "torch.save(model.state_dict(), path)")
+        return (f"{path}: the file holds a Python object{found} other than tensors; it is not loaded because "
+                "unpickling can run code. Save a state_dict: torch.save(model.state_dict(), path)")
+    if "Weights only load failed" in text or "central directory" in text or "zip archive" in text \
+            or isinstance(exc, EOFError):
+        return f"{path}: not a PyTorch file, or a truncated or damaged one"
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return f"{path}: not a readable PyTorch file ({first})"
 
 
 def _keras_arrays(path: str) -> dict[str, np.ndarray]:

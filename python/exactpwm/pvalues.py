@@ -41,8 +41,19 @@ def quantize(matrix, step: float = DEFAULT_STEP) -> np.ndarray:
     return _grid(matrix, step).astype(np.float64) * step
 
 
+_MAX_GRID = 2.0 ** 52  # grid indices stay exact integers in float64
+
+
 def _grid(x, step):
-    return np.floor(np.asarray(x, dtype=np.float64) / step + 0.5).astype(np.int64)
+    """Integer grid index of each score (nearest multiple of step, half up); a clear error when a
+    score is not finite or too large for the grid."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        g = np.floor(np.asarray(x, dtype=np.float64) / step + 0.5)
+    if g.size and not (np.abs(g) < _MAX_GRID).all():
+        big = float(np.max(np.abs(np.asarray(x, dtype=np.float64))))
+        raise ValueError(f"a score of magnitude {big:g} is too large for the score grid (step {step:g}); "
+                         "scale the matrix down or use a larger step")
+    return g.astype(np.int64)
 
 
 def _null_survival(cols: np.ndarray, bg: np.ndarray, backend: str = "auto") -> np.ndarray:

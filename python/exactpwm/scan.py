@@ -12,6 +12,7 @@ window scores are exact and hits do not depend on threads, backend or chunking.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
 
@@ -28,7 +29,7 @@ from .pvalues import (DEFAULT_STEP, PvalueTable, ScoreDistribution, benjamini_ho
 from .scoring import prepare_threshold, run_threshold
 from .sequence import encode, window_letters, _check_codes
 
-__all__ = ["scan", "plan_scan", "iter_scan", "ScanPlan", "score_matrices", "sequence_maxima", "SequenceMaxima", "score_tracks", "write_bedgraph", "bedgraph_runs", "scan_chunk", "subset_plan", "MODES"]
+__all__ = ["scan", "plan_scan", "iter_scan", "ScanPlan", "score_matrices", "sequence_maxima", "SequenceMaxima", "score_tracks", "write_bedgraph", "bedgraph_runs", "scan_chunk", "subset_plan", "MODES", "ScanWarning"]
 
 MODES = ("logodds", "loglik", "matrix")
 DEFAULT_CHUNK = 1 << 23
@@ -76,9 +77,9 @@ def score_matrices(motifs, mode: str = "logodds", *, background=None, base: floa
                 M = log_likelihood(M, base, pseudocount=pseudocount)
             elif not np.isfinite(M).all():
                 raise ValueError("has a non-finite value")
+            out.append(quantize(M, step) if step is not None else M)
         except ValueError as exc:
             raise ValueError(f"motif {i}: {exc}") from None
-        out.append(quantize(M, step) if step is not None else M)
     return out
 
 
@@ -164,6 +165,37 @@ class ScanPlan:
         return np.array([m.shape[1] for m in self.matrices], dtype=np.int64)
 
 
+class ScanWarning(UserWarning):
+    """Something about a scan's inputs that changes what it reports (renamed or unreachable motifs)."""
+
+
+def _motif_names(names, K: int) -> list[str]:
+    """K motif names (default motif0, motif1, ...); repeats get ``_2``, ``_3``, ... with a warning,
+    so every hit names one motif."""
+    names = [f"motif{i}" for i in range(K)] if names is None else [str(n) for n in names]
+    if len(names) != K:
+        raise ValueError(f"{len(names)} names for {K} motifs")
+    seen: dict[str, int] = {}
+    out, renamed = [], []
+    taken = set(names)
+    for n in names:
+        if n in seen:
+            i = seen[n]
+            while f"{n}_{i}" in taken:
+                i += 1
+            seen[n] = i + 1
+            out.append(f"{n}_{i}")
+            taken.add(out[-1])
+            renamed.append(f"{n} -> {out[-1]}")
+        else:
+            seen[n] = 2
+            out.append(n)
+    if renamed:
+        warnings.warn(f"motif names repeat, renamed so that hits can be told apart: {', '.join(renamed[:10])}"
+                      + (f" and {len(renamed) - 10} more" if len(renamed) > 10 else ""), ScanWarning, stacklevel=4)
+    return out
+
+
 def plan_scan(motifs, *, pvalue=None, score=None, names=None, mode="logodds", background=None, base=2.0,
               pseudocount=0.0, step=DEFAULT_STEP, threads=0) -> ScanPlan:
     """Check the arguments and prepare a scan (see :func:`scan` for their meaning)."""
@@ -175,14 +207,18 @@ def plan_scan(motifs, *, pvalue=None, score=None, names=None, mode="logodds", ba
         motifs, names, background, pseudocount = _unpack(motifs, names, background, pseudocount)
     matrices = score_matrices(motifs, mode, background=background, base=base, pseudocount=pseudocount, step=step)
     K = len(matrices)
-    names = [f"motif{i}" for i in range(K)] if names is None else [str(n) for n in names]
-    if len(names) != K:
-        raise ValueError(f"{len(names)} names for {K} motifs")
+    names = _motif_names(names, K)
     dists = score_distributions(matrices, as_background(background), step or 1e-3, threads)
     if score is None:
         if not (isinstance(pvalue, (int, float)) and 0 < pvalue <= 1):
             raise ValueError(f"pvalue must be a number in (0, 1], got {pvalue!r}")
         thresholds = np.array([d.threshold(pvalue) for d in dists])
+        never = [n for n, t in zip(names, thresholds) if not np.isfinite(t)]
+        if never:
+            shown = ", ".join(never[:10]) + (f" and {len(never) - 10} more" if len(never) > 10 else "")
+            warnings.warn(f"{len(never)} of {K} motifs can never reach p <= {pvalue:g} (even their best "
+                          f"window is more likely than that), so they give no hits: {shown}", ScanWarning,
+                          stacklevel=3)
     else:
         thresholds = np.broadcast_to(np.asarray(score, dtype=np.float64), (K,)).copy()
         if np.isnan(thresholds).any():
@@ -378,7 +414,7 @@ def sequence_maxima(motifs, sequences, *, names=None, mode: str = "logodds", bac
         motifs, names, background, pseudocount = _unpack(motifs, names, background, pseudocount)
     matrices = score_matrices(motifs, mode, background=background, base=base, pseudocount=pseudocount, step=step)
     K = len(matrices)
-    names = [f"motif{i}" for i in range(K)] if names is None else [str(n) for n in names]
+    names = _motif_names(names, K)
     groups = _groups(matrices, np.zeros(K), step)
     overlap = max(m.shape[1] for m in matrices) - 1
     seq_names: list[str] = []

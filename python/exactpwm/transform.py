@@ -68,7 +68,12 @@ def kernel_to_pwm(kernels, base: float = DEFAULT_BASE, *, flip: bool = False, bi
     colsum = E.sum(axis=1, keepdims=True)
     pwm = E / colsum
     log_colsum = (zmax + np.log(colsum))[:, 0, :]  # (K, L): ln sum_c b**w
-    offset = log_colsum.sum(axis=1) / lnb + as_bias(bias, W.shape[0], np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        offset = log_colsum.sum(axis=1) / lnb + as_bias(bias, W.shape[0], np.float64)
+    if not np.isfinite(offset).all():
+        k = int(np.argmin(np.isfinite(offset)))
+        raise ValueError(f"kernel {k}: the offset (sum over {W.shape[2]} columns of log_b sum_c b^w) overflows "
+                         f"float64 (max |w| = {np.abs(W[k]).max():g}); such a kernel cannot be scored either")
     if flip:
         pwm = pwm[:, :, ::-1]
     pwm = np.ascontiguousarray(pwm)

@@ -131,6 +131,16 @@ def _matrix_rows(lines: Lines, mline: int, keys: dict, what: str) -> np.ndarray:
         if len(fields) != 4:
             raise lines.error(lineno, f"expected 4 numbers (A C G T) in a row of {what}, found {len(fields)}")
         rows.append(lines.numbers(lineno, fields, f"a row of {what}"))
+    if width is not None and (nxt := lines.peek()) is not None and _is_number_row(nxt):
+        first, extra = None, 0
+        for i, text in enumerate(lines.lines[lines.i:], lines.i + 1):
+            if not text.strip():
+                continue
+            if not _is_number_row(text):
+                break
+            first, extra = first or i, extra + 1
+        raise lines.error(first, f"{what} has w= {width} but {width + extra} rows of numbers: "
+                                 "fix w= or remove the extra rows")
     return np.array(rows)
 
 

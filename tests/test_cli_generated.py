@@ -1,0 +1,149 @@
+"""Generated command lines: no ``exactpwm`` subcommand ever ends in a Python traceback or a signal.
+
+Hypothesis draws argument lists from a small grammar: a subcommand, positional inputs from a
+pool of good, bad and odd files (missing, empty, a folder, binary junk, CR line ends, a kernel
+file), and options with good and bad values (thresholds, bases, thread counts, formats, outputs
+that are folders, missing folders or inputs). Every run must exit 0, 1 or 2, and a non-zero exit
+must print one ``exactpwm <command>: error:`` line (argparse's usage text for exit 2).
+
+Runs in-process through :func:`exactpwm.cli.main` (a crash would take the test run down with a
+signal, which fails the suite as well). ``EXACTPWM_CLI_EXAMPLES`` sets the number of examples.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import stat
+
+import numpy as np
+import pytest
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from exactpwm import cli  # noqa: E402
+
+EXAMPLES = int(os.environ.get("EXACTPWM_CLI_EXAMPLES", "120"))
+
+
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory):
+    """Files the generated command lines point at."""
+    d = tmp_path_factory.mktemp("clipool")
+    rng = np.random.default_rng(3)
+    seq = "".join(rng.choice(list("ACGT"), 400))
+    files = {
+        "fa": (d / "g.fa", f">a\n{seq}\n>b\nNNNN{seq[:50]}\n".encode()),
+        "fa_cr": (d / "cr.fa", f">a\r{seq[:100]}\r".encode()),
+        "fa_empty": (d / "empty.fa", b""),
+        "fa_junk": (d / "junk.fa", bytes(range(256))),
+        "jaspar": (d / "m.jaspar", b">MA1 site\nA [ 9 0 0 1 ]\nC [ 0 9 0 1 ]\nG [ 0 0 9 1 ]\nT [ 0 0 0 6 ]\n"),
+        "meme_bad": (d / "bad.meme", b"MEME version 4\n\nMOTIF x\nletter-probability matrix: w= 2\n0.1 0.2\n"),
+        "npy": (d / "k.npy", None),
+        "pt_junk": (d / "k.pt", b"not a torch file"),
+        "bg": (d / "bg.txt", b"A 0.3\nC 0.2\nG 0.2\nT 0.3\n"),
+    }
+    for key, (path, data) in files.items():
+        if data is None:
+            np.save(path, rng.normal(size=(3, 4, 6)))
+        else:
+            path.write_bytes(data)
+    (d / "folder").mkdir()
+    paths = {k: str(p) for k, (p, _) in files.items()}
+    paths.update(missing=str(d / "missing.fa"), folder=str(d / "folder"), stdin="-")
+    return d, paths
+
+
+INPUTS = ["fa", "fa_cr", "fa_empty", "fa_junk", "jaspar", "meme_bad", "npy", "pt_junk", "missing", "folder"]
+NUMBERS = st.sampled_from(["0", "1", "1e-4", "0.5", "2", "e", "3", "0.01", "1e-8", "100000",  # mostly sane
+                           "-1", "nan", "inf", "-inf", "1e308", "x", "", "1e-300"])
+OUTPUTS = st.sampled_from(["new", "folder", "missing_dir", "input", "dev_null"])
+
+
+@st.composite
+def command_lines(draw):
+    cmd = draw(st.sampled_from(["scan", "track", "convert", "logo", "info", "demo-bad"]))
+    if cmd == "info":
+        return ["info"]
+    if cmd == "demo-bad":  # only argument errors: the demo itself is tested elsewhere
+        return ["demo", "--length", draw(st.sampled_from(["-5", "x", "0"])), "-o", "@out:folder"]
+    motifs = st.sampled_from(["jaspar", "jaspar", "jaspar", "npy", "meme_bad", "pt_junk", "missing", "folder", "fa"])
+    seqs = st.sampled_from(["fa", "fa", "fa", "fa_cr", "fa_empty", "fa_junk", "missing", "folder", "jaspar"])
+    if draw(st.integers(0, 9)) == 0:  # sometimes any number of any inputs
+        positional = draw(st.lists(st.sampled_from(INPUTS), max_size=3))
+    elif cmd in ("scan", "track"):
+        positional = [draw(motifs), draw(seqs)]
+    else:
+        positional = [draw(motifs)]
+    argv = [cmd, *(f"@in:{p}" for p in positional)]
+    options = {
+        "scan": ["--thresh", "--score", "--base", "-j", "--pseudocount", "--format", "--motif", "--chunk-size",
+                 "--bgfile", "--norc", "--uniform", "--qvalues", "-o"],
+        "track": ["--base", "-j", "--strand", "--motif", "--chunk-size", "-o", "--uniform"],
+        "convert": ["--base", "--format", "--offsets", "--key", "--layout", "--dilation", "--flip", "-o",
+                    "--pseudocount", "--names"],
+        "logo": ["--base", "--format", "--mode", "-o"],
+    }[cmd]
+    for opt in draw(st.lists(st.sampled_from(options), max_size=4)):
+        argv.append(opt)
+        if opt in ("--norc", "--uniform", "--qvalues", "--flip"):
+            continue
+        if opt in ("-o", "--offsets"):
+            argv.append(f"@out:{draw(OUTPUTS)}")
+        elif opt == "--bgfile":
+            argv.append(f"@in:{draw(st.sampled_from(['bg', 'fa', 'missing', 'folder']))}")
+        elif opt == "--format":
+            argv.append(draw(st.sampled_from({"scan": ["tsv", "bed", "gff", "maxima"], "convert": ["meme", "jaspar"],
+                                              "logo": ["png", "svg"]}.get(cmd, []) + ["xyz"])))
+        elif opt in ("--strand", "--layout", "--mode"):
+            argv.append(draw(st.sampled_from(["+", "-", "both", "torch", "keras", "probability", "?"])))
+        elif opt in ("--motif", "--key", "--names"):
+            argv.append(draw(st.sampled_from(["MA1", "nope", "a,b,c", "weight"])))
+        else:
+            argv.append(draw(NUMBERS))
+    return argv
+
+
+def _resolve(argv, d, paths, n):
+    out = []
+    for a in argv:
+        if a.startswith("@in:"):
+            out.append(paths[a[4:]])
+        elif a.startswith("@out:"):
+            kind = a[5:]
+            out.append({"new": str(d / f"out{n}.txt"), "folder": paths["folder"],
+                        "missing_dir": str(d / "nodir" / "x.tsv"), "input": paths["fa"],
+                        "dev_null": os.devnull}[kind])
+        else:
+            out.append(a)
+    return out
+
+
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(argv=command_lines())
+def test_no_traceback_no_crash(pool, argv):
+    d, paths = pool
+    before = {p: os.path.getsize(p) for p in paths.values() if os.path.isfile(p)}
+    full = _resolve(argv, d, paths, len(os.listdir(d)))
+    err, out = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out), contextlib.chdir(d) \
+            if hasattr(contextlib, "chdir") else contextlib.nullcontext():
+        try:
+            code = cli.main(full)
+        except SystemExit as exc:  # argparse and parser.exit
+            code = exc.code
+    text = err.getvalue()
+    hypothesis.event(f"exit {code}")
+    assert code in (0, 1, 2), (full, code, text)
+    assert "Traceback" not in text, (full, text)
+    if code == 1:
+        assert text.strip().splitlines()[-1].startswith(f"exactpwm {full[0]}: error: "), (full, text)
+    # nothing the user gave is changed
+    after = {p: os.path.getsize(p) for p in before}
+    assert after == before, full
+    assert os.path.isdir(paths["folder"]) and stat.S_ISCHR(os.stat(os.devnull).st_mode)
+    assert not [p for p in os.listdir(d) if p.startswith(".exactpwm-")], full
