@@ -4,6 +4,17 @@
     python bench/peers.py --genome random:10e6 --motifs 100
     python bench/peers.py --genome random:100e6 --motifs 100 --skip memelite
     python bench/peers.py --genome kleb            # Debian's kleborate-examples, Kp1084 chromosome
+    python bench/peers.py --genome peaks:50000x400 # a peak set: 50,000 seeded 400-bp sequences
+    python bench/peers.py --genome kleb-tiles:400  # the Kp1084 chromosome cut into 400-bp tiles
+    python bench/peers.py --genome random:100e6 --cli --float --load
+
+Workloads users run, every tool in one run, ratios printed: one long genome or many short
+sequences (one FASTA record each; MOODS and lightmotif are called once per record from Python,
+memelite reads the FASTA itself). ``--cli`` adds exactpwm's command line writing TSV and BED
+files end to end (reading included) against the API scan of the same FASTA file. ``--float``
+adds the unquantized float64 path (a MOODS user's own matrices and thresholds, ``step=None``)
+against the quantized path and MOODS. ``--load`` times default threads against ``-j 1`` while
+two busy processes keep both cores loaded.
 
 Same inputs for every tool: JASPAR 2024 CORE vertebrate motifs of width >= 7
 (counts + pseudocount 1, spread uniformly), log2-odds against a uniform
@@ -57,10 +68,27 @@ def prepare(workdir: str, genome: str, n_motifs: int, pvalue: float) -> dict:
     np.savez(os.path.join(workdir, "motifs.npz"), *mats, thresholds=np.array(thresholds),
              names=np.array(names))
     np.savez(os.path.join(workdir, "pwms.npz"), *pwms)
+    np.savez(os.path.join(workdir, "float.npz"), *exactpwm.score_matrices(pwms, step=None))  # unquantized
+    exactpwm.write_motifs(exactpwm.MotifSet([exactpwm.Motif(n, p) for n, p in zip(names, pwms)]),
+                          os.path.join(workdir, "motifs.meme"))
     fa = os.path.join(workdir, "genome.fa")
     if genome == "kleb":
         with lzma.open(KLEB, "rb") as src, open(fa, "wb") as dst:
             dst.write(src.read())
+    elif genome.startswith("kleb-tiles:"):
+        tile = int(genome.split(":", 1)[1])
+        with lzma.open(KLEB, "rt") as src:
+            chrom = next(_records(src))[1]  # the chromosome: the first record
+        with open(fa, "w") as f:
+            for i in range(0, len(chrom) - tile + 1, tile):
+                f.write(f">tile{i // tile}:{i}-{i + tile}\n{chrom[i:i + tile]}\n")
+    elif genome.startswith("peaks:"):
+        count, length = (int(float(x)) for x in genome.split(":", 1)[1].split("x"))
+        rng = np.random.default_rng(count * 1000 + length)
+        letters = np.frombuffer(b"ACGT", np.uint8)[rng.integers(0, 4, size=(count, length), dtype=np.uint8)]
+        with open(fa, "wb") as f:
+            for i in range(count):
+                f.write(b">peak%d\n" % i + letters[i].tobytes() + b"\n")
     else:
         length = int(float(genome.split(":", 1)[1]))
         codes = np.random.default_rng(length).integers(0, 4, size=length, dtype=np.uint8)
@@ -76,15 +104,19 @@ def prepare(workdir: str, genome: str, n_motifs: int, pvalue: float) -> dict:
 
 def read_plain(path):
     """(name, uppercase str) records; the timed part of each tool starts from these."""
-    name, parts = None, []
     with open(path) as f:
-        for line in f:
-            if line.startswith(">"):
-                if name is not None:
-                    yield name, "".join(parts).upper()
-                name, parts = line[1:].split()[0], []
-            else:
-                parts.append(line.strip())
+        yield from _records(f)
+
+
+def _records(lines):
+    name, parts = None, []
+    for line in lines:
+        if line.startswith(">"):
+            if name is not None:
+                yield name, "".join(parts).upper()
+            name, parts = line[1:].split()[0], []
+        else:
+            parts.append(line.strip())
     if name is not None:
         yield name, "".join(parts).upper()
 
@@ -114,11 +146,12 @@ def run_exactpwm(workdir, threads):
     return t1 - t0, t2 - t1, hits
 
 
-def run_moods(workdir, threads):
+def run_moods(workdir, threads, mats=None):
     import MOODS.scan
     import MOODS.tools
 
-    mats, thr, _ = load_motifs(workdir)
+    quantized, thr, _ = load_motifs(workdir)
+    mats = quantized if mats is None else mats
     seqs = [s for _, s in read_plain(os.path.join(workdir, "genome.fa"))]
     t0 = time.perf_counter()
     fwd = [[list(map(float, row)) for row in m] for m in mats]
@@ -172,8 +205,73 @@ def run_memelite(workdir, threads):
     return 0.0, t2 - t1, np.array(out, dtype=np.int64).reshape(-1, 3)
 
 
+def run_exactpwm_float(workdir, threads):
+    """The unquantized float64 path: the user's own float matrices and thresholds (step=None)."""
+    import exactpwm
+
+    _, thr, _ = load_motifs(workdir)
+    z = np.load(os.path.join(workdir, "float.npz"))
+    mats = [z[f"arr_{i}"] for i in range(len(thr))]
+    codes = {n: exactpwm.encode(s) for n, s in read_plain(os.path.join(workdir, "genome.fa"))}
+    t = time.perf_counter()
+    table = exactpwm.scan(mats, codes, mode="matrix", score=thr, step=None, threads=threads)
+    dt = time.perf_counter() - t
+    r = table.rows
+    return 0.0, dt, np.stack([r["motif"], r["start"], np.where(r["strand"] == b"+", 1, -1)], axis=1)
+
+
+def run_moods_float(workdir, threads):
+    z = np.load(os.path.join(workdir, "float.npz"))
+    return run_moods(workdir, threads, [z[f"arr_{i}"] for i in range(len(z.files))])
+
+
+def run_exactpwm_api_file(workdir, threads):
+    """The API scan of the FASTA file (reading included), as the CLI runs it."""
+    import exactpwm
+
+    t = time.perf_counter()
+    motifs = exactpwm.read_motifs(os.path.join(workdir, "motifs.meme"))
+    table = exactpwm.scan(motifs, os.path.join(workdir, "genome.fa"), pvalue=1e-4, threads=threads)
+    dt = time.perf_counter() - t
+    return 0.0, dt, np.zeros((len(table), 3), np.int64)
+
+
+def _cli(workdir, threads, fmt):
+    """exactpwm scan ... -o hits.<fmt> end to end: a fresh process, reading and writing included."""
+    out = os.path.join(workdir, f"hits.{fmt}")
+    cmd = [sys.executable, "-m", "exactpwm", "scan", os.path.join(workdir, "motifs.meme"),
+           os.path.join(workdir, "genome.fa"), "--thresh", "1e-4", "--uniform", "--pseudocount", "0",
+           "--format", fmt, "-o", out, "-q", "-j", str(threads)]
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True)
+    dt = time.perf_counter() - t
+    with open(out, "rb") as f:
+        lines = sum(1 for line in f if line[:1] not in (b"#", b"\n") and not line.startswith(b"motif_id"))
+    return 0.0, dt, np.zeros((lines, 3), np.int64)
+
+
+def run_exactpwm_cli_tsv(workdir, threads):
+    return _cli(workdir, threads, "tsv")
+
+
+def run_exactpwm_cli_bed(workdir, threads):
+    return _cli(workdir, threads, "bed")
+
+
+def run_exactpwm_maxima(workdir, threads):
+    """sequence_maxima: the best window per record and motif (max pooling, the CNN's view)."""
+    import exactpwm
+
+    mats, _, _ = load_motifs(workdir)
+    codes = {n: exactpwm.encode(s) for n, s in read_plain(os.path.join(workdir, "genome.fa"))}
+    t = time.perf_counter()
+    best = exactpwm.sequence_maxima(mats, codes, mode="matrix", threads=threads)
+    dt = time.perf_counter() - t
+    return 0.0, dt, np.zeros((best.score.size, 3), np.int64)
+
+
 def run_tool(tool, workdir, threads):
-    prep, scan, hits = globals()[f"run_{tool}"](workdir, threads)
+    prep, scan, hits = globals()[f"run_{tool.replace('-', '_')}"](workdir, threads)
     hits = hits[np.lexsort((hits[:, 2], hits[:, 1], hits[:, 0]))] if len(hits) else hits
     np.save(os.path.join(workdir, f"hits_{tool}.npy"), hits)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -219,11 +317,16 @@ def dense(workdir, threads, length=1_000_000):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--genome", default="random:10e6", help="random:LENGTH or kleb")
+    ap.add_argument("--genome", default="random:10e6",
+                    help="random:LENGTH, kleb, peaks:COUNTxLENGTH or kleb-tiles:LENGTH")
     ap.add_argument("--motifs", type=int, default=100)
     ap.add_argument("--pvalue", type=float, default=1e-4)
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--skip", default="", help="comma-separated tools to leave out")
+    ap.add_argument("--cli", action="store_true", help="also the CLI writing TSV and BED, against the API scan")
+    ap.add_argument("--float", action="store_true", help="also the unquantized float64 path, against MOODS")
+    ap.add_argument("--load", action="store_true", help="also default threads vs -j 1 with both cores loaded")
+    ap.add_argument("--no-dense", action="store_true", help="leave out the dense-scores comparison")
     ap.add_argument("--json", help="write the results here")
     ap.add_argument("--run-tool", help=argparse.SUPPRESS)
     ap.add_argument("--workdir", help=argparse.SUPPRESS)
@@ -237,16 +340,8 @@ def main():
         print(f"genome {args.genome}: {info['bases']:,} bp; {info['motifs']} JASPAR motifs "
               f"(widths {min(info['widths'])}-{max(info['widths'])}); p <= {args.pvalue:g}; both strands; "
               f"{os.cpu_count()} cores")
-        rows = []
-        for tool in TOOLS:
-            if tool in args.skip.split(","):
-                continue
-            proc = subprocess.run([sys.executable, __file__, "--run-tool", tool, "--workdir", workdir,
-                                   "--threads", str(args.threads)], capture_output=True, text=True)
-            if proc.returncode != 0:
-                print(f"{tool}: failed or not installed ({proc.stderr.strip().splitlines()[-1:]})")
-                continue
-            rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+        tools = [t for t in TOOLS if t not in args.skip.split(",")]
+        rows = [r for r in (_run(t, workdir, args.threads) for t in tools) if r]
         hits = {r["tool"]: np.load(os.path.join(workdir, f"hits_{r['tool']}.npy")) for r in rows}
         ours = next((r for r in rows if r["tool"] == "exactpwm"), None)
         print(f"{'tool':<11}{'prepare s':>10}{'scan s':>9}{'G/s':>8}{'peak MB':>9}{'hits':>10}"
@@ -265,14 +360,86 @@ def main():
             a = {tuple(x) for x in hits["exactpwm"].tolist()}
             b = {tuple(x) for x in hits["memelite"].tolist()}
             print(f"memelite vs exactpwm: {len(a & b)} shared, {len(b - a)} only memelite, {len(a - b)} only exactpwm")
-        d = dense(workdir, args.threads)
+        extra = {}
+        if args.cli:
+            extra["cli"] = cli_section(workdir, args.threads)
+        if args.float:
+            extra["float"] = float_section(workdir, args.threads, work, rows)
+        if args.load:
+            extra["load"] = load_section(workdir)
+        d = {} if args.no_dense else dense(workdir, args.threads)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"genome": args.genome, **info, "pvalue": args.pvalue, "tools": rows, "dense": d, **extra},
+                          f, indent=1)
+        if args.no_dense:
+            return
         print(f"dense float32 scores, {d['scores']:,} (1 Mbp x {info['motifs']} motifs, one strand): "
               f"exactpwm {d['exactpwm']:.3f} s ({d['scores'] / d['exactpwm'] / 1e9:.2f} G/s)"
               + (f", torch conv1d {d['torch']:.3f} s ({d['scores'] / d['torch'] / 1e9:.2f} G/s), "
                  f"ratio {d['torch'] / d['exactpwm']:.1f}x, max |diff| {d['max_abs_diff']:.2g}" if "torch" in d else ""))
-        if args.json:
-            with open(args.json, "w") as f:
-                json.dump({"genome": args.genome, **info, "pvalue": args.pvalue, "tools": rows, "dense": d}, f, indent=1)
+
+
+def _run(tool, workdir, threads):
+    """One tool in its own process: its result row, or None (printed) when it failed."""
+    proc = subprocess.run([sys.executable, __file__, "--run-tool", tool, "--workdir", workdir,
+                           "--threads", str(threads)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        print(f"{tool}: failed or not installed ({proc.stderr.strip().splitlines()[-1:]})")
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def cli_section(workdir, threads):
+    """The CLI writing files end to end against the API scan of the same FASTA file."""
+    api = _run("exactpwm-api-file", workdir, threads)
+    out = {"api_file_s": api["scan_s"], "hits": api["hits"]}
+    for fmt in ("tsv", "bed"):
+        r = _run(f"exactpwm-cli-{fmt}", workdir, threads)
+        out[f"cli_{fmt}_s"] = r["scan_s"]
+        size = os.path.getsize(os.path.join(workdir, f"hits.{fmt}"))
+        print(f"CLI to {fmt.upper()}: {r['scan_s']:.2f} s ({r['hits']:,} lines, {size / 1e6:.0f} MB, process start "
+              f"and reading included); API scan of the file {api['scan_s']:.2f} s: ratio "
+              f"{r['scan_s'] / api['scan_s']:.2f}x")
+    return out
+
+
+def float_section(workdir, threads, work, rows):
+    """Unquantized float64 matrices (step=None) against the quantized path and MOODS on them."""
+    quantized = next((r for r in rows if r["tool"] == "exactpwm"), None)
+    ours, moods = _run("exactpwm-float", workdir, threads), _run("moods-float", workdir, threads)
+    out = {"float_s": ours["scan_s"], "hits": ours["hits"]}
+    line = f"float64 exact path: {ours['scan_s']:.2f} s ({work / ours['scan_s'] / 1e9:.2f} G/s), {ours['hits']:,} hits"
+    if quantized:
+        out["quantized_s"] = quantized["scan_s"]
+        line += f"; quantized path {quantized['scan_s']:.2f} s: float/quantized speed {quantized['scan_s'] / ours['scan_s']:.2f}x"
+    if moods:
+        a = np.load(os.path.join(workdir, "hits_exactpwm-float.npy"))
+        b = np.load(os.path.join(workdir, "hits_moods-float.npy"))
+        same = a.shape == b.shape and bool((a == b).all())
+        out.update(moods_s=moods["scan_s"], equal_moods=same)
+        line += f"; MOODS on the same floats {moods['scan_s']:.2f} s ({moods['scan_s'] / ours['scan_s']:.1f}x ours), " \
+                f"hits equal: {'yes' if same else 'no'}"
+    print(line)
+    return out
+
+
+def load_section(workdir):
+    """Default threads against -j 1 while two busy processes keep both cores loaded."""
+    busy = [subprocess.Popen([sys.executable, "-c", "import time\nt = time.time()\nwhile time.time() - t < 600: pass"])
+            for _ in range(2)]
+    out = {}
+    try:
+        time.sleep(0.5)
+        for tool in ("exactpwm", "exactpwm-maxima"):
+            t0, t1 = _run(tool, workdir, 0), _run(tool, workdir, 1)
+            out[tool] = {"default_s": t0["scan_s"], "one_thread_s": t1["scan_s"]}
+            print(f"under load ({tool}): default threads {t0['scan_s']:.2f} s, -j 1 {t1['scan_s']:.2f} s: "
+                  f"default/-j 1 = {t0['scan_s'] / t1['scan_s']:.2f}")
+    finally:
+        for p in busy:
+            p.kill()
+    return out
 
 
 if __name__ == "__main__":

@@ -258,14 +258,15 @@ def _same_hits_on_every_backend(seqs, W, thr, skip_n):
     return ref
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("seed", range(6))
-def test_threshold_filters_never_drop_hits(seed):
+def test_threshold_filters_never_drop_hits(seed, dtype):
     """The AVX2 path skips windows with its deficit pre-filter; it must find exactly
     the hits of the full-scoring scalar and numba paths: raw (unquantized) float32 kernels,
     columns whose every base scores below N's 0, thresholds near the maximum, N-rich sequences."""
     rng = np.random.default_rng(seed)
     L = int(rng.integers(1, 41))
-    W = rng.normal(scale=rng.choice([0.1, 1.0, 30.0]), size=(6, 4, L)).astype(np.float32)
+    W = rng.normal(scale=rng.choice([0.1, 1.0, 30.0]), size=(6, 4, L)).astype(dtype)
     W[0, :, : max(1, L // 3)] -= 5.0  # N (0) beats every base in these columns
     seqs = [random_codes(rng, n, n_frac=0.1) for n in (L - 1, L, 3000, 20000)]
     dense = exactpwm.conv1d(seqs[3], W, strand="both", backend="numba")  # (2, 6, m)
@@ -275,14 +276,15 @@ def test_threshold_filters_never_drop_hits(seed):
         assert _same_hits_on_every_backend(seqs, W, thr, skip_n).start.size >= 10
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("L", [1, 2, 3, 4, 7, 8, 9, 15, 16, 17, 24, 33, 40])
-def test_pair_filter_exact_for_every_width(L):
+def test_pair_filter_exact_for_every_width(L, dtype):
     """The AVX2 deficit filter works on column pairs (an odd width ends with a half pair) and
     checks after 4 pairs, then every 2: every width from 1 to 40 must give the reference's hits,
     including windows scoring exactly the threshold (quantized scores make ties common)."""
     rng = np.random.default_rng(L)
     W = np.round(rng.normal(scale=2.0, size=(5, 4, L)) * 8) / 8  # multiples of 1/8: exact sums, many ties
-    W = W.astype(np.float32)
+    W = W.astype(dtype)
     seqs = [random_codes(rng, 30_000, n_frac=0.001), random_codes(rng, L + 40)]
     dense = exactpwm.conv1d(seqs[0], W, strand="both", backend="numba")
     thr = np.array([np.quantile(dense[:, k], q, method="higher") for k, q in enumerate([0.5, 0.9, 0.99, 0.999, 1.0])])
@@ -291,14 +293,15 @@ def test_pair_filter_exact_for_every_width(L):
         assert (ref.score == thr[ref.kernel]).any(), "some hit should sit exactly on its threshold"
 
 
-def test_filter_modes_nothing_everything_and_flat_kernels():
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_filter_modes_nothing_everything_and_flat_kernels(dtype):
     """Thresholds above every score (no window can pass), below every score (every window
     passes), and flat kernels (no window can be told apart) keep the reference's hits."""
     rng = np.random.default_rng(7)
     seqs = [random_codes(rng, 5000, n_frac=0.01)]
-    W = rng.normal(size=(3, 4, 9)).astype(np.float32)
-    flat = np.ones((2, 4, 9), dtype=np.float32)
-    cases = [(W, 1e6), (W, -1e6), (flat, 9.0), (flat, np.nextafter(np.float32(9.0), np.float32(10.0)))]
+    W = rng.normal(size=(3, 4, 9)).astype(dtype)
+    flat = np.ones((2, 4, 9), dtype=dtype)
+    cases = [(W, 1e6), (W, -1e6), (flat, 9.0), (flat, np.nextafter(dtype(9.0), dtype(10.0)))]
     for kernels, thr in cases:
         for skip_n in (False, True):
             _same_hits_on_every_backend(seqs, kernels, thr, skip_n)

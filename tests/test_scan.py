@@ -49,6 +49,32 @@ def test_score_threshold_hits_equal_reference(data, strand):
     assert as_rows(table) == expected
 
 
+@pytest.mark.parametrize("strand", ["both", "+"])
+def test_unquantized_float_matrices_equal_reference(data, strand):
+    """step=None (a MOODS user's own float matrices and thresholds): float64 scores, the pre-filter
+    kept, hits equal to a brute-force float64 reference; with eighths every sum is exact, so
+    thresholds set to achieved scores test ties."""
+    _, seqs = data
+    rng = np.random.default_rng(8)
+    eighths = [np.round(rng.normal(size=(4, w)) * 8) / 8 for w in (1, 5, 8, 12, 21)]
+    for mats in (eighths, [rng.normal(size=(4, w)) for w in (6, 9, 15)]):
+        every = [sorted(r[4] for r in scan_hits([m], seqs, [-np.inf], strand)) for m in mats]
+        # eighths: achieved scores (ties); other floats: between two achieved scores (no last-bit ties)
+        thr = [e[-40] if mats is eighths else (e[-40] + e[-41]) / 2 for e in every]
+        table = exactpwm.scan(mats, seqs, mode="matrix", score=thr, step=None, strand=strand)
+        got = as_rows(table)
+        expected = scan_hits(mats, seqs, thr, strand)
+        assert len(expected) >= 40 * len(mats)
+        if mats is eighths:
+            assert got == expected
+        else:  # arbitrary floats: the same windows; scores to float64 rounding of the sum order
+            assert [r[:4] for r in got] == [r[:4] for r in expected]
+            np.testing.assert_allclose([r[4] for r in got], [r[4] for r in expected], rtol=1e-12)
+        for backend in ("numba", "cpp-scalar"):
+            other = exactpwm.scan(mats, seqs, mode="matrix", score=thr, step=None, strand=strand, backend=backend)
+            assert as_rows(other) == got
+
+
 def test_ties_at_the_threshold_are_hits(data):
     pwms, seqs = data
     mats = exactpwm.score_matrices(pwms)

@@ -11,6 +11,7 @@ void register_info(py::module_& m);
 void register_scores(py::module_& m);
 void register_fragments(py::module_& m);
 void register_pvalues(py::module_& m);
+void register_hit_text(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "exactpwm compiled engine (private; use the exactpwm package API).";
@@ -18,6 +19,7 @@ PYBIND11_MODULE(_core, m) {
     register_scores(m);
     register_fragments(m);
     register_pvalues(m);
+    register_hit_text(m);
     // An engine call stopped by a signal: the handler's exception (KeyboardInterrupt) is pending.
     py::register_exception_translator([](std::exception_ptr p) {
         try {

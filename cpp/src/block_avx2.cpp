@@ -93,9 +93,52 @@ inline unsigned alive(__m256i acc, __m256i limit) {
 // F pairs of every group of 32 windows without branching and keeps the groups with a
 // live window (their partial sums too); pass 2 adds the remaining pairs two at a time,
 // leaving a group once it is empty, and rescores the live windows in float.
-template <int F>
-int64_t deficit_filter(const BlockCodes& codes, int64_t n_windows, const float* rows, int64_t length, float bias,
-                       const Lookahead& look, float thr, int32_t* out_pos, float* out_score) {
+// float64 survivors: rescored one window at a time in the canonical order (column pairs, then
+// the bias), the same sum as block_scalar_f64 and the float64 block kernels.
+inline double canonical_f64(const uint8_t* x, const double* rows, int64_t length, double bias) {
+    double acc = 0;
+    int64_t l = 0;
+    for (; l + 1 < length; l += 2) acc += rows[l * 8 + x[l]] + rows[(l + 1) * 8 + x[l + 1]];
+    if (l < length) acc += rows[l * 8 + x[l]];
+    return acc + bias;
+}
+
+template <int G, class Mask>
+int64_t rescore_groups(const uint8_t* bytes, const int32_t* groups, const Mask* masks, int64_t live,
+                       int64_t n_windows, const double* rows, int64_t length, double bias, double thr,
+                       int32_t* out_pos, double* out_score) {
+    int64_t count = 0;
+    for (int64_t i = 0; i < live; ++i) {
+        const int64_t j0 = G * int64_t(groups[i]);
+        for (Mask m = masks[i]; m; m &= m - 1) {
+            const int64_t j = j0 + __builtin_ctzll(static_cast<unsigned long long>(m));
+            if (j >= n_windows) break;
+            const double s = canonical_f64(bytes + j, rows, length, bias);
+            if (s >= thr) {
+                out_pos[count] = static_cast<int32_t>(j);
+                out_score[count++] = s;
+            }
+        }
+    }
+    return count;
+}
+
+int64_t rescore_all(const uint8_t* bytes, int64_t n_windows, const double* rows, int64_t length, double bias,
+                    double thr, int32_t* out_pos, double* out_score) {
+    int64_t count = 0;
+    for (int64_t j = 0; j < n_windows; ++j) {
+        const double s = canonical_f64(bytes + j, rows, length, bias);
+        if (s >= thr) {
+            out_pos[count] = static_cast<int32_t>(j);
+            out_score[count++] = s;
+        }
+    }
+    return count;
+}
+
+template <int F, class T>
+int64_t deficit_filter(const BlockCodes& codes, int64_t n_windows, const T* rows, int64_t length, T bias,
+                       const Lookahead& look, T thr, int32_t* out_pos, T* out_score) {
     constexpr int64_t kGroups = (kThresholdBlock + 31) / 32;
     alignas(32) uint8_t sums[kGroups][32];
     uint32_t masks[kGroups];
@@ -143,10 +186,9 @@ int64_t deficit_filter(const BlockCodes& codes, int64_t n_windows, const float* 
                               out_score);
 }
 
-}  // namespace
-
-int64_t filter_avx2_f32(const BlockCodes& codes, int64_t n_windows, const float* rows, int64_t length,
-                        float bias, const Lookahead& look, float thr, int32_t* out_pos, float* out_score) {
+template <class T>
+int64_t filter_avx2(const BlockCodes& codes, int64_t n_windows, const T* rows, int64_t length, T bias,
+                    const Lookahead& look, T thr, int32_t* out_pos, T* out_score) {
     if (look.mode == FilterMode::NoHits) return 0;
     if (look.mode == FilterMode::ScoreAll || codes.score_n)  // pair codes read N as A: score every window
         return rescore_all(codes.bytes, n_windows, rows, length, bias, thr, out_pos, out_score);
@@ -156,6 +198,20 @@ int64_t filter_avx2_f32(const BlockCodes& codes, int64_t n_windows, const float*
         case 3: return deficit_filter<3>(codes, n_windows, rows, length, bias, look, thr, out_pos, out_score);
         default: return deficit_filter<4>(codes, n_windows, rows, length, bias, look, thr, out_pos, out_score);
     }
+}
+
+}  // namespace
+
+int64_t filter_avx2_f32(const BlockCodes& codes, int64_t n_windows, const float* rows, int64_t length,
+                        float bias, const Lookahead& look, float thr, int32_t* out_pos, float* out_score) {
+    return filter_avx2(codes, n_windows, rows, length, bias, look, thr, out_pos, out_score);
+}
+
+// float64 (unquantized matrices): the same byte pre-filter, whose bounds hold for any real
+// matrix; survivors rescored in float64.
+int64_t filter_avx2_f64(const BlockCodes& codes, int64_t n_windows, const double* rows, int64_t length,
+                        double bias, const Lookahead& look, double thr, int32_t* out_pos, double* out_score) {
+    return filter_avx2(codes, n_windows, rows, length, bias, look, thr, out_pos, out_score);
 }
 
 float max_avx2_f32(const float* v, int64_t n) {

@@ -93,6 +93,8 @@ void block_avx2_f64(const BlockCodes&, int64_t, const double*, int64_t, double, 
 float max_avx2_f32(const float*, int64_t);
 int64_t filter_avx2_f32(const BlockCodes&, int64_t, const float*, int64_t, float, const Lookahead&, float,
                         int32_t*, float*);
+int64_t filter_avx2_f64(const BlockCodes&, int64_t, const double*, int64_t, double, const Lookahead&, double,
+                        int32_t*, double*);
 double max_avx2_f64(const double*, int64_t);
 #endif
 #ifdef EXACTPWM_HAVE_AVX512

@@ -36,7 +36,7 @@ inline Picked<float> pick_kernel(Isa isa, float) {
 
 inline Picked<double> pick_kernel(Isa isa, double) {
 #ifdef EXACTPWM_HAVE_AVX2
-    if (isa == Isa::Avx2 || isa == Isa::Avx512) return {block_avx2_f64, max_avx2_f64, true, nullptr};
+    if (isa == Isa::Avx2 || isa == Isa::Avx512) return {block_avx2_f64, max_avx2_f64, true, filter_avx2_f64};
 #endif
     (void)isa;
     return {block_scalar_f64, max_scalar_f64, false, nullptr};

@@ -19,6 +19,12 @@ using namespace detail;
 
 constexpr double kStreamBytes = 64.0 * (1 << 20);  // dense outputs this big bypass the caches
 
+// Threads for a parallel loop over `n_tiles` tiles: never more than tiles, so a call with
+// one tile runs on the calling thread alone (no team to start, nothing left spinning).
+int team_size(int requested, int64_t n_tiles) {
+    return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(std::max(1, requested), n_tiles)));
+}
+
 void check_table(int64_t n_kernels, int64_t length) {
     if (n_kernels < 0 || length < 1) throw std::invalid_argument("score table must have K >= 0 and L >= 1");
 }
@@ -94,7 +100,7 @@ struct ThresholdSetup {
           plan(plan_tiles(offsets, n_seqs, table.length, std::max(1, requested_threads))),
           lookahead(picked.filter ? plan_lookahead(table, thresholds, picked.filter_width) : LookaheadPlan{}),
           rows(table, picked.pair_tables && picked.filter == nullptr),
-          threads(std::max(1, requested_threads)) {}
+          threads(team_size(requested_threads, static_cast<int64_t>(plan.tiles.size()))) {}
 
     int64_t n_tiles() const { return static_cast<int64_t>(plan.tiles.size()); }
 };
@@ -115,7 +121,7 @@ void dense_scores(const uint8_t* codes, int64_t n_seqs, int64_t seq_len,
         picked.stream && double(n_seqs) * double(K) * double(m) * sizeof(T) >= kStreamBytes ? picked.stream : picked.fn;
     const int64_t blocks_per_seq = (m + kBlock - 1) / kBlock;
     const int64_t n_tiles = n_seqs * blocks_per_seq;
-    threads = std::max(1, threads);
+    threads = team_size(threads, n_tiles);
     StopFlag stop;
 
     EXACTPWM_PARALLEL
@@ -149,8 +155,8 @@ void max_scores(const uint8_t* codes, const int64_t* offsets, int64_t n_seqs,
     check_table(K, L);
     const Picked<T> picked = pick_kernel(resolve_isa(isa), T());
     const KernelRows<T> rows(table, picked.pair_tables);
-    threads = std::max(1, threads);
-    const TilePlan plan = plan_tiles(offsets, n_seqs, L, threads);
+    const TilePlan plan = plan_tiles(offsets, n_seqs, L, std::max(1, threads));
+    threads = team_size(threads, static_cast<int64_t>(plan.tiles.size()));
     constexpr T kNone = -std::numeric_limits<T>::infinity();
     for (int64_t i = 0; i < n_seqs * K; ++i) {
         out_max[i] = kNone;

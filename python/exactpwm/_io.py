@@ -70,6 +70,9 @@ def check_output_path(path, inputs=()) -> None:
         raise OutputPathError(f"{path}: the file is not writable")
 
 
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG, errno.EROFS}
+
+
 def _named(exc: OSError, path: str) -> OSError:
     """The same kind of OSError, naming the user's path instead of a temporary file."""
     reason = exc.strerror or str(exc)
@@ -123,6 +126,8 @@ class atomic_output:
                 raise _named(err, path) from None
         finally:
             self._remove_tmp()
+        if isinstance(exc, OSError) and exc.filename is None and exc.errno in _WRITE_ERRNOS:
+            raise _named(exc, path) from None  # a write to our file failed (disk full): name the user's path
         return False
 
     def _remove_tmp(self) -> None:

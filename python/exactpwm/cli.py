@@ -212,7 +212,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
                         chunk_size=args.chunk_size, backend=args.backend, progress=progress, **common)
             hits.motif_alt_names = alts
             with _open_out(args.output) as f:
-                w = HitWriter(f, args.format, hits.motif_names, hits.sequence_names, alts, note)
+                w = HitWriter(f, args.format, hits.motif_names, hits.sequence_names, alts, note, threads=args.threads)
                 w.write(hits.rows)
                 w.close()
             return 0
@@ -220,7 +220,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
                          threads=args.threads, **common)
         names: list[str] = []
         with _open_out(args.output) as f:
-            w = HitWriter(f, args.format, plan.names, names, alts, note)
+            w = HitWriter(f, args.format, plan.names, names, alts, note, threads=args.threads)
             for rows, _ in iter_scan(plan, args.sequences, strand=strand, chunk_size=args.chunk_size,
                                      threads=args.threads, backend=args.backend, sequence_names=names,
                                      progress=progress):

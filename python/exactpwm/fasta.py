@@ -178,8 +178,11 @@ def _events(source) -> Iterator[tuple[str, object, int]]:
     try:
         for line_no, text, continues in _lines_of(stream, label):
             pos, n = 0, len(text)
+            line, counted = line_no, 0  # line numbers counted on as pos moves: linear in the block
+            decoded = None
             while pos < n:
-                line = line_no + text.count(b"\n", 0, pos)
+                line += text.count(b"\n", counted, pos)
+                counted = pos
                 if text[pos] == 62 and not (continues and pos == 0):  # '>' starting a line
                     end = text.index(b"\n", pos)
                     words = text[pos + 1:end].decode("utf-8", "replace").split()
@@ -191,8 +194,10 @@ def _events(source) -> Iterator[tuple[str, object, int]]:
                     continue
                 nxt = text.find(b"\n>", pos)
                 stop = n if nxt < 0 else nxt + 1
+                if decoded is None:  # the whole block at once: one table lookup for many short records
+                    decoded = _DECODE[np.frombuffer(text, dtype=np.uint8)]
                 raw = np.frombuffer(text, dtype=np.uint8, count=stop - pos, offset=pos)
-                codes = _DECODE[raw]
+                codes = decoded[pos:stop]
                 bad = codes == _INVALID
                 if bad.any():
                     i = int(np.argmax(bad))

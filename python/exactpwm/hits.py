@@ -13,6 +13,8 @@ from typing import Sequence
 import numpy as np
 
 from ._io import atomic_output
+from ._checks import resolve_threads
+from .backends import resolve_backend
 
 __all__ = ["HitTable", "HitWriter", "hit_dtype", "RowBuffer"]
 
@@ -124,11 +126,14 @@ class HitWriter:
     motif_names, sequence_names, alt_names : lists (or dicts) indexed by the rows' motif and
         sequence fields; ``sequence_names`` may grow while writing (a streaming scan appends names)
     note : the command line (tsv, gff) or a header comment (bed)
+    backend : "auto" (the compiled core formats the lines when present) or "python"
+    threads : threads formatting lines in the compiled core (0 = all cores); the text does not depend on it
     """
 
     FORMATS = ("tsv", "bed", "gff")
 
-    def __init__(self, f, fmt: str, motif_names, sequence_names, alt_names=None, note: str | None = None):
+    def __init__(self, f, fmt: str, motif_names, sequence_names, alt_names=None, note: str | None = None,
+                 backend: str = "auto", threads: int = 0):
         if fmt not in self.FORMATS:
             raise ValueError(f"hit format must be one of {self.FORMATS}, got {fmt!r}")
         self.f, self.fmt, self.note = f, fmt, note
@@ -138,6 +143,9 @@ class HitWriter:
             (list(alt_names) if alt_names is not None else [""] * len(self.motifs))
         self.sequences = sequence_names
         self.n = 0
+        self.backend = backend
+        self.threads = resolve_threads(threads)
+        self._names = None
         if fmt == "tsv":
             f.write("motif_id\tmotif_alt_id\tsequence_name\tstart\tstop\tstrand\tscore\tp-value\tq-value\t"
                     "matched_sequence\n")
@@ -147,25 +155,74 @@ class HitWriter:
             f.write("".join(f"# {line}\n" for line in note.splitlines()))
 
     def write(self, rows: np.ndarray) -> None:
-        """Write a structured array of hits (see :func:`hit_dtype`)."""
-        f, seqs, motifs = self.f, self.sequences, self.motifs
+        """Write a structured array of hits (see :func:`hit_dtype`).
+
+        The compiled core formats the lines (the same bytes as :meth:`format_python`, tested);
+        without it, or with ``backend="python"``, Python does.
+        """
+        if not len(rows):
+            return
+        if self.backend != "python" and resolve_backend("auto")[0] == "cpp":
+            data = self.format_engine(rows)
+            buffer = getattr(self.f, "buffer", None)
+            if buffer is not None:  # a text file over a binary one: hand the bytes down
+                self.f.flush()
+                buffer.write(data)
+            else:
+                self.f.write(data.decode("utf-8"))
+        else:
+            self.f.write(self.format_python(rows))
+        if self.fmt == "gff":
+            self.n += len(rows)
+
+    def format_engine(self, rows: np.ndarray) -> bytes:
+        """The lines of ``rows`` as UTF-8 bytes, formatted by the compiled core."""
+        from . import _core
+
+        rows = np.ascontiguousarray(rows)
+        seq_ids, local = np.unique(rows["sequence"], return_inverse=True)
+        seqs = [str(self.sequences[i]) for i in seq_ids.tolist()]
+        motifs, alts, motifs_gff, alts_gff = self._name_lists()
+        seqs_gff = [_gff_escape(n) for n in seqs] if self.fmt == "gff" else []
+        return _core.format_hits(rows, np.ascontiguousarray(local, dtype=np.int64).ravel(), self.fmt, motifs, alts,
+                                 seqs, motifs_gff, alts_gff, seqs_gff, self.n + 1, self.threads)
+
+    def _name_lists(self):
+        """Motif names, alt names and their GFF-escaped forms as lists indexed by the rows' motif field."""
+        if self._names is None:
+            def as_list(names):
+                if isinstance(names, dict):
+                    top = max(names, default=-1)
+                    return [str(names.get(i, "")) for i in range(top + 1)]
+                return [str(n) for n in names]
+            motifs, alts = as_list(self.motifs), as_list(self.alts)
+            gff = self.fmt == "gff"
+            self._names = (motifs, alts, [_gff_escape(n) for n in motifs] if gff else [],
+                           [_gff_escape(n) for n in alts] if gff else [])
+        return self._names
+
+    def format_python(self, rows: np.ndarray) -> str:
+        """The lines of ``rows``, formatted one by one in Python (the reference for the engine)."""
+        seqs, motifs, out = self.sequences, self.motifs, []
+        n = self.n
         for h in rows:
             seq, motif, strand = seqs[h["sequence"]], motifs[h["motif"]], h["strand"].decode()
             if self.fmt == "bed":
-                f.write(f"{seq}\t{h['start']}\t{h['end']}\t{motif}\t{_num(h['score'])}\t{strand}\n")
+                out.append(f"{seq}\t{h['start']}\t{h['end']}\t{motif}\t{_num(h['score'])}\t{strand}\n")
                 continue
             q = "" if np.isnan(h["qvalue"]) else f"{h['qvalue']:.3g}"
             if self.fmt == "tsv":
-                f.write(f"{motif}\t{self.alts[h['motif']]}\t{seq}\t{h['start'] + 1}\t{h['end']}\t{strand}\t"
-                        f"{_num(h['score'])}\t{h['pvalue']:.3g}\t{q}\t{h['matched'].decode()}\n")
+                out.append(f"{motif}\t{self.alts[h['motif']]}\t{seq}\t{h['start'] + 1}\t{h['end']}\t{strand}\t"
+                           f"{_num(h['score'])}\t{h['pvalue']:.3g}\t{q}\t{h['matched'].decode()}\n")
             else:
-                self.n += 1
+                n += 1
                 alias = f";Alias={_gff_escape(self.alts[h['motif']])}" if self.alts[h["motif"]] else ""
                 qv = f";qvalue={q}" if q else ""
-                f.write(f"{seq}\texactpwm\tnucleotide_motif\t{h['start'] + 1}\t{h['end']}\t{_num(h['score'])}\t"
-                        f"{strand}\t.\tID={_gff_escape(motif)}-{self.n}-{_gff_escape(seq)};"
-                        f"Name={_gff_escape(motif)}{alias};pvalue={h['pvalue']:.3g}{qv};"
-                        f"sequence={h['matched'].decode()}\n")
+                out.append(f"{seq}\texactpwm\tnucleotide_motif\t{h['start'] + 1}\t{h['end']}\t{_num(h['score'])}\t"
+                           f"{strand}\t.\tID={_gff_escape(motif)}-{n}-{_gff_escape(seq)};"
+                           f"Name={_gff_escape(motif)}{alias};pvalue={h['pvalue']:.3g}{qv};"
+                           f"sequence={h['matched'].decode()}\n")
+        return "".join(out)
 
     def close(self) -> None:
         """Write the closing comment lines (tsv: the program and command, as FIMO does)."""

@@ -112,38 +112,176 @@ def _groups(matrices: list[np.ndarray], thresholds: np.ndarray, step) -> list[_G
     return groups
 
 
+def _is_file(sequences) -> bool:
+    return isinstance(sequences, (os.PathLike, str)) and (str(sequences) == "-" or os.path.exists(str(sequences))) \
+        or hasattr(sequences, "read")
+
+
 def _as_chunks(sequences, chunk_size: int, overlap: int, names_out: list[str]) -> Iterator[Chunk]:
     """Chunks from a FASTA path / '-' / file object, or from in-memory sequences."""
-    if isinstance(sequences, (os.PathLike, str)) and (str(sequences) == "-" or os.path.exists(str(sequences))) \
-            or hasattr(sequences, "read"):
+    if _is_file(sequences):
         for chunk in iter_chunks(sequences, chunk_size, overlap):
             if chunk.record == len(names_out):
                 names_out.append(chunk.name)
             yield chunk
         return
+    for record, (name, codes) in enumerate(_memory_records(sequences, names_out)):
+        for start, stop, last in _piece_bounds(codes.size, chunk_size, overlap):
+            yield Chunk(record, name, start, codes[start:stop], last)
+
+
+def _memory_records(sequences, names_out: list[str]) -> Iterator[tuple[str, np.ndarray]]:
+    """(name, codes) of in-memory sequences: a dict, a list of sequences or (name, sequence) pairs,
+    or one sequence; names are appended to ``names_out`` as they are read. uint8 code vectors pass
+    as they are: their range is checked once per packed batch (:func:`_pack_batch`)."""
     if isinstance(sequences, str) and any(c in sequences for c in "/\\.~"):
         raise FileNotFoundError(f"{sequences}: no such file")
     if isinstance(sequences, (str, bytes, np.ndarray)):
         sequences = [sequences]
     items = sequences.items() if isinstance(sequences, dict) else enumerate(sequences)
-    for record, (key, seq) in enumerate(items):
+    for key, seq in items:
         if isinstance(seq, tuple) and len(seq) == 2:  # (name, sequence) pairs in a list
             key, seq = seq
         name = str(key) if not isinstance(key, int) else f"seq{key}"
         names_out.append(name)
+        if _is_code_vector(seq):
+            yield name, seq
+            continue
         try:
-            codes = _check_codes(seq) if isinstance(seq, np.ndarray) else encode(seq)
+            yield name, (_check_codes(seq) if isinstance(seq, np.ndarray) else encode(seq))
         except ValueError as exc:
             raise ValueError(f"sequence {name}: {exc}") from None
-        n = codes.size
-        start = 0
-        while True:
-            last = n - start <= chunk_size + overlap
-            stop = n if last else start + chunk_size + overlap
-            yield Chunk(record, name, start, codes[start:stop], last)
-            if last:
-                break
-            start += chunk_size
+
+
+def _is_code_vector(x) -> bool:
+    return isinstance(x, np.ndarray) and x.dtype == np.uint8 and x.ndim == 1
+
+
+_MAX_BATCH_RECORDS = 1 << 16  # whole records packed into one engine call, at most
+
+
+@dataclass
+class _Batch:
+    """Consecutive pieces of records packed into one code array for one engine call per width group.
+
+    Piece i is ``codes[offsets[i]:offsets[i] + lengths[i]]``; pieces are separated by one N, so a
+    window that crosses from one piece into the next always holds an N (never a hit, never a
+    maximum, a NaN in a track). A piece of a long record comes alone (no separator).
+
+    codes : (n,) uint8; offsets : (R + 1,) int64 (offsets[R] == n); lengths, records, starts,
+    limits : (R,) int64 -- the piece's length, its record's index, the position of its first base
+    in the record, and the piece-relative start below which its windows belong to it
+    (``chunk_size`` for all but a record's last piece); names : (R,) record names.
+    """
+
+    codes: np.ndarray
+    offsets: np.ndarray
+    lengths: np.ndarray
+    records: np.ndarray
+    starts: np.ndarray
+    limits: np.ndarray
+    names: list
+
+    @property
+    def size(self) -> int:
+        return len(self.names)
+
+    @property
+    def bases(self) -> int:
+        """Bases this batch moves a scan forward (for progress)."""
+        return int(np.minimum(self.limits, self.lengths).sum())
+
+
+def _pack(codes: list[np.ndarray], names: list[str], records: list[int], starts: list[int],
+          limits: list[int]) -> _Batch:
+    """A batch of pieces: several are packed with one N after each; one is used as it is."""
+    lengths = np.fromiter((c.size for c in codes), dtype=np.int64, count=len(codes))
+    if len(codes) == 1:
+        packed = codes[0]
+        offsets = np.array([0, packed.size], dtype=np.int64)
+    else:
+        offsets = np.zeros(len(codes) + 1, dtype=np.int64)
+        np.cumsum(lengths + 1, out=offsets[1:])
+        sep = np.full(1, 4, dtype=np.uint8)
+        packed = np.concatenate([x for c in codes for x in (c, sep)])
+    if packed.size and packed.max() > 4:  # uint8 input codes are range-checked here, once per batch
+        piece = int(np.searchsorted(offsets, int(np.argmax(packed > 4)), side="right")) - 1
+        raise ValueError(f"sequence {names[piece]}: encoded sequences must hold codes 0..4 (A, C, G, T, N); "
+                         "use exactpwm.encode on letters")
+    return _Batch(packed, offsets, lengths, np.asarray(records, dtype=np.int64),
+                  np.asarray(starts, dtype=np.int64), np.asarray(limits, dtype=np.int64), names)
+
+
+def _pack_batch(chunks: list[Chunk], chunk_size: int) -> _Batch:
+    return _pack([c.codes for c in chunks], [c.name for c in chunks], [c.record for c in chunks],
+                 [c.start for c in chunks], [c.codes.size if c.last else chunk_size for c in chunks])
+
+
+def _batches(sequences, chunk_size: int, overlap: int, names_out: list[str]) -> Iterator[_Batch]:
+    """Whole records packed together up to about ``chunk_size`` bases (a peak set: one engine call
+    per width group for thousands of records); each piece of a longer record is a batch of its own
+    (pieces of ``chunk_size + overlap`` bases, consecutive ones sharing ``overlap``)."""
+    codes_: list[np.ndarray] = []
+    names_: list[str] = []
+    records_: list[int] = []
+    held = 0
+
+    def flush() -> _Batch:
+        nonlocal codes_, names_, records_, held
+        batch = _pack(codes_, names_, records_, [0] * len(codes_), [c.size for c in codes_])
+        codes_, names_, records_, held = [], [], [], 0
+        return batch
+
+    for name, codes, record, start, last in _pieces(sequences, chunk_size, overlap, names_out):
+        if start == 0 and last:
+            codes_.append(codes)
+            names_.append(name)
+            records_.append(record)
+            held += codes.size + 1
+            if held >= chunk_size or len(codes_) >= _MAX_BATCH_RECORDS:
+                yield flush()
+            continue
+        if codes_:
+            yield flush()
+        yield _pack([codes], [name], [record], [start], [codes.size if last else chunk_size])
+    if codes_:
+        yield flush()
+
+
+def _pieces(sequences, chunk_size: int, overlap: int, names_out: list[str]):
+    """(name, codes, record, start, last) of every piece of every record, FASTA or in memory."""
+    if _is_file(sequences):
+        for c in _as_chunks(sequences, chunk_size, overlap, names_out):
+            yield c.name, c.codes, c.record, c.start, c.last
+        return
+    for record, (name, codes) in enumerate(_memory_records(sequences, names_out)):
+        if codes.size <= chunk_size + overlap:
+            yield name, codes, record, 0, True
+            continue
+        for a, b, last in _piece_bounds(codes.size, chunk_size, overlap):
+            yield name, codes[a:b], record, a, last
+
+
+def _piece_bounds(n: int, chunk_size: int, overlap: int) -> Iterator[tuple[int, int, bool]]:
+    """(start, stop, last) of the pieces of a record of n bases: ``chunk_size + overlap`` bases at
+    most, piece i starting at ``i * chunk_size``; a record yields at least one piece."""
+    start = 0
+    while True:
+        last = n - start <= chunk_size + overlap
+        stop = n if last else start + chunk_size + overlap
+        yield start, stop, last
+        if last:
+            return
+        start += chunk_size
+
+
+def _group_codes(batch: _Batch, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, offsets) the engine scans for one width group: a lone piece is cut after its last
+    window that belongs to it; packed whole records are scanned as they are."""
+    if batch.size == 1:
+        codes = batch.codes[: int(batch.limits[0]) + width - 1]
+        return codes, np.array([0, codes.size], dtype=np.int64)
+    return batch.codes, batch.offsets
 
 
 @dataclass
@@ -254,13 +392,14 @@ def iter_scan(plan: ScanPlan, sequences, *, strand: str = "both", chunk_size: in
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
     names = [] if sequence_names is None else sequence_names
-    for chunk in _as_chunks(sequences, chunk_size, plan.overlap, names):
-        limit = chunk.codes.size if chunk.last else chunk_size
-        rows = scan_chunk(plan, chunk, chunk_size, strand=strand, threads=threads, backend=backend)
-        n_tests = _count_windows(chunk.codes, limit, plan.groups) * (2 if strand == "both" else 1) \
-            if count_tests else 0
+    for batch in _batches(sequences, chunk_size, plan.overlap, names):
+        rows = _scan_batch(plan, batch, strand, threads, backend)
+        n_tests = 0
+        if count_tests:
+            limit = int(batch.limits[0]) if batch.size == 1 else batch.codes.size
+            n_tests = _count_windows(batch.codes, limit, plan.groups) * (2 if strand == "both" else 1)
         if progress is not None:
-            progress(int(min(limit, chunk.codes.size)))
+            progress(batch.bases)
         yield rows, n_tests
 
 
@@ -268,38 +407,44 @@ def scan_chunk(plan: ScanPlan, chunk: Chunk, chunk_size: int, *, strand: str = "
                backend: str = "auto") -> np.ndarray:
     """Hits of one chunk (windows starting in its first ``chunk_size`` bases, or all if it is the
     record's last): a structured array sorted by (start, strand '+' first, motif), with p-values."""
-    limit = chunk.codes.size if chunk.last else chunk_size
-    codes = _check_codes(chunk.codes)
-    found = [_group_hits(codes, g, limit, strand, threads, backend) for g in plan.groups]
-    motif, start, minus, score = (np.concatenate([f[i] for f in found]) for i in range(4))
-    # one int64 key, (start, strand '+' first, motif): a single argsort, then gathers of plain columns
+    return _scan_batch(plan, _pack_batch([chunk], chunk_size), strand, threads, backend)
+
+
+def _scan_batch(plan: ScanPlan, batch: _Batch, strand: str, threads, backend) -> np.ndarray:
+    """Hits of a batch as a structured array sorted by (record, start, strand '+' first, motif)."""
+    codes = _check_codes(batch.codes)
+    found = [_group_hits(batch, g, strand, threads, backend) for g in plan.groups]
+    motif, pos, minus, score = (np.concatenate([f[i] for f in found]) for i in range(4))
+    piece = np.searchsorted(batch.offsets, pos, side="right") - 1 if batch.size > 1 \
+        else np.zeros(pos.size, dtype=np.int64)
+    local = pos - batch.offsets[piece]  # windows crossing into the next piece hold the separator N: no hits
+    # one int64 key, (packed start, strand '+' first, motif): a single argsort, then gathers of plain columns
     K = len(plan.matrices)
-    order = np.argsort(start * (2 * K) + minus * K + motif, kind="stable")
-    motif, start, minus, score = motif[order], start[order], minus[order], score[order]
+    order = np.argsort(pos * (2 * K) + minus * K + motif, kind="stable")
+    motif, pos, minus, score, piece, local = (a[order] for a in (motif, pos, minus, score, piece, local))
     widths = plan.widths[motif]
     rows = np.empty(motif.size, plan.dtype)
     rows["motif"] = motif
-    rows["sequence"] = chunk.record
-    rows["start"] = chunk.start + start
+    rows["sequence"] = batch.records[piece]
+    rows["start"] = batch.starts[piece] + local
     rows["end"] = rows["start"] + widths
     rows["strand"] = np.where(minus, b"-", b"+")
     rows["score"] = score
     rows["pvalue"] = plan.pvalues.pvalue(motif, score)
     rows["qvalue"] = np.nan
-    letters = window_letters(codes, start, widths, minus, plan.overlap + 1, threads=threads, backend=backend)
+    letters = window_letters(codes, pos, widths, minus, plan.overlap + 1, threads=threads, backend=backend)
     rows["matched"] = letters.view(plan.dtype["matched"]).ravel()
     return rows
 
 
-def _group_hits(codes: np.ndarray, g: _Group, limit: int, strand: str, threads, backend):
-    """(motif int32, chunk-relative start int64, minus bool, score float64) of one width group's hits
-    starting before ``limit``, in (start, strand, motif) order."""
+def _group_hits(batch: _Batch, g: _Group, strand: str, threads, backend):
+    """(motif int32, packed start int64, minus bool, score float64) of one width group's hits."""
+    codes, offsets = _group_codes(batch, g.width)
     if codes.size < g.width:
         return np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0)
     h = run_threshold(codes, np.array([0, codes.size], dtype=np.int64), g.engine_inputs(strand), strand,
                       True, threads, backend)
-    n = int(np.searchsorted(h.start, limit))  # hits come by start
-    return g.motifs[h.kernel[:n]].astype(np.int32), h.start[:n], h.strand[:n] < 0, h.score[:n].astype(np.float64)
+    return g.motifs[h.kernel].astype(np.int32), h.start, h.strand < 0, h.score.astype(np.float64)
 
 
 def scan(
@@ -418,39 +563,39 @@ def sequence_maxima(motifs, sequences, *, names=None, mode: str = "logodds", bac
     groups = _groups(matrices, np.zeros(K), step)
     overlap = max(m.shape[1] for m in matrices) - 1
     seq_names: list[str] = []
-    rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    best = pos = sgn = None
-    for chunk in _as_chunks(sequences, chunk_size, overlap, seq_names):
-        if chunk.start == 0:
-            if best is not None:
-                rows.append((best, pos, sgn))
-            best, pos, sgn = np.full(K, -np.inf), np.full(K, -1, np.int64), np.zeros(K, np.int8)
-        limit = chunk.codes.size if chunk.last else chunk_size
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (R, K) best score, start, strand per piece
+    for batch in _batches(sequences, chunk_size, overlap, seq_names):
+        R = batch.size
+        sc = np.full((R, K), -np.inf)
+        st = np.full((R, K), -1, np.int64)
+        sg = np.zeros((R, K), np.int8)
         for g in groups:
-            codes = chunk.codes[: limit + g.width - 1]
+            codes, offsets = _group_codes(batch, g.width)
             if codes.size < g.width:
                 continue
-            r = max_scores([codes], g.kernels, strand=strand, skip_n=True, dtype=g.dtype, threads=threads,
-                           backend=backend)
-            sc = np.where(r.position[0] >= 0, r.score[0].astype(np.float64), -np.inf)
-            st = chunk.start + r.position[0]
-            sg = r.strand[0]
-            b, p, q = best[g.motifs], pos[g.motifs], sgn[g.motifs]
+            r = max_scores((codes, offsets), g.kernels, strand=strand, skip_n=True, dtype=g.dtype,
+                           threads=threads, backend=backend)
+            found = r.position >= 0
+            sc[:, g.motifs] = np.where(found, r.score.astype(np.float64), -np.inf)
+            st[:, g.motifs] = np.where(found, batch.starts[:, None] + r.position, -1)
+            sg[:, g.motifs] = r.strand
+        new_record = batch.starts == 0
+        if not new_record[0]:  # a later piece of the record before: merge
+            b, p, q = parts[-1][0][-1], parts[-1][1][-1], parts[-1][2][-1]
             # one total order whatever the chunking: score, then '+' strand, then smallest start
-            better = np.isfinite(sc) & ((sc > b) | ((sc == b) & ((sg > q) | ((sg == q) & (st < p)))))
-            idx = g.motifs[better]
-            best[idx], pos[idx], sgn[idx] = sc[better], st[better], sg[better]
+            better = np.isfinite(sc[0]) & ((sc[0] > b) | ((sc[0] == b) & ((sg[0] > q) | ((sg[0] == q) & (st[0] < p)))))
+            b[better], p[better], q[better] = sc[0][better], st[0][better], sg[0][better]
+        if new_record.any():
+            parts.append((sc[new_record], st[new_record], sg[new_record]))
         if progress is not None:
-            progress(int(min(limit, chunk.codes.size)))
-    if best is not None:
-        rows.append((best, pos, sgn))
-    S = len(rows)
-    score = np.array([r[0] for r in rows]).reshape(S, K)
-    start = np.array([r[1] for r in rows]).reshape(S, K)
-    strands = np.array([r[2] for r in rows]).reshape(S, K)
+            progress(batch.bases)
+    rows = [np.concatenate([p[i] for p in parts]) if parts else np.zeros((0, K)) for i in range(3)]
+    score = rows[0].astype(np.float64).reshape(-1, K)
+    start = rows[1].astype(np.int64).reshape(-1, K)
+    strands = rows[2].astype(np.int8).reshape(-1, K)
     strands[~np.isfinite(score)] = 0
     start[~np.isfinite(score)] = -1
-    pvalue = np.ones((S, K))
+    pvalue = np.ones(score.shape)
     bg = as_background(background)
     for k, m in enumerate(matrices):
         ok = np.isfinite(score[:, k])
@@ -464,7 +609,8 @@ def score_tracks(motifs, sequences, *, names=None, mode: str = "logodds", backgr
                  pseudocount: float = 0.0, strand: str = "both", step: float | None = DEFAULT_STEP,
                  chunk_size: int = DEFAULT_CHUNK, threads: int = 0, backend: str = "auto",
                  progress: Callable[[int], None] | None = None):
-    """Dense score tracks, streamed: yields (sequence_name, start, scores) per chunk and width group.
+    """Dense score tracks, streamed: yields (sequence_name, start, scores) per chunk and width group;
+    each motif's pieces come in sequence order (records are packed into batches, scored per group).
 
     ``scores`` has shape (k, m) for one strand or (2, k, m) for "both" (plus first),
     float64, for the group's motifs ``motif_indices`` in the same yield:
@@ -482,21 +628,25 @@ def score_tracks(motifs, sequences, *, names=None, mode: str = "logodds", backgr
     overlap = max(m.shape[1] for m in matrices) - 1
     seq_names: list[str] = []
     unique = UniqueNames()
-    for chunk in _as_chunks(sequences, chunk_size, overlap, seq_names):
-        if chunk.start == 0:
-            unique.add(chunk.name)
-        limit = chunk.codes.size if chunk.last else chunk_size
+    for batch in _batches(sequences, chunk_size, overlap, seq_names):
+        for name, start in zip(batch.names, batch.starts.tolist()):
+            if start == 0:
+                unique.add(name)
         for g in groups:
-            codes = chunk.codes[: limit + g.width - 1]
+            codes, _ = _group_codes(batch, g.width)
             if codes.size < g.width:
                 continue
             scores = conv1d(codes, g.kernels, strand=strand, dtype=np.float64, threads=threads, backend=backend)
             n_cum = np.concatenate([[0], np.cumsum(codes >= 4)])
             has_n = n_cum[g.width:] != n_cum[:-g.width]
             scores[..., has_n] = np.nan
-            yield chunk.name, chunk.start, g.motifs, scores
+            for i in range(batch.size):
+                m = max(0, min(int(batch.lengths[i]) - g.width + 1, int(batch.limits[i])))
+                if m:
+                    o = int(batch.offsets[i])
+                    yield batch.names[i], int(batch.starts[i]), g.motifs, scores[..., o:o + m]
         if progress is not None:
-            progress(int(min(limit, chunk.codes.size)))
+            progress(batch.bases)
 
 
 def bedgraph_runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

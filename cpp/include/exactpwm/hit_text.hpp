@@ -1,0 +1,39 @@
+// Hit rows as text lines (TSV as FIMO writes it, BED6, GFF3): what the CLI streams to files.
+// Plain C++17, no Python. Numbers are written as Python writes them (scores as repr(float),
+// p- and q-values as format(x, ".3g")), so the lines equal the pure-Python writer's byte for byte.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace exactpwm {
+
+enum class HitFormat { Tsv, Bed, Gff };
+
+// Rows of a packed record array: field offsets in bytes inside each row of `itemsize` bytes.
+// motif int32, start/end int64, strand one char, score/pvalue/qvalue double, matched
+// `matched_width` chars NUL-padded.
+struct HitRows {
+    const uint8_t* data;
+    int64_t n, itemsize;
+    int64_t motif, start, end, strand, score, pvalue, qvalue, matched, matched_width;
+};
+
+// Names indexed by a row's motif and by `sequence[i]` (an index per row into `sequence`).
+// The *_gff lists hold the same names escaped for GFF attributes (used by HitFormat::Gff only).
+struct HitNames {
+    std::vector<std::string> motif, alt, sequence, motif_gff, alt_gff, sequence_gff;
+};
+
+// Appends one line per row to `out`, formatted on up to `threads` OpenMP threads (the bytes do
+// not depend on it). GFF IDs number rows from `first_id`.
+// Throws std::out_of_range when a row names a motif or sequence index outside the lists.
+void format_hits(const HitRows& rows, const int64_t* sequence, HitFormat format, const HitNames& names,
+                 int64_t first_id, std::string& out, int threads = 1);
+
+// Python's repr(float(x)) and format(x, ".3g"), appended to out.
+void append_repr(std::string& out, double x);
+void append_g3(std::string& out, double x);
+
+}  // namespace exactpwm
