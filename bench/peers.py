@@ -128,8 +128,8 @@ def load_motifs(workdir):
 
 
 # ----------------------------------------------------------------------------- tools
-# Each returns (prepare_seconds, scan_seconds, hits) with hits an (H, 3) int64 array
-# of (motif, start, strand +1/-1), start 0-based on the forward strand.
+# Each returns (prepare_seconds, scan_seconds, hits) with hits an (H, 4) int64 array
+# of (record, motif, start, strand +1/-1), start 0-based on the forward strand of the record.
 
 def run_exactpwm(workdir, threads):
     import exactpwm
@@ -142,7 +142,7 @@ def run_exactpwm(workdir, threads):
     table = exactpwm.scan(mats, codes, mode="matrix", score=thr, threads=threads)
     t2 = time.perf_counter()
     r = table.rows
-    hits = np.stack([r["motif"], r["start"], np.where(r["strand"] == b"+", 1, -1)], axis=1)
+    hits = np.stack([r["sequence"], r["motif"], r["start"], np.where(r["strand"] == b"+", 1, -1)], axis=1)
     return t1 - t0, t2 - t1, hits
 
 
@@ -157,16 +157,18 @@ def run_moods(workdir, threads, mats=None):
     fwd = [[list(map(float, row)) for row in m] for m in mats]
     matrices = fwd + [MOODS.tools.reverse_complement(m) for m in fwd]
     thresholds = list(map(float, thr)) * 2
+    scanner = MOODS.scan.Scanner(7)  # prepared once, then one call per record
+    scanner.set_motifs(matrices, [0.25] * 4, thresholds)
     t1 = time.perf_counter()
     K = len(mats)
     out = []
-    for s in seqs:
-        results = MOODS.scan.scan_dna(s, matrices, [0.25] * 4, thresholds, 7)
+    for rec, s in enumerate(seqs):
+        results = scanner.scan(s)
         for i, res in enumerate(results):
             k, sign = (i, 1) if i < K else (i - K, -1)
-            out.extend((k, r.pos, sign) for r in res)
+            out.extend((rec, k, r.pos, sign) for r in res)
     t2 = time.perf_counter()
-    return t1 - t0, t2 - t1, np.array(out, dtype=np.int64).reshape(-1, 3)
+    return t1 - t0, t2 - t1, np.array(out, dtype=np.int64).reshape(-1, 4)
 
 
 def run_lightmotif(workdir, threads):
@@ -179,13 +181,13 @@ def run_lightmotif(workdir, threads):
     striped = [lightmotif.stripe(s) for s in seqs]
     t1 = time.perf_counter()
     out = []
-    for st in striped:
+    for rec, st in enumerate(striped):
         for k, (p, t) in enumerate(zip(pssms, thr)):
             t32 = float(np.nextafter(np.float32(t), np.float32(-np.inf))) if np.float32(t) > t else float(t)
             for sign, m in ((1, p), (-1, p.reverse_complement())):
-                out.extend((k, h.position, sign) for h in lightmotif.scan(m, st, threshold=t32) if h.score >= t)
+                out.extend((rec, k, h.position, sign) for h in lightmotif.scan(m, st, threshold=t32) if h.score >= t)
     t2 = time.perf_counter()
-    return t1 - t0, t2 - t1, np.array(out, dtype=np.int64).reshape(-1, 3)
+    return t1 - t0, t2 - t1, np.array(out, dtype=np.int64).reshape(-1, 4)
 
 
 def run_memelite(workdir, threads):
@@ -195,14 +197,19 @@ def run_memelite(workdir, threads):
     _, _, names = load_motifs(workdir)
     motifs = {n: z[f"arr_{i}"] for i, n in enumerate(names)}
     index = {n: i for i, n in enumerate(names)}
+    warm = os.path.join(workdir, "warm.fa")  # numba compiles memelite's kernels on the first call: not timed
+    with open(warm, "w") as f:
+        f.write(">w\n" + "ACGT" * 100 + "\n")
+    fimo(motifs, warm, threshold=1e-4)
     t1 = time.perf_counter()
     frames = fimo(motifs, os.path.join(workdir, "genome.fa"), threshold=1e-4)
     t2 = time.perf_counter()
+    records = {n: i for i, (n, _) in enumerate(read_plain(os.path.join(workdir, "genome.fa")))}
     out = []
     for df in frames:
-        for name, start, strand in zip(df["motif_name"], df["start"], df["strand"]):
-            out.append((index[name], int(start), 1 if strand == "+" else -1))
-    return 0.0, t2 - t1, np.array(out, dtype=np.int64).reshape(-1, 3)
+        for seq, name, start, strand in zip(df["sequence_name"], df["motif_name"], df["start"], df["strand"]):
+            out.append((records[seq], index[name], int(start), 1 if strand == "+" else -1))
+    return 0.0, t2 - t1, np.array(out, dtype=np.int64).reshape(-1, 4)
 
 
 def run_exactpwm_float(workdir, threads):
@@ -217,7 +224,7 @@ def run_exactpwm_float(workdir, threads):
     table = exactpwm.scan(mats, codes, mode="matrix", score=thr, step=None, threads=threads)
     dt = time.perf_counter() - t
     r = table.rows
-    return 0.0, dt, np.stack([r["motif"], r["start"], np.where(r["strand"] == b"+", 1, -1)], axis=1)
+    return 0.0, dt, np.stack([r["sequence"], r["motif"], r["start"], np.where(r["strand"] == b"+", 1, -1)], axis=1)
 
 
 def run_moods_float(workdir, threads):
@@ -233,7 +240,7 @@ def run_exactpwm_api_file(workdir, threads):
     motifs = exactpwm.read_motifs(os.path.join(workdir, "motifs.meme"))
     table = exactpwm.scan(motifs, os.path.join(workdir, "genome.fa"), pvalue=1e-4, threads=threads)
     dt = time.perf_counter() - t
-    return 0.0, dt, np.zeros((len(table), 3), np.int64)
+    return 0.0, dt, np.zeros((len(table), 4), np.int64)
 
 
 def _cli(workdir, threads, fmt):
@@ -247,7 +254,7 @@ def _cli(workdir, threads, fmt):
     dt = time.perf_counter() - t
     with open(out, "rb") as f:
         lines = sum(1 for line in f if line[:1] not in (b"#", b"\n") and not line.startswith(b"motif_id"))
-    return 0.0, dt, np.zeros((lines, 3), np.int64)
+    return 0.0, dt, np.zeros((lines, 4), np.int64)
 
 
 def run_exactpwm_cli_tsv(workdir, threads):
@@ -267,12 +274,12 @@ def run_exactpwm_maxima(workdir, threads):
     t = time.perf_counter()
     best = exactpwm.sequence_maxima(mats, codes, mode="matrix", threads=threads)
     dt = time.perf_counter() - t
-    return 0.0, dt, np.zeros((best.score.size, 3), np.int64)
+    return 0.0, dt, np.zeros((best.score.size, 4), np.int64)
 
 
 def run_tool(tool, workdir, threads):
     prep, scan, hits = globals()[f"run_{tool.replace('-', '_')}"](workdir, threads)
-    hits = hits[np.lexsort((hits[:, 2], hits[:, 1], hits[:, 0]))] if len(hits) else hits
+    hits = hits[np.lexsort(hits.T[::-1])] if len(hits) else hits
     np.save(os.path.join(workdir, f"hits_{tool}.npy"), hits)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"tool": tool, "prepare_s": prep, "scan_s": scan, "hits": int(len(hits)), "peak_rss_mb": peak}))

@@ -232,6 +232,11 @@ def _batches(sequences, chunk_size: int, overlap: int, names_out: list[str]) -> 
         codes_, names_, records_, held = [], [], [], 0
         return batch
 
+    if not _is_file(sequences):
+        fast = _packed_memory_batches(sequences, chunk_size, overlap, names_out)
+        if fast is not None:
+            yield from fast
+            return
     for name, codes, record, start, last in _pieces(sequences, chunk_size, overlap, names_out):
         if start == 0 and last:
             codes_.append(codes)
@@ -246,6 +251,38 @@ def _batches(sequences, chunk_size: int, overlap: int, names_out: list[str]) -> 
         yield _pack([codes], [name], [record], [start], [codes.size if last else chunk_size])
     if codes_:
         yield flush()
+
+
+def _packed_memory_batches(sequences, chunk_size: int, overlap: int, names_out: list[str]):
+    """Batches of a dict or list of short uint8 code vectors, made with whole-list operations (a
+    peak set of 50,000 records: no per-record Python beyond one type check); None when the
+    input is anything else (then records are taken one by one)."""
+    if isinstance(sequences, dict):
+        keys, values = list(sequences.keys()), list(sequences.values())
+    elif isinstance(sequences, (list, tuple)):
+        keys, values = None, list(sequences)
+    else:
+        return None
+    if not values or not all(_is_code_vector(v) for v in values):
+        return None
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    if lengths.max() > chunk_size + overlap:
+        return None
+    names = [f"seq{i}" for i in range(len(values))] if keys is None else \
+        [k if isinstance(k, str) else f"seq{k}" if isinstance(k, int) else str(k) for k in keys]
+    ends = np.cumsum(lengths + 1)  # batch boundaries: about chunk_size bases or _MAX_BATCH_RECORDS records
+
+    def batches():
+        first = 0
+        while first < len(values):
+            last = min(int(np.searchsorted(ends, ends[first] - lengths[first] - 1 + chunk_size, side="left")) + 1,
+                       first + _MAX_BATCH_RECORDS, len(values))
+            names_out.extend(names[first:last])
+            yield _pack(values[first:last], names[first:last], list(range(first, last)), [0] * (last - first),
+                        lengths[first:last].tolist())
+            first = last
+
+    return batches()
 
 
 def _pieces(sequences, chunk_size: int, overlap: int, names_out: list[str]):
