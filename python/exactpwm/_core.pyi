@@ -100,3 +100,27 @@ def threshold_counts(
     threads: int,
     isa: str,
 ) -> None: ...
+def null_survival(
+    shifts: npt.NDArray[np.int64],
+    background: npt.NDArray[np.float64],
+    sf: npt.NDArray[np.float64],
+) -> None:
+    """Survival function of a window score's null distribution, written into sf."""
+def format_hits(
+    rows: npt.NDArray[Any],
+    sequence: npt.NDArray[np.int64],
+    format: str,
+    motif_names: list[str],
+    alt_names: list[str],
+    sequence_names: list[str],
+    motif_gff: list[str],
+    alt_gff: list[str],
+    sequence_gff: list[str],
+    first_id: int,
+    threads: int = ...,
+) -> bytes:
+    """Hit rows (hit_dtype) as TSV/BED/GFF lines; sequence: each row's index into sequence_names."""
+def format_repr(x: float) -> str:
+    """repr(float(x)) as the engine writes it (for tests)."""
+def format_g3(x: float) -> str:
+    """format(x, '.3g') as the engine writes it (for tests)."""

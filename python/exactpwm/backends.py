@@ -22,15 +22,7 @@ from ._checks import available_cores
 
 __all__ = ["BACKENDS", "backends", "resolve_backend"]
 
-BACKENDS = ("auto", "cpp", "cpp-scalar", "cpp-avx2", "cpp-avx512", "numba")
-
-try:
-    from . import _core  # type: ignore[attr-defined]
-
-    _CORE_ERROR: str | None = None
-except ImportError as exc:  # pragma: no cover - exercised where the build is missing
-    _core = None
-    _CORE_ERROR = str(exc)
+from ._engine import BACKENDS, core_info, engine
 
 
 def backends() -> dict[str, Any]:
@@ -39,37 +31,18 @@ def backends() -> dict[str, Any]:
     Returns a dict with keys ``cpp`` (available, isa_compiled, isa_cpu, isa_best,
     openmp, compiler, sanitizers, error), ``numba`` (available, version), ``cores`` and ``auto``.
     """
-    cpp: dict[str, Any] = {"available": _core is not None, "error": _CORE_ERROR}
-    if _core is not None:
-        cpp.update(_core.build_info())
+    cpp = core_info()
     numba_ok = importlib.util.find_spec("numba") is not None
     nb: dict[str, Any] = {"available": numba_ok}
     if numba_ok:
         from importlib.metadata import version
 
         nb["version"] = version("numba")
-    auto = "cpp" if _core is not None else ("numba" if numba_ok else None)
+    auto = "cpp" if cpp["available"] else ("numba" if numba_ok else None)
     return {"cpp": cpp, "numba": nb, "cores": available_cores(), "auto": auto}
 
 
 def resolve_backend(backend: str) -> tuple[str, str]:
-    """Map a ``backend=`` value to (engine, isa): engine 'cpp' or 'numba', isa for cpp."""
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
-    if backend == "numba":
-        if importlib.util.find_spec("numba") is None:
-            raise RuntimeError("backend='numba' needs the numba package (pip install numba)")
-        return "numba", ""
-    if _core is None:
-        if backend == "auto":
-            return resolve_backend("numba")
-        raise RuntimeError(f"backend={backend!r}: the compiled core is not available ({_CORE_ERROR})")
-    if backend in ("auto", "cpp"):
-        return "cpp", "auto"
-    isa = backend.split("-", 1)[1]
-    info = _core.build_info()
-    if isa not in info["isa_compiled"]:
-        raise ValueError(f"backend={backend!r}: {isa} kernels were not compiled into this build")
-    if isa not in info["isa_cpu"]:
-        raise ValueError(f"backend={backend!r}: this CPU does not support {isa}")
-    return "cpp", isa
+    """Map a ``backend=`` value to (engine name 'cpp' or 'numba', isa); errors name the reason."""
+    eng = engine(backend)
+    return eng.name, eng.isa

@@ -172,46 +172,63 @@ def _lines_of(stream: BinaryIO, label: str) -> Iterator[tuple[int, bytes, bool]]
 
 
 def _events(source) -> Iterator[tuple[str, object, int]]:
-    """("header", name, line) and ("seq", codes, line) events, in file order."""
+    """("header", name, line) and ("seq", codes, line) events, in file order.
+
+    Each block of text is parsed with whole-array operations (one table lookup, one mask of
+    header lines, one compaction), so many short records cost little Python each; line
+    numbers are counted only to report an error.
+    """
     stream, label = open_binary(source)
     seen_header = False
     try:
         for line_no, text, continues in _lines_of(stream, label):
-            pos, n = 0, len(text)
-            line, counted = line_no, 0  # line numbers counted on as pos moves: linear in the block
-            decoded = None
-            while pos < n:
-                line += text.count(b"\n", counted, pos)
-                counted = pos
-                if text[pos] == 62 and not (continues and pos == 0):  # '>' starting a line
-                    end = text.index(b"\n", pos)
-                    words = text[pos + 1:end].decode("utf-8", "replace").split()
-                    if not words:
-                        raise FastaError(f"{label}, line {line}: a header line ('>') without a name")
-                    seen_header = True
-                    yield "header", words[0], line
-                    pos = end + 1
-                    continue
-                nxt = text.find(b"\n>", pos)
-                stop = n if nxt < 0 else nxt + 1
-                if decoded is None:  # the whole block at once: one table lookup for many short records
-                    decoded = _DECODE[np.frombuffer(text, dtype=np.uint8)]
-                raw = np.frombuffer(text, dtype=np.uint8, count=stop - pos, offset=pos)
-                codes = decoded[pos:stop]
-                bad = codes == _INVALID
-                if bad.any():
-                    i = int(np.argmax(bad))
-                    where = line + text.count(b"\n", pos, pos + i)
-                    ch = chr(raw[i]) if 32 < raw[i] < 127 else f"byte 0x{raw[i]:02x}"
-                    raise FastaError(f"{label}, line {where}: unknown letter {ch!r} in a sequence "
-                                     "(expected ACGTU, N or IUPAC codes)")
-                codes = codes[codes != _SKIP]
-                if codes.size:
-                    if not seen_header:
-                        raise FastaError(f"{label}, line {line}: sequence data before the first '>' header "
-                                         "(is this a FASTA file?)")
-                    yield "seq", codes, line
-                pos = stop
+            raw = np.frombuffer(text, dtype=np.uint8)
+            n = raw.size
+            if not n:
+                continue
+
+            def line_of(i: int, first=line_no, text=text) -> int:
+                return first + text.count(b"\n", 0, i)
+
+            # header lines: a '>' at the start of a line (not of a block that continues a line)
+            starts = np.flatnonzero(raw[:-1] == 10) + 1
+            if not continues:
+                starts = np.concatenate([[0], starts])
+            heads = starts[raw[starts] == 62] if starts.size else starts
+            ends = np.flatnonzero(raw == 10)  # every header line ends in '\n' (_lines_of passes whole lines)
+            head_ends = ends[np.searchsorted(ends, heads)] if heads.size else heads
+            decoded = _DECODE[raw]
+            if heads.size:  # header bytes read as whitespace
+                mark = np.zeros(n + 1, dtype=np.int8)
+                mark[heads] = 1
+                mark[head_ends] = -1
+                decoded[np.cumsum(mark[:n], dtype=np.int8) > 0] = _SKIP
+            bad = decoded == _INVALID
+            if bad.any():
+                i = int(np.argmax(bad))
+                ch = chr(raw[i]) if 32 < raw[i] < 127 else f"byte 0x{raw[i]:02x}"
+                raise FastaError(f"{label}, line {line_of(i)}: unknown letter {ch!r} in a "
+                                 "sequence (expected ACGTU, N or IUPAC codes)")
+            keep = decoded != _SKIP
+            codes = decoded[keep]
+            # codes before each header: kept bytes before its position
+            cuts = np.cumsum(keep, dtype=np.int32)[heads].tolist() if heads.size else []
+            lead = cuts[0] if cuts else codes.size  # sequence before the block's first header
+            if lead:
+                if not seen_header:
+                    raise FastaError(f"{label}, line {line_of(int(np.argmax(keep)))}: sequence data before "
+                                     "the first '>' header (is this a FASTA file?)")
+                yield "seq", codes[:lead], line_no
+            bounds = cuts + [codes.size]
+            for r, (h, e) in enumerate(zip(heads.tolist(), head_ends.tolist())):
+                words = text[h + 1:e].decode("utf-8", "replace").split()
+                if not words:
+                    raise FastaError(f"{label}, line {line_of(h)}: a header line ('>') "
+                                     "without a name")
+                seen_header = True
+                yield "header", words[0], line_no
+                if bounds[r + 1] > bounds[r]:
+                    yield "seq", codes[bounds[r]:bounds[r + 1]], line_no
     finally:
         if stream is not sys.stdin.buffer and not hasattr(source, "read"):
             stream.close()

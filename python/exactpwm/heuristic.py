@@ -31,7 +31,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._checks import as_bias, as_kernels, resolve_threads
-from .backends import resolve_backend
+from ._engine import engine as _engine
 from .scoring import _as_packed, _resolve_dtype, _round_thresholds_up, max_scores, score_table
 from .sequence import iter_batches
 from .transform import reverse_complement_kernels
@@ -165,16 +165,8 @@ def heuristic_pwm(
     thr2 = _round_thresholds_up(np.tile(thr, strands), dt)
     target = (np.arange(K2) % K).astype(np.int32)
     minus = (np.arange(K2) >= K).astype(np.int8)
-    engine, isa = resolve_backend(backend)
-    if engine == "cpp":
-        from . import _core
-
-        _core.threshold_counts(codes, offsets, table, bias2, thr2, target, minus, counts, n_frag,
-                               resolve_threads(threads), isa)
-    else:
-        from . import _numba_kernels
-
-        _numba_kernels.threshold_counts(codes, offsets, table, bias2, thr2, target, minus, counts, n_frag)
+    _engine(backend).threshold_counts(codes, offsets, table, bias2, thr2, target, minus, counts, n_frag,
+                                      resolve_threads(threads))
     return HeuristicPWM(_normalise(counts, a), counts, n_frag, thr)
 
 
@@ -184,15 +176,7 @@ def _count_fragments(codes, starts, kernel_idx, minus, K: int, L: int, threads: 
     counts = np.zeros((K, 4, L), dtype=np.int64)
     args = (codes, np.ascontiguousarray(starts, dtype=np.int64), np.ascontiguousarray(kernel_idx, dtype=np.int32),
             np.ascontiguousarray(minus, dtype=np.int8), counts)
-    engine, _ = resolve_backend(backend)
-    if engine == "cpp":
-        from . import _core
-
-        _core.count_fragments(*args, resolve_threads(threads))
-    else:
-        from . import _numba_kernels
-
-        _numba_kernels.count_fragments(*args)
+    _engine(backend).count_fragments(*args, resolve_threads(threads))
     return counts
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from ._io import atomic_output
 from ._checks import resolve_threads
-from .backends import resolve_backend
+from ._engine import engine
 
 __all__ = ["HitTable", "HitWriter", "hit_dtype", "RowBuffer"]
 
@@ -162,8 +162,8 @@ class HitWriter:
         """
         if not len(rows):
             return
-        if self.backend != "python" and resolve_backend("auto")[0] == "cpp":
-            data = self.format_engine(rows)
+        data = None if self.backend == "python" else self.format_engine(rows)
+        if data is not None:
             buffer = getattr(self.f, "buffer", None)
             if buffer is not None:  # a text file over a binary one: hand the bytes down
                 self.f.flush()
@@ -175,17 +175,18 @@ class HitWriter:
         if self.fmt == "gff":
             self.n += len(rows)
 
-    def format_engine(self, rows: np.ndarray) -> bytes:
-        """The lines of ``rows`` as UTF-8 bytes, formatted by the compiled core."""
-        from . import _core
-
+    def format_engine(self, rows: np.ndarray) -> bytes | None:
+        """The lines of ``rows`` as UTF-8 bytes, formatted by the compiled core (None without it)."""
+        eng = engine(self.backend)
+        if eng.name != "cpp":
+            return None
         rows = np.ascontiguousarray(rows)
         seq_ids, local = np.unique(rows["sequence"], return_inverse=True)
         seqs = [str(self.sequences[i]) for i in seq_ids.tolist()]
         motifs, alts, motifs_gff, alts_gff = self._name_lists()
         seqs_gff = [_gff_escape(n) for n in seqs] if self.fmt == "gff" else []
-        return _core.format_hits(rows, np.ascontiguousarray(local, dtype=np.int64).ravel(), self.fmt, motifs, alts,
-                                 seqs, motifs_gff, alts_gff, seqs_gff, self.n + 1, self.threads)
+        return eng.format_hits(rows, np.ascontiguousarray(local, dtype=np.int64).ravel(), self.fmt,
+                               (motifs, alts, seqs, motifs_gff, alts_gff, seqs_gff), self.n + 1, self.threads)
 
     def _name_lists(self):
         """Motif names, alt names and their GFF-escaped forms as lists indexed by the rows' motif field."""

@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 
-from .backends import resolve_backend
+from ._engine import engine
 from .matrices import as_background
 
 __all__ = ["ScoreDistribution", "PvalueTable", "DEFAULT_STEP", "quantize", "benjamini_hochberg", "score_distributions"]
@@ -58,36 +58,9 @@ def _grid(x, step):
 
 def _null_survival(cols: np.ndarray, bg: np.ndarray, backend: str = "auto") -> np.ndarray:
     """Survival function sf[i] = P(sum >= i) of the sum of column integer scores cols (L, 4) >= 0,
-    bases drawn with probabilities bg (4,): the compiled core, or numpy (the same numbers, bit for bit)."""
-    cols = np.ascontiguousarray(cols, dtype=np.int64)
-    if resolve_backend(backend)[0] == "cpp":
-        from . import _core
-
-        sf = np.empty(int(cols.max(axis=1).sum()) + 1)
-        _core.null_survival(cols, np.ascontiguousarray(bg, dtype=np.float64), sf)
-        return sf
-    return np.cumsum(_null_pmf(cols, bg)[::-1])[::-1]
-
-
-def _null_pmf(cols: np.ndarray, bg: np.ndarray) -> np.ndarray:
-    """pmf of the sum of column integer scores cols (L, 4) >= 0, bases drawn with probabilities bg (4,).
-
-    One column at a time: the new pmf is the old one shifted by each base's score,
-    weighted by the base's probability (four vectorized adds per column).
-    """
-    size = int(cols.max(axis=1).sum()) + 1
-    pmf = np.zeros(size)
-    nxt = np.zeros(size)
-    pmf[0] = 1.0
-    top = 0
-    for col in cols:
-        width = int(col.max())
-        nxt[: top + width + 1] = 0.0
-        for shift, w in zip(col, bg):
-            nxt[shift: shift + top + 1] += w * pmf[: top + 1]
-        top += width
-        pmf, nxt = nxt, pmf
-    return pmf
+    bases drawn with probabilities bg (4,); every engine gives the same numbers, bit for bit."""
+    return engine(backend).null_survival(np.ascontiguousarray(cols, dtype=np.int64),
+                                         np.ascontiguousarray(bg, dtype=np.float64))
 
 
 class ScoreDistribution:

@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._checks import as_bias, as_kernels, resolve_threads
-from .backends import resolve_backend
+from ._engine import engine as _engine
 from .sequence import encode, pack, _check_codes
 from .transform import reverse_complement_kernels
 
@@ -135,7 +135,7 @@ def conv1d(
     """
     _, dt, table, b = _prepare(kernels, bias, strand, dtype)
     codes, single = _as_code_rows(seqs)
-    engine, isa = resolve_backend(backend)
+    eng = _engine(backend)
     nthreads = resolve_threads(threads)
     B, n = codes.shape
     K2, L, _ = table.shape
@@ -152,13 +152,7 @@ def conv1d(
         raise ValueError("out must be writeable")
     if m == 0 or B == 0 or K2 == 0:
         return out
-    flat = out.reshape(B, K2, m)
-    if engine == "cpp":
-        from . import _core
-
-        _core.dense_scores(codes, table, b, flat, nthreads, isa)
-    else:
-        _run_numba("dense_scores", nthreads, codes, table, b, flat)
+    eng.dense_scores(codes, table, b, out.reshape(B, K2, m), nthreads)
     return out
 
 
@@ -204,18 +198,13 @@ def max_scores(
     """
     K, dt, table, b = _prepare(kernels, bias, strand, dtype)
     codes, offsets = _as_packed(sequences)
-    engine, isa = resolve_backend(backend)
+    eng = _engine(backend)
     nthreads = resolve_threads(threads)
     S, K2 = offsets.size - 1, table.shape[0]
     best = np.empty((S, K2), dtype=dt)
     pos = np.empty((S, K2), dtype=np.int64)
     if S and K2:
-        if engine == "cpp":
-            from . import _core
-
-            _core.max_scores(codes, offsets, table, b, best, pos, nthreads, isa, bool(skip_n))
-        else:
-            _run_numba("max_scores", nthreads, codes, offsets, table, b, best, pos, bool(skip_n))
+        eng.max_scores(codes, offsets, table, b, best, pos, nthreads, skip_n)
     sign = np.where(pos >= 0, -1 if strand == "-" else 1, 0).astype(np.int8)
     if strand != "both":
         return MaxScores(best, pos, sign)
@@ -303,14 +292,8 @@ def run_threshold(codes: np.ndarray, offsets: np.ndarray, inputs: _ThresholdInpu
     """:func:`threshold_hits` on checked (codes, offsets) and :func:`prepare_threshold` inputs."""
     K, _, table, b = inputs.prepared
     thr = inputs.thresholds
-    engine, isa = resolve_backend(backend)
-    nthreads = resolve_threads(threads)
-    if engine == "cpp":
-        from . import _core
-
-        seq, pos, kern, score = _core.threshold_hits(codes, offsets, table, b, thr, bool(skip_n), nthreads, isa)
-    else:
-        seq, pos, kern, score = _run_numba("threshold_hits", nthreads, codes, offsets, table, b, thr, bool(skip_n))
+    seq, pos, kern, score = _engine(backend).threshold_hits(codes, offsets, table, b, thr, skip_n,
+                                                             resolve_threads(threads))
     if strand == "both":
         sign = np.where(kern < K, 1, -1).astype(np.int8)
         kern = (kern % K).astype(np.int32)
@@ -336,16 +319,3 @@ def _as_packed(sequences) -> tuple[np.ndarray, np.ndarray]:
             raise ValueError("a (codes, offsets) pair needs 1-D codes and non-decreasing offsets within them")
         return codes, offsets
     return pack(sequences)
-
-
-def _run_numba(name: str, threads: int, *args):
-    import numba
-
-    from . import _numba_kernels
-
-    previous = numba.get_num_threads()
-    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    try:
-        return getattr(_numba_kernels, name)(*args)
-    finally:
-        numba.set_num_threads(previous)

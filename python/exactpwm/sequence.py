@@ -17,7 +17,6 @@ from typing import Iterable, Union
 import numpy as np
 
 from ._checks import resolve_threads
-from .backends import resolve_backend
 
 __all__ = [
     "N_CODE",
@@ -150,22 +149,9 @@ def window_letters(codes: np.ndarray, starts: np.ndarray, widths, minus, max_wid
     widths = np.ascontiguousarray(np.broadcast_to(np.asarray(widths, dtype=np.int64), (H,)))
     minus = np.ascontiguousarray(np.broadcast_to(np.asarray(minus, dtype=bool), (H,)))
     out = np.empty((H, max(1, max_width)), dtype=np.uint8)
-    if resolve_backend(backend)[0] == "cpp":  # the binding checks the bounds
-        from . import _core
+    from ._engine import engine
 
-        _core.window_letters(codes, starts, widths, minus, out, resolve_threads(threads))
-        return out
-    if H and (widths.min() < 0 or widths.max() > out.shape[1] or starts.min() < 0
-              or (starts + widths).max() > codes.size):
-        raise ValueError("windows must lie inside the codes and be at most max_width wide")
-    out[:] = 0
-    letters = np.frombuffer(b"ACGTN", dtype=np.uint8)
-    for w in np.unique(widths).tolist():  # one gather per width
-        rows = np.flatnonzero(widths == w)
-        frag = codes[starts[rows, None] + np.arange(w)]
-        flip = minus[rows]
-        frag[flip] = _COMPLEMENT[frag[flip, ::-1]]
-        out[rows, :w] = letters[frag]
+    engine(backend).window_letters(codes, starts, widths, minus, out, resolve_threads(threads))
     return out
 
 

@@ -1,0 +1,217 @@
+"""The engine facade: one object per backend offering every heavy operation.
+
+``engine(backend)`` resolves a ``backend=`` value once (the result is cached) to an
+:class:`Engine`: the compiled core at an instruction set, or the numba fallback (plain numpy
+where numba adds nothing). Callers never branch on the backend, and this is the only module
+that imports the compiled ``exactpwm._core``.
+
+Backends (``backend=``):
+
+* ``"auto"`` (default): the compiled core if it imported, else numba;
+* ``"cpp"``: the compiled core with the best instruction set this CPU supports;
+* ``"cpp-scalar"``, ``"cpp-avx2"``, ``"cpp-avx512"``: the compiled core forced to one
+  instruction set (avx512 = AVX-512 F, BW and VBMI: the float32 block kernel and the
+  threshold filter; AVX2 kernels for the rest);
+* ``"numba"``: the numba-jitted fallback.
+
+Every backend sums window scores in the same order (column pairs left to right, then the
+bias), so they return the same numbers.
+
+Arrays passed to an engine are already checked (dtype, contiguity, shapes) by the public
+functions: codes uint8 (n,), offsets int64 (S + 1,), tables (K, L, 8) float32/float64.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from typing import Any
+
+import numpy as np
+
+__all__ = ["BACKENDS", "Engine", "engine", "core_info"]
+
+BACKENDS = ("auto", "cpp", "cpp-scalar", "cpp-avx2", "cpp-avx512", "numba")
+
+try:
+    from . import _core  # type: ignore[attr-defined]
+
+    _CORE_ERROR: str | None = None
+except ImportError as exc:  # pragma: no cover - exercised where the build is missing
+    _core = None
+    _CORE_ERROR = str(exc)
+
+
+def core_info() -> dict[str, Any]:
+    """What the compiled core offers: available, error, and (when available) isa_compiled,
+    isa_cpu, isa_best, openmp, compiler, sanitizers."""
+    info: dict[str, Any] = {"available": _core is not None, "error": _CORE_ERROR}
+    if _core is not None:
+        info.update(_core.build_info())
+    return info
+
+
+class Engine:
+    """The operations every backend offers. ``name`` is "cpp" or "numba"; ``isa`` the
+    instruction set of the compiled core ("auto", "scalar", "avx2", "avx512"; "" for numba)."""
+
+    name = ""
+    isa = ""
+
+    def dense_scores(self, codes, table, bias, out, threads: int) -> None:
+        """out (B, K, m) = window scores of B equal-length rows of codes (B, n)."""
+        raise NotImplementedError
+
+    def max_scores(self, codes, offsets, table, bias, best, pos, threads: int, skip_n: bool) -> None:
+        """best, pos (S, K): each packed sequence's best window score and its first start."""
+        raise NotImplementedError
+
+    def threshold_hits(self, codes, offsets, table, bias, thresholds, skip_n: bool, threads: int):
+        """(sequence int64, start int64, kernel int32, score) of windows with score >= threshold,
+        ordered by sequence, start and kernel."""
+        raise NotImplementedError
+
+    def threshold_counts(self, codes, offsets, table, bias, thresholds, target, minus, counts, n_hits,
+                         threads: int) -> None:
+        """Adds the base counts of every window reaching its kernel's threshold to counts[target[k]]."""
+        raise NotImplementedError
+
+    def count_fragments(self, codes, starts, kernels, minus, counts, threads: int) -> None:
+        """Adds the base counts of fragments codes[start:start + L] to counts[kernel]."""
+        raise NotImplementedError
+
+    def window_letters(self, codes, starts, widths, minus, out, threads: int) -> None:
+        """out (H, max_width) uint8: each window's letters as read on its strand, NUL-padded."""
+        raise NotImplementedError
+
+    def null_survival(self, cols: np.ndarray, background: np.ndarray) -> np.ndarray:
+        """sf[i] = P(sum of column scores >= i), cols (L, 4) int64 >= 0, background (4,)."""
+        raise NotImplementedError
+
+    def format_hits(self, rows, sequence, fmt: str, names: tuple, first_id: int, threads: int) -> bytes | None:
+        """Hit rows as text lines, or None when this engine has no formatter (Python writes them)."""
+        return None
+
+
+class _Core(Engine):
+    """The compiled core at one instruction set."""
+
+    name = "cpp"
+
+    def __init__(self, isa: str):
+        self.isa = isa
+
+    def dense_scores(self, codes, table, bias, out, threads):
+        _core.dense_scores(codes, table, bias, out, threads, self.isa)
+
+    def max_scores(self, codes, offsets, table, bias, best, pos, threads, skip_n):
+        _core.max_scores(codes, offsets, table, bias, best, pos, threads, self.isa, bool(skip_n))
+
+    def threshold_hits(self, codes, offsets, table, bias, thresholds, skip_n, threads):
+        return _core.threshold_hits(codes, offsets, table, bias, thresholds, bool(skip_n), threads, self.isa)
+
+    def threshold_counts(self, codes, offsets, table, bias, thresholds, target, minus, counts, n_hits, threads):
+        _core.threshold_counts(codes, offsets, table, bias, thresholds, target, minus, counts, n_hits, threads,
+                               self.isa)
+
+    def count_fragments(self, codes, starts, kernels, minus, counts, threads):
+        _core.count_fragments(codes, starts, kernels, minus, counts, threads)
+
+    def window_letters(self, codes, starts, widths, minus, out, threads):
+        _core.window_letters(codes, starts, widths, minus, out, threads)  # the binding checks the bounds
+
+    def null_survival(self, cols, background):
+        sf = np.empty(int(cols.max(axis=1).sum()) + 1)
+        _core.null_survival(cols, background, sf)
+        return sf
+
+    def format_hits(self, rows, sequence, fmt, names, first_id, threads):
+        return _core.format_hits(rows, sequence, fmt, *names, first_id, threads)
+
+
+class _Numba(Engine):
+    """The numba-jitted kernels (threads set per call), numpy for the rest."""
+
+    name = "numba"
+
+    def _run(self, op: str, threads: int, *args):
+        import numba
+
+        from . import _numba_kernels
+
+        previous = numba.get_num_threads()
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        try:
+            return getattr(_numba_kernels, op)(*args)
+        finally:
+            numba.set_num_threads(previous)
+
+    def dense_scores(self, codes, table, bias, out, threads):
+        self._run("dense_scores", threads, codes, table, bias, out)
+
+    def max_scores(self, codes, offsets, table, bias, best, pos, threads, skip_n):
+        self._run("max_scores", threads, codes, offsets, table, bias, best, pos, bool(skip_n))
+
+    def threshold_hits(self, codes, offsets, table, bias, thresholds, skip_n, threads):
+        return self._run("threshold_hits", threads, codes, offsets, table, bias, thresholds, bool(skip_n))
+
+    def threshold_counts(self, codes, offsets, table, bias, thresholds, target, minus, counts, n_hits, threads):
+        self._run("threshold_counts", 1, codes, offsets, table, bias, thresholds, target, minus, counts, n_hits)
+
+    def count_fragments(self, codes, starts, kernels, minus, counts, threads):
+        self._run("count_fragments", 1, codes, starts, kernels, minus, counts)
+
+    def window_letters(self, codes, starts, widths, minus, out, threads):
+        from .sequence import _COMPLEMENT
+
+        if starts.size and (widths.min() < 0 or widths.max() > out.shape[1] or starts.min() < 0
+                            or (starts + widths).max() > codes.size):
+            raise ValueError("windows must lie inside the codes and be at most max_width wide")
+        out[:] = 0
+        letters = np.frombuffer(b"ACGTN", dtype=np.uint8)
+        for w in np.unique(widths).tolist():  # one gather per width
+            rows = np.flatnonzero(widths == w)
+            frag = codes[starts[rows, None] + np.arange(w)]
+            flip = minus[rows]
+            frag[flip] = _COMPLEMENT[frag[flip, ::-1]]
+            out[rows, :w] = letters[frag]
+
+    def null_survival(self, cols, background):
+        """One column at a time: the pmf shifted by each base's score, weighted by its probability;
+        the same numbers as the compiled core, bit for bit."""
+        size = int(cols.max(axis=1).sum()) + 1
+        pmf, nxt = np.zeros(size), np.zeros(size)
+        pmf[0] = 1.0
+        top = 0
+        for col in cols:
+            width = int(col.max())
+            nxt[: top + width + 1] = 0.0
+            for shift, w in zip(col, background):
+                nxt[shift: shift + top + 1] += w * pmf[: top + 1]
+            top += width
+            pmf, nxt = nxt, pmf
+        return np.cumsum(pmf[::-1])[::-1]
+
+
+@functools.lru_cache(maxsize=None)
+def engine(backend: str = "auto") -> Engine:
+    """The engine a ``backend=`` value selects (see the module docstring); errors name the reason."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
+    if backend == "numba":
+        if importlib.util.find_spec("numba") is None:
+            raise RuntimeError("backend='numba' needs the numba package (pip install numba)")
+        return _Numba()
+    if _core is None:
+        if backend == "auto":
+            return engine("numba")
+        raise RuntimeError(f"backend={backend!r}: the compiled core is not available ({_CORE_ERROR})")
+    if backend in ("auto", "cpp"):
+        return _Core("auto")
+    isa = backend.split("-", 1)[1]
+    info = _core.build_info()
+    if isa not in info["isa_compiled"]:
+        raise ValueError(f"backend={backend!r}: {isa} kernels were not compiled into this build")
+    if isa not in info["isa_cpu"]:
+        raise ValueError(f"backend={backend!r}: this CPU does not support {isa}")
+    return _Core(isa)
