@@ -162,7 +162,7 @@ CASES = [
     ("pwm-zero-probability", lambda t: exactpwm.pwm_to_kernel(np.array([[1.0], [0], [0], [0]])),
      (ValueError, r"zero probability \(motif 0, row C, column 0\).*pseudocount")),
     ("pwm-zero-with-pseudocount", lambda t: bool(np.isfinite(exactpwm.pwm_to_kernel(np.array([[1.0], [0], [0], [0]]),
-                                                                                  pseudocount=0.01)[0]).all()),
+                                                                                  epsilon=0.01)[0]).all()),
      equals(True)),
     ("pwm-all-ones", lambda t: exactpwm.pwm_to_kernel(np.ones((4, 2))), (ValueError, r"column 0 sums to 4")),
     ("pwm-columns-not-summing-to-1", lambda t: exactpwm.pwm_to_kernel(np.full((4, 2), 0.3)), (ValueError, r"sum to 1")),
@@ -422,6 +422,10 @@ CASES += [
     ("scan-unreachable-motif-warned", unreachable_warns, lambda msgs: len(msgs) == 1 and "flat5" in msgs[0]
      and "site" not in msgs[0].split(":")[-1]),
     ("cli-missing-input-no-header", missing_input_stdout, equals((1, "", True))),
+    ("scan-str-neither-file-nor-sequence", lambda t: exactpwm.scan([SITE_PWM], "genome"),
+     (FileNotFoundError, r"'genome': no such file, and not a DNA sequence either")),
+    ("scan-missing-pathlib-path", lambda t: exactpwm.scan([SITE_PWM], t / "acgt"), (FileNotFoundError, r"acgt: no such file")),
+    ("scan-str-of-letters-is-a-sequence", lambda t: scan_text("CCGATTACACC").rows["start"].tolist(), equals([2])),
 ]
 
 

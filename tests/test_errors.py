@@ -61,9 +61,9 @@ def test_bad_pwms(pwm, message):
         exactpwm.pwm_to_kernel(pwm)
 
 
-def test_bad_pseudocount():
-    with pytest.raises(ValueError, match="pseudocount"):
-        exactpwm.pwm_to_kernel(np.full((4, 2), 0.25), pseudocount=-1)
+def test_bad_epsilon():
+    with pytest.raises(ValueError, match="epsilon"):
+        exactpwm.pwm_to_kernel(np.full((4, 2), 0.25), epsilon=-1)
 
 
 def test_bad_bias():

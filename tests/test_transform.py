@@ -93,7 +93,7 @@ def test_pseudocount_handles_zeros(rng):
     P = np.array([[1.0, 0.5], [0.0, 0.5], [0.0, 0.0], [0.0, 0.0]])
     with pytest.raises(ValueError, match="zero probability"):
         exactpwm.pwm_to_kernel(P)
-    W, _ = exactpwm.pwm_to_kernel(P, pseudocount=0.01)
+    W, _ = exactpwm.pwm_to_kernel(P, epsilon=0.01)
     assert np.isfinite(W).all()
     P2, _ = exactpwm.kernel_to_pwm(W)
     np.testing.assert_allclose(P2, (P + 0.01) / 1.04, atol=1e-12)
@@ -165,3 +165,26 @@ def test_similarity_pvalue_separates_a_planted_motif_from_noise():
     np.testing.assert_allclose(_best_scores(inside, stack), [motif_similarity(inside, t).score for t in stack])
     best = match_motifs([inside], [stack[1], target], n_shuffles=200)
     assert best[0].target == 1 and best[0].evalue == pytest.approx(best[0].pvalue * 2)
+
+
+def test_pseudocount_has_one_meaning():
+    """The same PWM with pseudocount=0.1 scores the same as an array and as a MotifSet (it is
+    counts added at the counts -> probabilities step, the probabilities read as 20 sites), and
+    the per-probability smoothing of the later steps is called epsilon."""
+    pwm = np.array([[0.9, 0.0, 0.5, 0.25, 0.1, 0.0], [0.0, 0.5, 0.5, 0.25, 0.2, 0.0],
+                    [0.1, 0.5, 0.0, 0.25, 0.3, 0.0], [0.0, 0.0, 0.0, 0.25, 0.4, 1.0]])
+    as_array = exactpwm.score_matrices([pwm], pseudocount=0.1, step=None)[0]
+    as_set = exactpwm.score_matrices(exactpwm.MotifSet([exactpwm.Motif("m", pwm)]), pseudocount=0.1, step=None)[0]
+    np.testing.assert_allclose(as_array, as_set)
+    expected = np.log2((20 * pwm + 0.1 * 0.25) / 20.1 / 0.25)
+    np.testing.assert_allclose(as_array, expected)
+    hits = [exactpwm.scan(x, {"s": "ACGTACGTTTTTACGGAT"}, pvalue=0.5, pseudocount=0.1) for x in
+            ([pwm], exactpwm.MotifSet([exactpwm.Motif("motif0", pwm)]))]
+    fields = ["motif", "start", "strand", "score", "pvalue", "matched"]
+    assert len(hits[0]) > 5 and hits[0].rows[fields].tolist() == hits[1].rows[fields].tolist()
+    # epsilon: per probability; pseudocount= there is its deprecated old name, same numbers
+    W, _ = exactpwm.pwm_to_kernel(pwm, epsilon=0.01)
+    with pytest.warns(DeprecationWarning, match="epsilon"):
+        W_old, _ = exactpwm.pwm_to_kernel(pwm, pseudocount=0.01)
+    np.testing.assert_array_equal(W, W_old)
+    np.testing.assert_allclose(W, np.log((pwm + 0.01) / 1.04))

@@ -16,12 +16,14 @@ Methods (defaults and their sources):
     highest score over the data.
 ``"basset"`` (Kelley et al. 2016)
     Every window whose score exceeds ``mean + fraction * (max - mean)`` over all
-    windows of the data (default fraction 0.5); pseudocount 1.
+    windows of the data (default fraction 0.5); 1 pseudocount per base.
 
-Counts become probabilities column by column: (count + a) / (total + 4a), with
-a = ``pseudocount`` (default 0.01 for deepbind and koo — a small value of ours,
-so that a PWM has no zeros; 1 for basset). N positions inside a fragment are not
-counted. A kernel with no fragment gets the uniform PWM and ``n_fragments == 0``.
+Counts become probabilities column by column with :func:`exactpwm.counts_to_pwm`:
+(count + a / 4) / (total + a), a = ``pseudocount``, the total added to a column and
+spread uniformly (the one meaning of the word in exactpwm). Defaults: 0.04 for deepbind
+and koo (0.01 per base: a small value of ours, so that a PWM has no zeros), 4 for basset
+(1 per base, as Basset). N positions inside a fragment are not counted. A kernel with no
+fragment gets the uniform PWM and ``n_fragments == 0``.
 """
 
 from __future__ import annotations
@@ -33,13 +35,14 @@ import numpy as np
 from ._checks import as_bias, as_kernels, resolve_threads
 from ._engine import engine as _engine
 from .scoring import _as_packed, _resolve_dtype, _round_thresholds_up, max_scores, score_table
+from .matrices import counts_to_pwm
 from .sequence import iter_batches
 from .transform import reverse_complement_kernels
 
 __all__ = ["heuristic_pwm", "HeuristicPWM", "max_possible_score", "METHODS"]
 
 METHODS = ("deepbind", "koo", "basset")
-_DEFAULT_PSEUDOCOUNT = {"deepbind": 0.01, "koo": 0.01, "basset": 1.0}
+_DEFAULT_PSEUDOCOUNT = {"deepbind": 0.04, "koo": 0.04, "basset": 4.0}  # per column: 0.01 / 1 per base
 _MAX_BATCH_VALUES = 1 << 24  # per-batch bound on (sequences x kernels) results held at once
 
 
@@ -181,9 +184,11 @@ def _count_fragments(codes, starts, kernel_idx, minus, K: int, L: int, threads: 
 
 
 def _normalise(counts: np.ndarray, pseudocount: float) -> np.ndarray:
-    c = counts.astype(np.float64) + pseudocount
-    total = c.sum(axis=1, keepdims=True)
-    return np.divide(c, total, out=np.full_like(c, 0.25), where=total > 0)
+    """(K, 4, L) probabilities: counts_to_pwm with a uniform spread; a column with no counts and
+    no pseudocount is uniform."""
+    c = counts.astype(np.float64)
+    empty = c.sum(axis=1, keepdims=True) + pseudocount <= 0
+    return np.where(empty, 0.25, counts_to_pwm(np.where(empty, 1.0, c), pseudocount))
 
 
 def _window_base_counts(codes, offsets, L: int) -> tuple[np.ndarray, int]:

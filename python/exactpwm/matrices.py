@@ -4,6 +4,12 @@
            --(background, base)--------> log-odds score matrix
     or     --(base)--------------------> log-likelihood score matrix  (= pwm_to_kernel)
 
+``pseudocount`` has one meaning, at the first step: a total added to each column's counts,
+spread by the background, p = (n + a * bg) / (N + a), as MEME and FIMO's ``--motif-pseudo``.
+Probabilities without counts are read as counts of ``nsites`` sites (20, MEME's default, when
+unknown): :func:`probabilities_with_pseudocount`. The later steps take no pseudocount; a
+probability of 0 there is an error unless smoothed with ``epsilon`` (p' = (p + eps) / (1 + 4 eps)).
+
 Every matrix is (K, 4, L) or (4, L), rows A, C, G, T. Score matrices are
 kernels: score them with :func:`exactpwm.conv1d` / :func:`exactpwm.scan`.
 """
@@ -13,11 +19,13 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import log_base, to_numpy
-from .transform import _as_pwm
+from .transform import _as_pwm, _epsilon
 
-__all__ = ["UNIFORM", "as_background", "background_frequencies", "counts_to_pwm", "log_odds", "log_likelihood"]
+__all__ = ["UNIFORM", "DEFAULT_NSITES", "as_background", "background_frequencies", "counts_to_pwm",
+           "probabilities_with_pseudocount", "log_odds", "log_likelihood"]
 
 UNIFORM = np.full(4, 0.25)
+DEFAULT_NSITES = 20.0  # sites behind a probability matrix whose source does not say (MEME's default)
 
 
 def as_background(background) -> np.ndarray:
@@ -59,18 +67,29 @@ def counts_to_pwm(counts, pseudocount: float = 0.0, background=None) -> np.ndarr
     return (C + pseudocount * bg[:, None]) / total
 
 
-def log_odds(pwm, background=None, base: float = 2.0, *, pseudocount: float = 0.0) -> np.ndarray:
+def probabilities_with_pseudocount(pwm, pseudocount: float, background=None, nsites: float | None = None):
+    """The counts -> probabilities step for a probability matrix: its columns read as counts of
+    ``nsites`` sites (default 20), then ``pseudocount`` added, spread by ``background``:
+    p' = (nsites * p + a * bg) / (nsites + a). Shapes (4, L) or (K, 4, L); float64."""
+    return counts_to_pwm(to_numpy(pwm, "pwm").astype(np.float64) * (nsites or DEFAULT_NSITES), pseudocount,
+                         background)
+
+
+def log_odds(pwm, background=None, base: float = 2.0, *, epsilon: float = 0.0,
+             pseudocount: float | None = None) -> np.ndarray:
     """Log-odds score matrix log_b(p / bg), same shape as ``pwm``; float64.
 
-    Zeros in the PWM are an error unless ``pseudocount`` > 0 (see :func:`exactpwm.pwm_to_kernel`).
+    Zeros in the PWM are an error unless ``epsilon`` > 0 (see :func:`exactpwm.pwm_to_kernel`);
+    ``pseudocount=`` is the deprecated old name of ``epsilon`` here.
     """
-    P, single = _as_pwm(pwm, pseudocount)
+    P, single = _as_pwm(pwm, _epsilon(epsilon, pseudocount, "log_odds"))
     S = (np.log(P) - np.log(as_background(background))[None, :, None]) / log_base(base)
     return S[0] if single else S
 
 
-def log_likelihood(pwm, base: float = 2.0, *, pseudocount: float = 0.0) -> np.ndarray:
-    """Log-likelihood score matrix log_b(p), same shape as ``pwm``; float64."""
-    P, single = _as_pwm(pwm, pseudocount)
+def log_likelihood(pwm, base: float = 2.0, *, epsilon: float = 0.0, pseudocount: float | None = None) -> np.ndarray:
+    """Log-likelihood score matrix log_b(p), same shape as ``pwm``; float64 (``epsilon`` as in
+    :func:`log_odds`)."""
+    P, single = _as_pwm(pwm, _epsilon(epsilon, pseudocount, "log_likelihood"))
     S = np.log(P) / log_base(base)
     return S[0] if single else S

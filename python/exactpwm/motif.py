@@ -19,12 +19,11 @@ from typing import Iterator, Sequence, overload
 import numpy as np
 
 from ._checks import to_numpy
-from .matrices import as_background
+from .matrices import DEFAULT_NSITES, as_background, counts_to_pwm
 
-__all__ = ["Motif", "MotifSet", "DEFAULT_NSITES", "PROBABILITY_TOLERANCE"]
+__all__ = ["Motif", "MotifSet", "DEFAULT_NSITES", "PROBABILITY_TOLERANCE"]  # DEFAULT_NSITES: from matrices
 
 #: sites assumed for a motif known only by its probabilities (MEME suite default)
-DEFAULT_NSITES = 20.0
 #: how far a column of a probability matrix read from a file may sum from 1 (rounded files)
 PROBABILITY_TOLERANCE = 0.02
 
@@ -74,7 +73,7 @@ class Motif:
         if pseudocount == 0 and (total <= 0).any():
             raise ValueError(f"motif {name}: column {int(np.argmax(total <= 0)) + 1} has no counts; "
                              "give a pseudocount > 0")
-        pwm = _add_pseudocount(C, pseudocount, as_background(background))
+        pwm = counts_to_pwm(C, pseudocount, background)
         if kwargs.get("nsites") is None:
             kwargs["nsites"] = float(np.median(total))
         return cls(name, pwm, counts=C, **kwargs)
@@ -91,7 +90,7 @@ class Motif:
         if pseudocount == 0:
             return self.pwm.copy()
         n = self.counts if self.counts is not None else self.pwm * (self.nsites or DEFAULT_NSITES)
-        return _add_pseudocount(n, pseudocount, as_background(background))
+        return counts_to_pwm(n, pseudocount, background)
 
     def consensus(self, threshold: float = 0.5) -> str:
         """Most likely base per column, lowercase 'n' where no base reaches ``threshold``."""
@@ -176,11 +175,6 @@ class MotifSet(Sequence[Motif]):
         :meth:`Motif.probabilities`), spread by ``background`` (default: the set's)."""
         bg = self.background if background is None else background
         return [m.probabilities(pseudocount, bg) for m in self.motifs]
-
-
-def _add_pseudocount(n: np.ndarray, a: float, bg: np.ndarray) -> np.ndarray:
-    total = n.sum(axis=0) + a
-    return (n + a * bg[:, None]) / total
 
 
 def _check_matrix(x, what: str) -> np.ndarray:

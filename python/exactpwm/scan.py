@@ -12,6 +12,7 @@ window scores are exact and hits do not depend on threads, backend or chunking.
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
@@ -22,7 +23,7 @@ from ._checks import to_numpy
 from ._io import UniqueNames
 from .fasta import Chunk, iter_chunks
 from .hits import HitTable, RowBuffer, hit_dtype
-from .matrices import as_background, log_likelihood, log_odds
+from .matrices import as_background, log_likelihood, log_odds, probabilities_with_pseudocount
 from .motif import MotifSet
 from .pvalues import (DEFAULT_STEP, PvalueTable, ScoreDistribution, benjamini_hochberg, quantize,
                       score_distributions)
@@ -45,6 +46,12 @@ def _unpack(motifs, names, background, pseudocount):
     return motifs, names, background, pseudocount
 
 
+def _smoothed(M: np.ndarray, pseudocount: float, background) -> np.ndarray:
+    """A probability matrix after the pseudocount step (read as counts of 20 sites, as a motif
+    without counts or nsites is): the same numbers for an array as for a MotifSet."""
+    return probabilities_with_pseudocount(M, pseudocount, background) if pseudocount else M
+
+
 def score_matrices(motifs, mode: str = "logodds", *, background=None, base: float = 2.0,
                    pseudocount: float = 0.0, step: float | None = DEFAULT_STEP) -> list[np.ndarray]:
     """Quantized (4, L_i) score matrices from motifs of any widths.
@@ -54,6 +61,10 @@ def score_matrices(motifs, mode: str = "logodds", *, background=None, base: floa
         as in the MEME suite, see :meth:`exactpwm.Motif.probabilities`)
     mode : "logodds" (log_b(p / background)), "loglik" (log_b p) or "matrix"
         (the input already holds scores, e.g. CNN kernels)
+    pseudocount : counts added to each column, spread by the background, before the log
+        (as FIMO's ``--motif-pseudo``): a motif's counts, or its probabilities read as counts of
+        its ``nsites`` sites (20 when unknown, always for plain arrays), so an array and a
+        MotifSet holding the same probabilities score the same
     step : grid of the scores (None: no quantization; then hits are exact
         only up to float rounding and p-values approximate)
     """
@@ -72,9 +83,9 @@ def score_matrices(motifs, mode: str = "logodds", *, background=None, base: floa
             raise ValueError(f"motif {i} must have shape (4, L) with rows A, C, G, T; got {M.shape}")
         try:
             if mode == "logodds":
-                M = log_odds(M, background, base, pseudocount=pseudocount)
+                M = log_odds(_smoothed(M, pseudocount, background), background, base)
             elif mode == "loglik":
-                M = log_likelihood(M, base, pseudocount=pseudocount)
+                M = log_likelihood(_smoothed(M, pseudocount, background), base)
             elif not np.isfinite(M).all():
                 raise ValueError("has a non-finite value")
             out.append(quantize(M, step) if step is not None else M)
@@ -130,12 +141,19 @@ def _as_chunks(sequences, chunk_size: int, overlap: int, names_out: list[str]) -
             yield Chunk(record, name, start, codes[start:stop], last)
 
 
+_SEQUENCE_TEXT = re.compile(r"[ACGTUNRYSWKMBDHVX\-\s]*", re.IGNORECASE)
+
+
 def _memory_records(sequences, names_out: list[str]) -> Iterator[tuple[str, np.ndarray]]:
     """(name, codes) of in-memory sequences: a dict, a list of sequences or (name, sequence) pairs,
     or one sequence; names are appended to ``names_out`` as they are read. uint8 code vectors pass
     as they are: their range is checked once per packed batch (:func:`_pack_batch`)."""
-    if isinstance(sequences, str) and any(c in sequences for c in "/\\.~"):
-        raise FileNotFoundError(f"{sequences}: no such file")
+    if isinstance(sequences, os.PathLike):
+        raise FileNotFoundError(f"{os.fspath(sequences)}: no such file")
+    if isinstance(sequences, str) and not _SEQUENCE_TEXT.fullmatch(sequences):
+        raise FileNotFoundError(f"{sequences!r}: no such file, and not a DNA sequence either (letters ACGTU, N, "
+                                "IUPAC codes); a str is read as a file when that file exists, else as one sequence "
+                                "(pass a pathlib.Path to mean a file)")
     if isinstance(sequences, (str, bytes, np.ndarray)):
         sequences = [sequences]
     items = sequences.items() if isinstance(sequences, dict) else enumerate(sequences)
@@ -509,9 +527,11 @@ def scan(
     ----------
     motifs : PWMs (probabilities, rows A, C, G, T) as a (K, 4, L) array or a list of
         (4, L_i) arrays of any widths; with ``mode="matrix"``, score matrices or kernels
-    sequences : a FASTA path (plain, gzip, xz or bzip2), ``"-"`` for stdin, an open binary
-        file, a dict name -> sequence, a list of sequences or (name, sequence) pairs,
-        or one sequence (str or uint8 codes)
+    sequences : a FASTA path (plain, gzip, xz or bzip2; a ``pathlib.Path`` is always a path,
+        a str is a path when that file exists), ``"-"`` for stdin, an open binary file, a dict
+        name -> sequence, a list of sequences or (name, sequence) pairs, or one sequence (str of
+        letters or uint8 codes); a str that is neither an existing file nor letters is a
+        FileNotFoundError that says so
     pvalue : hit when the window's p-value is <= pvalue (default 1e-4 when no
         ``score`` is given), computed exactly under the 0-order ``background`` on the score grid
     score : instead of pvalue, a score threshold (scalar or one per motif)

@@ -82,7 +82,20 @@ def kernel_to_pwm(kernels, base: float = DEFAULT_BASE, *, flip: bool = False, bi
     return pwm, offset
 
 
-def _as_pwm(pwm, pseudocount: float) -> tuple[np.ndarray, bool]:
+def _epsilon(epsilon: float, pseudocount, where: str) -> float:
+    """The smoothing ``epsilon``; ``pseudocount=`` is its deprecated old name here (the word now
+    means one thing: counts added at the counts -> probabilities step)."""
+    if pseudocount is None:
+        return epsilon
+    import warnings
+
+    warnings.warn(f"{where}(pseudocount=) is renamed epsilon= (the same numbers: p' = (p + eps) / (1 + 4 eps)); "
+                  "'pseudocount' now only means counts added at the counts -> probabilities step",
+                  DeprecationWarning, stacklevel=3)
+    return pseudocount
+
+
+def _as_pwm(pwm, epsilon: float) -> tuple[np.ndarray, bool]:
     P, single = as_kernels(pwm, name="pwm")
     P = P.astype(np.float64)
     if (P < 0).any():
@@ -97,15 +110,15 @@ def _as_pwm(pwm, pseudocount: float) -> tuple[np.ndarray, bool]:
             "convert counts to probabilities first"
         )
     P = P / sums[:, None, :]
-    if not (isinstance(pseudocount, (int, float)) and math.isfinite(pseudocount) and pseudocount >= 0):
-        raise ValueError(f"pseudocount must be a finite number >= 0, got {pseudocount!r}")
-    if pseudocount > 0:
-        P = (P + pseudocount) / (1.0 + 4.0 * pseudocount)
+    if not (isinstance(epsilon, (int, float)) and math.isfinite(epsilon) and epsilon >= 0):
+        raise ValueError(f"epsilon must be a finite number >= 0, got {epsilon!r}")
+    if epsilon > 0:
+        P = (P + epsilon) / (1.0 + 4.0 * epsilon)
     if (P == 0).any():
         k, c, l = (int(i) for i in np.argwhere(P == 0)[0])
         raise ValueError(
             f"pwm has a zero probability (motif {k}, row {'ACGT'[c]}, column {l}): its log is -inf; "
-            "pass pseudocount > 0 (e.g. 0.001)"
+            "smooth it first (epsilon > 0, e.g. 0.001, or counts with a pseudocount)"
         )
     return P, single
 
@@ -115,8 +128,9 @@ def pwm_to_kernel(
     base: float = DEFAULT_BASE,
     *,
     flip: bool = False,
-    pseudocount: float = 0.0,
+    epsilon: float = 0.0,
     relu_shift: bool = False,
+    pseudocount: float | None = None,
 ):
     """Kernel whose convolution is the PWM's log_b-likelihood (Algorithm 2).
 
@@ -129,9 +143,10 @@ def pwm_to_kernel(
         Logarithm base b of the kernel's scores (default e).
     flip : bool
         As in :func:`kernel_to_pwm`: True returns a kernel for true convolution.
-    pseudocount : float >= 0
-        Added to every probability before renormalising: p' = (p + a) / (1 + 4a).
+    epsilon : float >= 0
+        Added to every probability before renormalising: p' = (p + eps) / (1 + 4 eps).
         With the default 0, a zero probability is an error (its log is -inf).
+        (``pseudocount=`` is the deprecated old name of this argument.)
     relu_shift : bool
         Add to each column the constant that makes its smallest weight 0, so all
         weights are non-negative (for ReLU models); the shift goes into ``offset``.
@@ -140,10 +155,10 @@ def pwm_to_kernel(
     -------
     kernel : float64 array, same shape as ``pwm``
     offset : float64 (K,) (a float for a single PWM): ``conv1d(x, kernel) ==
-        log_base P(window | pwm') + offset`` where pwm' is the PWM after the
-        pseudocount; 0 unless ``relu_shift``.
+        log_base P(window | pwm') + offset`` where pwm' is the PWM after
+        ``epsilon``; 0 unless ``relu_shift``.
     """
-    P, single = _as_pwm(pwm, pseudocount)
+    P, single = _as_pwm(pwm, _epsilon(epsilon, pseudocount, "pwm_to_kernel"))
     W = np.log(P) / log_base(base)
     if flip:
         W = W[:, :, ::-1]
