@@ -27,7 +27,7 @@ from peers import jaspar_motifs  # noqa: E402
 def main() -> None:
     import exactpwm
     from dask.distributed import Client, LocalCluster
-    from exactpwm.distributed import scan_distributed
+    from exactpwm.scanning.distributed import scan_distributed
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--length", type=float, default=100e6)

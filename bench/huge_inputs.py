@@ -2,7 +2,7 @@
 
     python bench/huge_inputs.py --records 4 --copies 35 --out bench/results/huge_inputs.json
 
-Writes (cheaply: repeated gzip members, see exactpwm._bigfasta) a FASTA.gz of ``records``
+Writes (cheaply: repeated gzip members, see tests/bigfasta.py) a FASTA.gz of ``records``
 records of ``copies`` x 62.9 Mbp each, runs ``exactpwm scan`` on it in a child process,
 and reports the file size, bases, wall time, the child's peak RSS, and whether exactly
 the planted sites were found (their positions past 2**31 included).
@@ -13,11 +13,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import tempfile
 import time
 
 import exactpwm
-from exactpwm._bigfasta import LINE, bed_sites, scan_with_peak_rss, write_repeated_fasta, write_site_motif
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+from bigfasta import LINE, bed_sites, scan_with_peak_rss, write_repeated_fasta, write_site_motif  # noqa: E402
 
 SITE = "GATTACAGGCCTTAACGTTGCATG"
 

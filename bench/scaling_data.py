@@ -6,7 +6,7 @@ import functools
 
 import numpy as np
 
-from exactpwm import synthetic
+from exactpwm.app import synthetic
 
 SEQ_LEN = 200
 WIDTH = 19

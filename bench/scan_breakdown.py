@@ -29,8 +29,8 @@ def main():
 
     import exactpwm
     from exactpwm import _core
-    from exactpwm._checks import resolve_threads
-    from exactpwm.scan import plan_scan
+    from exactpwm.core._checks import resolve_threads
+    from exactpwm.scanning.scan import plan_scan
     from peers import jaspar_motifs
 
     _, counts = jaspar_motifs(args.motifs)

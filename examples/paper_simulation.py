@@ -38,7 +38,7 @@ import time
 import numpy as np
 
 import exactpwm
-from exactpwm.compare import match_motifs
+from exactpwm.interpret.compare import match_motifs
 
 KOO_EDDY_MOTIFS = ["MA0151.1", "MA0466.2", "MA0477.1", "MA0062.2", "MA0496.1", "MA0058.3", "MA0052.3",
                    "MA0502.1", "MA0079.3", "MA0083.3", "MA0137.3", "MA0095.2"]
@@ -199,7 +199,7 @@ def main() -> None:
         return
     import torch
 
-    from exactpwm.torch_model import pwm_model_from_sequential
+    from exactpwm.interpret.torch_model import pwm_model_from_sequential
 
     torch.set_num_threads(max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1))
     t0 = time.perf_counter()

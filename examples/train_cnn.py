@@ -5,7 +5,7 @@
 A DeepBind-like model: Conv1d(4, 8, 15) applied to both strands (the reverse
 complement shares the weights), ReLU, global max pooling over positions and
 strands, then a linear layer to four outputs, one per planted motif
-(multi-label). Trained on exactpwm.example_data.training_set (seeded), so the
+(multi-label). Trained on exactpwm.app.example_data.training_set (seeded), so the
 file it writes is reproducible up to PyTorch's CPU arithmetic.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from exactpwm.example_data import training_set
+from exactpwm.app.example_data import training_set
 
 
 class SmallCNN(torch.nn.Module):

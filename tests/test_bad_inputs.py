@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 import exactpwm
-from exactpwm.fasta import FastaError, read_fasta
-from exactpwm.formats import MotifFormatError, read_motifs
+from exactpwm.io.fasta import FastaError, read_fasta
+from exactpwm.io.formats import MotifFormatError, read_motifs
 
 SITE_PWM = exactpwm.one_hot("GATTACA", np.float64) * 0.97 + 0.0075
 W3 = np.random.default_rng(0).normal(size=(2, 4, 3))
@@ -48,7 +48,7 @@ def jaspar(last_row: str = "T [ 1 2 ]", a_row: str = "A [ 1 2 ]") -> str:
 
 
 def cli(tmp_path, *argv) -> tuple[int, str]:
-    run = subprocess.run([sys.executable, "-m", "exactpwm.cli", *argv], cwd=tmp_path, capture_output=True,
+    run = subprocess.run([sys.executable, "-m", "exactpwm.app.cli", *argv], cwd=tmp_path, capture_output=True,
                          text=True, timeout=120)
     return run.returncode, run.stderr
 
@@ -270,12 +270,12 @@ def failed_rename_names_the_path(t):
     """A write that fails at the end (disk full at rename): the error names the user's path, no temp file stays."""
     from unittest import mock
 
-    from exactpwm._io import atomic_output
+    from exactpwm.io.files import atomic_output
 
     target = t / "hits.tsv"
     target.write_text("old")
     full = OSError(28, "No space left on device")
-    with mock.patch("exactpwm._io.os.replace", side_effect=full):
+    with mock.patch("exactpwm.io.files.os.replace", side_effect=full):
         try:
             with atomic_output(target) as f:
                 f.write("new")
@@ -285,7 +285,7 @@ def failed_rename_names_the_path(t):
 
 
 def failed_body_leaves_nothing(t):
-    from exactpwm._io import atomic_output
+    from exactpwm.io.files import atomic_output
 
     try:
         with atomic_output(t / "x.tsv") as f:
@@ -297,7 +297,7 @@ def failed_body_leaves_nothing(t):
 
 
 def cli_threads(t, j):
-    run = subprocess.run([sys.executable, "-m", "exactpwm.cli", "scan", motif_file(t, jaspar(), "m.jaspar"),
+    run = subprocess.run([sys.executable, "-m", "exactpwm.app.cli", "scan", motif_file(t, jaspar(), "m.jaspar"),
                           fasta(t, b">a\nACGTACGTAC\n"), "--thresh", "0.5", "-j", str(j)],
                          cwd=t, capture_output=True, text=True, timeout=120)
     return run.returncode, [ln for ln in run.stdout.splitlines() if not ln.startswith("#")]
@@ -371,7 +371,7 @@ def unreachable_warns(t):
 
 
 def missing_input_stdout(t):
-    run = subprocess.run([sys.executable, "-m", "exactpwm.cli", "scan", motif_file(t, jaspar(), "m.jaspar"),
+    run = subprocess.run([sys.executable, "-m", "exactpwm.app.cli", "scan", motif_file(t, jaspar(), "m.jaspar"),
                           str(t / "missing.fa")], cwd=t, capture_output=True, text=True, timeout=120)
     return run.returncode, run.stdout, "missing.fa" in run.stderr
 
@@ -379,10 +379,10 @@ def missing_input_stdout(t):
 CASES += [
     ("out-fifo-written-through", fifo_output, equals((0, True, True))),
     ("out-dev-stdout-written-through", lambda t: subprocess.run(
-        [sys.executable, "-m", "exactpwm.cli", "scan", motif_file(t, jaspar(), "m.jaspar"), fasta(t, b">a\nACGT\n"),
+        [sys.executable, "-m", "exactpwm.app.cli", "scan", motif_file(t, jaspar(), "m.jaspar"), fasta(t, b">a\nACGT\n"),
          "-o", "/dev/stdout", "--thresh", "1"], cwd=t, capture_output=True, text=True, timeout=120).stdout
      .startswith("motif_id"), equals(True)),
-    ("out-dev-null-is-write-through", lambda t: __import__("exactpwm._io", fromlist=["x"])._write_through("/dev/null"),
+    ("out-dev-null-is-write-through", lambda t: __import__("exactpwm.io.files", fromlist=["x"])._write_through("/dev/null"),
      equals(True)),
     ("out-symlink-replaces-target-not-link", symlink_output, equals((0, True, True))),
     ("out-folder-refused-before-work", folder_output, equals((2, True, []))),

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import exactpwm
-from exactpwm import synthetic
-from exactpwm.base_fit import base_objective
+from exactpwm.app import synthetic
+from exactpwm.interpret.base_fit import base_objective
 from motifs import jaspar_pwm, log_odds_kernel
 
 
@@ -90,7 +90,7 @@ def test_no_finite_maximum_is_an_error():
 def test_solver_keeps_the_root_it_reached(data):
     """Regression: when a Newton step could not move off a root (|gradient| ~ 1e-12), the solver
     used to bisect away from it and return the midpoint. Nearby sums must give nearby bases."""
-    from exactpwm.base_fit import _solve
+    from exactpwm.interpret.base_fit import _solve
 
     W, X = data
     A = exactpwm.fit_base(W, X, per_kernel=True).max_score_sum[0]

@@ -63,7 +63,7 @@ SITE24 = "GATTACAGGCCTTAACGTTGCATG"
 def test_streamed_gzip_record_past_2_31_at_bounded_memory(tmp_path):
     """The CLI scans a 2.2 Gbp record of a gzipped FASTA: every planted site found, the
     ones past 2**31 at their 64-bit positions, and peak memory far below the record size."""
-    from exactpwm._bigfasta import bed_sites, scan_with_peak_rss, write_repeated_fasta, write_site_motif
+    from bigfasta import bed_sites, scan_with_peak_rss, write_repeated_fasta, write_site_motif
 
     fa = tmp_path / "big.fa.gz"
     sites = write_repeated_fasta(fa, [("chr1", 35), ("chr2", 1)], site=SITE24)

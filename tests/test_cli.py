@@ -254,7 +254,7 @@ def test_convert_fit_base(files, tmp_path):
     np.save(tmp_path / "k.npy", W)
     r = run_cli("convert", tmp_path / "k.npy", "--fit-base", fa, "-o", tmp_path / "k.meme")
     assert r.returncode == 0, r.stderr
-    fit = exactpwm.fit_base(W, [c for _, c in exactpwm.fasta.read_fasta(fa)])
+    fit = exactpwm.fit_base(W, [c for _, c in exactpwm.io.fasta.read_fasta(fa)])
     assert f"fitted base b = {fit.base:.6g}" in r.stderr
 
 

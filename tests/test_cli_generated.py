@@ -6,7 +6,7 @@ file), and options with good and bad values (thresholds, bases, thread counts, f
 that are folders, missing folders or inputs). Every run must exit 0, 1 or 2, and a non-zero exit
 must print one ``exactpwm <command>: error:`` line (argparse's usage text for exit 2).
 
-Runs in-process through :func:`exactpwm.cli.main` (a crash would take the test run down with a
+Runs in-process through :func:`exactpwm.app.cli.main` (a crash would take the test run down with a
 signal, which fails the suite as well). ``EXACTPWM_CLI_EXAMPLES`` sets the number of examples.
 """
 
@@ -24,7 +24,7 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from exactpwm import cli  # noqa: E402
+from exactpwm.app import cli  # noqa: E402
 
 EXAMPLES = int(os.environ.get("EXACTPWM_CLI_EXAMPLES", "120"))
 

@@ -310,7 +310,7 @@ def test_filter_modes_nothing_everything_and_flat_kernels(dtype):
 @pytest.mark.parametrize("backend", ["auto", "numba"])
 def test_window_letters(backend):
     """Hit tables' `matched` column: windows as read on their strand, NUL-padded."""
-    from exactpwm.sequence import window_letters
+    from exactpwm.core.sequence import window_letters
 
     codes = exactpwm.encode("ACGTNACCGT")
     out = window_letters(codes, [0, 3, 6, 0], [4, 3, 4, 0], [False, True, True, False], 5, backend=backend)

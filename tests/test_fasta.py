@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import exactpwm
-from exactpwm import fasta
+from exactpwm.io import fasta
 
 
 def write(tmp_path, name, text, gz=False):

@@ -11,7 +11,7 @@ import pytest
 
 import exactpwm
 from exactpwm import Motif, MotifFormatError, MotifSet, read_motifs, write_motifs
-from exactpwm.formats import FORMATS, detect_format
+from exactpwm.io.formats import FORMATS, detect_format
 
 from motifs import jaspar_pwm
 

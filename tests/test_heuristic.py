@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import exactpwm
-from exactpwm import synthetic
+from exactpwm.app import synthetic
 from conftest import BACKENDS
 from motifs import jaspar_pwm, log_odds_kernel
 
@@ -23,7 +23,7 @@ def planted():
     return P, X
 
 
-@pytest.mark.parametrize("method", exactpwm.heuristic.METHODS)
+@pytest.mark.parametrize("method", exactpwm.interpret.heuristic.METHODS)
 def test_recovers_planted_motif(planted, method):
     P, X = planted
     W = log_odds_kernel(P)
@@ -61,7 +61,7 @@ def test_deepbind_threshold_and_koo_eddy_variant(planted):
     assert 0 < strict.n_fragments[0] < all_seqs.n_fragments[0]
 
 
-@pytest.mark.parametrize("method", exactpwm.heuristic.METHODS)
+@pytest.mark.parametrize("method", exactpwm.interpret.heuristic.METHODS)
 def test_independent_of_batch_size_threads_and_backend(planted, method):
     P, X = planted
     rng = np.random.default_rng(2)

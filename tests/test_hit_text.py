@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import exactpwm
-from exactpwm.backends import resolve_backend
-from exactpwm.hits import HitWriter, hit_dtype
+from exactpwm.core.backends import resolve_backend
+from exactpwm.scanning.hits import HitWriter, hit_dtype
 
 pytestmark = pytest.mark.skipif(resolve_backend("auto")[0] != "cpp", reason="needs the compiled core")
 

@@ -3,8 +3,8 @@ import itertools
 import numpy as np
 import pytest
 
-from exactpwm import matrices
-from exactpwm.pvalues import ScoreDistribution, benjamini_hochberg, quantize
+from exactpwm.core import matrices
+from exactpwm.core.pvalues import ScoreDistribution, benjamini_hochberg, quantize
 from motifs import jaspar_pwm
 
 
@@ -68,7 +68,7 @@ def test_bad_inputs():
 
 
 def test_pvalue_table_matches_each_distribution():
-    from exactpwm.pvalues import PvalueTable
+    from exactpwm.core.pvalues import PvalueTable
 
     rng = np.random.default_rng(3)
     mats = [quantize(matrices.log_odds(rng.dirichlet(np.ones(4), size=L).T)) for L in (3, 7, 12)]
@@ -83,8 +83,8 @@ def test_pvalue_table_matches_each_distribution():
 def test_compiled_and_numpy_null_distributions_agree_bit_for_bit():
     """The engine's DP rounds every product and sum as the numpy fallback does: same p-values,
     hence the same score thresholds, with or without the compiled core."""
-    from exactpwm.backends import backends
-    from exactpwm.pvalues import _grid, _null_survival
+    from exactpwm.core.backends import backends
+    from exactpwm.core.pvalues import _grid, _null_survival
 
     if not backends()["cpp"]["available"]:
         pytest.skip("the compiled core is not built")

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 
 import exactpwm
-from exactpwm.pwm_model import PWMModel, conv_padding, expand_dilation, fold_batchnorm
+from exactpwm.interpret.pwm_model import PWMModel, conv_padding, expand_dilation, fold_batchnorm
 
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
-from exactpwm.torch_model import PWMModule, pwm_model_from_sequential, pwm_model_from_torch  # noqa: E402
+from exactpwm.interpret.torch_model import PWMModule, pwm_model_from_sequential, pwm_model_from_torch  # noqa: E402
 
 N_SEQ, LENGTH = 6, 120
 
@@ -220,8 +220,8 @@ def test_expand_dilation():
 
 
 def test_cli_convert_folds_batchnorm_and_dilation(tmp_path, rng):
-    from exactpwm.cli import main
-    from exactpwm.formats import read_motifs
+    from exactpwm.app.cli import main
+    from exactpwm.io.formats import read_motifs
 
     model = nn.Sequential(nn.Conv1d(4, 5, 7, dilation=2), nn.BatchNorm1d(5), nn.ReLU(), nn.AdaptiveMaxPool1d(1),
                           nn.Flatten(), nn.Linear(5, 1))
@@ -241,7 +241,7 @@ def test_cli_convert_folds_batchnorm_and_dilation(tmp_path, rng):
 
 def test_keras_batchnorm_names(tmp_path, rng):
     h5py = pytest.importorskip("h5py")
-    from exactpwm.kernel_io import load_batchnorm
+    from exactpwm.io.kernels import load_batchnorm
 
     stats = [rng.normal(size=4), rng.normal(size=4), rng.normal(size=4), rng.uniform(1, 2, size=4)]
     with h5py.File(tmp_path / "k2.h5", "w") as f:
@@ -277,7 +277,7 @@ def test_strided_convolution(rng, stride):
 
 
 def test_kernels_from_a_custom_module(rng):
-    from exactpwm.torch_model import first_conv, kernels_from_module
+    from exactpwm.interpret.torch_model import first_conv, kernels_from_module
 
     class DeepBindLike(nn.Module):
         def __init__(self):

@@ -5,7 +5,7 @@ import pytest
 
 import exactpwm
 from conftest import BACKENDS
-from exactpwm.pvalues import ScoreDistribution
+from exactpwm.core.pvalues import ScoreDistribution
 from motifs import jaspar_pwm
 from reference import scan_hits
 
@@ -207,7 +207,7 @@ def test_to_pandas(data):
 
 
 def test_row_buffer_equals_concatenation():
-    from exactpwm.hits import RowBuffer, hit_dtype
+    from exactpwm.scanning.hits import RowBuffer, hit_dtype
 
     rng = np.random.default_rng(2)
     dt = hit_dtype(12)

@@ -172,7 +172,7 @@ def test_ctrl_c_in_the_cli_leaves_no_partial_output(tmp_path, existing):
     out = tmp_path / "hits.tsv"
     if existing:
         out.write_text("an earlier result\n")
-    proc = subprocess.Popen([sys.executable, "-m", "exactpwm.cli", "scan", str(motifs), "-", "-o", str(out),
+    proc = subprocess.Popen([sys.executable, "-m", "exactpwm.app.cli", "scan", str(motifs), "-", "-o", str(out),
                              "--thresh", "0.01", "-q"], stdin=subprocess.PIPE, stderr=subprocess.PIPE)
     _fasta_feeder(proc, 3_000_000)
     time.sleep(2.0)

@@ -152,7 +152,7 @@ def test_layouts_round_trip(rng):
 
 
 def test_similarity_pvalue_separates_a_planted_motif_from_noise():
-    from exactpwm.compare import _best_scores, match_motifs, motif_similarity, similarity_pvalue
+    from exactpwm.interpret.compare import _best_scores, match_motifs, motif_similarity, similarity_pvalue
 
     rng = np.random.default_rng(3)
     target = rng.dirichlet(np.ones(4) * 0.3, size=12).T

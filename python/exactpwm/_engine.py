@@ -32,9 +32,10 @@ import numpy as np
 __all__ = ["BACKENDS", "Engine", "engine", "core_info"]
 
 BACKENDS = ("auto", "cpp", "cpp-scalar", "cpp-avx2", "cpp-avx512", "numba")
+_COMPLEMENT_CODES = np.array([3, 2, 1, 0, 4, 4, 4, 4], dtype=np.uint8)  # A<->T, C<->G, N stays N
 
 try:
-    from . import _core  # type: ignore[attr-defined]
+    from exactpwm import _core  # type: ignore[attr-defined]
 
     _CORE_ERROR: str | None = None
 except ImportError as exc:  # pragma: no cover - exercised where the build is missing
@@ -137,7 +138,7 @@ class _Numba(Engine):
     def _run(self, op: str, threads: int, *args):
         import numba
 
-        from . import _numba_kernels
+        from exactpwm import _numba_kernels
 
         previous = numba.get_num_threads()
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
@@ -162,8 +163,6 @@ class _Numba(Engine):
         self._run("count_fragments", 1, codes, starts, kernels, minus, counts)
 
     def window_letters(self, codes, starts, widths, minus, out, threads):
-        from .sequence import _COMPLEMENT
-
         if starts.size and (widths.min() < 0 or widths.max() > out.shape[1] or starts.min() < 0
                             or (starts + widths).max() > codes.size):
             raise ValueError("windows must lie inside the codes and be at most max_width wide")
@@ -173,7 +172,7 @@ class _Numba(Engine):
             rows = np.flatnonzero(widths == w)
             frag = codes[starts[rows, None] + np.arange(w)]
             flip = minus[rows]
-            frag[flip] = _COMPLEMENT[frag[flip, ::-1]]
+            frag[flip] = _COMPLEMENT_CODES[frag[flip, ::-1]]
             out[rows, :w] = letters[frag]
 
     def null_survival(self, cols, background):

@@ -1,0 +1,694 @@
+"""Command-line interface: ``exactpwm <command>``.
+
+Commands: demo, scan, convert, track, logo, info. Exit codes: 0 success,
+1 runtime error (bad file, bad data), 2 usage error (bad arguments). Outputs
+go to stdout or ``-o``; a path is written atomically and is never one of the inputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from exactpwm.io.files import UniqueNames, unique_filenames
+
+
+class UsageError(Exception):
+    """Arguments that do not fit together; exit code 2."""
+
+
+# ---------------------------------------------------------------- helpers
+
+def _base(text: str) -> float:
+    """A log base: 'e', '2', '10', ... (> 1)."""
+    try:
+        b = math.e if text.strip().lower() == "e" else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid base {text!r}: give a number > 1 or 'e'") from None
+    if not (math.isfinite(b) and b > 1):
+        raise argparse.ArgumentTypeError(f"invalid base {text!r}: the log base must be > 1")
+    return b
+
+
+def _checked(cast, ok, what: str, rule: str):
+    """An argparse type: ``cast`` the text, then require ``ok(value)``; errors name the rule."""
+    def parse(text: str):
+        try:
+            value = cast(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid {what} {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"invalid {what} {text!r}: {rule}")
+        return value
+    return parse
+
+
+_probability = _checked(float, lambda p: 0 < p <= 1, "p-value", "must be in (0, 1]")
+_nonneg = _checked(float, lambda x: math.isfinite(x) and x >= 0, "value", "must be a finite number >= 0")
+_positive_int = _checked(int, lambda n: n >= 1, "count", "must be an integer >= 1")
+_threads = _checked(int, lambda n: n >= 0, "thread count", "threads must be >= 0 (0 = all cores)")
+
+
+def _command_line(argv: list[str]) -> str:
+    return "exactpwm " + shlex.join(argv)
+
+
+def _check_output(out: str | None, *inputs) -> None:
+    """Refuse, before any work, an output path that is a folder, lies in a missing or read-only
+    folder, or is one of the inputs (usage error, exit 2)."""
+    from exactpwm.io.files import OutputPathError, check_output_path
+
+    try:
+        check_output_path(out, inputs)
+    except OutputPathError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _check_input(path: str | None) -> None:
+    """An input file must exist and be readable before any output is started ('-' is stdin)."""
+    if path in (None, "-") or str(path).startswith("jaspar:"):
+        return
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: no such file")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path}: is a directory, not a file")
+    if not os.access(path, os.R_OK):
+        raise PermissionError(f"{path}: Permission denied")
+
+
+def _open_out(out: str | None):
+    """A context manager giving a text file: stdout for None/'-', else an atomic file."""
+    from contextlib import nullcontext
+
+    from exactpwm.io.files import atomic_output
+
+    if out in (None, "-"):
+        return nullcontext(sys.stdout)
+    return atomic_output(out)
+
+
+def _load_motifs(spec: str, fmt: str | None, select: list[str] | None, args=None):
+    """A MotifSet from a motif file, 'jaspar:...' (pyjaspar), or a kernel file (converted exactly)."""
+    from exactpwm.io.formats import read_motifs
+    from exactpwm.io.kernels import KERNEL_EXTENSIONS
+
+    if spec.startswith("jaspar:"):
+        ms = _jaspar(spec[len("jaspar:"):])
+    elif spec.lower().endswith(KERNEL_EXTENSIONS):
+        if args is None:
+            raise UsageError(f"{spec} is a kernel file, not a motif file: convert it first "
+                             f"(exactpwm convert {spec} --fit-base SEQUENCES.fa -o motifs.meme)")
+        ms, _ = _kernels_to_motifs(spec, args)
+    else:
+        ms = read_motifs(spec, fmt)
+    if select:
+        ms = ms.select([n for item in select for n in item.split(",") if n])
+    return ms
+
+
+def _jaspar(spec: str):
+    """'jaspar:' -> CORE vertebrates; tokens: a release (JASPAR2022), matrix ids (MA0139.1), a taxon."""
+    from exactpwm.io.formats.jaspardb import DEFAULT_RELEASE, load_jaspar
+
+    release, ids, taxon = DEFAULT_RELEASE, [], "vertebrates"
+    for tok in filter(None, re.split(r"[,\s]+", spec)):
+        if tok.upper().startswith("JASPAR"):
+            release = tok.upper()
+        elif re.fullmatch(r"[A-Z]{2}\d{4}(\.\d+)?", tok):
+            ids.append(tok)
+        else:
+            taxon = None if tok == "all" else tok
+    return load_jaspar(ids or None, release=release, tax_group=taxon)
+
+
+def _background(args, motifs):
+    """--uniform, --bgfile FILE, or (default, as FIMO) the motif file's background."""
+    from exactpwm.core.matrices import as_background
+
+    if args.uniform:
+        return as_background(None)
+    if args.bgfile:
+        return read_background_file(args.bgfile)
+    return motifs.background
+
+
+def read_background_file(path: str) -> np.ndarray:
+    """0-order frequencies from a MEME background file ('A 0.3' lines; '#' comments;
+    longer k-mers of higher-order models ignored)."""
+    from exactpwm.core.matrices import as_background
+
+    freqs: dict[str, float] = {}
+    with open(path) as f:
+        for lineno, line in enumerate(f, 1):
+            tok = line.split("#", 1)[0].split()
+            if not tok:
+                continue
+            if len(tok) != 2:
+                raise ValueError(f"{path}:{lineno}: expected 'letter frequency', found {line.strip()!r}")
+            if len(tok[0]) == 1:
+                try:
+                    freqs[tok[0].upper().replace("U", "T")] = float(tok[1])
+                except ValueError:
+                    raise ValueError(f"{path}:{lineno}: expected a frequency, found {tok[1]!r}") from None
+    missing = [b for b in "ACGT" if b not in freqs]
+    if missing:
+        raise ValueError(f"{path}: no background frequency for {', '.join(missing)}")
+    try:
+        return as_background([freqs[b] for b in "ACGT"])
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def _progress(args, path):
+    from exactpwm.app.progress import Progress
+
+    total = None
+    if path not in (None, "-") and os.path.isfile(path):
+        from exactpwm.io.fasta import compression
+
+        with open(path, "rb") as f:
+            if compression(f.read(6)) is None:
+                total = os.path.getsize(path)  # bytes ~ bases (headers and newlines are ~2%)
+    enabled = False if args.quiet else (True if args.progress else None)
+    return Progress(total, enabled=enabled)
+
+
+# ---------------------------------------------------------------- scan
+
+def _cmd_scan(args: argparse.Namespace) -> int:
+    from exactpwm.scanning.hits import HitWriter
+    from exactpwm.scanning.scan import iter_scan, plan_scan, scan, sequence_maxima
+
+    _check_input(args.motifs)
+    _check_input(args.sequences)
+    _check_output(args.output, args.motifs, args.sequences)
+    motifs = _load_motifs(args.motifs, args.motif_format, args.motif)
+    bg = _background(args, motifs)
+    common = dict(background=bg, base=args.base, pseudocount=args.pseudocount)
+    strand = "+" if args.norc else "both"
+    alts = [m.alt_name for m in motifs]
+    note = _command_line(args.argv)
+    progress = _progress(args, args.sequences)
+    if args.dask:
+        return _scan_dask(args, motifs, common, strand, progress)
+    with progress:
+        if args.format == "maxima":
+            best = sequence_maxima(motifs, args.sequences, strand=strand, threads=args.threads,
+                                   chunk_size=args.chunk_size, backend=args.backend, progress=progress, **common)
+            with _open_out(args.output) as f:
+                _write_maxima(f, best, motifs, note)
+            return 0
+        if args.qvalues:  # q-values need every p-value: hold the hits
+            hits = scan(motifs, args.sequences, pvalue=args.thresh if args.score is None else None,
+                        score=args.score, strand=strand, qvalues=True, threads=args.threads,
+                        chunk_size=args.chunk_size, backend=args.backend, progress=progress, **common)
+            hits.motif_alt_names = alts
+            with _open_out(args.output) as f:
+                w = HitWriter(f, args.format, hits.motif_names, hits.sequence_names, alts, note, threads=args.threads)
+                w.write(hits.rows)
+                w.close()
+            return 0
+        plan = plan_scan(motifs, pvalue=args.thresh if args.score is None else None, score=args.score,
+                         threads=args.threads, **common)
+        names: list[str] = []
+        with _open_out(args.output) as f:
+            w = HitWriter(f, args.format, plan.names, names, alts, note, threads=args.threads)
+            for rows, _ in iter_scan(plan, args.sequences, strand=strand, chunk_size=args.chunk_size,
+                                     threads=args.threads, backend=args.backend, sequence_names=names,
+                                     progress=progress):
+                w.write(rows)
+            w.close()
+    return 0
+
+
+def _scan_dask(args, motifs, common: dict, strand: str, progress) -> int:
+    """scan --dask: partition files in the -o folder, one per chunk (and motif group)."""
+    if args.format == "maxima" or args.qvalues:
+        raise UsageError("--dask writes hits per partition: --format maxima and --qvalues are not supported with it")
+    if args.output in (None, "-"):
+        raise UsageError("--dask writes partition files: give -o a folder")
+    if os.path.isfile(args.output):
+        raise UsageError(f"--dask writes partition files into a folder, and {args.output} is a file")
+    from exactpwm.scanning.distributed import close, connect, scan_distributed
+
+    client = connect(args.dask)
+    print(f"dask: {len(client.nthreads())} workers; dashboard {client.dashboard_link}", file=sys.stderr)
+    try:
+        with progress:
+            res = scan_distributed(motifs, args.sequences, args.output, client=client,
+                                   pvalue=args.thresh if args.score is None else None, score=args.score,
+                                   strand=strand, chunk_size=args.chunk_size, motif_groups=args.motif_groups,
+                                   format=args.format, threads=max(args.threads, 1), backend=args.backend,
+                                   progress=progress, **common)
+    finally:
+        close(client)
+    print(f"{res.n_hits:,} hits in {len(res.paths)} partitions under {args.output}/", file=sys.stderr)
+    return 0
+
+
+def _write_maxima(f, best, motifs, note: str) -> None:
+    """Per (sequence, motif): the best window, 1-based inclusive like the TSV hits ('.' if none)."""
+    f.write("sequence_name\tmotif_id\tmotif_alt_id\tstart\tstop\tstrand\tscore\tp-value\n")
+    for s, seq in enumerate(best.sequence_names):
+        for k, m in enumerate(motifs):
+            if best.start[s, k] < 0:
+                f.write(f"{seq}\t{m.name}\t{m.alt_name}\t.\t.\t.\t.\t1\n")
+                continue
+            st = int(best.start[s, k])
+            f.write(f"{seq}\t{m.name}\t{m.alt_name}\t{st + 1}\t{st + m.width}\t"
+                    f"{'+' if best.strand[s, k] > 0 else '-'}\t{float(best.score[s, k])!r}\t{best.pvalue[s, k]:.3g}\n")
+    f.write(f"\n# exactpwm scan --format maxima\n# command: {note}\n")
+
+
+# ---------------------------------------------------------------- convert
+
+def _kernels_to_motifs(path: str, args):
+    """(MotifSet of exact PWMs, offsets) from a kernel file, with the base given or fitted."""
+    from exactpwm.io.kernels import load_kernels
+    from exactpwm.core.motif import Motif, MotifSet
+    from exactpwm.core.transform import kernel_to_pwm
+
+    loaded = load_kernels(path, args.key, layout=args.layout, bias_key=args.bias_key)
+    W, bias = loaded.kernels, (loaded.bias if args.bias else None)
+    if getattr(args, "batchnorm", None):
+        from exactpwm.io.kernels import load_batchnorm
+        from exactpwm.interpret.pwm_model import fold_batchnorm
+
+        W, bias = fold_batchnorm(W, bias, **load_batchnorm(path, args.batchnorm, args.bn_eps))
+    if getattr(args, "dilation", 1) != 1:
+        from exactpwm.interpret.pwm_model import expand_dilation
+
+        W = expand_dilation(W, args.dilation)
+    base = args.base
+    if getattr(args, "fit_base", None):
+        from exactpwm.interpret.base_fit import fit_base
+        from exactpwm.io.fasta import read_fasta
+
+        seqs = [codes for _, codes in read_fasta(args.fit_base)]
+        fit = fit_base(W, seqs, strand=args.strand, flip=args.flip, threads=getattr(args, "threads", 0))
+        base = float(fit.base)
+        print(f"fitted base b = {base:.6g} (maximum likelihood, Eq. 2) over {len(seqs)} sequences",
+              file=sys.stderr)
+    pwms, offsets = kernel_to_pwm(W, base, flip=args.flip, bias=bias)
+    names = _kernel_names(args.names, W.shape[0], args.prefix)
+    meta = {"base": base, "flip": args.flip}
+    motifs = [Motif(n, p, nsites=None, meta={"offset": float(o), **meta}) for n, p, o in zip(names, pwms, offsets)]
+    return MotifSet(motifs, None, os.fspath(path)), offsets
+
+
+def _kernel_names(names: str | None, K: int, prefix: str) -> list[str]:
+    if names is None:
+        return [f"{prefix}{i}" for i in range(K)]
+    out = [n.strip() for n in names.split(",")]
+    if len(out) != K:
+        raise UsageError(f"--names gives {len(out)} names for {K} kernels")
+    return out
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from exactpwm.io.formats import FORMATS, format_from_name
+    from exactpwm.io.kernels import KERNEL_EXTENSIONS
+
+    _check_input(args.input)
+    _check_input(args.fit_base)
+    _check_output(args.output, args.input, args.fit_base)
+    _check_output(args.offsets, args.input, args.fit_base)
+    if args.offsets not in (None, "-") and args.output not in (None, "-") and \
+            os.path.abspath(args.offsets) == os.path.abspath(args.output):
+        raise UsageError("--offsets and -o name the same file")
+    if args.input.lower().endswith(KERNEL_EXTENSIONS):
+        fmt = args.format or (format_from_name(args.output) if args.output not in (None, "-") else "meme")
+        if fmt not in FORMATS:
+            raise UsageError(f"cannot tell the motif format of {args.output!r}; give --format "
+                             f"({', '.join(FORMATS)})")
+        motifs, offsets = _kernels_to_motifs(args.input, args)
+        with _open_out(args.output) as f:
+            FORMATS[fmt][1](motifs, f)
+        report = sys.stderr if args.output in (None, "-") else sys.stdout
+        b = motifs[0].meta["base"]
+        print(f"{len(motifs)} kernels -> exact PWMs (base {b:.6g}, "
+              f"{'convolution (flipped)' if args.flip else 'cross-correlation'}); "
+              f"conv score = log_b P(window) + offset:", file=report)
+        for m in motifs:
+            print(f"  {m.name}\t{m.consensus()}\toffset {m.meta['offset']:.6g}", file=report)
+        if args.offsets:
+            with _open_out(args.offsets) as f:
+                f.write("motif\toffset\tbase\tflip\n")
+                for m, o in zip(motifs, offsets):
+                    f.write(f"{m.name}\t{o:.17g}\t{b:.17g}\t{int(args.flip)}\n")
+        if args.output not in (None, "-"):
+            print(f"wrote {args.output} ({fmt})", file=report)
+        return 0
+    return _motifs_to_kernels(args)
+
+
+def _motifs_to_kernels(args) -> int:
+    """The inverse: a motif file -> kernels (.npy / .npz) whose conv scores are log_b P."""
+    from exactpwm.core.transform import pwm_to_kernel
+
+    out = args.output
+    if out in (None, "-") or not out.lower().endswith((".npy", ".npz")):
+        raise UsageError("converting motifs to kernels writes .npy or .npz: give -o kernels.npz")
+    motifs = _load_motifs(args.input, args.motif_format, None)
+    pwms = motifs.pwms(args.pseudocount)
+    L = max(motifs.widths)
+    if out.lower().endswith(".npy") and len(set(motifs.widths)) > 1:
+        raise UsageError(f"motifs of widths {sorted(set(motifs.widths))} do not fit one array; write .npz "
+                         "(kernels zero-padded on the right, widths stored)")
+    kernels = np.zeros((len(pwms), 4, L))
+    for i, p in enumerate(pwms):
+        k, _ = pwm_to_kernel(p, args.base, flip=args.flip)
+        if args.flip:  # true convolution: pad on the left so the motif stays aligned to its end
+            kernels[i, :, L - p.shape[1]:] = k
+        else:
+            kernels[i, :, : p.shape[1]] = k
+    from exactpwm.io.files import atomic_output
+
+    with atomic_output(out, "wb") as f:
+        if out.lower().endswith(".npy"):
+            np.save(f, kernels)
+        else:
+            np.savez(f, kernels=kernels, widths=np.array(motifs.widths), names=np.array(motifs.names),
+                     base=args.base, flip=args.flip)
+    print(f"{len(pwms)} motifs -> kernels {kernels.shape} (base {args.base:.6g}); wrote {out}")
+    return 0
+
+
+# ---------------------------------------------------------------- track
+
+def _cmd_track(args: argparse.Namespace) -> int:
+    from exactpwm.scanning.scan import score_tracks
+
+    _check_input(args.motifs)
+    _check_input(args.sequences)
+    motifs = _load_motifs(args.motifs, args.motif_format, args.motif)
+    if len(motifs) > 1 and args.output in (None, "-"):
+        raise UsageError(f"{len(motifs)} motifs: choose one with --motif, or give -o a folder for one file each")
+    bw = args.output is not None and args.output.lower().endswith((".bw", ".bigwig"))
+    if len(motifs) > 1 and bw:
+        raise UsageError("bigWig holds one track: choose one motif with --motif")
+    if len(motifs) > 1 and args.output.lower().endswith(_TRACK_FILE_EXTENSIONS):
+        raise UsageError(f"-o {args.output} names one file, but {len(motifs)} motifs give one track each: "
+                         "choose one with --motif, or give -o a folder name (one .bedGraph per motif)")
+    if len(motifs) == 1 or bw:
+        _check_output(args.output, args.motifs, args.sequences)
+    bg = _background(args, motifs)
+    if len(motifs) == 1:
+        paths = [args.output]
+    else:
+        _make_folder(args.output, f"with {len(motifs)} motifs -o names a folder for one bedGraph each")
+        paths = [os.path.join(args.output, f"{n}.bedGraph") for n in unique_filenames(motifs.names)]
+        for p in paths:
+            _check_output(p, args.motifs, args.sequences)
+    strand = {"both": "both", "+": "+", "-": "-"}[args.strand]
+    if args.dask:
+        return _track_dask(args, motifs, bg, strand)
+    tracks = score_tracks(motifs, args.sequences, background=bg, base=args.base, pseudocount=args.pseudocount,
+                          strand=strand, threads=args.threads, chunk_size=args.chunk_size,
+                          progress=_progress(args, args.sequences) if not bw else None)
+    if bw:
+        return _write_bigwig(args, tracks, motifs)
+    from contextlib import ExitStack
+
+    from exactpwm.scanning.scan import write_bedgraph
+
+    with ExitStack() as stack:
+        files = [stack.enter_context(_open_out(p)) for p in paths]
+        for k, (f, m) in enumerate(zip(files, motifs)):
+            f.write(f'track type=bedGraph name="{m.name}" description="exactpwm {m.name} '
+                    f'{"best strand " if strand == "both" else ""}score at window start"\n')
+        for name, start, idx, scores in tracks:
+            vals = _best_strand(scores, strand)
+            for row, k in enumerate(idx):
+                write_bedgraph(files[k], name, start, vals[row])
+    for p in paths:
+        if p not in (None, "-"):
+            print(f"wrote {p}", file=sys.stderr)
+    return 0
+
+
+_TRACK_FILE_EXTENSIONS = (".bedgraph", ".bdg", ".bg", ".wig", ".bw", ".bigwig", ".txt", ".tsv", ".gz")
+
+
+def _track_dask(args, motifs, bg, strand: str) -> int:
+    if args.output in (None, "-") or args.output.lower().endswith((".bw", ".bigwig", ".bedgraph")):
+        raise UsageError("--dask writes bedGraph partitions: give -o a folder")
+    from exactpwm.scanning.distributed import close, connect, tracks_distributed
+
+    client = connect(args.dask)
+    try:
+        folders = tracks_distributed(motifs, args.sequences, args.output, client=client, strand=strand,
+                                     chunk_size=args.chunk_size, background=bg, base=args.base,
+                                     pseudocount=args.pseudocount, threads=max(args.threads, 1),
+                                     progress=_progress(args, args.sequences))
+    finally:
+        close(client)
+    for d in folders:
+        print(f"wrote {d}/part-*.bedGraph (concatenate in name order for one track)", file=sys.stderr)
+    return 0
+
+
+def _write_bigwig(args, tracks, motifs) -> int:
+    try:
+        import pyBigWig
+    except ImportError:
+        raise ImportError("bigWig output needs pyBigWig: pip install pyBigWig (or write .bedGraph)") from None
+    from exactpwm.io.files import atomic_path
+    from exactpwm.io.fasta import iter_chunks
+    from exactpwm.scanning.scan import bedgraph_runs
+
+    sizes: dict[str, int] = {}
+    unique = UniqueNames()
+    for c in iter_chunks(args.sequences, 1 << 24):
+        if c.last:
+            unique.add(c.name)
+            sizes[c.name] = c.length
+    with atomic_path(args.output) as tmp:
+        bw = pyBigWig.open(tmp, "w")
+        bw.addHeader([(n, max(1, s)) for n, s in sizes.items()])
+        for name, start, idx, scores in tracks:
+            first, end, v = bedgraph_runs(_best_strand(scores, args.strand)[0])
+            if first.size:
+                bw.addEntries([name] * first.size, (start + first).tolist(), ends=(start + end).tolist(),
+                              values=v.tolist())
+        bw.close()
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def _make_folder(path: str, why: str) -> None:
+    """Create the output folder ``path``; a usage error if a file is already there."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UsageError(f"{path} exists and is not a folder: {why}")
+    os.makedirs(path, exist_ok=True)
+
+
+def _best_strand(scores: np.ndarray, strand: str) -> np.ndarray:
+    """(k, m) track values: the better strand's score for 'both' ((2, k, m) input), else as given."""
+    return np.fmax(scores[0], scores[1]) if strand == "both" else scores
+
+
+# ---------------------------------------------------------------- logo
+
+def _cmd_logo(args: argparse.Namespace) -> int:
+    from exactpwm.interpret.logo import save_logo
+
+    motifs = _load_motifs(args.motifs, args.motif_format, args.motif, args)
+    _make_folder(args.outdir, "-o names the folder for the logos")
+    for m, fname in zip(motifs, unique_filenames(motifs.names)):
+        path = os.path.join(args.outdir, f"{fname}.{args.format}")
+        _check_output(path, args.motifs)
+        save_logo(m, path, mode=args.mode, background=None if args.uniform else motifs.background)
+        print(f"wrote {path}")
+    return 0
+
+
+# ---------------------------------------------------------------- demo, info
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from exactpwm.app import demo
+
+    summary = demo.run(Path(args.outdir), length=args.length, base=args.base, threads=args.threads,
+                       seed=args.seed)
+    return 0 if summary["theorem1_max_abs_error"] < 1e-6 else 1
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from exactpwm import __version__
+    from exactpwm.core.backends import backends
+
+    print(json.dumps({"version": __version__, **backends()}, indent=2))
+    return 0
+
+
+# ---------------------------------------------------------------- parser
+
+def _add_motif_args(p, what: str = "motifs") -> None:
+    p.add_argument("--motif-format", choices=["meme", "jaspar", "pfm", "transfac", "homer"],
+                   help="motif file format (default: from the extension, else the content)")
+    p.add_argument("--motif", action="append", metavar="ID",
+                   help=f"use only these {what} (id or alt name; repeat or comma-separate)")
+
+
+def _add_model_args(p) -> None:
+    p.add_argument("--base", type=_base, default=math.e, help="log base b > 1 or 'e' (default: e)")
+    p.add_argument("--flip", action="store_true",
+                   help="kernels are applied by true convolution (the paper), not cross-correlation "
+                        "(PyTorch/Keras, the default)")
+    p.add_argument("--key", help="the array / state_dict entry / HDF5 dataset holding the kernels "
+                                 "(default: the first Conv1d weight over 4 channels)")
+    p.add_argument("--bias-key", help="the entry holding the bias (default: the one beside the kernels)")
+    p.add_argument("--no-bias", dest="bias", action="store_false",
+                   help="leave the bias out of the offsets")
+    p.add_argument("--layout", choices=["torch", "keras", "paper"],
+                   help="kernel layout: torch (K,4,L), keras (L,4,K), paper (4,L) (default: torch; keras for .h5)")
+    p.add_argument("--dilation", type=int, default=1,
+                   help="the convolution's dilation: PWMs get uniform columns between the kernel's (default 1)")
+    p.add_argument("--batchnorm", metavar="PREFIX",
+                   help="fold the eval-mode BatchNorm named PREFIX (e.g. '1' for '1.running_mean' in a "
+                        "state_dict, or a Keras layer name) into the kernels and bias first")
+    p.add_argument("--bn-eps", type=float, help="BatchNorm eps (default: 1e-5 PyTorch, 1e-3 Keras)")
+    p.add_argument("--names", help="comma-separated motif names for the kernels")
+    p.add_argument("--prefix", default="kernel", help="motif names prefix (default: %(default)s)")
+
+
+def _add_scoring_args(p) -> None:
+    bg = p.add_mutually_exclusive_group()
+    bg.add_argument("--bgfile", help="0-order background file (MEME format: 'A 0.3' lines); "
+                                     "default: the motif file's background")
+    bg.add_argument("--uniform", action="store_true", help="use a uniform background")
+    p.add_argument("--pseudocount", type=_nonneg, default=0.1,
+                   help="pseudocount added to each motif column, spread by the background, on counts "
+                        "(or probabilities x nsites) as FIMO's --motif-pseudo (default: %(default)s)")
+    p.add_argument("--base", type=_base, default=2.0, help="log base of the log-odds scores (default: 2, bits)")
+    p.add_argument("-j", "--threads", type=_threads, default=0, help="threads (default 0 = all cores)")
+    p.add_argument("--chunk-size", type=_positive_int, default=1 << 23,
+                   help="bases per engine call / Dask task (default: %(default)s)")
+    p.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster: a scheduler address, or local:N for "
+                                                     "N local worker processes; outputs go to partition files in -o")
+    p.add_argument("--backend", default="auto", help=argparse.SUPPRESS)
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    shown.add_argument("--progress", action="store_true", help="show progress even when stderr is not a terminal")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="exactpwm", description="Exact CNN kernel <-> PWM transformation and fast motif scanning.",
+        epilog="Coordinates: BED 0-based half-open; TSV (FIMO), GFF3 and maxima 1-based inclusive. "
+               "Windows containing N are never hits.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+
+    p = sub.add_parser("demo", help="run the built-in example: a CNN's kernels -> exact PWMs -> logos -> genome scan")
+    p.add_argument("-o", "--outdir", default="exactpwm-demo", help="output folder (default: %(default)s)")
+    p.add_argument("--length", type=_checked(int, lambda n: n >= 1000, "length", "must be >= 1000 bp"),
+                   default=5_000_000, help="example genome length in bp (default: 5 Mbp)")
+    p.add_argument("--base", type=_base, default=None,
+                   help="logarithm base b > 1 or 'e' (default: fitted by maximum likelihood)")
+    p.add_argument("-j", "--threads", type=_threads, default=0, help="threads, 0 = all cores")
+    p.add_argument("--seed", type=int, default=1)
+    p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("scan", help="find motif occurrences in FASTA (FIMO-like)",
+                       description="Scan sequences with motifs; hits where p <= --thresh (or score >= --score).")
+    p.add_argument("motifs", help="motif file (MEME, JASPAR, PFM, TRANSFAC, HOMER; gz ok) or "
+                                  "'jaspar:[RELEASE,][IDS,][TAXON]' (needs pyjaspar)")
+    p.add_argument("sequences", help="FASTA file (plain, .gz, .xz, .bz2) or '-' for stdin")
+    _add_motif_args(p)
+    th = p.add_mutually_exclusive_group()
+    th.add_argument("--thresh", type=_probability, default=1e-4, help="p-value threshold (default: %(default)g)")
+    th.add_argument("--score", type=float, help="score threshold instead of a p-value")
+    p.add_argument("--norc", action="store_true", help="scan the given strand only")
+    p.add_argument("--qvalues", action="store_true", help="add Benjamini-Hochberg q-values (holds all hits in memory)")
+    p.add_argument("--motif-groups", type=_positive_int, default=1, help="with --dask: split the motifs into this many groups")
+    p.add_argument("--format", choices=["tsv", "bed", "gff", "maxima"], default="tsv",
+                   help="tsv: FIMO-compatible (default); bed: BED6; gff: GFF3; maxima: best window per sequence")
+    p.add_argument("-o", "--output", help="output file (default: stdout)")
+    _add_scoring_args(p)
+    p.set_defaults(func=_cmd_scan)
+
+    p = sub.add_parser("convert", help="kernels -> exact PWMs (any motif format), or motifs -> kernels",
+                       description="Kernels (.npy/.npz/.pt/.h5/.keras) -> PWMs with conv = log_b P + offset; "
+                                   "or a motif file -> kernels (.npy/.npz).")
+    p.add_argument("input", help="kernel file, or a motif file for the inverse direction")
+    p.add_argument("-o", "--output", help="output (motif file by extension, .npy/.npz for kernels; default stdout MEME)")
+    p.add_argument("--format", choices=["meme", "jaspar", "pfm", "transfac", "homer"], help="output motif format")
+    _add_model_args(p)
+    p.add_argument("--fit-base", metavar="FASTA", help="fit b by maximum likelihood on these sequences")
+    p.add_argument("--strand", choices=["+", "both"], default="+",
+                   help="with --fit-base: the model scans one strand or both (default: %(default)s)")
+    p.add_argument("--offsets", metavar="TSV", help="also write each PWM's offset to this file")
+    p.add_argument("--pseudocount", type=_nonneg, default=0.1,
+                   help="inverse direction: pseudocount on counts (default: %(default)s)")
+    p.add_argument("--motif-format", choices=["meme", "jaspar", "pfm", "transfac", "homer"], help=argparse.SUPPRESS)
+    p.add_argument("-j", "--threads", type=_threads, default=0, help=argparse.SUPPRESS)
+    p.set_defaults(func=_cmd_convert)
+
+    p = sub.add_parser("track", help="score tracks (bedGraph, or bigWig with pyBigWig)",
+                       description="Window scores at every position: bedGraph (value at the window start; "
+                                   "with both strands, the better one), N windows left out.")
+    p.add_argument("motifs", help="motif file or 'jaspar:...'")
+    p.add_argument("sequences", help="FASTA file or '-'")
+    _add_motif_args(p)
+    p.add_argument("--strand", choices=["both", "+", "-"], default="both", help="strand(s) (default: both, max)")
+    p.add_argument("-o", "--output", help="file (.bedGraph, .bw), a folder for several motifs, or stdout")
+    _add_scoring_args(p)
+    p.set_defaults(func=_cmd_track)
+
+    p = sub.add_parser("logo", help="sequence logos (PNG, SVG, PDF) of motifs or converted kernels")
+    p.add_argument("motifs", help="motif file, 'jaspar:...', or a kernel file (converted with --base/--flip)")
+    p.add_argument("-o", "--outdir", default="logos", help="output folder (default: %(default)s)")
+    p.add_argument("--format", choices=["png", "svg", "pdf"], default="png")
+    p.add_argument("--mode", choices=["information", "probability"], default="information")
+    p.add_argument("--uniform", action="store_true", help="information against a uniform background")
+    _add_motif_args(p)
+    _add_model_args(p)
+    p.set_defaults(func=_cmd_logo)
+
+    p = sub.add_parser("info", help="print the version, compiled backends and CPU features")
+    p.set_defaults(func=_cmd_info)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.argv = argv
+    import warnings
+
+    def show_warning(message, category, filename, lineno, file=None, line=None):
+        print(f"exactpwm {args.command}: warning: {message}", file=sys.stderr)
+
+    warnings.showwarning = show_warning
+    from exactpwm.io.fasta import FastaError
+    from exactpwm.io.formats import MotifFormatError
+
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        parser.exit(2, f"exactpwm {args.command}: error: {exc}\n")
+    except BrokenPipeError:  # e.g. '| head': stop quietly
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print(f"exactpwm {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except (MotifFormatError, FastaError, ValueError, TypeError, KeyError, OSError, ImportError) as exc:
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        if isinstance(exc, OSError) and exc.strerror and exc.filename is None:
+            msg = exc.strerror  # our own (errno, message) errors: the message names the path
+        print(f"exactpwm {args.command}: error: {msg}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""From counts to scores, one explicit step at a time (as in the MEME suite).
+
+    counts --(pseudocount, background)--> probabilities (PWM)
+           --(background, base)--------> log-odds score matrix
+    or     --(base)--------------------> log-likelihood score matrix  (= pwm_to_kernel)
+
+``pseudocount`` has one meaning, at the first step: a total added to each column's counts,
+spread by the background, p = (n + a * bg) / (N + a), as MEME and FIMO's ``--motif-pseudo``.
+Probabilities without counts are read as counts of ``nsites`` sites (20, MEME's default, when
+unknown): :func:`probabilities_with_pseudocount`. The later steps take no pseudocount; a
+probability of 0 there is an error unless smoothed with ``epsilon`` (p' = (p + eps) / (1 + 4 eps)).
+
+Every matrix is (K, 4, L) or (4, L), rows A, C, G, T. Score matrices are
+kernels: score them with :func:`exactpwm.conv1d` / :func:`exactpwm.scan`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from exactpwm.core._checks import log_base, to_numpy
+from exactpwm.core.transform import _as_pwm, _epsilon
+
+__all__ = ["UNIFORM", "DEFAULT_NSITES", "as_background", "background_frequencies", "counts_to_pwm",
+           "probabilities_with_pseudocount", "log_odds", "log_likelihood"]
+
+UNIFORM = np.full(4, 0.25)
+DEFAULT_NSITES = 20.0  # sites behind a probability matrix whose source does not say (MEME's default)
+
+
+def as_background(background) -> np.ndarray:
+    """0-order background (4,) probabilities of A, C, G, T; None means uniform."""
+    if background is None:
+        return UNIFORM.copy()
+    bg = to_numpy(background, "background").astype(np.float64).ravel()
+    if bg.shape != (4,) or not np.isfinite(bg).all() or (bg <= 0).any():
+        raise ValueError(f"background must be 4 positive frequencies for A, C, G, T; got {background!r}")
+    if abs(bg.sum() - 1) > 1e-3:
+        raise ValueError(f"background frequencies must sum to 1; they sum to {bg.sum():.6g}")
+    return bg / bg.sum()
+
+
+def background_frequencies(codes, pseudocount: float = 1.0) -> np.ndarray:
+    """0-order A, C, G, T frequencies of encoded sequence(s), N ignored, with a pseudocount per base."""
+    c = np.bincount(np.asarray(codes, dtype=np.uint8).ravel(), minlength=5)[:4].astype(np.float64) + pseudocount
+    return c / c.sum()
+
+
+def counts_to_pwm(counts, pseudocount: float = 0.0, background=None) -> np.ndarray:
+    """Probabilities from counts: p = (n + a * bg) / (N + a), per column.
+
+    ``pseudocount`` a is the total added to each column, spread by the
+    background (uniform by default), as MEME does. Columns with no counts and
+    a = 0 are an error.
+    """
+    C = to_numpy(counts, "counts").astype(np.float64)
+    if C.ndim not in (2, 3) or C.shape[-2] != 4:
+        raise ValueError(f"counts must have shape (4, L) or (K, 4, L); got {C.shape}")
+    if not np.isfinite(C).all() or (C < 0).any():
+        raise ValueError("counts must be finite and non-negative")
+    if not (np.isfinite(pseudocount) and pseudocount >= 0):
+        raise ValueError(f"pseudocount must be a finite number >= 0, got {pseudocount!r}")
+    bg = as_background(background)
+    total = C.sum(axis=-2, keepdims=True) + pseudocount
+    if (total <= 0).any():
+        raise ValueError("a column has no counts; give a pseudocount > 0")
+    return (C + pseudocount * bg[:, None]) / total
+
+
+def probabilities_with_pseudocount(pwm, pseudocount: float, background=None, nsites: float | None = None):
+    """The counts -> probabilities step for a probability matrix: its columns read as counts of
+    ``nsites`` sites (default 20), then ``pseudocount`` added, spread by ``background``:
+    p' = (nsites * p + a * bg) / (nsites + a). Shapes (4, L) or (K, 4, L); float64."""
+    return counts_to_pwm(to_numpy(pwm, "pwm").astype(np.float64) * (nsites or DEFAULT_NSITES), pseudocount,
+                         background)
+
+
+def log_odds(pwm, background=None, base: float = 2.0, *, epsilon: float = 0.0,
+             pseudocount: float | None = None) -> np.ndarray:
+    """Log-odds score matrix log_b(p / bg), same shape as ``pwm``; float64.
+
+    Zeros in the PWM are an error unless ``epsilon`` > 0 (see :func:`exactpwm.pwm_to_kernel`);
+    ``pseudocount=`` is the deprecated old name of ``epsilon`` here.
+    """
+    P, single = _as_pwm(pwm, _epsilon(epsilon, pseudocount, "log_odds"))
+    S = (np.log(P) - np.log(as_background(background))[None, :, None]) / log_base(base)
+    return S[0] if single else S
+
+
+def log_likelihood(pwm, base: float = 2.0, *, epsilon: float = 0.0, pseudocount: float | None = None) -> np.ndarray:
+    """Log-likelihood score matrix log_b(p), same shape as ``pwm``; float64 (``epsilon`` as in
+    :func:`log_odds`)."""
+    P, single = _as_pwm(pwm, _epsilon(epsilon, pseudocount, "log_likelihood"))
+    S = np.log(P) / log_base(base)
+    return S[0] if single else S

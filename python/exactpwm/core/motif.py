@@ -1,0 +1,189 @@
+"""Motifs as users exchange them: a name, a (4, L) matrix, the counts behind it, a background.
+
+Rows are A, C, G, T; columns are motif positions 5' -> 3'. The steps from
+evidence to scores are explicit, as in the MEME suite::
+
+    counts (or pwm x nsites) --pseudocount, background--> probabilities   Motif.probabilities()
+    probabilities --background, base--> log-odds scores                    exactpwm.log_odds()
+
+A motif read from a file that gives only probabilities (MEME, HOMER) gets
+counts ``pwm * nsites`` for the pseudocount step, with ``nsites`` from the file
+or 20 (the MEME suite's default) when the file does not say.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator, Sequence, overload
+
+import numpy as np
+
+from exactpwm.core._checks import to_numpy
+from exactpwm.core.matrices import DEFAULT_NSITES, as_background, counts_to_pwm
+
+__all__ = ["Motif", "MotifSet", "DEFAULT_NSITES", "PROBABILITY_TOLERANCE"]  # DEFAULT_NSITES: from matrices
+
+#: sites assumed for a motif known only by its probabilities (MEME suite default)
+#: how far a column of a probability matrix read from a file may sum from 1 (rounded files)
+PROBABILITY_TOLERANCE = 0.02
+
+
+@dataclass
+class Motif:
+    """One DNA motif.
+
+    name : identifier (MEME ``MOTIF`` id, JASPAR matrix id, HOMER/TRANSFAC name)
+    pwm : (4, L) float64 probabilities, rows A, C, G, T; every column sums to 1
+    counts : (4, L) float64 counts when the source gave them, else None
+    alt_name : second name (MEME alternate name, JASPAR TF name)
+    nsites : number of sites behind the matrix, if known
+    meta : format-specific extras kept for writing back (``evalue``, ``url``,
+        ``homer_threshold``, TRANSFAC ``accession`` / ``description``)
+    """
+
+    name: str
+    pwm: np.ndarray
+    counts: np.ndarray | None = None
+    alt_name: str = ""
+    nsites: float | None = None
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.name = str(self.name)
+        if not self.name or any(c.isspace() for c in self.name):
+            raise ValueError(f"motif name must be non-empty without spaces, got {self.name!r}")
+        self.pwm = _check_matrix(self.pwm, f"motif {self.name}: pwm")
+        if self.counts is not None:
+            self.counts = _check_matrix(self.counts, f"motif {self.name}: counts")
+            if self.counts.shape != self.pwm.shape:
+                raise ValueError(f"motif {self.name}: counts {self.counts.shape} and pwm {self.pwm.shape} differ")
+        sums = self.pwm.sum(axis=0)
+        bad = np.flatnonzero(np.abs(sums - 1) > PROBABILITY_TOLERANCE)
+        if bad.size:
+            raise ValueError(f"motif {self.name}: column {bad[0] + 1} of the probability matrix sums to "
+                             f"{sums[bad[0]]:.6g}, not 1")
+        self.pwm = self.pwm / sums
+
+    @classmethod
+    def from_counts(cls, name: str, counts, *, pseudocount: float = 0.0, background=None, **kwargs) -> "Motif":
+        """A motif from (4, L) counts; ``pwm`` = counts -> probabilities with ``pseudocount``
+        (total per column, spread by ``background``). Columns with no counts need a pseudocount."""
+        C = _check_matrix(counts, f"motif {name}: counts")
+        total = C.sum(axis=0)
+        if pseudocount == 0 and (total <= 0).any():
+            raise ValueError(f"motif {name}: column {int(np.argmax(total <= 0)) + 1} has no counts; "
+                             "give a pseudocount > 0")
+        pwm = counts_to_pwm(C, pseudocount, background)
+        if kwargs.get("nsites") is None:
+            kwargs["nsites"] = float(np.median(total))
+        return cls(name, pwm, counts=C, **kwargs)
+
+    @property
+    def width(self) -> int:
+        return self.pwm.shape[1]
+
+    def probabilities(self, pseudocount: float = 0.0, background=None) -> np.ndarray:
+        """(4, L) probabilities with a pseudocount: (n + a * bg) / (N + a) per column, where n are
+        the counts (or pwm x nsites, nsites 20 when unknown) and a = ``pseudocount``."""
+        if not (np.isfinite(pseudocount) and pseudocount >= 0):
+            raise ValueError(f"pseudocount must be a finite number >= 0, got {pseudocount!r}")
+        if pseudocount == 0:
+            return self.pwm.copy()
+        n = self.counts if self.counts is not None else self.pwm * (self.nsites or DEFAULT_NSITES)
+        return counts_to_pwm(n, pseudocount, background)
+
+    def consensus(self, threshold: float = 0.5) -> str:
+        """Most likely base per column, lowercase 'n' where no base reaches ``threshold``."""
+        best = self.pwm.argmax(axis=0)
+        return "".join("ACGT"[b] if self.pwm[b, j] >= threshold else "n" for j, b in enumerate(best))
+
+    def information(self, background=None) -> np.ndarray:
+        """(L,) information content in bits per column: sum p log2(p / bg)."""
+        bg = as_background(background)[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(self.pwm > 0, self.pwm * np.log2(self.pwm / bg), 0.0)
+        return terms.sum(axis=0)
+
+    def reverse_complement(self) -> "Motif":
+        """The motif read on the other strand (rows and columns reversed)."""
+        rc = None if self.counts is None else self.counts[::-1, ::-1].copy()
+        return Motif(self.name, self.pwm[::-1, ::-1].copy(), rc, self.alt_name, self.nsites, dict(self.meta))
+
+
+class MotifSet(Sequence[Motif]):
+    """An ordered collection of motifs with their background and where they came from.
+
+    background : (4,) float64 0-order A, C, G, T frequencies (uniform unless the
+        source gave them); the default null model of scans and of the pseudocount step
+    source : the file (or database) the motifs were read from, if any
+    """
+
+    def __init__(self, motifs=(), background=None, source: str | None = None):
+        self.motifs: list[Motif] = list(motifs)
+        self.background = as_background(background)
+        self.source = source
+        for m in self.motifs:
+            if not isinstance(m, Motif):
+                raise TypeError(f"MotifSet holds Motif objects, got {type(m).__name__}")
+
+    @overload
+    def __getitem__(self, key: int | str) -> Motif: ...
+    @overload
+    def __getitem__(self, key: slice) -> "MotifSet": ...
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            for m in self.motifs:
+                if m.name == key:
+                    return m
+            raise KeyError(f"no motif named {key!r}")
+        if isinstance(key, slice):
+            return MotifSet(self.motifs[key], self.background, self.source)
+        return self.motifs[key]
+
+    def __len__(self) -> int:
+        return len(self.motifs)
+
+    def __iter__(self) -> Iterator[Motif]:
+        return iter(self.motifs)
+
+    def __repr__(self) -> str:
+        src = f", source={self.source!r}" if self.source else ""
+        return f"MotifSet({len(self)} motifs{src})"
+
+    @property
+    def names(self) -> list[str]:
+        return [m.name for m in self.motifs]
+
+    @property
+    def widths(self) -> list[int]:
+        return [m.width for m in self.motifs]
+
+    def select(self, names: Sequence[str]) -> "MotifSet":
+        """The motifs with these names (or alt names), in the order given; unknown names are an error."""
+        out = []
+        for n in names:
+            found = [m for m in self.motifs if m.name == n] or [m for m in self.motifs if m.alt_name == n]
+            if not found:
+                raise KeyError(f"no motif named {n!r} (have: {', '.join(self.names[:10])}"
+                               f"{', ...' if len(self) > 10 else ''})")
+            out.extend(found)
+        return MotifSet(out, self.background, self.source)
+
+    def pwms(self, pseudocount: float = 0.0, background=None) -> list[np.ndarray]:
+        """(4, L_i) probabilities of every motif after the pseudocount step (see
+        :meth:`Motif.probabilities`), spread by ``background`` (default: the set's)."""
+        bg = self.background if background is None else background
+        return [m.probabilities(pseudocount, bg) for m in self.motifs]
+
+
+def _check_matrix(x, what: str) -> np.ndarray:
+    M = to_numpy(x, what).astype(np.float64)
+    if M.ndim != 2 or M.shape[0] != 4 or M.shape[1] < 1:
+        raise ValueError(f"{what} must have shape (4, L) with rows A, C, G, T; got {M.shape}")
+    if not np.isfinite(M).all():
+        raise ValueError(f"{what} has a non-finite value")
+    if (M < 0).any():
+        raise ValueError(f"{what} has a negative entry")
+    return np.ascontiguousarray(M)
+

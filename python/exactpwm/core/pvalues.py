@@ -1,0 +1,191 @@
+"""Exact p-values of window scores, by dynamic programming on a score grid.
+
+Scanning quantizes every score matrix to a dyadic grid first:
+``quantize(S, step)`` rounds each entry to a multiple of ``step`` (default
+2**-10, about 0.001 score units: millibits for base-2 log-odds; a window's score
+moves by at most L * step / 2). Then every window score is an exact multiple of
+``step``, computed without rounding error in float64 *and* float32 (while
+|score| < 2**14), whatever the summation order. So hits do not depend on the
+engine, and p-values are exact:
+
+The null model draws each base of a window independently from a 0-order
+background; the window score is a sum of independent column scores, whose
+distribution on the grid is computed exactly (as FIMO and MOODS do, up to their
+own grids):
+
+    p(s) = P_null(window score >= s)
+
+A window is a hit at p-value threshold p when p(score) <= p, that is when its
+score is >= :meth:`ScoreDistribution.threshold` (p).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from exactpwm._engine import engine
+from exactpwm.core.matrices import as_background
+
+__all__ = ["ScoreDistribution", "PvalueTable", "DEFAULT_STEP", "quantize", "benjamini_hochberg", "score_distributions"]
+
+DEFAULT_STEP = 2.0 ** -10
+_MAX_BINS = 1 << 24
+
+
+def quantize(matrix, step: float = DEFAULT_STEP) -> np.ndarray:
+    """Round every entry of a score matrix to the nearest multiple of ``step`` (half up); float64."""
+    if not (step > 0 and math.isfinite(step)):
+        raise ValueError(f"step must be a positive number, got {step!r}")
+    return _grid(matrix, step).astype(np.float64) * step
+
+
+_MAX_GRID = 2.0 ** 52  # grid indices stay exact integers in float64
+
+
+def _grid(x, step):
+    """Integer grid index of each score (nearest multiple of step, half up); a clear error when a
+    score is not finite or too large for the grid."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        g = np.floor(np.asarray(x, dtype=np.float64) / step + 0.5)
+    if g.size and not (np.abs(g) < _MAX_GRID).all():
+        big = float(np.max(np.abs(np.asarray(x, dtype=np.float64))))
+        raise ValueError(f"a score of magnitude {big:g} is too large for the score grid (step {step:g}); "
+                         "scale the matrix down or use a larger step")
+    return g.astype(np.int64)
+
+
+def _null_survival(cols: np.ndarray, bg: np.ndarray, backend: str = "auto") -> np.ndarray:
+    """Survival function sf[i] = P(sum >= i) of the sum of column integer scores cols (L, 4) >= 0,
+    bases drawn with probabilities bg (4,); every engine gives the same numbers, bit for bit."""
+    return engine(backend).null_survival(np.ascontiguousarray(cols, dtype=np.int64),
+                                         np.ascontiguousarray(bg, dtype=np.float64))
+
+
+class ScoreDistribution:
+    """Null distribution of one score matrix's window score.
+
+    Parameters
+    ----------
+    matrix : (4, L) score matrix (log-odds, log-likelihood or any kernel); entries
+        are rounded to the grid (a no-op for a :func:`quantize`-d matrix)
+    background : (4,) base probabilities of the null model (None = uniform)
+    step : score resolution (> 0)
+    """
+
+    def __init__(self, matrix, background=None, step: float = DEFAULT_STEP):
+        M = np.asarray(matrix, dtype=np.float64)
+        if M.ndim != 2 or M.shape[0] != 4 or not np.isfinite(M).all():
+            raise ValueError(f"a score matrix must be a finite (4, L) array; got shape {M.shape}")
+        if not (step > 0 and math.isfinite(step)):
+            raise ValueError(f"step must be a positive number, got {step!r}")
+        self.step = float(step)
+        self.background = as_background(background)
+        q = _grid(M, self.step).T  # (L, 4)
+        self._low = int(q.min(axis=1).sum())
+        cols = q - q.min(axis=1, keepdims=True)
+        if int(cols.max(axis=1).sum()) + 1 > _MAX_BINS:
+            raise ValueError(
+                f"the score range spans more than {_MAX_BINS} steps of {step:g}; use a larger step"
+            )
+        self._sf = np.minimum(_null_survival(cols, self.background), 1.0)  # _sf[i] = P(grid score >= low + i)
+
+    @property
+    def min_score(self) -> float:
+        return self._low * self.step
+
+    @property
+    def max_score(self) -> float:
+        return (self._low + self._sf.size - 1) * self.step
+
+    def pvalue(self, scores) -> np.ndarray:
+        """P(window score >= s) under the null, for each score s (same shape); in [0, 1]."""
+        g = _grid(scores, self.step) - self._low
+        out = np.where(g <= 0, 1.0, 0.0)
+        inside = (g > 0) & (g < self._sf.size)
+        out[inside] = self._sf[g[inside]]
+        return out
+
+    def threshold(self, p: float) -> float:
+        """The smallest float score whose p-value is <= p (inf when no score reaches p).
+
+        Returned as the lower edge of its grid cell, so ``score >= threshold``
+        exactly when ``pvalue(score) <= p`` (up to one rounding of s / step).
+        """
+        if not (0 <= p <= 1):
+            raise ValueError(f"p-value thresholds must lie in [0, 1], got {p!r}")
+        ok = np.flatnonzero(self._sf <= p)
+        if ok.size == 0:
+            return math.inf
+        g = int(ok[0]) + self._low
+        return (g - 0.5) * self.step
+
+
+class PvalueTable:
+    """p-values of many motifs' scores in one vectorized lookup (same results as
+    :meth:`ScoreDistribution.pvalue`).
+
+    Only each motif's tail from ``floors[k]`` up is stored (scans look up hits, which
+    score at or above their threshold); a score below its floor is answered by the
+    motif's full distribution.
+    """
+
+    def __init__(self, dists: list, floors=None):
+        self.dists = dists
+        self.step = np.array([d.step for d in dists])
+        full = np.array([d._sf.size for d in dists], dtype=np.int64)
+        low = np.array([d._low for d in dists], dtype=np.int64)
+        if floors is None:
+            skip = np.zeros(len(dists), dtype=np.int64)
+        else:
+            f = np.asarray(floors, dtype=np.float64)
+            g = np.where(np.isfinite(f), _grid(np.where(np.isfinite(f), f, 0.0) / self.step, 1.0), low)
+            skip = np.clip(g - low, 0, full)
+        self.low = low + skip  # grid score of each stored table's first entry
+        self.size = full - skip
+        self.offset = np.concatenate([[0], np.cumsum(self.size)[:-1]]).astype(np.int64)
+        self.sf = np.concatenate([d._sf[k:] for d, k in zip(dists, skip)]) if dists else np.zeros(0)
+
+    def pvalue(self, motif: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        """p-value of scores[i] under motif[i]'s null distribution."""
+        g = _grid(scores / self.step[motif], 1.0) - self.low[motif]
+        out = np.zeros(g.size)
+        inside = (g >= 0) & (g < self.size[motif])
+        out[inside] = self.sf[self.offset[motif[inside]] + g[inside]]
+        below = np.flatnonzero(g < 0)
+        for i in below:  # not reached for hits of a scan
+            out[i] = self.dists[motif[i]].pvalue(scores[i])
+        return out
+
+
+def benjamini_hochberg(pvalues, n_tests: int | None = None) -> np.ndarray:
+    """Benjamini-Hochberg q-values of a 1-D array of p-values (same order).
+
+    ``n_tests``: the number of tests made, when ``pvalues`` holds only the
+    smallest of them (the hits of a scan); default ``len(pvalues)``.
+    """
+    p = np.asarray(pvalues, dtype=np.float64)
+    n = p.size
+    if n == 0:
+        return p.copy()
+    m = n if n_tests is None else max(int(n_tests), n)
+    order = np.argsort(p, kind="stable")
+    ranked = p[order] * m / np.arange(1, n + 1)
+    q = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty(n)
+    out[order] = np.minimum(q, 1.0)
+    return out
+
+
+def score_distributions(matrices, background=None, step: float = DEFAULT_STEP, threads: int = 0) -> list:
+    """:class:`ScoreDistribution` of each matrix, computed on ``threads`` threads (0 = all cores)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from exactpwm.core._checks import resolve_threads
+
+    n = min(resolve_threads(threads), max(1, len(matrices)))
+    if n == 1:
+        return [ScoreDistribution(m, background, step) for m in matrices]
+    with ThreadPoolExecutor(n) as pool:
+        return list(pool.map(lambda m: ScoreDistribution(m, background, step), matrices))

@@ -1,0 +1,203 @@
+"""DNA/RNA sequences as byte codes.
+
+Conventions used throughout exactpwm:
+
+* alphabet ``ACGT``: codes A=0, C=1, G=2, T=3; ``U`` is read as T (RNA);
+* ``N`` and the IUPAC ambiguity letters (``RYSWKMBDHV``), ``X`` and the gap ``-``
+  are code 4 (``N``). Lowercase (soft-masked) letters are read as uppercase;
+* any other byte (digits, whitespace, punctuation) is an error, unless
+  ``unknown="N"`` is given;
+* coordinates are 0-based, half-open.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Union
+
+import numpy as np
+
+from exactpwm.core._checks import resolve_threads
+
+__all__ = [
+    "N_CODE",
+    "ALPHABET",
+    "encode",
+    "decode",
+    "one_hot",
+    "reverse_complement",
+    "pack",
+    "iter_batches",
+]
+
+ALPHABET = "ACGT"
+N_CODE = 4
+_INVALID = 255
+
+SequenceLike = Union[str, bytes, bytearray, memoryview, np.ndarray]
+
+
+def _build_table() -> np.ndarray:
+    table = np.full(256, _INVALID, dtype=np.uint8)
+    for code, letters in enumerate(("A", "C", "G", "TU")):
+        for ch in letters:
+            table[ord(ch)] = code
+            table[ord(ch.lower())] = code
+    for ch in "NRYSWKMBDHVX-":
+        table[ord(ch)] = N_CODE
+        table[ord(ch.lower())] = N_CODE
+    return table
+
+
+_ENCODE = _build_table()
+_COMPLEMENT = np.array([3, 2, 1, 0, 4], dtype=np.uint8)
+
+
+def _as_bytes(seq: SequenceLike) -> np.ndarray:
+    if isinstance(seq, str):
+        try:
+            raw = seq.encode("ascii")
+        except UnicodeEncodeError as exc:
+            bad = seq[exc.start]
+            raise ValueError(f"sequence has a non-ASCII character {bad!r} at position {exc.start}") from None
+        return np.frombuffer(raw, dtype=np.uint8)
+    if isinstance(seq, (bytes, bytearray, memoryview)):
+        return np.frombuffer(seq, dtype=np.uint8)
+    raise TypeError(f"expected a str or bytes sequence, got {type(seq).__name__}")
+
+
+def encode(seq: SequenceLike, *, unknown: str = "error") -> np.ndarray:
+    """Encode a sequence as uint8 codes (A=0, C=1, G=2, T/U=3, N/IUPAC=4).
+
+    Parameters
+    ----------
+    seq : str, bytes or uint8 array
+        Letters, or codes already in 0..4 (returned as a checked copy).
+    unknown : {"error", "N"}
+        What to do with bytes that are neither bases nor IUPAC letters:
+        raise ``ValueError`` naming the first one, or read them as N.
+
+    Returns
+    -------
+    numpy.ndarray of uint8, shape (n,)
+    """
+    if unknown not in ("error", "N"):
+        raise ValueError(f"unknown must be 'error' or 'N', got {unknown!r}")
+    if isinstance(seq, np.ndarray):
+        return _check_codes(seq).copy()
+    raw = _as_bytes(seq)
+    codes = _ENCODE[raw]
+    bad = codes == _INVALID
+    if bad.any():
+        if unknown == "N":
+            codes[bad] = N_CODE
+        else:
+            pos = int(np.argmax(bad))
+            ch = chr(raw[pos])
+            raise ValueError(
+                f"sequence has an unknown letter {ch!r} at position {pos} "
+                "(expected ACGTU, N or an IUPAC code; pass unknown='N' to read it as N)"
+            )
+    return codes
+
+
+def _check_codes(codes: np.ndarray) -> np.ndarray:
+    """Check an encoded array: integer dtype, values in 0..4; returns uint8 view/copy."""
+    if codes.dtype.kind not in "ui":
+        raise TypeError(f"encoded sequences must be an integer array (uint8 codes 0..4), got dtype {codes.dtype}")
+    if codes.size and (codes.min() < 0 or codes.max() > N_CODE):
+        raise ValueError("encoded sequences must hold codes 0..4 (A, C, G, T, N); use exactpwm.encode on letters")
+    return np.ascontiguousarray(codes, dtype=np.uint8)
+
+
+def decode(codes: np.ndarray) -> str:
+    """Turn codes (0..4) back into ``ACGTN`` letters."""
+    codes = _check_codes(np.asarray(codes))
+    return np.frombuffer(b"ACGTN", dtype=np.uint8)[codes].tobytes().decode("ascii")
+
+
+def one_hot(seq: SequenceLike, dtype=np.float32) -> np.ndarray:
+    """One-hot matrix of shape (4, n), rows A, C, G, T; N is an all-zero column.
+
+    This is the channels-first input that ``torch.nn.Conv1d`` expects.
+    """
+    codes = seq if isinstance(seq, np.ndarray) else encode(seq)
+    codes = _check_codes(np.asarray(codes))
+    eye = np.vstack([np.eye(4, dtype=dtype), np.zeros((1, 4), dtype=dtype)])
+    return np.ascontiguousarray(eye[codes].T)
+
+
+def reverse_complement(seq: SequenceLike) -> np.ndarray | str:
+    """Reverse complement of codes (returns codes) or of letters (returns str, ACGTN)."""
+    if isinstance(seq, np.ndarray):
+        return _COMPLEMENT[_check_codes(seq)[..., ::-1]]
+    return decode(_COMPLEMENT[encode(seq)[::-1]])
+
+
+def window_letters(codes: np.ndarray, starts: np.ndarray, widths, minus, max_width: int, *,
+                   threads: int = 0, backend: str = "auto") -> np.ndarray:
+    """Letters of windows, as read on their strand: (H, max_width) uint8 ASCII, NUL-padded.
+
+    codes : (n,) uint8 codes; starts : (H,) int64 0-based forward-strand starts;
+    widths : (H,) or scalar window widths (<= max_width); minus : (H,) bool or scalar:
+    reverse complement the window (as the '-' strand reads it). Codes >= 4 read as N.
+    Windows must lie inside ``codes``. ``threads``, ``backend`` as in :func:`exactpwm.conv1d`
+    (the fallback without the compiled core is numpy).
+    """
+    codes = _check_codes(np.asarray(codes))
+    starts = np.ascontiguousarray(starts, dtype=np.int64)
+    H = starts.size
+    widths = np.ascontiguousarray(np.broadcast_to(np.asarray(widths, dtype=np.int64), (H,)))
+    minus = np.ascontiguousarray(np.broadcast_to(np.asarray(minus, dtype=bool), (H,)))
+    out = np.empty((H, max(1, max_width)), dtype=np.uint8)
+    from exactpwm._engine import engine
+
+    engine(backend).window_letters(codes, starts, widths, minus, out, resolve_threads(threads))
+    return out
+
+
+def pack(sequences: Iterable[SequenceLike] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenate sequences of any lengths into (codes, offsets).
+
+    Accepts a list of strings/bytes/code arrays, or a 2-D uint8 array (S, n).
+    Returns ``codes`` uint8 (total,) and ``offsets`` int64 (S + 1,), so that
+    sequence ``s`` is ``codes[offsets[s]:offsets[s + 1]]``.
+    """
+    if isinstance(sequences, np.ndarray):
+        arr = _check_codes(sequences)
+        if arr.ndim == 1:
+            arr = arr[None, :]
+        if arr.ndim != 2:
+            raise ValueError(f"a code array of sequences must be 1-D or 2-D (S, n), got shape {arr.shape}")
+        S, n = arr.shape
+        return arr.reshape(-1), np.arange(S + 1, dtype=np.int64) * n
+    if isinstance(sequences, (str, bytes, bytearray)):
+        sequences = [sequences]
+    parts: list[np.ndarray] = []
+    for i, s in enumerate(sequences):
+        try:
+            parts.append(_check_codes(s) if isinstance(s, np.ndarray) else encode(s))
+        except ValueError as exc:
+            raise ValueError(f"sequence {i}: {exc}") from None
+        if parts[-1].ndim != 1:
+            raise ValueError(f"sequence {i}: expected a 1-D code array, got shape {parts[-1].shape}")
+    offsets = np.zeros(len(parts) + 1, dtype=np.int64)
+    np.cumsum([p.size for p in parts], out=offsets[1:])
+    codes = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint8)
+    return codes, offsets
+
+
+def iter_batches(offsets: np.ndarray, max_bases: int, max_seqs: int | None = None):
+    """Split packed sequences into consecutive batches; yields (first, stop) sequence indices.
+
+    A batch holds at most ``max_bases`` bases and ``max_seqs`` sequences, but
+    always at least one sequence (a longer sequence forms a batch of its own).
+    """
+    S = offsets.size - 1
+    max_seqs = S if max_seqs is None else max(1, int(max_seqs))
+    first = 0
+    while first < S:
+        limit = offsets[first] + max(1, int(max_bases))
+        stop = int(np.searchsorted(offsets, limit, side="right")) - 1
+        stop = min(max(stop, first + 1), first + max_seqs, S)
+        yield first, stop
+        first = stop

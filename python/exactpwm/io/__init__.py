@@ -1,0 +1,1 @@
+"""Input and output: FASTA, motif file formats, kernel files, and safe output files."""

@@ -1,0 +1,291 @@
+"""FASTA input, plain or gzipped, read in bounded memory.
+
+* ``read_fasta(path)`` yields whole records as (name, codes);
+* ``iter_chunks(path, chunk_size, overlap)`` yields pieces of records, each
+  ``chunk_size + overlap`` bases long at most, consecutive pieces of a record
+  sharing ``overlap`` bases, so every window of width <= overlap + 1 lies whole
+  in exactly one piece's first ``chunk_size`` starts.
+
+Letters are encoded as in :func:`exactpwm.encode` (lowercase as uppercase, U as
+T, IUPAC as N); whitespace is ignored, and line ends may be LF, CRLF or CR alone
+(old Mac files). Any other byte
+is an error naming the file, the line and the letter. ``"-"`` reads standard
+input. A gzip, xz or bzip2 file is recognised by its magic bytes, whatever its name; so is
+zstd (read with the ``zstandard`` package when installed, else a clear error), and zip
+and lz4 files are refused with the command that unpacks them.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+import os
+import sys
+import zlib
+from dataclasses import dataclass
+from typing import BinaryIO, Iterator
+
+import numpy as np
+
+from exactpwm.core.sequence import _ENCODE, _INVALID
+
+__all__ = ["FastaError", "read_fasta", "iter_chunks", "Chunk", "open_binary", "compression"]
+
+_BLOCK = 1 << 22  # bytes read at a time
+_SKIP = 254  # whitespace code in the decode table
+
+_DECODE = _ENCODE.copy()
+for _ws in b" \t\r\n\v\f":
+    _DECODE[_ws] = _SKIP
+
+
+# what reading a damaged gzip / xz / bzip2 stream raises
+DECOMPRESS_ERRORS = (EOFError, gzip.BadGzipFile, lzma.LZMAError, zlib.error, OSError)
+
+
+class FastaError(ValueError):
+    """A malformed FASTA file; the message names the file and line."""
+
+
+@dataclass
+class Chunk:
+    """A piece of one FASTA record.
+
+    record : index of the record in the file (0-based)
+    name : the record's name (first word of its header)
+    start : 0-based position of codes[0] within the record
+    codes : uint8 codes (A=0 .. T=3, N=4)
+    last : True for the record's final piece (then ``length`` is the record's length)
+    """
+
+    record: int
+    name: str
+    start: int
+    codes: np.ndarray
+    last: bool
+
+    @property
+    def length(self) -> int:
+        return self.start + self.codes.size
+
+
+def open_binary(source) -> tuple[BinaryIO, str]:
+    """Open a path, ``"-"`` (stdin) or a binary file object for reading; gunzip if gzipped."""
+    if hasattr(source, "read"):
+        raw, label = source, getattr(source, "name", "<stream>")
+    elif str(source) == "-":
+        raw, label = sys.stdin.buffer, "<stdin>"
+    else:
+        label = os.fspath(source)
+        if not os.path.exists(label):
+            raise FileNotFoundError(f"{label}: no such file")
+        if os.path.isdir(label):
+            raise IsADirectoryError(f"{label}: is a directory, not a FASTA file")
+        raw = open(label, "rb")
+    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw) if hasattr(raw, "readinto") else raw
+    head = buffered.peek(6)[:6] if hasattr(buffered, "peek") else b""
+    kind = compression(head)
+    if kind == "gzip":
+        return gzip.GzipFile(fileobj=buffered, mode="rb"), label
+    if kind == "xz":
+        return lzma.LZMAFile(buffered, mode="rb"), label
+    if kind == "bzip2":
+        return bz2.BZ2File(buffered, mode="rb"), label
+    if kind == "zstd":
+        try:
+            import zstandard
+        except ImportError:
+            raise FastaError(f"{label}: the file is zstd-compressed; decompress it first "
+                             "(zstd -d, or zstdcat FILE | exactpwm ... -) or pip install zstandard") from None
+        return zstandard.ZstdDecompressor().stream_reader(buffered, read_across_frames=True), label
+    if kind in _UNSUPPORTED:
+        raise FastaError(f"{label}: the file is {kind}-compressed, which is not read here; "
+                         f"{_UNSUPPORTED[kind]} (plain, gzip, bzip2 and xz FASTA are read directly)")
+    return buffered, label
+
+
+_UNSUPPORTED = {"zip": "unpack it first (unzip -p FILE | exactpwm ... -)",
+                "lz4": "decompress it first (lz4 -dc FILE | exactpwm ... -)"}
+
+
+def compression(head: bytes) -> str | None:
+    """'gzip', 'xz', 'bzip2', 'zstd', 'zip' or 'lz4' from a file's first 6 bytes; None otherwise."""
+    if head[:2] == b"\x1f\x8b":
+        return "gzip"
+    if head[:6] == b"\xfd7zXZ\x00":
+        return "xz"
+    if head[:3] == b"BZh":
+        return "bzip2"
+    if head[:4] == b"\x28\xb5\x2f\xfd":
+        return "zstd"
+    if head[:4] == b"PK\x03\x04":
+        return "zip"
+    if head[:4] == b"\x04\x22\x4d\x18":
+        return "lz4"
+    return None
+
+
+def _lines_of(stream: BinaryIO, label: str) -> Iterator[tuple[int, bytes, bool]]:
+    """(first line number, text, continues) pieces of the stream.
+
+    ``text`` is normally whole lines. A sequence line longer than a read block (a
+    genome on one line) is passed on block by block, so memory stays bounded; such
+    a piece has no newline and the next piece has ``continues=True``: it does not
+    start a line. Header lines are always passed whole.
+    """
+    carry = b""
+    line_no = 1
+    continues = False
+    held_cr = False  # a block ended in CR: it may be the first half of CRLF
+    while True:
+        try:
+            block = stream.read(_BLOCK)
+        except DECOMPRESS_ERRORS as exc:
+            raise FastaError(f"{label}: the file is truncated or not validly compressed ({exc})") from None
+        if not block:
+            if held_cr:
+                carry += b"\n"
+            break
+        if held_cr:
+            block, held_cr = b"\r" + block, False
+        if b"\r" in block:  # CRLF and CR-alone line ends read as LF
+            if block.endswith(b"\r"):
+                block, held_cr = block[:-1], True
+            block = block.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        block = carry + block if carry else block
+        cut = block.rfind(b"\n")
+        if cut < 0:
+            if continues or not block.startswith(b">"):  # inside a long sequence line
+                yield line_no, block, continues
+                carry, continues = b"", True
+            else:
+                carry = block
+            continue
+        whole, carry = block[: cut + 1], block[cut + 1:]
+        yield line_no, whole, continues
+        continues = False
+        line_no += whole.count(b"\n")
+    if carry:
+        yield line_no, carry + b"\n", continues
+
+
+def _events(source) -> Iterator[tuple[str, object, int]]:
+    """("header", name, line) and ("seq", codes, line) events, in file order.
+
+    Each block of text is parsed with whole-array operations (one table lookup, one mask of
+    header lines, one compaction), so many short records cost little Python each; line
+    numbers are counted only to report an error.
+    """
+    stream, label = open_binary(source)
+    seen_header = False
+    try:
+        for line_no, text, continues in _lines_of(stream, label):
+            raw = np.frombuffer(text, dtype=np.uint8)
+            n = raw.size
+            if not n:
+                continue
+
+            def line_of(i: int, first=line_no, text=text) -> int:
+                return first + text.count(b"\n", 0, i)
+
+            # header lines: a '>' at the start of a line (not of a block that continues a line)
+            starts = np.flatnonzero(raw[:-1] == 10) + 1
+            if not continues:
+                starts = np.concatenate([[0], starts])
+            heads = starts[raw[starts] == 62] if starts.size else starts
+            ends = np.flatnonzero(raw == 10)  # every header line ends in '\n' (_lines_of passes whole lines)
+            head_ends = ends[np.searchsorted(ends, heads)] if heads.size else heads
+            decoded = _DECODE[raw]
+            if heads.size:  # header bytes read as whitespace
+                mark = np.zeros(n + 1, dtype=np.int8)
+                mark[heads] = 1
+                mark[head_ends] = -1
+                decoded[np.cumsum(mark[:n], dtype=np.int8) > 0] = _SKIP
+            bad = decoded == _INVALID
+            if bad.any():
+                i = int(np.argmax(bad))
+                ch = chr(raw[i]) if 32 < raw[i] < 127 else f"byte 0x{raw[i]:02x}"
+                raise FastaError(f"{label}, line {line_of(i)}: unknown letter {ch!r} in a "
+                                 "sequence (expected ACGTU, N or IUPAC codes)")
+            keep = decoded != _SKIP
+            codes = decoded[keep]
+            # codes before each header: kept bytes before its position
+            cuts = np.cumsum(keep, dtype=np.int32)[heads].tolist() if heads.size else []
+            lead = cuts[0] if cuts else codes.size  # sequence before the block's first header
+            if lead:
+                if not seen_header:
+                    raise FastaError(f"{label}, line {line_of(int(np.argmax(keep)))}: sequence data before "
+                                     "the first '>' header (is this a FASTA file?)")
+                yield "seq", codes[:lead], line_no
+            bounds = cuts + [codes.size]
+            for r, (h, e) in enumerate(zip(heads.tolist(), head_ends.tolist())):
+                words = text[h + 1:e].decode("utf-8", "replace").split()
+                if not words:
+                    raise FastaError(f"{label}, line {line_of(h)}: a header line ('>') "
+                                     "without a name")
+                seen_header = True
+                yield "header", words[0], line_no
+                if bounds[r + 1] > bounds[r]:
+                    yield "seq", codes[bounds[r]:bounds[r + 1]], line_no
+    finally:
+        if stream is not sys.stdin.buffer and not hasattr(source, "read"):
+            stream.close()
+
+
+def read_fasta(source) -> Iterator[tuple[str, np.ndarray]]:
+    """Whole records of a FASTA file as (name, uint8 codes); holds one record at a time."""
+    name, parts = None, []
+    for kind, value, _ in _events(source):
+        if kind == "header":
+            if name is not None:
+                yield name, _join(parts)
+            name, parts = value, []
+        else:
+            parts.append(value)
+    if name is not None:
+        yield name, _join(parts)
+
+
+def _join(parts: list[np.ndarray]) -> np.ndarray:
+    if not parts:
+        return np.zeros(0, dtype=np.uint8)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def iter_chunks(source, chunk_size: int = 1 << 23, overlap: int = 0) -> Iterator[Chunk]:
+    """Pieces of every record, at most ``chunk_size + overlap`` bases each, in file order.
+
+    Piece i of a record starts at ``i * chunk_size``; it holds the windows that
+    start in ``[start, start + chunk_size)`` and are at most ``overlap + 1`` wide.
+    Every record yields at least one piece (an empty record one empty piece).
+    Memory is bounded by about ``chunk_size + overlap`` bases plus one read block.
+    """
+    if chunk_size < 1 or overlap < 0:
+        raise ValueError(f"chunk_size must be >= 1 and overlap >= 0; got {chunk_size}, {overlap}")
+    record, name = -1, None
+    buf: list[np.ndarray] = []
+    held = 0
+    start = 0
+    span = chunk_size + overlap
+
+    def flush_full():
+        nonlocal buf, held, start
+        while held >= span + 1:  # more than one piece's worth: the piece is not the last
+            cat = _join(buf)
+            yield Chunk(record, name, start, cat[:span].copy(), False)
+            rest = cat[chunk_size:]
+            buf, held, start = [rest], rest.size, start + chunk_size
+
+    for kind, value, _ in _events(source):
+        if kind == "header":
+            if name is not None:
+                yield Chunk(record, name, start, _join(buf), True)
+            record, name, buf, held, start = record + 1, value, [], 0, 0
+        else:
+            buf.append(value)
+            held += value.size
+            yield from flush_full()
+    if name is not None:
+        yield Chunk(record, name, start, _join(buf), True)

@@ -1,0 +1,2 @@
+"""Scanning sequences with motifs: plans, batches, hits, maxima, tracks, writers and Dask.
+Never imports ``exactpwm.interpret``."""

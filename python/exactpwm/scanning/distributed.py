@@ -1,0 +1,271 @@
+"""Scanning across a Dask cluster (extra ``distributed``); in-process scanning stays the default.
+
+The client reads the FASTA once, in chunks of ``chunk_size`` bases with L - 1
+bases of overlap (as :func:`exactpwm.iter_scan`), and submits one task per
+(chunk, motif group) to a ``dask.distributed`` cluster, keeping only a bounded
+number of tasks in flight. Each task scans its chunk with the same engine and
+either writes its hits to its own partition file (atomically, under a name fixed
+by the chunk and group, so a retried task rewrites the same file: a lost worker
+neither loses nor duplicates hits) or returns them. Hits are therefore those of
+the in-process scan, including motifs spanning chunk boundaries.
+
+Partitions: ``part-<record>-<start>-g<group>.<ext>``, record and start
+zero-padded, so sorting the names gives the sequence order; formats ``tsv``
+(FIMO-style, one header per file), ``bed`` or ``parquet`` (needs pyarrow).
+Progress: Dask's dashboard (its address is in ``client.dashboard_link``) and an
+optional callback with the bases done.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from exactpwm.io.files import unique_filenames
+from exactpwm.io.fasta import Chunk
+from exactpwm.scanning.hits import HitTable, HitWriter, RowBuffer
+from exactpwm.core.motif import MotifSet
+from exactpwm.scanning.scan import ScanPlan, _as_chunks, plan_scan, scan_chunk, subset_plan
+
+__all__ = ["connect", "close", "scan_distributed", "tracks_distributed", "DistributedScan", "read_partitions"]
+
+PARTITION_FORMATS = ("tsv", "bed", "gff", "parquet")
+
+
+def connect(address: str | None = None):
+    """A ``dask.distributed.Client``: ``None`` or ``"local"`` (a LocalCluster on loopback, one
+    worker per core), ``"local:N"`` (N single-threaded... workers), or a scheduler address."""
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise ImportError("scanning with Dask needs dask.distributed: pip install 'exactpwm[distributed]'") from None
+    if address is None or address == "local" or address.startswith("local:"):
+        n = int(address.split(":", 1)[1]) if address and ":" in address else None
+        if n is not None and n < 1:
+            raise ValueError(f"local:N needs N >= 1 workers, got {address!r}")
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, host="127.0.0.1", dashboard_address=":0",
+                               processes=True)
+        return Client(cluster)
+    return Client(address)
+
+
+def close(client) -> None:
+    """Close a client and, if :func:`connect` started one for it, its LocalCluster."""
+    cluster = getattr(client, "cluster", None)
+    client.close()
+    if cluster is not None:
+        cluster.close()
+
+
+@dataclass
+class DistributedScan:
+    """What a distributed scan produced.
+
+    paths : partition files in sequence order (empty when the hits were collected)
+    hits : a HitTable when ``outdir`` was None, else None
+    n_hits : number of hits
+    sequence_names, motif_names : labels
+    """
+
+    paths: list = field(default_factory=list)
+    hits: HitTable | None = None
+    n_hits: int = 0
+    sequence_names: list = field(default_factory=list)
+    motif_names: list = field(default_factory=list)
+
+
+def _partition_task(plan: ScanPlan, motif_index: np.ndarray, codes: np.ndarray, record: int, name: str,
+                    start: int, last: bool, chunk_size: int, strand: str, threads: int, backend: str,
+                    path: str | None, fmt: str, alt_names: list):
+    """Scan one chunk with one motif group; write the partition (atomically) or return the rows."""
+    rows = scan_chunk(plan, Chunk(record, name, start, codes, last), chunk_size, strand=strand, threads=threads,
+                      backend=backend)
+    rows["motif"] = motif_index[rows["motif"]]
+    if path is None:
+        return rows
+    from exactpwm.io.files import atomic_output
+
+    motif_names = {int(g): n for g, n in zip(motif_index, plan.names)}  # global motif index -> name
+    if fmt == "parquet":
+        _write_parquet(path, rows, motif_names, name)
+    else:
+        alts = {int(g): alt_names[int(g)] for g in motif_index}
+        with atomic_output(path) as f:
+            HitWriter(f, fmt, motif_names, {record: name}, alts).write(rows)
+    return int(rows.size)
+
+
+def _write_parquet(path: str, rows: np.ndarray, motif_names: dict, name: str) -> None:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise ImportError("Parquet partitions need pyarrow: pip install pyarrow (or use tsv/bed)") from None
+    from exactpwm.io.files import atomic_path
+
+    table = pa.table({f: (rows[f].astype(str) if rows.dtype[f].kind == "S" else rows[f]) for f in rows.dtype.names}
+                     | {"sequence_name": np.full(rows.size, name),
+                        "motif_name": np.array([motif_names[int(m)] for m in rows["motif"]], dtype=str)})
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
+
+
+def scan_distributed(motifs, sequences, outdir=None, *, client=None, pvalue: float | None = None, score=None,
+                     names=None, mode: str = "logodds", background=None, base: float = 2.0, pseudocount: float = 0.0,
+                     strand: str = "both", chunk_size: int = 1 << 24, motif_groups: int = 1, format: str = "tsv",
+                     threads: int = 1, backend: str = "auto", max_in_flight: int | None = None,
+                     progress: Callable[[int], None] | None = None) -> DistributedScan:
+    """Scan on a Dask cluster: the same hits as :func:`exactpwm.scan`, chunk by chunk.
+
+    outdir : folder for partition files (created; existing partitions of the same names are
+        replaced), or None to gather the hits into a HitTable on the client
+    client : a ``dask.distributed.Client`` (default: :func:`connect` ()), closed only if made here
+    motif_groups : split the motifs into this many groups, one task per chunk and group
+    threads : engine threads inside each task (workers usually run one task per core)
+    max_in_flight : tasks submitted but not finished (default: 2 per worker thread), which bounds
+        the memory the client and cluster hold
+    Other arguments as in :func:`exactpwm.scan`.
+    """
+    from dask.distributed import as_completed
+
+    if format not in PARTITION_FORMATS:
+        raise ValueError(f"format must be one of {PARTITION_FORMATS}, got {format!r}")
+    if strand not in ("+", "-", "both"):
+        raise ValueError(f"strand must be '+', '-' or 'both', got {strand!r}")
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+    plan_args = dict(pvalue=pvalue, score=score, names=names, mode=mode, background=background, base=base,
+                     pseudocount=pseudocount)
+    full = plan_scan(motifs, threads=0, **plan_args)
+    alt_names = [m.alt_name for m in motifs] if isinstance(motifs, MotifSet) else [""] * len(full.names)
+    groups = np.array_split(np.arange(len(full.names)), max(1, min(motif_groups, len(full.names))))
+    subplans = [(subset_plan(full, ix), ix) for ix in groups]
+    own = client is None
+    client = connect() if own else client
+    try:
+        if outdir is not None:
+            os.makedirs(outdir, exist_ok=True)
+        scattered = [(client.scatter(p, broadcast=True), ix) for p, ix in subplans]
+        limit = max_in_flight or 2 * max(1, sum(client.nthreads().values()))
+        ext = {"tsv": "tsv", "bed": "bed", "gff": "gff3", "parquet": "parquet"}[format]
+        seq_names: list[str] = []
+        results: dict[tuple, object] = {}
+        meta: dict[str, tuple] = {}
+        pending = as_completed()
+        n_pending = 0
+
+        def drain(block_until: int) -> None:
+            nonlocal n_pending
+            while n_pending > block_until:
+                fut = next(pending)
+                results[meta.pop(fut.key)] = fut.result()
+                n_pending -= 1
+                fut.release()
+
+        for chunk in _as_chunks(sequences, chunk_size, full.overlap, seq_names):
+            done = int(min(chunk.codes.size if chunk.last else chunk_size, chunk.codes.size))
+            for g, (plan_f, ix) in enumerate(scattered):
+                path = None if outdir is None else \
+                    os.path.join(os.fspath(outdir), f"part-{chunk.record:06d}-{chunk.start:013d}-g{g:03d}.{ext}")
+                fut = client.submit(_partition_task, plan_f, ix, chunk.codes, chunk.record, chunk.name, chunk.start,
+                                    chunk.last, chunk_size, strand, threads, backend, path, format, alt_names,
+                                    pure=False, retries=2)
+                meta[fut.key] = (chunk.record, chunk.start, g, path)
+                pending.add(fut)
+                n_pending += 1
+                drain(limit)
+            if progress is not None:
+                progress(done)
+        drain(0)
+    finally:
+        if own:
+            close(client)
+    order = sorted(results)
+    if outdir is None:
+        found = RowBuffer(full.dtype)
+        for k in order:
+            found.append(results[k])
+        rows = found.result()
+        if motif_groups > 1:  # merge the groups back into the in-process order
+            key = np.lexsort((rows["motif"], rows["strand"] == b"-", rows["start"], rows["sequence"]))
+            rows = rows[key]
+        table = HitTable(rows, full.names, seq_names, full.thresholds, alt_names)
+        return DistributedScan([], table, int(rows.size), seq_names, full.names)
+    return DistributedScan([k[3] for k in order], None, int(sum(results[k] for k in order)), seq_names, full.names)
+
+
+def _track_task(motifs, kwargs: dict, codes: np.ndarray, name: str, start: int, last: bool, chunk_size: int,
+                paths: list) -> int:
+    """Score tracks of one chunk; write one bedGraph partition per motif (atomically)."""
+    from exactpwm.io.files import atomic_output
+    from exactpwm.scanning.scan import score_tracks, write_bedgraph
+
+    limit = codes.size if last else chunk_size
+    per_motif: dict[int, np.ndarray] = {}
+    for _, _, idx, scores in score_tracks(motifs, [(name, codes)], chunk_size=max(codes.size, 1), **kwargs):
+        vals = np.fmax(scores[0], scores[1]) if scores.ndim == 3 else scores
+        for row, k in enumerate(idx):
+            per_motif[int(k)] = vals[row, :limit]
+    for k, path in enumerate(paths):
+        with atomic_output(path) as f:
+            if k in per_motif:
+                write_bedgraph(f, name, start, per_motif[k])
+    return len(paths)
+
+
+def tracks_distributed(motifs: MotifSet, sequences, outdir, *, client=None, strand: str = "both",
+                       chunk_size: int = 1 << 24, max_in_flight: int | None = None,
+                       progress: Callable[[int], None] | None = None, **kwargs) -> list[str]:
+    """Score tracks on a Dask cluster: ``outdir/<motif>/part-<record>-<start>.bedGraph`` per chunk
+    (value at each window start; with both strands the better one; N windows left out).
+    Concatenating a motif's partitions in name order gives :func:`exactpwm.score_tracks`' track.
+    ``kwargs``: background, base, pseudocount, threads, backend as in :func:`exactpwm.score_tracks`.
+    Returns the folders written, one per motif."""
+    from dask.distributed import as_completed
+
+    from exactpwm.scanning.scan import score_matrices
+
+    names = [m.name for m in motifs]
+    overlap = max(m.shape[1] for m in score_matrices(motifs, background=kwargs.get("background"),
+                                                     pseudocount=kwargs.get("pseudocount", 0.0))) - 1
+    folders = [os.path.join(os.fspath(outdir), n) for n in unique_filenames(names)]
+    for d in folders:
+        os.makedirs(d, exist_ok=True)
+    own = client is None
+    client = connect() if own else client
+    try:
+        motifs_f = client.scatter(motifs, broadcast=True)
+        limit = max_in_flight or 2 * max(1, sum(client.nthreads().values()))
+        pending, n = as_completed(), 0
+        for chunk in _as_chunks(sequences, chunk_size, overlap, []):
+            part = f"part-{chunk.record:06d}-{chunk.start:013d}.bedGraph"
+            pending.add(client.submit(_track_task, motifs_f, {"strand": strand, **kwargs}, chunk.codes, chunk.name,
+                                      chunk.start, chunk.last, chunk_size, [os.path.join(d, part) for d in folders],
+                                      pure=False, retries=2))
+            n += 1
+            while n > limit:
+                next(pending).result()
+                n -= 1
+            if progress is not None:
+                progress(int(min(chunk.codes.size if chunk.last else chunk_size, chunk.codes.size)))
+        for fut in pending:
+            fut.result()
+    finally:
+        if own:
+            close(client)
+    return folders
+
+
+def read_partitions(paths) -> list[list[str]]:
+    """The hit lines of TSV/BED partitions, in partition order, as lists of fields (headers and
+    comment lines left out) — for checking and for small outputs."""
+    rows = []
+    for p in paths:
+        with open(p) as f:
+            for line in f:
+                if line.strip() and not line.startswith(("#", "motif_id\t")):
+                    rows.append(line.rstrip("\n").split("\t"))
+    return rows

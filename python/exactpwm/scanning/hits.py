@@ -1,0 +1,244 @@
+"""The hit table: what a scan found, and how to write it.
+
+Coordinates: ``start``/``end`` are 0-based, half-open, on the forward strand
+of the sequence, for both strands (as in BED). FIMO-style TSV output converts
+to 1-based inclusive (start + 1 .. end). ``matched`` is the window as read on
+the hit's strand (reverse complemented for '-'), uppercase ACGTN.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from exactpwm.io.files import atomic_output
+from exactpwm.core._checks import resolve_threads
+from exactpwm._engine import engine
+
+__all__ = ["HitTable", "HitWriter", "hit_dtype", "RowBuffer"]
+
+
+def hit_dtype(max_width: int) -> np.dtype:
+    """Structured dtype of one hit row; ``matched`` holds up to ``max_width`` letters."""
+    return np.dtype([
+        ("motif", np.int32), ("sequence", np.int64), ("start", np.int64), ("end", np.int64),
+        ("strand", "S1"), ("score", np.float64), ("pvalue", np.float64), ("qvalue", np.float64),
+        ("matched", f"S{max(1, max_width)}"),
+    ], align=True)  # aligned fields: column reads and writes take numpy's fast paths
+
+
+class RowBuffer:
+    """A growing structured array of hit rows: append chunk after chunk, then take the result.
+
+    Grows in place (``ndarray.resize``: realloc, which moves large blocks without copying them),
+    so the rows are written once into memory that stays; the caller may drop each chunk.
+    """
+
+    def __init__(self, dtype: np.dtype):
+        self.dtype = np.dtype(dtype)
+        self._buf = np.zeros(0, self.dtype)
+        self._n = 0
+
+    def append(self, rows: np.ndarray) -> None:
+        need = self._n + len(rows)
+        if need > len(self._buf):
+            self._buf.resize(max(need, 2 * len(self._buf), 1024), refcheck=False)  # we hold the only reference
+        w = self.dtype.itemsize
+        self._buf.view(np.uint8)[self._n * w:need * w] = np.ascontiguousarray(rows, self.dtype).view(np.uint8)
+        self._n = need
+
+    def result(self) -> np.ndarray:
+        """The rows appended so far (the buffer is handed over; do not append afterwards)."""
+        self._buf.resize(self._n, refcheck=False)
+        return self._buf
+
+
+class HitTable:
+    """Hits as a numpy structured array plus the names its indices refer to.
+
+    Attributes
+    ----------
+    rows : structured array with fields motif, sequence, start, end, strand,
+        score, pvalue, qvalue (NaN unless asked for), matched
+    motif_names : names of the motifs (``rows['motif']`` indexes them)
+    sequence_names : names of the sequences (``rows['sequence']`` indexes them)
+    thresholds : (K,) score threshold used for each motif
+    motif_alt_names : second names of the motifs (FIMO's motif_alt_id), or None
+    """
+
+    def __init__(self, rows: np.ndarray, motif_names: Sequence[str], sequence_names: Sequence[str],
+                 thresholds: np.ndarray | None = None, motif_alt_names: Sequence[str] | None = None):
+        self.rows = rows
+        self.motif_names = list(motif_names)
+        self.motif_alt_names = list(motif_alt_names) if motif_alt_names is not None else None
+        self.sequence_names = list(sequence_names)
+        self.thresholds = thresholds
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, key):
+        return self.rows[key]
+
+    def __repr__(self) -> str:
+        return f"HitTable({len(self)} hits, {len(self.motif_names)} motifs, {len(self.sequence_names)} sequences)"
+
+    def to_pandas(self):
+        """A pandas DataFrame with names instead of indices and strand/matched as str."""
+        import pandas as pd
+
+        r = self.rows
+        return pd.DataFrame({
+            "motif": np.asarray(self.motif_names, dtype=object)[r["motif"]] if len(r) else [],
+            "sequence": np.asarray(self.sequence_names, dtype=object)[r["sequence"]] if len(r) else [],
+            "start": r["start"], "end": r["end"], "strand": r["strand"].astype(str),
+            "score": r["score"], "pvalue": r["pvalue"], "qvalue": r["qvalue"],
+            "matched": r["matched"].astype(str),
+        })
+
+    def write_bed(self, out, *, header: str | None = None) -> None:
+        """BED6 (chrom, start, end, name, score, strand); 0-based half-open."""
+        self._write(out, "bed", header)
+
+    def write_tsv(self, out, *, command: str | None = None) -> None:
+        """FIMO-compatible TSV: motif_id, motif_alt_id, sequence_name, start, stop (1-based,
+        inclusive), strand, score, p-value, q-value, matched_sequence; comment lines last."""
+        self._write(out, "tsv", command)
+
+    def write_gff3(self, out, *, command: str | None = None) -> None:
+        """GFF3: 1-based inclusive, type ``nucleotide_motif`` (SO:0001683) as FIMO writes, with
+        Name, Alias (alt name), pvalue, qvalue and sequence attributes."""
+        self._write(out, "gff", command)
+
+    def _write(self, out, fmt: str, note: str | None) -> None:
+        with atomic_output(out) as f:
+            w = HitWriter(f, fmt, self.motif_names, self.sequence_names, self.motif_alt_names, note)
+            w.write(self.rows)
+            w.close()
+
+
+class HitWriter:
+    """Stream hits to an open text file in one format, chunk by chunk.
+
+    fmt : "tsv" (FIMO-compatible, 1-based inclusive), "bed" (BED6, 0-based half-open)
+        or "gff" (GFF3, 1-based inclusive)
+    motif_names, sequence_names, alt_names : lists (or dicts) indexed by the rows' motif and
+        sequence fields; ``sequence_names`` may grow while writing (a streaming scan appends names)
+    note : the command line (tsv, gff) or a header comment (bed)
+    backend : "auto" (the compiled core formats the lines when present) or "python"
+    threads : threads formatting lines in the compiled core (0 = all cores); the text does not depend on it
+    """
+
+    FORMATS = ("tsv", "bed", "gff")
+
+    def __init__(self, f, fmt: str, motif_names, sequence_names, alt_names=None, note: str | None = None,
+                 backend: str = "auto", threads: int = 0):
+        if fmt not in self.FORMATS:
+            raise ValueError(f"hit format must be one of {self.FORMATS}, got {fmt!r}")
+        self.f, self.fmt, self.note = f, fmt, note
+        # lists, or mappings from the indices in the rows (a partition of a distributed scan)
+        self.motifs = motif_names if isinstance(motif_names, dict) else list(motif_names)
+        self.alts = alt_names if isinstance(alt_names, dict) else \
+            (list(alt_names) if alt_names is not None else [""] * len(self.motifs))
+        self.sequences = sequence_names
+        self.n = 0
+        self.backend = backend
+        self.threads = resolve_threads(threads)
+        self._names = None
+        if fmt == "tsv":
+            f.write("motif_id\tmotif_alt_id\tsequence_name\tstart\tstop\tstrand\tscore\tp-value\tq-value\t"
+                    "matched_sequence\n")
+        elif fmt == "gff":
+            f.write("##gff-version 3\n")
+        elif note:
+            f.write("".join(f"# {line}\n" for line in note.splitlines()))
+
+    def write(self, rows: np.ndarray) -> None:
+        """Write a structured array of hits (see :func:`hit_dtype`).
+
+        The compiled core formats the lines (the same bytes as :meth:`format_python`, tested);
+        without it, or with ``backend="python"``, Python does.
+        """
+        if not len(rows):
+            return
+        data = None if self.backend == "python" else self.format_engine(rows)
+        if data is not None:
+            buffer = getattr(self.f, "buffer", None)
+            if buffer is not None:  # a text file over a binary one: hand the bytes down
+                self.f.flush()
+                buffer.write(data)
+            else:
+                self.f.write(data.decode("utf-8"))
+        else:
+            self.f.write(self.format_python(rows))
+        if self.fmt == "gff":
+            self.n += len(rows)
+
+    def format_engine(self, rows: np.ndarray) -> bytes | None:
+        """The lines of ``rows`` as UTF-8 bytes, formatted by the compiled core (None without it)."""
+        eng = engine(self.backend)
+        if eng.name != "cpp":
+            return None
+        rows = np.ascontiguousarray(rows)
+        seq_ids, local = np.unique(rows["sequence"], return_inverse=True)
+        seqs = [str(self.sequences[i]) for i in seq_ids.tolist()]
+        motifs, alts, motifs_gff, alts_gff = self._name_lists()
+        seqs_gff = [_gff_escape(n) for n in seqs] if self.fmt == "gff" else []
+        return eng.format_hits(rows, np.ascontiguousarray(local, dtype=np.int64).ravel(), self.fmt,
+                               (motifs, alts, seqs, motifs_gff, alts_gff, seqs_gff), self.n + 1, self.threads)
+
+    def _name_lists(self):
+        """Motif names, alt names and their GFF-escaped forms as lists indexed by the rows' motif field."""
+        if self._names is None:
+            def as_list(names):
+                if isinstance(names, dict):
+                    top = max(names, default=-1)
+                    return [str(names.get(i, "")) for i in range(top + 1)]
+                return [str(n) for n in names]
+            motifs, alts = as_list(self.motifs), as_list(self.alts)
+            gff = self.fmt == "gff"
+            self._names = (motifs, alts, [_gff_escape(n) for n in motifs] if gff else [],
+                           [_gff_escape(n) for n in alts] if gff else [])
+        return self._names
+
+    def format_python(self, rows: np.ndarray) -> str:
+        """The lines of ``rows``, formatted one by one in Python (the reference for the engine)."""
+        seqs, motifs, out = self.sequences, self.motifs, []
+        n = self.n
+        for h in rows:
+            seq, motif, strand = seqs[h["sequence"]], motifs[h["motif"]], h["strand"].decode()
+            if self.fmt == "bed":
+                out.append(f"{seq}\t{h['start']}\t{h['end']}\t{motif}\t{_num(h['score'])}\t{strand}\n")
+                continue
+            q = "" if np.isnan(h["qvalue"]) else f"{h['qvalue']:.3g}"
+            if self.fmt == "tsv":
+                out.append(f"{motif}\t{self.alts[h['motif']]}\t{seq}\t{h['start'] + 1}\t{h['end']}\t{strand}\t"
+                           f"{_num(h['score'])}\t{h['pvalue']:.3g}\t{q}\t{h['matched'].decode()}\n")
+            else:
+                n += 1
+                alias = f";Alias={_gff_escape(self.alts[h['motif']])}" if self.alts[h["motif"]] else ""
+                qv = f";qvalue={q}" if q else ""
+                out.append(f"{seq}\texactpwm\tnucleotide_motif\t{h['start'] + 1}\t{h['end']}\t{_num(h['score'])}\t"
+                           f"{strand}\t.\tID={_gff_escape(motif)}-{n}-{_gff_escape(seq)};"
+                           f"Name={_gff_escape(motif)}{alias};pvalue={h['pvalue']:.3g}{qv};"
+                           f"sequence={h['matched'].decode()}\n")
+        return "".join(out)
+
+    def close(self) -> None:
+        """Write the closing comment lines (tsv: the program and command, as FIMO does)."""
+        if self.fmt == "tsv":
+            self.f.write("\n# exactpwm scan\n")
+            if self.note:
+                self.f.write(f"# command: {self.note}\n")
+        elif self.fmt == "gff" and self.note:
+            self.f.write(f"# command: {self.note}\n")
+
+
+def _num(x: float) -> str:
+    """Scores in full: they are exact multiples of the grid step, so the shortest repr is exact."""
+    return repr(float(x))
+
+
+def _gff_escape(s: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-:|+" else f"%{ord(c):02X}" for c in s)

@@ -1,0 +1,54 @@
+"""The package's layers, as import-linter contracts in pyproject.toml: app > interpret | scanning >
+io > core > engine; interpretation and scanning never import each other; only the engine facade
+(exactpwm._engine) imports the compiled core and the numba kernels."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_import_contracts_hold():
+    pytest.importorskip("importlinter")
+    config = os.path.join(ROOT, "pyproject.toml")
+    run = subprocess.run([sys.executable, "-c", "from importlinter.cli import lint_imports_command; "
+                          "lint_imports_command()", config], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "0 broken" in run.stdout
+
+
+def test_only_the_facade_imports_the_compiled_core():
+    """import-linter cannot see a compiled module, so this is checked on the sources."""
+    import re
+
+    import exactpwm
+
+    imports_core = re.compile(r"^\s*(from (exactpwm|\.+) import .*\b_core\b|import exactpwm\._core)", re.MULTILINE)
+    pkg = os.path.dirname(exactpwm.__file__)
+    offenders = []
+    for folder, _, files in os.walk(pkg):
+        for name in files:
+            if name.endswith(".py") and name != "_engine.py":
+                text = open(os.path.join(folder, name), encoding="utf-8").read()
+                if imports_core.search(text):
+                    offenders.append(os.path.relpath(os.path.join(folder, name), pkg))
+    assert offenders == []
+
+
+def test_subpackages_do_not_shadow_functions():
+    """``import exactpwm.<module>`` gives a module, never a function of the same name."""
+    import importlib
+
+    import exactpwm
+
+    for public in exactpwm.__all__:
+        try:
+            mod = importlib.import_module(f"exactpwm.{public}")
+        except ModuleNotFoundError:
+            continue
+        assert getattr(exactpwm, public) is not mod, public
