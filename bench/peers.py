@@ -384,7 +384,8 @@ def main():
         print(f"dense float32 scores, {d['scores']:,} (1 Mbp x {info['motifs']} motifs, one strand): "
               f"exactpwm {d['exactpwm']:.3f} s ({d['scores'] / d['exactpwm'] / 1e9:.2f} G/s)"
               + (f", torch conv1d {d['torch']:.3f} s ({d['scores'] / d['torch'] / 1e9:.2f} G/s), "
-                 f"ratio {d['torch'] / d['exactpwm']:.1f}x, max |diff| {d['max_abs_diff']:.2g}" if "torch" in d else ""))
+                 f"ratio {d['torch'] / d['exactpwm']:.1f}x, max |diff| {d['max_abs_diff']:.2g}"
+                 if "torch" in d else ""))
 
 
 def _run(tool, workdir, threads):
@@ -419,7 +420,8 @@ def float_section(workdir, threads, work, rows):
     line = f"float64 exact path: {ours['scan_s']:.2f} s ({work / ours['scan_s'] / 1e9:.2f} G/s), {ours['hits']:,} hits"
     if quantized:
         out["quantized_s"] = quantized["scan_s"]
-        line += f"; quantized path {quantized['scan_s']:.2f} s: float/quantized speed {quantized['scan_s'] / ours['scan_s']:.2f}x"
+        speed = quantized["scan_s"] / ours["scan_s"]
+        line += f"; quantized path {quantized['scan_s']:.2f} s: float/quantized speed {speed:.2f}x"
     if moods:
         a = np.load(os.path.join(workdir, "hits_exactpwm-float.npy"))
         b = np.load(os.path.join(workdir, "hits_moods-float.npy"))

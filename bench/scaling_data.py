@@ -5,14 +5,13 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-
 from exactpwm.app import synthetic
 
 SEQ_LEN = 200
 WIDTH = 19
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def motif_pool(n: int = 64) -> tuple[np.ndarray, str]:
     """(n, 4, 19) PWMs: JASPAR CORE vertebrate motifs of width >= 8 centred/cropped to 19
     columns (uniform padding), or seeded random PWMs when pyjaspar is not installed."""

@@ -5,10 +5,9 @@ Compare each row's mean with the torch row of the same dtype; throughput is
 K * n * strands / time (16 kernels of width 19, one strand, 1 Mbp, all cores).
 """
 
+import exactpwm
 import numpy as np
 import pytest
-
-import exactpwm
 
 K, L = 16, 19
 BACKENDS = ["cpp-scalar", "cpp-avx2", "cpp-avx512", "numba"]

@@ -3,10 +3,9 @@
 Run:  pytest bench/test_bench_transform.py
 """
 
+import exactpwm
 import numpy as np
 import pytest
-
-import exactpwm
 
 
 @pytest.mark.parametrize("K", [1, 32, 1024])

@@ -35,9 +35,8 @@ import math
 import os
 import time
 
-import numpy as np
-
 import exactpwm
+import numpy as np
 from exactpwm.interpret.compare import match_motifs
 
 KOO_EDDY_MOTIFS = ["MA0151.1", "MA0466.2", "MA0477.1", "MA0062.2", "MA0496.1", "MA0058.3", "MA0052.3",
@@ -188,7 +187,8 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=60)
     ap.add_argument("--shuffles", type=int, default=300)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--replot", action="store_true", help="only redraw figure.png and results.md from --out/results.json")
+    ap.add_argument("--replot", action="store_true",
+                    help="only redraw figure.png and results.md from --out/results.json")
     args = ap.parse_args()
     if args.replot:
         with open(os.path.join(args.out, "results.json")) as f:
@@ -198,7 +198,6 @@ def main() -> None:
         figure(results, os.path.join(args.out, "figure.png"))
         return
     import torch
-
     from exactpwm.interpret.torch_model import pwm_model_from_sequential
 
     torch.set_num_threads(max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1))

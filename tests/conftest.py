@@ -1,7 +1,6 @@
+import exactpwm
 import numpy as np
 import pytest
-
-import exactpwm
 
 
 def engine_backends() -> list[str]:

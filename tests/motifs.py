@@ -15,7 +15,7 @@ _FALLBACK = np.array([
 ])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def jaspar_pwm(matrix_id: str = "MA0139.1") -> np.ndarray:
     """(4, L) probabilities of a JASPAR matrix (default CTCF, 19 columns)."""
     try:

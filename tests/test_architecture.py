@@ -52,3 +52,20 @@ def test_subpackages_do_not_shadow_functions():
         except ModuleNotFoundError:
             continue
         assert getattr(exactpwm, public) is not mod, public
+
+
+def test_ruff_is_clean():
+    """The style rules in pyproject.toml ([tool.ruff]) hold for the package, tests, benches and examples."""
+    ruff = pytest.importorskip("ruff")
+    del ruff
+    run = subprocess.run([sys.executable, "-m", "ruff", "check", "python", "tests", "bench", "examples"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_core_stubs_match_the_compiled_module():
+    """python/exactpwm/_core.pyi describes exactpwm._core as built (mypy's stubtest)."""
+    pytest.importorskip("mypy")
+    run = subprocess.run([sys.executable, "-m", "mypy.stubtest", "exactpwm._core"], capture_output=True, text=True,
+                         timeout=600, cwd=os.path.dirname(ROOT))
+    assert run.returncode == 0, run.stdout + run.stderr

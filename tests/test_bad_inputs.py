@@ -12,10 +12,9 @@ import os
 import subprocess
 import sys
 
+import exactpwm
 import numpy as np
 import pytest
-
-import exactpwm
 from exactpwm.io.fasta import FastaError, read_fasta
 from exactpwm.io.formats import MotifFormatError, read_motifs
 

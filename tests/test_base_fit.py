@@ -2,10 +2,9 @@
 
 import math
 
+import exactpwm
 import numpy as np
 import pytest
-
-import exactpwm
 from exactpwm.app import synthetic
 from exactpwm.interpret.base_fit import base_objective
 from motifs import jaspar_pwm, log_odds_kernel

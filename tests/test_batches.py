@@ -7,10 +7,9 @@ codes, dict of letters, FASTA file), every result must equal scanning each recor
 
 from __future__ import annotations
 
+import exactpwm
 import numpy as np
 import pytest
-
-import exactpwm
 
 WIDTHS = [1, 4, 9, 12]
 L = max(WIDTHS)

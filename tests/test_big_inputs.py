@@ -6,10 +6,9 @@ disk); EXACTPWM_BIG_TESTS=0 skips them, =1 runs them regardless.
 
 import os
 
+import exactpwm
 import numpy as np
 import pytest
-
-import exactpwm
 
 
 def _available_gb() -> float:

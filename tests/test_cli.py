@@ -7,12 +7,10 @@ import json
 import subprocess
 import sys
 
+import exactpwm
 import numpy as np
 import pytest
-
-import exactpwm
 from exactpwm import Motif, MotifSet, read_motifs
-
 from motifs import jaspar_pwm
 
 
@@ -271,7 +269,7 @@ def test_track_bedgraph_matches_score_tracks(files, tmp_path):
         for p in range(int(a), int(b)):
             got[(chrom, p)] = float(v)
     ms = read_motifs(meme).select(["CTCF"])
-    for name, start, idx, scores in exactpwm.score_tracks(ms, fa, pseudocount=0.1):
+    for name, start, _, scores in exactpwm.score_tracks(ms, fa, pseudocount=0.1):
         best = np.fmax(scores[0, 0], scores[1, 0])
         for j in (0, 999, 1000, 2050, best.size - 1):
             if j < best.size:

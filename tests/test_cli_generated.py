@@ -21,10 +21,9 @@ import numpy as np
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
+from exactpwm.app import cli  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-
-from exactpwm.app import cli  # noqa: E402
 
 EXAMPLES = int(os.environ.get("EXACTPWM_CLI_EXAMPLES", "120"))
 
@@ -46,7 +45,7 @@ def pool(tmp_path_factory):
         "pt_junk": (d / "k.pt", b"not a torch file"),
         "bg": (d / "bg.txt", b"A 0.3\nC 0.2\nG 0.2\nT 0.3\n"),
     }
-    for key, (path, data) in files.items():
+    for path, data in files.values():
         if data is None:
             np.save(path, rng.normal(size=(3, 4, 6)))
         else:

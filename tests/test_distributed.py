@@ -8,15 +8,13 @@ import signal
 import subprocess
 import sys
 
+import exactpwm
 import numpy as np
 import pytest
-
-import exactpwm
 from exactpwm import Motif, MotifSet
 
 distributed = pytest.importorskip("dask.distributed")
 from exactpwm.scanning.distributed import read_partitions, scan_distributed, tracks_distributed  # noqa: E402
-
 from motifs import jaspar_pwm  # noqa: E402
 
 FIELDS = ["motif", "sequence", "start", "end", "strand", "score", "pvalue", "matched"]
@@ -141,7 +139,8 @@ def test_cli_dask_local_matches_in_process(data, tmp_path):
 
 
 def test_core_package_does_not_import_dask():
-    code = "import exactpwm, sys; import exactpwm.interpret.pwm_model, exactpwm.io.kernels; exactpwm.scan([[[1.0], [0], [0], [0]]], 'ACGTACGT', mode='matrix', score=0); " \
+    code = "import exactpwm, sys; import exactpwm.interpret.pwm_model, exactpwm.io.kernels; " \
+           "exactpwm.scan([[[1.0], [0], [0], [0]]], 'ACGTACGT', mode='matrix', score=0); " \
            "print('dask' in sys.modules, 'torch' in sys.modules, 'h5py' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.split() == ["False", "False", "False"], out.stderr

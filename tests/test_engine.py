@@ -1,9 +1,8 @@
 """The engine against the numpy reference, for every backend, dtype, strand and thread count."""
 
+import exactpwm
 import numpy as np
 import pytest
-
-import exactpwm
 from conftest import BACKENDS, random_codes
 from reference import cross_correlation, max_pool, revcomp
 

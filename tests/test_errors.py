@@ -2,10 +2,9 @@
 
 import math
 
+import exactpwm
 import numpy as np
 import pytest
-
-import exactpwm
 
 
 @pytest.mark.parametrize(

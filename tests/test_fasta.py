@@ -1,10 +1,9 @@
 import gzip
 import io
 
+import exactpwm
 import numpy as np
 import pytest
-
-import exactpwm
 from exactpwm.io import fasta
 
 

@@ -6,13 +6,11 @@ from __future__ import annotations
 import gzip
 import io
 
+import exactpwm
 import numpy as np
 import pytest
-
-import exactpwm
 from exactpwm import Motif, MotifFormatError, MotifSet, read_motifs, write_motifs
 from exactpwm.io.formats import FORMATS, detect_format
-
 from motifs import jaspar_pwm
 
 EXT = {"meme": ".meme", "jaspar": ".jaspar", "pfm": ".pfm", "transfac": ".transfac", "homer": ".motif"}

@@ -23,12 +23,12 @@ import numpy as np
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, example, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
 import exactpwm  # noqa: E402
 from exactpwm.io.fasta import FastaError, iter_chunks, read_fasta  # noqa: E402
-from exactpwm.io.formats import FORMATS as _FORMATS, MotifFormatError, read_motifs, write_motifs  # noqa: E402
+from exactpwm.io.formats import FORMATS as _FORMATS  # noqa: E402
+from exactpwm.io.formats import MotifFormatError, read_motifs, write_motifs  # noqa: E402
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 FORMATS = sorted(_FORMATS)
 EXAMPLES = int(os.environ.get("EXACTPWM_FUZZ_EXAMPLES", "150"))

@@ -1,11 +1,10 @@
 """Heuristic baselines: recover planted motifs, handle strands, independent of batching and threads."""
 
+import exactpwm
 import numpy as np
 import pytest
-
-import exactpwm
-from exactpwm.app import synthetic
 from conftest import BACKENDS
+from exactpwm.app import synthetic
 from motifs import jaspar_pwm, log_odds_kernel
 
 

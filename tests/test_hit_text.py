@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import io
 
+import exactpwm
 import numpy as np
 import pytest
-
-import exactpwm
 from exactpwm.core.backends import resolve_backend
 from exactpwm.scanning.hits import HitWriter, hit_dtype
 

@@ -2,7 +2,6 @@ import itertools
 
 import numpy as np
 import pytest
-
 from exactpwm.core import matrices
 from exactpwm.core.pvalues import ScoreDistribution, benjamini_hochberg, quantize
 from motifs import jaspar_pwm

@@ -3,16 +3,14 @@
 import itertools
 import math
 
+import exactpwm
 import numpy as np
 import pytest
-
-import exactpwm
 from exactpwm.interpret.pwm_model import PWMModel, conv_padding, expand_dilation, fold_batchnorm
 
 torch = pytest.importorskip("torch")
-from torch import nn  # noqa: E402
-
 from exactpwm.interpret.torch_model import PWMModule, pwm_model_from_sequential, pwm_model_from_torch  # noqa: E402
+from torch import nn  # noqa: E402
 
 N_SEQ, LENGTH = 6, 120
 
@@ -88,7 +86,8 @@ COMBOS = [
 
 
 def _id(c):
-    return f"{'bn-' if c['bn'] else ''}{c['act']}-{c['pool'][0]}{c['pool'][1] or 'G'}-pad{c['padding']}-d{c['dilation']}-{c['strand']}"
+    bn = "bn-" if c["bn"] else ""
+    return f"{bn}{c['act']}-{c['pool'][0]}{c['pool'][1] or 'G'}-pad{c['padding']}-d{c['dilation']}-{c['strand']}"
 
 
 @pytest.mark.parametrize("combo", COMBOS, ids=[_id(c) for c in COMBOS])

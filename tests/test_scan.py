@@ -1,9 +1,8 @@
 """scan(): hits equal a brute-force float reference; independent of threads, backends, chunking."""
 
+import exactpwm
 import numpy as np
 import pytest
-
-import exactpwm
 from conftest import BACKENDS
 from exactpwm.core.pvalues import ScoreDistribution
 from motifs import jaspar_pwm

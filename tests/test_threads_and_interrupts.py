@@ -11,10 +11,9 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import exactpwm
 import numpy as np
 import pytest
-
-import exactpwm
 from conftest import BACKENDS, random_codes
 
 COMPILED = [b for b in BACKENDS if b.startswith("cpp")]

@@ -2,12 +2,11 @@
 
 import math
 
+import exactpwm
 import numpy as np
 import pytest
-
-import exactpwm
-from reference import cross_correlation, log_likelihood, true_convolution
 from conftest import random_codes
+from reference import cross_correlation, log_likelihood, true_convolution
 
 
 @pytest.mark.parametrize("L", [1, 2, 5, 19, 40])

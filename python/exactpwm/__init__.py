@@ -6,20 +6,30 @@ applied by cross-correlation unless ``flip=True``; log base e unless ``base=``.
 """
 
 from exactpwm.core.backends import BACKENDS, backends
-from exactpwm.interpret.base_fit import BaseFit, fit_base
-from exactpwm.io.formats import FORMATS as MOTIF_FORMATS, MotifFormatError, read_motifs, write_motifs
-from exactpwm.io.formats.jaspardb import load_jaspar
-from exactpwm.interpret.heuristic import HeuristicPWM, heuristic_pwm, max_possible_score
-from exactpwm.scanning.hits import HitTable
 from exactpwm.core.layout import from_torch_layout, to_torch_layout
 from exactpwm.core.matrices import background_frequencies, counts_to_pwm, log_likelihood, log_odds
 from exactpwm.core.motif import Motif, MotifSet
-from exactpwm.interpret.pwm_model import PWMModel, fold_batchnorm
 from exactpwm.core.pvalues import ScoreDistribution, benjamini_hochberg, quantize
-from exactpwm.scanning.scan import SequenceMaxima, iter_scan, plan_scan, scan, score_matrices, score_tracks, sequence_maxima, write_bedgraph
 from exactpwm.core.scoring import MaxScores, WindowHits, conv1d, max_scores, threshold_hits
 from exactpwm.core.sequence import decode, encode, one_hot, pack, reverse_complement
 from exactpwm.core.transform import DEFAULT_BASE, kernel_to_pwm, pwm_to_kernel, reverse_complement_kernels
+from exactpwm.interpret.base_fit import BaseFit, fit_base
+from exactpwm.interpret.heuristic import HeuristicPWM, heuristic_pwm, max_possible_score
+from exactpwm.interpret.pwm_model import PWMModel, fold_batchnorm
+from exactpwm.io.formats import FORMATS as MOTIF_FORMATS
+from exactpwm.io.formats import MotifFormatError, read_motifs, write_motifs
+from exactpwm.io.formats.jaspardb import load_jaspar
+from exactpwm.scanning.hits import HitTable
+from exactpwm.scanning.scan import (
+    SequenceMaxima,
+    iter_scan,
+    plan_scan,
+    scan,
+    score_matrices,
+    score_tracks,
+    sequence_maxima,
+    write_bedgraph,
+)
 
 __version__ = "0.1.0"
 

@@ -50,7 +50,7 @@ def max_scores(
     skip_n_windows: bool = ...,
 ) -> None: ...
 @overload
-def threshold_hits(
+def threshold_hits(  # type: ignore[overload-overlap]
     codes: npt.NDArray[np.uint8],
     offsets: npt.NDArray[np.int64],
     table: npt.NDArray[np.float32],

@@ -192,7 +192,7 @@ class _Numba(Engine):
         return np.cumsum(pmf[::-1])[::-1]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def engine(backend: str = "auto") -> Engine:
     """The engine a ``backend=`` value selects (see the module docstring); errors name the reason."""
     if backend not in BACKENDS:

@@ -136,35 +136,10 @@ def _background(args, motifs):
     if args.uniform:
         return as_background(None)
     if args.bgfile:
+        from exactpwm.io.formats.background import read_background_file
+
         return read_background_file(args.bgfile)
     return motifs.background
-
-
-def read_background_file(path: str) -> np.ndarray:
-    """0-order frequencies from a MEME background file ('A 0.3' lines; '#' comments;
-    longer k-mers of higher-order models ignored)."""
-    from exactpwm.core.matrices import as_background
-
-    freqs: dict[str, float] = {}
-    with open(path) as f:
-        for lineno, line in enumerate(f, 1):
-            tok = line.split("#", 1)[0].split()
-            if not tok:
-                continue
-            if len(tok) != 2:
-                raise ValueError(f"{path}:{lineno}: expected 'letter frequency', found {line.strip()!r}")
-            if len(tok[0]) == 1:
-                try:
-                    freqs[tok[0].upper().replace("U", "T")] = float(tok[1])
-                except ValueError:
-                    raise ValueError(f"{path}:{lineno}: expected a frequency, found {tok[1]!r}") from None
-    missing = [b for b in "ACGT" if b not in freqs]
-    if missing:
-        raise ValueError(f"{path}: no background frequency for {', '.join(missing)}")
-    try:
-        return as_background([freqs[b] for b in "ACGT"])
-    except ValueError as exc:
-        raise ValueError(f"{path}: {exc}") from None
 
 
 def _progress(args, path):
@@ -184,7 +159,7 @@ def _progress(args, path):
 # ---------------------------------------------------------------- scan
 
 def _cmd_scan(args: argparse.Namespace) -> int:
-    from exactpwm.scanning.hits import HitWriter
+    from exactpwm.scanning.hits import HitWriter, write_maxima
     from exactpwm.scanning.scan import iter_scan, plan_scan, scan, sequence_maxima
 
     _check_input(args.motifs)
@@ -204,7 +179,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
             best = sequence_maxima(motifs, args.sequences, strand=strand, threads=args.threads,
                                    chunk_size=args.chunk_size, backend=args.backend, progress=progress, **common)
             with _open_out(args.output) as f:
-                _write_maxima(f, best, motifs, note)
+                write_maxima(f, best, [m.alt_name for m in motifs], motifs.widths, note)
             return 0
         if args.qvalues:  # q-values need every p-value: hold the hits
             hits = scan(motifs, args.sequences, pvalue=args.thresh if args.score is None else None,
@@ -254,63 +229,22 @@ def _scan_dask(args, motifs, common: dict, strand: str, progress) -> int:
     return 0
 
 
-def _write_maxima(f, best, motifs, note: str) -> None:
-    """Per (sequence, motif): the best window, 1-based inclusive like the TSV hits ('.' if none)."""
-    f.write("sequence_name\tmotif_id\tmotif_alt_id\tstart\tstop\tstrand\tscore\tp-value\n")
-    for s, seq in enumerate(best.sequence_names):
-        for k, m in enumerate(motifs):
-            if best.start[s, k] < 0:
-                f.write(f"{seq}\t{m.name}\t{m.alt_name}\t.\t.\t.\t.\t1\n")
-                continue
-            st = int(best.start[s, k])
-            f.write(f"{seq}\t{m.name}\t{m.alt_name}\t{st + 1}\t{st + m.width}\t"
-                    f"{'+' if best.strand[s, k] > 0 else '-'}\t{float(best.score[s, k])!r}\t{best.pvalue[s, k]:.3g}\n")
-    f.write(f"\n# exactpwm scan --format maxima\n# command: {note}\n")
-
-
 # ---------------------------------------------------------------- convert
 
 def _kernels_to_motifs(path: str, args):
     """(MotifSet of exact PWMs, offsets) from a kernel file, with the base given or fitted."""
-    from exactpwm.io.kernels import load_kernels
-    from exactpwm.core.motif import Motif, MotifSet
-    from exactpwm.core.transform import kernel_to_pwm
+    from exactpwm.interpret.convert import kernels_to_motifs
 
-    loaded = load_kernels(path, args.key, layout=args.layout, bias_key=args.bias_key)
-    W, bias = loaded.kernels, (loaded.bias if args.bias else None)
-    if getattr(args, "batchnorm", None):
-        from exactpwm.io.kernels import load_batchnorm
-        from exactpwm.interpret.pwm_model import fold_batchnorm
-
-        W, bias = fold_batchnorm(W, bias, **load_batchnorm(path, args.batchnorm, args.bn_eps))
-    if getattr(args, "dilation", 1) != 1:
-        from exactpwm.interpret.pwm_model import expand_dilation
-
-        W = expand_dilation(W, args.dilation)
-    base = args.base
-    if getattr(args, "fit_base", None):
-        from exactpwm.interpret.base_fit import fit_base
-        from exactpwm.io.fasta import read_fasta
-
-        seqs = [codes for _, codes in read_fasta(args.fit_base)]
-        fit = fit_base(W, seqs, strand=args.strand, flip=args.flip, threads=getattr(args, "threads", 0))
-        base = float(fit.base)
-        print(f"fitted base b = {base:.6g} (maximum likelihood, Eq. 2) over {len(seqs)} sequences",
-              file=sys.stderr)
-    pwms, offsets = kernel_to_pwm(W, base, flip=args.flip, bias=bias)
-    names = _kernel_names(args.names, W.shape[0], args.prefix)
-    meta = {"base": base, "flip": args.flip}
-    motifs = [Motif(n, p, nsites=None, meta={"offset": float(o), **meta}) for n, p, o in zip(names, pwms, offsets)]
-    return MotifSet(motifs, None, os.fspath(path)), offsets
-
-
-def _kernel_names(names: str | None, K: int, prefix: str) -> list[str]:
-    if names is None:
-        return [f"{prefix}{i}" for i in range(K)]
-    out = [n.strip() for n in names.split(",")]
-    if len(out) != K:
-        raise UsageError(f"--names gives {len(out)} names for {K} kernels")
-    return out
+    names = [n.strip() for n in args.names.split(",")] if args.names else None
+    conv = kernels_to_motifs(path, base=args.base, flip=args.flip, key=args.key, layout=args.layout,
+                             bias_key=args.bias_key, use_bias=args.bias, batchnorm=getattr(args, "batchnorm", None),
+                             bn_eps=getattr(args, "bn_eps", None), dilation=getattr(args, "dilation", 1),
+                             fit_sequences=getattr(args, "fit_base", None), strand=getattr(args, "strand", "+"),
+                             names=names, prefix=args.prefix, threads=getattr(args, "threads", 0))
+    if conv.fit is not None:
+        print(f"fitted base b = {float(conv.fit.base):.6g} (maximum likelihood, Eq. 2) over "
+              f"{conv.fit.n_sequences} sequences", file=sys.stderr)
+    return conv.motifs, conv.offsets
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
@@ -422,7 +356,7 @@ def _cmd_track(args: argparse.Namespace) -> int:
 
     with ExitStack() as stack:
         files = [stack.enter_context(_open_out(p)) for p in paths]
-        for k, (f, m) in enumerate(zip(files, motifs)):
+        for f, m in zip(files, motifs):
             f.write(f'track type=bedGraph name="{m.name}" description="exactpwm {m.name} '
                     f'{"best strand " if strand == "both" else ""}score at window start"\n')
         for name, start, idx, scores in tracks:
@@ -461,8 +395,8 @@ def _write_bigwig(args, tracks, motifs) -> int:
         import pyBigWig
     except ImportError:
         raise ImportError("bigWig output needs pyBigWig: pip install pyBigWig (or write .bedGraph)") from None
-    from exactpwm.io.files import atomic_path
     from exactpwm.io.fasta import iter_chunks
+    from exactpwm.io.files import atomic_path
     from exactpwm.scanning.scan import bedgraph_runs
 
     sizes: dict[str, int] = {}
@@ -474,7 +408,7 @@ def _write_bigwig(args, tracks, motifs) -> int:
     with atomic_path(args.output) as tmp:
         bw = pyBigWig.open(tmp, "w")
         bw.addHeader([(n, max(1, s)) for n, s in sizes.items()])
-        for name, start, idx, scores in tracks:
+        for name, start, _, scores in tracks:
             first, end, v = bedgraph_runs(_best_strand(scores, args.strand)[0])
             if first.size:
                 bw.addEntries([name] * first.size, (start + first).tolist(), ends=(start + end).tolist(),
@@ -608,7 +542,8 @@ def build_parser() -> argparse.ArgumentParser:
     th.add_argument("--score", type=float, help="score threshold instead of a p-value")
     p.add_argument("--norc", action="store_true", help="scan the given strand only")
     p.add_argument("--qvalues", action="store_true", help="add Benjamini-Hochberg q-values (holds all hits in memory)")
-    p.add_argument("--motif-groups", type=_positive_int, default=1, help="with --dask: split the motifs into this many groups")
+    p.add_argument("--motif-groups", type=_positive_int, default=1,
+                   help="with --dask: split the motifs into this many groups")
     p.add_argument("--format", choices=["tsv", "bed", "gff", "maxima"], default="tsv",
                    help="tsv: FIMO-compatible (default); bed: BED6; gff: GFF3; maxima: best window per sequence")
     p.add_argument("-o", "--output", help="output file (default: stdout)")
@@ -619,7 +554,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Kernels (.npy/.npz/.pt/.h5/.keras) -> PWMs with conv = log_b P + offset; "
                                    "or a motif file -> kernels (.npy/.npz).")
     p.add_argument("input", help="kernel file, or a motif file for the inverse direction")
-    p.add_argument("-o", "--output", help="output (motif file by extension, .npy/.npz for kernels; default stdout MEME)")
+    p.add_argument("-o", "--output",
+                   help="output (motif file by extension, .npy/.npz for kernels; default stdout MEME)")
     p.add_argument("--format", choices=["meme", "jaspar", "pfm", "transfac", "homer"], help="output motif format")
     _add_model_args(p)
     p.add_argument("--fit-base", metavar="FASTA", help="fit b by maximum likelihood on these sequences")

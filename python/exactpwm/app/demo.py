@@ -21,14 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
-from exactpwm.interpret.base_fit import fit_base
-from exactpwm.interpret.compare import Match, motif_similarity
 from exactpwm.app.example_data import PLANTED_SITES, example_genome, load_example_cnn, planted_pwms, training_set
-from exactpwm.io.formats import write_motifs
 from exactpwm.core.motif import Motif, MotifSet
-from exactpwm.scanning.scan import scan
 from exactpwm.core.scoring import conv1d
 from exactpwm.core.transform import kernel_to_pwm, pwm_to_kernel
+from exactpwm.interpret.base_fit import fit_base
+from exactpwm.interpret.compare import Match, motif_similarity
+from exactpwm.io.formats import write_motifs
+from exactpwm.scanning.scan import scan
 
 MATCH_MIN = 0.8  # similarity above which a kernel is said to have learned a planted motif
 #: the demo's scan threshold: the planted sites are 6-8 bp, and a 6-mer's best p-value is 4^-6 = 2.4e-4,

@@ -13,8 +13,8 @@ from importlib import resources
 
 import numpy as np
 
-from exactpwm.core.sequence import encode, reverse_complement
 from exactpwm.app.synthetic import plant_motif, sample_sites
+from exactpwm.core.sequence import encode, reverse_complement
 
 __all__ = ["PLANTED_SITES", "planted_pwms", "training_set", "example_genome", "load_example_cnn"]
 

@@ -28,7 +28,6 @@ class Progress:
         self.done = 0
         self.t0 = time.perf_counter()
         self.last = -1e9
-        self.drawn = False
 
     def __call__(self, n: int) -> None:
         self.update(n)
@@ -55,7 +54,6 @@ class Progress:
             text += f"  ETA {_clock(max(self.total - self.done, 0) / rate)}"
         self.stream.write("\r" + text.ljust(78))
         self.stream.flush()
-        self.drawn = True
 
     def close(self) -> None:
         """Draw the final state and end the line."""
@@ -64,7 +62,7 @@ class Progress:
             self.stream.write("\n")
             self.stream.flush()
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         return self
 
     def __exit__(self, *exc) -> None:

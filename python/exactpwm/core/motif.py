@@ -13,8 +13,9 @@ or 20 (the MEME suite's default) when the file does not say.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence, overload
+from typing import overload
 
 import numpy as np
 
@@ -65,7 +66,7 @@ class Motif:
         self.pwm = self.pwm / sums
 
     @classmethod
-    def from_counts(cls, name: str, counts, *, pseudocount: float = 0.0, background=None, **kwargs) -> "Motif":
+    def from_counts(cls, name: str, counts, *, pseudocount: float = 0.0, background=None, **kwargs) -> Motif:
         """A motif from (4, L) counts; ``pwm`` = counts -> probabilities with ``pseudocount``
         (total per column, spread by ``background``). Columns with no counts need a pseudocount."""
         C = _check_matrix(counts, f"motif {name}: counts")
@@ -104,7 +105,7 @@ class Motif:
             terms = np.where(self.pwm > 0, self.pwm * np.log2(self.pwm / bg), 0.0)
         return terms.sum(axis=0)
 
-    def reverse_complement(self) -> "Motif":
+    def reverse_complement(self) -> Motif:
         """The motif read on the other strand (rows and columns reversed)."""
         rc = None if self.counts is None else self.counts[::-1, ::-1].copy()
         return Motif(self.name, self.pwm[::-1, ::-1].copy(), rc, self.alt_name, self.nsites, dict(self.meta))
@@ -129,7 +130,7 @@ class MotifSet(Sequence[Motif]):
     @overload
     def __getitem__(self, key: int | str) -> Motif: ...
     @overload
-    def __getitem__(self, key: slice) -> "MotifSet": ...
+    def __getitem__(self, key: slice) -> MotifSet: ...
 
     def __getitem__(self, key):
         if isinstance(key, str):
@@ -159,7 +160,7 @@ class MotifSet(Sequence[Motif]):
     def widths(self) -> list[int]:
         return [m.width for m in self.motifs]
 
-    def select(self, names: Sequence[str]) -> "MotifSet":
+    def select(self, names: Sequence[str]) -> MotifSet:
         """The motifs with these names (or alt names), in the order given; unknown names are an error."""
         out = []
         for n in names:

@@ -24,9 +24,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from exactpwm.core._checks import as_bias, as_kernels, resolve_threads
 from exactpwm._engine import engine as _engine
-from exactpwm.core.sequence import encode, pack, _check_codes
+from exactpwm.core._checks import as_bias, as_kernels, resolve_threads
+from exactpwm.core.sequence import _check_codes, encode, pack
 from exactpwm.core.transform import reverse_complement_kernels
 
 __all__ = ["conv1d", "max_scores", "MaxScores", "threshold_hits", "WindowHits", "score_table"]

@@ -12,7 +12,8 @@ Conventions used throughout exactpwm:
 
 from __future__ import annotations
 
-from typing import Iterable, Union
+from collections.abc import Iterable
+from typing import Union
 
 import numpy as np
 

@@ -96,7 +96,8 @@ def _solve(W: np.ndarray, A: float, n: int, max_log_base: float) -> float:
     while grad(hi)[0] > 0:
         lo, hi = hi, hi * 2
         if hi > max_log_base:
-            raise ValueError(f"the maximum-likelihood ln(base) exceeds {max_log_base:g}; the kernels are near-consensus")
+            raise ValueError(f"the maximum-likelihood ln(base) exceeds {max_log_base:g}; "
+                             "the kernels are near-consensus")
     beta = 0.5 * (lo + hi)
     for _ in range(200):
         g, h = grad(beta)

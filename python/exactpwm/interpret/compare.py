@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["Match", "motif_similarity", "best_matches", "similarity_pvalue", "MatchSignificance", "match_motifs"]
+__all__ = ["Match", "motif_similarity", "similarity_pvalue", "MatchSignificance", "match_motifs"]
 
 
 class Match(NamedTuple):
@@ -51,16 +51,6 @@ def motif_similarity(a, b, overhang: int = 0) -> Match:
             if s > best.score:
                 best = Match(s, off, strand)
     return best
-
-
-def best_matches(queries, targets) -> list[tuple[int, Match]]:
-    """For each query PWM, (index of the most similar target, its Match)."""
-    out = []
-    for q in queries:
-        scores = [motif_similarity(q, t) for t in targets]
-        k = int(np.argmax([s.score for s in scores]))
-        out.append((k, scores[k]))
-    return out
 
 
 def _best_scores(A: np.ndarray, stack: np.ndarray, overhang: int = 0) -> np.ndarray:

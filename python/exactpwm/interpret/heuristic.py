@@ -32,10 +32,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from exactpwm.core._checks import as_bias, as_kernels, resolve_threads
 from exactpwm._engine import engine as _engine
-from exactpwm.core.scoring import _as_packed, _resolve_dtype, _round_thresholds_up, max_scores, score_table
+from exactpwm.core._checks import as_bias, as_kernels, resolve_threads
 from exactpwm.core.matrices import counts_to_pwm
+from exactpwm.core.scoring import _as_packed, _resolve_dtype, _round_thresholds_up, max_scores, score_table
 from exactpwm.core.sequence import iter_batches
 from exactpwm.core.transform import reverse_complement_kernels
 

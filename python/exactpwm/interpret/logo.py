@@ -29,7 +29,7 @@ def _matplotlib():
         raise ImportError("logos need matplotlib: pip install 'exactpwm[plot]'") from None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _glyph(letter: str):
     """The letter's outline as a matplotlib Path scaled to the unit square."""
     from matplotlib.font_manager import FontProperties

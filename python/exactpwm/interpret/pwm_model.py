@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from exactpwm.core._checks import as_bias, as_kernels, log_base
-from exactpwm.core.sequence import encode, _check_codes
+from exactpwm.core.sequence import _check_codes, encode
 
 __all__ = ["PWMModel", "fold_batchnorm", "expand_dilation", "conv_padding"]
 
@@ -123,7 +123,7 @@ class PWMModel:
     def from_layers(cls, kernels, bias=None, *, dense_weight, dense_bias=None, batchnorm=None, dilation: int = 1,
                     padding=0, stride: int = 1, activation: str = "relu", pooling: str = "max",
                     pool_size: int | None = None, pool_stride: int | None = None, strand: str = "+",
-                    base: float = math.e) -> "PWMModel":
+                    base: float = math.e) -> PWMModel:
         """Build from layer parameters (numpy arrays or tensors, PyTorch layouts).
 
         kernels : (K, 4, L) Conv1d weights (rows A, C, G, T; use ``to_torch_layout`` for Keras)

@@ -31,10 +31,11 @@ def _np(t) -> np.ndarray:
     return t.detach().cpu().double().numpy()
 
 
-def pwm_model_from_torch(conv: "nn.Conv1d", dense: "nn.Linear", *, batchnorm: "nn.BatchNorm1d | None" = None,
+def pwm_model_from_torch(conv: nn.Conv1d, dense: nn.Linear, *, batchnorm: nn.BatchNorm1d | None = None,
                          activation: str = "relu", pooling: str = "max", pool_size: int | None = None,
                          pool_stride: int | None = None, strand: str = "+", base: float = math.e) -> PWMModel:
-    """The PWM model of conv -> [batchnorm] -> activation -> pooling -> dense (see :mod:`exactpwm.interpret.pwm_model`)."""
+    """The PWM model of conv -> [batchnorm] -> activation -> pooling -> dense
+    (see :mod:`exactpwm.interpret.pwm_model`)."""
     if not isinstance(conv, nn.Conv1d) or conv.in_channels != 4 or conv.groups != 1:
         raise ValueError("conv must be an nn.Conv1d with in_channels=4 (one-hot A, C, G, T) and groups=1")
     if conv.padding_mode != "zeros":
@@ -48,7 +49,7 @@ def pwm_model_from_torch(conv: "nn.Conv1d", dense: "nn.Linear", *, batchnorm: "n
         dense_bias=None if dense.bias is None else _np(dense.bias), base=base)
 
 
-def _bn_stats(batchnorm: "nn.BatchNorm1d") -> dict:
+def _bn_stats(batchnorm: nn.BatchNorm1d) -> dict:
     """gamma, beta, mean, var, eps of an eval-mode BatchNorm1d, for :func:`exactpwm.fold_batchnorm`."""
     if batchnorm.training or not batchnorm.track_running_stats:
         raise ValueError("fold BatchNorm in eval mode with running statistics (call model.eval())")
@@ -58,7 +59,7 @@ def _bn_stats(batchnorm: "nn.BatchNorm1d") -> dict:
                 mean=_np(batchnorm.running_mean), var=_np(batchnorm.running_var), eps=batchnorm.eps)
 
 
-def first_conv(model: "nn.Module") -> "nn.Conv1d":
+def first_conv(model: nn.Module) -> nn.Conv1d:
     """The first nn.Conv1d over one-hot DNA (in_channels 4) inside any module, in registration order."""
     for m in model.modules():
         if isinstance(m, nn.Conv1d) and m.in_channels == 4:
@@ -66,7 +67,7 @@ def first_conv(model: "nn.Module") -> "nn.Conv1d":
     raise ValueError(f"no nn.Conv1d with in_channels=4 in this {type(model).__name__}")
 
 
-def kernels_from_module(model: "nn.Module", batchnorm: "nn.BatchNorm1d | None" = None) -> tuple[np.ndarray, np.ndarray]:
+def kernels_from_module(model: nn.Module, batchnorm: nn.BatchNorm1d | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(kernels (K, 4, L_eff) float64, bias (K,)) of a model's first DNA convolution, with its
     dilation expanded and ``batchnorm`` (eval mode) folded in, ready for :func:`exactpwm.kernel_to_pwm`."""
     from exactpwm.interpret.pwm_model import expand_dilation, fold_batchnorm
@@ -95,7 +96,7 @@ def _pool_of(m) -> tuple[str, int | None, int | None] | None:
     return None
 
 
-def pwm_model_from_sequential(model: "nn.Sequential", base: float = math.e) -> tuple[PWMModel, "nn.Sequential"]:
+def pwm_model_from_sequential(model: nn.Sequential, base: float = math.e) -> tuple[PWMModel, nn.Sequential]:
     """Split ``Conv1d, [BatchNorm1d], [ReLU | Identity], pooling, [Flatten], [Dropout], Linear, rest...``
     into (PWM model of the first layers, ``nn.Sequential(rest...)``). The model should be in eval mode."""
     layers = list(model)
@@ -115,7 +116,8 @@ def pwm_model_from_sequential(model: "nn.Sequential", base: float = math.e) -> t
     act = take((nn.ReLU, nn.Identity))
     pool = _pool_of(layers[i]) if i < len(layers) else None
     if pool is None:
-        raise ValueError(f"expected a pooling layer after the convolution, found {layers[i] if i < len(layers) else 'nothing'}")
+        found = layers[i] if i < len(layers) else "nothing"
+        raise ValueError(f"expected a pooling layer after the convolution, found {found}")
     i += 1
     take(nn.Flatten)
     while take(nn.Dropout) is not None:
@@ -137,7 +139,7 @@ class PWMModule(nn.Module):
     is applied after the dense layer, e.g. the remaining layers of the original model.
     """
 
-    def __init__(self, pm: PWMModel, rest: "nn.Module | None" = None, dtype=torch.float64):
+    def __init__(self, pm: PWMModel, rest: nn.Module | None = None, dtype=torch.float64):
         super().__init__()
         self.pm = pm
         self.register_buffer("log_pwms", torch.tensor(pm.log_pwms, dtype=dtype))

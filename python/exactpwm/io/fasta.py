@@ -24,8 +24,9 @@ import lzma
 import os
 import sys
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 import numpy as np
 
@@ -84,7 +85,9 @@ def open_binary(source) -> tuple[BinaryIO, str]:
         if os.path.isdir(label):
             raise IsADirectoryError(f"{label}: is a directory, not a FASTA file")
         raw = open(label, "rb")
-    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw) if hasattr(raw, "readinto") else raw
+    buffered = raw
+    if not isinstance(raw, io.BufferedReader) and hasattr(raw, "readinto"):
+        buffered = io.BufferedReader(raw)
     head = buffered.peek(6)[:6] if hasattr(buffered, "peek") else b""
     kind = compression(head)
     if kind == "gzip":

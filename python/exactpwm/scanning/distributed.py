@@ -24,10 +24,10 @@ from typing import Callable
 
 import numpy as np
 
-from exactpwm.io.files import unique_filenames
-from exactpwm.io.fasta import Chunk
-from exactpwm.scanning.hits import HitTable, HitWriter, RowBuffer
 from exactpwm.core.motif import MotifSet
+from exactpwm.io.fasta import Chunk
+from exactpwm.io.files import unique_filenames
+from exactpwm.scanning.hits import HitTable, HitWriter, RowBuffer
 from exactpwm.scanning.scan import ScanPlan, _as_chunks, plan_scan, scan_chunk, subset_plan
 
 __all__ = ["connect", "close", "scan_distributed", "tracks_distributed", "DistributedScan", "read_partitions"]

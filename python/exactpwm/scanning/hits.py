@@ -8,15 +8,15 @@ the hit's strand (reverse complemented for '-'), uppercase ACGTN.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-from exactpwm.io.files import atomic_output
-from exactpwm.core._checks import resolve_threads
 from exactpwm._engine import engine
+from exactpwm.core._checks import resolve_threads
+from exactpwm.io.files import atomic_output
 
-__all__ = ["HitTable", "HitWriter", "hit_dtype", "RowBuffer"]
+__all__ = ["HitTable", "HitWriter", "hit_dtype", "RowBuffer", "write_maxima"]
 
 
 def hit_dtype(max_width: int) -> np.dtype:
@@ -242,3 +242,21 @@ def _num(x: float) -> str:
 
 def _gff_escape(s: str) -> str:
     return "".join(c if c.isalnum() or c in "._-:|+" else f"%{ord(c):02X}" for c in s)
+
+
+def write_maxima(f, best, alt_names, widths, note: str) -> None:
+    """Write :class:`exactpwm.SequenceMaxima` as a TSV: per (sequence, motif) the best window,
+    1-based inclusive like the hit TSV ('.' where a sequence has no N-free window).
+
+    best : SequenceMaxima; alt_names, widths : one per motif; note : the command line (a
+    closing comment line)."""
+    f.write("sequence_name\tmotif_id\tmotif_alt_id\tstart\tstop\tstrand\tscore\tp-value\n")
+    for s, seq in enumerate(best.sequence_names):
+        for k, (name, alt, width) in enumerate(zip(best.motif_names, alt_names, widths)):
+            if best.start[s, k] < 0:
+                f.write(f"{seq}\t{name}\t{alt}\t.\t.\t.\t.\t1\n")
+                continue
+            st = int(best.start[s, k])
+            f.write(f"{seq}\t{name}\t{alt}\t{st + 1}\t{st + width}\t"
+                    f"{'+' if best.strand[s, k] > 0 else '-'}\t{float(best.score[s, k])!r}\t{best.pvalue[s, k]:.3g}\n")
+    f.write(f"\n# exactpwm scan --format maxima\n# command: {note}\n")

@@ -14,23 +14,31 @@ from __future__ import annotations
 import os
 import re
 import warnings
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Sequence
+from typing import Callable
 
 import numpy as np
 
 from exactpwm.core._checks import to_numpy
-from exactpwm.io.files import UniqueNames
-from exactpwm.io.fasta import Chunk, iter_chunks
-from exactpwm.scanning.hits import HitTable, RowBuffer, hit_dtype
 from exactpwm.core.matrices import as_background, log_likelihood, log_odds, probabilities_with_pseudocount
 from exactpwm.core.motif import MotifSet
-from exactpwm.core.pvalues import (DEFAULT_STEP, PvalueTable, ScoreDistribution, benjamini_hochberg, quantize,
-                      score_distributions)
+from exactpwm.core.pvalues import (
+    DEFAULT_STEP,
+    PvalueTable,
+    ScoreDistribution,
+    benjamini_hochberg,
+    quantize,
+    score_distributions,
+)
 from exactpwm.core.scoring import prepare_threshold, run_threshold
-from exactpwm.core.sequence import encode, window_letters, _check_codes
+from exactpwm.core.sequence import _check_codes, encode, window_letters
+from exactpwm.io.fasta import Chunk, iter_chunks
+from exactpwm.io.files import UniqueNames
+from exactpwm.scanning.hits import HitTable, RowBuffer, hit_dtype
 
-__all__ = ["scan", "plan_scan", "iter_scan", "ScanPlan", "score_matrices", "sequence_maxima", "SequenceMaxima", "score_tracks", "write_bedgraph", "bedgraph_runs", "scan_chunk", "subset_plan", "MODES", "ScanWarning"]
+__all__ = ["scan", "plan_scan", "iter_scan", "ScanPlan", "score_matrices", "sequence_maxima", "SequenceMaxima",
+           "score_tracks", "write_bedgraph", "bedgraph_runs", "scan_chunk", "subset_plan", "MODES", "ScanWarning"]
 
 MODES = ("logodds", "loglik", "matrix")
 DEFAULT_CHUNK = 1 << 23

@@ -14,9 +14,10 @@ from typing import Callable
 
 import numpy as np
 
-from exactpwm.io.files import atomic_output, same_file
 from exactpwm.core.motif import Motif, MotifSet
-from exactpwm.io.formats._text import MotifFormatError, is_number as _is_number, read_text
+from exactpwm.io.files import atomic_output, same_file
+from exactpwm.io.formats._text import MotifFormatError, read_text
+from exactpwm.io.formats._text import is_number as _is_number
 from exactpwm.io.formats.homer import read_homer, write_homer
 from exactpwm.io.formats.jaspar import read_jaspar, read_pfm, write_jaspar, write_pfm
 from exactpwm.io.formats.meme import read_meme, write_meme

@@ -53,12 +53,13 @@ def read_meme(text: str, label: str) -> MotifSet:
 
 def _read_alphabet_block(lines: Lines, start: int) -> None:
     core = []
-    for lineno, line in lines:
+    for _, line in lines:
         s = line.strip()
         if s.startswith("END ALPHABET"):
             letters = "".join(core).upper().replace("U", "T")
             if sorted(letters) != list("ACGT"):
-                raise lines.error(start, f"expected a DNA alphabet with core letters A, C, G, T, found {''.join(core)!r}")
+                found = "".join(core)
+                raise lines.error(start, f"expected a DNA alphabet with core letters A, C, G, T, found {found!r}")
             return
         if "=" in s:  # an ambiguity symbol such as 'N = ACGT'
             continue

@@ -1,0 +1,72 @@
+"""CNN kernel files -> exact PWMs as motifs: what ``exactpwm convert`` (and ``logo`` on a
+kernel file) does, as a library function.
+
+Kernels are read from .npy/.npz/PyTorch/Keras files (:mod:`exactpwm.io.kernels`), optionally
+with an eval BatchNorm folded in and a dilation expanded, then transformed exactly
+(:func:`exactpwm.kernel_to_pwm`) at a given base or at the maximum-likelihood base fitted on
+sequences (:func:`exactpwm.fit_base`). Each motif keeps its offset and base in ``meta``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from exactpwm.core.motif import Motif, MotifSet
+from exactpwm.core.transform import DEFAULT_BASE, kernel_to_pwm
+from exactpwm.interpret.base_fit import BaseFit, fit_base
+from exactpwm.interpret.pwm_model import expand_dilation, fold_batchnorm
+from exactpwm.io.fasta import read_fasta
+from exactpwm.io.kernels import load_batchnorm, load_kernels
+
+__all__ = ["ConvertedKernels", "kernels_to_motifs"]
+
+
+@dataclass
+class ConvertedKernels:
+    """motifs : MotifSet of the exact PWMs (``meta``: offset, base, flip); offsets : (K,) float64
+    with conv(x) + bias == log_base P(x | pwm) + offset; fit : the base fit, when one was made."""
+
+    motifs: MotifSet
+    offsets: np.ndarray
+    fit: BaseFit | None = None
+
+
+def kernels_to_motifs(path, *, base: float = DEFAULT_BASE, flip: bool = False, key: str | None = None,
+                      layout: str | None = None, bias_key: str | None = None, use_bias: bool = True,
+                      batchnorm: str | None = None, bn_eps: float | None = None, dilation: int = 1,
+                      fit_sequences=None, strand: str = "+", names: list[str] | None = None,
+                      prefix: str = "kernel", threads: int = 0) -> ConvertedKernels:
+    """Exact PWMs of the first-layer kernels in a file.
+
+    path : .npy, .npz, .pt/.pth/.ckpt (a state_dict) or Keras .h5/.keras weights
+    base : log base b > 1 of the transform, unless ``fit_sequences`` is given
+    fit_sequences : a FASTA path or sequences: fit b by maximum likelihood (Eq. 2) on them,
+        scanning ``strand`` ("+" or "both") as the model does
+    key, layout, bias_key, use_bias : where the kernels and bias are (see :func:`load_kernels`)
+    batchnorm, bn_eps : fold the eval-mode BatchNorm named ``batchnorm`` first
+    dilation : expand dilated kernels (uniform columns between the kernel's)
+    names : one name per kernel (default ``prefix`` + index)
+    """
+    loaded = load_kernels(path, key, layout=layout, bias_key=bias_key)
+    W, bias = loaded.kernels, (loaded.bias if use_bias else None)
+    if batchnorm:
+        W, bias = fold_batchnorm(W, bias, **load_batchnorm(path, batchnorm, bn_eps))
+    if dilation != 1:
+        W = expand_dilation(W, dilation)
+    fit = None
+    if fit_sequences is not None:
+        seqs = [codes for _, codes in read_fasta(fit_sequences)] if isinstance(fit_sequences, (str, os.PathLike)) \
+            else list(fit_sequences)
+        fit = fit_base(W, seqs, strand=strand, flip=flip, threads=threads)
+        base = float(fit.base)
+    K = W.shape[0]
+    names = [f"{prefix}{i}" for i in range(K)] if names is None else list(names)
+    if len(names) != K:
+        raise ValueError(f"{len(names)} names for {K} kernels")
+    pwms, offsets = kernel_to_pwm(W, base, flip=flip, bias=bias)
+    meta = {"base": base, "flip": flip}
+    motifs = [Motif(n, p, nsites=None, meta={"offset": float(o), **meta}) for n, p, o in zip(names, pwms, offsets)]
+    return ConvertedKernels(MotifSet(motifs, None, os.fspath(path)), np.asarray(offsets), fit)
