@@ -370,3 +370,10 @@ def test_conv1d_big_output_is_exact():
             ref = got
         else:
             np.testing.assert_array_equal(got, ref)
+
+
+def test_max_scores_start_is_the_name_and_position_is_deprecated():
+    r = exactpwm.max_scores(["ACGTACGT"], np.ones((4, 3)), strand="both")
+    assert r.start.shape == (1, 1)
+    with pytest.warns(DeprecationWarning, match="MaxScores.start"):
+        np.testing.assert_array_equal(r.position, r.start)

@@ -160,13 +160,22 @@ class MaxScores(NamedTuple):
     """Result of :func:`max_scores`; all arrays (S, K).
 
     score : the maximum window score (-inf where the sequence is shorter than L)
-    position : start of the best window, 0-based on the forward strand (-1 if none)
+    start : start of the best window, 0-based on the forward strand (-1 if none); the same
+        name as :class:`exactpwm.SequenceMaxima` (``position`` is its deprecated old name)
     strand : +1 or -1, the strand of the best window (0 if none)
     """
 
     score: np.ndarray
-    position: np.ndarray
+    start: np.ndarray
     strand: np.ndarray
+
+    @property
+    def position(self) -> np.ndarray:
+        """Deprecated old name of :attr:`start`."""
+        import warnings
+
+        warnings.warn("MaxScores.position is now MaxScores.start", DeprecationWarning, stacklevel=2)
+        return self.start
 
 
 def max_scores(
@@ -193,7 +202,7 @@ def max_scores(
 
     Returns
     -------
-    MaxScores(score (S, K), position (S, K) int64, strand (S, K) int8).
+    MaxScores(score (S, K), start (S, K) int64, strand (S, K) int8).
     Ties within a strand keep the smallest start. N counts 0, as in :func:`conv1d`.
     """
     K, dt, table, b = _prepare(kernels, bias, strand, dtype)

@@ -154,7 +154,7 @@ def fit_base(
     n = 0
     for s0, s1 in iter_batches(offsets, batch_bases, max(1, (1 << 24) // max(K, 1))):
         best = max_scores((codes, offsets[s0:s1 + 1]), W, strand=strand, threads=threads, backend=backend)
-        has = best.position[:, 0] >= 0
+        has = best.start[:, 0] >= 0
         sums += best.score[has].astype(np.float64).sum(axis=0)
         n += int(has.sum())
     if n == 0:

@@ -132,8 +132,8 @@ def heuristic_pwm(
         n_frag = np.zeros(K, dtype=np.int64)
         for s0, s1 in batches:
             best = max_scores((codes, offsets[s0:s1 + 1]), W, b, strand=strand, **run)
-            seq_idx, k_idx = np.nonzero((best.position >= 0) & (best.score > thr))
-            starts = offsets[s0 + seq_idx] + best.position[seq_idx, k_idx]
+            seq_idx, k_idx = np.nonzero((best.start >= 0) & (best.score > thr))
+            starts = offsets[s0 + seq_idx] + best.start[seq_idx, k_idx]
             counts += _count_fragments(codes, starts, k_idx, best.strand[seq_idx, k_idx] < 0, K, L, **run)
             n_frag += np.bincount(k_idx, minlength=K)
         return HeuristicPWM(_normalise(counts, a), counts, n_frag, thr)

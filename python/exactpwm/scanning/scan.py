@@ -640,9 +640,9 @@ def sequence_maxima(motifs, sequences, *, names=None, mode: str = "logodds", bac
                 continue
             r = max_scores((codes, offsets), g.kernels, strand=strand, skip_n=True, dtype=g.dtype,
                            threads=threads, backend=backend)
-            found = r.position >= 0
+            found = r.start >= 0
             sc[:, g.motifs] = np.where(found, r.score.astype(np.float64), -np.inf)
-            st[:, g.motifs] = np.where(found, batch.starts[:, None] + r.position, -1)
+            st[:, g.motifs] = np.where(found, batch.starts[:, None] + r.start, -1)
             sg[:, g.motifs] = r.strand
         new_record = batch.starts == 0
         if not new_record[0]:  # a later piece of the record before: merge

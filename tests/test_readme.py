@@ -1,0 +1,62 @@
+"""Every Python block of README.md runs as written, in a folder holding the files it names.
+
+The files are small and made here: ``genome.fa.gz`` (3 records), ``peaks.fa`` (200 peaks),
+``motifs.meme``, ``JASPAR2024_CORE.meme`` and ``.jaspar`` (JASPAR motifs through pyjaspar).
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+
+import numpy as np
+import pytest
+
+import exactpwm
+
+README = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")
+
+
+def _blocks() -> list[tuple[int, str]]:
+    text = open(README, encoding="utf-8").read()
+    return [(text.count("\n", 0, m.start()) + 1, m.group(1)) for m in
+            re.finditer(r"^```python\n(.*?)^```", text, flags=re.MULTILINE | re.DOTALL)]
+
+
+BLOCKS = _blocks()
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    d = tmp_path_factory.mktemp("readme")
+    rng = np.random.default_rng(0)
+    letters = np.frombuffer(b"ACGT", np.uint8)
+    with gzip.open(d / "genome.fa.gz", "wt") as f:
+        for i, n in enumerate((60_000, 20_000, 5_000)):
+            f.write(f">chr{i + 1}\n{letters[rng.integers(0, 4, n)].tobytes().decode()}\n")
+    with open(d / "peaks.fa", "w") as f:
+        for i in range(200):
+            f.write(f">peak{i}\n{letters[rng.integers(0, 4, 300)].tobytes().decode()}\n")
+    try:
+        ms = exactpwm.load_jaspar(["MA0139.1", "MA0079.5", "MA0036.3"])
+    except ImportError:
+        pytest.skip("pyjaspar is not installed")
+    exactpwm.write_motifs(ms, d / "JASPAR2024_CORE.meme")
+    exactpwm.write_motifs(ms, d / "JASPAR2024_CORE.jaspar")
+    exactpwm.write_motifs(ms, d / "motifs.meme")
+    return d
+
+
+def test_readme_has_python_blocks():
+    assert len(BLOCKS) >= 6
+
+
+@pytest.mark.parametrize("line, code", BLOCKS, ids=[f"line{line}" for line, _ in BLOCKS])
+def test_readme_block_runs(folder, monkeypatch, line, code):
+    needs = {"torch": "torch", "distributed": "distributed", "pandas": "pandas", "logo": "matplotlib"}
+    for word, module in needs.items():
+        if word in code:
+            pytest.importorskip(module)
+    monkeypatch.chdir(folder)
+    exec(compile(code, f"README.md:{line}", "exec"), {"__name__": "readme"})
