@@ -10,10 +10,9 @@ import gzip
 import os
 import re
 
+import exactpwm
 import numpy as np
 import pytest
-
-import exactpwm
 
 README = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")
 
