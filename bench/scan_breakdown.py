@@ -30,7 +30,7 @@ def main():
     import exactpwm
     from exactpwm import _core
     from exactpwm.core._checks import resolve_threads
-    from exactpwm.scanning.scan import plan_scan
+    from exactpwm.scanning.plan import plan_scan
     from peers import jaspar_motifs
 
     _, counts = jaspar_motifs(args.motifs)

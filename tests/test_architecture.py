@@ -17,7 +17,7 @@ def test_import_contracts_hold():
     pytest.importorskip("importlinter")
     config = os.path.join(ROOT, "pyproject.toml")
     run = subprocess.run([sys.executable, "-c", "from importlinter.cli import lint_imports_command; "
-                          "lint_imports_command()", config], capture_output=True, text=True, timeout=300)
+                          "lint_imports_command()", config, "--no-cache"], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "0 broken" in run.stdout
 

@@ -20,16 +20,10 @@ from exactpwm.io.formats import FORMATS as MOTIF_FORMATS
 from exactpwm.io.formats import MotifFormatError, read_motifs, write_motifs
 from exactpwm.io.formats.jaspardb import load_jaspar
 from exactpwm.scanning.hits import HitTable
-from exactpwm.scanning.scan import (
-    SequenceMaxima,
-    iter_scan,
-    plan_scan,
-    scan,
-    score_matrices,
-    score_tracks,
-    sequence_maxima,
-    write_bedgraph,
-)
+from exactpwm.scanning.maxima import SequenceMaxima, sequence_maxima
+from exactpwm.scanning.plan import plan_scan, score_matrices
+from exactpwm.scanning.scan import iter_scan, scan
+from exactpwm.scanning.tracks import score_tracks, write_bedgraph
 
 __version__ = "0.1.0"
 

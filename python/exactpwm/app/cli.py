@@ -160,7 +160,9 @@ def _progress(args, path):
 
 def _cmd_scan(args: argparse.Namespace) -> int:
     from exactpwm.scanning.hits import HitWriter, write_maxima
-    from exactpwm.scanning.scan import iter_scan, plan_scan, scan, sequence_maxima
+    from exactpwm.scanning.maxima import sequence_maxima
+    from exactpwm.scanning.plan import plan_scan
+    from exactpwm.scanning.scan import iter_scan, scan
 
     _check_input(args.motifs)
     _check_input(args.sequences)
@@ -319,7 +321,7 @@ def _motifs_to_kernels(args) -> int:
 # ---------------------------------------------------------------- track
 
 def _cmd_track(args: argparse.Namespace) -> int:
-    from exactpwm.scanning.scan import score_tracks
+    from exactpwm.scanning.tracks import score_tracks
 
     _check_input(args.motifs)
     _check_input(args.sequences)
@@ -352,7 +354,7 @@ def _cmd_track(args: argparse.Namespace) -> int:
         return _write_bigwig(args, tracks, motifs)
     from contextlib import ExitStack
 
-    from exactpwm.scanning.scan import write_bedgraph
+    from exactpwm.scanning.tracks import write_bedgraph
 
     with ExitStack() as stack:
         files = [stack.enter_context(_open_out(p)) for p in paths]
@@ -397,7 +399,7 @@ def _write_bigwig(args, tracks, motifs) -> int:
         raise ImportError("bigWig output needs pyBigWig: pip install pyBigWig (or write .bedGraph)") from None
     from exactpwm.io.fasta import iter_chunks
     from exactpwm.io.files import atomic_path
-    from exactpwm.scanning.scan import bedgraph_runs
+    from exactpwm.scanning.tracks import bedgraph_runs
 
     sizes: dict[str, int] = {}
     unique = UniqueNames()

@@ -27,8 +27,10 @@ import numpy as np
 from exactpwm.core.motif import MotifSet
 from exactpwm.io.fasta import Chunk
 from exactpwm.io.files import unique_filenames
+from exactpwm.scanning.batches import _as_chunks
 from exactpwm.scanning.hits import HitTable, HitWriter, RowBuffer
-from exactpwm.scanning.scan import ScanPlan, _as_chunks, plan_scan, scan_chunk, subset_plan
+from exactpwm.scanning.plan import ScanPlan, plan_scan, subset_plan
+from exactpwm.scanning.scan import scan_chunk
 
 __all__ = ["connect", "close", "scan_distributed", "tracks_distributed", "DistributedScan", "read_partitions"]
 
@@ -201,7 +203,7 @@ def _track_task(motifs, kwargs: dict, codes: np.ndarray, name: str, start: int, 
                 paths: list) -> int:
     """Score tracks of one chunk; write one bedGraph partition per motif (atomically)."""
     from exactpwm.io.files import atomic_output
-    from exactpwm.scanning.scan import score_tracks, write_bedgraph
+    from exactpwm.scanning.tracks import score_tracks, write_bedgraph
 
     limit = codes.size if last else chunk_size
     per_motif: dict[int, np.ndarray] = {}
@@ -226,7 +228,7 @@ def tracks_distributed(motifs: MotifSet, sequences, outdir, *, client=None, stra
     Returns the folders written, one per motif."""
     from dask.distributed import as_completed
 
-    from exactpwm.scanning.scan import score_matrices
+    from exactpwm.scanning.plan import score_matrices
 
     names = [m.name for m in motifs]
     overlap = max(m.shape[1] for m in score_matrices(motifs, background=kwargs.get("background"),

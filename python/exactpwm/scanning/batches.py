@@ -1,0 +1,240 @@
+"""Sequences in batches for the engine: FASTA or in-memory records, packed or cut into pieces.
+
+Many short records (a peak set) are packed into one code array with one N between them, so
+one engine call per width group serves thousands of records and a window crossing from one
+record into the next always holds an N. A record longer than ``chunk_size + overlap`` is cut
+into pieces of that size, consecutive pieces sharing ``overlap`` bases. Memory stays bounded
+by about ``chunk_size`` bases plus one read block, whatever the input.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from exactpwm.core.sequence import _check_codes, encode
+from exactpwm.io.fasta import Chunk, iter_chunks
+
+__all__ = ["DEFAULT_CHUNK"]
+
+DEFAULT_CHUNK = 1 << 23
+
+
+def _is_file(sequences) -> bool:
+    return isinstance(sequences, (os.PathLike, str)) and (str(sequences) == "-" or os.path.exists(str(sequences))) \
+        or hasattr(sequences, "read")
+
+
+def _as_chunks(sequences, chunk_size: int, overlap: int, names_out: list[str]) -> Iterator[Chunk]:
+    """Chunks from a FASTA path / '-' / file object, or from in-memory sequences."""
+    if _is_file(sequences):
+        for chunk in iter_chunks(sequences, chunk_size, overlap):
+            if chunk.record == len(names_out):
+                names_out.append(chunk.name)
+            yield chunk
+        return
+    for record, (name, codes) in enumerate(_memory_records(sequences, names_out)):
+        for start, stop, last in _piece_bounds(codes.size, chunk_size, overlap):
+            yield Chunk(record, name, start, codes[start:stop], last)
+
+
+_SEQUENCE_TEXT = re.compile(r"[ACGTUNRYSWKMBDHVX\-\s]*", re.IGNORECASE)
+
+
+def _memory_records(sequences, names_out: list[str]) -> Iterator[tuple[str, np.ndarray]]:
+    """(name, codes) of in-memory sequences: a dict, a list of sequences or (name, sequence) pairs,
+    or one sequence; names are appended to ``names_out`` as they are read. uint8 code vectors pass
+    as they are: their range is checked once per packed batch (:func:`_pack_batch`)."""
+    if isinstance(sequences, os.PathLike):
+        raise FileNotFoundError(f"{os.fspath(sequences)}: no such file")
+    if isinstance(sequences, str) and not _SEQUENCE_TEXT.fullmatch(sequences):
+        raise FileNotFoundError(f"{sequences!r}: no such file, and not a DNA sequence either (letters ACGTU, N, "
+                                "IUPAC codes); a str is read as a file when that file exists, else as one sequence "
+                                "(pass a pathlib.Path to mean a file)")
+    if isinstance(sequences, (str, bytes, np.ndarray)):
+        sequences = [sequences]
+    items = sequences.items() if isinstance(sequences, dict) else enumerate(sequences)
+    for key, seq in items:
+        if isinstance(seq, tuple) and len(seq) == 2:  # (name, sequence) pairs in a list
+            key, seq = seq
+        name = str(key) if not isinstance(key, int) else f"seq{key}"
+        names_out.append(name)
+        if _is_code_vector(seq):
+            yield name, seq
+            continue
+        try:
+            yield name, (_check_codes(seq) if isinstance(seq, np.ndarray) else encode(seq))
+        except ValueError as exc:
+            raise ValueError(f"sequence {name}: {exc}") from None
+
+
+def _is_code_vector(x) -> bool:
+    return isinstance(x, np.ndarray) and x.dtype == np.uint8 and x.ndim == 1
+
+
+_MAX_BATCH_RECORDS = 1 << 16  # whole records packed into one engine call, at most
+
+
+@dataclass
+class _Batch:
+    """Consecutive pieces of records packed into one code array for one engine call per width group.
+
+    Piece i is ``codes[offsets[i]:offsets[i] + lengths[i]]``; pieces are separated by one N, so a
+    window that crosses from one piece into the next always holds an N (never a hit, never a
+    maximum, a NaN in a track). A piece of a long record comes alone (no separator).
+
+    codes : (n,) uint8; offsets : (R + 1,) int64 (offsets[R] == n); lengths, records, starts,
+    limits : (R,) int64 -- the piece's length, its record's index, the position of its first base
+    in the record, and the piece-relative start below which its windows belong to it
+    (``chunk_size`` for all but a record's last piece); names : (R,) record names.
+    """
+
+    codes: np.ndarray
+    offsets: np.ndarray
+    lengths: np.ndarray
+    records: np.ndarray
+    starts: np.ndarray
+    limits: np.ndarray
+    names: list
+
+    @property
+    def size(self) -> int:
+        return len(self.names)
+
+    @property
+    def bases(self) -> int:
+        """Bases this batch moves a scan forward (for progress)."""
+        return int(np.minimum(self.limits, self.lengths).sum())
+
+
+def _pack(codes: list[np.ndarray], names: list[str], records: list[int], starts: list[int],
+          limits: list[int]) -> _Batch:
+    """A batch of pieces: several are packed with one N after each; one is used as it is."""
+    lengths = np.fromiter((c.size for c in codes), dtype=np.int64, count=len(codes))
+    if len(codes) == 1:
+        packed = codes[0]
+        offsets = np.array([0, packed.size], dtype=np.int64)
+    else:
+        offsets = np.zeros(len(codes) + 1, dtype=np.int64)
+        np.cumsum(lengths + 1, out=offsets[1:])
+        sep = np.full(1, 4, dtype=np.uint8)
+        packed = np.concatenate([x for c in codes for x in (c, sep)])
+    if packed.size and packed.max() > 4:  # uint8 input codes are range-checked here, once per batch
+        piece = int(np.searchsorted(offsets, int(np.argmax(packed > 4)), side="right")) - 1
+        raise ValueError(f"sequence {names[piece]}: encoded sequences must hold codes 0..4 (A, C, G, T, N); "
+                         "use exactpwm.encode on letters")
+    return _Batch(packed, offsets, lengths, np.asarray(records, dtype=np.int64),
+                  np.asarray(starts, dtype=np.int64), np.asarray(limits, dtype=np.int64), names)
+
+
+def _pack_batch(chunks: list[Chunk], chunk_size: int) -> _Batch:
+    return _pack([c.codes for c in chunks], [c.name for c in chunks], [c.record for c in chunks],
+                 [c.start for c in chunks], [c.codes.size if c.last else chunk_size for c in chunks])
+
+
+def _batches(sequences, chunk_size: int, overlap: int, names_out: list[str]) -> Iterator[_Batch]:
+    """Whole records packed together up to about ``chunk_size`` bases (a peak set: one engine call
+    per width group for thousands of records); each piece of a longer record is a batch of its own
+    (pieces of ``chunk_size + overlap`` bases, consecutive ones sharing ``overlap``)."""
+    codes_: list[np.ndarray] = []
+    names_: list[str] = []
+    records_: list[int] = []
+    held = 0
+
+    def flush() -> _Batch:
+        nonlocal codes_, names_, records_, held
+        batch = _pack(codes_, names_, records_, [0] * len(codes_), [c.size for c in codes_])
+        codes_, names_, records_, held = [], [], [], 0
+        return batch
+
+    if not _is_file(sequences):
+        fast = _packed_memory_batches(sequences, chunk_size, overlap, names_out)
+        if fast is not None:
+            yield from fast
+            return
+    for name, codes, record, start, last in _pieces(sequences, chunk_size, overlap, names_out):
+        if start == 0 and last:
+            codes_.append(codes)
+            names_.append(name)
+            records_.append(record)
+            held += codes.size + 1
+            if held >= chunk_size or len(codes_) >= _MAX_BATCH_RECORDS:
+                yield flush()
+            continue
+        if codes_:
+            yield flush()
+        yield _pack([codes], [name], [record], [start], [codes.size if last else chunk_size])
+    if codes_:
+        yield flush()
+
+
+def _packed_memory_batches(sequences, chunk_size: int, overlap: int, names_out: list[str]):
+    """Batches of a dict or list of short uint8 code vectors, made with whole-list operations (a
+    peak set of 50,000 records: no per-record Python beyond one type check); None when the
+    input is anything else (then records are taken one by one)."""
+    if isinstance(sequences, dict):
+        keys, values = list(sequences.keys()), list(sequences.values())
+    elif isinstance(sequences, (list, tuple)):
+        keys, values = None, list(sequences)
+    else:
+        return None
+    if not values or not all(_is_code_vector(v) for v in values):
+        return None
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    if lengths.max() > chunk_size + overlap:
+        return None
+    names = [f"seq{i}" for i in range(len(values))] if keys is None else \
+        [k if isinstance(k, str) else f"seq{k}" if isinstance(k, int) else str(k) for k in keys]
+    ends = np.cumsum(lengths + 1)  # batch boundaries: about chunk_size bases or _MAX_BATCH_RECORDS records
+
+    def batches():
+        first = 0
+        while first < len(values):
+            last = min(int(np.searchsorted(ends, ends[first] - lengths[first] - 1 + chunk_size, side="left")) + 1,
+                       first + _MAX_BATCH_RECORDS, len(values))
+            names_out.extend(names[first:last])
+            yield _pack(values[first:last], names[first:last], list(range(first, last)), [0] * (last - first),
+                        lengths[first:last].tolist())
+            first = last
+
+    return batches()
+
+
+def _pieces(sequences, chunk_size: int, overlap: int, names_out: list[str]):
+    """(name, codes, record, start, last) of every piece of every record, FASTA or in memory."""
+    if _is_file(sequences):
+        for c in _as_chunks(sequences, chunk_size, overlap, names_out):
+            yield c.name, c.codes, c.record, c.start, c.last
+        return
+    for record, (name, codes) in enumerate(_memory_records(sequences, names_out)):
+        if codes.size <= chunk_size + overlap:
+            yield name, codes, record, 0, True
+            continue
+        for a, b, last in _piece_bounds(codes.size, chunk_size, overlap):
+            yield name, codes[a:b], record, a, last
+
+
+def _piece_bounds(n: int, chunk_size: int, overlap: int) -> Iterator[tuple[int, int, bool]]:
+    """(start, stop, last) of the pieces of a record of n bases: ``chunk_size + overlap`` bases at
+    most, piece i starting at ``i * chunk_size``; a record yields at least one piece."""
+    start = 0
+    while True:
+        last = n - start <= chunk_size + overlap
+        stop = n if last else start + chunk_size + overlap
+        yield start, stop, last
+        if last:
+            return
+        start += chunk_size
+
+
+def _group_codes(batch: _Batch, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, offsets) the engine scans for one width group: a lone piece is cut after its last
+    window that belongs to it; packed whole records are scanned as they are."""
+    if batch.size == 1:
+        codes = batch.codes[: int(batch.limits[0]) + width - 1]
+        return codes, np.array([0, codes.size], dtype=np.int64)
+    return batch.codes, batch.offsets

@@ -1,0 +1,94 @@
+"""Global max pooling per sequence: the best window of every motif in every record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from exactpwm.core.matrices import as_background
+from exactpwm.core.pvalues import DEFAULT_STEP, ScoreDistribution
+from exactpwm.scanning.batches import DEFAULT_CHUNK, _batches, _group_codes
+from exactpwm.scanning.plan import _groups, _motif_names, _unpack, score_matrices
+
+__all__ = ["SequenceMaxima", "sequence_maxima"]
+
+
+@dataclass
+class SequenceMaxima:
+    """Best window per (sequence, motif), over both strands unless asked otherwise.
+
+    score : (S, K) float64, -inf where a sequence has no N-free window
+    start : (S, K) int64, 0-based forward-strand start of the best window (-1 if none);
+        ties prefer the '+' strand, then the smallest start (as :func:`exactpwm.max_scores`)
+    strand : (S, K) int8, +1 / -1 (0 if none)
+    pvalue : (S, K) float64, the best score's p-value (1.0 if none)
+    motif_names, sequence_names : the labels of the axes
+    """
+
+    score: np.ndarray
+    start: np.ndarray
+    strand: np.ndarray
+    pvalue: np.ndarray
+    motif_names: list
+    sequence_names: list
+
+
+def sequence_maxima(motifs, sequences, *, names=None, mode: str = "logodds", background=None, base: float = 2.0,
+                    pseudocount: float = 0.0, strand: str = "both", step: float | None = DEFAULT_STEP,
+                    chunk_size: int = DEFAULT_CHUNK, threads: int = 0, backend: str = "auto",
+                    progress: Callable[[int], None] | None = None) -> SequenceMaxima:
+    """Global max pooling of motif scores per sequence, streamed in chunks (arguments as in :func:`scan`).
+
+    Windows containing N are never the best window (as in :func:`scan`).
+    """
+    from exactpwm.core.scoring import max_scores
+
+    if mode != "matrix":
+        motifs, names, background, pseudocount = _unpack(motifs, names, background, pseudocount)
+    matrices = score_matrices(motifs, mode, background=background, base=base, pseudocount=pseudocount, step=step)
+    K = len(matrices)
+    names = _motif_names(names, K)
+    groups = _groups(matrices, np.zeros(K), step)
+    overlap = max(m.shape[1] for m in matrices) - 1
+    seq_names: list[str] = []
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (R, K) best score, start, strand per piece
+    for batch in _batches(sequences, chunk_size, overlap, seq_names):
+        R = batch.size
+        sc = np.full((R, K), -np.inf)
+        st = np.full((R, K), -1, np.int64)
+        sg = np.zeros((R, K), np.int8)
+        for g in groups:
+            codes, offsets = _group_codes(batch, g.width)
+            if codes.size < g.width:
+                continue
+            r = max_scores((codes, offsets), g.kernels, strand=strand, skip_n=True, dtype=g.dtype,
+                           threads=threads, backend=backend)
+            found = r.start >= 0
+            sc[:, g.motifs] = np.where(found, r.score.astype(np.float64), -np.inf)
+            st[:, g.motifs] = np.where(found, batch.starts[:, None] + r.start, -1)
+            sg[:, g.motifs] = r.strand
+        new_record = batch.starts == 0
+        if not new_record[0]:  # a later piece of the record before: merge
+            b, p, q = parts[-1][0][-1], parts[-1][1][-1], parts[-1][2][-1]
+            # one total order whatever the chunking: score, then '+' strand, then smallest start
+            better = np.isfinite(sc[0]) & ((sc[0] > b) | ((sc[0] == b) & ((sg[0] > q) | ((sg[0] == q) & (st[0] < p)))))
+            b[better], p[better], q[better] = sc[0][better], st[0][better], sg[0][better]
+        if new_record.any():
+            parts.append((sc[new_record], st[new_record], sg[new_record]))
+        if progress is not None:
+            progress(batch.bases)
+    rows = [np.concatenate([p[i] for p in parts]) if parts else np.zeros((0, K)) for i in range(3)]
+    score = rows[0].astype(np.float64).reshape(-1, K)
+    start = rows[1].astype(np.int64).reshape(-1, K)
+    strands = rows[2].astype(np.int8).reshape(-1, K)
+    strands[~np.isfinite(score)] = 0
+    start[~np.isfinite(score)] = -1
+    pvalue = np.ones(score.shape)
+    bg = as_background(background)
+    for k, m in enumerate(matrices):
+        ok = np.isfinite(score[:, k])
+        if ok.any():
+            pvalue[ok, k] = ScoreDistribution(m, bg, step or 1e-3).pvalue(score[ok, k])
+    return SequenceMaxima(score, start, strands, pvalue, names, seq_names)

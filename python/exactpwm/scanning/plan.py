@@ -1,0 +1,205 @@
+"""Scan plans: motifs -> quantized score matrices, thresholds and null models, before any sequence.
+
+Scores: PWMs become score matrices (log-odds against the background by default), quantized to
+multiples of ``step`` (see :mod:`exactpwm.core.pvalues`), so window scores are exact and hits do
+not depend on threads, backend or chunking. Motifs are grouped by width: one engine call per
+group and batch.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from exactpwm.core._checks import to_numpy
+from exactpwm.core.matrices import as_background, log_likelihood, log_odds, probabilities_with_pseudocount
+from exactpwm.core.motif import MotifSet
+from exactpwm.core.pvalues import DEFAULT_STEP, PvalueTable, quantize, score_distributions
+from exactpwm.core.scoring import prepare_threshold
+from exactpwm.scanning.hits import hit_dtype
+
+__all__ = ["MODES", "ScanPlan", "ScanWarning", "plan_scan", "score_matrices", "subset_plan"]
+
+MODES = ("logodds", "loglik", "matrix")
+_FLOAT32_EXACT = 2.0 ** 14  # quantized scores below this magnitude are exact in float32
+
+
+def _unpack(motifs, names, background, pseudocount):
+    """A MotifSet becomes (its PWMs after the pseudocount step, its names, its background, 0);
+    anything else passes through."""
+    if isinstance(motifs, MotifSet):
+        bg = motifs.background if background is None else background
+        return motifs.pwms(pseudocount, bg), (motifs.names if names is None else names), bg, 0.0
+    return motifs, names, background, pseudocount
+
+
+def _smoothed(M: np.ndarray, pseudocount: float, background) -> np.ndarray:
+    """A probability matrix after the pseudocount step (read as counts of 20 sites, as a motif
+    without counts or nsites is): the same numbers for an array as for a MotifSet."""
+    return probabilities_with_pseudocount(M, pseudocount, background) if pseudocount else M
+
+
+def score_matrices(motifs, mode: str = "logodds", *, background=None, base: float = 2.0,
+                   pseudocount: float = 0.0, step: float | None = DEFAULT_STEP) -> list[np.ndarray]:
+    """Quantized (4, L_i) score matrices from motifs of any widths.
+
+    motifs : a (K, 4, L) array, a sequence of (4, L_i) arrays, or a :class:`exactpwm.MotifSet`
+        (then its background is the default and ``pseudocount`` is added to its counts
+        as in the MEME suite, see :meth:`exactpwm.Motif.probabilities`)
+    mode : "logodds" (log_b(p / background)), "loglik" (log_b p) or "matrix"
+        (the input already holds scores, e.g. CNN kernels)
+    pseudocount : counts added to each column, spread by the background, before the log
+        (as FIMO's ``--motif-pseudo``): a motif's counts, or its probabilities read as counts of
+        its ``nsites`` sites (20 when unknown, always for plain arrays), so an array and a
+        MotifSet holding the same probabilities score the same
+    step : grid of the scores (None: no quantization; then hits are exact
+        only up to float rounding and p-values approximate)
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if isinstance(motifs, MotifSet) and mode == "matrix":
+        raise ValueError("a MotifSet holds probabilities: use mode='logodds' or 'loglik', not 'matrix'")
+    motifs, _, background, pseudocount = _unpack(motifs, None, background, pseudocount)
+    items = list(motifs) if not isinstance(motifs, np.ndarray) or motifs.ndim == 3 else [motifs]
+    if not items:
+        raise ValueError("no motifs given")
+    out = []
+    for i, m in enumerate(items):
+        M = to_numpy(m, f"motif {i}").astype(np.float64)
+        if M.ndim != 2 or M.shape[0] != 4 or M.shape[1] < 1:
+            raise ValueError(f"motif {i} must have shape (4, L) with rows A, C, G, T; got {M.shape}")
+        try:
+            if mode == "logodds":
+                M = log_odds(_smoothed(M, pseudocount, background), background, base)
+            elif mode == "loglik":
+                M = log_likelihood(_smoothed(M, pseudocount, background), base)
+            elif not np.isfinite(M).all():
+                raise ValueError("has a non-finite value")
+            out.append(quantize(M, step) if step is not None else M)
+        except ValueError as exc:
+            raise ValueError(f"motif {i}: {exc}") from None
+    return out
+
+
+@dataclass
+class _Group:
+    """Motifs of one width, scanned together by one engine call per chunk."""
+
+    width: int
+    motifs: np.ndarray  # (k,) motif indices
+    kernels: np.ndarray  # (k, 4, width)
+    thresholds: np.ndarray  # (k,) float64
+    dtype: type
+    _inputs: dict = field(default_factory=dict, repr=False)  # strand -> engine inputs
+
+    def engine_inputs(self, strand: str):
+        """The engine table and thresholds for ``strand``, prepared once per plan."""
+        if strand not in self._inputs:
+            self._inputs[strand] = prepare_threshold(self.kernels, self.thresholds, strand=strand, dtype=self.dtype)
+        return self._inputs[strand]
+
+
+def _groups(matrices: list[np.ndarray], thresholds: np.ndarray, step) -> list[_Group]:
+    groups = []
+    for w in sorted({m.shape[1] for m in matrices}):
+        idx = np.array([i for i, m in enumerate(matrices) if m.shape[1] == w])
+        kernels = np.stack([matrices[i] for i in idx])
+        worst = np.abs(kernels).max(axis=1).sum(axis=1).max()
+        exact32 = step is not None and worst < _FLOAT32_EXACT
+        groups.append(_Group(w, idx, kernels, thresholds[idx], np.float32 if exact32 else np.float64))
+    return groups
+
+
+@dataclass
+class ScanPlan:
+    """What a scan needs before it reads any sequence: matrices, thresholds, null models."""
+
+    matrices: list
+    names: list
+    thresholds: np.ndarray
+    dists: list
+    groups: list
+    overlap: int
+    dtype: np.dtype
+    pvalues: PvalueTable
+
+    @property
+    def widths(self) -> np.ndarray:
+        """(K,) int64 motif widths."""
+        return np.array([m.shape[1] for m in self.matrices], dtype=np.int64)
+
+
+class ScanWarning(UserWarning):
+    """Something about a scan's inputs that changes what it reports (renamed or unreachable motifs)."""
+
+
+def _motif_names(names, K: int) -> list[str]:
+    """K motif names (default motif0, motif1, ...); repeats get ``_2``, ``_3``, ... with a warning,
+    so every hit names one motif."""
+    names = [f"motif{i}" for i in range(K)] if names is None else [str(n) for n in names]
+    if len(names) != K:
+        raise ValueError(f"{len(names)} names for {K} motifs")
+    seen: dict[str, int] = {}
+    out, renamed = [], []
+    taken = set(names)
+    for n in names:
+        if n in seen:
+            i = seen[n]
+            while f"{n}_{i}" in taken:
+                i += 1
+            seen[n] = i + 1
+            out.append(f"{n}_{i}")
+            taken.add(out[-1])
+            renamed.append(f"{n} -> {out[-1]}")
+        else:
+            seen[n] = 2
+            out.append(n)
+    if renamed:
+        warnings.warn(f"motif names repeat, renamed so that hits can be told apart: {', '.join(renamed[:10])}"
+                      + (f" and {len(renamed) - 10} more" if len(renamed) > 10 else ""), ScanWarning, stacklevel=4)
+    return out
+
+
+def plan_scan(motifs, *, pvalue=None, score=None, names=None, mode="logodds", background=None, base=2.0,
+              pseudocount=0.0, step=DEFAULT_STEP, threads=0) -> ScanPlan:
+    """Check the arguments and prepare a scan (see :func:`scan` for their meaning)."""
+    if pvalue is not None and score is not None:
+        raise ValueError("give pvalue= or score=, not both")
+    if score is None and pvalue is None:
+        pvalue = 1e-4
+    if mode != "matrix":
+        motifs, names, background, pseudocount = _unpack(motifs, names, background, pseudocount)
+    matrices = score_matrices(motifs, mode, background=background, base=base, pseudocount=pseudocount, step=step)
+    K = len(matrices)
+    names = _motif_names(names, K)
+    dists = score_distributions(matrices, as_background(background), step or 1e-3, threads)
+    if score is None:
+        if not (isinstance(pvalue, (int, float)) and 0 < pvalue <= 1):
+            raise ValueError(f"pvalue must be a number in (0, 1], got {pvalue!r}")
+        thresholds = np.array([d.threshold(pvalue) for d in dists])
+        never = [n for n, t in zip(names, thresholds) if not np.isfinite(t)]
+        if never:
+            shown = ", ".join(never[:10]) + (f" and {len(never) - 10} more" if len(never) > 10 else "")
+            warnings.warn(f"{len(never)} of {K} motifs can never reach p <= {pvalue:g} (even their best "
+                          f"window is more likely than that), so they give no hits: {shown}", ScanWarning,
+                          stacklevel=3)
+    else:
+        thresholds = np.broadcast_to(np.asarray(score, dtype=np.float64), (K,)).copy()
+        if np.isnan(thresholds).any():
+            raise ValueError("score thresholds must not be NaN")
+    overlap = max(m.shape[1] for m in matrices) - 1
+    return ScanPlan(matrices, names, thresholds, dists, _groups(matrices, thresholds, step), overlap,
+                    hit_dtype(overlap + 1), PvalueTable(dists, thresholds))
+
+
+def subset_plan(plan: ScanPlan, motifs: np.ndarray, step=DEFAULT_STEP) -> ScanPlan:
+    """The plan for some of its motifs (indices ``motifs``), reusing their null distributions;
+    ``step`` must be the one the plan was made with. Hits name motifs by their place in the subset."""
+    ix = [int(i) for i in motifs]
+    matrices = [plan.matrices[i] for i in ix]
+    thresholds = plan.thresholds[ix]
+    dists = [plan.dists[i] for i in ix]
+    return ScanPlan(matrices, [plan.names[i] for i in ix], thresholds, dists, _groups(matrices, thresholds, step),
+                    plan.overlap, plan.dtype, PvalueTable(dists, thresholds))

@@ -1,0 +1,83 @@
+"""Dense score tracks of every window, and bedGraph output."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from exactpwm.core.pvalues import DEFAULT_STEP
+from exactpwm.io.files import UniqueNames
+from exactpwm.scanning.batches import DEFAULT_CHUNK, _batches, _group_codes
+from exactpwm.scanning.plan import _groups, _unpack, score_matrices
+
+__all__ = ["bedgraph_runs", "score_tracks", "write_bedgraph"]
+
+
+def score_tracks(motifs, sequences, *, names=None, mode: str = "logodds", background=None, base: float = 2.0,
+                 pseudocount: float = 0.0, strand: str = "both", step: float | None = DEFAULT_STEP,
+                 chunk_size: int = DEFAULT_CHUNK, threads: int = 0, backend: str = "auto",
+                 progress: Callable[[int], None] | None = None):
+    """Dense score tracks, streamed: yields (sequence_name, start, scores) per chunk and width group;
+    each motif's pieces come in sequence order (records are packed into batches, scored per group).
+
+    ``scores`` has shape (k, m) for one strand or (2, k, m) for "both" (plus first),
+    float64, for the group's motifs ``motif_indices`` in the same yield:
+    the full tuple is (sequence_name, start, motif_indices, scores). Window j of a
+    chunk starts at ``start + j``; consecutive chunks tile the sequence without
+    overlap. Windows holding N are NaN (they are never hits). Sequence names must be
+    unique (ValueError otherwise): a track has one entry per chromosome.
+    """
+    from exactpwm.core.scoring import conv1d
+
+    if mode != "matrix":
+        motifs, names, background, pseudocount = _unpack(motifs, names, background, pseudocount)
+    matrices = score_matrices(motifs, mode, background=background, base=base, pseudocount=pseudocount, step=step)
+    groups = _groups(matrices, np.zeros(len(matrices)), step)
+    overlap = max(m.shape[1] for m in matrices) - 1
+    seq_names: list[str] = []
+    unique = UniqueNames()
+    for batch in _batches(sequences, chunk_size, overlap, seq_names):
+        for name, start in zip(batch.names, batch.starts.tolist()):
+            if start == 0:
+                unique.add(name)
+        for g in groups:
+            codes, _ = _group_codes(batch, g.width)
+            if codes.size < g.width:
+                continue
+            scores = conv1d(codes, g.kernels, strand=strand, dtype=np.float64, threads=threads, backend=backend)
+            n_cum = np.concatenate([[0], np.cumsum(codes >= 4)])
+            has_n = n_cum[g.width:] != n_cum[:-g.width]
+            scores[..., has_n] = np.nan
+            for i in range(batch.size):
+                m = max(0, min(int(batch.lengths[i]) - g.width + 1, int(batch.limits[i])))
+                if m:
+                    o = int(batch.offsets[i])
+                    yield batch.names[i], int(batch.starts[i]), g.motifs, scores[..., o:o + m]
+        if progress is not None:
+            progress(batch.bases)
+
+
+def bedgraph_runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Runs of equal values in a 1-D track: (first index, end index, value) arrays; NaN runs left out."""
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim != 1:
+        raise ValueError(f"values must be 1-D, got shape {v.shape}")
+    if v.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    change = np.flatnonzero((v[1:] != v[:-1]) & ~(np.isnan(v[1:]) & np.isnan(v[:-1]))) + 1
+    first = np.concatenate([[0], change])
+    end = np.concatenate([change, [v.size]])
+    keep = ~np.isnan(v[first])
+    return first[keep], end[keep], v[first[keep]]
+
+
+def write_bedgraph(out, sequence_name: str, start: int, values: np.ndarray, *, span: int = 1) -> None:
+    """Append a bedGraph track of one motif's window scores: one line per run of equal values.
+
+    A window j is written as [start + j, start + j + span) (span 1: the window's first base).
+    NaN (windows with N) are left out. ``out`` is an open text file.
+    """
+    first, end, vals = bedgraph_runs(values)
+    out.writelines(f"{sequence_name}\t{start + a}\t{start + b - 1 + span}\t{x!r}\n"
+                   for a, b, x in zip(first.tolist(), end.tolist(), vals.tolist()))
