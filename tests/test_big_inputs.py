@@ -43,7 +43,7 @@ def test_engine_positions_past_2_31(genome):
     W, _ = exactpwm.pwm_to_kernel(exactpwm.one_hot(SITE, np.float64) * 0.97 + 0.0075)
     W = W.astype(np.float32)
     best = exactpwm.max_scores([codes], W, skip_n=True)  # N scores 0: above every base of this kernel
-    assert best.position[0, 0] == pos
+    assert best.start[0, 0] == pos
     hits = exactpwm.threshold_hits([codes], W, float(best.score[0, 0]), skip_n=True)
     assert hits.start.tolist() == [pos]
 

@@ -83,7 +83,7 @@ def test_max_scores_matches_reference(rng, backend, strand, dtype):
         score, pos, sgn = max_pool(x, W, bias, strand)
         np.testing.assert_allclose(got.score[s], score, **tol(dtype))
         if dtype == np.float64:  # float32 near-ties may resolve differently from the float64 reference
-            np.testing.assert_array_equal(got.position[s], pos)
+            np.testing.assert_array_equal(got.start[s], pos)
             np.testing.assert_array_equal(got.strand[s], sgn)
 
 
@@ -91,7 +91,7 @@ def test_max_scores_matches_reference(rng, backend, strand, dtype):
 def test_max_scores_ties_keep_first_window_and_plus_strand(backend):
     W = np.zeros((1, 4, 2))  # every window scores 0
     got = exactpwm.max_scores(["ACGTACGT"], W, strand="both", backend=backend)
-    assert got.score[0, 0] == 0 and got.position[0, 0] == 0 and got.strand[0, 0] == 1
+    assert got.score[0, 0] == 0 and got.start[0, 0] == 0 and got.strand[0, 0] == 1
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -105,7 +105,7 @@ def test_max_scores_long_sequence_split_across_threads(rng, backend):
     for r in (r1, r2, r7):
         np.testing.assert_array_equal(r.score[0], dense.max(axis=(0, 2)))
         np.testing.assert_array_equal(r.score, r1.score)
-        np.testing.assert_array_equal(r.position, r1.position)
+        np.testing.assert_array_equal(r.start, r1.start)
         np.testing.assert_array_equal(r.strand, r1.strand)
 
 
@@ -133,7 +133,7 @@ def test_backends_and_thread_counts_agree(rng, dtype):
                 exactpwm.conv1d(x, W, strand="both", backend=backend, threads=threads), dense, **tol(dtype))
             got = exactpwm.max_scores(seqs, W, strand="both", backend=backend, threads=threads)
             np.testing.assert_allclose(got.score, pooled.score, **tol(dtype))
-            np.testing.assert_array_equal(got.position, pooled.position)
+            np.testing.assert_array_equal(got.start, pooled.start)
             np.testing.assert_array_equal(got.strand, pooled.strand)
 
 

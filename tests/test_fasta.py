@@ -92,3 +92,20 @@ def test_sequence_lines_longer_than_a_read_block(tmp_path, monkeypatch):
     bad = write(tmp_path, "bad.fa", ">r\n" + "ACGT" * 5 + ">" + "ACGT" * 5 + "\n")
     with pytest.raises(fasta.FastaError, match="line 2: unknown letter '>'"):
         list(fasta.read_fasta(bad))
+
+
+def test_sequence_lengths_from_the_fai_index_or_one_pass(tmp_path):
+    from exactpwm.io.fasta import sequence_lengths
+
+    fa = tmp_path / "g.fa"
+    fa.write_text(">chr1 first\nACGTACGT\nAC\n>chr2\n\n>chr3\nNNNA\n")
+    assert sequence_lengths(fa) == {"chr1": 10, "chr2": 0, "chr3": 4}
+    fai = tmp_path / "g.fa.fai"
+    fai.write_text("chr1\t10\t12\t8\t9\nchr2\t0\t30\t0\t0\nchr3\t4\t37\t4\t5\n")
+    assert sequence_lengths(fa) == {"chr1": 10, "chr2": 0, "chr3": 4}
+    fai.write_text("not an index\n")  # not a .fai: the FASTA is read
+    assert sequence_lengths(fa) == {"chr1": 10, "chr2": 0, "chr3": 4}
+    fai.unlink()
+    (tmp_path / "d.fa").write_text(">a\nAC\n>a\nA\n")
+    with pytest.raises(ValueError, match="appears twice"):
+        sequence_lengths(tmp_path / "d.fa")

@@ -113,13 +113,13 @@ def test_the_pwm_model_is_made_of_pwms_thresholds_and_scaled_dense_weights(rng):
     pm = pwm_model_from_torch(conv, dense, base=2.0)
     pwm, offset = exactpwm.kernel_to_pwm(conv.weight.detach().numpy(), 2.0, bias=conv.bias.detach().numpy())
     np.testing.assert_allclose(pm.pwms, pwm, rtol=1e-12)
-    np.testing.assert_allclose(pm.thresholds, -math.log(2.0) * offset, rtol=1e-12)
+    np.testing.assert_allclose(pm.tau, -math.log(2.0) * offset, rtol=1e-12)
     np.testing.assert_allclose(pm.dense_weight, dense.weight.detach().numpy() / math.log(2.0), rtol=1e-12)
     # away from N the features are the pooled ReLU(log-likelihood - threshold), in nats
     codes = rng.integers(0, 4, size=(3, 80)).astype(np.uint8)
     lik = np.array([[[np.log(pwm[k, s[j:j + 7], np.arange(7)]).sum() for j in range(74)] for k in range(5)]
                     for s in codes])
-    np.testing.assert_allclose(pm.features(codes), np.maximum(lik - pm.thresholds[:, None], 0).max(axis=-1), rtol=1e-9)
+    np.testing.assert_allclose(pm.features(codes), np.maximum(lik - pm.tau[:, None], 0).max(axis=-1), rtol=1e-9)
 
 
 def test_negative_batchnorm_scale_flips_the_kernel():

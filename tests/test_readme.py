@@ -1,4 +1,5 @@
-"""Every Python block of README.md runs as written, in a folder holding the files it names.
+"""Every Python block of README.md and of the documentation pages (docs/*.md) runs as written,
+in a folder holding the files it names.
 
 The files are small and made here: ``genome.fa.gz`` (3 records), ``peaks.fa`` (200 peaks),
 ``motifs.meme``, ``JASPAR2024_CORE.meme`` and ``.jaspar`` (JASPAR motifs through pyjaspar).
@@ -14,13 +15,18 @@ import exactpwm
 import numpy as np
 import pytest
 
-README = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PAGES = ["README.md"] + sorted(os.path.join("docs", f) for f in os.listdir(os.path.join(ROOT, "docs"))
+                               if f.endswith(".md"))
 
 
-def _blocks() -> list[tuple[int, str]]:
-    text = open(README, encoding="utf-8").read()
-    return [(text.count("\n", 0, m.start()) + 1, m.group(1)) for m in
-            re.finditer(r"^```python\n(.*?)^```", text, flags=re.MULTILINE | re.DOTALL)]
+def _blocks() -> list[tuple[str, str]]:
+    found = []
+    for page in PAGES:
+        text = open(os.path.join(ROOT, page), encoding="utf-8").read()
+        found += [(f"{page}:{text.count(chr(10), 0, m.start()) + 1}", m.group(1)) for m in
+                  re.finditer(r"^```python\n(.*?)^```", text, flags=re.MULTILINE | re.DOTALL)]
+    return found
 
 
 BLOCKS = _blocks()
@@ -51,11 +57,11 @@ def test_readme_has_python_blocks():
     assert len(BLOCKS) >= 6
 
 
-@pytest.mark.parametrize("line, code", BLOCKS, ids=[f"line{line}" for line, _ in BLOCKS])
-def test_readme_block_runs(folder, monkeypatch, line, code):
+@pytest.mark.parametrize("where, code", BLOCKS, ids=[where for where, _ in BLOCKS])
+def test_readme_block_runs(folder, monkeypatch, where, code):
     needs = {"torch": "torch", "distributed": "distributed", "pandas": "pandas", "logo": "matplotlib"}
     for word, module in needs.items():
         if word in code:
             pytest.importorskip(module)
     monkeypatch.chdir(folder)
-    exec(compile(code, f"README.md:{line}", "exec"), {"__name__": "readme"})
+    exec(compile(code, where, "exec"), {"__name__": "readme"})

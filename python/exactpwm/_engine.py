@@ -35,11 +35,11 @@ BACKENDS = ("auto", "cpp", "cpp-scalar", "cpp-avx2", "cpp-avx512", "numba")
 _COMPLEMENT_CODES = np.array([3, 2, 1, 0, 4, 4, 4, 4], dtype=np.uint8)  # A<->T, C<->G, N stays N
 
 try:
-    from exactpwm import _core  # type: ignore[attr-defined]
+    from exactpwm import _core
 
     _CORE_ERROR: str | None = None
 except ImportError as exc:  # pragma: no cover - exercised where the build is missing
-    _core = None
+    _core = None  # type: ignore[assignment]
     _CORE_ERROR = str(exc)
 
 
@@ -141,7 +141,7 @@ class _Numba(Engine):
         from exactpwm import _numba_kernels
 
         previous = numba.get_num_threads()
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
         try:
             return getattr(_numba_kernels, op)(*args)
         finally:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from exactpwm.io.files import UniqueNames, unique_filenames
+from exactpwm.io.files import unique_filenames
 
 
 class UsageError(Exception):
@@ -118,7 +118,8 @@ def _jaspar(spec: str):
     """'jaspar:' -> CORE vertebrates; tokens: a release (JASPAR2022), matrix ids (MA0139.1), a taxon."""
     from exactpwm.io.formats.jaspardb import DEFAULT_RELEASE, load_jaspar
 
-    release, ids, taxon = DEFAULT_RELEASE, [], "vertebrates"
+    release, ids = DEFAULT_RELEASE, []
+    taxon: str | None = "vertebrates"
     for tok in filter(None, re.split(r"[,\s]+", spec)):
         if tok.upper().startswith("JASPAR"):
             release = tok.upper()
@@ -351,10 +352,10 @@ def _cmd_track(args: argparse.Namespace) -> int:
                           strand=strand, threads=args.threads, chunk_size=args.chunk_size,
                           progress=_progress(args, args.sequences) if not bw else None)
     if bw:
-        return _write_bigwig(args, tracks, motifs)
+        return _write_bigwig(args, tracks)
     from contextlib import ExitStack
 
-    from exactpwm.scanning.tracks import write_bedgraph
+    from exactpwm.scanning.tracks import best_strand, write_bedgraph
 
     with ExitStack() as stack:
         files = [stack.enter_context(_open_out(p)) for p in paths]
@@ -362,7 +363,7 @@ def _cmd_track(args: argparse.Namespace) -> int:
             f.write(f'track type=bedGraph name="{m.name}" description="exactpwm {m.name} '
                     f'{"best strand " if strand == "both" else ""}score at window start"\n')
         for name, start, idx, scores in tracks:
-            vals = _best_strand(scores, strand)
+            vals = best_strand(scores, strand)
             for row, k in enumerate(idx):
                 write_bedgraph(files[k], name, start, vals[row])
     for p in paths:
@@ -392,30 +393,11 @@ def _track_dask(args, motifs, bg, strand: str) -> int:
     return 0
 
 
-def _write_bigwig(args, tracks, motifs) -> int:
-    try:
-        import pyBigWig
-    except ImportError:
-        raise ImportError("bigWig output needs pyBigWig: pip install pyBigWig (or write .bedGraph)") from None
-    from exactpwm.io.fasta import iter_chunks
-    from exactpwm.io.files import atomic_path
-    from exactpwm.scanning.tracks import bedgraph_runs
+def _write_bigwig(args, tracks) -> int:
+    from exactpwm.io.fasta import sequence_lengths
+    from exactpwm.scanning.tracks import write_bigwig
 
-    sizes: dict[str, int] = {}
-    unique = UniqueNames()
-    for c in iter_chunks(args.sequences, 1 << 24):
-        if c.last:
-            unique.add(c.name)
-            sizes[c.name] = c.length
-    with atomic_path(args.output) as tmp:
-        bw = pyBigWig.open(tmp, "w")
-        bw.addHeader([(n, max(1, s)) for n, s in sizes.items()])
-        for name, start, _, scores in tracks:
-            first, end, v = bedgraph_runs(_best_strand(scores, args.strand)[0])
-            if first.size:
-                bw.addEntries([name] * first.size, (start + first).tolist(), ends=(start + end).tolist(),
-                              values=v.tolist())
-        bw.close()
+    write_bigwig(args.output, tracks, sequence_lengths(args.sequences), args.strand)
     print(f"wrote {args.output}", file=sys.stderr)
     return 0
 
@@ -425,11 +407,6 @@ def _make_folder(path: str, why: str) -> None:
     if os.path.exists(path) and not os.path.isdir(path):
         raise UsageError(f"{path} exists and is not a folder: {why}")
     os.makedirs(path, exist_ok=True)
-
-
-def _best_strand(scores: np.ndarray, strand: str) -> np.ndarray:
-    """(k, m) track values: the better strand's score for 'both' ((2, k, m) input), else as given."""
-    return np.fmax(scores[0], scores[1]) if strand == "both" else scores
 
 
 # ---------------------------------------------------------------- logo

@@ -105,11 +105,11 @@ def run(outdir: Path, length: int = 5_000_000, base: float | None = None, thread
     reference = _recall(truth, sites, [(n, _SELF) for n in names], names)
     log("planted sites recovered (some hit overlaps the site) by the matching learned PWMs (15 bp windows), "
         "and by the planted PWMs themselves (6-8 bp):")
-    for m, n in enumerate(names):
+    for j, n in enumerate(names):
         r = recall[n]
         r["planted_pwm_recall"] = reference[n]["recall"]
         n_learned = int(np.isin(hits.rows["motif"], [int(k[6:]) for k in r["kernels"]]).sum())
-        n_true = int((truth.rows["motif"] == m).sum())
+        n_true = int((truth.rows["motif"] == j).sum())
         log(f"  {n:5s} {r['planted']:5d} sites: {', '.join(r['kernels']) or 'no kernel'} {100 * r['recall']:.0f}% "
             f"({n_learned:,} hits)   planted PWM {100 * reference[n]['recall']:.0f}% ({n_true:,} hits)")
 

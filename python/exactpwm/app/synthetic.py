@@ -37,9 +37,9 @@ def plant_motif(rng: np.random.Generator, codes: np.ndarray, pwm: np.ndarray, fr
     L = pwm.shape[1]
     if n < L:
         raise ValueError(f"sequences of length {n} cannot hold a motif of width {L}")
-    planted = rng.random(S) < fraction
+    planted = np.asarray(rng.random(S) < fraction)
     start = np.where(planted, rng.integers(0, n - L + 1, size=S), -1)
-    minus = planted & (rng.random(S) < 0.5) if strand == "both" else np.zeros(S, bool)
+    minus: np.ndarray = (planted & (rng.random(S) < 0.5)) if strand == "both" else np.zeros(S, bool)
     rows = np.flatnonzero(planted)
     sites = sample_sites(rng, pwm, rows.size)
     if minus.any():

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from exactpwm.core._checks import to_numpy
+from exactpwm.core.types import ArrayLike
 
 __all__ = ["LAYOUTS", "to_torch_layout", "from_torch_layout"]
 
@@ -26,7 +27,7 @@ def _check_layout(layout: str) -> None:
         raise ValueError(f"unknown layout {layout!r}; expected one of {LAYOUTS}")
 
 
-def to_torch_layout(weights, layout: str) -> np.ndarray:
+def to_torch_layout(weights: ArrayLike, layout: str) -> np.ndarray:
     """Kernels in ``layout`` -> (K, 4, L)."""
     _check_layout(layout)
     W = to_numpy(weights, "weights")
@@ -42,7 +43,7 @@ def to_torch_layout(weights, layout: str) -> np.ndarray:
     return np.ascontiguousarray(W)
 
 
-def from_torch_layout(kernels, layout: str) -> np.ndarray:
+def from_torch_layout(kernels: ArrayLike, layout: str) -> np.ndarray:
     """(K, 4, L) kernels -> ``layout`` (``"paper"`` needs K == 1)."""
     _check_layout(layout)
     W = to_numpy(kernels, "kernels")

@@ -20,6 +20,7 @@ import numpy as np
 
 from exactpwm.core._checks import log_base, to_numpy
 from exactpwm.core.transform import _as_pwm, _epsilon
+from exactpwm.core.types import ArrayLike, Background
 
 __all__ = ["UNIFORM", "DEFAULT_NSITES", "as_background", "background_frequencies", "counts_to_pwm",
            "probabilities_with_pseudocount", "log_odds", "log_likelihood"]
@@ -40,13 +41,13 @@ def as_background(background) -> np.ndarray:
     return bg / bg.sum()
 
 
-def background_frequencies(codes, pseudocount: float = 1.0) -> np.ndarray:
+def background_frequencies(codes: ArrayLike, pseudocount: float = 1.0) -> np.ndarray:
     """0-order A, C, G, T frequencies of encoded sequence(s), N ignored, with a pseudocount per base."""
     c = np.bincount(np.asarray(codes, dtype=np.uint8).ravel(), minlength=5)[:4].astype(np.float64) + pseudocount
     return c / c.sum()
 
 
-def counts_to_pwm(counts, pseudocount: float = 0.0, background=None) -> np.ndarray:
+def counts_to_pwm(counts: ArrayLike, pseudocount: float = 0.0, background: Background = None) -> np.ndarray:
     """Probabilities from counts: p = (n + a * bg) / (N + a), per column.
 
     ``pseudocount`` a is the total added to each column, spread by the
@@ -75,7 +76,7 @@ def probabilities_with_pseudocount(pwm, pseudocount: float, background=None, nsi
                          background)
 
 
-def log_odds(pwm, background=None, base: float = 2.0, *, epsilon: float = 0.0,
+def log_odds(pwm: ArrayLike, background: Background = None, base: float = 2.0, *, epsilon: float = 0.0,
              pseudocount: float | None = None) -> np.ndarray:
     """Log-odds score matrix log_b(p / bg), same shape as ``pwm``; float64.
 
@@ -87,7 +88,8 @@ def log_odds(pwm, background=None, base: float = 2.0, *, epsilon: float = 0.0,
     return S[0] if single else S
 
 
-def log_likelihood(pwm, base: float = 2.0, *, epsilon: float = 0.0, pseudocount: float | None = None) -> np.ndarray:
+def log_likelihood(pwm: ArrayLike, base: float = 2.0, *, epsilon: float = 0.0,
+                   pseudocount: float | None = None) -> np.ndarray:
     """Log-likelihood score matrix log_b(p), same shape as ``pwm``; float64 (``epsilon`` as in
     :func:`log_odds`)."""
     P, single = _as_pwm(pwm, _epsilon(epsilon, pseudocount, "log_likelihood"))

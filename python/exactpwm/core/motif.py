@@ -21,6 +21,7 @@ import numpy as np
 
 from exactpwm.core._checks import to_numpy
 from exactpwm.core.matrices import DEFAULT_NSITES, as_background, counts_to_pwm
+from exactpwm.core.types import Background
 
 __all__ = ["Motif", "MotifSet", "DEFAULT_NSITES", "PROBABILITY_TOLERANCE"]  # DEFAULT_NSITES: from matrices
 
@@ -33,13 +34,21 @@ PROBABILITY_TOLERANCE = 0.02
 class Motif:
     """One DNA motif.
 
-    name : identifier (MEME ``MOTIF`` id, JASPAR matrix id, HOMER/TRANSFAC name)
-    pwm : (4, L) float64 probabilities, rows A, C, G, T; every column sums to 1
-    counts : (4, L) float64 counts when the source gave them, else None
-    alt_name : second name (MEME alternate name, JASPAR TF name)
-    nsites : number of sites behind the matrix, if known
-    meta : format-specific extras kept for writing back (``evalue``, ``url``,
-        ``homer_threshold``, TRANSFAC ``accession`` / ``description``)
+    Attributes
+    ----------
+    name : str
+        Identifier (MEME ``MOTIF`` id, JASPAR matrix id, HOMER/TRANSFAC name).
+    pwm : (4, L) float64
+        Probabilities, rows A, C, G, T; every column sums to 1.
+    counts : (4, L) float64 or None
+        Counts when the source gave them.
+    alt_name : str
+        Second name (MEME alternate name, JASPAR TF name).
+    nsites : int or None
+        Number of sites behind the matrix, if known.
+    meta : dict
+        Format-specific extras kept for writing back (``evalue``, ``url``, ``homer_threshold``,
+        TRANSFAC ``accession`` / ``description``).
     """
 
     name: str
@@ -83,7 +92,7 @@ class Motif:
     def width(self) -> int:
         return self.pwm.shape[1]
 
-    def probabilities(self, pseudocount: float = 0.0, background=None) -> np.ndarray:
+    def probabilities(self, pseudocount: float = 0.0, background: Background = None) -> np.ndarray:
         """(4, L) probabilities with a pseudocount: (n + a * bg) / (N + a) per column, where n are
         the counts (or pwm x nsites, nsites 20 when unknown) and a = ``pseudocount``."""
         if not (np.isfinite(pseudocount) and pseudocount >= 0):
@@ -98,7 +107,7 @@ class Motif:
         best = self.pwm.argmax(axis=0)
         return "".join("ACGT"[b] if self.pwm[b, j] >= threshold else "n" for j, b in enumerate(best))
 
-    def information(self, background=None) -> np.ndarray:
+    def information(self, background: Background = None) -> np.ndarray:
         """(L,) information content in bits per column: sum p log2(p / bg)."""
         bg = as_background(background)[:, None]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -114,9 +123,13 @@ class Motif:
 class MotifSet(Sequence[Motif]):
     """An ordered collection of motifs with their background and where they came from.
 
-    background : (4,) float64 0-order A, C, G, T frequencies (uniform unless the
-        source gave them); the default null model of scans and of the pseudocount step
-    source : the file (or database) the motifs were read from, if any
+    Attributes
+    ----------
+    background : (4,) float64
+        0-order A, C, G, T frequencies (uniform unless the source gave them); the default null
+        model of scans and of the pseudocount step.
+    source : str or None
+        The file (or database) the motifs were read from, if any.
     """
 
     def __init__(self, motifs=(), background=None, source: str | None = None):
@@ -171,7 +184,7 @@ class MotifSet(Sequence[Motif]):
             out.extend(found)
         return MotifSet(out, self.background, self.source)
 
-    def pwms(self, pseudocount: float = 0.0, background=None) -> list[np.ndarray]:
+    def pwms(self, pseudocount: float = 0.0, background: Background = None) -> list[np.ndarray]:
         """(4, L_i) probabilities of every motif after the pseudocount step (see
         :meth:`Motif.probabilities`), spread by ``background`` (default: the set's)."""
         bg = self.background if background is None else background

@@ -27,6 +27,7 @@ import numpy as np
 
 from exactpwm._engine import engine
 from exactpwm.core.matrices import as_background
+from exactpwm.core.types import ArrayLike
 
 __all__ = ["ScoreDistribution", "PvalueTable", "DEFAULT_STEP", "quantize", "benjamini_hochberg", "score_distributions"]
 
@@ -34,7 +35,7 @@ DEFAULT_STEP = 2.0 ** -10
 _MAX_BINS = 1 << 24
 
 
-def quantize(matrix, step: float = DEFAULT_STEP) -> np.ndarray:
+def quantize(matrix: ArrayLike, step: float = DEFAULT_STEP) -> np.ndarray:
     """Round every entry of a score matrix to the nearest multiple of ``step`` (half up); float64."""
     if not (step > 0 and math.isfinite(step)):
         raise ValueError(f"step must be a positive number, got {step!r}")
@@ -99,7 +100,7 @@ class ScoreDistribution:
     def max_score(self) -> float:
         return (self._low + self._sf.size - 1) * self.step
 
-    def pvalue(self, scores) -> np.ndarray:
+    def pvalue(self, scores: ArrayLike) -> np.ndarray:
         """P(window score >= s) under the null, for each score s (same shape); in [0, 1]."""
         g = _grid(scores, self.step) - self._low
         out = np.where(g <= 0, 1.0, 0.0)
@@ -159,7 +160,7 @@ class PvalueTable:
         return out
 
 
-def benjamini_hochberg(pvalues, n_tests: int | None = None) -> np.ndarray:
+def benjamini_hochberg(pvalues: ArrayLike, n_tests: int | None = None) -> np.ndarray:
     """Benjamini-Hochberg q-values of a 1-D array of p-values (same order).
 
     ``n_tests``: the number of tests made, when ``pvalues`` holds only the

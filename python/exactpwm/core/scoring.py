@@ -23,11 +23,13 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from exactpwm._engine import engine as _engine
 from exactpwm.core._checks import as_bias, as_kernels, resolve_threads
 from exactpwm.core.sequence import _check_codes, encode, pack
 from exactpwm.core.transform import reverse_complement_kernels
+from exactpwm.core.types import ArrayLike, Sequences
 
 __all__ = ["conv1d", "max_scores", "MaxScores", "threshold_hits", "WindowHits", "score_table"]
 
@@ -102,12 +104,12 @@ def _as_code_rows(seqs) -> tuple[np.ndarray, bool]:
 
 
 def conv1d(
-    seqs,
-    kernels,
-    bias=None,
+    seqs: Sequences,
+    kernels: ArrayLike,
+    bias: ArrayLike | None = None,
     *,
     strand: str = "+",
-    dtype=None,
+    dtype: npt.DTypeLike | None = None,
     out: np.ndarray | None = None,
     threads: int = 0,
     backend: str = "auto",
@@ -140,7 +142,7 @@ def conv1d(
     B, n = codes.shape
     K2, L, _ = table.shape
     m = max(n - L + 1, 0)
-    shape = (B, 2, K2 // 2, m) if strand == "both" else (B, K2, m)
+    shape: tuple[int, ...] = (B, 2, K2 // 2, m) if strand == "both" else (B, K2, m)
     if single:
         shape = shape[1:]
     if out is None:
@@ -159,10 +161,15 @@ def conv1d(
 class MaxScores(NamedTuple):
     """Result of :func:`max_scores`; all arrays (S, K).
 
-    score : the maximum window score (-inf where the sequence is shorter than L)
-    start : start of the best window, 0-based on the forward strand (-1 if none); the same
-        name as :class:`exactpwm.SequenceMaxima` (``position`` is its deprecated old name)
-    strand : +1 or -1, the strand of the best window (0 if none)
+    Attributes
+    ----------
+    score : (S, K) float32 or float64
+        The maximum window score (-inf where the sequence is shorter than L).
+    start : (S, K) int64
+        Start of the best window, 0-based on the forward strand (-1 if none); the same name as
+        :class:`exactpwm.SequenceMaxima` (``position`` is its deprecated old name).
+    strand : (S, K) int8
+        +1 or -1, the strand of the best window (0 if none).
     """
 
     score: np.ndarray
@@ -179,13 +186,13 @@ class MaxScores(NamedTuple):
 
 
 def max_scores(
-    sequences,
-    kernels,
-    bias=None,
+    sequences: Sequences,
+    kernels: ArrayLike,
+    bias: ArrayLike | None = None,
     *,
     strand: str = "+",
     skip_n: bool = False,
-    dtype=None,
+    dtype: npt.DTypeLike | None = None,
     threads: int = 0,
     backend: str = "auto",
 ) -> MaxScores:
@@ -210,7 +217,7 @@ def max_scores(
     eng = _engine(backend)
     nthreads = resolve_threads(threads)
     S, K2 = offsets.size - 1, table.shape[0]
-    best = np.empty((S, K2), dtype=dt)
+    best: np.ndarray = np.empty((S, K2), dtype=dt)
     pos = np.empty((S, K2), dtype=np.int64)
     if S and K2:
         eng.max_scores(codes, offsets, table, b, best, pos, nthreads, skip_n)
@@ -244,14 +251,14 @@ class WindowHits(NamedTuple):
 
 
 def threshold_hits(
-    sequences,
-    kernels,
-    thresholds,
-    bias=None,
+    sequences: Sequences,
+    kernels: ArrayLike,
+    thresholds: ArrayLike,
+    bias: ArrayLike | None = None,
     *,
     strand: str = "+",
     skip_n: bool = False,
-    dtype=None,
+    dtype: npt.DTypeLike | None = None,
     threads: int = 0,
     backend: str = "auto",
 ) -> WindowHits:

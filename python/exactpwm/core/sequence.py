@@ -16,7 +16,9 @@ from collections.abc import Iterable
 from typing import Union
 
 import numpy as np
+import numpy.typing as npt
 
+from exactpwm._engine import _COMPLEMENT_CODES
 from exactpwm.core._checks import resolve_threads
 
 __all__ = [
@@ -50,7 +52,7 @@ def _build_table() -> np.ndarray:
 
 
 _ENCODE = _build_table()
-_COMPLEMENT = np.array([3, 2, 1, 0, 4], dtype=np.uint8)
+_COMPLEMENT = _COMPLEMENT_CODES  # one table: A<->T, C<->G, N stays N
 
 
 def _as_bytes(seq: SequenceLike) -> np.ndarray:
@@ -116,7 +118,7 @@ def decode(codes: np.ndarray) -> str:
     return np.frombuffer(b"ACGTN", dtype=np.uint8)[codes].tobytes().decode("ascii")
 
 
-def one_hot(seq: SequenceLike, dtype=np.float32) -> np.ndarray:
+def one_hot(seq: SequenceLike, dtype: npt.DTypeLike = np.float32) -> np.ndarray:
     """One-hot matrix of shape (4, n), rows A, C, G, T; N is an all-zero column.
 
     This is the channels-first input that ``torch.nn.Conv1d`` expects.

@@ -22,10 +22,12 @@ likelihoods are in nats. The transform costs O(K * L) and never looks at data.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from exactpwm.core._checks import as_bias, as_kernels, check_finite, log_base, to_numpy
+from exactpwm.core.types import ArrayLike
 
 __all__ = ["kernel_to_pwm", "pwm_to_kernel", "reverse_complement_kernels", "DEFAULT_BASE"]
 
@@ -35,7 +37,8 @@ DEFAULT_BASE = math.e
 PWM_SUM_TOLERANCE = 1e-3
 
 
-def kernel_to_pwm(kernels, base: float = DEFAULT_BASE, *, flip: bool = False, bias=None):
+def kernel_to_pwm(kernels: ArrayLike, base: float = DEFAULT_BASE, *, flip: bool = False,
+                  bias: ArrayLike | None = None) -> tuple[np.ndarray, Any]:
     """Exact PWM of each convolution kernel (Algorithm 1).
 
     Parameters
@@ -124,14 +127,14 @@ def _as_pwm(pwm, epsilon: float) -> tuple[np.ndarray, bool]:
 
 
 def pwm_to_kernel(
-    pwm,
+    pwm: ArrayLike,
     base: float = DEFAULT_BASE,
     *,
     flip: bool = False,
     epsilon: float = 0.0,
     relu_shift: bool = False,
     pseudocount: float | None = None,
-):
+) -> tuple[np.ndarray, Any]:
     """Kernel whose convolution is the PWM's log_b-likelihood (Algorithm 2).
 
     Parameters
@@ -173,7 +176,7 @@ def pwm_to_kernel(
     return W, offset
 
 
-def reverse_complement_kernels(kernels) -> np.ndarray:
+def reverse_complement_kernels(kernels: ArrayLike) -> np.ndarray:
     """Kernels (or PWMs) that score the reverse-complement strand: rows A<->T, C<->G, columns reversed.
 
     Scoring window x[j:j+L] with the result equals scoring the reverse complement

@@ -20,7 +20,7 @@ exists only when q'(0) > 0 > q'(inf); otherwise a ValueError says which end wins
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -28,6 +28,7 @@ from exactpwm.core._checks import as_bias, as_kernels
 from exactpwm.core.scoring import _as_packed, max_scores
 from exactpwm.core.sequence import iter_batches
 from exactpwm.core.transform import kernel_to_pwm
+from exactpwm.core.types import ArrayLike, Sequences
 
 __all__ = ["fit_base", "BaseFit", "base_objective"]
 
@@ -115,12 +116,12 @@ def _solve(W: np.ndarray, A: float, n: int, max_log_base: float) -> float:
 
 
 def fit_base(
-    kernels,
-    sequences,
+    kernels: ArrayLike,
+    sequences: Sequences,
     *,
     strand: str = "+",
     flip: bool = False,
-    bias=None,
+    bias: ArrayLike | None = None,
     per_kernel: bool = False,
     max_log_base: float = 1e4,
     batch_bases: int = 1 << 24,
@@ -159,6 +160,9 @@ def fit_base(
         n += int(has.sum())
     if n == 0:
         raise ValueError(f"no sequence is as long as the kernels (L = {W.shape[2]}); nothing to fit")
+    base: Any
+    log_base: Any
+    objective: Any
     if per_kernel:
         betas = np.array([_solve(W64[k:k + 1], sums[k], n, max_log_base) for k in range(K)])
         objective = np.array([base_objective(betas[k], W64[k:k + 1], sums[k], n) for k in range(K)])

@@ -28,7 +28,7 @@ fragment gets the uniform PWM and ``n_fragments == 0``.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -38,6 +38,7 @@ from exactpwm.core.matrices import counts_to_pwm
 from exactpwm.core.scoring import _as_packed, _resolve_dtype, _round_thresholds_up, max_scores, score_table
 from exactpwm.core.sequence import iter_batches
 from exactpwm.core.transform import reverse_complement_kernels
+from exactpwm.core.types import ArrayLike, Sequences
 
 __all__ = ["heuristic_pwm", "HeuristicPWM", "max_possible_score", "METHODS"]
 
@@ -61,20 +62,20 @@ class HeuristicPWM(NamedTuple):
     threshold: np.ndarray
 
 
-def max_possible_score(kernels, bias=None) -> np.ndarray:
+def max_possible_score(kernels: ArrayLike, bias: ArrayLike | None = None) -> np.ndarray:
     """The highest score a kernel can reach: sum of column maxima (+ bias), (K,)."""
     W, _ = as_kernels(kernels)
     return W.max(axis=1).sum(axis=1).astype(np.float64) + as_bias(bias, W.shape[0], np.float64)
 
 
 def heuristic_pwm(
-    kernels,
-    sequences,
+    kernels: ArrayLike,
+    sequences: Sequences,
     method: str = "deepbind",
     *,
-    bias=None,
+    bias: ArrayLike | None = None,
     strand: str = "+",
-    threshold=None,
+    threshold: ArrayLike | None = None,
     fraction: float | None = None,
     pseudocount: float | None = None,
     batch_bases: int | None = None,
@@ -124,7 +125,7 @@ def heuristic_pwm(
         batch_bases = 1 << 26
     max_seqs = max(1, _MAX_BATCH_VALUES // (K * strands))
     batches = list(iter_batches(offsets, batch_bases, max_seqs))
-    run = dict(threads=threads, backend=backend)
+    run: dict[str, Any] = dict(threads=threads, backend=backend)
 
     if method == "deepbind":
         thr = np.broadcast_to(np.asarray(0.0 if threshold is None else threshold, dtype=np.float64), (K,)).copy()

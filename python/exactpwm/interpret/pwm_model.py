@@ -20,7 +20,7 @@ every window's convolution score is
 
 where a column is *real* when it holds A, C, G or T: N and zero padding are
 one-hot-zero columns, which add nothing to the convolution and are marginalised out of
-the PWM likelihood. Away from N and padding ``tau[k, j] = thresholds[k]``, a constant.
+the PWM likelihood. Away from N and padding ``tau[k, j] = tau[k]`` (the attribute ``tau``), a constant.
 ReLU and both poolings commute with the positive factor 1 / ln b, so the network is
 unchanged when the convolution is replaced by the PWM log-likelihoods thresholded at
 ``tau`` and the dense weights are divided by ln b:
@@ -34,12 +34,14 @@ one-hot (B, 4, n) arrays whose all-zero columns are N. Outputs are float64.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from exactpwm.core._checks import as_bias, as_kernels, log_base
 from exactpwm.core.sequence import _check_codes, encode
+from exactpwm.core.types import ArrayLike, Sequences
 
 __all__ = ["PWMModel", "fold_batchnorm", "expand_dilation", "conv_padding"]
 
@@ -47,7 +49,8 @@ ACTIVATIONS = ("relu", "linear")
 POOLINGS = ("max", "avg")
 
 
-def fold_batchnorm(kernels, bias, gamma, beta, mean, var, eps: float = 1e-5) -> tuple[np.ndarray, np.ndarray]:
+def fold_batchnorm(kernels: ArrayLike, bias: ArrayLike | None, gamma: ArrayLike, beta: ArrayLike, mean: ArrayLike,
+                   var: ArrayLike, eps: float = 1e-5) -> tuple[np.ndarray, np.ndarray]:
     """Fold an eval-mode BatchNorm after the convolution into it.
 
     BN(conv) = g * conv + h with g = gamma / sqrt(var + eps), h = beta - g * mean, so the
@@ -98,16 +101,24 @@ def conv_padding(padding, width: int) -> tuple[int, int]:
 class PWMModel:
     """The PWM form of a CNN's first layers (see the module docstring for the algebra).
 
-    log_pwms : (K, 4, L) natural-log PWM probabilities (``pwms`` gives them as probabilities)
-    lam : (K, L) ln sum_c b**W[k, c, l], the per-column normalisers
-    thresholds : (K,) tau away from N and padding, in nats
-    dense_weight : (M, K * P) the dense layer's weights divided by ln b (P pooled positions per kernel,
-        kernel-major as PyTorch flattens (K, P)); dense_bias : (M,)
+    Attributes
+    ----------
+    log_pwms : (K, 4, L) float64
+        Natural-log PWM probabilities (``pwms`` gives them as probabilities).
+    lam : (K, L) float64
+        ln sum_c b**W[k, c, l], the per-column normalisers.
+    tau : (K,) float64
+        The log-likelihood (nats) at which kernel k's pre-activation is 0, away from N and padding
+        (a log-likelihood level, not a scan score cut; ``thresholds`` is a deprecated alias).
+    dense_weight : (M, K * P) float64
+        The dense layer's weights divided by ln b (P pooled positions per kernel, kernel-major as
+        PyTorch flattens (K, P)).
+    dense_bias : (M,) float64
     """
 
     log_pwms: np.ndarray
     lam: np.ndarray
-    thresholds: np.ndarray
+    tau: np.ndarray
     dense_weight: np.ndarray
     dense_bias: np.ndarray
     base: float
@@ -119,6 +130,12 @@ class PWMModel:
     pool_stride: int | None = None
     strand: str = "+"
 
+    @property
+    def thresholds(self) -> np.ndarray:
+        """Deprecated alias of :attr:`tau` (``thresholds`` elsewhere means a scan score cut)."""
+        warnings.warn("PWMModel.thresholds is renamed PWMModel.tau", DeprecationWarning, stacklevel=2)
+        return self.tau
+
     @classmethod
     def from_layers(cls, kernels, bias=None, *, dense_weight, dense_bias=None, batchnorm=None, dilation: int = 1,
                     padding=0, stride: int = 1, activation: str = "relu", pooling: str = "max",
@@ -126,13 +143,20 @@ class PWMModel:
                     base: float = math.e) -> PWMModel:
         """Build from layer parameters (numpy arrays or tensors, PyTorch layouts).
 
-        kernels : (K, 4, L) Conv1d weights (rows A, C, G, T; use ``to_torch_layout`` for Keras)
-        bias : (K,) or None
-        batchnorm : None or dict(gamma=, beta=, mean=, var=, eps=) of an eval-mode BatchNorm1d(K)
-        dense_weight : (M, K * P); dense_bias : (M,) or None
-        pool_size : None for global pooling, else the window of a local MaxPool1d / AvgPool1d
-            (then ``pool_stride`` defaults to ``pool_size``, as in PyTorch)
-        strand : "+" or "both" (reverse-complement-shared kernels, the larger strand's pooled value)
+        Parameters
+        ----------
+        kernels : (K, 4, L) array_like
+            Conv1d weights (rows A, C, G, T; use ``to_torch_layout`` for Keras).
+        bias : (K,) array_like or None
+        batchnorm : dict or None
+            ``dict(gamma=, beta=, mean=, var=, eps=)`` of an eval-mode BatchNorm1d(K).
+        dense_weight : (M, K * P) array_like
+        dense_bias : (M,) array_like or None
+        pool_size : int or None
+            None for global pooling, else the window of a local MaxPool1d / AvgPool1d (then
+            ``pool_stride`` defaults to ``pool_size``, as in PyTorch).
+        strand : str
+            "+" or "both" (reverse-complement-shared kernels, the larger strand's pooled value).
         """
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
@@ -170,7 +194,7 @@ class PWMModel:
             raise ValueError(f"dense_bias must have {A.shape[0]} values, got shape {c.shape}")
         if not (np.isfinite(A).all() and np.isfinite(c).all()):
             raise ValueError("dense weights and bias must be finite")
-        return cls(log_pwms=log_pwms, lam=lam, thresholds=-lnb * b - lam.sum(axis=1), dense_weight=A / lnb,
+        return cls(log_pwms=log_pwms, lam=lam, tau=-lnb * b - lam.sum(axis=1), dense_weight=A / lnb,
                    dense_bias=c, base=float(base), padding=conv_padding(padding, W.shape[2]), stride=int(stride),
                    activation=activation, pooling=pooling, pool_size=pool_size,
                    pool_stride=pool_stride if pool_stride is not None else pool_size, strand=strand)
@@ -185,7 +209,7 @@ class PWMModel:
         return self.log_pwms.shape[2]
 
     # -------------------------------------------------------------- evaluation
-    def codes(self, sequences) -> np.ndarray:
+    def codes(self, sequences: Sequences) -> np.ndarray:
         """(B, n + padding) uint8 codes, padded with N: the model's view of the input."""
         if isinstance(sequences, (str, bytes)):
             sequences = [sequences]
@@ -201,17 +225,17 @@ class PWMModel:
         left, right = self.padding
         return np.pad(codes, ((0, 0), (left, right)), constant_values=4) if left or right else codes
 
-    def log_likelihoods(self, sequences, *, threads: int = 0) -> np.ndarray:
+    def log_likelihoods(self, sequences: Sequences, *, threads: int = 0) -> np.ndarray:
         """ll: (B, K, m) (or (B, 2, K, m) for strand 'both') natural-log PWM likelihoods of each window,
         N and padding columns marginalised; m windows after padding and stride."""
         return self._log_likelihoods(self._padded(sequences), threads)
 
-    def window_thresholds(self, sequences, *, threads: int = 0) -> np.ndarray:
-        """tau per window, shaped like :meth:`log_likelihoods`: ``thresholds`` where the window is all
+    def window_thresholds(self, sequences: Sequences, *, threads: int = 0) -> np.ndarray:
+        """tau per window, shaped like :meth:`log_likelihoods`: ``tau`` where the window is all
         real bases, raised by lam of every N or padding column inside it."""
         return self._window_thresholds(self._padded(sequences), threads)
 
-    def features(self, sequences, *, threads: int = 0) -> np.ndarray:
+    def features(self, sequences: Sequences, *, threads: int = 0) -> np.ndarray:
         """(B, K * P) pooled PWM activations act(ll - tau), in nats (the dense layer's input times ln b)."""
         x = self._padded(sequences)
         z = self._log_likelihoods(x, threads) - self._window_thresholds(x, threads)
@@ -252,7 +276,7 @@ class PWMModel:
         m = x.shape[1] - self.width + 1
         shape = (x.shape[0],) + ((2,) if self.strand == "both" else ()) + (self.log_pwms.shape[0], m)
         tau = np.empty(shape)
-        tau[...] = self.thresholds[:, None]
+        tau[...] = self.tau[:, None]
         rows = np.flatnonzero((x >= 4).any(axis=1))
         if rows.size:  # sum of lam over the real columns of each window, by the engine
             lam_kernels = np.repeat(self.lam[:, None, :], 4, axis=1)

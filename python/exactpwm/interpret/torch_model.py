@@ -144,7 +144,7 @@ class PWMModule(nn.Module):
         self.pm = pm
         self.register_buffer("log_pwms", torch.tensor(pm.log_pwms, dtype=dtype))
         self.register_buffer("lam", torch.tensor(pm.lam[:, None, :], dtype=dtype))
-        self.register_buffer("thresholds", torch.tensor(pm.thresholds, dtype=dtype))
+        self.register_buffer("tau", torch.tensor(pm.tau, dtype=dtype))
         self.dense = nn.Linear(pm.dense_weight.shape[1], pm.dense_weight.shape[0]).to(dtype)
         with torch.no_grad():
             self.dense.weight.copy_(torch.tensor(pm.dense_weight))
@@ -160,7 +160,7 @@ class PWMModule(nn.Module):
         real = x.sum(dim=1, keepdim=True)  # 1 for A/C/G/T, 0 for N and padding
         ll = F.conv1d(x, self.log_pwms, stride=self.pm.stride)
         lam_real = F.conv1d(real, self.lam, stride=self.pm.stride)  # sum of lam over real columns
-        tau = self.thresholds[None, :, None] + self.lam.sum(dim=(1, 2))[None, :, None] - lam_real
+        tau = self.tau[None, :, None] + self.lam.sum(dim=(1, 2))[None, :, None] - lam_real
         return ll - tau
 
     def forward(self, x):

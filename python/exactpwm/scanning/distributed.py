@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -108,7 +108,8 @@ def _write_parquet(path: str, rows: np.ndarray, motif_names: dict, name: str) ->
         raise ImportError("Parquet partitions need pyarrow: pip install pyarrow (or use tsv/bed)") from None
     from exactpwm.io.files import atomic_path
 
-    table = pa.table({f: (rows[f].astype(str) if rows.dtype[f].kind == "S" else rows[f]) for f in rows.dtype.names}
+    table = pa.table({f: (rows[f].astype(str) if rows.dtype[f].kind == "S" else rows[f])
+                      for f in rows.dtype.names or ()}
                      | {"sequence_name": np.full(rows.size, name),
                         "motif_name": np.array([motif_names[int(m)] for m in rows["motif"]], dtype=str)})
     with atomic_path(path) as tmp:
@@ -154,7 +155,7 @@ def scan_distributed(motifs, sequences, outdir=None, *, client=None, pvalue: flo
         limit = max_in_flight or 2 * max(1, sum(client.nthreads().values()))
         ext = {"tsv": "tsv", "bed": "bed", "gff": "gff3", "parquet": "parquet"}[format]
         seq_names: list[str] = []
-        results: dict[tuple, object] = {}
+        results: dict[tuple, Any] = {}
         meta: dict[str, tuple] = {}
         pending = as_completed()
         n_pending = 0

@@ -9,11 +9,13 @@ the hit's strand (reverse complemented for '-'), uppercase ACGTN.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from exactpwm._engine import engine
 from exactpwm.core._checks import resolve_threads
+from exactpwm.core.types import PathOrFile
 from exactpwm.io.files import atomic_output
 
 __all__ = ["HitTable", "HitWriter", "hit_dtype", "RowBuffer", "write_maxima"]
@@ -59,12 +61,18 @@ class HitTable:
 
     Attributes
     ----------
-    rows : structured array with fields motif, sequence, start, end, strand,
-        score, pvalue, qvalue (NaN unless asked for), matched
-    motif_names : names of the motifs (``rows['motif']`` indexes them)
-    sequence_names : names of the sequences (``rows['sequence']`` indexes them)
-    thresholds : (K,) score threshold used for each motif
-    motif_alt_names : second names of the motifs (FIMO's motif_alt_id), or None
+    rows : (H,) structured array
+        Fields ``motif``, ``sequence``, ``start``, ``end`` (0-based half-open, forward strand),
+        ``strand`` (``b"+"``/``b"-"``), ``score``, ``pvalue``, ``qvalue`` (NaN unless asked for),
+        ``matched``.
+    motif_names : list of str
+        Names of the motifs (``rows['motif']`` indexes them).
+    sequence_names : list of str
+        Names of the sequences (``rows['sequence']`` indexes them).
+    thresholds : (K,) float64
+        The score threshold used for each motif.
+    motif_alt_names : list of str or None
+        Second names of the motifs (FIMO's motif_alt_id).
     """
 
     def __init__(self, rows: np.ndarray, motif_names: Sequence[str], sequence_names: Sequence[str],
@@ -84,7 +92,7 @@ class HitTable:
     def __repr__(self) -> str:
         return f"HitTable({len(self)} hits, {len(self.motif_names)} motifs, {len(self.sequence_names)} sequences)"
 
-    def to_pandas(self):
+    def to_pandas(self) -> Any:
         """A pandas DataFrame with names instead of indices and strand/matched as str."""
         import pandas as pd
 
@@ -97,16 +105,16 @@ class HitTable:
             "matched": r["matched"].astype(str),
         })
 
-    def write_bed(self, out, *, header: str | None = None) -> None:
+    def write_bed(self, out: PathOrFile, *, header: str | None = None) -> None:
         """BED6 (chrom, start, end, name, score, strand); 0-based half-open."""
         self._write(out, "bed", header)
 
-    def write_tsv(self, out, *, command: str | None = None) -> None:
+    def write_tsv(self, out: PathOrFile, *, command: str | None = None) -> None:
         """FIMO-compatible TSV: motif_id, motif_alt_id, sequence_name, start, stop (1-based,
         inclusive), strand, score, p-value, q-value, matched_sequence; comment lines last."""
         self._write(out, "tsv", command)
 
-    def write_gff3(self, out, *, command: str | None = None) -> None:
+    def write_gff3(self, out: PathOrFile, *, command: str | None = None) -> None:
         """GFF3: 1-based inclusive, type ``nucleotide_motif`` (SO:0001683) as FIMO writes, with
         Name, Alias (alt name), pvalue, qvalue and sequence attributes."""
         self._write(out, "gff", command)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Callable
 
@@ -9,6 +10,7 @@ import numpy as np
 
 from exactpwm.core.matrices import as_background
 from exactpwm.core.pvalues import DEFAULT_STEP, ScoreDistribution
+from exactpwm.core.types import Background, Motifs, Sequences
 from exactpwm.scanning.batches import DEFAULT_CHUNK, _batches, _group_codes
 from exactpwm.scanning.plan import _groups, _motif_names, _unpack, score_matrices
 
@@ -19,12 +21,19 @@ __all__ = ["SequenceMaxima", "sequence_maxima"]
 class SequenceMaxima:
     """Best window per (sequence, motif), over both strands unless asked otherwise.
 
-    score : (S, K) float64, -inf where a sequence has no N-free window
-    start : (S, K) int64, 0-based forward-strand start of the best window (-1 if none);
-        ties prefer the '+' strand, then the smallest start (as :func:`exactpwm.max_scores`)
-    strand : (S, K) int8, +1 / -1 (0 if none)
-    pvalue : (S, K) float64, the best score's p-value (1.0 if none)
-    motif_names, sequence_names : the labels of the axes
+    Attributes
+    ----------
+    score : (S, K) float64
+        The best score, -inf where a sequence has no N-free window.
+    start : (S, K) int64
+        0-based forward-strand start of the best window (-1 if none); ties prefer the '+'
+        strand, then the smallest start (as :func:`exactpwm.max_scores`).
+    strand : (S, K) int8
+        +1 / -1 (0 if none).
+    pvalue : (S, K) float64
+        The best score's p-value (1.0 if none).
+    motif_names, sequence_names : list of str
+        The labels of the axes.
     """
 
     score: np.ndarray
@@ -35,7 +44,8 @@ class SequenceMaxima:
     sequence_names: list
 
 
-def sequence_maxima(motifs, sequences, *, names=None, mode: str = "logodds", background=None, base: float = 2.0,
+def sequence_maxima(motifs: Motifs, sequences: Sequences, *, names: Sequence[str] | None = None,
+                    mode: str = "logodds", background: Background = None, base: float = 2.0,
                     pseudocount: float = 0.0, strand: str = "both", step: float | None = DEFAULT_STEP,
                     chunk_size: int = DEFAULT_CHUNK, threads: int = 0, backend: str = "auto",
                     progress: Callable[[int], None] | None = None) -> SequenceMaxima:

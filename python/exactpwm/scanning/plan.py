@@ -9,6 +9,7 @@ group and batch.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,6 +19,7 @@ from exactpwm.core.matrices import as_background, log_likelihood, log_odds, prob
 from exactpwm.core.motif import MotifSet
 from exactpwm.core.pvalues import DEFAULT_STEP, PvalueTable, quantize, score_distributions
 from exactpwm.core.scoring import prepare_threshold
+from exactpwm.core.types import ArrayLike, Background, Motifs
 from exactpwm.scanning.hits import hit_dtype
 
 __all__ = ["MODES", "ScanPlan", "ScanWarning", "plan_scan", "score_matrices", "subset_plan"]
@@ -41,7 +43,7 @@ def _smoothed(M: np.ndarray, pseudocount: float, background) -> np.ndarray:
     return probabilities_with_pseudocount(M, pseudocount, background) if pseudocount else M
 
 
-def score_matrices(motifs, mode: str = "logodds", *, background=None, base: float = 2.0,
+def score_matrices(motifs: Motifs, mode: str = "logodds", *, background: Background = None, base: float = 2.0,
                    pseudocount: float = 0.0, step: float | None = DEFAULT_STEP) -> list[np.ndarray]:
     """Quantized (4, L_i) score matrices from motifs of any widths.
 
@@ -162,8 +164,10 @@ def _motif_names(names, K: int) -> list[str]:
     return out
 
 
-def plan_scan(motifs, *, pvalue=None, score=None, names=None, mode="logodds", background=None, base=2.0,
-              pseudocount=0.0, step=DEFAULT_STEP, threads=0) -> ScanPlan:
+def plan_scan(motifs: Motifs, *, pvalue: float | None = None, score: ArrayLike | None = None,
+              names: Sequence[str] | None = None, mode: str = "logodds", background: Background = None,
+              base: float = 2.0,
+              pseudocount: float = 0.0, step: float | None = DEFAULT_STEP, threads: int = 0) -> ScanPlan:
     """Check the arguments and prepare a scan (see :func:`scan` for their meaning)."""
     if pvalue is not None and score is not None:
         raise ValueError("give pvalue= or score=, not both")

@@ -16,6 +16,7 @@ from exactpwm.core.motif import MotifSet
 from exactpwm.core.pvalues import DEFAULT_STEP, benjamini_hochberg
 from exactpwm.core.scoring import run_threshold
 from exactpwm.core.sequence import _check_codes, window_letters
+from exactpwm.core.types import ArrayLike, Background, Motifs, Sequences
 from exactpwm.io.fasta import Chunk
 from exactpwm.scanning.batches import DEFAULT_CHUNK, _Batch, _batches, _group_codes, _pack_batch
 from exactpwm.scanning.hits import HitTable, RowBuffer
@@ -24,7 +25,7 @@ from exactpwm.scanning.plan import ScanPlan, _Group, plan_scan
 __all__ = ["iter_scan", "scan", "scan_chunk"]
 
 
-def iter_scan(plan: ScanPlan, sequences, *, strand: str = "both", chunk_size: int = DEFAULT_CHUNK,
+def iter_scan(plan: ScanPlan, sequences: Sequences, *, strand: str = "both", chunk_size: int = DEFAULT_CHUNK,
               threads: int = 0, backend: str = "auto", sequence_names: list | None = None,
               count_tests: bool = False,
               progress: Callable[[int], None] | None = None) -> Iterator[tuple[np.ndarray, int]]:
@@ -95,14 +96,14 @@ def _group_hits(batch: _Batch, g: _Group, strand: str, threads, backend):
 
 
 def scan(
-    motifs,
-    sequences,
+    motifs: Motifs,
+    sequences: Sequences,
     *,
     pvalue: float | None = None,
-    score=None,
+    score: ArrayLike | None = None,
     names: Sequence[str] | None = None,
     mode: str = "logodds",
-    background=None,
+    background: Background = None,
     base: float = 2.0,
     pseudocount: float = 0.0,
     strand: str = "both",
@@ -169,6 +170,7 @@ def _count_windows(codes: np.ndarray, limit: int, groups: list[_Group]) -> int:
         if m > 0 and no_n:
             total += m * g.motifs.size
         elif m > 0:
+            assert n_cum is not None
             free = int(np.count_nonzero(n_cum[g.width:g.width + m] == n_cum[:m]))
             total += free * g.motifs.size
     return total

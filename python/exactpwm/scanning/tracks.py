@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Iterable, Iterator, Sequence
+from typing import IO, Callable
 
 import numpy as np
 
 from exactpwm.core.pvalues import DEFAULT_STEP
+from exactpwm.core.types import Background, Motifs, Sequences
 from exactpwm.io.files import UniqueNames
 from exactpwm.scanning.batches import DEFAULT_CHUNK, _batches, _group_codes
 from exactpwm.scanning.plan import _groups, _unpack, score_matrices
 
-__all__ = ["bedgraph_runs", "score_tracks", "write_bedgraph"]
+__all__ = ["bedgraph_runs", "best_strand", "score_tracks", "write_bedgraph", "write_bigwig"]
 
 
-def score_tracks(motifs, sequences, *, names=None, mode: str = "logodds", background=None, base: float = 2.0,
+def score_tracks(motifs: Motifs, sequences: Sequences, *, names: Sequence[str] | None = None,
+                 mode: str = "logodds", background: Background = None, base: float = 2.0,
                  pseudocount: float = 0.0, strand: str = "both", step: float | None = DEFAULT_STEP,
                  chunk_size: int = DEFAULT_CHUNK, threads: int = 0, backend: str = "auto",
-                 progress: Callable[[int], None] | None = None):
-    """Dense score tracks, streamed: yields (sequence_name, start, scores) per chunk and width group;
-    each motif's pieces come in sequence order (records are packed into batches, scored per group).
+                 progress: Callable[[int], None] | None = None) -> Iterator[tuple[str, int, np.ndarray, np.ndarray]]:
+    """Dense score tracks, streamed: yields (sequence_name, start, motif_indices, scores) per chunk
+    and width group; each motif's pieces come in sequence order (records are packed into batches,
+    scored per group).
 
     ``scores`` has shape (k, m) for one strand or (2, k, m) for "both" (plus first),
-    float64, for the group's motifs ``motif_indices`` in the same yield:
-    the full tuple is (sequence_name, start, motif_indices, scores). Window j of a
+    float64, for the group's motifs ``motif_indices`` (int64 (k,)) in the same yield. Window j of a
     chunk starts at ``start + j``; consecutive chunks tile the sequence without
     overlap. Windows holding N are NaN (they are never hits). Sequence names must be
     unique (ValueError otherwise): a track has one entry per chromosome.
@@ -72,7 +75,7 @@ def bedgraph_runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return first[keep], end[keep], v[first[keep]]
 
 
-def write_bedgraph(out, sequence_name: str, start: int, values: np.ndarray, *, span: int = 1) -> None:
+def write_bedgraph(out: IO[str], sequence_name: str, start: int, values: np.ndarray, *, span: int = 1) -> None:
     """Append a bedGraph track of one motif's window scores: one line per run of equal values.
 
     A window j is written as [start + j, start + j + span) (span 1: the window's first base).
@@ -81,3 +84,32 @@ def write_bedgraph(out, sequence_name: str, start: int, values: np.ndarray, *, s
     first, end, vals = bedgraph_runs(values)
     out.writelines(f"{sequence_name}\t{start + a}\t{start + b - 1 + span}\t{x!r}\n"
                    for a, b, x in zip(first.tolist(), end.tolist(), vals.tolist()))
+
+
+def best_strand(scores: np.ndarray, strand: str) -> np.ndarray:
+    """(k, m) track values: the better strand's score for "both" ((2, k, m) input), else as given."""
+    return np.fmax(scores[0], scores[1]) if strand == "both" else scores
+
+
+def write_bigwig(path: str, tracks: Iterable[tuple[str, int, np.ndarray, np.ndarray]], sizes: dict[str, int],
+                 strand: str = "both") -> None:
+    """Write one motif's :func:`score_tracks` output as a bigWig file (needs pyBigWig), atomically.
+
+    sizes : {sequence name: length}, in file order (:func:`exactpwm.io.fasta.sequence_lengths`);
+    values as :func:`write_bedgraph` (runs of equal scores, N windows left out).
+    """
+    try:
+        import pyBigWig
+    except ImportError:
+        raise ImportError("bigWig output needs pyBigWig: pip install pyBigWig (or write .bedGraph)") from None
+    from exactpwm.io.files import atomic_path
+
+    with atomic_path(path) as tmp:
+        bw = pyBigWig.open(tmp, "w")
+        bw.addHeader([(n, max(1, s)) for n, s in sizes.items()])
+        for name, start, _, scores in tracks:
+            first, end, v = bedgraph_runs(best_strand(scores, strand)[0])
+            if first.size:
+                bw.addEntries([name] * first.size, (start + first).tolist(), ends=(start + end).tolist(),
+                              values=v.tolist())
+        bw.close()

@@ -15,6 +15,7 @@ from typing import Callable
 import numpy as np
 
 from exactpwm.core.motif import Motif, MotifSet
+from exactpwm.core.types import Motifs, PathOrFile
 from exactpwm.io.files import atomic_output, same_file
 from exactpwm.io.formats._text import MotifFormatError, read_text
 from exactpwm.io.formats._text import is_number as _is_number
@@ -78,7 +79,7 @@ def detect_format(text: str) -> str | None:
     return None
 
 
-def read_motifs(source, format: str | None = None) -> MotifSet:
+def read_motifs(source: PathOrFile, format: str | None = None) -> MotifSet:
     """Read a motif file (path, '-' or text file object) into a :class:`MotifSet`.
 
     format : one of ``FORMATS`` (meme, jaspar, pfm, transfac, homer); default:
@@ -95,7 +96,7 @@ def read_motifs(source, format: str | None = None) -> MotifSet:
     return FORMATS[fmt][0](text, label)
 
 
-def write_motifs(motifs, out, format: str | None = None) -> None:
+def write_motifs(motifs: Motifs, out: PathOrFile, format: str | None = None) -> None:
     """Write motifs (a MotifSet, Motif list, or (K, 4, L) probabilities) to a path or text file.
 
     format : one of ``FORMATS``; default from the extension of ``out``. A path is

@@ -30,7 +30,7 @@ def read_homer(text: str, label: str) -> MotifSet:
         tok = line[1:].rstrip("\r\n").split("\t")
         consensus = tok[0].strip()
         name = tok[1].strip() if len(tok) > 1 and tok[1].strip() else consensus
-        meta = {"homer_consensus": consensus}
+        meta: dict[str, object] = {"homer_consensus": consensus}
         if len(tok) > 2 and tok[2].strip():
             try:
                 meta["homer_threshold"] = float(tok[2])

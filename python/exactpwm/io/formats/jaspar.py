@@ -36,7 +36,7 @@ def read_pfm(text: str, label: str) -> MotifSet:
 
 def _read(text: str, label: str, bracketed: bool) -> MotifSet:
     lines = Lines(text, label)
-    motifs = []
+    motifs: list[Motif] = []
     while lines.peek() is not None:
         lineno, line = lines.next("a '>id name' header")
         if line.startswith(">"):

@@ -18,10 +18,15 @@ def load_jaspar(ids: Sequence[str] | None = None, *, release: str = DEFAULT_RELE
                 all_versions: bool = False) -> MotifSet:
     """JASPAR count matrices as a :class:`MotifSet` (names = matrix ids, alt names = TF names).
 
-    ids : matrix ids such as ``["MA0139.1"]`` (then collection and tax_group are ignored);
-        default: the whole ``collection`` for ``tax_group`` (None: every taxon)
-    release : a JASPAR release pyjaspar ships (``JASPAR2014`` ... ``JASPAR2024``, newer with newer pyjaspar)
-    min_width : keep only motifs at least this wide
+    Parameters
+    ----------
+    ids : list of str, optional
+        Matrix ids such as ``["MA0139.1"]`` (then collection and tax_group are ignored);
+        default: the whole ``collection`` for ``tax_group`` (None: every taxon).
+    release : str
+        A JASPAR release pyjaspar ships (``JASPAR2014`` ... ``JASPAR2024``, newer with newer pyjaspar).
+    min_width : int
+        Keep only motifs at least this wide.
     """
     try:
         from pyjaspar import jaspardb

@@ -52,7 +52,7 @@ def read_meme(text: str, label: str) -> MotifSet:
 
 
 def _read_alphabet_block(lines: Lines, start: int) -> None:
-    core = []
+    core: list[str] = []
     for _, line in lines:
         s = line.strip()
         if s.startswith("END ALPHABET"):
@@ -117,7 +117,7 @@ def _matrix_rows(lines: Lines, mline: int, keys: dict, what: str) -> np.ndarray:
     if keys.get("alength", "4") != "4":
         raise lines.error(mline, f"expected alength= 4 (DNA), found alength= {keys['alength']}")
     width = int(keys["w"]) if keys.get("w", "").isdigit() else None
-    rows = []
+    rows: list[np.ndarray] = []
     while width is None or len(rows) < width:
         nxt = lines.peek()
         if nxt is None or not _is_number_row(nxt):
@@ -140,6 +140,7 @@ def _matrix_rows(lines: Lines, mline: int, keys: dict, what: str) -> np.ndarray:
             if not _is_number_row(text):
                 break
             first, extra = first or i, extra + 1
+        assert first is not None
         raise lines.error(first, f"{what} has w= {width} but {width + extra} rows of numbers: "
                                  "fix w= or remove the extra rows")
     return np.array(rows)

@@ -56,7 +56,8 @@ def read_transfac(text: str, label: str) -> MotifSet:
     return MotifSet(motifs, None, label)
 
 
-def _motif(lines: Lines, start: int, fields: dict, order, rows) -> Motif:
+def _motif(lines: Lines, start: int | None, fields: dict, order, rows) -> Motif:
+    start = 1 if start is None else start
     name = (fields.get("ID") or fields.get("AC") or fields.get("NA") or "").split()
     if order is None or not rows:
         raise lines.error(start, f"expected a P0 matrix in the record starting here ({' '.join(name) or 'no ID'})")
