@@ -162,7 +162,8 @@ def test_similarity_pvalue_separates_a_planted_motif_from_noise():
     assert p_noise > 0.01
     stack = np.stack([target, rng.dirichlet(np.ones(4), size=12).T])
     np.testing.assert_allclose(_best_scores(inside, stack), [motif_similarity(inside, t).score for t in stack])
-    best = match_motifs([inside], [stack[1], target], n_shuffles=200)
+    with pytest.warns(DeprecationWarning, match="compare_motifs"):
+        best = match_motifs([inside], [stack[1], target], n_shuffles=200)
     assert best[0].target == 1 and best[0].evalue == pytest.approx(best[0].pvalue * 2)
 
 

@@ -10,6 +10,7 @@ namespace py = pybind11;
 void register_info(py::module_& m);
 void register_scores(py::module_& m);
 void register_fragments(py::module_& m);
+void register_tomtom(py::module_& m);
 void register_pvalues(py::module_& m);
 void register_hit_text(py::module_& m);
 
@@ -18,6 +19,7 @@ PYBIND11_MODULE(_core, m) {
     register_info(m);
     register_scores(m);
     register_fragments(m);
+    register_tomtom(m);
     register_pvalues(m);
     register_hit_text(m);
     // An engine call stopped by a signal: the handler's exception (KeyboardInterrupt) is pending.

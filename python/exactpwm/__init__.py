@@ -16,6 +16,7 @@ from exactpwm.core.transform import DEFAULT_BASE, kernel_to_pwm, pwm_to_kernel, 
 from exactpwm.interpret.base_fit import BaseFit, fit_base
 from exactpwm.interpret.heuristic import HeuristicPWM, heuristic_pwm, max_possible_score
 from exactpwm.interpret.pwm_model import PWMModel, fold_batchnorm
+from exactpwm.interpret.tomtom import compare_motifs
 from exactpwm.io.formats import FORMATS as MOTIF_FORMATS
 from exactpwm.io.formats import MotifFormatError, read_motifs, write_motifs
 from exactpwm.io.formats.jaspardb import load_jaspar
@@ -45,6 +46,7 @@ __all__ = [
     "background_frequencies",
     "backends",
     "benjamini_hochberg",
+    "compare_motifs",
     "conv1d",
     "counts_to_pwm",
     "decode",

@@ -124,3 +124,21 @@ def format_repr(x: float) -> str:
     """repr(float(x)) as the engine writes it (for tests)."""
 def format_g3(x: float) -> str:
     """format(x, '.3g') as the engine writes it (for tests)."""
+def tomtom_compare(
+    query_cols: npt.NDArray[np.float64],
+    query_start: npt.NDArray[np.int64],
+    query_nsites: npt.NDArray[np.float64],
+    db_cols: npt.NDArray[np.float64],
+    db_nsites: npt.NDArray[np.float64],
+    entry_start: npt.NDArray[np.int64],
+    width_index: npt.NDArray[np.int64],
+    widths: npt.NDArray[np.int64],
+    distance: int,
+    background: npt.NDArray[np.float64],
+    orientations: int,
+    min_overlap: int,
+    pvalue: npt.NDArray[np.float64],
+    offset: npt.NDArray[np.int64],
+    overlap: npt.NDArray[np.int64],
+    threads: int,
+) -> None: ...

@@ -93,6 +93,13 @@ class Engine:
         """Hit rows as text lines, or None when this engine has no formatter (Python writes them)."""
         return None
 
+    def tomtom_compare(self, query_cols, query_start, query_nsites, db_cols, db_nsites, entry_start, width_index,
+                       widths, distance: int, background, orientations: int, min_overlap: int, pvalue, offset,
+                       overlap, threads: int) -> None:
+        """pvalue, offset, overlap (Q, E): every query against every database entry with Tomtom's
+        statistics (see cpp/include/exactpwm/engine.hpp)."""
+        raise NotImplementedError
+
 
 class _Core(Engine):
     """The compiled core at one instruction set."""
@@ -128,6 +135,9 @@ class _Core(Engine):
 
     def format_hits(self, rows, sequence, fmt, names, first_id, threads):
         return _core.format_hits(rows, sequence, fmt, *names, first_id, threads)
+
+    def tomtom_compare(self, *args):
+        _core.tomtom_compare(*args)
 
 
 class _Numba(Engine):
@@ -174,6 +184,10 @@ class _Numba(Engine):
             flip = minus[rows]
             frag[flip] = _COMPLEMENT_CODES[frag[flip, ::-1]]
             out[rows, :w] = letters[frag]
+
+    def tomtom_compare(self, *args):
+        *rest, threads = args
+        self._run("tomtom_compare", threads, *rest)
 
     def null_survival(self, cols, background):
         """One column at a time: the pmf shifted by each base's score, weighted by its probability;

@@ -179,3 +179,159 @@ def threshold_counts(codes, offsets, table, bias, thresholds, target, minus, cou
                         c = codes[start + j + (L - 1 - l if minus[k] else l)] & 7
                         if c < 4:
                             counts[t, 3 - c if minus[k] else c, l] += 1
+
+
+# ---------------------------------------------------------------- motif comparison (cpp/src/tomtom.cpp)
+
+@nb.njit(cache=True, nogil=True)
+def _column_score(q, t, distance, nq, nt, bg):  # pragma: no cover - jitted
+    if distance == 0:
+        s = 0.0
+        for c in range(4):
+            s += (q[c] - t[c]) * (q[c] - t[c])
+        return -np.sqrt(s)
+    if distance == 1:
+        num = 0.0
+        dq = 0.0
+        dt = 0.0
+        for c in range(4):
+            num += (q[c] - 0.25) * (t[c] - 0.25)
+            dq += (q[c] - 0.25) * (q[c] - 0.25)
+            dt += (t[c] - 0.25) * (t[c] - 0.25)
+        den = np.sqrt(dq * dt)
+        return num / den if den != 0 else 0.0
+    if distance == 2:
+        s = 0.0
+        for c in range(4):
+            s += (q[c] - t[c]) * (q[c] - t[c])
+        return 2.0 - s
+    if distance == 3:
+        s = 0.0
+        for c in range(4):
+            s += (q[c] * np.log10(q[c] / t[c]) + t[c] * np.log10(t[c] / q[c])) / 2
+        return -s
+    num = 0.0
+    den = 0.0
+    for c in range(4):
+        num += nt * t[c] * np.log(q[c] / bg[c]) + nq * q[c] * np.log(t[c] / bg[c])
+        den += nq * q[c] + nt * t[c]
+    return num / den
+
+
+@nb.njit(cache=True, nogil=True)
+def _tomtom_one(Q, nq, db_cols, db_nsites, entry_start, width_index, widths, distance, bg, orientations,
+                min_overlap, pvalue, offset, overlap):  # pragma: no cover - jitted
+    L = Q.shape[0]
+    n = db_cols.shape[0]
+    S = np.empty((L, n))
+    for i in range(L):
+        for j in range(n):
+            S[i, j] = _column_score(Q[i], db_cols[j], distance, nq, db_nsites[j], bg)
+    i1 = max(int(np.floor(0.5 * n)) - 1, 0)
+    i2 = max(int(np.ceil(0.5 * n)) - 1, i1)
+    small = np.inf
+    large = -np.inf
+    for i in range(L):
+        srt = np.sort(S[i])
+        median = (srt[i1] + srt[i2]) / 2.0
+        for j in range(n):
+            S[i, j] -= median
+            small = min(small, S[i, j])
+            large = max(large, S[i, j])
+    if large == small:
+        small = large - 1
+    off = np.floor(small)
+    scale = max(np.floor(100 / (large - off)), 1.0)
+    G = int(-off * scale)
+    Z = np.empty((L, n), np.int64)
+    R = 0
+    for i in range(L):
+        for j in range(n):
+            Z[i, j] = int(np.floor((S[i, j] - off) * scale + 0.5))
+            R = max(R, Z[i, j])
+    H = R + 1
+    hist = np.zeros((L, H))
+    for i in range(L):
+        for j in range(n):
+            hist[i, Z[i, j]] += 1.0
+        for v in range(H):
+            hist[i, v] /= n
+    E = L * max(R, G) + 1
+    NW = widths.size
+    uses = np.zeros((L, L, NW), np.int64)  # how many alignments of width k use columns [s, e]
+    for k in range(NW):
+        wd = widths[k]
+        for i in range(L + wd - 1):
+            if i < L:
+                s = L - i - 1
+                e = min(L, s + wd) - 1
+            else:
+                s = 0
+                e = min(L, wd + L - i - 1) - 1
+            uses[s, e, k] += 1
+    total = np.zeros((NW, E))
+    row = np.empty(E)
+    pmf = np.zeros(L * H + 1)
+    nxt = np.zeros(L * H + 1)
+    for s in range(L):
+        size = 1
+        pmf[0] = 1.0
+        for e in range(s, L):
+            out = size + H - 1
+            nxt[:out] = 0.0
+            for a in range(size):
+                p = pmf[a]
+                if p == 0:
+                    continue
+                for v in range(H):
+                    nxt[a + v] += p * hist[e, v]
+            pmf, nxt = nxt, pmf
+            size = out
+            if uses[s, e].sum() == 0:
+                continue
+            shift = (L - (e - s + 1)) * G
+            row[:] = 0.0
+            row[:shift] = -np.inf
+            surv = 0.0
+            for x in range(size - 1, -1, -1):
+                surv += pmf[x]
+                row[shift + x] = -np.inf if surv >= 1.0 else np.log1p(-surv)
+            for k in range(NW):
+                for _ in range(uses[s, e, k]):
+                    for x in range(E):
+                        total[k, x] += row[x]
+    pv = np.empty((NW, E), np.float32)
+    for k in range(NW):
+        for x in range(E):
+            pv[k, x] = np.float32(-np.expm1(orientations * total[k, x]))
+    for t in range(entry_start.size - 1):
+        first = entry_start[t]
+        wd = entry_start[t + 1] - first
+        mo = min(min_overlap, L, wd)
+        best = 0
+        best_k = 0
+        best_ov = -1
+        for k in range(mo - L, wd - mo + 1):
+            i0 = max(0, -k)
+            i1e = min(L, wd - k)
+            sm = 0
+            for i in range(i0, i1e):
+                sm += Z[i, first + i + k]
+            ov = i1e - i0
+            complete = sm - ov * G
+            if best_ov < 0 or complete > best or (complete == best and ov > best_ov):
+                best = complete
+                best_k = k
+                best_ov = ov
+        pvalue[t] = np.float64(pv[width_index[t], best + L * G])
+        offset[t] = best_k
+        overlap[t] = best_ov
+
+
+@nb.njit(cache=True, parallel=True, nogil=True)
+def tomtom_compare(query_cols, query_start, query_nsites, db_cols, db_nsites, entry_start, width_index, widths,
+                   distance, background, orientations, min_overlap, pvalue, offset, overlap):  # pragma: no cover
+    for q in nb.prange(query_start.size - 1):
+        _tomtom_one(query_cols[query_start[q]:query_start[q + 1]], query_nsites[q], db_cols, db_nsites,
+                    entry_start, width_index, widths, distance, background, orientations, min_overlap,
+                    pvalue[q], offset[q], overlap[q])

@@ -110,6 +110,32 @@ void window_letters(const uint8_t* codes, const int64_t* starts, const int64_t* 
 // survival function sf[i] = P(sum >= i) for i in [0, size), size = 1 + sum of column maxima.
 void null_survival(const int64_t* shifts, int64_t length, const double* background, int64_t size, double* sf);
 
+// Motif comparison with Tomtom's statistics (tomtom.cpp; Gupta et al. 2007, as MEME's tomtom 5.4.1).
+//   Every query (query_start[q] .. query_start[q + 1] rows of query_cols, each row the A, C, G, T
+//   probabilities of one column) is compared with every database entry e (rows
+//   entry_start[e] .. entry_start[e + 1] of db_cols; widths[width_index[e]] columns):
+//   column similarity `distance` (0 ed, 1 pearson, 2 sandelin, 3 kullback, 4 allr; allr uses the
+//   nsites arrays and background), complete scores (each query column's median over all database
+//   columns shifted to 0, quantized to integers on a 100-bin grid), and the p-value of the best
+//   alignment with >= min_overlap columns: P(best complete score over all L + w - 1 alignments and
+//   `orientations` orientations of a random width-w entry >= observed), exact on the grid.
+//   Writes pvalue, offset (target column minus query column) and overlap, each (Q, E).
+//   Per query the work is independent: results do not depend on threads.
+struct TomtomDatabase {
+    const double* cols;         // (n_cols, 4)
+    const double* nsites;       // (n_cols,) sites of the entry each column belongs to
+    int64_t n_cols;
+    const int64_t* entry_start; // (n_entries + 1,)
+    const int64_t* width_index; // (n_entries,) into widths
+    int64_t n_entries;
+    const int64_t* widths;      // (n_widths,) distinct entry widths
+    int64_t n_widths;
+};
+void tomtom_compare(const double* query_cols, const int64_t* query_start, const double* query_nsites,
+                    int64_t n_queries, const TomtomDatabase& db, int distance, const double* background,
+                    int orientations, int min_overlap, double* pvalue, int64_t* offset, int64_t* overlap,
+                    int threads);
+
 // What was built and what the CPU offers.
 bool isa_compiled(Isa isa);
 bool cpu_supports(Isa isa);

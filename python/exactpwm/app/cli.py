@@ -11,7 +11,6 @@ import argparse
 import json
 import math
 import os
-import re
 import shlex
 import sys
 from pathlib import Path
@@ -101,7 +100,9 @@ def _load_motifs(spec: str, fmt: str | None, select: list[str] | None, args=None
     from exactpwm.io.kernels import KERNEL_EXTENSIONS
 
     if spec.startswith("jaspar:"):
-        ms = _jaspar(spec[len("jaspar:"):])
+        from exactpwm.io.formats.jaspardb import load_jaspar_spec
+
+        ms = load_jaspar_spec(spec)
     elif spec.lower().endswith(KERNEL_EXTENSIONS):
         if args is None:
             raise UsageError(f"{spec} is a kernel file, not a motif file: convert it first "
@@ -112,22 +113,6 @@ def _load_motifs(spec: str, fmt: str | None, select: list[str] | None, args=None
     if select:
         ms = ms.select([n for item in select for n in item.split(",") if n])
     return ms
-
-
-def _jaspar(spec: str):
-    """'jaspar:' -> CORE vertebrates; tokens: a release (JASPAR2022), matrix ids (MA0139.1), a taxon."""
-    from exactpwm.io.formats.jaspardb import DEFAULT_RELEASE, load_jaspar
-
-    release, ids = DEFAULT_RELEASE, []
-    taxon: str | None = "vertebrates"
-    for tok in filter(None, re.split(r"[,\s]+", spec)):
-        if tok.upper().startswith("JASPAR"):
-            release = tok.upper()
-        elif re.fullmatch(r"[A-Z]{2}\d{4}(\.\d+)?", tok):
-            ids.append(tok)
-        else:
-            taxon = None if tok == "all" else tok
-    return load_jaspar(ids or None, release=release, tax_group=taxon)
 
 
 def _background(args, motifs):
@@ -424,6 +409,56 @@ def _cmd_logo(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- compare
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from exactpwm.interpret.tomtom import tomtom
+
+    for path in (args.query, args.targets):
+        if not path.startswith("jaspar:"):
+            _check_input(path)
+    _check_input(args.fit_base)
+    _check_output(args.output, args.query, args.targets)
+    if args.logos:
+        _make_folder(args.logos, "--logos names a folder for the aligned logos")
+    queries = _load_motifs(args.query, args.motif_format, args.motif, args)
+    targets = _load_motifs(args.targets, None, None, args)
+    result = tomtom(queries, targets, dist=args.dist, min_overlap=args.min_overlap, both_strands=not args.norc,
+                    pseudocount=args.motif_pseudo, background=_compare_background(args, queries),
+                    threads=args.threads)
+    shown = result.significant(args.thresh, "evalue" if args.evalue else "qvalue")
+    command = "exactpwm " + " ".join(sys.argv[1:]) if sys.argv and sys.argv[0].endswith("exactpwm") else None
+    shown.write_tsv(sys.stdout if args.output in (None, "-") else args.output, command=command)
+    if args.logos:
+        _write_match_logos(args.logos, shown.best(), queries, targets, args.logo_format)
+    if args.output not in (None, "-"):
+        print(f"wrote {args.output}: {len(shown)} matches of {len(queries)} queries against {len(targets)} targets "
+              f"({'E' if args.evalue else 'q'} <= {args.thresh:g})", file=sys.stderr)
+    return 0
+
+
+def _compare_background(args, queries):
+    if args.uniform:
+        return None if queries.background is None else [0.25] * 4
+    if args.bgfile:
+        from exactpwm.io.formats.background import read_background_file
+
+        return read_background_file(args.bgfile)
+    return None
+
+
+def _write_match_logos(folder: str, best, queries, targets, fmt: str) -> None:
+    """One aligned query/target logo per query: its best match."""
+    from exactpwm.interpret.logo import save_alignment_logo
+
+    names = unique_filenames([best.query_names[q] for q in best.rows["query"]])
+    for r, fname in zip(best.rows, names):
+        path = os.path.join(folder, f"{fname}.{fmt}")
+        save_alignment_logo(queries[int(r["query"])], targets[int(r["target"])], int(r["offset"]),
+                            r["strand"].decode(), path)
+        print(f"wrote {path}", file=sys.stderr)
+
+
 # ---------------------------------------------------------------- demo, info
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -567,6 +602,35 @@ def build_parser() -> argparse.ArgumentParser:
     _add_motif_args(p)
     _add_model_args(p)
     p.set_defaults(func=_cmd_logo)
+
+    p = sub.add_parser("compare", help="which known motif is it? Tomtom's motif comparison (TSV as tomtom -text)",
+                       description="Compare query motifs (or kernels, converted exactly) with target motifs using "
+                                   "Tomtom's method and statistics; writes Tomtom's TSV.")
+    p.add_argument("query", help="motif file, 'jaspar:...', or a kernel file (converted with --base or --fit-base)")
+    p.add_argument("targets", help="motif file or 'jaspar:[RELEASE,][IDS,][TAXON]' (e.g. 'jaspar:' for the "
+                                   "JASPAR CORE vertebrates; needs pyjaspar)")
+    p.add_argument("-o", "--output", help="TSV file (default: stdout)")
+    p.add_argument("--thresh", type=_nonneg, default=0.5,
+                   help="report matches with q-value (or E-value with --evalue) <= this (default: %(default)g)")
+    p.add_argument("--evalue", action="store_true", help="threshold on E-values instead of q-values")
+    p.add_argument("--dist", choices=["ed", "pearson", "sandelin", "kullback", "allr"], default="ed",
+                   help="column similarity (default: ed, Tomtom's default)")
+    p.add_argument("--min-overlap", type=_positive_int, default=1,
+                   help="fewest aligned columns (default: %(default)s)")
+    p.add_argument("--norc", action="store_true", help="do not try the targets reverse-complemented")
+    p.add_argument("--motif-pseudo", type=_nonneg, default=0.1,
+                   help="pseudocount added to every motif's counts, spread by the background (default: %(default)g)")
+    bgc = p.add_mutually_exclusive_group()
+    bgc.add_argument("--bgfile", help="0-order background file (default: the query file's, made strand-symmetric)")
+    bgc.add_argument("--uniform", action="store_true", help="uniform background")
+    p.add_argument("--logos", metavar="DIR", help="write each query's best match as aligned logos into DIR")
+    p.add_argument("--logo-format", choices=["png", "svg", "pdf"], default="png")
+    p.add_argument("--fit-base", metavar="FASTA", help="kernel queries: fit b by maximum likelihood on these")
+    p.add_argument("--strand", choices=["+", "both"], default="+", help=argparse.SUPPRESS)
+    p.add_argument("-j", "--threads", type=_threads, default=0, help="threads (default 0 = all cores)")
+    _add_motif_args(p, "query motifs")
+    _add_model_args(p)
+    p.set_defaults(func=_cmd_compare)
 
     p = sub.add_parser("info", help="print the version, compiled backends and CPU features")
     p.set_defaults(func=_cmd_info)

@@ -1,5 +1,8 @@
 """How alike two motifs are: column correlation over the best ungapped alignment, both strands.
 
+To name which known motif a PWM is, with p-, E- and q-values, use :func:`exactpwm.compare_motifs`
+(Tomtom's method, :mod:`exactpwm.interpret.tomtom`); this module keeps the plain similarity score.
+
 A small Tomtom-like measure for matching learned PWMs to known motifs (with a
 p-value from a null of column-shuffled targets, see :func:`similarity_pvalue`): the
 shorter motif slides along the longer one (fully inside it, or overhanging by up
@@ -96,7 +99,15 @@ class MatchSignificance(NamedTuple):
 
 
 def match_motifs(queries, targets, *, n_shuffles: int = 1000, seed: int = 0) -> list[MatchSignificance]:
-    """For each query PWM, the target with the smallest p-value (ties: the higher score)."""
+    """For each query PWM, the target with the smallest p-value (ties: the higher score).
+
+    Deprecated: its p-values come from column shuffles, so none can be below 1 / (n_shuffles + 1);
+    use :func:`exactpwm.compare_motifs` (Tomtom's exact statistics) to name what a motif is.
+    """
+    import warnings
+
+    warnings.warn("match_motifs (shuffle p-values, floor 1/(n_shuffles+1)) is deprecated: use "
+                  "exactpwm.compare_motifs (Tomtom's statistics)", DeprecationWarning, stacklevel=2)
     targets = [np.asarray(t, np.float64) for t in targets]
     out = []
     for qi, q in enumerate(queries):

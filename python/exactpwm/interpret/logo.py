@@ -16,7 +16,7 @@ import numpy as np
 
 from exactpwm.core.matrices import as_background
 
-__all__ = ["draw_logo", "save_logo", "COLORS"]
+__all__ = ["draw_logo", "save_logo", "save_alignment_logo", "COLORS"]
 
 #: letter colours (A green, C blue, G amber, T red), the usual scheme
 COLORS = {"A": "#109648", "C": "#255C99", "G": "#F7B32B", "T": "#D62839"}
@@ -59,8 +59,14 @@ def _heights(pwm: np.ndarray, mode: str, background) -> np.ndarray:
     return P * np.maximum(ic, 0.0)
 
 
-def draw_logo(pwm, ax=None, *, mode: str = "information", background=None, title: str | None = None):
-    """Draw a (4, L) PWM (or a :class:`exactpwm.Motif`) as a logo on matplotlib axes; returns the axes."""
+def draw_logo(pwm, ax=None, *, mode: str = "information", background=None, title: str | None = None,
+              start: int = 0, span: tuple[int, int] | None = None):
+    """Draw a (4, L) PWM (or a :class:`exactpwm.Motif`) as a logo on matplotlib axes; returns the axes.
+
+    The information axis is fixed for a background (2 bits for a uniform one), whatever the motif,
+    so a flat PWM looks flat. ``start`` places the first column at that x; ``span`` (first, end)
+    sets the x range (default the motif's own).
+    """
     _matplotlib()
     from matplotlib.figure import Figure
     from matplotlib.patches import PathPatch
@@ -80,14 +86,18 @@ def draw_logo(pwm, ax=None, *, mode: str = "information", background=None, title
             if h <= 1e-4:
                 continue
             letter = "ACGT"[b]
-            t = Affine2D().scale(0.9, h).translate(j + 0.05 - 0.5, y)
+            t = Affine2D().scale(0.9, h).translate(start + j + 0.05 - 0.5, y)
             ax.add_patch(PathPatch(_glyph(letter).transformed(t), facecolor=COLORS[letter], edgecolor="none"))
             y += h
-    top = 2.0 if mode == "information" and background is None else (1.0 if mode == "probability" else
-                                                                     max(1.0, float(H.sum(axis=0).max())))
-    ax.set_xlim(-0.5, L - 0.5)
+    if mode == "probability":
+        top = 1.0
+    else:  # the most information any column can hold against this background
+        bg = np.full(4, 0.25) if background is None else np.asarray(background, np.float64)
+        top = float(np.log2(1.0 / bg.min()))
+    first, end = span if span is not None else (start, start + L)
+    ax.set_xlim(first - 0.5, end - 0.5)
     ax.set_ylim(0, top)
-    ax.set_xticks(range(L))
+    ax.set_xticks(range(start, start + L))
     ax.set_xticklabels([str(i + 1) for i in range(L)], fontsize=7)
     ax.set_ylabel("bits" if mode == "information" else "probability")
     for side in ("top", "right"):
@@ -105,6 +115,38 @@ def save_logo(pwm, path, *, mode: str = "information", background=None, title: s
         raise ValueError(f"logo file must end in .png, .svg or .pdf, got {os.fspath(path)!r}")
     ax = draw_logo(pwm, mode=mode, background=background, title=title)
     fig = ax.figure
+    fig.tight_layout()
+    fig.savefig(os.fspath(path), dpi=dpi, format=ext)
+    return os.fspath(path)
+
+
+def save_alignment_logo(query, target, offset: int, strand: str, path, *, mode: str = "information",
+                        background=None, dpi: int = 150) -> str:
+    """Query over target, aligned as a motif comparison reports it (Tomtom's ``Optimal_offset``:
+    query column i faces target column i + offset; the target reverse-complemented for '-').
+
+    query, target : :class:`exactpwm.Motif` or (4, L) probabilities. The format (png, svg, pdf)
+    comes from the extension. Returns the path.
+    """
+    from matplotlib.figure import Figure
+
+    ext = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
+    if ext not in ("png", "svg", "pdf"):
+        raise ValueError(f"logo file must end in .png, .svg or .pdf, got {os.fspath(path)!r}")
+    if strand not in ("+", "-"):
+        raise ValueError(f"strand must be '+' or '-', got {strand!r}")
+    qp = query.pwm if hasattr(query, "pwm") else np.asarray(query, np.float64)
+    tp = target.pwm if hasattr(target, "pwm") else np.asarray(target, np.float64)
+    if strand == "-":
+        tp = tp[::-1, ::-1]
+    name = lambda m, d: " ".join(x for x in (getattr(m, "name", d), getattr(m, "alt_name", "")) if x)  # noqa: E731
+    t0 = -int(offset)  # x of the target's first column, in query coordinates
+    span = (min(0, t0), max(qp.shape[1], t0 + tp.shape[1]))
+    fig = Figure(figsize=(max(3.0, 0.42 * (span[1] - span[0]) + 1.0), 3.8))
+    top, bottom = fig.subplots(2, 1, sharex=False)
+    draw_logo(qp, top, mode=mode, background=background, title=f"query {name(query, '')}", start=0, span=span)
+    draw_logo(tp, bottom, mode=mode, background=background, start=t0, span=span,
+              title=f"target {name(target, '')} ({'reverse complement' if strand == '-' else 'forward'})")
     fig.tight_layout()
     fig.savefig(os.fspath(path), dpi=dpi, format=ext)
     return os.fspath(path)

@@ -8,7 +8,7 @@ import numpy as np
 
 from exactpwm.core.motif import Motif, MotifSet
 
-__all__ = ["load_jaspar", "DEFAULT_RELEASE"]
+__all__ = ["load_jaspar", "load_jaspar_spec", "DEFAULT_RELEASE"]
 
 DEFAULT_RELEASE = "JASPAR2024"
 
@@ -56,3 +56,22 @@ def load_jaspar(ids: Sequence[str] | None = None, *, release: str = DEFAULT_RELE
         raise ValueError(f"no JASPAR motifs match (release {release}, collection {collection}, "
                          f"tax_group {tax_group}, min_width {min_width})")
     return MotifSet(motifs, None, f"{release}:{collection}")
+
+
+def load_jaspar_spec(spec: str) -> MotifSet:
+    """Motifs named by a ``jaspar:`` spec (the prefix optional): empty for the CORE vertebrates;
+    comma- or space-separated tokens: a release (``JASPAR2022``), matrix ids (``MA0139.1``),
+    a taxon (``insects``) or ``all`` (every taxon)."""
+    import re
+
+    spec = spec[len("jaspar:"):] if spec.startswith("jaspar:") else spec
+    release, ids = DEFAULT_RELEASE, []
+    taxon: str | None = "vertebrates"
+    for tok in filter(None, re.split(r"[,\s]+", spec)):
+        if tok.upper().startswith("JASPAR"):
+            release = tok.upper()
+        elif re.fullmatch(r"[A-Z]{2}\d{4}(\.\d+)?", tok):
+            ids.append(tok)
+        else:
+            taxon = None if tok == "all" else tok
+    return load_jaspar(ids or None, release=release, tax_group=taxon)

@@ -1,0 +1,317 @@
+// Motif comparison with Tomtom's statistics: column scores, complete scores on an integer
+// grid, exact null distributions of sums (convolutions of column histograms) and of the best
+// of all alignments (products of distribution functions). See engine.hpp.
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "exactpwm/engine.hpp"
+#include "stop.hpp"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace exactpwm {
+namespace {
+
+constexpr int kBins = 100;  // Tomtom's score range
+
+#if defined(__GNUC__) || defined(__clang__)
+#define EXACTPWM_HOT inline __attribute__((always_inline))
+#else
+#define EXACTPWM_HOT inline
+#endif
+
+// Database columns as four arrays (A, C, G, T), so the column loop vectorizes.
+struct Columns {
+    const double *a, *c, *g, *t, *nsites;
+    int64_t n;
+};
+
+// row[j] = similarity of query column q with database column j, for the distance D.
+template <int D>
+EXACTPWM_HOT void score_row(const double* q, const Columns& db, double nq, const double* bg, double* row) {
+    const double q0 = q[0], q1 = q[1], q2 = q[2], q3 = q[3];
+    const int64_t n = db.n;
+    if (D == 0 || D == 2) {  // minus the Euclidean distance; Sandelin-Wasserman
+        for (int64_t j = 0; j < n; ++j) {
+            const double d0 = q0 - db.a[j], d1 = q1 - db.c[j], d2 = q2 - db.g[j], d3 = q3 - db.t[j];
+            const double s = ((d0 * d0 + d1 * d1) + d2 * d2) + d3 * d3;
+            row[j] = D == 0 ? -std::sqrt(s) : 2.0 - s;
+        }
+    } else if (D == 1) {  // Pearson correlation (mean 1/4)
+        const double x0 = q0 - 0.25, x1 = q1 - 0.25, x2 = q2 - 0.25, x3 = q3 - 0.25;
+        const double dq = ((x0 * x0 + x1 * x1) + x2 * x2) + x3 * x3;
+        for (int64_t j = 0; j < n; ++j) {
+            const double y0 = db.a[j] - 0.25, y1 = db.c[j] - 0.25, y2 = db.g[j] - 0.25, y3 = db.t[j] - 0.25;
+            const double num = ((x0 * y0 + x1 * y1) + x2 * y2) + x3 * y3;
+            const double den = std::sqrt(dq * (((y0 * y0 + y1 * y1) + y2 * y2) + y3 * y3));
+            row[j] = den != 0 ? num / den : 0.0;
+        }
+    } else if (D == 3) {  // minus the average Kullback-Leibler divergence (log10)
+        for (int64_t j = 0; j < n; ++j) {
+            const double t[4] = {db.a[j], db.c[j], db.g[j], db.t[j]};
+            double s = 0;
+            for (int c = 0; c < 4; ++c) s += (q[c] * std::log10(q[c] / t[c]) + t[c] * std::log10(t[c] / q[c])) / 2;
+            row[j] = -s;
+        }
+    } else {  // average log-likelihood ratio
+        for (int64_t j = 0; j < n; ++j) {
+            const double t[4] = {db.a[j], db.c[j], db.g[j], db.t[j]};
+            const double nt = db.nsites[j];
+            double num = 0, den = 0;
+            for (int c = 0; c < 4; ++c) {
+                num += nt * t[c] * std::log(q[c] / bg[c]) + nq * q[c] * std::log(t[c] / bg[c]);
+                den += nq * q[c] + nt * t[c];
+            }
+            row[j] = num / den;
+        }
+    }
+}
+
+EXACTPWM_HOT void score_row_any(int distance, const double* q, const Columns& db, double nq, const double* bg,
+                                double* row) {
+    switch (distance) {
+        case 0: score_row<0>(q, db, nq, bg, row); break;
+        case 1: score_row<1>(q, db, nq, bg, row); break;
+        case 2: score_row<2>(q, db, nq, bg, row); break;
+        case 3: score_row<3>(q, db, nq, bg, row); break;
+        default: score_row<4>(q, db, nq, bg, row); break;
+    }
+}
+
+// next[0, size + H - 1) = pmf[0, size) convolved with h[0, H).
+EXACTPWM_HOT void convolve(const double* pmf, int64_t size, const double* h, int64_t H, double* next) {
+    std::fill(next, next + size + H - 1, 0.0);
+    for (int64_t a = 0; a < size; ++a) {
+        const double p = pmf[a];
+        if (p == 0) continue;
+        double* dst = next + a;
+        for (int64_t v = 0; v < H; ++v) dst[v] += p * h[v];
+    }
+}
+
+// Scratch vectors, reused across the queries of one thread.
+struct Scratch {
+    std::vector<double> scores, sorted, hist, pmf, next, row, total;
+    std::vector<std::vector<int64_t>> uses;
+    std::vector<int32_t> z, bucket;
+    std::vector<int32_t> counts;
+    std::vector<float> pv;
+};
+
+// Tomtom's median of row[0, n) (values in [lo, hi]): the mean of the order statistics
+// floor(n / 2) - 1 and ceil(n / 2) - 1 (0-based; as MEME's shift_all_pairwise_scores).
+// Bucketed selection: one pass to count values per bucket, then only the bucket(s) holding
+// those ranks are sorted.
+EXACTPWM_HOT double median_of(const double* row, int64_t n, double lo, double hi, Scratch& w) {
+    const int64_t i1 = std::max<int64_t>(static_cast<int64_t>(std::floor(0.5 * n)) - 1, 0);
+    const int64_t i2 = std::max<int64_t>(static_cast<int64_t>(std::ceil(0.5 * n)) - 1, i1);
+    if (!std::isfinite(lo) || !std::isfinite(hi)) return NAN;  // the caller reports it
+    if (hi == lo) return lo;
+    const int64_t B = 4096;
+    const double inv = static_cast<double>(B) / (hi - lo), top = static_cast<double>(B - 1);
+    w.counts.assign(static_cast<size_t>(B + 1), 0);
+    w.bucket.resize(static_cast<size_t>(n));
+    int32_t* bucket = w.bucket.data();
+    for (int64_t j = 0; j < n; ++j) bucket[j] = static_cast<int32_t>(std::min((row[j] - lo) * inv, top));
+    for (int64_t j = 0; j < n; ++j) ++w.counts[static_cast<size_t>(bucket[j])];
+    int64_t b1 = 0, below = 0;  // bucket holding rank i1, and the count below it
+    while (below + w.counts[static_cast<size_t>(b1)] <= i1) below += w.counts[static_cast<size_t>(b1++)];
+    int64_t b2 = b1, below2 = below;
+    while (below2 + w.counts[static_cast<size_t>(b2)] <= i2) below2 += w.counts[static_cast<size_t>(b2++)];
+    w.sorted.resize(static_cast<size_t>(n));
+    double* kept = w.sorted.data();
+    int64_t m = 0;
+    const uint32_t first = static_cast<uint32_t>(b1), span = static_cast<uint32_t>(b2 - b1);
+    for (int64_t j = 0; j < n; ++j)  // a rare, well-predicted branch: the median's bucket(s) hold few values
+        if (static_cast<uint32_t>(bucket[j]) - first <= span) kept[m++] = row[j];
+    std::sort(kept, kept + m);
+    return (kept[i1 - below] + kept[i2 - below]) / 2.0;
+}
+
+EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const TomtomDatabase& db,
+                                   const Columns& cols, int distance, const double* bg, int orientations,
+                                   int min_overlap, double* pvalue, int64_t* offset, int64_t* overlap, Scratch& w) {
+    const int64_t n = db.n_cols;
+    w.scores.resize(static_cast<size_t>(L * n));
+    double* S = w.scores.data();
+    double small = INFINITY, large = -INFINITY;
+    for (int64_t i = 0; i < L; ++i) {
+        double* row = S + i * n;
+        score_row_any(distance, Q + 4 * i, cols, nq, bg, row);
+        double lo = row[0], hi = row[0], sum = 0;  // the sum is finite only if every score is
+#ifdef _OPENMP
+#pragma omp simd reduction(min : lo) reduction(max : hi) reduction(+ : sum)
+#endif
+        for (int64_t j = 0; j < n; ++j) {
+            const double x = row[j];
+            lo = x < lo ? x : lo;
+            hi = x > hi ? x : hi;
+            sum += x * 0.0;
+        }
+        if (!std::isfinite(sum) || !std::isfinite(lo) || !std::isfinite(hi)) {  // NaN p-values: reported by the caller
+            std::fill(pvalue, pvalue + db.n_entries, NAN);
+            std::fill(offset, offset + db.n_entries, 0);
+            std::fill(overlap, overlap + db.n_entries, 0);
+            return;
+        }
+        // complete scores: the column's median over the database moves to 0
+        const double median = median_of(row, n, lo, hi, w);
+        for (int64_t j = 0; j < n; ++j) row[j] -= median;
+        small = std::min(small, lo - median);
+        large = std::max(large, hi - median);
+    }
+    if (large == small) small = large - 1;
+    const double off = std::floor(small);
+    const double scale = std::max(std::floor(kBins / (large - off)), 1.0);
+    const int64_t G = static_cast<int64_t>(-off * scale);  // an unaligned column's score on the grid
+    w.z.resize(static_cast<size_t>(L * n));
+    int32_t* Z = w.z.data();
+    int64_t R = 0;
+    for (int64_t k = 0; k < L * n; ++k) {
+        Z[k] = static_cast<int32_t>((S[k] - off) * scale + 0.5);  // >= 0.5: truncation rounds
+        R = std::max<int64_t>(R, Z[k]);
+    }
+    const int64_t H = R + 1;
+    w.hist.assign(static_cast<size_t>(L * H), 0.0);
+    for (int64_t i = 0; i < L; ++i) {
+        double* h = w.hist.data() + i * H;
+        for (int64_t j = 0; j < n; ++j) h[Z[i * n + j]] += 1.0;
+        for (int64_t v = 0; v < H; ++v) h[v] /= static_cast<double>(n);
+    }
+    // log P(sum over columns [s, e] < x) on the grid x = sum + (L - (e - s + 1)) * G, added into
+    // the tables of the entry widths whose alignments use columns [s, e]: the best of all
+    // L + w - 1 alignments, in every orientation, of a random width-w entry
+    const int64_t E = L * std::max(R, G) + 1;
+    w.uses.assign(static_cast<size_t>(L * L), {});
+    for (int64_t k = 0; k < db.n_widths; ++k) {
+        const int64_t wd = db.widths[k];
+        for (int64_t i = 0; i < L + wd - 1; ++i) {
+            const int64_t s = i < L ? L - i - 1 : 0;
+            const int64_t e = i < L ? std::min(L, s + wd) - 1 : std::min(L, wd + L - i - 1) - 1;
+            w.uses[static_cast<size_t>(s * L + e)].push_back(k);
+        }
+    }
+    w.total.assign(static_cast<size_t>(db.n_widths * E), 0.0);
+    w.row.resize(static_cast<size_t>(E));
+    w.pmf.resize(static_cast<size_t>(L * H + 1));
+    w.next.resize(static_cast<size_t>(L * H + 1));
+    for (int64_t s = 0; s < L; ++s) {
+        int64_t size = 1;
+        w.pmf[0] = 1.0;
+        for (int64_t e = s; e < L; ++e) {
+            const double* h = w.hist.data() + e * H;
+            const int64_t out = size + H - 1;
+            convolve(w.pmf.data(), size, h, H, w.next.data());
+            std::swap(w.pmf, w.next);
+            size = out;
+            const std::vector<int64_t>& users = w.uses[static_cast<size_t>(s * L + e)];
+            if (users.empty()) continue;
+            double* row = w.row.data();
+            const int64_t shift = (L - (e - s + 1)) * G;
+            std::fill(row, row + E, 0.0);
+            for (int64_t x = 0; x < shift; ++x) row[x] = -INFINITY;
+            double surv = 0;
+            for (int64_t x = size - 1; x >= 0; --x) {
+                surv += w.pmf[static_cast<size_t>(x)];
+                row[shift + x] = surv >= 1.0 ? -INFINITY : std::log1p(-surv);
+            }
+            for (const int64_t k : users) {
+                double* tot = w.total.data() + k * E;
+                for (int64_t x = 0; x < E; ++x) tot[x] += row[x];
+            }
+        }
+    }
+    w.pv.resize(static_cast<size_t>(db.n_widths * E));
+    for (int64_t k = 0; k < db.n_widths * E; ++k)
+        w.pv[static_cast<size_t>(k)] = static_cast<float>(-std::expm1(orientations * w.total[static_cast<size_t>(k)]));
+    // each entry: the best alignment (complete score, then overlap, then the first offset)
+    for (int64_t t = 0; t < db.n_entries; ++t) {
+        const int64_t first = db.entry_start[t], wd = db.entry_start[t + 1] - first;
+        const int64_t mo = std::min<int64_t>({min_overlap, L, wd});
+        int64_t best = 0, best_k = 0, best_ov = -1;
+        for (int64_t k = mo - L; k <= wd - mo; ++k) {  // target column minus query column
+            const int64_t i0 = std::max<int64_t>(0, -k), i1e = std::min(L, wd - k);
+            int64_t sum = 0;
+            for (int64_t i = i0; i < i1e; ++i) sum += Z[i * n + first + i + k];
+            const int64_t ov = i1e - i0;
+            const int64_t complete = sum - ov * G;
+            if (best_ov < 0 || complete > best || (complete == best && ov > best_ov)) {
+                best = complete;
+                best_k = k;
+                best_ov = ov;
+            }
+        }
+        pvalue[t] = static_cast<double>(w.pv[static_cast<size_t>(db.width_index[t] * E + best + L * G)]);
+        offset[t] = best_k;
+        overlap[t] = best_ov;
+    }
+}
+
+void compare_one(const double* Q, int64_t L, double nq, const TomtomDatabase& db, const Columns& cols, int distance,
+                 const double* bg, int orientations, int min_overlap, double* pvalue, int64_t* offset,
+                 int64_t* overlap, Scratch& w) {
+    compare_one_impl(Q, L, nq, db, cols, distance, bg, orientations, min_overlap, pvalue, offset, overlap, w);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// The same code compiled for AVX2 + FMA (chosen at run time): the column, bucket and
+// convolution loops vectorize four doubles wide.
+__attribute__((target("avx2,fma"))) void compare_one_avx2(const double* Q, int64_t L, double nq,
+                                                          const TomtomDatabase& db, const Columns& cols,
+                                                          int distance, const double* bg, int orientations,
+                                                          int min_overlap, double* pvalue, int64_t* offset,
+                                                          int64_t* overlap, Scratch& w) {
+    compare_one_impl(Q, L, nq, db, cols, distance, bg, orientations, min_overlap, pvalue, offset, overlap, w);
+}
+#endif
+
+}  // namespace
+
+void tomtom_compare(const double* query_cols, const int64_t* query_start, const double* query_nsites,
+                    int64_t n_queries, const TomtomDatabase& db, int distance, const double* background,
+                    int orientations, int min_overlap, double* pvalue, int64_t* offset, int64_t* overlap,
+                    int threads) {
+    threads = std::max(1, std::min<int>(threads, static_cast<int>(n_queries)));
+    const int64_t n = db.n_cols;
+    std::vector<double> soa(static_cast<size_t>(4 * n));
+    for (int64_t j = 0; j < n; ++j)
+        for (int c = 0; c < 4; ++c) soa[static_cast<size_t>(c * n + j)] = db.cols[4 * j + c];
+    const Columns cols{soa.data(), soa.data() + n, soa.data() + 2 * n, soa.data() + 3 * n, db.nsites, n};
+    bool avx2 = false;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    avx2 = cpu_supports(Isa::Avx2);
+#endif
+    detail::StopFlag stop;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads)
+#endif
+    {
+        Scratch scratch;
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+        for (int64_t q = 0; q < n_queries; ++q) {
+            if (stop.stopped()) continue;
+            const int64_t L = query_start[q + 1] - query_start[q];
+            const double* Q = query_cols + 4 * query_start[q];
+            double* pv = pvalue + q * db.n_entries;
+            int64_t* off = offset + q * db.n_entries;
+            int64_t* ov = overlap + q * db.n_entries;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+            if (avx2) {
+                compare_one_avx2(Q, L, query_nsites[q], db, cols, distance, background, orientations, min_overlap,
+                                 pv, off, ov, scratch);
+                continue;
+            }
+#endif
+            compare_one(Q, L, query_nsites[q], db, cols, distance, background, orientations, min_overlap, pv, off,
+                        ov, scratch);
+        }
+    }
+    stop.throw_if_stopped();
+}
+
+}  // namespace exactpwm

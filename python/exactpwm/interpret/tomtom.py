@@ -1,0 +1,361 @@
+"""Motif comparison with Tomtom's statistics (Gupta, Stamatoyannopoulos, Bailey & Noble, 2007).
+
+The method, as MEME's ``tomtom`` 5.4.1 computes it by default:
+
+1. Both motifs get a pseudocount (0.1, spread by the background; the one meaning of
+   :func:`exactpwm.Motif.probabilities`); each target is also tried reverse-complemented.
+2. Every query column is scored against every column of the whole target database with a
+   column similarity (``dist``): ``ed`` (minus the Euclidean distance, Tomtom's default),
+   ``pearson``, ``sandelin``, ``kullback`` or ``allr``.
+3. *Complete scores*: each query column's scores are shifted so that their median over the
+   database is 0 (an unaligned column then scores 0, as a median alignment would), and the
+   whole (L, database columns) matrix is quantized to integers ``round((s - floor(min)) * scale)``,
+   ``scale = floor(100 / (max - floor(min)))``.
+4. Null model: each aligned query column draws its score uniformly from the database's columns,
+   independently. The distribution of a sum over query columns ``[s, e]`` is the convolution of
+   their histograms (exact, on the integer grid).
+5. A target of width w is aligned at every offset with at least ``min_overlap`` columns in common;
+   the best alignment maximises the complete score (ties: the larger overlap). Its p-value is
+   the probability that the best of all ``L + w - 1`` alignments, in both orientations, of a
+   random target of width w scores at least as high (the maximum of independent sums), so the
+   choice of offset and strand is paid for.
+6. E-value = p x number of targets; q-values by Storey's method over all targets and orientations
+   (lambda chosen by the bootstraps' mean-squared error, in closed form here).
+
+Motifs are (4, L) probability matrices, rows A, C, G, T; offsets count columns (``Optimal_offset``
+as Tomtom: the target's first column minus the query's, in the alignment).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from exactpwm._engine import engine
+from exactpwm.core._checks import resolve_threads
+from exactpwm.core.matrices import as_background
+from exactpwm.core.motif import DEFAULT_NSITES, MotifSet
+
+__all__ = ["DISTANCES", "TSV_COLUMNS", "TomtomResult", "compare_motifs", "tomtom", "as_motifs", "storey_qvalues"]
+
+DISTANCES = ("ed", "pearson", "sandelin", "kullback", "allr")
+BINS = 100  # Tomtom's score range for the quantized column scores
+_ACGT = np.array(list("ACGT"))
+
+
+@dataclass
+class TomtomResult:
+    """All (query, target) comparisons, one row per pair, the best orientation of each target.
+
+    Attributes
+    ----------
+    rows : (Q * T,) structured array
+        Fields ``query``, ``target`` (indices), ``offset`` (int), ``pvalue``, ``evalue``, ``qvalue``
+        (float64), ``overlap`` (int), ``strand`` (``b"+"``/``b"-"``, the target's orientation);
+        sorted by query, then p-value (ties: larger overlap, then target order) as Tomtom writes them.
+    query_names, target_names : list of str
+    query_consensus, target_consensus : list of str
+        Consensus of each query; of each target on its '+' and '-' strand (``target_consensus[2 * t + r]``).
+    """
+
+    rows: np.ndarray
+    query_names: list
+    target_names: list
+    query_consensus: list
+    target_consensus: list
+
+    def significant(self, threshold: float = 0.5, by: str = "qvalue") -> TomtomResult:
+        """The rows with ``by`` (``"qvalue"`` as Tomtom's default, or ``"evalue"``) <= threshold."""
+        if by not in ("qvalue", "evalue", "pvalue"):
+            raise ValueError(f"by must be 'qvalue', 'evalue' or 'pvalue', got {by!r}")
+        keep = self.rows[by] <= threshold
+        return TomtomResult(self.rows[keep], self.query_names, self.target_names, self.query_consensus,
+                            self.target_consensus)
+
+    def best(self) -> TomtomResult:
+        """The best row (smallest p-value) of each query that has one."""
+        q = self.rows["query"]
+        first = np.ones(q.size, bool)
+        first[1:] = q[1:] != q[:-1]
+        return TomtomResult(self.rows[first], self.query_names, self.target_names, self.query_consensus,
+                            self.target_consensus)
+
+    def records(self) -> list[tuple]:
+        """Rows in Tomtom's TSV columns: (Query_ID, Target_ID, Optimal_offset, p-value, E-value,
+        q-value, Overlap, Query_consensus, Target_consensus, Orientation)."""
+        out = []
+        for r in self.rows.tolist():
+            q, t, off, p, e, qv, ov, strand = r
+            s = strand.decode()
+            out.append((self.query_names[q], self.target_names[t], off, p, e, qv, ov, self.query_consensus[q],
+                        self.target_consensus[2 * t + (s == "-")], s))
+        return out
+
+    def to_pandas(self) -> Any:
+        """A pandas DataFrame with Tomtom's column names."""
+        import pandas as pd
+
+        return pd.DataFrame.from_records(self.records(), columns=list(TSV_COLUMNS))
+
+    def __len__(self) -> int:
+        return int(self.rows.size)
+
+    def write_tsv(self, out: Any, *, command: str | None = None) -> None:
+        """Tomtom's TSV (``tomtom -text`` / ``tomtom_out/tomtom.tsv``): a header line, the rows with
+        p-, E- and q-values as ``%g``, then comment lines naming the program and ``command``."""
+        from exactpwm.io.files import atomic_output
+
+        with atomic_output(out) as f:
+            f.write("\t".join(TSV_COLUMNS) + "\n")
+            for r in self.records():
+                f.write(f"{r[0]}\t{r[1]}\t{r[2]}\t{_g(r[3])}\t{_g(r[4])}\t{_g(r[5])}\t{r[6]}\t{r[7]}\t{r[8]}\t{r[9]}\n")
+            f.write("\n# exactpwm compare: Tomtom's method and output format "
+                    "(https://meme-suite.org/meme/doc/tomtom-output-format.html)\n")
+            if command:
+                f.write(f"# {command}\n")
+
+
+def _g(x: float) -> str:
+    """C's %g, as Tomtom prints its values (from a float, as Tomtom stores them)."""
+    return f"{float(np.float32(x)):g}"
+
+
+TSV_COLUMNS = ("Query_ID", "Target_ID", "Optimal_offset", "p-value", "E-value", "q-value", "Overlap",
+               "Query_consensus", "Target_consensus", "Orientation")
+
+_ROW = np.dtype([("query", np.int64), ("target", np.int64), ("offset", np.int64), ("pvalue", np.float64),
+                 ("evalue", np.float64), ("qvalue", np.float64), ("overlap", np.int64), ("strand", "S1")])
+
+
+def _consensus(motifs: list[np.ndarray]) -> list[str]:
+    """Most probable letter per column (ties: the first of A, C, G, T, as Tomtom) of (L, 4) matrices."""
+    letters = "".join(_ACGT[np.argmax(np.concatenate(motifs), axis=1)])
+    ends = np.cumsum([m.shape[0] for m in motifs])
+    return [letters[e - m.shape[0]:e] for m, e in zip(motifs, ends)]
+
+
+def _prepare(motifs: MotifSet, what: str, pseudocount: float, bg: np.ndarray) -> list[np.ndarray]:
+    """(L, 4) probabilities with the pseudocount, checked: (n + a * bg) / (N + a) per column, n the
+    counts (or pwm x nsites, 20 sites when unknown), as :meth:`exactpwm.Motif.probabilities`."""
+    if len(motifs) == 0:
+        raise ValueError(f"no {what} motifs to compare")
+    for m in motifs:
+        if m.width < 2:
+            raise ValueError(f"{what} motif {m.name!r} has width {m.width}; comparing needs at least 2 columns")
+        if not np.isfinite(m.pwm).all():
+            raise ValueError(f"{what} motif {m.name!r} has NaN or infinite entries")
+    counts = np.concatenate([m.counts if m.counts is not None else m.pwm * (m.nsites or DEFAULT_NSITES)
+                             for m in motifs], axis=1)
+    total = counts.sum(axis=0)
+    if (total <= 0).any():
+        raise ValueError(f"a {what} motif has a column of zeros")
+    probs = ((counts + pseudocount * bg[:, None]) / (total + pseudocount)).T
+    return np.split(np.ascontiguousarray(probs), np.cumsum(motifs.widths)[:-1])
+
+
+def tomtom(queries: MotifSet, targets: MotifSet, *, dist: str = "ed", min_overlap: int = 1, both_strands: bool = True,
+           pseudocount: float = 0.1, background: Any = None, threads: int = 0,
+           backend: str = "auto") -> TomtomResult:
+    """Compare every query with every target (see the module docstring for the method).
+
+    queries, targets : MotifSet. background : the null letter frequencies for the pseudocount
+    (and ``allr``); default the queries' background, made strand-symmetric as Tomtom does.
+    Returns every pair; :meth:`TomtomResult.significant` gives Tomtom's default output (q <= 0.5).
+    Results do not depend on ``threads`` or ``backend``.
+    """
+    if dist not in DISTANCES:
+        raise ValueError(f"dist must be one of {DISTANCES}, got {dist!r}")
+    if not (isinstance(min_overlap, (int, np.integer)) and min_overlap >= 1):
+        raise ValueError(f"min_overlap must be an integer >= 1, got {min_overlap!r}")
+    if not (np.isfinite(pseudocount) and pseudocount >= 0):
+        raise ValueError(f"pseudocount must be finite and >= 0, got {pseudocount!r}")
+    bg = as_background(queries.background if background is None else background)
+    bg = (bg + bg[::-1]) / 2  # symmetric, as Tomtom makes it for a complementable alphabet
+    qs = _prepare(queries, "query", pseudocount, bg)
+    ts = _prepare(targets, "target", pseudocount, bg)
+    if dist in ("kullback", "allr") and any((m <= 0).any() for m in qs + ts):
+        raise ValueError(f"dist={dist!r} needs probabilities > 0: use a pseudocount > 0")
+    norient = 2 if both_strands else 1
+    # the database: targets and (interleaved, as Tomtom) their reverse complements
+    entries = [m for t in ts for m in ((t, t[::-1, ::-1]) if both_strands else (t,))]
+    widths = np.array([m.shape[0] for m in entries], dtype=np.int64)
+    wmax = int(widths.max())
+    for m, q in zip(queries, qs):
+        if q.shape[0] > wmax:
+            warnings.warn(f"query {m.name!r} (width {q.shape[0]}) is wider than every target (at most {wmax}): "
+                          "every match is a partial overlap", UserWarning, stacklevel=2)
+    unique_widths, width_index = np.unique(widths, return_inverse=True)
+    nsites_t = np.repeat(np.array([m.nsites or 20.0 for m in targets for _ in range(norient)], np.float64), widths)
+    Q, E = len(qs), widths.size
+    pvalue = np.empty((Q, E))
+    offset = np.empty((Q, E), np.int64)
+    overlap = np.empty((Q, E), np.int64)
+    engine(backend).tomtom_compare(
+        np.ascontiguousarray(np.concatenate(qs)), np.concatenate([[0], np.cumsum([q.shape[0] for q in qs])]),
+        np.array([m.nsites or 20.0 for m in queries], np.float64), np.ascontiguousarray(np.concatenate(entries)),
+        nsites_t, np.concatenate([[0], np.cumsum(widths)]), width_index.astype(np.int64),
+        unique_widths.astype(np.int64), DISTANCES.index(dist), bg, norient, int(min_overlap), pvalue, offset,
+        overlap, resolve_threads(threads))
+    if not np.isfinite(pvalue).all():
+        raise ValueError(f"column scores are not finite with dist={dist!r}")
+    rows = _rows(pvalue, offset, overlap, norient, len(targets), list(targets.names))
+    t_cons = _consensus(entries)
+    if not both_strands:  # keep target_consensus[2 * t + r] addressing
+        t_cons = [c for c in t_cons for _ in range(2)]
+    return TomtomResult(rows, list(queries.names), list(targets.names), _consensus(qs), t_cons)
+
+
+def _rows(pvalue: np.ndarray, offset: np.ndarray, overlap: np.ndarray, norient: int, n_targets: int,
+          target_names: list) -> np.ndarray:
+    """Tomtom's order per query (p, larger overlap, '+' first, target id), q-values over every
+    entry, then the better orientation of each target."""
+    Q, E = pvalue.shape
+    entry = np.arange(E)
+    minus = entry % norient == 1
+    name_rank = np.argsort(np.argsort(np.array(target_names, dtype=object), kind="stable"), kind="stable")
+    # ties of p: larger overlap, '+' before '-', then the target id (one integer key, sorted first)
+    tie = (overlap.max() - overlap) * (2 * n_targets) + minus * n_targets + name_rank[entry // norient]
+    order = np.argsort(tie, axis=1, kind="stable")
+    order = np.take_along_axis(order, np.argsort(np.take_along_axis(pvalue, order, axis=1), axis=1, kind="stable"),
+                               axis=1)
+    p = np.take_along_axis(pvalue, order, axis=1)
+    qv = storey_qvalues(p)
+    # keep each target's first (better) orientation
+    target = order // norient
+    if norient == 1:
+        keep = np.ones((Q, E), bool)
+    else:
+        # the first of the two entries of a target in sorted order
+        pos = np.empty_like(order)
+        np.put_along_axis(pos, order, np.broadcast_to(entry, (Q, E)), axis=1)
+        first_is_plus = pos[:, 0::2] < pos[:, 1::2]  # (Q, T)
+        keep = np.where(order % 2 == 0, np.take_along_axis(first_is_plus, target, axis=1),
+                        ~np.take_along_axis(first_is_plus, target, axis=1))
+    rows = np.zeros(Q * n_targets, _ROW)
+    k = keep.ravel()
+    o = order.ravel()[k]
+    rows["query"] = np.repeat(np.arange(Q), n_targets)
+    rows["target"] = target.ravel()[k]
+    rows["offset"] = offset.ravel()[(np.repeat(np.arange(Q), E) * E + order.ravel())[k]]
+    rows["overlap"] = overlap.ravel()[(np.repeat(np.arange(Q), E) * E + order.ravel())[k]]
+    rows["pvalue"] = p.ravel()[k]
+    rows["evalue"] = rows["pvalue"] * n_targets
+    rows["qvalue"] = qv.ravel()[k]
+    rows["strand"] = np.where(o % norient == 1, b"-", b"+")
+    return rows
+
+
+def storey_qvalues(pvalues: np.ndarray, *, n_bootstraps: int = 100, bootstrap_size: int = 1000,
+                   n_lambda: int = 100, max_lambda: float = 0.5) -> np.ndarray:
+    """q-values of ascending p-values with Storey's pi0 (Storey 2002), as MEME computes them.
+
+    pvalues : (n,) or (R, n) float64, each row ascending (rows are independent sets). pi0 is 1 for
+    100 values or fewer; otherwise the estimate at the lambda in (0, max_lambda] whose bootstrap
+    mean-squared error is smallest. MEME estimates that error with random bootstraps; here it is
+    the bootstraps' expected error in closed form, so q-values are reproducible (they differ from
+    MEME's only where two lambdas are nearly tied). Returns float64 of the same shape.
+    """
+    p = np.asarray(pvalues, np.float64)
+    one = p.ndim == 1
+    p = np.atleast_2d(p)
+    R, n = p.shape
+    if n == 0:
+        return (p[0] if one else p).copy()
+    pi0 = np.ones(R)
+    if n > 100:
+        lambdas = (np.arange(1, n_lambda + 1) / n_lambda) * max_lambda
+        greater = n - np.stack([np.searchsorted(row, lambdas, side="left") for row in p])  # (R, n_lambda)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            pi0s = np.where(greater == 0, np.inf, greater / ((1.0 - lambdas) * n))
+            floor = pi0s.min(axis=1, keepdims=True)
+            # a bootstrap sample's estimate is count / ((1 - lambda) * B), count ~ Binomial(B, share);
+            # its expected squared error has a closed form (what the bootstraps estimate); where a
+            # zero count is likely among the bootstraps the estimate is infinite, as MEME's would be
+            share = greater / n
+            scale = (1.0 - lambdas) * bootstrap_size
+            mean = share * bootstrap_size / scale
+            var = share * (1.0 - share) * bootstrap_size / scale ** 2
+            mse = n_bootstraps * (var + (mean - floor) ** 2)
+            mse = np.where(n_bootstraps * (1.0 - share) ** bootstrap_size >= 0.5, np.inf, mse)
+        pi0 = np.clip(pi0s[np.arange(R), np.argmin(mse, axis=1)], 0.0, 1.0)
+    fdr = np.minimum(pi0[:, None] * p * np.float32(n) / np.arange(1, n + 1), 1.0)
+    q = np.minimum.accumulate(fdr[:, ::-1], axis=1)[:, ::-1]
+    return q[0] if one else q
+
+
+def as_motifs(source: Any, what: str = "motifs", *, base: float | None = None) -> MotifSet:
+    """A MotifSet from a MotifSet, Motif(s), (K, 4, L) or (4, L) probabilities, a motif file,
+    a ``jaspar:`` spec, or a kernel file (.npy/.npz/.pt/.h5: its exact PWMs at ``base``, required)."""
+    import os
+
+    from exactpwm.io.formats import as_motif_set, read_motifs
+    from exactpwm.io.kernels import KERNEL_EXTENSIONS
+
+    if isinstance(source, (str, os.PathLike)):
+        spec = os.fspath(source)
+        if spec.startswith("jaspar:"):
+            from exactpwm.io.formats.jaspardb import load_jaspar_spec
+
+            return load_jaspar_spec(spec)
+        if spec.lower().endswith(KERNEL_EXTENSIONS):
+            if base is None:
+                raise ValueError(f"{spec} is a kernel file: give base= (the transform's log base b > 1; "
+                                 "fit one with exactpwm.fit_base) to turn its kernels into PWMs")
+            from exactpwm.interpret.convert import kernels_to_motifs
+
+            return kernels_to_motifs(spec, base=base).motifs
+        return read_motifs(spec)
+    return as_motif_set(source)
+
+
+def compare_motifs(queries: Any, targets: Any, *, dist: str = "ed", min_overlap: int = 1, both_strands: bool = True,
+                   pseudocount: float = 0.1, background: Any = None, base: float | None = None,
+                   threshold: float | None = None, by: str = "qvalue", as_frame: bool | None = None,
+                   threads: int = 0, backend: str = "auto") -> Any:
+    """Which known motif is each query? Tomtom's comparison (see :mod:`exactpwm.interpret.tomtom`).
+
+    Parameters
+    ----------
+    queries, targets
+        A MotifSet, Motif(s), probability arrays ((K, 4, L) or a list of (4, L)), a motif file
+        (MEME, JASPAR, TRANSFAC, HOMER), ``"jaspar:"`` (JASPAR CORE vertebrates via pyjaspar), or a
+        kernel file (.npy/.npz/.pt/.h5) turned into exact PWMs at ``base``.
+    dist : str
+        Column similarity: ``"ed"`` (Tomtom's default), ``"pearson"``, ``"sandelin"``,
+        ``"kullback"`` or ``"allr"``.
+    min_overlap : int
+        Fewest aligned columns (capped at the narrower motif's width), as ``tomtom -min-overlap``.
+    both_strands : bool
+        Also try each target reverse-complemented (``False`` is ``tomtom -norc``).
+    pseudocount : float
+        Added to every motif's counts (spread by the background), as ``tomtom -motif-pseudo``.
+    threshold, by : float, str
+        Keep rows with ``by`` (``"qvalue"``, ``"evalue"`` or ``"pvalue"``) <= threshold; None keeps all.
+    as_frame : bool or None
+        A pandas DataFrame with Tomtom's columns (default when pandas is installed), else the
+        :class:`TomtomResult`.
+
+    Returns
+    -------
+    pandas.DataFrame or TomtomResult
+        Per query, every target's best alignment, sorted by p-value: ``Query_ID``, ``Target_ID``,
+        ``Optimal_offset``, ``p-value``, ``E-value`` (p x number of targets), ``q-value``, ``Overlap``,
+        ``Query_consensus``, ``Target_consensus``, ``Orientation``.
+    """
+    qs = as_motifs(queries, "query", base=base)
+    ts = as_motifs(targets, "target", base=base)
+    result = tomtom(qs, ts, dist=dist, min_overlap=min_overlap, both_strands=both_strands, pseudocount=pseudocount,
+                    background=background, threads=threads, backend=backend)
+    if threshold is not None:
+        result = result.significant(threshold, by)
+    if as_frame is None:
+        try:
+            import pandas  # noqa: F401
+        except ImportError:
+            as_frame = False
+        else:
+            as_frame = True
+    return result.to_pandas() if as_frame else result

@@ -1,0 +1,168 @@
+"""Motif comparison with Tomtom's statistics: against a literal reference, across backends and
+threads, against MEME's own tomtom when it is installed, and on what users give it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import exactpwm
+import numpy as np
+import pytest
+from conftest import BACKENDS
+from exactpwm import Motif, MotifSet
+from exactpwm.interpret.tomtom import compare_motifs, storey_qvalues, tomtom
+from tomtom_reference import tomtom_pvalues
+
+
+def random_motifs(rng, n, widths=(5, 12), prefix="m", sharp=0.3):
+    out = []
+    for i in range(n):
+        w = int(rng.integers(*widths))
+        out.append(Motif(f"{prefix}{i}", rng.dirichlet(np.full(4, sharp), size=w).T, nsites=20))
+    return MotifSet(out)
+
+
+@pytest.fixture(scope="module")
+def db():
+    rng = np.random.default_rng(7)
+    return random_motifs(rng, 40, (5, 16), prefix="t")
+
+
+@pytest.mark.parametrize("dist", ["ed", "pearson", "sandelin"])
+def test_pvalues_offsets_and_overlaps_match_the_literal_reference(db, dist):
+    rng = np.random.default_rng(1)
+    queries = MotifSet([random_motifs(rng, 1, (6, 9), "q")[0], db[3]])  # a random query and a database member
+    res = tomtom(queries, db, dist=dist, pseudocount=0.0)
+    entries = [m for t in db for m in (t.pwm.T, t.pwm[::-1, ::-1].T)]
+    for qi, q in enumerate(queries):
+        ref = tomtom_pvalues(q.pwm.T, entries, dist)
+        rows = res.rows[res.rows["query"] == qi]
+        for r in rows:
+            e = 2 * int(r["target"]) + (r["strand"] == b"-")
+            p, off, ov = ref[e]
+            assert r["pvalue"] == pytest.approx(p, rel=1e-5, abs=1e-300)
+            assert (r["offset"], r["overlap"]) == (off, ov)
+            other = ref[e ^ 1][0]
+            assert p <= other  # the better orientation is the one reported
+
+
+def test_a_database_member_matches_itself_best(db):
+    res = tomtom(MotifSet([db[5]]), db)
+    best = res.best().rows[0]
+    assert res.target_names[best["target"]] == db[5].name and best["offset"] == 0 and best["strand"] == b"+"
+    assert best["evalue"] == pytest.approx(best["pvalue"] * len(db))
+
+
+def test_backends_and_threads_give_the_same_table(db):
+    rng = np.random.default_rng(2)
+    queries = random_motifs(rng, 6, (4, 15), "q")
+    first = tomtom(queries, db, backend="numba", threads=1).rows
+    for backend in BACKENDS:
+        for threads in (1, 2, 0):
+            rows = tomtom(queries, db, backend=backend, threads=threads).rows
+            np.testing.assert_array_equal(rows[["query", "target", "offset", "overlap", "strand"]],
+                                          first[["query", "target", "offset", "overlap", "strand"]])
+            np.testing.assert_allclose(rows["pvalue"], first["pvalue"], rtol=1e-6)
+
+
+def test_rows_are_sorted_per_query_and_q_values_are_monotone(db):
+    rng = np.random.default_rng(3)
+    res = tomtom(random_motifs(rng, 3, (6, 10), "q"), db)
+    for q in range(3):
+        rows = res.rows[res.rows["query"] == q]
+        assert rows.size == len(db) and np.unique(rows["target"]).size == len(db)
+        assert (np.diff(rows["pvalue"]) >= 0).all() and (np.diff(rows["qvalue"]) >= -1e-15).all()
+        assert (rows["qvalue"] >= 0).all() and (rows["qvalue"] <= 1).all()
+
+
+def test_storey_q_values():
+    p = np.sort(np.random.default_rng(0).random(500))
+    q = storey_qvalues(p)
+    assert (np.diff(q) >= -1e-15).all() and (q >= p).all() is not None
+    # uniform p-values: pi0 near 1, so q ~ Benjamini-Hochberg
+    bh = np.minimum.accumulate((p * 500 / np.arange(1, 501))[::-1])[::-1]
+    np.testing.assert_allclose(q, np.minimum(bh, 1), rtol=0.15)
+    np.testing.assert_array_equal(storey_qvalues(p[:50]), np.minimum(np.minimum.accumulate(
+        (p[:50] * np.float32(50) / np.arange(1, 51))[::-1])[::-1], 1.0))
+
+
+def test_inputs_users_give(tmp_path, db):
+    path = tmp_path / "db.meme"
+    exactpwm.write_motifs(db, path)
+    frame = compare_motifs(db[0].pwm, path, as_frame=False)  # an array query, a file of targets
+    assert frame.target_names[frame.best().rows[0]["target"]] == db[0].name
+    np.save(tmp_path / "k.npy", exactpwm.pwm_to_kernel(db[0].pwm, 2.0)[0][None])
+    res = compare_motifs(tmp_path / "k.npy", path, base=2.0, as_frame=False)
+    assert res.target_names[res.best().rows[0]["target"]] == db[0].name
+    pd = pytest.importorskip("pandas")
+    df = compare_motifs(db[0].pwm, path, threshold=0.5)
+    assert isinstance(df, pd.DataFrame) and list(df.columns)[:3] == ["Query_ID", "Target_ID", "Optimal_offset"]
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda db: (db, MotifSet([])), "no target motifs"),
+    (lambda db: (MotifSet([Motif("one", np.full((4, 1), 0.25))]), db), "width 1"),
+    (lambda db: (np.full((4, 3), np.nan), db), "non-finite"),
+    (lambda db: (np.zeros((4, 3)), db), "sums to 0"),
+])
+def test_bad_input_is_named(db, make, message):
+    q, t = make(db)
+    with pytest.raises(ValueError, match=message):
+        compare_motifs(q, t)
+
+
+def test_a_kernel_file_needs_a_base(tmp_path, db):
+    np.save(tmp_path / "k.npy", np.zeros((1, 4, 5)))
+    with pytest.raises(ValueError, match="give base="):
+        compare_motifs(tmp_path / "k.npy", db)
+
+
+def test_a_query_wider_than_every_target_warns(db):
+    wide = MotifSet([Motif("wide", np.random.default_rng(0).dirichlet(np.ones(4), size=30).T)])
+    with pytest.warns(UserWarning, match="wider than every target"):
+        tomtom(wide, db)
+
+
+def test_the_cli_writes_tomtoms_tsv(tmp_path, db):
+    path = tmp_path / "db.meme"
+    exactpwm.write_motifs(db, path)
+    exactpwm.write_motifs(MotifSet([db[2], db[9]]), tmp_path / "q.meme")
+    out = tmp_path / "m.tsv"
+    run = subprocess.run([sys.executable, "-m", "exactpwm.app.cli", "compare", str(tmp_path / "q.meme"), str(path),
+                          "-o", str(out), "--evalue", "--thresh", "10"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    lines = out.read_text().splitlines()
+    assert lines[0].split("\t") == ["Query_ID", "Target_ID", "Optimal_offset", "p-value", "E-value", "q-value",
+                                    "Overlap", "Query_consensus", "Target_consensus", "Orientation"]
+    first = lines[1].split("\t")
+    assert first[0] == first[1] == db[2].name and first[9] == "+"
+    bad = subprocess.run([sys.executable, "-m", "exactpwm.app.cli", "compare", str(tmp_path / "q.meme"),
+                          str(tmp_path / "missing.meme")], capture_output=True, text=True)
+    assert bad.returncode in (1, 2) and "Traceback" not in bad.stderr and "missing.meme" in bad.stderr
+
+
+TOMTOM = os.environ.get("EXACTPWM_TOMTOM") or shutil.which("tomtom")
+
+
+@pytest.mark.skipif(not TOMTOM, reason="MEME's tomtom is not installed (set EXACTPWM_TOMTOM)")
+def test_agrees_with_memes_tomtom(tmp_path, db):
+    import pandas as pd
+
+    rng = np.random.default_rng(11)
+    queries = random_motifs(rng, 8, (5, 14), "q")
+    exactpwm.write_motifs(queries, tmp_path / "q.meme")
+    exactpwm.write_motifs(db, tmp_path / "db.meme")
+    run = subprocess.run([TOMTOM, "-no-ssc", "-text", "-thresh", "1", "-verbosity", "1", str(tmp_path / "q.meme"),
+                          str(tmp_path / "db.meme")], capture_output=True, text=True, check=True)
+    from io import StringIO
+
+    meme = pd.read_csv(StringIO(run.stdout), sep="\t", comment="#")
+    ours = compare_motifs(tmp_path / "q.meme", tmp_path / "db.meme")
+    j = meme.merge(ours, on=["Query_ID", "Target_ID"], suffixes=("_meme", "_ours"))
+    assert len(j) == len(meme) == 8 * len(db)
+    np.testing.assert_allclose(j["p-value_ours"], j["p-value_meme"], rtol=2e-3)
+    assert (j["Optimal_offset_ours"] == j["Optimal_offset_meme"]).all()
+    assert (j["Orientation_ours"] == j["Orientation_meme"]).all()
