@@ -155,14 +155,48 @@ def test_agrees_with_memes_tomtom(tmp_path, db):
     queries = random_motifs(rng, 8, (5, 14), "q")
     exactpwm.write_motifs(queries, tmp_path / "q.meme")
     exactpwm.write_motifs(db, tmp_path / "db.meme")
-    run = subprocess.run([TOMTOM, "-no-ssc", "-text", "-thresh", "1", "-verbosity", "1", str(tmp_path / "q.meme"),
-                          str(tmp_path / "db.meme")], capture_output=True, text=True, check=True)
     from io import StringIO
 
-    meme = pd.read_csv(StringIO(run.stdout), sep="\t", comment="#")
-    ours = compare_motifs(tmp_path / "q.meme", tmp_path / "db.meme")
-    j = meme.merge(ours, on=["Query_ID", "Target_ID"], suffixes=("_meme", "_ours"))
-    assert len(j) == len(meme) == 8 * len(db)
-    np.testing.assert_allclose(j["p-value_ours"], j["p-value_meme"], rtol=2e-3)
-    assert (j["Optimal_offset_ours"] == j["Optimal_offset_meme"]).all()
-    assert (j["Orientation_ours"] == j["Orientation_meme"]).all()
+    for dist in ("pearson", "ed"):
+        run = subprocess.run([TOMTOM, "-no-ssc", "-text", "-thresh", "1", "-verbosity", "1", "-dist", dist,
+                              str(tmp_path / "q.meme"), str(tmp_path / "db.meme")], capture_output=True, text=True,
+                             check=True)
+        meme = pd.read_csv(StringIO(run.stdout), sep="\t", comment="#")
+        ours = compare_motifs(tmp_path / "q.meme", tmp_path / "db.meme", dist=dist)
+        j = meme.merge(ours, on=["Query_ID", "Target_ID"], suffixes=("_meme", "_ours"))
+        assert len(j) == len(meme) == 8 * len(db)
+        np.testing.assert_allclose(j["p-value_ours"], j["p-value_meme"], rtol=2e-3)
+        assert (j["Optimal_offset_ours"] == j["Optimal_offset_meme"]).all()
+        assert (j["Orientation_ours"] == j["Orientation_meme"]).all()
+
+
+def test_a_planted_ctcf_kernel_is_named_ctcf_against_all_of_jaspar(tmp_path):
+    """A 25-column kernel holding CTCF's log-odds between noise columns, converted exactly: its
+    best JASPAR match is a CTCF matrix with E <= 1e-3; a pure-noise kernel matches nothing."""
+    pytest.importorskip("pyjaspar")
+    jaspar = exactpwm.load_jaspar()
+    ctcf = exactpwm.load_jaspar(["MA0139.1"])[0].probabilities(0.5)
+    rng = np.random.default_rng(5)
+    core, _ = exactpwm.pwm_to_kernel(ctcf, 2.0)
+    kernel = rng.normal(0, 0.15, size=(2, 4, 25))
+    kernel[0, :, 3:3 + core.shape[1]] += core
+    np.save(tmp_path / "k.npy", kernel)
+    best = compare_motifs(tmp_path / "k.npy", jaspar, base=2.0, as_frame=False).best()
+    ctcf_row = best.rows[best.rows["query"] == 0][0]
+    assert "CTCF" in jaspar[int(ctcf_row["target"])].alt_name.upper() and ctcf_row["evalue"] <= 1e-3
+    noise_row = best.rows[best.rows["query"] == 1][0]
+    assert noise_row["evalue"] > 0.1
+
+
+def test_convert_match_names_kernels(tmp_path, db):
+    exactpwm.write_motifs(db, tmp_path / "db.meme")
+    kernels = np.stack([exactpwm.pwm_to_kernel(db[4].probabilities(0.5), 2.0)[0],
+                        np.random.default_rng(0).normal(0, 0.1, size=(4, db[4].width))])
+    np.save(tmp_path / "k.npy", kernels)
+    run = subprocess.run([sys.executable, "-m", "exactpwm.app.cli", "convert", str(tmp_path / "k.npy"), "--base", "2",
+                          "--match", str(tmp_path / "db.meme"), "-o", str(tmp_path / "out.meme")],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert f"= {db[4].name}" in run.stdout and "base b = 2" in run.stderr
+    out = exactpwm.read_motifs(tmp_path / "out.meme")
+    assert out[0].alt_name == db[4].name and out[1].alt_name == ""

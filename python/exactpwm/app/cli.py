@@ -232,6 +232,9 @@ def _kernels_to_motifs(path: str, args):
     if conv.fit is not None:
         print(f"fitted base b = {float(conv.fit.base):.6g} (maximum likelihood, Eq. 2) over "
               f"{conv.fit.n_sequences} sequences", file=sys.stderr)
+    else:
+        print(f"base b = {args.base:.6g} (--base); any b > 1 is exact, larger b gives sharper PWMs: to read what a "
+              "kernel learned, fit the maximum-likelihood b with --fit-base SEQUENCES.fa", file=sys.stderr)
     return conv.motifs, conv.offsets
 
 
@@ -252,6 +255,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
             raise UsageError(f"cannot tell the motif format of {args.output!r}; give --format "
                              f"({', '.join(FORMATS)})")
         motifs, offsets = _kernels_to_motifs(args.input, args)
+        matches = _match_known(motifs, args.match, args.threads) if args.match else {}
         with _open_out(args.output) as f:
             FORMATS[fmt][1](motifs, f)
         report = sys.stderr if args.output in (None, "-") else sys.stdout
@@ -260,7 +264,8 @@ def _cmd_convert(args: argparse.Namespace) -> int:
               f"{'convolution (flipped)' if args.flip else 'cross-correlation'}); "
               f"conv score = log_b P(window) + offset:", file=report)
         for m in motifs:
-            print(f"  {m.name}\t{m.consensus()}\toffset {m.meta['offset']:.6g}", file=report)
+            known = f"\t{matches[m.name]}" if m.name in matches else ""
+            print(f"  {m.name}\t{m.consensus()}\toffset {m.meta['offset']:.6g}{known}", file=report)
         if args.offsets:
             with _open_out(args.offsets) as f:
                 f.write("motif\toffset\tbase\tflip\n")
@@ -270,6 +275,28 @@ def _cmd_convert(args: argparse.Namespace) -> int:
             print(f"wrote {args.output} ({fmt})", file=report)
         return 0
     return _motifs_to_kernels(args)
+
+
+def _match_known(motifs, spec: str, threads: int) -> dict:
+    """Name each converted kernel by its best significant match among ``spec`` (Tomtom's
+    statistics, Pearson columns; E <= 0.1 and q <= 0.1): sets its alt name, returns a note each."""
+    from exactpwm.interpret.tomtom import tomtom
+
+    if not spec.startswith("jaspar:"):
+        _check_input(spec)
+    targets = _load_motifs(spec, None, None)
+    best = tomtom(motifs, targets, threads=threads).best()
+    notes = {}
+    for r in best.rows:
+        m, t = motifs[int(r["query"])], targets[int(r["target"])]
+        label = f"{t.name} {t.alt_name}".strip()
+        if r["evalue"] <= 0.1 and r["qvalue"] <= 0.1:
+            m.alt_name = t.alt_name or t.name
+            m.meta["match"] = f"{label} E={r['evalue']:.2g}"
+            notes[m.name] = f"= {label} (E = {r['evalue']:.2g}, strand {r['strand'].decode()})"
+        else:
+            notes[m.name] = f"no significant match (best {label}, E = {r['evalue']:.2g})"
+    return notes
 
 
 def _motifs_to_kernels(args) -> int:
@@ -399,6 +426,7 @@ def _make_folder(path: str, why: str) -> None:
 def _cmd_logo(args: argparse.Namespace) -> int:
     from exactpwm.interpret.logo import save_logo
 
+    _check_input(args.fit_base)
     motifs = _load_motifs(args.motifs, args.motif_format, args.motif, args)
     _make_folder(args.outdir, "-o names the folder for the logos")
     for m, fname in zip(motifs, unique_filenames(motifs.names)):
@@ -576,6 +604,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strand", choices=["+", "both"], default="+",
                    help="with --fit-base: the model scans one strand or both (default: %(default)s)")
     p.add_argument("--offsets", metavar="TSV", help="also write each PWM's offset to this file")
+    p.add_argument("--match", metavar="TARGETS",
+                   help="name each PWM by its best significant match in a motif file or 'jaspar:' "
+                        "(Tomtom's statistics; E <= 0.1 and q <= 0.1), written as its alternate name")
     p.add_argument("--pseudocount", type=_nonneg, default=0.1,
                    help="inverse direction: pseudocount on counts (default: %(default)s)")
     p.add_argument("--motif-format", choices=["meme", "jaspar", "pfm", "transfac", "homer"], help=argparse.SUPPRESS)
@@ -599,6 +630,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["png", "svg", "pdf"], default="png")
     p.add_argument("--mode", choices=["information", "probability"], default="information")
     p.add_argument("--uniform", action="store_true", help="information against a uniform background")
+    p.add_argument("--fit-base", metavar="FASTA", help="kernel files: fit b by maximum likelihood on these "
+                                                       "sequences (recommended to read what a kernel learned)")
+    p.add_argument("--strand", choices=["+", "both"], default="+",
+                   help="with --fit-base: the model scans one strand or both (default: %(default)s)")
     _add_motif_args(p)
     _add_model_args(p)
     p.set_defaults(func=_cmd_logo)
@@ -613,8 +648,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--thresh", type=_nonneg, default=0.5,
                    help="report matches with q-value (or E-value with --evalue) <= this (default: %(default)g)")
     p.add_argument("--evalue", action="store_true", help="threshold on E-values instead of q-values")
-    p.add_argument("--dist", choices=["ed", "pearson", "sandelin", "kullback", "allr"], default="ed",
-                   help="column similarity (default: ed, Tomtom's default)")
+    p.add_argument("--dist", choices=["ed", "pearson", "sandelin", "kullback", "allr"], default="pearson",
+                   help="column similarity (default: pearson; tomtom's own default is ed, which lets the "
+                        "near-uniform flanks of learned PWMs match long low-information targets)")
     p.add_argument("--min-overlap", type=_positive_int, default=1,
                    help="fewest aligned columns (default: %(default)s)")
     p.add_argument("--norc", action="store_true", help="do not try the targets reverse-complemented")

@@ -85,6 +85,7 @@ def run(outdir: Path, length: int = 5_000_000, base: float | None = None, thread
     for k, (n, m) in enumerate(matches):
         verdict = f"= {n} ({PLANTED_SITES[n]}, strand {m.strand})" if m.score >= MATCH_MIN else "no planted motif"
         log(f"  kernel{k}  {learned[k].consensus(0.4):>{L}}  similarity {m.score:5.2f}  {verdict}")
+    known = _name_against_known(learned, planted, threads, log)
     logos = _logos(learned, outdir / "logos", log)
 
     # 5. the genome scan
@@ -118,13 +119,41 @@ def run(outdir: Path, length: int = 5_000_000, base: float | None = None, thread
         "theorem1_max_abs_error": err, "genome_length": length, "scan_seconds": t_scan, "hits": len(hits),
         "matches": {f"kernel{k}": {"motif": n, "similarity": m.score, "strand": m.strand, "offset": m.offset}
                     for k, (n, m) in enumerate(matches)},
-        "recall": recall, "logos": logos,
+        "recall": recall, "logos": logos, "known_motifs": known,
     }
     (outdir / "summary.json").write_text(json.dumps(summary, indent=2))
     log(f"files in {outdir}/: learned.meme planted.meme offsets.tsv genome.fa.gz hits.bed hits.tsv summary.json"
         + (" logos/" if logos else ""))
     log(f"next: exactpwm scan {outdir / 'learned.meme'} {fasta} --motif kernel{_first_matched(matches)} | head")
     return summary
+
+
+def _name_against_known(learned: MotifSet, planted: dict, threads: int, log) -> dict:
+    """Each kernel's best known motif by Tomtom's method: JASPAR CORE vertebrates (pyjaspar),
+    else the planted motifs."""
+    from exactpwm.interpret.tomtom import tomtom
+
+    try:
+        from exactpwm.io.formats.jaspardb import load_jaspar
+
+        targets, what = load_jaspar(), "JASPAR 2024 CORE vertebrates"
+    except ImportError:
+        targets = MotifSet([Motif(n, p) for n, p in planted.items()])
+        what = "the planted motifs (pip install pyjaspar to name them against JASPAR)"
+    t0 = time.perf_counter()
+    best = tomtom(learned, targets, threads=threads).best()
+    log(f"which known motif is each kernel? Tomtom's statistics against {what}, {len(targets)} targets "
+        f"({(time.perf_counter() - t0) * 1e3:.0f} ms):")
+    out = {"targets": what}
+    for r in best.rows:
+        t = targets[int(r["target"])]
+        name = f"{t.name} {t.alt_name}".strip()
+        verdict = "a match" if r["evalue"] <= 0.1 and r["qvalue"] <= 0.1 else "no significant match"
+        log(f"  {learned.names[r['query']]}  {name:<22s} E = {r['evalue']:.2g}  q = {r['qvalue']:.2g}  "
+            f"strand {r['strand'].decode()}  ({verdict})")
+        out[learned.names[r["query"]]] = {"target": t.name, "name": t.alt_name, "evalue": float(r["evalue"]),
+                                          "qvalue": float(r["qvalue"]), "strand": r["strand"].decode()}
+    return out
 
 
 def _check_theorem1(genome, W, bias, pwms, offsets, base, threads, chunk: int = 1 << 20):

@@ -1,12 +1,12 @@
 """Motif comparison with Tomtom's statistics (Gupta, Stamatoyannopoulos, Bailey & Noble, 2007).
 
-The method, as MEME's ``tomtom`` 5.4.1 computes it by default:
+The method, as MEME's ``tomtom`` 5.4.1 computes it (complete scores, its default):
 
 1. Both motifs get a pseudocount (0.1, spread by the background; the one meaning of
    :func:`exactpwm.Motif.probabilities`); each target is also tried reverse-complemented.
 2. Every query column is scored against every column of the whole target database with a
-   column similarity (``dist``): ``ed`` (minus the Euclidean distance, Tomtom's default),
-   ``pearson``, ``sandelin``, ``kullback`` or ``allr``.
+   column similarity (``dist``): ``pearson`` (correlation, our default), ``ed`` (minus the
+   Euclidean distance, ``tomtom``'s default), ``sandelin``, ``kullback`` or ``allr``.
 3. *Complete scores*: each query column's scores are shifted so that their median over the
    database is 0 (an unaligned column then scores 0, as a median alignment would), and the
    whole (L, database columns) matrix is quantized to integers ``round((s - floor(min)) * scale)``,
@@ -156,8 +156,8 @@ def _prepare(motifs: MotifSet, what: str, pseudocount: float, bg: np.ndarray) ->
     return np.split(np.ascontiguousarray(probs), np.cumsum(motifs.widths)[:-1])
 
 
-def tomtom(queries: MotifSet, targets: MotifSet, *, dist: str = "ed", min_overlap: int = 1, both_strands: bool = True,
-           pseudocount: float = 0.1, background: Any = None, threads: int = 0,
+def tomtom(queries: MotifSet, targets: MotifSet, *, dist: str = "pearson", min_overlap: int = 1,
+           both_strands: bool = True, pseudocount: float = 0.1, background: Any = None, threads: int = 0,
            backend: str = "auto") -> TomtomResult:
     """Compare every query with every target (see the module docstring for the method).
 
@@ -311,10 +311,10 @@ def as_motifs(source: Any, what: str = "motifs", *, base: float | None = None) -
     return as_motif_set(source)
 
 
-def compare_motifs(queries: Any, targets: Any, *, dist: str = "ed", min_overlap: int = 1, both_strands: bool = True,
-                   pseudocount: float = 0.1, background: Any = None, base: float | None = None,
-                   threshold: float | None = None, by: str = "qvalue", as_frame: bool | None = None,
-                   threads: int = 0, backend: str = "auto") -> Any:
+def compare_motifs(queries: Any, targets: Any, *, dist: str = "pearson", min_overlap: int = 1,
+                   both_strands: bool = True, pseudocount: float = 0.1, background: Any = None,
+                   base: float | None = None, threshold: float | None = None, by: str = "qvalue",
+                   as_frame: bool | None = None, threads: int = 0, backend: str = "auto") -> Any:
     """Which known motif is each query? Tomtom's comparison (see :mod:`exactpwm.interpret.tomtom`).
 
     Parameters
@@ -324,8 +324,12 @@ def compare_motifs(queries: Any, targets: Any, *, dist: str = "ed", min_overlap:
         (MEME, JASPAR, TRANSFAC, HOMER), ``"jaspar:"`` (JASPAR CORE vertebrates via pyjaspar), or a
         kernel file (.npy/.npz/.pt/.h5) turned into exact PWMs at ``base``.
     dist : str
-        Column similarity: ``"ed"`` (Tomtom's default), ``"pearson"``, ``"sandelin"``,
-        ``"kullback"`` or ``"allr"``.
+        Column similarity: ``"pearson"`` (the default here), ``"ed"`` (``tomtom``'s own default),
+        ``"sandelin"``, ``"kullback"`` or ``"allr"``. Pearson is the default because learned PWMs
+        have near-uniform flanks: with ``ed``, a near-uniform column scores above the database
+        median against any other near-uniform column, so a wide noise PWM "matches" a long,
+        low-information target with a tiny E-value (MEME's tomtom does the same); a correlation
+        gives a flat column nothing.
     min_overlap : int
         Fewest aligned columns (capped at the narrower motif's width), as ``tomtom -min-overlap``.
     both_strands : bool
