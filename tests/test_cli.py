@@ -322,3 +322,27 @@ def test_usage_error_exit_code():
     r = run_cli("demo", "--length", "many")
     assert r.returncode == 2
     assert "invalid length 'many'" in r.stderr
+
+
+def test_converted_kernels_scan_exactly_unless_a_pseudocount_is_asked(tmp_path):
+    """convert marks its PWMs as exact (MEME URL line); scan then adds no pseudocount by default,
+    so the scores are the exact log-odds of the converted PWMs; --pseudocount still applies."""
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "k.npy", rng.normal(0, 1, size=(2, 4, 6)))
+    seq = "".join(rng.choice(list("ACGT"), 300))
+    (tmp_path / "s.fa").write_text(f">s\n{seq}\n")
+    run = subprocess.run([sys.executable, "-m", "exactpwm.app.cli", "convert", str(tmp_path / "k.npy"), "--base", "2",
+                          "-o", str(tmp_path / "k.meme")], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    motifs = exactpwm.read_motifs(tmp_path / "k.meme")
+    assert all(m.is_exact for m in motifs)
+    for extra, smoothed in (([], False), (["--pseudocount", "0.1"], True)):
+        out = tmp_path / "hits.tsv"
+        run = subprocess.run([sys.executable, "-m", "exactpwm.app.cli", "scan", str(tmp_path / "k.meme"),
+                              str(tmp_path / "s.fa"), "--score", "-100", "--uniform", "-o", str(out), "-q",
+                              "--motif", "kernel0", *extra], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        best = max(float(line.split("\t")[6]) for line in out.read_text().splitlines()[1:] if line and line[0] != "#")
+        pwm = motifs[0].probabilities(0.1 if smoothed else 0.0, [0.25] * 4)
+        hits = exactpwm.scan(exactpwm.MotifSet([exactpwm.Motif("m", pwm)]), [seq], score=-100, step=None)
+        assert best == pytest.approx(float(hits.rows["score"].max()), abs=2e-3)

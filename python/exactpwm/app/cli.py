@@ -115,6 +115,16 @@ def _load_motifs(spec: str, fmt: str | None, select: list[str] | None, args=None
     return ms
 
 
+def _pseudocount(args, motifs, bg):
+    """(motifs, pseudocount to scan with): --pseudocount when given; otherwise FIMO's 0.1, except
+    for exact kernel PWMs (written by convert), which scan exactly."""
+    if args.pseudocount is not None:
+        return motifs, args.pseudocount
+    if any(m.is_exact for m in motifs):
+        return motifs.with_pseudocount(0.1, bg), 0.0
+    return motifs, 0.1
+
+
 def _background(args, motifs):
     """--uniform, --bgfile FILE, or (default, as FIMO) the motif file's background."""
     from exactpwm.core.matrices import as_background
@@ -155,7 +165,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     _check_output(args.output, args.motifs, args.sequences)
     motifs = _load_motifs(args.motifs, args.motif_format, args.motif)
     bg = _background(args, motifs)
-    common = dict(background=bg, base=args.base, pseudocount=args.pseudocount)
+    motifs, pseudocount = _pseudocount(args, motifs, bg)
+    common = dict(background=bg, base=args.base, pseudocount=pseudocount)
     strand = "+" if args.norc else "both"
     alts = [m.alt_name for m in motifs]
     note = _command_line(args.argv)
@@ -358,6 +369,7 @@ def _cmd_track(args: argparse.Namespace) -> int:
         for p in paths:
             _check_output(p, args.motifs, args.sequences)
     strand = {"both": "both", "+": "+", "-": "-"}[args.strand]
+    motifs, args.pseudocount = _pseudocount(args, motifs, bg)
     if args.dask:
         return _track_dask(args, motifs, bg, strand)
     tracks = score_tracks(motifs, args.sequences, background=bg, base=args.base, pseudocount=args.pseudocount,
@@ -541,9 +553,10 @@ def _add_scoring_args(p) -> None:
     bg.add_argument("--bgfile", help="0-order background file (MEME format: 'A 0.3' lines); "
                                      "default: the motif file's background")
     bg.add_argument("--uniform", action="store_true", help="use a uniform background")
-    p.add_argument("--pseudocount", type=_nonneg, default=0.1,
+    p.add_argument("--pseudocount", type=_nonneg, default=None,
                    help="pseudocount added to each motif column, spread by the background, on counts "
-                        "(or probabilities x nsites) as FIMO's --motif-pseudo (default: %(default)s)")
+                        "(or probabilities x nsites) as FIMO's --motif-pseudo (default: 0.1; 0 for the exact "
+                        "PWMs of kernels written by 'exactpwm convert', which then scan exactly)")
     p.add_argument("--base", type=_base, default=2.0, help="log base of the log-odds scores (default: 2, bits)")
     p.add_argument("-j", "--threads", type=_threads, default=0, help="threads (default 0 = all cores)")
     p.add_argument("--chunk-size", type=_positive_int, default=1 << 23,

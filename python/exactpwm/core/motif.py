@@ -23,7 +23,10 @@ from exactpwm.core._checks import to_numpy
 from exactpwm.core.matrices import DEFAULT_NSITES, as_background, counts_to_pwm
 from exactpwm.core.types import Background
 
-__all__ = ["Motif", "MotifSet", "DEFAULT_NSITES", "PROBABILITY_TOLERANCE"]  # DEFAULT_NSITES: from matrices
+# DEFAULT_NSITES: from matrices
+__all__ = ["Motif", "MotifSet", "DEFAULT_NSITES", "PROBABILITY_TOLERANCE", "EXACT_PWM_URL"]
+
+EXACT_PWM_URL = "exactpwm:exact-pwm"  # the URL line of a kernel's exact PWM in MEME files
 
 #: sites assumed for a motif known only by its probabilities (MEME suite default)
 #: how far a column of a probability matrix read from a file may sum from 1 (rounded files)
@@ -102,6 +105,12 @@ class Motif:
         n = self.counts if self.counts is not None else self.pwm * (self.nsites or DEFAULT_NSITES)
         return counts_to_pwm(n, pseudocount, background)
 
+    @property
+    def is_exact(self) -> bool:
+        """True for the exact PWM of a kernel (``exactpwm convert``; kept in MEME files by the
+        ``URL exactpwm:exact-pwm ...`` line): scanning it adds no pseudocount unless asked."""
+        return bool(self.meta.get("exact")) or str(self.meta.get("url", "")).startswith(EXACT_PWM_URL)
+
     def consensus(self, threshold: float = 0.5) -> str:
         """Most likely base per column, lowercase 'n' where no base reaches ``threshold``."""
         best = self.pwm.argmax(axis=0)
@@ -172,6 +181,13 @@ class MotifSet(Sequence[Motif]):
     @property
     def widths(self) -> list[int]:
         return [m.width for m in self.motifs]
+
+    def with_pseudocount(self, pseudocount: float, background: Background = None) -> MotifSet:
+        """The set with ``pseudocount`` applied (as :meth:`Motif.probabilities`) to every motif
+        except exact kernel PWMs (:attr:`Motif.is_exact`), which stay as they are."""
+        out = [m if m.is_exact else Motif(m.name, m.probabilities(pseudocount, background), None, m.alt_name,
+                                          m.nsites, dict(m.meta)) for m in self.motifs]
+        return MotifSet(out, self.background, self.source)
 
     def select(self, names: Sequence[str]) -> MotifSet:
         """The motifs with these names (or alt names), in the order given; unknown names are an error."""

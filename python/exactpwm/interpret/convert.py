@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from exactpwm.core.motif import Motif, MotifSet
+from exactpwm.core.motif import EXACT_PWM_URL, Motif, MotifSet
 from exactpwm.core.transform import DEFAULT_BASE, kernel_to_pwm
 from exactpwm.interpret.base_fit import BaseFit, fit_base
 from exactpwm.interpret.pwm_model import expand_dilation, fold_batchnorm
@@ -68,5 +68,7 @@ def kernels_to_motifs(path, *, base: float = DEFAULT_BASE, flip: bool = False, k
         raise ValueError(f"{len(names)} names for {K} kernels")
     pwms, offsets = kernel_to_pwm(W, base, flip=flip, bias=bias)
     meta = {"base": base, "flip": flip}
-    motifs = [Motif(n, p, nsites=None, meta={"offset": float(o), **meta}) for n, p, o in zip(names, pwms, offsets)]
+    motifs = [Motif(n, p, nsites=None, meta={"offset": float(o), "exact": True, **meta,
+                                             "url": f"{EXACT_PWM_URL} base={base:.17g} offset={float(o):.17g}"})
+              for n, p, o in zip(names, pwms, offsets)]
     return ConvertedKernels(MotifSet(motifs, None, os.fspath(path)), np.asarray(offsets), fit)
