@@ -64,7 +64,7 @@ OUTPUTS = st.sampled_from(["new", "folder", "missing_dir", "input", "dev_null"])
 
 @st.composite
 def command_lines(draw):
-    cmd = draw(st.sampled_from(["scan", "track", "convert", "logo", "info", "demo-bad"]))
+    cmd = draw(st.sampled_from(["scan", "track", "convert", "logo", "compare", "info", "demo-bad"]))
     if cmd == "info":
         return ["info"]
     if cmd == "demo-bad":  # only argument errors: the demo itself is tested elsewhere
@@ -75,6 +75,8 @@ def command_lines(draw):
         positional = draw(st.lists(st.sampled_from(INPUTS), max_size=3))
     elif cmd in ("scan", "track"):
         positional = [draw(motifs), draw(seqs)]
+    elif cmd == "compare":
+        positional = [draw(motifs), draw(motifs)]
     else:
         positional = [draw(motifs)]
     argv = [cmd, *(f"@in:{p}" for p in positional)]
@@ -85,18 +87,22 @@ def command_lines(draw):
         "convert": ["--base", "--format", "--offsets", "--key", "--layout", "--dilation", "--flip", "-o",
                     "--pseudocount", "--names"],
         "logo": ["--base", "--format", "--mode", "-o"],
+        "compare": ["--thresh", "--evalue", "--dist", "--min-overlap", "--norc", "--motif-pseudo", "--base", "-o",
+                    "--logos", "--uniform", "-j"],
     }[cmd]
     for opt in draw(st.lists(st.sampled_from(options), max_size=4)):
         argv.append(opt)
-        if opt in ("--norc", "--uniform", "--qvalues", "--flip"):
+        if opt in ("--norc", "--uniform", "--qvalues", "--flip", "--evalue"):
             continue
-        if opt in ("-o", "--offsets"):
+        if opt in ("-o", "--offsets", "--logos"):
             argv.append(f"@out:{draw(OUTPUTS)}")
         elif opt == "--bgfile":
             argv.append(f"@in:{draw(st.sampled_from(['bg', 'fa', 'missing', 'folder']))}")
         elif opt == "--format":
             argv.append(draw(st.sampled_from({"scan": ["tsv", "bed", "gff", "maxima"], "convert": ["meme", "jaspar"],
                                               "logo": ["png", "svg"]}.get(cmd, []) + ["xyz"])))
+        elif opt == "--dist":
+            argv.append(draw(st.sampled_from(["ed", "pearson", "allr", "kullback", "sandelin", "cosine"])))
         elif opt in ("--strand", "--layout", "--mode"):
             argv.append(draw(st.sampled_from(["+", "-", "both", "torch", "keras", "probability", "?"])))
         elif opt in ("--motif", "--key", "--names"):
@@ -107,6 +113,9 @@ def command_lines(draw):
 
 
 def _resolve(argv, d, paths, n):
+    """Concrete paths; an "input" output is the command's first input file (a file it reads:
+    existing files it does not read may be replaced by an explicit -o, as with any tool)."""
+    inputs = [paths[a[4:]] for a in argv if a.startswith("@in:") and os.path.isfile(paths[a[4:]])]
     out = []
     for a in argv:
         if a.startswith("@in:"):
@@ -114,7 +123,7 @@ def _resolve(argv, d, paths, n):
         elif a.startswith("@out:"):
             kind = a[5:]
             out.append({"new": str(d / f"out{n}.txt"), "folder": paths["folder"],
-                        "missing_dir": str(d / "nodir" / "x.tsv"), "input": paths["fa"],
+                        "missing_dir": str(d / "nodir" / "x.tsv"), "input": (inputs or [paths["fa"]])[0],
                         "dev_null": os.devnull}[kind])
         else:
             out.append(a)
