@@ -18,6 +18,7 @@ import gzip
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -144,7 +145,7 @@ def _name_against_known(learned: MotifSet, planted: dict, threads: int, log) -> 
     best = tomtom(learned, targets, threads=threads).best()
     log(f"which known motif is each kernel? Tomtom's statistics against {what}, {len(targets)} targets "
         f"({(time.perf_counter() - t0) * 1e3:.0f} ms):")
-    out = {"targets": what}
+    out: dict[str, Any] = {"targets": what}
     for r in best.rows:
         t = targets[int(r["target"])]
         name = f"{t.name} {t.alt_name}".strip()
