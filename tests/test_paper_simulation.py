@@ -17,7 +17,7 @@ def test_paper_simulation_small(tmp_path):
     pytest.importorskip("pyjaspar")
     pytest.importorskip("matplotlib")
     run = subprocess.run([sys.executable, str(SCRIPT), "--out", str(tmp_path), "--train", "800", "--test", "400",
-                          "--epochs", "2", "--shuffles", "20"], capture_output=True, text=True, timeout=600)
+                          "--epochs", "2"], capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     r = json.loads((tmp_path / "results.json").read_text())
     cnn, exact = r["models"]["CNN"], r["models"]["exact PWM model (Theorem 2)"]

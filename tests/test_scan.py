@@ -225,3 +225,39 @@ def test_row_buffer_equals_concatenation():
     assert got.dtype == dt and got.shape == want.shape
     for name in dt.names:  # field by field: padding bytes between aligned fields hold anything
         np.testing.assert_array_equal(got[name], want[name])
+
+
+def test_minus_strand_p_values_are_right_under_an_asymmetric_background():
+    """The background is made strand-symmetric: a sequence and its reverse complement give the
+    same hits, mirrored, with the same p-values, whatever the background."""
+    rng = np.random.default_rng(4)
+    seq = "".join(rng.choice(list("ACGT"), 3000, p=[0.4, 0.1, 0.2, 0.3]))
+    rc = exactpwm.reverse_complement(seq)
+    pwm = rng.dirichlet(np.full(4, 0.5), size=8).T
+    bg = [0.4, 0.1, 0.2, 0.3]
+    a = exactpwm.scan([pwm], [seq], pvalue=1e-2, background=bg).rows
+    b = exactpwm.scan([pwm], [rc], pvalue=1e-2, background=bg).rows
+    n = len(seq)
+    fwd = sorted((int(r["start"]), r["strand"], round(float(r["pvalue"]), 15)) for r in a)
+    mirrored = sorted((n - int(r["end"]), b"+" if r["strand"] == b"-" else b"-", round(float(r["pvalue"]), 15))
+                      for r in b)
+    assert fwd == mirrored and len(fwd) > 10
+
+
+def test_q_values_are_per_motif_unless_pooled():
+    rng = np.random.default_rng(6)
+    seqs = ["".join(rng.choice(list("ACGT"), 2000)) for _ in range(5)]
+    m1, m2 = rng.dirichlet(np.full(4, 0.4), size=(2, 8)).transpose(0, 2, 1)
+    one = exactpwm.scan([m1], seqs, pvalue=1e-2, qvalues=True).rows
+    two = exactpwm.scan([m1, m2], seqs, pvalue=1e-2, qvalues=True).rows
+    np.testing.assert_allclose(np.sort(two["qvalue"][two["motif"] == 0]), np.sort(one["qvalue"]))
+    tests = 5 * (2000 - 8 + 1) * 2
+    p = np.sort(one["pvalue"])
+    bh = np.minimum.accumulate((p * tests / np.arange(1, p.size + 1))[::-1])[::-1]
+    np.testing.assert_allclose(np.sort(one["qvalue"]), np.minimum(bh, 1), rtol=1e-12)
+    pooled = exactpwm.scan([m1, m2], seqs, pvalue=1e-2, qvalues="pooled").rows
+    p2 = np.sort(pooled["pvalue"])
+    bh2 = np.minimum.accumulate((p2 * 2 * tests / np.arange(1, p2.size + 1))[::-1])[::-1]
+    np.testing.assert_allclose(np.sort(pooled["qvalue"]), np.minimum(bh2, 1), rtol=1e-12)
+    with pytest.raises(ValueError, match="qvalues must be"):
+        exactpwm.scan([m1], seqs, qvalues="fdr")

@@ -182,7 +182,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
             return 0
         if args.qvalues:  # q-values need every p-value: hold the hits
             hits = scan(motifs, args.sequences, pvalue=args.thresh if args.score is None else None,
-                        score=args.score, strand=strand, qvalues=True, threads=args.threads,
+                        score=args.score, strand=strand, qvalues=args.qvalues, threads=args.threads,
                         chunk_size=args.chunk_size, backend=args.backend, progress=progress, **common)
             hits.motif_alt_names = alts
             with _open_out(args.output) as f:
@@ -596,7 +596,9 @@ def build_parser() -> argparse.ArgumentParser:
     th.add_argument("--thresh", type=_probability, default=1e-4, help="p-value threshold (default: %(default)g)")
     th.add_argument("--score", type=float, help="score threshold instead of a p-value")
     p.add_argument("--norc", action="store_true", help="scan the given strand only")
-    p.add_argument("--qvalues", action="store_true", help="add Benjamini-Hochberg q-values (holds all hits in memory)")
+    p.add_argument("--qvalues", nargs="?", const="motif", choices=["motif", "pooled"],
+                   help="add q-values: per motif over its window tests (the default, as FIMO reports them) or "
+                        "pooled over all motifs; holds all hits in memory")
     p.add_argument("--motif-groups", type=_positive_int, default=1,
                    help="with --dask: split the motifs into this many groups")
     p.add_argument("--format", choices=["tsv", "bed", "gff", "maxima"], default="tsv",

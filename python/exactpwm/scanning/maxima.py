@@ -12,7 +12,7 @@ from exactpwm.core.matrices import as_background
 from exactpwm.core.pvalues import DEFAULT_STEP, ScoreDistribution
 from exactpwm.core.types import Background, Motifs, Sequences
 from exactpwm.scanning.batches import DEFAULT_CHUNK, _batches, _group_codes
-from exactpwm.scanning.plan import _groups, _motif_names, _unpack, score_matrices
+from exactpwm.scanning.plan import _groups, _motif_names, _prepare_motifs, score_matrices
 
 __all__ = ["SequenceMaxima", "sequence_maxima"]
 
@@ -55,8 +55,7 @@ def sequence_maxima(motifs: Motifs, sequences: Sequences, *, names: Sequence[str
     """
     from exactpwm.core.scoring import max_scores
 
-    if mode != "matrix":
-        motifs, names, background, pseudocount = _unpack(motifs, names, background, pseudocount)
+    motifs, names, background, pseudocount = _prepare_motifs(motifs, names, mode, background, pseudocount)
     matrices = score_matrices(motifs, mode, background=background, base=base, pseudocount=pseudocount, step=step)
     K = len(matrices)
     names = _motif_names(names, K)

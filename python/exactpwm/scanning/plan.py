@@ -28,6 +28,25 @@ MODES = ("logodds", "loglik", "matrix")
 _FLOAT32_EXACT = 2.0 ** 14  # quantized scores below this magnitude are exact in float32
 
 
+def symmetric_background(background: Background) -> np.ndarray:
+    """(4,) float64: the background averaged with its complement (A<->T, C<->G)."""
+    bg = as_background(background)
+    return (bg + bg[::-1]) / 2.0
+
+
+def _prepare_motifs(motifs, names, mode, background, pseudocount):
+    """(motifs, names, background, pseudocount) as scans use them: the background (given, else a
+    MotifSet's own) made strand-symmetric, so that both strands share one null and a
+    reverse-complemented window's p-value is right under any background (as FIMO does); a
+    MotifSet's PWMs after its pseudocount step."""
+    if isinstance(motifs, MotifSet) and background is None:
+        background = motifs.background
+    background = symmetric_background(background)
+    if mode != "matrix":
+        motifs, names, background, pseudocount = _unpack(motifs, names, background, pseudocount)
+    return motifs, names, background, pseudocount
+
+
 def _unpack(motifs, names, background, pseudocount):
     """A MotifSet becomes (its PWMs after the pseudocount step, its names, its background, 0);
     anything else passes through."""
@@ -173,8 +192,7 @@ def plan_scan(motifs: Motifs, *, pvalue: float | None = None, score: ArrayLike |
         raise ValueError("give pvalue= or score=, not both")
     if score is None and pvalue is None:
         pvalue = 1e-4
-    if mode != "matrix":
-        motifs, names, background, pseudocount = _unpack(motifs, names, background, pseudocount)
+    motifs, names, background, pseudocount = _prepare_motifs(motifs, names, mode, background, pseudocount)
     matrices = score_matrices(motifs, mode, background=background, base=base, pseudocount=pseudocount, step=step)
     K = len(matrices)
     names = _motif_names(names, K)

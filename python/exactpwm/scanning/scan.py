@@ -35,17 +35,27 @@ def iter_scan(plan: ScanPlan, sequences: Sequences, *, strand: str = "both", chu
     bounded by the chunk, whatever the input size.
     ``sequence_names``, if given, is filled with the names of the sequences as they are read.
     """
+    for rows, tests in _scan_chunks(plan, sequences, strand, chunk_size, threads, backend, sequence_names,
+                                    count_tests, progress):
+        yield rows, int(tests.sum())
+
+
+def _scan_chunks(plan: ScanPlan, sequences: Sequences, strand: str, chunk_size: int, threads: int, backend: str,
+                 sequence_names: list | None, count_tests: bool,
+                 progress: Callable[[int], None] | None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """As :func:`iter_scan`, with the tests made per motif: (hits, (K,) int64)."""
     if strand not in ("+", "-", "both"):
         raise ValueError(f"strand must be '+', '-' or 'both', got {strand!r}")
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
     names = [] if sequence_names is None else sequence_names
+    K = len(plan.names)
     for batch in _batches(sequences, chunk_size, plan.overlap, names):
         rows = _scan_batch(plan, batch, strand, threads, backend)
-        n_tests = 0
+        n_tests = np.zeros(K, np.int64)
         if count_tests:
             limit = int(batch.limits[0]) if batch.size == 1 else batch.codes.size
-            n_tests = _count_windows(batch.codes, limit, plan.groups) * (2 if strand == "both" else 1)
+            n_tests = _count_windows(batch.codes, limit, plan.groups, K) * (2 if strand == "both" else 1)
         if progress is not None:
             progress(batch.bases)
         yield rows, n_tests
@@ -108,7 +118,7 @@ def scan(
     pseudocount: float = 0.0,
     strand: str = "both",
     step: float | None = DEFAULT_STEP,
-    qvalues: bool = False,
+    qvalues: bool | str = False,
     chunk_size: int = DEFAULT_CHUNK,
     threads: int = 0,
     backend: str = "auto",
@@ -132,7 +142,9 @@ def scan(
     mode, background, base, pseudocount, step : see :func:`score_matrices`;
         ``background`` (None = uniform) is also the null model of the p-values
     strand : "both" (default), "+" or "-"
-    qvalues : also compute Benjamini-Hochberg q-values over all window tests made
+    qvalues : also compute q-values: ``True`` or ``"motif"``, per motif over its window tests (as
+        FIMO reports them; Benjamini-Hochberg, i.e. Storey's method with pi0 = 1), ``"pooled"``
+        over all motifs' tests together
     chunk_size : bases per engine call (memory: a few bytes per base, plus the hits);
         results do not depend on it
     threads, backend : as in :func:`exactpwm.conv1d`
@@ -146,31 +158,35 @@ def scan(
     plan = plan_scan(motifs, pvalue=pvalue, score=score, names=names, mode=mode, background=background,
                      base=base, pseudocount=pseudocount, step=step, threads=threads)
     seq_names: list[str] = []
-    found, n_tests = RowBuffer(plan.dtype), 0
-    for rows, tests in iter_scan(plan, sequences, strand=strand, chunk_size=chunk_size, threads=threads,
-                                 backend=backend, sequence_names=seq_names, count_tests=qvalues,
-                                 progress=progress):
+    if qvalues not in (False, True, "motif", "pooled"):
+        raise ValueError(f"qvalues must be False, True, 'motif' or 'pooled', got {qvalues!r}")
+    found, n_tests = RowBuffer(plan.dtype), np.zeros(len(plan.names), np.int64)
+    for rows, tests in _scan_chunks(plan, sequences, strand, chunk_size, threads, backend, seq_names,
+                                    bool(qvalues), progress):
         found.append(rows)  # then the chunk's array is dropped: the next chunk reuses its memory
         del rows
         n_tests += tests
     hits = found.result()
-    if qvalues:
-        hits["qvalue"] = benjamini_hochberg(hits["pvalue"], n_tests)
+    if qvalues == "pooled":
+        hits["qvalue"] = benjamini_hochberg(hits["pvalue"], int(n_tests.sum()))
+    elif qvalues:
+        for k in np.unique(hits["motif"]):
+            mine = hits["motif"] == k
+            hits["qvalue"][mine] = benjamini_hochberg(hits["pvalue"][mine], int(n_tests[k]))
     alts = [m.alt_name for m in motifs] if isinstance(motifs, MotifSet) else None
     return HitTable(hits, plan.names, seq_names, plan.thresholds, alts)
 
 
-def _count_windows(codes: np.ndarray, limit: int, groups: list[_Group]) -> int:
-    """Motif x window tests in a chunk: N-free windows starting before `limit`, per group width."""
+def _count_windows(codes: np.ndarray, limit: int, groups: list[_Group], n_motifs: int) -> np.ndarray:
+    """(K,) int64 window tests per motif in a chunk: N-free windows starting before `limit`."""
     no_n = not (codes >= 4).any()
     n_cum = None if no_n else np.concatenate([[0], np.cumsum(codes >= 4)])
-    total = 0
+    total = np.zeros(n_motifs, np.int64)
     for g in groups:
         m = min(limit, codes.size - g.width + 1)
         if m > 0 and no_n:
-            total += m * g.motifs.size
+            total[g.motifs] += m
         elif m > 0:
             assert n_cum is not None
-            free = int(np.count_nonzero(n_cum[g.width:g.width + m] == n_cum[:m]))
-            total += free * g.motifs.size
+            total[g.motifs] += int(np.count_nonzero(n_cum[g.width:g.width + m] == n_cum[:m]))
     return total

@@ -11,7 +11,7 @@ from exactpwm.core.pvalues import DEFAULT_STEP
 from exactpwm.core.types import Background, Motifs, Sequences
 from exactpwm.io.files import UniqueNames
 from exactpwm.scanning.batches import DEFAULT_CHUNK, _batches, _group_codes
-from exactpwm.scanning.plan import _groups, _unpack, score_matrices
+from exactpwm.scanning.plan import _groups, _prepare_motifs, score_matrices
 
 __all__ = ["bedgraph_runs", "best_strand", "score_tracks", "write_bedgraph", "write_bigwig"]
 
@@ -33,8 +33,7 @@ def score_tracks(motifs: Motifs, sequences: Sequences, *, names: Sequence[str] |
     """
     from exactpwm.core.scoring import conv1d
 
-    if mode != "matrix":
-        motifs, names, background, pseudocount = _unpack(motifs, names, background, pseudocount)
+    motifs, names, background, pseudocount = _prepare_motifs(motifs, names, mode, background, pseudocount)
     matrices = score_matrices(motifs, mode, background=background, base=base, pseudocount=pseudocount, step=step)
     groups = _groups(matrices, np.zeros(len(matrices)), step)
     overlap = max(m.shape[1] for m in matrices) - 1
