@@ -346,3 +346,19 @@ def test_converted_kernels_scan_exactly_unless_a_pseudocount_is_asked(tmp_path):
         pwm = motifs[0].probabilities(0.1 if smoothed else 0.0, [0.25] * 4)
         hits = exactpwm.scan(exactpwm.MotifSet([exactpwm.Motif("m", pwm)]), [seq], score=-100, step=None)
         assert best == pytest.approx(float(hits.rows["score"].max()), abs=2e-3)
+
+
+def test_scan_honours_meme_strands_plus(tmp_path):
+    """A MEME file declaring 'strands: +' (e.g. RNA motifs) is scanned on the given strand only."""
+    text = ("MEME version 4\n\nALPHABET= ACGT\n\nstrands: +\n\nMOTIF m1\n"
+            "letter-probability matrix: alength= 4 w= 4 nsites= 10\n"
+            "0.97 0.01 0.01 0.01\n0.97 0.01 0.01 0.01\n0.01 0.97 0.01 0.01\n0.01 0.97 0.01 0.01\n")
+    (tmp_path / "m.meme").write_text(text)
+    (tmp_path / "s.fa").write_text(">s\nTTTTAACCTTTTGGTTTTTT\n")  # AACC on '+' at 4, GGTT (its RC) at 12
+    out = tmp_path / "h.bed"
+    run = subprocess.run([sys.executable, "-m", "exactpwm.app.cli", "scan", str(tmp_path / "m.meme"),
+                          str(tmp_path / "s.fa"), "--thresh", "0.01", "--format", "bed", "-o", str(out), "-q"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    rows = [line.split("\t") for line in out.read_text().splitlines() if line and not line.startswith("#")]
+    assert [(r[1], r[5]) for r in rows] == [("4", "+")]

@@ -232,3 +232,27 @@ def test_biopython_reads_what_we_write(real_motifs, fmt):
         # Biopython's MEME reader rounds probability x nsites to whole counts
         atol = 1.0 / round(ours.nsites) if fmt == "meme" else 1e-5
         np.testing.assert_allclose(M / M.sum(axis=0), ours.pwm, atol=atol)
+
+
+def test_transfac_written_by_biopython_is_read(tmp_path):
+    """Biopython writes TRANSFAC records without AC/ID/NA lines; they are named motif0, motif1, ..."""
+    motifs_mod = pytest.importorskip("Bio.motifs")
+    from Bio.Seq import Seq
+
+    m = motifs_mod.create([Seq("ACGTA"), Seq("ACGTT"), Seq("TCGTA")])
+    path = tmp_path / "bio.transfac"
+    path.write_text(motifs_mod.write([m, m], "transfac"))
+    ms = exactpwm.read_motifs(path)
+    assert ms.names == ["motif0", "motif1"] and ms[0].width == 5
+    np.testing.assert_allclose(ms[0].counts[:, 0], [2, 0, 0, 1])
+
+
+def test_meme_strands_plus_is_kept(tmp_path):
+    text = ("MEME version 4\n\nALPHABET= ACGT\n\nstrands: +\n\nMOTIF m1\n"
+            "letter-probability matrix: alength= 4 w= 2 nsites= 10\n1 0 0 0\n0 1 0 0\n")
+    path = tmp_path / "single.meme"
+    path.write_text(text)
+    ms = exactpwm.read_motifs(path)
+    assert ms[0].meta["strands"] == "+"
+    exactpwm.write_motifs(ms, tmp_path / "again.meme")
+    assert "strands: +\n" in (tmp_path / "again.meme").read_text()

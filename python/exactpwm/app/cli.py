@@ -167,7 +167,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     bg = _background(args, motifs)
     motifs, pseudocount = _pseudocount(args, motifs, bg)
     common = dict(background=bg, base=args.base, pseudocount=pseudocount)
-    strand = "+" if args.norc else "both"
+    single = len(motifs) > 0 and all(m.meta.get("strands") == "+" for m in motifs)  # MEME 'strands: +'
+    strand = "+" if args.norc or single else "both"
     alts = [m.alt_name for m in motifs]
     note = _command_line(args.argv)
     progress = _progress(args, args.sequences)

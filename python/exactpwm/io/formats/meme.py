@@ -29,9 +29,15 @@ def read_meme(text: str, label: str) -> MotifSet:
     if not first.startswith("MEME version"):
         raise lines.error(lineno, f"expected 'MEME version 4' as the first line, found {first.strip()[:40]!r}")
     background = None
+    strands = "+ -"
     motifs: list[Motif] = []
     for lineno, line in lines:
         s = line.strip()
+        if s.startswith("strands:"):
+            strands = " ".join(s.split(":", 1)[1].split())
+            if strands not in ("+", "+ -", "- +"):
+                raise lines.error(lineno, f"expected 'strands: +' or 'strands: + -', found {s[:40]!r}")
+            continue
         if s.startswith("ALPHABET="):
             letters = s.split("=", 1)[1].strip().upper()
             if letters not in ("ACGT", "ACGU"):
@@ -48,6 +54,9 @@ def read_meme(text: str, label: str) -> MotifSet:
             _skip_matrix(lines, "log-odds matrix")
     if not motifs:
         raise lines.error(len(lines.lines), "expected at least one 'MOTIF' block, found none")
+    if strands == "+":
+        for m in motifs:
+            m.meta["strands"] = "+"
     return MotifSet(motifs, background, label)
 
 
@@ -157,7 +166,8 @@ def _is_number_row(line: str) -> bool:
 
 
 def write_meme(motifs: MotifSet, f) -> None:
-    f.write("MEME version 4\n\nALPHABET= ACGT\n\nstrands: + -\n\n")
+    single = len(motifs) > 0 and all(m.meta.get("strands") == "+" for m in motifs)
+    f.write(f"MEME version 4\n\nALPHABET= ACGT\n\nstrands: {'+' if single else '+ -'}\n\n")
     f.write("Background letter frequencies\n")
     f.write(" ".join(f"{b} {p:.6f}" for b, p in zip("ACGT", motifs.background)) + "\n")
     for m in motifs:

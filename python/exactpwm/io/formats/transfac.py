@@ -20,7 +20,7 @@ __all__ = ["read_transfac", "write_transfac"]
 
 def read_transfac(text: str, label: str) -> MotifSet:
     lines = Lines(text, label)
-    motifs = []
+    motifs: list[Motif] = []
     fields: dict[str, str] = {}
     rows: list[np.ndarray] = []
     order = None
@@ -32,7 +32,7 @@ def read_transfac(text: str, label: str) -> MotifSet:
         key, tok = s[:2], s.split()
         if key == "//":
             if order is not None or fields:
-                motifs.append(_motif(lines, start, fields, order, rows))
+                motifs.append(_motif(lines, start, fields, order, rows, len(motifs)))
             fields, rows, order, start = {}, [], None, None
             continue
         if start is None:
@@ -50,19 +50,19 @@ def read_transfac(text: str, label: str) -> MotifSet:
         elif not (len(tok[0]) == 2 and tok[0].isalpha() and tok[0].isupper()):
             raise lines.error(lineno, f"expected a two-letter TRANSFAC key or a matrix row, found {s.strip()[:40]!r}")
     if order is not None or fields:
-        motifs.append(_motif(lines, start, fields, order, rows))  # a last record without '//'
+        motifs.append(_motif(lines, start, fields, order, rows, len(motifs)))  # a last record without '//'
     if not motifs:
         raise lines.error(1, "expected a TRANSFAC record with a P0 matrix, found none")
     return MotifSet(motifs, None, label)
 
 
-def _motif(lines: Lines, start: int | None, fields: dict, order, rows) -> Motif:
+def _motif(lines: Lines, start: int | None, fields: dict, order, rows, index: int = 0) -> Motif:
     start = 1 if start is None else start
     name = (fields.get("ID") or fields.get("AC") or fields.get("NA") or "").split()
     if order is None or not rows:
         raise lines.error(start, f"expected a P0 matrix in the record starting here ({' '.join(name) or 'no ID'})")
-    if not name:
-        raise lines.error(start, "expected an ID, AC or NA line naming the motif")
+    if not name:  # Biopython writes records without AC/ID/NA: name them by their place in the file
+        name = [f"motif{index}"]
     M = np.array(rows)[:, [order.index(b) for b in "ACGT"]].T
     meta = {k: v for k, v in (("accession", fields.get("AC")), ("description", fields.get("DE"))) if v}
     alt = fields.get("NA", "") if fields.get("NA", "").split()[:1] != name[:1] else ""
