@@ -258,6 +258,10 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     _check_input(args.fit_base)
     _check_output(args.output, args.input, args.fit_base)
     _check_output(args.offsets, args.input, args.fit_base)
+    _check_output(args.equivalent, args.input, args.fit_base)
+    if args.equivalent and not (args.input.lower().endswith((".pt", ".pth", ".ckpt"))
+                                and args.equivalent.lower().endswith((".pt", ".pth"))):
+        raise UsageError("--equivalent reads a PyTorch state_dict (.pt/.pth/.ckpt) and writes one (.pt/.pth)")
     if args.offsets not in (None, "-") and args.output not in (None, "-") and \
             os.path.abspath(args.offsets) == os.path.abspath(args.output):
         raise UsageError("--offsets and -o name the same file")
@@ -268,6 +272,8 @@ def _cmd_convert(args: argparse.Namespace) -> int:
                              f"({', '.join(FORMATS)})")
         motifs, offsets = _kernels_to_motifs(args.input, args)
         matches = _match_known(motifs, args.match, args.threads) if args.match else {}
+        if args.equivalent:
+            _write_equivalent(args, float(motifs[0].meta["base"]))
         with _open_out(args.output) as f:
             FORMATS[fmt][1](motifs, f)
         report = sys.stderr if args.output in (None, "-") else sys.stdout
@@ -287,6 +293,27 @@ def _cmd_convert(args: argparse.Namespace) -> int:
             print(f"wrote {args.output} ({fmt})", file=report)
         return 0
     return _motifs_to_kernels(args)
+
+
+def _write_equivalent(args, base: float) -> None:
+    """The state_dict with the first DNA convolution as a PWM layer (load it into the model with
+    exactpwm.interpret.pwm_layer.load_equivalent)."""
+    import torch
+
+    from exactpwm.interpret.pwm_layer import equivalent_state_dict
+    from exactpwm.io.files import atomic_output
+    from exactpwm.io.kernels import load_kernels, read_state_dict
+
+    key = load_kernels(args.input, args.key).key
+    if not key.endswith(".weight"):
+        raise UsageError(f"--equivalent needs the convolution's '<name>.weight' entry; the kernels are at {key!r}")
+    state = {k: torch.from_numpy(v) for k, v in read_state_dict(args.input).items()}
+    out = equivalent_state_dict(state, key[: -len(".weight")], base)
+    with atomic_output(args.equivalent, "wb") as f:
+        torch.save(out, f)
+    print(f"wrote {args.equivalent}: the same network with {key[: -len('.weight')]!r} as a PWM layer "
+          f"(base {base:.6g}); load it with exactpwm.interpret.pwm_layer.load_equivalent(model, path)",
+          file=sys.stderr)
 
 
 def _match_known(motifs, spec: str, threads: int) -> dict:
@@ -620,6 +647,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strand", choices=["+", "both"], default="+",
                    help="with --fit-base: the model scans one strand or both (default: %(default)s)")
     p.add_argument("--offsets", metavar="TSV", help="also write each PWM's offset to this file")
+    p.add_argument("--equivalent", metavar="OUT.pt",
+                   help="PyTorch input: also write the state_dict with the first convolution as a PWM layer "
+                        "(the same outputs; load with exactpwm.interpret.pwm_layer.load_equivalent)")
     p.add_argument("--match", metavar="TARGETS",
                    help="name each PWM by its best significant match in a motif file or 'jaspar:' "
                         "(Tomtom's statistics; E <= 0.1 and q <= 0.1), written as its alternate name")

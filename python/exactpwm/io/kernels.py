@@ -24,7 +24,7 @@ import numpy as np
 
 from exactpwm.core.layout import to_torch_layout
 
-__all__ = ["LoadedKernels", "load_kernels", "load_batchnorm", "KERNEL_EXTENSIONS"]
+__all__ = ["LoadedKernels", "load_kernels", "load_batchnorm", "read_state_dict", "KERNEL_EXTENSIONS"]
 
 KERNEL_EXTENSIONS = (".npy", ".npz", ".pt", ".pth", ".ckpt", ".h5", ".hdf5", ".keras")
 
@@ -90,6 +90,14 @@ def _from_mapping(arrays: dict, key, bias_key, path: str, channels_axis: int):
     elif bias_key not in arrays:
         raise KeyError(f"{path}: no bias entry {bias_key!r}")
     return W, (np.asarray(arrays[bias_key]) if bias_key else None), key
+
+
+def read_state_dict(path: str) -> dict:
+    """{name: array} of the state_dict in a PyTorch file (checkpoints unwrapped; weights_only)."""
+    obj = _torch_object(os.fspath(path))
+    if not isinstance(obj, dict):
+        raise ValueError(f"{path}: holds a single tensor, not a state_dict")
+    return obj
 
 
 def _torch_object(path: str):

@@ -1,0 +1,280 @@
+"""Any CNN, exactly: its first DNA convolution rebuilt as a PWM layer (Theorem 1; needs torch).
+
+A first-layer ``Conv1d`` over one-hot DNA computes, for kernel k and any window x (4, L),
+
+    conv_k(x) = sum_l sum_c x[c, l] W[k, c, l] + bias_k.
+
+With the exact PWM P = P(W, b) of :func:`exactpwm.kernel_to_pwm` and the column normalisers
+lam[k, l] = log_b sum_c b^W[k, c, l], every weight splits as W[k, c, l] = log_b P[k, c, l] + lam[k, l], so
+
+    conv_k(x) = sum_l sum_c x[c, l] log_b P[k, c, l]  +  sum_l (sum_c x[c, l]) lam[k, l]  +  bias_k
+
+for **any** input, one-hot or not: the first term is the PWM's log-likelihood of the window
+(log_b P(x) for a one-hot window), the second counts each column's normaliser once per letter it
+holds (an N column or padding holds none), and for a full one-hot window the last two are the
+per-kernel constant ``offset`` of Theorem 1. :class:`PWMConv1d` computes exactly that, so a model
+whose first convolution is replaced by it gives the same outputs to float rounding, whatever
+follows: any activation, pooling, depth, recurrence or attention. :func:`pwm_equivalent` makes
+that replacement in a copy of any ``nn.Module``.
+
+The exponential activation, read exactly: at base e, ``exp(conv_k(x))`` of a full one-hot window
+is ``P(x | PWM_k) * exp(offset_k)``, a likelihood ratio against the constant ``exp(-offset_k)``
+(:meth:`PWMConv1d.likelihood_ratio`).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import warnings
+from typing import Any, cast
+
+import numpy as np
+
+try:
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+except ImportError as exc:  # pragma: no cover
+    raise ImportError("exactpwm.interpret.pwm_layer needs torch: pip install 'exactpwm[torch]'") from exc
+
+from exactpwm.core._checks import log_base
+
+__all__ = ["PWMConv1d", "pwm_equivalent", "find_dna_conv", "equivalent_state_dict", "load_equivalent"]
+
+
+class PWMConv1d(nn.Module):
+    """A DNA ``Conv1d`` as PWMs: ``forward(x)`` equals the convolution's output for any (B, 4, n) input.
+
+    Attributes (buffers, in the convolution's dtype)
+    ----------
+    pwms : (K, 4, L) probabilities P(W, b), rows A, C, G, T (dilated kernels: the taps only)
+    log_pwms : (K, 4, L) natural logs of ``pwms``
+    lam : (K, L) column normalisers log_b sum_c b^W
+    bias : (K,) the convolution's bias (zeros if it had none)
+    offsets : (K,) Theorem 1's constant: sum_l lam + bias, so that conv = log_b P(window) + offset
+        for a full one-hot window
+    tau : (K,) ``-offsets``: the log_b-likelihood at which the pre-activation is 0
+    log_base : () ln b; ``base`` gives b
+    stride, padding, dilation : as the convolution's
+    """
+
+    log_pwms: torch.Tensor
+    pwms: torch.Tensor
+    lam: torch.Tensor
+    bias: torch.Tensor
+    offsets: torch.Tensor
+    tau: torch.Tensor
+    log_base: torch.Tensor
+
+    def __init__(self, conv: nn.Conv1d, base: float = math.e) -> None:
+        super().__init__()
+        check_dna_conv(conv, "this Conv1d")
+        lb = log_base(base)
+        W = conv.weight.detach().to(torch.float64)
+        lam = torch.logsumexp(W * lb, dim=1) / lb  # (K, L): log_b sum_c b^W
+        log_p = (W - lam[:, None, :]) * lb  # natural log of P = b^(W - lam)
+        dtype = conv.weight.dtype
+        bias = conv.bias.detach().to(torch.float64) if conv.bias is not None else torch.zeros(W.shape[0],
+                                                                                                dtype=torch.float64)
+        self.stride, self.dilation = conv.stride[0], conv.dilation[0]
+        self.padding: Any = conv.padding if isinstance(conv.padding, str) else conv.padding[0]
+        self.register_buffer("log_pwms", log_p.to(dtype))
+        self.register_buffer("pwms", log_p.exp().to(dtype))
+        self.register_buffer("lam", lam.to(dtype))
+        self.register_buffer("bias", bias.to(dtype))
+        self.register_buffer("offsets", (lam.sum(dim=1) + bias).to(dtype))
+        self.register_buffer("tau", (-(lam.sum(dim=1) + bias)).to(dtype))
+        self.register_buffer("log_base", torch.tensor(lb, dtype=dtype))
+
+    @property
+    def base(self) -> float:
+        """The log base b > 1 of the PWMs."""
+        return float(math.exp(float(self.log_base)))
+
+    def _conv(self, x: torch.Tensor, w: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+        return F.conv1d(x, w, bias, self.stride, self.padding, self.dilation)
+
+    def log_likelihoods(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, K, m) natural-log likelihood of each window under each PWM (N columns and padding
+        contribute nothing: their letters are unknown)."""
+        return self._conv(x, self.log_pwms, None)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, K, m): log_b-likelihoods plus each column's normaliser per letter it holds, plus the
+        bias; equal to the original convolution's output for any input x (B, 4, n)."""
+        letters = x.sum(dim=1, keepdim=True)
+        return self._conv(x, self.log_pwms / self.log_base, None) + self._conv(letters, self.lam[:, None, :], self.bias)
+
+    def likelihood_ratio(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, K, m) ``b ** forward(x)``: for a full one-hot window, P(window | PWM_k) * b^offset_k,
+        the likelihood against the constant b^-offset_k. At base e this is exactly the
+        exponential activation ``exp(conv(x))`` (Koo & Ploenzke's interpretable first layer)."""
+        return torch.exp(self(x) * self.log_base)
+
+    def extra_repr(self) -> str:
+        K, _, L = self.pwms.shape
+        return (f"{K} PWMs of width {L}, base={self.base:.6g}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}")
+
+
+def check_dna_conv(conv: nn.Module, where: str) -> None:
+    """A clear error unless ``conv`` is a plain Conv1d over the 4 letters (groups 1, zero padding)."""
+    if not isinstance(conv, nn.Conv1d):
+        raise ValueError(f"{where} is a {type(conv).__name__}, not an nn.Conv1d")
+    if conv.in_channels != 4:
+        raise ValueError(f"{where} reads {conv.in_channels} channels; a PWM layer needs the 4 one-hot letters "
+                         "A, C, G, T (extra input channels have no PWM reading)")
+    if conv.groups != 1:
+        raise ValueError(f"{where} is a grouped (groups={conv.groups}) or depthwise convolution; a PWM needs every "
+                         "kernel to read all 4 letters (groups=1)")
+    if conv.padding_mode != "zeros":
+        raise ValueError(f"{where} pads with {conv.padding_mode!r}; only zero padding reads as unknown letters")
+
+
+def find_dna_conv(model: nn.Module) -> str:
+    """The qualified name of the first Conv1d the model applies to its input, in execution order
+    when ``torch.fx`` can trace the model, else in registration order. Errors name the layer."""
+    names = dict(model.named_modules())
+    order: list[str] = []
+    fed_by: dict[str, str] = {}
+    try:
+        import torch.fx
+
+        graph = torch.fx.symbolic_trace(model).graph
+        for node in graph.nodes:
+            if node.op == "call_module":
+                order.append(str(node.target))
+                if isinstance(names.get(str(node.target)), nn.Conv1d):
+                    src = _upstream_module(node, names)
+                    if src is not None:
+                        fed_by[str(node.target)] = src
+    except Exception:  # noqa: BLE001 - untraceable control flow: fall back to registration order
+        order = [n for n, _ in model.named_modules() if n]
+    convs = [n for n in order if isinstance(names.get(n), nn.Conv1d)]
+    if not convs:
+        raise ValueError(f"no nn.Conv1d in this {type(model).__name__}: nothing to rebuild as PWMs")
+    first = convs[0]
+    if first in fed_by and isinstance(names[fed_by[first]], nn.Embedding):
+        raise ValueError(f"layer {first!r} is fed by the embedding {fed_by[first]!r}, not by one-hot DNA: "
+                         "its kernels have no PWM reading")
+    check_dna_conv(names[first], f"the first convolution {first!r}")
+    return first
+
+
+def _upstream_module(node: Any, names: dict) -> str | None:
+    """The module whose output reaches ``node``'s input through shape operations only, if any."""
+    cur = node.args[0] if node.args else None
+    for _ in range(20):
+        if cur is None or not hasattr(cur, "op"):
+            return None
+        if cur.op == "call_module":
+            return str(cur.target)
+        if cur.op in ("call_method", "call_function") and cur.args:
+            cur = cur.args[0]
+            continue
+        return None
+    return None
+
+
+def pwm_equivalent(model: nn.Module, base: float = math.e, *, fold_batchnorm: bool = False) -> nn.Module:
+    """A copy of ``model`` whose first DNA Conv1d is a :class:`PWMConv1d`: the same outputs (to
+    float rounding) for any input, whatever comes after the first layer.
+
+    model : any ``nn.Module`` (Sequential or not). A model in train mode is converted with eval
+        semantics (a warning says so; dropout and batch statistics are not PWM quantities).
+    base : the log base b > 1 of the PWMs (fit one by maximum likelihood with :func:`exactpwm.fit_base`
+        to read them; outputs are exact for any b).
+    fold_batchnorm : fold a BatchNorm1d that directly follows the convolution into the PWMs
+        (it is replaced by ``nn.Identity``); by default it is kept.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"expected an nn.Module, got {type(model).__name__}")
+    if model.training:
+        warnings.warn("the model is in train mode: it is converted with eval semantics (model.eval()); "
+                      "dropout and batch statistics have no PWM reading", UserWarning, stacklevel=2)
+    log_base(base)
+    twin = copy.deepcopy(model).eval()
+    name = find_dna_conv(twin)
+    conv = cast(nn.Conv1d, twin.get_submodule(name))
+    if fold_batchnorm:
+        conv, bn_name = _folded(twin, name, conv)
+        if bn_name is not None:
+            _set(twin, bn_name, nn.Identity())
+    _set(twin, name, PWMConv1d(conv, base))
+    return twin
+
+
+def _folded(model: nn.Module, name: str, conv: nn.Conv1d) -> tuple[nn.Conv1d, str | None]:
+    """The conv with the BatchNorm1d that consumes its output folded in, and that BatchNorm's name."""
+    import torch.fx
+
+    try:
+        graph = torch.fx.symbolic_trace(model).graph
+    except Exception as exc:  # noqa: BLE001
+        raise ValueError(f"cannot trace the model to find the BatchNorm after {name!r}: {exc}") from None
+    node = next(n for n in graph.nodes if n.op == "call_module" and str(n.target) == name)
+    users = list(node.users)
+    bn = model.get_submodule(str(users[0].target)) if len(users) == 1 and users[0].op == "call_module" else None
+    if not isinstance(bn, nn.BatchNorm1d):
+        raise ValueError(f"no BatchNorm1d directly after {name!r} to fold")
+    if not bn.track_running_stats or bn.running_var is None or bn.running_mean is None:
+        raise ValueError(f"BatchNorm {users[0].target!r} keeps no running statistics: it cannot be folded")
+    var, mean = bn.running_var, bn.running_mean
+    folded = copy.deepcopy(conv)
+    with torch.no_grad():
+        g = (bn.weight if bn.affine else torch.ones_like(var)) / torch.sqrt(var + bn.eps)
+        h = (bn.bias if bn.affine else torch.zeros_like(mean)) - g * mean
+        folded.weight.mul_(g[:, None, None])
+        b = folded.bias if folded.bias is not None else torch.zeros_like(h)
+        folded.bias = nn.Parameter(g * b + h)
+    return folded, str(users[0].target)
+
+
+def _set(model: nn.Module, name: str, module: nn.Module) -> None:
+    parent_name, _, child = name.rpartition(".")
+    parent = model.get_submodule(parent_name) if parent_name else model
+    setattr(parent, child, module)
+
+
+def equivalent_state_dict(state: dict, conv: str, base: float = math.e) -> dict:
+    """A model's ``state_dict`` with its DNA convolution ``conv`` (a module name, e.g. ``"0"`` or
+    ``"stem"``) replaced by the PWM layer's buffers, for :func:`load_equivalent`. Needs only the
+    weights: ``exactpwm convert model.pt --equivalent model_pwm.pt`` writes it."""
+    wkey, bkey = f"{conv}.weight", f"{conv}.bias"
+    if wkey not in state:
+        raise ValueError(f"no {wkey!r} in the state_dict")
+    W = torch.as_tensor(state[wkey])
+    if W.ndim != 3 or W.shape[1] != 4:
+        raise ValueError(f"{wkey!r} has shape {tuple(W.shape)}, not (K, 4, L): not a DNA convolution")
+    shell = nn.Conv1d(4, W.shape[0], W.shape[2], bias=bkey in state).to(W.dtype)
+    with torch.no_grad():
+        shell.weight.copy_(W)
+        if shell.bias is not None:
+            shell.bias.copy_(torch.as_tensor(state[bkey]))
+    layer = PWMConv1d(shell, base)
+    out = {k: v for k, v in state.items() if k not in (wkey, bkey)}
+    out.update({f"{conv}.{k}": v for k, v in layer.state_dict().items()})
+    return out
+
+
+def load_equivalent(model: nn.Module, state: Any) -> nn.Module:
+    """Load a PWM-layer state (a dict or a path from :func:`equivalent_state_dict` / ``torch.save``
+    of a :func:`pwm_equivalent` model) into ``model``, an instance of the original architecture:
+    its first DNA Conv1d becomes a :class:`PWMConv1d` (stride, padding and dilation from the model).
+    Returns the model, in eval mode."""
+    if not isinstance(state, dict):
+        state = torch.load(state, map_location="cpu", weights_only=True)
+    name = find_dna_conv(model)
+    key = f"{name}.log_base"
+    if key not in state:
+        raise ValueError(f"the state has no {key!r}: it does not hold a PWM layer for {name!r} "
+                         "(write it with exactpwm convert --equivalent, or save a pwm_equivalent model)")
+    _set(model, name, PWMConv1d(cast(nn.Conv1d, model.get_submodule(name)), math.exp(float(state[key]))))
+    model.load_state_dict(state)
+    return model.eval()
+
+
+def kernels_and_pwms(layer: PWMConv1d) -> tuple[np.ndarray, np.ndarray]:
+    """(pwms (K, 4, L) float64, offsets (K,) float64) of a PWM layer, as numpy arrays."""
+    return layer.pwms.detach().double().cpu().numpy(), layer.offsets.detach().double().cpu().numpy()
