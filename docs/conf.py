@@ -11,3 +11,8 @@ autodoc_typehints = "none"  # the signature shows the names; the docstrings stat
 autodoc_member_order = "bysource"
 myst_heading_anchors = 3
 html_theme = "alabaster"
+
+try:  # the PWM-layer pages document torch modules; without torch they are built from mocks
+    import torch  # noqa: F401
+except ImportError:
+    autodoc_mock_imports = ["torch"]
