@@ -46,17 +46,26 @@ __all__ = ["PWMConv1d", "pwm_equivalent", "find_dna_conv", "equivalent_state_dic
 class PWMConv1d(nn.Module):
     """A DNA ``Conv1d`` as PWMs: ``forward(x)`` equals the convolution's output for any (B, 4, n) input.
 
-    Attributes (buffers, in the convolution's dtype)
+    Buffers are in the convolution's dtype.
+
+    Attributes
     ----------
-    pwms : (K, 4, L) probabilities P(W, b), rows A, C, G, T (dilated kernels: the taps only)
-    log_pwms : (K, 4, L) natural logs of ``pwms``
-    lam : (K, L) column normalisers log_b sum_c b^W
-    bias : (K,) the convolution's bias (zeros if it had none)
-    offsets : (K,) Theorem 1's constant: sum_l lam + bias, so that conv = log_b P(window) + offset
-        for a full one-hot window
-    tau : (K,) ``-offsets``: the log_b-likelihood at which the pre-activation is 0
-    log_base : () ln b; ``base`` gives b
-    stride, padding, dilation : as the convolution's
+    pwms : (K, 4, L) tensor
+        Probabilities P(W, b), rows A, C, G, T (for a dilated kernel: its taps).
+    log_pwms : (K, 4, L) tensor
+        Natural logs of ``pwms``.
+    lam : (K, L) tensor
+        Column normalisers log_b sum_c b^W.
+    bias : (K,) tensor
+        The convolution's bias (zeros if it had none).
+    offsets : (K,) tensor
+        Theorem 1's constant, sum_l lam + bias: conv = log_b P(window) + offset for a full window.
+    tau : (K,) tensor
+        ``-offsets``: the log_b-likelihood at which the pre-activation is 0.
+    log_base : () tensor
+        ln b; :attr:`base` gives b.
+    stride, padding, dilation : int (padding may be ``"same"``)
+        As the convolution's.
     """
 
     log_pwms: torch.Tensor
