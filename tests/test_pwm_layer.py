@@ -141,14 +141,29 @@ def test_the_equivalent_model_gives_the_same_outputs(name, base):
     assert not any(isinstance(m, PWMConv1d) for m in model.modules())
 
 
-def test_any_input_not_only_one_hot():
+@pytest.mark.parametrize("kw", [dict(padding=3, dilation=2), dict(stride=3), dict(padding="same", bias=False)])
+def test_any_input_not_only_one_hot(kw):
     """The identity holds for soft inputs too (each column's normaliser counts per unit of letter)."""
     torch.manual_seed(1)
-    conv = nn.Conv1d(4, 5, 7, padding=3, dilation=2).double()
+    conv = nn.Conv1d(4, 5, 7, **kw).double()
     layer = PWMConv1d(conv, 3.0)
     x = torch.rand(3, 4, 60, dtype=torch.float64)
     with torch.no_grad():
         torch.testing.assert_close(layer(x), conv(x), rtol=1e-12, atol=1e-12)
+
+
+def test_the_engine_path_for_sequences_matches_the_module():
+    import exactpwm
+
+    torch.manual_seed(7)
+    conv = nn.Conv1d(4, 6, 9).double()
+    layer = PWMConv1d(conv, 2.0)
+    seqs = ["ACGTTGCANNACGTAGCTAGCTAGGATCGATCGGA", "TTGACGATCGATGCATGCAGTCGATCGATCGAAGT"]
+    x = torch.tensor(np.stack([exactpwm.one_hot(s, dtype=np.float64) for s in seqs]))
+    with torch.no_grad():
+        np.testing.assert_allclose(layer.scores(seqs), layer(x).numpy(), rtol=1e-10, atol=1e-10)
+    with pytest.raises(ValueError, match="stride 1"):
+        PWMConv1d(nn.Conv1d(4, 2, 3, stride=2), 2.0).scores(seqs)
 
 
 def test_pwms_are_the_exact_transform_and_the_exponential_reads_as_a_likelihood_ratio():

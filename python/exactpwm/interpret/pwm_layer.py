@@ -121,6 +121,22 @@ class PWMConv1d(nn.Module):
         exponential activation ``exp(conv(x))`` (Koo & Ploenzke's interpretable first layer)."""
         return torch.exp(self(x) * self.log_base)
 
+    def scores(self, sequences: Any, *, threads: int = 0, backend: str = "auto") -> np.ndarray:
+        """The layer's output for sequences given as letters or codes, on exactpwm's engine
+        (numpy, no torch graph): (S, K, m) float64, as :func:`exactpwm.conv1d` lays it out.
+
+        Needs stride 1, no padding and no dilation (the engine's windows); N scores 0, as an
+        all-zero one-hot column does.
+        """
+        from exactpwm.core.scoring import conv1d
+
+        if self.stride != 1 or self.padding not in (0, "valid") or self.dilation != 1:
+            raise ValueError("scores() runs the engine's plain windows: stride 1, no padding, no dilation; "
+                             "call the module on one-hot tensors for the others")
+        kernels = (self.log_pwms.double() / self.log_base.double() + self.lam.double()[:, None, :]).cpu().numpy()
+        return conv1d(sequences, kernels, self.bias.double().cpu().numpy(), dtype=np.float64, threads=threads,
+                      backend=backend)
+
     def extra_repr(self) -> str:
         K, _, L = self.pwms.shape
         return (f"{K} PWMs of width {L}, base={self.base:.6g}, stride={self.stride}, padding={self.padding}, "
