@@ -96,3 +96,16 @@ def test_compiled_and_numpy_null_distributions_agree_bit_for_bit():
             np.testing.assert_array_equal(_null_survival(cols, bg, "cpp"), _null_survival(cols, bg, "numba"))
     with pytest.raises(ValueError, match=">= 0"):
         _null_survival(np.array([[0, 1, -1, 2]]), np.full(4, 0.25), "cpp")
+
+
+def test_storey_pi0_estimates_the_null_fraction():
+    from exactpwm.core.pvalues import storey_pi0
+
+    rng = np.random.default_rng(0)
+    null = rng.random(9000)
+    signal = rng.random(1000) * 1e-4
+    assert storey_pi0(null) == pytest.approx(1.0, abs=0.05)
+    assert storey_pi0(np.concatenate([null, signal])) == pytest.approx(0.9, abs=0.05)
+    assert storey_pi0(null[:100]) == 1.0  # too few values to estimate
+    q = benjamini_hochberg([0.001, 0.01], 1000, pi0=0.5)
+    np.testing.assert_allclose(q, [0.5, 1.0])  # 0.5 * 0.01 * 1000 / 2 = 2.5, capped at 1

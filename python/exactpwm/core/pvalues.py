@@ -29,7 +29,8 @@ from exactpwm._engine import engine
 from exactpwm.core.matrices import as_background
 from exactpwm.core.types import ArrayLike
 
-__all__ = ["ScoreDistribution", "PvalueTable", "DEFAULT_STEP", "quantize", "benjamini_hochberg", "score_distributions"]
+__all__ = ["ScoreDistribution", "PvalueTable", "DEFAULT_STEP", "quantize", "benjamini_hochberg", "storey_pi0",
+           "score_distributions"]
 
 DEFAULT_STEP = 2.0 ** -10
 _MAX_BINS = 1 << 24
@@ -160,8 +161,39 @@ class PvalueTable:
         return out
 
 
-def benjamini_hochberg(pvalues: ArrayLike, n_tests: int | None = None) -> np.ndarray:
-    """Benjamini-Hochberg q-values of a 1-D array of p-values (same order).
+def storey_pi0(pvalues: ArrayLike, *, n_bootstraps: int = 100, bootstrap_size: int = 1000, n_lambda: int = 100,
+               max_lambda: float = 0.5) -> float:
+    """Storey's estimate of the fraction of true nulls from a sample of p-values, as MEME computes it.
+
+    For each lambda in (0, max_lambda] (n_lambda steps), pi0(lambda) = #{p >= lambda} / ((1 - lambda) n);
+    the estimate is pi0 at the lambda whose bootstrap mean-squared error against the smallest
+    pi0(lambda) is smallest (Storey 2002, Eq. 28). MEME draws the bootstraps at random; here their
+    expected error is used in closed form, so the estimate is reproducible. 1.0 for 100 values or
+    fewer. In [0, 1].
+    """
+    p = np.sort(np.asarray(pvalues, dtype=np.float64).ravel())
+    n = p.size
+    if n <= 100:
+        return 1.0
+    lambdas = (np.arange(1, n_lambda + 1) / n_lambda) * max_lambda
+    greater = n - np.searchsorted(p, lambdas, side="left")
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        pi0s = np.where(greater == 0, np.inf, greater / ((1.0 - lambdas) * n))
+        floor = pi0s.min()
+        # a bootstrap sample's estimate is count / ((1 - lambda) B) with count ~ Binomial(B, share);
+        # where a zero count is likely among the bootstraps the estimate is infinite, as MEME's is
+        share = greater / n
+        scale = (1.0 - lambdas) * bootstrap_size
+        mean = share * bootstrap_size / scale
+        var = share * (1.0 - share) * bootstrap_size / scale ** 2
+        mse = n_bootstraps * (var + (mean - floor) ** 2)
+        mse = np.where(n_bootstraps * (1.0 - share) ** bootstrap_size >= 0.5, np.inf, mse)
+    return float(np.clip(pi0s[int(np.argmin(mse))], 0.0, 1.0))
+
+
+def benjamini_hochberg(pvalues: ArrayLike, n_tests: int | None = None, pi0: float = 1.0) -> np.ndarray:
+    """q-values of a 1-D array of p-values (same order): Benjamini-Hochberg, scaled by the null
+    fraction ``pi0`` (Storey's q-values when ``pi0`` comes from :func:`storey_pi0`).
 
     ``n_tests``: the number of tests made, when ``pvalues`` holds only the
     smallest of them (the hits of a scan); default ``len(pvalues)``.
@@ -172,7 +204,7 @@ def benjamini_hochberg(pvalues: ArrayLike, n_tests: int | None = None) -> np.nda
         return p.copy()
     m = n if n_tests is None else max(int(n_tests), n)
     order = np.argsort(p, kind="stable")
-    ranked = p[order] * m / np.arange(1, n + 1)
+    ranked = pi0 * p[order] * m / np.arange(1, n + 1)
     q = np.minimum.accumulate(ranked[::-1])[::-1]
     out = np.empty(n)
     out[order] = np.minimum(q, 1.0)

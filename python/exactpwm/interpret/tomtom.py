@@ -38,6 +38,7 @@ from exactpwm._engine import engine
 from exactpwm.core._checks import resolve_threads
 from exactpwm.core.matrices import as_background
 from exactpwm.core.motif import DEFAULT_NSITES, MotifSet
+from exactpwm.core.pvalues import storey_pi0
 
 __all__ = ["DISTANCES", "TSV_COLUMNS", "TomtomResult", "compare_motifs", "tomtom", "as_motifs", "storey_qvalues"]
 
@@ -248,39 +249,17 @@ def _rows(pvalue: np.ndarray, offset: np.ndarray, overlap: np.ndarray, norient: 
     return rows
 
 
-def storey_qvalues(pvalues: np.ndarray, *, n_bootstraps: int = 100, bootstrap_size: int = 1000,
-                   n_lambda: int = 100, max_lambda: float = 0.5) -> np.ndarray:
-    """q-values of ascending p-values with Storey's pi0 (Storey 2002), as MEME computes them.
-
-    pvalues : (n,) or (R, n) float64, each row ascending (rows are independent sets). pi0 is 1 for
-    100 values or fewer; otherwise the estimate at the lambda in (0, max_lambda] whose bootstrap
-    mean-squared error is smallest. MEME estimates that error with random bootstraps; here it is
-    the bootstraps' expected error in closed form, so q-values are reproducible (they differ from
-    MEME's only where two lambdas are nearly tied). Returns float64 of the same shape.
-    """
+def storey_qvalues(pvalues: np.ndarray) -> np.ndarray:
+    """q-values of ascending p-values, each row a set: Storey's pi0 of the row
+    (:func:`exactpwm.core.pvalues.storey_pi0`, 1 for 100 values or fewer) times the
+    Benjamini-Hochberg ratio, made monotone. pvalues : (n,) or (R, n) float64."""
     p = np.asarray(pvalues, np.float64)
     one = p.ndim == 1
     p = np.atleast_2d(p)
     R, n = p.shape
     if n == 0:
         return (p[0] if one else p).copy()
-    pi0 = np.ones(R)
-    if n > 100:
-        lambdas = (np.arange(1, n_lambda + 1) / n_lambda) * max_lambda
-        greater = n - np.stack([np.searchsorted(row, lambdas, side="left") for row in p])  # (R, n_lambda)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            pi0s = np.where(greater == 0, np.inf, greater / ((1.0 - lambdas) * n))
-            floor = pi0s.min(axis=1, keepdims=True)
-            # a bootstrap sample's estimate is count / ((1 - lambda) * B), count ~ Binomial(B, share);
-            # its expected squared error has a closed form (what the bootstraps estimate); where a
-            # zero count is likely among the bootstraps the estimate is infinite, as MEME's would be
-            share = greater / n
-            scale = (1.0 - lambdas) * bootstrap_size
-            mean = share * bootstrap_size / scale
-            var = share * (1.0 - share) * bootstrap_size / scale ** 2
-            mse = n_bootstraps * (var + (mean - floor) ** 2)
-            mse = np.where(n_bootstraps * (1.0 - share) ** bootstrap_size >= 0.5, np.inf, mse)
-        pi0 = np.clip(pi0s[np.arange(R), np.argmin(mse, axis=1)], 0.0, 1.0)
+    pi0 = np.array([storey_pi0(row) for row in p])
     fdr = np.minimum(pi0[:, None] * p * np.float32(n) / np.arange(1, n + 1), 1.0)
     q = np.minimum.accumulate(fdr[:, ::-1], axis=1)[:, ::-1]
     return q[0] if one else q

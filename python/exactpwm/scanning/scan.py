@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 
 from exactpwm.core.motif import MotifSet
-from exactpwm.core.pvalues import DEFAULT_STEP, benjamini_hochberg
+from exactpwm.core.pvalues import DEFAULT_STEP, benjamini_hochberg, storey_pi0
 from exactpwm.core.scoring import run_threshold
 from exactpwm.core.sequence import _check_codes, window_letters
 from exactpwm.core.types import ArrayLike, Background, Motifs, Sequences
@@ -35,15 +35,17 @@ def iter_scan(plan: ScanPlan, sequences: Sequences, *, strand: str = "both", chu
     bounded by the chunk, whatever the input size.
     ``sequence_names``, if given, is filled with the names of the sequences as they are read.
     """
-    for rows, tests in _scan_chunks(plan, sequences, strand, chunk_size, threads, backend, sequence_names,
-                                    count_tests, progress):
+    for rows, tests, _ in _scan_chunks(plan, sequences, strand, chunk_size, threads, backend, sequence_names,
+                                       count_tests, progress):
         yield rows, int(tests.sum())
 
 
 def _scan_chunks(plan: ScanPlan, sequences: Sequences, strand: str, chunk_size: int, threads: int, backend: str,
                  sequence_names: list | None, count_tests: bool,
-                 progress: Callable[[int], None] | None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """As :func:`iter_scan`, with the tests made per motif: (hits, (K,) int64)."""
+                 progress: Callable[[int], None] | None) -> Iterator[tuple[np.ndarray, np.ndarray, list | None]]:
+    """As :func:`iter_scan`, with the tests made per motif and, when counting them, a sample of
+    the p-values of all windows for each motif (for the null fraction of q-values):
+    (hits, (K,) int64, [per motif float64 p-values] or None)."""
     if strand not in ("+", "-", "both"):
         raise ValueError(f"strand must be '+', '-' or 'both', got {strand!r}")
     if chunk_size < 1:
@@ -53,12 +55,14 @@ def _scan_chunks(plan: ScanPlan, sequences: Sequences, strand: str, chunk_size: 
     for batch in _batches(sequences, chunk_size, plan.overlap, names):
         rows = _scan_batch(plan, batch, strand, threads, backend)
         n_tests = np.zeros(K, np.int64)
+        sample = None
         if count_tests:
             limit = int(batch.limits[0]) if batch.size == 1 else batch.codes.size
             n_tests = _count_windows(batch.codes, limit, plan.groups, K) * (2 if strand == "both" else 1)
+            sample = _sample_pvalues(plan, batch.codes, limit, strand, threads, backend)
         if progress is not None:
             progress(batch.bases)
-        yield rows, n_tests
+        yield rows, n_tests, sample
 
 
 def scan_chunk(plan: ScanPlan, chunk: Chunk, chunk_size: int, *, strand: str = "both", threads: int = 0,
@@ -142,9 +146,10 @@ def scan(
     mode, background, base, pseudocount, step : see :func:`score_matrices`;
         ``background`` (None = uniform) is also the null model of the p-values
     strand : "both" (default), "+" or "-"
-    qvalues : also compute q-values: ``True`` or ``"motif"``, per motif over its window tests (as
-        FIMO reports them; Benjamini-Hochberg, i.e. Storey's method with pi0 = 1), ``"pooled"``
-        over all motifs' tests together
+    qvalues : also compute q-values: ``True`` or ``"motif"``, per motif over its window tests, as
+        FIMO reports them (Storey's: Benjamini-Hochberg times the motif's null fraction pi0,
+        estimated from the p-values of every 509th window, at most 10,000 kept per motif, as FIMO
+        samples 10,000); ``"pooled"``: Benjamini-Hochberg over all motifs' tests together
     chunk_size : bases per engine call (memory: a few bytes per base, plus the hits);
         results do not depend on it
     threads, backend : as in :func:`exactpwm.conv1d`
@@ -161,8 +166,16 @@ def scan(
     if qvalues not in (False, True, "motif", "pooled"):
         raise ValueError(f"qvalues must be False, True, 'motif' or 'pooled', got {qvalues!r}")
     found, n_tests = RowBuffer(plan.dtype), np.zeros(len(plan.names), np.int64)
-    for rows, tests in _scan_chunks(plan, sequences, strand, chunk_size, threads, backend, seq_names,
-                                    bool(qvalues), progress):
+    samples: list = [np.zeros(0) for _ in plan.names]
+    rng = np.random.default_rng(0)
+    for rows, tests, sample in _scan_chunks(plan, sequences, strand, chunk_size, threads, backend, seq_names,
+                                            bool(qvalues), progress):
+        if sample is not None:
+            for k, more in enumerate(sample):
+                kept = np.concatenate([samples[k], more])
+                if kept.size > 2 * _SAMPLE_KEEP:  # bounded memory: thin to the cap, at random
+                    kept = rng.choice(kept, _SAMPLE_KEEP, replace=False)
+                samples[k] = kept
         found.append(rows)  # then the chunk's array is dropped: the next chunk reuses its memory
         del rows
         n_tests += tests
@@ -172,9 +185,37 @@ def scan(
     elif qvalues:
         for k in np.unique(hits["motif"]):
             mine = hits["motif"] == k
-            hits["qvalue"][mine] = benjamini_hochberg(hits["pvalue"][mine], int(n_tests[k]))
+            pi0 = storey_pi0(samples[k]) if samples[k].size else 1.0
+            hits["qvalue"][mine] = benjamini_hochberg(hits["pvalue"][mine], int(n_tests[k]), pi0)
     alts = [m.alt_name for m in motifs] if isinstance(motifs, MotifSet) else None
     return HitTable(hits, plan.names, seq_names, plan.thresholds, alts)
+
+
+_SAMPLE_STRIDE = 509  # one window start in 509 is sampled for the null fraction of the q-values
+_SAMPLE_KEEP = 10_000  # p-values kept per motif (FIMO keeps a reservoir of 10,000)
+
+
+def _sample_pvalues(plan: ScanPlan, codes: np.ndarray, limit: int, strand: str, threads: int,
+                    backend: str) -> list:
+    """p-values of every 509th N-free window (both strands when scanning both), per motif."""
+    from exactpwm.core.scoring import conv1d
+
+    out: list = [[] for _ in plan.names]
+    for g in plan.groups:
+        m = min(limit, codes.size - g.width + 1)
+        if m <= 0:
+            continue
+        starts = np.arange(0, m, _SAMPLE_STRIDE)
+        win = codes[starts[:, None] + np.arange(g.width)]
+        win = win[(win < 4).all(axis=1)]
+        if not win.size:
+            continue
+        scores = conv1d(win, g.kernels, strand="both" if strand == "both" else strand, dtype=np.float64,
+                        threads=threads, backend=backend)[..., 0]  # (S, [2,] k)
+        scores = scores.reshape(win.shape[0], -1, g.motifs.size)
+        for j, k in enumerate(g.motifs):
+            out[int(k)].append(plan.dists[int(k)].pvalue(scores[:, :, j].ravel()))
+    return [np.concatenate(x) if x else np.zeros(0) for x in out]
 
 
 def _count_windows(codes: np.ndarray, limit: int, groups: list[_Group], n_motifs: int) -> np.ndarray:
