@@ -298,8 +298,3 @@ def load_equivalent(model: nn.Module, state: Any) -> nn.Module:
     _set(model, name, PWMConv1d(cast(nn.Conv1d, model.get_submodule(name)), math.exp(float(state[key]))))
     model.load_state_dict(state)
     return model.eval()
-
-
-def kernels_and_pwms(layer: PWMConv1d) -> tuple[np.ndarray, np.ndarray]:
-    """(pwms (K, 4, L) float64, offsets (K,) float64) of a PWM layer, as numpy arrays."""
-    return layer.pwms.detach().double().cpu().numpy(), layer.offsets.detach().double().cpu().numpy()
