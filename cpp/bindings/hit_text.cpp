@@ -43,7 +43,8 @@ py::bytes format_hits(const py::array& rows, const py::array_t<int64_t, py::arra
     if (format == "tsv") fmt = exactpwm::HitFormat::Tsv;
     else if (format == "bed") fmt = exactpwm::HitFormat::Bed;
     else if (format == "gff") fmt = exactpwm::HitFormat::Gff;
-    else throw py::value_error("format must be 'tsv', 'bed' or 'gff'");
+    else if (format == "fimo") fmt = exactpwm::HitFormat::FimoTsv;
+    else throw py::value_error("format must be 'tsv', 'fimo', 'bed' or 'gff'");
     if (fmt == exactpwm::HitFormat::Gff &&
         (names.motif_gff.size() != names.motif.size() || names.alt_gff.size() != names.motif.size() ||
          names.sequence_gff.size() != names.sequence.size()))

@@ -104,6 +104,16 @@ void append_g3(std::string& out, double x) {
     out.append(buf, r.ptr);
 }
 
+void append_g6(std::string& out, double x) {
+    if (std::isnan(x)) {
+        out += "nan";
+        return;
+    }
+    char buf[64];
+    const auto r = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::general, 6);  // as printf("%g")
+    out.append(buf, r.ptr);
+}
+
 namespace {
 
 void format_range(const HitRows& rows, int64_t begin, int64_t end_row, const int64_t* sequence, HitFormat format,
@@ -135,7 +145,7 @@ void format_range(const HitRows& rows, int64_t begin, int64_t end_row, const int
         const double pvalue = field<double>(row, rows.pvalue), qvalue = field<double>(row, rows.qvalue);
         const char* matched = reinterpret_cast<const char*>(row + rows.matched);
         const size_t matched_len = strnlen(matched, static_cast<size_t>(rows.matched_width));
-        if (format == HitFormat::Tsv) {
+        if (format == HitFormat::Tsv || format == HitFormat::FimoTsv) {
             out += name;
             out += '\t';
             out += pick(names.alt, motif, "motif");
@@ -148,7 +158,8 @@ void format_range(const HitRows& rows, int64_t begin, int64_t end_row, const int
             out += '\t';
             out += strand;
             out += '\t';
-            append_repr(out, score);
+            if (format == HitFormat::FimoTsv) append_g6(out, score);
+            else append_repr(out, score);
             out += '\t';
             append_g3(out, pvalue);
             out += '\t';

@@ -9,7 +9,8 @@
 
 namespace exactpwm {
 
-enum class HitFormat { Tsv, Bed, Gff };
+// FimoTsv: the TSV as FIMO writes it, scores as printf("%g") instead of in full.
+enum class HitFormat { Tsv, Bed, Gff, FimoTsv };
 
 // Rows of a packed record array: field offsets in bytes inside each row of `itemsize` bytes.
 // motif int32, start/end int64, strand one char, score/pvalue/qvalue double, matched
@@ -35,5 +36,7 @@ void format_hits(const HitRows& rows, const int64_t* sequence, HitFormat format,
 // Python's repr(float(x)) and format(x, ".3g"), appended to out.
 void append_repr(std::string& out, double x);
 void append_g3(std::string& out, double x);
+// printf("%g") (format(x, "g") in Python), appended to out.
+void append_g6(std::string& out, double x);
 
 }  // namespace exactpwm

@@ -158,6 +158,41 @@ def window_letters(codes: np.ndarray, starts: np.ndarray, widths, minus, max_wid
     return out
 
 
+def _complement_letters(rna: bool) -> np.ndarray:
+    table = np.arange(256, dtype=np.uint8)
+    for a, b in ("AT", "CG", "GC", "TA", "UA", "NN"):
+        table[ord(a)] = table[ord(a.lower())] = ord(b)  # uppercase, as FIMO's reverse complement
+    if rna:
+        table[ord("A")] = table[ord("a")] = ord("U")
+    return table
+
+
+_COMPLEMENT_LETTERS = (_complement_letters(False), _complement_letters(True))
+
+
+def input_window_letters(text: np.ndarray, starts: np.ndarray, widths, minus, max_width: int,
+                         rna: bool = False) -> np.ndarray:
+    """Windows as the input wrote them, read on their strand: (H, max_width) uint8 ASCII, NUL-padded.
+
+    text : (n,) uint8 ASCII letters (case and U kept); starts : (H,) int64 0-based forward-strand
+    starts; widths : (H,) or scalar; minus : (H,) bool or scalar: reverse complement, in uppercase
+    as FIMO writes it (A<->T, C<->G, U->A; A->U when ``rna``). '+' windows keep the input's case.
+    The counterpart of :func:`window_letters` for FIMO's ``matched_sequence``.
+    """
+    starts = np.asarray(starts, dtype=np.int64)
+    H = starts.size
+    widths = np.broadcast_to(np.asarray(widths, dtype=np.int64), (H,))
+    minus = np.broadcast_to(np.asarray(minus, dtype=bool), (H,))
+    j = np.arange(max(1, max_width), dtype=np.int64)
+    inside = j < widths[:, None]
+    idx = np.where(minus[:, None], starts[:, None] + widths[:, None] - 1 - j, starts[:, None] + j)
+    out = text[np.where(inside, idx, 0)]
+    flip = minus[:, None] & inside
+    out[flip] = _COMPLEMENT_LETTERS[int(bool(rna))][out[flip]]
+    out[~inside] = 0
+    return out
+
+
 def pack(sequences: Iterable[SequenceLike] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Concatenate sequences of any lengths into (codes, offsets).
 

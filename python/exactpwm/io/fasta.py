@@ -174,8 +174,9 @@ def _lines_of(stream: BinaryIO, label: str) -> Iterator[tuple[int, bytes, bool]]
         yield line_no, carry + b"\n", continues
 
 
-def _events(source) -> Iterator[tuple[str, Any, int]]:
-    """("header", name, line) and ("seq", codes, line) events, in file order.
+def _events(source, letters: bool = False) -> Iterator[tuple[str, Any, int]]:
+    """("header", name, line) and ("seq", codes, line) events, in file order; with ``letters``,
+    the sequence's bytes as written (ASCII, whitespace removed, checked) instead of codes.
 
     Each block of text is parsed with whole-array operations (one table lookup, one mask of
     header lines, one compaction), so many short records cost little Python each; line
@@ -213,7 +214,7 @@ def _events(source) -> Iterator[tuple[str, Any, int]]:
                 raise FastaError(f"{label}, line {line_of(i)}: unknown letter {ch!r} in a "
                                  "sequence (expected ACGTU, N or IUPAC codes)")
             keep = decoded != _SKIP
-            codes = decoded[keep]
+            codes = (raw if letters else decoded)[keep]
             # codes before each header: kept bytes before its position
             cuts = np.cumsum(keep, dtype=np.int32)[heads].tolist() if heads.size else []
             lead = cuts[0] if cuts else codes.size  # sequence before the block's first header
@@ -258,8 +259,11 @@ def _join(parts: list[np.ndarray]) -> np.ndarray:
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
-def iter_chunks(source, chunk_size: int = 1 << 23, overlap: int = 0) -> Iterator[Chunk]:
+def iter_chunks(source, chunk_size: int = 1 << 23, overlap: int = 0, letters: bool = False) -> Iterator[Chunk]:
     """Pieces of every record, at most ``chunk_size + overlap`` bases each, in file order.
+
+    With ``letters``, a chunk's ``codes`` hold the letters as written (ASCII bytes: case, U and
+    IUPAC codes kept; checked as for codes) instead of codes.
 
     Piece i of a record starts at ``i * chunk_size``; it holds the windows that
     start in ``[start, start + chunk_size)`` and are at most ``overlap + 1`` wide.
@@ -283,7 +287,7 @@ def iter_chunks(source, chunk_size: int = 1 << 23, overlap: int = 0) -> Iterator
             rest = cat[chunk_size:]
             buf, held, start = [rest], rest.size, start + chunk_size
 
-    for kind, value, _ in _events(source):
+    for kind, value, _ in _events(source, letters):
         if kind == "header":
             if started:
                 yield Chunk(record, name, start, _join(buf), True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from exactpwm.core.sequence import _check_codes, encode
+from exactpwm.core.sequence import _ENCODE, _check_codes, encode
 from exactpwm.io.fasta import Chunk, iter_chunks
 
 __all__ = ["DEFAULT_CHUNK"]
@@ -29,10 +29,12 @@ def _is_file(sequences) -> bool:
         or hasattr(sequences, "read")
 
 
-def _as_chunks(sequences, chunk_size: int, overlap: int, names_out: list[str]) -> Iterator[Chunk]:
-    """Chunks from a FASTA path / '-' / file object, or from in-memory sequences."""
+def _as_chunks(sequences, chunk_size: int, overlap: int, names_out: list[str],
+               letters: bool = False) -> Iterator[Chunk]:
+    """Chunks from a FASTA path / '-' / file object (with ``letters``: the letters as written), or
+    from in-memory sequences (codes)."""
     if _is_file(sequences):
-        for chunk in iter_chunks(sequences, chunk_size, overlap):
+        for chunk in iter_chunks(sequences, chunk_size, overlap, letters):
             if chunk.record == len(names_out):
                 names_out.append(chunk.name)
             yield chunk
@@ -45,10 +47,11 @@ def _as_chunks(sequences, chunk_size: int, overlap: int, names_out: list[str]) -
 _SEQUENCE_TEXT = re.compile(r"[ACGTUNRYSWKMBDHVX\-\s]*", re.IGNORECASE)
 
 
-def _memory_records(sequences, names_out: list[str]) -> Iterator[tuple[str, np.ndarray]]:
+def _memory_records(sequences, names_out: list[str], letters: bool = False) -> Iterator[tuple[str, np.ndarray]]:
     """(name, codes) of in-memory sequences: a dict, a list of sequences or (name, sequence) pairs,
     or one sequence; names are appended to ``names_out`` as they are read. uint8 code vectors pass
-    as they are: their range is checked once per packed batch (:func:`_pack_batch`)."""
+    as they are: their range is checked once per packed batch (:func:`_pack_batch`). With
+    ``letters``, (name, ASCII letters as given) instead (code vectors read as ACGTN)."""
     if isinstance(sequences, os.PathLike):
         raise FileNotFoundError(f"{os.fspath(sequences)}: no such file")
     if isinstance(sequences, str) and not _SEQUENCE_TEXT.fullmatch(sequences):
@@ -64,12 +67,19 @@ def _memory_records(sequences, names_out: list[str]) -> Iterator[tuple[str, np.n
         name = str(key) if not isinstance(key, int) else f"seq{key}"
         names_out.append(name)
         if _is_code_vector(seq):
-            yield name, seq
+            yield name, (_LETTERS[np.minimum(seq, 4)] if letters else seq)
             continue
         try:
-            yield name, (_check_codes(seq) if isinstance(seq, np.ndarray) else encode(seq))
+            codes = _check_codes(seq) if isinstance(seq, np.ndarray) else encode(seq)
         except ValueError as exc:
             raise ValueError(f"sequence {name}: {exc}") from None
+        if letters:
+            codes = _LETTERS[codes] if isinstance(seq, np.ndarray) else \
+                np.frombuffer(seq.encode("ascii") if isinstance(seq, str) else bytes(seq), np.uint8)
+        yield name, codes
+
+
+_LETTERS = np.frombuffer(b"ACGTN", np.uint8)
 
 
 def _is_code_vector(x) -> bool:
@@ -90,7 +100,9 @@ class _Batch:
     codes : (n,) uint8; offsets : (R + 1,) int64 (offsets[R] == n); lengths, records, starts,
     limits : (R,) int64 -- the piece's length, its record's index, the position of its first base
     in the record, and the piece-relative start below which its windows belong to it
-    (``chunk_size`` for all but a record's last piece); names : (R,) record names.
+    (``chunk_size`` for all but a record's last piece); names : (R,) record names;
+    letters : (n,) uint8 ASCII, the input's letters as written (case, U kept) where ``codes`` came
+    from them (a FASTA read for ``input_letters``), else None.
     """
 
     codes: np.ndarray
@@ -100,6 +112,7 @@ class _Batch:
     starts: np.ndarray
     limits: np.ndarray
     names: list
+    letters: np.ndarray | None = None
 
     @property
     def size(self) -> int:
@@ -112,8 +125,9 @@ class _Batch:
 
 
 def _pack(codes: list[np.ndarray], names: list[str], records: list[int], starts: list[int],
-          limits: list[int]) -> _Batch:
-    """A batch of pieces: several are packed with one N after each; one is used as it is."""
+          limits: list[int], letters: bool = False) -> _Batch:
+    """A batch of pieces: several are packed with one N after each; one is used as it is.
+    With ``letters``, the pieces hold letters as written (ASCII): they are kept and encoded."""
     lengths = np.fromiter((c.size for c in codes), dtype=np.int64, count=len(codes))
     if len(codes) == 1:
         packed = codes[0]
@@ -121,14 +135,17 @@ def _pack(codes: list[np.ndarray], names: list[str], records: list[int], starts:
     else:
         offsets = np.zeros(len(codes) + 1, dtype=np.int64)
         np.cumsum(lengths + 1, out=offsets[1:])
-        sep = np.full(1, 4, dtype=np.uint8)
+        sep = np.full(1, ord("N") if letters else 4, dtype=np.uint8)
         packed = np.concatenate([x for c in codes for x in (c, sep)])
+    text = None
+    if letters:
+        text, packed = packed, _ENCODE[packed]
     if packed.size and packed.max() > 4:  # uint8 input codes are range-checked here, once per batch
         piece = int(np.searchsorted(offsets, int(np.argmax(packed > 4)), side="right")) - 1
         raise ValueError(f"sequence {names[piece]}: encoded sequences must hold codes 0..4 (A, C, G, T, N); "
                          "use exactpwm.encode on letters")
     return _Batch(packed, offsets, lengths, np.asarray(records, dtype=np.int64),
-                  np.asarray(starts, dtype=np.int64), np.asarray(limits, dtype=np.int64), names)
+                  np.asarray(starts, dtype=np.int64), np.asarray(limits, dtype=np.int64), names, text)
 
 
 def _pack_batch(chunks: list[Chunk], chunk_size: int) -> _Batch:
@@ -136,10 +153,12 @@ def _pack_batch(chunks: list[Chunk], chunk_size: int) -> _Batch:
                  [c.start for c in chunks], [c.codes.size if c.last else chunk_size for c in chunks])
 
 
-def _batches(sequences, chunk_size: int, overlap: int, names_out: list[str]) -> Iterator[_Batch]:
+def _batches(sequences, chunk_size: int, overlap: int, names_out: list[str],
+             letters: bool = False) -> Iterator[_Batch]:
     """Whole records packed together up to about ``chunk_size`` bases (a peak set: one engine call
     per width group for thousands of records); each piece of a longer record is a batch of its own
-    (pieces of ``chunk_size + overlap`` bases, consecutive ones sharing ``overlap``)."""
+    (pieces of ``chunk_size + overlap`` bases, consecutive ones sharing ``overlap``). With
+    ``letters``, batches of a FASTA input keep its letters as written (see :class:`_Batch`)."""
     codes_: list[np.ndarray] = []
     names_: list[str] = []
     records_: list[int] = []
@@ -147,16 +166,16 @@ def _batches(sequences, chunk_size: int, overlap: int, names_out: list[str]) -> 
 
     def flush() -> _Batch:
         nonlocal codes_, names_, records_, held
-        batch = _pack(codes_, names_, records_, [0] * len(codes_), [c.size for c in codes_])
+        batch = _pack(codes_, names_, records_, [0] * len(codes_), [c.size for c in codes_], letters)
         codes_, names_, records_, held = [], [], [], 0
         return batch
 
-    if not _is_file(sequences):
+    if not _is_file(sequences) and not letters:
         fast = _packed_memory_batches(sequences, chunk_size, overlap, names_out)
         if fast is not None:
             yield from fast
             return
-    for name, codes, record, start, last in _pieces(sequences, chunk_size, overlap, names_out):
+    for name, codes, record, start, last in _pieces(sequences, chunk_size, overlap, names_out, letters):
         if start == 0 and last:
             codes_.append(codes)
             names_.append(name)
@@ -167,7 +186,7 @@ def _batches(sequences, chunk_size: int, overlap: int, names_out: list[str]) -> 
             continue
         if codes_:
             yield flush()
-        yield _pack([codes], [name], [record], [start], [codes.size if last else chunk_size])
+        yield _pack([codes], [name], [record], [start], [codes.size if last else chunk_size], letters)
     if codes_:
         yield flush()
 
@@ -204,13 +223,14 @@ def _packed_memory_batches(sequences, chunk_size: int, overlap: int, names_out: 
     return batches()
 
 
-def _pieces(sequences, chunk_size: int, overlap: int, names_out: list[str]):
-    """(name, codes, record, start, last) of every piece of every record, FASTA or in memory."""
+def _pieces(sequences, chunk_size: int, overlap: int, names_out: list[str], letters: bool = False):
+    """(name, codes, record, start, last) of every piece of every record, FASTA or in memory
+    (with ``letters``, a FASTA's pieces hold its letters as written)."""
     if _is_file(sequences):
-        for c in _as_chunks(sequences, chunk_size, overlap, names_out):
+        for c in _as_chunks(sequences, chunk_size, overlap, names_out, letters):
             yield c.name, c.codes, c.record, c.start, c.last
         return
-    for record, (name, codes) in enumerate(_memory_records(sequences, names_out)):
+    for record, (name, codes) in enumerate(_memory_records(sequences, names_out, letters)):
         if codes.size <= chunk_size + overlap:
             yield name, codes, record, 0, True
             continue

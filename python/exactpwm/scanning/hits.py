@@ -50,6 +50,11 @@ class RowBuffer:
         self._buf.view(np.uint8)[self._n * w:need * w] = np.ascontiguousarray(rows, self.dtype).view(np.uint8)
         self._n = need
 
+    @property
+    def size(self) -> int:
+        """Rows appended so far."""
+        return self._n
+
     def result(self) -> np.ndarray:
         """The rows appended so far (the buffer is handed over; do not append afterwards)."""
         self._buf.resize(self._n, refcheck=False)
@@ -129,8 +134,9 @@ class HitTable:
 class HitWriter:
     """Stream hits to an open text file in one format, chunk by chunk.
 
-    fmt : "tsv" (FIMO-compatible, 1-based inclusive), "bed" (BED6, 0-based half-open)
-        or "gff" (GFF3, 1-based inclusive)
+    fmt : "tsv" (FIMO-compatible, 1-based inclusive), "fimo" (the same columns with scores as
+        FIMO prints them, ``%g``; no closing comments: see :mod:`exactpwm.scanning.fimo`),
+        "bed" (BED6, 0-based half-open) or "gff" (GFF3, 1-based inclusive)
     motif_names, sequence_names, alt_names : lists (or dicts) indexed by the rows' motif and
         sequence fields; ``sequence_names`` may grow while writing (a streaming scan appends names)
     note : the command line (tsv, gff) or a header comment (bed)
@@ -138,7 +144,7 @@ class HitWriter:
     threads : threads formatting lines in the compiled core (0 = all cores); the text does not depend on it
     """
 
-    FORMATS = ("tsv", "bed", "gff")
+    FORMATS = ("tsv", "fimo", "bed", "gff")
 
     def __init__(self, f, fmt: str, motif_names, sequence_names, alt_names=None, note: str | None = None,
                  backend: str = "auto", threads: int = 0):
@@ -154,7 +160,7 @@ class HitWriter:
         self.backend = backend
         self.threads = resolve_threads(threads)
         self._names = None
-        if fmt == "tsv":
+        if fmt in ("tsv", "fimo"):
             f.write("motif_id\tmotif_alt_id\tsequence_name\tstart\tstop\tstrand\tscore\tp-value\tq-value\t"
                     "matched_sequence\n")
         elif fmt == "gff":
@@ -220,9 +226,10 @@ class HitWriter:
                 out.append(f"{seq}\t{h['start']}\t{h['end']}\t{motif}\t{_num(h['score'])}\t{strand}\n")
                 continue
             q = "" if np.isnan(h["qvalue"]) else f"{h['qvalue']:.3g}"
-            if self.fmt == "tsv":
+            if self.fmt in ("tsv", "fimo"):
+                score = f"{h['score']:g}" if self.fmt == "fimo" else _num(h["score"])
                 out.append(f"{motif}\t{self.alts[h['motif']]}\t{seq}\t{h['start'] + 1}\t{h['end']}\t{strand}\t"
-                           f"{_num(h['score'])}\t{h['pvalue']:.3g}\t{q}\t{h['matched'].decode()}\n")
+                           f"{score}\t{h['pvalue']:.3g}\t{q}\t{h['matched'].decode()}\n")
             else:
                 n += 1
                 alias = f";Alias={_gff_escape(self.alts[h['motif']])}" if self.alts[h["motif"]] else ""

@@ -145,6 +145,7 @@ class ScanPlan:
     overlap: int
     dtype: np.dtype
     pvalues: PvalueTable
+    rna: bool = False  # RNA motifs (MEME 'ALPHABET= ACGU'): echoed letters pair A with U
 
     @property
     def widths(self) -> np.ndarray:
@@ -192,6 +193,7 @@ def plan_scan(motifs: Motifs, *, pvalue: float | None = None, score: ArrayLike |
         raise ValueError("give pvalue= or score=, not both")
     if score is None and pvalue is None:
         pvalue = 1e-4
+    rna = isinstance(motifs, MotifSet) and len(motifs) > 0 and all(m.meta.get("alphabet") == "ACGU" for m in motifs)
     motifs, names, background, pseudocount = _prepare_motifs(motifs, names, mode, background, pseudocount)
     matrices = score_matrices(motifs, mode, background=background, base=base, pseudocount=pseudocount, step=step)
     K = len(matrices)
@@ -213,7 +215,7 @@ def plan_scan(motifs: Motifs, *, pvalue: float | None = None, score: ArrayLike |
             raise ValueError("score thresholds must not be NaN")
     overlap = max(m.shape[1] for m in matrices) - 1
     return ScanPlan(matrices, names, thresholds, dists, _groups(matrices, thresholds, step), overlap,
-                    hit_dtype(overlap + 1), PvalueTable(dists, thresholds))
+                    hit_dtype(overlap + 1), PvalueTable(dists, thresholds), rna)
 
 
 def subset_plan(plan: ScanPlan, motifs: np.ndarray, step=DEFAULT_STEP) -> ScanPlan:
@@ -224,4 +226,4 @@ def subset_plan(plan: ScanPlan, motifs: np.ndarray, step=DEFAULT_STEP) -> ScanPl
     thresholds = plan.thresholds[ix]
     dists = [plan.dists[i] for i in ix]
     return ScanPlan(matrices, [plan.names[i] for i in ix], thresholds, dists, _groups(matrices, thresholds, step),
-                    plan.overlap, plan.dtype, PvalueTable(dists, thresholds))
+                    plan.overlap, plan.dtype, PvalueTable(dists, thresholds), plan.rna)

@@ -8,6 +8,7 @@ windows containing N (or any IUPAC code) are never hits, as in FIMO and MOODS; l
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -15,34 +16,35 @@ import numpy as np
 from exactpwm.core.motif import MotifSet
 from exactpwm.core.pvalues import DEFAULT_STEP, benjamini_hochberg, storey_pi0
 from exactpwm.core.scoring import run_threshold
-from exactpwm.core.sequence import _check_codes, window_letters
+from exactpwm.core.sequence import _check_codes, input_window_letters, window_letters
 from exactpwm.core.types import ArrayLike, Background, Motifs, Sequences
 from exactpwm.io.fasta import Chunk
 from exactpwm.scanning.batches import DEFAULT_CHUNK, _Batch, _batches, _group_codes, _pack_batch
 from exactpwm.scanning.hits import HitTable, RowBuffer
 from exactpwm.scanning.plan import ScanPlan, _Group, plan_scan
 
-__all__ = ["iter_scan", "scan", "scan_chunk"]
+__all__ = ["Collected", "collect_hits", "iter_scan", "scan", "scan_chunk"]
 
 
 def iter_scan(plan: ScanPlan, sequences: Sequences, *, strand: str = "both", chunk_size: int = DEFAULT_CHUNK,
               threads: int = 0, backend: str = "auto", sequence_names: list | None = None,
-              count_tests: bool = False,
+              count_tests: bool = False, input_letters: bool = False,
               progress: Callable[[int], None] | None = None) -> Iterator[tuple[np.ndarray, int]]:
     """Scan chunk by chunk: yields (hits, n_tests) per chunk, hits a structured array (see
     :class:`exactpwm.HitTable`) with p-values and NaN q-values, n_tests the motif x strand x
     N-free window tests made (0 unless ``count_tests``; needed for q-values). Memory stays
     bounded by the chunk, whatever the input size.
     ``sequence_names``, if given, is filled with the names of the sequences as they are read.
+    ``input_letters``: see :func:`scan`.
     """
     for rows, tests, _ in _scan_chunks(plan, sequences, strand, chunk_size, threads, backend, sequence_names,
-                                       count_tests, progress):
+                                       count_tests, progress, input_letters):
         yield rows, int(tests.sum())
 
 
 def _scan_chunks(plan: ScanPlan, sequences: Sequences, strand: str, chunk_size: int, threads: int, backend: str,
-                 sequence_names: list | None, count_tests: bool,
-                 progress: Callable[[int], None] | None) -> Iterator[tuple[np.ndarray, np.ndarray, list | None]]:
+                 sequence_names: list | None, count_tests: bool, progress: Callable[[int], None] | None,
+                 input_letters: bool = False) -> Iterator[tuple[np.ndarray, np.ndarray, list | None]]:
     """As :func:`iter_scan`, with the tests made per motif and, when counting them, a sample of
     the p-values of all windows for each motif (for the null fraction of q-values):
     (hits, (K,) int64, [per motif float64 p-values] or None)."""
@@ -52,7 +54,7 @@ def _scan_chunks(plan: ScanPlan, sequences: Sequences, strand: str, chunk_size: 
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
     names = [] if sequence_names is None else sequence_names
     K = len(plan.names)
-    for batch in _batches(sequences, chunk_size, plan.overlap, names):
+    for batch in _batches(sequences, chunk_size, plan.overlap, names, input_letters):
         rows = _scan_batch(plan, batch, strand, threads, backend)
         n_tests = np.zeros(K, np.int64)
         sample = None
@@ -94,7 +96,10 @@ def _scan_batch(plan: ScanPlan, batch: _Batch, strand: str, threads, backend) ->
     rows["score"] = score
     rows["pvalue"] = plan.pvalues.pvalue(motif, score)
     rows["qvalue"] = np.nan
-    letters = window_letters(codes, pos, widths, minus, plan.overlap + 1, threads=threads, backend=backend)
+    if batch.letters is not None:  # echo the input (case, U) as FIMO does
+        letters = input_window_letters(batch.letters, pos, widths, minus, plan.overlap + 1, plan.rna)
+    else:
+        letters = window_letters(codes, pos, widths, minus, plan.overlap + 1, threads=threads, backend=backend)
     rows["matched"] = letters.view(plan.dtype["matched"]).ravel()
     return rows
 
@@ -123,6 +128,7 @@ def scan(
     strand: str = "both",
     step: float | None = DEFAULT_STEP,
     qvalues: bool | str = False,
+    input_letters: bool = False,
     chunk_size: int = DEFAULT_CHUNK,
     threads: int = 0,
     backend: str = "auto",
@@ -150,6 +156,9 @@ def scan(
         FIMO reports them (Storey's: Benjamini-Hochberg times the motif's null fraction pi0,
         estimated from the p-values of every 509th window, at most 10,000 kept per motif, as FIMO
         samples 10,000); ``"pooled"``: Benjamini-Hochberg over all motifs' tests together
+    input_letters : ``matched`` echoes the input's letters as FIMO's matched_sequence does: '+'
+        windows as written (case and U kept), '-' windows reverse complemented in uppercase (with
+        RNA motifs A pairs with U); default: uppercase ACGT
     chunk_size : bases per engine call (memory: a few bytes per base, plus the hits);
         results do not depend on it
     threads, backend : as in :func:`exactpwm.conv1d`
@@ -162,33 +171,77 @@ def scan(
     """
     plan = plan_scan(motifs, pvalue=pvalue, score=score, names=names, mode=mode, background=background,
                      base=base, pseudocount=pseudocount, step=step, threads=threads)
-    seq_names: list[str] = []
     if qvalues not in (False, True, "motif", "pooled"):
         raise ValueError(f"qvalues must be False, True, 'motif' or 'pooled', got {qvalues!r}")
+    found = collect_hits(plan, sequences, strand=strand, tests=bool(qvalues), chunk_size=chunk_size,
+                         threads=threads, backend=backend, progress=progress, input_letters=input_letters)
+    if qvalues:
+        found.add_qvalues("pooled" if qvalues == "pooled" else "motif")
+    alts = [m.alt_name for m in motifs] if isinstance(motifs, MotifSet) else None
+    return HitTable(found.hits, plan.names, found.sequence_names, plan.thresholds, alts)
+
+
+@dataclass
+class Collected:
+    """The hits of a whole scan and what their q-values need.
+
+    hits : (H,) structured array (see :class:`exactpwm.HitTable`); n_tests : (K,) int64 window
+    tests per motif; samples : K float64 arrays, each a sample of the motif's p-values over all
+    windows (for the null fraction); sequence_names : the names the hits' ``sequence`` indexes.
+    """
+
+    hits: np.ndarray
+    n_tests: np.ndarray
+    samples: list
+    sequence_names: list
+
+    def add_qvalues(self, how: str = "motif") -> None:
+        """Fill ``hits['qvalue']``: ``"motif"``, per motif with Storey's null fraction, as FIMO;
+        ``"pooled"``, Benjamini-Hochberg over all motifs' tests together."""
+        hits = self.hits
+        if how == "pooled":
+            hits["qvalue"] = benjamini_hochberg(hits["pvalue"], int(self.n_tests.sum()))
+            return
+        for k in np.unique(hits["motif"]):
+            mine = hits["motif"] == k
+            pi0 = storey_pi0(self.samples[k]) if self.samples[k].size else 1.0
+            hits["qvalue"][mine] = benjamini_hochberg(hits["pvalue"][mine], int(self.n_tests[k]), pi0)
+
+
+def collect_hits(plan: ScanPlan, sequences: Sequences, *, strand: str = "both", tests: bool = False,
+                 chunk_size: int = DEFAULT_CHUNK, threads: int = 0, backend: str = "auto",
+                 progress: Callable[[int], None] | None = None, input_letters: bool = False,
+                 sequence_names: list | None = None,
+                 each_chunk: Callable[[np.ndarray], np.ndarray] | None = None,
+                 shrink: Callable[[np.ndarray], np.ndarray] | None = None, shrink_above: int = 0) -> Collected:
+    """Every hit of a scan in one array, with the window tests and p-value samples when ``tests``.
+
+    each_chunk : applied to each chunk's rows before they are kept (e.g. one strand per position)
+    shrink : applied to the rows kept so far whenever they number more than ``shrink_above``
+        (e.g. FIMO's cap on stored scores), so memory stays bounded
+    sequence_names : filled with the sequences' names as they are read (default: a new list)
+    Other arguments as in :func:`scan`.
+    """
+    names: list = [] if sequence_names is None else sequence_names
     found, n_tests = RowBuffer(plan.dtype), np.zeros(len(plan.names), np.int64)
     samples: list = [np.zeros(0) for _ in plan.names]
     rng = np.random.default_rng(0)
-    for rows, tests, sample in _scan_chunks(plan, sequences, strand, chunk_size, threads, backend, seq_names,
-                                            bool(qvalues), progress):
+    for rows, counted, sample in _scan_chunks(plan, sequences, strand, chunk_size, threads, backend, names,
+                                              tests, progress, input_letters):
         if sample is not None:
             for k, more in enumerate(sample):
                 kept = np.concatenate([samples[k], more])
                 if kept.size > 2 * _SAMPLE_KEEP:  # bounded memory: thin to the cap, at random
                     kept = rng.choice(kept, _SAMPLE_KEEP, replace=False)
                 samples[k] = kept
-        found.append(rows)  # then the chunk's array is dropped: the next chunk reuses its memory
-        del rows
-        n_tests += tests
-    hits = found.result()
-    if qvalues == "pooled":
-        hits["qvalue"] = benjamini_hochberg(hits["pvalue"], int(n_tests.sum()))
-    elif qvalues:
-        for k in np.unique(hits["motif"]):
-            mine = hits["motif"] == k
-            pi0 = storey_pi0(samples[k]) if samples[k].size else 1.0
-            hits["qvalue"][mine] = benjamini_hochberg(hits["pvalue"][mine], int(n_tests[k]), pi0)
-    alts = [m.alt_name for m in motifs] if isinstance(motifs, MotifSet) else None
-    return HitTable(hits, plan.names, seq_names, plan.thresholds, alts)
+        found.append(rows if each_chunk is None else each_chunk(rows))
+        del rows  # then the chunk's array is dropped: the next chunk reuses its memory
+        n_tests += counted
+        if shrink is not None and found.size > shrink_above:
+            kept_rows = shrink(found.result())
+            found = RowBuffer(plan.dtype)
+            found.append(kept_rows)
+    return Collected(found.result(), n_tests, samples, names)
 
 
 _SAMPLE_STRIDE = 509  # one window start in 509 is sampled for the null fraction of the q-values

@@ -30,6 +30,7 @@ def read_meme(text: str, label: str) -> MotifSet:
         raise lines.error(lineno, f"expected 'MEME version 4' as the first line, found {first.strip()[:40]!r}")
     background = None
     strands = "+ -"
+    alphabet = "ACGT"
     motifs: list[Motif] = []
     for lineno, line in lines:
         s = line.strip()
@@ -42,6 +43,7 @@ def read_meme(text: str, label: str) -> MotifSet:
             letters = s.split("=", 1)[1].strip().upper()
             if letters not in ("ACGT", "ACGU"):
                 raise lines.error(lineno, f"expected the DNA alphabet ACGT (or RNA ACGU), found {letters!r}")
+            alphabet = letters
         elif s.startswith("ALPHABET"):
             _read_alphabet_block(lines, lineno)
         elif s.startswith("Background letter frequencies"):
@@ -54,9 +56,11 @@ def read_meme(text: str, label: str) -> MotifSet:
             _skip_matrix(lines, "log-odds matrix")
     if not motifs:
         raise lines.error(len(lines.lines), "expected at least one 'MOTIF' block, found none")
-    if strands == "+":
-        for m in motifs:
+    for m in motifs:
+        if strands == "+":
             m.meta["strands"] = "+"
+        if alphabet == "ACGU":  # RNA: scanned as DNA (U read as T), matches echoed with U
+            m.meta["alphabet"] = "ACGU"
     return MotifSet(motifs, background, label)
 
 
@@ -167,9 +171,10 @@ def _is_number_row(line: str) -> bool:
 
 def write_meme(motifs: MotifSet, f) -> None:
     single = len(motifs) > 0 and all(m.meta.get("strands") == "+" for m in motifs)
-    f.write(f"MEME version 4\n\nALPHABET= ACGT\n\nstrands: {'+' if single else '+ -'}\n\n")
+    rna = len(motifs) > 0 and all(m.meta.get("alphabet") == "ACGU" for m in motifs)
+    f.write(f"MEME version 4\n\nALPHABET= {'ACGU' if rna else 'ACGT'}\n\nstrands: {'+' if single else '+ -'}\n\n")
     f.write("Background letter frequencies\n")
-    f.write(" ".join(f"{b} {p:.6f}" for b, p in zip("ACGT", motifs.background)) + "\n")
+    f.write(" ".join(f"{b} {p:.6f}" for b, p in zip("ACGU" if rna else "ACGT", motifs.background)) + "\n")
     for m in motifs:
         alt = f" {m.alt_name}" if m.alt_name else ""
         nsites = max(1, round(m.nsites)) if m.nsites is not None else 20

@@ -1,0 +1,323 @@
+"""FIMO's way of reporting a scan: its background, strand choice, cap on stored hits, row order
+and files, so that pipelines built on FIMO 5 read exactpwm's output unchanged.
+
+The scan itself is exactpwm's (exact p-values on the score grid, see :mod:`exactpwm.core.pvalues`);
+what FIMO decides on top of it is here:
+
+* background: MEME's NRDB frequencies by default (``--nrdb--``), or the motif file's
+  (``--motif--``), uniform (``--uniform--``) or a MEME background file (0-order part), always
+  averaged with its complement (the scan plan does that);
+* ``--max-strand``: one strand per position, the higher score ('+' on ties, where FIMO draws
+  at random);
+* ``--max-stored-scores N``: per motif, at most N hits kept, the most significant, those tied at
+  the cut dropped together (FIMO drops the least significant half whenever N is reached, so it
+  may keep fewer);
+* ``fimo.tsv`` (``--oc``): rows by p-value, q-values per motif, three closing comment lines;
+  ``--text``: rows by motif, then sequence and position as scanned, no q-values, no comments;
+* ``fimo.gff``: per motif and sequence by p-value, score column -10 log10(p) (at most 1000),
+  FIMO's attributes.
+
+Scores are printed as FIMO prints them (``%g``); ``matched_sequence`` echoes the input's letters.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+import warnings
+from typing import TextIO
+
+import numpy as np
+
+from exactpwm.core.matrices import as_background
+from exactpwm.core.motif import MotifSet
+from exactpwm.scanning.hits import HitTable, HitWriter
+
+__all__ = ["NRDB", "MotifOrderWriter", "best_strand_rows", "fimo_background", "fimo_hits", "fimo_order",
+           "keep_most_significant", "output_folder", "stream_fimo_text", "warn_capped", "write_fimo_gff",
+           "write_fimo_tsv"]
+
+# MEME's 0-order DNA frequencies of the non-redundant database (FIMO's default background)
+NRDB = np.array([0.281774, 0.222020, 0.228876, 0.267330])
+FORMAT_URL = "https://meme-suite.org/meme/doc/fimo-output-format.html"
+
+
+def fimo_background(spec: str | None, motifs: MotifSet) -> np.ndarray:
+    """(4,) float64 background as FIMO's ``--bfile``: None or ``"--nrdb--"`` (the default),
+    ``"--motif--"`` (the motif file's), ``"--uniform--"``, or a MEME background file (its 0-order
+    frequencies; a Markov model's longer k-mers are not used, as FIMO does)."""
+    if spec in (None, "--nrdb--"):
+        return NRDB.copy()
+    if spec == "--motif--":
+        return np.asarray(motifs.background, dtype=np.float64)
+    if spec == "--uniform--":
+        return as_background(None)
+    from exactpwm.io.formats.background import read_background_file
+
+    return read_background_file(spec)
+
+
+def best_strand_rows(rows: np.ndarray) -> np.ndarray:
+    """Rows with one strand per (motif, sequence, start): the higher score, '+' on a tie
+    (FIMO's ``--max-strand``; FIMO breaks ties at random). Order is kept."""
+    if len(rows) < 2:
+        return rows
+    order = np.lexsort((rows["strand"] != b"+", -rows["score"], rows["start"], rows["sequence"], rows["motif"]))
+    r = rows[order]
+    same = (r["motif"][1:] == r["motif"][:-1]) & (r["sequence"][1:] == r["sequence"][:-1]) & \
+        (r["start"][1:] == r["start"][:-1])
+    drop = np.zeros(len(rows), bool)
+    drop[order[1:][same]] = True
+    return rows[~drop]
+
+
+def keep_most_significant(rows: np.ndarray, cap: int) -> tuple[np.ndarray, dict[int, float]]:
+    """(rows, {motif: p cut}): per motif at most ``cap`` rows, those with p below the p-value of
+    its (cap + 1)-th most significant row (so ties at the cut go together); order is kept."""
+    if cap <= 0 or len(rows) <= cap:
+        return rows, {}
+    keep = np.ones(len(rows), bool)
+    cuts: dict[int, float] = {}
+    motifs, counts = np.unique(rows["motif"], return_counts=True)
+    for k in motifs[counts > cap]:
+        mine = np.flatnonzero(rows["motif"] == k)
+        p = rows["pvalue"][mine]
+        cut = float(np.partition(p, cap)[cap])
+        keep[mine[p >= cut]] = False
+        cuts[int(k)] = cut
+    return rows[keep], cuts
+
+
+def fimo_order(rows: np.ndarray) -> np.ndarray:
+    """Indices putting rows in ``fimo.tsv``'s order: by p-value, then motif, sequence, start,
+    strand ('+' first)."""
+    return np.lexsort((rows["strand"] != b"+", rows["start"], rows["sequence"], rows["motif"], rows["pvalue"]))
+
+
+def _closing_lines(f: TextIO, command: str) -> None:
+    from exactpwm import __version__
+
+    f.write(f"\n# exactpwm fimo (FIMO-compatible output): version {__version__}\n")
+    f.write(f"# The format of this file is described at {FORMAT_URL}.\n")
+    f.write(f"# {command}\n")
+
+
+def write_fimo_tsv(f: TextIO, rows: np.ndarray, motif_names, sequence_names, alt_names, command: str,
+                   threads: int = 0) -> None:
+    """``fimo.tsv``: FIMO's columns, rows already in :func:`fimo_order`, closing comment lines
+    (the program, the format's description, the command)."""
+    w = HitWriter(f, "fimo", motif_names, sequence_names, alt_names, threads=threads)
+    w.write(rows)
+    _closing_lines(f, command)
+
+
+def write_fimo_gff(f: TextIO, rows: np.ndarray, motif_names, sequence_names, alt_names) -> None:
+    """``fimo.gff`` as FIMO 5 writes it: per motif, then sequence, by p-value; column 6 is
+    -10 log10(p) (%3.3g, at most 1000); attributes Name=motif_sequence+strand, Alias (alt name),
+    ID=motif-alt-n-sequence (n counts the motif's hits in the sequence), pvalue, qvalue (when
+    computed), sequence. Source column: exactpwm."""
+    f.write("##gff-version 3\n")
+    order = np.lexsort((rows["pvalue"], rows["sequence"], rows["motif"]))
+    last, n = (-1, -1), 0
+    out = []
+    for h in rows[order]:
+        key = (int(h["motif"]), int(h["sequence"]))
+        n = n + 1 if key == last else 1
+        last = key
+        motif, alt, seq = motif_names[key[0]], alt_names[key[0]], sequence_names[key[1]]
+        strand, p, q = h["strand"].decode(), float(h["pvalue"]), float(h["qvalue"])
+        score = min(1000.0, -10.0 * math.log10(p)) if p > 0 else 1000.0
+        qv = "" if math.isnan(q) else f"qvalue={q:.3g};"
+        out.append(f"{seq}\texactpwm\tnucleotide_motif\t{h['start'] + 1}\t{h['end']}\t{score:3.3g}\t{strand}\t.\t"
+                   f"Name={motif}_{seq}{strand};Alias={alt};ID={motif}{'-' if alt else ''}{alt}-{n}-{seq};"
+                   f"pvalue={p:.3g};{qv}sequence={h['matched'].decode()};\n")
+        if len(out) >= 65536:
+            f.write("".join(out))
+            out = []
+    f.write("".join(out))
+
+
+class MotifOrderWriter:
+    """``--text`` output: hits streamed chunk by chunk, written by motif (in the motif file's
+    order), each motif's hits in scan order (sequence, start, strand).
+
+    A single motif is written straight through; with several, each chunk's lines are spilled to a
+    temporary file by motif and gathered at :meth:`close`, so memory stays bounded by a chunk.
+    """
+
+    def __init__(self, f: TextIO, motif_names, sequence_names, alt_names, threads: int = 0):
+        self.f = f
+        self.k = len(motif_names)
+        self.text = HitWriter(f, "fimo", motif_names, sequence_names, alt_names, threads=threads)
+        self._spill = tempfile.TemporaryFile() if self.k > 1 else None
+        self._pieces: list[list[tuple[int, int]]] = [[] for _ in range(self.k)]
+
+    def write(self, rows: np.ndarray) -> None:
+        if not len(rows):
+            return
+        if self._spill is None:
+            self.text.write(rows)
+            return
+        order = np.argsort(rows["motif"], kind="stable")
+        rows = rows[order]
+        bounds = np.searchsorted(rows["motif"], np.arange(self.k + 1))
+        for k in range(self.k):
+            a, b = int(bounds[k]), int(bounds[k + 1])
+            if a == b:
+                continue
+            data = self.text.format_engine(rows[a:b])
+            if data is None:
+                data = self.text.format_python(rows[a:b]).encode("utf-8")
+            start = self._spill.tell()
+            self._spill.write(data)
+            self._pieces[k].append((start, len(data)))
+
+    def close(self) -> None:
+        if self._spill is None:
+            return
+        spill = self._spill
+        buffer = getattr(self.f, "buffer", None)
+        self.f.flush()
+        for pieces in self._pieces:
+            for start, size in pieces:
+                spill.seek(start)
+                if buffer is not None:
+                    shutil.copyfileobj(_Limited(spill, size), buffer)
+                else:
+                    self.f.write(spill.read(size).decode("utf-8"))
+        if buffer is not None:
+            buffer.flush()
+        spill.close()
+
+
+class _Limited:
+    """Reads at most ``size`` bytes of a file (for shutil.copyfileobj)."""
+
+    def __init__(self, f, size: int):
+        self.f, self.left = f, size
+
+    def read(self, n: int = -1) -> bytes:
+        n = self.left if n < 0 else min(n, self.left)
+        data = self.f.read(n)
+        self.left -= len(data)
+        return data
+
+
+def warn_capped(cuts: dict[int, float], names, cap: int) -> None:
+    """A warning per motif whose hits were cut to ``cap`` (FIMO's ``--max-stored-scores``)."""
+    for k, cut in cuts.items():
+        warnings.warn(f"motif {names[k]}: more than {cap} hits (--max-stored-scores); those with p-value >= "
+                      f"{cut:.3g} were dropped", UserWarning, stacklevel=2)
+
+
+def output_folder(path: str, clobber: bool) -> None:
+    """Make FIMO's output folder: ``--oc`` (``clobber``) writes into an existing one; ``--o``
+    refuses one that exists. A file of that name is never replaced."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise FileExistsError(f"{path} exists and is not a folder: the output folder cannot be made there")
+    if os.path.isdir(path) and not clobber:
+        raise FileExistsError(f"{path} exists: --o does not write into an existing folder (use --oc to do so)")
+    os.makedirs(path, exist_ok=True)
+
+
+def _each_chunk(max_strand: bool, coords, names: list):
+    def apply(rows: np.ndarray) -> np.ndarray:
+        if max_strand:
+            rows = best_strand_rows(rows)
+        if coords is not None:
+            rows = coords.map_rows(rows, names)
+        return rows
+    return apply
+
+
+def fimo_hits(motifs: MotifSet, sequences, *, background: np.ndarray, thresh: float = 1e-4,
+              qv_thresh: bool = False, qvalues: bool = True, strand: str = "both", max_strand: bool = False,
+              max_stored: int = 100_000, pseudocount: float = 0.1, genomic: str | None = None,
+              threads: int = 0, chunk_size: int = 1 << 23, backend: str = "auto",
+              progress=None) -> tuple[HitTable, dict[int, float]]:
+    """The hits FIMO 5 stores for its ``--oc`` files, and the p-value cut per motif where
+    ``max_stored`` was reached (see the module's notes).
+
+    motifs : a MotifSet (probabilities; ``pseudocount`` is added to its counts, spread by the
+        background, as FIMO's ``--motif-pseudo``); sequences : as in :func:`exactpwm.scan`;
+    background : (4,) float64, see :func:`fimo_background` (averaged with its complement here);
+    thresh : p-value threshold, or with ``qv_thresh`` a q-value threshold (then the sequences
+        are scanned twice: q <= t needs p <= t / pi0, and pi0 is known after the first pass);
+    qvalues : per-motif q-values (Storey's pi0 from sampled windows) in ``hits.rows['qvalue']``;
+    strand : "both" or "+" (FIMO's ``--norc``, or a motif file's ``strands: +``);
+    max_strand : one strand per position (see :func:`best_strand_rows`);
+    genomic : None, or "ucsc" / "bed" to read ``chr:start-end`` sequence names as coordinates
+        (see :mod:`exactpwm.scanning.regions`); hits then name chromosomes.
+
+    Returns (HitTable ordered as fimo.tsv, {motif index: p cut}); ``matched`` echoes the input.
+    """
+    from exactpwm.scanning.plan import plan_scan
+    from exactpwm.scanning.regions import GenomicCoordinates
+    from exactpwm.scanning.scan import collect_hits
+
+    def run(p_threshold: float):
+        plan = plan_scan(motifs, pvalue=p_threshold, background=background, pseudocount=pseudocount,
+                         base=2.0, threads=threads)
+        names: list[str] = []
+        coords = GenomicCoordinates(genomic) if genomic else None
+        cap = max_stored if max_stored > 0 else None
+        found = collect_hits(plan, sequences, strand=strand, tests=qvalues, chunk_size=chunk_size, threads=threads,
+                             backend=backend, progress=progress, input_letters=True, sequence_names=names,
+                             each_chunk=_each_chunk(max_strand, coords, names),
+                             shrink=(lambda r: keep_most_significant(r, cap)[0]) if cap else None,
+                             shrink_above=2 * (cap or 0) * len(plan.names))
+        return plan, found, (coords.names if coords is not None else names)
+
+    with warnings.catch_warnings():
+        if qv_thresh:
+            warnings.simplefilter("ignore")  # the first pass's notes repeat in the second
+        plan, found, seq_names = run(thresh)
+    if qv_thresh:
+        from exactpwm.core.pvalues import storey_pi0
+
+        pi0 = min((storey_pi0(s) for s in found.samples if s.size), default=1.0)
+        if pi0 < 1.0:
+            plan, found, seq_names = run(min(1.0, thresh / pi0))
+    rows, cuts = keep_most_significant(found.hits, max_stored)
+    found.hits = rows
+    if qvalues:
+        found.add_qvalues("motif")
+        rows = found.hits
+    if qv_thresh:
+        rows = rows[rows["qvalue"] <= thresh]
+    rows = rows[fimo_order(rows)]
+    alts = [m.alt_name for m in motifs]
+    return HitTable(rows, plan.names, seq_names, plan.thresholds, alts), cuts
+
+
+def stream_fimo_text(out: TextIO, motifs: MotifSet, sequences, *, background: np.ndarray, thresh: float = 1e-4,
+                     strand: str = "both", max_strand: bool = False, pseudocount: float = 0.1,
+                     genomic: str | None = None, skip_matched: bool = False, threads: int = 0,
+                     chunk_size: int = 1 << 23, backend: str = "auto", progress=None) -> int:
+    """FIMO's ``--text`` output to ``out``: no q-values, rows by motif then sequence, position and
+    strand, memory bounded by a chunk (see :class:`MotifOrderWriter`). Returns the number of hits.
+    Arguments as in :func:`fimo_hits`; ``skip_matched`` leaves matched_sequence empty."""
+    from exactpwm.scanning.plan import plan_scan
+    from exactpwm.scanning.regions import GenomicCoordinates
+    from exactpwm.scanning.scan import iter_scan
+
+    plan = plan_scan(motifs, pvalue=thresh, background=background, pseudocount=pseudocount, base=2.0,
+                     threads=threads)
+    names: list[str] = []
+    coords = GenomicCoordinates(genomic) if genomic else None
+    apply = _each_chunk(max_strand, coords, names)
+    w = MotifOrderWriter(out, plan.names, coords.names if coords is not None else names,
+                         [m.alt_name for m in motifs], threads=threads)
+    n = 0
+    for rows, _ in iter_scan(plan, sequences, strand=strand, chunk_size=chunk_size, threads=threads,
+                             backend=backend, sequence_names=names, input_letters=not skip_matched,
+                             progress=progress):
+        rows = apply(rows)
+        if skip_matched:
+            rows["matched"] = b""
+        w.write(rows)
+        n += len(rows)
+    w.close()
+    return n
