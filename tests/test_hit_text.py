@@ -38,7 +38,7 @@ ALTS = ["CTCF", "", "a b"]
 SEQS = ["chr1", "chr 2", "peak:100-200", "ß"]
 
 
-@pytest.mark.parametrize("fmt", ["tsv", "bed", "gff"])
+@pytest.mark.parametrize("fmt", ["tsv", "fimo", "bed", "gff"])
 @pytest.mark.parametrize("names", ["lists", "dicts"])
 def test_engine_lines_equal_python_lines(fmt, names):
     rows = random_rows(3000, seed=len(fmt))

@@ -163,7 +163,9 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
     _check_input(args.motifs)
     _check_input(args.sequences)
-    _check_output(args.output, args.motifs, args.sequences)
+    _check_input(args.regions)
+    _check_output(args.output, args.motifs, args.sequences, args.regions)
+    sequences, coords = _scan_sequences(args)
     motifs = _load_motifs(args.motifs, args.motif_format, args.motif)
     bg = _background(args, motifs)
     motifs, pseudocount = _pseudocount(args, motifs, bg)
@@ -172,23 +174,27 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     strand = "+" if args.norc or single else "both"
     alts = [m.alt_name for m in motifs]
     note = _command_line(args.argv)
-    progress = _progress(args, args.sequences)
+    progress = _progress(args, args.sequences if not args.regions else None)
     if args.dask:
         return _scan_dask(args, motifs, common, strand, progress)
     with progress:
         if args.format == "maxima":
-            best = sequence_maxima(motifs, args.sequences, strand=strand, threads=args.threads,
+            best = sequence_maxima(motifs, sequences, strand=strand, threads=args.threads,
                                    chunk_size=args.chunk_size, backend=args.backend, progress=progress, **common)
             with _open_out(args.output) as f:
                 write_maxima(f, best, [m.alt_name for m in motifs], motifs.widths, note)
             return 0
         if args.qvalues:  # q-values need every p-value: hold the hits
-            hits = scan(motifs, args.sequences, pvalue=args.thresh if args.score is None else None,
+            hits = scan(motifs, sequences, pvalue=args.thresh if args.score is None else None,
                         score=args.score, strand=strand, qvalues=args.qvalues, threads=args.threads,
                         chunk_size=args.chunk_size, backend=args.backend, progress=progress, **common)
             hits.motif_alt_names = alts
+            seq_names = hits.sequence_names
+            if coords is not None:
+                coords.map_rows(hits.rows, hits.sequence_names)
+                seq_names = coords.names
             with _open_out(args.output) as f:
-                w = HitWriter(f, args.format, hits.motif_names, hits.sequence_names, alts, note, threads=args.threads)
+                w = HitWriter(f, args.format, hits.motif_names, seq_names, alts, note, threads=args.threads)
                 w.write(hits.rows)
                 w.close()
             return 0
@@ -196,13 +202,28 @@ def _cmd_scan(args: argparse.Namespace) -> int:
                          threads=args.threads, **common)
         names: list[str] = []
         with _open_out(args.output) as f:
-            w = HitWriter(f, args.format, plan.names, names, alts, note, threads=args.threads)
-            for rows, _ in iter_scan(plan, args.sequences, strand=strand, chunk_size=args.chunk_size,
+            w = HitWriter(f, args.format, plan.names, names if coords is None else coords.names, alts, note,
+                          threads=args.threads)
+            for rows, _ in iter_scan(plan, sequences, strand=strand, chunk_size=args.chunk_size,
                                      threads=args.threads, backend=args.backend, sequence_names=names,
                                      progress=progress):
-                w.write(rows)
+                w.write(rows if coords is None else coords.map_rows(rows, names))
             w.close()
     return 0
+
+
+def _scan_sequences(args):
+    """(sequences to scan, GenomicCoordinates or None) for --regions / --parse-genomic-coord."""
+    if not (args.regions or args.parse_genomic_coord):
+        return args.sequences, None
+    if args.dask or args.format == "maxima":
+        raise UsageError("--regions and --parse-genomic-coord report hits in genomic coordinates: they do not go "
+                         "with --dask or --format maxima")
+    from exactpwm.scanning.regions import GenomicCoordinates, read_bed, region_sequences
+
+    if args.regions:
+        return region_sequences(args.sequences, read_bed(args.regions)), GenomicCoordinates("ucsc")
+    return args.sequences, GenomicCoordinates(args.parse_genomic_coord)
 
 
 def _scan_dask(args, motifs, common: dict, strand: str, progress) -> int:
@@ -630,6 +651,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "pooled over all motifs; holds all hits in memory")
     p.add_argument("--motif-groups", type=_positive_int, default=1,
                    help="with --dask: split the motifs into this many groups")
+    p.add_argument("--regions", metavar="BED",
+                   help="scan only these regions of the sequences, an indexed genome FASTA (plain or bgzip, with "
+                        ".fai; needs pysam); overlapping regions are merged; hits in genomic coordinates")
+    p.add_argument("--parse-genomic-coord", nargs="?", const="ucsc", choices=["ucsc", "bed"],
+                   help="read 'chr:start-end' sequence names as genomic coordinates and report hits on the "
+                        "chromosomes: ucsc (default; 1-based start, as UCSC and FIMO) or bed (0-based start, as "
+                        "bedtools getfasta writes)")
     p.add_argument("--format", choices=["tsv", "bed", "gff", "maxima"], default="tsv",
                    help="tsv: FIMO-compatible (default); bed: BED6; gff: GFF3; maxima: best window per sequence")
     p.add_argument("-o", "--output", help="output file (default: stdout)")
@@ -726,6 +754,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["fimo"]:
+        from exactpwm.app.fimo_cli import join_option_values
+
+        argv = join_option_values(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = argv

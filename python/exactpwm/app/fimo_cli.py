@@ -24,8 +24,8 @@ def add_parser(sub) -> None:
                     "--motif-pseudo 0.1, --thresh 1e-4, per-motif q-values) and files (--oc DIR: fimo.tsv "
                     "and fimo.gff; --text: TSV on stdout). Hits and p-values are exactpwm's exact ones.",
         allow_abbrev=False)
-    p.add_argument("motifs", help="motif file (MEME, JASPAR, TRANSFAC, HOMER, ...) or 'jaspar:...'")
-    p.add_argument("sequences", help="FASTA file (plain, .gz, .xz, .bz2) or '-' for stdin; with --regions, "
+    p.add_argument("motifs", nargs="?", help="motif file (MEME, JASPAR, TRANSFAC, HOMER, ...) or 'jaspar:...'")
+    p.add_argument("sequences", nargs="?", help="FASTA file (plain, .gz, .xz, .bz2) or '-' for stdin; with --regions, "
                                      "an indexed FASTA (plain or bgzip, with .fai)")
     p.add_argument("--alpha", type=float, default=1.0, help="accepted for FIMO's command lines; used only with "
                                                               "position-specific priors, which are not supported")
@@ -67,6 +67,19 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
+def join_option_values(argv: list[str]) -> list[str]:
+    """FIMO's ``--bfile --motif--`` (a value that looks like an option) as ``--bfile=--motif--``."""
+    out: list[str] = []
+    it = iter(argv)
+    for a in it:
+        if a in ("--bfile", "--bgfile"):
+            value = next(it, None)
+            out.append(a if value is None else f"{a}={value}")
+        else:
+            out.append(a)
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     from exactpwm.scanning.fimo import fimo_background, fimo_hits, stream_fimo_text, warn_capped
 
@@ -75,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
 
         print(__version__)
         return 0
+    if args.motifs is None or args.sequences is None:
+        raise UsageError("give a motif file and a sequence file: exactpwm fimo [options] <motif file> <sequence file>")
     if args.psp or args.prior_dist:
         raise UsageError("position-specific priors (--psp, --prior-dist) are not supported")
     text = args.text or args.skip_matched_sequence
@@ -129,6 +144,7 @@ def _progress(args):
 
 
 def _write_folder(args, folder: str, hits, paths: list[str]) -> None:
+    from exactpwm import __version__
     from exactpwm.io.files import atomic_output
     from exactpwm.scanning.fimo import output_folder, write_fimo_gff, write_fimo_tsv
 
@@ -136,7 +152,8 @@ def _write_folder(args, folder: str, hits, paths: list[str]) -> None:
     alts = hits.motif_alt_names or [""] * len(hits.motif_names)
     command = "exactpwm " + " ".join(args.argv)
     with atomic_output(paths[0]) as f:
-        write_fimo_tsv(f, hits.rows, hits.motif_names, hits.sequence_names, alts, command, threads=args.threads)
+        write_fimo_tsv(f, hits.rows, hits.motif_names, hits.sequence_names, alts, command, __version__,
+                       threads=args.threads)
     with atomic_output(paths[1]) as f:
         write_fimo_gff(f, hits.rows, hits.motif_names, hits.sequence_names, alts)
     if args.verbosity >= 2:

@@ -27,7 +27,7 @@ import os
 import shutil
 import tempfile
 import warnings
-from typing import TextIO
+from typing import IO, TextIO
 
 import numpy as np
 
@@ -96,24 +96,22 @@ def fimo_order(rows: np.ndarray) -> np.ndarray:
     return np.lexsort((rows["strand"] != b"+", rows["start"], rows["sequence"], rows["motif"], rows["pvalue"]))
 
 
-def _closing_lines(f: TextIO, command: str) -> None:
-    from exactpwm import __version__
-
-    f.write(f"\n# exactpwm fimo (FIMO-compatible output): version {__version__}\n")
+def _closing_lines(f: IO[str], command: str, version: str) -> None:
+    f.write(f"\n# exactpwm fimo (FIMO-compatible output): version {version}\n")
     f.write(f"# The format of this file is described at {FORMAT_URL}.\n")
     f.write(f"# {command}\n")
 
 
-def write_fimo_tsv(f: TextIO, rows: np.ndarray, motif_names, sequence_names, alt_names, command: str,
-                   threads: int = 0) -> None:
+def write_fimo_tsv(f: IO[str], rows: np.ndarray, motif_names, sequence_names, alt_names, command: str,
+                   version: str, threads: int = 0) -> None:
     """``fimo.tsv``: FIMO's columns, rows already in :func:`fimo_order`, closing comment lines
-    (the program, the format's description, the command)."""
+    (the program and its ``version``, the format's description, the command)."""
     w = HitWriter(f, "fimo", motif_names, sequence_names, alt_names, threads=threads)
     w.write(rows)
-    _closing_lines(f, command)
+    _closing_lines(f, command, version)
 
 
-def write_fimo_gff(f: TextIO, rows: np.ndarray, motif_names, sequence_names, alt_names) -> None:
+def write_fimo_gff(f: IO[str], rows: np.ndarray, motif_names, sequence_names, alt_names) -> None:
     """``fimo.gff`` as FIMO 5 writes it: per motif, then sequence, by p-value; column 6 is
     -10 log10(p) (%3.3g, at most 1000); attributes Name=motif_sequence+strand, Alias (alt name),
     ID=motif-alt-n-sequence (n counts the motif's hits in the sequence), pvalue, qvalue (when
@@ -262,13 +260,21 @@ def fimo_hits(motifs: MotifSet, sequences, *, background: np.ndarray, thresh: fl
                          base=2.0, threads=threads)
         names: list[str] = []
         coords = GenomicCoordinates(genomic) if genomic else None
-        cap = max_stored if max_stored > 0 else None
-        found = collect_hits(plan, sequences, strand=strand, tests=qvalues, chunk_size=chunk_size, threads=threads,
-                             backend=backend, progress=progress, input_letters=True, sequence_names=names,
-                             each_chunk=_each_chunk(max_strand, coords, names),
-                             shrink=(lambda r: keep_most_significant(r, cap)[0]) if cap else None,
-                             shrink_above=2 * (cap or 0) * len(plan.names))
+
+        def shrink(rows: np.ndarray) -> np.ndarray:
+            rows, cut = keep_most_significant(rows, max_stored)
+            for k, c in cut.items():
+                cuts[k] = min(c, cuts.get(k, c))
+            return rows
+
+        found = collect_hits(plan, sequences, strand=strand, tests=qvalues or qv_thresh, chunk_size=chunk_size,
+                             threads=threads, backend=backend, progress=progress, input_letters=True,
+                             sequence_names=names, each_chunk=_each_chunk(max_strand, coords, names),
+                             shrink=shrink, shrink_above=2 * max_stored * len(plan.names))
+        found.hits = shrink(found.hits)
         return plan, found, (coords.names if coords is not None else names)
+
+    cuts: dict[int, float] = {}
 
     with warnings.catch_warnings():
         if qv_thresh:
@@ -279,9 +285,9 @@ def fimo_hits(motifs: MotifSet, sequences, *, background: np.ndarray, thresh: fl
 
         pi0 = min((storey_pi0(s) for s in found.samples if s.size), default=1.0)
         if pi0 < 1.0:
+            cuts.clear()
             plan, found, seq_names = run(min(1.0, thresh / pi0))
-    rows, cuts = keep_most_significant(found.hits, max_stored)
-    found.hits = rows
+    rows = found.hits
     if qvalues:
         found.add_qvalues("motif")
         rows = found.hits

@@ -119,11 +119,14 @@ def _open_indexed(fasta: str):
         raise ImportError("--regions reads an indexed FASTA with pysam: pip install 'exactpwm[regions]'") from None
     if not os.path.exists(fasta):
         raise FileNotFoundError(f"{fasta}: no such file")
+    quiet = pysam.set_verbosity(0)  # htslib's own messages: our error says it
     try:
         return pysam.FastaFile(fasta)
     except (OSError, ValueError) as exc:
         raise ValueError(f"{fasta}: cannot open it as an indexed FASTA ({exc}); regions need a plain FASTA or "
                          "one compressed with bgzip (not gzip), indexed by 'samtools faidx'") from None
+    finally:
+        pysam.set_verbosity(quiet)
 
 
 def region_sequences(fasta: str, regions: Sequence[Region], *, merge: bool = True) -> Iterator[tuple[str, str]]:

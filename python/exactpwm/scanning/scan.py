@@ -23,7 +23,7 @@ from exactpwm.scanning.batches import DEFAULT_CHUNK, _Batch, _batches, _group_co
 from exactpwm.scanning.hits import HitTable, RowBuffer
 from exactpwm.scanning.plan import ScanPlan, _Group, plan_scan
 
-__all__ = ["Collected", "collect_hits", "iter_scan", "scan", "scan_chunk"]
+__all__ = ["Collected", "PvalueSample", "collect_hits", "iter_scan", "scan", "scan_chunk"]
 
 
 def iter_scan(plan: ScanPlan, sequences: Sequences, *, strand: str = "both", chunk_size: int = DEFAULT_CHUNK,
@@ -37,17 +37,17 @@ def iter_scan(plan: ScanPlan, sequences: Sequences, *, strand: str = "both", chu
     ``sequence_names``, if given, is filled with the names of the sequences as they are read.
     ``input_letters``: see :func:`scan`.
     """
-    for rows, tests, _ in _scan_chunks(plan, sequences, strand, chunk_size, threads, backend, sequence_names,
-                                       count_tests, progress, input_letters):
+    for rows, tests in _scan_chunks(plan, sequences, strand, chunk_size, threads, backend, sequence_names,
+                                    count_tests, progress, input_letters):
         yield rows, int(tests.sum())
 
 
 def _scan_chunks(plan: ScanPlan, sequences: Sequences, strand: str, chunk_size: int, threads: int, backend: str,
                  sequence_names: list | None, count_tests: bool, progress: Callable[[int], None] | None,
-                 input_letters: bool = False) -> Iterator[tuple[np.ndarray, np.ndarray, list | None]]:
-    """As :func:`iter_scan`, with the tests made per motif and, when counting them, a sample of
-    the p-values of all windows for each motif (for the null fraction of q-values):
-    (hits, (K,) int64, [per motif float64 p-values] or None)."""
+                 input_letters: bool = False,
+                 sampler: PvalueSample | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """As :func:`iter_scan`, with the tests made per motif ((K,) int64, zeros unless
+    ``count_tests``); ``sampler``, if given, takes a sample of every motif's window p-values."""
     if strand not in ("+", "-", "both"):
         raise ValueError(f"strand must be '+', '-' or 'both', got {strand!r}")
     if chunk_size < 1:
@@ -57,14 +57,15 @@ def _scan_chunks(plan: ScanPlan, sequences: Sequences, strand: str, chunk_size: 
     for batch in _batches(sequences, chunk_size, plan.overlap, names, input_letters):
         rows = _scan_batch(plan, batch, strand, threads, backend)
         n_tests = np.zeros(K, np.int64)
-        sample = None
-        if count_tests:
+        if count_tests or sampler is not None:
             limit = int(batch.limits[0]) if batch.size == 1 else batch.codes.size
-            n_tests = _count_windows(batch.codes, limit, plan.groups, K) * (2 if strand == "both" else 1)
-            sample = _sample_pvalues(plan, batch.codes, limit, strand, threads, backend)
+            if count_tests:
+                n_tests = _count_windows(batch.codes, limit, plan.groups, K) * (2 if strand == "both" else 1)
+            if sampler is not None:
+                sampler.add(plan, batch.codes, limit, strand, threads, backend)
         if progress is not None:
             progress(batch.bases)
-        yield rows, n_tests, sample
+        yield rows, n_tests
 
 
 def scan_chunk(plan: ScanPlan, chunk: Chunk, chunk_size: int, *, strand: str = "both", threads: int = 0,
@@ -154,8 +155,8 @@ def scan(
     strand : "both" (default), "+" or "-"
     qvalues : also compute q-values: ``True`` or ``"motif"``, per motif over its window tests, as
         FIMO reports them (Storey's: Benjamini-Hochberg times the motif's null fraction pi0,
-        estimated from the p-values of every 509th window, at most 10,000 kept per motif, as FIMO
-        samples 10,000); ``"pooled"``: Benjamini-Hochberg over all motifs' tests together
+        estimated from a uniform sample of 10,000 to 20,000 windows' p-values, see
+        :class:`PvalueSample`; FIMO samples 10,000); ``"pooled"``: Benjamini-Hochberg over all motifs' tests together
     input_letters : ``matched`` echoes the input's letters as FIMO's matched_sequence does: '+'
         windows as written (case and U kept), '-' windows reverse complemented in uppercase (with
         RNA motifs A pairs with U); default: uppercase ACGT
@@ -224,16 +225,9 @@ def collect_hits(plan: ScanPlan, sequences: Sequences, *, strand: str = "both", 
     """
     names: list = [] if sequence_names is None else sequence_names
     found, n_tests = RowBuffer(plan.dtype), np.zeros(len(plan.names), np.int64)
-    samples: list = [np.zeros(0) for _ in plan.names]
-    rng = np.random.default_rng(0)
-    for rows, counted, sample in _scan_chunks(plan, sequences, strand, chunk_size, threads, backend, names,
-                                              tests, progress, input_letters):
-        if sample is not None:
-            for k, more in enumerate(sample):
-                kept = np.concatenate([samples[k], more])
-                if kept.size > 2 * _SAMPLE_KEEP:  # bounded memory: thin to the cap, at random
-                    kept = rng.choice(kept, _SAMPLE_KEEP, replace=False)
-                samples[k] = kept
+    sampler = PvalueSample(len(plan.names)) if tests else None
+    for rows, counted in _scan_chunks(plan, sequences, strand, chunk_size, threads, backend, names, tests, progress,
+                                      input_letters, sampler):
         found.append(rows if each_chunk is None else each_chunk(rows))
         del rows  # then the chunk's array is dropped: the next chunk reuses its memory
         n_tests += counted
@@ -241,34 +235,75 @@ def collect_hits(plan: ScanPlan, sequences: Sequences, *, strand: str = "both", 
             kept_rows = shrink(found.result())
             found = RowBuffer(plan.dtype)
             found.append(kept_rows)
+    samples = sampler.pvalues() if sampler is not None else [np.zeros(0) for _ in plan.names]
     return Collected(found.result(), n_tests, samples, names)
 
 
-_SAMPLE_STRIDE = 509  # one window start in 509 is sampled for the null fraction of the q-values
-_SAMPLE_KEEP = 10_000  # p-values kept per motif (FIMO keeps a reservoir of 10,000)
+class PvalueSample:
+    """A systematic sample of every motif's window p-values, for the null fraction of q-values.
+
+    Windows are numbered along the input (N-free ones are kept); those whose number is a multiple of
+    ``stride`` are sampled, both strands when scanning both. ``stride`` starts at 1 and doubles
+    whenever more than twice ``keep`` windows would be held, dropping every other one held: a
+    uniform sample of between ``keep`` and ``2 keep`` windows of any input, whose cost per chunk
+    stays bounded (FIMO keeps a random reservoir of 10,000 p-values).
+    """
+
+    def __init__(self, n_motifs: int, keep: int = 10_000):
+        self.keep, self.stride, self.seen = keep, 1, 0
+        self._index: list[list[np.ndarray]] = [[] for _ in range(n_motifs)]
+        self._pvalue: list[list[np.ndarray]] = [[] for _ in range(n_motifs)]
+        self._held = 0
+
+    def add(self, plan: ScanPlan, codes: np.ndarray, limit: int, strand: str, threads: int, backend: str) -> None:
+        """Sample the windows of a chunk starting before ``limit``."""
+        while limit // self.stride > 2 * self.keep:
+            self._thin()
+        first = -self.seen % self.stride
+        for k, index, pvalues in _sample_pvalues(plan, codes, limit, first, self.stride, strand, threads, backend):
+            self._index[k].append(index + self.seen)
+            self._pvalue[k].append(pvalues)
+        self._held += len(range(first, limit, self.stride))
+        self.seen += limit
+        while self._held > 2 * self.keep:
+            self._thin()
+
+    def _thin(self) -> None:
+        self.stride *= 2
+        for k in range(len(self._index)):
+            if self._index[k]:
+                index, pvalues = np.concatenate(self._index[k]), np.concatenate(self._pvalue[k])
+                kept = index % self.stride == 0
+                self._index[k], self._pvalue[k] = [index[kept]], [pvalues[kept]]
+        self._held //= 2
+
+    def pvalues(self) -> list:
+        """K float64 arrays: each motif's sampled p-values."""
+        return [np.concatenate(p) if p else np.zeros(0) for p in self._pvalue]
 
 
-def _sample_pvalues(plan: ScanPlan, codes: np.ndarray, limit: int, strand: str, threads: int,
-                    backend: str) -> list:
-    """p-values of every 509th N-free window (both strands when scanning both), per motif."""
+def _sample_pvalues(plan: ScanPlan, codes: np.ndarray, limit: int, first: int, stride: int, strand: str,
+                    threads: int, backend: str) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """(motif, window numbers in the chunk, p-values) of the N-free windows first, first + stride,
+    ... below ``limit`` (both strands' p-values, in pairs, when scanning both)."""
     from exactpwm.core.scoring import conv1d
 
-    out: list = [[] for _ in plan.names]
     for g in plan.groups:
         m = min(limit, codes.size - g.width + 1)
-        if m <= 0:
+        if m <= first:
             continue
-        starts = np.arange(0, m, _SAMPLE_STRIDE)
+        starts = np.arange(first, m, stride)
         win = codes[starts[:, None] + np.arange(g.width)]
-        win = win[(win < 4).all(axis=1)]
+        clean = (win < 4).all(axis=1)
+        win, starts = win[clean], starts[clean]
         if not win.size:
             continue
         scores = conv1d(win, g.kernels, strand="both" if strand == "both" else strand, dtype=np.float64,
                         threads=threads, backend=backend)[..., 0]  # (S, [2,] k)
         scores = scores.reshape(win.shape[0], -1, g.motifs.size)
+        both = scores.shape[1]
         for j, k in enumerate(g.motifs):
-            out[int(k)].append(plan.dists[int(k)].pvalue(scores[:, :, j].ravel()))
-    return [np.concatenate(x) if x else np.zeros(0) for x in out]
+            yield int(k), np.repeat(starts, both), plan.dists[int(k)].pvalue(scores[:, :, j].ravel())
 
 
 def _count_windows(codes: np.ndarray, limit: int, groups: list[_Group], n_motifs: int) -> np.ndarray:
