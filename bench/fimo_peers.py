@@ -1,14 +1,20 @@
-"""FIMO compatibility and speed: exactpwm scan with FIMO's settings against FIMO 5.4.1, in one run.
+"""FIMO compatibility and speed: `exactpwm fimo` against FIMO 5.4.1, both on their defaults, in one run.
 
-    python bench/fimo_peers.py --fimo /path/to/meme/bin/fimo --motifs 30   # Klebsiella Kp1084
+    python bench/fimo_peers.py --fimo /path/to/meme/bin/fimo --motifs 30 --json bench/results/fimo_kleb30.json
 
 FIMO 5.4.1 can be built from the MEME sources vendored in the pymemesuite sdist (Debian has no
-meme package). Workload: the first N JASPAR 2024 CORE vertebrate motifs of width >= 8 over the
-Klebsiella Kp1084 chromosome (Debian's kleborate-examples). exactpwm runs with FIMO's settings
-given explicitly: the NRDB background (made strand-symmetric, as FIMO does), pseudocount 0.1,
-p <= 1e-4, per-motif q-values. Reported: hits identical (motif, sequence, start, stop, strand),
-where the others lie, q-value agreement on shared hits, and wall time of each command line,
-reading the FASTA and writing the TSV included.
+meme package). Motifs: the first N JASPAR 2024 CORE vertebrate motifs of width >= 8. Workloads:
+the Klebsiella Kp1084 chromosome (Debian's kleborate-examples) and a seeded random 2 Mbp sequence
+with N runs and soft-masked (lowercase) stretches. Both tools run with no options but the output:
+`fimo --oc DIR` and `exactpwm fimo --oc DIR` (FIMO's defaults: NRDB background, --motif-pseudo
+0.1, p <= 1e-4, per-motif q-values); on the random sequence `--text` too.
+
+Reported per workload: hits identical (motif, sequence, start, stop, strand), matched_sequence
+identical on them, q-values within 5% on shared hits, and every disagreement's p-values from both
+tools with exactpwm's exact p in full precision (on its 1/1024-bit score grid) relative to the threshold: FIMO rounds
+scores to integers on its own scale before its p-value lookup, which moves windows across the
+threshold only when their exact p lies near it. Wall time of each command line, reading the FASTA
+and writing the files included.
 """
 
 from __future__ import annotations
@@ -23,7 +29,67 @@ import tempfile
 import time
 
 KLEB = "/usr/share/doc/kleborate/examples/data/Klebs_Kp1084.fna.xz"
-NRDB = {"A": 0.281774, "C": 0.222020, "G": 0.228876, "T": 0.267330}  # MEME's DNA NRDB frequencies
+KEY = ["motif_id", "sequence_name", "start", "stop", "strand"]
+
+
+def random_genome(path: str, n: int = 2_000_000, seed: int = 11) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    s = rng.choice(np.frombuffer(b"ACGT", np.uint8), n)
+    for a in range(50_000, n, 200_000):  # 1 kb N runs
+        s[a:a + 1000] = ord("N")
+    for a in range(120_000, n, 300_000):  # 30 kb soft-masked stretches
+        s[a:a + 30_000] |= 0x20
+    with open(path, "w") as f:
+        f.write(">random seeded N runs and lowercase\n")
+        text = s.tobytes().decode()
+        f.write("\n".join(text[i:i + 60] for i in range(0, n, 60)) + "\n")
+
+
+def timed(cmd: list[str], **kw) -> tuple[float, subprocess.CompletedProcess]:
+    t = time.perf_counter()
+    r = subprocess.run(cmd, check=True, **kw)
+    return time.perf_counter() - t, r
+
+
+def read(path_or_text):
+    import io
+
+    import pandas as pd
+
+    src = io.StringIO(path_or_text) if isinstance(path_or_text, str) and "\t" in path_or_text else path_or_text
+    return pd.read_csv(src, sep="\t", comment="#", keep_default_na=False, na_values={"p-value": [""]})
+
+
+def compare(f, o, exact) -> dict:
+    """Agreement of FIMO's table f with ours o; exact: our hits at a looser threshold (exact p)."""
+    j = f.merge(o, on=KEY, how="outer", suffixes=("_fimo", "_ours"), indicator=True)
+    both = j[j["_merge"] == "both"]
+    odd = j[j["_merge"] != "both"].merge(exact[KEY + ["p-value"]].rename(columns={"p-value": "p_exact"}), on=KEY,
+                                         how="left")
+    res = {
+        "fimo_hits": len(f), "exactpwm_hits": len(o), "shared": len(both),
+        "shared_fraction_of_fimo": len(both) / max(len(f), 1),
+        "shared_fraction_of_exactpwm": len(both) / max(len(o), 1),
+        "only_fimo": int((j["_merge"] == "left_only").sum()),
+        "only_exactpwm": int((j["_merge"] == "right_only").sum()),
+        "matched_sequence_identical": float((both["matched_sequence_fimo"] == both["matched_sequence_ours"]).mean()),
+    }
+    if len(odd):
+        rel = (odd["p_exact"] / 1e-4 - 1).abs()
+        res["disagreements"] = {
+            "fimo_p_range": [float(odd["p-value_fimo"].min()), float(odd["p-value_fimo"].max())]
+            if odd["p-value_fimo"].notna().any() else None,
+            "exact_p_range": [float(odd["p_exact"].min()), float(odd["p_exact"].max())],
+            "max_exact_p_distance_from_threshold": float(rel.max()),
+            "without_exact_p": int(odd["p_exact"].isna().sum()),
+        }
+    if "q-value_fimo" in both and (both["q-value_fimo"] != "").all():
+        ratio = both["q-value_ours"].astype(float) / both["q-value_fimo"].astype(float)
+        res["qvalue_ratio_median"] = float(ratio.median())
+        res["qvalue_within_5pct"] = float(((ratio - 1).abs() <= 0.05).mean())
+    return res
 
 
 def main() -> int:
@@ -34,48 +100,56 @@ def main() -> int:
     args = ap.parse_args()
 
     import exactpwm
-    import pandas as pd
 
     work = tempfile.mkdtemp()
-    fasta, motifs, bg = (os.path.join(work, n) for n in ("kleb.fa", "motifs.meme", "nrdb.bg"))
-    with lzma.open(KLEB, "rb") as src, open(fasta, "wb") as dst:
-        dst.write(src.read())
+    motifs = os.path.join(work, "motifs.meme")
     chosen = [m for m in exactpwm.load_jaspar() if m.width >= 8][:args.motifs]
     exactpwm.write_motifs(exactpwm.MotifSet(chosen), motifs)
-    with open(bg, "w") as f:
-        f.writelines(f"{b} {p}\n" for b, p in NRDB.items())
-
-    t = time.perf_counter()
-    subprocess.run([args.fimo, "--oc", os.path.join(work, "fimo_out"), "--verbosity", "1", motifs, fasta], check=True)
-    t_fimo = time.perf_counter() - t
-    ours = os.path.join(work, "ours.tsv")
-    t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "exactpwm.app.cli", "scan", motifs, fasta, "--bgfile", bg, "--pseudocount",
-                    "0.1", "--thresh", "1e-4", "--qvalues", "-o", ours, "-q"], check=True)
-    t_ours = time.perf_counter() - t
-
-    f = pd.read_csv(os.path.join(work, "fimo_out", "fimo.tsv"), sep="\t", comment="#")
-    o = pd.read_csv(ours, sep="\t", comment="#")
-    key = ["motif_id", "sequence_name", "start", "stop", "strand"]
-    j = f.merge(o, on=key, how="outer", suffixes=("_fimo", "_ours"), indicator=True)
-    both = j[j["_merge"] == "both"]
-    ratio = both["q-value_ours"] / both["q-value_fimo"]
-    only = j[j["_merge"] != "both"]
-    p_only = only["p-value_fimo"].fillna(only["p-value_ours"])
-    res = {
-        "workload": f"{len(chosen)} JASPAR motifs (width >= 8) x Klebsiella Kp1084, both strands, p <= 1e-4",
-        "fimo_seconds": t_fimo, "exactpwm_seconds": t_ours, "speedup": t_fimo / t_ours,
-        "fimo_hits": len(f), "exactpwm_hits": len(o), "shared": len(both),
-        "shared_fraction_of_fimo": len(both) / len(f),
-        "only_fimo": int((j["_merge"] == "left_only").sum()), "only_exactpwm": int((j["_merge"] == "right_only").sum()),
-        "disagreements_p_range": [float(p_only.min()), float(p_only.max())] if len(only) else None,
-        "qvalue_ratio_median": float(ratio.median()), "qvalue_within_5pct": float(((ratio - 1).abs() <= 0.05).mean()),
-    }
-    print(json.dumps(res, indent=2))
+    kleb, rand = os.path.join(work, "kleb.fa"), os.path.join(work, "random.fa")
+    with lzma.open(KLEB, "rb") as src, open(kleb, "wb") as dst:
+        dst.write(src.read())
+    random_genome(rand)
+    ours_cmd = [sys.executable, "-m", "exactpwm", "fimo", "--verbosity", "1"]
+    results: dict = {"motifs": f"{len(chosen)} JASPAR 2024 CORE vertebrate motifs of width >= 8",
+                     "settings": "both tools on their defaults (FIMO's): NRDB background, --motif-pseudo 0.1, "
+                                 "p <= 1e-4, both strands", "workloads": {}}
+    for name, fasta in (("klebsiella_kp1084", kleb), ("random_2mbp_n_runs_lowercase", rand)):
+        t_fimo, _ = timed([args.fimo, "--verbosity", "1", "--oc", os.path.join(work, f"{name}_fimo"), motifs, fasta])
+        t_ours, _ = timed(ours_cmd + ["--oc", os.path.join(work, f"{name}_ours"), motifs, fasta])
+        exact = exact_pvalues(exactpwm, motifs, fasta)
+        f = read(os.path.join(work, f"{name}_fimo", "fimo.tsv"))
+        o = read(os.path.join(work, f"{name}_ours", "fimo.tsv"))
+        res = {"oc": {**compare(f, o, exact), "fimo_seconds": t_fimo, "exactpwm_seconds": t_ours,
+                      "speedup": t_fimo / t_ours}}
+        if name.startswith("random"):
+            t_fimo, rf = timed([args.fimo, "--verbosity", "1", "--text", motifs, fasta], capture_output=True, text=True)
+            t_ours, ro = timed(ours_cmd + ["--text", motifs, fasta], capture_output=True, text=True)
+            res["text"] = {**compare(read(rf.stdout), read(ro.stdout), exact), "fimo_seconds": t_fimo,
+                           "exactpwm_seconds": t_ours, "speedup": t_fimo / t_ours,
+                           "same_row_order_on_shared": _same_order(read(rf.stdout), read(ro.stdout))}
+        results["workloads"][name] = res
+        print(name, json.dumps(res, indent=2), flush=True)
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump(res, fh, indent=2)
+            json.dump(results, fh, indent=2)
     return 0
+
+
+def exact_pvalues(exactpwm, motifs: str, fasta: str):
+    """Our p-values in full precision for every window with p <= 2e-4, FIMO's settings given explicitly."""
+    from exactpwm.scanning.fimo import NRDB
+
+    h = exactpwm.scan(exactpwm.read_motifs(motifs), fasta, pvalue=2e-4, background=NRDB, pseudocount=0.1).to_pandas()
+    return h.assign(start=h.start + 1).rename(columns={"motif": "motif_id", "sequence": "sequence_name", "end": "stop",
+                                                       "pvalue": "p-value"})
+
+
+def _same_order(f, o) -> bool:
+    """The hits both tools report come in the same order in both files (--text: by motif, then position)."""
+    keys_f = [tuple(r) for r in f[KEY].itertuples(index=False)]
+    keys_o = [tuple(r) for r in o[KEY].itertuples(index=False)]
+    shared = set(keys_f) & set(keys_o)
+    return [k for k in keys_f if k in shared] == [k for k in keys_o if k in shared]
 
 
 if __name__ == "__main__":

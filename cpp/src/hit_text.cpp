@@ -94,25 +94,24 @@ void append_repr(std::string& out, double x) {
     append_int(out, e);
 }
 
-void append_g3(std::string& out, double x) {
+namespace {
+
+// printf("%.<precision>g"), appended to out ("nan" for NaN).
+void append_general(std::string& out, double x, int precision) {
     if (std::isnan(x)) {
         out += "nan";
         return;
     }
     char buf[64];
-    const auto r = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::general, 3);  // as printf("%.3g")
+    const auto r = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::general, precision);
     out.append(buf, r.ptr);
 }
 
-void append_g6(std::string& out, double x) {
-    if (std::isnan(x)) {
-        out += "nan";
-        return;
-    }
-    char buf[64];
-    const auto r = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::general, 6);  // as printf("%g")
-    out.append(buf, r.ptr);
-}
+}  // namespace
+
+void append_g3(std::string& out, double x) { append_general(out, x, 3); }  // as printf("%.3g")
+
+void append_g6(std::string& out, double x) { append_general(out, x, 6); }  // as printf("%g")
 
 namespace {
 

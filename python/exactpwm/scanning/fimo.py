@@ -22,7 +22,6 @@ Scores are printed as FIMO prints them (``%g``); ``matched_sequence`` echoes the
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
 import tempfile
@@ -117,20 +116,27 @@ def write_fimo_gff(f: IO[str], rows: np.ndarray, motif_names, sequence_names, al
     ID=motif-alt-n-sequence (n counts the motif's hits in the sequence), pvalue, qvalue (when
     computed), sequence. Source column: exactpwm."""
     f.write("##gff-version 3\n")
-    order = np.lexsort((rows["pvalue"], rows["sequence"], rows["motif"]))
-    last, n = (-1, -1), 0
+    r = rows[np.lexsort((rows["pvalue"], rows["sequence"], rows["motif"]))]
+    if not len(r):
+        return
+    motif, seq = r["motif"].astype(np.int64), r["sequence"]
+    new_group = np.ones(len(r), bool)
+    new_group[1:] = (motif[1:] != motif[:-1]) | (seq[1:] != seq[:-1])
+    first = np.maximum.accumulate(np.where(new_group, np.arange(len(r)), 0))
+    n = np.arange(len(r)) - first + 1  # the hit's rank in its (motif, sequence) group
+    p = r["pvalue"]
+    with np.errstate(divide="ignore"):
+        score = np.minimum(1000.0, -10.0 * np.log10(p))
+    columns = zip(motif.tolist(), seq.tolist(), (r["start"] + 1).tolist(), r["end"].tolist(), score.tolist(),
+                  r["strand"].astype("U1").tolist(), p.tolist(), r["qvalue"].tolist(),
+                  r["matched"].astype("U").tolist(), n.tolist())
     out = []
-    for h in rows[order]:
-        key = (int(h["motif"]), int(h["sequence"]))
-        n = n + 1 if key == last else 1
-        last = key
-        motif, alt, seq = motif_names[key[0]], alt_names[key[0]], sequence_names[key[1]]
-        strand, p, q = h["strand"].decode(), float(h["pvalue"]), float(h["qvalue"])
-        score = min(1000.0, -10.0 * math.log10(p)) if p > 0 else 1000.0
-        qv = "" if math.isnan(q) else f"qvalue={q:.3g};"
-        out.append(f"{seq}\texactpwm\tnucleotide_motif\t{h['start'] + 1}\t{h['end']}\t{score:3.3g}\t{strand}\t.\t"
-                   f"Name={motif}_{seq}{strand};Alias={alt};ID={motif}{'-' if alt else ''}{alt}-{n}-{seq};"
-                   f"pvalue={p:.3g};{qv}sequence={h['matched'].decode()};\n")
+    for k, s, start, end, sc, strand, pv, q, matched, i in columns:
+        name, alt, sname = motif_names[k], alt_names[k], sequence_names[s]
+        qv = "" if q != q else f"qvalue={q:.3g};"
+        out.append(f"{sname}\texactpwm\tnucleotide_motif\t{start}\t{end}\t{sc:3.3g}\t{strand}\t.\t"
+                   f"Name={name}_{sname}{strand};Alias={alt};ID={name}{'-' if alt else ''}{alt}-{i}-{sname};"
+                   f"pvalue={pv:.3g};{qv}sequence={matched};\n")
         if len(out) >= 65536:
             f.write("".join(out))
             out = []

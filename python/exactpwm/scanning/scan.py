@@ -101,6 +101,8 @@ def _scan_batch(plan: ScanPlan, batch: _Batch, strand: str, threads, backend) ->
         letters = input_window_letters(batch.letters, pos, widths, minus, plan.overlap + 1, plan.rna)
     else:
         letters = window_letters(codes, pos, widths, minus, plan.overlap + 1, threads=threads, backend=backend)
+        if plan.rna:  # RNA motifs: matches in the RNA alphabet
+            letters[letters == ord("T")] = ord("U")
     rows["matched"] = letters.view(plan.dtype["matched"]).ravel()
     return rows
 
