@@ -66,8 +66,8 @@ def compare(f, o, exact) -> dict:
     """Agreement of FIMO's table f with ours o; exact: our hits at a looser threshold (exact p)."""
     j = f.merge(o, on=KEY, how="outer", suffixes=("_fimo", "_ours"), indicator=True)
     both = j[j["_merge"] == "both"]
-    odd = j[j["_merge"] != "both"].merge(exact[KEY + ["p-value"]].rename(columns={"p-value": "p_exact"}), on=KEY,
-                                         how="left")
+    odd = j[j["_merge"] != "both"].merge(exact[KEY + ["p-value", "explained"]].rename(columns={"p-value": "p_exact"}),
+                                         on=KEY, how="left")
     res = {
         "fimo_hits": len(f), "exactpwm_hits": len(o), "shared": len(both),
         "shared_fraction_of_fimo": len(both) / max(len(f), 1),
@@ -84,6 +84,8 @@ def compare(f, o, exact) -> dict:
             "exact_p_range": [float(odd["p_exact"].min()), float(odd["p_exact"].max())],
             "max_exact_p_distance_from_threshold": float(rel.max()),
             "without_exact_p": int(odd["p_exact"].isna().sum()),
+            "explained_by_fimo_score_rounding": int(odd["explained"].fillna(False).astype(bool).sum()),
+            "total": len(odd),
         }
     if "q-value_fimo" in both and (both["q-value_fimo"] != "").all():
         ratio = both["q-value_ours"].astype(float) / both["q-value_fimo"].astype(float)
@@ -136,10 +138,27 @@ def main() -> int:
 
 
 def exact_pvalues(exactpwm, motifs: str, fasta: str):
-    """Our p-values in full precision for every window with p <= 2e-4, FIMO's settings given explicitly."""
+    """Our p-values in full precision for every window with p <= 2e-4, FIMO's settings given
+    explicitly, and ``explained``: whether FIMO's score rounding can move the window across
+    p = 1e-4. FIMO scales each motif's log-odds (bits) by scale = floor(1000 / (max - floor(min)))
+    and rounds every entry to an integer, so a window's score moves by at most L / (2 scale); ours
+    are exact on a 2^-10 grid per entry (at most L / 2^11 away). The window is explained when
+    p = 1e-4 lies between our p-values at score -+ (L / (2 scale) + L / 2^11)."""
+    import numpy as np
     from exactpwm.scanning.fimo import NRDB
+    from exactpwm.scanning.plan import plan_scan, score_matrices, symmetric_background
 
-    h = exactpwm.scan(exactpwm.read_motifs(motifs), fasta, pvalue=2e-4, background=NRDB, pseudocount=0.1).to_pandas()
+    ms = exactpwm.read_motifs(motifs)
+    h = exactpwm.scan(ms, fasta, pvalue=2e-4, background=NRDB, pseudocount=0.1).to_pandas()
+    plan = plan_scan(ms, pvalue=2e-4, background=NRDB, pseudocount=0.1)
+    raw = score_matrices(ms, background=symmetric_background(NRDB), pseudocount=0.1, step=None)
+    scale = np.array([np.floor(1000 / (m.max() - np.floor(m.min()))) for m in raw])
+    k = h.motif.map({n: i for i, n in enumerate(plan.names)}).to_numpy()
+    width = plan.widths[k]
+    delta = width / (2 * scale[k]) + width / 2.0 ** 11
+    lo = np.array([plan.dists[i].pvalue(np.array([s + d]))[0] for i, s, d in zip(k, h.score, delta)])
+    hi = np.array([plan.dists[i].pvalue(np.array([s - d]))[0] for i, s, d in zip(k, h.score, delta)])
+    h["explained"] = (lo <= 1e-4) & (1e-4 <= hi)
     return h.assign(start=h.start + 1).rename(columns={"motif": "motif_id", "sequence": "sequence_name", "end": "stop",
                                                        "pvalue": "p-value"})
 

@@ -1,7 +1,7 @@
 """Command-line interface: ``exactpwm <command>``.
 
 Commands: demo, scan, convert, track, logo, compare, fimo (FIMO 5's command line, in
-:mod:`exactpwm.app.fimo_cli`), info. Exit codes: 0 success,
+:mod:`exactpwm.app.fimo_cli`), variants (in :mod:`exactpwm.app.variants_cli`), info. Exit codes: 0 success,
 1 runtime error (bad file, bad data), 2 usage error (bad arguments). Outputs
 go to stdout or ``-o``; a path is written atomically and is never one of the inputs.
 """
@@ -743,9 +743,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_args(p)
     p.set_defaults(func=_cmd_compare)
 
-    from exactpwm.app import fimo_cli
+    from exactpwm.app import fimo_cli, variants_cli
 
     fimo_cli.add_parser(sub)
+    variants_cli.add_parser(sub)
 
     p = sub.add_parser("info", help="print the version, compiled backends and CPU features")
     p.set_defaults(func=_cmd_info)

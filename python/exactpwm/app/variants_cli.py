@@ -1,0 +1,81 @@
+"""``exactpwm variants``: what each variant of a VCF does to every motif's best match.
+
+Parses the options, calls :func:`exactpwm.scanning.variants.variant_effects` and writes its table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from exactpwm.app.cli import (
+    _add_motif_args,
+    _background,
+    _check_input,
+    _check_output,
+    _checked,
+    _command_line,
+    _load_motifs,
+    _open_out,
+    _pseudocount,
+    _threads,
+)
+
+_pvalue = _checked(float, lambda p: 0 < p <= 1, "p-value", "must be in (0, 1]")
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "variants", help="what each variant (VCF) does to every motif: best match on REF and ALT, gain/loss",
+        description="For each variant of a VCF/BCF, ALT allele and motif: the best window overlapping the variant "
+                    "on the reference and on the alternative haplotype (both strands), the score change, and a "
+                    "call: gain (only ALT is a hit), loss (only REF), change (both). Multi-allelic sites are "
+                    "split; variants that cannot be scored are counted on stderr.")
+    p.add_argument("motifs", help="motif file or 'jaspar:...'")
+    p.add_argument("genome", help="indexed genome FASTA (plain, or bgzip with .fai/.gzi; needs pysam)")
+    p.add_argument("vcf", help="VCF or BCF, plain or bgzip (any order, no index needed)")
+    p.add_argument("-o", "--output", help="TSV file (default: stdout)")
+    p.add_argument("--vcf-out", metavar="VCF", help="also write the input VCF with an EXACTPWM INFO field per "
+                                                     "variant (ALT|motif|call|delta; .gz: bgzip, .bcf: BCF)")
+    p.add_argument("--thresh", type=_pvalue, default=1e-4, help="p-value of a hit (default: %(default)g)")
+    p.add_argument("--all", action="store_true", help="a row for every variant and motif, hits or not")
+    _add_motif_args(p)
+    bg = p.add_mutually_exclusive_group()
+    bg.add_argument("--bgfile", help="0-order background file (default: the motif file's)")
+    bg.add_argument("--uniform", action="store_true", help="uniform background")
+    p.add_argument("--pseudocount", type=_checked(float, lambda x: x >= 0, "pseudocount", "must be >= 0"),
+                   default=None, help="pseudocount on the motifs' counts (default: 0.1, as scan)")
+    p.add_argument("-j", "--threads", type=_threads, default=0, help="threads (default 0 = all cores)")
+    p.add_argument("--backend", default="auto", help=argparse.SUPPRESS)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from exactpwm.scanning.variants import _SKIP_REASONS, variant_effects
+
+    for path in (args.motifs, args.genome, args.vcf):
+        _check_input(path)
+    _check_output(args.output, args.motifs, args.genome, args.vcf)
+    _check_output(args.vcf_out, args.motifs, args.genome, args.vcf, args.output)
+    motifs = _load_motifs(args.motifs, args.motif_format, args.motif)
+    bg = _background(args, motifs)
+    motifs, pseudocount = _pseudocount(args, motifs, bg)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the skips are reported below, one line each
+        eff = variant_effects(motifs, args.genome, args.vcf, pvalue=args.thresh, background=bg,
+                              pseudocount=pseudocount, report="all" if args.all else "hits", threads=args.threads,
+                              backend=args.backend)
+    for reason, n in eff.skipped.items():
+        print(f"exactpwm variants: {n} variants not scored: {_SKIP_REASONS[reason]} "
+              f"(e.g. {', '.join(eff.examples.get(reason, []))})", file=sys.stderr)
+    with _open_out(args.output) as f:
+        eff.table.to_csv(f, sep="\t", index=False, float_format="%.6g")
+        f.write(f"# {_command_line(args.argv)}\n")
+    if args.vcf_out:
+        eff.write_vcf(args.vcf, args.vcf_out)
+        print(f"wrote {args.vcf_out}", file=sys.stderr)
+    if args.output not in (None, "-"):
+        print(f"wrote {args.output}: {len(eff.table):,} rows", file=sys.stderr)
+    return 0

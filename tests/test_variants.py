@@ -1,0 +1,174 @@
+"""Variant effects against a brute-force reference that rescores every window on each haplotype.
+
+Random genomes with N runs and VCFs with SNVs, MNVs, indels at contig ends, variants inside N
+runs, overlapping and multi-allelic variants, in no particular order; and the inputs that cannot
+be scored (counted and reported, never dropped silently).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import exactpwm
+import numpy as np
+import pytest
+from exactpwm import Motif, MotifSet
+from exactpwm.scanning.plan import plan_scan
+from exactpwm.scanning.variants import Variant, variant_effects
+
+pysam = pytest.importorskip("pysam")
+pd = pytest.importorskip("pandas")
+
+COMP = str.maketrans("ACGTN", "TGCAN")
+
+
+def brute_best(matrix: np.ndarray, hap: str, span: tuple[int, int]) -> float:
+    """The best score over both strands of the N-free windows of ``hap`` that hold a base of
+    ``span`` = [a, b), or, when it is empty, both bases beside a."""
+    w = matrix.shape[1]
+    a, b = span
+    lo, hi = (a - w + 1, b - 1) if b > a else (a - w + 1, a - 1)
+    best = -np.inf
+    for st in range(max(lo, 0), min(hi, len(hap) - w) + 1):
+        win = hap[st:st + w]
+        if "N" in win:
+            continue
+        for s in (win, win.translate(COMP)[::-1]):
+            best = max(best, float(sum(matrix["ACGT".index(c), j] for j, c in enumerate(s))))
+    return best
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    d = tmp_path_factory.mktemp("variants")
+    rng = np.random.default_rng(23)
+    genome = {"chr1": "".join(rng.choice(list("ACGT"), 3000)), "chr2": "".join(rng.choice(list("ACGT"), 1500))}
+    g1 = list(genome["chr1"])
+    g1[1000:1030] = "N" * 30
+    genome["chr1"] = "".join(g1)
+    fa = d / "genome.fa"
+    fa.write_text("".join(f">{k}\n" + "\n".join(v[i:i + 60] for i in range(0, len(v), 60)) + "\n"
+                          for k, v in genome.items()))
+    pysam.faidx(str(fa))
+    recs = []
+    for chrom, n in (("chr2", 40), ("chr1", 60)):  # chr2 first: not sorted by the FASTA's order
+        for pos in sorted(rng.choice(np.arange(1, len(genome[chrom]) - 5), n, replace=False)):
+            ref = genome[chrom][pos - 1]
+            if ref == "N":
+                continue
+            alt = rng.choice([c for c in "ACGT" if c != ref])
+            recs.append((chrom, int(pos), ref, alt))
+    g1, g2 = genome["chr1"], genome["chr2"]
+    recs += [
+        ("chr1", 1, g1[0], "ACGTAC"),  # insertion at the contig's start
+        ("chr1", 1, g1[:4], g1[0]),  # deletion at the start
+        ("chr2", len(g2) - 3, g2[-4:], g2[-4]),  # deletion reaching the contig's end
+        ("chr2", len(g2), g2[-1], g2[-1] + "TTGCA"),  # insertion after the last base
+        ("chr1", 500, g1[499:502], "GGG" if g1[499:502] != "GGG" else "CCC"),  # MNV
+        ("chr1", 501, g1[500], "A" if g1[500] != "A" else "C"),  # overlaps the MNV
+        ("chr1", 1010, "N", "A"),  # inside the N run
+        ("chr1", 998, g1[997:1002], g1[997]),  # a deletion into the N run
+        ("chr1", 2000, g1[1999], ",".join(c for c in "ACGT" if c != g1[1999])),  # multi-allelic
+        ("chr1", 2100, g1[2099:2103], g1[2099] + "T"),  # complex indel
+    ]
+    bad = [("chr1", 300, "A" if g1[299] != "A" else "C", "G"),  # REF mismatch
+           ("chrZ", 5, "A", "C"),  # contig missing from the FASTA
+           ("chr1", 400, g1[399], "<DEL>"),  # symbolic
+           ("chr1", 410, g1[409], g1[409] + "[chr2:100["),  # breakend
+           ]
+    lines = ["##fileformat=VCFv4.2", "##contig=<ID=chr1,length=3000>", "##contig=<ID=chr2,length=1500>",
+             "##contig=<ID=chrZ,length=100>", "##ALT=<ID=DEL,Description=\"Deletion\">",
+             "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
+    for i, (c, p, r, a) in enumerate(recs + bad):
+        lines.append(f"{c}\t{p}\tv{i}\t{r}\t{a}\t.\tPASS\t.")
+    (d / "v.vcf").write_text("\n".join(lines) + "\n")
+    pysam.tabix_compress(str(d / "v.vcf"), str(d / "v.vcf.gz"), force=True)
+    ms = MotifSet([Motif("M1", rng.dirichlet(np.ones(4) * 0.3, 8).T, alt_name="one"),
+                   Motif("M2", rng.dirichlet(np.ones(4) * 0.3, 11).T),
+                   Motif("M3", rng.dirichlet(np.ones(4) * 0.3, 5).T, alt_name="three")])
+    exactpwm.write_motifs(ms, d / "m.meme")
+    return {"dir": d, "fa": fa, "genome": genome, "recs": recs, "motifs": ms}
+
+
+@pytest.mark.parametrize("vcf", ["v.vcf", "v.vcf.gz"])
+def test_every_allele_and_motif_against_brute_force(data, vcf):
+    with pytest.warns(UserWarning, match="not scored"):
+        eff = variant_effects(data["motifs"], data["fa"], data["dir"] / vcf, pvalue=1e-2, report="all")
+    assert eff.skipped == {"ref_mismatch": 1, "contig": 1, "symbolic": 2}
+    t = eff.table
+    plan = plan_scan(data["motifs"], pvalue=1e-2, pseudocount=0.1)
+    n_alleles = sum(len(a.split(",")) for c, p, r, a in data["recs"] if r != "N")
+    assert len(t) == 3 * (n_alleles + 1)  # the variant inside the N run has REF 'N': scored, never a hit
+    for _, row in t.iterrows():
+        g = data["genome"][row.chrom]
+        a, r, s = Variant(row.chrom, row.pos - 1, row.ref, row.alt).trimmed()
+        hap = g[:row.pos - 1] + row.alt + g[row.pos - 1 + len(row.ref):]
+        k = plan.names.index(row.motif)
+        M = plan.matrices[k]
+        for allele, seq, span in (("ref", g, (a, a + len(r))), ("alt", hap, (a, a + len(s)))):
+            expect = brute_best(M, seq, span)
+            got = row[f"{allele}_score"]
+            if expect == -np.inf:
+                assert np.isnan(got) and row[f"{allele}_strand"] == "."
+                continue
+            assert got == expect, (row.chrom, row.pos, row.ref, row.alt, row.motif, allele)
+            # the window reported has that score
+            st, w = int(row[f"{allele}_start"]), M.shape[1]
+            win = seq[st:st + w]
+            if row[f"{allele}_strand"] == "-":
+                win = win.translate(COMP)[::-1]
+            assert win == row[f"{allele}_matched"]
+            assert float(sum(M["ACGT".index(c), j] for j, c in enumerate(win))) == got
+            assert row[f"{allele}_pvalue"] == pytest.approx(plan.dists[k].pvalue(np.array([got]))[0])
+    hit_r, hit_a = t.ref_pvalue <= 1e-2, t.alt_pvalue <= 1e-2
+    assert (t.call[hit_r & hit_a] == "change").all() and (t.call[~hit_r & hit_a] == "gain").all()
+    assert (t.call[hit_r & ~hit_a] == "loss").all() and (t.call[~hit_r & ~hit_a] == "none").all()
+    assert np.allclose(t.delta.dropna(), (t.alt_score - t.ref_score).dropna())
+
+
+def test_default_reports_hits_only_and_keeps_vcf_order(data):
+    with pytest.warns(UserWarning):
+        every = variant_effects(data["motifs"], data["fa"], data["dir"] / "v.vcf", pvalue=1e-3, report="all").table
+        hits = variant_effects(data["motifs"], data["fa"], data["dir"] / "v.vcf", pvalue=1e-3).table
+    assert len(hits) == int((every.call != "none").sum()) and len(hits) > 0
+    ids = [int(i[1:]) for i in every.id]
+    assert ids == sorted(ids)  # VCF order, whatever the contig order
+
+
+def test_threads_do_not_change_the_table(data):
+    with pytest.warns(UserWarning):
+        one = variant_effects(data["motifs"], data["fa"], data["dir"] / "v.vcf", pvalue=1e-2, threads=1, batch=7)
+        two = variant_effects(data["motifs"], data["fa"], data["dir"] / "v.vcf", pvalue=1e-2, threads=2)
+    pd.testing.assert_frame_equal(one.table, two.table)
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "exactpwm", *map(str, args)], capture_output=True, text=True)
+
+
+def test_cli_variants(data, tmp_path):
+    r = run_cli("variants", data["dir"] / "m.meme", data["fa"], data["dir"] / "v.vcf.gz", "--thresh", "1e-2",
+                "-o", tmp_path / "eff.tsv")
+    assert r.returncode == 0, r.stderr
+    assert "not scored" in r.stderr and "REF does not match" in r.stderr
+    t = pd.read_csv(tmp_path / "eff.tsv", sep="\t", comment="#")
+    assert {"gain", "loss", "change"} & set(t.call) and "none" not in set(t.call)
+    r = run_cli("variants", data["dir"] / "m.meme", data["fa"], data["dir"] / "v.vcf.gz", "--thresh", "1e-2",
+                "-o", tmp_path / "eff2.tsv", "--vcf-out", tmp_path / "out.vcf.gz")
+    assert r.returncode == 0, r.stderr
+    with pysam.VariantFile(str(tmp_path / "out.vcf.gz")) as vf:
+        recs = list(vf)
+    assert len(recs) == len(data["recs"]) + 4  # every record kept, annotated or not
+    notes = [e for rec in recs for e in rec.info.get("EXACTPWM", ())]
+    assert len(notes) == len(t)
+    first = t.iloc[0]
+    rec = next(x for x in recs if x.id == first.id)
+    assert any(e.split("|")[1:3] == [first.motif, first.call] for e in rec.info["EXACTPWM"])
+    for args, msg in [((data["fa"], tmp_path / "none.vcf"), "none.vcf"),
+                      ((tmp_path / "none.fa", data["dir"] / "v.vcf"), "none.fa")]:
+        r = run_cli("variants", data["dir"] / "m.meme", *args)
+        assert r.returncode == 1 and msg in r.stderr and "Traceback" not in r.stderr
+    (tmp_path / "junk.vcf").write_text("not a vcf\n")
+    r = run_cli("variants", data["dir"] / "m.meme", data["fa"], tmp_path / "junk.vcf")
+    assert r.returncode == 1 and "junk.vcf" in r.stderr and "Traceback" not in r.stderr
