@@ -25,6 +25,7 @@ from exactpwm.scanning.maxima import SequenceMaxima, sequence_maxima
 from exactpwm.scanning.plan import plan_scan, score_matrices
 from exactpwm.scanning.scan import iter_scan, scan
 from exactpwm.scanning.tracks import score_tracks, write_bedgraph
+from exactpwm.scanning.variants import VariantEffects, variant_effects
 
 __version__ = "0.1.0"
 
@@ -42,6 +43,7 @@ __all__ = [
     "PWMModel",
     "MotifFormatError",
     "MotifSet",
+    "VariantEffects",
     "WindowHits",
     "background_frequencies",
     "backends",
@@ -56,6 +58,7 @@ __all__ = [
     "heuristic_pwm",
     "from_torch_layout",
     "iter_scan",
+    "variant_effects",
     "kernel_to_pwm",
     "load_jaspar",
     "log_likelihood",

@@ -241,21 +241,34 @@ def fimo_hits(motifs: MotifSet, sequences, *, background: np.ndarray, thresh: fl
               max_stored: int = 100_000, pseudocount: float = 0.1, genomic: str | None = None,
               threads: int = 0, chunk_size: int = 1 << 23, backend: str = "auto",
               progress=None) -> tuple[HitTable, dict[int, float]]:
-    """The hits FIMO 5 stores for its ``--oc`` files, and the p-value cut per motif where
-    ``max_stored`` was reached (see the module's notes).
+    """The hits FIMO 5 stores for its ``--oc`` files, and where ``max_stored`` cut them.
 
-    motifs : a MotifSet (probabilities; ``pseudocount`` is added to its counts, spread by the
-        background, as FIMO's ``--motif-pseudo``); sequences : as in :func:`exactpwm.scan`;
-    background : (4,) float64, see :func:`fimo_background` (averaged with its complement here);
-    thresh : p-value threshold, or with ``qv_thresh`` a q-value threshold (then the sequences
-        are scanned twice: q <= t needs p <= t / pi0, and pi0 is known after the first pass);
-    qvalues : per-motif q-values (Storey's pi0 from sampled windows) in ``hits.rows['qvalue']``;
-    strand : "both" or "+" (FIMO's ``--norc``, or a motif file's ``strands: +``);
-    max_strand : one strand per position (see :func:`best_strand_rows`);
-    genomic : None, or "ucsc" / "bed" to read ``chr:start-end`` sequence names as coordinates
-        (see :mod:`exactpwm.scanning.regions`); hits then name chromosomes.
+    Parameters
+    ----------
+    motifs : MotifSet
+        Probabilities; ``pseudocount`` is added to their counts, spread by the background, as
+        FIMO's ``--motif-pseudo``.
+    sequences : as in :func:`exactpwm.scan`
+    background : (4,) float64
+        See :func:`fimo_background`; averaged with its complement here.
+    thresh : float
+        p-value threshold, or with ``qv_thresh`` a q-value threshold (then the sequences are
+        scanned twice: q <= t needs p <= t / pi0, and pi0 is known after the first pass).
+    qvalues : bool
+        Per-motif q-values (Storey's pi0 from sampled windows) in ``rows['qvalue']``.
+    strand : str
+        "both" or "+" (FIMO's ``--norc``, or a motif file's ``strands: +``).
+    max_strand : bool
+        One strand per position (see :func:`best_strand_rows`).
+    max_stored : int
+        Per motif, at most this many hits (see :func:`keep_most_significant`).
+    genomic : str or None
+        "ucsc" or "bed" to read ``chr:start-end`` sequence names as coordinates (see
+        :mod:`exactpwm.scanning.regions`); hits then name chromosomes.
 
-    Returns (HitTable ordered as fimo.tsv, {motif index: p cut}); ``matched`` echoes the input.
+    Returns
+    -------
+    (HitTable in fimo.tsv's order, {motif index: p-value cut}); ``matched`` echoes the input.
     """
     from exactpwm.scanning.plan import plan_scan
     from exactpwm.scanning.regions import GenomicCoordinates
@@ -309,8 +322,9 @@ def stream_fimo_text(out: TextIO, motifs: MotifSet, sequences, *, background: np
                      genomic: str | None = None, skip_matched: bool = False, threads: int = 0,
                      chunk_size: int = 1 << 23, backend: str = "auto", progress=None) -> int:
     """FIMO's ``--text`` output to ``out``: no q-values, rows by motif then sequence, position and
-    strand, memory bounded by a chunk (see :class:`MotifOrderWriter`). Returns the number of hits.
-    Arguments as in :func:`fimo_hits`; ``skip_matched`` leaves matched_sequence empty."""
+    strand, memory bounded by a chunk (see :class:`MotifOrderWriter`). Arguments as in
+    :func:`fimo_hits`; ``skip_matched`` leaves matched_sequence empty. Returns the number of hits.
+    """
     from exactpwm.scanning.plan import plan_scan
     from exactpwm.scanning.regions import GenomicCoordinates
     from exactpwm.scanning.scan import iter_scan

@@ -36,9 +36,6 @@ from exactpwm.core.types import Background, Motifs
 
 __all__ = ["Variant", "VariantEffects", "read_variants", "variant_effects"]
 
-_ACGTN = np.frombuffer(b"ACGTN", np.uint8)
-
-
 @dataclass
 class Variant:
     """One alternative allele at one site: ``pos`` 0-based (VCF POS - 1); ``ref``/``alt`` as in the
@@ -70,11 +67,19 @@ class Variant:
 class VariantEffects:
     """The effects table and what could not be scored.
 
-    table : pandas DataFrame, one row per (variant, motif) reported: chrom, pos (VCF POS), id,
-        ref, alt, motif, motif_alt, then for each allele ``ref_*`` / ``alt_*``: score, pvalue,
-        start (0-based, see the module's notes), strand, matched; delta (alt - ref score), call
-    skipped : {reason: count} of the variants not scored
-    examples : {reason: first few variants, as 'chrom:POS REF>ALT'}
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per (variant, motif) reported: chrom, pos (VCF POS), id, ref, alt, motif,
+        motif_alt, then per allele ``ref_*`` / ``alt_*``: score, pvalue, start (0-based, see the
+        module's notes), strand, matched; then delta (ALT - REF best score) and call.
+    skipped : dict
+        {reason: count} of the variants not scored.
+    examples : dict
+        {reason: the first few of them, as 'chrom:POS REF>ALT'}.
+    record, allele : numpy.ndarray
+        int64, one per row of the table: its VCF record (0-based, in file order) and ALT number
+        (1-based).
     """
 
     table: Any
@@ -177,57 +182,34 @@ def read_variants(vcf: str, contigs: dict[str, int] | None = None) -> tuple[list
     return out, skipped, examples
 
 
-def _contexts(genome: np.ndarray, variants: list[tuple[int, str, str]], w: int):
-    """Code rows (V, n) of the reference and alternative haplotypes around each change
-    (``w - 1`` bases each side, N past the contig's ends, N-padded on the right), and the
-    valid window starts of each row: [first, last]."""
-    V = len(variants)
-    n_ref = max(2 * (w - 1) + len(r) for _, r, _ in variants)
-    n_alt = max(2 * (w - 1) + len(a) for _, _, a in variants)
-    ref = np.full((V, n_ref), 4, np.uint8)
-    alt = np.full((V, n_alt), 4, np.uint8)
-    last = np.zeros((V, 2), np.int64)
-    size = genome.size
-    for i, (a, r, s) in enumerate(variants):
-        lo, hi = a - (w - 1), a + len(r) + (w - 1)
-        ctx = np.full(hi - lo, 4, np.uint8)
-        ctx[max(0, -lo):max(0, -lo) + max(0, min(hi, size) - max(lo, 0))] = genome[max(lo, 0):min(hi, size)]
-        ref[i, :ctx.size] = ctx
-        left, right = ctx[:w - 1], ctx[w - 1 + len(r):]
-        alt_ctx = np.concatenate([left, _ENCODE[np.frombuffer(s.encode(), np.uint8)], right])
-        alt[i, :alt_ctx.size] = alt_ctx
-        # windows holding a changed base, or both bases beside an empty change
-        last[i, 0] = w - 1 + len(r) - 1 if r else w - 2
-        last[i, 1] = w - 1 + len(s) - 1 if s else w - 2
-    return ref, alt, last
+def _contexts(genome: np.ndarray, changes: list[tuple[int, str, str]], w: int) -> tuple[tuple, tuple]:
+    """Packed code records ``(codes, offsets)`` of the reference and of the alternative haplotype
+    around each change: ``w - 1`` bases each side (N past the contig's ends), so that every window
+    of width ``w`` in a record holds a changed base, or both bases beside an empty change."""
+    V = len(changes)
+    a = np.fromiter((c[0] for c in changes), np.int64, V)
+    r = np.fromiter((len(c[1]) for c in changes), np.int64, V)
+    s = np.fromiter((len(c[2]) for c in changes), np.int64, V)
+    snv = (r == 1) & (s == 1)
+    ref_len, alt_len = r + 2 * (w - 1), s + 2 * (w - 1)
+    ref_off = np.concatenate([[0], np.cumsum(ref_len)])
+    alt_off = np.concatenate([[0], np.cumsum(alt_len)])
+    # every reference base a record holds, gathered at once (N outside the contig)
+    idx = np.repeat(a - (w - 1) - ref_off[:-1], ref_len) + np.arange(ref_off[-1])
+    inside = (idx >= 0) & (idx < genome.size)
+    ref = np.full(idx.size, 4, np.uint8)
+    ref[inside] = genome[idx[inside]]
+    alt = np.empty(alt_off[-1], np.uint8)
+    if snv.all():  # the common case: one base differs
+        alt[:] = ref
+        alt[ref_off[:-1] + (w - 1)] = _ENCODE[np.frombuffer("".join(c[2] for c in changes).encode(), np.uint8)]
+    else:
+        for i, (_, rr, ss) in enumerate(changes):
+            row = ref[ref_off[i]:ref_off[i + 1]]
+            alt[alt_off[i]:alt_off[i + 1]] = np.concatenate(
+                [row[:w - 1], _ENCODE[np.frombuffer(ss.encode(), np.uint8)], row[w - 1 + len(rr):]])
+    return (ref, ref_off), (alt, alt_off)
 
-
-def _best(codes: np.ndarray, kernels: np.ndarray, last: np.ndarray, threads: int, backend: str):
-    """(score (V, k), start (V, k), minus (V, k)) of the best valid N-free window per row and
-    kernel; -inf where a row has none."""
-    from exactpwm.core.scoring import conv1d
-
-    V, n = codes.shape
-    k, _, w = kernels.shape
-    m = n - w + 1
-    scores = conv1d(codes, kernels, strand="both", dtype=np.float64, threads=threads, backend=backend)  # (V,2,k,m)
-    nc = np.concatenate([np.zeros((V, 1), np.int64), np.cumsum(codes >= 4, axis=1)], axis=1)
-    has_n = (nc[:, w:w + m] - nc[:, :m]) > 0  # (V, m)
-    starts = np.arange(m)
-    bad = has_n | (starts[None, :] > last[:, None])  # first valid start is 0 by construction
-    scores[np.broadcast_to(bad[:, None, None, :], scores.shape)] = -np.inf
-    flat = scores.transpose(0, 2, 1, 3).reshape(V, k, 2 * m)  # strand-major per kernel
-    idx = np.argmax(flat, axis=2)
-    best = np.take_along_axis(flat, idx[..., None], axis=2)[..., 0]
-    return best, idx % m, idx >= m
-
-
-def _letters(codes: np.ndarray, start: np.ndarray, minus: np.ndarray, w: int) -> np.ndarray:
-    """(V, k) str windows of rows ``codes`` (V, n) at ``start``, reverse-complemented where ``minus``."""
-    V, k = start.shape
-    win = codes[np.arange(V)[:, None, None], start[..., None] + np.arange(w)]  # (V, k, w)
-    win = np.where(minus[..., None], np.where(win[..., ::-1] < 4, 3 - win[..., ::-1], 4), win)
-    return _ACGTN[win].view(f"S{w}")[..., 0].astype(str)
 
 
 def variant_effects(
@@ -240,25 +222,36 @@ def variant_effects(
     base: float = 2.0,
     pseudocount: float = 0.1,
     report: str = "hits",
-    batch: int = 4096,
+    batch: int | None = None,
     threads: int = 0,
     backend: str = "auto",
-):
+) -> VariantEffects:
     """What every variant of ``vcf`` does to every motif's best match (see the module's notes).
 
-    motifs : a MotifSet, a (K, 4, L) array or a list of (4, L_i) PWMs (as :func:`exactpwm.scan`)
-    genome : an indexed FASTA (plain, or bgzip with .fai and .gzi; pysam builds a missing .fai
-        when it can write beside the file)
-    vcf : VCF or BCF, plain or bgzip, any order, no index needed
-    pvalue : the hit threshold of the calls (exact p-values under the background)
-    background, base, pseudocount : as in :func:`exactpwm.scan` (background averaged with its
-        complement; None = the MotifSet's, else uniform)
-    report : "hits" (rows where either allele is a hit, default) or "all"
-    batch : variants scored per engine call (memory: batch x motifs x 8 x window count bytes)
-    threads, backend : as in :func:`exactpwm.conv1d`; results do not depend on them
+    Parameters
+    ----------
+    motifs : MotifSet, (K, 4, L) array or list of (4, L_i) PWMs
+        As in :func:`exactpwm.scan`.
+    genome : str
+        An indexed FASTA (plain, or bgzip with .fai and .gzi; pysam builds a missing .fai when
+        it can write beside the file).
+    vcf : str
+        VCF or BCF, plain or bgzip, any order, no index needed.
+    pvalue : float
+        The hit threshold of the calls (exact p-values under the background).
+    background, base, pseudocount
+        As in :func:`exactpwm.scan` (the background is averaged with its complement; None means
+        the MotifSet's, else uniform).
+    report : str
+        "hits" (rows where either allele is a hit, the default) or "all".
+    batch : int or None
+        Variants scored per engine call (default: about 4 M variant x motif pairs, ~150 MB).
+    threads, backend
+        As in :func:`exactpwm.conv1d`; results do not depend on them.
 
-    Returns :class:`VariantEffects`. Skipped variants are counted in ``.skipped`` and named in a
-    warning.
+    Returns
+    -------
+    VariantEffects; skipped variants are counted in ``.skipped`` and named in a warning.
     """
     import pandas as pd
 
@@ -293,9 +286,10 @@ def variant_effects(
                                                         f"(genome: {seq[v.pos:v.pos + len(v.ref)] or 'past the end'})")
                 else:
                     keep.append(i)
-            for a in range(0, len(keep), batch):
-                part = [variants[i] for i in keep[a:a + batch]]
-                frames.append(_score_batch(plan, alts, codes, part, pvalue, report, threads, backend, pd))
+            step = batch or max(256, (1 << 22) // len(plan.names))
+            for a in range(0, len(keep), step):
+                part = [variants[i] for i in keep[a:a + step]]
+                frames.append(_score_batch(plan, alts, codes, part, report, threads, backend))
     finally:
         fa.close()
     cols = ["chrom", "pos", "id", "ref", "alt", "motif", "motif_alt", "ref_score", "ref_pvalue", "ref_start",
@@ -312,52 +306,68 @@ def variant_effects(
     return VariantEffects(table, dict(skipped), examples, record, allele)
 
 
-def _score_batch(plan, alts, codes, part: list[Variant], pvalue: float, report: str, threads, backend, pd):
+def _score_batch(plan, alts, genome: np.ndarray, part: list[Variant], report: str, threads: int, backend: str):
+    """The table's rows for a batch of variants: each allele's best window per motif, found by the
+    engine's max pooling over one record per variant and width group."""
+    import pandas as pd
+
+    from exactpwm.core.scoring import max_scores
+    from exactpwm.core.sequence import window_letters
+
     K, V = len(plan.names), len(part)
     changes = [v.trimmed() for v in part]
-    res = {f"{al}_{what}": np.empty((V, K), dt) for al in ("ref", "alt")
-           for what, dt in (("score", np.float64), ("start", np.int64), ("minus", bool), ("matched", object))}
-    for g in plan.groups:
-        w = g.width
-        ref_rows, alt_rows, last = _contexts(codes, changes, w)
-        for al, rows, col in (("ref", ref_rows, 0), ("alt", alt_rows, 1)):
-            best, start, minus = _best(rows, g.kernels, last[:, col], threads, backend)
-            res[f"{al}_score"][:, g.motifs] = best
-            res[f"{al}_start"][:, g.motifs] = start
-            res[f"{al}_minus"][:, g.motifs] = minus
-            res[f"{al}_matched"][:, g.motifs] = _letters(rows, start, minus, w)
-            # starts on the haplotype: the row's first base lies w - 1 before the change
-            res[f"{al}_start"][:, g.motifs] += np.array([c[0] for c in changes])[:, None] - (w - 1)
-    out = {}
-    frame: dict[str, Any]
-    motif_ix = np.arange(K)
-    for al in ("ref", "alt"):
-        s = res[f"{al}_score"]
-        p = np.ones_like(s)
-        for k in range(K):
-            ok = np.isfinite(s[:, k])
-            p[ok, k] = plan.dists[k].pvalue(s[ok, k])
-        out[al] = (s, p)
-    ref_hit, alt_hit = out["ref"][1] <= pvalue, out["alt"][1] <= pvalue
-    call = np.where(ref_hit & alt_hit, "change", np.where(alt_hit, "gain", np.where(ref_hit, "loss", "none")))
-    rows = np.ones((V, K), bool) if report == "all" else (ref_hit | alt_hit)
-    vi, ki = np.nonzero(rows)
-    frame = {
+    a = np.fromiter((c[0] for c in changes), np.int64, V)
+    score = {al: np.full((V, K), -np.inf) for al in ("ref", "alt")}
+    start = {al: np.full((V, K), -1, np.int64) for al in ("ref", "alt")}
+    minus = {al: np.zeros((V, K), bool) for al in ("ref", "alt")}
+    records: dict = {}
+    for gi, g in enumerate(plan.groups):
+        for al, (codes, offsets) in zip(("ref", "alt"), _contexts(genome, changes, g.width)):
+            best = max_scores((codes, offsets), g.kernels, strand="both", skip_n=True, dtype=g.dtype,
+                              threads=threads, backend=backend)
+            found = best.start >= 0
+            score[al][:, g.motifs] = np.where(found, best.score.astype(np.float64), -np.inf)
+            start[al][:, g.motifs] = best.start
+            minus[al][:, g.motifs] = best.strand < 0
+            records[gi, al] = (codes, offsets)
+    hit = {al: score[al] >= plan.thresholds[None, :] for al in ("ref", "alt")}  # as scans: p <= the threshold
+    call = np.where(hit["ref"] & hit["alt"], "change", np.where(hit["alt"], "gain", np.where(hit["ref"], "loss",
+                                                                                                "none")))
+    vi, ki = np.nonzero(np.ones((V, K), bool) if report == "all" else (hit["ref"] | hit["alt"]))
+    group_of = np.empty(K, np.int64)
+    for gi, g in enumerate(plan.groups):
+        group_of[g.motifs] = gi
+    frame: dict[str, Any] = {
         "chrom": [part[i].chrom for i in vi], "pos": [part[i].pos + 1 for i in vi], "id": [part[i].id for i in vi],
         "ref": [part[i].ref for i in vi], "alt": [part[i].alt for i in vi],
         "motif": [plan.names[k] for k in ki], "motif_alt": [alts[k] for k in ki],
     }
     for al in ("ref", "alt"):
-        s, p = out[al]
-        finite = np.isfinite(s[vi, ki])
-        frame[f"{al}_score"] = np.where(finite, s[vi, ki], np.nan)
-        frame[f"{al}_pvalue"] = np.where(finite, p[vi, ki], np.nan)
-        frame[f"{al}_start"] = np.where(finite, res[f"{al}_start"][vi, ki], -1)
-        frame[f"{al}_strand"] = np.where(~finite, ".", np.where(res[f"{al}_minus"][vi, ki], "-", "+"))
-        frame[f"{al}_matched"] = np.where(finite, res[f"{al}_matched"][vi, ki], "")
+        s = score[al][vi, ki]
+        finite = np.isfinite(s)
+        p = np.full(s.size, np.nan)
+        for k in np.unique(ki):
+            sel = (ki == k) & finite
+            p[sel] = plan.dists[k].pvalue(s[sel])
+        st, mi = start[al][vi, ki], minus[al][vi, ki]
+        matched = np.full(s.size, "", dtype=object)
+        for gi in np.unique(group_of[ki]):
+            sel = np.flatnonzero((group_of[ki] == gi) & finite)
+            if sel.size:
+                codes, offsets = records[gi, al]
+                w = plan.groups[gi].width
+                letters = window_letters(codes, offsets[vi[sel]] + st[sel], w, mi[sel], w, threads=threads,
+                                         backend=backend)
+                matched[sel] = letters.view(f"S{w}")[:, 0].astype(str)
+        width = plan.widths[ki]
+        frame[f"{al}_score"] = np.where(finite, s, np.nan)
+        frame[f"{al}_pvalue"] = p
+        frame[f"{al}_start"] = np.where(finite, a[vi] - (width - 1) + st, -1)
+        frame[f"{al}_strand"] = np.where(~finite, ".", np.where(mi, "-", "+"))
+        frame[f"{al}_matched"] = matched
     frame["delta"] = frame["alt_score"] - frame["ref_score"]
     frame["call"] = call[vi, ki]
     frame["_record"] = [part[i].record for i in vi]
     frame["_allele"] = [part[i].allele for i in vi]
-    frame["_motif"] = motif_ix[ki]
+    frame["_motif"] = ki
     return pd.DataFrame(frame)
