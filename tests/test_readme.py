@@ -2,7 +2,8 @@
 in a folder holding the files it names.
 
 The files are small and made here: ``genome.fa.gz`` (3 records), ``peaks.fa`` (200 peaks),
-``motifs.meme``, ``JASPAR2024_CORE.meme`` and ``.jaspar`` (JASPAR motifs through pyjaspar).
+``motifs.meme``, ``JASPAR2024_CORE.meme`` and ``.jaspar`` (JASPAR motifs through pyjaspar);
+with pysam, ``genome.fa`` (indexed), ``peaks.bed`` and ``calls.vcf.gz`` (SNVs and indels).
 """
 
 from __future__ import annotations
@@ -50,6 +51,22 @@ def folder(tmp_path_factory):
     exactpwm.write_motifs(ms, d / "JASPAR2024_CORE.meme")
     exactpwm.write_motifs(ms, d / "JASPAR2024_CORE.jaspar")
     exactpwm.write_motifs(ms, d / "motifs.meme")
+    try:
+        import pysam
+    except ImportError:
+        return d
+    with gzip.open(d / "genome.fa.gz", "rt") as src:
+        text = src.read()
+    (d / "genome.fa").write_text(text)
+    pysam.faidx(str(d / "genome.fa"))
+    chr1 = text.split("\n")[1]
+    (d / "peaks.bed").write_text("chr1\t100\t600\tp1\nchr2\t1000\t1400\tp2\n")
+    lines = ["##fileformat=VCFv4.2", "##contig=<ID=chr1,length=60000>", "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
+    for pos in range(101, 50_000, 997):
+        lines.append(f"chr1\t{pos}\t.\t{chr1[pos - 1]}\t{'A' if chr1[pos - 1] != 'A' else 'G'}\t.\tPASS\t.")
+    lines.append(f"chr1\t55001\t.\t{chr1[55000:55004]}\t{chr1[55000]}\t.\tPASS\t.")
+    (d / "calls.vcf").write_text("\n".join(lines) + "\n")
+    pysam.tabix_compress(str(d / "calls.vcf"), str(d / "calls.vcf.gz"), force=True)
     return d
 
 
@@ -59,7 +76,8 @@ def test_readme_has_python_blocks():
 
 @pytest.mark.parametrize("where, code", BLOCKS, ids=[where for where, _ in BLOCKS])
 def test_readme_block_runs(folder, monkeypatch, where, code):
-    needs = {"torch": "torch", "distributed": "distributed", "pandas": "pandas", "logo": "matplotlib"}
+    needs = {"torch": "torch", "distributed": "distributed", "pandas": "pandas", "logo": "matplotlib",
+             "variant_effects": "pysam", "region_sequences": "pysam"}
     for word, module in needs.items():
         if word in code:
             pytest.importorskip(module)
