@@ -88,6 +88,31 @@ def test_max_scores_matches_reference(rng, backend, strand, dtype):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("skip_n", [False, True])
+def test_max_scores_of_many_short_records(rng, backend, skip_n):
+    """A peak set, or one record per variant: thousands of short records, some shorter than the
+    kernel, some all N, scored together (one block-kernel call spans many of them)."""
+    W = rng.normal(size=(5, 4, 9))
+    lengths = rng.integers(0, 60, size=600)
+    seqs = [random_codes(rng, int(n), n_frac=0.05) for n in lengths]
+    seqs[7] = np.full(20, 4, np.uint8)
+    got = exactpwm.max_scores(seqs, W, strand="both", skip_n=skip_n, backend=backend, dtype=np.float64)
+    for s, x in enumerate(seqs):
+        if skip_n:  # the reference over the windows without N only
+            score = np.full(5, -np.inf)
+            for j in range(x.size - 8):
+                if (x[j:j + 9] < 4).all():
+                    score = np.maximum(score, max_pool(x[j:j + 9], W, None, "both")[0])
+        else:
+            score = max_pool(x, W, None, "both")[0]
+        np.testing.assert_allclose(got.score[s], score, rtol=1e-12, atol=1e-12)
+        assert ((got.start[s] >= 0) == np.isfinite(score)).all()
+    one = exactpwm.max_scores(seqs, W, strand="both", skip_n=skip_n, backend=backend, dtype=np.float64, threads=1)
+    for a, b in zip(one, got):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_max_scores_ties_keep_first_window_and_plus_strand(backend):
     W = np.zeros((1, 4, 2))  # every window scores 0
     got = exactpwm.max_scores(["ACGTACGT"], W, strand="both", backend=backend)

@@ -172,39 +172,90 @@ void max_scores(const uint8_t* codes, const int64_t* offsets, int64_t n_seqs,
     {
         Scratch<T> scratch(L, picked);
         std::vector<uint8_t> has_n(static_cast<size_t>(kBlock));
+        // has_n[j]: window j of the loaded block holds an N (sliding count); false if none does
+        auto mark_n = [&](int64_t nw) {
+            bool any_n = false;
+            if (!skip_n_windows || !scratch.has_n) return false;
+            int64_t n_in = 0;
+            for (int64_t i = 0; i < L - 1; ++i) n_in += scratch.bytes[i] >= 4;
+            for (int64_t j = 0; j < nw; ++j) {
+                n_in += scratch.bytes[j + L - 1] >= 4;
+                has_n[j] = n_in > 0;
+                any_n |= n_in > 0;
+                n_in -= scratch.bytes[j] >= 4;
+            }
+            return any_n;
+        };
+        // one block of one sequence's windows [j0, j0 + nw)
+        auto visit_block = [&](const Tile& tile, int64_t s, int64_t j0, int64_t nw) {
+            T* best = tile.piece >= 0 ? &piece_max[tile.piece * K] : out_max + s * K;
+            int64_t* where = tile.piece >= 0 ? &piece_pos[tile.piece * K] : out_pos + s * K;
+            const bool any_n = mark_n(nw);
+            for (int64_t k = 0; k < K; ++k) {
+                T* b = scratch.buf.data();
+                picked.fn(scratch.view(), nw, rows[k], L, table.bias[k], scratch.buf.data());
+                if (any_n) {
+                    for (int64_t j = 0; j < nw; ++j)
+                        if (has_n[j]) b[j] = -std::numeric_limits<T>::infinity();
+                }
+                const T bm = picked.max(b, nw);
+                if (skip_n_windows && bm == -std::numeric_limits<T>::infinity()) continue;
+                if (where[k] >= 0 && !(bm > best[k])) continue;
+                int64_t j = 0;
+                while (b[j] != bm) ++j;  // first window reaching the block maximum
+                best[k] = bm;
+                where[k] = j0 + j;
+            }
+        };
+        // short sequences [s, e), adjacent in codes, scored by one block-kernel call over all of
+        // them (windows that cross from one into the next are scored and ignored): many short
+        // records cost about what one long one does. Window scores do not depend on the block.
+        auto visit_run = [&](int64_t s, int64_t e) {
+            const int64_t nw = offsets[e] - offsets[s] - L + 1;
+            if (nw < 1) return;  // every sequence shorter than the kernel: none has a window
+            scratch.load(codes + offsets[s], nw, L);
+            const bool any_n = mark_n(nw);
+            for (int64_t k = 0; k < K; ++k) {
+                const T* b = scratch.buf.data();
+                picked.fn(scratch.view(), nw, rows[k], L, table.bias[k], scratch.buf.data());
+                for (int64_t r = s; r < e; ++r) {
+                    const int64_t lo = offsets[r] - offsets[s], m = n_windows(offsets, r, L);
+                    T bm = -std::numeric_limits<T>::infinity();
+                    int64_t at = -1;
+                    for (int64_t j = lo; j < lo + m; ++j) {
+                        if (any_n && has_n[j]) continue;
+                        if (at < 0 || b[j] > bm) {
+                            bm = b[j];
+                            at = j - lo;
+                        }
+                    }
+                    out_max[r * K + k] = bm;
+                    out_pos[r * K + k] = at;
+                }
+            }
+        };
         EXACTPWM_FOR
         for (int64_t t = 0; t < n_tiles; ++t) {
             const Tile& tile = plan.tiles[t];
-            for_each_block(tile, codes, offsets, L, scratch, stop, [&](int64_t s, int64_t j0, int64_t nw) {
-                T* best = tile.piece >= 0 ? &piece_max[tile.piece * K] : out_max + s * K;
-                int64_t* where = tile.piece >= 0 ? &piece_pos[tile.piece * K] : out_pos + s * K;
-                bool any_n = false;
-                if (skip_n_windows) {  // has_n[j]: window j holds an N (sliding count)
-                    int64_t n_in = 0;
-                    for (int64_t i = 0; i < L - 1; ++i) n_in += scratch.bytes[i] >= 4;
-                    for (int64_t j = 0; j < nw; ++j) {
-                        n_in += scratch.bytes[j + L - 1] >= 4;
-                        has_n[j] = n_in > 0;
-                        any_n |= n_in > 0;
-                        n_in -= scratch.bytes[j] >= 4;
-                    }
+            if (tile.piece >= 0) {
+                for_each_block(tile, codes, offsets, L, scratch, stop,
+                               [&](int64_t s, int64_t j0, int64_t nw) { visit_block(tile, s, j0, nw); });
+                continue;
+            }
+            for (int64_t s = tile.s0; s < tile.s1;) {
+                if (stop.stopped()) break;
+                int64_t e = s;  // the longest run from s whose windows fit one block
+                while (e < tile.s1 && offsets[e + 1] - offsets[s] - L + 1 <= kBlock) ++e;
+                if (e - s >= 2) {
+                    visit_run(s, e);
+                    s = e;
+                    continue;
                 }
-                for (int64_t k = 0; k < K; ++k) {
-                    T* b = scratch.buf.data();
-                    picked.fn(scratch.view(), nw, rows[k], L, table.bias[k], scratch.buf.data());
-                    if (any_n) {
-                        for (int64_t j = 0; j < nw; ++j)
-                            if (has_n[j]) b[j] = -std::numeric_limits<T>::infinity();
-                    }
-                    const T bm = picked.max(b, nw);
-                    if (skip_n_windows && bm == -std::numeric_limits<T>::infinity()) continue;
-                    if (where[k] >= 0 && !(bm > best[k])) continue;
-                    int64_t j = 0;
-                    while (b[j] != bm) ++j;  // first window reaching the block maximum
-                    best[k] = bm;
-                    where[k] = j0 + j;
-                }
-            });
+                const Tile one{s, s + 1, 0, 0, -1};
+                for_each_block(one, codes, offsets, L, scratch, stop,
+                               [&](int64_t q, int64_t j0, int64_t nw) { visit_block(one, q, j0, nw); });
+                ++s;
+            }
         }
     }
 
