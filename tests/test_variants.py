@@ -169,6 +169,17 @@ def test_cli_variants(data, tmp_path):
                       ((tmp_path / "none.fa", data["dir"] / "v.vcf"), "none.fa")]:
         r = run_cli("variants", data["dir"] / "m.meme", *args)
         assert r.returncode == 1 and msg in r.stderr and "Traceback" not in r.stderr
+    # a CNN's kernels, converted exactly: the same calls as their exact PWMs written by convert
+    kernels = np.random.default_rng(4).normal(size=(2, 4, 8))
+    np.save(tmp_path / "k.npy", kernels)
+    r = run_cli("variants", tmp_path / "k.npy", data["fa"], data["dir"] / "v.vcf", "--thresh", "1e-2", "--base", "e",
+                "-o", tmp_path / "k.tsv")
+    assert r.returncode == 0, r.stderr
+    assert run_cli("convert", tmp_path / "k.npy", "--base", "e", "-o", tmp_path / "k.meme").returncode == 0
+    r2 = run_cli("variants", tmp_path / "k.meme", data["fa"], data["dir"] / "v.vcf", "--thresh", "1e-2",
+                 "-o", tmp_path / "k2.tsv")
+    assert r2.returncode == 0, r2.stderr
+    assert (tmp_path / "k.tsv").read_text().split("\n")[:-2] == (tmp_path / "k2.tsv").read_text().split("\n")[:-2]
     (tmp_path / "junk.vcf").write_text("not a vcf\n")
     r = run_cli("variants", data["dir"] / "m.meme", data["fa"], tmp_path / "junk.vcf")
     assert r.returncode == 1 and "junk.vcf" in r.stderr and "Traceback" not in r.stderr

@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from exactpwm.app.cli import (
+    _add_model_args,
     _add_motif_args,
     _background,
     _check_input,
@@ -31,7 +32,8 @@ def add_parser(sub) -> None:
                     "on the reference and on the alternative haplotype (both strands), the score change, and a "
                     "call: gain (only ALT is a hit), loss (only REF), change (both). Multi-allelic sites are "
                     "split; variants that cannot be scored are counted on stderr.")
-    p.add_argument("motifs", help="motif file or 'jaspar:...'")
+    p.add_argument("motifs", help="motif file, 'jaspar:...', or a CNN's kernels (.npy/.npz/.pt/.h5, converted "
+                                  "exactly with --base)")
     p.add_argument("genome", help="indexed genome FASTA (plain, or bgzip with .fai/.gzi; needs pysam)")
     p.add_argument("vcf", help="VCF or BCF, plain or bgzip (any order, no index needed)")
     p.add_argument("-o", "--output", help="TSV file (default: stdout)")
@@ -47,6 +49,7 @@ def add_parser(sub) -> None:
                    default=None, help="pseudocount on the motifs' counts (default: 0.1, as scan)")
     p.add_argument("-j", "--threads", type=_threads, default=0, help="threads (default 0 = all cores)")
     p.add_argument("--backend", default="auto", help=argparse.SUPPRESS)
+    _add_model_args(p)
     p.set_defaults(func=run)
 
 
@@ -57,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         _check_input(path)
     _check_output(args.output, args.motifs, args.genome, args.vcf)
     _check_output(args.vcf_out, args.motifs, args.genome, args.vcf, args.output)
-    motifs = _load_motifs(args.motifs, args.motif_format, args.motif)
+    motifs = _load_motifs(args.motifs, args.motif_format, args.motif, args)
     bg = _background(args, motifs)
     motifs, pseudocount = _pseudocount(args, motifs, bg)
     import warnings
