@@ -221,14 +221,16 @@ def max_scores(
     pos = np.empty((S, K2), dtype=np.int64)
     if S and K2:
         eng.max_scores(codes, offsets, table, b, best, pos, nthreads, skip_n)
-    sign = np.where(pos >= 0, -1 if strand == "-" else 1, 0).astype(np.int8)
+    found = pos >= 0
     if strand != "both":
-        return MaxScores(best, pos, sign)
+        sign = found.view(np.int8).copy()  # 1 where found, else 0
+        return MaxScores(best, pos, -sign if strand == "-" else sign)
     plus, minus = best[:, :K], best[:, K:]
-    take_minus = (minus > plus) | ((pos[:, :K] < 0) & (pos[:, K:] >= 0))
+    take_minus = (minus > plus) | (~found[:, :K] & found[:, K:])
     score = np.where(take_minus, minus, plus)
     position = np.where(take_minus, pos[:, K:], pos[:, :K])
-    strands = np.where(take_minus, np.int8(-1), sign[:, :K]).astype(np.int8)
+    strands = found[:, :K].view(np.int8).copy()
+    strands[take_minus] = -1
     return MaxScores(score, position, strands)
 
 

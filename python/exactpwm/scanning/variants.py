@@ -340,7 +340,7 @@ def _score_batch(plan, alts, genome: np.ndarray, part: list[Variant], report: st
     from exactpwm.core.sequence import window_letters
 
     V = len(part)
-    changes = [v.trimmed() for v in part]
+    changes = [(v.pos, v.ref, v.alt) if len(v.ref) == 1 == len(v.alt) else v.trimmed() for v in part]
     a = np.fromiter((c[0] for c in changes), np.int64, V)
     r = np.fromiter((len(c[1]) for c in changes), np.int64, V)
     s = np.fromiter((len(c[2]) for c in changes), np.int64, V)
