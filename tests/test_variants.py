@@ -183,3 +183,32 @@ def test_cli_variants(data, tmp_path):
     (tmp_path / "junk.vcf").write_text("not a vcf\n")
     r = run_cli("variants", data["dir"] / "m.meme", data["fa"], tmp_path / "junk.vcf")
     assert r.returncode == 1 and "junk.vcf" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("strand", ["+", "both"])
+def test_kernel_effects_against_the_convolution_of_both_haplotypes(data, strand):
+    from exactpwm.scanning.variants import kernel_variant_effects
+
+    rng = np.random.default_rng(9)
+    W, b = rng.normal(size=(4, 4, 6)), rng.normal(size=4)
+    with pytest.warns(UserWarning, match="not scored"):
+        eff = kernel_variant_effects(W, data["fa"], data["dir"] / "v.vcf", b, strand=strand)
+    assert eff.ref.shape == (len(eff.variants), 4) and eff.skipped["ref_mismatch"] == 1
+    assert [v.record for v in eff.variants] == sorted(v.record for v in eff.variants)
+    L = 6
+    for v, ref, alt in zip(eff.variants, eff.ref, eff.alt):
+        g = data["genome"][v.chrom]
+        a, r, s = v.trimmed()
+        hap = g[:v.pos] + v.alt + g[v.pos + len(v.ref):]
+        for seq, n, got in ((g, len(r), ref), (hap, len(s), alt)):
+            lo, hi = (a - L + 1, a + n - 1) if n else (a - L + 1, a - 1)
+            padded = "N" * L + seq + "N" * L  # past the ends: zero columns
+            best = np.full(4, -np.inf)
+            for st in range(lo, hi + 1):
+                win = exactpwm.encode(padded[st + L:st + 2 * L])
+                sc = exactpwm.conv1d(win, W, b, dtype=np.float64)[:, 0]
+                if strand == "both":
+                    sc = np.maximum(sc, exactpwm.conv1d(exactpwm.reverse_complement(win), W, b, dtype=np.float64)[:, 0])
+                best = np.maximum(best, sc)
+            np.testing.assert_allclose(got, best, atol=1e-12)
+    np.testing.assert_allclose(eff.delta, eff.alt - eff.ref)

@@ -34,7 +34,8 @@ import numpy as np
 from exactpwm.core.sequence import _ENCODE
 from exactpwm.core.types import Background, Motifs
 
-__all__ = ["Variant", "VariantEffects", "read_variants", "variant_effects"]
+__all__ = ["KernelVariantEffects", "Variant", "VariantEffects", "kernel_variant_effects", "read_variants",
+           "variant_effects"]
 
 @dataclass
 class Variant:
@@ -271,43 +272,21 @@ def variant_effects(
 
     from exactpwm.core.motif import MotifSet
     from exactpwm.scanning.plan import plan_scan
-    from exactpwm.scanning.regions import _open_indexed
 
     if report not in ("hits", "all"):
         raise ValueError(f"report must be 'hits' or 'all', got {report!r}")
     plan = plan_scan(motifs, pvalue=pvalue, background=background, base=base, pseudocount=pseudocount,
                      threads=threads)
     alts = [m.alt_name for m in motifs] if isinstance(motifs, MotifSet) else [""] * len(plan.names)
-    fa = _open_indexed(genome)
-    try:
-        contigs = dict(zip(fa.references, fa.lengths))
-        variants, skipped, examples = read_variants(vcf, contigs)
-        by_contig: dict[str, list[int]] = {}
-        for i, v in enumerate(variants):
-            by_contig.setdefault(v.chrom, []).append(i)
-        frames = []
-        for chrom, idx in by_contig.items():
-            seq = fa.fetch(chrom)
-            codes = _ENCODE[np.frombuffer(seq.encode("ascii"), np.uint8)]
-            keep = []
-            for i in idx:
-                v = variants[i]
-                if seq[v.pos:v.pos + len(v.ref)].upper() != v.ref:
-                    skipped["ref_mismatch"] += 1
-                    examples.setdefault("ref_mismatch", [])
-                    if len(examples["ref_mismatch"]) < 3:
-                        examples["ref_mismatch"].append(f"{chrom}:{v.pos + 1} {v.ref}>{v.alt} "
-                                                        f"(genome: {seq[v.pos:v.pos + len(v.ref)] or 'past the end'})")
-                else:
-                    keep.append(i)
-            step = batch or (1 << 16 if report == "hits" else max(256, (1 << 22) // len(plan.names)))
-            for a in range(0, len(keep), step):
-                part = [variants[i] for i in keep[a:a + step]]
-                frame = _score_batch(plan, alts, codes, part, report, threads, backend)
-                if frame is not None:
-                    frames.append(frame)
-    finally:
-        fa.close()
+    skipped: Counter = Counter()
+    examples: dict = {}
+    frames = []
+    step = batch or (1 << 16 if report == "hits" else max(256, (1 << 22) // len(plan.names)))
+    for codes, variants in _checked_variants(genome, vcf, skipped, examples):
+        for a in range(0, len(variants), step):
+            frame = _score_batch(plan, alts, codes, variants[a:a + step], report, threads, backend)
+            if frame is not None:
+                frames.append(frame)
     cols = ["chrom", "pos", "id", "ref", "alt", "motif", "motif_alt", "ref_score", "ref_pvalue", "ref_start",
             "ref_strand", "ref_matched", "alt_score", "alt_pvalue", "alt_start", "alt_strand", "alt_matched",
             "delta", "call", "_record", "_allele", "_motif"]
@@ -320,6 +299,128 @@ def variant_effects(
             f"{n} with {_SKIP_REASONS[r]} (e.g. {', '.join(examples.get(r, []))})" for r, n in skipped.items()),
             UserWarning, stacklevel=2)
     return VariantEffects(table, dict(skipped), examples, record, allele)
+
+
+def _checked_variants(genome: str, vcf: str, skipped: Counter, examples: dict):
+    """(contig codes, its variants whose REF matches the genome) per contig of the VCF, in the
+    VCF's order of first appearance; what cannot be scored is counted in ``skipped`` (examples
+    in ``examples``)."""
+    from exactpwm.scanning.regions import _open_indexed
+
+    fa = _open_indexed(genome)
+    try:
+        variants, more, first = read_variants(vcf, dict(zip(fa.references, fa.lengths)))
+        skipped.update(more)
+        for reason, ex in first.items():
+            examples.setdefault(reason, []).extend(ex)
+        by_contig: dict[str, list[Variant]] = {}
+        for v in variants:
+            by_contig.setdefault(v.chrom, []).append(v)
+        for chrom, found in by_contig.items():
+            seq = fa.fetch(chrom)
+            keep = []
+            for v in found:
+                if seq[v.pos:v.pos + len(v.ref)].upper() == v.ref:
+                    keep.append(v)
+                    continue
+                skipped["ref_mismatch"] += 1
+                ex = examples.setdefault("ref_mismatch", [])
+                if len(ex) < 3:
+                    there = seq[v.pos:v.pos + len(v.ref)] or "past the end"
+                    ex.append(f"{chrom}:{v.pos + 1} {v.ref}>{v.alt} (genome: {there})")
+            yield _ENCODE[np.frombuffer(seq.encode("ascii"), np.uint8)], keep
+    finally:
+        fa.close()
+
+
+@dataclass
+class KernelVariantEffects:
+    """Each kernel's maximum activation over the windows overlapping each variant.
+
+    Attributes
+    ----------
+    variants : list of Variant
+        The scored variants (one per ALT), in VCF order.
+    ref, alt : numpy.ndarray
+        (V, K) float64: the maximum activation (bias included) on the reference and on the
+        alternative haplotype; -inf where no window fits (a contig shorter than the kernel).
+    skipped : dict
+        {reason: count} of the variants not scored, as :class:`VariantEffects`.
+    """
+
+    variants: list
+    ref: np.ndarray
+    alt: np.ndarray
+    skipped: dict
+
+    @property
+    def delta(self) -> np.ndarray:
+        """(V, K) float64: ALT minus REF maximum activation."""
+        return self.alt - self.ref
+
+
+def kernel_variant_effects(kernels: Any, genome: str, vcf: str, bias: Any = None, *, strand: str = "+",
+                           batch: int = 1 << 16, threads: int = 0, backend: str = "auto") -> KernelVariantEffects:
+    """What every variant does to each first-layer kernel's maximum activation.
+
+    Parameters
+    ----------
+    kernels : (K, 4, L) array or tensor
+        A Conv1d weight (rows A, C, G, T; cross-correlation, as PyTorch).
+    genome, vcf
+        As in :func:`variant_effects`.
+    bias : (K,) or None
+    strand : str
+        "+" (the layer as it runs) or "both" (the better of a window and its reverse complement,
+        for models scanning both strands).
+    batch, threads, backend
+        Variants per engine call; as in :func:`exactpwm.conv1d`.
+
+    Returns
+    -------
+    KernelVariantEffects. The windows are those overlapping the variant (see the module's notes);
+    N is a zero column, as in :func:`exactpwm.conv1d`, and so is a window's part past a contig's end.
+    """
+    from exactpwm.core._checks import to_numpy
+    from exactpwm.core.scoring import max_scores
+
+    if strand not in ("+", "both"):
+        raise ValueError(f"strand must be '+' or 'both', got {strand!r}")
+    W = to_numpy(kernels, "kernels").astype(np.float64)
+    if W.ndim != 3 or W.shape[1] != 4:
+        raise ValueError(f"kernels must have shape (K, 4, L), got {W.shape}")
+    K, _, L = W.shape
+    skipped: Counter = Counter()
+    examples: dict = {}
+    done: list = []
+    refs: list[np.ndarray] = []
+    alts: list[np.ndarray] = []
+    for codes, variants in _checked_variants(genome, vcf, skipped, examples):
+        for a in range(0, len(variants), batch):
+            part = variants[a:a + batch]
+            changes = [v.trimmed() for v in part]
+            V = len(part)
+            starts = np.fromiter((c[0] for c in changes), np.int64, V)
+            r = np.fromiter((len(c[1]) for c in changes), np.int64, V)
+            s = np.fromiter((len(c[2]) for c in changes), np.int64, V)
+            for al, packed in zip((refs, alts), _contexts(codes, changes, L, starts, r, s, None)):
+                codes_, offsets = packed
+                # the records without their separator N: every window overlaps the change, and a
+                # CNN reads N (and what lies past a contig's end) as zeros
+                keep = np.ones(codes_.size, bool)
+                keep[offsets[1:] - 1] = False
+                best = max_scores((codes_[keep], offsets - np.arange(offsets.size)), W, bias, strand=strand,
+                                  dtype=np.float64, threads=threads, backend=backend)
+                al.append(best.score)
+            done.extend(part)
+    if skipped:
+        warnings.warn("variants not scored: " + "; ".join(
+            f"{n} with {_SKIP_REASONS[r]} (e.g. {', '.join(examples.get(r, []))})" for r, n in skipped.items()),
+            UserWarning, stacklevel=2)
+    order = np.argsort([v.record * 1_000_000 + v.allele for v in done], kind="stable")
+    ref = np.concatenate(refs)[order] if refs else np.zeros((0, K))
+    alt = np.concatenate(alts)[order] if alts else np.zeros((0, K))
+    return KernelVariantEffects([done[i] for i in order], ref, alt, dict(skipped))
 
 
 def _subset(codes: np.ndarray, offsets: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
