@@ -212,3 +212,37 @@ def test_kernel_effects_against_the_convolution_of_both_haplotypes(data, strand)
                 best = np.maximum(best, sc)
             np.testing.assert_allclose(got, best, atol=1e-12)
     np.testing.assert_allclose(eff.delta, eff.alt - eff.ref)
+
+
+def test_model_effects_pwm_model_and_torch_agree(data):
+    torch = pytest.importorskip("torch")
+    from exactpwm.scanning.variants import model_variant_effects
+
+    rng = np.random.default_rng(11)
+    W, b = rng.normal(size=(5, 4, 7)), rng.normal(size=5)
+    A, c = rng.normal(size=(2, 5)), rng.normal(size=2)
+    pm = exactpwm.PWMModel.from_layers(W, b, dense_weight=A, dense_bias=c)
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv1d(4, 5, 7).double()
+            self.conv.weight.data, self.conv.bias.data = torch.from_numpy(W), torch.from_numpy(b)
+            self.dense = torch.nn.Linear(5, 2).double()
+            self.dense.weight.data, self.dense.bias.data = torch.from_numpy(A), torch.from_numpy(c)
+
+        def forward(self, x):
+            return self.dense(torch.relu(self.conv(x)).max(dim=-1).values)
+
+    with pytest.warns(UserWarning):
+        a = model_variant_effects(pm, data["fa"], data["dir"] / "v.vcf", 40)
+        t = model_variant_effects(Net().eval(), data["fa"], data["dir"] / "v.vcf", 40)
+    assert a.ref.shape == (len(a.variants), 2)
+    np.testing.assert_allclose(a.ref, t.ref, atol=1e-8)
+    np.testing.assert_allclose(a.alt, t.alt, atol=1e-8)
+    # the windows: 19 bases before the change, then the haplotype
+    for v, alt in zip(a.variants[:30], a.alt[:30]):
+        g = "N" * 40 + data["genome"][v.chrom] + "N" * 40
+        start, (p0, r, s) = v.trimmed()[0] - 19 + 40, v.trimmed()
+        hap = g[start:p0 + 40] + s + g[p0 + len(r) + 40:]
+        np.testing.assert_allclose(alt, pm([hap[:40]])[0], atol=1e-10)

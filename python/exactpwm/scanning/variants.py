@@ -24,6 +24,7 @@ hold, symbolic alleles (``<DEL>``, ``*``) and breakends.
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -34,8 +35,8 @@ import numpy as np
 from exactpwm.core.sequence import _ENCODE
 from exactpwm.core.types import Background, Motifs
 
-__all__ = ["KernelVariantEffects", "Variant", "VariantEffects", "kernel_variant_effects", "read_variants",
-           "variant_effects"]
+__all__ = ["KernelVariantEffects", "Variant", "VariantEffects", "kernel_variant_effects", "model_variant_effects",
+           "read_variants", "variant_effects"]
 
 @dataclass
 class Variant:
@@ -335,15 +336,17 @@ def _checked_variants(genome: str, vcf: str, skipped: Counter, examples: dict):
 
 @dataclass
 class KernelVariantEffects:
-    """Each kernel's maximum activation over the windows overlapping each variant.
+    """A quantity per variant on the reference and on the alternative haplotype: each kernel's
+    maximum activation (:func:`kernel_variant_effects`) or a model's outputs
+    (:func:`model_variant_effects`).
 
     Attributes
     ----------
     variants : list of Variant
         The scored variants (one per ALT), in VCF order.
     ref, alt : numpy.ndarray
-        (V, K) float64: the maximum activation (bias included) on the reference and on the
-        alternative haplotype; -inf where no window fits (a contig shorter than the kernel).
+        (V, K) float64 on the reference and on the alternative haplotype: the maximum activation
+        (bias included; -inf where no window fits), or the model's K outputs.
     skipped : dict
         {reason: count} of the variants not scored, as :class:`VariantEffects`.
     """
@@ -421,6 +424,89 @@ def kernel_variant_effects(kernels: Any, genome: str, vcf: str, bias: Any = None
     ref = np.concatenate(refs)[order] if refs else np.zeros((0, K))
     alt = np.concatenate(alts)[order] if alts else np.zeros((0, K))
     return KernelVariantEffects([done[i] for i in order], ref, alt, dict(skipped))
+
+
+def model_variant_effects(model: Any, genome: str, vcf: str, length: int, *, batch: int = 256,
+                          threads: int = 0) -> KernelVariantEffects:
+    """What every variant does to a whole model's output: the model on the ``length``-base window
+    of each haplotype around the variant, reference against alternative.
+
+    Parameters
+    ----------
+    model : PWMModel, torch module or callable
+        A :class:`exactpwm.PWMModel` (or any callable taking (B, length) uint8 codes), or a torch
+        module taking one-hot (B, 4, length) float tensors (N a zero column); outputs (B, M).
+    genome, vcf
+        As in :func:`variant_effects`.
+    length : int
+        The model's input length. The window starts ``(length - 1) // 2`` bases before the change
+        (its first changed base, or the junction of a deletion); on the alternative haplotype the
+        same start, then the allele, then the bases after it, to ``length`` bases. Past a contig's
+        end: N.
+    batch : int
+        Windows per model call.
+
+    Returns
+    -------
+    KernelVariantEffects with ``ref`` and ``alt`` (V, M).
+    """
+    if length < 1:
+        raise ValueError(f"length must be >= 1, got {length}")
+    run = _model_runner(model, threads)
+    skipped: Counter = Counter()
+    examples: dict = {}
+    done: list = []
+    refs: list[np.ndarray] = []
+    alts: list[np.ndarray] = []
+    half = (length - 1) // 2
+    for codes, variants in _checked_variants(genome, vcf, skipped, examples):
+        padded = np.concatenate([np.full(length, 4, np.uint8), codes, np.full(length, 4, np.uint8)])
+        for a0 in range(0, len(variants), batch):
+            part = variants[a0:a0 + batch]
+            ref_rows = np.empty((len(part), length), np.uint8)
+            alt_rows = np.empty((len(part), length), np.uint8)
+            for i, v in enumerate(part):
+                a, r, s = v.trimmed()
+                start = a - half + length  # in padded coordinates
+                ref_rows[i] = padded[start:start + length]
+                hap = np.concatenate([padded[start:a + length], _ENCODE[np.frombuffer(s.encode(), np.uint8)],
+                                      padded[a + len(r) + length:a + len(r) + 2 * length]])
+                alt_rows[i] = hap[:length]
+            refs.append(run(ref_rows))
+            alts.append(run(alt_rows))
+            done.extend(part)
+    if skipped:
+        warnings.warn("variants not scored: " + "; ".join(
+            f"{n} with {_SKIP_REASONS[r]} (e.g. {', '.join(examples.get(r, []))})" for r, n in skipped.items()),
+            UserWarning, stacklevel=2)
+    order = np.argsort([v.record * 1_000_000 + v.allele for v in done], kind="stable")
+    ref = np.concatenate(refs)[order] if refs else np.zeros((0, 0))
+    alt = np.concatenate(alts)[order] if alts else np.zeros((0, 0))
+    return KernelVariantEffects([done[i] for i in order], ref, alt, dict(skipped))
+
+
+def _model_runner(model: Any, threads: int):
+    """codes (B, n) -> (B, M) float64 for a PWMModel / callable on codes, or a torch module."""
+    if _is_torch_module(model):
+        import torch
+
+        eye = np.concatenate([np.eye(4, dtype=np.float32), np.zeros((1, 4), np.float32)])
+        param = next(iter(model.parameters()), None)
+        dtype = param.dtype if param is not None else torch.float32
+
+        def run_torch(codes: np.ndarray) -> np.ndarray:
+            with torch.no_grad():
+                x = torch.from_numpy(eye[codes].transpose(0, 2, 1).copy()).to(dtype)
+                return model(x).reshape(len(codes), -1).double().numpy()
+        return run_torch
+    if hasattr(model, "log_pwms"):  # a PWMModel (interpret's; scanning does not import it)
+        return lambda codes: np.asarray(model(codes, threads=threads), np.float64).reshape(len(codes), -1)
+    return lambda codes: np.asarray(model(codes), np.float64).reshape(len(codes), -1)
+
+
+def _is_torch_module(model: Any) -> bool:
+    torch = sys.modules.get("torch")  # a torch module implies torch is imported
+    return torch is not None and isinstance(model, torch.nn.Module)
 
 
 def _subset(codes: np.ndarray, offsets: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
