@@ -288,7 +288,7 @@ def _sample_pvalues(plan: ScanPlan, codes: np.ndarray, limit: int, first: int, s
                     threads: int, backend: str) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """(motif, window numbers in the chunk, p-values) of the N-free windows first, first + stride,
     ... below ``limit`` (both strands' p-values, in pairs, when scanning both)."""
-    from exactpwm.core.scoring import conv1d
+    from exactpwm.core.scoring import max_scores
 
     for g in plan.groups:
         m = min(limit, codes.size - g.width + 1)
@@ -300,9 +300,11 @@ def _sample_pvalues(plan: ScanPlan, codes: np.ndarray, limit: int, first: int, s
         win, starts = win[clean], starts[clean]
         if not win.size:
             continue
-        scores = conv1d(win, g.kernels, strand="both" if strand == "both" else strand, dtype=np.float64,
-                        threads=threads, backend=backend)[..., 0]  # (S, [2,] k)
-        scores = scores.reshape(win.shape[0], -1, g.motifs.size)
+        # one record per window: max pooling scores many tiny records in one engine call each
+        packed = (np.ascontiguousarray(win).ravel(), np.arange(win.shape[0] + 1, dtype=np.int64) * g.width)
+        scores = np.stack([max_scores(packed, g.kernels, strand=one, dtype=np.float64, threads=threads,
+                                      backend=backend).score
+                           for one in (("+", "-") if strand == "both" else (strand,))], axis=1)  # (S, [2,] k)
         both = scores.shape[1]
         for j, k in enumerate(g.motifs):
             yield int(k), np.repeat(starts, both), plan.dists[int(k)].pvalue(scores[:, :, j].ravel())
