@@ -295,10 +295,7 @@ def variant_effects(
     table = table.sort_values(["_record", "_allele", "_motif"], kind="stable").reset_index(drop=True)
     record, allele = table["_record"].to_numpy(np.int64), table["_allele"].to_numpy(np.int64)
     table = table.drop(columns=["_record", "_allele", "_motif"])
-    if skipped:
-        warnings.warn("variants not scored: " + "; ".join(
-            f"{n} with {_SKIP_REASONS[r]} (e.g. {', '.join(examples.get(r, []))})" for r, n in skipped.items()),
-            UserWarning, stacklevel=2)
+    _warn_skipped(skipped, examples)
     return VariantEffects(table, dict(skipped), examples, record, allele)
 
 
@@ -416,14 +413,8 @@ def kernel_variant_effects(kernels: Any, genome: str, vcf: str, bias: Any = None
                                   dtype=np.float64, threads=threads, backend=backend)
                 al.append(best.score)
             done.extend(part)
-    if skipped:
-        warnings.warn("variants not scored: " + "; ".join(
-            f"{n} with {_SKIP_REASONS[r]} (e.g. {', '.join(examples.get(r, []))})" for r, n in skipped.items()),
-            UserWarning, stacklevel=2)
-    order = np.argsort([v.record * 1_000_000 + v.allele for v in done], kind="stable")
-    ref = np.concatenate(refs)[order] if refs else np.zeros((0, K))
-    alt = np.concatenate(alts)[order] if alts else np.zeros((0, K))
-    return KernelVariantEffects([done[i] for i in order], ref, alt, dict(skipped))
+    _warn_skipped(skipped, examples)
+    return _in_vcf_order(done, refs, alts, K, skipped)
 
 
 def model_variant_effects(model: Any, genome: str, vcf: str, length: int, *, batch: int = 256,
@@ -475,14 +466,8 @@ def model_variant_effects(model: Any, genome: str, vcf: str, length: int, *, bat
             refs.append(run(ref_rows))
             alts.append(run(alt_rows))
             done.extend(part)
-    if skipped:
-        warnings.warn("variants not scored: " + "; ".join(
-            f"{n} with {_SKIP_REASONS[r]} (e.g. {', '.join(examples.get(r, []))})" for r, n in skipped.items()),
-            UserWarning, stacklevel=2)
-    order = np.argsort([v.record * 1_000_000 + v.allele for v in done], kind="stable")
-    ref = np.concatenate(refs)[order] if refs else np.zeros((0, 0))
-    alt = np.concatenate(alts)[order] if alts else np.zeros((0, 0))
-    return KernelVariantEffects([done[i] for i in order], ref, alt, dict(skipped))
+    _warn_skipped(skipped, examples)
+    return _in_vcf_order(done, refs, alts, 0, skipped)
 
 
 def _model_runner(model: Any, threads: int):
@@ -507,6 +492,22 @@ def _model_runner(model: Any, threads: int):
 def _is_torch_module(model: Any) -> bool:
     torch = sys.modules.get("torch")  # a torch module implies torch is imported
     return torch is not None and isinstance(model, torch.nn.Module)
+
+
+def _warn_skipped(skipped: Counter, examples: dict) -> None:
+    """One warning naming what was not scored, with counts and examples."""
+    if skipped:
+        warnings.warn("variants not scored: " + "; ".join(
+            f"{n} with {_SKIP_REASONS[r]} (e.g. {', '.join(examples.get(r, []))})" for r, n in skipped.items()),
+            UserWarning, stacklevel=3)
+
+
+def _in_vcf_order(done: list, refs: list, alts: list, width: int, skipped: Counter) -> KernelVariantEffects:
+    """The per-batch (V_i, width) results of ``done`` variants, put back in VCF order."""
+    order = np.argsort([v.record * 1_000_000 + v.allele for v in done], kind="stable")
+    ref = np.concatenate(refs)[order] if refs else np.zeros((0, width))
+    alt = np.concatenate(alts)[order] if alts else np.zeros((0, width))
+    return KernelVariantEffects([done[i] for i in order], ref, alt, dict(skipped))
 
 
 def _subset(codes: np.ndarray, offsets: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
