@@ -113,6 +113,32 @@ def test_max_scores_of_many_short_records(rng, backend, skip_n):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("strand", ["+", "-", "both"])
+@pytest.mark.parametrize("skip_n", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_scores_of_chosen_pairs_equal_the_dense_ones(rng, backend, strand, skip_n, dtype):
+    """Sparse max pooling (pairs=): records shorter than a block, longer than one, without a
+    window; pairs in any order and repeated, on any thread count."""
+    lengths = np.concatenate([rng.integers(0, 60, 200), [3000, 2500, 5]])
+    seqs = [random_codes(rng, int(n), n_frac=0.05) for n in lengths]
+    W = rng.normal(size=(6, 4, 9))
+    dense = exactpwm.max_scores(seqs, W, strand=strand, skip_n=skip_n, dtype=dtype, backend=backend)
+    si, ki = rng.integers(0, len(seqs), 3000), rng.integers(0, 6, 3000)
+    for threads in (1, 3):
+        got = exactpwm.max_scores(seqs, W, strand=strand, skip_n=skip_n, dtype=dtype, pairs=(si, ki),
+                                  threads=threads, backend=backend)
+        assert got.score.shape == (3000,) and got.score.dtype == dtype
+        for a, b in zip(got, dense):
+            np.testing.assert_array_equal(a, b[si, ki])
+    none = exactpwm.max_scores(seqs, W, pairs=(np.zeros(0, int), np.zeros(0, int)), backend=backend)
+    assert none.score.shape == (0,)
+    with pytest.raises(ValueError, match="pairs must name"):
+        exactpwm.max_scores(seqs, W, pairs=([0], [6]), backend=backend)
+    with pytest.raises(ValueError, match="one length"):
+        exactpwm.max_scores(seqs, W, pairs=([0, 1], [0]), backend=backend)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_max_scores_ties_keep_first_window_and_plus_strand(backend):
     W = np.zeros((1, 4, 2))  # every window scores 0
     got = exactpwm.max_scores(["ACGTACGT"], W, strand="both", backend=backend)

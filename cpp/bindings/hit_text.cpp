@@ -65,6 +65,36 @@ py::bytes format_hits(const py::array& rows, const py::array_t<int64_t, py::arra
     return py::bytes(out);
 }
 
+py::bytes join_columns(const std::vector<py::array_t<uint8_t, py::array::c_style>>& texts,
+                       const std::vector<py::array_t<int64_t, py::array::c_style>>& offsets,
+                       const std::vector<py::array_t<int64_t, py::array::c_style>>& codes) {
+    if (texts.size() != codes.size() || offsets.size() != codes.size())
+        throw py::value_error("one text, offsets and codes array per column is needed");
+    std::vector<exactpwm::TextColumn> columns;
+    const int64_t n = codes.empty() ? 0 : codes[0].shape(0);
+    for (size_t c = 0; c < texts.size(); ++c) {
+        const auto& off = offsets[c];
+        if (texts[c].ndim() != 1 || off.ndim() != 1 || off.shape(0) < 1)
+            throw py::value_error("each column needs text (T,) uint8 and offsets (U + 1,) int64");
+        const int64_t U = off.shape(0) - 1;
+        const int64_t* o = off.data();
+        if (o[0] < 0 || o[U] > texts[c].shape(0)) throw py::value_error("offsets must lie within their text");
+        for (int64_t e = 0; e < U; ++e)
+            if (o[e + 1] < o[e]) throw py::value_error("offsets must be non-decreasing");
+        if (codes[c].ndim() != 1 || codes[c].shape(0) != n)
+            throw py::value_error("each code array must have shape (n,), one n for all");
+        columns.push_back({reinterpret_cast<const char*>(texts[c].data()), o, U, codes[c].data()});
+    }
+    std::string out;
+    try {
+        py::gil_scoped_release nogil;
+        exactpwm::join_columns(columns, n, out);
+    } catch (const std::out_of_range& e) {  // the GIL is held again here
+        throw py::value_error(e.what());
+    }
+    return py::bytes(out);
+}
+
 }  // namespace
 
 void register_hit_text(py::module_& m) {
@@ -82,6 +112,9 @@ void register_hit_text(py::module_& m) {
           py::arg("sequence_names"), py::arg("motif_gff"), py::arg("alt_gff"), py::arg("sequence_gff"),
           py::arg("first_id"), py::arg("threads") = 1,
           "Hit rows (hit_dtype) as TSV/BED/GFF lines, bytes; sequence: each row's index into sequence_names.");
+    m.def("join_columns", &join_columns, py::arg("texts"), py::arg("offsets"), py::arg("codes"),
+          "Tab-separated lines, bytes: row i, column c is entry codes[c][i] of column c's dictionary, entry e "
+          "being texts[c][offsets[c][e]:offsets[c][e + 1]].");
     m.def("format_repr", [](double x) { std::string s; exactpwm::append_repr(s, x); return s; },
           "repr(float(x)) as the engine writes it (for tests).");
     m.def("format_g3", [](double x) { std::string s; exactpwm::append_g3(s, x); return s; },

@@ -73,6 +73,31 @@ void maxpool(const carray<uint8_t>& codes, const carray<int64_t>& offsets, const
     exactpwm::max_scores<T>(codes.data(), off, S, tab, mx, ps, threads, want, skip_n_windows);
 }
 
+template <class T>
+void maxpool_pairs(const carray<uint8_t>& codes, const carray<int64_t>& offsets, const carray<T>& table,
+                   const carray<T>& bias, const carray<int64_t>& seqs, const carray<int64_t>& kernels,
+                   carray<T>& out_max, carray<int64_t>& out_pos, int threads, const std::string& isa,
+                   bool skip_n_windows) {
+    auto tab = table_view(table, bias);
+    require(codes.ndim() == 1, "codes must be one-dimensional");
+    require(offsets.ndim() == 1 && offsets.shape(0) >= 1, "offsets must have shape (S + 1,)");
+    const int64_t S = offsets.shape(0) - 1;
+    const int64_t* off = offsets.data();
+    require(off[0] >= 0 && off[S] <= codes.shape(0), "offsets must lie within codes");
+    require(seqs.ndim() == 1 && kernels.ndim() == 1 && kernels.shape(0) == seqs.shape(0),
+            "seqs and kernels must have shape (P,)");
+    const int64_t P = seqs.shape(0);
+    require(out_max.ndim() == 1 && out_max.shape(0) == P && out_pos.ndim() == 1 && out_pos.shape(0) == P,
+            "out_max and out_pos must have shape (P,)");
+    require(out_max.writeable() && out_pos.writeable(), "outputs must be writeable");
+    const Isa want = parse_isa(isa);
+    T* mx = out_max.mutable_data();
+    int64_t* ps = out_pos.mutable_data();
+    exactpwm_bindings::EngineCall call;
+    exactpwm::max_scores_pairs<T>(codes.data(), off, S, tab, seqs.data(), kernels.data(), P, mx, ps, threads, want,
+                                  skip_n_windows);
+}
+
 // Hand a vector's buffer to numpy without copying: the capsule owns the vector.
 template <class V>
 py::array_t<V> to_numpy(std::vector<V>&& v) {
@@ -115,6 +140,12 @@ void def_for_dtype(py::module_& m) {
           py::arg("out_pos").noconvert(), py::arg("threads"), py::arg("isa"), py::arg("skip_n_windows") = false,
           "max_scores(codes (N,) uint8, offsets (S+1,) int64, table (K, L, 8), bias (K,), "
           "out_max (S, K), out_pos (S, K) int64, threads, isa, skip_n_windows=False)");
+    m.def("max_scores_pairs", &maxpool_pairs<T>, py::arg("codes").noconvert(), py::arg("offsets").noconvert(),
+          py::arg("table").noconvert(), py::arg("bias").noconvert(), py::arg("seqs").noconvert(),
+          py::arg("kernels").noconvert(), py::arg("out_max").noconvert(), py::arg("out_pos").noconvert(),
+          py::arg("threads"), py::arg("isa"), py::arg("skip_n_windows") = false,
+          "max_scores_pairs(codes (N,) uint8, offsets (S+1,) int64, table (K, L, 8), bias (K,), seqs (P,) int64, "
+          "kernels (P,) int64, out_max (P,), out_pos (P,) int64, threads, isa, skip_n_windows=False)");
     m.def("threshold_hits", &hits<T>, py::arg("codes").noconvert(), py::arg("offsets").noconvert(),
           py::arg("table").noconvert(), py::arg("bias").noconvert(), py::arg("thresholds").noconvert(),
           py::arg("skip_n_windows"), py::arg("threads"), py::arg("isa"),

@@ -238,4 +238,31 @@ void format_hits(const HitRows& rows, const int64_t* sequence, HitFormat format,
     for (const auto& p : parts) out += p;
 }
 
+void join_columns(const std::vector<TextColumn>& columns, int64_t n_rows, std::string& out) {
+    // C - 1 tabs and a newline per row (a newline alone without columns), then the fields
+    const size_t per_row = std::max<size_t>(1, columns.size());
+    size_t total = out.size() + per_row * static_cast<size_t>(n_rows);
+    for (const TextColumn& c : columns)
+        for (int64_t i = 0; i < n_rows; ++i) {
+            const int64_t e = c.codes[i];
+            if (e < 0 || e >= c.n_entries) throw std::out_of_range("a text column's code is outside its dictionary");
+            total += static_cast<size_t>(c.offsets[e + 1] - c.offsets[e]);
+        }
+    const size_t start = out.size();
+    out.resize(total);
+    char* at = out.data() + start;
+    for (int64_t i = 0; i < n_rows; ++i) {
+        for (size_t c = 0; c < columns.size(); ++c) {
+            const TextColumn& col = columns[c];
+            const int64_t e = col.codes[i];
+            const int64_t n = col.offsets[e + 1] - col.offsets[e];
+            std::memcpy(at, col.text + col.offsets[e], static_cast<size_t>(n));
+            at += n;
+            *at++ = '\t';
+        }
+        if (!columns.empty()) --at;
+        *at++ = '\n';
+    }
+}
+
 }  // namespace exactpwm

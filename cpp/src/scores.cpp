@@ -37,6 +37,23 @@ void check_table(int64_t n_kernels, int64_t length) {
 #define EXACTPWM_FOR
 #endif
 
+// has_n[j]: window j of the block loaded in `scratch` holds an N (a sliding count over
+// [0, nw + L - 1)); returns whether any does (false, has_n untouched, when the block holds none).
+template <class T>
+bool mark_n_windows(const Scratch<T>& scratch, int64_t nw, int64_t L, uint8_t* has_n) {
+    if (!scratch.has_n) return false;
+    bool any_n = false;
+    int64_t n_in = 0;
+    for (int64_t i = 0; i < L - 1; ++i) n_in += scratch.bytes[i] >= 4;
+    for (int64_t j = 0; j < nw; ++j) {
+        n_in += scratch.bytes[j + L - 1] >= 4;
+        has_n[j] = n_in > 0;
+        any_n |= n_in > 0;
+        n_in -= scratch.bytes[j] >= 4;
+    }
+    return any_n;
+}
+
 // Calls on_hit(s, j0, j, k, score) for every window j0 + j of sequence s whose score for
 // kernel k reaches thresholds[k] (windows with N skipped if asked), block by block in
 // position order and, within a block, kernel by kernel; then on_block_end(s, j0, nw).
@@ -172,20 +189,7 @@ void max_scores(const uint8_t* codes, const int64_t* offsets, int64_t n_seqs,
     {
         Scratch<T> scratch(L, picked);
         std::vector<uint8_t> has_n(static_cast<size_t>(kBlock));
-        // has_n[j]: window j of the loaded block holds an N (sliding count); false if none does
-        auto mark_n = [&](int64_t nw) {
-            bool any_n = false;
-            if (!skip_n_windows || !scratch.has_n) return false;
-            int64_t n_in = 0;
-            for (int64_t i = 0; i < L - 1; ++i) n_in += scratch.bytes[i] >= 4;
-            for (int64_t j = 0; j < nw; ++j) {
-                n_in += scratch.bytes[j + L - 1] >= 4;
-                has_n[j] = n_in > 0;
-                any_n |= n_in > 0;
-                n_in -= scratch.bytes[j] >= 4;
-            }
-            return any_n;
-        };
+        auto mark_n = [&](int64_t nw) { return skip_n_windows && mark_n_windows(scratch, nw, L, has_n.data()); };
         // one block of one sequence's windows [j0, j0 + nw)
         auto visit_block = [&](const Tile& tile, int64_t s, int64_t j0, int64_t nw) {
             T* best = tile.piece >= 0 ? &piece_max[tile.piece * K] : out_max + s * K;
@@ -273,6 +277,66 @@ void max_scores(const uint8_t* codes, const int64_t* offsets, int64_t n_seqs,
             }
         }
     }
+}
+
+template <class T>
+void max_scores_pairs(const uint8_t* codes, const int64_t* offsets, int64_t n_seqs, const ScoreTable<T>& table,
+                      const int64_t* seqs, const int64_t* kernels, int64_t n_pairs, T* out_max, int64_t* out_pos,
+                      int threads, Isa isa, bool skip_n_windows) {
+    const int64_t K = table.n_kernels, L = table.length;
+    check_table(K, L);
+    for (int64_t s = 0; s < n_seqs; ++s)
+        if (offsets[s + 1] < offsets[s]) throw std::invalid_argument("offsets must be non-decreasing");
+    for (int64_t p = 0; p < n_pairs; ++p)
+        if (seqs[p] < 0 || seqs[p] >= n_seqs || kernels[p] < 0 || kernels[p] >= K)
+            throw std::invalid_argument("pairs must name existing sequences and kernels");
+    const Picked<T> picked = pick_kernel(resolve_isa(isa), T());
+    const KernelRows<T> rows(table, picked.pair_tables);
+    constexpr int64_t kChunk = 4096;  // pairs per unit of parallel work
+    constexpr T kNone = -std::numeric_limits<T>::infinity();
+    const int64_t n_chunks = (n_pairs + kChunk - 1) / kChunk;
+    threads = team_size(threads, n_chunks);
+    StopFlag stop;
+
+    EXACTPWM_PARALLEL
+    {
+        Scratch<T> scratch(L, picked);
+        std::vector<uint8_t> has_n(static_cast<size_t>(kBlock));
+        EXACTPWM_FOR
+        for (int64_t c = 0; c < n_chunks; ++c) {
+            if (stop.stopped()) continue;
+            int64_t loaded = -1;  // the sequence whose only block is in scratch (pairs of one sequence share it)
+            bool any_n = false;
+            for (int64_t p = c * kChunk; p < std::min(n_pairs, (c + 1) * kChunk); ++p) {
+                const int64_t s = seqs[p], k = kernels[p], m = n_windows(offsets, s, L);
+                T best = kNone;
+                int64_t at = -1;
+                for (int64_t j0 = 0; j0 < m; j0 += kBlock) {
+                    const int64_t nw = std::min(kBlock, m - j0);
+                    if (loaded != s || m > kBlock) {
+                        scratch.load(codes + offsets[s] + j0, nw, L);
+                        any_n = skip_n_windows && mark_n_windows(scratch, nw, L, has_n.data());
+                        loaded = s;
+                    }
+                    T* b = scratch.buf.data();
+                    picked.fn(scratch.view(), nw, rows[k], L, table.bias[k], b);
+                    if (any_n)
+                        for (int64_t j = 0; j < nw; ++j)
+                            if (has_n[j]) b[j] = kNone;
+                    const T bm = picked.max(b, nw);
+                    if (skip_n_windows && bm == kNone) continue;
+                    if (at >= 0 && !(bm > best)) continue;
+                    int64_t j = 0;
+                    while (b[j] != bm) ++j;  // first window reaching the block maximum
+                    best = bm;
+                    at = j0 + j;
+                }
+                out_max[p] = best;
+                out_pos[p] = at;
+            }
+        }
+    }
+    stop.throw_if_stopped();
 }
 
 template <class T>
@@ -427,6 +491,8 @@ void threshold_counts(const uint8_t* codes, const int64_t* offsets, int64_t n_se
     template void dense_scores<T>(const uint8_t*, int64_t, int64_t, const ScoreTable<T>&, T*, int, Isa); \
     template void max_scores<T>(const uint8_t*, const int64_t*, int64_t, const ScoreTable<T>&, T*,       \
                                 int64_t*, int, Isa, bool);                                              \
+    template void max_scores_pairs<T>(const uint8_t*, const int64_t*, int64_t, const ScoreTable<T>&,     \
+                                      const int64_t*, const int64_t*, int64_t, T*, int64_t*, int, Isa, bool); \
     template Hits<T> threshold_hits<T>(const uint8_t*, const int64_t*, int64_t, const ScoreTable<T>&,    \
                                        const T*, bool, int, Isa);                                        \
     template void threshold_counts<T>(const uint8_t*, const int64_t*, int64_t, const ScoreTable<T>&,     \

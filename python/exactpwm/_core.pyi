@@ -50,6 +50,34 @@ def max_scores(
     skip_n_windows: bool = ...,
 ) -> None: ...
 @overload
+def max_scores_pairs(
+    codes: npt.NDArray[np.uint8],
+    offsets: npt.NDArray[np.int64],
+    table: npt.NDArray[np.float32],
+    bias: npt.NDArray[np.float32],
+    seqs: npt.NDArray[np.int64],
+    kernels: npt.NDArray[np.int64],
+    out_max: npt.NDArray[np.float32],
+    out_pos: npt.NDArray[np.int64],
+    threads: int,
+    isa: str,
+    skip_n_windows: bool = ...,
+) -> None: ...
+@overload
+def max_scores_pairs(
+    codes: npt.NDArray[np.uint8],
+    offsets: npt.NDArray[np.int64],
+    table: npt.NDArray[np.float64],
+    bias: npt.NDArray[np.float64],
+    seqs: npt.NDArray[np.int64],
+    kernels: npt.NDArray[np.int64],
+    out_max: npt.NDArray[np.float64],
+    out_pos: npt.NDArray[np.int64],
+    threads: int,
+    isa: str,
+    skip_n_windows: bool = ...,
+) -> None: ...
+@overload
 def threshold_hits(  # type: ignore[overload-overlap]
     codes: npt.NDArray[np.uint8],
     offsets: npt.NDArray[np.int64],
@@ -120,6 +148,9 @@ def format_hits(
     threads: int = ...,
 ) -> bytes:
     """Hit rows (hit_dtype) as TSV/BED/GFF lines; sequence: each row's index into sequence_names."""
+def join_columns(
+    texts: list[npt.NDArray[np.uint8]], offsets: list[npt.NDArray[np.int64]], codes: list[npt.NDArray[np.int64]]
+) -> bytes: ...
 def format_repr(x: float) -> str:
     """repr(float(x)) as the engine writes it (for tests)."""
 def format_g3(x: float) -> str:

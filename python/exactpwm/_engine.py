@@ -67,6 +67,11 @@ class Engine:
         """best, pos (S, K): each packed sequence's best window score and its first start."""
         raise NotImplementedError
 
+    def max_scores_pairs(self, codes, offsets, table, bias, seqs, kernels, best, pos, threads: int,
+                         skip_n: bool) -> None:
+        """best, pos (P,): max_scores at (seqs[p], kernels[p]) only."""
+        raise NotImplementedError
+
     def threshold_hits(self, codes, offsets, table, bias, thresholds, skip_n: bool, threads: int):
         """(sequence int64, start int64, kernel int32, score) of windows with score >= threshold,
         ordered by sequence, start and kernel."""
@@ -93,6 +98,12 @@ class Engine:
         """Hit rows as text lines, or None when this engine has no formatter (Python writes them)."""
         return None
 
+    def join_columns(self, texts: list, offsets: list, codes: list) -> bytes | None:
+        """Tab-separated lines: row i, column c is entry codes[c][i] of column c's dictionary, entry e
+        being texts[c][offsets[c][e]:offsets[c][e + 1]] (uint8, int64); None when this engine has
+        none (Python joins them)."""
+        return None
+
     def tomtom_compare(self, query_cols, query_start, query_nsites, db_cols, db_nsites, entry_start, width_index,
                        widths, distance: int, background, orientations: int, min_overlap: int, pvalue, offset,
                        overlap, threads: int) -> None:
@@ -115,6 +126,9 @@ class _Core(Engine):
     def max_scores(self, codes, offsets, table, bias, best, pos, threads, skip_n):
         _core.max_scores(codes, offsets, table, bias, best, pos, threads, self.isa, bool(skip_n))
 
+    def max_scores_pairs(self, codes, offsets, table, bias, seqs, kernels, best, pos, threads, skip_n):
+        _core.max_scores_pairs(codes, offsets, table, bias, seqs, kernels, best, pos, threads, self.isa, bool(skip_n))
+
     def threshold_hits(self, codes, offsets, table, bias, thresholds, skip_n, threads):
         return _core.threshold_hits(codes, offsets, table, bias, thresholds, bool(skip_n), threads, self.isa)
 
@@ -135,6 +149,9 @@ class _Core(Engine):
 
     def format_hits(self, rows, sequence, fmt, names, first_id, threads):
         return _core.format_hits(rows, sequence, fmt, *names, first_id, threads)
+
+    def join_columns(self, texts, offsets, codes):
+        return _core.join_columns(texts, offsets, codes)
 
     def tomtom_compare(self, *args):
         _core.tomtom_compare(*args)
@@ -162,6 +179,9 @@ class _Numba(Engine):
 
     def max_scores(self, codes, offsets, table, bias, best, pos, threads, skip_n):
         self._run("max_scores", threads, codes, offsets, table, bias, best, pos, bool(skip_n))
+
+    def max_scores_pairs(self, codes, offsets, table, bias, seqs, kernels, best, pos, threads, skip_n):
+        self._run("max_scores_pairs", threads, codes, offsets, table, bias, seqs, kernels, best, pos, bool(skip_n))
 
     def threshold_hits(self, codes, offsets, table, bias, thresholds, skip_n, threads):
         return self._run("threshold_hits", threads, codes, offsets, table, bias, thresholds, bool(skip_n))

@@ -60,6 +60,29 @@ def dense_scores(codes, table, bias, out):  # pragma: no cover - jitted
             _block_scores(table, bias, k, codes[b], j0, out[b, k, j0:j1])
 
 
+@nb.njit(cache=True, nogil=True)
+def _best_window(codes, start, m, table, bias, k, skip_n, buf):  # pragma: no cover - jitted
+    """(best score, first start reaching it) of kernel k over the m windows from codes[start];
+    (-inf, -1) when there is none (with skip_n, windows holding a code >= 4 are left out)."""
+    L = table.shape[1]
+    best = -np.inf
+    pos = -1
+    for j0 in range(0, max(m, 0), _BLOCK):
+        nw = min(_BLOCK, m - j0)
+        _block_scores(table, bias, k, codes, start + j0, buf[:nw])
+        for j in range(nw):
+            if skip_n:
+                n_in = 0
+                for l in range(L):
+                    n_in += codes[start + j0 + j + l] >= 4
+                if n_in > 0:
+                    continue
+            if buf[j] > best or pos < 0:
+                best = buf[j]
+                pos = j0 + j
+    return best, pos
+
+
 @nb.njit(cache=True, parallel=True, nogil=True)
 def max_scores(codes, offsets, table, bias, out_max, out_pos, skip_n):  # pragma: no cover - jitted
     """codes (N,) uint8, offsets (S+1,) int64, table (K, L, 8), bias (K,), out_max/out_pos (S, K);
@@ -67,27 +90,24 @@ def max_scores(codes, offsets, table, bias, out_max, out_pos, skip_n):  # pragma
     S = offsets.size - 1
     K, L, _ = table.shape
     for s in nb.prange(S):
-        start = offsets[s]
-        m = offsets[s + 1] - start - L + 1
         buf = np.empty(_BLOCK, dtype=table.dtype)
         for k in range(K):
-            best = -np.inf
-            pos = -1
-            for j0 in range(0, max(m, 0), _BLOCK):
-                nw = min(_BLOCK, m - j0)
-                _block_scores(table, bias, k, codes, start + j0, buf[:nw])
-                for j in range(nw):
-                    if skip_n:
-                        n_in = 0
-                        for l in range(L):
-                            n_in += codes[start + j0 + j + l] >= 4
-                        if n_in > 0:
-                            continue
-                    if buf[j] > best or pos < 0:
-                        best = buf[j]
-                        pos = j0 + j
-            out_max[s, k] = best
-            out_pos[s, k] = pos
+            m = offsets[s + 1] - offsets[s] - L + 1
+            out_max[s, k], out_pos[s, k] = _best_window(codes, offsets[s], m, table, bias, k, skip_n, buf)
+
+
+@nb.njit(cache=True, parallel=True, nogil=True)
+def max_scores_pairs(codes, offsets, table, bias, seqs, kernels, out_max, out_pos, skip_n):  # pragma: no cover
+    """As max_scores at (seqs[p], kernels[p]) only: out_max/out_pos (P,)."""
+    P = seqs.size
+    L = table.shape[1]
+    chunk = 4096
+    for c in nb.prange((P + chunk - 1) // chunk):
+        buf = np.empty(_BLOCK, dtype=table.dtype)
+        for p in range(c * chunk, min(P, (c + 1) * chunk)):
+            s = seqs[p]
+            m = offsets[s + 1] - offsets[s] - L + 1
+            out_max[p], out_pos[p] = _best_window(codes, offsets[s], m, table, bias, kernels[p], skip_n, buf)
 
 
 @nb.njit(cache=True, nogil=True)

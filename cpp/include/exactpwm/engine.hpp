@@ -63,6 +63,14 @@ void max_scores(const uint8_t* codes, const int64_t* offsets, int64_t n_seqs,
                 const ScoreTable<T>& table, T* out_max, int64_t* out_pos,
                 int threads, Isa isa, bool skip_n_windows = false);
 
+// max_scores for chosen (sequence, kernel) pairs only: pair p is sequence seqs[p] with kernel
+// kernels[p]; out_max[p], out_pos[p] are what max_scores gives at [seqs[p], kernels[p]], bit for
+// bit. Pairs of one sequence that follow each other share its prepared codes.
+template <class T>
+void max_scores_pairs(const uint8_t* codes, const int64_t* offsets, int64_t n_seqs, const ScoreTable<T>& table,
+                      const int64_t* seqs, const int64_t* kernels, int64_t n_pairs, T* out_max, int64_t* out_pos,
+                      int threads, Isa isa, bool skip_n_windows = false);
+
 // Every window whose score reaches a per-kernel threshold, over sequences of any lengths.
 //   thresholds: K values; a window is a hit when score >= thresholds[k].
 //   skip_n_windows: windows containing a code >= 4 (N) are never hits.

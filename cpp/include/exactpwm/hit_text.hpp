@@ -33,6 +33,19 @@ struct HitNames {
 void format_hits(const HitRows& rows, const int64_t* sequence, HitFormat format, const HitNames& names,
                  int64_t first_id, std::string& out, int threads = 1);
 
+// A column of text fields, dictionary-encoded: row i holds entry codes[i] of the dictionary,
+// entry e being the bytes [offsets[e], offsets[e + 1]) of `text`.
+struct TextColumn {
+    const char* text;
+    const int64_t* offsets;  // n_entries + 1, non-decreasing
+    int64_t n_entries;
+    const int64_t* codes;    // one per row
+};
+
+// Appends n_rows lines to `out`: each row's fields, column by column, separated by tabs.
+// Throws std::out_of_range (before writing anything) when a code lies outside its dictionary.
+void join_columns(const std::vector<TextColumn>& columns, int64_t n_rows, std::string& out);
+
 // Python's repr(float(x)) and format(x, ".3g"), appended to out.
 void append_repr(std::string& out, double x);
 void append_g3(std::string& out, double x);

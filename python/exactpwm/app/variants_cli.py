@@ -54,6 +54,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from exactpwm.io.tables import write_tsv
     from exactpwm.scanning.variants import _SKIP_REASONS, variant_effects
 
     for path in (args.motifs, args.genome, args.vcf):
@@ -74,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"exactpwm variants: {n} variants not scored: {_SKIP_REASONS[reason]} "
               f"(e.g. {', '.join(eff.examples.get(reason, []))})", file=sys.stderr)
     with _open_out(args.output) as f:
-        eff.table.to_csv(f, sep="\t", index=False, float_format="%.6g")
+        write_tsv(eff.table, f, backend=args.backend)
         f.write(f"# {_command_line(args.argv)}\n")
     if args.vcf_out:
         eff.write_vcf(args.vcf, args.vcf_out)

@@ -193,6 +193,7 @@ def max_scores(
     strand: str = "+",
     skip_n: bool = False,
     dtype: npt.DTypeLike | None = None,
+    pairs: tuple[ArrayLike, ArrayLike] | None = None,
     threads: int = 0,
     backend: str = "auto",
 ) -> MaxScores:
@@ -206,10 +207,13 @@ def max_scores(
     strand : "+", "-" or "both"; with "both" the better strand wins, "+" on ties
     skip_n : if True, windows containing N are never the best (as in scans); a
         sequence whose every window holds N gets -inf and position -1
+    pairs : None, or (seqs, kernels), two (P,) integer arrays
+        Only these (sequence, kernel) pairs are computed (sparse max pooling): the results are
+        (P,) and equal, bit for bit, the dense results at ``[seqs, kernels]``.
 
     Returns
     -------
-    MaxScores(score (S, K), start (S, K) int64, strand (S, K) int8).
+    MaxScores(score (S, K), start (S, K) int64, strand (S, K) int8); each (P,) with ``pairs``.
     Ties within a strand keep the smallest start. N counts 0, as in :func:`conv1d`.
     """
     K, dt, table, b = _prepare(kernels, bias, strand, dtype)
@@ -217,20 +221,38 @@ def max_scores(
     eng = _engine(backend)
     nthreads = resolve_threads(threads)
     S, K2 = offsets.size - 1, table.shape[0]
-    best: np.ndarray = np.empty((S, K2), dtype=dt)
-    pos = np.empty((S, K2), dtype=np.int64)
-    if S and K2:
-        eng.max_scores(codes, offsets, table, b, best, pos, nthreads, skip_n)
+    if pairs is None:
+        best: np.ndarray = np.empty((S, K2), dtype=dt)
+        pos: np.ndarray = np.empty((S, K2), dtype=np.int64)
+        if S and K2:
+            eng.max_scores(codes, offsets, table, b, best, pos, nthreads, skip_n)
+    else:
+        seqs, kern = (np.ascontiguousarray(x, dtype=np.int64).ravel() for x in pairs)
+        if seqs.shape != kern.shape:
+            raise ValueError(f"pairs must be two arrays of one length; got {seqs.size} and {kern.size}")
+        if seqs.size and (seqs.min() < 0 or seqs.max() >= S or kern.min() < 0 or kern.max() >= K):
+            raise ValueError(f"pairs must name sequences in [0, {S}) and kernels in [0, {K})")
+        if strand == "both":  # the reverse-complement kernels are rows K..2K-1 of the table
+            seqs, kern = np.concatenate([seqs, seqs]), np.concatenate([kern, kern + K])
+        best = np.empty(seqs.size, dtype=dt)
+        pos = np.empty(seqs.size, dtype=np.int64)
+        if seqs.size:
+            eng.max_scores_pairs(codes, offsets, table, b, seqs, kern, best, pos, nthreads, skip_n)
+        half = seqs.size // 2
+        best, pos = (best.reshape(2, half).T, pos.reshape(2, half).T) if strand == "both" else (best, pos)
+        K = 1
     found = pos >= 0
     if strand != "both":
         sign = found.view(np.int8).copy()  # 1 where found, else 0
         return MaxScores(best, pos, -sign if strand == "-" else sign)
-    plus, minus = best[:, :K], best[:, K:]
-    take_minus = (minus > plus) | (~found[:, :K] & found[:, K:])
+    plus, minus = best[..., :K], best[..., K:]
+    take_minus = (minus > plus) | (~found[..., :K] & found[..., K:])
     score = np.where(take_minus, minus, plus)
-    position = np.where(take_minus, pos[:, K:], pos[:, :K])
-    strands = found[:, :K].view(np.int8).copy()
+    position = np.where(take_minus, pos[..., K:], pos[..., :K])
+    strands = found[..., :K].astype(np.int8)
     strands[take_minus] = -1
+    if pairs is not None:
+        score, position, strands = score[:, 0], position[:, 0], strands[:, 0]
     return MaxScores(score, position, strands)
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import sys
 import warnings
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -35,8 +35,8 @@ import numpy as np
 from exactpwm.core.sequence import _ENCODE
 from exactpwm.core.types import Background, Motifs
 
-__all__ = ["KernelVariantEffects", "Variant", "VariantEffects", "kernel_variant_effects", "model_variant_effects",
-           "read_variants", "variant_effects"]
+__all__ = ["KernelVariantEffects", "Variant", "VariantColumns", "VariantEffects", "kernel_variant_effects",
+           "model_variant_effects", "read_variants", "variant_effects"]
 
 @dataclass
 class Variant:
@@ -54,15 +54,57 @@ class Variant:
     def trimmed(self) -> tuple[int, str, str]:
         """(0-based start of the change, changed REF bases, changed ALT bases): the bases both
         alleles share trimmed on the left, then on the right."""
-        ref, alt, pos = self.ref, self.alt, self.pos
-        i = 0
-        while i < min(len(ref), len(alt)) and ref[i] == alt[i]:
-            i += 1
-        ref, alt, pos = ref[i:], alt[i:], pos + i
-        j = 0
-        while j < min(len(ref), len(alt)) and ref[-1 - j] == alt[-1 - j]:
-            j += 1
-        return pos, ref[:len(ref) - j], alt[:len(alt) - j]
+        return _trim(self.pos, self.ref, self.alt)
+
+
+def _trim(pos: int, ref: str, alt: str) -> tuple[int, str, str]:
+    """See :meth:`Variant.trimmed`."""
+    i = 0
+    while i < min(len(ref), len(alt)) and ref[i] == alt[i]:
+        i += 1
+    ref, alt, pos = ref[i:], alt[i:], pos + i
+    j = 0
+    while j < min(len(ref), len(alt)) and ref[-1 - j] == alt[-1 - j]:
+        j += 1
+    return pos, ref[:len(ref) - j], alt[:len(alt) - j]
+
+
+@dataclass
+class VariantColumns:
+    """Variants (one per ALT allele) as columns, each (V,): ``chrom``, ``ref``, ``alt``, ``id``
+    object arrays of str (alleles uppercase); ``pos`` int64 0-based (VCF POS - 1); ``record``
+    int64 the VCF record (0-based, in file order) and ``allele`` int64 its ALT number (1-based)."""
+
+    chrom: np.ndarray
+    pos: np.ndarray
+    ref: np.ndarray
+    alt: np.ndarray
+    id: np.ndarray
+    record: np.ndarray
+    allele: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.pos.size)
+
+    def take(self, rows: Any) -> VariantColumns:
+        """The variants ``rows`` (an index array, mask or slice)."""
+        return VariantColumns(*(getattr(self, f.name)[rows] for f in fields(self)))
+
+    def to_list(self) -> list[Variant]:
+        """One :class:`Variant` each."""
+        return [Variant(*v) for v in zip(self.chrom, self.pos.tolist(), self.ref, self.alt, self.id,
+                                         self.record.tolist(), self.allele.tolist())]
+
+    def changes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The trimmed changes (see :meth:`Variant.trimmed`): their 0-based starts, REF and ALT
+        lengths, (V,) int64 each, and the changed ALT bases, (V,) object array of str."""
+        r = np.fromiter(map(len, self.ref), np.int64, len(self))
+        s = np.fromiter(map(len, self.alt), np.int64, len(self))
+        a, bases = self.pos.copy(), self.alt.copy()
+        for i in np.flatnonzero((r != 1) | (s != 1)).tolist():  # an SNV is its own change
+            a[i], ref, bases[i] = _trim(int(self.pos[i]), self.ref[i], self.alt[i])
+            r[i], s[i] = len(ref), len(bases[i])
+        return a, r, s, bases
 
 
 @dataclass
@@ -139,10 +181,11 @@ _SKIP_REASONS = {
 }
 
 
-def read_variants(vcf: str, contigs: dict[str, int] | None = None) -> tuple[list[Variant], Counter, dict]:
-    """Every (site, ALT) of a VCF/BCF as :class:`Variant`, multi-allelic sites split, in file order;
-    with the counts (and first examples) of those left out: symbolic alleles and breakends,
-    contigs not in ``contigs`` ({name: length}, when given), ALT equal to REF."""
+def read_variants(vcf: str, contigs: dict[str, int] | None = None) -> tuple[VariantColumns, Counter, dict]:
+    """Every (site, ALT) of a VCF/BCF, multi-allelic sites split, in file order, as
+    :class:`VariantColumns`; with the counts (and first examples) of those left out: symbolic
+    alleles and breakends, contigs not in ``contigs`` ({name: length}, when given), ALT equal to
+    REF. Records without an ALT (``.``) have nothing to score and give no variant."""
     try:
         import pysam
     except ImportError:
@@ -154,65 +197,104 @@ def read_variants(vcf: str, contigs: dict[str, int] | None = None) -> tuple[list
         raise ValueError(f"{vcf}: cannot read it as a VCF or BCF file ({exc})") from None
     finally:
         pysam.set_verbosity(quiet)
-    out: list[Variant] = []
-    skipped: Counter = Counter()
-    examples: dict = {}
-
-    def skip(reason: str, v: str) -> None:
-        skipped[reason] += 1
-        examples.setdefault(reason, [])
-        if len(examples[reason]) < 3:
-            examples[reason].append(v)
-
+    chrom: list[str] = []
+    pos: list[int] = []
+    ids: list[str] = []
+    refs: list[str] = []
+    alts: list[str] = []
+    record: list[int] = []
+    allele: list[int] = []
     try:
         for r, rec in enumerate(vf):
-            ref = (rec.ref or "").upper()
-            for a, alt in enumerate(rec.alts or (), 1):
-                alt = alt.upper()
-                label = f"{rec.chrom}:{rec.pos} {ref}>{alt}"
-                if not ref or set(ref + alt) - set("ACGTN"):
-                    skip("symbolic", label)
-                elif contigs is not None and rec.chrom not in contigs:
-                    skip("contig", label)
-                elif alt == ref:
-                    skip("no_change", label)
-                else:
-                    out.append(Variant(rec.chrom, rec.pos - 1, ref, alt, rec.id or ".", r, a))
+            alleles = rec.alts
+            if not alleles:
+                continue
+            c, p, i, ref = rec.chrom, rec.pos - 1, rec.id or ".", rec.ref or ""
+            for a, alt in enumerate(alleles, 1):
+                chrom.append(c)
+                pos.append(p)
+                ids.append(i)
+                refs.append(ref)
+                alts.append(alt)
+                record.append(r)
+                allele.append(a)
     except (OSError, ValueError) as exc:
         raise ValueError(f"{vcf}: malformed VCF ({exc})") from None
     finally:
         vf.close()
-    return out, skipped, examples
+    V = len(pos)
+    ref_u, alt_u = "\t".join(refs).upper(), "\t".join(alts).upper()
+    cols = VariantColumns(np.array(chrom, dtype=object), np.array(pos, dtype=np.int64),
+                          np.array(ref_u.split("\t") if V else [], dtype=object),
+                          np.array(alt_u.split("\t") if V else [], dtype=object), np.array(ids, dtype=object),
+                          np.array(record, dtype=np.int64), np.array(allele, dtype=np.int64))
+    # what cannot be scored, first reason first: a letter outside ACGTN (symbolic alleles, breakends)
+    reason = np.zeros(V, np.int8)
+    for text in (ref_u, alt_u):
+        b = np.frombuffer(text.encode(), np.uint8)
+        which = np.cumsum(b == 9)  # the variant each letter belongs to
+        bad = _NOT_ACGTN[b]
+        reason[np.unique(which[bad])] = 1
+    reason[(reason == 0) & (np.fromiter(map(len, cols.ref), np.int64, V) == 0)] = 1
+    if contigs is not None:
+        known = {c: c in contigs for c in set(chrom)}
+        reason[(reason == 0) & ~np.fromiter((known[c] for c in chrom), bool, V)] = 2
+    reason[(reason == 0) & (cols.ref == cols.alt)] = 3
+    skipped: Counter = Counter()
+    examples: dict = {}
+    for code, name in enumerate(("symbolic", "contig", "no_change"), 1):
+        rows = np.flatnonzero(reason == code)
+        if rows.size:
+            skipped[name] = int(rows.size)
+            examples[name] = [f"{cols.chrom[i]}:{cols.pos[i] + 1} {cols.ref[i]}>{cols.alt[i]}" for i in rows[:3]]
+    return cols.take(reason == 0), skipped, examples
 
 
-def _contexts(genome: np.ndarray, changes: list[tuple[int, str, str]], w: int,
-              a: np.ndarray, r: np.ndarray, s: np.ndarray, snv_alt: np.ndarray | None) -> tuple[tuple, tuple]:
+_NOT_ACGTN = np.ones(256, bool)  # by ASCII code: letters that are not bases (the tab separates alleles)
+_NOT_ACGTN[[ord(c) for c in "ACGTN\t"]] = False
+
+
+def _contexts(genome: np.ndarray, w: int, a: np.ndarray, r: np.ndarray, s: np.ndarray,
+              bases: np.ndarray) -> tuple[tuple, tuple]:
     """Packed code records ``(codes, offsets)`` of the reference and of the alternative haplotype
     around each change: ``w - 1`` bases each side (N past the contig's ends), so that every window
     of width ``w`` in a record holds a changed base, or both bases beside an empty change; each
     record ends in one N, so that the records also read as one sequence in which no window
-    crosses from one record into the next without holding an N. a, r, s: (V,) int64 starts of the
-    changes and their REF and ALT lengths; snv_alt: (V,) uint8 ALT codes when every change is
-    one base (else None)."""
-    ref_len, alt_len = r + 2 * (w - 1) + 1, s + 2 * (w - 1) + 1
-    ref_off = np.concatenate([[0], np.cumsum(ref_len)])
-    alt_off = np.concatenate([[0], np.cumsum(alt_len)])
-    # every reference base a record holds, gathered at once (N outside the contig)
-    idx = np.repeat(a - (w - 1) - ref_off[:-1], ref_len) + np.arange(ref_off[-1])
-    inside = (idx >= 0) & (idx < genome.size)
-    ref = np.full(idx.size, 4, np.uint8)
-    ref[inside] = genome[idx[inside]]
-    ref[ref_off[1:] - 1] = 4  # the separator
-    alt = np.empty(alt_off[-1], np.uint8)
-    if snv_alt is not None:  # the common case: one base differs
-        alt[:] = ref
-        alt[ref_off[:-1] + (w - 1)] = snv_alt
-    else:
-        for i, (_, rr, ss) in enumerate(changes):
-            row = ref[ref_off[i]:ref_off[i + 1]]
-            alt[alt_off[i]:alt_off[i + 1]] = np.concatenate(
-                [row[:w - 1], _ENCODE[np.frombuffer(ss.encode(), np.uint8)], row[w - 1 + len(rr):]])
-    return (ref, ref_off), (alt, alt_off)
+    crosses from one record into the next without holding an N.
+
+    genome: (n,) uint8 codes of the contig; a, r, s: (V,) int64 starts of the changes and their
+    REF and ALT lengths, and bases: (V,) str, the changed ALT bases, all as
+    :meth:`VariantColumns.changes` gives them, ordered by (r, s) (see :func:`_by_change`): the
+    records of one (r, s) are rows of equal length, cut from a strided view of the genome."""
+    V = a.size
+    pad = w - 1
+    padded = np.concatenate([np.full(pad, 4, np.uint8), genome, np.full(int(r.max(initial=0)) + 2 * w, 4, np.uint8)])
+    refs, alts = [], []
+    cuts = np.flatnonzero((np.diff(r) != 0) | (np.diff(s) != 0)) + 1
+    for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), V]):
+        rr, ss = int(r[lo]), int(s[lo])
+        n = rr + 2 * pad
+        ref = np.empty((hi - lo, n + 1), np.uint8)
+        ref[:, :n] = np.lib.stride_tricks.sliding_window_view(padded, n)[a[lo:hi]]
+        ref[:, n] = 4  # the separator
+        alt = np.empty((hi - lo, ss + 2 * pad + 1), np.uint8)
+        alt[:, :pad] = ref[:, :pad]
+        alt[:, pad:pad + ss] = _ENCODE[np.frombuffer("".join(bases[lo:hi]).encode(), np.uint8)].reshape(hi - lo, ss)
+        alt[:, pad + ss:] = ref[:, pad + rr:]
+        refs.append(ref.reshape(-1))
+        alts.append(alt.reshape(-1))
+    ref_off = np.concatenate([[0], np.cumsum(r + 2 * pad + 1)])
+    alt_off = np.concatenate([[0], np.cumsum(s + 2 * pad + 1)])
+    empty = [np.zeros(0, np.uint8)]
+    return (np.concatenate(refs or empty), ref_off), (np.concatenate(alts or empty), alt_off)
+
+
+def _by_change(part: VariantColumns) -> tuple[VariantColumns, tuple]:
+    """The variants ordered by the lengths of their changed REF and ALT bases, and their changes
+    (:meth:`VariantColumns.changes`) in that order, as :func:`_contexts` takes them."""
+    a, r, s, bases = part.changes()
+    order = np.lexsort((s, r))
+    return part.take(order), (a[order], r[order], s[order], bases[order])
 
 
 def _flag_hits(plan, g, codes: np.ndarray, offsets: np.ndarray, threads: int, backend: str) -> np.ndarray:
@@ -281,28 +363,58 @@ def variant_effects(
     alts = [m.alt_name for m in motifs] if isinstance(motifs, MotifSet) else [""] * len(plan.names)
     skipped: Counter = Counter()
     examples: dict = {}
-    frames = []
+    parts: list[dict] = []
     step = batch or (1 << 16 if report == "hits" else max(256, (1 << 22) // len(plan.names)))
     for codes, variants in _checked_variants(genome, vcf, skipped, examples):
         for a in range(0, len(variants), step):
-            frame = _score_batch(plan, alts, codes, variants[a:a + step], report, threads, backend)
-            if frame is not None:
-                frames.append(frame)
+            part = variants.take(slice(a, a + step))
+            found = _score_batch(plan, codes, part, report, threads, backend)
+            if found is not None:
+                parts.append(found)
+    names = ["chrom", "pos", "id", "ref", "alt", "record", "allele", "k", "call"] + \
+        [f"{al}_{x}" for al in ("ref", "alt") for x in ("score", "start", "strand", "matched")]
+    col = {n: np.concatenate([p[n] for p in parts]) if parts else np.zeros(0) for n in names}
+    order = np.lexsort((col["k"], col["allele"], col["record"]))  # VCF order, then the motifs'
+    col = {n: c[order] for n, c in col.items()}
+    k = col["k"].astype(np.int64)
+    frame: dict[str, Any] = {n: col[n] for n in ("chrom", "id", "ref", "alt")}
+    frame["pos"] = col["pos"].astype(np.int64) + 1
+    frame["motif"] = np.asarray(plan.names, dtype=object)[k]
+    frame["motif_alt"] = np.asarray(alts, dtype=object)[k]
+    pvalues = _pvalues(plan, k, col["ref_score"], col["alt_score"])
+    for al, p in zip(("ref", "alt"), pvalues):
+        frame[f"{al}_score"] = col[f"{al}_score"].astype(np.float64)
+        frame[f"{al}_pvalue"] = p
+        for what in ("start", "strand", "matched"):
+            frame[f"{al}_{what}"] = col[f"{al}_{what}"]
+    frame["delta"] = frame["alt_score"] - frame["ref_score"]
+    frame["call"] = _CALLS[col["call"].astype(np.int64)]
     cols = ["chrom", "pos", "id", "ref", "alt", "motif", "motif_alt", "ref_score", "ref_pvalue", "ref_start",
             "ref_strand", "ref_matched", "alt_score", "alt_pvalue", "alt_start", "alt_strand", "alt_matched",
-            "delta", "call", "_record", "_allele", "_motif"]
-    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
-    table = table.sort_values(["_record", "_allele", "_motif"], kind="stable").reset_index(drop=True)
-    record, allele = table["_record"].to_numpy(np.int64), table["_allele"].to_numpy(np.int64)
-    table = table.drop(columns=["_record", "_allele", "_motif"])
+            "delta", "call"]
+    table = pd.DataFrame({c: frame[c] for c in cols})
     _warn_skipped(skipped, examples)
-    return VariantEffects(table, dict(skipped), examples, record, allele)
+    return VariantEffects(table, dict(skipped), examples, col["record"].astype(np.int64),
+                          col["allele"].astype(np.int64))
+
+
+def _pvalues(plan, k: np.ndarray, *scores: np.ndarray) -> list[np.ndarray]:
+    """Exact p-values of each scores array (nan where the score is nan), motif k[i] for row i."""
+    out = [np.full(k.size, np.nan) for _ in scores]
+    order = np.argsort(k, kind="stable")
+    bounds = np.flatnonzero(np.diff(k[order])) + 1
+    for rows in np.split(order, bounds) if k.size else []:
+        dist = plan.dists[int(k[rows[0]])]
+        for sc, p in zip(scores, out):
+            ok = rows[np.isfinite(sc[rows])]
+            p[ok] = dist.pvalue(sc[ok].astype(np.float64))
+    return out
 
 
 def _checked_variants(genome: str, vcf: str, skipped: Counter, examples: dict):
-    """(contig codes, its variants whose REF matches the genome) per contig of the VCF, in the
-    VCF's order of first appearance; what cannot be scored is counted in ``skipped`` (examples
-    in ``examples``)."""
+    """(contig codes, its variants whose REF matches the genome as :class:`VariantColumns`) per
+    contig of the VCF, in the VCF's order of first appearance; what cannot be scored is counted in
+    ``skipped`` (examples in ``examples``)."""
     from exactpwm.scanning.regions import _open_indexed
 
     fa = _open_indexed(genome)
@@ -311,24 +423,35 @@ def _checked_variants(genome: str, vcf: str, skipped: Counter, examples: dict):
         skipped.update(more)
         for reason, ex in first.items():
             examples.setdefault(reason, []).extend(ex)
-        by_contig: dict[str, list[Variant]] = {}
-        for v in variants:
-            by_contig.setdefault(v.chrom, []).append(v)
-        for chrom, found in by_contig.items():
-            seq = fa.fetch(chrom)
-            keep = []
-            for v in found:
-                if seq[v.pos:v.pos + len(v.ref)].upper() == v.ref:
-                    keep.append(v)
-                    continue
-                skipped["ref_mismatch"] += 1
+        contig: dict[str, int] = {}
+        which = np.fromiter((contig.setdefault(c, len(contig)) for c in variants.chrom), np.int64, len(variants))
+        for chrom, i in contig.items():
+            found = variants.take(np.flatnonzero(which == i))
+            letters = np.frombuffer(fa.fetch(chrom).upper().encode("ascii"), np.uint8)
+            ok = _ref_matches(letters, found)
+            bad = np.flatnonzero(~ok)
+            if bad.size:
+                skipped["ref_mismatch"] += int(bad.size)
                 ex = examples.setdefault("ref_mismatch", [])
-                if len(ex) < 3:
-                    there = seq[v.pos:v.pos + len(v.ref)] or "past the end"
-                    ex.append(f"{chrom}:{v.pos + 1} {v.ref}>{v.alt} (genome: {there})")
-            yield _ENCODE[np.frombuffer(seq.encode("ascii"), np.uint8)], keep
+                for j in bad[:max(0, 3 - len(ex))].tolist():
+                    p, ref = int(found.pos[j]), found.ref[j]
+                    there = letters[p:p + len(ref)].tobytes().decode() or "past the end"
+                    ex.append(f"{chrom}:{p + 1} {ref}>{found.alt[j]} (genome: {there})")
+            yield _ENCODE[letters], found.take(ok)
     finally:
         fa.close()
+
+
+def _ref_matches(letters: np.ndarray, variants: VariantColumns) -> np.ndarray:
+    """(V,) bool: each REF equals the genome's (uppercase ASCII) letters at its position."""
+    V = len(variants)
+    n = np.fromiter(map(len, variants.ref), np.int64, V)
+    ends = np.cumsum(n)
+    ref = np.frombuffer("".join(variants.ref).encode(), np.uint8)
+    idx = np.repeat(variants.pos - (ends - n), n) + np.arange(ends[-1] if V else 0)
+    inside = idx < letters.size
+    same = inside & (letters[np.where(inside, idx, 0)] == ref)
+    return (np.add.reduceat(same, ends - n) == n) if V else np.zeros(0, bool)
 
 
 @dataclass
@@ -397,13 +520,8 @@ def kernel_variant_effects(kernels: Any, genome: str, vcf: str, bias: Any = None
     alts: list[np.ndarray] = []
     for codes, variants in _checked_variants(genome, vcf, skipped, examples):
         for a in range(0, len(variants), batch):
-            part = variants[a:a + batch]
-            changes = [v.trimmed() for v in part]
-            V = len(part)
-            starts = np.fromiter((c[0] for c in changes), np.int64, V)
-            r = np.fromiter((len(c[1]) for c in changes), np.int64, V)
-            s = np.fromiter((len(c[2]) for c in changes), np.int64, V)
-            for al, packed in zip((refs, alts), _contexts(codes, changes, L, starts, r, s, None)):
+            part, changes = _by_change(variants.take(slice(a, a + batch)))
+            for al, packed in zip((refs, alts), _contexts(codes, L, *changes)):
                 codes_, offsets = packed
                 # the records without their separator N: every window overlaps the change, and a
                 # CNN reads N (and what lies past a contig's end) as zeros
@@ -412,7 +530,7 @@ def kernel_variant_effects(kernels: Any, genome: str, vcf: str, bias: Any = None
                 best = max_scores((codes_[keep], offsets - np.arange(offsets.size)), W, bias, strand=strand,
                                   dtype=np.float64, threads=threads, backend=backend)
                 al.append(best.score)
-            done.extend(part)
+            done.append(part)
     _warn_skipped(skipped, examples)
     return _in_vcf_order(done, refs, alts, K, skipped)
 
@@ -453,19 +571,18 @@ def model_variant_effects(model: Any, genome: str, vcf: str, length: int, *, bat
     for codes, variants in _checked_variants(genome, vcf, skipped, examples):
         padded = np.concatenate([np.full(length, 4, np.uint8), codes, np.full(length, 4, np.uint8)])
         for a0 in range(0, len(variants), batch):
-            part = variants[a0:a0 + batch]
+            part = variants.take(slice(a0, a0 + batch))
             ref_rows = np.empty((len(part), length), np.uint8)
             alt_rows = np.empty((len(part), length), np.uint8)
-            for i, v in enumerate(part):
-                a, r, s = v.trimmed()
+            for i, (a, r, _, s) in enumerate(zip(*part.changes())):
                 start = a - half + length  # in padded coordinates
                 ref_rows[i] = padded[start:start + length]
                 hap = np.concatenate([padded[start:a + length], _ENCODE[np.frombuffer(s.encode(), np.uint8)],
-                                      padded[a + len(r) + length:a + len(r) + 2 * length]])
+                                      padded[a + r + length:a + r + 2 * length]])
                 alt_rows[i] = hap[:length]
             refs.append(run(ref_rows))
             alts.append(run(alt_rows))
-            done.extend(part)
+            done.append(part)
     _warn_skipped(skipped, examples)
     return _in_vcf_order(done, refs, alts, 0, skipped)
 
@@ -503,98 +620,70 @@ def _warn_skipped(skipped: Counter, examples: dict) -> None:
 
 
 def _in_vcf_order(done: list, refs: list, alts: list, width: int, skipped: Counter) -> KernelVariantEffects:
-    """The per-batch (V_i, width) results of ``done`` variants, put back in VCF order."""
-    order = np.argsort([v.record * 1_000_000 + v.allele for v in done], kind="stable")
-    ref = np.concatenate(refs)[order] if refs else np.zeros((0, width))
-    alt = np.concatenate(alts)[order] if alts else np.zeros((0, width))
-    return KernelVariantEffects([done[i] for i in order], ref, alt, dict(skipped))
+    """The per-batch (V_i, width) results of the ``done`` batches of variants, in VCF order."""
+    if not done:
+        return KernelVariantEffects([], np.zeros((0, width)), np.zeros((0, width)), dict(skipped))
+    variants = VariantColumns(*(np.concatenate([getattr(d, f.name) for d in done]) for f in fields(VariantColumns)))
+    order = np.lexsort((variants.allele, variants.record))
+    return KernelVariantEffects(variants.take(order).to_list(), np.concatenate(refs)[order],
+                                np.concatenate(alts)[order], dict(skipped))
 
 
-def _subset(codes: np.ndarray, offsets: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The packed records ``rows`` of (codes, offsets), packed again."""
-    lengths = offsets[rows + 1] - offsets[rows]
-    sub_off = np.concatenate([[0], np.cumsum(lengths)])
-    idx = np.repeat(offsets[rows] - sub_off[:-1], lengths) + np.arange(sub_off[-1])
-    return codes[idx], sub_off
-
-
-def _score_batch(plan, alts, genome: np.ndarray, part: list[Variant], report: str, threads: int, backend: str):
-    """The table's rows for a batch of variants: each allele's best window per motif, found by the
-    engine's max pooling over one record per variant and motif width, where the scan's threshold
-    pass finds a hit on either allele (or everywhere, with ``report="all"``)."""
-    import pandas as pd
-
+def _score_batch(plan, genome: np.ndarray, part: VariantColumns, report: str, threads: int,
+                 backend: str) -> dict | None:
+    """Columns of the table's rows for a batch of variants (see :func:`variant_effects`), unsorted:
+    each allele's best window per motif, by the engine's max pooling over one record per variant
+    and motif width, for the (variant, motif) pairs where the scan's threshold pass finds a hit on
+    either allele (or for every pair, with ``report="all"``)."""
     from exactpwm.core.scoring import max_scores
     from exactpwm.core.sequence import window_letters
 
     V = len(part)
-    changes = [(v.pos, v.ref, v.alt) if len(v.ref) == 1 == len(v.alt) else v.trimmed() for v in part]
-    a = np.fromiter((c[0] for c in changes), np.int64, V)
-    r = np.fromiter((len(c[1]) for c in changes), np.int64, V)
-    s = np.fromiter((len(c[2]) for c in changes), np.int64, V)
-    snv_alt = _ENCODE[np.frombuffer("".join(c[2] for c in changes).encode(), np.uint8)] \
-        if ((r == 1) & (s == 1)).all() else None
+    part, (a, r, s, bases) = _by_change(part)
     found: dict[str, list] = {}
 
     def add(name: str, values) -> None:
         found.setdefault(name, []).append(values)
 
     for g in plan.groups:
-        w = g.width
-        ctx = dict(zip(("ref", "alt"), _contexts(genome, changes, w, a, r, s, snv_alt)))
-        rows = np.arange(V)
+        w, k = g.width, g.motifs.size
+        ctx = dict(zip(("ref", "alt"), _contexts(genome, w, a, r, s, bases)))
         if report == "hits":  # the exact maxima only where either allele has a hit
-            flagged = np.zeros((V, g.motifs.size), bool)
+            flagged = np.zeros((V, k), bool)
             for codes, offsets in ctx.values():
                 flagged |= _flag_hits(plan, g, codes, offsets, threads, backend)
-            rows = np.flatnonzero(flagged.any(axis=1))
-        if not rows.size:
+            ri, kj = np.nonzero(flagged)
+        else:
+            ri, kj = np.divmod(np.arange(V * k), k)
+        if not ri.size:
             continue
-        best, packed = {}, {}
-        for al, (codes, offsets) in ctx.items():
-            packed[al] = (codes, offsets) if rows.size == V else _subset(codes, offsets, rows)
-            best[al] = max_scores(packed[al], g.kernels, strand="both", skip_n=True, dtype=g.dtype, threads=threads,
-                                  backend=backend)
-        thr = plan.thresholds[g.motifs]
-        hit = {al: (best[al].start >= 0) & (best[al].score >= thr) for al in best}  # as scans: p <= the threshold
-        keep = np.ones(hit["ref"].shape, bool) if report == "all" else hit["ref"] | hit["alt"]
-        ri, kj = np.nonzero(keep)
-        add("v", rows[ri])
+        run = dict(strand="both", skip_n=True, dtype=g.dtype, threads=threads, backend=backend)
+        best = {al: max_scores(packed, g.kernels, **run, pairs=None if report == "all" else (ri, kj))
+                for al, packed in ctx.items()}
+        if report == "all":
+            best = {al: type(b)(*(x.reshape(-1) for x in b)) for al, b in best.items()}
+        thr = plan.thresholds[g.motifs][kj]
+        hit = {al: (b.start >= 0) & (b.score >= thr) for al, b in best.items()}  # as scans: p <= the threshold
+        keep = np.ones(ri.size, bool) if report == "all" else hit["ref"] | hit["alt"]
+        ri, kj = ri[keep], kj[keep]
+        add("v", ri)
         add("k", g.motifs[kj])
-        add("call", hit["ref"][ri, kj].astype(np.int8) + 2 * hit["alt"][ri, kj].astype(np.int8))
-        for al in ("ref", "alt"):
-            st, mi = best[al].start[ri, kj], best[al].strand[ri, kj] < 0
+        add("call", hit["ref"][keep].astype(np.int8) + 2 * hit["alt"][keep].astype(np.int8))
+        for al, b in best.items():
+            st, mi, sc = b.start[keep], b.strand[keep] < 0, b.score[keep]
             ok = st >= 0
-            codes, offsets = packed[al]
+            codes, offsets = ctx[al]
             letters = window_letters(codes, offsets[ri[ok]] + st[ok], w, mi[ok], w, threads=threads, backend=backend)
             matched = np.full(ri.size, "", dtype=object)
             matched[ok] = letters.view(f"S{w}")[:, 0].astype(str)
-            add(f"{al}_score", np.where(ok, best[al].score[ri, kj].astype(np.float64), np.nan))
-            add(f"{al}_start", np.where(ok, a[rows[ri]] - (w - 1) + st, -1))
-            add(f"{al}_strand", np.where(~ok, ".", np.where(mi, "-", "+")))
+            add(f"{al}_score", np.where(ok, sc.astype(np.float64), np.nan))
+            add(f"{al}_start", np.where(ok, a[ri] - (w - 1) + st, -1))
+            add(f"{al}_strand", np.where(~ok, ".", np.where(mi, "-", "+")).astype(object))
             add(f"{al}_matched", matched)
     if not found:
         return None
-    col = {name: np.concatenate(parts) for name, parts in found.items()}
-    vi, ki = col["v"], col["k"]
-    frame: dict[str, Any] = {
-        "chrom": [part[i].chrom for i in vi], "pos": np.array([part[i].pos + 1 for i in vi], np.int64),
-        "id": [part[i].id for i in vi], "ref": [part[i].ref for i in vi], "alt": [part[i].alt for i in vi],
-        "motif": np.asarray(plan.names, dtype=object)[ki], "motif_alt": np.asarray(alts, dtype=object)[ki],
-    }
-    for al in ("ref", "alt"):
-        score = col[f"{al}_score"]
-        p = np.full(score.size, np.nan)
-        for k in np.unique(ki):
-            sel = np.flatnonzero((ki == k) & np.isfinite(score))
-            p[sel] = plan.dists[k].pvalue(score[sel])
-        frame[f"{al}_score"] = score
-        frame[f"{al}_pvalue"] = p
-        for what in ("start", "strand", "matched"):
-            frame[f"{al}_{what}"] = col[f"{al}_{what}"]
-    frame["delta"] = frame["alt_score"] - frame["ref_score"]
-    frame["call"] = _CALLS[col["call"]]
-    frame["_record"] = [part[i].record for i in vi]
-    frame["_allele"] = [part[i].allele for i in vi]
-    frame["_motif"] = ki
-    return pd.DataFrame(frame)
+    col = {name: np.concatenate(values) for name, values in found.items()}
+    vi = col.pop("v")
+    for name in ("chrom", "pos", "id", "ref", "alt", "record", "allele"):
+        col[name] = getattr(part, name)[vi]
+    return col
