@@ -66,3 +66,44 @@ def test_bad_inputs(rng):
         first_layer_ism(W, ["ACG"])
     with pytest.raises(ValueError, match=r"\(K, 4, L\)"):
         first_layer_ism(rng.normal(size=(2, 3, 5)), ["ACGTACGT"])
+
+
+def brute_model(model, X):
+    """Run the model on every edited sequence: (N, 4, n, M)."""
+    N, n = X.shape
+    out = np.empty((N, 4, n, model.dense_weight.shape[0]))
+    for s in range(N):
+        edits = np.repeat(X[s][None], 4 * n, axis=0)
+        edits[np.arange(4 * n), np.repeat(np.arange(n), 4)] = np.tile(np.arange(4), n)
+        out[s] = model(edits).reshape(n, 4, -1).transpose(1, 0, 2)
+    return out
+
+
+@pytest.mark.parametrize("config", [
+    dict(),
+    dict(pooling="avg"),
+    dict(activation="linear", strand="both"),
+    dict(pooling="avg", strand="both", padding="same"),
+    dict(stride=3, padding=2),
+    dict(pool_size=4),
+    dict(pool_size=5, pool_stride=2, pooling="avg"),
+    dict(pool_size=3, pool_stride=4, stride=2, padding="same", activation="linear"),
+    dict(dilation=2, pool_size=6, pool_stride=3),
+])
+def test_pwm_model_ism_equals_running_the_model_on_every_edit(rng, config):
+    from exactpwm.interpret.ism import pwm_model_ism
+
+    K, L, n, M = 4, 5, 33, 3
+    config = dict(config)
+    dilation = config.pop("dilation", 1)
+    W, b = rng.normal(size=(K, 4, L)), rng.normal(size=K)
+    features = K
+    if "pool_size" in config:  # the dense layer's width follows the pools
+        m = exactpwm.PWMModel.from_layers(W, b, dense_weight=np.zeros((M, K * 100)), dilation=dilation, **config)
+        features = m.features(np.zeros((1, n), np.uint8)).shape[1]
+    model = exactpwm.PWMModel.from_layers(W, b, dense_weight=rng.normal(size=(M, features)),
+                                          dense_bias=rng.normal(size=M), dilation=dilation, base=3.0, **config)
+    X = rng.integers(0, 5, size=(2, n)).astype(np.uint8)  # with N
+    y0, y = pwm_model_ism(model, X)
+    np.testing.assert_allclose(y0, model(X), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(y, brute_model(model, X), rtol=1e-10, atol=1e-10)

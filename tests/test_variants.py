@@ -246,3 +246,51 @@ def test_model_effects_pwm_model_and_torch_agree(data):
         start, (p0, r, s) = v.trimmed()[0] - 19 + 40, v.trimmed()
         hap = g[start:p0 + 40] + s + g[p0 + len(r) + 40:]
         np.testing.assert_allclose(alt, pm([hap[:40]])[0], atol=1e-10)
+
+
+def test_cli_kernel_activations(data, tmp_path):
+    """`variants --activations`: the kernels' maximum activations on REF and ALT, as the API gives them."""
+    from exactpwm.scanning.variants import kernel_variant_effects
+
+    rng = np.random.default_rng(5)
+    W, b = rng.normal(size=(3, 4, 7)), rng.normal(size=3)
+    np.savez(tmp_path / "k.npz", weight=W, bias=b)
+    r = run_cli("variants", tmp_path / "k.npz", data["fa"], data["dir"] / "v.vcf", "--activations", "--strand", "both",
+                "--names", "a,b,c", "-o", tmp_path / "act.tsv")
+    assert r.returncode == 0, r.stderr
+    assert "REF does not match" in r.stderr
+    t = pd.read_csv(tmp_path / "act.tsv", sep="\t", comment="#")
+    with pytest.warns(UserWarning):
+        eff = kernel_variant_effects(W, data["fa"], data["dir"] / "v.vcf", b, strand="both")
+    assert len(t) == 3 * len(eff.variants) and list(t.kernel[:3]) == ["a", "b", "c"]
+    np.testing.assert_allclose(t.ref_activation.to_numpy().reshape(-1, 3), eff.ref, rtol=1e-5)  # %.6g
+    np.testing.assert_allclose(t.delta.to_numpy().reshape(-1, 3), eff.delta, rtol=1e-5, atol=1e-5)
+    r = run_cli("variants", tmp_path / "k.npz", data["fa"], data["dir"] / "v.vcf", "--activations",
+                "--min-delta", "1", "-o", tmp_path / "act1.tsv")
+    assert r.returncode == 0, r.stderr
+    t1 = pd.read_csv(tmp_path / "act1.tsv", sep="\t", comment="#")
+    assert len(t1) and (t1.delta.abs() >= 1).all()
+    for extra, msg in [((), "is not a kernel file"), (("--all",), "not --activations")]:
+        motifs = data["dir"] / "m.meme" if not extra else tmp_path / "k.npz"
+        r = run_cli("variants", motifs, data["fa"], data["dir"] / "v.vcf", "--activations", *extra)
+        assert r.returncode == 2 and msg in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_missing_fai_is_built_or_named(data, tmp_path):
+    """pysam indexes a FASTA without .fai when it can write beside it; where it cannot, the error
+    names the file."""
+    import shutil
+
+    fa = tmp_path / "g.fa"
+    shutil.copy(data["fa"], fa)
+    with pytest.warns(UserWarning, match="not scored"):
+        eff = variant_effects(exactpwm.read_motifs(data["dir"] / "m.meme"), str(fa), str(data["dir"] / "v.vcf"),
+                              pvalue=1e-2)
+    assert (tmp_path / "g.fa.fai").exists() and len(eff.table)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    shutil.copy(data["fa"], bad / "g.fa")
+    (bad / "g.fa.fai").mkdir()  # the index cannot be read nor written (as with a read-only folder, even as root)
+    with pytest.raises(ValueError, match="g.fa"):
+        variant_effects(exactpwm.read_motifs(data["dir"] / "m.meme"), str(bad / "g.fa"), str(data["dir"] / "v.vcf"),
+                        pvalue=1e-2)

@@ -21,7 +21,7 @@ from exactpwm.interpret.pwm_model import expand_dilation, fold_batchnorm
 from exactpwm.io.fasta import read_fasta
 from exactpwm.io.kernels import load_batchnorm, load_kernels
 
-__all__ = ["ConvertedKernels", "kernels_to_motifs"]
+__all__ = ["ConvertedKernels", "kernels_to_motifs", "load_first_layer"]
 
 
 @dataclass
@@ -32,6 +32,21 @@ class ConvertedKernels:
     motifs: MotifSet
     offsets: np.ndarray
     fit: BaseFit | None = None
+
+
+def load_first_layer(path, *, key: str | None = None, layout: str | None = None, bias_key: str | None = None,
+                     use_bias: bool = True, batchnorm: str | None = None, bn_eps: float | None = None,
+                     dilation: int = 1) -> tuple[np.ndarray, np.ndarray | None]:
+    """The first layer of a kernel file as it computes: (kernels (K, 4, L) float64, bias (K,) or
+    None), an eval-mode BatchNorm folded in and dilation expanded (arguments as
+    :func:`kernels_to_motifs`)."""
+    loaded = load_kernels(path, key, layout=layout, bias_key=bias_key)
+    W, bias = loaded.kernels, (loaded.bias if use_bias else None)
+    if batchnorm:
+        W, bias = fold_batchnorm(W, bias, **load_batchnorm(path, batchnorm, bn_eps))
+    if dilation != 1:
+        W = expand_dilation(W, dilation)
+    return W, bias
 
 
 def kernels_to_motifs(path, *, base: float = DEFAULT_BASE, flip: bool = False, key: str | None = None,
@@ -50,12 +65,8 @@ def kernels_to_motifs(path, *, base: float = DEFAULT_BASE, flip: bool = False, k
     dilation : expand dilated kernels (uniform columns between the kernel's)
     names : one name per kernel (default ``prefix`` + index)
     """
-    loaded = load_kernels(path, key, layout=layout, bias_key=bias_key)
-    W, bias = loaded.kernels, (loaded.bias if use_bias else None)
-    if batchnorm:
-        W, bias = fold_batchnorm(W, bias, **load_batchnorm(path, batchnorm, bn_eps))
-    if dilation != 1:
-        W = expand_dilation(W, dilation)
+    W, bias = load_first_layer(path, key=key, layout=layout, bias_key=bias_key, use_bias=use_bias,
+                               batchnorm=batchnorm, bn_eps=bn_eps, dilation=dilation)
     fit = None
     if fit_sequences is not None:
         seqs = [codes for _, codes in read_fasta(fit_sequences)] if isinstance(fit_sequences, (str, os.PathLike)) \

@@ -5,8 +5,12 @@
   incrementally: a substitution at position i changes only the L windows that hold i, so each
   edit costs O(L) per kernel, with the best of the other windows taken from prefix and suffix
   maxima, instead of rescoring the sequence.
+* :func:`pwm_model_ism`: through a whole :class:`exactpwm.PWMModel` (a CNN's first layers
+  rebuilt on PWMs: convolution, activation, global or local max/average pooling, dense layer),
+  equally incremental: only the windows holding the edited position change, then only the pools
+  holding those windows, then the dense output by those pools' weights.
 * :func:`saturation_mutagenesis`: the same for any PyTorch model, by running every edited
-  sequence through it in batches (the reference for the first).
+  sequence through it in batches (the reference for the others).
 
 Layout as tangermeme's ``saturation_mutagenesis(..., raw_outputs=True)``: ``y0`` (N, K) for the
 sequences as given, ``y`` (N, 4, n, K) for each sequence with base b (rows A, C, G, T) at
@@ -23,7 +27,7 @@ import numpy as np
 from exactpwm.core._checks import to_numpy
 from exactpwm.core.types import ArrayLike
 
-__all__ = ["first_layer_ism", "saturation_mutagenesis"]
+__all__ = ["first_layer_ism", "pwm_model_ism", "saturation_mutagenesis"]
 
 
 def _codes(sequences) -> np.ndarray:
@@ -111,6 +115,121 @@ def first_layer_ism(kernels: ArrayLike, sequences: Any, bias: ArrayLike | None =
             np.add(held, WtK[base][None], out=work)
             work.max(axis=1, out=best)
             np.maximum(others, best, out=y[s, base])
+    return y0, y
+
+
+def pwm_model_ism(model: Any, sequences: Any, *, threads: int = 0,
+                  backend: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+    """Every substitution's effect on a :class:`exactpwm.PWMModel`'s outputs, incrementally.
+
+    The model's pre-activations are ``ln b`` times the convolution (N and padding are zero
+    columns), so a substitution at position i adds ``ln b (W[b, c] - W[x_i, c])`` to each window
+    holding i at column c, on each strand; the pooled features change only in the pools holding
+    those windows (global pooling: the best, or the sum, of the other windows is kept), and the
+    outputs by those features' dense weights.
+
+    Parameters
+    ----------
+    model : PWMModel
+        Any configuration :meth:`exactpwm.PWMModel.from_layers` builds (padding, stride, ReLU or
+        linear, max or average pooling, global or local, strand "+" or "both").
+    sequences : list of equal-length str, (N, n) uint8 codes, or one-hot (N, 4, n)
+    threads, backend : as in :func:`exactpwm.conv1d` (the unedited convolution)
+
+    Returns
+    -------
+    y0 : (N, M) float64
+        The model's outputs on the sequences as given.
+    y : (N, 4, n, M) float64
+        The outputs with base b at position i (y[:, b, i] == y0 where b is the base already
+        there); equal to running the model on each edited sequence, up to float64 rounding.
+    """
+    from exactpwm.core.scoring import conv1d
+
+    X = _codes(sequences)
+    N, n = X.shape
+    left, right = model.padding
+    Wl = model.log_pwms + model.lam[:, None, :]  # (K, 4, L): ln b times the kernels
+    bl = -model.tau - model.lam.sum(axis=1)  # (K,): ln b times the bias
+    K, _, L = Wl.shape
+    both = model.strand == "both"
+    S = 2 if both else 1
+    kernels = [Wl, Wl[:, ::-1, ::-1]][:S]  # the reverse complement: rows T, G, C, A, columns reversed
+    Wz = np.stack([np.concatenate([w, np.zeros((K, 1, L))], axis=1) for w in kernels])  # (S, K, 5, L)
+    xp = np.pad(X, ((0, 0), (left, right)), constant_values=4)
+    m = xp.shape[1] - L + 1
+    if m < 1:
+        raise ValueError(f"sequences of {xp.shape[1]} positions (after padding) are shorter than the kernels ({L})")
+    z = conv1d(xp, Wl, bl, strand="both" if both else "+", dtype=np.float64, threads=threads, backend=backend)
+    st = model.stride
+    zJ = z.reshape(N, S, K, m)[..., ::st]  # (N, S, K, mJ): the windows the model keeps
+    mJ = zJ.shape[-1]
+    act = (lambda v: np.maximum(v, 0.0)) if model.activation == "relu" else (lambda v: v)
+    is_max = model.pooling == "max"
+    Wd = model.dense_weight  # (M, K * P)
+    M = Wd.shape[0]
+    # the kept windows holding input position i (padded q = i + left): J-indices hlo .. hlo + H - 1
+    q = np.arange(n) + left
+    hlo = np.maximum(0, -((L - 1 - q) // st))  # ceil((q - L + 1) / st), at least 0
+    hhi = np.minimum(mJ - 1, q // st)
+    H = -(-L // st)
+    hidx = hlo[:, None] + np.arange(H)[None, :]  # (n, H)
+    held = hidx <= hhi[:, None]
+    col = np.where(held, q[:, None] - hidx * st, 0)  # the column of position q in each held window
+    hidx = np.minimum(hidx, mJ - 1)
+    y0 = np.empty((N, M))
+    y = np.empty((N, 4, n, M))
+    for s in range(N):
+        zs = zJ[s]  # (S, K, mJ)
+        xq = xp[s, q]  # (n,) the bases there
+        old = Wz[:, :, xq[:, None], col]  # (S, K, n, H)
+        if model.pool_size is None:
+            f0 = act(zs).max(axis=-1) if is_max else act(zs).mean(axis=-1)  # (S, K)
+            features = np.empty((4, S, K, n))
+            if is_max:  # act is monotone: pool the pre-activations, then activate
+                neg = np.full((S, K, 1), -np.inf)
+                prefix = np.concatenate([neg, np.maximum.accumulate(zs, axis=-1)], axis=-1)  # max over < h
+                suffix = np.concatenate([np.maximum.accumulate(zs[..., ::-1], axis=-1)[..., ::-1], neg], axis=-1)
+                others = np.maximum(prefix[..., hlo], suffix[..., hhi + 1])  # (S, K, n)
+            else:
+                total = act(zs).sum(axis=-1)[..., None] - np.where(held, act(zs[..., hidx]), 0.0).sum(axis=-1)
+            for b in range(4):
+                new = zs[..., hidx] + Wz[:, :, b, col] - old  # (S, K, n, H)
+                if is_max:
+                    features[b] = act(np.maximum(others, np.where(held, new, -np.inf).max(axis=-1)))
+                else:
+                    features[b] = (total + np.where(held, act(new), 0.0).sum(axis=-1)) / mJ
+            f0 = f0.max(axis=0)  # the better strand (one strand: itself)
+            y0[s] = f0 @ Wd.T + model.dense_bias
+            y[s] = features.max(axis=1).transpose(0, 2, 1) @ Wd.T + model.dense_bias
+            continue
+        size, pst = model.pool_size, model.pool_stride
+        P = (mJ - size) // pst + 1
+        if P < 1:
+            raise ValueError(f"{mJ} conv positions are fewer than the pool size {size}")
+        a0 = act(zs[0])  # (K, mJ)
+        members = np.arange(P)[:, None] * pst + np.arange(size)[None, :]  # (P, size)
+        f0 = a0[:, members].max(axis=-1) if is_max else a0[:, members].mean(axis=-1)  # (K, P)
+        y0[s] = f0.reshape(-1) @ Wd.T + model.dense_bias
+        # the pools holding a held window of position i: p in [plo, phi]
+        plo = np.maximum(0, -((size - 1 - hlo) // pst))
+        phi = np.minimum(P - 1, hhi // pst)
+        A = -(-(H + size - 1) // pst) + 1
+        pidx = plo[:, None] + np.arange(A)[None, :]  # (n, A)
+        pool_ok = (pidx <= phi[:, None]) & (hhi >= hlo)[:, None]
+        pidx = np.minimum(pidx, P - 1)
+        u = pidx[..., None] * pst + np.arange(size)  # (n, A, size): J-indices of each pool's windows
+        in_held = (u >= hlo[:, None, None]) & (u <= hhi[:, None, None])
+        c = np.where(in_held, q[:, None, None] - u * st, 0)  # their column of position q
+        z_u = zs[0][:, u]  # (K, n, A, size)
+        old_u = Wz[0][:, xq[:, None, None], c]
+        Wg = Wd.reshape(M, K, P)[:, :, pidx]  # (M, K, n, A)
+        before = np.where(pool_ok, f0[:, pidx], 0.0)  # (K, n, A)
+        for b in range(4):
+            new = act(z_u + np.where(in_held, Wz[0][:, b, c] - old_u, 0.0))
+            pooled = new.max(axis=-1) if is_max else new.mean(axis=-1)  # (K, n, A)
+            change = np.where(pool_ok, pooled, 0.0) - before
+            y[s, b] = y0[s] + np.einsum("mkna,kna->nm", Wg, change)
     return y0, y
 
 

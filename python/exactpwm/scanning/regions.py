@@ -123,8 +123,9 @@ def _open_indexed(fasta: str):
     try:
         return pysam.FastaFile(fasta)
     except (OSError, ValueError) as exc:
-        raise ValueError(f"{fasta}: cannot open it as an indexed FASTA ({exc}); regions need a plain FASTA or "
-                         "one compressed with bgzip (not gzip), indexed by 'samtools faidx'") from None
+        raise ValueError(f"{fasta}: cannot open it as an indexed FASTA ({exc}); it must be a plain FASTA or one "
+                         "compressed with bgzip (not gzip), with an index beside it (.fai, and .gzi for bgzip) that "
+                         "can be read, or written there: 'samtools faidx FILE' makes it") from None
     finally:
         pysam.set_verbosity(quiet)
 

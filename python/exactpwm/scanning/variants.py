@@ -469,12 +469,15 @@ class KernelVariantEffects:
         (bias included; -inf where no window fits), or the model's K outputs.
     skipped : dict
         {reason: count} of the variants not scored, as :class:`VariantEffects`.
+    examples : dict
+        {reason: the first few of them, as 'chrom:POS REF>ALT'}.
     """
 
     variants: list
     ref: np.ndarray
     alt: np.ndarray
     skipped: dict
+    examples: dict = field(default_factory=dict)
 
     @property
     def delta(self) -> np.ndarray:
@@ -532,7 +535,7 @@ def kernel_variant_effects(kernels: Any, genome: str, vcf: str, bias: Any = None
                 al.append(best.score)
             done.append(part)
     _warn_skipped(skipped, examples)
-    return _in_vcf_order(done, refs, alts, K, skipped)
+    return _in_vcf_order(done, refs, alts, K, skipped, examples)
 
 
 def model_variant_effects(model: Any, genome: str, vcf: str, length: int, *, batch: int = 256,
@@ -584,7 +587,7 @@ def model_variant_effects(model: Any, genome: str, vcf: str, length: int, *, bat
             alts.append(run(alt_rows))
             done.append(part)
     _warn_skipped(skipped, examples)
-    return _in_vcf_order(done, refs, alts, 0, skipped)
+    return _in_vcf_order(done, refs, alts, 0, skipped, examples)
 
 
 def _model_runner(model: Any, threads: int):
@@ -619,14 +622,15 @@ def _warn_skipped(skipped: Counter, examples: dict) -> None:
             UserWarning, stacklevel=3)
 
 
-def _in_vcf_order(done: list, refs: list, alts: list, width: int, skipped: Counter) -> KernelVariantEffects:
+def _in_vcf_order(done: list, refs: list, alts: list, width: int, skipped: Counter,
+                  examples: dict) -> KernelVariantEffects:
     """The per-batch (V_i, width) results of the ``done`` batches of variants, in VCF order."""
     if not done:
-        return KernelVariantEffects([], np.zeros((0, width)), np.zeros((0, width)), dict(skipped))
+        return KernelVariantEffects([], np.zeros((0, width)), np.zeros((0, width)), dict(skipped), examples)
     variants = VariantColumns(*(np.concatenate([getattr(d, f.name) for d in done]) for f in fields(VariantColumns)))
     order = np.lexsort((variants.allele, variants.record))
     return KernelVariantEffects(variants.take(order).to_list(), np.concatenate(refs)[order],
-                                np.concatenate(alts)[order], dict(skipped))
+                                np.concatenate(alts)[order], dict(skipped), examples)
 
 
 def _score_batch(plan, genome: np.ndarray, part: VariantColumns, report: str, threads: int,
