@@ -141,10 +141,16 @@ class VariantEffects:
 
         import pysam
 
-        notes: dict[int, list[str]] = {}
         t = self.table
-        for r, a, m, c, d in zip(self.record.tolist(), self.allele.tolist(), t["motif"], t["call"], t["delta"]):
-            notes.setdefault(r, []).append(f"{a}|{m}|{c}|{'.' if d != d else format(d, '.6g')}")
+        delta = t["delta"].to_numpy(np.float64)
+        values, which = np.unique(np.nan_to_num(delta, nan=np.inf), return_inverse=True)  # each value formatted once
+        text = np.array([format(x, ".6g") for x in values.tolist()], dtype=object)[which.reshape(-1)]
+        text[np.isnan(delta)] = "."
+        entries = [f"{a}|{m}|{c}|{d}" for a, m, c, d in zip(self.allele.tolist(), t["motif"].tolist(),
+                                                           t["call"].tolist(), text.tolist())]
+        notes: dict[int, list[str]] = {}
+        for r, e in zip(self.record.tolist(), entries):
+            notes.setdefault(r, []).append(e)
         mode = "wb" if vcf_out.endswith(".bcf") else ("wz" if vcf_out.endswith(".gz") else "w")
         quiet = pysam.set_verbosity(0)  # htslib's notes (no index) are not the user's concern here
         src = pysam.VariantFile(vcf_in)
@@ -158,7 +164,7 @@ class VariantEffects:
         fd, tmp = tempfile.mkstemp(prefix=".exactpwm-", suffix=os.path.basename(vcf_out), dir=folder)
         os.close(fd)
         try:
-            with pysam.VariantFile(tmp, mode, header=header) as out:
+            with pysam.VariantFile(tmp, mode, header=header, threads=2) as out:  # one more thread compresses
                 for r, rec in enumerate(src):
                     rec.translate(header)
                     if r in notes:
@@ -192,7 +198,7 @@ def read_variants(vcf: str, contigs: dict[str, int] | None = None) -> tuple[Vari
         raise ImportError("variant effects read VCF files with pysam: pip install 'exactpwm[regions]'") from None
     quiet = pysam.set_verbosity(0)
     try:
-        vf = pysam.VariantFile(vcf)
+        vf = pysam.VariantFile(vcf, threads=2)  # one more thread decompresses
     except (OSError, ValueError) as exc:
         raise ValueError(f"{vcf}: cannot read it as a VCF or BCF file ({exc})") from None
     finally:
