@@ -35,6 +35,15 @@ exactpwm::ScoreTable<T> table_view(const carray<T>& table, const carray<T>& bias
     return {table.data(), bias.data(), table.shape(0), table.shape(1)};
 }
 
+// The number of packed sequences S, after checking codes (N,) and offsets (S + 1,) within them.
+int64_t packed_sequences(const carray<uint8_t>& codes, const carray<int64_t>& offsets) {
+    require(codes.ndim() == 1, "codes must be one-dimensional");
+    require(offsets.ndim() == 1 && offsets.shape(0) >= 1, "offsets must have shape (S + 1,)");
+    const int64_t S = offsets.shape(0) - 1;
+    require(offsets.data()[0] >= 0 && offsets.data()[S] <= codes.shape(0), "offsets must lie within codes");
+    return S;
+}
+
 template <class T>
 void dense(const carray<uint8_t>& codes, const carray<T>& table, const carray<T>& bias,
            carray<T>& out, int threads, const std::string& isa) {
@@ -56,11 +65,8 @@ void maxpool(const carray<uint8_t>& codes, const carray<int64_t>& offsets, const
              const carray<T>& bias, carray<T>& out_max, carray<int64_t>& out_pos, int threads,
              const std::string& isa, bool skip_n_windows) {
     auto tab = table_view(table, bias);
-    require(codes.ndim() == 1, "codes must be one-dimensional");
-    require(offsets.ndim() == 1 && offsets.shape(0) >= 1, "offsets must have shape (S + 1,)");
-    const int64_t S = offsets.shape(0) - 1, K = tab.n_kernels;
+    const int64_t S = packed_sequences(codes, offsets), K = tab.n_kernels;
     const int64_t* off = offsets.data();
-    require(off[0] >= 0 && off[S] <= codes.shape(0), "offsets must lie within codes");
     require(out_max.ndim() == 2 && out_max.shape(0) == S && out_max.shape(1) == K,
             "out_max must have shape (S, K)");
     require(out_pos.ndim() == 2 && out_pos.shape(0) == S && out_pos.shape(1) == K,
@@ -79,11 +85,8 @@ void maxpool_pairs(const carray<uint8_t>& codes, const carray<int64_t>& offsets,
                    carray<T>& out_max, carray<int64_t>& out_pos, int threads, const std::string& isa,
                    bool skip_n_windows) {
     auto tab = table_view(table, bias);
-    require(codes.ndim() == 1, "codes must be one-dimensional");
-    require(offsets.ndim() == 1 && offsets.shape(0) >= 1, "offsets must have shape (S + 1,)");
-    const int64_t S = offsets.shape(0) - 1;
+    const int64_t S = packed_sequences(codes, offsets);
     const int64_t* off = offsets.data();
-    require(off[0] >= 0 && off[S] <= codes.shape(0), "offsets must lie within codes");
     require(seqs.ndim() == 1 && kernels.ndim() == 1 && kernels.shape(0) == seqs.shape(0),
             "seqs and kernels must have shape (P,)");
     const int64_t P = seqs.shape(0);
@@ -111,11 +114,8 @@ py::tuple hits(const carray<uint8_t>& codes, const carray<int64_t>& offsets, con
                const carray<T>& bias, const carray<T>& thresholds, bool skip_n_windows, int threads,
                const std::string& isa) {
     auto tab = table_view(table, bias);
-    require(codes.ndim() == 1, "codes must be one-dimensional");
-    require(offsets.ndim() == 1 && offsets.shape(0) >= 1, "offsets must have shape (S + 1,)");
-    const int64_t S = offsets.shape(0) - 1;
+    const int64_t S = packed_sequences(codes, offsets);
     const int64_t* off = offsets.data();
-    require(off[0] >= 0 && off[S] <= codes.shape(0), "offsets must lie within codes");
     require(thresholds.ndim() == 1 && thresholds.shape(0) == tab.n_kernels, "thresholds must have shape (K,)");
     const Isa want = parse_isa(isa);
     exactpwm::Hits<T> h;
