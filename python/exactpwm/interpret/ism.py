@@ -98,24 +98,41 @@ def first_layer_ism(kernels: ArrayLike, sequences: Any, bias: ArrayLike | None =
     scores = conv1d(X, W, b, dtype=np.float64, threads=threads, backend=backend)  # (N, K, m)
     # per position i and column j: the window i - j, flattened for one gather (a window past the
     # ends reads a -inf slot)
-    slot = np.where(valid, tc, m).ravel()
+    slot = np.where(valid, tc, m)
     Wt = np.ascontiguousarray(Wz.transpose(1, 2, 0))  # (5, L, K): a base's weight at each column, per kernel
     WtK = np.ascontiguousarray(W.transpose(1, 2, 0))  # (4, L, K)
-    work = np.empty((n, L, K))
-    best = np.empty((n, K))
-    for s in range(N):
+    block = max(1, (1 << 17) // (L * K))  # positions per step: the (block, L, K) work stays in cache
+
+    def one(s: int) -> None:
         sc = np.concatenate([scores[s].T, np.full((1, K), -np.inf)])  # (m + 1, K)
         y0[s] = sc[:m].max(axis=0)
         prefix = np.concatenate([np.full((1, K), -np.inf), np.maximum.accumulate(sc[:m], axis=0)])  # max t < c
         suffix = np.concatenate([np.maximum.accumulate(sc[:m][::-1], axis=0)[::-1], np.full((1, K), -np.inf)])
         others = np.maximum(prefix[lo], suffix[hi + 1])  # (n, K): the windows without position i
-        # the windows holding i, less the weight of the base there: (n, L, K)
-        held = sc[slot].reshape(n, L, K) - Wt[X[s][:, None], j[None, :]]
-        for base in range(4):
-            np.add(held, WtK[base][None], out=work)
-            work.max(axis=1, out=best)
-            np.maximum(others, best, out=y[s, base])
+        for i0 in range(0, n, block):
+            i1 = min(n, i0 + block)
+            # the windows holding i, less the weight of the base there: (block, L, K)
+            held = sc[slot[i0:i1]] - Wt[X[s, i0:i1, None], j[None, :]]
+            for base in range(4):
+                np.maximum(others[i0:i1], (held + WtK[base][None]).max(axis=1), out=y[s, base, i0:i1])
+
+    _each_sequence(one, N, threads)
     return y0, y
+
+
+def _each_sequence(one, N: int, threads: int) -> None:
+    """one(s) for s in range(N), on ``threads`` threads (numpy releases the GIL in its loops)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from exactpwm.core._checks import resolve_threads
+
+    workers = min(resolve_threads(threads), N)
+    if workers <= 1:
+        for s in range(N):
+            one(s)
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(one, range(N)))
 
 
 def pwm_model_ism(model: Any, sequences: Any, *, threads: int = 0,
@@ -179,57 +196,72 @@ def pwm_model_ism(model: Any, sequences: Any, *, threads: int = 0,
     hidx = np.minimum(hidx, mJ - 1)
     y0 = np.empty((N, M))
     y = np.empty((N, 4, n, M))
-    for s in range(N):
-        zs = zJ[s]  # (S, K, mJ)
-        xq = xp[s, q]  # (n,) the bases there
-        old = Wz[:, :, xq[:, None], col]  # (S, K, n, H)
-        if model.pool_size is None:
-            f0 = act(zs).max(axis=-1) if is_max else act(zs).mean(axis=-1)  # (S, K)
-            features = np.empty((4, S, K, n))
-            if is_max:  # act is monotone: pool the pre-activations, then activate
-                neg = np.full((S, K, 1), -np.inf)
-                prefix = np.concatenate([neg, np.maximum.accumulate(zs, axis=-1)], axis=-1)  # max over < h
-                suffix = np.concatenate([np.maximum.accumulate(zs[..., ::-1], axis=-1)[..., ::-1], neg], axis=-1)
-                others = np.maximum(prefix[..., hlo], suffix[..., hhi + 1])  # (S, K, n)
-            else:
-                total = act(zs).sum(axis=-1)[..., None] - np.where(held, act(zs[..., hidx]), 0.0).sum(axis=-1)
-            for b in range(4):
-                new = zs[..., hidx] + Wz[:, :, b, col] - old  # (S, K, n, H)
-                if is_max:
-                    features[b] = act(np.maximum(others, np.where(held, new, -np.inf).max(axis=-1)))
-                else:
-                    features[b] = (total + np.where(held, act(new), 0.0).sum(axis=-1)) / mJ
-            f0 = f0.max(axis=0)  # the better strand (one strand: itself)
-            y0[s] = f0 @ Wd.T + model.dense_bias
-            y[s] = features.max(axis=1).transpose(0, 2, 1) @ Wd.T + model.dense_bias
-            continue
-        size, pst = model.pool_size, model.pool_stride
+    size, pst = model.pool_size, model.pool_stride
+    if size is not None:
         P = (mJ - size) // pst + 1
         if P < 1:
             raise ValueError(f"{mJ} conv positions are fewer than the pool size {size}")
-        a0 = act(zs[0])  # (K, mJ)
         members = np.arange(P)[:, None] * pst + np.arange(size)[None, :]  # (P, size)
-        f0 = a0[:, members].max(axis=-1) if is_max else a0[:, members].mean(axis=-1)  # (K, P)
+        A = -(-(H + size - 1) // pst) + 1  # pools holding a window of one position, at most
+    block = max(1, (1 << 16) // (S * K * H))  # positions per step: the work stays in cache
+
+    WzT = np.ascontiguousarray(Wz.transpose(0, 2, 3, 1))  # (S, 5, L, K): kernels last, for row gathers
+
+    def one(s: int) -> None:
+        zs = np.ascontiguousarray(zJ[s].transpose(0, 2, 1))  # (S, mJ, K)
+        if size is None:
+            f0 = (act(zs).max(axis=1) if is_max else act(zs).mean(axis=1)).max(axis=0)  # (K,): the better strand
+            if is_max:  # act is monotone: pool the pre-activations, then activate
+                neg = np.full((S, 1, K), -np.inf)
+                prefix = np.concatenate([neg, np.maximum.accumulate(zs, axis=1)], axis=1)  # max over < h
+                suffix = np.concatenate([np.maximum.accumulate(zs[:, ::-1], axis=1)[:, ::-1], neg], axis=1)
+            else:
+                total = act(zs).sum(axis=1)[:, None]  # (S, 1, K)
+        else:
+            a0 = act(zs[0])  # (mJ, K)
+            f0 = (a0[members].max(axis=1) if is_max else a0[members].mean(axis=1)).T  # (K, P)
         y0[s] = f0.reshape(-1) @ Wd.T + model.dense_bias
-        # the pools holding a held window of position i: p in [plo, phi]
-        plo = np.maximum(0, -((size - 1 - hlo) // pst))
-        phi = np.minimum(P - 1, hhi // pst)
-        A = -(-(H + size - 1) // pst) + 1
-        pidx = plo[:, None] + np.arange(A)[None, :]  # (n, A)
-        pool_ok = (pidx <= phi[:, None]) & (hhi >= hlo)[:, None]
-        pidx = np.minimum(pidx, P - 1)
-        u = pidx[..., None] * pst + np.arange(size)  # (n, A, size): J-indices of each pool's windows
-        in_held = (u >= hlo[:, None, None]) & (u <= hhi[:, None, None])
-        c = np.where(in_held, q[:, None, None] - u * st, 0)  # their column of position q
-        z_u = zs[0][:, u]  # (K, n, A, size)
-        old_u = Wz[0][:, xq[:, None, None], c]
-        Wg = Wd.reshape(M, K, P)[:, :, pidx]  # (M, K, n, A)
-        before = np.where(pool_ok, f0[:, pidx], 0.0)  # (K, n, A)
-        for b in range(4):
-            new = act(z_u + np.where(in_held, Wz[0][:, b, c] - old_u, 0.0))
-            pooled = new.max(axis=-1) if is_max else new.mean(axis=-1)  # (K, n, A)
-            change = np.where(pool_ok, pooled, 0.0) - before
-            y[s, b] = y0[s] + np.einsum("mkna,kna->nm", Wg, change)
+        for i0 in range(0, n, block):
+            at = slice(i0, min(n, i0 + block))
+            qs, lo_, hi_, hx, hd, cl = q[at], hlo[at], hhi[at], hidx[at], held[at], col[at]
+            xq = xp[s, qs]  # the bases there
+            if size is None:
+                # the held windows less the weight of the base there: (S, b, H, K)
+                base_out = zs[:, hx] - WzT[:, xq[:, None], cl]
+                features = np.empty((4, S, qs.size, K))
+                if is_max:
+                    others = np.maximum(prefix[:, lo_], suffix[:, hi_ + 1])  # (S, b, K)
+                    base_out[:, ~hd] = -np.inf
+                else:
+                    rest = total - np.where(hd[..., None], act(zs[:, hx]), 0.0).sum(axis=2)
+                for b in range(4):
+                    new = base_out + WzT[:, b, cl]  # (S, b, H, K)
+                    if is_max:
+                        features[b] = act(np.maximum(others, new.max(axis=2)))
+                    else:
+                        features[b] = (rest + np.where(hd[..., None], act(new), 0.0).sum(axis=2)) / mJ
+                y[s, :, at] = features.max(axis=1) @ Wd.T + model.dense_bias
+                continue
+            # the pools holding a held window of the position: p in [plo, phi]
+            plo = np.maximum(0, -((size - 1 - lo_) // pst))
+            phi = np.minimum(P - 1, hi_ // pst)
+            pidx = plo[:, None] + np.arange(A)[None, :]  # (b, A)
+            pool_ok = (pidx <= phi[:, None]) & (hi_ >= lo_)[:, None]
+            pidx = np.minimum(pidx, P - 1)
+            u = pidx[..., None] * pst + np.arange(size)  # (b, A, size): J-indices of each pool's windows
+            in_held = ((u >= lo_[:, None, None]) & (u <= hi_[:, None, None]))[..., None]
+            c = np.where(in_held[..., 0], qs[:, None, None] - u * st, 0)  # their column of the position
+            z_u = zs[0][u]  # (b, A, size, K)
+            old_u = WzT[0][xq[:, None, None], c]
+            Wg = Wd.reshape(M, K, P)[:, :, pidx]  # (M, K, b, A)
+            before = np.where(pool_ok[..., None], f0.T[pidx], 0.0)  # (b, A, K)
+            for b in range(4):
+                new = act(z_u + np.where(in_held, WzT[0][b, c] - old_u, 0.0))
+                pooled = new.max(axis=2) if is_max else new.mean(axis=2)  # (b, A, K)
+                change = np.where(pool_ok[..., None], pooled, 0.0) - before
+                y[s, b, at] = y0[s] + np.einsum("mkna,nak->nm", Wg, change)
+
+    _each_sequence(one, N, threads)
     return y0, y
 
 
