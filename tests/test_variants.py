@@ -294,3 +294,15 @@ def test_a_missing_fai_is_built_or_named(data, tmp_path):
     with pytest.raises(ValueError, match="g.fa"):
         variant_effects(exactpwm.read_motifs(data["dir"] / "m.meme"), str(bad / "g.fa"), str(data["dir"] / "v.vcf"),
                         pvalue=1e-2)
+
+
+def test_records_are_cut_from_the_genome_with_n_past_its_ends():
+    from exactpwm.scanning.variants import _genome_rows
+
+    rng = np.random.default_rng(2)
+    for size, n in ((50, 7), (5, 9), (0, 3)):
+        genome = rng.integers(0, 4, size).astype(np.uint8)
+        starts = rng.integers(-12, size + 12, 40)
+        padded = np.concatenate([np.full(20, 4, np.uint8), genome, np.full(40, 4, np.uint8)])
+        want = np.stack([padded[st + 20:st + 20 + n] for st in starts])
+        np.testing.assert_array_equal(_genome_rows(genome, starts, n), want)

@@ -274,15 +274,13 @@ def _contexts(genome: np.ndarray, w: int, a: np.ndarray, r: np.ndarray, s: np.nd
     records of one (r, s) are rows of equal length, cut from a strided view of the genome."""
     V = a.size
     pad = w - 1
-    padded = np.concatenate([np.full(pad, 4, np.uint8), genome, np.full(int(r.max(initial=0)) + 2 * w, 4, np.uint8)])
     refs, alts = [], []
     cuts = np.flatnonzero((np.diff(r) != 0) | (np.diff(s) != 0)) + 1
     for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), V]):
         rr, ss = int(r[lo]), int(s[lo])
         n = rr + 2 * pad
-        ref = np.empty((hi - lo, n + 1), np.uint8)
-        ref[:, :n] = np.lib.stride_tricks.sliding_window_view(padded, n)[a[lo:hi]]
-        ref[:, n] = 4  # the separator
+        ref = np.full((hi - lo, n + 1), 4, np.uint8)  # the last column: the separator
+        ref[:, :n] = _genome_rows(genome, a[lo:hi] - pad, n)
         alt = np.empty((hi - lo, ss + 2 * pad + 1), np.uint8)
         alt[:, :pad] = ref[:, :pad]
         alt[:, pad:pad + ss] = _ENCODE[np.frombuffer("".join(bases[lo:hi]).encode(), np.uint8)].reshape(hi - lo, ss)
@@ -293,6 +291,20 @@ def _contexts(genome: np.ndarray, w: int, a: np.ndarray, r: np.ndarray, s: np.nd
     alt_off = np.concatenate([[0], np.cumsum(s + 2 * pad + 1)])
     empty = [np.zeros(0, np.uint8)]
     return (np.concatenate(refs or empty), ref_off), (np.concatenate(alts or empty), alt_off)
+
+
+def _genome_rows(genome: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
+    """(V, n) uint8: genome[start:start + n] for each start, N where that runs past the contig's
+    ends; rows inside are cut from a strided view (the contig is not copied)."""
+    rows = np.full((starts.size, n), 4, np.uint8)
+    inside = (starts >= 0) & (starts + n <= genome.size)
+    if n <= genome.size:
+        rows[inside] = np.lib.stride_tricks.sliding_window_view(genome, n)[starts[inside]]
+    for i in np.flatnonzero(~inside if n <= genome.size else np.ones(starts.size, bool)).tolist():
+        b, e = max(0, int(starts[i])), min(genome.size, int(starts[i]) + n)  # near an end: the part inside
+        if e > b:
+            rows[i, b - int(starts[i]):e - int(starts[i])] = genome[b:e]
+    return rows
 
 
 def _by_change(part: VariantColumns) -> tuple[VariantColumns, tuple]:
