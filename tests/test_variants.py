@@ -13,6 +13,7 @@ import sys
 import exactpwm
 import numpy as np
 import pytest
+from conftest import BACKENDS
 from exactpwm import Motif, MotifSet
 from exactpwm.scanning.plan import plan_scan
 from exactpwm.scanning.variants import Variant, variant_effects
@@ -136,10 +137,12 @@ def test_default_reports_hits_only_and_keeps_vcf_order(data):
     assert ids == sorted(ids)  # VCF order, whatever the contig order
 
 
-def test_threads_do_not_change_the_table(data):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_threads_and_backends_do_not_change_the_table(data, backend):
     with pytest.warns(UserWarning):
         one = variant_effects(data["motifs"], data["fa"], data["dir"] / "v.vcf", pvalue=1e-2, threads=1, batch=7)
-        two = variant_effects(data["motifs"], data["fa"], data["dir"] / "v.vcf", pvalue=1e-2, threads=2)
+        two = variant_effects(data["motifs"], data["fa"], data["dir"] / "v.vcf", pvalue=1e-2, threads=2,
+                              backend=backend)
     pd.testing.assert_frame_equal(one.table, two.table)
 
 
