@@ -309,3 +309,31 @@ def test_records_are_cut_from_the_genome_with_n_past_its_ends():
         padded = np.concatenate([np.full(20, 4, np.uint8), genome, np.full(40, 4, np.uint8)])
         want = np.stack([padded[st + 20:st + 20 + n] for st in starts])
         np.testing.assert_array_equal(_genome_rows(genome, starts, n), want)
+
+
+def test_cli_outputs_of_a_model_saved_by_torch_export(data, tmp_path):
+    """A whole model (.pt2): its outputs on the window of each haplotype, as model_variant_effects gives."""
+    torch = pytest.importorskip("torch")
+    from exactpwm.scanning.variants import model_variant_effects
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv1d(4, 6, 7), torch.nn.ReLU(), torch.nn.AdaptiveMaxPool1d(1),
+                              torch.nn.Flatten(), torch.nn.Linear(6, 2)).eval()
+    x = torch.zeros(3, 4, 41)
+    torch.export.save(torch.export.export(net, (x,), dynamic_shapes=({0: torch.export.Dim("batch")},)),
+                      tmp_path / "any_batch.pt2")
+    torch.export.save(torch.export.export(net, (x,)), tmp_path / "three.pt2")  # batches of 3 only
+    with pytest.warns(UserWarning):
+        want = model_variant_effects(net, data["fa"], data["dir"] / "v.vcf", 41)
+    for name in ("any_batch.pt2", "three.pt2"):
+        r = run_cli("variants", tmp_path / name, data["fa"], data["dir"] / "v.vcf", "-o", tmp_path / "o.tsv")
+        assert r.returncode == 0, r.stderr
+        t = pd.read_csv(tmp_path / "o.tsv", sep="\t", comment="#")
+        assert list(t.columns[5:]) == ["output", "ref_output", "alt_output", "delta"]
+        np.testing.assert_allclose(t.ref_output.to_numpy().reshape(-1, 2), want.ref, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(t.delta.to_numpy().reshape(-1, 2), want.delta, rtol=1e-5, atol=1e-5)
+    r = run_cli("variants", tmp_path / "three.pt2", data["fa"], data["dir"] / "v.vcf", "--length", "40")
+    assert r.returncode == 2 and "41 bases" in r.stderr
+    (tmp_path / "junk.pt2").write_bytes(b"not a model")
+    r = run_cli("variants", tmp_path / "junk.pt2", data["fa"], data["dir"] / "v.vcf")
+    assert r.returncode == 2 and "junk.pt2" in r.stderr and "Traceback" not in r.stderr

@@ -33,8 +33,9 @@ def add_parser(sub) -> None:
                     "on the reference and on the alternative haplotype (both strands), the score change, and a "
                     "call: gain (only ALT is a hit), loss (only REF), change (both). Multi-allelic sites are "
                     "split; variants that cannot be scored are counted on stderr.")
-    p.add_argument("motifs", help="motif file, 'jaspar:...', or a CNN's kernels (.npy/.npz/.pt/.h5, converted "
-                                  "exactly with --base)")
+    p.add_argument("motifs", help="motif file, 'jaspar:...', a CNN's kernels (.npy/.npz/.pt/.h5, converted "
+                                  "exactly with --base; --activations for their activations), or a whole model "
+                                  "saved by torch.export (.pt2): its outputs on REF and ALT")
     p.add_argument("genome", help="indexed genome FASTA (plain, or bgzip with .fai/.gzi; needs pysam)")
     p.add_argument("vcf", help="VCF or BCF, plain or bgzip (any order, no index needed)")
     p.add_argument("-o", "--output", help="TSV file (default: stdout)")
@@ -50,7 +51,10 @@ def add_parser(sub) -> None:
                    help="--activations: the layer as it runs ('+'), or the better of each window and its reverse "
                         "complement ('both', for models that scan both strands)")
     p.add_argument("--min-delta", type=_checked(float, lambda x: x >= 0, "--min-delta", "must be >= 0"), default=0.0,
-                   help="--activations: only rows whose |delta| reaches this (default: every row)")
+                   help="--activations and models: only rows whose |delta| reaches this (default: every row)")
+    p.add_argument("--length", type=_checked(int, lambda x: x >= 1, "--length", "must be >= 1"),
+                   help="a .pt2 model: its input length, when the export leaves it open (default: the exported one); "
+                        "the window starts (length - 1) // 2 bases before the variant")
     _add_motif_args(p)
     bg = p.add_mutually_exclusive_group()
     bg.add_argument("--bgfile", help="0-order background file (default: the motif file's)")
@@ -75,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.activations:
         table, skipped, examples = _activations(args)
+    elif args.motifs.lower().endswith(".pt2"):
+        table, skipped, examples = _model_outputs(args)
     else:
         motifs = _load_motifs(args.motifs, args.motif_format, args.motif, args)
         bg = _background(args, motifs)
@@ -103,9 +109,6 @@ def _activations(args: argparse.Namespace):
     """(table, skipped, examples) of kernel_variant_effects for the kernel file args.motifs."""
     import warnings
 
-    import numpy as np
-    import pandas as pd
-
     from exactpwm.interpret.convert import load_first_layer
     from exactpwm.io.kernels import KERNEL_EXTENSIONS
     from exactpwm.scanning.variants import kernel_variant_effects
@@ -127,13 +130,89 @@ def _activations(args: argparse.Namespace):
         warnings.simplefilter("ignore")  # the skips are reported by the caller
         eff = kernel_variant_effects(W, args.genome, args.vcf, bias, strand=args.strand, threads=args.threads,
                                      backend=args.backend)
-    V, K = eff.ref.shape
-    keep = np.abs(eff.delta) >= args.min_delta if args.min_delta > 0 else np.ones((V, K), bool)
-    vi, ki = np.nonzero(keep)
+    return _per_variant_table(eff, names, "kernel", "activation", args.min_delta), eff.skipped, eff.examples
+
+
+def _model_outputs(args: argparse.Namespace):
+    """(table, skipped, examples) of model_variant_effects for the exported model args.motifs."""
+    import warnings
+
+    from exactpwm.scanning.variants import model_variant_effects
+
+    if args.vcf_out or args.all or args.activations:
+        raise UsageError("--vcf-out, --all and --activations are not for a model's outputs")
+    model, batch, length = _exported_model(args.motifs)
+    if args.length is not None and length is not None and args.length != length:
+        raise UsageError(f"{args.motifs} was exported for inputs of {length} bases, not --length {args.length}")
+    length = length or args.length
+    if length is None:
+        raise UsageError(f"{args.motifs} takes inputs of any length: give --length")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the skips are reported by the caller
+        eff = model_variant_effects(model, args.genome, args.vcf, length, batch=batch or 256, threads=args.threads)
+    names = [str(i) for i in range(eff.ref.shape[1])]
+    return _per_variant_table(eff, names, "output", "output", args.min_delta), eff.skipped, eff.examples
+
+
+def _exported_model(path: str):
+    """(torch module, fixed batch size or None, fixed input length or None) of a torch.export file."""
+    try:
+        import torch
+    except ImportError:
+        raise UsageError(f"{path}: a .pt2 model needs PyTorch (pip install torch)") from None
+    import logging
+
+    quiet = logging.getLogger("torch.export")  # torch logs a traceback of its first try at a bad file
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)
+    try:
+        program = torch.export.load(path)
+    except Exception as exc:  # torch raises many kinds; the message says which file and why
+        raise UsageError(f"{path}: cannot load it as a model saved by torch.export.save ({exc})") from None
+    finally:
+        quiet.setLevel(level)
+    users = set(program.graph_signature.user_inputs)
+    shapes = [n.meta["val"].shape for n in program.graph.nodes if n.op == "placeholder" and n.name in users]
+    if len(shapes) != 1 or len(shapes[0]) != 3 or shapes[0][1] != 4:
+        raise UsageError(f"{path}: the model must take one one-hot input (B, 4, length); it takes "
+                         f"{[tuple(x) for x in shapes]}")
+    batch, _, length = (d if isinstance(d, int) else None for d in shapes[0])
+    module = program.module()
+    return (_fixed_batch(module, batch) if batch else module), batch, length
+
+
+def _per_variant_table(eff, names: list[str], what: str, value: str, min_delta: float):
+    """One row per variant and column of eff.ref / eff.alt (V, X): chrom, pos, id, ref, alt, ``what``,
+    ref_``value``, alt_``value``, delta; only |delta| >= min_delta when min_delta > 0."""
+    import numpy as np
+    import pandas as pd
+
+    V, X = eff.ref.shape
+    keep = np.abs(eff.delta) >= min_delta if min_delta > 0 else np.ones((V, X), bool)
+    vi, xi = np.nonzero(keep)
     cols = {name: np.array([getattr(v, name) for v in eff.variants], dtype=object)[vi]
             for name in ("chrom", "id", "ref", "alt")}
-    table = pd.DataFrame({
+    return pd.DataFrame({
         "chrom": cols["chrom"], "pos": np.array([v.pos + 1 for v in eff.variants], np.int64)[vi], "id": cols["id"],
-        "ref": cols["ref"], "alt": cols["alt"], "kernel": np.asarray(names, dtype=object)[ki],
-        "ref_activation": eff.ref[vi, ki], "alt_activation": eff.alt[vi, ki], "delta": eff.delta[vi, ki]})
-    return table, eff.skipped, eff.examples
+        "ref": cols["ref"], "alt": cols["alt"], what: np.asarray(names, dtype=object)[xi],
+        f"ref_{value}": eff.ref[vi, xi], f"alt_{value}": eff.alt[vi, xi], "delta": eff.delta[vi, xi]})
+
+
+def _fixed_batch(inner, size: int):
+    """``inner``, exported for batches of ``size`` rows, as a module that takes fewer: padded with
+    zero rows, then cut."""
+    import torch
+
+    class FixedBatch(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x):
+            n = x.shape[0]
+            if n == size:
+                return self.inner(x)
+            pad = torch.zeros((size - n,) + tuple(x.shape[1:]), dtype=x.dtype)
+            return self.inner(torch.cat([x, pad]))[:n]
+
+    return FixedBatch()
