@@ -6,6 +6,7 @@ import io
 
 import numpy as np
 import pytest
+from conftest import BACKENDS
 from exactpwm._engine import engine
 from exactpwm.io.tables import write_tsv
 
@@ -25,7 +26,7 @@ def frame(rng, n: int):
     })
 
 
-@pytest.mark.parametrize("backend", ["auto", "python"])
+@pytest.mark.parametrize("backend", [*BACKENDS, "python"])
 @pytest.mark.parametrize("cols", [None, ["pos", "score", "str"]])
 def test_write_tsv_equals_to_csv(rng, backend, cols):
     df = frame(rng, 1000)

@@ -98,11 +98,11 @@ class Engine:
         """Hit rows as text lines, or None when this engine has no formatter (Python writes them)."""
         return None
 
-    def join_columns(self, texts: list, offsets: list, codes: list) -> bytes | None:
+    def join_columns(self, texts: list, offsets: list, codes: list) -> bytes:
         """Tab-separated lines: row i, column c is entry codes[c][i] of column c's dictionary, entry e
-        being texts[c][offsets[c][e]:offsets[c][e + 1]] (uint8, int64); None when this engine has
-        none (Python joins them)."""
-        return None
+        being texts[c][offsets[c][e]:offsets[c][e + 1]] (uint8, int64). The compiled core's only:
+        without it, pandas writes tables (see exactpwm.io.tables)."""
+        raise NotImplementedError
 
     def tomtom_compare(self, query_cols, query_start, query_nsites, db_cols, db_nsites, entry_start, width_index,
                        widths, distance: int, background, orientations: int, min_overlap: int, pvalue, offset,
