@@ -315,16 +315,15 @@ def _by_change(part: VariantColumns) -> tuple[VariantColumns, tuple]:
     return part.take(order), (a[order], r[order], s[order], bases[order])
 
 
-def _flag_hits(plan, g, codes: np.ndarray, offsets: np.ndarray, threads: int, backend: str) -> np.ndarray:
-    """(V, k) bool: records (rows) holding a window that reaches the threshold of the group's
-    motifs (columns), found by the scan's pruned threshold pass over all records as one sequence."""
+def _hit_pairs(g, codes: np.ndarray, offsets: np.ndarray, threads: int, backend: str) -> np.ndarray:
+    """int64 codes ``record * k + motif`` (k the group's motifs) of the records holding a window
+    that reaches the motif's threshold, found by the scan's pruned threshold pass over all records
+    read as one sequence; repeated as often as there are such windows."""
     from exactpwm.core.scoring import run_threshold
 
     h = run_threshold(codes, np.array([0, codes.size], dtype=np.int64), g.engine_inputs("both"), "both", True,
                       threads, backend)
-    flags = np.zeros((offsets.size - 1, g.motifs.size), bool)
-    flags[np.searchsorted(offsets, h.start, side="right") - 1, h.kernel] = True
-    return flags
+    return (np.searchsorted(offsets, h.start, side="right") - 1) * g.motifs.size + h.kernel
 
 
 def variant_effects(
@@ -671,10 +670,9 @@ def _score_batch(plan, genome: np.ndarray, part: VariantColumns, report: str, th
         w, k = g.width, g.motifs.size
         ctx = dict(zip(("ref", "alt"), _contexts(genome, w, a, r, s, bases)))
         if report == "hits":  # the exact maxima only where either allele has a hit
-            flagged = np.zeros((V, k), bool)
-            for codes, offsets in ctx.values():
-                flagged |= _flag_hits(plan, g, codes, offsets, threads, backend)
-            ri, kj = np.nonzero(flagged)
+            pairs = np.unique(np.concatenate([_hit_pairs(g, codes, offsets, threads, backend)
+                                              for codes, offsets in ctx.values()]))  # sorted: by variant, motif
+            ri, kj = np.divmod(pairs, k)
         else:
             ri, kj = np.divmod(np.arange(V * k), k)
         if not ri.size:
