@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import lzma
 import os
 import subprocess
 import sys
 import tempfile
 import time
 
-KLEB = "/usr/share/doc/kleborate/examples/data/Klebs_Kp1084.fna.xz"
+from kleb import open_kleb
+
 KEY = ["motif_id", "sequence_name", "start", "stop", "strand"]
 
 
@@ -108,7 +108,7 @@ def main() -> int:
     chosen = [m for m in exactpwm.load_jaspar() if m.width >= 8][:args.motifs]
     exactpwm.write_motifs(exactpwm.MotifSet(chosen), motifs)
     kleb, rand = os.path.join(work, "kleb.fa"), os.path.join(work, "random.fa")
-    with lzma.open(KLEB, "rb") as src, open(kleb, "wb") as dst:
+    with open_kleb("rb") as src, open(kleb, "wb") as dst:
         dst.write(src.read())
     random_genome(rand)
     ours_cmd = [sys.executable, "-m", "exactpwm", "fimo", "--verbosity", "1"]

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import lzma
 import os
 import resource
 import subprocess
@@ -41,8 +40,8 @@ import tempfile
 import time
 
 import numpy as np
+from kleb import open_kleb
 
-KLEB = "/usr/share/doc/kleborate/examples/data/Klebs_Kp1084.fna.xz"
 TOOLS = ["exactpwm", "moods", "lightmotif", "memelite"]
 
 
@@ -73,11 +72,11 @@ def prepare(workdir: str, genome: str, n_motifs: int, pvalue: float) -> dict:
                           os.path.join(workdir, "motifs.meme"))
     fa = os.path.join(workdir, "genome.fa")
     if genome == "kleb":
-        with lzma.open(KLEB, "rb") as src, open(fa, "wb") as dst:
+        with open_kleb("rb") as src, open(fa, "wb") as dst:
             dst.write(src.read())
     elif genome.startswith("kleb-tiles:"):
         tile = int(genome.split(":", 1)[1])
-        with lzma.open(KLEB, "rt") as src:
+        with open_kleb("rt") as src:
             chrom = next(_records(src))[1]  # the chromosome: the first record
         with open(fa, "w") as f:
             for i in range(0, len(chrom) - tile + 1, tile):

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import lzma
 import os
 import subprocess
 import sys
@@ -24,14 +23,13 @@ import tempfile
 import time
 
 import numpy as np
-
-KLEB = "/usr/share/doc/kleborate/examples/data/Klebs_Kp1084.fna.xz"
+from kleb import open_kleb
 
 
 def write_inputs(work: str, n: int, seed: int = 3) -> tuple[str, str, str, list]:
     import pysam
 
-    with lzma.open(KLEB, "rt") as f:
+    with open_kleb("rt") as f:
         name, seq = None, []
         for line in f:
             if line.startswith(">"):
@@ -115,8 +113,9 @@ def main() -> int:
 
     small = os.path.join(work, "small.vcf")
     with open(small, "w") as f:
-        f.write("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
-        name = open(fa).readline()[1:].strip()
+        name = open(fa).readline()[1:].split()[0]
+        f.write(f"##fileformat=VCFv4.2\n##contig=<ID={name},length={len(genome)}>\n"
+                "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
         f.writelines(f"{name}\t{p + 1}\tv{i}\t{chr(r)}\t{chr(a)}\t.\tPASS\t.\n" for i, (p, r, a) in enumerate(sub))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
