@@ -25,7 +25,7 @@ from exactpwm.app import cli  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-EXAMPLES = int(os.environ.get("EXACTPWM_CLI_EXAMPLES", "120"))
+EXAMPLES = int(os.environ.get("EXACTPWM_CLI_EXAMPLES", "300"))
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +44,11 @@ def pool(tmp_path_factory):
         "npy": (d / "k.npy", None),
         "pt_junk": (d / "k.pt", b"not a torch file"),
         "bg": (d / "bg.txt", b"A 0.3\nC 0.2\nG 0.2\nT 0.3\n"),
+        "vcf": (d / "v.vcf", ("##fileformat=VCFv4.2\n##contig=<ID=a,length=400>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\t"
+                              f"FILTER\tINFO\na\t10\t.\t{seq[9]}\tN\t.\t.\t.\na\t0\t.\tA\tC\t.\t.\t.\n"
+                              f"a\t50\t.\t{seq[49]}\t{'A' if seq[49] != 'A' else 'C'}\t.\t.\t.\n").encode()),
+        "bed": (d / "r.bed", b"a\t10\t200\nb\t0\t40\nzz\t1\t5\n"),
+        "link_target": (d / "link_target.txt", b"kept by the link\n"),
     }
     for path, data in files.values():
         if data is None:
@@ -51,6 +56,7 @@ def pool(tmp_path_factory):
         else:
             path.write_bytes(data)
     (d / "folder").mkdir()
+    os.symlink("link_target.txt", d / "link.txt")
     paths = {k: str(p) for k, (p, _) in files.items()}
     paths.update(missing=str(d / "missing.fa"), folder=str(d / "folder"), stdin="-")
     return d, paths
@@ -59,12 +65,13 @@ def pool(tmp_path_factory):
 INPUTS = ["fa", "fa_cr", "fa_empty", "fa_junk", "jaspar", "meme_bad", "npy", "pt_junk", "missing", "folder"]
 NUMBERS = st.sampled_from(["0", "1", "1e-4", "0.5", "2", "e", "3", "0.01", "1e-8", "100000",  # mostly sane
                            "-1", "nan", "inf", "-inf", "1e308", "x", "", "1e-300"])
-OUTPUTS = st.sampled_from(["new", "folder", "missing_dir", "input", "dev_null"])
+OUTPUTS = st.sampled_from(["new", "new", "folder", "missing_dir", "input", "dev_null", "dev_full", "link", "same"])
 
 
 @st.composite
 def command_lines(draw):
-    cmd = draw(st.sampled_from(["scan", "track", "convert", "logo", "compare", "info", "demo-bad"]))
+    cmd = draw(st.sampled_from(["scan", "track", "convert", "logo", "compare", "fimo", "variants", "info",
+                                "demo-bad"]))
     if cmd == "info":
         return ["info"]
     if cmd == "demo-bad":  # only argument errors: the demo itself is tested elsewhere
@@ -77,6 +84,11 @@ def command_lines(draw):
         positional = [draw(motifs), draw(seqs)]
     elif cmd == "compare":
         positional = [draw(motifs), draw(motifs)]
+    elif cmd == "fimo":
+        positional = [draw(motifs), draw(seqs)]
+    elif cmd == "variants":
+        positional = [draw(motifs), draw(st.sampled_from(["fa", "fa", "fa_cr", "missing"])),
+                      draw(st.sampled_from(["vcf", "vcf", "fa", "missing", "fa_junk"]))]
     else:
         positional = [draw(motifs)]
     argv = [cmd, *(f"@in:{p}" for p in positional)]
@@ -89,13 +101,21 @@ def command_lines(draw):
         "logo": ["--base", "--format", "--mode", "-o"],
         "compare": ["--thresh", "--evalue", "--dist", "--min-overlap", "--norc", "--motif-pseudo", "--base", "-o",
                     "--logos", "--uniform", "-j"],
+        "fimo": ["--oc", "--o", "--text", "--thresh", "--max-stored-scores", "--motif-pseudo", "--norc",
+                 "--max-strand", "--regions", "--bfile"],
+        "variants": ["-o", "--vcf-out", "--thresh", "--all", "--pseudocount", "--activations", "--base", "-j"],
     }[cmd]
     for opt in draw(st.lists(st.sampled_from(options), max_size=4)):
         argv.append(opt)
-        if opt in ("--norc", "--uniform", "--qvalues", "--flip", "--evalue"):
+        if opt in ("--norc", "--uniform", "--qvalues", "--flip", "--evalue", "--text", "--max-strand", "--all",
+                   "--activations"):
             continue
-        if opt in ("-o", "--offsets", "--logos"):
+        if opt in ("-o", "--offsets", "--logos", "--vcf-out", "--oc", "--o"):
             argv.append(f"@out:{draw(OUTPUTS)}")
+        elif opt == "--regions":
+            argv.append(f"@in:{draw(st.sampled_from(['bed', 'fa', 'missing']))}")
+        elif opt == "--bfile":
+            argv.append(draw(st.sampled_from(["--motif--", "--uniform--", "--nrdb--", "@in:bg", "@in:missing"])))
         elif opt == "--bgfile":
             argv.append(f"@in:{draw(st.sampled_from(['bg', 'fa', 'missing', 'folder']))}")
         elif opt == "--format":
@@ -116,15 +136,19 @@ def _resolve(argv, d, paths, n):
     """Concrete paths; an "input" output is the command's first input file (a file it reads:
     existing files it does not read may be replaced by an explicit -o, as with any tool)."""
     inputs = [paths[a[4:]] for a in argv if a.startswith("@in:") and os.path.isfile(paths[a[4:]])]
-    out = []
-    for a in argv:
+    out: list[str] = []
+    outputs: list[str] = []
+    for i, a in enumerate(argv):
         if a.startswith("@in:"):
             out.append(paths[a[4:]])
         elif a.startswith("@out:"):
             kind = a[5:]
-            out.append({"new": str(d / f"out{n}.txt"), "folder": paths["folder"],
-                        "missing_dir": str(d / "nodir" / "x.tsv"), "input": (inputs or [paths["fa"]])[0],
-                        "dev_null": os.devnull}[kind])
+            path = {"new": str(d / f"out{n}_{i}.txt"), "folder": paths["folder"],
+                    "missing_dir": str(d / "nodir" / "x.tsv"), "input": (inputs or [paths["fa"]])[0],
+                    "dev_null": os.devnull, "dev_full": "/dev/full", "link": str(d / "link.txt"),
+                    "same": outputs[-1] if outputs else str(d / f"out{n}_{i}.txt")}[kind]
+            outputs.append(path)
+            out.append(path)
         else:
             out.append(a)
     return out
@@ -135,7 +159,8 @@ def _resolve(argv, d, paths, n):
 @given(argv=command_lines())
 def test_no_traceback_no_crash(pool, argv):
     d, paths = pool
-    before = {p: os.path.getsize(p) for p in paths.values() if os.path.isfile(p)}
+    before = {p: os.path.getsize(p) for p in paths.values() if os.path.isfile(p) and p != paths["link_target"]}
+    existing = set(os.listdir(d))
     full = _resolve(argv, d, paths, len(os.listdir(d)))
     err, out = io.StringIO(), io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out), contextlib.chdir(d) \
@@ -154,4 +179,12 @@ def test_no_traceback_no_crash(pool, argv):
     after = {p: os.path.getsize(p) for p in before}
     assert after == before, full
     assert os.path.isdir(paths["folder"]) and stat.S_ISCHR(os.stat(os.devnull).st_mode)
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+    assert os.path.islink(d / "link.txt") and os.path.isfile(paths["link_target"]), full  # links are followed
     assert not [p for p in os.listdir(d) if p.startswith(".exactpwm-")], full
+    mask = os.umask(0)
+    os.umask(mask)
+    for name in set(os.listdir(d)) - existing:  # new files and folders follow the umask
+        mode = stat.S_IMODE(os.stat(d / name).st_mode)
+        want = (0o777 if os.path.isdir(d / name) else 0o666) & ~mask
+        assert mode == want, (full, name, oct(mode))

@@ -97,6 +97,27 @@ def test_a_killed_worker_loses_and_duplicates_nothing(data, tmp_path):
         cluster.close()
 
 
+def test_scans_back_to_back_on_one_client_with_a_worker_killed_between(data):
+    """Each call scatters its plan under a fresh key: the same plan scattered again by the next call
+    while the scheduler still releases the last one's is no "lost dependency" (it was, with content
+    hashes), and a worker killed between two calls costs nothing."""
+    d, fa, motifs = data
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+                                       processes=True)
+    c = distributed.Client(cluster)
+    try:
+        ref = exactpwm.scan(motifs, fa, pvalue=1e-3)
+        for i in range(8):
+            if i == 4:
+                pids = c.run(os.getpid)
+                os.kill(pids[sorted(pids)[0]], signal.SIGKILL)  # its nanny restarts it
+            got = scan_distributed(motifs, fa, client=c, pvalue=1e-3, chunk_size=20_000, motif_groups=1 + i % 2)
+            np.testing.assert_array_equal(got.hits.rows[FIELDS], ref.rows[FIELDS])
+    finally:
+        c.close()
+        cluster.close()
+
+
 def test_tracks_partitions_equal_score_tracks(client, data, tmp_path):
     d, fa, motifs = data
     sub = motifs.select(["m6", "CTCF"])

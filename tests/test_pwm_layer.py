@@ -282,3 +282,137 @@ def test_save_and_load_the_equivalent_model(tmp_path):
     loaded = load_equivalent(DanQ().double(), tmp_path / "pwm_model.pt")
     assert isinstance(loaded.conv, PWMConv1d) and loaded.conv.base == pytest.approx(2.0)
     torch.testing.assert_close(_outputs(loaded, x)[0], _outputs(model, x)[0], rtol=1e-5, atol=1e-9)
+
+
+# ---------------------------------------------------------------- the zoo: exact or refused, never partial
+
+class _Inception(nn.Module):  # two parallel first convolutions of widths 5 and 13 on the one-hot input
+    def __init__(self):
+        super().__init__()
+        self.narrow = nn.Conv1d(4, 6, 5, padding=2)
+        self.wide = nn.Conv1d(4, 6, 13, padding=6)
+        self.head = nn.Linear(12, 2)
+
+    def forward(self, x):
+        h = torch.cat([torch.relu(self.narrow(x)), torch.relu(self.wide(x))], 1)
+        return self.head(h.max(-1).values)
+
+
+class _WeightTied(nn.Module):  # strand-shared: reads its conv's weight and bias in forward
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 8, 7)
+        self.head = nn.Linear(8, 1)
+
+    def forward(self, x):
+        fwd = self.conv(x)
+        rev = nn.functional.conv1d(x, self.conv.weight.flip(1, 2), self.conv.bias)
+        return self.head(torch.maximum(fwd, rev).max(-1).values)
+
+
+class _BothStrandsModule(nn.Module):  # one module on the input and on its reverse complement
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 8, 7)
+        self.mix = nn.Conv1d(8, 3, 3)
+
+    def forward(self, x):
+        return (self.mix(torch.relu(self.conv(x))) + self.mix(torch.relu(self.conv(x.flip(1, 2))))).amax(-1)
+
+
+class _ChannelsLast(nn.Module):  # (N, L, 4) input transposed in forward
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 8, 7)
+
+    def forward(self, x):
+        return self.conv(x.transpose(1, 2)).amax(-1)
+
+
+class _OwnParameter(nn.Module):  # F.conv1d on the DNA with a bare parameter
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(8, 4, 7))
+
+    def forward(self, x):
+        return nn.functional.conv1d(x, self.w).amax(-1)
+
+
+class _FiveLetters(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(5, 8, 7)
+
+    def forward(self, x):
+        return self.conv(x).amax(-1)
+
+
+class _Circular(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 8, 7, padding=3, padding_mode="circular")
+
+    def forward(self, x):
+        return self.conv(x).amax(-1)
+
+
+class _Untraceable(nn.Module):  # data-dependent control flow and two 4-channel convolutions
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv1d(4, 4, 5)
+        self.b = nn.Conv1d(4, 4, 3)
+
+    def forward(self, x):
+        h = self.a(x)
+        if h.sum() > 0:
+            h = self.b(h)
+        return h.amax(-1)
+
+
+@pytest.mark.parametrize("make, converted", [
+    (_Inception, ["narrow", "wide"]),
+    (_WeightTied, ["conv"]),
+    (_BothStrandsModule, ["conv"]),
+    (_ChannelsLast, ["conv"]),
+])
+def test_zoo_every_dna_convolution_is_rebuilt_and_exact(make, converted):
+    torch.manual_seed(9)
+    rng = np.random.default_rng(9)
+    model = make().double().eval()
+    x = one_hot(rng, 5, 80)
+    if make is _ChannelsLast:
+        x = x.transpose(1, 2)
+    twin = pwm_equivalent(model, 2.0)
+    assert sorted(n for n, m in twin.named_modules() if isinstance(m, PWMConv1d)) == converted
+    assert not [n for n, m in twin.named_modules() if type(m) is nn.Conv1d and m.in_channels == 4]
+    torch.testing.assert_close(twin(x), model(x), rtol=1e-9, atol=1e-9)
+
+
+def test_pwm_layer_weight_is_the_exact_equivalent_with_flip_semantics():
+    torch.manual_seed(10)
+    conv = nn.Conv1d(4, 5, 9).double()
+    layer = PWMConv1d(conv, 3.0)
+    torch.testing.assert_close(layer.weight, conv.weight.detach(), rtol=0, atol=1e-12)
+    torch.testing.assert_close(layer.bias, conv.bias.detach())
+    x = one_hot(np.random.default_rng(10), 2, 40)
+    rc = nn.functional.conv1d(x, layer.weight.flip(1, 2), layer.bias)  # the reverse-complement strand
+    torch.testing.assert_close(rc, conv(x.flip(1, 2)).flip(-1), rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("make, message", [
+    (_OwnParameter, "functional convolution .* weight that is not an nn.Conv1d"),
+    (_FiveLetters, "'conv', which reads the DNA input, reads 5 channels"),
+    (_Circular, "pads with 'circular'"),
+    (_Untraceable, r"cannot trace .* 2 Conv1d read 4 channels \(a, b\)"),
+])
+def test_zoo_what_cannot_be_exact_is_refused_at_conversion(make, message):
+    with pytest.raises(ValueError, match=message):
+        pwm_equivalent(make().eval())
+
+
+def test_untraceable_model_converts_the_named_layers():
+    model = _Untraceable().double().eval()
+    twin = pwm_equivalent(model, layers=["a"])
+    x = one_hot(np.random.default_rng(1), 3, 30)
+    assert isinstance(twin.a, PWMConv1d) and type(twin.b) is nn.Conv1d
+    torch.testing.assert_close(twin(x), model(x), rtol=1e-9, atol=1e-9)

@@ -38,23 +38,21 @@ def _base(text: str) -> float:
     return b
 
 
-def _checked(cast, ok, what: str, rule: str):
-    """An argparse type: ``cast`` the text, then require ``ok(value)``; errors name the rule."""
+def _number(name: str, **rules):
+    """An argparse type for a numeric option: :func:`exactpwm.core._checks.check_number`'s rules
+    (finite, in range, integer where integer), the same as the API's; errors name the option."""
+    from exactpwm.core._checks import parse_number
+
     def parse(text: str):
         try:
-            value = cast(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"invalid {what} {text!r}") from None
-        if not ok(value):
-            raise argparse.ArgumentTypeError(f"invalid {what} {text!r}: {rule}")
-        return value
+            return parse_number(text, name, **rules)
+        except (TypeError, ValueError) as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
     return parse
 
 
-_probability = _checked(float, lambda p: 0 < p <= 1, "p-value", "must be in (0, 1]")
-_nonneg = _checked(float, lambda x: math.isfinite(x) and x >= 0, "value", "must be a finite number >= 0")
-_positive_int = _checked(int, lambda n: n >= 1, "count", "must be an integer >= 1")
-_threads = _checked(int, lambda n: n >= 0, "thread count", "threads must be >= 0 (0 = all cores)")
+_probability = _number("p-value threshold", low=0, low_open=True, high=1)
+_threads = _number("thread count (0 = all cores)", low=0, integer=True)
 
 
 def _command_line(argv: list[str]) -> str:
@@ -68,6 +66,17 @@ def _check_output(out: str | None, *inputs) -> None:
 
     try:
         check_output_path(out, inputs)
+    except OutputPathError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _check_outputs(outputs, *inputs) -> None:
+    """:func:`_check_output` for all the outputs of one command at once: two of them naming the same
+    file (existing or not) are refused too."""
+    from exactpwm.io.files import OutputPathError, check_outputs
+
+    try:
+        check_outputs(outputs, inputs)
     except OutputPathError as exc:
         raise UsageError(str(exc)) from None
 
@@ -117,13 +126,9 @@ def _load_motifs(spec: str, fmt: str | None, select: list[str] | None, args=None
 
 
 def _pseudocount(args, motifs, bg):
-    """(motifs, pseudocount to scan with): --pseudocount when given; otherwise FIMO's 0.1, except
-    for exact kernel PWMs (written by convert), which scan exactly."""
-    if args.pseudocount is not None:
-        return motifs, args.pseudocount
-    if any(m.is_exact for m in motifs):
-        return motifs.with_pseudocount(0.1, bg), 0.0
-    return motifs, 0.1
+    """(motifs, pseudocount to scan with): --pseudocount when given, else None: the library's one
+    default (0.1 as FIMO, none for the exact PWMs of kernels written by 'exactpwm convert')."""
+    return motifs, args.pseudocount
 
 
 def _background(args, motifs):
@@ -181,6 +186,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         if args.format == "maxima":
             best = sequence_maxima(motifs, sequences, strand=strand, threads=args.threads,
                                    chunk_size=args.chunk_size, backend=args.backend, progress=progress, **common)
+            if coords is not None:  # per region: the best window's start on its chromosome
+                coords.shift_maxima(best)
             with _open_out(args.output) as f:
                 write_maxima(f, best, [m.alt_name for m in motifs], motifs.widths, note)
             return 0
@@ -216,13 +223,14 @@ def _scan_sequences(args):
     """(sequences to scan, GenomicCoordinates or None) for --regions / --parse-genomic-coord."""
     if not (args.regions or args.parse_genomic_coord):
         return args.sequences, None
-    if args.dask or args.format == "maxima":
+    if args.dask:
         raise UsageError("--regions and --parse-genomic-coord report hits in genomic coordinates: they do not go "
-                         "with --dask or --format maxima")
+                         "with --dask")
     from exactpwm.scanning.regions import GenomicCoordinates, read_bed, region_sequences
 
-    if args.regions:
-        return region_sequences(args.sequences, read_bed(args.regions)), GenomicCoordinates("ucsc")
+    if args.regions:  # maxima: one row per BED region (not merged), named chrom:start-end
+        return (region_sequences(args.sequences, read_bed(args.regions), merge=args.format != "maxima"),
+                GenomicCoordinates("ucsc"))
     return args.sequences, GenomicCoordinates(args.parse_genomic_coord)
 
 
@@ -278,15 +286,10 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
     _check_input(args.input)
     _check_input(args.fit_base)
-    _check_output(args.output, args.input, args.fit_base)
-    _check_output(args.offsets, args.input, args.fit_base)
-    _check_output(args.equivalent, args.input, args.fit_base)
+    _check_outputs([args.output, args.offsets, args.equivalent], args.input, args.fit_base)
     if args.equivalent and not (args.input.lower().endswith((".pt", ".pth", ".ckpt"))
                                 and args.equivalent.lower().endswith((".pt", ".pth"))):
         raise UsageError("--equivalent reads a PyTorch state_dict (.pt/.pth/.ckpt) and writes one (.pt/.pth)")
-    if args.offsets not in (None, "-") and args.output not in (None, "-") and \
-            os.path.abspath(args.offsets) == os.path.abspath(args.output):
-        raise UsageError("--offsets and -o name the same file")
     if args.input.lower().endswith(KERNEL_EXTENSIONS):
         fmt = args.format or (format_from_name(args.output) if args.output not in (None, "-") else "meme")
         if fmt not in FORMATS:
@@ -363,12 +366,31 @@ def _match_known(motifs, spec: str, threads: int) -> dict:
 def _motifs_to_kernels(args) -> int:
     """The inverse: a motif file -> kernels (.npy / .npz) whose conv scores are log_b P."""
     from exactpwm.core.transform import pwm_to_kernel
+    from exactpwm.io.formats import FORMATS, format_from_name
 
     out = args.output
-    if out in (None, "-") or not out.lower().endswith((".npy", ".npz")):
-        raise UsageError("converting motifs to kernels writes .npy or .npz: give -o kernels.npz")
     motifs = _load_motifs(args.input, args.motif_format, None)
-    pwms = motifs.pwms(args.pseudocount)
+    if out in (None, "-") or not out.lower().endswith((".npy", ".npz")):
+        fmt = args.format or (format_from_name(out) if out not in (None, "-") else "meme")
+        if fmt not in FORMATS:
+            raise UsageError(f"cannot tell the format of {out!r}: motifs are written as kernels (.npy/.npz) or as a "
+                             f"motif file; give --format ({', '.join(FORMATS)})")
+        if args.pseudocount:  # a motif file is rewritten as it is read, unless asked
+            motifs = motifs.with_pseudocount(args.pseudocount)
+        with _open_out(out) as f:
+            FORMATS[fmt][1](motifs, f)
+        print(f"{len(motifs)} motifs ({args.input}) -> {fmt}" + ("" if out in (None, "-") else f"; wrote {out}"),
+              file=sys.stderr)
+        return 0
+    pseudocount = args.pseudocount
+    if pseudocount is None:
+        zero = [m.name for m in motifs if (m.pwm <= 0).any()]
+        pseudocount = 0.1 if zero else 0.0
+        if zero:
+            print(f"exactpwm convert: note: {len(zero)} motifs have zero probabilities, which have no finite kernel "
+                  f"weight: pseudocount 0.1 added to them all (--pseudocount to choose): {', '.join(zero[:5])}"
+                  f"{', ...' if len(zero) > 5 else ''}", file=sys.stderr)
+    pwms = motifs.pwms(pseudocount)
     L = max(motifs.widths)
     if out.lower().endswith(".npy") and len(set(motifs.widths)) > 1:
         raise UsageError(f"motifs of widths {sorted(set(motifs.widths))} do not fit one array; write .npz "
@@ -513,6 +535,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         _make_folder(args.logos, "--logos names a folder for the aligned logos")
     queries = _load_motifs(args.query, args.motif_format, args.motif, args)
     targets = _load_motifs(args.targets, None, None, args)
+    if (args.query.startswith("jaspar:") and not args.targets.startswith("jaspar:")) or \
+            (len(queries) >= 50 and len(queries) >= 10 * len(targets)):
+        print(f"exactpwm compare: note: {len(queries)} query motifs ({args.query}) against {len(targets)} targets "
+              f"({args.targets}): were the arguments swapped? The order is 'compare QUERIES TARGETS', e.g. "
+              "'compare learned.meme jaspar:'", file=sys.stderr)
     result = tomtom(queries, targets, dist=args.dist, min_overlap=args.min_overlap, both_strands=not args.norc,
                     pseudocount=args.motif_pseudo, background=_compare_background(args, queries),
                     threads=args.threads)
@@ -588,12 +615,13 @@ def _add_model_args(p) -> None:
                    help="leave the bias out of the offsets")
     p.add_argument("--layout", choices=["torch", "keras", "paper"],
                    help="kernel layout: torch (K,4,L), keras (L,4,K), paper (4,L) (default: torch; keras for .h5)")
-    p.add_argument("--dilation", type=int, default=1,
+    p.add_argument("--dilation", type=_number("--dilation", low=1, integer=True), default=1,
                    help="the convolution's dilation: PWMs get uniform columns between the kernel's (default 1)")
     p.add_argument("--batchnorm", metavar="PREFIX",
                    help="fold the eval-mode BatchNorm named PREFIX (e.g. '1' for '1.running_mean' in a "
                         "state_dict, or a Keras layer name) into the kernels and bias first")
-    p.add_argument("--bn-eps", type=float, help="BatchNorm eps (default: 1e-5 PyTorch, 1e-3 Keras)")
+    p.add_argument("--bn-eps", type=_number("--bn-eps", low=0, low_open=True),
+                   help="BatchNorm eps (default: 1e-5 PyTorch, 1e-3 Keras)")
     p.add_argument("--names", help="comma-separated motif names for the kernels")
     p.add_argument("--prefix", default="kernel", help="motif names prefix (default: %(default)s)")
 
@@ -603,13 +631,13 @@ def _add_scoring_args(p) -> None:
     bg.add_argument("--bgfile", help="0-order background file (MEME format: 'A 0.3' lines); "
                                      "default: the motif file's background")
     bg.add_argument("--uniform", action="store_true", help="use a uniform background")
-    p.add_argument("--pseudocount", type=_nonneg, default=None,
+    p.add_argument("--pseudocount", type=_number("--pseudocount", low=0), default=None,
                    help="pseudocount added to each motif column, spread by the background, on counts "
                         "(or probabilities x nsites) as FIMO's --motif-pseudo (default: 0.1; 0 for the exact "
                         "PWMs of kernels written by 'exactpwm convert', which then scan exactly)")
     p.add_argument("--base", type=_base, default=2.0, help="log base of the log-odds scores (default: 2, bits)")
     p.add_argument("-j", "--threads", type=_threads, default=0, help="threads (default 0 = all cores)")
-    p.add_argument("--chunk-size", type=_positive_int, default=1 << 23,
+    p.add_argument("--chunk-size", type=_number("--chunk-size", low=1, integer=True), default=1 << 23,
                    help="bases per engine call / Dask task (default: %(default)s)")
     p.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster: a scheduler address, or local:N for "
                                                      "N local worker processes; outputs go to partition files in -o")
@@ -628,12 +656,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="run the built-in example: a CNN's kernels -> exact PWMs -> logos -> genome scan")
     p.add_argument("-o", "--outdir", default="exactpwm-demo", help="output folder (default: %(default)s)")
-    p.add_argument("--length", type=_checked(int, lambda n: n >= 1000, "length", "must be >= 1000 bp"),
+    p.add_argument("--length", type=_number("--length", low=1000, integer=True),
                    default=5_000_000, help="example genome length in bp (default: 5 Mbp)")
     p.add_argument("--base", type=_base, default=None,
                    help="logarithm base b > 1 or 'e' (default: fitted by maximum likelihood)")
     p.add_argument("-j", "--threads", type=_threads, default=0, help="threads, 0 = all cores")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=_number("--seed", low=0, integer=True), default=1)
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("scan", help="find motif occurrences in FASTA (FIMO-like)",
@@ -644,12 +672,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_motif_args(p)
     th = p.add_mutually_exclusive_group()
     th.add_argument("--thresh", type=_probability, default=1e-4, help="p-value threshold (default: %(default)g)")
-    th.add_argument("--score", type=float, help="score threshold instead of a p-value")
+    th.add_argument("--score", type=_number("--score"), help="score threshold instead of a p-value")
     p.add_argument("--norc", action="store_true", help="scan the given strand only")
     p.add_argument("--qvalues", nargs="?", const="motif", choices=["motif", "pooled"],
                    help="add q-values: per motif over its window tests (the default, as FIMO reports them) or "
                         "pooled over all motifs; holds all hits in memory")
-    p.add_argument("--motif-groups", type=_positive_int, default=1,
+    p.add_argument("--motif-groups", type=_number("--motif-groups", low=1, integer=True), default=1,
                    help="with --dask: split the motifs into this many groups")
     p.add_argument("--regions", metavar="BED",
                    help="scan only these regions of the sequences, an indexed genome FASTA (plain or bgzip, with "
@@ -682,8 +710,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--match", metavar="TARGETS",
                    help="name each PWM by its best significant match in a motif file or 'jaspar:' "
                         "(Tomtom's statistics; E <= 0.1 and q <= 0.1), written as its alternate name")
-    p.add_argument("--pseudocount", type=_nonneg, default=0.1,
-                   help="inverse direction: pseudocount on counts (default: %(default)s)")
+    p.add_argument("--pseudocount", type=_number("--pseudocount", low=0), default=None,
+                   help="motif input: pseudocount on counts before turning PWMs into kernels (default: none when "
+                        "every probability is > 0, so MEME -> kernels -> MEME is exact; else 0.1, as FIMO)")
     p.add_argument("--motif-format", choices=["meme", "jaspar", "pfm", "transfac", "homer"], help=argparse.SUPPRESS)
     p.add_argument("-j", "--threads", type=_threads, default=0, help=argparse.SUPPRESS)
     p.set_defaults(func=_cmd_convert)
@@ -720,16 +749,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("targets", help="motif file or 'jaspar:[RELEASE,][IDS,][TAXON]' (e.g. 'jaspar:' for the "
                                    "JASPAR CORE vertebrates; needs pyjaspar)")
     p.add_argument("-o", "--output", help="TSV file (default: stdout)")
-    p.add_argument("--thresh", type=_nonneg, default=0.5,
+    p.add_argument("--thresh", type=_number("--thresh", low=0), default=0.5,
                    help="report matches with q-value (or E-value with --evalue) <= this (default: %(default)g)")
     p.add_argument("--evalue", action="store_true", help="threshold on E-values instead of q-values")
     p.add_argument("--dist", choices=["ed", "pearson", "sandelin", "kullback", "allr"], default="pearson",
                    help="column similarity (default: pearson; tomtom's own default is ed, which lets the "
                         "near-uniform flanks of learned PWMs match long low-information targets)")
-    p.add_argument("--min-overlap", type=_positive_int, default=1,
+    p.add_argument("--min-overlap", type=_number("--min-overlap", low=1, integer=True), default=1,
                    help="fewest aligned columns (default: %(default)s)")
     p.add_argument("--norc", action="store_true", help="do not try the targets reverse-complemented")
-    p.add_argument("--motif-pseudo", type=_nonneg, default=0.1,
+    p.add_argument("--motif-pseudo", type=_number("--motif-pseudo", low=0), default=0.1,
                    help="pseudocount added to every motif's counts, spread by the background (default: %(default)g)")
     bgc = p.add_mutually_exclusive_group()
     bgc.add_argument("--bgfile", help="0-order background file (default: the query file's, made strand-symmetric)")
@@ -790,4 +819,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # run the imported module's main, not this __main__ copy's: the subcommand modules import
+    # exactpwm.app.cli, and their UsageError must be the one main() catches
+    from exactpwm.app.cli import main as _main
+
+    sys.exit(_main())

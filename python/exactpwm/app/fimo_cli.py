@@ -10,11 +10,11 @@ import argparse
 import os
 import sys
 
-from exactpwm.app.cli import UsageError, _check_input, _check_output, _checked, _load_motifs, _threads
+from exactpwm.app.cli import UsageError, _check_input, _check_output, _load_motifs, _number, _threads
 
-_pvalue = _checked(float, lambda p: 0 < p <= 1, "threshold", "must be in (0, 1]")
-_pseudo = _checked(float, lambda x: x >= 0, "pseudocount", "must be >= 0")
-_stored = _checked(lambda t: int(float(t)), lambda n: n >= 1, "--max-stored-scores", "must be >= 1")
+_pvalue = _number("threshold", low=0, low_open=True, high=1)
+_pseudo = _number("--motif-pseudo", low=0)
+_stored = _number("--max-stored-scores", low=1, integer=True)
 
 
 def add_parser(sub) -> None:
@@ -27,7 +27,8 @@ def add_parser(sub) -> None:
     p.add_argument("motifs", nargs="?", help="motif file (MEME, JASPAR, TRANSFAC, HOMER, ...) or 'jaspar:...'")
     p.add_argument("sequences", nargs="?", help="FASTA file (plain, .gz, .xz, .bz2) or '-' for stdin; with --regions, "
                                      "an indexed FASTA (plain or bgzip, with .fai)")
-    p.add_argument("--alpha", type=float, default=1.0, help="accepted for FIMO's command lines; used only with "
+    p.add_argument("--alpha", type=_number("--alpha", low=0, high=1), default=1.0,
+                   help="accepted for FIMO's command lines; used only with "
                                                               "position-specific priors, which are not supported")
     p.add_argument("--bfile", "--bgfile", dest="bfile", default="--nrdb--", metavar="FILE",
                    help="background: --nrdb-- (default, MEME's NRDB frequencies), --motif-- (the motif "
@@ -62,7 +63,8 @@ def add_parser(sub) -> None:
     p.add_argument("--regions", metavar="BED", help="scan only these regions of an indexed genome FASTA; hits "
                                                     "in genomic coordinates (needs pysam)")
     p.add_argument("-j", "--threads", type=_threads, default=0, help="threads (default 0 = all cores)")
-    p.add_argument("--chunk-size", type=int, default=1 << 23, help=argparse.SUPPRESS)
+    p.add_argument("--chunk-size", type=_number("--chunk-size", low=1, integer=True), default=1 << 23,
+                   help=argparse.SUPPRESS)
     p.add_argument("--backend", default="auto", help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 

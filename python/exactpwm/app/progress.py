@@ -40,33 +40,40 @@ class Progress:
             self.last = now
             self._draw(now)
 
-    def _draw(self, now: float, final: bool = False) -> None:
+    def _draw(self, now: float, final: bool = False, stopped: str | None = None) -> None:
         elapsed = max(now - self.t0, 1e-9)
         rate = self.done / elapsed
         text = f"{self.label} {_si(self.done)}bp"
-        if self.total and final:
+        if stopped:
+            text += f" ({stopped}"
+            text += f" at {100 * min(self.done / self.total, 1.0):.0f}%)" if self.total else ")"
+        elif self.total and final:
             text += " (100%)"
         elif self.total:
             frac = min(self.done / self.total, 1.0)
             text += f" of ~{_si(self.total)}bp ({100 * frac:3.0f}%)"
         text += f"  {_si(rate)}bp/s  {_clock(elapsed)}"
-        if self.total and not final and rate > 0:
+        if self.total and not final and not stopped and rate > 0:
             text += f"  ETA {_clock(max(self.total - self.done, 0) / rate)}"
         self.stream.write("\r" + text.ljust(78))
         self.stream.flush()
 
-    def close(self) -> None:
-        """Draw the final state and end the line."""
+    def close(self, stopped: str | None = None) -> None:
+        """Draw the final state and end the line; ``stopped`` (e.g. "interrupted") says the work
+        did not finish, and the line shows how far it got instead of 100%."""
         if self.enabled:
-            self._draw(time.perf_counter(), final=True)
+            self._draw(time.perf_counter(), final=True, stopped=stopped)
             self.stream.write("\n")
             self.stream.flush()
 
     def __enter__(self) -> Progress:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.close("interrupted" if issubclass(exc_type, KeyboardInterrupt) else "stopped by an error")
 
 
 def _si(x: float) -> str:

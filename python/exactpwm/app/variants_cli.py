@@ -14,16 +14,16 @@ from exactpwm.app.cli import (
     _add_motif_args,
     _background,
     _check_input,
-    _check_output,
-    _checked,
+    _check_outputs,
     _command_line,
     _load_motifs,
+    _number,
     _open_out,
     _pseudocount,
     _threads,
 )
 
-_pvalue = _checked(float, lambda p: 0 < p <= 1, "p-value", "must be in (0, 1]")
+_pvalue = _number("p-value threshold", low=0, low_open=True, high=1)
 
 
 def add_parser(sub) -> None:
@@ -50,16 +50,16 @@ def add_parser(sub) -> None:
     p.add_argument("--strand", choices=["+", "both"], default="+",
                    help="--activations: the layer as it runs ('+'), or the better of each window and its reverse "
                         "complement ('both', for models that scan both strands)")
-    p.add_argument("--min-delta", type=_checked(float, lambda x: x >= 0, "--min-delta", "must be >= 0"), default=0.0,
+    p.add_argument("--min-delta", type=_number("--min-delta", low=0), default=0.0,
                    help="--activations and models: only rows whose |delta| reaches this (default: every row)")
-    p.add_argument("--length", type=_checked(int, lambda x: x >= 1, "--length", "must be >= 1"),
+    p.add_argument("--length", type=_number("--length", low=1, integer=True),
                    help="a .pt2 model: its input length, when the export leaves it open (default: the exported one); "
                         "the window starts (length - 1) // 2 bases before the variant")
     _add_motif_args(p)
     bg = p.add_mutually_exclusive_group()
     bg.add_argument("--bgfile", help="0-order background file (default: the motif file's)")
     bg.add_argument("--uniform", action="store_true", help="uniform background")
-    p.add_argument("--pseudocount", type=_checked(float, lambda x: x >= 0, "pseudocount", "must be >= 0"),
+    p.add_argument("--pseudocount", type=_number("--pseudocount", low=0),
                    default=None, help="pseudocount on the motifs' counts (default: 0.1, as scan)")
     p.add_argument("-j", "--threads", type=_threads, default=0, help="threads (default 0 = all cores)")
     p.add_argument("--backend", default="auto", help=argparse.SUPPRESS)
@@ -73,8 +73,7 @@ def run(args: argparse.Namespace) -> int:
 
     for path in (args.motifs, args.genome, args.vcf):
         _check_input(path)
-    _check_output(args.output, args.motifs, args.genome, args.vcf)
-    _check_output(args.vcf_out, args.motifs, args.genome, args.vcf, args.output)
+    _check_outputs([args.output, args.vcf_out], args.motifs, args.genome, args.vcf)
     import warnings
 
     if args.activations:
@@ -182,20 +181,8 @@ def _exported_model(path: str):
 
 
 def _per_variant_table(eff, names: list[str], what: str, value: str, min_delta: float):
-    """One row per variant and column of eff.ref / eff.alt (V, X): chrom, pos, id, ref, alt, ``what``,
-    ref_``value``, alt_``value``, delta; only |delta| >= min_delta when min_delta > 0."""
-    import numpy as np
-    import pandas as pd
-
-    V, X = eff.ref.shape
-    keep = np.abs(eff.delta) >= min_delta if min_delta > 0 else np.ones((V, X), bool)
-    vi, xi = np.nonzero(keep)
-    cols = {name: np.array([getattr(v, name) for v in eff.variants], dtype=object)[vi]
-            for name in ("chrom", "id", "ref", "alt")}
-    return pd.DataFrame({
-        "chrom": cols["chrom"], "pos": np.array([v.pos + 1 for v in eff.variants], np.int64)[vi], "id": cols["id"],
-        "ref": cols["ref"], "alt": cols["alt"], what: np.asarray(names, dtype=object)[xi],
-        f"ref_{value}": eff.ref[vi, xi], f"alt_{value}": eff.alt[vi, xi], "delta": eff.delta[vi, xi]})
+    """See :meth:`exactpwm.scanning.variants.KernelVariantEffects.to_pandas`."""
+    return eff.to_pandas(names, what=what, value=value, min_delta=min_delta)
 
 
 def _fixed_batch(inner, size: int):

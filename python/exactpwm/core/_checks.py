@@ -101,3 +101,53 @@ def resolve_threads(threads) -> int:
         raise ValueError(f"threads must be >= 0 (0 = all cores), got {threads}")
     cores = available_cores()
     return cores if threads == 0 else min(int(threads), cores)
+
+
+def check_number(value, name: str, *, low: float | None = None, high: float | None = None,
+                 low_open: bool = False, high_open: bool = False, integer: bool = False, text: str | None = None):
+    """One numeric argument, checked the same way for the API and the CLI: a real number (not a
+    bool), finite, an integer where ``integer`` (an integral float such as 1e5 is accepted), and in
+    the range [low, high] (``low_open``/``high_open`` exclude the ends). Returns it as int or
+    float; raises TypeError or ValueError naming ``name``, the value (``text`` when it was parsed
+    from one) and the rule."""
+    shown = repr(value) if text is None else repr(text)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (Real, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+    try:
+        x = float(value)
+    except OverflowError:
+        x = math.inf
+    if not math.isfinite(x):
+        raise ValueError(f"{name} must be a finite number, got {shown}")
+    if integer:
+        if not x.is_integer():
+            raise ValueError(f"{name} must be an integer, got {shown}")
+        out: int | float = int(value) if isinstance(value, (int, np.integer)) else int(x)
+    else:
+        out = x
+    if low is not None and (out < low or (low_open and out == low)):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low:g}, got {shown}")
+    if high is not None and (out > high or (high_open and out == high)):
+        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high:g}, got {shown}")
+    return out
+
+
+def parse_number(text: str, name: str, **rules):
+    """:func:`check_number` on a command-line string (integers may be written 1e5)."""
+    t = text.strip()
+    try:
+        value: int | float = int(t) if rules.get("integer") and t.lstrip("+-").isdigit() else float(t)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {text!r}") from None
+    return check_number(value, name, text=text, **rules)
+
+
+def optional_import(module: str, extra: str, what: str):
+    """Import an optional dependency, or raise ImportError naming what needs it and the extra that
+    installs it: ``pip install 'exactpwm[extra]'``."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ImportError(f"{what} needs {module.split('.')[0]}: pip install 'exactpwm[{extra}]'") from None

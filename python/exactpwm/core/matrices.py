@@ -22,11 +22,24 @@ from exactpwm.core._checks import log_base, to_numpy
 from exactpwm.core.transform import _as_pwm, _epsilon
 from exactpwm.core.types import ArrayLike, Background
 
-__all__ = ["UNIFORM", "DEFAULT_NSITES", "as_background", "background_frequencies", "counts_to_pwm",
+__all__ = ["UNIFORM", "DEFAULT_NSITES", "DEFAULT_PSEUDOCOUNT", "resolve_pseudocount",
+           "as_background", "background_frequencies", "counts_to_pwm",
            "probabilities_with_pseudocount", "log_odds", "log_likelihood"]
 
 UNIFORM = np.full(4, 0.25)
+#: The scans' default pseudocount (FIMO's --motif-pseudo): added to each column's counts, spread by
+#: the background, on a motif's counts or its probabilities read as counts of its nsites (20 when
+#: unknown). ``pseudocount=None`` in a scanning function means this, except for the exact PWMs of CNN
+#: kernels (:attr:`exactpwm.Motif.is_exact`), which are scanned as they are.
+DEFAULT_PSEUDOCOUNT = 0.1
 DEFAULT_NSITES = 20.0  # sites behind a probability matrix whose source does not say (MEME's default)
+
+
+def resolve_pseudocount(pseudocount) -> float:
+    """``None`` -> :data:`DEFAULT_PSEUDOCOUNT`; otherwise the value, checked (finite, >= 0)."""
+    from exactpwm.core._checks import check_number
+
+    return DEFAULT_PSEUDOCOUNT if pseudocount is None else float(check_number(pseudocount, "pseudocount", low=0))
 
 
 def as_background(background) -> np.ndarray:

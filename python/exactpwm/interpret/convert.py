@@ -10,6 +10,7 @@ sequences (:func:`exactpwm.fit_base`). Each motif keeps its offset and base in `
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +20,7 @@ from exactpwm.core.transform import DEFAULT_BASE, kernel_to_pwm
 from exactpwm.interpret.base_fit import BaseFit, fit_base
 from exactpwm.interpret.pwm_model import expand_dilation, fold_batchnorm
 from exactpwm.io.fasta import read_fasta
-from exactpwm.io.kernels import load_batchnorm, load_kernels
+from exactpwm.io.kernels import load_batchnorm, load_kernels, read_state_dict
 
 __all__ = ["ConvertedKernels", "kernels_to_motifs", "load_first_layer"]
 
@@ -44,9 +45,47 @@ def load_first_layer(path, *, key: str | None = None, layout: str | None = None,
     W, bias = loaded.kernels, (loaded.bias if use_bias else None)
     if batchnorm:
         W, bias = fold_batchnorm(W, bias, **load_batchnorm(path, batchnorm, bn_eps))
+    else:
+        _note_unfolded_batchnorm(path, loaded.key, W.shape[0])
     if dilation != 1:
         W = expand_dilation(W, dilation)
     return W, bias
+
+
+def _note_unfolded_batchnorm(path, key: str | None, n_kernels: int) -> None:
+    """Warn when a PyTorch state_dict holds a BatchNorm over as many channels as the kernels, after
+    the kernels' entry: if it follows the convolution it rescales what the kernels compute, and it
+    is folded only when named (``batchnorm=``, ``--batchnorm``)."""
+    if not str(path).lower().endswith((".pt", ".pth", ".ckpt")) or not key:
+        return
+    state = read_state_dict(os.fspath(path))
+    names = list(state)
+    after = names[names.index(key) + 1:] if key in names else names
+    for k in after:
+        if k.endswith(".running_mean") and np.shape(state[k]) == (n_kernels,):
+            prefix = k[: -len(".running_mean")]
+            warnings.warn(f"{os.fspath(path)} holds a BatchNorm {prefix!r} over {n_kernels} channels after {key!r}: if "
+                          "it follows the convolution, it rescales and shifts what the kernels compute; fold it with "
+                          f"--batchnorm {prefix} (API: batchnorm={prefix!r}), or ignore this if it does not",
+                          UserWarning, stacklevel=3)
+            return
+
+
+def _npz_widths_and_names(path, key: str | None, n_kernels: int, length: int, dilation: int):
+    """(widths or None, names or None) that ``exactpwm convert MOTIFS -o kernels.npz`` stores beside
+    kernels of several widths zero-padded into one array, when they fit these kernels."""
+    if not str(path).lower().endswith(".npz") or key not in (None, "kernels") or dilation != 1:
+        return None, None
+    with np.load(path, allow_pickle=False) as z:
+        widths = np.asarray(z["widths"]).astype(np.int64) if "widths" in z.files else None
+        names = [str(n) for n in z["names"]] if "names" in z.files and np.ndim(z["names"]) == 1 else None
+    if widths is not None and (widths.shape != (n_kernels,) or (widths < 1).any() or (widths > length).any()):
+        widths = None
+    if names is not None and len(names) != n_kernels:
+        names = None
+    if widths is not None and (widths == length).all():
+        widths = None
+    return widths, names
 
 
 def kernels_to_motifs(path, *, base: float = DEFAULT_BASE, flip: bool = False, key: str | None = None,
@@ -74,10 +113,19 @@ def kernels_to_motifs(path, *, base: float = DEFAULT_BASE, flip: bool = False, k
         fit = fit_base(W, seqs, strand=strand, flip=flip, threads=threads)
         base = float(fit.base)
     K = W.shape[0]
-    names = [f"{prefix}{i}" for i in range(K)] if names is None else list(names)
+    widths, stored_names = _npz_widths_and_names(path, key, K, W.shape[2], dilation)
+    if names is None:
+        names = stored_names or [f"{prefix}{i}" for i in range(K)]
+    names = list(names)
     if len(names) != K:
         raise ValueError(f"{len(names)} names for {K} kernels")
-    pwms, offsets = kernel_to_pwm(W, base, flip=flip, bias=bias)
+    pwms: list[np.ndarray] | np.ndarray
+    if widths is None:
+        pwms, offsets = kernel_to_pwm(W, base, flip=flip, bias=bias)
+    else:  # kernels of several widths, zero-padded into one array (right, or left for true convolution)
+        pairs = [kernel_to_pwm(W[i, :, W.shape[2] - w:] if flip else W[i, :, :w], base, flip=flip,
+                               bias=None if bias is None else bias[i]) for i, w in enumerate(widths)]
+        pwms, offsets = [p for p, _ in pairs], np.array([float(o) for _, o in pairs])
     meta = {"base": base, "flip": flip}
     motifs = [Motif(n, p, nsites=None, meta={"offset": float(o), "exact": True, **meta,
                                              "url": f"{EXACT_PWM_URL} base={base:.17g} offset={float(o):.17g}"})

@@ -15,6 +15,7 @@ import os
 import numpy as np
 
 from exactpwm.core.matrices import as_background
+from exactpwm.io.files import atomic_output
 
 __all__ = ["draw_logo", "save_logo", "save_alignment_logo", "COLORS"]
 
@@ -116,7 +117,8 @@ def save_logo(pwm, path, *, mode: str = "information", background=None, title: s
     ax = draw_logo(pwm, mode=mode, background=background, title=title)
     fig = ax.figure
     fig.tight_layout()
-    fig.savefig(os.fspath(path), dpi=dpi, format=ext)
+    with atomic_output(path, "wb") as f:
+        fig.savefig(f, dpi=dpi, format=ext)
     return os.fspath(path)
 
 
@@ -148,5 +150,6 @@ def save_alignment_logo(query, target, offset: int, strand: str, path, *, mode: 
     draw_logo(tp, bottom, mode=mode, background=background, start=t0, span=span,
               title=f"target {name(target, '')} ({'reverse complement' if strand == '-' else 'forward'})")
     fig.tight_layout()
-    fig.savefig(os.fspath(path), dpi=dpi, format=ext)
+    with atomic_output(path, "wb") as f:
+        fig.savefig(f, dpi=dpi, format=ext)
     return os.fspath(path)

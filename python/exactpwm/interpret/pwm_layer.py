@@ -40,7 +40,7 @@ except ImportError as exc:  # pragma: no cover
 
 from exactpwm.core._checks import log_base
 
-__all__ = ["PWMConv1d", "pwm_equivalent", "find_dna_conv", "equivalent_state_dict", "load_equivalent"]
+__all__ = ["PWMConv1d", "pwm_equivalent", "find_dna_conv", "find_dna_convs", "equivalent_state_dict", "load_equivalent"]
 
 
 class PWMConv1d(nn.Module):
@@ -101,6 +101,13 @@ class PWMConv1d(nn.Module):
         """The log base b > 1 of the PWMs."""
         return float(math.exp(float(self.log_base)))
 
+    @property
+    def weight(self) -> torch.Tensor:
+        """(K, 4, L) the exact equivalent convolution weight, log_b P + lam (the original kernels to
+        float rounding), for models that read ``conv.weight`` in their own ``forward`` (e.g. a
+        strand-shared ``F.conv1d(x, conv.weight.flip(1, 2), conv.bias)``); ``bias`` is the bias."""
+        return self.log_pwms / self.log_base + self.lam[:, None, :]
+
     def _conv(self, x: torch.Tensor, w: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
         return F.conv1d(x, w, bias, self.stride, self.padding, self.dilation)
 
@@ -160,31 +167,125 @@ def check_dna_conv(conv: nn.Module, where: str) -> None:
 def find_dna_conv(model: nn.Module) -> str:
     """The qualified name of the first Conv1d the model applies to its input, in execution order
     when ``torch.fx`` can trace the model, else in registration order. Errors name the layer."""
+    return find_dna_convs(model)[0]
+
+
+# shape, dtype and strand operations: their output is still the one-hot DNA (or its reverse
+# complement, a window of it, or it zero-padded)
+_DNA_METHODS = {"permute", "transpose", "view", "reshape", "contiguous", "float", "double", "half", "to", "type",
+                "flip", "clone", "detach", "unsqueeze", "squeeze", "__getitem__", "flatten", "type_as"}
+_DNA_FUNCTIONS = {"flip", "transpose", "permute", "reshape", "cat", "stack", "pad", "getitem", "swapaxes",
+                  "movedim", "unsqueeze", "squeeze", "contiguous"}
+_CONV_FUNCTIONS = {"conv1d"}
+
+
+def _target_name(node: Any) -> str:
+    t = node.target
+    return t if isinstance(t, str) else getattr(t, "__name__", str(t))
+
+
+def find_dna_convs(model: nn.Module) -> list[str]:
+    """The qualified names of every Conv1d that reads the model's DNA input (parallel branches,
+    both strands), in execution order, found by tracing the model with ``torch.fx``: a convolution
+    reads the DNA when its input is the model's input after shape, strand and padding operations
+    only. Each is checked (4 letters, groups 1, zero padding); errors name the layer.
+
+    A functional ``F.conv1d`` on the DNA is accepted when its weight is one of these modules'
+    (a strand-shared model reusing ``self.conv.weight``: the PWM layer exposes the exact equivalent
+    ``weight`` and ``bias``), and refused otherwise, naming it. An untraceable model falls back to
+    the first Conv1d in registration order, and is refused when several Conv1d read 4 channels
+    (which of them read the DNA cannot be told): name them with ``pwm_equivalent(layers=...)``.
+    """
     names = dict(model.named_modules())
-    order: list[str] = []
-    fed_by: dict[str, str] = {}
     try:
         import torch.fx
 
         graph = torch.fx.symbolic_trace(model).graph
-        for node in graph.nodes:
-            if node.op == "call_module":
-                order.append(str(node.target))
-                if isinstance(names.get(str(node.target)), nn.Conv1d):
-                    src = _upstream_module(node, names)
-                    if src is not None:
-                        fed_by[str(node.target)] = src
-    except Exception:  # noqa: BLE001 - untraceable control flow: fall back to registration order
-        order = [n for n, _ in model.named_modules() if n]
-    convs = [n for n in order if isinstance(names.get(n), nn.Conv1d)]
-    if not convs:
-        raise ValueError(f"no nn.Conv1d in this {type(model).__name__}: nothing to rebuild as PWMs")
-    first = convs[0]
-    if first in fed_by and isinstance(names[fed_by[first]], nn.Embedding):
-        raise ValueError(f"layer {first!r} is fed by the embedding {fed_by[first]!r}, not by one-hot DNA: "
-                         "its kernels have no PWM reading")
-    check_dna_conv(names[first], f"the first convolution {first!r}")
-    return first
+    except Exception as exc:  # noqa: BLE001 - untraceable control flow: fall back to registration order
+        convs = [n for n, m in model.named_modules() if isinstance(m, nn.Conv1d)]
+        if not convs:
+            raise ValueError(f"no nn.Conv1d in this {type(model).__name__}: nothing to rebuild as PWMs") from None
+        four = [n for n in convs if names[n].in_channels == 4]
+        if len(four) > 1:
+            raise ValueError(f"torch.fx cannot trace this {type(model).__name__} ({type(exc).__name__}), and "
+                             f"{len(four)} Conv1d read 4 channels ({', '.join(four)}): which of them read the DNA "
+                             "cannot be told; name them: pwm_equivalent(model, layers=[...])") from None
+        check_dna_conv(names[convs[0]], f"the first convolution {convs[0]!r}")
+        return [convs[0]]
+    dna: set = set()
+    found: list[str] = []
+    functional: list[tuple[str, str | None]] = []
+    order: list[str] = []
+    fed_by: dict[str, str] = {}
+    placeholders = [n for n in graph.nodes if n.op == "placeholder"]
+    if placeholders:
+        dna.add(placeholders[0])
+    for node in graph.nodes:
+        reads_dna = any(a in dna for a in _flat_args(node.args[:1]))  # the first argument (a list for cat)
+        if node.op == "call_module":
+            target = str(node.target)
+            order.append(target)
+            if isinstance(names.get(target), nn.Conv1d):
+                if reads_dna and target not in found:
+                    found.append(target)
+                src = _upstream_module(node, names)
+                if src is not None:
+                    fed_by[target] = src
+        elif node.op == "call_method" and reads_dna and _target_name(node) in _DNA_METHODS:
+            dna.add(node)
+        elif node.op == "call_function" and reads_dna:
+            fn = _target_name(node)
+            if fn in _CONV_FUNCTIONS:
+                weight = node.args[1] if len(node.args) > 1 else node.kwargs.get("weight")
+                owner = _weight_owner(weight)
+                functional.append((node.name, owner))
+            elif fn in _DNA_FUNCTIONS:
+                dna.add(node)
+    if not found and not functional:
+        convs = [n for n in order if isinstance(names.get(n), nn.Conv1d)]
+        if not convs:
+            raise ValueError(f"no nn.Conv1d in this {type(model).__name__}: nothing to rebuild as PWMs")
+        first = convs[0]
+        if first in fed_by and isinstance(names[fed_by[first]], nn.Embedding):
+            raise ValueError(f"layer {first!r} is fed by the embedding {fed_by[first]!r}, not by one-hot DNA: "
+                             "its kernels have no PWM reading")
+        found = [first]
+    for node_name, owner in functional:
+        if owner is None or owner not in names or not isinstance(names[owner], nn.Conv1d):
+            raise ValueError(f"the functional convolution {node_name!r} reads the DNA with a weight that is not an "
+                             "nn.Conv1d's: it cannot be rebuilt as PWMs; make it an nn.Conv1d module")
+        if owner not in found:
+            found.append(owner)
+    for n in found:
+        check_dna_conv(names[n], f"the convolution {n!r}, which reads the DNA input,")
+    return found
+
+
+def _flat_args(args: Any) -> list:
+    out: list = []
+    for a in args:
+        if isinstance(a, (list, tuple)):
+            out.extend(_flat_args(a))
+        else:
+            out.append(a)
+    return out
+
+
+def _weight_owner(weight: Any) -> str | None:
+    """The module owning a functional conv's weight: 'conv' for ``self.conv.weight`` (possibly
+    flipped or reshaped on the way), else None."""
+    cur = weight
+    for _ in range(20):
+        if cur is None or not hasattr(cur, "op"):
+            return None
+        if cur.op == "get_attr":
+            owner, _, attr = str(cur.target).rpartition(".")
+            return owner if attr == "weight" else None
+        if cur.op in ("call_method", "call_function") and cur.args:
+            cur = cur.args[0]
+            continue
+        return None
+    return None
 
 
 def _upstream_module(node: Any, names: dict) -> str | None:
@@ -202,16 +303,25 @@ def _upstream_module(node: Any, names: dict) -> str | None:
     return None
 
 
-def pwm_equivalent(model: nn.Module, base: float = math.e, *, fold_batchnorm: bool = False) -> nn.Module:
-    """A copy of ``model`` whose first DNA Conv1d is a :class:`PWMConv1d`: the same outputs (to
-    float rounding) for any input, whatever comes after the first layer.
+def pwm_equivalent(model: nn.Module, base: float = math.e, *, fold_batchnorm: bool = False,
+                   layers: list[str] | None = None) -> nn.Module:
+    """A copy of ``model`` whose DNA Conv1d layers are :class:`PWMConv1d`: the same outputs (to
+    float rounding) for any input, whatever comes after them.
+
+    Every Conv1d that reads the DNA input is rebuilt (parallel branches of several widths, both
+    strands; see :func:`find_dna_convs`), or the model is refused naming the layer; never a
+    partial copy. A model that reads a converted convolution's ``weight``/``bias`` in its own
+    ``forward`` (a strand-shared ``F.conv1d(x, self.conv.weight.flip(1, 2), ...)``) gets the exact
+    equivalent weight and bias from the PWM layer.
 
     model : any ``nn.Module`` (Sequential or not). A model in train mode is converted with eval
         semantics (a warning says so; dropout and batch statistics are not PWM quantities).
     base : the log base b > 1 of the PWMs (fit one by maximum likelihood with :func:`exactpwm.fit_base`
         to read them; outputs are exact for any b).
-    fold_batchnorm : fold a BatchNorm1d that directly follows the convolution into the PWMs
-        (it is replaced by ``nn.Identity``); by default it is kept.
+    fold_batchnorm : fold a BatchNorm1d that directly follows a converted convolution into its
+        PWMs (it is replaced by ``nn.Identity``); by default it is kept.
+    layers : the names of the convolutions to rebuild (default: every one that reads the DNA);
+        needed only for a model ``torch.fx`` cannot trace that has several 4-channel Conv1d.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"expected an nn.Module, got {type(model).__name__}")
@@ -220,13 +330,21 @@ def pwm_equivalent(model: nn.Module, base: float = math.e, *, fold_batchnorm: bo
                       "dropout and batch statistics have no PWM reading", UserWarning, stacklevel=2)
     log_base(base)
     twin = copy.deepcopy(model).eval()
-    name = find_dna_conv(twin)
-    conv = cast(nn.Conv1d, twin.get_submodule(name))
-    if fold_batchnorm:
-        conv, bn_name = _folded(twin, name, conv)
-        if bn_name is not None:
-            _set(twin, bn_name, nn.Identity())
-    _set(twin, name, PWMConv1d(conv, base))
+    if layers is None:
+        layers = find_dna_convs(twin)
+    else:
+        known = dict(twin.named_modules())
+        for name in layers:
+            if name not in known:
+                raise ValueError(f"the model has no layer {name!r}")
+            check_dna_conv(known[name], f"layer {name!r}")
+    for name in layers:
+        conv = cast(nn.Conv1d, twin.get_submodule(name))
+        if fold_batchnorm:
+            conv, bn_name = _folded(twin, name, conv)
+            if bn_name is not None:
+                _set(twin, bn_name, nn.Identity())
+        _set(twin, name, PWMConv1d(conv, base))
     return twin
 
 

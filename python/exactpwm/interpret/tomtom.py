@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from exactpwm._engine import engine
-from exactpwm.core._checks import resolve_threads
+from exactpwm.core._checks import check_number, optional_import, resolve_threads
 from exactpwm.core.matrices import as_background
 from exactpwm.core.motif import DEFAULT_NSITES, MotifSet
 from exactpwm.core.pvalues import storey_pi0
@@ -72,6 +72,7 @@ class TomtomResult:
         """The rows with ``by`` (``"qvalue"`` as Tomtom's default, or ``"evalue"``) <= threshold."""
         if by not in ("qvalue", "evalue", "pvalue"):
             raise ValueError(f"by must be 'qvalue', 'evalue' or 'pvalue', got {by!r}")
+        threshold = check_number(threshold, "threshold", low=0)
         keep = self.rows[by] <= threshold
         return TomtomResult(self.rows[keep], self.query_names, self.target_names, self.query_consensus,
                             self.target_consensus)
@@ -97,7 +98,7 @@ class TomtomResult:
 
     def to_pandas(self) -> Any:
         """A pandas DataFrame with Tomtom's column names."""
-        import pandas as pd
+        pd = optional_import("pandas", "tables", "TomtomResult.to_pandas")
 
         return pd.DataFrame.from_records(self.records(), columns=list(TSV_COLUMNS))
 
@@ -171,8 +172,7 @@ def tomtom(queries: MotifSet, targets: MotifSet, *, dist: str = "pearson", min_o
         raise ValueError(f"dist must be one of {DISTANCES}, got {dist!r}")
     if not (isinstance(min_overlap, (int, np.integer)) and min_overlap >= 1):
         raise ValueError(f"min_overlap must be an integer >= 1, got {min_overlap!r}")
-    if not (np.isfinite(pseudocount) and pseudocount >= 0):
-        raise ValueError(f"pseudocount must be finite and >= 0, got {pseudocount!r}")
+    pseudocount = check_number(pseudocount, "pseudocount", low=0)
     bg = as_background(queries.background if background is None else background)
     bg = (bg + bg[::-1]) / 2  # symmetric, as Tomtom makes it for a complementable alphabet
     qs = _prepare(queries, "query", pseudocount, bg)
@@ -184,10 +184,11 @@ def tomtom(queries: MotifSet, targets: MotifSet, *, dist: str = "pearson", min_o
     entries = [m for t in ts for m in ((t, t[::-1, ::-1]) if both_strands else (t,))]
     widths = np.array([m.shape[0] for m in entries], dtype=np.int64)
     wmax = int(widths.max())
-    for m, q in zip(queries, qs):
-        if q.shape[0] > wmax:
-            warnings.warn(f"query {m.name!r} (width {q.shape[0]}) is wider than every target (at most {wmax}): "
-                          "every match is a partial overlap", UserWarning, stacklevel=2)
+    wide = [f"{m.name} ({q.shape[0]})" for m, q in zip(queries, qs) if q.shape[0] > wmax]
+    if wide:  # one line for all of them
+        shown = ", ".join(wide[:8]) + (f" and {len(wide) - 8} more" if len(wide) > 8 else "")
+        warnings.warn(f"{len(wide)} of {len(qs)} queries are wider than every target (at most {wmax} columns), so "
+                      f"each of their matches is a partial overlap: {shown}", UserWarning, stacklevel=2)
     unique_widths, width_index = np.unique(widths, return_inverse=True)
     nsites_t = np.repeat(np.array([m.nsites or 20.0 for m in targets for _ in range(norient)], np.float64), widths)
     Q, E = len(qs), widths.size

@@ -18,7 +18,7 @@ import stat
 import tempfile
 from typing import IO
 
-__all__ = ["atomic_output", "atomic_path", "check_output_path", "OutputPathError", "safe_filename",
+__all__ = ["atomic_output", "atomic_path", "check_output_path", "check_outputs", "OutputPathError", "safe_filename",
            "unique_filenames", "same_file", "UniqueNames"]
 
 _TEMP_PREFIX = ".exactpwm-"
@@ -140,34 +140,69 @@ class atomic_output:
 
 
 class atomic_path:
-    """A temporary path beside ``out`` for writers that want a file name (e.g. pyBigWig);
-    renamed to ``out`` (a link's target) on success, removed on any failure."""
+    """A temporary path for writers that want a file name (pysam, pyBigWig), under the same rules
+    as :class:`atomic_output`: for a regular-file target (a link is followed to its target) the
+    temporary file lies beside it and is renamed over it on success, with the umask's mode; for a
+    device, FIFO or /dev path it lies in the system's temporary folder and its bytes are written
+    through to the target on success (so ``/dev/null`` stays a device and ``/dev/full`` reports
+    "no space"). The temporary file is removed on any failure; errors name ``out``."""
 
-    def __init__(self, out):
+    def __init__(self, out, suffix: str = ""):
         self.out = os.fspath(out)
+        self.suffix = suffix
         self.tmp: str | None = None
 
     def __enter__(self) -> str:
         check_output_path(self.out)
-        if _write_through(self.out):
-            raise OutputPathError(f"{self.out}: this output must be a regular file")
-        self.target = os.path.realpath(self.out)
-        fd, self.tmp = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=os.path.dirname(self.target))
+        self.through = _write_through(self.out)
+        folder = None if self.through else os.path.dirname(os.path.realpath(self.out))
+        try:
+            fd, self.tmp = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=self.suffix, dir=folder)
+        except OSError as exc:
+            raise _named(exc, self.out) from None
         os.close(fd)
         return self.tmp
 
     def __exit__(self, exc_type, exc, tb):
+        assert self.tmp is not None
         try:
             if exc_type is None:
                 try:
-                    os.chmod(self.tmp, 0o666 & ~_umask())
-                    os.replace(self.tmp, self.target)
+                    if self.through:
+                        import shutil
+
+                        with open(self.tmp, "rb") as src, open(self.out, "wb") as dst:
+                            shutil.copyfileobj(src, dst, 1 << 20)
+                    else:
+                        os.chmod(self.tmp, 0o666 & ~_umask())
+                        os.replace(self.tmp, os.path.realpath(self.out))
                 except OSError as err:
                     raise _named(err, self.out) from None
         finally:
             if os.path.exists(self.tmp):
                 os.unlink(self.tmp)
+            self.tmp = None
         return False
+
+
+def check_outputs(outputs, inputs=()) -> None:
+    """:func:`check_output_path` for each of several outputs of one command, and refuse two of
+    them naming the same file, whether it exists yet or not (devices such as /dev/null may repeat).
+    ``None`` and ``"-"`` are skipped."""
+    seen: dict[str, str] = {}
+    for out in outputs:
+        if out is None or hasattr(out, "write") or str(out) == "-":
+            continue
+        check_output_path(out, inputs)
+        path = os.fspath(out)
+        if _write_through(path):
+            continue
+        key = os.path.join(os.path.realpath(os.path.dirname(os.path.abspath(path))), os.path.basename(path))
+        key = os.path.realpath(key)
+        if key in seen:
+            both = path if seen[key] == path else f"{seen[key]} and {path}"
+            raise OutputPathError(f"{both}: two outputs of this command would be the same file; give each its own path")
+        seen[key] = path
 
 
 def _umask() -> int:

@@ -14,6 +14,8 @@ from typing import IO, Any
 
 import numpy as np
 
+from exactpwm.core._checks import optional_import
+
 __all__ = ["write_tsv"]
 
 
@@ -37,7 +39,7 @@ def write_tsv(frame: Any, f: IO, *, float_format: str = "%.6g", na_rep: str = ""
         "auto": the compiled core joins the rows when it is built; "python" (or an engine without
         it, such as "numba"): pandas' ``to_csv`` writes the table.
     """
-    import pandas as pd
+    pd = optional_import("pandas", "tables", "write_tsv")
 
     from exactpwm._engine import engine
 

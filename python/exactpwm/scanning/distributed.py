@@ -117,7 +117,8 @@ def _write_parquet(path: str, rows: np.ndarray, motif_names: dict, name: str) ->
 
 
 def scan_distributed(motifs, sequences, outdir=None, *, client=None, pvalue: float | None = None, score=None,
-                     names=None, mode: str = "logodds", background=None, base: float = 2.0, pseudocount: float = 0.0,
+                     names=None, mode: str = "logodds", background=None, base: float = 2.0,
+                     pseudocount: float | None = None,
                      strand: str = "both", chunk_size: int = 1 << 24, motif_groups: int = 1, format: str = "tsv",
                      threads: int = 1, backend: str = "auto", max_in_flight: int | None = None,
                      progress: Callable[[int], None] | None = None) -> DistributedScan:
@@ -151,7 +152,9 @@ def scan_distributed(motifs, sequences, outdir=None, *, client=None, pvalue: flo
     try:
         if outdir is not None:
             os.makedirs(outdir, exist_ok=True)
-        scattered = [(client.scatter(p, broadcast=True), ix) for p, ix in subplans]
+        # hash=False: a fresh key per call; a content-hash key can be scattered again by the next call
+        # while the scheduler is still releasing it ("lost dependencies")
+        scattered = [(client.scatter(p, broadcast=True, hash=False), ix) for p, ix in subplans]
         limit = max_in_flight or 2 * max(1, sum(client.nthreads().values()))
         ext = {"tsv": "tsv", "bed": "bed", "gff": "gff3", "parquet": "parquet"}[format]
         seq_names: list[str] = []
@@ -233,14 +236,14 @@ def tracks_distributed(motifs: MotifSet, sequences, outdir, *, client=None, stra
 
     names = [m.name for m in motifs]
     overlap = max(m.shape[1] for m in score_matrices(motifs, background=kwargs.get("background"),
-                                                     pseudocount=kwargs.get("pseudocount", 0.0))) - 1
+                                                     pseudocount=kwargs.get("pseudocount"))) - 1
     folders = [os.path.join(os.fspath(outdir), n) for n in unique_filenames(names)]
     for d in folders:
         os.makedirs(d, exist_ok=True)
     own = client is None
     client = connect() if own else client
     try:
-        motifs_f = client.scatter(motifs, broadcast=True)
+        motifs_f = client.scatter(motifs, broadcast=True, hash=False)
         limit = max_in_flight or 2 * max(1, sum(client.nthreads().values()))
         pending, n = as_completed(), 0
         for chunk in _as_chunks(sequences, chunk_size, overlap, []):

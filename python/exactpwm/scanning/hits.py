@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from exactpwm._engine import engine
-from exactpwm.core._checks import resolve_threads
+from exactpwm.core._checks import optional_import, resolve_threads
 from exactpwm.core.types import PathOrFile
 from exactpwm.io.files import atomic_output
 
@@ -97,18 +97,32 @@ class HitTable:
     def __repr__(self) -> str:
         return f"HitTable({len(self)} hits, {len(self.motif_names)} motifs, {len(self.sequence_names)} sequences)"
 
-    def to_pandas(self) -> Any:
-        """A pandas DataFrame with names instead of indices and strand/matched as str."""
-        import pandas as pd
+    def to_pandas(self, columns: str = "exactpwm") -> Any:
+        """A pandas DataFrame, names instead of indices, strand and matched as str.
 
+        ``columns="exactpwm"`` (the vocabulary of every result table, ``docs/conventions.md``):
+        motif, motif_alt, sequence, start, end (0-based half-open, forward strand), strand, score,
+        pvalue, qvalue, matched. ``columns="fimo"``: the TSV file's own columns and 1-based
+        inclusive coordinates (motif_id, motif_alt_id, sequence_name, start, stop, strand, score,
+        p-value, q-value, matched_sequence), as ``pandas.read_csv`` of ``write_tsv``'s file gives.
+        """
+        pd = optional_import("pandas", "tables", "HitTable.to_pandas")
         r = self.rows
-        return pd.DataFrame({
-            "motif": np.asarray(self.motif_names, dtype=object)[r["motif"]] if len(r) else [],
-            "sequence": np.asarray(self.sequence_names, dtype=object)[r["sequence"]] if len(r) else [],
-            "start": r["start"], "end": r["end"], "strand": r["strand"].astype(str),
-            "score": r["score"], "pvalue": r["pvalue"], "qvalue": r["qvalue"],
-            "matched": r["matched"].astype(str),
-        })
+        n = len(r)
+        motif = np.asarray(self.motif_names, dtype=object)[r["motif"]] if n else np.zeros(0, object)
+        alts = self.motif_alt_names or [""] * len(self.motif_names)
+        alt = np.asarray(alts, dtype=object)[r["motif"]] if n else np.zeros(0, object)
+        seq = np.asarray(self.sequence_names, dtype=object)[r["sequence"]] if n else np.zeros(0, object)
+        if columns == "exactpwm":
+            return pd.DataFrame({"motif": motif, "motif_alt": alt, "sequence": seq, "start": r["start"],
+                                 "end": r["end"], "strand": r["strand"].astype(str), "score": r["score"],
+                                 "pvalue": r["pvalue"], "qvalue": r["qvalue"], "matched": r["matched"].astype(str)})
+        if columns == "fimo":
+            return pd.DataFrame({"motif_id": motif, "motif_alt_id": alt, "sequence_name": seq,
+                                 "start": r["start"] + 1, "stop": r["end"], "strand": r["strand"].astype(str),
+                                 "score": r["score"], "p-value": r["pvalue"], "q-value": r["qvalue"],
+                                 "matched_sequence": r["matched"].astype(str)})
+        raise ValueError(f"columns must be 'exactpwm' or 'fimo', got {columns!r}")
 
     def write_bed(self, out: PathOrFile, *, header: str | None = None) -> None:
         """BED6 (chrom, start, end, name, score, strand); 0-based half-open."""

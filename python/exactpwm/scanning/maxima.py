@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
+from exactpwm.core._checks import optional_import
 from exactpwm.core.matrices import as_background
 from exactpwm.core.pvalues import DEFAULT_STEP, ScoreDistribution
 from exactpwm.core.types import Background, Motifs, Sequences
@@ -34,6 +35,8 @@ class SequenceMaxima:
         The best score's p-value (1.0 if none).
     motif_names, sequence_names : list of str
         The labels of the axes.
+    widths : (K,) int64 or None
+        The motifs' widths (the best window is ``start:start + width``).
     """
 
     score: np.ndarray
@@ -42,11 +45,35 @@ class SequenceMaxima:
     pvalue: np.ndarray
     motif_names: list
     sequence_names: list
+    widths: np.ndarray | None = None
+
+    def to_pandas(self, columns: str = "exactpwm") -> Any:
+        """One row per (sequence, motif), sequence-major, in the vocabulary of every result table
+        (``docs/conventions.md``): ``columns="exactpwm"`` gives sequence, motif, start, end (0-based
+        half-open; -1 where a sequence has no N-free window), strand ('+', '-' or '.'), score,
+        pvalue; ``columns="fimo"`` gives the ``scan --format maxima`` file's columns and 1-based
+        coordinates (sequence_name, motif_id, start, stop, strand, score, p-value)."""
+        pd = optional_import("pandas", "tables", "SequenceMaxima.to_pandas")
+        S, K = self.score.shape
+        widths = np.zeros(K, np.int64) if self.widths is None else np.asarray(self.widths, np.int64)
+        found = self.start >= 0
+        end = np.where(found, self.start + widths[None, :], -1)
+        strand = np.where(self.strand > 0, "+", np.where(self.strand < 0, "-", "."))
+        seq = np.repeat(np.asarray(self.sequence_names, dtype=object), K)
+        motif = np.tile(np.asarray(self.motif_names, dtype=object), S)
+        if columns == "exactpwm":
+            return pd.DataFrame({"sequence": seq, "motif": motif, "start": self.start.ravel(), "end": end.ravel(),
+                                 "strand": strand.ravel(), "score": self.score.ravel(), "pvalue": self.pvalue.ravel()})
+        if columns == "fimo":
+            return pd.DataFrame({"sequence_name": seq, "motif_id": motif,
+                                 "start": np.where(found, self.start + 1, -1).ravel(), "stop": end.ravel(),
+                                 "strand": strand.ravel(), "score": self.score.ravel(), "p-value": self.pvalue.ravel()})
+        raise ValueError(f"columns must be 'exactpwm' or 'fimo', got {columns!r}")
 
 
 def sequence_maxima(motifs: Motifs, sequences: Sequences, *, names: Sequence[str] | None = None,
                     mode: str = "logodds", background: Background = None, base: float = 2.0,
-                    pseudocount: float = 0.0, strand: str = "both", step: float | None = DEFAULT_STEP,
+                    pseudocount: float | None = None, strand: str = "both", step: float | None = DEFAULT_STEP,
                     chunk_size: int = DEFAULT_CHUNK, threads: int = 0, backend: str = "auto",
                     progress: Callable[[int], None] | None = None) -> SequenceMaxima:
     """Global max pooling of motif scores per sequence, streamed in chunks (arguments as in :func:`scan`).
@@ -100,4 +127,5 @@ def sequence_maxima(motifs: Motifs, sequences: Sequences, *, names: Sequence[str
         ok = np.isfinite(score[:, k])
         if ok.any():
             pvalue[ok, k] = ScoreDistribution(m, bg, step or 1e-3).pvalue(score[ok, k])
-    return SequenceMaxima(score, start, strands, pvalue, names, seq_names)
+    return SequenceMaxima(score, start, strands, pvalue, names, seq_names,
+                          np.array([m.shape[1] for m in matrices], np.int64))

@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from exactpwm.core._checks import to_numpy
-from exactpwm.core.matrices import as_background, log_likelihood, log_odds, probabilities_with_pseudocount
+from exactpwm.core.matrices import (
+    DEFAULT_PSEUDOCOUNT,
+    as_background,
+    log_likelihood,
+    log_odds,
+    probabilities_with_pseudocount,
+    resolve_pseudocount,
+)
 from exactpwm.core.motif import MotifSet
 from exactpwm.core.pvalues import DEFAULT_STEP, PvalueTable, quantize, score_distributions
 from exactpwm.core.scoring import prepare_threshold
@@ -49,11 +56,17 @@ def _prepare_motifs(motifs, names, mode, background, pseudocount):
 
 def _unpack(motifs, names, background, pseudocount):
     """A MotifSet becomes (its PWMs after the pseudocount step, its names, its background, 0);
-    anything else passes through."""
+    anything else passes through with its pseudocount resolved. ``pseudocount=None`` is
+    :data:`~exactpwm.core.matrices.DEFAULT_PSEUDOCOUNT`, except for a MotifSet's exact kernel PWMs,
+    which keep their probabilities."""
     if isinstance(motifs, MotifSet):
         bg = motifs.background if background is None else background
-        return motifs.pwms(pseudocount, bg), (motifs.names if names is None else names), bg, 0.0
-    return motifs, names, background, pseudocount
+        if pseudocount is None:
+            pwms = motifs.with_pseudocount(DEFAULT_PSEUDOCOUNT, bg).pwms(0.0, bg)
+        else:
+            pwms = motifs.pwms(resolve_pseudocount(pseudocount), bg)
+        return pwms, (motifs.names if names is None else names), bg, 0.0
+    return motifs, names, background, resolve_pseudocount(pseudocount)
 
 
 def _smoothed(M: np.ndarray, pseudocount: float, background) -> np.ndarray:
@@ -63,7 +76,8 @@ def _smoothed(M: np.ndarray, pseudocount: float, background) -> np.ndarray:
 
 
 def score_matrices(motifs: Motifs, mode: str = "logodds", *, background: Background = None, base: float = 2.0,
-                   pseudocount: float = 0.0, step: float | None = DEFAULT_STEP) -> list[np.ndarray]:
+                   pseudocount: float | None = None, step: float | None = DEFAULT_STEP,
+                   names: Sequence[str] | None = None) -> list[np.ndarray]:
     """Quantized (4, L_i) score matrices from motifs of any widths.
 
     motifs : a (K, 4, L) array, a sequence of (4, L_i) arrays, or a :class:`exactpwm.MotifSet`
@@ -74,7 +88,10 @@ def score_matrices(motifs: Motifs, mode: str = "logodds", *, background: Backgro
     pseudocount : counts added to each column, spread by the background, before the log
         (as FIMO's ``--motif-pseudo``): a motif's counts, or its probabilities read as counts of
         its ``nsites`` sites (20 when unknown, always for plain arrays), so an array and a
-        MotifSet holding the same probabilities score the same
+        MotifSet holding the same probabilities score the same. None (the default) is 0.1, as
+        FIMO, except for the exact PWMs of CNN kernels in a MotifSet, scanned as they are; 0 scans
+        the probabilities as given (a zero probability is then an error naming the motif)
+    names : motif names for error messages (default: a MotifSet's, else 'motif i')
     step : grid of the scores (None: no quantization; then hits are exact
         only up to float rounding and p-values approximate)
     """
@@ -82,16 +99,24 @@ def score_matrices(motifs: Motifs, mode: str = "logodds", *, background: Backgro
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if isinstance(motifs, MotifSet) and mode == "matrix":
         raise ValueError("a MotifSet holds probabilities: use mode='logodds' or 'loglik', not 'matrix'")
-    motifs, _, background, pseudocount = _unpack(motifs, None, background, pseudocount)
+    explicit = pseudocount is not None
+    motifs, names, background, pseudocount = _unpack(motifs, names, background, pseudocount)
     items = list(motifs) if not isinstance(motifs, np.ndarray) or motifs.ndim == 3 else [motifs]
     if not items:
         raise ValueError("no motifs given")
     out = []
     for i, m in enumerate(items):
-        M = to_numpy(m, f"motif {i}").astype(np.float64)
+        label = f"motif {names[i]!r}" if names is not None and i < len(names) else f"motif {i}"
+        M = to_numpy(m, label).astype(np.float64)
         if M.ndim != 2 or M.shape[0] != 4 or M.shape[1] < 1:
-            raise ValueError(f"motif {i} must have shape (4, L) with rows A, C, G, T; got {M.shape}")
+            raise ValueError(f"{label} must have shape (4, L) with rows A, C, G, T; got {M.shape}")
         try:
+            if mode != "matrix" and not pseudocount and (M == 0).any():
+                c, l = (int(j) for j in np.argwhere(M == 0)[0])
+                given = "pseudocount=0" if explicit else "no pseudocount (an exact kernel PWM)"
+                raise ValueError(f"has a zero probability (row {'ACGT'[c]}, column {l + 1}), whose log is -inf, and "
+                                 f"{given} was asked for: give pseudocount > 0 (the default, 0.1, is FIMO's "
+                                 "--motif-pseudo)")
             if mode == "logodds":
                 M = log_odds(_smoothed(M, pseudocount, background), background, base)
             elif mode == "loglik":
@@ -100,7 +125,7 @@ def score_matrices(motifs: Motifs, mode: str = "logodds", *, background: Backgro
                 raise ValueError("has a non-finite value")
             out.append(quantize(M, step) if step is not None else M)
         except ValueError as exc:
-            raise ValueError(f"motif {i}: {exc}") from None
+            raise ValueError(f"{label}: {exc}") from None
     return out
 
 
@@ -187,7 +212,7 @@ def _motif_names(names, K: int) -> list[str]:
 def plan_scan(motifs: Motifs, *, pvalue: float | None = None, score: ArrayLike | None = None,
               names: Sequence[str] | None = None, mode: str = "logodds", background: Background = None,
               base: float = 2.0,
-              pseudocount: float = 0.0, step: float | None = DEFAULT_STEP, threads: int = 0) -> ScanPlan:
+              pseudocount: float | None = None, step: float | None = DEFAULT_STEP, threads: int = 0) -> ScanPlan:
     """Check the arguments and prepare a scan (see :func:`scan` for their meaning)."""
     if pvalue is not None and score is not None:
         raise ValueError("give pvalue= or score=, not both")
@@ -195,7 +220,8 @@ def plan_scan(motifs: Motifs, *, pvalue: float | None = None, score: ArrayLike |
         pvalue = 1e-4
     rna = isinstance(motifs, MotifSet) and len(motifs) > 0 and all(m.meta.get("alphabet") == "ACGU" for m in motifs)
     motifs, names, background, pseudocount = _prepare_motifs(motifs, names, mode, background, pseudocount)
-    matrices = score_matrices(motifs, mode, background=background, base=base, pseudocount=pseudocount, step=step)
+    matrices = score_matrices(motifs, mode, background=background, base=base, pseudocount=pseudocount, step=step,
+                              names=names)
     K = len(matrices)
     names = _motif_names(names, K)
     dists = score_distributions(matrices, as_background(background), step or 1e-3, threads)

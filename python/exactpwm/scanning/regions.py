@@ -83,6 +83,15 @@ class GenomicCoordinates:
             rows["sequence"] = self._target[seq]
         return rows
 
+    def shift_maxima(self, best) -> None:
+        """A :class:`exactpwm.SequenceMaxima`'s starts moved onto the chromosomes, in place: each
+        sequence keeps its own row and name (a region ``chrom:start-end``); where its name holds
+        coordinates, its best windows' starts are shifted by its offset."""
+        offsets = np.array([(parse_genomic_name(n, self.style) or (n, 0))[1] for n in best.sequence_names],
+                           np.int64)
+        found = best.start >= 0
+        best.start[found] = (best.start + offsets[:, None])[found]
+
 
 Region = tuple[str, int, int]  # chromosome, 0-based start, end (half-open)
 
@@ -119,15 +128,40 @@ def _open_indexed(fasta: str):
         raise ImportError("--regions reads an indexed FASTA with pysam: pip install 'exactpwm[regions]'") from None
     if not os.path.exists(fasta):
         raise FileNotFoundError(f"{fasta}: no such file")
+    from exactpwm.io.htsfiles import check_bgzf, check_faidx
+
+    check_bgzf(fasta, "genome FASTA")
     quiet = pysam.set_verbosity(0)  # htslib's own messages: our error says it
     try:
-        return pysam.FastaFile(fasta)
-    except (OSError, ValueError) as exc:
+        fa = pysam.FastaFile(fasta)
+        try:
+            check_faidx(fasta, list(fa.references), list(fa.lengths))
+        except ValueError:
+            fa.close()
+            raise
+        return fa
+    except ValueError:
+        raise
+    except OSError as exc:
         raise ValueError(f"{fasta}: cannot open it as an indexed FASTA ({exc}); it must be a plain FASTA or one "
                          "compressed with bgzip (not gzip), with an index beside it (.fai, and .gzi for bgzip) that "
                          "can be read, or written there: 'samtools faidx FILE' makes it") from None
     finally:
         pysam.set_verbosity(quiet)
+
+
+def fetch_checked(fa, fasta: str, chrom: str, start: int | None = None, end: int | None = None) -> str:
+    """``fa.fetch(chrom, start, end)``, with an error naming a stale index when htslib cannot
+    retrieve the letters or gives back line ends (an index that does not fit the FASTA)."""
+    try:
+        letters = fa.fetch(chrom, start, end)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{fasta}: cannot read {chrom!r} ({exc}): its index ({fasta}.fai) may be stale or belong to "
+                         f"another file; remake it: 'samtools faidx {fasta}'") from None
+    if "\n" in letters or "\r" in letters or ">" in letters:
+        raise ValueError(f"{fasta}: reading {chrom!r} through its index gave line ends: {fasta}.fai is stale or "
+                         f"belongs to another file; remake it: 'samtools faidx {fasta}'")
+    return letters
 
 
 def region_sequences(fasta: str, regions: Sequence[Region], *, merge: bool = True) -> Iterator[tuple[str, str]]:
@@ -143,9 +177,12 @@ def region_sequences(fasta: str, regions: Sequence[Region], *, merge: bool = Tru
     order = {c: i for i, c in enumerate(fa.references)}
     missing = sorted({c for c, _, _ in regions if c not in lengths})
     if missing:
+        names = list(fa.references)
         fa.close()
         raise ValueError(f"{fasta} holds no sequence named {', '.join(missing[:5])}"
-                         f"{' and more' if len(missing) > 5 else ''} (the BED's chromosomes must be the FASTA's)")
+                         f"{' and more' if len(missing) > 5 else ''} (the BED's chromosomes must be the FASTA's); "
+                         f"its {len(names):,} sequences are {', '.join(names[:10])}"
+                         f"{', ...' if len(names) > 10 else ''}")
     cut = sum(1 for c, _, e in regions if e > lengths[c])
     if cut:
         warnings.warn(f"{cut} regions end past their chromosome's end: cut there", UserWarning, stacklevel=2)
@@ -163,7 +200,7 @@ def region_sequences(fasta: str, regions: Sequence[Region], *, merge: bool = Tru
     def fetch() -> Iterator[tuple[str, str]]:
         try:
             for c, s, e in spans:
-                yield f"{c}:{s + 1}-{e}", fa.fetch(c, s, e)
+                yield f"{c}:{s + 1}-{e}", fetch_checked(fa, fasta, c, s, e)
         finally:
             fa.close()
 

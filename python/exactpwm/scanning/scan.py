@@ -127,7 +127,7 @@ def scan(
     mode: str = "logodds",
     background: Background = None,
     base: float = 2.0,
-    pseudocount: float = 0.0,
+    pseudocount: float | None = None,
     strand: str = "both",
     step: float | None = DEFAULT_STEP,
     qvalues: bool | str = False,
@@ -153,7 +153,9 @@ def scan(
     score : instead of pvalue, a score threshold (scalar or one per motif)
     names : motif names (default motif0, motif1, ...)
     mode, background, base, pseudocount, step : see :func:`score_matrices`;
-        ``background`` (None = uniform) is also the null model of the p-values
+        ``background`` (None: a MotifSet's own, as FIMO takes the motif file's; else uniform) is
+        also the null model of the p-values; ``pseudocount`` (None: 0.1, FIMO's ``--motif-pseudo``,
+        spread by the background; exact kernel PWMs are scanned as they are)
     strand : "both" (default), "+" or "-"
     qvalues : also compute q-values: ``True`` or ``"motif"``, per motif over its window tests, as
         FIMO reports them (Storey's: Benjamini-Hochberg times the motif's null fraction pi0,

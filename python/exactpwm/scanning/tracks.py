@@ -18,7 +18,7 @@ __all__ = ["bedgraph_runs", "best_strand", "score_tracks", "write_bedgraph", "wr
 
 def score_tracks(motifs: Motifs, sequences: Sequences, *, names: Sequence[str] | None = None,
                  mode: str = "logodds", background: Background = None, base: float = 2.0,
-                 pseudocount: float = 0.0, strand: str = "both", step: float | None = DEFAULT_STEP,
+                 pseudocount: float | None = None, strand: str = "both", step: float | None = DEFAULT_STEP,
                  chunk_size: int = DEFAULT_CHUNK, threads: int = 0, backend: str = "auto",
                  progress: Callable[[int], None] | None = None) -> Iterator[tuple[str, int, np.ndarray, np.ndarray]]:
     """Dense score tracks, streamed: yields (sequence_name, start, motif_indices, scores) per chunk

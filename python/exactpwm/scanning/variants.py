@@ -24,6 +24,7 @@ hold, symbolic alleles (``<DEL>``, ``*``) and breakends.
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from collections import Counter
@@ -32,8 +33,10 @@ from typing import Any
 
 import numpy as np
 
+from exactpwm.core._checks import optional_import
 from exactpwm.core.sequence import _ENCODE
 from exactpwm.core.types import Background, Motifs
+from exactpwm.io.htsfiles import check_bgzf, compression_kind
 
 __all__ = ["KernelVariantEffects", "Variant", "VariantColumns", "VariantEffects", "kernel_variant_effects",
            "model_variant_effects", "read_variants", "variant_effects"]
@@ -132,14 +135,19 @@ class VariantEffects:
     record: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     allele: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
+    def to_pandas(self) -> Any:
+        """The effects table (:attr:`table`, a DataFrame), as every result's ``to_pandas()``."""
+        return self.table
+
     def write_vcf(self, vcf_in: str, vcf_out: str) -> None:
         """The input VCF with an INFO field ``EXACTPWM`` per record: one ``ALT|motif|call|delta``
         entry for each row of the table (ALT the allele's number); bgzip-compressed when
         ``vcf_out`` ends in .gz, BCF when it ends in .bcf. Written atomically."""
         import os
-        import tempfile
 
         import pysam
+
+        from exactpwm.io.files import atomic_path
 
         t = self.table
         delta = t["delta"].to_numpy(np.float64)
@@ -160,22 +168,17 @@ class VariantEffects:
         header.info.add("EXACTPWM", ".", "String",
                         "Motif matches changed by the variant (exactpwm variants): ALT number|motif|call "
                         "(gain, loss, change, none)|ALT best score - REF best score")
-        folder = os.path.dirname(os.path.abspath(vcf_out))
-        fd, tmp = tempfile.mkstemp(prefix=".exactpwm-", suffix=os.path.basename(vcf_out), dir=folder)
-        os.close(fd)
         try:
-            with pysam.VariantFile(tmp, mode, header=header, threads=2) as out:  # one more thread compresses
-                for r, rec in enumerate(src):
-                    rec.translate(header)
-                    if r in notes:
-                        rec.info["EXACTPWM"] = notes[r]
-                    out.write(rec)
-            os.replace(tmp, vcf_out)
+            with atomic_path(vcf_out, suffix=os.path.basename(vcf_out)) as tmp:
+                with pysam.VariantFile(tmp, mode, header=header, threads=2) as out:  # one more thread compresses
+                    for r, rec in enumerate(src):
+                        rec.translate(header)
+                        if r in notes:
+                            rec.info["EXACTPWM"] = notes[r]
+                        out.write(rec)
         finally:
             src.close()
             pysam.set_verbosity(quiet)
-            if os.path.exists(tmp):
-                os.remove(tmp)
 
 
 _CALLS = np.array(["none", "loss", "gain", "change"])  # indexed by REF hit + 2 x ALT hit
@@ -184,6 +187,7 @@ _SKIP_REASONS = {
     "ref_mismatch": "REF does not match the genome",
     "contig": "contig missing from the FASTA",
     "no_change": "ALT equals REF",
+    "position": "POS outside its contig (below 1 or past the contig's end)",
 }
 
 
@@ -191,18 +195,20 @@ def read_variants(vcf: str, contigs: dict[str, int] | None = None) -> tuple[Vari
     """Every (site, ALT) of a VCF/BCF, multi-allelic sites split, in file order, as
     :class:`VariantColumns`; with the counts (and first examples) of those left out: symbolic
     alleles and breakends, contigs not in ``contigs`` ({name: length}, when given), ALT equal to
-    REF. Records without an ALT (``.``) have nothing to score and give no variant."""
+    REF, POS below 1 or past its contig's end. Records without an ALT (``.``) have nothing to score and
+    give no variant."""
     try:
         import pysam
     except ImportError:
         raise ImportError("variant effects read VCF files with pysam: pip install 'exactpwm[regions]'") from None
-    quiet = pysam.set_verbosity(0)
+    if str(vcf) != "-" and os.path.isfile(vcf):
+        check_bgzf(vcf, "VCF")
+    quiet = pysam.set_verbosity(0)  # htslib's own messages: ours name the file and the record
     try:
         vf = pysam.VariantFile(vcf, threads=2)  # one more thread decompresses
     except (OSError, ValueError) as exc:
-        raise ValueError(f"{vcf}: cannot read it as a VCF or BCF file ({exc})") from None
-    finally:
         pysam.set_verbosity(quiet)
+        raise ValueError(f"{vcf}: cannot read it as a VCF or BCF file ({exc})") from None
     chrom: list[str] = []
     pos: list[int] = []
     ids: list[str] = []
@@ -210,6 +216,7 @@ def read_variants(vcf: str, contigs: dict[str, int] | None = None) -> tuple[Vari
     alts: list[str] = []
     record: list[int] = []
     allele: list[int] = []
+    r = -1
     try:
         for r, rec in enumerate(vf):
             alleles = rec.alts
@@ -225,9 +232,10 @@ def read_variants(vcf: str, contigs: dict[str, int] | None = None) -> tuple[Vari
                 record.append(r)
                 allele.append(a)
     except (OSError, ValueError) as exc:
-        raise ValueError(f"{vcf}: malformed VCF ({exc})") from None
+        raise ValueError(f"{vcf}: malformed VCF: {_bad_record(vcf, r + 1, exc)}") from None
     finally:
         vf.close()
+        pysam.set_verbosity(quiet)
     V = len(pos)
     ref_u, alt_u = "\t".join(refs).upper(), "\t".join(alts).upper()
     cols = VariantColumns(np.array(chrom, dtype=object), np.array(pos, dtype=np.int64),
@@ -245,15 +253,45 @@ def read_variants(vcf: str, contigs: dict[str, int] | None = None) -> tuple[Vari
     if contigs is not None:
         known = {c: c in contigs for c in set(chrom)}
         reason[(reason == 0) & ~np.fromiter((known[c] for c in chrom), bool, V)] = 2
+        size = np.fromiter((contigs.get(c, 0) for c in chrom), np.int64, V)
+        reason[(reason == 0) & (cols.pos >= size)] = 4
+    reason[(reason == 0) & (cols.pos < 0)] = 4
     reason[(reason == 0) & (cols.ref == cols.alt)] = 3
     skipped: Counter = Counter()
     examples: dict = {}
-    for code, name in enumerate(("symbolic", "contig", "no_change"), 1):
+    for code, name in enumerate(("symbolic", "contig", "no_change", "position"), 1):
         rows = np.flatnonzero(reason == code)
         if rows.size:
             skipped[name] = int(rows.size)
             examples[name] = [f"{cols.chrom[i]}:{cols.pos[i] + 1} {cols.ref[i]}>{cols.alt[i]}" for i in rows[:3]]
     return cols.take(reason == 0), skipped, examples
+
+
+def _bad_record(vcf: str, r: int, exc: Exception) -> str:
+    """What is wrong with data record ``r`` (0-based, after the header) of a text VCF that htslib
+    could not parse: the record's line and, when its POS is no position, that."""
+    import gzip
+
+    try:
+        opener = gzip.open if compression_kind(vcf) != "none" else open
+        with opener(vcf, "rt", errors="replace") as f:
+            n = 0
+            for number, line in enumerate(f, 1):
+                if line.startswith("#"):
+                    continue
+                if n == r:
+                    fields = line.rstrip("\r\n").split("\t")
+                    why = ""
+                    if len(fields) < 8:
+                        why = f": {len(fields)} tab-separated fields, a VCF record has at least 8"
+                    elif not (fields[1].isdigit()):
+                        why = f": POS {fields[1]!r} is not a position (an integer >= 1)"
+                    shown = line.strip()[:120]
+                    return f"line {number} ({shown!r}) cannot be read{why}"
+                n += 1
+    except (OSError, EOFError, ValueError, UnicodeDecodeError):
+        pass
+    return f"record {r + 1} after the header cannot be read ({exc})"
 
 
 _NOT_ACGTN = np.ones(256, bool)  # by ASCII code: letters that are not bases (the tab separates alleles)
@@ -334,7 +372,7 @@ def variant_effects(
     pvalue: float = 1e-4,
     background: Background = None,
     base: float = 2.0,
-    pseudocount: float = 0.1,
+    pseudocount: float | None = None,
     report: str = "hits",
     batch: int | None = None,
     threads: int = 0,
@@ -368,7 +406,7 @@ def variant_effects(
     -------
     VariantEffects; skipped variants are counted in ``.skipped`` and named in a warning.
     """
-    import pandas as pd
+    pd = optional_import("pandas", "variants", "variant effects (a pandas table)")
 
     from exactpwm.core.motif import MotifSet
     from exactpwm.scanning.plan import plan_scan
@@ -432,7 +470,7 @@ def _checked_variants(genome: str, vcf: str, skipped: Counter, examples: dict):
     """(contig codes, its variants whose REF matches the genome as :class:`VariantColumns`) per
     contig of the VCF, in the VCF's order of first appearance; what cannot be scored is counted in
     ``skipped`` (examples in ``examples``)."""
-    from exactpwm.scanning.regions import _open_indexed
+    from exactpwm.scanning.regions import _open_indexed, fetch_checked
 
     fa = _open_indexed(genome)
     try:
@@ -444,7 +482,7 @@ def _checked_variants(genome: str, vcf: str, skipped: Counter, examples: dict):
         which = np.fromiter((contig.setdefault(c, len(contig)) for c in variants.chrom), np.int64, len(variants))
         for chrom, i in contig.items():
             found = variants.take(np.flatnonzero(which == i))
-            letters = np.frombuffer(fa.fetch(chrom).upper().encode("ascii"), np.uint8)
+            letters = np.frombuffer(fetch_checked(fa, genome, chrom).upper().encode("ascii"), np.uint8)
             ok = _ref_matches(letters, found)
             bad = np.flatnonzero(~ok)
             if bad.size:
@@ -495,6 +533,25 @@ class KernelVariantEffects:
     alt: np.ndarray
     skipped: dict
     examples: dict = field(default_factory=dict)
+
+    def to_pandas(self, names: list[str] | None = None, *, what: str = "kernel", value: str = "activation",
+                  min_delta: float = 0.0) -> Any:
+        """One row per variant and column of ``ref``/``alt`` (V, X): chrom, pos (VCF POS), id, ref,
+        alt, ``what`` (the column's name from ``names``, default its index), ref_``value``,
+        alt_``value``, delta; only rows with |delta| >= ``min_delta`` when it is > 0."""
+        pd = optional_import("pandas", "variants", "KernelVariantEffects.to_pandas")
+        V, X = self.ref.shape
+        names = [str(i) for i in range(X)] if names is None else list(names)
+        if len(names) != X:
+            raise ValueError(f"{len(names)} names for {X} columns")
+        keep = np.abs(self.delta) >= min_delta if min_delta > 0 else np.ones((V, X), bool)
+        vi, xi = np.nonzero(keep)
+        cols = {name: np.array([getattr(v, name) for v in self.variants], dtype=object)[vi]
+                for name in ("chrom", "id", "ref", "alt")}
+        return pd.DataFrame({
+            "chrom": cols["chrom"], "pos": np.array([v.pos + 1 for v in self.variants], np.int64)[vi],
+            "id": cols["id"], "ref": cols["ref"], "alt": cols["alt"], what: np.asarray(names, dtype=object)[xi],
+            f"ref_{value}": self.ref[vi, xi], f"alt_{value}": self.alt[vi, xi], "delta": self.delta[vi, xi]})
 
     @property
     def delta(self) -> np.ndarray:
