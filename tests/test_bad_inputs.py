@@ -166,8 +166,11 @@ CASES = [
     ("pwm-all-ones", lambda t: exactpwm.pwm_to_kernel(np.ones((4, 2))), (ValueError, r"column 0 sums to 4")),
     ("pwm-columns-not-summing-to-1", lambda t: exactpwm.pwm_to_kernel(np.full((4, 2), 0.3)), (ValueError, r"sum to 1")),
     ("pwm-negative", lambda t: exactpwm.pwm_to_kernel(np.array([[1.5], [-0.5], [0], [0]])), (ValueError, r"negative")),
-    ("pwm-scan-zero-needs-pseudocount", lambda t: exactpwm.scan([np.array([[1.0], [0], [0], [0]])], {"s": "ACGT"}),
-     (ValueError, r"motif 0: .*zero probability")),
+    ("pwm-scan-zero-with-pseudocount-0", lambda t: exactpwm.scan([np.array([[1.0], [0], [0], [0]])], {"s": "ACGT"},
+                                                                  pseudocount=0),
+     (ValueError, r"motif 0: has a zero probability .* pseudocount=0 .* give pseudocount > 0")),
+    ("pwm-scan-zero-default-pseudocount", lambda t: exactpwm.scan([np.array([[1.0], [0], [0], [0]])], {"s": "ACGT"},
+                                                                   pvalue=0.5).rows["start"].tolist(), equals([0, 3])),
     ("pwm-width-1", lambda t: len(exactpwm.scan([np.array([[0.7], [0.1], [0.1], [0.1]])], {"s": "ACGTAAA"}, pvalue=0.5)),
      equals(4 + 1)),  # A on + (4 positions) and T on - (1)
     ("pwm-width-34", lambda t: exactpwm.scan([exactpwm.one_hot(SITE34) * 0.9 + 0.025],

@@ -310,8 +310,8 @@ def test_regions_errors(files, indexed, tmp_path):
         r = run_cli("scan", files["motifs"], fasta, "--regions", bed, "-q")
         assert r.returncode == 1 and msg in r.stderr and "Traceback" not in r.stderr, r.stderr
     r = run_cli("scan", files["motifs"], indexed / "genome.fa", "--regions", indexed / "peaks.bed", "--format",
-                "maxima")
-    assert r.returncode == 2 and "maxima" in r.stderr
+                "maxima", "--dask", "local:1")
+    assert r.returncode == 2 and "--dask" in r.stderr
 
 
 FIMO = os.environ.get("EXACTPWM_FIMO") or shutil.which("fimo")

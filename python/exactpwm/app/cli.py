@@ -52,7 +52,7 @@ def _number(name: str, **rules):
 
 
 _probability = _number("p-value threshold", low=0, low_open=True, high=1)
-_threads = _number("thread count (0 = all cores)", low=0, integer=True)
+_threads = _number("threads", low=0, integer=True)
 
 
 def _command_line(argv: list[str]) -> str:

@@ -125,9 +125,14 @@ def check_number(value, name: str, *, low: float | None = None, high: float | No
         out: int | float = int(value) if isinstance(value, (int, np.integer)) else int(x)
     else:
         out = x
-    if low is not None and (out < low or (low_open and out == low)):
+    below = low is not None and (out < low or (low_open and out == low))
+    above = high is not None and (out > high or (high_open and out == high))
+    if (below or above) and low is not None and high is not None:
+        raise ValueError(f"{name} must be in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}, "
+                         f"got {shown}")
+    if below:
         raise ValueError(f"{name} must be {'>' if low_open else '>='} {low:g}, got {shown}")
-    if high is not None and (out > high or (high_open and out == high)):
+    if above:
         raise ValueError(f"{name} must be {'<' if high_open else '<='} {high:g}, got {shown}")
     return out
 

@@ -33,6 +33,7 @@ def check_bgzf(path: str, what: str) -> str:
     """Refuse a plain-gzip file where htslib needs BGZF, and a BGZF file without its end-of-file
     block (cut short); return the compression kind. ``what`` names the file's role in errors
     ('VCF', 'genome FASTA')."""
+    path = os.fspath(path)
     kind = compression_kind(path)
     if kind == "gzip":
         raise ValueError(f"{path}: this {what} is compressed with plain gzip, which htslib cannot read by position; "
@@ -55,6 +56,7 @@ def check_faidx(fasta: str, names: list[str], lengths: list[int], *, max_checked
     says, with a line end before the first and after the last (at most ``max_checked`` records, the
     first and last ones). An index older than the FASTA only warns (copies change file times).
     Raises ValueError naming the first record that does not fit, and the fix."""
+    fasta = os.fspath(fasta)
     fai = fasta + ".fai"
     if not os.path.exists(fai):
         return

@@ -91,7 +91,8 @@ def score_matrices(motifs: Motifs, mode: str = "logodds", *, background: Backgro
         MotifSet holding the same probabilities score the same. None (the default) is 0.1, as
         FIMO, except for the exact PWMs of CNN kernels in a MotifSet, scanned as they are; 0 scans
         the probabilities as given (a zero probability is then an error naming the motif)
-    names : motif names for error messages (default: a MotifSet's, else 'motif i')
+    names : motif names for error messages
+        (default: a MotifSet's, else 'motif i')
     step : grid of the scores (None: no quantization; then hits are exact
         only up to float rounding and p-values approximate)
     """
