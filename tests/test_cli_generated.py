@@ -97,7 +97,7 @@ def command_lines(draw):
                  "--bgfile", "--norc", "--uniform", "--qvalues", "-o"],
         "track": ["--base", "-j", "--strand", "--motif", "--chunk-size", "-o", "--uniform"],
         "convert": ["--base", "--format", "--offsets", "--key", "--layout", "--dilation", "--flip", "-o",
-                    "--pseudocount", "--names"],
+                    "--pseudocount", "--names", "--equivalent"],
         "logo": ["--base", "--format", "--mode", "-o"],
         "compare": ["--thresh", "--evalue", "--dist", "--min-overlap", "--norc", "--motif-pseudo", "--base", "-o",
                     "--logos", "--uniform", "-j"],
@@ -110,7 +110,7 @@ def command_lines(draw):
         if opt in ("--norc", "--uniform", "--qvalues", "--flip", "--evalue", "--text", "--max-strand", "--all",
                    "--activations"):
             continue
-        if opt in ("-o", "--offsets", "--logos", "--vcf-out", "--oc", "--o"):
+        if opt in ("-o", "--offsets", "--logos", "--vcf-out", "--oc", "--o", "--equivalent"):
             argv.append(f"@out:{draw(OUTPUTS)}")
         elif opt == "--regions":
             argv.append(f"@in:{draw(st.sampled_from(['bed', 'fa', 'missing']))}")

@@ -344,3 +344,16 @@ def test_missing_optional_dependency_names_the_extra(monkeypatch):
     monkeypatch.delitem(sys.modules, "pandas", raising=False)
     with pytest.raises(ImportError, match=r"pip install 'exactpwm\[tables\]'"):
         exactpwm.scan([np.full((4, 3), 0.25)], {"s": "ACGTACGT"}, score=-100).to_pandas()
+
+
+def test_ism_errors_say_what_is_wrong():
+    torch = pytest.importorskip("torch")
+    from exactpwm.interpret.ism import first_layer_ism, pwm_model_ism, saturation_mutagenesis
+
+    W = np.random.default_rng(0).normal(size=(3, 4, 5))
+    with pytest.raises(ValueError, match=r"bias must be a scalar or have shape \(3,\), got \(4,\)"):
+        first_layer_ism(W, ["ACGTACGTAC"], bias=np.zeros(4))
+    with pytest.raises(ValueError, match="no sequences given"):
+        saturation_mutagenesis(torch.nn.Conv1d(4, 2, 3), [])
+    with pytest.raises(TypeError, match="takes an exactpwm.PWMModel .* got object"):
+        pwm_model_ism(object(), ["ACGTACGT"])

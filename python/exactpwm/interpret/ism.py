@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from exactpwm.core._checks import to_numpy
+from exactpwm.core._checks import as_bias, check_number, to_numpy
 from exactpwm.core.types import ArrayLike
 
 __all__ = ["first_layer_ism", "pwm_model_ism", "saturation_mutagenesis"]
@@ -83,9 +83,11 @@ def first_layer_ism(kernels: ArrayLike, sequences: Any, bias: ArrayLike | None =
     K, _, L = W.shape
     X = _codes(sequences)
     N, n = X.shape
+    if N == 0:
+        raise ValueError("no sequences given")
     if n < L:
         raise ValueError(f"sequences of length {n} are shorter than the kernels ({L})")
-    b = np.zeros(K) if bias is None else np.broadcast_to(to_numpy(bias, "bias").astype(np.float64), (K,))
+    b = as_bias(bias, K, np.float64)
     m = n - L + 1
     Wz = np.concatenate([W, np.zeros((K, 1, L))], axis=1)  # code 4 (N) is a zero column
     j = np.arange(L)
@@ -163,7 +165,14 @@ def pwm_model_ism(model: Any, sequences: Any, *, threads: int = 0,
     """
     from exactpwm.core.scoring import conv1d
 
+    from exactpwm.interpret.pwm_model import PWMModel
+
+    if not isinstance(model, PWMModel):
+        raise TypeError(f"pwm_model_ism takes an exactpwm.PWMModel (PWMModel.from_layers or from_torch), got "
+                        f"{type(model).__name__}; for any torch model use saturation_mutagenesis")
     X = _codes(sequences)
+    if X.shape[0] == 0:
+        raise ValueError("no sequences given")
     N, n = X.shape
     left, right = model.padding
     Wl = model.log_pwms + model.lam[:, None, :]  # (K, 4, L): ln b times the kernels
@@ -276,10 +285,16 @@ def saturation_mutagenesis(model: Any, sequences: Any, *, batch_size: int = 256)
     """
     import torch
 
+    if not isinstance(model, torch.nn.Module) and not callable(model):
+        raise TypeError(f"saturation_mutagenesis takes a torch model (a callable on (B, 4, n) tensors), got "
+                        f"{type(model).__name__}")
+    batch_size = check_number(batch_size, "batch_size", low=1, integer=True)
     X = _codes(sequences)
     N, n = X.shape
+    if N == 0 or n == 0:
+        raise ValueError("no sequences given (or sequences of length 0): nothing to mutate")
     eye = np.concatenate([np.eye(4, dtype=np.float32), np.zeros((1, 4), np.float32)])
-    param = next(iter(model.parameters()), None)
+    param = next(iter(model.parameters()), None) if isinstance(model, torch.nn.Module) else None
     dtype = param.dtype if param is not None else torch.float32
 
     def run(codes: np.ndarray) -> np.ndarray:
