@@ -164,7 +164,6 @@ def pwm_model_ism(model: Any, sequences: Any, *, threads: int = 0,
         there); equal to running the model on each edited sequence, up to float64 rounding.
     """
     from exactpwm.core.scoring import conv1d
-
     from exactpwm.interpret.pwm_model import PWMModel
 
     if not isinstance(model, PWMModel):
