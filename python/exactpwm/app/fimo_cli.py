@@ -1,20 +1,20 @@
 """``exactpwm fimo``: FIMO 5's command line, defaults and files over exactpwm's scan.
 
-Parses FIMO's options, calls :mod:`exactpwm.scanning.fimo` and reports what it wrote. Options FIMO
+Parses FIMO's options and makes one call, :func:`exactpwm.jobs.run_fimo`. Options FIMO
 has and exactpwm does not (position-specific priors) are refused by name.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 
-from exactpwm.app.cli import UsageError, _check_input, _check_output, _load_motifs, _number, _threads
+from exactpwm.app.common import UsageError, number, progress_for, threads
+from exactpwm.jobs.common import MotifSource
+from exactpwm.jobs.fimo import FimoOptions, run_fimo
 
-_pvalue = _number("threshold", low=0, low_open=True, high=1)
-_pseudo = _number("--motif-pseudo", low=0)
-_stored = _number("--max-stored-scores", low=1, integer=True)
+_pvalue = number("threshold", low=0, low_open=True, high=1)
+_pseudo = number("--motif-pseudo", low=0)
+_stored = number("--max-stored-scores", low=1, integer=True)
 
 
 def add_parser(sub) -> None:
@@ -27,7 +27,7 @@ def add_parser(sub) -> None:
     p.add_argument("motifs", nargs="?", help="motif file (MEME, JASPAR, TRANSFAC, HOMER, ...) or 'jaspar:...'")
     p.add_argument("sequences", nargs="?", help="FASTA file (plain, .gz, .xz, .bz2) or '-' for stdin; with --regions, "
                                      "an indexed FASTA (plain or bgzip, with .fai)")
-    p.add_argument("--alpha", type=_number("--alpha", low=0, high=1), default=1.0,
+    p.add_argument("--alpha", type=number("--alpha", low=0, high=1), default=1.0,
                    help="accepted for FIMO's command lines; used only with "
                                                               "position-specific priors, which are not supported")
     p.add_argument("--bfile", "--bgfile", dest="bfile", default="--nrdb--", metavar="FILE",
@@ -62,8 +62,8 @@ def add_parser(sub) -> None:
     p.add_argument("--version", action="store_true", help="print the version and exit")
     p.add_argument("--regions", metavar="BED", help="scan only these regions of an indexed genome FASTA; hits "
                                                     "in genomic coordinates (needs pysam)")
-    p.add_argument("-j", "--threads", type=_threads, default=0, help="threads (default 0 = all cores)")
-    p.add_argument("--chunk-size", type=_number("--chunk-size", low=1, integer=True), default=1 << 23,
+    p.add_argument("-j", "--threads", type=threads, default=0, help="threads (default 0 = all cores)")
+    p.add_argument("--chunk-size", type=number("--chunk-size", low=1, integer=True), default=1 << 23,
                    help=argparse.SUPPRESS)
     p.add_argument("--backend", default="auto", help=argparse.SUPPRESS)
     p.set_defaults(func=run)
@@ -83,8 +83,6 @@ def join_option_values(argv: list[str]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from exactpwm.scanning.fimo import fimo_background, fimo_hits, stream_fimo_text, warn_capped
-
     if args.version:
         from exactpwm import __version__
 
@@ -94,69 +92,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("give a motif file and a sequence file: exactpwm fimo [options] <motif file> <sequence file>")
     if args.psp or args.prior_dist:
         raise UsageError("position-specific priors (--psp, --prior-dist) are not supported")
-    text = args.text or args.skip_matched_sequence
-    if args.qv_thresh and args.no_qvalue:
-        raise UsageError("the --no-qvalue option cannot be used with the --qv-thresh option")
-    if args.qv_thresh and text:
-        raise UsageError("the --text option cannot be used with the --qv-thresh option")
-    if text and args.verbosity >= 2 and not args.no_qvalue:
-        print("Warning: text mode turns off computation of q-values", file=sys.stderr)
-    _check_input(args.motifs)
-    _check_input(args.sequences)
-    _check_input(args.regions)
-    folder = args.o or args.oc or "fimo_out"
-    paths = [os.path.join(folder, n) for n in ("fimo.tsv", "fimo.gff")]
-    if not text:
-        if args.o and os.path.isdir(args.o):
-            raise UsageError(f"{args.o} exists: --o does not write into an existing folder (use --oc to do so)")
-        for path in paths:
-            if os.path.isdir(folder):
-                _check_output(path, args.motifs, args.sequences, args.regions)
-            elif os.path.exists(folder):
-                raise UsageError(f"{folder} exists and is not a folder")
-    motifs = _load_motifs(args.motifs, None, args.motif)
-    background = fimo_background(args.bfile, motifs)
-    strand = "+" if args.norc or all(m.meta.get("strands") == "+" for m in motifs) else "both"
-    sequences, genomic = args.sequences, ("ucsc" if args.parse_genomic_coord else None)
-    if args.regions:
-        from exactpwm.scanning.regions import read_bed, region_sequences
-
-        sequences, genomic = region_sequences(args.sequences, read_bed(args.regions)), "ucsc"
-    common = dict(background=background, thresh=args.thresh, strand=strand, max_strand=args.max_strand,
-                  pseudocount=args.motif_pseudo, genomic=genomic, threads=args.threads, chunk_size=args.chunk_size,
-                  backend=args.backend, progress=_progress(args))
-    if text:
-        n = stream_fimo_text(sys.stdout, motifs, sequences, skip_matched=args.skip_matched_sequence, **common)
-        if args.verbosity >= 2:
-            print(f"{n:,} hits", file=sys.stderr)
-        return 0
-    hits, cuts = fimo_hits(motifs, sequences, qv_thresh=args.qv_thresh, qvalues=not args.no_qvalue,
-                           max_stored=args.max_stored_scores, **common)
-    if args.verbosity >= 2:
-        warn_capped(cuts, hits.motif_names, args.max_stored_scores)
-    _write_folder(args, folder, hits, paths)
+    opts = FimoOptions(
+        MotifSource(args.motifs, None, args.motif), args.sequences, folder=args.o or args.oc or "fimo_out",
+        clobber=not args.o, text=args.text, skip_matched_sequence=args.skip_matched_sequence, bfile=args.bfile,
+        thresh=args.thresh, qv_thresh=args.qv_thresh, no_qvalue=args.no_qvalue, norc=args.norc,
+        max_strand=args.max_strand, max_stored_scores=args.max_stored_scores, motif_pseudo=args.motif_pseudo,
+        parse_genomic_coord=args.parse_genomic_coord, regions=args.regions, verbosity=args.verbosity,
+        threads=args.threads, chunk_size=args.chunk_size, backend=args.backend, argv=args.argv)
+    with progress_for(args, args.sequences if not args.regions else None, quiet=args.verbosity < 2) as progress:
+        run_fimo(opts, progress=progress)
     return 0
-
-
-def _progress(args):
-    from exactpwm.app.cli import _progress as progress
-
-    args.quiet, args.progress = args.verbosity < 2, False
-    return progress(args, args.sequences if not args.regions else None)
-
-
-def _write_folder(args, folder: str, hits, paths: list[str]) -> None:
-    from exactpwm import __version__
-    from exactpwm.io.files import atomic_output
-    from exactpwm.scanning.fimo import output_folder, write_fimo_gff, write_fimo_tsv
-
-    output_folder(folder, clobber=not args.o)
-    alts = hits.motif_alt_names or [""] * len(hits.motif_names)
-    command = "exactpwm " + " ".join(args.argv)
-    with atomic_output(paths[0]) as f:
-        write_fimo_tsv(f, hits.rows, hits.motif_names, hits.sequence_names, alts, command, __version__,
-                       threads=args.threads)
-    with atomic_output(paths[1]) as f:
-        write_fimo_gff(f, hits.rows, hits.motif_names, hits.sequence_names, alts)
-    if args.verbosity >= 2:
-        print(f"wrote {paths[0]} and {paths[1]}: {len(hits):,} hits", file=sys.stderr)

@@ -8,6 +8,8 @@ from numbers import Real
 
 import numpy as np
 
+from exactpwm.core.errors import InputTypeError
+
 
 def to_numpy(x, name: str) -> np.ndarray:
     """numpy view of an array-like; torch tensors are detached and moved to the CPU."""
@@ -16,9 +18,9 @@ def to_numpy(x, name: str) -> np.ndarray:
     try:
         arr = np.asarray(x)
     except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"{name} must be a numeric array: {exc}") from None
+        raise InputTypeError(f"{name} must be a numeric array: {exc}") from None
     if arr.dtype == object or arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be a real-valued numeric array, got dtype {arr.dtype}")
+        raise InputTypeError(f"{name} must be a real-valued numeric array, got dtype {arr.dtype}")
     return arr
 
 
@@ -61,7 +63,7 @@ def check_finite(arr: np.ndarray, name: str) -> None:
 def log_base(base) -> float:
     """ln(base) for a real base > 1, finite."""
     if isinstance(base, (bool, np.bool_)) or not isinstance(base, (Real, np.floating, np.integer)):
-        raise TypeError(f"base must be a real number > 1, got {type(base).__name__}")
+        raise InputTypeError(f"base must be a real number > 1, got {type(base).__name__}")
     b = float(base)
     if not math.isfinite(b) or not b > 1.0:
         raise ValueError(f"base must be a finite real number > 1, got {base!r}")
@@ -96,7 +98,7 @@ def resolve_threads(threads) -> int:
     (results do not depend on it, and oversubscribed OpenMP teams only wait on each other).
     """
     if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)):
-        raise TypeError(f"threads must be an integer (0 = all cores), got {type(threads).__name__}")
+        raise InputTypeError(f"threads must be an integer (0 = all cores), got {type(threads).__name__}")
     if threads < 0:
         raise ValueError(f"threads must be >= 0 (0 = all cores), got {threads}")
     cores = available_cores()
@@ -112,7 +114,7 @@ def check_number(value, name: str, *, low: float | None = None, high: float | No
     from one) and the rule."""
     shown = repr(value) if text is None else repr(text)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (Real, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+        raise InputTypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
     try:
         x = float(value)
     except OverflowError:

@@ -20,6 +20,7 @@ from typing import overload
 import numpy as np
 
 from exactpwm.core._checks import to_numpy
+from exactpwm.core.errors import InputTypeError, NotFoundError
 from exactpwm.core.matrices import DEFAULT_NSITES, as_background, counts_to_pwm
 from exactpwm.core.types import Background
 
@@ -147,7 +148,7 @@ class MotifSet(Sequence[Motif]):
         self.source = source
         for m in self.motifs:
             if not isinstance(m, Motif):
-                raise TypeError(f"MotifSet holds Motif objects, got {type(m).__name__}")
+                raise InputTypeError(f"MotifSet holds Motif objects, got {type(m).__name__}")
 
     @overload
     def __getitem__(self, key: int | str) -> Motif: ...
@@ -159,7 +160,7 @@ class MotifSet(Sequence[Motif]):
             for m in self.motifs:
                 if m.name == key:
                     return m
-            raise KeyError(f"no motif named {key!r}")
+            raise NotFoundError(f"no motif named {key!r}")
         if isinstance(key, slice):
             return MotifSet(self.motifs[key], self.background, self.source)
         return self.motifs[key]
@@ -195,7 +196,7 @@ class MotifSet(Sequence[Motif]):
         for n in names:
             found = [m for m in self.motifs if m.name == n] or [m for m in self.motifs if m.alt_name == n]
             if not found:
-                raise KeyError(f"no motif named {n!r} (have: {', '.join(self.names[:10])}"
+                raise NotFoundError(f"no motif named {n!r} (have: {', '.join(self.names[:10])}"
                                f"{', ...' if len(self) > 10 else ''})")
             out.extend(found)
         return MotifSet(out, self.background, self.source)

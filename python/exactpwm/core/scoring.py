@@ -27,6 +27,7 @@ import numpy.typing as npt
 
 from exactpwm._engine import engine as _engine
 from exactpwm.core._checks import as_bias, as_kernels, resolve_threads
+from exactpwm.core.errors import InputTypeError
 from exactpwm.core.sequence import _check_codes, encode, pack
 from exactpwm.core.transform import reverse_complement_kernels
 from exactpwm.core.types import ArrayLike, Sequences
@@ -41,7 +42,7 @@ def _resolve_dtype(dtype, kernels: np.ndarray):
         return np.float32 if kernels.dtype == np.float32 else np.float64
     dt = np.dtype(dtype)
     if dt not in (np.float32, np.float64):
-        raise TypeError(f"dtype must be float32 or float64, got {dt}")
+        raise InputTypeError(f"dtype must be float32 or float64, got {dt}")
     return dt.type
 
 
@@ -100,7 +101,7 @@ def _as_code_rows(seqs) -> tuple[np.ndarray, bool]:
         if len(lengths) > 1:
             raise ValueError("conv1d needs sequences of equal length; use max_scores for ragged batches")
         return (np.stack(rows) if rows else np.zeros((0, 0), np.uint8)), False
-    raise TypeError(f"sequences must be str, bytes, a code array or a list of them; got {type(seqs).__name__}")
+    raise InputTypeError(f"sequences must be str, bytes, a code array or a list of them; got {type(seqs).__name__}")
 
 
 def conv1d(

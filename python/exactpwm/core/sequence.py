@@ -20,6 +20,7 @@ import numpy.typing as npt
 
 from exactpwm._engine import _COMPLEMENT_CODES
 from exactpwm.core._checks import resolve_threads
+from exactpwm.core.errors import InputTypeError
 
 __all__ = [
     "N_CODE",
@@ -65,7 +66,7 @@ def _as_bytes(seq: SequenceLike) -> np.ndarray:
         return np.frombuffer(raw, dtype=np.uint8)
     if isinstance(seq, (bytes, bytearray, memoryview)):
         return np.frombuffer(seq, dtype=np.uint8)
-    raise TypeError(f"expected a str or bytes sequence, got {type(seq).__name__}")
+    raise InputTypeError(f"expected a str or bytes sequence, got {type(seq).__name__}")
 
 
 def encode(seq: SequenceLike, *, unknown: str = "error") -> np.ndarray:
@@ -106,7 +107,7 @@ def encode(seq: SequenceLike, *, unknown: str = "error") -> np.ndarray:
 def _check_codes(codes: np.ndarray) -> np.ndarray:
     """Check an encoded array: integer dtype, values in 0..4; returns uint8 view/copy."""
     if codes.dtype.kind not in "ui":
-        raise TypeError(f"encoded sequences must be an integer array (uint8 codes 0..4), got dtype {codes.dtype}")
+        raise InputTypeError(f"encoded sequences must be an integer array (uint8 codes 0..4), got dtype {codes.dtype}")
     if codes.size and (codes.min() < 0 or codes.max() > N_CODE):
         raise ValueError("encoded sequences must hold codes 0..4 (A, C, G, T, N); use exactpwm.encode on letters")
     return np.ascontiguousarray(codes, dtype=np.uint8)

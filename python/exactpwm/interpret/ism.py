@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from exactpwm.core._checks import as_bias, check_number, to_numpy
+from exactpwm.core.errors import InputTypeError
 from exactpwm.core.types import ArrayLike
 
 __all__ = ["first_layer_ism", "pwm_model_ism", "saturation_mutagenesis"]
@@ -167,7 +168,7 @@ def pwm_model_ism(model: Any, sequences: Any, *, threads: int = 0,
     from exactpwm.interpret.pwm_model import PWMModel
 
     if not isinstance(model, PWMModel):
-        raise TypeError(f"pwm_model_ism takes an exactpwm.PWMModel (PWMModel.from_layers or from_torch), got "
+        raise InputTypeError(f"pwm_model_ism takes an exactpwm.PWMModel (PWMModel.from_layers or from_torch), got "
                         f"{type(model).__name__}; for any torch model use saturation_mutagenesis")
     X = _codes(sequences)
     if X.shape[0] == 0:
@@ -285,7 +286,7 @@ def saturation_mutagenesis(model: Any, sequences: Any, *, batch_size: int = 256)
     import torch
 
     if not isinstance(model, torch.nn.Module) and not callable(model):
-        raise TypeError(f"saturation_mutagenesis takes a torch model (a callable on (B, 4, n) tensors), got "
+        raise InputTypeError(f"saturation_mutagenesis takes a torch model (a callable on (B, 4, n) tensors), got "
                         f"{type(model).__name__}")
     batch_size = check_number(batch_size, "batch_size", low=1, integer=True)
     X = _codes(sequences)

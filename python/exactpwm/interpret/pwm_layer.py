@@ -39,6 +39,7 @@ except ImportError as exc:  # pragma: no cover
     raise ImportError("exactpwm.interpret.pwm_layer needs torch: pip install 'exactpwm[torch]'") from exc
 
 from exactpwm.core._checks import log_base
+from exactpwm.core.errors import InputTypeError
 
 __all__ = ["PWMConv1d", "pwm_equivalent", "find_dna_conv", "find_dna_convs", "equivalent_state_dict", "load_equivalent"]
 
@@ -324,7 +325,7 @@ def pwm_equivalent(model: nn.Module, base: float = math.e, *, fold_batchnorm: bo
         needed only for a model ``torch.fx`` cannot trace that has several 4-channel Conv1d.
     """
     if not isinstance(model, nn.Module):
-        raise TypeError(f"expected an nn.Module, got {type(model).__name__}")
+        raise InputTypeError(f"expected an nn.Module, got {type(model).__name__}")
     if model.training:
         warnings.warn("the model is in train mode: it is converted with eval semantics (model.eval()); "
                       "dropout and batch statistics have no PWM reading", UserWarning, stacklevel=2)

@@ -18,7 +18,8 @@ import stat
 import tempfile
 from typing import IO
 
-__all__ = ["atomic_output", "atomic_path", "check_output_path", "check_outputs", "OutputPathError", "safe_filename",
+__all__ = ["atomic_output", "atomic_path", "check_input_path", "check_output_path",
+           "check_outputs", "OutputPathError", "safe_filename",
            "unique_filenames", "same_file", "UniqueNames"]
 
 _TEMP_PREFIX = ".exactpwm-"
@@ -39,6 +40,20 @@ def _write_through(path: str) -> bool:
     except OSError:
         return False
     return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISBLK(mode)
+
+
+def check_input_path(path) -> None:
+    """An input file must exist, be a file and be readable ('-' is stdin; None and ``jaspar:``
+    specs pass): FileNotFoundError, IsADirectoryError or PermissionError naming it."""
+    if path is None or hasattr(path, "read") or str(path) == "-" or str(path).startswith("jaspar:"):
+        return
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: no such file")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path}: is a directory, not a file")
+    if not os.access(path, os.R_OK):
+        raise PermissionError(f"{path}: Permission denied")
 
 
 def check_output_path(path, inputs=()) -> None:

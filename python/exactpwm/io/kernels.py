@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from exactpwm.core.errors import NotFoundError
 from exactpwm.core.layout import to_torch_layout
 
 __all__ = ["LoadedKernels", "load_kernels", "load_batchnorm", "read_state_dict", "KERNEL_EXTENSIONS"]
@@ -69,7 +70,7 @@ def load_kernels(path, key: str | None = None, *, layout: str | None = None,
 def _from_mapping(arrays: dict, key, bias_key, path: str, channels_axis: int):
     if key is not None:
         if key not in arrays:
-            raise KeyError(f"{path}: no entry {key!r}; it has {', '.join(list(arrays)[:20])}")
+            raise NotFoundError(f"{path}: no entry {key!r}; it has {', '.join(list(arrays)[:20])}")
     else:
         for k in ("kernels", "weight", "weights"):
             if k in arrays:
@@ -88,7 +89,7 @@ def _from_mapping(arrays: dict, key, bias_key, path: str, channels_axis: int):
                 bias_key = cand
                 break
     elif bias_key not in arrays:
-        raise KeyError(f"{path}: no bias entry {bias_key!r}")
+        raise NotFoundError(f"{path}: no bias entry {bias_key!r}")
     return W, (np.asarray(arrays[bias_key]) if bias_key else None), key
 
 
@@ -192,7 +193,7 @@ def _from_keras(path: str, key, bias_key):
             raise ValueError(f"{path}: found no Conv1D kernel of shape (L, 4, K); name one with --key")
         key = conv[0]
     elif key not in arrays:
-        raise KeyError(f"{path}: no dataset {key!r}; it has {', '.join(list(arrays)[:20])}")
+        raise NotFoundError(f"{path}: no dataset {key!r}; it has {', '.join(list(arrays)[:20])}")
     W = arrays[key]
     if bias_key is None:
         group = key.rsplit("/", 1)[0]
@@ -200,7 +201,7 @@ def _from_keras(path: str, key, bias_key):
                 and np.shape(v)[0] == W.shape[2]]
         bias_key = near[0] if near else None
     elif bias_key not in arrays:
-        raise KeyError(f"{path}: no dataset {bias_key!r}")
+        raise NotFoundError(f"{path}: no dataset {bias_key!r}")
     return W, (arrays[bias_key] if bias_key else None), key
 
 
@@ -252,5 +253,5 @@ def load_batchnorm(path, prefix: str, eps: float | None = None) -> dict:
     v = [arrays.get(f"{prefix}/vars/{i}") for i in range(4)]
     if all(a is not None and np.ndim(a) == 1 for a in v):
         return {"gamma": v[0], "beta": v[1], "mean": v[2], "var": v[3], "eps": 1e-3 if eps is None else float(eps)}
-    raise KeyError(f"{path}: no BatchNorm statistics under {prefix!r} (looked for {prefix}.running_mean "
+    raise NotFoundError(f"{path}: no BatchNorm statistics under {prefix!r} (looked for {prefix}.running_mean "
                    f"or {prefix}/moving_mean); entries: {', '.join(list(arrays)[:20])}")

@@ -182,7 +182,7 @@ class VariantEffects:
 
 
 _CALLS = np.array(["none", "loss", "gain", "change"])  # indexed by REF hit + 2 x ALT hit
-_SKIP_REASONS = {
+SKIP_REASONS = {
     "symbolic": "symbolic or breakend allele",
     "ref_mismatch": "REF does not match the genome",
     "contig": "contig missing from the FASTA",
@@ -692,7 +692,7 @@ def _warn_skipped(skipped: Counter, examples: dict) -> None:
     """One warning naming what was not scored, with counts and examples."""
     if skipped:
         warnings.warn("variants not scored: " + "; ".join(
-            f"{n} with {_SKIP_REASONS[r]} (e.g. {', '.join(examples.get(r, []))})" for r, n in skipped.items()),
+            f"{n} with {SKIP_REASONS[r]} (e.g. {', '.join(examples.get(r, []))})" for r, n in skipped.items()),
             UserWarning, stacklevel=3)
 
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from exactpwm.core.errors import NotFoundError
 from exactpwm.core.motif import Motif, MotifSet
 
 __all__ = ["load_jaspar", "load_jaspar_spec", "DEFAULT_RELEASE"]
@@ -41,7 +42,7 @@ def load_jaspar(ids: Sequence[str] | None = None, *, release: str = DEFAULT_RELE
         for i in ids:
             m = db.fetch_motif_by_id(i)
             if m is None:
-                raise KeyError(f"no JASPAR matrix {i!r} in {release}")
+                raise NotFoundError(f"no JASPAR matrix {i!r} in {release}")
             found.append(m)
     else:
         groups = [tax_group] if isinstance(tax_group, str) else tax_group

@@ -1,0 +1,73 @@
+"""``exactpwm scan`` and ``exactpwm track``: parse, make one job call, print."""
+
+from __future__ import annotations
+
+import argparse
+
+from exactpwm.app.common import add_motif_args, add_scoring_args, motif_source, number, probability, progress_for
+from exactpwm.jobs.scan import ScanOptions, run_scan
+from exactpwm.jobs.track import TrackOptions, run_track
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("scan", help="find motif occurrences in FASTA (FIMO-like)",
+                       description="Scan sequences with motifs; hits where p <= --thresh (or score >= --score).")
+    p.add_argument("motifs", help="motif file (MEME, JASPAR, PFM, TRANSFAC, HOMER; gz ok) or "
+                                  "'jaspar:[RELEASE,][IDS,][TAXON]' (needs pyjaspar)")
+    p.add_argument("sequences", help="FASTA file (plain, .gz, .xz, .bz2) or '-' for stdin")
+    add_motif_args(p)
+    th = p.add_mutually_exclusive_group()
+    th.add_argument("--thresh", type=probability, default=1e-4, help="p-value threshold (default: %(default)g)")
+    th.add_argument("--score", type=number("--score"), help="score threshold instead of a p-value")
+    p.add_argument("--norc", action="store_true", help="scan the given strand only")
+    p.add_argument("--qvalues", nargs="?", const="motif", choices=["motif", "pooled"],
+                   help="add q-values: per motif over its window tests (the default, as FIMO reports them) or "
+                        "pooled over all motifs; holds all hits in memory")
+    p.add_argument("--motif-groups", type=number("--motif-groups", low=1, integer=True), default=1,
+                   help="with --dask: split the motifs into this many groups")
+    p.add_argument("--regions", metavar="BED",
+                   help="scan only these regions of the sequences, an indexed genome FASTA (plain or bgzip, with "
+                        ".fai; needs pysam); overlapping regions are merged (with --format maxima: one row per "
+                        "region); hits in genomic coordinates")
+    p.add_argument("--parse-genomic-coord", nargs="?", const="ucsc", choices=["ucsc", "bed"],
+                   help="read 'chr:start-end' sequence names as genomic coordinates and report hits on the "
+                        "chromosomes: ucsc (default; 1-based start, as UCSC and FIMO) or bed (0-based start, as "
+                        "bedtools getfasta writes)")
+    p.add_argument("--format", choices=["tsv", "bed", "gff", "maxima"], default="tsv",
+                   help="tsv: FIMO-compatible (default); bed: BED6; gff: GFF3; maxima: best window per sequence")
+    p.add_argument("-o", "--output", help="output file (default: stdout)")
+    add_scoring_args(p)
+    p.set_defaults(func=run_scan_command)
+
+    p = sub.add_parser("track", help="score tracks (bedGraph, or bigWig with pyBigWig)",
+                       description="Window scores at every position: bedGraph (value at the window start; "
+                                   "with both strands, the better one), N windows left out.")
+    p.add_argument("motifs", help="motif file or 'jaspar:...'")
+    p.add_argument("sequences", help="FASTA file or '-'")
+    add_motif_args(p)
+    p.add_argument("--strand", choices=["both", "+", "-"], default="both", help="strand(s) (default: both, max)")
+    p.add_argument("-o", "--output", help="file (.bedGraph, .bw), a folder for several motifs, or stdout")
+    add_scoring_args(p)
+    p.set_defaults(func=run_track_command)
+
+
+def run_scan_command(args: argparse.Namespace) -> int:
+    opts = ScanOptions(
+        motif_source(args, args.motifs, args.motif, args.motif_format), args.sequences, output=args.output,
+        format=args.format, pvalue=args.thresh, score=args.score, norc=args.norc, qvalues=args.qvalues,
+        regions=args.regions, genomic_coord=args.parse_genomic_coord, uniform=args.uniform, bgfile=args.bgfile,
+        pseudocount=args.pseudocount, base=args.base, threads=args.threads, chunk_size=args.chunk_size,
+        dask=args.dask, motif_groups=args.motif_groups, backend=args.backend, argv=args.argv)
+    with progress_for(args, args.sequences if not args.regions else None) as progress:
+        run_scan(opts, progress=progress)
+    return 0
+
+
+def run_track_command(args: argparse.Namespace) -> int:
+    opts = TrackOptions(
+        motif_source(args, args.motifs, args.motif, args.motif_format), args.sequences, output=args.output,
+        strand=args.strand, uniform=args.uniform, bgfile=args.bgfile, pseudocount=args.pseudocount, base=args.base,
+        threads=args.threads, chunk_size=args.chunk_size, dask=args.dask, backend=args.backend)
+    with progress_for(args, args.sequences) as progress:
+        run_track(opts, progress=progress)
+    return 0

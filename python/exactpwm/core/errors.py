@@ -1,0 +1,23 @@
+"""The error types exactpwm raises for bad input, beyond ValueError itself.
+
+Both are ValueErrors, so one ``except ValueError`` catches every input error the library raises
+(the CLI turns exactly those into one ``error:`` line; anything else is a bug and prints its
+traceback), and each keeps the type a Python user expects from the situation.
+"""
+
+from __future__ import annotations
+
+__all__ = ["InputTypeError", "NotFoundError"]
+
+
+class NotFoundError(KeyError, ValueError):
+    """A name that is not there: a motif id, an array entry in a file, a JASPAR matrix. A KeyError,
+    as a lookup, and a ValueError, as bad input; ``str()`` is the message, without KeyError's quotes."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class InputTypeError(TypeError, ValueError):
+    """An argument, or a file's content, of the wrong type (a string array where numbers belong,
+    a bool for a count). A TypeError, and a ValueError as bad input."""

@@ -1,0 +1,23 @@
+"""Jobs: each command of ``exactpwm`` as one library call, from inputs named by path to the files
+written. The CLI parses its arguments into a job's options and makes that call; a Python program,
+a workflow rule or a Dask task can make the same call::
+
+    from exactpwm.jobs import MotifSource, ScanOptions, run_scan
+    run_scan(ScanOptions(MotifSource("jaspar:"), "genome.fa.gz", output="hits.tsv", pvalue=1e-5))
+
+Options that do not fit together raise :class:`OptionsError` (a ValueError); bad input files raise
+the same errors as the rest of the API.
+"""
+
+from exactpwm.jobs.common import KernelOptions, MotifSource, OptionsError, load_motifs
+from exactpwm.jobs.compare import CompareOptions, CompareResult, LogoOptions, run_compare, run_logo
+from exactpwm.jobs.convert import ConvertOptions, ConvertResult, run_convert
+from exactpwm.jobs.fimo import FimoOptions, FimoResult, run_fimo
+from exactpwm.jobs.scan import ScanOptions, ScanResult, run_scan
+from exactpwm.jobs.track import TrackOptions, TrackResult, run_track
+from exactpwm.jobs.variants import VariantsOptions, VariantsResult, run_variants
+
+__all__ = ["CompareOptions", "CompareResult", "ConvertOptions", "ConvertResult", "FimoOptions", "FimoResult",
+           "KernelOptions", "LogoOptions", "MotifSource", "OptionsError", "ScanOptions", "ScanResult",
+           "TrackOptions", "TrackResult", "VariantsOptions", "VariantsResult", "load_motifs", "run_compare",
+           "run_convert", "run_fimo", "run_logo", "run_scan", "run_track", "run_variants"]

@@ -1,0 +1,185 @@
+"""What every job shares: the options error, motif sources (files, ``jaspar:``, kernel files),
+backgrounds, input checks and text outputs.
+
+A job is one library call that does what one command does, from inputs named by path to files
+written: :func:`exactpwm.jobs.run_scan` and its siblings. The CLI parses its arguments into a job's
+options and makes that one call; a Python program, a workflow rule or a Dask task can make the same
+call.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from exactpwm.core.motif import MotifSet
+
+__all__ = ["KernelOptions", "Log", "MotifSource", "OptionsError", "check_inputs", "command_text", "load_motifs",
+           "open_text", "resolve_background", "stderr_log"]
+
+#: a job's informational lines ("wrote ...", notes); the CLI prints them on stderr
+Log = Callable[[str], None]
+
+
+def stderr_log(line: str) -> None:
+    """The default :data:`Log`: the line on stderr."""
+    print(line, file=sys.stderr)
+
+
+class OptionsError(ValueError):
+    """Options that do not fit together, or an output that cannot be written; the CLI's usage error
+    (exit code 2)."""
+
+
+@dataclass
+class KernelOptions:
+    """How a CNN kernel file becomes exact PWMs (see :func:`exactpwm.interpret.convert.kernels_to_motifs`).
+
+    base : the log base b > 1 (default e), unless ``fit_base`` names sequences to fit it on
+    flip : True convolution (the paper) instead of cross-correlation (PyTorch, Keras)
+    key, bias_key, layout, use_bias, batchnorm, bn_eps, dilation : where the kernels are and what
+        the layer does (as ``exactpwm convert``'s options)
+    names, prefix : the PWMs' names
+    strand : "+" or "both": how the model scans, for the base fit
+    """
+
+    base: float = 2.718281828459045
+    flip: bool = False
+    key: str | None = None
+    bias_key: str | None = None
+    layout: str | None = None
+    use_bias: bool = True
+    batchnorm: str | None = None
+    bn_eps: float | None = None
+    dilation: int = 1
+    names: list[str] | None = None
+    prefix: str = "kernel"
+    fit_base: str | None = None
+    strand: str = "+"
+    threads: int = 0
+
+
+@dataclass
+class MotifSource:
+    """Where a job's motifs come from.
+
+    spec : a motif file (MEME, JASPAR, PFM, TRANSFAC, HOMER; gz ok), ``"jaspar:[RELEASE,][IDS,][TAXON]"``,
+        or a CNN kernel file (.npy/.npz/.pt/.h5), converted exactly with ``kernels``
+    format : the motif file's format (default: from the extension, else the content)
+    select : ids or alt names to keep (comma-separated items allowed)
+    kernels : how a kernel file is converted; None refuses kernel files
+    """
+
+    spec: str
+    format: str | None = None
+    select: Sequence[str] | None = None
+    kernels: KernelOptions | None = None
+
+
+def load_motifs(source: MotifSource, log: Log = stderr_log) -> MotifSet:
+    """The :class:`MotifSet` a :class:`MotifSource` names; a kernel file is converted exactly
+    (its base said, or fitted, on ``log``)."""
+    from exactpwm.io.formats import read_motifs
+    from exactpwm.io.kernels import KERNEL_EXTENSIONS
+
+    spec = source.spec
+    if spec.startswith("jaspar:"):
+        from exactpwm.io.formats.jaspardb import load_jaspar_spec
+
+        ms = load_jaspar_spec(spec)
+    elif spec.lower().endswith(KERNEL_EXTENSIONS):
+        if source.kernels is None:
+            raise OptionsError(f"{spec} is a kernel file, not a motif file: convert it first "
+                               f"(exactpwm convert {spec} --fit-base SEQUENCES.fa -o motifs.meme)")
+        ms, _ = kernel_motifs(spec, source.kernels, log)
+    else:
+        ms = read_motifs(spec, source.format)
+    if source.select:
+        ms = ms.select([n for item in source.select for n in item.split(",") if n])
+    return ms
+
+
+def kernel_motifs(path: str, k: KernelOptions, log: Log = stderr_log):
+    """(MotifSet of exact PWMs, offsets) of a kernel file, the base given or fitted (said on ``log``)."""
+    from exactpwm.interpret.convert import kernels_to_motifs
+
+    conv = kernels_to_motifs(path, base=k.base, flip=k.flip, key=k.key, layout=k.layout, bias_key=k.bias_key,
+                             use_bias=k.use_bias, batchnorm=k.batchnorm, bn_eps=k.bn_eps, dilation=k.dilation,
+                             fit_sequences=k.fit_base, strand=k.strand, names=k.names, prefix=k.prefix,
+                             threads=k.threads)
+    if conv.fit is not None:
+        log(f"fitted base b = {float(conv.fit.base):.6g} (maximum likelihood, Eq. 2) over "
+            f"{conv.fit.n_sequences} sequences")
+    else:
+        log(f"base b = {k.base:.6g} (--base); any b > 1 is exact, larger b gives sharper PWMs: to read what a "
+            "kernel learned, fit the maximum-likelihood b with --fit-base SEQUENCES.fa")
+    return conv.motifs, conv.offsets
+
+
+def resolve_background(motifs: MotifSet, *, uniform: bool = False, bgfile: str | None = None) -> Any:
+    """``uniform``, a 0-order background file, or (default, as FIMO) the motif file's background."""
+    from exactpwm.core.matrices import as_background
+
+    if uniform:
+        return as_background(None)
+    if bgfile:
+        from exactpwm.io.formats.background import read_background_file
+
+        return read_background_file(bgfile)
+    return motifs.background
+
+
+def check_inputs(*paths: str | None) -> None:
+    """Each input file exists, is a file and is readable, before any output is started ('-' is
+    stdin; ``jaspar:`` specs and None pass)."""
+    from exactpwm.io.files import check_input_path
+
+    for path in paths:
+        check_input_path(path)
+
+
+def check_outputs(outputs: Sequence[Any], inputs: Sequence[Any] = ()) -> None:
+    """Every output writable, none an input, no two the same file: else :class:`OptionsError`."""
+    from exactpwm.io.files import OutputPathError
+    from exactpwm.io.files import check_outputs as check
+
+    try:
+        check(outputs, inputs)
+    except OutputPathError as exc:
+        raise OptionsError(str(exc)) from None
+
+
+def open_text(out: str | TextIO | None):
+    """A context manager giving a text file: stdout for None/'-', an open file as it is, else the
+    path written atomically (:class:`exactpwm.io.files.atomic_output`)."""
+    from exactpwm.io.files import atomic_output
+
+    if out is None or (isinstance(out, str) and out == "-"):
+        return nullcontext(sys.stdout)
+    return atomic_output(out)
+
+
+def command_text(argv: Sequence[str] | None) -> str | None:
+    """The command line a file's closing comment records (None when not run from the CLI)."""
+    import shlex
+
+    return None if argv is None else "exactpwm " + shlex.join(list(argv))
+
+
+def make_folder(path: str, why: str) -> None:
+    """Create the output folder ``path``; :class:`OptionsError` if a file is already there."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise OptionsError(f"{path} exists and is not a folder: {why}")
+    os.makedirs(path, exist_ok=True)
+
+
+@dataclass
+class Written:
+    """What a job wrote: the paths, and a count per path where one is meaningful."""
+
+    paths: list[str] = field(default_factory=list)
+    rows: int = 0

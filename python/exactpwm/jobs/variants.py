@@ -1,0 +1,199 @@
+"""The variants job: ``exactpwm variants`` is :func:`run_variants`. Per variant of a VCF: every
+motif's best match on REF and ALT (a TSV, and the VCF annotated), or a CNN's kernels' maximum
+activations, or a whole exported model's outputs."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from exactpwm.jobs.common import (
+    KernelOptions,
+    Log,
+    MotifSource,
+    OptionsError,
+    check_inputs,
+    check_outputs,
+    command_text,
+    load_motifs,
+    open_text,
+    resolve_background,
+    stderr_log,
+)
+
+__all__ = ["VariantsOptions", "VariantsResult", "run_variants"]
+
+
+@dataclass
+class VariantsOptions:
+    """``exactpwm variants``'s options.
+
+    motifs : a motif file, ``jaspar:``, a kernel file (converted exactly, or with ``activations`` its
+        kernels' activations), or a ``.pt2`` model saved by ``torch.export`` (its outputs)
+    genome : an indexed FASTA; vcf : VCF or BCF, plain or bgzip
+    output : the TSV (None / '-': stdout); vcf_out : also the VCF with an EXACTPWM INFO field
+    report_all : a row for every variant and motif (``--all``), not only hits
+    strand, min_delta, length : for activations and models (see ``exactpwm variants --help``)
+    """
+
+    motifs: MotifSource
+    genome: str
+    vcf: str
+    output: Any = None
+    vcf_out: str | None = None
+    pvalue: float = 1e-4
+    report_all: bool = False
+    activations: bool = False
+    strand: str = "+"
+    min_delta: float = 0.0
+    length: int | None = None
+    uniform: bool = False
+    bgfile: str | None = None
+    pseudocount: float | None = None
+    threads: int = 0
+    backend: str = "auto"
+    argv: Sequence[str] | None = None
+
+
+@dataclass
+class VariantsResult:
+    """The rows written, the variants not scored ({reason: count}) and the files written."""
+
+    rows: int = 0
+    skipped: dict = field(default_factory=dict)
+    paths: list[str] = field(default_factory=list)
+
+
+def run_variants(opts: VariantsOptions, *, log: Log = stderr_log) -> VariantsResult:
+    """Run one variants job as ``exactpwm variants`` does; variants that cannot be scored are
+    counted and named on ``log``, one line per reason."""
+    from exactpwm.io.tables import write_tsv
+    from exactpwm.scanning.variants import SKIP_REASONS, variant_effects
+
+    check_inputs(opts.motifs.spec, opts.genome, opts.vcf)
+    check_outputs([opts.output, opts.vcf_out], [opts.motifs.spec, opts.genome, opts.vcf])
+    eff = None
+    if opts.activations:
+        table, skipped, examples = _activations(opts)
+    elif opts.motifs.spec.lower().endswith(".pt2"):
+        table, skipped, examples = _model_outputs(opts)
+    else:
+        motifs = load_motifs(opts.motifs, log)
+        bg = resolve_background(motifs, uniform=opts.uniform, bgfile=opts.bgfile)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the skips are reported below, one line each
+            eff = variant_effects(motifs, opts.genome, opts.vcf, pvalue=opts.pvalue, background=bg,
+                                  pseudocount=opts.pseudocount, report="all" if opts.report_all else "hits",
+                                  threads=opts.threads, backend=opts.backend)
+        table, skipped, examples = eff.table, eff.skipped, eff.examples
+    for reason, n in skipped.items():
+        log(f"exactpwm variants: {n} variants not scored: {SKIP_REASONS[reason]} "
+            f"(e.g. {', '.join(examples.get(reason, []))})")
+    with open_text(opts.output) as f:
+        write_tsv(table, f, backend=opts.backend)
+        f.write(f"# {command_text(opts.argv) or 'exactpwm variants'}\n")
+    paths = [] if opts.output in (None, "-") else [str(opts.output)]
+    if opts.vcf_out:
+        assert eff is not None
+        eff.write_vcf(opts.vcf, opts.vcf_out)
+        log(f"wrote {opts.vcf_out}")
+        paths.append(opts.vcf_out)
+    if opts.output not in (None, "-"):
+        log(f"wrote {opts.output}: {len(table):,} rows")
+    return VariantsResult(len(table), dict(skipped), paths)
+
+
+def _activations(opts: VariantsOptions):
+    """(table, skipped, examples) of kernel_variant_effects for the kernel file opts.motifs."""
+    from exactpwm.interpret.convert import load_first_layer
+    from exactpwm.io.kernels import KERNEL_EXTENSIONS
+    from exactpwm.scanning.variants import kernel_variant_effects
+
+    spec, k = opts.motifs.spec, opts.motifs.kernels or KernelOptions()
+    if not spec.lower().endswith(KERNEL_EXTENSIONS):
+        raise OptionsError(f"--activations reads a CNN's kernels ({', '.join(KERNEL_EXTENSIONS)}); "
+                           f"{spec} is not a kernel file")
+    if opts.vcf_out or opts.report_all:
+        raise OptionsError("--vcf-out and --all are for motif matches, not --activations")
+    W, bias = load_first_layer(spec, key=k.key, layout=k.layout, bias_key=k.bias_key, use_bias=k.use_bias,
+                               batchnorm=k.batchnorm, bn_eps=k.bn_eps, dilation=k.dilation)
+    if k.flip:  # true convolution: the kernels read right to left
+        W = W[:, :, ::-1]
+    names = k.names if k.names else [f"{k.prefix}{i}" for i in range(len(W))]
+    if len(names) != len(W):
+        raise OptionsError(f"--names gives {len(names)} names for {len(W)} kernels")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the skips are reported by the caller
+        eff = kernel_variant_effects(W, opts.genome, opts.vcf, bias, strand=opts.strand, threads=opts.threads,
+                                     backend=opts.backend)
+    table = eff.to_pandas(names, what="kernel", value="activation", min_delta=opts.min_delta)
+    return table, eff.skipped, eff.examples
+
+
+def _model_outputs(opts: VariantsOptions):
+    """(table, skipped, examples) of model_variant_effects for the exported model opts.motifs."""
+    from exactpwm.scanning.variants import model_variant_effects
+
+    spec = opts.motifs.spec
+    if opts.vcf_out or opts.report_all or opts.activations:
+        raise OptionsError("--vcf-out, --all and --activations are not for a model's outputs")
+    model, batch, length = _exported_model(spec)
+    if opts.length is not None and length is not None and opts.length != length:
+        raise OptionsError(f"{spec} was exported for inputs of {length} bases, not --length {opts.length}")
+    length = length or opts.length
+    if length is None:
+        raise OptionsError(f"{spec} takes inputs of any length: give --length")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the skips are reported by the caller
+        eff = model_variant_effects(model, opts.genome, opts.vcf, length, batch=batch or 256, threads=opts.threads)
+    table = eff.to_pandas(None, what="output", value="output", min_delta=opts.min_delta)
+    return table, eff.skipped, eff.examples
+
+
+def _exported_model(path: str):
+    """(torch module, fixed batch size or None, fixed input length or None) of a torch.export file."""
+    try:
+        import torch
+    except ImportError:
+        raise OptionsError(f"{path}: a .pt2 model needs PyTorch: pip install 'exactpwm[torch]'") from None
+    import logging
+
+    quiet = logging.getLogger("torch.export")  # torch logs a traceback of its first try at a bad file
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)
+    try:
+        program = torch.export.load(path)
+    except Exception as exc:  # torch raises many kinds; the message says which file and why
+        raise OptionsError(f"{path}: cannot load it as a model saved by torch.export.save ({exc})") from None
+    finally:
+        quiet.setLevel(level)
+    users = set(program.graph_signature.user_inputs)
+    shapes = [n.meta["val"].shape for n in program.graph.nodes if n.op == "placeholder" and n.name in users]
+    if len(shapes) != 1 or len(shapes[0]) != 3 or shapes[0][1] != 4:
+        raise OptionsError(f"{path}: the model must take one one-hot input (B, 4, length); it takes "
+                           f"{[tuple(x) for x in shapes]}")
+    batch, _, length = (d if isinstance(d, int) else None for d in shapes[0])
+    module = program.module()
+    return (_fixed_batch(module, batch) if batch else module), batch, length
+
+
+def _fixed_batch(inner, size: int):
+    """``inner``, exported for batches of ``size`` rows, as a module that takes fewer: padded with
+    zero rows, then cut."""
+    import torch
+
+    class FixedBatch(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x):
+            n = x.shape[0]
+            if n == size:
+                return self.inner(x)
+            pad = torch.zeros((size - n,) + tuple(x.shape[1:]), dtype=x.dtype)
+            return self.inner(torch.cat([x, pad]))[:n]
+
+    return FixedBatch()
