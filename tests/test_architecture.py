@@ -102,3 +102,18 @@ def test_the_public_api_is_fully_annotated():
             if args or sig.return_annotation is inspect.Signature.empty:
                 missing.append(f"{label}: {args or 'return'}")
     assert not missing, missing
+
+
+@pytest.mark.parametrize("ci, expected", [("1", 1), ("", 0)])
+def test_a_check_whose_tool_is_missing_fails_in_ci(tmp_path, ci, expected):
+    """Under CI, a test skipped because a module of the test extra is missing fails (conftest.py)."""
+    (tmp_path / "test_probe.py").write_text("import pytest\n\n\ndef test_probe():\n"
+                                            "    pytest.importorskip('no_such_module_for_exactpwm')\n")
+    env = {**os.environ, "CI": ci, "EXACTPWM_REQUIRED_IN_CI": "no_such_module_for_exactpwm",
+           "PYTHONPATH": os.path.join(ROOT, "tests")}
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "conftest", "-p", "no:cacheprovider",
+                          str(tmp_path / "test_probe.py")], capture_output=True, text=True, env=env, cwd=tmp_path,
+                         timeout=120)
+    assert run.returncode == expected, run.stdout + run.stderr
+    if expected:
+        assert "must be installed in CI" in run.stdout

@@ -190,7 +190,7 @@ def test_cli_variants(data, tmp_path):
 
 @pytest.mark.parametrize("strand", ["+", "both"])
 def test_kernel_effects_against_the_convolution_of_both_haplotypes(data, strand):
-    from exactpwm.scanning.variants import kernel_variant_effects
+    from exactpwm.interpret.variant_effects import kernel_variant_effects
 
     rng = np.random.default_rng(9)
     W, b = rng.normal(size=(4, 4, 6)), rng.normal(size=4)
@@ -219,7 +219,7 @@ def test_kernel_effects_against_the_convolution_of_both_haplotypes(data, strand)
 
 def test_model_effects_pwm_model_and_torch_agree(data):
     torch = pytest.importorskip("torch")
-    from exactpwm.scanning.variants import model_variant_effects
+    from exactpwm.interpret.variant_effects import model_variant_effects
 
     rng = np.random.default_rng(11)
     W, b = rng.normal(size=(5, 4, 7)), rng.normal(size=5)
@@ -253,7 +253,7 @@ def test_model_effects_pwm_model_and_torch_agree(data):
 
 def test_cli_kernel_activations(data, tmp_path):
     """`variants --activations`: the kernels' maximum activations on REF and ALT, as the API gives them."""
-    from exactpwm.scanning.variants import kernel_variant_effects
+    from exactpwm.interpret.variant_effects import kernel_variant_effects
 
     rng = np.random.default_rng(5)
     W, b = rng.normal(size=(3, 4, 7)), rng.normal(size=3)
@@ -300,7 +300,7 @@ def test_a_missing_fai_is_built_or_named(data, tmp_path):
 
 
 def test_records_are_cut_from_the_genome_with_n_past_its_ends():
-    from exactpwm.scanning.variants import _genome_rows
+    from exactpwm.core.haplotypes import genome_rows
 
     rng = np.random.default_rng(2)
     for size, n in ((50, 7), (5, 9), (0, 3)):
@@ -308,13 +308,13 @@ def test_records_are_cut_from_the_genome_with_n_past_its_ends():
         starts = rng.integers(-12, size + 12, 40)
         padded = np.concatenate([np.full(20, 4, np.uint8), genome, np.full(40, 4, np.uint8)])
         want = np.stack([padded[st + 20:st + 20 + n] for st in starts])
-        np.testing.assert_array_equal(_genome_rows(genome, starts, n), want)
+        np.testing.assert_array_equal(genome_rows(genome, starts, n), want)
 
 
 def test_cli_outputs_of_a_model_saved_by_torch_export(data, tmp_path):
     """A whole model (.pt2): its outputs on the window of each haplotype, as model_variant_effects gives."""
     torch = pytest.importorskip("torch")
-    from exactpwm.scanning.variants import model_variant_effects
+    from exactpwm.interpret.variant_effects import model_variant_effects
 
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Conv1d(4, 6, 7), torch.nn.ReLU(), torch.nn.AdaptiveMaxPool1d(1),
@@ -337,3 +337,16 @@ def test_cli_outputs_of_a_model_saved_by_torch_export(data, tmp_path):
     (tmp_path / "junk.pt2").write_bytes(b"not a model")
     r = run_cli("variants", tmp_path / "junk.pt2", data["fa"], data["dir"] / "v.vcf")
     assert r.returncode == 2 and "junk.pt2" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_moved_names_still_work_for_one_release():
+    """Kernel and model effects moved to exactpwm.interpret.variant_effects; the old scanning path
+    still gives them, with a DeprecationWarning."""
+    import exactpwm.scanning.variants as old
+    from exactpwm.interpret import variant_effects as new
+
+    for name in ("kernel_variant_effects", "model_variant_effects", "KernelVariantEffects"):
+        with pytest.warns(DeprecationWarning, match=f"moved to exactpwm.interpret.variant_effects.{name}"):
+            assert getattr(old, name) is getattr(new, name)
+    with pytest.raises(AttributeError):
+        old.no_such_name  # noqa: B018

@@ -17,6 +17,7 @@ from exactpwm.interpret.base_fit import BaseFit, fit_base
 from exactpwm.interpret.heuristic import HeuristicPWM, heuristic_pwm, max_possible_score
 from exactpwm.interpret.pwm_model import PWMModel, fold_batchnorm
 from exactpwm.interpret.tomtom import compare_motifs
+from exactpwm.interpret.variant_effects import KernelVariantEffects, kernel_variant_effects, model_variant_effects
 from exactpwm.io.formats import FORMATS as MOTIF_FORMATS
 from exactpwm.io.formats import MotifFormatError, read_motifs, write_motifs
 from exactpwm.io.formats.jaspardb import load_jaspar
@@ -44,6 +45,9 @@ __all__ = [
     "MotifFormatError",
     "MotifSet",
     "VariantEffects",
+    "KernelVariantEffects",
+    "kernel_variant_effects",
+    "model_variant_effects",
     "WindowHits",
     "background_frequencies",
     "backends",

@@ -7,7 +7,7 @@ traceback), and each keeps the type a Python user expects from the situation.
 
 from __future__ import annotations
 
-__all__ = ["InputTypeError", "NotFoundError"]
+__all__ = ["ExactpwmWarning", "InputTypeError", "NotFoundError"]
 
 
 class NotFoundError(KeyError, ValueError):
@@ -21,3 +21,9 @@ class NotFoundError(KeyError, ValueError):
 class InputTypeError(TypeError, ValueError):
     """An argument, or a file's content, of the wrong type (a string array where numbers belong,
     a bool for a count). A TypeError, and a ValueError as bad input."""
+
+
+class ExactpwmWarning(UserWarning):
+    """Every warning exactpwm gives about a user's input or result (motifs that can never be hits,
+    variants not scored, a stale index, regions cut, ...): one class to filter or turn into errors
+    (``-W error::exactpwm.core.errors.ExactpwmWarning``; the test suite does)."""

@@ -52,7 +52,8 @@ def _build_table() -> np.ndarray:
     return table
 
 
-_ENCODE = _build_table()
+ENCODE = _build_table()  # letter byte -> code (0..4), 255 for bytes that are not letters
+_ENCODE = ENCODE
 _COMPLEMENT = _COMPLEMENT_CODES  # one table: A<->T, C<->G, N stays N
 
 

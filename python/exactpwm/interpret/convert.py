@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from exactpwm.core.errors import ExactpwmWarning
 from exactpwm.core.motif import EXACT_PWM_URL, Motif, MotifSet
 from exactpwm.core.transform import DEFAULT_BASE, kernel_to_pwm
 from exactpwm.interpret.base_fit import BaseFit, fit_base
@@ -67,7 +68,7 @@ def _note_unfolded_batchnorm(path, key: str | None, n_kernels: int) -> None:
             warnings.warn(f"{os.fspath(path)} holds a BatchNorm {prefix!r} over {n_kernels} channels after {key!r}: if "
                           "it follows the convolution, it rescales and shifts what the kernels compute; fold it with "
                           f"--batchnorm {prefix} (API: batchnorm={prefix!r}), or ignore this if it does not",
-                          UserWarning, stacklevel=3)
+                          ExactpwmWarning, stacklevel=3)
             return
 
 

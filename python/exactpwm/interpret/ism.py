@@ -27,6 +27,7 @@ import numpy as np
 from exactpwm.core._checks import as_bias, check_number, to_numpy
 from exactpwm.core.errors import InputTypeError
 from exactpwm.core.types import ArrayLike
+from exactpwm.interpret.model_runner import is_torch_module, model_runner
 
 __all__ = ["first_layer_ism", "pwm_model_ism", "saturation_mutagenesis"]
 
@@ -283,27 +284,15 @@ def saturation_mutagenesis(model: Any, sequences: Any, *, batch_size: int = 256)
 
     Returns (y0 (N, K), y (N, 4, n, K)) float64, as :func:`first_layer_ism`.
     """
-    import torch
-
-    if not isinstance(model, torch.nn.Module) and not callable(model):
+    if not is_torch_module(model):
         raise InputTypeError(f"saturation_mutagenesis takes a torch model (a callable on (B, 4, n) tensors), got "
-                        f"{type(model).__name__}")
+                             f"{type(model).__name__}")
     batch_size = check_number(batch_size, "batch_size", low=1, integer=True)
     X = _codes(sequences)
     N, n = X.shape
     if N == 0 or n == 0:
         raise ValueError("no sequences given (or sequences of length 0): nothing to mutate")
-    eye = np.concatenate([np.eye(4, dtype=np.float32), np.zeros((1, 4), np.float32)])
-    param = next(iter(model.parameters()), None) if isinstance(model, torch.nn.Module) else None
-    dtype = param.dtype if param is not None else torch.float32
-
-    def run(codes: np.ndarray) -> np.ndarray:
-        out = []
-        with torch.no_grad():
-            for a in range(0, len(codes), batch_size):
-                x = torch.from_numpy(eye[codes[a:a + batch_size]].transpose(0, 2, 1).copy()).to(dtype)
-                out.append(model(x).reshape(x.shape[0], -1).double().numpy())
-        return np.concatenate(out)
+    run = model_runner(model, batch_size=batch_size)
 
     y0 = run(X)
     K = y0.shape[1]

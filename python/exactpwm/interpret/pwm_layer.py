@@ -39,7 +39,7 @@ except ImportError as exc:  # pragma: no cover
     raise ImportError("exactpwm.interpret.pwm_layer needs torch: pip install 'exactpwm[torch]'") from exc
 
 from exactpwm.core._checks import log_base
-from exactpwm.core.errors import InputTypeError
+from exactpwm.core.errors import ExactpwmWarning, InputTypeError
 
 __all__ = ["PWMConv1d", "pwm_equivalent", "find_dna_conv", "find_dna_convs", "equivalent_state_dict", "load_equivalent"]
 
@@ -328,7 +328,7 @@ def pwm_equivalent(model: nn.Module, base: float = math.e, *, fold_batchnorm: bo
         raise InputTypeError(f"expected an nn.Module, got {type(model).__name__}")
     if model.training:
         warnings.warn("the model is in train mode: it is converted with eval semantics (model.eval()); "
-                      "dropout and batch statistics have no PWM reading", UserWarning, stacklevel=2)
+                      "dropout and batch statistics have no PWM reading", ExactpwmWarning, stacklevel=2)
     log_base(base)
     twin = copy.deepcopy(model).eval()
     if layers is None:

@@ -36,6 +36,7 @@ import numpy as np
 
 from exactpwm._engine import engine
 from exactpwm.core._checks import check_number, optional_import, resolve_threads
+from exactpwm.core.errors import ExactpwmWarning
 from exactpwm.core.matrices import as_background
 from exactpwm.core.motif import DEFAULT_NSITES, MotifSet
 from exactpwm.core.pvalues import storey_pi0
@@ -188,7 +189,7 @@ def tomtom(queries: MotifSet, targets: MotifSet, *, dist: str = "pearson", min_o
     if wide:  # one line for all of them
         shown = ", ".join(wide[:8]) + (f" and {len(wide) - 8} more" if len(wide) > 8 else "")
         warnings.warn(f"{len(wide)} of {len(qs)} queries are wider than every target (at most {wmax} columns), so "
-                      f"each of their matches is a partial overlap: {shown}", UserWarning, stacklevel=2)
+                      f"each of their matches is a partial overlap: {shown}", ExactpwmWarning, stacklevel=2)
     unique_widths, width_index = np.unique(widths, return_inverse=True)
     nsites_t = np.repeat(np.array([m.nsites or 20.0 for m in targets for _ in range(norient)], np.float64), widths)
     Q, E = len(qs), widths.size

@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 import warnings
 
-__all__ = ["BGZF_EOF", "compression_kind", "check_bgzf", "check_faidx"]
+from exactpwm.core.errors import ExactpwmWarning
+
+__all__ = ["BGZF_EOF", "compression_kind", "check_bgzf", "check_faidx", "fetch_checked", "open_indexed"]
 
 #: the empty BGZF block that ends every complete BGZF file (SAM/BAM specification, 4.1.2)
 BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
@@ -62,7 +64,8 @@ def check_faidx(fasta: str, names: list[str], lengths: list[int], *, max_checked
         return
     fix = f"remake it: 'samtools faidx {fasta}' (or delete {fai} and exactpwm makes it)"
     if os.path.getmtime(fai) < os.path.getmtime(fasta):
-        warnings.warn(f"{fai} is older than {fasta}: if the FASTA changed since, {fix}", UserWarning, stacklevel=3)
+        warnings.warn(f"{fai} is older than {fasta}: if the FASTA changed since, {fix}", ExactpwmWarning,
+                      stacklevel=3)
     if compression_kind(fasta) != "none":
         return
     entries = []
@@ -100,3 +103,46 @@ def check_faidx(fasta: str, names: list[str], lengths: list[int], *, max_checked
             if not ok:
                 raise ValueError(f"{fai} does not describe {fasta}: record {name!r} (length {length:,} in the index) "
                                  f"is not where the index says; the index is stale or belongs to another file: {fix}")
+
+
+def open_indexed(fasta: str):
+    """A pysam FastaFile over an indexed FASTA (plain or bgzip), checked first: BGZF complete, the
+    ``.fai`` describing the file; errors name the file and the fix."""
+    try:
+        import pysam
+    except ImportError:
+        raise ImportError("--regions reads an indexed FASTA with pysam: pip install 'exactpwm[regions]'") from None
+    if not os.path.exists(fasta):
+        raise FileNotFoundError(f"{fasta}: no such file")
+    check_bgzf(fasta, "genome FASTA")
+    quiet = pysam.set_verbosity(0)  # htslib's own messages: our error says it
+    try:
+        fa = pysam.FastaFile(fasta)
+        try:
+            check_faidx(fasta, list(fa.references), list(fa.lengths))
+        except ValueError:
+            fa.close()
+            raise
+        return fa
+    except ValueError:
+        raise
+    except OSError as exc:
+        raise ValueError(f"{fasta}: cannot open it as an indexed FASTA ({exc}); it must be a plain FASTA or one "
+                         "compressed with bgzip (not gzip), with an index beside it (.fai, and .gzi for bgzip) that "
+                         "can be read, or written there: 'samtools faidx FILE' makes it") from None
+    finally:
+        pysam.set_verbosity(quiet)
+
+
+def fetch_checked(fa, fasta: str, chrom: str, start: int | None = None, end: int | None = None) -> str:
+    """``fa.fetch(chrom, start, end)``, with an error naming a stale index when htslib cannot
+    retrieve the letters or gives back line ends (an index that does not fit the FASTA)."""
+    try:
+        letters = fa.fetch(chrom, start, end)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{fasta}: cannot read {chrom!r} ({exc}): its index ({fasta}.fai) may be stale or belong to "
+                         f"another file; remake it: 'samtools faidx {fasta}'") from None
+    if "\n" in letters or "\r" in letters or ">" in letters:
+        raise ValueError(f"{fasta}: reading {chrom!r} through its index gave line ends: {fasta}.fai is stale or "
+                         f"belongs to another file; remake it: 'samtools faidx {fasta}'")
+    return letters

@@ -108,8 +108,8 @@ def run_variants(opts: VariantsOptions, *, log: Log = stderr_log) -> VariantsRes
 def _activations(opts: VariantsOptions):
     """(table, skipped, examples) of kernel_variant_effects for the kernel file opts.motifs."""
     from exactpwm.interpret.convert import load_first_layer
+    from exactpwm.interpret.variant_effects import kernel_variant_effects
     from exactpwm.io.kernels import KERNEL_EXTENSIONS
-    from exactpwm.scanning.variants import kernel_variant_effects
 
     spec, k = opts.motifs.spec, opts.motifs.kernels or KernelOptions()
     if not spec.lower().endswith(KERNEL_EXTENSIONS):
@@ -134,7 +134,7 @@ def _activations(opts: VariantsOptions):
 
 def _model_outputs(opts: VariantsOptions):
     """(table, skipped, examples) of model_variant_effects for the exported model opts.motifs."""
-    from exactpwm.scanning.variants import model_variant_effects
+    from exactpwm.interpret.variant_effects import model_variant_effects
 
     spec = opts.motifs.spec
     if opts.vcf_out or opts.report_all or opts.activations:

@@ -30,6 +30,7 @@ from typing import IO, TextIO
 
 import numpy as np
 
+from exactpwm.core.errors import ExactpwmWarning
 from exactpwm.core.matrices import as_background
 from exactpwm.core.motif import MotifSet
 from exactpwm.scanning.hits import HitTable, HitWriter
@@ -213,7 +214,7 @@ def warn_capped(cuts: dict[int, float], names, cap: int) -> None:
     """A warning per motif whose hits were cut to ``cap`` (FIMO's ``--max-stored-scores``)."""
     for k, cut in cuts.items():
         warnings.warn(f"motif {names[k]}: more than {cap} hits (--max-stored-scores); those with p-value >= "
-                      f"{cut:.3g} were dropped", UserWarning, stacklevel=2)
+                      f"{cut:.3g} were dropped", ExactpwmWarning, stacklevel=2)
 
 
 def output_folder(path: str, clobber: bool) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from exactpwm.core._checks import to_numpy
+from exactpwm.core.errors import ExactpwmWarning
 from exactpwm.core.matrices import (
     DEFAULT_PSEUDOCOUNT,
     as_background,
@@ -179,7 +180,7 @@ class ScanPlan:
         return np.array([m.shape[1] for m in self.matrices], dtype=np.int64)
 
 
-class ScanWarning(UserWarning):
+class ScanWarning(ExactpwmWarning):
     """Something about a scan's inputs that changes what it reports (renamed or unreachable motifs)."""
 
 

@@ -13,12 +13,14 @@ Coordinates are 0-based half-open inside Python (as BED); hit files convert as t
 
 from __future__ import annotations
 
-import os
 import re
 import warnings
 from collections.abc import Iterator, Sequence
 
 import numpy as np
+
+from exactpwm.core.errors import ExactpwmWarning
+from exactpwm.io.htsfiles import fetch_checked, open_indexed
 
 __all__ = ["GenomicCoordinates", "Region", "parse_genomic_name", "read_bed", "region_sequences"]
 
@@ -121,49 +123,6 @@ def read_bed(path: str) -> list[Region]:
     return out
 
 
-def _open_indexed(fasta: str):
-    try:
-        import pysam
-    except ImportError:
-        raise ImportError("--regions reads an indexed FASTA with pysam: pip install 'exactpwm[regions]'") from None
-    if not os.path.exists(fasta):
-        raise FileNotFoundError(f"{fasta}: no such file")
-    from exactpwm.io.htsfiles import check_bgzf, check_faidx
-
-    check_bgzf(fasta, "genome FASTA")
-    quiet = pysam.set_verbosity(0)  # htslib's own messages: our error says it
-    try:
-        fa = pysam.FastaFile(fasta)
-        try:
-            check_faidx(fasta, list(fa.references), list(fa.lengths))
-        except ValueError:
-            fa.close()
-            raise
-        return fa
-    except ValueError:
-        raise
-    except OSError as exc:
-        raise ValueError(f"{fasta}: cannot open it as an indexed FASTA ({exc}); it must be a plain FASTA or one "
-                         "compressed with bgzip (not gzip), with an index beside it (.fai, and .gzi for bgzip) that "
-                         "can be read, or written there: 'samtools faidx FILE' makes it") from None
-    finally:
-        pysam.set_verbosity(quiet)
-
-
-def fetch_checked(fa, fasta: str, chrom: str, start: int | None = None, end: int | None = None) -> str:
-    """``fa.fetch(chrom, start, end)``, with an error naming a stale index when htslib cannot
-    retrieve the letters or gives back line ends (an index that does not fit the FASTA)."""
-    try:
-        letters = fa.fetch(chrom, start, end)
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{fasta}: cannot read {chrom!r} ({exc}): its index ({fasta}.fai) may be stale or belong to "
-                         f"another file; remake it: 'samtools faidx {fasta}'") from None
-    if "\n" in letters or "\r" in letters or ">" in letters:
-        raise ValueError(f"{fasta}: reading {chrom!r} through its index gave line ends: {fasta}.fai is stale or "
-                         f"belongs to another file; remake it: 'samtools faidx {fasta}'")
-    return letters
-
-
 def region_sequences(fasta: str, regions: Sequence[Region], *, merge: bool = True) -> Iterator[tuple[str, str]]:
     """(name, letters) of each region of an indexed FASTA, named ``chrom:start+1-end`` (UCSC style,
     which :class:`GenomicCoordinates` maps back), in the FASTA's chromosome order then by start.
@@ -172,7 +131,7 @@ def region_sequences(fasta: str, regions: Sequence[Region], *, merge: bool = Tru
     scanned once. An end past the chromosome's end is cut there (with a warning); a chromosome the
     FASTA does not hold is an error. Letters keep the file's case.
     """
-    fa = _open_indexed(fasta)
+    fa = open_indexed(fasta)
     lengths = dict(zip(fa.references, fa.lengths))
     order = {c: i for i, c in enumerate(fa.references)}
     missing = sorted({c for c, _, _ in regions if c not in lengths})
@@ -185,7 +144,7 @@ def region_sequences(fasta: str, regions: Sequence[Region], *, merge: bool = Tru
                          f"{', ...' if len(names) > 10 else ''}")
     cut = sum(1 for c, _, e in regions if e > lengths[c])
     if cut:
-        warnings.warn(f"{cut} regions end past their chromosome's end: cut there", UserWarning, stacklevel=2)
+        warnings.warn(f"{cut} regions end past their chromosome's end: cut there", ExactpwmWarning, stacklevel=2)
     spans = sorted(((c, min(s, lengths[c]), min(e, lengths[c])) for c, s, e in regions),
                    key=lambda r: (order[r[0]], r[1], r[2]))
     if merge:

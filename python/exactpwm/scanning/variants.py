@@ -24,90 +24,27 @@ hold, symbolic alleles (``<DEL>``, ``*``) and breakends.
 
 from __future__ import annotations
 
-import os
-import sys
-import warnings
 from collections import Counter
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from exactpwm.core._checks import optional_import
-from exactpwm.core.sequence import _ENCODE
+from exactpwm.core.haplotypes import haplotype_records
 from exactpwm.core.types import Background, Motifs
-from exactpwm.io.htsfiles import check_bgzf, compression_kind
+from exactpwm.io.vcf import (
+    SKIP_REASONS,
+    Variant,
+    VariantColumns,
+    by_change,
+    checked_variants,
+    read_variants,
+    warn_skipped,
+    write_annotated_vcf,
+)
 
-__all__ = ["KernelVariantEffects", "Variant", "VariantColumns", "VariantEffects", "kernel_variant_effects",
-           "model_variant_effects", "read_variants", "variant_effects"]
-
-@dataclass
-class Variant:
-    """One alternative allele at one site: ``pos`` 0-based (VCF POS - 1); ``ref``/``alt`` as in the
-    VCF (uppercase); ``record`` the index of its VCF record, ``allele`` its ALT number (1-based)."""
-
-    chrom: str
-    pos: int
-    ref: str
-    alt: str
-    id: str = "."
-    record: int = 0
-    allele: int = 1
-
-    def trimmed(self) -> tuple[int, str, str]:
-        """(0-based start of the change, changed REF bases, changed ALT bases): the bases both
-        alleles share trimmed on the left, then on the right."""
-        return _trim(self.pos, self.ref, self.alt)
-
-
-def _trim(pos: int, ref: str, alt: str) -> tuple[int, str, str]:
-    """See :meth:`Variant.trimmed`."""
-    i = 0
-    while i < min(len(ref), len(alt)) and ref[i] == alt[i]:
-        i += 1
-    ref, alt, pos = ref[i:], alt[i:], pos + i
-    j = 0
-    while j < min(len(ref), len(alt)) and ref[-1 - j] == alt[-1 - j]:
-        j += 1
-    return pos, ref[:len(ref) - j], alt[:len(alt) - j]
-
-
-@dataclass
-class VariantColumns:
-    """Variants (one per ALT allele) as columns, each (V,): ``chrom``, ``ref``, ``alt``, ``id``
-    object arrays of str (alleles uppercase); ``pos`` int64 0-based (VCF POS - 1); ``record``
-    int64 the VCF record (0-based, in file order) and ``allele`` int64 its ALT number (1-based)."""
-
-    chrom: np.ndarray
-    pos: np.ndarray
-    ref: np.ndarray
-    alt: np.ndarray
-    id: np.ndarray
-    record: np.ndarray
-    allele: np.ndarray
-
-    def __len__(self) -> int:
-        return int(self.pos.size)
-
-    def take(self, rows: Any) -> VariantColumns:
-        """The variants ``rows`` (an index array, mask or slice)."""
-        return VariantColumns(*(getattr(self, f.name)[rows] for f in fields(self)))
-
-    def to_list(self) -> list[Variant]:
-        """One :class:`Variant` each."""
-        return [Variant(*v) for v in zip(self.chrom, self.pos.tolist(), self.ref, self.alt, self.id,
-                                         self.record.tolist(), self.allele.tolist())]
-
-    def changes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The trimmed changes (see :meth:`Variant.trimmed`): their 0-based starts, REF and ALT
-        lengths, (V,) int64 each, and the changed ALT bases, (V,) object array of str."""
-        r = np.fromiter(map(len, self.ref), np.int64, len(self))
-        s = np.fromiter(map(len, self.alt), np.int64, len(self))
-        a, bases = self.pos.copy(), self.alt.copy()
-        for i in np.flatnonzero((r != 1) | (s != 1)).tolist():  # an SNV is its own change
-            a[i], ref, bases[i] = _trim(int(self.pos[i]), self.ref[i], self.alt[i])
-            r[i], s[i] = len(ref), len(bases[i])
-        return a, r, s, bases
+__all__ = ["SKIP_REASONS", "Variant", "VariantColumns", "VariantEffects", "read_variants", "variant_effects"]
 
 
 @dataclass
@@ -143,12 +80,6 @@ class VariantEffects:
         """The input VCF with an INFO field ``EXACTPWM`` per record: one ``ALT|motif|call|delta``
         entry for each row of the table (ALT the allele's number); bgzip-compressed when
         ``vcf_out`` ends in .gz, BCF when it ends in .bcf. Written atomically."""
-        import os
-
-        import pysam
-
-        from exactpwm.io.files import atomic_path
-
         t = self.table
         delta = t["delta"].to_numpy(np.float64)
         values, which = np.unique(np.nan_to_num(delta, nan=np.inf), return_inverse=True)  # each value formatted once
@@ -159,198 +90,12 @@ class VariantEffects:
         notes: dict[int, list[str]] = {}
         for r, e in zip(self.record.tolist(), entries):
             notes.setdefault(r, []).append(e)
-        mode = "wb" if vcf_out.endswith(".bcf") else ("wz" if vcf_out.endswith(".gz") else "w")
-        quiet = pysam.set_verbosity(0)  # htslib's notes (no index) are not the user's concern here
-        src = pysam.VariantFile(vcf_in)
-        header = src.header.copy()
-        if "END" not in header.info:  # htslib gives symbolic alleles an END even when the header lacks it
-            header.info.add("END", 1, "Integer", "End position of the variant")
-        header.info.add("EXACTPWM", ".", "String",
-                        "Motif matches changed by the variant (exactpwm variants): ALT number|motif|call "
-                        "(gain, loss, change, none)|ALT best score - REF best score")
-        try:
-            with atomic_path(vcf_out, suffix=os.path.basename(vcf_out)) as tmp:
-                with pysam.VariantFile(tmp, mode, header=header, threads=2) as out:  # one more thread compresses
-                    for r, rec in enumerate(src):
-                        rec.translate(header)
-                        if r in notes:
-                            rec.info["EXACTPWM"] = notes[r]
-                        out.write(rec)
-        finally:
-            src.close()
-            pysam.set_verbosity(quiet)
+        write_annotated_vcf(vcf_in, vcf_out, notes, "EXACTPWM",
+                            "Motif matches changed by the variant (exactpwm variants): ALT number|motif|call "
+                            "(gain, loss, change, none)|ALT best score - REF best score")
 
 
 _CALLS = np.array(["none", "loss", "gain", "change"])  # indexed by REF hit + 2 x ALT hit
-SKIP_REASONS = {
-    "symbolic": "symbolic or breakend allele",
-    "ref_mismatch": "REF does not match the genome",
-    "contig": "contig missing from the FASTA",
-    "no_change": "ALT equals REF",
-    "position": "POS outside its contig (below 1 or past the contig's end)",
-}
-
-
-def read_variants(vcf: str, contigs: dict[str, int] | None = None) -> tuple[VariantColumns, Counter, dict]:
-    """Every (site, ALT) of a VCF/BCF, multi-allelic sites split, in file order, as
-    :class:`VariantColumns`; with the counts (and first examples) of those left out: symbolic
-    alleles and breakends, contigs not in ``contigs`` ({name: length}, when given), ALT equal to
-    REF, POS below 1 or past its contig's end. Records without an ALT (``.``) have nothing to score and
-    give no variant."""
-    try:
-        import pysam
-    except ImportError:
-        raise ImportError("variant effects read VCF files with pysam: pip install 'exactpwm[regions]'") from None
-    if str(vcf) != "-" and os.path.isfile(vcf):
-        check_bgzf(vcf, "VCF")
-    quiet = pysam.set_verbosity(0)  # htslib's own messages: ours name the file and the record
-    try:
-        vf = pysam.VariantFile(vcf, threads=2)  # one more thread decompresses
-    except (OSError, ValueError) as exc:
-        pysam.set_verbosity(quiet)
-        raise ValueError(f"{vcf}: cannot read it as a VCF or BCF file ({exc})") from None
-    chrom: list[str] = []
-    pos: list[int] = []
-    ids: list[str] = []
-    refs: list[str] = []
-    alts: list[str] = []
-    record: list[int] = []
-    allele: list[int] = []
-    r = -1
-    try:
-        for r, rec in enumerate(vf):
-            alleles = rec.alts
-            if not alleles:
-                continue
-            c, p, i, ref = rec.chrom, rec.pos - 1, rec.id or ".", rec.ref or ""
-            for a, alt in enumerate(alleles, 1):
-                chrom.append(c)
-                pos.append(p)
-                ids.append(i)
-                refs.append(ref)
-                alts.append(alt)
-                record.append(r)
-                allele.append(a)
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{vcf}: malformed VCF: {_bad_record(vcf, r + 1, exc)}") from None
-    finally:
-        vf.close()
-        pysam.set_verbosity(quiet)
-    V = len(pos)
-    ref_u, alt_u = "\t".join(refs).upper(), "\t".join(alts).upper()
-    cols = VariantColumns(np.array(chrom, dtype=object), np.array(pos, dtype=np.int64),
-                          np.array(ref_u.split("\t") if V else [], dtype=object),
-                          np.array(alt_u.split("\t") if V else [], dtype=object), np.array(ids, dtype=object),
-                          np.array(record, dtype=np.int64), np.array(allele, dtype=np.int64))
-    # what cannot be scored, first reason first: a letter outside ACGTN (symbolic alleles, breakends)
-    reason = np.zeros(V, np.int8)
-    for text in (ref_u, alt_u):
-        b = np.frombuffer(text.encode(), np.uint8)
-        which = np.cumsum(b == 9)  # the variant each letter belongs to
-        bad = _NOT_ACGTN[b]
-        reason[np.unique(which[bad])] = 1
-    reason[(reason == 0) & (np.fromiter(map(len, cols.ref), np.int64, V) == 0)] = 1
-    if contigs is not None:
-        known = {c: c in contigs for c in set(chrom)}
-        reason[(reason == 0) & ~np.fromiter((known[c] for c in chrom), bool, V)] = 2
-        size = np.fromiter((contigs.get(c, 0) for c in chrom), np.int64, V)
-        reason[(reason == 0) & (cols.pos >= size)] = 4
-    reason[(reason == 0) & (cols.pos < 0)] = 4
-    reason[(reason == 0) & (cols.ref == cols.alt)] = 3
-    skipped: Counter = Counter()
-    examples: dict = {}
-    for code, name in enumerate(("symbolic", "contig", "no_change", "position"), 1):
-        rows = np.flatnonzero(reason == code)
-        if rows.size:
-            skipped[name] = int(rows.size)
-            examples[name] = [f"{cols.chrom[i]}:{cols.pos[i] + 1} {cols.ref[i]}>{cols.alt[i]}" for i in rows[:3]]
-    return cols.take(reason == 0), skipped, examples
-
-
-def _bad_record(vcf: str, r: int, exc: Exception) -> str:
-    """What is wrong with data record ``r`` (0-based, after the header) of a text VCF that htslib
-    could not parse: the record's line and, when its POS is no position, that."""
-    import gzip
-
-    try:
-        opener = gzip.open if compression_kind(vcf) != "none" else open
-        with opener(vcf, "rt", errors="replace") as f:
-            n = 0
-            for number, line in enumerate(f, 1):
-                if line.startswith("#"):
-                    continue
-                if n == r:
-                    fields = line.rstrip("\r\n").split("\t")
-                    why = ""
-                    if len(fields) < 8:
-                        why = f": {len(fields)} tab-separated fields, a VCF record has at least 8"
-                    elif not (fields[1].isdigit()):
-                        why = f": POS {fields[1]!r} is not a position (an integer >= 1)"
-                    shown = line.strip()[:120]
-                    return f"line {number} ({shown!r}) cannot be read{why}"
-                n += 1
-    except (OSError, EOFError, ValueError, UnicodeDecodeError):
-        pass
-    return f"record {r + 1} after the header cannot be read ({exc})"
-
-
-_NOT_ACGTN = np.ones(256, bool)  # by ASCII code: letters that are not bases (the tab separates alleles)
-_NOT_ACGTN[[ord(c) for c in "ACGTN\t"]] = False
-
-
-def _contexts(genome: np.ndarray, w: int, a: np.ndarray, r: np.ndarray, s: np.ndarray,
-              bases: np.ndarray) -> tuple[tuple, tuple]:
-    """Packed code records ``(codes, offsets)`` of the reference and of the alternative haplotype
-    around each change: ``w - 1`` bases each side (N past the contig's ends), so that every window
-    of width ``w`` in a record holds a changed base, or both bases beside an empty change; each
-    record ends in one N, so that the records also read as one sequence in which no window
-    crosses from one record into the next without holding an N.
-
-    genome: (n,) uint8 codes of the contig; a, r, s: (V,) int64 starts of the changes and their
-    REF and ALT lengths, and bases: (V,) str, the changed ALT bases, all as
-    :meth:`VariantColumns.changes` gives them, ordered by (r, s) (see :func:`_by_change`): the
-    records of one (r, s) are rows of equal length, cut from a strided view of the genome."""
-    V = a.size
-    pad = w - 1
-    refs, alts = [], []
-    cuts = np.flatnonzero((np.diff(r) != 0) | (np.diff(s) != 0)) + 1
-    for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), V]):
-        rr, ss = int(r[lo]), int(s[lo])
-        n = rr + 2 * pad
-        ref = np.full((hi - lo, n + 1), 4, np.uint8)  # the last column: the separator
-        ref[:, :n] = _genome_rows(genome, a[lo:hi] - pad, n)
-        alt = np.empty((hi - lo, ss + 2 * pad + 1), np.uint8)
-        alt[:, :pad] = ref[:, :pad]
-        alt[:, pad:pad + ss] = _ENCODE[np.frombuffer("".join(bases[lo:hi]).encode(), np.uint8)].reshape(hi - lo, ss)
-        alt[:, pad + ss:] = ref[:, pad + rr:]
-        refs.append(ref.reshape(-1))
-        alts.append(alt.reshape(-1))
-    ref_off = np.concatenate([[0], np.cumsum(r + 2 * pad + 1)])
-    alt_off = np.concatenate([[0], np.cumsum(s + 2 * pad + 1)])
-    empty = [np.zeros(0, np.uint8)]
-    return (np.concatenate(refs or empty), ref_off), (np.concatenate(alts or empty), alt_off)
-
-
-def _genome_rows(genome: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
-    """(V, n) uint8: genome[start:start + n] for each start, N where that runs past the contig's
-    ends; rows inside are cut from a strided view (the contig is not copied)."""
-    rows = np.full((starts.size, n), 4, np.uint8)
-    inside = (starts >= 0) & (starts + n <= genome.size)
-    if n <= genome.size:
-        rows[inside] = np.lib.stride_tricks.sliding_window_view(genome, n)[starts[inside]]
-    for i in np.flatnonzero(~inside if n <= genome.size else np.ones(starts.size, bool)).tolist():
-        b, e = max(0, int(starts[i])), min(genome.size, int(starts[i]) + n)  # near an end: the part inside
-        if e > b:
-            rows[i, b - int(starts[i]):e - int(starts[i])] = genome[b:e]
-    return rows
-
-
-def _by_change(part: VariantColumns) -> tuple[VariantColumns, tuple]:
-    """The variants ordered by the lengths of their changed REF and ALT bases, and their changes
-    (:meth:`VariantColumns.changes`) in that order, as :func:`_contexts` takes them."""
-    a, r, s, bases = part.changes()
-    order = np.lexsort((s, r))
-    return part.take(order), (a[order], r[order], s[order], bases[order])
 
 
 def _hit_pairs(g, codes: np.ndarray, offsets: np.ndarray, threads: int, backend: str) -> np.ndarray:
@@ -420,7 +165,7 @@ def variant_effects(
     examples: dict = {}
     parts: list[dict] = []
     step = batch or (1 << 16 if report == "hits" else max(256, (1 << 22) // len(plan.names)))
-    for codes, variants in _checked_variants(genome, vcf, skipped, examples):
+    for codes, variants in checked_variants(genome, vcf, skipped, examples):
         for a in range(0, len(variants), step):
             part = variants.take(slice(a, a + step))
             found = _score_batch(plan, codes, part, report, threads, backend)
@@ -448,7 +193,7 @@ def variant_effects(
             "ref_strand", "ref_matched", "alt_score", "alt_pvalue", "alt_start", "alt_strand", "alt_matched",
             "delta", "call"]
     table = pd.DataFrame({c: frame[c] for c in cols})
-    _warn_skipped(skipped, examples)
+    warn_skipped(skipped, examples)
     return VariantEffects(table, dict(skipped), examples, col["record"].astype(np.int64),
                           col["allele"].astype(np.int64))
 
@@ -466,247 +211,6 @@ def _pvalues(plan, k: np.ndarray, *scores: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-def _checked_variants(genome: str, vcf: str, skipped: Counter, examples: dict):
-    """(contig codes, its variants whose REF matches the genome as :class:`VariantColumns`) per
-    contig of the VCF, in the VCF's order of first appearance; what cannot be scored is counted in
-    ``skipped`` (examples in ``examples``)."""
-    from exactpwm.scanning.regions import _open_indexed, fetch_checked
-
-    fa = _open_indexed(genome)
-    try:
-        variants, more, first = read_variants(vcf, dict(zip(fa.references, fa.lengths)))
-        skipped.update(more)
-        for reason, ex in first.items():
-            examples.setdefault(reason, []).extend(ex)
-        contig: dict[str, int] = {}
-        which = np.fromiter((contig.setdefault(c, len(contig)) for c in variants.chrom), np.int64, len(variants))
-        for chrom, i in contig.items():
-            found = variants.take(np.flatnonzero(which == i))
-            letters = np.frombuffer(fetch_checked(fa, genome, chrom).upper().encode("ascii"), np.uint8)
-            ok = _ref_matches(letters, found)
-            bad = np.flatnonzero(~ok)
-            if bad.size:
-                skipped["ref_mismatch"] += int(bad.size)
-                ex = examples.setdefault("ref_mismatch", [])
-                for j in bad[:max(0, 3 - len(ex))].tolist():
-                    p, ref = int(found.pos[j]), found.ref[j]
-                    there = letters[p:p + len(ref)].tobytes().decode() or "past the end"
-                    ex.append(f"{chrom}:{p + 1} {ref}>{found.alt[j]} (genome: {there})")
-            yield _ENCODE[letters], found.take(ok)
-    finally:
-        fa.close()
-
-
-def _ref_matches(letters: np.ndarray, variants: VariantColumns) -> np.ndarray:
-    """(V,) bool: each REF equals the genome's (uppercase ASCII) letters at its position."""
-    V = len(variants)
-    n = np.fromiter(map(len, variants.ref), np.int64, V)
-    ends = np.cumsum(n)
-    ref = np.frombuffer("".join(variants.ref).encode(), np.uint8)
-    idx = np.repeat(variants.pos - (ends - n), n) + np.arange(ends[-1] if V else 0)
-    inside = idx < letters.size
-    same = inside & (letters[np.where(inside, idx, 0)] == ref)
-    return (np.add.reduceat(same, ends - n) == n) if V else np.zeros(0, bool)
-
-
-@dataclass
-class KernelVariantEffects:
-    """A quantity per variant on the reference and on the alternative haplotype: each kernel's
-    maximum activation (:func:`kernel_variant_effects`) or a model's outputs
-    (:func:`model_variant_effects`).
-
-    Attributes
-    ----------
-    variants : list of Variant
-        The scored variants (one per ALT), in VCF order.
-    ref, alt : numpy.ndarray
-        (V, K) float64 on the reference and on the alternative haplotype: the maximum activation
-        (bias included; -inf where no window fits), or the model's K outputs.
-    skipped : dict
-        {reason: count} of the variants not scored, as :class:`VariantEffects`.
-    examples : dict
-        {reason: the first few of them, as 'chrom:POS REF>ALT'}.
-    """
-
-    variants: list
-    ref: np.ndarray
-    alt: np.ndarray
-    skipped: dict
-    examples: dict = field(default_factory=dict)
-
-    def to_pandas(self, names: list[str] | None = None, *, what: str = "kernel", value: str = "activation",
-                  min_delta: float = 0.0) -> Any:
-        """One row per variant and column of ``ref``/``alt`` (V, X): chrom, pos (VCF POS), id, ref,
-        alt, ``what`` (the column's name from ``names``, default its index), ref_``value``,
-        alt_``value``, delta; only rows with |delta| >= ``min_delta`` when it is > 0."""
-        pd = optional_import("pandas", "variants", "KernelVariantEffects.to_pandas")
-        V, X = self.ref.shape
-        names = [str(i) for i in range(X)] if names is None else list(names)
-        if len(names) != X:
-            raise ValueError(f"{len(names)} names for {X} columns")
-        keep = np.abs(self.delta) >= min_delta if min_delta > 0 else np.ones((V, X), bool)
-        vi, xi = np.nonzero(keep)
-        cols = {name: np.array([getattr(v, name) for v in self.variants], dtype=object)[vi]
-                for name in ("chrom", "id", "ref", "alt")}
-        return pd.DataFrame({
-            "chrom": cols["chrom"], "pos": np.array([v.pos + 1 for v in self.variants], np.int64)[vi],
-            "id": cols["id"], "ref": cols["ref"], "alt": cols["alt"], what: np.asarray(names, dtype=object)[xi],
-            f"ref_{value}": self.ref[vi, xi], f"alt_{value}": self.alt[vi, xi], "delta": self.delta[vi, xi]})
-
-    @property
-    def delta(self) -> np.ndarray:
-        """(V, K) float64: ALT minus REF maximum activation."""
-        return self.alt - self.ref
-
-
-def kernel_variant_effects(kernels: Any, genome: str, vcf: str, bias: Any = None, *, strand: str = "+",
-                           batch: int = 1 << 16, threads: int = 0, backend: str = "auto") -> KernelVariantEffects:
-    """What every variant does to each first-layer kernel's maximum activation.
-
-    Parameters
-    ----------
-    kernels : (K, 4, L) array or tensor
-        A Conv1d weight (rows A, C, G, T; cross-correlation, as PyTorch).
-    genome, vcf
-        As in :func:`variant_effects`.
-    bias : (K,) or None
-    strand : str
-        "+" (the layer as it runs) or "both" (the better of a window and its reverse complement,
-        for models scanning both strands).
-    batch, threads, backend
-        Variants per engine call; as in :func:`exactpwm.conv1d`.
-
-    Returns
-    -------
-    KernelVariantEffects. The windows are those overlapping the variant (see the module's notes);
-    N is a zero column, as in :func:`exactpwm.conv1d`, and so is a window's part past a contig's end.
-    """
-    from exactpwm.core._checks import to_numpy
-    from exactpwm.core.scoring import max_scores
-
-    if strand not in ("+", "both"):
-        raise ValueError(f"strand must be '+' or 'both', got {strand!r}")
-    W = to_numpy(kernels, "kernels").astype(np.float64)
-    if W.ndim != 3 or W.shape[1] != 4:
-        raise ValueError(f"kernels must have shape (K, 4, L), got {W.shape}")
-    K, _, L = W.shape
-    skipped: Counter = Counter()
-    examples: dict = {}
-    done: list = []
-    refs: list[np.ndarray] = []
-    alts: list[np.ndarray] = []
-    for codes, variants in _checked_variants(genome, vcf, skipped, examples):
-        for a in range(0, len(variants), batch):
-            part, changes = _by_change(variants.take(slice(a, a + batch)))
-            for al, packed in zip((refs, alts), _contexts(codes, L, *changes)):
-                codes_, offsets = packed
-                # the records without their separator N: every window overlaps the change, and a
-                # CNN reads N (and what lies past a contig's end) as zeros
-                keep = np.ones(codes_.size, bool)
-                keep[offsets[1:] - 1] = False
-                best = max_scores((codes_[keep], offsets - np.arange(offsets.size)), W, bias, strand=strand,
-                                  dtype=np.float64, threads=threads, backend=backend)
-                al.append(best.score)
-            done.append(part)
-    _warn_skipped(skipped, examples)
-    return _in_vcf_order(done, refs, alts, K, skipped, examples)
-
-
-def model_variant_effects(model: Any, genome: str, vcf: str, length: int, *, batch: int = 256,
-                          threads: int = 0) -> KernelVariantEffects:
-    """What every variant does to a whole model's output: the model on the ``length``-base window
-    of each haplotype around the variant, reference against alternative.
-
-    Parameters
-    ----------
-    model : PWMModel, torch module or callable
-        A :class:`exactpwm.PWMModel` (or any callable taking (B, length) uint8 codes), or a torch
-        module taking one-hot (B, 4, length) float tensors (N a zero column); outputs (B, M).
-    genome, vcf
-        As in :func:`variant_effects`.
-    length : int
-        The model's input length. The window starts ``(length - 1) // 2`` bases before the change
-        (its first changed base, or the junction of a deletion); on the alternative haplotype the
-        same start, then the allele, then the bases after it, to ``length`` bases. Past a contig's
-        end: N.
-    batch : int
-        Windows per model call.
-
-    Returns
-    -------
-    KernelVariantEffects with ``ref`` and ``alt`` (V, M).
-    """
-    if length < 1:
-        raise ValueError(f"length must be >= 1, got {length}")
-    run = _model_runner(model, threads)
-    skipped: Counter = Counter()
-    examples: dict = {}
-    done: list = []
-    refs: list[np.ndarray] = []
-    alts: list[np.ndarray] = []
-    half = (length - 1) // 2
-    for codes, variants in _checked_variants(genome, vcf, skipped, examples):
-        padded = np.concatenate([np.full(length, 4, np.uint8), codes, np.full(length, 4, np.uint8)])
-        for a0 in range(0, len(variants), batch):
-            part = variants.take(slice(a0, a0 + batch))
-            ref_rows = np.empty((len(part), length), np.uint8)
-            alt_rows = np.empty((len(part), length), np.uint8)
-            for i, (a, r, _, s) in enumerate(zip(*part.changes())):
-                start = a - half + length  # in padded coordinates
-                ref_rows[i] = padded[start:start + length]
-                hap = np.concatenate([padded[start:a + length], _ENCODE[np.frombuffer(s.encode(), np.uint8)],
-                                      padded[a + r + length:a + r + 2 * length]])
-                alt_rows[i] = hap[:length]
-            refs.append(run(ref_rows))
-            alts.append(run(alt_rows))
-            done.append(part)
-    _warn_skipped(skipped, examples)
-    return _in_vcf_order(done, refs, alts, 0, skipped, examples)
-
-
-def _model_runner(model: Any, threads: int):
-    """codes (B, n) -> (B, M) float64 for a PWMModel / callable on codes, or a torch module."""
-    if _is_torch_module(model):
-        import torch
-
-        eye = np.concatenate([np.eye(4, dtype=np.float32), np.zeros((1, 4), np.float32)])
-        param = next(iter(model.parameters()), None)
-        dtype = param.dtype if param is not None else torch.float32
-
-        def run_torch(codes: np.ndarray) -> np.ndarray:
-            with torch.no_grad():
-                x = torch.from_numpy(eye[codes].transpose(0, 2, 1).copy()).to(dtype)
-                return model(x).reshape(len(codes), -1).double().numpy()
-        return run_torch
-    if hasattr(model, "log_pwms"):  # a PWMModel (interpret's; scanning does not import it)
-        return lambda codes: np.asarray(model(codes, threads=threads), np.float64).reshape(len(codes), -1)
-    return lambda codes: np.asarray(model(codes), np.float64).reshape(len(codes), -1)
-
-
-def _is_torch_module(model: Any) -> bool:
-    torch = sys.modules.get("torch")  # a torch module implies torch is imported
-    return torch is not None and isinstance(model, torch.nn.Module)
-
-
-def _warn_skipped(skipped: Counter, examples: dict) -> None:
-    """One warning naming what was not scored, with counts and examples."""
-    if skipped:
-        warnings.warn("variants not scored: " + "; ".join(
-            f"{n} with {SKIP_REASONS[r]} (e.g. {', '.join(examples.get(r, []))})" for r, n in skipped.items()),
-            UserWarning, stacklevel=3)
-
-
-def _in_vcf_order(done: list, refs: list, alts: list, width: int, skipped: Counter,
-                  examples: dict) -> KernelVariantEffects:
-    """The per-batch (V_i, width) results of the ``done`` batches of variants, in VCF order."""
-    if not done:
-        return KernelVariantEffects([], np.zeros((0, width)), np.zeros((0, width)), dict(skipped), examples)
-    variants = VariantColumns(*(np.concatenate([getattr(d, f.name) for d in done]) for f in fields(VariantColumns)))
-    order = np.lexsort((variants.allele, variants.record))
-    return KernelVariantEffects(variants.take(order).to_list(), np.concatenate(refs)[order],
-                                np.concatenate(alts)[order], dict(skipped), examples)
-
-
 def _score_batch(plan, genome: np.ndarray, part: VariantColumns, report: str, threads: int,
                  backend: str) -> dict | None:
     """Columns of the table's rows for a batch of variants (see :func:`variant_effects`), unsorted:
@@ -717,7 +221,7 @@ def _score_batch(plan, genome: np.ndarray, part: VariantColumns, report: str, th
     from exactpwm.core.sequence import window_letters
 
     V = len(part)
-    part, (a, r, s, bases) = _by_change(part)
+    part, (a, r, s, bases) = by_change(part)
     found: dict[str, list] = {}
 
     def add(name: str, values) -> None:
@@ -725,7 +229,7 @@ def _score_batch(plan, genome: np.ndarray, part: VariantColumns, report: str, th
 
     for g in plan.groups:
         w, k = g.width, g.motifs.size
-        ctx = dict(zip(("ref", "alt"), _contexts(genome, w, a, r, s, bases)))
+        ctx = dict(zip(("ref", "alt"), haplotype_records(genome, w, a, r, s, bases)))
         if report == "hits":  # the exact maxima only where either allele has a hit
             pairs = np.unique(np.concatenate([_hit_pairs(g, codes, offsets, threads, backend)
                                               for codes, offsets in ctx.values()]))  # sorted: by variant, motif
@@ -764,3 +268,19 @@ def _score_batch(plan, genome: np.ndarray, part: VariantColumns, report: str, th
     for name in ("chrom", "pos", "id", "ref", "alt", "record", "allele"):
         col[name] = getattr(part, name)[vi]
     return col
+
+
+_MOVED = {"kernel_variant_effects", "model_variant_effects", "KernelVariantEffects"}
+
+
+def __getattr__(name: str) -> Any:
+    """Deprecated: kernel and model effects moved to :mod:`exactpwm.interpret.variant_effects` (they
+    interpret a CNN); the old names here still work for one release, with a DeprecationWarning."""
+    if name in _MOVED:
+        import importlib
+        import warnings
+
+        warnings.warn(f"exactpwm.scanning.variants.{name} moved to exactpwm.interpret.variant_effects.{name} "
+                      f"(also exactpwm.{name})", DeprecationWarning, stacklevel=2)
+        return getattr(importlib.import_module("exactpwm.interpret.variant_effects"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
