@@ -63,6 +63,7 @@ def test_ruff_is_clean():
     assert run.returncode == 0, run.stdout + run.stderr
 
 
+@pytest.mark.slow
 def test_core_stubs_match_the_compiled_module():
     """python/exactpwm/_core.pyi describes exactpwm._core as built (mypy's stubtest)."""
     pytest.importorskip("mypy")
@@ -104,6 +105,7 @@ def test_the_public_api_is_fully_annotated():
     assert not missing, missing
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ci, expected", [("1", 1), ("", 0)])
 def test_a_check_whose_tool_is_missing_fails_in_ci(tmp_path, ci, expected):
     """Under CI, a test skipped because a module of the test extra is missing fails (conftest.py)."""
@@ -117,3 +119,32 @@ def test_a_check_whose_tool_is_missing_fails_in_ci(tmp_path, ci, expected):
     assert run.returncode == expected, run.stdout + run.stderr
     if expected:
         assert "must be installed in CI" in run.stdout
+
+
+def _private_imports() -> list[str]:
+    """``from exactpwm.x import _name`` across modules, where exactpwm.x is not private on purpose
+    (a module whose own name starts with '_': the engine facade, the numba kernels, format helpers)."""
+    import ast
+
+    pkg = os.path.join(ROOT, "python", "exactpwm")
+    found = []
+    for folder, _, files in os.walk(pkg):
+        for name in files:
+            if not name.endswith(".py"):
+                continue
+            path = os.path.join(folder, name)
+            for node in ast.walk(ast.parse(open(path, encoding="utf-8").read())):
+                if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("exactpwm"):
+                    private_module = any(part.startswith("_") for part in node.module.split("."))
+                    base = os.path.join(pkg, *node.module.split(".")[1:])
+                    for alias in node.names:
+                        submodule = os.path.exists(os.path.join(base, alias.name + ".py")) or alias.name == "_core"
+                        if alias.name.startswith("_") and not alias.name.startswith("__") and not private_module \
+                                and not submodule:
+                            found.append(f"{os.path.relpath(path, pkg)}: {node.module}.{alias.name}")
+    return found
+
+
+def test_no_private_name_crosses_a_module_boundary():
+    """A name with a leading underscore stays in its module, unless the module is private on purpose."""
+    assert _private_imports() == []

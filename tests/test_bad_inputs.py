@@ -431,6 +431,7 @@ CASES += [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case_id, call, expected", CASES, ids=[c[0] for c in CASES])
 def test_bad_and_edge_inputs(tmp_path, case_id, call, expected):
     if isinstance(expected, tuple) and isinstance(expected[0], type) and issubclass(expected[0], BaseException):

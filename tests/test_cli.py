@@ -73,6 +73,7 @@ def test_scan_tsv_equals_the_python_api(files):
     assert "# command: exactpwm scan" in r.stdout
 
 
+@pytest.mark.slow
 def test_gzip_and_stdin_give_the_same_hits(files):
     d, fa, fagz, meme, _ = files
     plain = run_cli("scan", meme, fa, "--format", "bed")
@@ -84,6 +85,7 @@ def test_gzip_and_stdin_give_the_same_hits(files):
     assert body(plain.stdout) == body(gz.stdout) == body(stdin.stdout.decode()) != []
 
 
+@pytest.mark.slow
 def test_coordinates_agree_between_formats(files):
     d, fa, _, meme, records = files
     tsv = _tsv_rows(run_cli("scan", meme, fa, "--thresh", "1e-3").stdout)
@@ -101,6 +103,7 @@ def test_coordinates_agree_between_formats(files):
         assert f"sequence={t[9]}" in g[8] and "pvalue=" in g[8]
 
 
+@pytest.mark.slow
 def test_scan_options(files):
     d, fa, _, meme, _ = files
     one = _tsv_rows(run_cli("scan", meme, fa, "--thresh", "1e-3", "--norc").stdout)
@@ -185,6 +188,7 @@ def test_malformed_motif_file_names_file_and_line(files, tmp_path):
     assert f"{bad}:5:" in r.stderr and "'zz'" in r.stderr
 
 
+@pytest.mark.slow
 def test_progress_only_when_asked_or_on_a_terminal(files):
     d, fa, _, meme, _ = files
     assert run_cli("scan", meme, fa).stderr == ""  # stderr is a pipe here: silent
@@ -193,6 +197,7 @@ def test_progress_only_when_asked_or_on_a_terminal(files):
     assert run_cli("scan", meme, fa, "-q").stderr == ""
 
 
+@pytest.mark.slow
 def test_convert_kernels_to_every_format_and_back(tmp_path):
     rng = np.random.default_rng(3)
     W = rng.normal(size=(3, 4, 10))
@@ -218,6 +223,7 @@ def test_convert_kernels_to_every_format_and_back(tmp_path):
     assert r.stdout.startswith("MEME version 4") and "MOTIF c" in r.stdout and "convolution (flipped)" in r.stderr
 
 
+@pytest.mark.slow
 def test_convert_pytorch_state_dict_with_bias(tmp_path):
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)
@@ -256,6 +262,7 @@ def test_convert_fit_base(files, tmp_path):
     assert f"fitted base b = {fit.base:.6g}" in r.stderr
 
 
+@pytest.mark.slow
 def test_track_bedgraph_matches_score_tracks(files, tmp_path):
     d, fa, _, meme, records = files
     out = tmp_path / "ctcf.bedGraph"
@@ -297,6 +304,7 @@ def test_track_bigwig(files, tmp_path):
     np.testing.assert_allclose(bw.values(name, 0, 50), best[:50], atol=1e-4)  # bigWig stores float32
 
 
+@pytest.mark.slow
 def test_logo_png_and_svg(files, tmp_path):
     image = pytest.importorskip("matplotlib.image")
     d, fa, _, meme, _ = files
@@ -310,6 +318,7 @@ def test_logo_png_and_svg(files, tmp_path):
     assert r.returncode == 0 and (tmp_path / "svg" / "short8.svg").read_text().lstrip().startswith("<?xml")
 
 
+@pytest.mark.slow
 def test_demo_runs_the_main_job(tmp_path):
     r = run_cli("demo", "--length", "200000", "-o", tmp_path / "out")
     assert r.returncode == 0, r.stderr
@@ -324,6 +333,7 @@ def test_usage_error_exit_code():
     assert "--length must be a number, got 'many'" in r.stderr
 
 
+@pytest.mark.slow
 def test_converted_kernels_scan_exactly_unless_a_pseudocount_is_asked(tmp_path):
     """convert marks its PWMs as exact (MEME URL line); scan then adds no pseudocount by default,
     so the scores are the exact log-odds of the converted PWMs; --pseudocount still applies."""

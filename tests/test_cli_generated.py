@@ -156,6 +156,7 @@ def _resolve(argv, d, paths, n):
 
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@pytest.mark.slow
 @given(argv=command_lines())
 def test_no_traceback_no_crash(pool, argv):
     d, paths = pool

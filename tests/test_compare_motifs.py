@@ -56,6 +56,7 @@ def test_a_database_member_matches_itself_best(db):
     assert best["evalue"] == pytest.approx(best["pvalue"] * len(db))
 
 
+@pytest.mark.slow
 def test_backends_and_threads_give_the_same_table(db):
     rng = np.random.default_rng(2)
     queries = random_motifs(rng, 6, (4, 15), "q")
@@ -126,6 +127,7 @@ def test_a_query_wider_than_every_target_warns(db):
         tomtom(wide, db)
 
 
+@pytest.mark.slow
 def test_the_cli_writes_tomtoms_tsv(tmp_path, db):
     path = tmp_path / "db.meme"
     exactpwm.write_motifs(db, path)
@@ -170,6 +172,7 @@ def test_agrees_with_memes_tomtom(tmp_path, db):
         assert (j["Orientation_ours"] == j["Orientation_meme"]).all()
 
 
+@pytest.mark.slow
 def test_a_planted_ctcf_kernel_is_named_ctcf_against_all_of_jaspar(tmp_path):
     """A 25-column kernel holding CTCF's log-odds between noise columns, converted exactly: its
     best JASPAR match is a CTCF matrix with E <= 1e-3; a pure-noise kernel matches nothing."""

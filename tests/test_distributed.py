@@ -17,6 +17,9 @@ distributed = pytest.importorskip("dask.distributed")
 from exactpwm.scanning.distributed import read_partitions, scan_distributed, tracks_distributed  # noqa: E402
 from motifs import jaspar_pwm  # noqa: E402
 
+# motifs that can never reach the threshold are part of these inputs
+pytestmark = [pytest.mark.filterwarnings("ignore::exactpwm.scanning.plan.ScanWarning"), pytest.mark.slow]
+
 FIELDS = ["motif", "sequence", "start", "end", "strand", "score", "pvalue", "matched"]
 
 

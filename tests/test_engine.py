@@ -285,6 +285,7 @@ def test_threshold_hits_ties_and_float32_rounding(backend):
     assert above.start.size == 0  # float64 threshold just above the float32 score: not a hit
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_threshold_hits_same_for_threads_and_backends(rng, dtype):
     W = rng.normal(size=(5, 4, 10)).astype(dtype)

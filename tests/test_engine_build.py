@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # the contributors' fast lane (pytest -m "not slow") leaves these out
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -116,6 +116,7 @@ def test_text_streams_by_motif_without_qvalues(files):
     assert all(s == f"{float(s):g}" for s in r.stdout.split("\n")[1].split("\t")[6:7])
 
 
+@pytest.mark.slow
 def test_matched_sequence_echoes_the_input_as_fimo(files):
     r = run_cli("fimo", "--text", "--thresh", "1e-2", "--verbosity", "1", files["motifs"], files["fasta"])
     t = read_fimo_tsv(r.stdout)
@@ -144,6 +145,7 @@ def test_rna_motifs_scan_one_strand_and_echo_u(files, tmp_path):
     assert "U" in letters and "T" not in letters and "t" not in letters
 
 
+@pytest.mark.slow
 def test_max_strand_keeps_the_better_strand(files):
     both = read_fimo_tsv(run_cli("fimo", "--text", "--thresh", "1e-2", "--verbosity", "1", files["motifs"],
                                  files["fasta"]).stdout)
@@ -188,6 +190,7 @@ def test_max_stored_scores_keeps_the_most_significant(files, tmp_path):
     assert kept["pvalue"].tolist() == [1e-5, 1e-6] and cuts == {0: 2e-5}  # ties at the cut go together
 
 
+@pytest.mark.slow
 def test_qv_thresh_gives_every_hit_with_q_below(files, tmp_path):
     r = run_cli("fimo", "--oc", tmp_path / "q", "--qv-thresh", "--thresh", "0.5", files["motifs"], files["fasta"])
     assert r.returncode == 0, r.stderr
@@ -200,6 +203,7 @@ def test_qv_thresh_gives_every_hit_with_q_below(files, tmp_path):
     assert (got["q-value"] <= 0.5).all()
 
 
+@pytest.mark.slow
 def test_fimo_option_errors(files, tmp_path):
     for args, msg in [(["--text", "--qv-thresh"], "--qv-thresh"), (["--no-qvalue", "--qv-thresh"], "--no-qvalue"),
                       (["--psp", "x.psp", "--prior-dist", "d"], "not supported"),
@@ -231,6 +235,7 @@ def test_bfile_choices(files, tmp_path, bfile):
     assert sorted(zip(t.motif_id, t.start, t.strand)) == sorted(zip(api.motif, api.start + 1, api.strand))
 
 
+@pytest.mark.slow
 def test_parse_genomic_coord(files, tmp_path):
     g = files["genome"]["chr1"]
     (tmp_path / "peaks.fa").write_text(f">chr1:20001-21000\n{g[20000:21000]}\n>plain\n{g[:500]}\n")
@@ -279,6 +284,7 @@ def indexed(files):
     return d
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fasta", ["genome.fa", "genome.fa.bgz"])
 def test_regions_of_an_indexed_genome(files, indexed, fasta, tmp_path):
     r = run_cli("scan", files["motifs"], indexed / fasta, "--regions", indexed / "peaks.bed", "--thresh", "1e-3",
@@ -298,6 +304,7 @@ def test_regions_of_an_indexed_genome(files, indexed, fasta, tmp_path):
     assert set(t.sequence_name) <= {"chr1", "chr2"} and len(t) > 0
 
 
+@pytest.mark.slow
 def test_regions_errors(files, indexed, tmp_path):
     import gzip
 

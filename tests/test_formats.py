@@ -28,6 +28,7 @@ def real_motifs() -> MotifSet:
                                            alt_name=f"TF{i}") for i in range(20)])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", list(FORMATS))
 def test_round_trip_keeps_names_and_matrices(real_motifs, fmt, tmp_path):
     path = tmp_path / f"motifs{EXT[fmt]}"
@@ -126,6 +127,7 @@ def test_gzipped_motif_file(real_motifs, tmp_path):
     assert read_motifs(path).names == real_motifs.names
 
 
+@pytest.mark.slow
 def test_pyjaspar_collection_and_ids():
     pytest.importorskip("pyjaspar")
     ms = exactpwm.load_jaspar(["MA0139.1"])

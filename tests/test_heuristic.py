@@ -60,6 +60,7 @@ def test_deepbind_threshold_and_koo_eddy_variant(planted):
     assert 0 < strict.n_fragments[0] < all_seqs.n_fragments[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", exactpwm.interpret.heuristic.METHODS)
 def test_independent_of_batch_size_threads_and_backend(planted, method):
     P, X = planted

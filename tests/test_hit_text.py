@@ -101,6 +101,7 @@ def test_scan_table_writes_identically(tmp_path):
     assert texts[0] == texts[1]
 
 
+@pytest.mark.slow
 def test_threads_do_not_change_the_bytes():
     rows = random_rows(40_000, seed=11)  # several parts of 16384 rows
     texts = set()

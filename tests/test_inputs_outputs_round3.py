@@ -20,6 +20,9 @@ from exactpwm.core._checks import check_number, parse_number
 pysam = pytest.importorskip("pysam")
 pytest.importorskip("pandas")
 
+# motifs that can never reach the threshold are part of these inputs
+pytestmark = pytest.mark.filterwarnings("ignore::exactpwm.scanning.plan.ScanWarning")
+
 MOTIF = ">MA1 x\nA [ 9 0 0 1 ]\nC [ 0 9 0 1 ]\nG [ 0 0 9 1 ]\nT [ 0 0 0 6 ]\n"
 HEADER = ("##fileformat=VCFv4.2\n##contig=<ID=chr1,length=2000>\n##contig=<ID=chr2,length=1500>\n"
           "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
@@ -91,6 +94,7 @@ def test_truncated_bgzip_vcf_fails_within_seconds(data):
     assert time.perf_counter() - t0 < 60
 
 
+@pytest.mark.slow
 def test_stale_fai_is_named_with_the_fix(data):
     d, seqs, _ = data
     other = d / "h.fa"
@@ -134,6 +138,7 @@ def _outputs_ok(d):
     assert not [p for p in os.listdir(d) if p.startswith(".exactpwm-")]
 
 
+@pytest.mark.slow
 def test_vcf_out_to_devices_links_and_same_paths(data):
     d, _, _ = data
     base = ["variants", "m.jaspar", "g.fa", "ok.vcf", "--all", "-o"]
@@ -164,6 +169,7 @@ def test_vcf_out_to_devices_links_and_same_paths(data):
     _outputs_ok(d)
 
 
+@pytest.mark.slow
 def test_logos_and_convert_outputs_follow_the_same_rules(data, tmp_path):
     pytest.importorskip("matplotlib")
     d, _, _ = data
@@ -269,6 +275,7 @@ def test_to_pandas_speaks_one_vocabulary(data):
     assert eff.to_pandas() is eff.table
 
 
+@pytest.mark.slow
 def test_convert_writes_motif_files_and_round_trips_meme_exactly(data, tmp_path):
     m = exactpwm.MotifSet([exactpwm.Motif("A1", np.random.default_rng(2).dirichlet(np.ones(4), 7).T, nsites=30),
                            exactpwm.Motif("B2", np.random.default_rng(3).dirichlet(np.ones(4), 11).T, nsites=12)])
@@ -306,6 +313,7 @@ def test_wide_queries_warn_once(data):
     assert len(wide) == 1 and "8 of 8" in str(wide[0].message)
 
 
+@pytest.mark.slow
 def test_convert_notes_a_batchnorm_after_the_kernels(tmp_path):
     torch = pytest.importorskip("torch")
     model = torch.nn.Sequential(torch.nn.Conv1d(4, 6, 5), torch.nn.BatchNorm1d(6), torch.nn.ReLU())

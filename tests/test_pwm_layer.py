@@ -124,6 +124,7 @@ def _outputs(model, x):
     return y if isinstance(y, tuple) else (y,)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(ZOO))
 @pytest.mark.parametrize("base", [math.e, 2.0, 11.0])
 def test_the_equivalent_model_gives_the_same_outputs(name, base):
@@ -259,6 +260,7 @@ def test_first_conv_in_execution_order():
     assert find_dna_conv(Reversed()) == "stem"
 
 
+@pytest.mark.slow
 def test_save_and_load_the_equivalent_model(tmp_path):
     import subprocess
     import sys

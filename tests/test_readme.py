@@ -74,6 +74,7 @@ def test_readme_has_python_blocks():
     assert len(BLOCKS) >= 6
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where, code", BLOCKS, ids=[where for where, _ in BLOCKS])
 def test_readme_block_runs(folder, monkeypatch, where, code):
     needs = {"torch": "torch", "distributed": "distributed", "pandas": "pandas", "logo": "matplotlib",

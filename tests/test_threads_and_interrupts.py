@@ -81,6 +81,7 @@ _COEXIST = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts threads through /proc")
 @pytest.mark.parametrize("order", [("torch", "exactpwm"), ("exactpwm", "torch")])
 def test_openmp_beside_pytorch_either_import_order(order):
@@ -176,6 +177,7 @@ def _fasta_feeder(proc, bases: int):
     proc.stdin.flush()  # and keep stdin open: the scan waits for more
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 @pytest.mark.parametrize("existing", [False, True])
 def test_ctrl_c_in_the_cli_leaves_no_partial_output(tmp_path, existing):

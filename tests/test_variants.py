@@ -150,6 +150,7 @@ def run_cli(*args):
     return subprocess.run([sys.executable, "-m", "exactpwm", *map(str, args)], capture_output=True, text=True)
 
 
+@pytest.mark.slow
 def test_cli_variants(data, tmp_path):
     r = run_cli("variants", data["dir"] / "m.meme", data["fa"], data["dir"] / "v.vcf.gz", "--thresh", "1e-2",
                 "-o", tmp_path / "eff.tsv")
@@ -251,6 +252,7 @@ def test_model_effects_pwm_model_and_torch_agree(data):
         np.testing.assert_allclose(alt, pm([hap[:40]])[0], atol=1e-10)
 
 
+@pytest.mark.slow
 def test_cli_kernel_activations(data, tmp_path):
     """`variants --activations`: the kernels' maximum activations on REF and ALT, as the API gives them."""
     from exactpwm.interpret.variant_effects import kernel_variant_effects
@@ -311,6 +313,7 @@ def test_records_are_cut_from_the_genome_with_n_past_its_ends():
         np.testing.assert_array_equal(genome_rows(genome, starts, n), want)
 
 
+@pytest.mark.slow
 def test_cli_outputs_of_a_model_saved_by_torch_export(data, tmp_path):
     """A whole model (.pt2): its outputs on the window of each haplotype, as model_variant_effects gives."""
     torch = pytest.importorskip("torch")

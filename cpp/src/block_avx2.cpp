@@ -79,20 +79,6 @@ void block_avx2_f64(const BlockCodes& codes, int64_t n_windows, const double* ro
 
 namespace {
 
-inline __m256i table(const Lookahead& look, int64_t i) {
-    return _mm256_loadu_si256((const __m256i*)(look.tables + kTupleTable * i));
-}
-
-// Lanes (bytes) whose deficit sum is still within the limit, as a 32-bit mask.
-inline unsigned alive(__m256i acc, __m256i limit) {
-    return static_cast<unsigned>(
-        _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_subs_epu8(acc, limit), _mm256_setzero_si256())));
-}
-
-// The deficit pre-filter, 32 windows per vector (see Lookahead). Pass 1 sums the first
-// F pairs of every group of 32 windows without branching and keeps the groups with a
-// live window (their partial sums too); pass 2 adds the remaining pairs two at a time,
-// leaving a group once it is empty, and rescores the live windows in float.
 // float64 survivors: rescored one window at a time in the canonical order (column pairs, then
 // the bias), the same sum as block_scalar_f64 and the float64 block kernels.
 inline double canonical_f64(const uint8_t* x, const double* rows, int64_t length, double bias) {
@@ -136,82 +122,54 @@ int64_t rescore_all(const uint8_t* bytes, int64_t n_windows, const double* rows,
     return count;
 }
 
-template <int F, class T>
-int64_t deficit_filter(const BlockCodes& codes, int64_t n_windows, const T* rows, int64_t length, T bias,
-                       const Lookahead& look, T thr, int32_t* out_pos, T* out_score) {
-    constexpr int64_t kGroups = (kThresholdBlock + 31) / 32;
-    alignas(32) uint8_t sums[kGroups][32];
-    uint32_t masks[kGroups];
-    int32_t groups[kGroups];
-    __m256i t[F];
-    int32_t o[F];
-    for (int i = 0; i < F; ++i) {
-        t[i] = table(look, i);
-        o[i] = look.offsets[i];
-    }
-    const __m256i limit = _mm256_set1_epi8(static_cast<char>(look.limit));
-    const int64_t n_groups = (n_windows + 31) / 32;
-    int64_t live = 0;
-    for (int64_t g = 0; g < n_groups; ++g) {
-        const uint8_t* d = codes.duo + 32 * g;
-        __m256i acc = _mm256_shuffle_epi8(t[0], _mm256_loadu_si256((const __m256i*)(d + o[0])));
-        for (int i = 1; i < F; ++i)
-            acc = _mm256_adds_epu8(acc, _mm256_shuffle_epi8(t[i], _mm256_loadu_si256((const __m256i*)(d + o[i]))));
-        const unsigned m = alive(acc, limit);
-        _mm256_store_si256((__m256i*)sums[live], acc);
-        masks[live] = m;
-        groups[live] = static_cast<int32_t>(g);
-        live += m != 0;
-    }
-    // later pairs, two per stage, each stage a branch-free pass over the live groups
-    for (int64_t p = F; p < look.n_tuples && live; p += 2) {
-        const __m256i ta = table(look, p), tb = table(look, std::min(p + 1, look.n_tuples - 1));
-        const int32_t oa = look.offsets[p], ob = look.offsets[std::min(p + 1, look.n_tuples - 1)];
-        const __m256i keep_b = p + 1 < look.n_tuples ? _mm256_set1_epi8(-1) : _mm256_setzero_si256();
-        int64_t next = 0;
-        for (int64_t i = 0; i < live; ++i) {
-            const uint8_t* d = codes.duo + 32 * int64_t(groups[i]);
-            __m256i acc = _mm256_load_si256((const __m256i*)sums[i]);
-            acc = _mm256_adds_epu8(acc, _mm256_shuffle_epi8(ta, _mm256_loadu_si256((const __m256i*)(d + oa))));
-            acc = _mm256_adds_epu8(acc, _mm256_and_si256(keep_b, _mm256_shuffle_epi8(tb, _mm256_loadu_si256((const __m256i*)(d + ob)))));
-            const unsigned m = masks[i] & alive(acc, limit);
-            _mm256_store_si256((__m256i*)sums[next], acc);
-            masks[next] = m;
-            groups[next] = groups[i];
-            next += m != 0;
-        }
-        live = next;
-    }
-    return rescore_groups<32>(codes.bytes, groups, masks, live, n_windows, rows, length, bias, thr, out_pos,
-                              out_score);
-}
+}  // namespace
+}  // namespace exactpwm::detail
 
-template <class T>
-int64_t filter_avx2(const BlockCodes& codes, int64_t n_windows, const T* rows, int64_t length, T bias,
-                    const Lookahead& look, T thr, int32_t* out_pos, T* out_score) {
-    if (look.mode == FilterMode::NoHits) return 0;
-    if (look.mode == FilterMode::ScoreAll || codes.score_n)  // pair codes read N as A: score every window
-        return rescore_all(codes.bytes, n_windows, rows, length, bias, thr, out_pos, out_score);
-    switch (std::min<int64_t>(look.n_tuples, kFirstPairs)) {
-        case 1: return deficit_filter<1>(codes, n_windows, rows, length, bias, look, thr, out_pos, out_score);
-        case 2: return deficit_filter<2>(codes, n_windows, rows, length, bias, look, thr, out_pos, out_score);
-        case 3: return deficit_filter<3>(codes, n_windows, rows, length, bias, look, thr, out_pos, out_score);
-        default: return deficit_filter<4>(codes, n_windows, rows, length, bias, look, thr, out_pos, out_score);
+#include "deficit_filter.hpp"
+
+namespace exactpwm::detail {
+namespace {
+
+// The AVX2 instruction set for the shared deficit filter (deficit_filter.hpp): pair codes,
+// vpshufb lookups in 16-entry tables (both 128-bit halves), 32 windows per vector, two pairs per
+// later stage.
+struct Avx2Filter {
+    using Vec = __m256i;
+    using Mask = uint32_t;
+    static constexpr int64_t kLanes = 32;
+    static constexpr int kFirst = kFirstPairs;
+    static constexpr int kPerStage = 2;
+    static const uint8_t* tuples(const BlockCodes& codes) { return codes.duo; }
+    static Vec table(const Lookahead& look, int64_t i) {
+        return _mm256_loadu_si256((const __m256i*)(look.tables + kTupleTable * i));
     }
-}
+    static Vec splat(int64_t limit) { return _mm256_set1_epi8(static_cast<char>(limit)); }
+    static Vec load(const uint8_t* p) { return _mm256_loadu_si256((const __m256i*)p); }
+    static Vec load_aligned(const uint8_t* p) { return _mm256_load_si256((const __m256i*)p); }
+    static void store(uint8_t* p, Vec v) { _mm256_store_si256((__m256i*)p, v); }
+    static Vec lookup(Vec table, Vec idx) { return _mm256_shuffle_epi8(table, idx); }
+    static Vec adds(Vec a, Vec b) { return _mm256_adds_epu8(a, b); }
+    static Vec keep(bool k) { return k ? _mm256_set1_epi8(-1) : _mm256_setzero_si256(); }
+    static Vec both(Vec a, Vec b) { return _mm256_and_si256(a, b); }
+    // lanes (bytes) whose deficit sum is still within the limit, as a 32-bit mask
+    static Mask alive(Vec acc, Vec limit) {
+        return static_cast<Mask>(
+            _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_subs_epu8(acc, limit), _mm256_setzero_si256())));
+    }
+};
 
 }  // namespace
 
 int64_t filter_avx2_f32(const BlockCodes& codes, int64_t n_windows, const float* rows, int64_t length,
                         float bias, const Lookahead& look, float thr, int32_t* out_pos, float* out_score) {
-    return filter_avx2(codes, n_windows, rows, length, bias, look, thr, out_pos, out_score);
+    return threshold_filter<Avx2Filter>(codes, n_windows, rows, length, bias, look, thr, out_pos, out_score);
 }
 
 // float64 (unquantized matrices): the same byte pre-filter, whose bounds hold for any real
 // matrix; survivors rescored in float64.
 int64_t filter_avx2_f64(const BlockCodes& codes, int64_t n_windows, const double* rows, int64_t length,
                         double bias, const Lookahead& look, double thr, int32_t* out_pos, double* out_score) {
-    return filter_avx2(codes, n_windows, rows, length, bias, look, thr, out_pos, out_score);
+    return threshold_filter<Avx2Filter>(codes, n_windows, rows, length, bias, look, thr, out_pos, out_score);
 }
 
 float max_avx2_f32(const float* v, int64_t n) {

@@ -11,7 +11,8 @@
 #include <cstdint>
 
 #include "block_kernels.hpp"
-#include "rescore_avx2.hpp"
+#include "rescore_avx2.hpp"  // the rescoring, declared before the filter skeleton that calls it
+#include "deficit_filter.hpp"
 
 namespace exactpwm::detail {
 namespace {
@@ -71,68 +72,33 @@ inline __m512i lookup64(__m512i idx, __m512i table) {
     return _mm512_maskz_permutexvar_epi8(~__mmask64(0), idx, table);
 }
 
-// The deficit filter on triplets, 64 windows per vector: pass 1 sums the first F triplets of
-// every group without branching and keeps the groups with a live window; later passes add one
-// triplet at a time over the live groups; live windows are rescored in float (AVX2, 8 at a time).
-template <int F>
-int64_t trio_filter(const BlockCodes& codes, int64_t n_windows, const float* rows, int64_t length, float bias,
-                    const Lookahead& look, float thr, int32_t* out_pos, float* out_score) {
-    constexpr int64_t kGroups = (kThresholdBlock + 63) / 64;
-    alignas(64) uint8_t sums[kGroups][64];
-    uint64_t masks[kGroups];
-    int32_t groups[kGroups];
-    __m512i t[F];
-    int32_t o[F];
-    for (int i = 0; i < F; ++i) {
-        t[i] = _mm512_loadu_si512(look.tables + kTupleTable * i);
-        o[i] = look.offsets[i];
-    }
-    const __m512i limit = _mm512_set1_epi8(static_cast<char>(look.limit));
-    const int64_t n_groups = (n_windows + 63) / 64;
-    int64_t live = 0;
-    for (int64_t g = 0; g < n_groups; ++g) {
-        const uint8_t* d = codes.trio + 64 * g;
-        __m512i acc = lookup64(_mm512_loadu_si512(d + o[0]), t[0]);
-        for (int i = 1; i < F; ++i)
-            acc = _mm512_adds_epu8(acc, lookup64(_mm512_loadu_si512(d + o[i]), t[i]));
-        const uint64_t m = _mm512_cmple_epu8_mask(acc, limit);
-        _mm512_store_si512(sums[live], acc);
-        masks[live] = m;
-        groups[live] = static_cast<int32_t>(g);
-        live += m != 0;
-    }
-    for (int64_t p = F; p < look.n_tuples && live; ++p) {
-        const __m512i tp = _mm512_loadu_si512(look.tables + kTupleTable * p);
-        const int32_t op = look.offsets[p];
-        int64_t next = 0;
-        for (int64_t i = 0; i < live; ++i) {
-            const uint8_t* d = codes.trio + 64 * int64_t(groups[i]);
-            const __m512i acc = _mm512_adds_epu8(_mm512_load_si512(sums[i]),
-                                                 lookup64(_mm512_loadu_si512(d + op), tp));
-            const uint64_t m = masks[i] & _mm512_cmple_epu8_mask(acc, limit);
-            _mm512_store_si512(sums[next], acc);
-            masks[next] = m;
-            groups[next] = groups[i];
-            next += m != 0;
-        }
-        live = next;
-    }
-    return rescore_groups<64>(codes.bytes, groups, masks, live, n_windows, rows, length, bias, thr, out_pos,
-                              out_score);
-}
+// The AVX-512 instruction set for the shared deficit filter (deficit_filter.hpp): triplet codes,
+// vpermb lookups in 64-entry tables, 64 windows per vector, one triplet per later stage; live
+// windows are rescored in float with AVX2, 8 at a time (rescore_avx2.hpp).
+struct Avx512Filter {
+    using Vec = __m512i;
+    using Mask = uint64_t;
+    static constexpr int64_t kLanes = 64;
+    static constexpr int kFirst = kFirstTrios;
+    static constexpr int kPerStage = 1;
+    static const uint8_t* tuples(const BlockCodes& codes) { return codes.trio; }
+    static Vec table(const Lookahead& look, int64_t i) { return _mm512_loadu_si512(look.tables + kTupleTable * i); }
+    static Vec splat(int64_t limit) { return _mm512_set1_epi8(static_cast<char>(limit)); }
+    static Vec load(const uint8_t* p) { return _mm512_loadu_si512(p); }
+    static Vec load_aligned(const uint8_t* p) { return _mm512_load_si512(p); }
+    static void store(uint8_t* p, Vec v) { _mm512_store_si512(p, v); }
+    static Vec lookup(Vec table, Vec idx) { return lookup64(idx, table); }
+    static Vec adds(Vec a, Vec b) { return _mm512_adds_epu8(a, b); }
+    static Vec keep(bool k) { return k ? _mm512_set1_epi8(-1) : _mm512_setzero_si512(); }
+    static Vec both(Vec a, Vec b) { return _mm512_and_si512(a, b); }
+    static Mask alive(Vec acc, Vec limit) { return _mm512_cmple_epu8_mask(acc, limit); }
+};
 
 }  // namespace
 
 int64_t filter_avx512_f32(const BlockCodes& codes, int64_t n_windows, const float* rows, int64_t length,
                           float bias, const Lookahead& look, float thr, int32_t* out_pos, float* out_score) {
-    if (look.mode == FilterMode::NoHits) return 0;
-    if (look.mode == FilterMode::ScoreAll || codes.score_n)  // triplet codes read N as A: score every window
-        return rescore_all(codes.bytes, n_windows, rows, length, bias, thr, out_pos, out_score);
-    switch (std::min<int64_t>(look.n_tuples, kFirstTrios)) {
-        case 1: return trio_filter<1>(codes, n_windows, rows, length, bias, look, thr, out_pos, out_score);
-        case 2: return trio_filter<2>(codes, n_windows, rows, length, bias, look, thr, out_pos, out_score);
-        default: return trio_filter<3>(codes, n_windows, rows, length, bias, look, thr, out_pos, out_score);
-    }
+    return threshold_filter<Avx512Filter>(codes, n_windows, rows, length, bias, look, thr, out_pos, out_score);
 }
 
 void block_avx512_f32(const BlockCodes& codes, int64_t n, const float* tables, int64_t L, float bias, float* out) {

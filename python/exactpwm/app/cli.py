@@ -21,6 +21,7 @@ from pathlib import Path
 
 from exactpwm.app import compare_cli, convert_cli, fimo_cli, scan_cli, variants_cli
 from exactpwm.app.common import UsageError, log_base_arg, number, threads
+from exactpwm.core.errors import ExactpwmWarning
 from exactpwm.jobs.common import OptionsError
 
 __all__ = ["UsageError", "build_parser", "main"]
@@ -84,9 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     def show_warning(message, category, filename, lineno, file=None, line=None):
         print(f"exactpwm {args.command}: warning: {message}", file=sys.stderr)
 
-    warnings.showwarning = show_warning
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            # our warnings are said on stderr, one line each, whatever filters the process has
+            warnings.simplefilter("always", ExactpwmWarning)
+            warnings.showwarning = show_warning
+            return args.func(args)
     except OptionsError as exc:  # arguments that do not fit together (UsageError is one)
         parser.exit(2, f"exactpwm {args.command}: error: {exc}\n")
     except BrokenPipeError:  # e.g. '| head': stop quietly

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from exactpwm.core._checks import log_base, to_numpy
-from exactpwm.core.transform import _as_pwm, _epsilon
+from exactpwm.core.transform import as_pwm, resolve_epsilon
 from exactpwm.core.types import ArrayLike, Background
 
 __all__ = ["UNIFORM", "DEFAULT_NSITES", "DEFAULT_PSEUDOCOUNT", "resolve_pseudocount",
@@ -96,7 +96,7 @@ def log_odds(pwm: ArrayLike, background: Background = None, base: float = 2.0, *
     Zeros in the PWM are an error unless ``epsilon`` > 0 (see :func:`exactpwm.pwm_to_kernel`);
     ``pseudocount=`` is the deprecated old name of ``epsilon`` here.
     """
-    P, single = _as_pwm(pwm, _epsilon(epsilon, pseudocount, "log_odds"))
+    P, single = as_pwm(pwm, resolve_epsilon(epsilon, pseudocount, "log_odds"))
     S = (np.log(P) - np.log(as_background(background))[None, :, None]) / log_base(base)
     return S[0] if single else S
 
@@ -105,6 +105,6 @@ def log_likelihood(pwm: ArrayLike, base: float = 2.0, *, epsilon: float = 0.0,
                    pseudocount: float | None = None) -> np.ndarray:
     """Log-likelihood score matrix log_b(p), same shape as ``pwm``; float64 (``epsilon`` as in
     :func:`log_odds`)."""
-    P, single = _as_pwm(pwm, _epsilon(epsilon, pseudocount, "log_likelihood"))
+    P, single = as_pwm(pwm, resolve_epsilon(epsilon, pseudocount, "log_likelihood"))
     S = np.log(P) / log_base(base)
     return S[0] if single else S

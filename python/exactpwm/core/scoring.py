@@ -28,7 +28,7 @@ import numpy.typing as npt
 from exactpwm._engine import engine as _engine
 from exactpwm.core._checks import as_bias, as_kernels, resolve_threads
 from exactpwm.core.errors import InputTypeError
-from exactpwm.core.sequence import _check_codes, encode, pack
+from exactpwm.core.sequence import check_codes, encode, pack
 from exactpwm.core.transform import reverse_complement_kernels
 from exactpwm.core.types import ArrayLike, Sequences
 
@@ -37,7 +37,7 @@ __all__ = ["conv1d", "max_scores", "MaxScores", "threshold_hits", "WindowHits", 
 STRANDS = ("+", "-", "both")
 
 
-def _resolve_dtype(dtype, kernels: np.ndarray):
+def resolve_dtype(dtype, kernels: np.ndarray):
     if dtype is None:
         return np.float32 if kernels.dtype == np.float32 else np.float64
     dt = np.dtype(dtype)
@@ -78,7 +78,7 @@ class _Prepared(NamedTuple):
 
 def _prepare(kernels, bias, strand: str, dtype) -> _Prepared:
     W, _ = as_kernels(kernels)
-    dt = _resolve_dtype(dtype, W)
+    dt = resolve_dtype(dtype, W)
     table = score_table(W, strand, dt)
     b = as_bias(bias, W.shape[0], dt)
     return _Prepared(W.shape[0], dt, table, np.concatenate([b, b]) if strand == "both" else b)
@@ -89,14 +89,14 @@ def _as_code_rows(seqs) -> tuple[np.ndarray, bool]:
     if isinstance(seqs, (str, bytes, bytearray, memoryview)):
         return encode(seqs)[None, :], True
     if isinstance(seqs, np.ndarray):
-        codes = _check_codes(seqs)
+        codes = check_codes(seqs)
         if codes.ndim == 1:
             return codes[None, :], True
         if codes.ndim == 2:
             return codes, False
         raise ValueError(f"encoded sequences must be 1-D (n,) or 2-D (B, n); got shape {codes.shape}")
     if isinstance(seqs, (list, tuple)):
-        rows = [encode(s) if not isinstance(s, np.ndarray) else _check_codes(s) for s in seqs]
+        rows = [encode(s) if not isinstance(s, np.ndarray) else check_codes(s) for s in seqs]
         lengths = {r.shape for r in rows}
         if len(lengths) > 1:
             raise ValueError("conv1d needs sequences of equal length; use max_scores for ragged batches")
@@ -218,7 +218,7 @@ def max_scores(
     Ties within a strand keep the smallest start. N counts 0, as in :func:`conv1d`.
     """
     K, dt, table, b = _prepare(kernels, bias, strand, dtype)
-    codes, offsets = _as_packed(sequences)
+    codes, offsets = as_packed(sequences)
     eng = _engine(backend)
     nthreads = resolve_threads(threads)
     S, K2 = offsets.size - 1, table.shape[0]
@@ -304,7 +304,7 @@ def threshold_hits(
     threads or backend.
     """
     prepared = prepare_threshold(kernels, thresholds, bias, strand, dtype)
-    codes, offsets = _as_packed(sequences)
+    codes, offsets = as_packed(sequences)
     return run_threshold(codes, offsets, prepared, strand, skip_n, threads, backend)
 
 
@@ -324,7 +324,7 @@ def prepare_threshold(kernels, thresholds, bias=None, strand: str = "+", dtype=N
         thr = np.full(K, float(thr))
     if thr.shape != (K,) or np.isnan(thr).any():
         raise ValueError(f"thresholds must be a number or have shape ({K},) without NaN; got shape {thr.shape}")
-    thr = _round_thresholds_up(thr, prepared.dtype)
+    thr = round_thresholds_up(thr, prepared.dtype)
     return _ThresholdInputs(prepared, np.concatenate([thr, thr]) if strand == "both" else thr)
 
 
@@ -343,7 +343,7 @@ def run_threshold(codes: np.ndarray, offsets: np.ndarray, inputs: _ThresholdInpu
     return WindowHits(seq, pos, kern, sign, score)
 
 
-def _round_thresholds_up(thr: np.ndarray, dtype) -> np.ndarray:
+def round_thresholds_up(thr: np.ndarray, dtype) -> np.ndarray:
     """Thresholds in the score dtype, rounded up so that score >= thr means the same in float64."""
     t = thr.astype(dtype)
     low = t.astype(np.float64) < thr
@@ -351,10 +351,10 @@ def _round_thresholds_up(thr: np.ndarray, dtype) -> np.ndarray:
     return t
 
 
-def _as_packed(sequences) -> tuple[np.ndarray, np.ndarray]:
+def as_packed(sequences) -> tuple[np.ndarray, np.ndarray]:
     """(codes, offsets) from any accepted form of a set of sequences."""
     if isinstance(sequences, tuple) and len(sequences) == 2 and all(isinstance(a, np.ndarray) for a in sequences):
-        codes, offsets = _check_codes(sequences[0]), np.ascontiguousarray(sequences[1], dtype=np.int64)
+        codes, offsets = check_codes(sequences[0]), np.ascontiguousarray(sequences[1], dtype=np.int64)
         if codes.ndim != 1 or offsets.ndim != 1 or offsets.size < 1 or (np.diff(offsets) < 0).any() \
                 or offsets[0] < 0 or offsets[-1] > codes.size:
             raise ValueError("a (codes, offsets) pair needs 1-D codes and non-decreasing offsets within them")

@@ -35,13 +35,13 @@ __all__ = [
 
 ALPHABET = "ACGT"
 N_CODE = 4
-_INVALID = 255
+INVALID = 255
 
 SequenceLike = Union[str, bytes, bytearray, memoryview, np.ndarray]
 
 
 def _build_table() -> np.ndarray:
-    table = np.full(256, _INVALID, dtype=np.uint8)
+    table = np.full(256, INVALID, dtype=np.uint8)
     for code, letters in enumerate(("A", "C", "G", "TU")):
         for ch in letters:
             table[ord(ch)] = code
@@ -53,7 +53,6 @@ def _build_table() -> np.ndarray:
 
 
 ENCODE = _build_table()  # letter byte -> code (0..4), 255 for bytes that are not letters
-_ENCODE = ENCODE
 _COMPLEMENT = _COMPLEMENT_CODES  # one table: A<->T, C<->G, N stays N
 
 
@@ -88,10 +87,10 @@ def encode(seq: SequenceLike, *, unknown: str = "error") -> np.ndarray:
     if unknown not in ("error", "N"):
         raise ValueError(f"unknown must be 'error' or 'N', got {unknown!r}")
     if isinstance(seq, np.ndarray):
-        return _check_codes(seq).copy()
+        return check_codes(seq).copy()
     raw = _as_bytes(seq)
-    codes = _ENCODE[raw]
-    bad = codes == _INVALID
+    codes = ENCODE[raw]
+    bad = codes == INVALID
     if bad.any():
         if unknown == "N":
             codes[bad] = N_CODE
@@ -105,7 +104,7 @@ def encode(seq: SequenceLike, *, unknown: str = "error") -> np.ndarray:
     return codes
 
 
-def _check_codes(codes: np.ndarray) -> np.ndarray:
+def check_codes(codes: np.ndarray) -> np.ndarray:
     """Check an encoded array: integer dtype, values in 0..4; returns uint8 view/copy."""
     if codes.dtype.kind not in "ui":
         raise InputTypeError(f"encoded sequences must be an integer array (uint8 codes 0..4), got dtype {codes.dtype}")
@@ -116,7 +115,7 @@ def _check_codes(codes: np.ndarray) -> np.ndarray:
 
 def decode(codes: np.ndarray) -> str:
     """Turn codes (0..4) back into ``ACGTN`` letters."""
-    codes = _check_codes(np.asarray(codes))
+    codes = check_codes(np.asarray(codes))
     return np.frombuffer(b"ACGTN", dtype=np.uint8)[codes].tobytes().decode("ascii")
 
 
@@ -126,7 +125,7 @@ def one_hot(seq: SequenceLike, dtype: npt.DTypeLike = np.float32) -> np.ndarray:
     This is the channels-first input that ``torch.nn.Conv1d`` expects.
     """
     codes = seq if isinstance(seq, np.ndarray) else encode(seq)
-    codes = _check_codes(np.asarray(codes))
+    codes = check_codes(np.asarray(codes))
     eye = np.vstack([np.eye(4, dtype=dtype), np.zeros((1, 4), dtype=dtype)])
     return np.ascontiguousarray(eye[codes].T)
 
@@ -134,7 +133,7 @@ def one_hot(seq: SequenceLike, dtype: npt.DTypeLike = np.float32) -> np.ndarray:
 def reverse_complement(seq: SequenceLike) -> np.ndarray | str:
     """Reverse complement of codes (returns codes) or of letters (returns str, ACGTN)."""
     if isinstance(seq, np.ndarray):
-        return _COMPLEMENT[_check_codes(seq)[..., ::-1]]
+        return _COMPLEMENT[check_codes(seq)[..., ::-1]]
     return decode(_COMPLEMENT[encode(seq)[::-1]])
 
 
@@ -148,7 +147,7 @@ def window_letters(codes: np.ndarray, starts: np.ndarray, widths, minus, max_wid
     Windows must lie inside ``codes``. ``threads``, ``backend`` as in :func:`exactpwm.conv1d`
     (the fallback without the compiled core is numpy).
     """
-    codes = _check_codes(np.asarray(codes))
+    codes = check_codes(np.asarray(codes))
     starts = np.ascontiguousarray(starts, dtype=np.int64)
     H = starts.size
     widths = np.ascontiguousarray(np.broadcast_to(np.asarray(widths, dtype=np.int64), (H,)))
@@ -203,7 +202,7 @@ def pack(sequences: Iterable[SequenceLike] | np.ndarray) -> tuple[np.ndarray, np
     sequence ``s`` is ``codes[offsets[s]:offsets[s + 1]]``.
     """
     if isinstance(sequences, np.ndarray):
-        arr = _check_codes(sequences)
+        arr = check_codes(sequences)
         if arr.ndim == 1:
             arr = arr[None, :]
         if arr.ndim != 2:
@@ -215,7 +214,7 @@ def pack(sequences: Iterable[SequenceLike] | np.ndarray) -> tuple[np.ndarray, np
     parts: list[np.ndarray] = []
     for i, s in enumerate(sequences):
         try:
-            parts.append(_check_codes(s) if isinstance(s, np.ndarray) else encode(s))
+            parts.append(check_codes(s) if isinstance(s, np.ndarray) else encode(s))
         except ValueError as exc:
             raise ValueError(f"sequence {i}: {exc}") from None
         if parts[-1].ndim != 1:

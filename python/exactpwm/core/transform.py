@@ -85,7 +85,7 @@ def kernel_to_pwm(kernels: ArrayLike, base: float = DEFAULT_BASE, *, flip: bool 
     return pwm, offset
 
 
-def _epsilon(epsilon: float, pseudocount, where: str) -> float:
+def resolve_epsilon(epsilon: float, pseudocount, where: str) -> float:
     """The smoothing ``epsilon``; ``pseudocount=`` is its deprecated old name here (the word now
     means one thing: counts added at the counts -> probabilities step)."""
     if pseudocount is None:
@@ -98,7 +98,7 @@ def _epsilon(epsilon: float, pseudocount, where: str) -> float:
     return pseudocount
 
 
-def _as_pwm(pwm, epsilon: float) -> tuple[np.ndarray, bool]:
+def as_pwm(pwm, epsilon: float) -> tuple[np.ndarray, bool]:
     P, single = as_kernels(pwm, name="pwm")
     P = P.astype(np.float64)
     if (P < 0).any():
@@ -161,7 +161,7 @@ def pwm_to_kernel(
         log_base P(window | pwm') + offset`` where pwm' is the PWM after
         ``epsilon``; 0 unless ``relu_shift``.
     """
-    P, single = _as_pwm(pwm, _epsilon(epsilon, pseudocount, "pwm_to_kernel"))
+    P, single = as_pwm(pwm, resolve_epsilon(epsilon, pseudocount, "pwm_to_kernel"))
     W = np.log(P) / log_base(base)
     if flip:
         W = W[:, :, ::-1]

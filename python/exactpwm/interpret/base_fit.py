@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from exactpwm.core._checks import as_bias, as_kernels
-from exactpwm.core.scoring import _as_packed, max_scores
+from exactpwm.core.scoring import as_packed, max_scores
 from exactpwm.core.sequence import iter_batches
 from exactpwm.core.transform import kernel_to_pwm
 from exactpwm.core.types import ArrayLike, Sequences
@@ -150,7 +150,7 @@ def fit_base(
     W, single = as_kernels(kernels)
     W64 = W.astype(np.float64)
     K = W.shape[0]
-    codes, offsets = _as_packed(sequences)
+    codes, offsets = as_packed(sequences)
     sums = np.zeros(K)
     n = 0
     for s0, s1 in iter_batches(offsets, batch_bases, max(1, (1 << 24) // max(K, 1))):

@@ -35,7 +35,7 @@ import numpy as np
 from exactpwm._engine import engine as _engine
 from exactpwm.core._checks import as_bias, as_kernels, resolve_threads
 from exactpwm.core.matrices import counts_to_pwm
-from exactpwm.core.scoring import _as_packed, _resolve_dtype, _round_thresholds_up, max_scores, score_table
+from exactpwm.core.scoring import as_packed, max_scores, resolve_dtype, round_thresholds_up, score_table
 from exactpwm.core.sequence import iter_batches
 from exactpwm.core.transform import reverse_complement_kernels
 from exactpwm.core.types import ArrayLike, Sequences
@@ -114,12 +114,12 @@ def heuristic_pwm(
         raise ValueError(f"threshold applies to method 'deepbind'; {method!r} takes fraction=")
     W, _ = as_kernels(kernels)
     K, _, L = W.shape
-    dt = _resolve_dtype(None, W)
+    dt = resolve_dtype(None, W)
     b = as_bias(bias, K, np.float64)
     a = _DEFAULT_PSEUDOCOUNT[method] if pseudocount is None else float(pseudocount)
     if not (np.isfinite(a) and a >= 0):
         raise ValueError(f"pseudocount must be a finite number >= 0, got {pseudocount!r}")
-    codes, offsets = _as_packed(sequences)
+    codes, offsets = as_packed(sequences)
     strands = 2 if strand == "both" else 1
     if batch_bases is None:
         batch_bases = 1 << 26
@@ -166,7 +166,7 @@ def heuristic_pwm(
     table = score_table(W, strand, dt)
     K2 = table.shape[0]
     bias2 = np.tile(b.astype(dt), strands)
-    thr2 = _round_thresholds_up(np.tile(thr, strands), dt)
+    thr2 = round_thresholds_up(np.tile(thr, strands), dt)
     target = (np.arange(K2) % K).astype(np.int32)
     minus = (np.arange(K2) >= K).astype(np.int8)
     _engine(backend).threshold_counts(codes, offsets, table, bias2, thr2, target, minus, counts, n_frag,

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from exactpwm.core._checks import as_bias, as_kernels, log_base
-from exactpwm.core.sequence import _check_codes, encode
+from exactpwm.core.sequence import check_codes, encode
 from exactpwm.core.types import ArrayLike, Sequences
 
 __all__ = ["PWMModel", "fold_batchnorm", "expand_dilation", "conv_padding"]
@@ -216,9 +216,9 @@ class PWMModel:
         if isinstance(sequences, np.ndarray) and sequences.ndim == 3:
             codes = _codes_from_one_hot(sequences)
         elif isinstance(sequences, np.ndarray):
-            codes = _check_codes(sequences if sequences.ndim == 2 else sequences[None])
+            codes = check_codes(sequences if sequences.ndim == 2 else sequences[None])
         else:
-            rows = [encode(s) if not isinstance(s, np.ndarray) else _check_codes(s) for s in sequences]
+            rows = [encode(s) if not isinstance(s, np.ndarray) else check_codes(s) for s in sequences]
             if len({r.size for r in rows}) > 1:
                 raise ValueError("a CNN takes sequences of one length; these differ")
             codes = np.stack(rows) if rows else np.zeros((0, 0), np.uint8)

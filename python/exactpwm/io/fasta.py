@@ -30,14 +30,14 @@ from typing import Any, BinaryIO, cast
 
 import numpy as np
 
-from exactpwm.core.sequence import _ENCODE, _INVALID
+from exactpwm.core.sequence import ENCODE, INVALID
 
 __all__ = ["FastaError", "read_fasta", "iter_chunks", "Chunk", "open_binary", "compression", "sequence_lengths"]
 
 _BLOCK = 1 << 22  # bytes read at a time
 _SKIP = 254  # whitespace code in the decode table
 
-_DECODE = _ENCODE.copy()
+_DECODE = ENCODE.copy()
 for _ws in b" \t\r\n\v\f":
     _DECODE[_ws] = _SKIP
 
@@ -207,7 +207,7 @@ def _events(source, letters: bool = False) -> Iterator[tuple[str, Any, int]]:
                 mark[heads] = 1
                 mark[head_ends] = -1
                 decoded[np.cumsum(mark[:n], dtype=np.int8) > 0] = _SKIP
-            bad = decoded == _INVALID
+            bad = decoded == INVALID
             if bad.any():
                 i = int(np.argmax(bad))
                 ch = chr(raw[i]) if 32 < raw[i] < 127 else f"byte 0x{raw[i]:02x}"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from exactpwm.core.sequence import _ENCODE, _check_codes, encode
+from exactpwm.core.sequence import ENCODE, check_codes, encode
 from exactpwm.io.fasta import Chunk, iter_chunks
 
 __all__ = ["DEFAULT_CHUNK"]
@@ -29,7 +29,7 @@ def _is_file(sequences) -> bool:
         or hasattr(sequences, "read")
 
 
-def _as_chunks(sequences, chunk_size: int, overlap: int, names_out: list[str],
+def as_chunks(sequences, chunk_size: int, overlap: int, names_out: list[str],
                letters: bool = False) -> Iterator[Chunk]:
     """Chunks from a FASTA path / '-' / file object (with ``letters``: the letters as written), or
     from in-memory sequences (codes)."""
@@ -50,7 +50,7 @@ _SEQUENCE_TEXT = re.compile(r"[ACGTUNRYSWKMBDHVX\-\s]*", re.IGNORECASE)
 def _memory_records(sequences, names_out: list[str], letters: bool = False) -> Iterator[tuple[str, np.ndarray]]:
     """(name, codes) of in-memory sequences: a dict, a list of sequences or (name, sequence) pairs,
     or one sequence; names are appended to ``names_out`` as they are read. uint8 code vectors pass
-    as they are: their range is checked once per packed batch (:func:`_pack_batch`). With
+    as they are: their range is checked once per packed batch (:func:`pack_batch`). With
     ``letters``, (name, ASCII letters as given) instead (code vectors read as ACGTN)."""
     if isinstance(sequences, os.PathLike):
         raise FileNotFoundError(f"{os.fspath(sequences)}: no such file")
@@ -70,7 +70,7 @@ def _memory_records(sequences, names_out: list[str], letters: bool = False) -> I
             yield name, (_LETTERS[np.minimum(seq, 4)] if letters else seq)
             continue
         try:
-            codes = _check_codes(seq) if isinstance(seq, np.ndarray) else encode(seq)
+            codes = check_codes(seq) if isinstance(seq, np.ndarray) else encode(seq)
         except ValueError as exc:
             raise ValueError(f"sequence {name}: {exc}") from None
         if letters:
@@ -90,7 +90,7 @@ _MAX_BATCH_RECORDS = 1 << 16  # whole records packed into one engine call, at mo
 
 
 @dataclass
-class _Batch:
+class Batch:
     """Consecutive pieces of records packed into one code array for one engine call per width group.
 
     Piece i is ``codes[offsets[i]:offsets[i] + lengths[i]]``; pieces are separated by one N, so a
@@ -125,7 +125,7 @@ class _Batch:
 
 
 def _pack(codes: list[np.ndarray], names: list[str], records: list[int], starts: list[int],
-          limits: list[int], letters: bool = False) -> _Batch:
+          limits: list[int], letters: bool = False) -> Batch:
     """A batch of pieces: several are packed with one N after each; one is used as it is.
     With ``letters``, the pieces hold letters as written (ASCII): they are kept and encoded."""
     lengths = np.fromiter((c.size for c in codes), dtype=np.int64, count=len(codes))
@@ -139,32 +139,32 @@ def _pack(codes: list[np.ndarray], names: list[str], records: list[int], starts:
         packed = np.concatenate([x for c in codes for x in (c, sep)])
     text = None
     if letters:
-        text, packed = packed, _ENCODE[packed]
+        text, packed = packed, ENCODE[packed]
     if packed.size and packed.max() > 4:  # uint8 input codes are range-checked here, once per batch
         piece = int(np.searchsorted(offsets, int(np.argmax(packed > 4)), side="right")) - 1
         raise ValueError(f"sequence {names[piece]}: encoded sequences must hold codes 0..4 (A, C, G, T, N); "
                          "use exactpwm.encode on letters")
-    return _Batch(packed, offsets, lengths, np.asarray(records, dtype=np.int64),
+    return Batch(packed, offsets, lengths, np.asarray(records, dtype=np.int64),
                   np.asarray(starts, dtype=np.int64), np.asarray(limits, dtype=np.int64), names, text)
 
 
-def _pack_batch(chunks: list[Chunk], chunk_size: int) -> _Batch:
+def pack_batch(chunks: list[Chunk], chunk_size: int) -> Batch:
     return _pack([c.codes for c in chunks], [c.name for c in chunks], [c.record for c in chunks],
                  [c.start for c in chunks], [c.codes.size if c.last else chunk_size for c in chunks])
 
 
-def _batches(sequences, chunk_size: int, overlap: int, names_out: list[str],
-             letters: bool = False) -> Iterator[_Batch]:
+def sequence_batches(sequences, chunk_size: int, overlap: int, names_out: list[str],
+             letters: bool = False) -> Iterator[Batch]:
     """Whole records packed together up to about ``chunk_size`` bases (a peak set: one engine call
     per width group for thousands of records); each piece of a longer record is a batch of its own
     (pieces of ``chunk_size + overlap`` bases, consecutive ones sharing ``overlap``). With
-    ``letters``, batches of a FASTA input keep its letters as written (see :class:`_Batch`)."""
+    ``letters``, batches of a FASTA input keep its letters as written (see :class:`Batch`)."""
     codes_: list[np.ndarray] = []
     names_: list[str] = []
     records_: list[int] = []
     held = 0
 
-    def flush() -> _Batch:
+    def flush() -> Batch:
         nonlocal codes_, names_, records_, held
         batch = _pack(codes_, names_, records_, [0] * len(codes_), [c.size for c in codes_], letters)
         codes_, names_, records_, held = [], [], [], 0
@@ -227,7 +227,7 @@ def _pieces(sequences, chunk_size: int, overlap: int, names_out: list[str], lett
     """(name, codes, record, start, last) of every piece of every record, FASTA or in memory
     (with ``letters``, a FASTA's pieces hold its letters as written)."""
     if _is_file(sequences):
-        for c in _as_chunks(sequences, chunk_size, overlap, names_out, letters):
+        for c in as_chunks(sequences, chunk_size, overlap, names_out, letters):
             yield c.name, c.codes, c.record, c.start, c.last
         return
     for record, (name, codes) in enumerate(_memory_records(sequences, names_out, letters)):
@@ -251,7 +251,7 @@ def _piece_bounds(n: int, chunk_size: int, overlap: int) -> Iterator[tuple[int, 
         start += chunk_size
 
 
-def _group_codes(batch: _Batch, width: int) -> tuple[np.ndarray, np.ndarray]:
+def group_codes(batch: Batch, width: int) -> tuple[np.ndarray, np.ndarray]:
     """(codes, offsets) the engine scans for one width group: a lone piece is cut after its last
     window that belongs to it; packed whole records are scanned as they are."""
     if batch.size == 1:

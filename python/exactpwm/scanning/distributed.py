@@ -27,7 +27,7 @@ import numpy as np
 from exactpwm.core.motif import MotifSet
 from exactpwm.io.fasta import Chunk
 from exactpwm.io.files import unique_filenames
-from exactpwm.scanning.batches import _as_chunks
+from exactpwm.scanning.batches import as_chunks
 from exactpwm.scanning.hits import HitTable, HitWriter, RowBuffer
 from exactpwm.scanning.plan import ScanPlan, plan_scan, subset_plan
 from exactpwm.scanning.scan import scan_chunk
@@ -171,7 +171,7 @@ def scan_distributed(motifs, sequences, outdir=None, *, client=None, pvalue: flo
                 n_pending -= 1
                 fut.release()
 
-        for chunk in _as_chunks(sequences, chunk_size, full.overlap, seq_names):
+        for chunk in as_chunks(sequences, chunk_size, full.overlap, seq_names):
             done = int(min(chunk.codes.size if chunk.last else chunk_size, chunk.codes.size))
             for g, (plan_f, ix) in enumerate(scattered):
                 path = None if outdir is None else \
@@ -246,7 +246,7 @@ def tracks_distributed(motifs: MotifSet, sequences, outdir, *, client=None, stra
         motifs_f = client.scatter(motifs, broadcast=True, hash=False)
         limit = max_in_flight or 2 * max(1, sum(client.nthreads().values()))
         pending, n = as_completed(), 0
-        for chunk in _as_chunks(sequences, chunk_size, overlap, []):
+        for chunk in as_chunks(sequences, chunk_size, overlap, []):
             part = f"part-{chunk.record:06d}-{chunk.start:013d}.bedGraph"
             pending.add(client.submit(_track_task, motifs_f, {"strand": strand, **kwargs}, chunk.codes, chunk.name,
                                       chunk.start, chunk.last, chunk_size, [os.path.join(d, part) for d in folders],

@@ -12,8 +12,8 @@ from exactpwm.core._checks import optional_import
 from exactpwm.core.matrices import as_background
 from exactpwm.core.pvalues import DEFAULT_STEP, ScoreDistribution
 from exactpwm.core.types import Background, Motifs, Sequences
-from exactpwm.scanning.batches import DEFAULT_CHUNK, _batches, _group_codes
-from exactpwm.scanning.plan import _groups, _motif_names, _prepare_motifs, score_matrices
+from exactpwm.scanning.batches import DEFAULT_CHUNK, group_codes, sequence_batches
+from exactpwm.scanning.plan import default_motif_names, prepare_motifs, score_matrices, width_groups
 
 __all__ = ["SequenceMaxima", "sequence_maxima"]
 
@@ -82,21 +82,21 @@ def sequence_maxima(motifs: Motifs, sequences: Sequences, *, names: Sequence[str
     """
     from exactpwm.core.scoring import max_scores
 
-    motifs, names, background, pseudocount = _prepare_motifs(motifs, names, mode, background, pseudocount)
+    motifs, names, background, pseudocount = prepare_motifs(motifs, names, mode, background, pseudocount)
     matrices = score_matrices(motifs, mode, background=background, base=base, pseudocount=pseudocount, step=step)
     K = len(matrices)
-    names = _motif_names(names, K)
-    groups = _groups(matrices, np.zeros(K), step)
+    names = default_motif_names(names, K)
+    groups = width_groups(matrices, np.zeros(K), step)
     overlap = max(m.shape[1] for m in matrices) - 1
     seq_names: list[str] = []
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (R, K) best score, start, strand per piece
-    for batch in _batches(sequences, chunk_size, overlap, seq_names):
+    for batch in sequence_batches(sequences, chunk_size, overlap, seq_names):
         R = batch.size
         sc = np.full((R, K), -np.inf)
         st = np.full((R, K), -1, np.int64)
         sg = np.zeros((R, K), np.int8)
         for g in groups:
-            codes, offsets = _group_codes(batch, g.width)
+            codes, offsets = group_codes(batch, g.width)
             if codes.size < g.width:
                 continue
             r = max_scores((codes, offsets), g.kernels, strand=strand, skip_n=True, dtype=g.dtype,

@@ -42,7 +42,7 @@ def symmetric_background(background: Background) -> np.ndarray:
     return (bg + bg[::-1]) / 2.0
 
 
-def _prepare_motifs(motifs, names, mode, background, pseudocount):
+def prepare_motifs(motifs, names, mode, background, pseudocount):
     """(motifs, names, background, pseudocount) as scans use them: the background (given, else a
     MotifSet's own) made strand-symmetric, so that both strands share one null and a
     reverse-complemented window's p-value is right under any background (as FIMO does); a
@@ -132,7 +132,7 @@ def score_matrices(motifs: Motifs, mode: str = "logodds", *, background: Backgro
 
 
 @dataclass
-class _Group:
+class WidthGroup:
     """Motifs of one width, scanned together by one engine call per chunk."""
 
     width: int
@@ -149,14 +149,14 @@ class _Group:
         return self._inputs[strand]
 
 
-def _groups(matrices: list[np.ndarray], thresholds: np.ndarray, step) -> list[_Group]:
+def width_groups(matrices: list[np.ndarray], thresholds: np.ndarray, step) -> list[WidthGroup]:
     groups = []
     for w in sorted({m.shape[1] for m in matrices}):
         idx = np.array([i for i, m in enumerate(matrices) if m.shape[1] == w])
         kernels = np.stack([matrices[i] for i in idx])
         worst = np.abs(kernels).max(axis=1).sum(axis=1).max()
         exact32 = step is not None and worst < _FLOAT32_EXACT
-        groups.append(_Group(w, idx, kernels, thresholds[idx], np.float32 if exact32 else np.float64))
+        groups.append(WidthGroup(w, idx, kernels, thresholds[idx], np.float32 if exact32 else np.float64))
     return groups
 
 
@@ -184,7 +184,7 @@ class ScanWarning(ExactpwmWarning):
     """Something about a scan's inputs that changes what it reports (renamed or unreachable motifs)."""
 
 
-def _motif_names(names, K: int) -> list[str]:
+def default_motif_names(names, K: int) -> list[str]:
     """K motif names (default motif0, motif1, ...); repeats get ``_2``, ``_3``, ... with a warning,
     so every hit names one motif."""
     names = [f"motif{i}" for i in range(K)] if names is None else [str(n) for n in names]
@@ -221,11 +221,11 @@ def plan_scan(motifs: Motifs, *, pvalue: float | None = None, score: ArrayLike |
     if score is None and pvalue is None:
         pvalue = 1e-4
     rna = isinstance(motifs, MotifSet) and len(motifs) > 0 and all(m.meta.get("alphabet") == "ACGU" for m in motifs)
-    motifs, names, background, pseudocount = _prepare_motifs(motifs, names, mode, background, pseudocount)
+    motifs, names, background, pseudocount = prepare_motifs(motifs, names, mode, background, pseudocount)
     matrices = score_matrices(motifs, mode, background=background, base=base, pseudocount=pseudocount, step=step,
                               names=names)
     K = len(matrices)
-    names = _motif_names(names, K)
+    names = default_motif_names(names, K)
     dists = score_distributions(matrices, as_background(background), step or 1e-3, threads)
     if score is None:
         if not (isinstance(pvalue, (int, float)) and 0 < pvalue <= 1):
@@ -242,7 +242,7 @@ def plan_scan(motifs: Motifs, *, pvalue: float | None = None, score: ArrayLike |
         if np.isnan(thresholds).any():
             raise ValueError("score thresholds must not be NaN")
     overlap = max(m.shape[1] for m in matrices) - 1
-    return ScanPlan(matrices, names, thresholds, dists, _groups(matrices, thresholds, step), overlap,
+    return ScanPlan(matrices, names, thresholds, dists, width_groups(matrices, thresholds, step), overlap,
                     hit_dtype(overlap + 1), PvalueTable(dists, thresholds), rna)
 
 
@@ -253,5 +253,5 @@ def subset_plan(plan: ScanPlan, motifs: np.ndarray, step=DEFAULT_STEP) -> ScanPl
     matrices = [plan.matrices[i] for i in ix]
     thresholds = plan.thresholds[ix]
     dists = [plan.dists[i] for i in ix]
-    return ScanPlan(matrices, [plan.names[i] for i in ix], thresholds, dists, _groups(matrices, thresholds, step),
+    return ScanPlan(matrices, [plan.names[i] for i in ix], thresholds, dists, width_groups(matrices, thresholds, step),
                     plan.overlap, plan.dtype, PvalueTable(dists, thresholds), plan.rna)

@@ -16,12 +16,12 @@ import numpy as np
 from exactpwm.core.motif import MotifSet
 from exactpwm.core.pvalues import DEFAULT_STEP, benjamini_hochberg, storey_pi0
 from exactpwm.core.scoring import run_threshold
-from exactpwm.core.sequence import _check_codes, input_window_letters, window_letters
+from exactpwm.core.sequence import check_codes, input_window_letters, window_letters
 from exactpwm.core.types import ArrayLike, Background, Motifs, Sequences
 from exactpwm.io.fasta import Chunk
-from exactpwm.scanning.batches import DEFAULT_CHUNK, _Batch, _batches, _group_codes, _pack_batch
+from exactpwm.scanning.batches import DEFAULT_CHUNK, Batch, group_codes, pack_batch, sequence_batches
 from exactpwm.scanning.hits import HitTable, RowBuffer
-from exactpwm.scanning.plan import ScanPlan, _Group, plan_scan
+from exactpwm.scanning.plan import ScanPlan, WidthGroup, plan_scan
 
 __all__ = ["Collected", "PvalueSample", "collect_hits", "iter_scan", "scan", "scan_chunk"]
 
@@ -54,7 +54,7 @@ def _scan_chunks(plan: ScanPlan, sequences: Sequences, strand: str, chunk_size: 
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
     names = [] if sequence_names is None else sequence_names
     K = len(plan.names)
-    for batch in _batches(sequences, chunk_size, plan.overlap, names, input_letters):
+    for batch in sequence_batches(sequences, chunk_size, plan.overlap, names, input_letters):
         rows = _scan_batch(plan, batch, strand, threads, backend)
         n_tests = np.zeros(K, np.int64)
         if count_tests or sampler is not None:
@@ -72,12 +72,12 @@ def scan_chunk(plan: ScanPlan, chunk: Chunk, chunk_size: int, *, strand: str = "
                backend: str = "auto") -> np.ndarray:
     """Hits of one chunk (windows starting in its first ``chunk_size`` bases, or all if it is the
     record's last): a structured array sorted by (start, strand '+' first, motif), with p-values."""
-    return _scan_batch(plan, _pack_batch([chunk], chunk_size), strand, threads, backend)
+    return _scan_batch(plan, pack_batch([chunk], chunk_size), strand, threads, backend)
 
 
-def _scan_batch(plan: ScanPlan, batch: _Batch, strand: str, threads, backend) -> np.ndarray:
+def _scan_batch(plan: ScanPlan, batch: Batch, strand: str, threads, backend) -> np.ndarray:
     """Hits of a batch as a structured array sorted by (record, start, strand '+' first, motif)."""
-    codes = _check_codes(batch.codes)
+    codes = check_codes(batch.codes)
     found = [_group_hits(batch, g, strand, threads, backend) for g in plan.groups]
     motif, pos, minus, score = (np.concatenate([f[i] for f in found]) for i in range(4))
     piece = np.searchsorted(batch.offsets, pos, side="right") - 1 if batch.size > 1 \
@@ -107,9 +107,9 @@ def _scan_batch(plan: ScanPlan, batch: _Batch, strand: str, threads, backend) ->
     return rows
 
 
-def _group_hits(batch: _Batch, g: _Group, strand: str, threads, backend):
+def _group_hits(batch: Batch, g: WidthGroup, strand: str, threads, backend):
     """(motif int32, packed start int64, minus bool, score float64) of one width group's hits."""
-    codes, offsets = _group_codes(batch, g.width)
+    codes, offsets = group_codes(batch, g.width)
     if codes.size < g.width:
         return np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0)
     h = run_threshold(codes, np.array([0, codes.size], dtype=np.int64), g.engine_inputs(strand), strand,
@@ -312,7 +312,7 @@ def _sample_pvalues(plan: ScanPlan, codes: np.ndarray, limit: int, first: int, s
             yield int(k), np.repeat(starts, both), plan.dists[int(k)].pvalue(scores[:, :, j].ravel())
 
 
-def _count_windows(codes: np.ndarray, limit: int, groups: list[_Group], n_motifs: int) -> np.ndarray:
+def _count_windows(codes: np.ndarray, limit: int, groups: list[WidthGroup], n_motifs: int) -> np.ndarray:
     """(K,) int64 window tests per motif in a chunk: N-free windows starting before `limit`."""
     no_n = not (codes >= 4).any()
     n_cum = None if no_n else np.concatenate([[0], np.cumsum(codes >= 4)])

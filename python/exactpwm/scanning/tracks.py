@@ -10,8 +10,8 @@ import numpy as np
 from exactpwm.core.pvalues import DEFAULT_STEP
 from exactpwm.core.types import Background, Motifs, Sequences
 from exactpwm.io.files import UniqueNames
-from exactpwm.scanning.batches import DEFAULT_CHUNK, _batches, _group_codes
-from exactpwm.scanning.plan import _groups, _prepare_motifs, score_matrices
+from exactpwm.scanning.batches import DEFAULT_CHUNK, group_codes, sequence_batches
+from exactpwm.scanning.plan import prepare_motifs, score_matrices, width_groups
 
 __all__ = ["bedgraph_runs", "best_strand", "score_tracks", "write_bedgraph", "write_bigwig"]
 
@@ -33,18 +33,18 @@ def score_tracks(motifs: Motifs, sequences: Sequences, *, names: Sequence[str] |
     """
     from exactpwm.core.scoring import conv1d
 
-    motifs, names, background, pseudocount = _prepare_motifs(motifs, names, mode, background, pseudocount)
+    motifs, names, background, pseudocount = prepare_motifs(motifs, names, mode, background, pseudocount)
     matrices = score_matrices(motifs, mode, background=background, base=base, pseudocount=pseudocount, step=step)
-    groups = _groups(matrices, np.zeros(len(matrices)), step)
+    groups = width_groups(matrices, np.zeros(len(matrices)), step)
     overlap = max(m.shape[1] for m in matrices) - 1
     seq_names: list[str] = []
     unique = UniqueNames()
-    for batch in _batches(sequences, chunk_size, overlap, seq_names):
+    for batch in sequence_batches(sequences, chunk_size, overlap, seq_names):
         for name, start in zip(batch.names, batch.starts.tolist()):
             if start == 0:
                 unique.add(name)
         for g in groups:
-            codes, _ = _group_codes(batch, g.width)
+            codes, _ = group_codes(batch, g.width)
             if codes.size < g.width:
                 continue
             scores = conv1d(codes, g.kernels, strand=strand, dtype=np.float64, threads=threads, backend=backend)
