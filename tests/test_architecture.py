@@ -148,3 +148,34 @@ def _private_imports() -> list[str]:
 def test_no_private_name_crosses_a_module_boundary():
     """A name with a leading underscore stays in its module, unless the module is private on purpose."""
     assert _private_imports() == []
+
+
+def test_the_documented_api_is_declared():
+    """Every name docs/api.rst documents is public where it lives: a top-level name is in
+    exactpwm.__all__; a deeper one is in its module's __all__, and that module in its
+    subpackage's __all__ (the subpackages declare their public modules)."""
+    import importlib
+    import re
+
+    import exactpwm
+
+    text = open(os.path.join(ROOT, "docs", "api.rst"), encoding="utf-8").read()
+    missing = []
+    for _, name in re.findall(r"^\.\. (autofunction|autoclass|autodata):: (\S+)", text, re.M):
+        if not name.startswith("exactpwm."):
+            if name not in exactpwm.__all__:
+                missing.append(name)
+            continue
+        parts = name.split(".")
+        for i in range(len(parts) - 1, 1, -1):
+            try:
+                module = importlib.import_module(".".join(parts[:i]))
+            except ImportError:
+                continue
+            if parts[i] not in getattr(module, "__all__", ()):
+                missing.append(name)
+            package = importlib.import_module(".".join(parts[:i - 1]))
+            if parts[i - 1] not in getattr(package, "__all__", ()):
+                missing.append(f"{name} (module {parts[i - 1]} not in {package.__name__}.__all__)")
+            break
+    assert not missing, missing

@@ -270,7 +270,7 @@ def test_threshold_hits_match_reference(rng, backend, strand, skip_n):
     np.testing.assert_array_equal(got.sequence, [r[0] for r in expected])
     np.testing.assert_array_equal(got.start, [r[1] for r in expected])
     np.testing.assert_array_equal(got.strand, [r[2] for r in expected])
-    np.testing.assert_array_equal(got.kernel, [r[3] for r in expected])
+    np.testing.assert_array_equal(got.motif, [r[3] for r in expected])
     np.testing.assert_allclose(got.score, [r[4] for r in expected], atol=1e-9)
 
 
@@ -341,7 +341,7 @@ def test_pair_filter_exact_for_every_width(L, dtype):
     thr = np.array([np.quantile(dense[:, k], q, method="higher") for k, q in enumerate([0.5, 0.9, 0.99, 0.999, 1.0])])
     for skip_n in (False, True):
         ref = _same_hits_on_every_backend(seqs, W, thr, skip_n)
-        assert (ref.score == thr[ref.kernel]).any(), "some hit should sit exactly on its threshold"
+        assert (ref.score == thr[ref.motif]).any(), "some hit should sit exactly on its threshold"
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -1,4 +1,8 @@
 """The shared core: sequences, the kernel <-> PWM transform, matrices, motifs, scoring, p-values.
 
-Imports only the private engine layer (``exactpwm._engine``) and numpy.
+Imports only the private engine layer (``exactpwm._engine``) and numpy. Its public modules are
+listed in ``__all__``; each lists its public names in its own ``__all__``.
 """
+
+__all__ = ["backends", "errors", "haplotypes", "layout", "matrices", "motif", "pvalues", "scoring", "sequence",
+           "transform", "types"]

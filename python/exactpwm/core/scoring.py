@@ -20,7 +20,7 @@ Conventions
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -30,7 +30,7 @@ from exactpwm.core._checks import as_bias, as_kernels, resolve_threads
 from exactpwm.core.errors import InputTypeError
 from exactpwm.core.sequence import check_codes, encode, pack
 from exactpwm.core.transform import reverse_complement_kernels
-from exactpwm.core.types import ArrayLike, Sequences
+from exactpwm.core.types import ArrayLike, Sequences, Strand
 
 __all__ = ["conv1d", "max_scores", "MaxScores", "threshold_hits", "WindowHits", "score_table"]
 
@@ -109,7 +109,7 @@ def conv1d(
     kernels: ArrayLike,
     bias: ArrayLike | None = None,
     *,
-    strand: str = "+",
+    strand: Strand = "+",
     dtype: npt.DTypeLike | None = None,
     out: np.ndarray | None = None,
     threads: int = 0,
@@ -191,7 +191,7 @@ def max_scores(
     kernels: ArrayLike,
     bias: ArrayLike | None = None,
     *,
-    strand: str = "+",
+    strand: Strand = "+",
     skip_n: bool = False,
     dtype: npt.DTypeLike | None = None,
     pairs: tuple[ArrayLike, ArrayLike] | None = None,
@@ -259,20 +259,38 @@ def max_scores(
 
 class WindowHits(NamedTuple):
     """Result of :func:`threshold_hits`; all arrays (H,), ordered by sequence, start,
-    strand ('+' first) and kernel.
+    strand ('+' first) and motif.
 
     sequence : int64 index of the sequence
     start : int64 window start, 0-based on the forward strand (the window is [start, start + L))
-    kernel : int32 kernel index
+    motif : int32 index of the kernel (or score matrix), as ``motif`` in every result table
+        (``kernel`` is its deprecated old name)
     strand : int8, +1 or -1
     score : the window's score (bias included)
     """
 
     sequence: np.ndarray
     start: np.ndarray
-    kernel: np.ndarray
+    motif: np.ndarray
     strand: np.ndarray
     score: np.ndarray
+
+    @property
+    def kernel(self) -> np.ndarray:
+        """Deprecated old name of :attr:`motif`."""
+        import warnings
+
+        warnings.warn("WindowHits.kernel is renamed WindowHits.motif (one name for the index in every result)",
+                      DeprecationWarning, stacklevel=2)
+        return self.motif
+
+    def to_pandas(self) -> Any:
+        """A DataFrame with the table vocabulary: sequence, start, motif, strand ('+'/'-'), score."""
+        from exactpwm.core._checks import optional_import
+
+        pd = optional_import("pandas", "tables", "WindowHits.to_pandas")
+        return pd.DataFrame({"sequence": self.sequence, "start": self.start, "motif": self.motif,
+                             "strand": np.where(self.strand > 0, "+", "-"), "score": self.score})
 
 
 def threshold_hits(
@@ -281,7 +299,7 @@ def threshold_hits(
     thresholds: ArrayLike,
     bias: ArrayLike | None = None,
     *,
-    strand: str = "+",
+    strand: Strand = "+",
     skip_n: bool = False,
     dtype: npt.DTypeLike | None = None,
     threads: int = 0,
@@ -300,7 +318,7 @@ def threshold_hits(
 
     Returns
     -------
-    WindowHits(sequence, start, kernel, strand, score). The order does not depend on
+    WindowHits(sequence, start, motif, strand, score). The order does not depend on
     threads or backend.
     """
     prepared = prepare_threshold(kernels, thresholds, bias, strand, dtype)

@@ -7,10 +7,12 @@ at run time and raise a clear error for anything else.
 from __future__ import annotations
 
 import os
-from typing import IO, Any, Union
+from typing import IO, Any, Literal, Union
 
 import numpy as np
 import numpy.typing as npt
+
+__all__ = ["ArrayLike", "Background", "Float64Array", "Motifs", "PathOrFile", "Sequences", "Strand"]
 
 ArrayLike = npt.ArrayLike
 """Anything ``numpy.asarray`` takes (a torch tensor included)."""
@@ -31,3 +33,8 @@ Background = Union[None, str, npt.ArrayLike]
 """A background: None (uniform), "uniform", or 4 frequencies of A, C, G, T."""
 
 Float64Array = npt.NDArray[np.float64]
+
+Strand = Literal["+", "-", "both"]
+"""Which strands an argument asks for: "+" (as given), "-" (the reverse complement, reported at
+the forward window start) or "both". Results say a strand as int8 +1/-1 in numeric arrays and as
+"+"/"-" in tables (``docs/conventions.md``)."""

@@ -28,7 +28,7 @@ from exactpwm.core._checks import as_bias, as_kernels
 from exactpwm.core.scoring import as_packed, max_scores
 from exactpwm.core.sequence import iter_batches
 from exactpwm.core.transform import kernel_to_pwm
-from exactpwm.core.types import ArrayLike, Sequences
+from exactpwm.core.types import ArrayLike, Sequences, Strand
 
 __all__ = ["fit_base", "BaseFit", "base_objective"]
 
@@ -119,7 +119,7 @@ def fit_base(
     kernels: ArrayLike,
     sequences: Sequences,
     *,
-    strand: str = "+",
+    strand: Strand = "+",
     flip: bool = False,
     bias: ArrayLike | None = None,
     per_kernel: bool = False,

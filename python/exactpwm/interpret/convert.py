@@ -18,6 +18,7 @@ import numpy as np
 from exactpwm.core.errors import ExactpwmWarning
 from exactpwm.core.motif import EXACT_PWM_URL, Motif, MotifSet
 from exactpwm.core.transform import DEFAULT_BASE, kernel_to_pwm
+from exactpwm.core.types import Strand
 from exactpwm.interpret.base_fit import BaseFit, fit_base
 from exactpwm.interpret.pwm_model import expand_dilation, fold_batchnorm
 from exactpwm.io.fasta import read_fasta
@@ -92,7 +93,7 @@ def _npz_widths_and_names(path, key: str | None, n_kernels: int, length: int, di
 def kernels_to_motifs(path, *, base: float = DEFAULT_BASE, flip: bool = False, key: str | None = None,
                       layout: str | None = None, bias_key: str | None = None, use_bias: bool = True,
                       batchnorm: str | None = None, bn_eps: float | None = None, dilation: int = 1,
-                      fit_sequences=None, strand: str = "+", names: list[str] | None = None,
+                      fit_sequences=None, strand: Strand = "+", names: list[str] | None = None,
                       prefix: str = "kernel", threads: int = 0) -> ConvertedKernels:
     """Exact PWMs of the first-layer kernels in a file.
 

@@ -38,7 +38,7 @@ from exactpwm.core.matrices import counts_to_pwm
 from exactpwm.core.scoring import as_packed, max_scores, resolve_dtype, round_thresholds_up, score_table
 from exactpwm.core.sequence import iter_batches
 from exactpwm.core.transform import reverse_complement_kernels
-from exactpwm.core.types import ArrayLike, Sequences
+from exactpwm.core.types import ArrayLike, Sequences, Strand
 
 __all__ = ["heuristic_pwm", "HeuristicPWM", "max_possible_score", "METHODS"]
 
@@ -74,7 +74,7 @@ def heuristic_pwm(
     method: str = "deepbind",
     *,
     bias: ArrayLike | None = None,
-    strand: str = "+",
+    strand: Strand = "+",
     threshold: ArrayLike | None = None,
     fraction: float | None = None,
     pseudocount: float | None = None,

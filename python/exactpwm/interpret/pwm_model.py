@@ -41,7 +41,7 @@ import numpy as np
 
 from exactpwm.core._checks import as_bias, as_kernels, log_base
 from exactpwm.core.sequence import check_codes, encode
-from exactpwm.core.types import ArrayLike, Sequences
+from exactpwm.core.types import ArrayLike, Sequences, Strand
 
 __all__ = ["PWMModel", "fold_batchnorm", "expand_dilation", "conv_padding"]
 
@@ -128,7 +128,7 @@ class PWMModel:
     pooling: str = "max"
     pool_size: int | None = None  # None: global pooling
     pool_stride: int | None = None
-    strand: str = "+"
+    strand: Strand = "+"
 
     @property
     def thresholds(self) -> np.ndarray:
@@ -139,7 +139,7 @@ class PWMModel:
     @classmethod
     def from_layers(cls, kernels, bias=None, *, dense_weight, dense_bias=None, batchnorm=None, dilation: int = 1,
                     padding=0, stride: int = 1, activation: str = "relu", pooling: str = "max",
-                    pool_size: int | None = None, pool_stride: int | None = None, strand: str = "+",
+                    pool_size: int | None = None, pool_stride: int | None = None, strand: Strand = "+",
                     base: float = math.e) -> PWMModel:
         """Build from layer parameters (numpy arrays or tensors, PyTorch layouts).
 
@@ -262,7 +262,7 @@ class PWMModel:
                              f"({self.width})")
         return x
 
-    def _strand(self) -> str:
+    def _strand(self) -> Strand:
         return "both" if self.strand == "both" else "+"
 
     def _log_likelihoods(self, x: np.ndarray, threads: int) -> np.ndarray:

@@ -40,6 +40,7 @@ from exactpwm.core.errors import ExactpwmWarning
 from exactpwm.core.matrices import as_background
 from exactpwm.core.motif import DEFAULT_NSITES, MotifSet
 from exactpwm.core.pvalues import storey_pi0
+from exactpwm.core.types import Strand
 
 __all__ = ["DISTANCES", "TSV_COLUMNS", "TomtomResult", "compare_motifs", "tomtom", "as_motifs", "storey_qvalues"]
 
@@ -160,7 +161,8 @@ def _prepare(motifs: MotifSet, what: str, pseudocount: float, bg: np.ndarray) ->
 
 
 def tomtom(queries: MotifSet, targets: MotifSet, *, dist: str = "pearson", min_overlap: int = 1,
-           both_strands: bool = True, pseudocount: float = 0.1, background: Any = None, threads: int = 0,
+           strand: Strand = "both", pseudocount: float = 0.1, background: Any = None, threads: int = 0,
+           both_strands: bool | None = None,
            backend: str = "auto") -> TomtomResult:
     """Compare every query with every target (see the module docstring for the method).
 
@@ -169,6 +171,7 @@ def tomtom(queries: MotifSet, targets: MotifSet, *, dist: str = "pearson", min_o
     Returns every pair; :meth:`TomtomResult.significant` gives Tomtom's default output (q <= 0.5).
     Results do not depend on ``threads`` or ``backend``.
     """
+    both_strands = _strand_choice(strand, both_strands, "tomtom")
     if dist not in DISTANCES:
         raise ValueError(f"dist must be one of {DISTANCES}, got {dist!r}")
     if not (isinstance(min_overlap, (int, np.integer)) and min_overlap >= 1):
@@ -251,6 +254,17 @@ def _rows(pvalue: np.ndarray, offset: np.ndarray, overlap: np.ndarray, norient: 
     return rows
 
 
+def _strand_choice(strand: str, both_strands: bool | None, where: str) -> bool:
+    """True for both strands: ``strand`` ("both" or "+"), or the deprecated ``both_strands``."""
+    if both_strands is not None:
+        warnings.warn(f"{where}(both_strands=) is deprecated: use strand='both' or strand='+'", DeprecationWarning,
+                      stacklevel=3)
+        return bool(both_strands)
+    if strand not in ("both", "+"):
+        raise ValueError(f"strand must be 'both' or '+' (targets as given), got {strand!r}")
+    return strand == "both"
+
+
 def storey_qvalues(pvalues: np.ndarray) -> np.ndarray:
     """q-values of ascending p-values, each row a set: Storey's pi0 of the row
     (:func:`exactpwm.core.pvalues.storey_pi0`, 1 for 100 values or fewer) times the
@@ -293,7 +307,8 @@ def as_motifs(source: Any, what: str = "motifs", *, base: float | None = None) -
 
 
 def compare_motifs(queries: Any, targets: Any, *, dist: str = "pearson", min_overlap: int = 1,
-                   both_strands: bool = True, pseudocount: float = 0.1, background: Any = None,
+                   strand: Strand = "both", pseudocount: float = 0.1, background: Any = None,
+                   both_strands: bool | None = None,
                    base: float | None = None, threshold: float | None = None, by: str = "qvalue",
                    as_frame: bool | None = None, threads: int = 0, backend: str = "auto") -> Any:
     """Which known motif is each query? Tomtom's comparison (see :mod:`exactpwm.interpret.tomtom`).
@@ -313,8 +328,9 @@ def compare_motifs(queries: Any, targets: Any, *, dist: str = "pearson", min_ove
         gives a flat column nothing.
     min_overlap : int
         Fewest aligned columns (capped at the narrower motif's width), as ``tomtom -min-overlap``.
-    both_strands : bool
-        Also try each target reverse-complemented (``False`` is ``tomtom -norc``).
+    strand : str
+        "both" (default): also try each target reverse-complemented; "+": only as given (``tomtom
+        -norc``). ``both_strands=`` is its deprecated old form (True for "both").
     pseudocount : float
         Added to every motif's counts (spread by the background), as ``tomtom -motif-pseudo``.
     threshold, by : float, str
@@ -332,7 +348,9 @@ def compare_motifs(queries: Any, targets: Any, *, dist: str = "pearson", min_ove
     """
     qs = as_motifs(queries, "query", base=base)
     ts = as_motifs(targets, "target", base=base)
-    result = tomtom(qs, ts, dist=dist, min_overlap=min_overlap, both_strands=both_strands, pseudocount=pseudocount,
+    result = tomtom(qs, ts, dist=dist, min_overlap=min_overlap,
+                    strand="both" if _strand_choice(strand, both_strands, "compare_motifs") else "+",
+                    pseudocount=pseudocount,
                     background=background, threads=threads, backend=backend)
     if threshold is not None:
         result = result.significant(threshold, by)

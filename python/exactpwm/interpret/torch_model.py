@@ -20,6 +20,7 @@ try:
 except ImportError as exc:  # pragma: no cover
     raise ImportError("exactpwm.interpret.torch_model needs torch: pip install 'exactpwm[torch]'") from exc
 
+from exactpwm.core.types import Strand
 from exactpwm.interpret.pwm_model import PWMModel
 
 __all__ = ["pwm_model_from_torch", "pwm_model_from_sequential", "PWMModule", "first_conv", "kernels_from_module"]
@@ -33,7 +34,7 @@ def _np(t) -> np.ndarray:
 
 def pwm_model_from_torch(conv: nn.Conv1d, dense: nn.Linear, *, batchnorm: nn.BatchNorm1d | None = None,
                          activation: str = "relu", pooling: str = "max", pool_size: int | None = None,
-                         pool_stride: int | None = None, strand: str = "+", base: float = math.e) -> PWMModel:
+                         pool_stride: int | None = None, strand: Strand = "+", base: float = math.e) -> PWMModel:
     """The PWM model of conv -> [batchnorm] -> activation -> pooling -> dense
     (see :mod:`exactpwm.interpret.pwm_model`)."""
     if not isinstance(conv, nn.Conv1d) or conv.in_channels != 4 or conv.groups != 1:

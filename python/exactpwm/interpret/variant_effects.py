@@ -15,6 +15,7 @@ import numpy as np
 from exactpwm.core._checks import optional_import
 from exactpwm.core.haplotypes import haplotype_records
 from exactpwm.core.sequence import ENCODE
+from exactpwm.core.types import Strand
 from exactpwm.interpret.model_runner import model_runner
 from exactpwm.io.vcf import VariantColumns, by_change, checked_variants, warn_skipped
 
@@ -71,7 +72,7 @@ class KernelVariantEffects:
         return self.alt - self.ref
 
 
-def kernel_variant_effects(kernels: Any, genome: str, vcf: str, bias: Any = None, *, strand: str = "+",
+def kernel_variant_effects(kernels: Any, genome: str, vcf: str, bias: Any = None, *, strand: Strand = "+",
                            batch: int = 1 << 16, threads: int = 0, backend: str = "auto") -> KernelVariantEffects:
     """What every variant does to each first-layer kernel's maximum activation.
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from exactpwm.core.motif import MotifSet
+from exactpwm.core.types import Strand
 
 __all__ = ["KernelOptions", "Log", "MotifSource", "OptionsError", "check_inputs", "command_text", "load_motifs",
            "open_text", "resolve_background", "stderr_log"]
@@ -59,7 +60,7 @@ class KernelOptions:
     names: list[str] | None = None
     prefix: str = "kernel"
     fit_base: str | None = None
-    strand: str = "+"
+    strand: Strand = "+"
     threads: int = 0
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from exactpwm.core.types import Strand
 from exactpwm.jobs.common import (
     Log,
     MotifSource,
@@ -81,7 +82,7 @@ class ScanResult:
     partitions: list[str] = field(default_factory=list)
 
 
-def scan_strand(motifs, norc: bool) -> str:
+def scan_strand(motifs, norc: bool) -> Strand:
     """The strands a scan reads: "+" for ``norc`` or when every motif says ``strands: +`` (MEME);
     else "both". An empty motif set scans both (and finds nothing)."""
     single = len(motifs) > 0 and all(m.meta.get("strands") == "+" for m in motifs)
@@ -139,15 +140,18 @@ def run_scan(opts: ScanOptions, *, progress: Callable[[int], None] | None = None
     from exactpwm.scanning.scan import iter_scan
 
     plan = plan_scan(motifs, pvalue=pvalue, score=opts.score, threads=opts.threads, **common)
-    names: list[str] = []
     n = 0
     with open_text(opts.output) as f:
-        w = HitWriter(f, opts.format, plan.names, names if coords is None else coords.names, alts, note,
+        w = HitWriter(f, opts.format, plan.names, [] if coords is None else coords.names, alts, note,
                       threads=opts.threads)
-        for rows, _ in iter_scan(plan, sequences, strand=strand, chunk_size=opts.chunk_size, threads=opts.threads,
-                                 backend=opts.backend, sequence_names=names, progress=progress):
-            w.write(rows if coords is None else coords.map_rows(rows, names))
-            n += len(rows)
+        for chunk in iter_scan(plan, sequences, strand=strand, chunk_size=opts.chunk_size, threads=opts.threads,
+                               backend=opts.backend, progress=progress):
+            if coords is None:
+                w.sequences = chunk.sequence_names
+                w.write(chunk.rows)
+            else:
+                w.write(coords.map_rows(chunk.rows, chunk.sequence_names))
+            n += len(chunk.rows)
         w.close()
     return ScanResult(rows=n)
 
@@ -167,7 +171,7 @@ def _sequences(opts: ScanOptions):
     return opts.sequences, GenomicCoordinates(opts.genomic_coord or "ucsc")
 
 
-def _scan_dask(opts: ScanOptions, motifs, common: dict, strand: str, pvalue, progress, log: Log) -> ScanResult:
+def _scan_dask(opts: ScanOptions, motifs, common: dict, strand: Strand, pvalue, progress, log: Log) -> ScanResult:
     """scan --dask: partition files in the output folder, one per chunk (and motif group)."""
     if opts.format == "maxima" or opts.qvalues:
         raise OptionsError("--dask writes hits per partition: --format maxima and --qvalues are not supported "

@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from exactpwm.core.types import Strand
 from exactpwm.io.files import unique_filenames
 from exactpwm.jobs.common import (
     Log,
@@ -38,7 +39,7 @@ class TrackOptions:
     motifs: MotifSource
     sequences: str
     output: str | None = None
-    strand: str = "both"
+    strand: Strand = "both"
     uniform: bool = False
     bgfile: str | None = None
     pseudocount: float | None = None

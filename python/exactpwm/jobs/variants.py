@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from exactpwm.core.types import Strand
 from exactpwm.jobs.common import (
     KernelOptions,
     Log,
@@ -46,7 +47,7 @@ class VariantsOptions:
     pvalue: float = 1e-4
     report_all: bool = False
     activations: bool = False
-    strand: str = "+"
+    strand: Strand = "+"
     min_delta: float = 0.0
     length: int | None = None
     uniform: bool = False

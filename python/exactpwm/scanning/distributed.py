@@ -25,6 +25,7 @@ from typing import Any, Callable
 import numpy as np
 
 from exactpwm.core.motif import MotifSet
+from exactpwm.core.types import Strand
 from exactpwm.io.fasta import Chunk
 from exactpwm.io.files import unique_filenames
 from exactpwm.scanning.batches import as_chunks
@@ -80,7 +81,7 @@ class DistributedScan:
 
 
 def _partition_task(plan: ScanPlan, motif_index: np.ndarray, codes: np.ndarray, record: int, name: str,
-                    start: int, last: bool, chunk_size: int, strand: str, threads: int, backend: str,
+                    start: int, last: bool, chunk_size: int, strand: Strand, threads: int, backend: str,
                     path: str | None, fmt: str, alt_names: list):
     """Scan one chunk with one motif group; write the partition (atomically) or return the rows."""
     rows = scan_chunk(plan, Chunk(record, name, start, codes, last), chunk_size, strand=strand, threads=threads,
@@ -119,7 +120,7 @@ def _write_parquet(path: str, rows: np.ndarray, motif_names: dict, name: str) ->
 def scan_distributed(motifs, sequences, outdir=None, *, client=None, pvalue: float | None = None, score=None,
                      names=None, mode: str = "logodds", background=None, base: float = 2.0,
                      pseudocount: float | None = None,
-                     strand: str = "both", chunk_size: int = 1 << 24, motif_groups: int = 1, format: str = "tsv",
+                     strand: Strand = "both", chunk_size: int = 1 << 24, motif_groups: int = 1, format: str = "tsv",
                      threads: int = 1, backend: str = "auto", max_in_flight: int | None = None,
                      progress: Callable[[int], None] | None = None) -> DistributedScan:
     """Scan on a Dask cluster: the same hits as :func:`exactpwm.scan`, chunk by chunk.
@@ -222,7 +223,7 @@ def _track_task(motifs, kwargs: dict, codes: np.ndarray, name: str, start: int, 
     return len(paths)
 
 
-def tracks_distributed(motifs: MotifSet, sequences, outdir, *, client=None, strand: str = "both",
+def tracks_distributed(motifs: MotifSet, sequences, outdir, *, client=None, strand: Strand = "both",
                        chunk_size: int = 1 << 24, max_in_flight: int | None = None,
                        progress: Callable[[int], None] | None = None, **kwargs) -> list[str]:
     """Score tracks on a Dask cluster: ``outdir/<motif>/part-<record>-<start>.bedGraph`` per chunk

@@ -33,6 +33,7 @@ import numpy as np
 from exactpwm.core.errors import ExactpwmWarning
 from exactpwm.core.matrices import as_background
 from exactpwm.core.motif import MotifSet
+from exactpwm.core.types import Strand
 from exactpwm.scanning.hits import HitTable, HitWriter
 
 __all__ = ["NRDB", "MotifOrderWriter", "best_strand_rows", "fimo_background", "fimo_hits", "fimo_order",
@@ -238,7 +239,7 @@ def _each_chunk(max_strand: bool, coords, names: list):
 
 
 def fimo_hits(motifs: MotifSet, sequences, *, background: np.ndarray, thresh: float = 1e-4,
-              qv_thresh: bool = False, qvalues: bool = True, strand: str = "both", max_strand: bool = False,
+              qv_thresh: bool = False, qvalues: bool = True, strand: Strand = "both", max_strand: bool = False,
               max_stored: int = 100_000, pseudocount: float = 0.1, genomic: str | None = None,
               threads: int = 0, chunk_size: int = 1 << 23, backend: str = "auto",
               progress=None) -> tuple[HitTable, dict[int, float]]:
@@ -319,7 +320,7 @@ def fimo_hits(motifs: MotifSet, sequences, *, background: np.ndarray, thresh: fl
 
 
 def stream_fimo_text(out: TextIO, motifs: MotifSet, sequences, *, background: np.ndarray, thresh: float = 1e-4,
-                     strand: str = "both", max_strand: bool = False, pseudocount: float = 0.1,
+                     strand: Strand = "both", max_strand: bool = False, pseudocount: float = 0.1,
                      genomic: str | None = None, skip_matched: bool = False, threads: int = 0,
                      chunk_size: int = 1 << 23, backend: str = "auto", progress=None) -> int:
     """FIMO's ``--text`` output to ``out``: no q-values, rows by motif then sequence, position and
@@ -338,10 +339,10 @@ def stream_fimo_text(out: TextIO, motifs: MotifSet, sequences, *, background: np
     w = MotifOrderWriter(out, plan.names, coords.names if coords is not None else names,
                          [m.alt_name for m in motifs], threads=threads)
     n = 0
-    for rows, _ in iter_scan(plan, sequences, strand=strand, chunk_size=chunk_size, threads=threads,
-                             backend=backend, sequence_names=names, input_letters=not skip_matched,
-                             progress=progress):
-        rows = apply(rows)
+    for chunk in iter_scan(plan, sequences, strand=strand, chunk_size=chunk_size, threads=threads, backend=backend,
+                           input_letters=not skip_matched, progress=progress):
+        names[len(names):] = chunk.sequence_names[len(names):]  # the writer's list: the names read so far
+        rows = apply(chunk.rows)
         if skip_matched:
             rows["matched"] = b""
         w.write(rows)

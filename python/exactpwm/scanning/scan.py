@@ -17,32 +17,64 @@ from exactpwm.core.motif import MotifSet
 from exactpwm.core.pvalues import DEFAULT_STEP, benjamini_hochberg, storey_pi0
 from exactpwm.core.scoring import run_threshold
 from exactpwm.core.sequence import check_codes, input_window_letters, window_letters
-from exactpwm.core.types import ArrayLike, Background, Motifs, Sequences
+from exactpwm.core.types import ArrayLike, Background, Motifs, Sequences, Strand
 from exactpwm.io.fasta import Chunk
 from exactpwm.scanning.batches import DEFAULT_CHUNK, Batch, group_codes, pack_batch, sequence_batches
 from exactpwm.scanning.hits import HitTable, RowBuffer
 from exactpwm.scanning.plan import ScanPlan, WidthGroup, plan_scan
 
-__all__ = ["Collected", "PvalueSample", "collect_hits", "iter_scan", "scan", "scan_chunk"]
+__all__ = ["ScanChunk", "Collected", "PvalueSample", "collect_hits", "iter_scan", "scan", "scan_chunk"]
 
 
-def iter_scan(plan: ScanPlan, sequences: Sequences, *, strand: str = "both", chunk_size: int = DEFAULT_CHUNK,
-              threads: int = 0, backend: str = "auto", sequence_names: list | None = None,
-              count_tests: bool = False, input_letters: bool = False,
-              progress: Callable[[int], None] | None = None) -> Iterator[tuple[np.ndarray, int]]:
-    """Scan chunk by chunk: yields (hits, n_tests) per chunk, hits a structured array (see
+class ScanChunk(tuple):
+    """One chunk of a streaming scan (:func:`iter_scan`); unpacks as ``(rows, n_tests)``.
+
+    rows : the chunk's hits, a structured array (see :class:`exactpwm.HitTable`)
+    n_tests : the motif x strand x N-free window tests made (0 unless ``count_tests``)
+    sequence_names : the names of the sequences read so far; ``rows["sequence"]`` indexes them
+        (one list, which grows as the scan goes on)
+    """
+
+    sequence_names: list[str]
+
+    def __new__(cls, rows: np.ndarray, n_tests: int, sequence_names: list[str]) -> ScanChunk:
+        chunk = super().__new__(cls, (rows, n_tests))
+        chunk.sequence_names = sequence_names
+        return chunk
+
+    @property
+    def rows(self) -> np.ndarray:
+        return self[0]
+
+    @property
+    def n_tests(self) -> int:
+        return int(self[1])
+
+
+def iter_scan(plan: ScanPlan, sequences: Sequences, *, strand: Strand = "both", chunk_size: int = DEFAULT_CHUNK,
+              threads: int = 0, backend: str = "auto", count_tests: bool = False, input_letters: bool = False,
+              progress: Callable[[int], None] | None = None,
+              sequence_names: list | None = None) -> Iterator[ScanChunk]:
+    """Scan chunk by chunk: yields a :class:`ScanChunk` per chunk, which unpacks as (hits,
+    n_tests) and carries the sequence names read so far; hits a structured array (see
     :class:`exactpwm.HitTable`) with p-values and NaN q-values, n_tests the motif x strand x
     N-free window tests made (0 unless ``count_tests``; needed for q-values). Memory stays
     bounded by the chunk, whatever the input size.
-    ``sequence_names``, if given, is filled with the names of the sequences as they are read.
-    ``input_letters``: see :func:`scan`.
+    ``input_letters``: see :func:`scan`. ``sequence_names=`` (a list the scan fills) is deprecated:
+    read ``chunk.sequence_names``.
     """
-    for rows, tests in _scan_chunks(plan, sequences, strand, chunk_size, threads, backend, sequence_names,
-                                    count_tests, progress, input_letters):
-        yield rows, int(tests.sum())
+    if sequence_names is not None:
+        import warnings
+
+        warnings.warn("iter_scan(sequence_names=) is deprecated: each chunk carries .sequence_names",
+                      DeprecationWarning, stacklevel=2)
+    names: list[str] = [] if sequence_names is None else sequence_names
+    for rows, tests in _scan_chunks(plan, sequences, strand, chunk_size, threads, backend, names, count_tests,
+                                    progress, input_letters):
+        yield ScanChunk(rows, int(tests.sum()), names)
 
 
-def _scan_chunks(plan: ScanPlan, sequences: Sequences, strand: str, chunk_size: int, threads: int, backend: str,
+def _scan_chunks(plan: ScanPlan, sequences: Sequences, strand: Strand, chunk_size: int, threads: int, backend: str,
                  sequence_names: list | None, count_tests: bool, progress: Callable[[int], None] | None,
                  input_letters: bool = False,
                  sampler: PvalueSample | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -68,14 +100,14 @@ def _scan_chunks(plan: ScanPlan, sequences: Sequences, strand: str, chunk_size: 
         yield rows, n_tests
 
 
-def scan_chunk(plan: ScanPlan, chunk: Chunk, chunk_size: int, *, strand: str = "both", threads: int = 0,
+def scan_chunk(plan: ScanPlan, chunk: Chunk, chunk_size: int, *, strand: Strand = "both", threads: int = 0,
                backend: str = "auto") -> np.ndarray:
     """Hits of one chunk (windows starting in its first ``chunk_size`` bases, or all if it is the
     record's last): a structured array sorted by (start, strand '+' first, motif), with p-values."""
     return _scan_batch(plan, pack_batch([chunk], chunk_size), strand, threads, backend)
 
 
-def _scan_batch(plan: ScanPlan, batch: Batch, strand: str, threads, backend) -> np.ndarray:
+def _scan_batch(plan: ScanPlan, batch: Batch, strand: Strand, threads, backend) -> np.ndarray:
     """Hits of a batch as a structured array sorted by (record, start, strand '+' first, motif)."""
     codes = check_codes(batch.codes)
     found = [_group_hits(batch, g, strand, threads, backend) for g in plan.groups]
@@ -107,14 +139,14 @@ def _scan_batch(plan: ScanPlan, batch: Batch, strand: str, threads, backend) -> 
     return rows
 
 
-def _group_hits(batch: Batch, g: WidthGroup, strand: str, threads, backend):
+def _group_hits(batch: Batch, g: WidthGroup, strand: Strand, threads, backend):
     """(motif int32, packed start int64, minus bool, score float64) of one width group's hits."""
     codes, offsets = group_codes(batch, g.width)
     if codes.size < g.width:
         return np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0)
     h = run_threshold(codes, np.array([0, codes.size], dtype=np.int64), g.engine_inputs(strand), strand,
                       True, threads, backend)
-    return g.motifs[h.kernel].astype(np.int32), h.start, h.strand < 0, h.score.astype(np.float64)
+    return g.motifs[h.motif].astype(np.int32), h.start, h.strand < 0, h.score.astype(np.float64)
 
 
 def scan(
@@ -128,7 +160,7 @@ def scan(
     background: Background = None,
     base: float = 2.0,
     pseudocount: float | None = None,
-    strand: str = "both",
+    strand: Strand = "both",
     step: float | None = DEFAULT_STEP,
     qvalues: bool | str = False,
     input_letters: bool = False,
@@ -213,7 +245,7 @@ class Collected:
             hits["qvalue"][mine] = benjamini_hochberg(hits["pvalue"][mine], int(self.n_tests[k]), pi0)
 
 
-def collect_hits(plan: ScanPlan, sequences: Sequences, *, strand: str = "both", tests: bool = False,
+def collect_hits(plan: ScanPlan, sequences: Sequences, *, strand: Strand = "both", tests: bool = False,
                  chunk_size: int = DEFAULT_CHUNK, threads: int = 0, backend: str = "auto",
                  progress: Callable[[int], None] | None = None, input_letters: bool = False,
                  sequence_names: list | None = None,
@@ -259,7 +291,7 @@ class PvalueSample:
         self._pvalue: list[list[np.ndarray]] = [[] for _ in range(n_motifs)]
         self._held = 0
 
-    def add(self, plan: ScanPlan, codes: np.ndarray, limit: int, strand: str, threads: int, backend: str) -> None:
+    def add(self, plan: ScanPlan, codes: np.ndarray, limit: int, strand: Strand, threads: int, backend: str) -> None:
         """Sample the windows of a chunk starting before ``limit``."""
         while limit // self.stride > 2 * self.keep:
             self._thin()
@@ -286,7 +318,7 @@ class PvalueSample:
         return [np.concatenate(p) if p else np.zeros(0) for p in self._pvalue]
 
 
-def _sample_pvalues(plan: ScanPlan, codes: np.ndarray, limit: int, first: int, stride: int, strand: str,
+def _sample_pvalues(plan: ScanPlan, codes: np.ndarray, limit: int, first: int, stride: int, strand: Strand,
                     threads: int, backend: str) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """(motif, window numbers in the chunk, p-values) of the N-free windows first, first + stride,
     ... below ``limit`` (both strands' p-values, in pairs, when scanning both)."""

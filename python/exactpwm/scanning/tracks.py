@@ -8,7 +8,7 @@ from typing import IO, Callable
 import numpy as np
 
 from exactpwm.core.pvalues import DEFAULT_STEP
-from exactpwm.core.types import Background, Motifs, Sequences
+from exactpwm.core.types import Background, Motifs, Sequences, Strand
 from exactpwm.io.files import UniqueNames
 from exactpwm.scanning.batches import DEFAULT_CHUNK, group_codes, sequence_batches
 from exactpwm.scanning.plan import prepare_motifs, score_matrices, width_groups
@@ -18,7 +18,7 @@ __all__ = ["bedgraph_runs", "best_strand", "score_tracks", "write_bedgraph", "wr
 
 def score_tracks(motifs: Motifs, sequences: Sequences, *, names: Sequence[str] | None = None,
                  mode: str = "logodds", background: Background = None, base: float = 2.0,
-                 pseudocount: float | None = None, strand: str = "both", step: float | None = DEFAULT_STEP,
+                 pseudocount: float | None = None, strand: Strand = "both", step: float | None = DEFAULT_STEP,
                  chunk_size: int = DEFAULT_CHUNK, threads: int = 0, backend: str = "auto",
                  progress: Callable[[int], None] | None = None) -> Iterator[tuple[str, int, np.ndarray, np.ndarray]]:
     """Dense score tracks, streamed: yields (sequence_name, start, motif_indices, scores) per chunk
@@ -85,13 +85,13 @@ def write_bedgraph(out: IO[str], sequence_name: str, start: int, values: np.ndar
                    for a, b, x in zip(first.tolist(), end.tolist(), vals.tolist()))
 
 
-def best_strand(scores: np.ndarray, strand: str) -> np.ndarray:
+def best_strand(scores: np.ndarray, strand: Strand) -> np.ndarray:
     """(k, m) track values: the better strand's score for "both" ((2, k, m) input), else as given."""
     return np.fmax(scores[0], scores[1]) if strand == "both" else scores
 
 
 def write_bigwig(path: str, tracks: Iterable[tuple[str, int, np.ndarray, np.ndarray]], sizes: dict[str, int],
-                 strand: str = "both") -> None:
+                 strand: Strand = "both") -> None:
     """Write one motif's :func:`score_tracks` output as a bigWig file (needs pyBigWig), atomically.
 
     sizes : {sequence name: length}, in file order (:func:`exactpwm.io.fasta.sequence_lengths`);

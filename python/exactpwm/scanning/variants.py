@@ -106,7 +106,7 @@ def _hit_pairs(g, codes: np.ndarray, offsets: np.ndarray, threads: int, backend:
 
     h = run_threshold(codes, np.array([0, codes.size], dtype=np.int64), g.engine_inputs("both"), "both", True,
                       threads, backend)
-    return (np.searchsorted(offsets, h.start, side="right") - 1) * g.motifs.size + h.kernel
+    return (np.searchsorted(offsets, h.start, side="right") - 1) * g.motifs.size + h.motif
 
 
 def variant_effects(
