@@ -263,8 +263,8 @@ class WindowHits(NamedTuple):
 
     sequence : int64 index of the sequence
     start : int64 window start, 0-based on the forward strand (the window is [start, start + L))
-    motif : int32 index of the kernel (or score matrix), as ``motif`` in every result table
-        (``kernel`` is its deprecated old name)
+    motif : int32 index of the kernel (or score matrix), as in every result table (``kernel`` is
+    its deprecated old name)
     strand : int8, +1 or -1
     score : the window's score (bias included)
     """

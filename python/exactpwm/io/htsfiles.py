@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from typing import Any
 
 from exactpwm.core.errors import ExactpwmWarning
 
@@ -105,7 +106,7 @@ def check_faidx(fasta: str, names: list[str], lengths: list[int], *, max_checked
                                  f"is not where the index says; the index is stale or belongs to another file: {fix}")
 
 
-def open_indexed(fasta: str):
+def open_indexed(fasta: str) -> Any:
     """A pysam FastaFile over an indexed FASTA (plain or bgzip), checked first: BGZF complete, the
     ``.fai`` describing the file; errors name the file and the fix."""
     try:
@@ -134,7 +135,7 @@ def open_indexed(fasta: str):
         pysam.set_verbosity(quiet)
 
 
-def fetch_checked(fa, fasta: str, chrom: str, start: int | None = None, end: int | None = None) -> str:
+def fetch_checked(fa: Any, fasta: str, chrom: str, start: int | None = None, end: int | None = None) -> str:
     """``fa.fetch(chrom, start, end)``, with an error naming a stale index when htslib cannot
     retrieve the letters or gives back line ends (an index that does not fit the FASTA)."""
     try:

@@ -20,4 +20,6 @@ from exactpwm.jobs.variants import VariantsOptions, VariantsResult, run_variants
 __all__ = ["CompareOptions", "CompareResult", "ConvertOptions", "ConvertResult", "FimoOptions", "FimoResult",
            "KernelOptions", "LogoOptions", "MotifSource", "OptionsError", "ScanOptions", "ScanResult",
            "TrackOptions", "TrackResult", "VariantsOptions", "VariantsResult", "load_motifs", "run_compare",
-           "run_convert", "run_fimo", "run_logo", "run_scan", "run_track", "run_variants"]
+           "run_convert", "run_fimo", "run_logo", "run_scan", "run_track", "run_variants",
+           # the public modules
+           "common", "compare", "convert", "fimo", "scan", "track", "variants"]

@@ -12,15 +12,15 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
-from dataclasses import dataclass, field
-from typing import Any, TextIO
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from typing import IO, Any, TextIO
 
 from exactpwm.core.motif import MotifSet
 from exactpwm.core.types import Strand
 
-__all__ = ["KernelOptions", "Log", "MotifSource", "OptionsError", "check_inputs", "command_text", "load_motifs",
-           "open_text", "resolve_background", "stderr_log"]
+__all__ = ["KernelOptions", "Log", "MotifSource", "OptionsError", "check_inputs", "check_outputs", "command_text",
+           "kernel_motifs", "load_motifs", "make_folder", "open_text", "resolve_background", "stderr_log"]
 
 #: a job's informational lines ("wrote ...", notes); the CLI prints them on stderr
 Log = Callable[[str], None]
@@ -68,11 +68,15 @@ class KernelOptions:
 class MotifSource:
     """Where a job's motifs come from.
 
-    spec : a motif file (MEME, JASPAR, PFM, TRANSFAC, HOMER; gz ok), ``"jaspar:[RELEASE,][IDS,][TAXON]"``,
-        or a CNN kernel file (.npy/.npz/.pt/.h5), converted exactly with ``kernels``
-    format : the motif file's format (default: from the extension, else the content)
-    select : ids or alt names to keep (comma-separated items allowed)
-    kernels : how a kernel file is converted; None refuses kernel files
+    spec
+        A motif file (MEME, JASPAR, PFM, TRANSFAC, HOMER; gz ok), ``jaspar:[RELEASE,][IDS,][TAXON]``,
+        or a CNN kernel file (.npy/.npz/.pt/.h5), converted exactly with ``kernels``.
+    format
+        The motif file's format (default: from the extension, else the content).
+    select
+        Ids or alt names to keep (comma-separated items allowed).
+    kernels
+        How a kernel file is converted; None refuses kernel files.
     """
 
     spec: str
@@ -104,7 +108,7 @@ def load_motifs(source: MotifSource, log: Log = stderr_log) -> MotifSet:
     return ms
 
 
-def kernel_motifs(path: str, k: KernelOptions, log: Log = stderr_log):
+def kernel_motifs(path: str, k: KernelOptions, log: Log = stderr_log) -> tuple[MotifSet, Any]:
     """(MotifSet of exact PWMs, offsets) of a kernel file, the base given or fitted (said on ``log``)."""
     from exactpwm.interpret.convert import kernels_to_motifs
 
@@ -154,7 +158,7 @@ def check_outputs(outputs: Sequence[Any], inputs: Sequence[Any] = ()) -> None:
         raise OptionsError(str(exc)) from None
 
 
-def open_text(out: str | TextIO | None):
+def open_text(out: str | TextIO | None) -> AbstractContextManager[IO[Any]]:
     """A context manager giving a text file: stdout for None/'-', an open file as it is, else the
     path written atomically (:class:`exactpwm.io.files.atomic_output`)."""
     from exactpwm.io.files import atomic_output
@@ -176,11 +180,3 @@ def make_folder(path: str, why: str) -> None:
     if os.path.exists(path) and not os.path.isdir(path):
         raise OptionsError(f"{path} exists and is not a folder: {why}")
     os.makedirs(path, exist_ok=True)
-
-
-@dataclass
-class Written:
-    """What a job wrote: the paths, and a count per path where one is meaningful."""
-
-    paths: list[str] = field(default_factory=list)
-    rows: int = 0

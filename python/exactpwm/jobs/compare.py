@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from exactpwm.core.motif import MotifSet
 from exactpwm.io.files import unique_filenames
 from exactpwm.jobs.common import (
     Log,
@@ -91,7 +92,7 @@ def _fit_base(source: MotifSource) -> str | None:
     return source.kernels.fit_base if source.kernels is not None else None
 
 
-def _background(opts: CompareOptions, queries):
+def _background(opts: CompareOptions, queries: MotifSet) -> Any:
     if opts.uniform:
         return None if queries.background is None else [0.25] * 4
     if opts.bgfile:
@@ -101,7 +102,8 @@ def _background(opts: CompareOptions, queries):
     return None
 
 
-def _write_match_logos(folder: str, best, queries, targets, fmt: str, log: Log) -> list[str]:
+def _write_match_logos(folder: str, best: Any, queries: MotifSet, targets: MotifSet, fmt: str,
+                       log: Log) -> list[str]:
     """One aligned query/target logo per query: its best match."""
     from exactpwm.interpret.logo import save_alignment_logo
 

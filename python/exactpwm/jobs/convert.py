@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from exactpwm.core.motif import MotifSet
 from exactpwm.jobs.common import (
     KernelOptions,
     Log,
@@ -124,7 +125,7 @@ def _write_equivalent(opts: ConvertOptions, base: float, log: Log) -> None:
         f"(base {base:.6g}); load it with exactpwm.interpret.pwm_layer.load_equivalent(model, path)")
 
 
-def _match_known(motifs, spec: str, threads: int, log: Log) -> dict:
+def _match_known(motifs: MotifSet, spec: str, threads: int, log: Log) -> dict:
     """Name each converted kernel by its best significant match among ``spec`` (Tomtom's
     statistics, Pearson columns; E <= 0.1 and q <= 0.1): sets its alt name, returns a note each."""
     from exactpwm.interpret.tomtom import tomtom

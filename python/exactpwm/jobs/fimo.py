@@ -110,7 +110,7 @@ def run_fimo(opts: FimoOptions, *, progress: Callable[[int], None] | None = None
     return FimoResult(rows=len(hits), paths=paths)
 
 
-def _write_folder(opts: FimoOptions, hits, paths: list[str]) -> None:
+def _write_folder(opts: FimoOptions, hits: Any, paths: list[str]) -> None:
     from exactpwm import __version__
     from exactpwm.io.files import atomic_output
     from exactpwm.scanning.fimo import output_folder, write_fimo_gff, write_fimo_tsv

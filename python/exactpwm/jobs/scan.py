@@ -82,7 +82,7 @@ class ScanResult:
     partitions: list[str] = field(default_factory=list)
 
 
-def scan_strand(motifs, norc: bool) -> Strand:
+def scan_strand(motifs: Any, norc: bool) -> Strand:
     """The strands a scan reads: "+" for ``norc`` or when every motif says ``strands: +`` (MEME);
     else "both". An empty motif set scans both (and finds nothing)."""
     single = len(motifs) > 0 and all(m.meta.get("strands") == "+" for m in motifs)
@@ -156,7 +156,7 @@ def run_scan(opts: ScanOptions, *, progress: Callable[[int], None] | None = None
     return ScanResult(rows=n)
 
 
-def _sequences(opts: ScanOptions):
+def _sequences(opts: ScanOptions) -> tuple[Any, Any]:
     """(sequences to scan, GenomicCoordinates or None) for ``regions`` / ``genomic_coord``."""
     if not (opts.regions or opts.genomic_coord):
         return opts.sequences, None
@@ -171,7 +171,8 @@ def _sequences(opts: ScanOptions):
     return opts.sequences, GenomicCoordinates(opts.genomic_coord or "ucsc")
 
 
-def _scan_dask(opts: ScanOptions, motifs, common: dict, strand: Strand, pvalue, progress, log: Log) -> ScanResult:
+def _scan_dask(opts: ScanOptions, motifs: Any, common: dict, strand: Strand, pvalue: float | None,
+               progress: Callable[[int], None] | None, log: Log) -> ScanResult:
     """scan --dask: partition files in the output folder, one per chunk (and motif group)."""
     if opts.format == "maxima" or opts.qvalues:
         raise OptionsError("--dask writes hits per partition: --format maxima and --qvalues are not supported "

@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+from exactpwm.core.motif import MotifSet
 from exactpwm.core.types import Strand
 from exactpwm.io.files import unique_filenames
 from exactpwm.jobs.common import (
@@ -118,7 +120,8 @@ def run_track(opts: TrackOptions, *, progress: Callable[[int], None] | None = No
     return TrackResult([str(p) for p in written])
 
 
-def _track_dask(opts: TrackOptions, motifs, bg, progress, log: Log) -> TrackResult:
+def _track_dask(opts: TrackOptions, motifs: MotifSet, bg: Any, progress: Callable[[int], None] | None,
+                log: Log) -> TrackResult:
     out = opts.output
     if out in (None, "-") or out.lower().endswith((".bw", ".bigwig", ".bedgraph")):
         raise OptionsError("--dask writes bedGraph partitions: give -o a folder")

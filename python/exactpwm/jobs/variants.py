@@ -106,7 +106,7 @@ def run_variants(opts: VariantsOptions, *, log: Log = stderr_log) -> VariantsRes
     return VariantsResult(len(table), dict(skipped), paths)
 
 
-def _activations(opts: VariantsOptions):
+def _activations(opts: VariantsOptions) -> tuple[Any, dict, dict]:
     """(table, skipped, examples) of kernel_variant_effects for the kernel file opts.motifs."""
     from exactpwm.interpret.convert import load_first_layer
     from exactpwm.interpret.variant_effects import kernel_variant_effects
@@ -133,7 +133,7 @@ def _activations(opts: VariantsOptions):
     return table, eff.skipped, eff.examples
 
 
-def _model_outputs(opts: VariantsOptions):
+def _model_outputs(opts: VariantsOptions) -> tuple[Any, dict, dict]:
     """(table, skipped, examples) of model_variant_effects for the exported model opts.motifs."""
     from exactpwm.interpret.variant_effects import model_variant_effects
 
@@ -153,7 +153,7 @@ def _model_outputs(opts: VariantsOptions):
     return table, eff.skipped, eff.examples
 
 
-def _exported_model(path: str):
+def _exported_model(path: str) -> tuple[Any, int | None, int | None]:
     """(torch module, fixed batch size or None, fixed input length or None) of a torch.export file."""
     try:
         import torch
@@ -180,17 +180,17 @@ def _exported_model(path: str):
     return (_fixed_batch(module, batch) if batch else module), batch, length
 
 
-def _fixed_batch(inner, size: int):
+def _fixed_batch(inner: Any, size: int) -> Any:
     """``inner``, exported for batches of ``size`` rows, as a module that takes fewer: padded with
     zero rows, then cut."""
     import torch
 
     class FixedBatch(torch.nn.Module):
-        def __init__(self):
+        def __init__(self) -> None:
             super().__init__()
             self.inner = inner
 
-        def forward(self, x):
+        def forward(self, x: Any) -> Any:
             n = x.shape[0]
             if n == size:
                 return self.inner(x)

@@ -9,6 +9,7 @@ the hit's strand (reverse complemented for '-'), uppercase ACGTN.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -61,6 +62,7 @@ class RowBuffer:
         return self._buf
 
 
+@dataclass(repr=False, eq=False)
 class HitTable:
     """Hits as a numpy structured array plus the names its indices refer to.
 
@@ -80,13 +82,16 @@ class HitTable:
         Second names of the motifs (FIMO's motif_alt_id).
     """
 
-    def __init__(self, rows: np.ndarray, motif_names: Sequence[str], sequence_names: Sequence[str],
-                 thresholds: np.ndarray | None = None, motif_alt_names: Sequence[str] | None = None):
-        self.rows = rows
-        self.motif_names = list(motif_names)
-        self.motif_alt_names = list(motif_alt_names) if motif_alt_names is not None else None
-        self.sequence_names = list(sequence_names)
-        self.thresholds = thresholds
+    rows: np.ndarray
+    motif_names: Sequence[str]
+    sequence_names: Sequence[str]
+    thresholds: np.ndarray | None = None
+    motif_alt_names: Sequence[str] | None = None
+
+    def __post_init__(self) -> None:
+        self.motif_names = list(self.motif_names)
+        self.motif_alt_names = list(self.motif_alt_names) if self.motif_alt_names is not None else None
+        self.sequence_names = list(self.sequence_names)
 
     def __len__(self) -> int:
         return len(self.rows)
