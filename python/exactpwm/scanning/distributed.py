@@ -153,9 +153,7 @@ def scan_distributed(motifs, sequences, outdir=None, *, client=None, pvalue: flo
     try:
         if outdir is not None:
             os.makedirs(outdir, exist_ok=True)
-        # hash=False: a fresh key per call; a content-hash key can be scattered again by the next call
-        # while the scheduler is still releasing it ("lost dependencies")
-        scattered = [(client.scatter(p, broadcast=True, hash=False), ix) for p, ix in subplans]
+        scattered = [(_scatter(client, p), ix) for p, ix in subplans]
         limit = max_in_flight or 2 * max(1, sum(client.nthreads().values()))
         ext = {"tsv": "tsv", "bed": "bed", "gff": "gff3", "parquet": "parquet"}[format]
         seq_names: list[str] = []
@@ -244,7 +242,7 @@ def tracks_distributed(motifs: MotifSet, sequences, outdir, *, client=None, stra
     own = client is None
     client = connect() if own else client
     try:
-        motifs_f = client.scatter(motifs, broadcast=True, hash=False)
+        motifs_f = _scatter(client, motifs)
         limit = max_in_flight or 2 * max(1, sum(client.nthreads().values()))
         pending, n = as_completed(), 0
         for chunk in as_chunks(sequences, chunk_size, overlap, []):
@@ -264,6 +262,23 @@ def tracks_distributed(motifs: MotifSet, sequences, outdir, *, client=None, stra
         if own:
             close(client)
     return folders
+
+
+def _scatter(client: Any, obj: Any, attempts: int = 6) -> Any:
+    """``obj`` on every worker, under a fresh key (``hash=False``: a content-hash key can be scattered
+    again by the next call while the scheduler still releases it, a "lost dependency"). A worker that
+    died a moment ago can still be in the scheduler's list, and replicating to it fails: wait for
+    the scheduler to drop it and try again."""
+    import time
+
+    for attempt in range(attempts):
+        try:
+            return client.scatter(obj, broadcast=True, hash=False)
+        except (KeyError, OSError) as exc:  # the dead worker's address, or its closed connection
+            if attempt == attempts - 1:
+                raise RuntimeError(f"could not send the scan plan to the Dask workers: {exc!r}") from None
+            time.sleep(0.25 * 2 ** attempt)
+    raise AssertionError("unreachable")
 
 
 def read_partitions(paths) -> list[list[str]]:
