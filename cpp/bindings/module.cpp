@@ -13,6 +13,7 @@ void register_fragments(py::module_& m);
 void register_tomtom(py::module_& m);
 void register_pvalues(py::module_& m);
 void register_hit_text(py::module_& m);
+void register_shuffle(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "exactpwm compiled engine (private; use the exactpwm package API).";
@@ -22,6 +23,7 @@ PYBIND11_MODULE(_core, m) {
     register_tomtom(m);
     register_pvalues(m);
     register_hit_text(m);
+    register_shuffle(m);
     // An engine call stopped by a signal: the handler's exception (KeyboardInterrupt) is pending.
     py::register_exception_translator([](std::exception_ptr p) {
         try {

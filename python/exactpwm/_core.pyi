@@ -173,3 +173,12 @@ def tomtom_compare(
     overlap: npt.NDArray[np.int64],
     threads: int,
 ) -> None: ...
+
+def dinucleotide_shuffle(
+    codes: npt.NDArray[np.uint8],
+    offsets: npt.NDArray[np.int64],
+    n_shuffles: int,
+    seed: int,
+    out: npt.NDArray[np.uint8],
+    threads: int,
+) -> None: ...

@@ -104,6 +104,9 @@ class Engine:
         without it, pandas writes tables (see exactpwm.io.tables)."""
         raise NotImplementedError
 
+    def dinucleotide_shuffle(self, codes, offsets, n_shuffles: int, seed: int, out, threads: int) -> None:
+        raise NotImplementedError
+
     def tomtom_compare(self, query_cols, query_start, query_nsites, db_cols, db_nsites, entry_start, width_index,
                        widths, distance: int, background, orientations: int, min_overlap: int, pvalue, offset,
                        overlap, threads: int) -> None:
@@ -155,6 +158,9 @@ class _Core(Engine):
 
     def tomtom_compare(self, *args):
         _core.tomtom_compare(*args)
+
+    def dinucleotide_shuffle(self, codes, offsets, n_shuffles, seed, out, threads):
+        _core.dinucleotide_shuffle(codes, offsets, n_shuffles, seed, out, threads)
 
 
 class _Numba(Engine):
@@ -208,6 +214,9 @@ class _Numba(Engine):
     def tomtom_compare(self, *args):
         *rest, threads = args
         self._run("tomtom_compare", threads, *rest)
+
+    def dinucleotide_shuffle(self, codes, offsets, n_shuffles, seed, out, threads):
+        self._run("dinucleotide_shuffle", threads, codes, offsets, np.int64(n_shuffles), np.uint64(seed), out)
 
     def null_survival(self, cols, background):
         """One column at a time: the pmf shifted by each base's score, weighted by its probability;

@@ -355,3 +355,98 @@ def tomtom_compare(query_cols, query_start, query_nsites, db_cols, db_nsites, en
         _tomtom_one(query_cols[query_start[q]:query_start[q + 1]], query_nsites[q], db_cols, db_nsites,
                     entry_start, width_index, widths, distance, background, orientations, min_overlap,
                     pvalue[q], offset[q], overlap[q])
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_SEQ_MIX = np.uint64(0xD1B54A32D192ED03)
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+
+
+@nb.njit(cache=True, nogil=True)
+def _splitmix(state):  # pragma: no cover - jitted
+    """(new state, value): SplitMix64, as shuffle.cpp."""
+    state = state + _GOLDEN
+    z = state
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    return state, z ^ (z >> np.uint64(31))
+
+
+@nb.njit(cache=True, nogil=True)
+def _shuffle_one(s, rng, out, edges):  # pragma: no cover - jitted
+    """As shuffle_one in shuffle.cpp (the same random numbers in the same order); returns the state."""
+    n = s.size
+    if n < 3:
+        out[:n] = s
+        return rng
+    start = np.zeros(6, np.int64)
+    for i in range(n - 1):
+        start[s[i] + 1] += 1
+    for v in range(5):
+        start[v + 1] += start[v]
+    fill = start[:5].copy()
+    for i in range(n - 1):
+        edges[fill[s[i]]] = s[i + 1]
+        fill[s[i]] += 1
+    last = s[n - 1]
+    in_tree = np.zeros(5, np.bool_)
+    exit_ = np.zeros(5, np.int64)
+    in_tree[last] = True
+    for v in range(5):
+        if in_tree[v] or start[v + 1] == start[v]:
+            continue
+        u = v
+        while not in_tree[u]:
+            rng, r = _splitmix(rng)
+            exit_[u] = start[u] + np.int64(r % np.uint64(start[u + 1] - start[u]))
+            u = edges[exit_[u]]
+        u = v
+        while not in_tree[u]:
+            in_tree[u] = True
+            u = edges[exit_[u]]
+    for v in range(5):
+        lo = start[v]
+        hi = start[v + 1]
+        if hi == lo:
+            continue
+        if v != last:
+            t = edges[exit_[v]]
+            edges[exit_[v]] = edges[hi - 1]
+            edges[hi - 1] = t
+            hi -= 1
+        for k in range(hi - lo - 1, 0, -1):
+            rng, r = _splitmix(rng)
+            j = lo + np.int64(r % np.uint64(k + 1))
+            t = edges[lo + k]
+            edges[lo + k] = edges[j]
+            edges[j] = t
+    nxt = start[:5].copy()
+    out[0] = s[0]
+    for i in range(1, n):
+        u = out[i - 1]
+        out[i] = edges[nxt[u]]
+        nxt[u] += 1
+    return rng
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def dinucleotide_shuffle(codes, offsets, n_shuffles, seed, out):  # pragma: no cover - jitted
+    """As exactpwm._core.dinucleotide_shuffle: the same shuffles, bit for bit."""
+    S = offsets.size - 1
+    for job in nb.prange(S * n_shuffles):
+        i = job // n_shuffles
+        j = job % n_shuffles
+        a = offsets[i]
+        n = offsets[i + 1] - a
+        if n == 0:
+            continue
+        h = _FNV_OFFSET
+        for t in range(n):  # FNV-1a of the sequence: its shuffles do not depend on its place
+            h = (h ^ np.uint64(codes[a + t])) * _FNV_PRIME
+        mix = np.uint64(seed) ^ h ^ (_SEQ_MIX * np.uint64(j + 1))
+        _, state = _splitmix(mix)
+        edges = np.empty(max(n - 1, 1), np.uint8)
+        _shuffle_one(codes[a:a + n], state, out[j, a:a + n], edges)

@@ -113,6 +113,16 @@ void count_fragments(const uint8_t* codes, const int64_t* starts, const int32_t*
 void window_letters(const uint8_t* codes, const int64_t* starts, const int64_t* widths, const uint8_t* minus,
                     int64_t n, int64_t max_width, uint8_t* out, int threads);
 
+// Dinucleotide shuffles (shuffle.cpp, Altschul & Erickson): for each sequence i (codes[offsets[i],
+//   offsets[i + 1]), codes 0..4, N a letter of its own) and each shuffle j < n_shuffles, a uniformly
+//   random sequence with the same dinucleotide counts and the same first and last letters, written
+//   to out[j * offsets[n_seqs] + offsets[i], ...). Seeded (SplitMix64 per seed, the sequence's letters
+//   and j): a sequence's shuffles do not depend on its place, the batch or the threads, and the numba
+//   fallback gives the same shuffles.
+void dinucleotide_shuffle(const uint8_t* codes, const int64_t* offsets, int64_t n_seqs, int64_t n_shuffles,
+                          uint64_t seed, uint8_t* out, int threads);
+uint64_t shuffle_seed(uint64_t seed, const uint8_t* codes, int64_t n, int64_t shuffle);
+
 // Null distribution of a window score, for exact p-values: column l adds shifts[l][c] >= 0
 // (integer score steps above the column's minimum) with probability background[c]. Writes the
 // survival function sf[i] = P(sum >= i) for i in [0, size), size = 1 + sum of column maxima.

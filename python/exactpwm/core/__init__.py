@@ -5,4 +5,4 @@ listed in ``__all__``; each lists its public names in its own ``__all__``.
 """
 
 __all__ = ["backends", "errors", "haplotypes", "layout", "matrices", "motif", "pvalues", "scoring", "sequence",
-           "transform", "types"]
+           "shuffle", "transform", "types"]
