@@ -16,7 +16,7 @@ from exactpwm.core._checks import check_number, resolve_threads
 from exactpwm.core.sequence import encode
 from exactpwm.core.types import Sequences
 
-__all__ = ["dinucleotide_shuffle"]
+__all__ = ["code_rows", "dinucleotide_shuffle"]
 
 
 def dinucleotide_shuffle(sequences: Sequences, n: int = 20, *, seed: int = 0, threads: int = 0,
@@ -36,7 +36,7 @@ def dinucleotide_shuffle(sequences: Sequences, n: int = 20, *, seed: int = 0, th
     """
     n = int(check_number(n, "n", low=0, integer=True))
     seed = int(check_number(seed, "seed", low=0, high=2 ** 64 - 1, integer=True))
-    X = _as_codes(sequences)
+    X = code_rows(sequences)
     N, L = X.shape
     codes = np.ascontiguousarray(X.reshape(-1))
     offsets = np.arange(N + 1, dtype=np.int64) * L
@@ -45,7 +45,7 @@ def dinucleotide_shuffle(sequences: Sequences, n: int = 20, *, seed: int = 0, th
     return out.reshape(n, N, L).transpose(1, 0, 2).copy()
 
 
-def _as_codes(sequences: Sequences) -> np.ndarray:
+def code_rows(sequences: Sequences) -> np.ndarray:
     """(N, L) uint8 codes from str / list of equal-length str / codes / one-hot (N, 4, L)."""
     if isinstance(sequences, str):
         sequences = [sequences]

@@ -9,6 +9,7 @@ Options that do not fit together raise :class:`OptionsError` (a ValueError); bad
 the same errors as the rest of the API.
 """
 
+from exactpwm.jobs.attribute import AttributeOptions, AttributeResult, run_attribute
 from exactpwm.jobs.common import KernelOptions, MotifSource, OptionsError, load_motifs
 from exactpwm.jobs.compare import CompareOptions, CompareResult, LogoOptions, run_compare, run_logo
 from exactpwm.jobs.convert import ConvertOptions, ConvertResult, run_convert
@@ -17,9 +18,9 @@ from exactpwm.jobs.scan import ScanOptions, ScanResult, run_scan
 from exactpwm.jobs.track import TrackOptions, TrackResult, run_track
 from exactpwm.jobs.variants import VariantsOptions, VariantsResult, run_variants
 
-__all__ = ["CompareOptions", "CompareResult", "ConvertOptions", "ConvertResult", "FimoOptions", "FimoResult",
-           "KernelOptions", "LogoOptions", "MotifSource", "OptionsError", "ScanOptions", "ScanResult",
-           "TrackOptions", "TrackResult", "VariantsOptions", "VariantsResult", "load_motifs", "run_compare",
-           "run_convert", "run_fimo", "run_logo", "run_scan", "run_track", "run_variants",
-           # the public modules
-           "common", "compare", "convert", "fimo", "scan", "track", "variants"]
+__all__ = ["AttributeOptions", "AttributeResult", "run_attribute", "CompareOptions", "CompareResult",
+           "ConvertOptions", "ConvertResult", "FimoOptions", "FimoResult", "KernelOptions", "LogoOptions",
+           "MotifSource", "OptionsError", "ScanOptions", "ScanResult", "TrackOptions", "TrackResult",
+           "VariantsOptions", "VariantsResult", "load_motifs", "run_compare", "run_convert", "run_fimo", "run_logo",
+           "run_scan", "run_track", "run_variants", "common", "compare", "convert", "fimo", "scan", "track",
+           "variants"]

@@ -20,7 +20,8 @@ from exactpwm.core.motif import MotifSet
 from exactpwm.core.types import Strand
 
 __all__ = ["KernelOptions", "Log", "MotifSource", "OptionsError", "check_inputs", "check_outputs", "command_text",
-           "kernel_motifs", "load_motifs", "make_folder", "open_text", "resolve_background", "stderr_log"]
+           "kernel_motifs", "load_exported_model", "load_motifs", "make_folder", "open_text", "resolve_background",
+           "stderr_log"]
 
 #: a job's informational lines ("wrote ...", notes); the CLI prints them on stderr
 Log = Callable[[str], None]
@@ -180,3 +181,55 @@ def make_folder(path: str, why: str) -> None:
     if os.path.exists(path) and not os.path.isdir(path):
         raise OptionsError(f"{path} exists and is not a folder: {why}")
     os.makedirs(path, exist_ok=True)
+
+
+def load_exported_model(path: str) -> tuple[Any, int | None, int | None]:
+    """(torch module, fixed batch size or None, fixed input length or None) of a model saved by
+    ``torch.export.save`` that takes one one-hot input (B, 4, length); a model exported for one
+    batch size is wrapped to take fewer rows (zero rows added, then cut)."""
+    try:
+        import torch
+    except ImportError:
+        raise OptionsError(f"{path}: a .pt2 model needs PyTorch: pip install 'exactpwm[torch]'") from None
+    import logging
+
+    quiet = logging.getLogger("torch.export")  # torch logs a traceback of its first try at a bad file
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)
+    try:
+        program = torch.export.load(path)
+    except Exception as exc:  # torch raises many kinds; the message says which file and why
+        raise OptionsError(f"{path}: cannot load it as a model saved by torch.export.save ({exc})") from None
+    finally:
+        quiet.setLevel(level)
+    users = set(program.graph_signature.user_inputs)
+    shapes = [n.meta["val"].shape for n in program.graph.nodes if n.op == "placeholder" and n.name in users]
+    if len(shapes) != 1 or len(shapes[0]) != 3 or shapes[0][1] != 4:
+        raise OptionsError(f"{path}: the model must take one one-hot input (B, 4, length); it takes "
+                           f"{[tuple(x) for x in shapes]}")
+    batch, _, length = (d if isinstance(d, int) else None for d in shapes[0])
+    module = program.module()
+    return (_fixed_batch(module, batch) if batch else module), batch, length
+
+
+def _fixed_batch(inner: Any, size: int) -> Any:
+    """``inner``, exported for batches of ``size`` rows, as a module that takes any number: run in
+    batches of ``size``, the last padded with zero rows, then cut."""
+    import torch
+
+    class FixedBatch(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x: Any) -> Any:
+            parts = []
+            for a in range(0, x.shape[0], size):  # batches of the exported size, the last padded with zeros
+                part = x[a:a + size]
+                n = part.shape[0]
+                if n < size:
+                    part = torch.cat([part, torch.zeros((size - n,) + tuple(x.shape[1:]), dtype=x.dtype)])
+                parts.append(self.inner(part)[:n])
+            return torch.cat(parts)
+
+    return FixedBatch()

@@ -18,6 +18,7 @@ from exactpwm.jobs.common import (
     check_inputs,
     check_outputs,
     command_text,
+    load_exported_model,
     load_motifs,
     open_text,
     resolve_background,
@@ -140,7 +141,7 @@ def _model_outputs(opts: VariantsOptions) -> tuple[Any, dict, dict]:
     spec = opts.motifs.spec
     if opts.vcf_out or opts.report_all or opts.activations:
         raise OptionsError("--vcf-out, --all and --activations are not for a model's outputs")
-    model, batch, length = _exported_model(spec)
+    model, batch, length = load_exported_model(spec)
     if opts.length is not None and length is not None and opts.length != length:
         raise OptionsError(f"{spec} was exported for inputs of {length} bases, not --length {opts.length}")
     length = length or opts.length
@@ -151,50 +152,3 @@ def _model_outputs(opts: VariantsOptions) -> tuple[Any, dict, dict]:
         eff = model_variant_effects(model, opts.genome, opts.vcf, length, batch=batch or 256, threads=opts.threads)
     table = eff.to_pandas(None, what="output", value="output", min_delta=opts.min_delta)
     return table, eff.skipped, eff.examples
-
-
-def _exported_model(path: str) -> tuple[Any, int | None, int | None]:
-    """(torch module, fixed batch size or None, fixed input length or None) of a torch.export file."""
-    try:
-        import torch
-    except ImportError:
-        raise OptionsError(f"{path}: a .pt2 model needs PyTorch: pip install 'exactpwm[torch]'") from None
-    import logging
-
-    quiet = logging.getLogger("torch.export")  # torch logs a traceback of its first try at a bad file
-    level = quiet.level
-    quiet.setLevel(logging.CRITICAL)
-    try:
-        program = torch.export.load(path)
-    except Exception as exc:  # torch raises many kinds; the message says which file and why
-        raise OptionsError(f"{path}: cannot load it as a model saved by torch.export.save ({exc})") from None
-    finally:
-        quiet.setLevel(level)
-    users = set(program.graph_signature.user_inputs)
-    shapes = [n.meta["val"].shape for n in program.graph.nodes if n.op == "placeholder" and n.name in users]
-    if len(shapes) != 1 or len(shapes[0]) != 3 or shapes[0][1] != 4:
-        raise OptionsError(f"{path}: the model must take one one-hot input (B, 4, length); it takes "
-                           f"{[tuple(x) for x in shapes]}")
-    batch, _, length = (d if isinstance(d, int) else None for d in shapes[0])
-    module = program.module()
-    return (_fixed_batch(module, batch) if batch else module), batch, length
-
-
-def _fixed_batch(inner: Any, size: int) -> Any:
-    """``inner``, exported for batches of ``size`` rows, as a module that takes fewer: padded with
-    zero rows, then cut."""
-    import torch
-
-    class FixedBatch(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, x: Any) -> Any:
-            n = x.shape[0]
-            if n == size:
-                return self.inner(x)
-            pad = torch.zeros((size - n,) + tuple(x.shape[1:]), dtype=x.dtype)
-            return self.inner(torch.cat([x, pad]))[:n]
-
-    return FixedBatch()

@@ -1,0 +1,320 @@
+"""Attribution maps for any PyTorch model on one-hot DNA, each carrying its own check.
+
+What each base of a sequence contributes to one output of a model (Koo & Ploenzke, "Attribution
+methods"; Talukder et al.): gradient methods, and integrated gradients with its completeness
+checked on every sequence. A map whose check fails raises :class:`AttributionError` instead of
+being returned; where a method has no check (saliency), the result says so (``delta`` is None).
+
+Conventions: sequences are one-hot ``(N, 4, L)`` (rows A, C, G, T; N an all-zero column), whatever
+layout the model takes (``layout="auto"`` finds whether it reads ``(N, 4, L)`` or ``(N, L, 4)``);
+``target`` is one column of the model's outputs, flattened per sequence. Maps are ``(N, 4, L)``:
+
+* ``attributions``: with multipliers ``m`` (the gradient, or its average along a path) and
+  reference ``r``, ``m * (x - r)`` averaged over the references: its sum over a sequence is the
+  output's change from the references (checked); at a position, the letter present gets ``m`` and
+  the reference's letter ``-m``, so ``attributions.sum(axis=1)`` is what each position contributes;
+* ``hypothetical``: for every letter, what the position would contribute were that letter there
+  (TF-MoDISco reads these): ``hypothetical[c, l] = m[c, l] - sum_c' m[c', l] r[c', l]``;
+  ``hypothetical * inputs`` (:meth:`Attributions.projected`) puts each position's contribution on
+  the letter present, the map a logo of the sequence shows (equal per position, except at N, which
+  has no letter to carry it).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from exactpwm.core._checks import check_number, optional_import
+from exactpwm.core.errors import ExactpwmWarning, InputTypeError
+from exactpwm.core.shuffle import dinucleotide_shuffle
+
+__all__ = ["AttributionError", "Attributions", "METHODS", "attribute", "one_hot_inputs"]
+
+METHODS = ("saliency", "gxi", "ig")
+
+
+class AttributionError(ValueError):
+    """An attribution map that fails its own check (completeness, additivity): never returned."""
+
+
+@dataclass
+class Attributions:
+    """Per-base contributions of N sequences of length L to one output of a model.
+
+    Attributes
+    ----------
+    method : str
+        "saliency", "gxi" (gradient x input) or "ig" (integrated gradients).
+    attributions, hypothetical : (N, 4, L) float64
+        See the module's notes.
+    inputs : (N, 4, L) float32
+        The one-hot sequences (N an all-zero column).
+    outputs : (N,) float64
+        The model's target output on each sequence, f(x).
+    reference_outputs : (N,) float64 or None
+        The mean target output over each sequence's references (the baseline for "ig").
+    delta : (N,) float64 or None
+        The check: sum of ``attributions`` minus (f(x) - mean f(reference)); None where the method
+        has none (saliency, gradient x input).
+    relative_delta : (N,) float64 or None
+        ``|delta|`` over ``|f(x) - mean f(reference)|`` (floored at 1e-3 of its mean over the set).
+    tolerance : float
+        The largest ``relative_delta`` accepted.
+    steps : int
+        Integration steps ("ig"), 0 otherwise.
+    target : int
+        The output column attributed.
+    """
+
+    method: str
+    attributions: np.ndarray
+    hypothetical: np.ndarray
+    inputs: np.ndarray
+    outputs: np.ndarray
+    reference_outputs: np.ndarray | None = None
+    delta: np.ndarray | None = None
+    relative_delta: np.ndarray | None = None
+    tolerance: float = 1e-3
+    steps: int = 0
+    target: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def projected(self) -> np.ndarray:
+        """(N, 4, L) ``hypothetical * inputs``: each position's contribution on the letter present
+        (TF-MoDISco's contribution scores; zero at N)."""
+        return self.hypothetical * self.inputs
+
+    def corrected(self) -> Attributions:
+        """The gradient correction (Majdandzic et al.): each position's mean over the four letters
+        subtracted from ``hypothetical`` (the off-simplex part of the gradient), and the
+        attributions re-read from it. Sums change, so the check is not carried over."""
+        hyp = self.hypothetical - self.hypothetical.mean(axis=1, keepdims=True)
+        return Attributions(self.method + "+corrected", hyp * self.inputs, hyp, self.inputs, self.outputs,
+                            self.reference_outputs, None, None, self.tolerance, self.steps, self.target,
+                            [*self.notes, "gradient-corrected: the completeness check does not apply"])
+
+    def to_npz(self, attributions: str, sequences: str | None = None, *, hypothetical: bool = True) -> None:
+        """Files in the layout ``modisco motifs -s ohe.npz -a attr.npz`` (modisco-lite) reads: the
+        ``(N, 4, L)`` hypothetical contributions (or the actual ones) as ``arr_0`` in ``attributions``,
+        and the one-hot sequences as ``arr_0`` in ``sequences``. Written atomically."""
+        from exactpwm.io.files import atomic_output
+
+        with atomic_output(attributions, "wb") as f:
+            np.savez_compressed(f, (self.hypothetical if hypothetical else self.attributions).astype(np.float32))
+        if sequences is not None:
+            with atomic_output(sequences, "wb") as f:
+                np.savez_compressed(f, self.inputs.astype(np.float32))
+
+    def to_pandas(self) -> Any:
+        """One row per base of every sequence: sequence, start (the 0-based position), letter,
+        score (its contribution)."""
+        pd = optional_import("pandas", "tables", "Attributions.to_pandas")
+        N, _, L = self.inputs.shape
+        letters = np.where(self.inputs.sum(axis=1) > 0, self.inputs.argmax(axis=1), 4)
+        return pd.DataFrame({"sequence": np.repeat(np.arange(N), L), "start": np.tile(np.arange(L), N),
+                             "letter": np.array(list("ACGTN"))[letters.ravel()],
+                             "score": self.attributions.sum(axis=1).ravel()})
+
+
+def one_hot_inputs(sequences: Any) -> np.ndarray:
+    """(N, 4, L) float32 one-hot of equal-length sequences (str, a list of str, (N, L) codes 0..4,
+    or one-hot (N, 4, L) already); N is an all-zero column."""
+    from exactpwm.core.shuffle import code_rows
+
+    if isinstance(sequences, np.ndarray) and sequences.ndim == 3 and sequences.shape[1] == 4:
+        return np.ascontiguousarray(sequences, np.float32)
+    codes = code_rows(sequences)
+    eye = np.concatenate([np.eye(4, dtype=np.float32), np.zeros((1, 4), np.float32)])
+    return np.ascontiguousarray(eye[codes].transpose(0, 2, 1))
+
+
+def attribute(model: Any, sequences: Any, *, method: str = "ig", target: int = 0, baseline: Any = "zero",
+              steps: int | str = "auto", n_shuffles: int = 20, seed: int = 0, batch_size: int = 64,
+              layout: str = "auto", tolerance: float = 1e-3, check: bool = True) -> Attributions:
+    """Attribution maps of ``model``'s output ``target`` for each sequence.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Takes one-hot DNA (float, in its parameters' dtype), returns (B, ...) outputs; run in eval mode.
+    sequences : equal-length str, (N, L) codes or one-hot (N, 4, L)
+    method : "saliency" (the gradient at every letter), "gxi" (gradient x input) or "ig"
+        (integrated gradients from ``baseline``, completeness checked)
+    baseline : "zero" (all-zero input), "shuffle" (``n_shuffles`` dinucleotide shuffles of each
+        sequence, seeded; the map is the mean over them) or an (N, 4, L) array (for "ig")
+    steps : integration steps for "ig" (the trapezoid rule on the straight path), or "auto": from 16,
+        doubled until every sequence's completeness error is within ``tolerance``; when more steps
+        stop helping (float rounding, kinks such as max pooling) or 1024 are reached, the error is
+        reported (a warning and ``notes``), not raised
+    check : with a given number of steps, raise :class:`AttributionError` when completeness is
+        missed (False: warn and return the map)
+    layout : "auto", "NCL" ((N, 4, L)) or "NLC" ((N, L, 4))
+    tolerance : the largest relative completeness error accepted (see :class:`Attributions`)
+
+    Returns
+    -------
+    Attributions, with its check. Results do not depend on ``batch_size``.
+    """
+    torch = optional_import("torch", "torch", "attribution maps")
+    if not isinstance(model, torch.nn.Module):
+        raise InputTypeError(f"attribute takes a torch.nn.Module, got {type(model).__name__}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    target = int(check_number(target, "target", low=0, integer=True))
+    batch_size = int(check_number(batch_size, "batch_size", low=1, integer=True))
+    tolerance = float(check_number(tolerance, "tolerance", low=0))
+    x = one_hot_inputs(sequences)
+    if x.shape[0] == 0 or x.shape[2] == 0:
+        raise ValueError("no sequences given (or sequences of length 0): nothing to attribute")
+    was_training = model.training
+    _set_training(model, False)
+    try:
+        run = _Runner(torch, model, layout, x.shape[2], target, batch_size)
+        if method in ("saliency", "gxi"):
+            f, grad = run.gradients(x)
+            attr = grad if method == "saliency" else grad * x
+            return Attributions(method, attr, grad, x, f, target=target,
+                                notes=[f"{method}: no completeness check exists for this method"])
+        return _integrated_gradients(run, x, baseline, steps, n_shuffles, seed, tolerance, check, target)
+    finally:
+        _set_training(model, was_training)
+
+
+def _set_training(model: Any, mode: bool) -> None:
+    """``model.train(mode)``; a model exported by torch.export refuses it, and has no train mode
+    (its graph is the one it was exported with)."""
+    try:
+        model.train(mode)
+    except (NotImplementedError, RuntimeError):
+        pass
+
+
+class _Runner:
+    """The model on (B, 4, L) one-hot numpy batches: target outputs and their input gradients."""
+
+    def __init__(self, torch: Any, model: Any, layout: str, length: int, target: int, batch_size: int):
+        self.torch, self.model, self.target, self.batch_size = torch, model, target, batch_size
+        param = next(iter(model.parameters()), None)
+        self.dtype = param.dtype if param is not None else torch.float32
+        self.layout = _find_layout(torch, model, layout, length, self.dtype)
+
+    def _forward(self, xb: Any) -> Any:
+        out = self.model(xb if self.layout == "NCL" else xb.transpose(1, 2))
+        out = out.reshape(out.shape[0], -1)
+        if self.target >= out.shape[1]:
+            raise ValueError(f"target {self.target} is not an output of this model: it has {out.shape[1]} "
+                             "outputs per sequence")
+        return out[:, self.target]
+
+    def gradients(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(f (N,) float64, df/dx (N, 4, L) float64)."""
+        torch = self.torch
+        fs, gs = [], []
+        for a in range(0, len(x), self.batch_size):
+            xb = torch.from_numpy(x[a:a + self.batch_size]).to(self.dtype).requires_grad_(True)
+            f = self._forward(xb)
+            (g,) = torch.autograd.grad(f.sum(), xb)
+            fs.append(f.detach().double().numpy())
+            gs.append(g.detach().double().numpy())
+        return np.concatenate(fs), np.concatenate(gs)
+
+    def outputs(self, x: np.ndarray) -> np.ndarray:
+        torch = self.torch
+        with torch.no_grad():
+            return np.concatenate([self._forward(torch.from_numpy(x[a:a + self.batch_size]).to(self.dtype))
+                                   .double().numpy() for a in range(0, len(x), self.batch_size)])
+
+
+def _find_layout(torch: Any, model: Any, layout: str, length: int, dtype: Any) -> str:
+    """"NCL" or "NLC": the one the model accepts (both accepted: NCL, as PyTorch's Conv1d)."""
+    if layout in ("NCL", "NLC"):
+        return layout
+    if layout != "auto":
+        raise ValueError(f"layout must be 'auto', 'NCL' ((N, 4, L)) or 'NLC' ((N, L, 4)), got {layout!r}")
+    probe = torch.zeros((1, 4, length), dtype=dtype)
+    problems = []
+    for name, xb in (("NCL", probe), ("NLC", probe.transpose(1, 2))):
+        try:
+            with torch.no_grad():
+                model(xb)
+            return name
+        except Exception as exc:  # noqa: BLE001 - a model that does not take this layout
+            problems.append(f"{name}: {type(exc).__name__}: {exc}")
+    raise ValueError(f"the model takes neither one-hot (N, 4, {length}) nor (N, {length}, 4) input: "
+                     + "; ".join(problems))
+
+
+def _references(x: np.ndarray, baseline: Any, n_shuffles: int, seed: int) -> np.ndarray:
+    """(N, R, 4, L) float32 references per sequence."""
+    if isinstance(baseline, str) and baseline == "zero":
+        return np.zeros((x.shape[0], 1) + x.shape[1:], np.float32)
+    if isinstance(baseline, str) and baseline == "shuffle":
+        n_shuffles = int(check_number(n_shuffles, "n_shuffles", low=1, integer=True))
+        codes = dinucleotide_shuffle(x, n_shuffles, seed=seed)  # (N, R, L)
+        eye = np.concatenate([np.eye(4, dtype=np.float32), np.zeros((1, 4), np.float32)])
+        return np.ascontiguousarray(eye[codes].transpose(0, 1, 3, 2))
+    b = np.asarray(baseline, np.float32)
+    if b.shape == x.shape:
+        return b[:, None]
+    if b.ndim == 4 and b.shape[0] == x.shape[0] and b.shape[2:] == x.shape[1:]:
+        return np.ascontiguousarray(b)
+    raise ValueError(f"baseline must be 'zero', 'shuffle', or an array of shape {x.shape} (or (N, R, 4, L)); "
+                     f"got {getattr(b, 'shape', type(baseline).__name__)}")
+
+
+def _integrated_gradients(run: _Runner, x: np.ndarray, baseline: Any, steps: int | str, n_shuffles: int, seed: int,
+                          tolerance: float, check: bool, target: int) -> Attributions:
+    refs = _references(x, baseline, n_shuffles, seed)  # (N, R, 4, L)
+    N, R = refs.shape[:2]
+    f = run.outputs(x)
+    f_ref = run.outputs(refs.reshape((N * R,) + x.shape[1:])).reshape(N, R)
+    diff = f - f_ref.mean(axis=1)
+    scale = np.maximum(np.abs(diff), 1e-3 * max(float(np.abs(diff).mean()), 1e-12))
+    auto = isinstance(steps, str)
+    if auto and steps != "auto":
+        raise ValueError(f"steps must be a positive integer or 'auto', got {steps!r}")
+    m = 16 if auto else int(check_number(steps, "steps", low=1, integer=True))
+    # the trapezoid rule on [0, 1] with m intervals; doubling m adds only the new midpoints
+    ends = (_gradients_at(run, x, refs, 0.0) + _gradients_at(run, x, refs, 1.0)) / 2
+    inner = sum((_gradients_at(run, x, refs, k / m) for k in range(1, m)), np.zeros(refs.shape))
+    best = np.inf
+    while True:
+        mult = (ends + inner) / m  # (N, R, 4, L): the mean gradient along each path
+        attr = (mult * (x[:, None] - refs)).mean(axis=1)
+        delta = attr.sum(axis=(1, 2)) - diff
+        rel = np.abs(delta) / scale
+        worst = float(rel.max())
+        # stop: met, out of steps, or no longer converging (float rounding, or a kinked model)
+        if not auto or worst <= tolerance or m >= 1024 or (m >= 64 and worst > 0.5 * best):
+            break
+        best = min(best, worst)
+        inner = inner + sum((_gradients_at(run, x, refs, (2 * k + 1) / (2 * m)) for k in range(m)),
+                            np.zeros(refs.shape))
+        m *= 2
+    hyp = (mult - (mult * refs).sum(axis=2, keepdims=True)).mean(axis=1)
+    result = Attributions("ig", attr, hyp, x, f, f_ref.mean(axis=1), delta, rel, tolerance, m, target,
+                          [f"integrated gradients, {m} steps (trapezoid), {R} reference(s) per sequence"])
+    i = int(np.argmax(rel))
+    if rel[i] > tolerance:
+        message = (f"integrated gradients miss completeness on {int((rel > tolerance).sum())} of {N} sequences "
+                   f"after {m} steps: sequence {i} sums to {attr[i].sum():.6g} where f(x) - f(baseline) is "
+                   f"{diff[i]:.6g} (relative error {rel[i]:.3g} > tolerance {tolerance:g})"
+                   + ("; more steps no longer help (float rounding in the model, or kinks such as max pooling)"
+                      if auto else "; give more steps (or steps='auto')"))
+        if check and not auto:
+            raise AttributionError(message)
+        result.notes.append(message)
+        warnings.warn(message, ExactpwmWarning, stacklevel=3)
+    return result
+
+
+def _gradients_at(run: _Runner, x: np.ndarray, refs: np.ndarray, alpha: float) -> np.ndarray:
+    """(N, R, 4, L) gradients at ``alpha`` of the way from each reference to its sequence."""
+    N, R = refs.shape[:2]
+    points = (refs + np.float32(alpha) * (x[:, None] - refs)).astype(np.float32)
+    _, g = run.gradients(points.reshape((N * R,) + x.shape[1:]))
+    return g.reshape(refs.shape)

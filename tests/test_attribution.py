@@ -1,0 +1,210 @@
+"""Attribution maps: against the closed forms of a linear model, completeness on a nonlinear one,
+independent of the batch size, and bad input refused by name."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+from exactpwm.interpret.attribution import AttributionError, attribute, one_hot_inputs  # noqa: E402
+from torch import nn  # noqa: E402
+
+L = 30
+
+
+def sequences(n=6, seed=0):
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(0, 4, size=(n, L)).astype(np.uint8)
+    codes[0, 5:8] = 4  # an N run
+    return codes
+
+
+class Linear(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 2, L)  # two outputs: f_k(x) = sum W_k * x + b_k
+
+    def forward(self, x):
+        return self.conv(x).flatten(1)
+
+
+class SmallCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 8, 7)
+        self.dense = nn.Linear(8, 3)
+
+    def forward(self, x):
+        h = torch.relu(self.conv(x))
+        return self.dense(torch.nn.functional.max_pool1d(h, h.shape[-1]).flatten(1))
+
+
+class ChannelsLast(nn.Module):  # takes (N, L, 4)
+    def __init__(self):
+        super().__init__()
+        self.inner = Linear()
+
+    def forward(self, x):
+        if x.shape[-1] != 4:
+            raise ValueError("expects (N, L, 4)")
+        return self.inner(x.transpose(1, 2))
+
+
+@pytest.fixture
+def linear():
+    torch.manual_seed(0)
+    return Linear().double()
+
+
+def test_linear_model_closed_forms(linear):
+    x = one_hot_inputs(sequences())
+    W = linear.conv.weight.detach().numpy()[1]  # target 1
+    for method, expected in (("saliency", np.broadcast_to(W, x.shape)), ("gxi", W * x)):
+        a = attribute(linear, x, method=method, target=1)
+        np.testing.assert_allclose(a.attributions, expected, atol=1e-12)
+        assert a.delta is None and "no completeness check" in a.notes[0]
+    ig = attribute(linear, x, method="ig", target=1, steps=1)  # exact for a linear model: one step suffices
+    np.testing.assert_allclose(ig.attributions, W * x, atol=1e-12)
+    np.testing.assert_allclose(ig.hypothetical, np.broadcast_to(W, x.shape), atol=1e-12)
+    assert np.abs(ig.delta).max() < 1e-10
+    b = linear.conv.bias.detach().numpy()[1]
+    np.testing.assert_allclose(ig.outputs, (W * x).sum(axis=(1, 2)) + b, atol=1e-10)
+
+
+def test_linear_model_against_shuffled_references(linear):
+    from exactpwm.core.shuffle import dinucleotide_shuffle
+
+    x = one_hot_inputs(sequences())
+    W = linear.conv.weight.detach().numpy()[0]
+    a = attribute(linear, x, method="ig", baseline="shuffle", n_shuffles=10, seed=4, steps=1)
+    refs = one_hot_inputs(dinucleotide_shuffle(x, 10, seed=4).reshape(-1, L)).reshape(6, 10, 4, L)
+    np.testing.assert_allclose(a.attributions, (W * (x[:, None] - refs)).mean(axis=1), atol=1e-12)
+    # hypothetical contributions: each letter's weight minus the reference's, averaged
+    hyp = (W - (W * refs).sum(axis=2, keepdims=True)).mean(axis=1)
+    np.testing.assert_allclose(a.hypothetical, hyp, atol=1e-12)
+    # the projection puts each position's contribution on the letter there (not at N: sequence 0, 5:8)
+    inside = x.sum(axis=1) > 0
+    np.testing.assert_allclose(a.projected().sum(axis=1)[inside], a.attributions.sum(axis=1)[inside], atol=1e-12)
+    assert np.abs(a.delta).max() < 1e-10
+
+
+class SmoothCNN(nn.Module):  # softplus and average pooling: the path integrand is smooth
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 8, 7)
+        self.dense = nn.Linear(8, 3)
+
+    def forward(self, x):
+        return self.dense(torch.nn.functional.softplus(self.conv(x)).mean(-1))
+
+
+def test_integrated_gradients_meet_completeness_on_a_cnn():
+    torch.manual_seed(1)
+    model = SmoothCNN().double()
+    x = one_hot_inputs(sequences(8, seed=2))
+    a = attribute(model, x, method="ig", target=2, tolerance=1e-3)
+    assert a.steps >= 16 and a.relative_delta.max() <= 1e-3
+    np.testing.assert_allclose(a.attributions.sum(axis=(1, 2)) - a.delta, a.outputs - a.reference_outputs,
+                               atol=1e-9)
+    again = attribute(model, x, method="ig", target=2, steps=a.steps, batch_size=1)
+    np.testing.assert_allclose(again.attributions, a.attributions, atol=1e-12)
+    with pytest.raises(AttributionError, match="miss completeness .* after 1 steps"):
+        attribute(model, x, method="ig", target=2, steps=1, tolerance=1e-9)
+    with pytest.warns(UserWarning, match="miss completeness"):
+        attribute(model, x, method="ig", target=2, steps=1, tolerance=1e-9, check=False)
+
+
+def test_a_kinked_model_reports_its_completeness_error():
+    """Max pooling switches windows along the path: the error shrinks slowly with steps, and when
+    the step budget is spent it is reported, never hidden."""
+    torch.manual_seed(1)
+    model = SmallCNN().double()
+    x = one_hot_inputs(sequences(8, seed=2))
+    a = attribute(model, x, method="ig", target=2, steps=64, tolerance=1.0)
+    np.testing.assert_allclose(a.attributions.sum(axis=(1, 2)) - a.delta, a.outputs - a.reference_outputs,
+                               atol=1e-9)
+    with pytest.raises(AttributionError, match="relative error"):
+        attribute(model, x, method="ig", target=2, steps=8, tolerance=1e-6)
+    with pytest.warns(UserWarning, match="no longer help") as caught:
+        a = attribute(model, x, method="ig", target=2, tolerance=1e-9)
+    assert a.steps <= 1024 and any("no longer help" in n for n in a.notes) and len(caught) >= 1
+
+
+def test_layout_is_detected_and_maps_stay_n_4_l(linear):
+    model = ChannelsLast().double()
+    model.inner.load_state_dict(linear.state_dict())
+    x = one_hot_inputs(sequences())
+    a = attribute(model, x, method="gxi")
+    b = attribute(linear, x, method="gxi")
+    assert a.attributions.shape == x.shape
+    np.testing.assert_allclose(a.attributions, b.attributions, atol=1e-12)
+
+
+def test_outputs_and_corrections(linear, tmp_path):
+    x = one_hot_inputs(sequences())
+    a = attribute(linear, x, method="saliency")
+    c = a.corrected()
+    np.testing.assert_allclose(c.hypothetical.mean(axis=1), 0, atol=1e-12)
+    a.to_npz(str(tmp_path / "attr.npz"), str(tmp_path / "ohe.npz"))
+    np.testing.assert_array_equal(np.load(tmp_path / "ohe.npz")["arr_0"], x)
+    assert np.load(tmp_path / "attr.npz")["arr_0"].shape == x.shape
+    table = a.to_pandas()
+    assert list(table.columns) == ["sequence", "start", "letter", "score"] and len(table) == x.shape[0] * L
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"method": "deepliftx"}, ValueError, "method must be one of"),
+    ({"target": 5}, ValueError, "target 5 is not an output of this model: it has 2"),
+    ({"baseline": np.zeros((2, 4, L))}, ValueError, "baseline must be"),
+    ({"steps": "many"}, ValueError, "steps must be a positive integer or 'auto'"),
+    ({"layout": "LNC"}, ValueError, "layout must be"),
+])
+def test_bad_arguments_are_named(linear, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        attribute(linear, sequences(), **kwargs)
+
+
+def test_bad_models_and_inputs_are_named(linear):
+    with pytest.raises(TypeError, match="takes a torch.nn.Module"):
+        attribute(lambda x: x, sequences())
+    with pytest.raises(ValueError, match="nothing to attribute"):
+        attribute(linear, np.zeros((0, 4, L), np.float32))
+    with pytest.raises(ValueError, match="takes neither one-hot"):
+        attribute(linear, sequences()[:, :10])
+
+
+@pytest.mark.slow
+def test_cli_writes_what_modisco_reads(tmp_path):
+    import subprocess
+    import sys
+
+    torch.manual_seed(3)
+    model = SmoothCNN().eval()
+    batch = torch.export.Dim("batch", min=1, max=1024)
+    program = torch.export.export(model, (torch.zeros(2, 4, L),), dynamic_shapes=({0: batch},))
+    torch.export.save(program, tmp_path / "m.pt2")
+    codes = sequences(5, seed=4)
+    (tmp_path / "s.fa").write_text("".join(f">s{i}\n{''.join('ACGTN'[c] for c in row)}\n"
+                                           for i, row in enumerate(codes)))
+
+    def cli(*argv):
+        return subprocess.run([sys.executable, "-m", "exactpwm", "attribute", *argv], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=300)
+
+    run = cli("m.pt2", "s.fa", "-o", "attr.npz", "--ohe", "ohe.npz", "--method", "gxi", "--target", "2")
+    assert run.returncode == 0, run.stderr
+    expected = attribute(model.double(), codes, method="gxi", target=2)
+    got = np.load(tmp_path / "attr.npz")["arr_0"]
+    assert got.shape == (5, 4, L) and got.dtype == np.float32
+    np.testing.assert_allclose(got, expected.hypothetical, rtol=1e-4, atol=1e-6)
+    np.testing.assert_array_equal(np.load(tmp_path / "ohe.npz")["arr_0"], one_hot_inputs(codes))
+    run = cli("m.pt2", "s.fa", "-o", "ig.npz", "--steps", "4", "--shuffles", "2", "--tolerance", "1")
+    assert run.returncode == 0 and "completeness: largest relative error" in run.stderr, run.stderr
+    (tmp_path / "ragged.fa").write_text(">a\nACGTACGT\n>b\nACG\n")
+    run = cli("m.pt2", "ragged.fa", "-o", "x.npz")
+    assert run.returncode == 1 and "sequences of 2 lengths" in run.stderr
+    run = cli("s.fa", "s.fa", "-o", "x.npz")
+    assert run.returncode == 2 and "torch.export.save (.pt2)" in run.stderr
+    run = cli("m.pt2", "s.fa", "-o", "s.fa")
+    assert run.returncode == 2 and "input file" in run.stderr
