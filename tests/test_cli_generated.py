@@ -70,8 +70,8 @@ OUTPUTS = st.sampled_from(["new", "new", "folder", "missing_dir", "input", "dev_
 
 @st.composite
 def command_lines(draw):
-    cmd = draw(st.sampled_from(["scan", "track", "convert", "logo", "compare", "fimo", "variants", "info",
-                                "demo-bad"]))
+    cmd = draw(st.sampled_from(["scan", "track", "convert", "logo", "compare", "fimo", "variants", "attribute",
+                                "info", "demo-bad"]))
     if cmd == "info":
         return ["info"]
     if cmd == "demo-bad":  # only argument errors: the demo itself is tested elsewhere
@@ -84,7 +84,7 @@ def command_lines(draw):
         positional = [draw(motifs), draw(seqs)]
     elif cmd == "compare":
         positional = [draw(motifs), draw(motifs)]
-    elif cmd == "fimo":
+    elif cmd in ("fimo", "attribute"):
         positional = [draw(motifs), draw(seqs)]
     elif cmd == "variants":
         positional = [draw(motifs), draw(st.sampled_from(["fa", "fa", "fa_cr", "missing"])),
@@ -104,13 +104,14 @@ def command_lines(draw):
         "fimo": ["--oc", "--o", "--text", "--thresh", "--max-stored-scores", "--motif-pseudo", "--norc",
                  "--max-strand", "--regions", "--bfile"],
         "variants": ["-o", "--vcf-out", "--thresh", "--all", "--pseudocount", "--activations", "--base", "-j"],
+        "attribute": ["-o", "-o", "--ohe", "--method", "--target", "--steps", "--shuffles", "--tolerance"],
     }[cmd]
     for opt in draw(st.lists(st.sampled_from(options), max_size=4)):
         argv.append(opt)
         if opt in ("--norc", "--uniform", "--qvalues", "--flip", "--evalue", "--text", "--max-strand", "--all",
                    "--activations"):
             continue
-        if opt in ("-o", "--offsets", "--logos", "--vcf-out", "--oc", "--o", "--equivalent"):
+        if opt in ("-o", "--offsets", "--logos", "--vcf-out", "--oc", "--o", "--equivalent", "--ohe"):
             argv.append(f"@out:{draw(OUTPUTS)}")
         elif opt == "--regions":
             argv.append(f"@in:{draw(st.sampled_from(['bed', 'fa', 'missing']))}")
@@ -121,6 +122,8 @@ def command_lines(draw):
         elif opt == "--format":
             argv.append(draw(st.sampled_from({"scan": ["tsv", "bed", "gff", "maxima"], "convert": ["meme", "jaspar"],
                                               "logo": ["png", "svg"]}.get(cmd, []) + ["xyz"])))
+        elif opt == "--method":
+            argv.append(draw(st.sampled_from(["ig", "gxi", "saliency", "deeplift"])))
         elif opt == "--dist":
             argv.append(draw(st.sampled_from(["ed", "pearson", "allr", "kullback", "sandelin", "cosine"])))
         elif opt in ("--strand", "--layout", "--mode"):
