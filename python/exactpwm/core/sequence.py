@@ -13,7 +13,7 @@ Conventions used throughout exactpwm:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Union
+from typing import Any, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +23,7 @@ from exactpwm.core._checks import resolve_threads
 from exactpwm.core.errors import InputTypeError
 
 __all__ = [
+    "code_rows",
     "N_CODE",
     "ALPHABET",
     "encode",
@@ -240,3 +241,27 @@ def iter_batches(offsets: np.ndarray, max_bases: int, max_seqs: int | None = Non
         stop = min(max(stop, first + 1), first + max_seqs, S)
         yield first, stop
         first = stop
+
+
+def code_rows(sequences: Any) -> np.ndarray:
+    """(N, L) uint8 codes of sequences of one length: a str, a list of str, (N, L) or (L,) integer
+    codes 0..4, or one-hot (N, 4, L) (an all-zero column is N). Sequences of several lengths are
+    an error (ragged sets go through :func:`pack`)."""
+    if isinstance(sequences, str):
+        sequences = [sequences]
+    if isinstance(sequences, (list, tuple)):
+        rows = [encode(s) for s in sequences]
+        if len({r.size for r in rows}) > 1:
+            raise ValueError("these sequences must have one length (pack a ragged set, or take one length at a "
+                             "time)")
+        return np.stack(rows) if rows else np.zeros((0, 0), np.uint8)
+    x = np.asarray(sequences.detach().cpu().numpy() if hasattr(sequences, "detach") else sequences)
+    if x.ndim == 3:  # one-hot (N, 4, L)
+        if x.shape[1] != 4:
+            raise ValueError(f"one-hot sequences must have shape (N, 4, L), got {x.shape}")
+        return np.where(x.sum(axis=1) > 0, x.argmax(axis=1), 4).astype(np.uint8)
+    if x.ndim == 1:
+        x = x[None]
+    if x.ndim != 2 or x.dtype.kind not in "iu" or (x.size and (x.min() < 0 or x.max() > 4)):
+        raise ValueError("sequences must be str, (N, L) integer codes 0..4, or one-hot (N, 4, L)")
+    return x.astype(np.uint8)

@@ -13,10 +13,10 @@ import numpy as np
 
 from exactpwm._engine import engine
 from exactpwm.core._checks import check_number, resolve_threads
-from exactpwm.core.sequence import encode
+from exactpwm.core.sequence import code_rows
 from exactpwm.core.types import Sequences
 
-__all__ = ["code_rows", "dinucleotide_shuffle"]
+__all__ = ["dinucleotide_shuffle"]
 
 
 def dinucleotide_shuffle(sequences: Sequences, n: int = 20, *, seed: int = 0, threads: int = 0,
@@ -43,24 +43,3 @@ def dinucleotide_shuffle(sequences: Sequences, n: int = 20, *, seed: int = 0, th
     out = np.empty((n, codes.size), np.uint8)
     engine(backend).dinucleotide_shuffle(codes, offsets, n, seed, out, resolve_threads(threads))
     return out.reshape(n, N, L).transpose(1, 0, 2).copy()
-
-
-def code_rows(sequences: Sequences) -> np.ndarray:
-    """(N, L) uint8 codes from str / list of equal-length str / codes / one-hot (N, 4, L)."""
-    if isinstance(sequences, str):
-        sequences = [sequences]
-    if isinstance(sequences, (list, tuple)):
-        rows = [encode(s) for s in sequences]
-        if len({r.size for r in rows}) > 1:
-            raise ValueError("sequences must have one length (shuffle a ragged set one length at a time)")
-        return np.stack(rows) if rows else np.zeros((0, 0), np.uint8)
-    x = np.asarray(sequences)
-    if x.ndim == 3:
-        if x.shape[1] != 4:
-            raise ValueError(f"one-hot sequences must have shape (N, 4, L), got {x.shape}")
-        return np.where(x.sum(axis=1) > 0, x.argmax(axis=1), 4).astype(np.uint8)
-    if x.ndim == 1:
-        x = x[None]
-    if x.ndim != 2 or x.dtype.kind not in "iu" or (x.size and (x.min() < 0 or x.max() > 4)):
-        raise ValueError("sequences must be str, (N, L) integer codes 0..4, or one-hot (N, 4, L)")
-    return x.astype(np.uint8)

@@ -123,7 +123,7 @@ class Attributions:
 def one_hot_inputs(sequences: Any) -> np.ndarray:
     """(N, 4, L) float32 one-hot of equal-length sequences (str, a list of str, (N, L) codes 0..4,
     or one-hot (N, 4, L) already); N is an all-zero column."""
-    from exactpwm.core.shuffle import code_rows
+    from exactpwm.core.sequence import code_rows
 
     if isinstance(sequences, np.ndarray) and sequences.ndim == 3 and sequences.shape[1] == 4:
         return np.ascontiguousarray(sequences, np.float32)

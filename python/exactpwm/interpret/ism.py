@@ -33,26 +33,10 @@ __all__ = ["first_layer_ism", "pwm_model_ism", "saturation_mutagenesis"]
 
 
 def _codes(sequences) -> np.ndarray:
-    """(N, n) uint8 codes from equal-length strings, a code array, or a one-hot (N, 4, n) array."""
-    from exactpwm.core.sequence import encode
+    """(N, n) uint8 codes (see :func:`exactpwm.core.sequence.code_rows`)."""
+    from exactpwm.core.sequence import code_rows
 
-    if isinstance(sequences, str):
-        sequences = [sequences]
-    if isinstance(sequences, (list, tuple)):
-        rows = [encode(s) for s in sequences]
-        if len({r.size for r in rows}) > 1:
-            raise ValueError("saturation mutagenesis needs sequences of one length")
-        return np.stack(rows) if rows else np.zeros((0, 0), np.uint8)
-    x = to_numpy(sequences, "sequences")
-    if x.ndim == 3:  # one-hot (N, 4, n): an all-zero column is N
-        if x.shape[1] != 4:
-            raise ValueError(f"one-hot sequences must have shape (N, 4, n), got {x.shape}")
-        return np.where(x.sum(axis=1) > 0, x.argmax(axis=1), 4).astype(np.uint8)
-    if x.ndim == 1:
-        x = x[None]
-    if x.ndim != 2 or x.dtype != np.uint8 or (x > 4).any():
-        raise ValueError("sequences must be strings, (N, n) uint8 codes 0..4, or one-hot (N, 4, n)")
-    return x
+    return code_rows(sequences)
 
 
 def first_layer_ism(kernels: ArrayLike, sequences: Any, bias: ArrayLike | None = None, *,
