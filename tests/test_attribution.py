@@ -194,13 +194,23 @@ def test_cli_writes_what_modisco_reads(tmp_path):
 
     run = cli("m.pt2", "s.fa", "-o", "attr.npz", "--ohe", "ohe.npz", "--method", "gxi", "--target", "2")
     assert run.returncode == 0, run.stderr
-    expected = attribute(model.double(), codes, method="gxi", target=2)
+    import copy
+
+    expected = attribute(copy.deepcopy(model).double(), codes, method="gxi", target=2)
     got = np.load(tmp_path / "attr.npz")["arr_0"]
     assert got.shape == (5, 4, L) and got.dtype == np.float32
     np.testing.assert_allclose(got, expected.hypothetical, rtol=1e-4, atol=1e-6)
     np.testing.assert_array_equal(np.load(tmp_path / "ohe.npz")["arr_0"], one_hot_inputs(codes))
     run = cli("m.pt2", "s.fa", "-o", "ig.npz", "--steps", "4", "--shuffles", "2", "--tolerance", "1")
     assert run.returncode == 0 and "completeness: largest relative error" in run.stderr, run.stderr
+    run = cli("m.pt2", "s.fa", "-o", "ds.npz", "--method", "deepshap", "--shuffles", "4", "--target", "2")
+    assert run.returncode == 0 and "(deepshap, target 2)" in run.stderr, run.stderr
+    want = attribute(model, codes, method="deepshap", n_shuffles=4, target=2)
+    np.testing.assert_allclose(np.load(tmp_path / "ds.npz")["arr_0"], want.hypothetical, rtol=1e-4, atol=1e-5)
+    fixed = torch.export.export(model, (torch.zeros(2, 4, L),))  # a batch of 2 only
+    torch.export.save(fixed, tmp_path / "fixed.pt2")
+    run = cli("fixed.pt2", "s.fa", "-o", "x.npz", "--method", "deepshap")
+    assert run.returncode == 2 and "dynamic batch" in run.stderr
     (tmp_path / "ragged.fa").write_text(">a\nACGTACGT\n>b\nACG\n")
     run = cli("m.pt2", "ragged.fa", "-o", "x.npz")
     assert run.returncode == 1 and "sequences of 2 lengths" in run.stderr
@@ -208,3 +218,104 @@ def test_cli_writes_what_modisco_reads(tmp_path):
     assert run.returncode == 2 and "torch.export.save (.pt2)" in run.stderr
     run = cli("m.pt2", "s.fa", "-o", "s.fa")
     assert run.returncode == 2 and "input file" in run.stderr
+
+
+# ---------------------------------------------------------------- DeepLIFT / DeepSHAP: exact or refused
+
+class _Zoo(nn.Module):
+    """A reused ReLU module, F.relu, torch.relu, .relu(), exp, softplus, sigmoid, a residual add, and
+    both strands through one convolution."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 6, 7)
+        self.act = nn.ReLU()
+        self.mid = nn.Conv1d(6, 6, 3, padding=1)
+        self.head = nn.Linear(6, 2)
+
+    def forward(self, x):
+        h = self.act(self.conv(x)) + self.act(self.conv(x.flip(1, 2))).flip(-1)
+        h = torch.nn.functional.relu(self.mid(h)) + torch.relu(h) + self.mid(h).relu()
+        pooled = torch.exp(0.1 * h).mean(-1) + torch.nn.functional.softplus(h).mean(-1)
+        return torch.sigmoid(self.head(pooled))
+
+
+@pytest.mark.parametrize("dtype, tolerance", [(torch.float64, 1e-9), (torch.float32, 1e-4)])
+@pytest.mark.parametrize("method", ["deeplift", "deepshap"])
+def test_deeplift_is_additive_on_the_zoo(dtype, tolerance, method):
+    torch.manual_seed(7)
+    model = _Zoo().to(dtype).eval()
+    a = attribute(model, sequences(5, seed=9), method=method, target=1, n_shuffles=6, tolerance=tolerance)
+    assert a.relative_delta.max() <= tolerance
+    np.testing.assert_allclose(a.attributions.sum(axis=(1, 2)) - a.delta, a.outputs - a.reference_outputs,
+                               atol=1e-6)
+    again = attribute(model, sequences(5, seed=9), method=method, target=1, n_shuffles=6, batch_size=1,
+                      tolerance=tolerance)
+    np.testing.assert_allclose(again.attributions, a.attributions, atol=1e-6 if dtype == torch.float32 else 1e-12)
+
+
+def test_deeplift_of_a_linear_model_is_its_closed_form(linear):
+    x = one_hot_inputs(sequences())
+    W = linear.conv.weight.detach().numpy()[1]
+    a = attribute(linear, x, method="deeplift", target=1)
+    np.testing.assert_allclose(a.attributions, W * x, atol=1e-12)  # the zero reference
+
+
+class _MaxPooled(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 4, 5)
+        self.pool = nn.MaxPool1d(2)
+
+    def forward(self, x):
+        return self.pool(torch.relu(self.conv(x))).sum((1, 2))
+
+
+class _FunctionalMax(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 4, 5)
+
+    def forward(self, x):
+        return torch.nn.functional.max_pool1d(self.conv(x), 2).sum((1, 2))
+
+
+class _Softmaxed(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 3, 5)
+
+    def forward(self, x):
+        return torch.softmax(self.conv(x).mean(-1), dim=-1)
+
+
+class _Gated(nn.Module):  # a product of two input-dependent tensors (attention, gating)
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv1d(4, 4, 5)
+        self.b = nn.Conv1d(4, 4, 5)
+
+    def forward(self, x):
+        return (self.a(x) * torch.sigmoid(self.b(x))).sum((1, 2))
+
+
+class _LayerNormed(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 4, 5)
+        self.norm = nn.LayerNorm(26)
+
+    def forward(self, x):
+        return self.norm(self.conv(x)).sum((1, 2))
+
+
+@pytest.mark.parametrize("make, message", [
+    (_MaxPooled, r"layer 'pool' \(MaxPool1d\) has no exact DeepLIFT rule"),
+    (_FunctionalMax, "op 'max_pool1d' .* has no exact DeepLIFT rule"),
+    (_Softmaxed, "op 'softmax'"),
+    (_Gated, "both of its operands depend on the input"),
+    (_LayerNormed, r"\(LayerNorm\)"),
+])
+def test_what_has_no_exact_rule_is_refused_by_name(make, message):
+    with pytest.raises(AttributionError, match=message):
+        attribute(make().eval(), sequences(), method="deepshap", n_shuffles=2)

@@ -26,19 +26,24 @@ def add_parser(sub) -> None:
     p.add_argument("sequences", help="FASTA of sequences of one length")
     p.add_argument("-o", "--output", required=True, help="attributions .npz (arr_0: (N, 4, L) float32)")
     p.add_argument("--ohe", metavar="NPZ", help="also write the one-hot sequences (arr_0: (N, 4, L))")
-    p.add_argument("--method", choices=["ig", "gxi", "saliency"], default="ig",
-                   help="ig: integrated gradients (default); gxi: gradient x input; saliency: the gradient")
+    p.add_argument("--method", choices=["ig", "deepshap", "deeplift", "gxi", "saliency"], default="ig",
+                   help="ig: integrated gradients (default); deepshap: DeepLIFT's rescale rule averaged over the "
+                        "shuffles (additivity checked; a model with an op without an exact rule, such as max "
+                        "pooling, is refused by name); deeplift: against the all-zero input; gxi: gradient x "
+                        "input; saliency: the gradient")
     p.add_argument("--target", type=number("--target", low=0, integer=True), default=0,
                    help="the output (column) to attribute (default 0)")
-    p.add_argument("--baseline", choices=["shuffle", "zero"], default="shuffle",
-                   help="ig's references: dinucleotide shuffles of each sequence (default) or the all-zero input")
+    p.add_argument("--baseline", choices=["shuffle", "zero"], default=None,
+                   help="references: dinucleotide shuffles of each sequence (default for ig and deepshap) or the "
+                        "all-zero input (default for deeplift)")
     p.add_argument("--shuffles", type=number("--shuffles", low=1, integer=True), default=20,
                    help="shuffles per sequence (default 20)")
     p.add_argument("--steps", type=_steps, default="auto",
                    help="ig's integration steps, or auto (default): doubled from 16 until completeness is within "
                         "--tolerance")
-    p.add_argument("--tolerance", type=number("--tolerance", low=0), default=1e-3,
-                   help="largest relative completeness error accepted (default 1e-3); a larger one is an error")
+    p.add_argument("--tolerance", type=number("--tolerance", low=0), default=None,
+                   help="largest relative completeness (additivity) error accepted (default 1e-3 for ig, 1e-4 for "
+                        "deeplift and deepshap)")
     p.add_argument("--seed", type=number("--seed", low=0, integer=True), default=0, help="shuffles' seed")
     p.add_argument("--projected", action="store_true",
                    help="write each position's contribution on its letter instead of the hypothetical ones")

@@ -34,7 +34,7 @@ from exactpwm.core.shuffle import dinucleotide_shuffle
 
 __all__ = ["AttributionError", "Attributions", "METHODS", "attribute", "one_hot_inputs"]
 
-METHODS = ("saliency", "gxi", "ig")
+METHODS = ("saliency", "gxi", "ig", "deeplift", "deepshap")
 
 
 class AttributionError(ValueError):
@@ -61,7 +61,9 @@ class Attributions:
         The check: sum of ``attributions`` minus (f(x) - mean f(reference)); None where the method
         has none (saliency, gradient x input).
     relative_delta : (N,) float64 or None
-        ``|delta|`` over ``|f(x) - mean f(reference)|`` (floored at 1e-3 of its mean over the set).
+        ``|delta|`` over ``|f(x) - mean f(reference)|``, floored at what float rounding explains (64
+        units in the last place, in the model's dtype, of ``|f(x)| + |f(reference)|`` plus the sum of
+        the absolute contributions, over the tolerance) and at 1e-3 of the set's mean change.
     tolerance : float
         The largest ``relative_delta`` accepted.
     steps : int
@@ -132,9 +134,9 @@ def one_hot_inputs(sequences: Any) -> np.ndarray:
     return np.ascontiguousarray(eye[codes].transpose(0, 2, 1))
 
 
-def attribute(model: Any, sequences: Any, *, method: str = "ig", target: int = 0, baseline: Any = "zero",
+def attribute(model: Any, sequences: Any, *, method: str = "ig", target: int = 0, baseline: Any = None,
               steps: int | str = "auto", n_shuffles: int = 20, seed: int = 0, batch_size: int = 64,
-              layout: str = "auto", tolerance: float = 1e-3, check: bool = True) -> Attributions:
+              layout: str = "auto", tolerance: float | None = None, check: bool = True) -> Attributions:
     """Attribution maps of ``model``'s output ``target`` for each sequence.
 
     Parameters
@@ -142,10 +144,13 @@ def attribute(model: Any, sequences: Any, *, method: str = "ig", target: int = 0
     model : torch.nn.Module
         Takes one-hot DNA (float, in its parameters' dtype), returns (B, ...) outputs; run in eval mode.
     sequences : equal-length str, (N, L) codes or one-hot (N, 4, L)
-    method : "saliency" (the gradient at every letter), "gxi" (gradient x input) or "ig"
-        (integrated gradients from ``baseline``, completeness checked)
+    method : "saliency" (the gradient at every letter), "gxi" (gradient x input), "ig"
+        (integrated gradients from ``baseline``, completeness checked), "deeplift" (the rescale
+        rule, read from the model's graph, see :mod:`exactpwm.interpret.deeplift`; additivity
+        checked) or "deepshap" (DeepLIFT averaged over ``n_shuffles`` shuffled references)
     baseline : "zero" (all-zero input), "shuffle" (``n_shuffles`` dinucleotide shuffles of each
-        sequence, seeded; the map is the mean over them) or an (N, 4, L) array (for "ig")
+        sequence, seeded; the map is the mean over them) or an (N, 4, L) or (N, R, 4, L) array;
+        default: "zero" for "ig" and "deeplift", "shuffle" for "deepshap"
     steps : integration steps for "ig" (the trapezoid rule on the straight path), or "auto": from 16,
         doubled until every sequence's completeness error is within ``tolerance``; when more steps
         stop helping (float rounding, kinks such as max pooling) or 1024 are reached, the error is
@@ -153,7 +158,8 @@ def attribute(model: Any, sequences: Any, *, method: str = "ig", target: int = 0
     check : with a given number of steps, raise :class:`AttributionError` when completeness is
         missed (False: warn and return the map)
     layout : "auto", "NCL" ((N, 4, L)) or "NLC" ((N, L, 4))
-    tolerance : the largest relative completeness error accepted (see :class:`Attributions`)
+    tolerance : the largest relative completeness (additivity) error accepted (see
+        :class:`Attributions`); default 1e-3 for "ig", 1e-4 for "deeplift" and "deepshap"
 
     Returns
     -------
@@ -166,7 +172,11 @@ def attribute(model: Any, sequences: Any, *, method: str = "ig", target: int = 0
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     target = int(check_number(target, "target", low=0, integer=True))
     batch_size = int(check_number(batch_size, "batch_size", low=1, integer=True))
+    if tolerance is None:
+        tolerance = 1e-3 if method == "ig" else 1e-4
     tolerance = float(check_number(tolerance, "tolerance", low=0))
+    if baseline is None:
+        baseline = "shuffle" if method == "deepshap" else "zero"
     x = one_hot_inputs(sequences)
     if x.shape[0] == 0 or x.shape[2] == 0:
         raise ValueError("no sequences given (or sequences of length 0): nothing to attribute")
@@ -179,6 +189,8 @@ def attribute(model: Any, sequences: Any, *, method: str = "ig", target: int = 0
             attr = grad if method == "saliency" else grad * x
             return Attributions(method, attr, grad, x, f, target=target,
                                 notes=[f"{method}: no completeness check exists for this method"])
+        if method in ("deeplift", "deepshap"):
+            return _deeplift(run, x, baseline, n_shuffles, seed, tolerance, check, target, method)
         return _integrated_gradients(run, x, baseline, steps, n_shuffles, seed, tolerance, check, target)
     finally:
         _set_training(model, was_training)
@@ -266,6 +278,58 @@ def _references(x: np.ndarray, baseline: Any, n_shuffles: int, seed: int) -> np.
                      f"got {getattr(b, 'shape', type(baseline).__name__)}")
 
 
+def _relative_error(delta: np.ndarray, diff: np.ndarray, f: np.ndarray, f_ref: np.ndarray, tolerance: float,
+                    dtype: Any, attr: np.ndarray) -> np.ndarray:
+    """|delta| over the output change, floored at what float rounding can explain (64 units in the
+    last place, in the model's dtype, of |f(x)| + |f(reference)| + the sum of |contributions|, over
+    the tolerance) and at 1e-3 of the set's mean change."""
+    import torch
+
+    eps = float(torch.finfo(dtype).eps) if dtype.is_floating_point else 0.0
+    size = np.abs(f) + np.abs(f_ref) + np.abs(attr).sum(axis=(1, 2))
+    floor = 64 * eps * size / max(tolerance, 1e-300)
+    scale = np.maximum(np.maximum(np.abs(diff), floor), 1e-3 * max(float(np.abs(diff).mean()), 1e-300))
+    return np.abs(delta) / scale
+
+
+def _deeplift(run: _Runner, x: np.ndarray, baseline: Any, n_shuffles: int, seed: int, tolerance: float, check: bool,
+              target: int, method: str) -> Attributions:
+    from exactpwm.interpret.deeplift import check_graph, deeplift_multipliers
+
+    check_graph(run.model)  # refuse before any work, naming the op
+    refs = _references(x, baseline, n_shuffles, seed)  # (N, R, 4, L)
+    N, R = refs.shape[:2]
+    pairs_x = np.repeat(x, R, axis=0)
+    pairs_r = refs.reshape((N * R,) + x.shape[1:])
+    mult = np.empty(pairs_x.shape)
+    fx = np.empty(N * R)
+    fr = np.empty(N * R)
+    for a in range(0, N * R, run.batch_size):
+        b = slice(a, a + run.batch_size)
+        mult[b], fx[b], fr[b] = deeplift_multipliers(run.model, pairs_x[b], pairs_r[b], target, run.dtype, run.layout)
+    mult = mult.reshape(refs.shape)
+    attr = (mult * (x[:, None] - refs)).mean(axis=1)
+    hyp = (mult - (mult * refs).sum(axis=2, keepdims=True)).mean(axis=1)
+    f = fx.reshape(N, R)[:, 0]
+    f_ref = fr.reshape(N, R).mean(axis=1)
+    diff = f - f_ref
+    delta = attr.sum(axis=(1, 2)) - diff
+    rel = _relative_error(delta, diff, f, f_ref, tolerance, run.dtype, attr)
+    result = Attributions(method, attr, hyp, x, f, f_ref, delta, rel, tolerance, 0, target,
+                          [f"{method}: the rescale rule on every elementwise nonlinearity, {R} reference(s) per "
+                           "sequence"])
+    i = int(np.argmax(rel))
+    if rel[i] > tolerance:
+        message = (f"{method} misses additivity on {int((rel > tolerance).sum())} of {N} sequences: sequence {i} "
+                   f"sums to {attr[i].sum():.6g} where f(x) - f(reference) is {diff[i]:.6g} (relative error "
+                   f"{rel[i]:.3g} > tolerance {tolerance:g})")
+        if check:
+            raise AttributionError(message)
+        result.notes.append(message)
+        warnings.warn(message, ExactpwmWarning, stacklevel=3)
+    return result
+
+
 def _integrated_gradients(run: _Runner, x: np.ndarray, baseline: Any, steps: int | str, n_shuffles: int, seed: int,
                           tolerance: float, check: bool, target: int) -> Attributions:
     refs = _references(x, baseline, n_shuffles, seed)  # (N, R, 4, L)
@@ -273,7 +337,6 @@ def _integrated_gradients(run: _Runner, x: np.ndarray, baseline: Any, steps: int
     f = run.outputs(x)
     f_ref = run.outputs(refs.reshape((N * R,) + x.shape[1:])).reshape(N, R)
     diff = f - f_ref.mean(axis=1)
-    scale = np.maximum(np.abs(diff), 1e-3 * max(float(np.abs(diff).mean()), 1e-12))
     auto = isinstance(steps, str)
     if auto and steps != "auto":
         raise ValueError(f"steps must be a positive integer or 'auto', got {steps!r}")
@@ -286,7 +349,7 @@ def _integrated_gradients(run: _Runner, x: np.ndarray, baseline: Any, steps: int
         mult = (ends + inner) / m  # (N, R, 4, L): the mean gradient along each path
         attr = (mult * (x[:, None] - refs)).mean(axis=1)
         delta = attr.sum(axis=(1, 2)) - diff
-        rel = np.abs(delta) / scale
+        rel = _relative_error(delta, diff, f, np.abs(f_ref).mean(axis=1), tolerance, run.dtype, attr)
         worst = float(rel.max())
         # stop: met, out of steps, or no longer converging (float rounding, or a kinked model)
         if not auto or worst <= tolerance or m >= 1024 or (m >= 64 and worst > 0.5 * best):

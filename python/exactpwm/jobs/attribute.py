@@ -39,11 +39,11 @@ class AttributeOptions:
     ohe: str | None = None
     method: str = "ig"
     target: int = 0
-    baseline: str = "shuffle"
+    baseline: str | None = None
     steps: int | str = "auto"
     n_shuffles: int = 20
     seed: int = 0
-    tolerance: float = 1e-3
+    tolerance: float | None = None
     projected: bool = False
     batch_size: int = 64
 
@@ -67,7 +67,11 @@ def run_attribute(opts: AttributeOptions, *, log: Log = stderr_log) -> Attribute
     check_outputs([opts.output, opts.ohe], [opts.model, opts.sequences])
     if not opts.model.lower().endswith(".pt2"):
         raise OptionsError(f"{opts.model}: give a model saved by torch.export.save (.pt2)")
-    model, _, length = load_exported_model(opts.model)
+    model, batch, length = load_exported_model(opts.model)
+    if batch is not None and opts.method in ("deeplift", "deepshap"):
+        raise OptionsError(f"{opts.model} was exported for batches of {batch} only; {opts.method} runs each sequence "
+                           "with its references in one batch: export the model with a dynamic batch "
+                           "(dynamic_shapes={0: torch.export.Dim('batch')}), or use --method ig")
     names, rows = [], []
     for name, codes in read_fasta(opts.sequences):
         names.append(name)
@@ -82,7 +86,8 @@ def run_attribute(opts: AttributeOptions, *, log: Log = stderr_log) -> Attribute
     if length is not None and rows[0].size != length:
         raise ValueError(f"{opts.model} takes sequences of {length} bases; {opts.sequences} has {rows[0].size}")
     X = np.stack(rows)
-    result = attribute(model, X, method=opts.method, target=opts.target, baseline=opts.baseline,
+    baseline = opts.baseline or ("zero" if opts.method == "deeplift" else "shuffle")
+    result = attribute(model, X, method=opts.method, target=opts.target, baseline=baseline,
                        steps=opts.steps, n_shuffles=opts.n_shuffles, seed=opts.seed, tolerance=opts.tolerance,
                        batch_size=opts.batch_size, layout="NCL")
     if opts.projected:
@@ -96,8 +101,9 @@ def run_attribute(opts: AttributeOptions, *, log: Log = stderr_log) -> Attribute
     else:
         result.to_npz(opts.output, opts.ohe)
     worst = None if result.relative_delta is None else float(result.relative_delta.max())
-    check = (f"; completeness: largest relative error {worst:.3g} (tolerance {opts.tolerance:g}), {result.steps} "
-             "steps" if worst is not None else "; no completeness check exists for this method")
+    steps = f", {result.steps} steps" if result.steps else ""
+    check = (f"; completeness: largest relative error {worst:.3g} (tolerance {result.tolerance:g}){steps}"
+             if worst is not None else "; no completeness check exists for this method")
     log(f"attributed {len(X):,} sequences of {X.shape[1]:,} bp ({opts.method}, target {opts.target}){check}")
     paths = [opts.output] + ([opts.ohe] if opts.ohe else [])
     log(f"wrote {', '.join(paths)}")
