@@ -7,7 +7,7 @@ traceback), and each keeps the type a Python user expects from the situation.
 
 from __future__ import annotations
 
-__all__ = ["ExactpwmWarning", "InputTypeError", "NotFoundError"]
+__all__ = ["AttributionError", "ExactpwmWarning", "InputTypeError", "NotFoundError"]
 
 
 class NotFoundError(KeyError, ValueError):
@@ -16,6 +16,11 @@ class NotFoundError(KeyError, ValueError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+class AttributionError(ValueError):
+    """An attribution map that fails its own check (completeness, additivity), or a model op with no
+    exact rule: never returned as a map."""
 
 
 class InputTypeError(TypeError, ValueError):

@@ -29,16 +29,12 @@ from typing import Any
 import numpy as np
 
 from exactpwm.core._checks import check_number, optional_import
-from exactpwm.core.errors import ExactpwmWarning, InputTypeError
+from exactpwm.core.errors import AttributionError, ExactpwmWarning, InputTypeError
 from exactpwm.core.shuffle import dinucleotide_shuffle
 
 __all__ = ["AttributionError", "Attributions", "METHODS", "attribute", "one_hot_inputs"]
 
 METHODS = ("saliency", "gxi", "ig", "deeplift", "deepshap")
-
-
-class AttributionError(ValueError):
-    """An attribution map that fails its own check (completeness, additivity): never returned."""
 
 
 @dataclass

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from exactpwm.interpret.attribution import AttributionError
+from exactpwm.core.errors import AttributionError
 
 __all__ = ["NONLINEAR", "UnsupportedOp", "check_graph", "deeplift_multipliers"]
 
