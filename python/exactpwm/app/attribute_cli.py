@@ -19,7 +19,8 @@ def add_parser(sub) -> None:
         "attribute", help="attribution maps of a model's output for each sequence (.npz as modisco-lite reads)",
         description="What each base contributes to one output of a model saved by torch.export (.pt2) taking "
                     "one-hot (B, 4, L): integrated gradients against dinucleotide shuffles (default; completeness "
-                    "checked on every sequence), gradient x input, or saliency. Writes the (N, 4, L) hypothetical "
+                    "checked on every sequence), DeepSHAP or DeepLIFT (additivity checked), gradient x input, or "
+                    "saliency. Writes the (N, 4, L) hypothetical "
                     "contributions as arr_0 of an .npz, and with --ohe the one-hot sequences: modisco-lite's "
                     "'modisco motifs -s ohe.npz -a attr.npz' reads them as they are.")
     p.add_argument("model", help="a model saved by torch.export.save (.pt2)")

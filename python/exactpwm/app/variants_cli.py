@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import argparse
 
-from exactpwm.app.common import add_model_args, add_motif_args, motif_source, number, threads
+from exactpwm.app.common import add_model_args, add_motif_args, motif_source, number, probability, threads
 from exactpwm.jobs.variants import VariantsOptions, run_variants
-
-_pvalue = number("p-value threshold", low=0, low_open=True, high=1)
 
 
 def add_parser(sub) -> None:
@@ -28,7 +26,7 @@ def add_parser(sub) -> None:
     p.add_argument("-o", "--output", help="TSV file (default: stdout)")
     p.add_argument("--vcf-out", metavar="VCF", help="also write the input VCF with an EXACTPWM INFO field per "
                                                      "variant (ALT|motif|call|delta; .gz: bgzip, .bcf: BCF)")
-    p.add_argument("--thresh", type=_pvalue, default=1e-4, help="p-value of a hit (default: %(default)g)")
+    p.add_argument("--thresh", type=probability, default=1e-4, help="p-value of a hit (default: %(default)g)")
     p.add_argument("--all", action="store_true", help="a row for every variant and motif, hits or not")
     p.add_argument("--activations", action="store_true",
                    help="with a kernel file: each kernel's maximum activation (bias included) over the windows "

@@ -46,12 +46,15 @@ class UnsupportedOp(AttributionError):
     """A model op with no exact DeepLIFT rule: the map would be wrong, so none is made."""
 
 
+def _target_name(t: Any) -> str:
+    """A node target's op name; torch.export's aten.relu.default is relu."""
+    if "aten." in str(t):
+        return str(t).split("aten.", 1)[1].split(".")[0]
+    return t if isinstance(t, str) else getattr(t, "__name__", str(t))
+
+
 def _name(node: Any) -> str:
-    t = node.target
-    name = t if isinstance(t, str) else getattr(t, "__name__", str(t))
-    if "aten." in str(t):  # torch.export graphs: aten.relu.default -> relu
-        name = str(t).split("aten.", 1)[1].split(".")[0]
-    return name
+    return _target_name(node.target)
 
 
 def check_graph(model: Any) -> Any:
@@ -132,10 +135,7 @@ def deeplift_multipliers(model: Any, x: np.ndarray, refs: np.ndarray, target: in
             return super().call_module(target, args, kwargs)
 
         def call_function(self, target: Any, args: Any, kwargs: Any) -> Any:
-            node_name = target if isinstance(target, str) else getattr(target, "__name__", str(target))
-            if "aten." in str(target):
-                node_name = str(target).split("aten.", 1)[1].split(".")[0]
-            if node_name in NONLINEAR and isinstance(args[0], torch.Tensor) and args[0].requires_grad:
+            if _target_name(target) in NONLINEAR and isinstance(args[0], torch.Tensor) and args[0].requires_grad:
                 return self._wrap(target, args, kwargs)
             return super().call_function(target, args, kwargs)
 

@@ -4,6 +4,7 @@ Tomtom's statistics, its TSV, aligned logos), ``exactpwm logo`` is :func:`run_lo
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,8 +80,6 @@ def run_compare(opts: CompareOptions, *, log: Log = stderr_log) -> CompareResult
                     pseudocount=opts.motif_pseudo, background=_background(opts, queries), threads=opts.threads)
     shown = result.significant(opts.threshold, opts.by)
     command = "exactpwm " + " ".join(opts.argv) if opts.argv is not None else None
-    import sys
-
     shown.write_tsv(sys.stdout if opts.output in (None, "-") else opts.output, command=command)
     paths = [] if opts.output in (None, "-") else [str(opts.output)]
     if opts.logos:

@@ -194,8 +194,3 @@ def _from_motifs(opts: ConvertOptions, log: Log) -> ConvertResult:
             np.savez(f, kernels=kernels, widths=np.array(motifs.widths), names=np.array(motifs.names),
                      base=base, flip=flip)
     return ConvertResult([f"{len(pwms)} motifs -> kernels {kernels.shape} (base {base:.6g}); wrote {out}"], [out])
-
-
-def names_from(text: str | None) -> list[str] | None:
-    """``--names a,b,c`` as a list (None when not given)."""
-    return [n.strip() for n in text.split(",")] if text else None
