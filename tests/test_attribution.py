@@ -304,18 +304,110 @@ class _LayerNormed(nn.Module):
         super().__init__()
         self.conv = nn.Conv1d(4, 4, 5)
         self.norm = nn.LayerNorm(26)
+        self.head = nn.Linear(4 * 26, 2)
 
     def forward(self, x):
-        return self.norm(self.conv(x)).sum((1, 2))
+        return self.head(torch.nn.functional.gelu(self.norm(self.conv(x))).flatten(1))
+
+
+class _Attention(nn.Module):  # one self-attention layer: softmax(q k^T) v, two input-dependent products
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Conv1d(4, 8, 5, padding=2)
+        self.qkv = nn.Linear(8, 24)
+        self.head = nn.Linear(8, 1)
+
+    def forward(self, x):
+        h = torch.relu(self.embed(x)).transpose(1, 2)  # (B, L, 8)
+        q, k, v = self.qkv(h).chunk(3, dim=-1)
+        weights = torch.softmax(q @ k.transpose(1, 2) / 8 ** 0.5, dim=-1)
+        return self.head((weights @ v).mean(dim=1))
+
+
+class _ProfileHead(nn.Module):  # BPNet: a profile over positions (log-softmax) and a count head
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 8, 9, padding=4)
+        self.tower = nn.Conv1d(8, 8, 3, padding=2, dilation=2)
+        self.profile = nn.Conv1d(8, 1, 7, padding=3)
+        self.count = nn.Linear(8, 1)
+
+    def forward(self, x):
+        h = torch.relu(self.conv(x))
+        h = h + torch.relu(self.tower(h))
+        profile = torch.log_softmax(self.profile(h).flatten(1), dim=-1)  # (B, L)
+        return torch.cat([profile, self.count(h.mean(-1))], dim=1)
+
+
+class _GlobalMax(nn.Module):  # DeepBind: .max(dim=-1).values
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 6, 7)
+        self.dense = nn.Linear(6, 1)
+
+    def forward(self, x):
+        return self.dense(torch.relu(self.conv(x)).max(dim=-1).values)
+
+
+class _Squared(nn.Module):  # x * x: one operand twice, a product, not a linear step
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 3, 5)
+
+    def forward(self, x):
+        h = self.conv(x)
+        return (h * h).mean((1, 2))[:, None]
+
+
+BLOCKS = [(_Squared, "mul"), (_MaxPooled, "MaxPool1d 'pool'"), (_FunctionalMax, "max_pool1d"), (_Softmaxed, "softmax"),
+          (_Gated, "mul"), (_LayerNormed, "LayerNorm 'norm'"), (_Attention, "matmul"), (_ProfileHead, "log_softmax"),
+          (_GlobalMax, "max")]
+
+
+@pytest.mark.parametrize("dtype, tolerance", [(torch.float64, 1e-9), (torch.float32, 1e-4)])
+@pytest.mark.parametrize("make, named", BLOCKS, ids=[m.__name__ for m, _ in BLOCKS])
+def test_ops_without_an_elementwise_rule_get_the_block_rule_and_stay_additive(make, named, dtype, tolerance):
+    """Max pooling, softmax and log-softmax heads, layer norm, gating, attention: integrated
+    gradients on that op alone, rescaled to its change, so the map is additive and says so."""
+    torch.manual_seed(3)
+    model = make().to(dtype).eval()
+    target = 17 if make is _ProfileHead else 0  # a position of the profile
+    a = attribute(model, sequences(4, seed=2), method="deepshap", n_shuffles=3, target=target, tolerance=tolerance)
+    assert a.relative_delta.max() <= tolerance
+    assert any("integrated gradients rescaled" in n and named in n for n in a.notes), a.notes
+
+
+def test_deeplift_on_the_reference_shaped_model_matches_the_ops_count_head():
+    """The count head of the profile model has no block op on its path: plain rescale rule."""
+    torch.manual_seed(4)
+    model = _ProfileHead().eval()
+    a = attribute(model, sequences(3), method="deeplift", target=L)  # the count output
+    assert a.relative_delta.max() <= 1e-4
+
+
+class _Untraceable(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 2, 3)
+
+    def forward(self, x):
+        h = self.conv(x)
+        return h.mean(-1) if h.sum() > 0 else -h.mean(-1)  # control flow on values
+
+
+class _Indices(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 2, 3)
+
+    def forward(self, x):
+        return self.conv(x).argmax(-1).float()
 
 
 @pytest.mark.parametrize("make, message", [
-    (_MaxPooled, r"layer 'pool' \(MaxPool1d\) has no exact DeepLIFT rule"),
-    (_FunctionalMax, "op 'max_pool1d' .* has no exact DeepLIFT rule"),
-    (_Softmaxed, "op 'softmax'"),
-    (_Gated, "both of its operands depend on the input"),
-    (_LayerNormed, r"\(LayerNorm\)"),
+    (_Untraceable, "torch.fx cannot trace this _Untraceable"),
+    (_Indices, r"argmax .* returns .*not a float tensor"),
 ])
-def test_what_has_no_exact_rule_is_refused_by_name(make, message):
+def test_what_has_no_rule_is_refused_by_name(make, message):
     with pytest.raises(AttributionError, match=message):
         attribute(make().eval(), sequences(), method="deepshap", n_shuffles=2)

@@ -292,7 +292,7 @@ def _deeplift(run: _Runner, x: np.ndarray, baseline: Any, n_shuffles: int, seed:
               target: int, method: str) -> Attributions:
     from exactpwm.interpret.deeplift import check_graph, deeplift_multipliers
 
-    check_graph(run.model)  # refuse before any work, naming the op
+    _, blocks = check_graph(run.model)  # refuse an untraceable model before any work
     refs = _references(x, baseline, n_shuffles, seed)  # (N, R, 4, L)
     N, R = refs.shape[:2]
     pairs_x = np.repeat(x, R, axis=0)
@@ -313,7 +313,9 @@ def _deeplift(run: _Runner, x: np.ndarray, baseline: Any, n_shuffles: int, seed:
     rel = _relative_error(delta, diff, f, f_ref, tolerance, run.dtype, attr)
     result = Attributions(method, attr, hyp, x, f, f_ref, delta, rel, tolerance, 0, target,
                           [f"{method}: the rescale rule on every elementwise nonlinearity, {R} reference(s) per "
-                           "sequence"])
+                           "sequence"]
+                          + ([f"{method}: integrated gradients rescaled to each op's change on {', '.join(blocks)}"]
+                             if blocks else []))
     i = int(np.argmax(rel))
     if rel[i] > tolerance:
         message = (f"{method} misses additivity on {int((rel > tolerance).sum())} of {N} sequences: sequence {i} "

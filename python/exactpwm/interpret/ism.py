@@ -259,25 +259,89 @@ def pwm_model_ism(model: Any, sequences: Any, *, threads: int = 0,
     return y0, y
 
 
-def saturation_mutagenesis(model: Any, sequences: Any, *, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
-    """Every substitution's effect on any PyTorch model's output, by running each edited sequence.
+def saturation_mutagenesis(model: Any, sequences: Any, *, batch_size: int | None = None, method: str = "auto",
+                           check: int = 8, seed: int = 0, progress: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """Every substitution's effect on any PyTorch model's output.
 
-    model : a torch module taking one-hot (B, 4, n) float tensors and returning (B, K)
-    sequences : as in :func:`first_layer_ism`
-    batch_size : edited sequences per forward pass
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Takes one-hot (B, 4, n) float tensors (in its parameters' dtype) and returns (B, ...)
+        outputs, flattened to (B, K); run in eval mode, without gradients.
+    sequences : list of equal-length str, (N, n) uint8 codes, or one-hot (N, 4, n)
+        N (a zero column) gets all four bases.
+    method : "auto", "local" or "full"
+        "local": recompute only the windows each substitution changes, read from the model's
+        ``torch.fx`` graph (see :mod:`exactpwm.interpret.local_ism`); "full": run every edited
+        sequence through the model; "auto": local where the graph can be traced, else full.
+    check : int
+        With "local", this many substitutions (the first and last positions among them, the rest
+        seeded at random) are also run through the whole model; a disagreement beyond float
+        rounding (1e-4 of the outputs' scale in float32, 1e-9 in float64) raises
+        :class:`exactpwm.AttributionError`.
+    batch_size : int or None
+        Edited sequences per model call (default: 256 for "full", sized to about 32 MB of windows
+        for "local").
+    seed : int
+        Seeds the checked substitutions.
+    progress : callable or None
+        Called with the number of substitutions done, as they are done.
 
-    Returns (y0 (N, K), y (N, 4, n, K)) float64, as :func:`first_layer_ism`.
+    Returns
+    -------
+    y0 : (N, K) float64
+        The outputs on the sequences as given.
+    y : (N, 4, n, K) float64
+        The outputs with base b at position i; ``y[:, b, i]`` equals ``y0`` where b is the base
+        already there. Equal to running every edited sequence, to float rounding, either way.
     """
+    from exactpwm.core.errors import AttributionError
+
     if not is_torch_module(model):
         raise InputTypeError(f"saturation_mutagenesis takes a torch model (a callable on (B, 4, n) tensors), got "
                              f"{type(model).__name__}")
-    batch_size = check_number(batch_size, "batch_size", low=1, integer=True)
+    if method not in ("auto", "local", "full"):
+        raise ValueError(f"method must be 'auto', 'local' or 'full', got {method!r}")
+    if batch_size is not None:
+        batch_size = int(check_number(batch_size, "batch_size", low=1, integer=True))
+    check = int(check_number(check, "check", low=0, integer=True))
     X = _codes(sequences)
     N, n = X.shape
     if N == 0 or n == 0:
         raise ValueError("no sequences given (or sequences of length 0): nothing to mutate")
-    run = model_runner(model, batch_size=batch_size)
+    import torch
 
+    param = next(iter(model.parameters()), None)
+    dtype = param.dtype if param is not None else torch.float32
+    was_training = model.training
+    try:
+        model.eval()
+    except (NotImplementedError, RuntimeError):  # a torch.export module has no train mode
+        pass
+    try:
+        plan = why = None
+        if method != "full":
+            from exactpwm.interpret.local_ism import local_plan, run_local
+
+            plan, why = local_plan(model, n, dtype)
+            if plan is None and method == "local":
+                raise ValueError(f"no local ISM for this model: {why}; use method='full'")
+        if plan is None:
+            return _full_ism(model, X, batch_size or 256, progress)
+        y0, y = run_local(plan, X, dtype, batch_size, progress)
+        if check:
+            _check_against_full(model, X, y0, y, check, seed, dtype, AttributionError)
+        return y0, y
+    finally:
+        try:
+            model.train(was_training)
+        except (NotImplementedError, RuntimeError):
+            pass
+
+
+def _full_ism(model: Any, X: np.ndarray, batch_size: int, progress: Any) -> tuple[np.ndarray, np.ndarray]:
+    run = model_runner(model, batch_size=batch_size)
+    N, n = X.shape
     y0 = run(X)
     K = y0.shape[1]
     y = np.empty((N, 4, n, K))
@@ -287,4 +351,30 @@ def saturation_mutagenesis(model: Any, sequences: Any, *, batch_size: int = 256)
         edits = np.repeat(X[s][None], 4 * n, axis=0)
         edits[np.arange(4 * n), pos] = base
         y[s] = run(edits).reshape(n, 4, K).transpose(1, 0, 2)
+        if progress is not None:
+            progress(3 * n)
     return y0, y
+
+
+def _check_against_full(model: Any, X: np.ndarray, y0: np.ndarray, y: np.ndarray, count: int, seed: int,
+                        dtype: Any, error: type) -> None:
+    """Run ``count`` of the substitutions through the whole model; raise ``error`` on a disagreement."""
+    import torch
+
+    N, n = X.shape
+    rng = np.random.default_rng(seed)
+    s = rng.integers(0, N, count)
+    pos = np.concatenate([[0, n - 1], rng.integers(0, n, max(count - 2, 0))])[:count]
+    base = (X[s, pos] % 4 + 1 + rng.integers(0, 3, count)) % 4  # a base other than the one there
+    edits = X[s].copy()
+    edits[np.arange(count), pos] = base
+    want = model_runner(model, batch_size=256)(edits)
+    got = y[s, base, pos]
+    scale = max(1.0, float(np.abs(y0).max()))
+    tol = (1e-9 if dtype == torch.float64 else 1e-4) * scale
+    err = np.abs(got - want).max(axis=1)
+    if err.max() > tol:
+        i = int(np.argmax(err))
+        raise error(f"local ISM disagrees with running the model: sequence {s[i]}, base {'ACGT'[base[i]]} at "
+                    f"position {pos[i]}: {got[i].tolist()[:4]} against {want[i].tolist()[:4]} (|difference| "
+                    f"{err[i]:.3g} > {tol:.3g}); use method='full' and report the model")
