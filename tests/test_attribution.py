@@ -411,3 +411,71 @@ class _Indices(nn.Module):
 def test_what_has_no_rule_is_refused_by_name(make, message):
     with pytest.raises(AttributionError, match=message):
         attribute(make().eval(), sequences(), method="deepshap", n_shuffles=2)
+
+
+# ---------------------------------------------------------------- ISM, occlusion, regions and bigWig
+
+def test_ism_of_a_linear_model_is_its_closed_form(linear):
+    """Each substitution b at i changes f by W[b, i] - W[x_i, i]: less the mean over the letters,
+    the hypothetical map is W less its column means, whatever the sequence."""
+    W = linear.conv.weight.detach().numpy()[1]
+    a = attribute(linear, sequences(), method="ism", target=1)
+    np.testing.assert_allclose(a.hypothetical, np.broadcast_to(W - W.mean(axis=0), a.hypothetical.shape), atol=1e-12)
+    np.testing.assert_allclose(a.attributions, a.hypothetical * a.inputs, atol=0)
+    assert a.attributions[0, :, 5:8].sum() == 0 and any("3 N position(s)" in n for n in a.notes)
+    np.testing.assert_allclose(a.outputs, linear(torch.from_numpy(a.inputs).double())[:, 1].detach().numpy())
+
+
+def test_occlusion_of_a_linear_model_is_its_closed_form(linear):
+    """Masking window [s, s + w) to N drops f by the window's sum of W * x; a position's score is
+    the mean drop over the windows holding it."""
+    W = linear.conv.weight.detach().numpy()[1]
+    a = attribute(linear, sequences(), method="occlusion", target=1, window=4)
+    per = (W * a.inputs).sum(axis=1)  # (N, L)
+    drops = np.stack([per[:, s:s + 4].sum(axis=1) for s in range(L - 3)], axis=1)
+    want = np.stack([np.mean([drops[:, s] for s in range(max(0, i - 3), min(i, L - 4) + 1)], axis=0)
+                     for i in range(L)], axis=1)
+    np.testing.assert_allclose(a.attributions.sum(axis=1), want * (a.inputs.sum(axis=1) > 0), atol=1e-12)
+    shuffled = attribute(linear, sequences(), method="occlusion", target=1, window=4, mask="shuffle")
+    assert shuffled.attributions.shape == a.attributions.shape
+    with pytest.raises(ValueError, match="mask must be"):
+        attribute(linear, sequences(), method="occlusion", mask="zero")
+
+
+def test_cli_ism_over_genome_regions_writes_a_bigwig(tmp_path):
+    """--regions: each BED region centred and resized to the model's length; --bigwig: each base's
+    contribution on the genome, overlapping regions averaged."""
+    import subprocess
+    import sys
+
+    pysam = pytest.importorskip("pysam")
+    pyBigWig = pytest.importorskip("pyBigWig")
+    torch.manual_seed(5)
+    model = SmoothCNN().eval()
+    program = torch.export.export(model, (torch.zeros(2, 4, L),),
+                                  dynamic_shapes=({0: torch.export.Dim("batch", min=1, max=1 << 16)},))
+    torch.export.save(program, tmp_path / "m.pt2")
+    rng = np.random.default_rng(1)
+    chroms = {"chr1": "".join(rng.choice(list("ACGT"), 200)), "chr2": "".join(rng.choice(list("ACGT"), 90))}
+    (tmp_path / "g.fa").write_text("".join(f">{c}\n{s}\n" for c, s in chroms.items()))
+    pysam.faidx(str(tmp_path / "g.fa"))
+    # centres 50 and 60 (overlapping windows), 45 on chr2, and one too near chr1's end (skipped)
+    (tmp_path / "r.bed").write_text("chr1\t40\t60\nchr1\t55\t65\nchr2\t40\t50\nchr1\t190\t200\n")
+    run = subprocess.run([sys.executable, "-m", "exactpwm", "attribute", "m.pt2", "g.fa", "--regions", "r.bed",
+                          "--method", "ism", "--target", "1", "-o", "a.npz", "--bigwig", "tracks"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "1 of 4 regions skipped" in run.stderr and "3 regions of r.bed" in run.stderr
+    windows = [("chr1", 50 - L // 2), ("chr1", 60 - L // 2), ("chr2", 45 - L // 2)]
+    want = attribute(model, [chroms[c][s:s + L] for c, s in windows], method="ism", target=1)
+    np.testing.assert_allclose(np.load(tmp_path / "a.npz")["arr_0"], want.hypothetical, rtol=1e-4, atol=1e-5)
+    bw = pyBigWig.open(str(tmp_path / "tracks" / "attributions.bw"))
+    per = want.attributions.sum(axis=1)
+    chr1 = np.array(bw.values("chr1", 35, 75))
+    expect = np.full(40, np.nan)
+    expect[0:30] = per[0]  # chr1 35..65 from the first window
+    expect[10:40] = np.where(np.isnan(expect[10:40]), per[1], (expect[10:40] + per[1]) / 2)  # 45..75, averaged
+    np.testing.assert_allclose(chr1, expect, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(bw.values("chr2", 30, 60), per[2], rtol=1e-4, atol=1e-5)
+    assert np.isnan(bw.values("chr1", 0, 35)).all()
+    bw.close()

@@ -104,14 +104,15 @@ def command_lines(draw):
         "fimo": ["--oc", "--o", "--text", "--thresh", "--max-stored-scores", "--motif-pseudo", "--norc",
                  "--max-strand", "--regions", "--bfile"],
         "variants": ["-o", "--vcf-out", "--thresh", "--all", "--pseudocount", "--activations", "--base", "-j"],
-        "attribute": ["-o", "-o", "--ohe", "--method", "--target", "--steps", "--shuffles", "--tolerance"],
+        "attribute": ["-o", "-o", "--ohe", "--method", "--target", "--steps", "--shuffles", "--tolerance", "--bigwig",
+                      "--regions", "--window"],
     }[cmd]
     for opt in draw(st.lists(st.sampled_from(options), max_size=4)):
         argv.append(opt)
         if opt in ("--norc", "--uniform", "--qvalues", "--flip", "--evalue", "--text", "--max-strand", "--all",
                    "--activations"):
             continue
-        if opt in ("-o", "--offsets", "--logos", "--vcf-out", "--oc", "--o", "--equivalent", "--ohe"):
+        if opt in ("-o", "--offsets", "--logos", "--vcf-out", "--oc", "--o", "--equivalent", "--ohe", "--bigwig"):
             argv.append(f"@out:{draw(OUTPUTS)}")
         elif opt == "--regions":
             argv.append(f"@in:{draw(st.sampled_from(['bed', 'fa', 'missing']))}")
@@ -123,7 +124,7 @@ def command_lines(draw):
             argv.append(draw(st.sampled_from({"scan": ["tsv", "bed", "gff", "maxima"], "convert": ["meme", "jaspar"],
                                               "logo": ["png", "svg"]}.get(cmd, []) + ["xyz"])))
         elif opt == "--method":
-            argv.append(draw(st.sampled_from(["ig", "gxi", "saliency", "deeplift"])))
+            argv.append(draw(st.sampled_from(["ig", "gxi", "saliency", "deeplift", "ism", "occlusion"])))
         elif opt == "--dist":
             argv.append(draw(st.sampled_from(["ed", "pearson", "allr", "kullback", "sandelin", "cosine"])))
         elif opt in ("--strand", "--layout", "--mode"):

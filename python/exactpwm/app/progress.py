@@ -21,10 +21,10 @@ class Progress:
     """
 
     def __init__(self, total: int | None = None, *, label: str = "scanned", enabled: bool | None = None,
-                 stream=None, interval: float = 0.25):
+                 stream=None, interval: float = 0.25, unit: str = "bp"):
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = bool(getattr(self.stream, "isatty", lambda: False)()) if enabled is None else enabled
-        self.total, self.label, self.interval = total, label, interval
+        self.total, self.label, self.interval, self.unit = total, label, interval, unit
         self.done = 0
         self.t0 = time.perf_counter()
         self.last = -1e9
@@ -43,7 +43,8 @@ class Progress:
     def _draw(self, now: float, final: bool = False, stopped: str | None = None) -> None:
         elapsed = max(now - self.t0, 1e-9)
         rate = self.done / elapsed
-        text = f"{self.label} {_si(self.done)}bp"
+        u = self.unit
+        text = f"{self.label} {_si(self.done)}{u}"
         if stopped:
             text += f" ({stopped}"
             text += f" at {100 * min(self.done / self.total, 1.0):.0f}%)" if self.total else ")"
@@ -51,8 +52,8 @@ class Progress:
             text += " (100%)"
         elif self.total:
             frac = min(self.done / self.total, 1.0)
-            text += f" of ~{_si(self.total)}bp ({100 * frac:3.0f}%)"
-        text += f"  {_si(rate)}bp/s  {_clock(elapsed)}"
+            text += f" of ~{_si(self.total)}{u} ({100 * frac:3.0f}%)"
+        text += f"  {_si(rate)}{u}/s  {_clock(elapsed)}"
         if self.total and not final and not stopped and rate > 0:
             text += f"  ETA {_clock(max(self.total - self.done, 0) / rate)}"
         self.stream.write("\r" + text.ljust(78))

@@ -34,7 +34,7 @@ from exactpwm.core.shuffle import dinucleotide_shuffle
 
 __all__ = ["AttributionError", "Attributions", "METHODS", "attribute", "one_hot_inputs"]
 
-METHODS = ("saliency", "gxi", "ig", "deeplift", "deepshap")
+METHODS = ("saliency", "gxi", "ig", "deeplift", "deepshap", "ism", "occlusion")
 
 
 @dataclass
@@ -132,7 +132,8 @@ def one_hot_inputs(sequences: Any) -> np.ndarray:
 
 def attribute(model: Any, sequences: Any, *, method: str = "ig", target: int = 0, baseline: Any = None,
               steps: int | str = "auto", n_shuffles: int = 20, seed: int = 0, batch_size: int = 64,
-              layout: str = "auto", tolerance: float | None = None, check: bool = True) -> Attributions:
+              layout: str = "auto", tolerance: float | None = None, check: bool = True, window: int = 10,
+              mask: str = "N", progress: Any = None) -> Attributions:
     """Attribution maps of ``model``'s output ``target`` for each sequence.
 
     Parameters
@@ -143,7 +144,14 @@ def attribute(model: Any, sequences: Any, *, method: str = "ig", target: int = 0
     method : "saliency" (the gradient at every letter), "gxi" (gradient x input), "ig"
         (integrated gradients from ``baseline``, completeness checked), "deeplift" (the rescale
         rule, read from the model's graph, see :mod:`exactpwm.interpret.deeplift`; additivity
-        checked) or "deepshap" (DeepLIFT averaged over ``n_shuffles`` shuffled references)
+        checked) or "deepshap" (DeepLIFT averaged over ``n_shuffles`` shuffled references); with
+        any op that has no elementwise rule (max pooling, softmax, layer norm, attention) given
+        integrated gradients on that op alone, rescaled to its change (the notes name them);
+        "ism" (every substitution, through the model's local windows where its graph allows,
+        see :func:`exactpwm.interpret.ism.saturation_mutagenesis`: the hypothetical map is each
+        base's effect less the position's mean over the four, the letter present's entry its
+        contribution; N has no letter, so no contribution); "occlusion" (each window of
+        ``window`` bases masked, the output's drop shared by the positions it covers)
     baseline : "zero" (all-zero input), "shuffle" (``n_shuffles`` dinucleotide shuffles of each
         sequence, seeded; the map is the mean over them) or an (N, 4, L) or (N, R, 4, L) array;
         default: "zero" for "ig" and "deeplift", "shuffle" for "deepshap"
@@ -156,6 +164,9 @@ def attribute(model: Any, sequences: Any, *, method: str = "ig", target: int = 0
     layout : "auto", "NCL" ((N, 4, L)) or "NLC" ((N, L, 4))
     tolerance : the largest relative completeness (additivity) error accepted (see
         :class:`Attributions`); default 1e-3 for "ig", 1e-4 for "deeplift" and "deepshap"
+    window, mask : "occlusion": the window's width, and what replaces it: "N" (all-zero columns)
+        or "shuffle" (its own letters in a seeded random order)
+    progress : called with a count of work units done (substitutions, windows), as they are done
 
     Returns
     -------
@@ -187,6 +198,10 @@ def attribute(model: Any, sequences: Any, *, method: str = "ig", target: int = 0
                                 notes=[f"{method}: no completeness check exists for this method"])
         if method in ("deeplift", "deepshap"):
             return _deeplift(run, x, baseline, n_shuffles, seed, tolerance, check, target, method)
+        if method == "ism":
+            return _ism(run, x, seed, progress)
+        if method == "occlusion":
+            return _occlusion(run, x, window, mask, seed, progress)
         return _integrated_gradients(run, x, baseline, steps, n_shuffles, seed, tolerance, check, target)
     finally:
         _set_training(model, was_training)
@@ -379,3 +394,68 @@ def _gradients_at(run: _Runner, x: np.ndarray, refs: np.ndarray, alpha: float) -
     points = (refs + np.float32(alpha) * (x[:, None] - refs)).astype(np.float32)
     _, g = run.gradients(points.reshape((N * R,) + x.shape[1:]))
     return g.reshape(refs.shape)
+
+
+def _ism(run: _Runner, x: np.ndarray, seed: int, progress: Any) -> Attributions:
+    from exactpwm.interpret.ism import saturation_mutagenesis
+
+    model = run.model if run.layout == "NCL" else _channels_last(run.torch, run.model)
+    y0, y = saturation_mutagenesis(model, x, seed=seed, progress=progress)
+    if run.target >= y0.shape[1]:
+        raise ValueError(f"target {run.target} is not an output of this model: it has {y0.shape[1]} outputs per "
+                         "sequence")
+    effect = y[..., run.target] - y0[:, run.target, None, None]  # (N, 4, L)
+    hyp = effect - effect.mean(axis=1, keepdims=True)
+    n_at = int((x.sum(axis=1) == 0).sum())
+    notes = ["ism: each substitution's change of the output, less the position's mean over the four letters "
+             "(hypothetical); the letter present's entry is its contribution"]
+    if n_at:
+        notes.append(f"ism: {n_at} N position(s) hold no letter, so no contribution (zero there); their "
+                     "hypothetical rows hold each base's effect")
+    return Attributions("ism", hyp * x, hyp, x, y0[:, run.target], target=run.target, notes=notes)
+
+
+def _channels_last(torch: Any, model: Any) -> Any:
+    class ChannelsLast(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = model
+
+        def forward(self, t: Any) -> Any:
+            return self.inner(t.transpose(1, 2))
+
+    return ChannelsLast()
+
+
+def _occlusion(run: _Runner, x: np.ndarray, window: int, mask: str, seed: int, progress: Any) -> Attributions:
+    """Each window of ``window`` positions masked; a position's score is the mean output drop over
+    the windows holding it."""
+    window = int(check_number(window, "window", low=1, integer=True))
+    if mask not in ("N", "shuffle"):
+        raise ValueError(f"mask must be 'N' or 'shuffle', got {mask!r}")
+    N, _, L = x.shape
+    w = min(window, L)
+    starts = np.arange(L - w + 1)
+    f = run.outputs(x)
+    covered = np.convolve(np.ones(starts.size), np.ones(w))  # windows holding each position, (L,)
+    score = np.empty((N, L))
+    rng = np.random.default_rng(seed)
+    for s in range(N):
+        edits = np.repeat(x[s][None], starts.size, axis=0)  # (W, 4, L)
+        cols = starts[:, None] + np.arange(w)[None, :]
+        if mask == "N":
+            edits[np.arange(starts.size)[:, None], :, cols] = 0
+        else:
+            order = np.argsort(rng.random(cols.shape), axis=1)
+            mixed = np.take_along_axis(cols, order, 1)  # each window's own columns, in a random order
+            edits[np.arange(starts.size)[:, None], :, cols] = x[s][:, mixed].transpose(1, 2, 0)
+        drop = f[s] - run.outputs(edits)
+        score[s] = np.convolve(drop, np.ones(w)) / covered
+        if progress is not None:
+            progress(starts.size)
+    attr = score[:, None, :] * x
+    return Attributions("occlusion", attr, attr, x, f, target=run.target,
+                        notes=[f"occlusion: windows of {w} masked with {mask}; each position's score is the mean drop "
+                               "of the output over the windows holding it, on the letter present (no hypothetical "
+                               "values: 'hypothetical' holds the same map); no completeness check exists for this "
+                               "method"])

@@ -1,19 +1,26 @@
 """The attribute job: ``exactpwm attribute`` is :func:`run_attribute`. A model saved by
-``torch.export`` and equal-length sequences (FASTA) in; attribution maps out, as the ``.npz`` files
-modisco-lite reads (``modisco motifs -s ohe.npz -a attr.npz``)."""
+``torch.export`` and equal-length sequences (FASTA), or regions of an indexed genome (BED, each
+centred and resized to the model's length), in; attribution maps out, as the ``.npz`` files
+modisco-lite reads (``modisco motifs -s ohe.npz -a attr.npz``), and as a bigWig track of per-base
+contributions."""
 
 from __future__ import annotations
 
+import os
+import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from exactpwm.core.errors import ExactpwmWarning
 from exactpwm.jobs.common import (
     Log,
     OptionsError,
     check_inputs,
     check_outputs,
     load_exported_model,
+    make_folder,
     stderr_log,
 )
 
@@ -25,7 +32,13 @@ class AttributeOptions:
     """``exactpwm attribute``'s options.
 
     model : a ``.pt2`` file (``torch.export.save``) taking one-hot (B, 4, L)
-    sequences : a FASTA file of sequences of one length L (the model's, when it fixes one)
+    sequences : a FASTA file of sequences of one length L (the model's, when it fixes one); with
+        ``regions``, an indexed genome FASTA (plain or bgzip, with .fai; needs pysam)
+    regions : a BED file: each region centred and resized to L (the model's length, else the first
+        region's width); regions whose window passes a chromosome's end are skipped (counted)
+    bigwig : a folder: ``attributions.bw`` there holds each base's contribution (the sum over the
+        letters of the actual contributions), on the genome with ``regions`` (overlaps averaged),
+        else on the sequences' names
     output : the attributions ``.npz`` (``arr_0``, (N, 4, L) float32): the hypothetical contributions
         (what modisco-lite reads), or with ``projected`` each position's contribution on its letter
     ohe : also the one-hot sequences ``.npz`` (``arr_0``, (N, 4, L))
@@ -46,6 +59,11 @@ class AttributeOptions:
     tolerance: float | None = None
     projected: bool = False
     batch_size: int = 64
+    regions: str | None = None
+    bigwig: str | None = None
+    window: int = 10
+    mask: str = "N"
+    chunk: int = 256
 
 
 @dataclass
@@ -58,13 +76,16 @@ class AttributeResult:
     paths: list[str] = field(default_factory=list)
 
 
-def run_attribute(opts: AttributeOptions, *, log: Log = stderr_log) -> AttributeResult:
-    """Run one attribution job as ``exactpwm attribute`` does."""
+def run_attribute(opts: AttributeOptions, *, log: Log = stderr_log, progress: Any = None) -> AttributeResult:
+    """Run one attribution job as ``exactpwm attribute`` does. ``progress`` is called with the
+    number of sequences done."""
     from exactpwm.interpret.attribution import attribute
-    from exactpwm.io.fasta import read_fasta
 
-    check_inputs(opts.model, opts.sequences)
-    check_outputs([opts.output, opts.ohe], [opts.model, opts.sequences])
+    check_inputs(opts.model, opts.sequences, opts.regions)
+    check_outputs([opts.output, opts.ohe], [opts.model, opts.sequences, opts.regions])
+    if opts.bigwig:
+        make_folder(opts.bigwig, "--bigwig names a folder")
+        check_outputs([os.path.join(opts.bigwig, "attributions.bw")], [opts.model, opts.sequences, opts.regions])
     if not opts.model.lower().endswith(".pt2"):
         raise OptionsError(f"{opts.model}: give a model saved by torch.export.save (.pt2)")
     model, batch, length = load_exported_model(opts.model)
@@ -72,39 +93,107 @@ def run_attribute(opts: AttributeOptions, *, log: Log = stderr_log) -> Attribute
         raise OptionsError(f"{opts.model} was exported for batches of {batch} only; {opts.method} runs each sequence "
                            "with its references in one batch: export the model with a dynamic batch "
                            "(dynamic_shapes={0: torch.export.Dim('batch')}), or use --method ig")
+    if opts.regions:
+        X, places, sizes = _region_rows(opts.sequences, opts.regions, length, log)
+    else:
+        X, places, sizes = _fasta_rows(opts.sequences, length, opts.model, bool(opts.bigwig))
+    baseline = opts.baseline or ("zero" if opts.method == "deeplift" else "shuffle")
+    N = len(X)
+    hyp_out = np.empty(X.shape[:1] + (4, X.shape[1]), np.float32)
+    attr_out = np.empty_like(hyp_out)
+    ohe = np.empty_like(hyp_out)
+    worst, steps, notes = None, 0, []
+    for a in range(0, N, max(1, opts.chunk)):
+        part = attribute(model, X[a:a + opts.chunk], method=opts.method, target=opts.target, baseline=baseline,
+                         steps=opts.steps, n_shuffles=opts.n_shuffles, seed=opts.seed, tolerance=opts.tolerance,
+                         batch_size=opts.batch_size, layout="NCL", window=opts.window, mask=opts.mask)
+        b = a + len(part.inputs)
+        hyp_out[a:b], attr_out[a:b], ohe[a:b] = part.hypothetical, part.attributions, part.inputs
+        if part.relative_delta is not None:
+            worst = max(worst or 0.0, float(part.relative_delta.max()))
+        steps = max(steps, part.steps)
+        notes += [n for n in part.notes if n not in notes]
+        if progress is not None:
+            progress(b - a)
+    from exactpwm.io.files import atomic_output
+
+    with atomic_output(opts.output, "wb") as f:
+        np.savez_compressed(f, hyp_out * ohe if opts.projected else hyp_out)
+    if opts.ohe:
+        with atomic_output(opts.ohe, "wb") as f:
+            np.savez_compressed(f, ohe)
+    paths = [opts.output] + ([opts.ohe] if opts.ohe else [])
+    if opts.bigwig:
+        from exactpwm.io.bigwig import write_base_track
+
+        track = os.path.join(opts.bigwig, "attributions.bw")
+        per_base = attr_out.sum(axis=1)
+        write_base_track(track, sizes, ((c, s, per_base[i]) for i, (c, s) in enumerate(places)))
+        paths.append(track)
+    steps_text = f", {steps} steps" if steps else ""
+    check = (f"; completeness: largest relative error {worst:.3g} (tolerance {part.tolerance:g}){steps_text}"
+             if worst is not None else "; no completeness check exists for this method")
+    log(f"attributed {N:,} sequences of {X.shape[1]:,} bp ({opts.method}, target {opts.target}){check}")
+    for n in notes[1:]:
+        log(n)
+    log(f"wrote {', '.join(paths)}")
+    return AttributeResult(N, steps, worst, paths)
+
+
+def _fasta_rows(path: str, length: int | None, model: str, named: bool) -> tuple[np.ndarray, list, dict]:
+    """(N, L) codes of a FASTA of one length; places (name, 0) and sizes {name: L} for a track."""
+    from exactpwm.io.fasta import read_fasta
+
     names, rows = [], []
-    for name, codes in read_fasta(opts.sequences):
+    for name, codes in read_fasta(path):
         names.append(name)
         rows.append(codes)
     if not rows:
-        raise ValueError(f"{opts.sequences}: no sequences")
+        raise ValueError(f"{path}: no sequences")
     lengths = {r.size for r in rows}
     if len(lengths) > 1:
         shown = ", ".join(map(str, sorted(lengths)[:5])) + (", ..." if len(lengths) > 5 else "")
-        raise ValueError(f"{opts.sequences}: sequences of {len(lengths)} lengths ({shown}); attribution maps need "
-                         "one length")
+        raise ValueError(f"{path}: sequences of {len(lengths)} lengths ({shown}); attribution maps need one length")
     if length is not None and rows[0].size != length:
-        raise ValueError(f"{opts.model} takes sequences of {length} bases; {opts.sequences} has {rows[0].size}")
+        raise ValueError(f"{model} takes sequences of {length} bases; {path} has {rows[0].size}")
+    if named and len(set(names)) < len(names):
+        raise ValueError(f"{path}: names repeat, so a bigWig track cannot hold each sequence once; give each "
+                         "sequence its own name")
     X = np.stack(rows)
-    baseline = opts.baseline or ("zero" if opts.method == "deeplift" else "shuffle")
-    result = attribute(model, X, method=opts.method, target=opts.target, baseline=baseline,
-                       steps=opts.steps, n_shuffles=opts.n_shuffles, seed=opts.seed, tolerance=opts.tolerance,
-                       batch_size=opts.batch_size, layout="NCL")
-    if opts.projected:
-        from exactpwm.io.files import atomic_output
+    return X, [(n, 0) for n in names], {n: X.shape[1] for n in names}
 
-        with atomic_output(opts.output, "wb") as f:
-            np.savez_compressed(f, result.projected().astype(np.float32))
-        if opts.ohe:
-            with atomic_output(opts.ohe, "wb") as f:
-                np.savez_compressed(f, result.inputs.astype(np.float32))
-    else:
-        result.to_npz(opts.output, opts.ohe)
-    worst = None if result.relative_delta is None else float(result.relative_delta.max())
-    steps = f", {result.steps} steps" if result.steps else ""
-    check = (f"; completeness: largest relative error {worst:.3g} (tolerance {result.tolerance:g}){steps}"
-             if worst is not None else "; no completeness check exists for this method")
-    log(f"attributed {len(X):,} sequences of {X.shape[1]:,} bp ({opts.method}, target {opts.target}){check}")
-    paths = [opts.output] + ([opts.ohe] if opts.ohe else [])
-    log(f"wrote {', '.join(paths)}")
-    return AttributeResult(len(X), result.steps, worst, paths)
+
+def _region_rows(genome: str, bed: str, length: int | None, log: Log) -> tuple[np.ndarray, list, dict]:
+    """(N, L) codes of each BED region of an indexed genome, centred and resized to L."""
+    from exactpwm.core.sequence import encode
+    from exactpwm.io.htsfiles import fetch_checked, open_indexed
+    from exactpwm.scanning.regions import read_bed
+
+    regions = read_bed(bed)
+    L = length if length is not None else regions[0][2] - regions[0][1]
+    if L < 1:
+        raise ValueError(f"{bed}: the first region is empty, and the model does not fix a length")
+    fa = open_indexed(genome)
+    try:
+        sizes = dict(zip(fa.references, fa.lengths))
+        missing = sorted({c for c, _, _ in regions if c not in sizes})
+        if missing:
+            raise ValueError(f"{genome} holds no sequence named {', '.join(missing[:5])} (the BED's chromosomes must "
+                             f"be the FASTA's); its sequences are {', '.join(list(sizes)[:10])}")
+        rows, places, skipped = [], [], 0
+        for c, s, e in regions:
+            start = (s + e) // 2 - L // 2
+            if start < 0 or start + L > sizes[c]:
+                skipped += 1
+                continue
+            rows.append(encode(fetch_checked(fa, genome, c, start, start + L)))
+            places.append((c, start))
+    finally:
+        fa.close()
+    if skipped:
+        warnings.warn(f"{skipped} of {len(regions)} regions skipped: their {L}-bp window, centred on the region, "
+                      "passes their chromosome's end", ExactpwmWarning, stacklevel=3)
+    if not rows:
+        raise ValueError(f"{bed}: no region's {L}-bp window lies inside its chromosome")
+    log(f"{len(rows):,} regions of {bed}, centred and resized to {L:,} bp")
+    return np.stack(rows), places, sizes
