@@ -479,3 +479,31 @@ def test_cli_ism_over_genome_regions_writes_a_bigwig(tmp_path):
     np.testing.assert_allclose(bw.values("chr2", 30, 60), per[2], rtol=1e-4, atol=1e-5)
     assert np.isnan(bw.values("chr1", 0, 35)).all()
     bw.close()
+
+
+def test_contributions_read_per_pwm_hit_through_the_pwm_layer():
+    """A model rebuilt on its first layer's exact PWMs: each hit of a kernel is its window's
+    pre-activation (score plus bias) with its p-value, and the map's sum over the window."""
+    pytest.importorskip("pandas")
+    from exactpwm.interpret.pwm_layer import pwm_equivalent
+    from exactpwm.scanning.attribution_hits import hit_contributions
+
+    torch.manual_seed(6)
+    model = SmoothCNN().double().eval()
+    with torch.no_grad():
+        model.conv.weight[0] = -2.0
+        model.conv.weight[0, [0, 1, 2, 3, 0, 1, 2], range(7)] = 2.0  # reads ACGTACG
+    model = pwm_equivalent(model).eval()
+    codes = sequences(4, seed=5)
+    codes[1, 10:17] = [0, 1, 2, 3, 0, 1, 2]
+    a = attribute(model, codes, method="deepshap", n_shuffles=4, target=0)
+    hits = hit_contributions(a, model.conv, pvalue=1e-3)
+    top = hits[(hits.sequence == 1) & (hits.motif == "kernel0") & (hits.strand == "+")].iloc[0]
+    assert (top.start, top.end) == (10, 17) and top.pvalue < 1e-3
+    with torch.no_grad():
+        pre = model.conv(torch.from_numpy(a.inputs[1:2]).double())[0, 0, 10].item()
+    assert top.score == pytest.approx(pre, abs=1e-6)
+    assert top.contribution == pytest.approx(a.attributions[1, :, 10:17].sum(), abs=1e-12)
+    assert top.share == pytest.approx(top.contribution / (a.outputs[1] - a.reference_outputs[1]))
+    assert set(hits.columns) == {"sequence", "motif", "start", "end", "strand", "score", "pvalue", "contribution",
+                                 "share"}

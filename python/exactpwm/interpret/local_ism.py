@@ -62,11 +62,17 @@ class _Reduce:
 class LocalPlan:
     """The model's graph split into its local part and the rest (see the module's notes).
 
-    spans : {node: (lo, hi)} the positions, relative to the edited one, where each local node's
-        output can change (inclusive)
-    ops : {node: _Conv | "point"} how each local node is computed on a window
-    reductions : {node: (_Reduce, local input node)} reductions over the length updated in place
-    boundary : local nodes whose whole tensor the rest of the graph reads
+    Attributes
+    ----------
+    spans : dict
+        {node: (lo, hi)}: the positions, relative to the edited one, where each local node's
+        output can change (inclusive).
+    ops : dict
+        {node: a convolution's parameters, or "point"}: how each local node is computed on a window.
+    reductions : dict
+        {node: (reduction, local input node)}: reductions over the length, updated in place.
+    boundary : list
+        Local nodes whose whole tensor the rest of the graph reads.
     """
 
     graph_module: Any

@@ -15,10 +15,20 @@ __all__ = ["write_base_track"]
 def write_base_track(path: str, sizes: dict[str, int], entries: Iterable[tuple[str, int, np.ndarray]]) -> int:
     """Write one value per base, atomically.
 
-    sizes : {chromosome: length}, in the order the header lists them
-    entries : (chromosome, start, values (n,) float) for the bases start .. start + n; overlapping
-        entries are averaged base by base; NaN values are left out
-    Returns the number of bases written.
+    Parameters
+    ----------
+    path : str
+        The bigWig file.
+    sizes : dict
+        {chromosome: length}, in the order the header lists them.
+    entries : iterable of tuples
+        ``(chromosome, start, values)``, ``values`` (n,) float for the bases ``start`` to
+        ``start + n``; overlapping entries are averaged base by base; NaN values are left out.
+
+    Returns
+    -------
+    int
+        The number of bases written.
     """
     pyBigWig = optional_import("pyBigWig", "bigwig", "bigWig output")
     from exactpwm.io.files import atomic_path
