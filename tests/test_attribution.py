@@ -507,3 +507,24 @@ def test_contributions_read_per_pwm_hit_through_the_pwm_layer():
     assert top.share == pytest.approx(top.contribution / (a.outputs[1] - a.reference_outputs[1]))
     assert set(hits.columns) == {"sequence", "motif", "start", "end", "strand", "score", "pvalue", "contribution",
                                  "share"}
+
+
+def test_class_activation_maps_sum_to_the_output_with_a_linear_head():
+    from exactpwm.interpret.activation_maps import attention_maps
+
+    torch.manual_seed(8)
+    model = SmoothCNN().double().eval()  # softplus features, mean over positions, a linear head
+    a = attribute(model, sequences(3, seed=1), method="cam", target=2)
+    assert a.relative_delta.max() <= 1e-4 and any("sums to f(x) - head(0)" in n for n in a.notes)
+    with torch.no_grad():  # the linear head's share of each feature position, spread over the bases
+        h = torch.nn.functional.softplus(model.conv(torch.from_numpy(a.inputs).double()))  # (N, 8, L - 6)
+        per_feature = ((model.dense.weight[2][None, :, None] * h).sum(1) / h.shape[-1]).numpy()
+    np.testing.assert_allclose(a.attributions.sum(axis=1)[1:].sum(axis=1), per_feature[1:].sum(axis=1), atol=1e-12)
+    np.testing.assert_allclose(a.outputs - a.reference_outputs, per_feature.sum(axis=1), atol=1e-12)
+    with pytest.raises(AttributionError, match="global average pool"):
+        attribute(Linear().eval(), sequences(), method="cam")
+    maps = attention_maps(_Attention().eval(), sequences(2))
+    (weights,) = maps.values()
+    assert weights.shape == (2, L, L) and np.allclose(weights.sum(-1), 1)
+    with pytest.raises(AttributionError, match="no softmax"):
+        attention_maps(SmoothCNN().eval(), sequences(2))

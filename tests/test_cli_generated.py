@@ -124,7 +124,7 @@ def command_lines(draw):
             argv.append(draw(st.sampled_from({"scan": ["tsv", "bed", "gff", "maxima"], "convert": ["meme", "jaspar"],
                                               "logo": ["png", "svg"]}.get(cmd, []) + ["xyz"])))
         elif opt == "--method":
-            argv.append(draw(st.sampled_from(["ig", "gxi", "saliency", "deeplift", "ism", "occlusion"])))
+            argv.append(draw(st.sampled_from(["ig", "gxi", "saliency", "deeplift", "ism", "occlusion", "cam"])))
         elif opt == "--dist":
             argv.append(draw(st.sampled_from(["ed", "pearson", "allr", "kullback", "sandelin", "cosine"])))
         elif opt in ("--strand", "--layout", "--mode"):

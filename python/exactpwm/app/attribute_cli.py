@@ -34,14 +34,14 @@ def add_parser(sub) -> None:
                         "(overlaps averaged), else on the sequences' names (needs pyBigWig)")
     p.add_argument("-o", "--output", required=True, help="attributions .npz (arr_0: (N, 4, L) float32)")
     p.add_argument("--ohe", metavar="NPZ", help="also write the one-hot sequences (arr_0: (N, 4, L))")
-    p.add_argument("--method", choices=["ig", "deepshap", "deeplift", "ism", "occlusion", "gxi", "saliency"],
+    p.add_argument("--method", choices=["ig", "deepshap", "deeplift", "ism", "occlusion", "cam", "gxi", "saliency"],
                    default="ig",
                    help="ig: integrated gradients (default); deepshap: DeepLIFT's rescale rule averaged over the "
                         "shuffles (additivity checked; ops with no elementwise rule, such as max pooling or a "
                         "softmax head, get integrated gradients on that op, rescaled to its change); deeplift: "
                         "against the all-zero input; ism: every substitution, each base's effect less the "
-                        "position's mean; occlusion: each --window masked; gxi: gradient x input; saliency: the "
-                        "gradient")
+                        "position's mean; occlusion: each --window masked; cam: class activation map (models "
+                        "with global average pooling); gxi: gradient x input; saliency: the gradient")
     p.add_argument("--target", type=number("--target", low=0, integer=True), default=0,
                    help="the output (column) to attribute (default 0)")
     p.add_argument("--baseline", choices=["shuffle", "zero"], default=None,

@@ -34,7 +34,7 @@ from exactpwm.core.shuffle import dinucleotide_shuffle
 
 __all__ = ["AttributionError", "Attributions", "METHODS", "attribute", "one_hot_inputs"]
 
-METHODS = ("saliency", "gxi", "ig", "deeplift", "deepshap", "ism", "occlusion")
+METHODS = ("saliency", "gxi", "ig", "deeplift", "deepshap", "ism", "occlusion", "cam")
 
 
 @dataclass
@@ -151,7 +151,9 @@ def attribute(model: Any, sequences: Any, *, method: str = "ig", target: int = 0
         see :func:`exactpwm.interpret.ism.saturation_mutagenesis`: the hypothetical map is each
         base's effect less the position's mean over the four, the letter present's entry its
         contribution; N has no letter, so no contribution); "occlusion" (each window of
-        ``window`` bases masked, the output's drop shared by the positions it covers)
+        ``window`` bases masked, the output's drop shared by the positions it covers); "cam"
+        (class activation map, for models that pool globally: see
+        :func:`exactpwm.interpret.activation_maps.class_activation_map`)
     baseline : "zero" (all-zero input), "shuffle" (``n_shuffles`` dinucleotide shuffles of each
         sequence, seeded; the map is the mean over them) or an (N, 4, L) or (N, R, 4, L) array;
         default: "zero" for "ig" and "deeplift", "shuffle" for "deepshap"
@@ -202,6 +204,8 @@ def attribute(model: Any, sequences: Any, *, method: str = "ig", target: int = 0
             return _ism(run, x, seed, progress)
         if method == "occlusion":
             return _occlusion(run, x, window, mask, seed, progress)
+        if method == "cam":
+            return _cam(run, x, tolerance)
         return _integrated_gradients(run, x, baseline, steps, n_shuffles, seed, tolerance, check, target)
     finally:
         _set_training(model, was_training)
@@ -459,3 +463,19 @@ def _occlusion(run: _Runner, x: np.ndarray, window: int, mask: str, seed: int, p
                                "of the output over the windows holding it, on the letter present (no hypothetical "
                                "values: 'hypothetical' holds the same map); no completeness check exists for this "
                                "method"])
+
+
+def _cam(run: _Runner, x: np.ndarray, tolerance: float) -> Attributions:
+    from exactpwm.interpret.activation_maps import class_activation_map
+
+    model = run.model if run.layout == "NCL" else _channels_last(run.torch, run.model)
+    cam, f, f0, notes = class_activation_map(model, x, run.target, run.dtype)
+    diff = f - f0
+    delta = cam.sum(axis=1) - diff
+    attr = cam[:, None, :] * x
+    rel = _relative_error(delta, diff, f, f0, tolerance, run.dtype, attr)
+    if float(rel.max()) <= tolerance:
+        notes.append("cam: the head after the pool is linear, so the map sums to f(x) - head(0) (checked)")
+        return Attributions("cam", attr, attr, x, f, f0, delta, rel, tolerance, 0, run.target, notes)
+    notes.append("cam: the head after the pool is not linear, so this is Grad-CAM: no completeness holds")
+    return Attributions("cam", attr, attr, x, f, target=run.target, notes=notes)
