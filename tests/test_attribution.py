@@ -528,3 +528,18 @@ def test_class_activation_maps_sum_to_the_output_with_a_linear_head():
     assert weights.shape == (2, L, L) and np.allclose(weights.sum(-1), 1)
     with pytest.raises(AttributionError, match="no softmax"):
         attention_maps(SmoothCNN().eval(), sequences(2))
+
+
+@pytest.mark.parametrize("method", ["deepshap", "ig", "ism"])
+def test_maps_do_not_depend_on_the_thread_count(method):
+    torch.manual_seed(9)
+    model = _Zoo().eval()
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = attribute(model, sequences(3, seed=4), method=method, n_shuffles=3)
+        torch.set_num_threads(2)
+        two = attribute(model, sequences(3, seed=4), method=method, n_shuffles=3)
+    finally:
+        torch.set_num_threads(threads)
+    np.testing.assert_allclose(one.attributions, two.attributions, rtol=0, atol=1e-5)
