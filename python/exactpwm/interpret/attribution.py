@@ -375,11 +375,19 @@ def _integrated_gradients(run: _Runner, x: np.ndarray, baseline: Any, steps: int
     half = (ends + even) / (m // 2) if m % 2 == 0 else None  # T(m / 2)
     best = np.inf
     while True:
-        trapezoid = (ends + inner) / m
-        mult = trapezoid if half is None else (4 * trapezoid - half) / 3  # (N, R, 4, L): mean gradient on each path
-        half = trapezoid
+        trapezoid = (ends + inner) / m  # (N, R, 4, L): the mean gradient on each path
+        mult = trapezoid
         attr = (mult * (x[:, None] - refs)).mean(axis=1)
         delta = attr.sum(axis=(1, 2)) - diff
+        if half is not None:  # per sequence, the rule complete to the lower error (kinks can favour either)
+            simpson = (4 * trapezoid - half) / 3
+            attr_s = (simpson * (x[:, None] - refs)).mean(axis=1)
+            delta_s = attr_s.sum(axis=(1, 2)) - diff
+            better = np.abs(delta_s) < np.abs(delta)
+            mult = np.where(better[:, None, None, None], simpson, trapezoid)
+            attr = np.where(better[:, None, None], attr_s, attr)
+            delta = np.where(better, delta_s, delta)
+        half = trapezoid
         rel = _relative_error(delta, diff, f, np.abs(f_ref).mean(axis=1), tolerance, run.dtype, attr)
         worst = float(rel.max())
         # stop: met, out of steps, or no longer converging (float rounding, or a kinked model)
@@ -391,8 +399,8 @@ def _integrated_gradients(run: _Runner, x: np.ndarray, baseline: Any, steps: int
         m *= 2
     hyp = (mult - (mult * refs).sum(axis=2, keepdims=True)).mean(axis=1)
     result = Attributions("ig", attr, hyp, x, f, f_ref.mean(axis=1), delta, rel, tolerance, m, target,
-                          [f"integrated gradients, {m} steps ({'Simpson' if m % 2 == 0 else 'trapezoid'} rule), {R} "
-                           "reference(s) per sequence"])
+                          [f"integrated gradients, {m} steps (per sequence, the trapezoid or Simpson's rule on the same "
+                           f"points, whichever is complete to the lower error), {R} reference(s) per sequence"])
     i = int(np.argmax(rel))
     if rel[i] > tolerance:
         message = (f"integrated gradients miss completeness on {int((rel > tolerance).sum())} of {N} sequences "
