@@ -194,7 +194,14 @@ def _run_pair(traced: Any, x: Any, r: Any) -> tuple[Any, Any]:
         return pick
 
     result = None
-    for node in traced.graph.nodes:
+    nodes = list(traced.graph.nodes)
+    last = {a: i for i, n in enumerate(nodes) for a in n.all_input_nodes}  # the index of each value's last user
+    done_with: dict = {}
+    for a, i in last.items():
+        done_with.setdefault(i, []).append(a)
+    for i, node in enumerate(nodes):
+        for a in done_with.get(i - 1, []):  # values no later node reads (the reference side is held nowhere else)
+            env.pop(a, None)
         if node.op == "placeholder":
             env[node] = _Pair(x, r)
             continue
@@ -368,22 +375,22 @@ class _Rescale:
                 @staticmethod
                 def forward(ctx: Any, x: Any, r: Any, r_out: Any, fn: Any) -> Any:
                     y = fn(x)
-                    ctx.fn = fn
-                    ctx.save_for_backward(x, r, y, r_out)
-                    return y
-
-                @staticmethod
-                def backward(ctx: Any, grad_out: Any) -> Any:
-                    x, r, y, r_out = ctx.saved_tensors
+                    # the slope now, so only it is kept for the backward pass (not both sides' values)
                     dx = x - r
                     slope = (y - r_out).div_(dx)
                     tiny = dx.abs_() <= x.abs().mul_(1e-6).add_(1e-6)
                     if bool(tiny.any()):
                         with torch.enable_grad():
                             at = x[tiny].detach().requires_grad_(True)
-                            (deriv,) = torch.autograd.grad(ctx.fn(at).sum(), at)
+                            (deriv,) = torch.autograd.grad(fn(at).sum(), at)
                         slope[tiny] = deriv
-                    return slope.mul_(grad_out), None, None, None
+                    ctx.save_for_backward(slope)
+                    return y
+
+                @staticmethod
+                def backward(ctx: Any, grad_out: Any) -> Any:
+                    (slope,) = ctx.saved_tensors
+                    return grad_out * slope, None, None, None
 
             cls._cls = Rescale
         return cls._cls
