@@ -399,8 +399,8 @@ def _integrated_gradients(run: _Runner, x: np.ndarray, baseline: Any, steps: int
         m *= 2
     hyp = (mult - (mult * refs).sum(axis=2, keepdims=True)).mean(axis=1)
     result = Attributions("ig", attr, hyp, x, f, f_ref.mean(axis=1), delta, rel, tolerance, m, target,
-                          [f"integrated gradients, {m} steps (per sequence, the trapezoid or Simpson's rule on the same "
-                           f"points, whichever is complete to the lower error), {R} reference(s) per sequence"])
+                          [f"integrated gradients, {m} steps (per sequence, the trapezoid or Simpson's rule on the "
+                           f"same points, whichever is complete to the lower error), {R} reference(s) per sequence"])
     i = int(np.argmax(rel))
     if rel[i] > tolerance:
         message = (f"integrated gradients miss completeness on {int((rel > tolerance).sum())} of {N} sequences "
