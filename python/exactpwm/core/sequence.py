@@ -24,6 +24,7 @@ from exactpwm.core.errors import InputTypeError
 
 __all__ = [
     "code_rows",
+    "one_hot_rows",
     "N_CODE",
     "ALPHABET",
     "encode",
@@ -265,3 +266,13 @@ def code_rows(sequences: Any) -> np.ndarray:
     if x.ndim != 2 or x.dtype.kind not in "iu" or (x.size and (x.min() < 0 or x.max() > 4)):
         raise ValueError("sequences must be str, (N, L) integer codes 0..4, or one-hot (N, 4, L)")
     return x.astype(np.uint8)
+
+
+def one_hot_rows(sequences: Any) -> np.ndarray:
+    """(N, 4, L) float32 one-hot of equal-length sequences (str, a list of str, (N, L) codes 0..4,
+    or one-hot (N, 4, L) already); N is an all-zero column."""
+    if isinstance(sequences, np.ndarray) and sequences.ndim == 3 and sequences.shape[1] == 4:
+        return np.ascontiguousarray(sequences, np.float32)
+    codes = code_rows(sequences)
+    eye = np.concatenate([np.eye(4, dtype=np.float32), np.zeros((1, 4), np.float32)])
+    return np.ascontiguousarray(eye[codes].transpose(0, 2, 1))

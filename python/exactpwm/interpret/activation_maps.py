@@ -106,7 +106,7 @@ def attention_maps(model: Any, sequences: Any) -> dict[str, np.ndarray]:
     """
     import torch
 
-    from exactpwm.interpret.attribution import one_hot_inputs
+    from exactpwm.core.sequence import one_hot_rows
     from exactpwm.interpret.deeplift import op_name
 
     gm, modules = _trace(model)
@@ -116,7 +116,7 @@ def attention_maps(model: Any, sequences: Any) -> dict[str, np.ndarray]:
     if not soft:
         raise AttributionError("this model has no softmax, so no attention weights to read")
     param = next(iter(model.parameters()), None)
-    x = torch.from_numpy(one_hot_inputs(sequences)).to(param.dtype if param is not None else torch.float32)
+    x = torch.from_numpy(one_hot_rows(sequences)).to(param.dtype if param is not None else torch.float32)
     with torch.no_grad():
         _, seen = _run_recording(gm, x, soft)
     maps = {n.name: v.detach().double().numpy() for n, v in seen.items()

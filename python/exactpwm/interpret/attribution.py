@@ -30,6 +30,7 @@ import numpy as np
 
 from exactpwm.core._checks import check_number, optional_import
 from exactpwm.core.errors import AttributionError, ExactpwmWarning, InputTypeError
+from exactpwm.core.sequence import one_hot_rows
 from exactpwm.core.shuffle import dinucleotide_shuffle
 
 __all__ = ["AttributionError", "Attributions", "METHODS", "attribute", "one_hot_inputs"]
@@ -119,15 +120,8 @@ class Attributions:
 
 
 def one_hot_inputs(sequences: Any) -> np.ndarray:
-    """(N, 4, L) float32 one-hot of equal-length sequences (str, a list of str, (N, L) codes 0..4,
-    or one-hot (N, 4, L) already); N is an all-zero column."""
-    from exactpwm.core.sequence import code_rows
-
-    if isinstance(sequences, np.ndarray) and sequences.ndim == 3 and sequences.shape[1] == 4:
-        return np.ascontiguousarray(sequences, np.float32)
-    codes = code_rows(sequences)
-    eye = np.concatenate([np.eye(4, dtype=np.float32), np.zeros((1, 4), np.float32)])
-    return np.ascontiguousarray(eye[codes].transpose(0, 2, 1))
+    """(N, 4, L) float32 one-hot of equal-length sequences: :func:`exactpwm.core.sequence.one_hot_rows`."""
+    return one_hot_rows(sequences)
 
 
 def attribute(model: Any, sequences: Any, *, method: str = "ig", target: int = 0, baseline: Any = None,
