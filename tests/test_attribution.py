@@ -560,3 +560,25 @@ def test_the_xor_example_runs(tmp_path):
     assert set(report["cases"]["negative (all three)"]["scores"]) == {"saliency", "gxi", "ig", "deepshap", "ism",
                                                                       "occlusion"}
     assert "| negative (all three) | ism |" in (tmp_path / "table.md").read_text()
+
+
+@pytest.mark.parametrize("dtype, tolerance", [(torch.float64, 1e-9), (torch.float32, 1e-4)])
+def test_revealcancel_is_additive_and_exact_on_linear_models(dtype, tolerance, linear):
+    """RevealCancel: positive and negative changes carried apart through the graph; the map still
+    sums to f(x) - f(ref), equals W * x on a linear model, and is independent of the batch size."""
+    torch.manual_seed(7)
+    model = _Zoo().to(dtype).eval()
+    a = attribute(model, sequences(5, seed=9), method="deepshap", n_shuffles=4, rule="revealcancel", target=1,
+                  tolerance=tolerance)
+    assert a.relative_delta.max() <= tolerance and "RevealCancel" in a.notes[0]
+    again = attribute(model, sequences(5, seed=9), method="deepshap", n_shuffles=4, rule="revealcancel", target=1,
+                      tolerance=tolerance, batch_size=1)
+    np.testing.assert_allclose(again.attributions, a.attributions, atol=1e-6 if dtype == torch.float32 else 1e-12)
+    W = linear.conv.weight.detach().numpy()[0]
+    lin = attribute(linear, sequences(), method="deeplift", rule="revealcancel")
+    np.testing.assert_allclose(lin.attributions, W * lin.inputs, atol=1e-12)
+    np.testing.assert_allclose(lin.hypothetical, np.broadcast_to(W, lin.hypothetical.shape), atol=1e-12)
+    with pytest.raises(AttributionError, match=r"MaxPool1d 'pool' has no RevealCancel rule"):
+        attribute(_MaxPooled().eval(), sequences(), method="deepshap", rule="revealcancel", n_shuffles=2)
+    with pytest.raises(ValueError, match="rule must be"):
+        attribute(linear, sequences(), method="deeplift", rule="cancel")

@@ -56,6 +56,9 @@ def add_parser(sub) -> None:
                    help="largest relative completeness (additivity) error accepted (default 1e-3 for ig, 1e-4 for "
                         "deeplift and deepshap)")
     p.add_argument("--seed", type=number("--seed", low=0, integer=True), default=0, help="shuffles' seed")
+    p.add_argument("--rule", choices=["rescale", "revealcancel"], default="rescale",
+                   help="deepshap and deeplift: the rescale rule (default; every op has a rule) or RevealCancel "
+                        "(positive and negative changes carried apart; ops without its rule are refused by name)")
     p.add_argument("--window", type=number("--window", low=1, integer=True), default=10,
                    help="occlusion: the masked window's width (default 10)")
     p.add_argument("--mask", choices=["N", "shuffle"], default="N",
@@ -70,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     opts = AttributeOptions(args.model, args.sequences, args.output, ohe=args.ohe, method=args.method,
                             target=args.target, baseline=args.baseline, steps=args.steps, n_shuffles=args.shuffles,
                             seed=args.seed, tolerance=args.tolerance, projected=args.projected, regions=args.regions,
-                            bigwig=args.bigwig, window=args.window, mask=args.mask)
+                            bigwig=args.bigwig, window=args.window, mask=args.mask, rule=args.rule)
     with progress_for(args, None) as progress:
         progress.label, progress.unit = "attributed", " sequences"
         run_attribute(opts, progress=progress)

@@ -127,7 +127,7 @@ def one_hot_inputs(sequences: Any) -> np.ndarray:
 def attribute(model: Any, sequences: Any, *, method: str = "ig", target: int = 0, baseline: Any = None,
               steps: int | str = "auto", n_shuffles: int = 20, seed: int = 0, batch_size: int = 64,
               layout: str = "auto", tolerance: float | None = None, check: bool = True, window: int = 10,
-              mask: str = "N", progress: Any = None) -> Attributions:
+              mask: str = "N", progress: Any = None, rule: str = "rescale") -> Attributions:
     """Attribution maps of ``model``'s output ``target`` for each sequence.
 
     Parameters
@@ -163,6 +163,10 @@ def attribute(model: Any, sequences: Any, *, method: str = "ig", target: int = 0
     window, mask : "occlusion": the window's width, and what replaces it: "N" (all-zero columns)
         or "shuffle" (its own letters in a seeded random order)
     progress : called with a count of work units done (substitutions, windows), as they are done
+    rule : "deeplift" and "deepshap": "rescale" (every op has a rule, see above) or "revealcancel"
+        (Shrikumar et al.'s RevealCancel on elementwise nonlinearities, positive and negative
+        changes carried apart; ops without a RevealCancel rule are refused by name, see
+        :mod:`exactpwm.interpret.reveal_cancel`)
 
     Returns
     -------
@@ -193,7 +197,9 @@ def attribute(model: Any, sequences: Any, *, method: str = "ig", target: int = 0
             return Attributions(method, attr, grad, x, f, target=target,
                                 notes=[f"{method}: no completeness check exists for this method"])
         if method in ("deeplift", "deepshap"):
-            return _deeplift(run, x, baseline, n_shuffles, seed, tolerance, check, target, method)
+            if rule not in ("rescale", "revealcancel"):
+                raise ValueError(f"rule must be 'rescale' or 'revealcancel', got {rule!r}")
+            return _deeplift(run, x, baseline, n_shuffles, seed, tolerance, check, target, method, rule)
         if method == "ism":
             return _ism(run, x, seed, progress)
         if method == "occlusion":
@@ -307,8 +313,9 @@ def _relative_error(delta: np.ndarray, diff: np.ndarray, f: np.ndarray, f_ref: n
 
 
 def _deeplift(run: _Runner, x: np.ndarray, baseline: Any, n_shuffles: int, seed: int, tolerance: float, check: bool,
-              target: int, method: str) -> Attributions:
+              target: int, method: str, rule: str = "rescale") -> Attributions:
     from exactpwm.interpret.deeplift import check_graph, deeplift_multipliers
+    from exactpwm.interpret.reveal_cancel import revealcancel_multipliers
 
     _, blocks = check_graph(run.model)  # refuse an untraceable model before any work
     N = x.shape[0]
@@ -323,19 +330,27 @@ def _deeplift(run: _Runner, x: np.ndarray, baseline: Any, n_shuffles: int, seed:
         refs = _references(x[a:b], _rows(baseline, a, b), n_shuffles, seed)  # (c, R, 4, L)
         c = b - a
         pairs_x = np.repeat(x[a:b], R, axis=0)
-        mult, fx, fr = deeplift_multipliers(run.model, pairs_x, refs.reshape((c * R,) + x.shape[1:]), target,
-                                            run.dtype, run.layout)
-        mult = mult.reshape(refs.shape)
-        attr[a:b] = (mult * (x[a:b, None] - refs)).mean(axis=1)
-        hyp[a:b] = (mult - (mult * refs).sum(axis=2, keepdims=True)).mean(axis=1)
+        pairs_r = refs.reshape((c * R,) + x.shape[1:])
+        if rule == "revealcancel":
+            up, down, fx, fr = revealcancel_multipliers(run.model, pairs_x, pairs_r, target, run.dtype, run.layout)
+            up, down = up.reshape(refs.shape), down.reshape(refs.shape)
+            change = x[a:b, None] - refs
+            attr[a:b] = (up * np.maximum(change, 0) + down * np.minimum(change, 0)).mean(axis=1)
+            # letter c placed: +1 at c (unless the reference has it), -1 at the reference's letter
+            hyp[a:b] = ((1 - refs) * (up - (down * refs).sum(axis=2, keepdims=True))).mean(axis=1)
+        else:
+            mult, fx, fr = deeplift_multipliers(run.model, pairs_x, pairs_r, target, run.dtype, run.layout)
+            mult = mult.reshape(refs.shape)
+            attr[a:b] = (mult * (x[a:b, None] - refs)).mean(axis=1)
+            hyp[a:b] = (mult - (mult * refs).sum(axis=2, keepdims=True)).mean(axis=1)
         f[a:b] = fx.reshape(c, R)[:, 0]
         f_ref[a:b] = fr.reshape(c, R).mean(axis=1)
     diff = f - f_ref
     delta = attr.sum(axis=(1, 2)) - diff
     rel = _relative_error(delta, diff, f, f_ref, tolerance, run.dtype, attr)
     result = Attributions(method, attr, hyp, x, f, f_ref, delta, rel, tolerance, 0, target,
-                          [f"{method}: the rescale rule on every elementwise nonlinearity, {R} reference(s) per "
-                           "sequence"]
+                          [f"{method}: the {'RevealCancel' if rule == 'revealcancel' else 'rescale'} rule on every "
+                           f"elementwise nonlinearity, {R} reference(s) per sequence"]
                           + ([f"{method}: integrated gradients rescaled to each op's change on {', '.join(blocks)}"]
                              if blocks else []))
     i = int(np.argmax(rel))

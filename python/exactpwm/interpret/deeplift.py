@@ -31,7 +31,8 @@ import numpy as np
 
 from exactpwm.core.errors import AttributionError
 
-__all__ = ["BLOCK_POINTS", "NONLINEAR", "UnsupportedOp", "check_graph", "deeplift_multipliers", "op_name"]
+__all__ = ["BLOCK_POINTS", "NONLINEAR", "UnsupportedOp", "check_graph", "deeplift_multipliers", "describe_op",
+           "op_name"]
 
 #: midpoints of the integrated gradients on each block op
 BLOCK_POINTS = 16
@@ -95,7 +96,7 @@ def _operands(node: Any, depends: Any) -> int:
     return len(seen)
 
 
-def _describe(node: Any, modules: dict) -> str:
+def describe_op(node: Any, modules: dict) -> str:
     if node.op == "call_module":
         return f"{type(modules[str(node.target)]).__name__} {node.target!r}"
     return f"{_name(node) if node.op != 'call_method' else node.target} (node {node.name})"
@@ -137,7 +138,7 @@ def check_graph(model: Any) -> tuple[Any, list[str]]:
             continue  # sizes and their checks (torch.export's guards on a dynamic batch): no values flow
         depends.add(node)
         if _rule(node, modules, _operands(node, depends.__contains__)) == "block":
-            blocks.append(_describe(node, modules))
+            blocks.append(describe_op(node, modules))
     return traced, blocks
 
 
@@ -288,7 +289,7 @@ def _block(node: Any, fn: Any, env: dict, graded: list, r_out: Any, modules: dic
             indices = call(*xs)[1]
         values = block.apply(lambda *ts: call(*ts)[0], len(xs), *xs, *rs, r_out[0])
         return _ValuesIndices((values, indices))
-    raise UnsupportedOp(f"{_describe(node, modules)} returns {type(r_out).__name__}, not a float tensor: no DeepLIFT "
+    raise UnsupportedOp(f"{describe_op(node, modules)} returns {type(r_out).__name__}, not a float tensor: no DeepLIFT "
                         "rule reads it; use method='ig'")
 
 

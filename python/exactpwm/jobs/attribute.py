@@ -42,7 +42,7 @@ class AttributeOptions:
     output : the attributions ``.npz`` (``arr_0``, (N, 4, L) float32): the hypothetical contributions
         (what modisco-lite reads), or with ``projected`` each position's contribution on its letter
     ohe : also the one-hot sequences ``.npz`` (``arr_0``, (N, 4, L))
-    method, target, baseline, steps, n_shuffles, seed, tolerance : as
+    method, target, baseline, steps, n_shuffles, seed, tolerance, window, mask, rule : as
         :func:`exactpwm.interpret.attribution.attribute`
     """
 
@@ -64,6 +64,7 @@ class AttributeOptions:
     window: int = 10
     mask: str = "N"
     chunk: int = 256
+    rule: str = "rescale"
 
 
 @dataclass
@@ -106,7 +107,8 @@ def run_attribute(opts: AttributeOptions, *, log: Log = stderr_log, progress: An
     for a in range(0, N, max(1, opts.chunk)):
         part = attribute(model, X[a:a + opts.chunk], method=opts.method, target=opts.target, baseline=baseline,
                          steps=opts.steps, n_shuffles=opts.n_shuffles, seed=opts.seed, tolerance=opts.tolerance,
-                         batch_size=opts.batch_size, layout="NCL", window=opts.window, mask=opts.mask)
+                         batch_size=opts.batch_size, layout="NCL", window=opts.window, mask=opts.mask,
+                         rule=opts.rule)
         b = a + len(part.inputs)
         hyp_out[a:b], attr_out[a:b], ohe[a:b] = part.hypothetical, part.attributions, part.inputs
         if part.relative_delta is not None:
