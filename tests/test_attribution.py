@@ -582,3 +582,22 @@ def test_revealcancel_is_additive_and_exact_on_linear_models(dtype, tolerance, l
         attribute(_MaxPooled().eval(), sequences(), method="deepshap", rule="revealcancel", n_shuffles=2)
     with pytest.raises(ValueError, match="rule must be"):
         attribute(linear, sequences(), method="deeplift", rule="cancel")
+
+
+class _FunctionalNorm(nn.Module):  # a block op with parameter operands read through get_attr nodes
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 4, 5)
+        self.gamma = nn.Parameter(torch.rand(26) + 0.5)
+        self.beta = nn.Parameter(torch.rand(26))
+        self.head = nn.Linear(4 * 26, 1)
+
+    def forward(self, x):
+        h = torch.nn.functional.layer_norm(self.conv(x), (26,), self.gamma, self.beta)
+        return self.head(torch.tanh(h).flatten(1))
+
+
+def test_block_ops_with_parameter_operands_are_additive():
+    torch.manual_seed(11)
+    a = attribute(_FunctionalNorm().eval(), sequences(3), method="deepshap", n_shuffles=3)
+    assert a.relative_delta.max() <= 1e-4 and any("layer_norm" in n for n in a.notes)

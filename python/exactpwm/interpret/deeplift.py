@@ -267,13 +267,12 @@ def _block(node: Any, fn: Any, env: dict, graded: list, r_out: Any, modules: dic
     import torch.fx
 
     slot = {n: i for i, n in enumerate(graded)}
+    # the other operands' values now: the backward pass calls this after they are freed
+    fixed = {n: (env[n].x if isinstance(env[n], _Pair) else env[n]) for n in node.all_input_nodes if n not in slot}
 
     def call(*ts: Any) -> Any:
         def pick(n: Any) -> Any:
-            if n in slot:
-                return ts[slot[n]]
-            v = env[n]
-            return v.x if isinstance(v, _Pair) else v
+            return ts[slot[n]] if n in slot else fixed[n]
         return fn(*torch.fx.node.map_arg(node.args, pick), **torch.fx.node.map_arg(node.kwargs, pick))
 
     xs = [env[n].x for n in graded]
