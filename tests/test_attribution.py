@@ -601,3 +601,9 @@ def test_block_ops_with_parameter_operands_are_additive():
     torch.manual_seed(11)
     a = attribute(_FunctionalNorm().eval(), sequences(3), method="deepshap", n_shuffles=3)
     assert a.relative_delta.max() <= 1e-4 and any("layer_norm" in n for n in a.notes)
+
+
+def test_revealcancel_refuses_what_it_cannot_carry():
+    """.max(dim) returns (values, indices): RevealCancel has no rule for it, and says so."""
+    with pytest.raises(AttributionError, match="RevealCancel"):
+        attribute(_GlobalMax().eval(), sequences(2), method="deepshap", n_shuffles=2, rule="revealcancel")

@@ -62,6 +62,13 @@ def revealcancel_multipliers(model: Any, x: np.ndarray, refs: np.ndarray, target
     change = (out.pos + out.neg).reshape(r.shape[0], -1)
     if target >= r.shape[1]:
         raise ValueError(f"target {target} is not an output of this model: it has {r.shape[1]} outputs per sequence")
+    with torch.no_grad():  # the parts must rebuild the model's own output, or a rule is missing
+        real = model(xs if layout == "NCL" else xs.transpose(1, 2)).reshape(r.shape[0], -1)[:, target]
+    rebuilt = (r + change)[:, target].detach()
+    scale = 1e-9 if dtype == torch.float64 else 1e-4
+    if not torch.allclose(rebuilt, real, rtol=scale, atol=scale * (1 + float(real.abs().max()))):
+        raise UnsupportedOp("the RevealCancel pass does not rebuild the model's output (an op without a rule it "
+                            "could see); use rule='rescale'")
     gp, gn = torch.autograd.grad(change[:, target].sum(), (pos, neg), allow_unused=True)
     gp = torch.zeros_like(pos) if gp is None else gp
     gn = torch.zeros_like(neg) if gn is None else gn
@@ -118,11 +125,12 @@ def _run(traced: Any, start: _Parts) -> _Parts:
         with torch.no_grad():
             r_out = fn(*args["r"], **kwargs["r"])
         if not isinstance(r_out, torch.Tensor) and name not in _SPLIT:
-            if r_out is None:
-                env[node] = None
+            if r_out is None or isinstance(r_out, (int, torch.Size)) or (
+                    isinstance(r_out, tuple) and all(isinstance(v, int) for v in r_out)):
+                env[node] = r_out  # sizes and checks: no change flows
                 continue
-            env[node] = r_out  # sizes: no change flows
-            continue
+            raise UnsupportedOp(f"{describe_op(node, modules)} returns {type(r_out).__name__}: no RevealCancel rule "
+                                "reads it; use rule='rescale'")
         if name in NONLINEAR:
             rest, kw = args["r"][1:], kwargs["r"]
             env[node] = _reveal_cancel(lambda t, f=fn, a=rest, k=kw: f(t, *a, **k), env[node.all_input_nodes[0]],
