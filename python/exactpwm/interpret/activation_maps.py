@@ -68,7 +68,7 @@ def class_activation_map(model: Any, x: np.ndarray, target: int, dtype: Any) -> 
     for node in gm.graph.nodes:
         name = type(modules[str(node.target)]).__name__ if node.op == "call_module" else op_name(node.target) \
             if node.op == "call_function" else str(node.target)
-        if name in _POOLS and node.all_input_nodes:
+        if name in _POOLS and node.all_input_nodes and _over_length(node, name):
             pools.append(node.all_input_nodes[0])
     if not pools:
         raise AttributionError("class activation maps need a global average pool over positions (mean over the last "
@@ -97,6 +97,16 @@ def class_activation_map(model: Any, x: np.ndarray, target: int, dtype: Any) -> 
         cam = np.diff(at, axis=1)
         notes.append(f"cam: {Lf} feature positions spread evenly over {L} bases")
     return cam, f[:, target].detach().double().numpy(), f0.double().numpy(), notes
+
+
+def _over_length(node: Any, name: str) -> bool:
+    """A mean over the last axis of a (B, C, L) tensor, or adaptive average pooling (to 1)."""
+    if name != "mean":
+        return True
+    dim = node.args[1] if len(node.args) > 1 else node.kwargs.get("dim")
+    if isinstance(dim, (list, tuple)) and len(dim) == 1:
+        dim = dim[0]
+    return dim in (-1, 2)
 
 
 def attention_maps(model: Any, sequences: Any) -> dict[str, np.ndarray]:
