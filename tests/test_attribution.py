@@ -479,6 +479,10 @@ def test_cli_ism_over_genome_regions_writes_a_bigwig(tmp_path):
     np.testing.assert_allclose(bw.values("chr2", 30, 60), per[2], rtol=1e-4, atol=1e-5)
     assert np.isnan(bw.values("chr1", 0, 35)).all()
     bw.close()
+    run = subprocess.run([sys.executable, "-m", "exactpwm", "attribute", "m.pt2", "g.fa", "--regions", "r.bed",
+                          "--method", "gxi", "-o", "tracks/attributions.bw", "--bigwig", "tracks"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2 and "attributions.bw" in run.stderr, run.stderr  # two outputs, one file: refused
 
 
 def test_contributions_read_per_pwm_hit_through_the_pwm_layer():

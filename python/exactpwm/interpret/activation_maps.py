@@ -61,13 +61,14 @@ def class_activation_map(model: Any, x: np.ndarray, target: int, dtype: Any) -> 
     the model's last global average pool over the length."""
     import torch
 
-    from exactpwm.interpret.deeplift import op_name
+    from exactpwm.interpret.deeplift import node_call
 
     gm, modules = _trace(model)
     pools = []
     for node in gm.graph.nodes:
-        name = type(modules[str(node.target)]).__name__ if node.op == "call_module" else op_name(node.target) \
-            if node.op == "call_function" else str(node.target)
+        if not node.op.startswith("call_"):
+            continue
+        name, _ = node_call(node, modules)
         if name in _POOLS and node.all_input_nodes and _over_length(node, name):
             pools.append(node.all_input_nodes[0])
     if not pools:
@@ -117,12 +118,11 @@ def attention_maps(model: Any, sequences: Any) -> dict[str, np.ndarray]:
     import torch
 
     from exactpwm.core.sequence import one_hot_rows
-    from exactpwm.interpret.deeplift import op_name
+    from exactpwm.interpret.deeplift import node_call
 
     gm, modules = _trace(model)
     soft = {n for n in gm.graph.nodes
-            if (op_name(n.target) if n.op == "call_function" else str(n.target) if n.op == "call_method"
-                else type(modules[str(n.target)]).__name__ if n.op == "call_module" else "") in ("softmax", "Softmax")}
+            if n.op.startswith("call_") and node_call(n, modules)[0] in ("softmax", "Softmax")}
     if not soft:
         raise AttributionError("this model has no softmax, so no attention weights to read")
     param = next(iter(model.parameters()), None)

@@ -32,7 +32,7 @@ import numpy as np
 from exactpwm.core.errors import AttributionError
 
 __all__ = ["BLOCK_POINTS", "NONLINEAR", "UnsupportedOp", "check_graph", "deeplift_multipliers", "describe_op",
-           "op_name"]
+           "fetch_attr", "node_call", "op_name"]
 
 #: midpoints of the integrated gradients on each block op
 BLOCK_POINTS = 16
@@ -207,19 +207,13 @@ def _run_pair(traced: Any, x: Any, r: Any) -> tuple[Any, Any]:
             env[node] = _Pair(x, r)
             continue
         if node.op == "get_attr":
-            env[node] = _fetch(traced, node.target)
+            env[node] = fetch_attr(traced, node.target)
             continue
         if node.op == "output":
             result = node.args[0]
             break
         paired = [a for a in node.all_input_nodes if isinstance(env[a], _Pair)]
-        if node.op == "call_module":
-            fn = modules[str(node.target)]
-        elif node.op == "call_method":
-            def fn(t: Any, *a: Any, _m: str = node.target, **k: Any) -> Any:
-                return getattr(t, _m)(*a, **k)
-        else:
-            fn = node.target
+        _, fn = node_call(node, modules)
         if not paired:
             env[node] = fn(*torch.fx.node.map_arg(node.args, side(0)), **torch.fx.node.map_arg(node.kwargs, side(0)))
             continue
@@ -350,7 +344,20 @@ class _Block:
         return cls._cls
 
 
-def _fetch(traced: Any, target: str) -> Any:
+def node_call(node: Any, modules: dict) -> tuple[str, Any]:
+    """(op name, the callable) of a call node: a module's class name and the module, a method's
+    name and a function calling it on its first argument, or a function's name and the function."""
+    if node.op == "call_module":
+        module = modules[str(node.target)]
+        return type(module).__name__, module
+    if node.op == "call_method":
+        def call(t: Any, *a: Any, _m: str = str(node.target), **k: Any) -> Any:
+            return getattr(t, _m)(*a, **k)
+        return str(node.target), call
+    return op_name(node.target), node.target
+
+
+def fetch_attr(traced: Any, target: str) -> Any:
     obj = traced
     for part in target.split("."):
         obj = getattr(obj, part)

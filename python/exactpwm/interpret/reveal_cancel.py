@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from exactpwm.interpret.deeplift import NONLINEAR, UnsupportedOp, check_graph, describe_op, op_name
+from exactpwm.interpret.deeplift import NONLINEAR, UnsupportedOp, check_graph, describe_op, fetch_attr, node_call
 
 __all__ = ["revealcancel_multipliers"]
 
@@ -94,25 +94,14 @@ def _run(traced: Any, start: _Parts) -> _Parts:
             env[node] = start
             continue
         if node.op == "get_attr":
-            obj = traced
-            for part in str(node.target).split("."):
-                obj = getattr(obj, part)
-            env[node] = obj
+            env[node] = fetch_attr(traced, node.target)
             continue
         if node.op == "output":
             result = node.args[0]
             break
         parts = [a for a in node.all_input_nodes if isinstance(env[a], _Parts)]
-        if node.op == "call_module":
-            module = modules[str(node.target)]
-            name, fn = type(module).__name__, module
-        elif node.op == "call_method":
-            name = str(node.target)
-
-            def fn(t: Any, *a: Any, _m: str = name, **k: Any) -> Any:
-                return getattr(t, _m)(*a, **k)
-        else:
-            name, fn = op_name(node.target), node.target
+        name, fn = node_call(node, modules)
+        module: Any = fn if node.op == "call_module" else None
 
         def side(k: str) -> Any:
             return lambda n: getattr(env[n], k) if isinstance(env[n], _Parts) else env[n]
@@ -137,9 +126,9 @@ def _run(traced: Any, start: _Parts) -> _Parts:
                                        r_out)
             continue
         if name in ("Conv1d", "Linear", "conv1d", "linear", "convolution"):
-            env[node] = _weighted(node, name, fn, module if node.op == "call_module" else None, env, r_out, F)
+            env[node] = _weighted(node, name, module, env, r_out, F)
             continue
-        if name in ("BatchNorm1d", "BatchNorm2d") and not module.training:
+        if name in ("BatchNorm1d", "BatchNorm2d") and module is not None and not module.training:
             scale = module.weight / torch.sqrt(module.running_var + module.eps)
             shape = (1, -1) + (1,) * (env[parts[0]].r.ndim - 2)
             env[node] = _scaled(env[parts[0]], scale.reshape(shape), r_out)
@@ -184,7 +173,7 @@ def _reveal_cancel(f: Any, inp: _Parts, r_out: Any) -> _Parts:
     return _Parts(r_out, a * m_up + (up - a.detach() * m_up), b * m_down + (down - b.detach() * m_down))
 
 
-def _weighted(node: Any, name: str, fn: Any, module: Any, env: dict, r_out: Any, F: Any) -> _Parts:
+def _weighted(node: Any, name: str, module: Any, env: dict, r_out: Any, F: Any) -> _Parts:
     """A convolution or linear layer: d+ through W+ and d- through W-, and the other way round."""
     import torch.fx
 

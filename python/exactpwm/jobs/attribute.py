@@ -83,10 +83,10 @@ def run_attribute(opts: AttributeOptions, *, log: Log = stderr_log, progress: An
     from exactpwm.interpret.attribution import attribute
 
     check_inputs(opts.model, opts.sequences, opts.regions)
-    check_outputs([opts.output, opts.ohe], [opts.model, opts.sequences, opts.regions])
+    track = os.path.join(opts.bigwig, "attributions.bw") if opts.bigwig else None
     if opts.bigwig:
         make_folder(opts.bigwig, "--bigwig names a folder")
-        check_outputs([os.path.join(opts.bigwig, "attributions.bw")], [opts.model, opts.sequences, opts.regions])
+    check_outputs([opts.output, opts.ohe, track], [opts.model, opts.sequences, opts.regions])  # one check: no two alike
     if not opts.model.lower().endswith(".pt2"):
         raise OptionsError(f"{opts.model}: give a model saved by torch.export.save (.pt2)")
     model, batch, length = load_exported_model(opts.model)
@@ -125,10 +125,9 @@ def run_attribute(opts: AttributeOptions, *, log: Log = stderr_log, progress: An
         with atomic_output(opts.ohe, "wb") as f:
             np.savez_compressed(f, ohe)
     paths = [opts.output] + ([opts.ohe] if opts.ohe else [])
-    if opts.bigwig:
+    if track is not None:
         from exactpwm.io.bigwig import write_base_track
 
-        track = os.path.join(opts.bigwig, "attributions.bw")
         per_base = attr_out.sum(axis=1)
         write_base_track(track, sizes, ((c, s, per_base[i]) for i, (c, s) in enumerate(places)))
         paths.append(track)
