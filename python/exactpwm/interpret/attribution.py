@@ -317,7 +317,7 @@ def _deeplift(run: _Runner, x: np.ndarray, baseline: Any, n_shuffles: int, seed:
     from exactpwm.interpret.deeplift import check_graph, deeplift_multipliers
     from exactpwm.interpret.reveal_cancel import revealcancel_multipliers
 
-    _, blocks = check_graph(run.model)  # refuse an untraceable model before any work
+    traced, blocks = check_graph(run.model)  # refuse an untraceable model before any work; traced once
     N = x.shape[0]
     attr, hyp = np.empty(x.shape), np.empty(x.shape)
     f, f_ref = np.empty(N), np.empty(N)
@@ -332,14 +332,15 @@ def _deeplift(run: _Runner, x: np.ndarray, baseline: Any, n_shuffles: int, seed:
         pairs_x = np.repeat(x[a:b], R, axis=0)
         pairs_r = refs.reshape((c * R,) + x.shape[1:])
         if rule == "revealcancel":
-            up, down, fx, fr = revealcancel_multipliers(run.model, pairs_x, pairs_r, target, run.dtype, run.layout)
+            up, down, fx, fr = revealcancel_multipliers(run.model, pairs_x, pairs_r, target, run.dtype, run.layout,
+                                                        traced)
             up, down = up.reshape(refs.shape), down.reshape(refs.shape)
             change = x[a:b, None] - refs
             attr[a:b] = (up * np.maximum(change, 0) + down * np.minimum(change, 0)).mean(axis=1)
             # letter c placed: +1 at c (unless the reference has it), -1 at the reference's letter
             hyp[a:b] = ((1 - refs) * (up - (down * refs).sum(axis=2, keepdims=True))).mean(axis=1)
         else:
-            mult, fx, fr = deeplift_multipliers(run.model, pairs_x, pairs_r, target, run.dtype, run.layout)
+            mult, fx, fr = deeplift_multipliers(run.model, pairs_x, pairs_r, target, run.dtype, run.layout, traced)
             mult = mult.reshape(refs.shape)
             attr[a:b] = (mult * (x[a:b, None] - refs)).mean(axis=1)
             hyp[a:b] = (mult - (mult * refs).sum(axis=2, keepdims=True)).mean(axis=1)

@@ -143,7 +143,7 @@ def check_graph(model: Any) -> tuple[Any, list[str]]:
 
 
 def deeplift_multipliers(model: Any, x: np.ndarray, refs: np.ndarray, target: int, dtype: Any,
-                         layout: str = "NCL") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                         layout: str = "NCL", traced: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """DeepLIFT multipliers of output ``target`` for each (sequence, reference) pair.
 
     x : (P, 4, L) sequences, refs : (P, 4, L) their references (pairs row by row). Returns
@@ -151,11 +151,12 @@ def deeplift_multipliers(model: Any, x: np.ndarray, refs: np.ndarray, target: in
 
     The graph runs on both sides in lockstep: the reference side without gradients, the sequence
     side with the rescale rule at every elementwise nonlinearity, so the backward pass runs on the
-    sequences only.
+    sequences only. ``traced``: the graph from :func:`check_graph`, when the caller has it.
     """
     import torch
 
-    traced, _ = check_graph(model)
+    if traced is None:
+        traced, _ = check_graph(model)
     xs = torch.from_numpy(np.ascontiguousarray(x, np.float32)).to(dtype).requires_grad_(True)
     rs = torch.from_numpy(np.ascontiguousarray(refs, np.float32)).to(dtype)
     if layout != "NCL":

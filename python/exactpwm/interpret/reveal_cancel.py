@@ -44,12 +44,15 @@ class _Parts:
 
 
 def revealcancel_multipliers(model: Any, x: np.ndarray, refs: np.ndarray, target: int, dtype: Any,
-                             layout: str = "NCL") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                             layout: str = "NCL", traced: Any = None
+                             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(multipliers of the positive changes (P, 4, L), of the negative ones (P, 4, L), f(x) (P,),
-    f(r) (P,)), float64, for each (sequence, reference) pair row by row."""
+    f(r) (P,)), float64, for each (sequence, reference) pair row by row; ``traced``: the graph from
+    :func:`exactpwm.interpret.deeplift.check_graph`, when the caller has it."""
     import torch
 
-    traced, _ = check_graph(model)
+    if traced is None:
+        traced, _ = check_graph(model)
     xs = torch.from_numpy(np.ascontiguousarray(x, np.float32)).to(dtype)
     rs = torch.from_numpy(np.ascontiguousarray(refs, np.float32)).to(dtype)
     pos = (xs - rs).clamp(min=0).requires_grad_(True)
