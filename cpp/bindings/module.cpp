@@ -14,6 +14,7 @@ void register_tomtom(py::module_& m);
 void register_pvalues(py::module_& m);
 void register_hit_text(py::module_& m);
 void register_shuffle(py::module_& m);
+void register_seqlets(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "exactpwm compiled engine (private; use the exactpwm package API).";
@@ -24,6 +25,7 @@ PYBIND11_MODULE(_core, m) {
     register_pvalues(m);
     register_hit_text(m);
     register_shuffle(m);
+    register_seqlets(m);
     // An engine call stopped by a signal: the handler's exception (KeyboardInterrupt) is pending.
     py::register_exception_translator([](std::exception_ptr p) {
         try {

@@ -182,3 +182,15 @@ def dinucleotide_shuffle(
     out: npt.NDArray[np.uint8],
     threads: int,
 ) -> None: ...
+def seqlet_jaccard(
+    a_fwd: npt.NDArray[np.int16],
+    a_rev: npt.NDArray[np.int16],
+    b: npt.NDArray[np.int16],
+    neighbors: npt.NDArray[np.int32],
+    max_shift: int,
+    best: npt.NDArray[np.float32],
+    offset: npt.NDArray[np.int32],
+    strand: npt.NDArray[np.uint8],
+    threads: int,
+    isa: str,
+) -> None: ...

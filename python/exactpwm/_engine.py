@@ -114,6 +114,12 @@ class Engine:
         statistics (see cpp/include/exactpwm/engine.hpp)."""
         raise NotImplementedError
 
+    def seqlet_jaccard(self, a_fwd, a_rev, b, neighbors, max_shift: int, best, offset, strand, threads: int) -> None:
+        """best, offset, strand (n_b, k): continuous Jaccard of row l of b (n_b, W, C) int16 with its
+        candidates neighbors[l] (int32 rows of a_fwd / a_rev, -1 skipped), best over offsets in
+        [-max_shift, max_shift] and both strands (see cpp/include/exactpwm/engine.hpp)."""
+        raise NotImplementedError
+
 
 class _Core(Engine):
     """The compiled core at one instruction set."""
@@ -161,6 +167,9 @@ class _Core(Engine):
 
     def dinucleotide_shuffle(self, codes, offsets, n_shuffles, seed, out, threads):
         _core.dinucleotide_shuffle(codes, offsets, n_shuffles, seed, out, threads)
+
+    def seqlet_jaccard(self, a_fwd, a_rev, b, neighbors, max_shift, best, offset, strand, threads):
+        _core.seqlet_jaccard(a_fwd, a_rev, b, neighbors, max_shift, best, offset, strand, threads, self.isa)
 
 
 class _Numba(Engine):
@@ -217,6 +226,11 @@ class _Numba(Engine):
 
     def dinucleotide_shuffle(self, codes, offsets, n_shuffles, seed, out, threads):
         self._run("dinucleotide_shuffle", threads, codes, offsets, np.int64(n_shuffles), np.uint64(seed), out)
+
+    def seqlet_jaccard(self, a_fwd, a_rev, b, neighbors, max_shift, best, offset, strand, threads):
+        if neighbors.size and (neighbors.min() < -1 or neighbors.max() >= a_fwd.shape[0]):
+            raise ValueError("neighbors must index rows of a_fwd (or be -1)")
+        self._run("seqlet_jaccard", threads, a_fwd, a_rev, b, neighbors, np.int64(max_shift), best, offset, strand)
 
     def null_survival(self, cols, background):
         """One column at a time: the pmf shifted by each base's score, weighted by its probability;

@@ -450,3 +450,64 @@ def dinucleotide_shuffle(codes, offsets, n_shuffles, seed, out):  # pragma: no c
         _, state = _splitmix(mix)
         edges = np.empty(max(n - 1, 1), np.uint8)
         _shuffle_one(codes[a:a + n], state, out[j, a:a + n], edges)
+
+
+@nb.njit(cache=True, nogil=True)
+def _jaccard_offsets(x, x_abs, y, pad):  # pragma: no cover - jitted
+    """(best, offset) of candidate x (W, C) int16 against row y (W, C) over offsets -pad..pad, as
+    seqlet_similarity.cpp: integer sums, one rounding of their ratio (ties: the lowest offset)."""
+    W, C = x.shape
+    best = -np.inf
+    off = 0
+    for o in range(-pad, pad + 1):
+        j0 = max(0, -o)
+        j1 = min(W, W - o)
+        inter = 0
+        uni = x_abs[W]
+        if j1 > j0:
+            u = 0
+            for j in range(j0, j1):
+                for c in range(C):
+                    a = np.int32(x[j, c])
+                    b = np.int32(y[j + o, c])
+                    aa = abs(a)
+                    ab = abs(b)
+                    m = min(aa, ab)
+                    inter += -m if (a ^ b) < 0 else m
+                    u += max(aa, ab)
+            uni += u - (x_abs[j1] - x_abs[j0])
+        score = np.float32(inter / uni) if uni > 0 else np.float32(0.0)
+        if score > best:
+            best = score
+            off = o
+    return best, off
+
+
+@nb.njit(cache=True, parallel=True, nogil=True)
+def seqlet_jaccard(a_fwd, a_rev, b, neighbors, max_shift, best, offset, strand):  # pragma: no cover - jitted
+    n_a, W, C = a_fwd.shape
+    fwd_abs = np.zeros((n_a, W + 1), np.int64)
+    rev_abs = np.zeros((n_a, W + 1), np.int64)
+    for i in range(n_a):
+        for j in range(W):
+            fwd_abs[i, j + 1] = fwd_abs[i, j] + np.abs(a_fwd[i, j].astype(np.int32)).sum()
+            rev_abs[i, j + 1] = rev_abs[i, j] + np.abs(a_rev[i, j].astype(np.int32)).sum()
+    k = neighbors.shape[1]
+    for l in nb.prange(b.shape[0]):
+        for i in range(k):
+            n = neighbors[l, i]
+            if n < 0:
+                best[l, i] = np.nan
+                offset[l, i] = 0
+                strand[l, i] = 0
+                continue
+            bf, of = _jaccard_offsets(a_fwd[n], fwd_abs[n], b[l], max_shift)
+            br, orr = _jaccard_offsets(a_rev[n], rev_abs[n], b[l], max_shift)
+            if br > bf:
+                best[l, i] = br
+                offset[l, i] = orr
+                strand[l, i] = 1
+            else:
+                best[l, i] = bf
+                offset[l, i] = of
+                strand[l, i] = 0

@@ -154,6 +154,22 @@ void tomtom_compare(const double* query_cols, const int64_t* query_start, const 
                     int orientations, int min_overlap, double* pvalue, int64_t* offset, int64_t* overlap,
                     int threads);
 
+// Continuous Jaccard similarity of seqlet tracks (seqlet_similarity.cpp; TF-MoDISco's affinity).
+//   a_fwd, a_rev: (n_a, width, channels) int16 (tracks quantized on one scale), the candidates and
+//   their reverse complements;
+//   b: (n_b, width, channels), the rows they are compared to. For row l of b and its candidate
+//   n = neighbors[l * k + i] (an index into a, or -1 to skip: NaN written), every offset o in
+//   [-max_shift, max_shift] and both strands x of candidate n:
+//     score = sum min(|x_j|, |y_{j+o}|) sgn(x_j) sgn(y_{j+o}) / sum max(|x_j|, |y_{j+o}|)
+//   over x's positions j and channels, y (row l) being zero outside [0, width); 0/0 scores 0.
+//   Writes the best score (ties: forward strand, then the lowest offset), its offset o (where x's
+//   first position lies on y) and strand (0 forward, 1 reverse), each (n_b, k). Sums are exact
+//   integers and each score one rounding of their ratio, so every instruction set, the threads and
+//   the numba fallback give the same numbers.
+void seqlet_jaccard(const int16_t* a_fwd, const int16_t* a_rev, int64_t n_a, const int16_t* b, int64_t n_b, int64_t width,
+                    int64_t channels, const int32_t* neighbors, int64_t k, int64_t max_shift, float* best,
+                    int32_t* offset, uint8_t* strand, int threads, Isa isa);
+
 // What was built and what the CPU offers.
 bool isa_compiled(Isa isa);
 bool cpu_supports(Isa isa);

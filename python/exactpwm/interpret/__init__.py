@@ -5,5 +5,5 @@ public modules are listed in ``__all__`` (``activation_maps``, ``attribution``, 
 ``local_ism``, ``pwm_layer``, ``reveal_cancel`` and ``torch_model`` need torch)."""
 
 __all__ = ["activation_maps", "attribution", "base_fit", "compare", "convert", "deeplift", "heuristic", "ism",
-           "local_ism", "logo", "model_runner", "pwm_layer", "pwm_model", "reveal_cancel", "seqlets", "tomtom",
-           "torch_model", "variant_effects"]
+           "local_ism", "logo", "model_runner", "motif_discovery", "motif_patterns", "pwm_layer", "pwm_model",
+           "reveal_cancel", "seqlet_similarity", "seqlets", "tomtom", "torch_model", "variant_effects"]

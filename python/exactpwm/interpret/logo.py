@@ -48,12 +48,16 @@ def _heights(pwm: np.ndarray, mode: str, background) -> np.ndarray:
     P = np.asarray(pwm, dtype=np.float64)
     if P.ndim != 2 or P.shape[0] != 4:
         raise ValueError(f"a logo needs a (4, L) probability matrix, got shape {P.shape}")
+    if mode == "weights":
+        if not np.isfinite(P).all():
+            raise ValueError("a weights logo needs finite values")
+        return P
     if not np.isfinite(P).all() or (P < 0).any() or np.abs(P.sum(axis=0) - 1).max() > 1e-3:
         raise ValueError("a logo needs probabilities: non-negative columns summing to 1")
     if mode == "probability":
         return P
     if mode != "information":
-        raise ValueError(f"mode must be 'information' or 'probability', got {mode!r}")
+        raise ValueError(f"mode must be 'information', 'probability' or 'weights', got {mode!r}")
     bg = as_background(background)[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         ic = np.where(P > 0, P * np.log2(P / bg), 0.0).sum(axis=0)
@@ -65,7 +69,9 @@ def draw_logo(pwm, ax=None, *, mode: str = "information", background=None, title
     """Draw a (4, L) PWM (or a :class:`exactpwm.Motif`) as a logo on matplotlib axes; returns the axes.
 
     The information axis is fixed for a background (2 bits for a uniform one), whatever the motif,
-    so a flat PWM looks flat. ``start`` places the first column at that x; ``span`` (first, end)
+    so a flat PWM looks flat. ``mode="weights"`` draws any (4, L) array as it is (a contribution-weight
+    matrix: positive letters stacked above the axis, negative ones below). ``start`` places the
+    first column at that x; ``span`` (first, end)
     sets the x range (default the motif's own).
     """
     _matplotlib()
@@ -80,27 +86,41 @@ def draw_logo(pwm, ax=None, *, mode: str = "information", background=None, title
     L = H.shape[1]
     if ax is None:
         ax = Figure(figsize=(max(2.5, 0.42 * L + 0.8), 2.0)).add_subplot()
+    tiny = 1e-4 * max(float(np.abs(H).max()), 1e-12) if mode == "weights" else 1e-4
     for j in range(L):
-        y = 0.0
-        for b in np.argsort(H[:, j], kind="stable"):  # smallest at the bottom
+        up, down = 0.0, 0.0
+        for b in np.argsort(np.abs(H[:, j]), kind="stable"):  # smallest nearest the axis
             h = H[b, j]
-            if h <= 1e-4:
+            if abs(h) <= tiny:
                 continue
             letter = "ACGT"[b]
-            t = Affine2D().scale(0.9, h).translate(start + j + 0.05 - 0.5, y)
+            y = up if h > 0 else down + h
+            t = Affine2D().scale(0.9, abs(h)).translate(start + j + 0.05 - 0.5, y)
             ax.add_patch(PathPatch(_glyph(letter).transformed(t), facecolor=COLORS[letter], edgecolor="none"))
-            y += h
-    if mode == "probability":
+            if h > 0:
+                up += h
+            else:
+                down += h
+    if mode == "weights":
+        pos = np.clip(H, 0, None).sum(axis=0).max()
+        neg = np.clip(H, None, 0).sum(axis=0).min()
+        top = float(pos) * 1.05 if pos > 0 else 0.0
+        ax.axhline(0, color="#888888", lw=0.5)
+    elif mode == "probability":
         top = 1.0
     else:  # the most information any column can hold against this background
         bg = np.full(4, 0.25) if background is None else np.asarray(background, np.float64)
         top = float(np.log2(1.0 / bg.min()))
     first, end = span if span is not None else (start, start + L)
     ax.set_xlim(first - 0.5, end - 0.5)
-    ax.set_ylim(0, top)
+    if mode == "weights":
+        bottom = float(neg) * 1.05 if neg < 0 else 0.0
+        ax.set_ylim(bottom, top if top > bottom else bottom + 1e-12)
+    else:
+        ax.set_ylim(0, top)
     ax.set_xticks(range(start, start + L))
     ax.set_xticklabels([str(i + 1) for i in range(L)], fontsize=7)
-    ax.set_ylabel("bits" if mode == "information" else "probability")
+    ax.set_ylabel({"information": "bits", "probability": "probability", "weights": "contribution"}[mode])
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     if title:

@@ -27,7 +27,7 @@ import numpy as np
 
 from exactpwm.core._checks import check_number, optional_import
 
-__all__ = ["Seqlets", "call_seqlets"]
+__all__ = ["Seqlets", "call_seqlets", "recursive_seqlets"]
 
 
 @dataclass
@@ -43,11 +43,14 @@ class Seqlets:
     sign : (S,) int8
         +1 above the null's mode, -1 below.
     window_start : (S,) int64
-        Where the window itself starts (``[window_start, window_start + window)``).
+        Where the window itself starts (``[window_start, window_start + window)``; for recursive
+        seqlets, ``[window_start, core_end)``).
     mode, thresholds : float, (float, float)
         The null's mode, and the distances below and above it beyond which windows are taken.
     window, flank : int
     notes : list of str
+    core_end : (S,) int64 or None
+        Recursive seqlets only: where each seqlet's own span ends (its length varies).
     """
 
     sequence: np.ndarray
@@ -61,6 +64,12 @@ class Seqlets:
     window: int
     flank: int
     notes: list[str] = field(default_factory=list)
+    core_end: np.ndarray | None = None
+
+    def centers(self) -> np.ndarray:
+        """(S,) int64: the middle base of each seqlet's window (its span for recursive seqlets)."""
+        end = self.window_start + self.window if self.core_end is None else self.core_end
+        return (self.window_start + end) // 2
 
     def __len__(self) -> int:
         return int(self.sequence.size)
@@ -174,3 +183,123 @@ def _fdr_threshold(dist: np.ndarray, target: float) -> float:
     fdr = np.minimum.accumulate((expected / observed)[::-1])[::-1]  # the best FDR at this or any lower threshold
     ok = np.flatnonzero(fdr <= target)
     return float(d[ok.max()]) if ok.size else np.inf
+
+
+def recursive_seqlets(contributions: Any, *, threshold: float = 0.01, min_length: int = 4, max_length: int = 25,
+                      flank: int = 0, n_bins: int = 1000, max_seqlets: int = 20_000) -> Seqlets:
+    """Seqlets by the recursive rule of tangermeme (Schreiber): a span is a seqlet when it and every
+    span inside it of at least ``min_length`` bases has a p-value below ``threshold``.
+
+    Method (our reading): each base's importance is put in one of ``n_bins`` equal bins between the
+    smallest and largest value; the null of a span's summed bins is the convolution of the bins'
+    histogram with itself (bases independent), so every span of ``min_length`` .. ``max_length``
+    bases gets a p-value (its sum or more). Spans meeting the rule are taken lowest p-value first
+    (ties: longer, then earlier), skipping any that overlap one taken in the same sequence. Run on
+    each sign (negated for the negative side); a negative seqlet overlapping a positive one is
+    dropped. The p-values rank spans; they are not error rates (the null comes from the maps
+    themselves and bases are not independent). Deterministic.
+
+    Parameters
+    ----------
+    contributions : (N, 4, L) actual contributions, or (N, L) per-base importance
+    threshold : p-value every inner span must be below
+    min_length, max_length : span lengths considered
+    flank : bases added on each side of a seqlet (cut at the ends)
+    max_seqlets : at most this many, the lowest p-values
+
+    Returns
+    -------
+    Seqlets (``score``: the span's summed importance; ``core_end`` set; ``window`` = ``max_length``)
+    """
+    x = np.asarray(contributions, dtype=np.float64)
+    if x.ndim == 3:
+        if x.shape[1] != 4:
+            raise ValueError(f"contributions must be (N, 4, L) or (N, L); got {x.shape}")
+        x = x.sum(axis=1)
+    if x.ndim != 2 or x.shape[0] == 0:
+        raise ValueError(f"contributions must be (N, 4, L) or (N, L) with N >= 1; got {np.shape(contributions)}")
+    if not np.isfinite(x).all():
+        raise ValueError("contributions hold NaN or infinity")
+    threshold = float(check_number(threshold, "threshold", low=0, high=1))
+    min_length = int(check_number(min_length, "min_length", low=1, integer=True))
+    max_length = int(check_number(max_length, "max_length", low=min_length, integer=True))
+    n_bins = int(check_number(n_bins, "n_bins", low=2, integer=True))
+    flank = int(check_number(flank, "flank", low=0, integer=True))
+    N, L = x.shape
+    if L < max_length:
+        raise ValueError(f"maps of {L} bases are shorter than max_length ({max_length})")
+    picked = []
+    for sign in (1, -1):
+        picked.append(_recursive_side(sign * x, threshold, min_length, max_length, n_bins))
+    (ps, pp, pl, pv), (ns, np_, nl, nv) = picked
+    # negative seqlets overlapping a positive one are dropped
+    keep = np.ones(ns.size, bool)
+    for i in range(ns.size):
+        same = ps == ns[i]
+        if (same & (pp < np_[i] + nl[i]) & (np_[i] < pp + pl)).any():
+            keep[i] = False
+    seq = np.concatenate([ps, ns[keep]])
+    pos = np.concatenate([pp, np_[keep]])
+    length = np.concatenate([pl, nl[keep]])
+    pval = np.concatenate([pv, nv[keep]])
+    sign_a = np.concatenate([np.ones(ps.size, np.int8), -np.ones(int(keep.sum()), np.int8)])
+    notes = []
+    if seq.size > max_seqlets:
+        top = np.sort(np.argsort(pval, kind="stable")[:max_seqlets])
+        seq, pos, length, sign_a = seq[top], pos[top], length[top], sign_a[top]
+        notes.append(f"stopped at max_seqlets={max_seqlets}")
+    order = np.lexsort((pos, seq))
+    seq, pos, length, sign_a = seq[order], pos[order], length[order], sign_a[order]
+    cum = np.concatenate([np.zeros((N, 1)), np.cumsum(x, axis=1)], axis=1)
+    score = cum[seq, pos + length] - cum[seq, pos]
+    return Seqlets(seq, np.maximum(pos - flank, 0), np.minimum(pos + length + flank, L), score, sign_a, pos, 0.0,
+                   (threshold, threshold), max_length, flank, notes, core_end=pos + length)
+
+
+def _recursive_side(x: np.ndarray, threshold: float, lmin: int, lmax: int, n_bins: int):
+    """(sequence, start, length, p-value) of the positive side's recursive seqlets."""
+    from scipy.signal import fftconvolve
+
+    N, L = x.shape
+    lo, hi = float(x.min()), float(x.max())
+    width = (hi - lo) / n_bins if hi > lo else 1.0
+    xb = np.clip(((x - lo) / width).astype(np.int64), 0, n_bins - 1)
+    pdf1 = np.bincount(xb.ravel(), minlength=n_bins) / xb.size
+    cum = np.concatenate([np.zeros((N, 1), np.int64), np.cumsum(xb, axis=1)], axis=1)
+    pdf = pdf1
+    valid_prev = None
+    cands = []
+    for length in range(1, lmax + 1):
+        if length > 1:
+            pdf = np.maximum(fftconvolve(pdf, pdf1), 0.0)
+        if length < lmin:
+            continue
+        sf = np.cumsum(pdf[::-1])[::-1]
+        sums = cum[:, length:] - cum[:, :-length]  # (N, L - length + 1)
+        p = sf[sums]
+        valid = p < threshold
+        if valid_prev is not None:
+            valid &= valid_prev[:, :-1] & valid_prev[:, 1:]
+        s, st = np.nonzero(valid)
+        cands.append((s, st, np.full(s.size, length), p[s, st]))
+        valid_prev = valid
+        if not valid.any():
+            break
+    if not cands:
+        e = np.empty(0, np.int64)
+        return e, e, e, np.empty(0)
+    s = np.concatenate([c[0] for c in cands])
+    st = np.concatenate([c[1] for c in cands])
+    ln = np.concatenate([c[2] for c in cands])
+    pv = np.concatenate([c[3] for c in cands])
+    order = np.lexsort((st, s, -ln, pv))
+    taken: dict[int, list[tuple[int, int]]] = {}
+    out = []
+    for i in order:
+        q, a, n = int(s[i]), int(st[i]), int(ln[i])
+        if any(a < b + m and b < a + n for b, m in taken.get(q, ())):
+            continue
+        taken.setdefault(q, []).append((a, n))
+        out.append(i)
+    out_a = np.asarray(out, np.int64)
+    return s[out_a].astype(np.int64), st[out_a].astype(np.int64), ln[out_a].astype(np.int64), pv[out_a]

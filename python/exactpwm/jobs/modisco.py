@@ -1,0 +1,295 @@
+"""The modisco job: ``exactpwm modisco`` is :func:`run_modisco`. Attribution maps (the ``.npz``
+files ``exactpwm attribute`` and modisco-lite use) and their sequences in; motif patterns out,
+annotated with Tomtom's statistics, called back on the sequences with exact p-values, and shown in
+an HTML report.
+
+Files written in the output folder:
+
+* ``modisco_results.h5``: the patterns in modisco-lite's layout (``modisco report`` reads it);
+* ``patterns.meme``: each pattern's trimmed PFM (MEME format, ``nsites`` the seqlet count);
+* ``patterns.tsv``: one row per pattern (sign, seqlets, width, consensus, best match);
+* ``tomtom.tsv``: every pattern against the annotation motifs (Tomtom's columns), when annotating;
+* ``hits.tsv``: each pattern's PFM and its CWM (as a scoring kernel) scanned over the sequences:
+  sequence, pattern, kind, 0-based half-open start/end, strand, score, exact p-value;
+* ``cooccurrence.tsv``: per pair of patterns, the sequences holding a PFM hit of both;
+* ``index.html`` and ``logos/``: the report.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from exactpwm.jobs.common import (
+    Log,
+    MotifSource,
+    OptionsError,
+    check_inputs,
+    check_outputs,
+    load_motifs,
+    make_folder,
+    stderr_log,
+)
+
+__all__ = ["ModiscoOptions", "ModiscoResult", "run_modisco"]
+
+
+@dataclass
+class ModiscoOptions:
+    """``exactpwm modisco``'s options.
+
+    attributions : ``.npz`` whose ``arr_0`` is (N, 4, L) hypothetical contributions (or any map:
+        contributions of the letters present are it times the one-hot)
+    output : the report folder (created; the files listed in the module's notes are replaced)
+    sequences : ``.npz`` whose ``arr_0`` is the (N, 4, L) one-hot sequences, or a FASTA of N
+        sequences of length L
+    window : the central bases used (modisco-lite's ``-w``, default 400); 0: all of them
+    motifs : annotation motifs: a motif file or a ``jaspar:`` spec; None: JASPAR CORE vertebrates
+        when pyjaspar is installed, else no annotation; "none": no annotation
+    pvalue : hits are windows with an exact p-value at or below this
+    max_seqlets, seqlet_method, target_fdr, neighbors, leiden_runs, seed, threads : as
+        :func:`exactpwm.interpret.motif_discovery.discover_motifs`
+    """
+
+    attributions: str
+    output: str
+    sequences: str | None = None
+    window: int = 400
+    motifs: str | None = None
+    pvalue: float = 1e-4
+    max_seqlets: int = 20_000
+    seqlet_method: str = "laplace"
+    target_fdr: float = 0.2
+    neighbors: int = 64
+    leiden_runs: int = 4
+    seed: int = 0
+    threads: int = 0
+    logos: bool = True
+
+
+@dataclass
+class ModiscoResult:
+    """What was found and written."""
+
+    seqlets: int = 0
+    patterns: int = 0
+    hits: int = 0
+    notes: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+    discovery: Any = None
+
+
+def run_modisco(opts: ModiscoOptions, *, log: Log = stderr_log, progress: Any = None) -> ModiscoResult:
+    """Run one motif discovery as ``exactpwm modisco`` does. ``progress`` is called with 1 per step
+    (2 x :data:`exactpwm.interpret.motif_discovery.STEPS` + 3 steps in all)."""
+    from exactpwm.interpret.motif_discovery import discover_motifs
+
+    check_inputs(opts.attributions, opts.sequences)
+    make_folder(opts.output, "-o names the report folder")
+    names = ["modisco_results.h5", "patterns.meme", "patterns.tsv", "tomtom.tsv", "hits.tsv", "cooccurrence.tsv",
+             "index.html"]
+    paths = {n: os.path.join(opts.output, n) for n in names}
+    check_outputs(list(paths.values()), [opts.attributions, opts.sequences])
+    hyp = _load_array(opts.attributions, "attributions")
+    if opts.sequences is None:
+        raise OptionsError("give the sequences (--sequences ohe.npz or FASTA): the maps alone do not say which "
+                           "letter each position holds")
+    ohe = _load_sequences(opts.sequences, hyp.shape)
+    if opts.window:
+        L = hyp.shape[2]
+        if opts.window > L:
+            raise OptionsError(f"--window {opts.window} is longer than the maps ({L} bases)")
+        a = L // 2 - opts.window // 2
+        hyp, ohe = hyp[:, :, a:a + opts.window], ohe[:, :, a:a + opts.window]
+    tick = progress if progress is not None else (lambda n: None)
+    try:
+        found = discover_motifs(hyp, ohe, seqlet_method=opts.seqlet_method, target_fdr=opts.target_fdr,
+                                max_seqlets=opts.max_seqlets, neighbors=opts.neighbors, leiden_runs=opts.leiden_runs,
+                                seed=opts.seed, threads=opts.threads, progress=tick)
+    except ValueError as exc:
+        raise OptionsError(f"{opts.attributions}: {exc}") from None
+    notes = list(found.notes)
+    log(f"{len(found.seqlets):,} seqlets ({int((found.seqlets.sign > 0).sum()):,} positive); "
+        f"{len(found.patterns)} patterns")
+    written = _write_patterns(found, (hyp, ohe), paths, opts.window or hyp.shape[2])
+    matches = _annotate(found, opts, paths, log, notes)
+    tick(1)
+    if matches is not None:
+        written.append(paths["tomtom.tsv"])
+    hits = _hits(found, ohe, opts, paths)
+    for p, best in zip(found.patterns, _best_pvalues(found)):
+        if best > opts.pvalue:
+            notes.append(f"{p.name}'s PFM cannot reach p <= {opts.pvalue:g} (its best window has p = {best:.2g}): "
+                         "no PFM hits; a larger --pvalue calls them")
+    written += [paths["hits.tsv"], paths["cooccurrence.tsv"]]
+    tick(1)
+    _summary(found, matches, paths["patterns.tsv"])
+    if opts.logos:
+        from exactpwm.jobs.modisco_report import write_report
+
+        write_report(opts.output, found, matches, hits, notes, opts)
+        written.append(paths["index.html"])
+    tick(1)
+    for n in notes:
+        log(n)
+    log(f"wrote {', '.join(written)}")
+    return ModiscoResult(len(found.seqlets), len(found.patterns), int(hits["n"]), notes, written, found)
+
+
+def _load_array(path: str, what: str) -> np.ndarray:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if not hasattr(z, "files"):
+                raise OptionsError(f"{path}: expected an .npz holding arr_0 ({what})")
+            if "arr_0" not in z.files:
+                raise OptionsError(f"{path}: no arr_0 in the .npz (it holds {', '.join(z.files) or 'nothing'})")
+            x = z["arr_0"]
+    except OptionsError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise OptionsError(f"{path}: not a readable .npz ({exc})") from None
+    if x.ndim != 3 or x.shape[1] != 4:
+        raise OptionsError(f"{path}: {what} must be (N, 4, L), got shape {x.shape}")
+    if x.dtype.kind not in "fiub":
+        raise OptionsError(f"{path}: {what} must be numbers, got dtype {x.dtype}")
+    return x
+
+
+def _load_sequences(path: str, shape: tuple) -> np.ndarray:
+    if path.lower().endswith(".npz"):
+        x = _load_array(path, "one-hot sequences")
+    else:
+        from exactpwm.core.sequence import one_hot_rows
+        from exactpwm.io.fasta import read_fasta
+
+        try:
+            rows = [codes for _, codes in read_fasta(path)]
+        except ValueError as exc:
+            raise OptionsError(f"{path}: {exc}") from None
+        lengths = {len(r) for r in rows}
+        if len(lengths) > 1:
+            raise OptionsError(f"{path}: sequences of {len(lengths)} lengths; the maps need one ({shape[2]})")
+        x = one_hot_rows(np.stack(rows)) if rows else np.zeros((0, 4, 0), np.float32)
+    if x.shape != tuple(shape):
+        raise OptionsError(f"the sequences {x.shape} do not match the attribution maps {tuple(shape)}: give the "
+                           "one-hot sequences the maps were made from")
+    return x
+
+
+def _pattern_dict(p: Any, hyp: Any = None) -> dict:
+    from exactpwm.interpret.seqlet_similarity import windows
+
+    hw = windows(hyp[0], p.sequence, p.start, p.width, p.minus)
+    ow = windows(hyp[1], p.sequence, p.start, p.width, p.minus)
+    return {"sequence": p.pfm.T, "contrib_scores": p.cwm.T, "hypothetical_contribs": p.hcwm.T,
+            "seqlets": {"start": p.start, "end": p.start + p.width, "example_idx": p.sequence, "is_revcomp": p.minus,
+                        "sequence": ow, "contrib_scores": hw * ow, "hypothetical_contribs": hw},
+            "subpatterns": [_pattern_dict(s, hyp) for s in p.subpatterns]}
+
+
+def _write_patterns(found: Any, maps: tuple, paths: dict, window: int) -> list[str]:
+    from exactpwm.io.formats import write_motifs
+    from exactpwm.io.modisco_h5 import write_modisco_h5
+
+    groups: dict[str, list] = {"pos_patterns": [], "neg_patterns": []}
+    for p in found.patterns:
+        groups["pos_patterns" if p.sign > 0 else "neg_patterns"].append(_pattern_dict(p, maps))
+    write_modisco_h5(paths["modisco_results.h5"], groups, window)
+    out = [paths["modisco_results.h5"]]
+    if found.patterns:
+        write_motifs(found.to_motifs("pfm"), paths["patterns.meme"], "meme")
+        out.append(paths["patterns.meme"])
+    return out
+
+
+def _annotate(found: Any, opts: ModiscoOptions, paths: dict, log: Log, notes: list) -> Any:
+    """Tomtom of each trimmed PFM against the annotation motifs: (TomtomResult, the motifs), or None."""
+    spec = opts.motifs
+    if spec is not None and spec.lower() == "none":
+        return None
+    if spec is None:
+        try:
+            import pyjaspar  # noqa: F401
+        except ImportError:
+            notes.append("no annotation: pyjaspar is not installed (pip install 'exactpwm[jaspar]') and no --motifs "
+                         "were given")
+            return None
+        spec = "jaspar:"
+    if not found.patterns:
+        return None
+    from exactpwm.interpret.tomtom import tomtom
+
+    targets = load_motifs(MotifSource(spec), log)
+    res = tomtom(found.to_motifs("pfm"), targets, threads=opts.threads)
+    res.write_tsv(paths["tomtom.tsv"])
+    return res, targets
+
+
+def _hits(found: Any, ohe: np.ndarray, opts: ModiscoOptions, paths: dict) -> dict:
+    """Each pattern's PFM (log-odds against a uniform background) and CWM (its contribution weights
+    as a scoring kernel) scanned over the sequences; the tables written. Returns the counts."""
+    from exactpwm.core.motif import MotifSet
+    from exactpwm.io.files import atomic_output
+    from exactpwm.scanning.scan import scan
+
+    codes = np.where(ohe.sum(axis=1) > 0, ohe.argmax(axis=1), 4).astype(np.uint8)
+    seqs = {str(i): c for i, c in enumerate(codes)}
+    P = len(found.patterns)
+    seq_hit = np.zeros((P, len(codes)), bool)
+    n = 0
+    with atomic_output(paths["hits.tsv"]) as f:
+        f.write("sequence\tpattern\tkind\tstart\tend\tstrand\tscore\tpvalue\n")
+        if P:
+            pfms = MotifSet([p.motif("pfm") for p in found.patterns])
+            cwms = [p.cwm[:, slice(*p.trim_span())] for p in found.patterns]
+            names = [p.name for p in found.patterns]
+            tables = [("pfm", scan(pfms, seqs, pvalue=opts.pvalue, threads=opts.threads).to_pandas()),
+                      ("cwm", scan(cwms, seqs, pvalue=opts.pvalue, threads=opts.threads, mode="matrix",
+                                   names=names).to_pandas())]
+            index = {p.name: i for i, p in enumerate(found.patterns)}
+            for kind, t in tables:
+                for row in t.itertuples(index=False):
+                    f.write(f"{row.sequence}\t{row.motif}\t{kind}\t{row.start}\t{row.end}\t{row.strand}\t"
+                            f"{row.score:.6g}\t{row.pvalue:.3g}\n")
+                    n += 1
+                if kind == "pfm" and len(t):
+                    seq_hit[t["motif"].map(index).to_numpy(), t["sequence"].astype(int).to_numpy()] = True
+    both = seq_hit.astype(np.int64) @ seq_hit.T.astype(np.int64)
+    with atomic_output(paths["cooccurrence.tsv"]) as f:
+        names = [p.name for p in found.patterns]
+        f.write("pattern\t" + "\t".join(names) + "\n")
+        for i, name in enumerate(names):
+            f.write(name + "\t" + "\t".join(str(int(v)) for v in both[i]) + "\n")
+    return {"n": n, "sequences_with_hit": seq_hit.sum(axis=1), "cooccurrence": both}
+
+
+def _best_pvalues(found: Any) -> list[float]:
+    """The smallest p-value each trimmed PFM can give a window (uniform background): the chance of
+    drawing a best letter in every column."""
+    out = []
+    for p in found.patterns:
+        pwm = p.motif("pfm").pwm
+        out.append(float(np.prod((pwm == pwm.max(axis=0)).sum(axis=0) * 0.25)))
+    return out
+
+
+def _summary(found: Any, matches: Any, path: str) -> None:
+    from exactpwm.io.files import atomic_output
+
+    best: dict[int, Any] = {}
+    if matches is not None:
+        for r in matches[0].rows:
+            q = int(r["query"])
+            if q not in best:
+                best[q] = r
+    with atomic_output(path) as f:
+        f.write("pattern\tsign\tseqlets\twidth\tconsensus\tsubpatterns\tbest_match\tbest_qvalue\tbest_evalue\n")
+        for i, p in enumerate(found.patterns):
+            r = best.get(i)
+            m = (matches[0].target_names[int(r["target"])], f"{r['qvalue']:.3g}", f"{r['evalue']:.3g}") if r is not None \
+                else ("", "", "")
+            f.write(f"{p.name}\t{p.sign}\t{p.n_seqlets}\t{p.width}\t{p.motif('pfm').consensus()}\t"
+                    f"{len(p.subpatterns)}\t{m[0]}\t{m[1]}\t{m[2]}\n")
