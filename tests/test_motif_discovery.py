@@ -12,9 +12,8 @@ import sys
 
 import numpy as np
 import pytest
-
 from exactpwm.core.sequence import one_hot_rows
-from exactpwm.interpret.seqlet_similarity import continuous_jaccard, kmer_embedding, tracks, windows
+from exactpwm.interpret.seqlet_similarity import continuous_jaccard, kmer_embedding, windows
 
 pytest.importorskip("igraph")
 pytest.importorskip("scipy")

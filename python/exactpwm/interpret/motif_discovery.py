@@ -43,7 +43,8 @@ from exactpwm.interpret.motif_patterns import Pattern, build_pattern, informatio
 from exactpwm.interpret.seqlet_similarity import coarse_neighbors, continuous_jaccard, kmer_embedding, tracks, windows
 from exactpwm.interpret.seqlets import Seqlets, call_seqlets, recursive_seqlets
 
-__all__ = ["MotifDiscovery", "discover_motifs", "STEPS"]
+__all__ = ["MotifDiscovery", "discover_motifs", "pattern_similarity", "affinity_graph", "leiden",
+           "STEPS"]
 
 STEPS = 6  # progress units per metacluster
 
@@ -100,7 +101,8 @@ def discover_motifs(hypothetical: Any, one_hot: Any, *, window: int = 21, flank:
     hypothetical : (N, 4, L) float
         Hypothetical contributions (DeepSHAP's, or any method's ``hypothetical``); their product
         with ``one_hot`` is the contribution of the letters present
-    one_hot : (N, 4, L) float or bool, ACGT rows (N: an all-zero column)
+    one_hot : (N, 4, L) float, uint8 or bool, ACGT rows (N: an all-zero column); uint8 or bool is
+        used as it is, a quarter of float32's memory
     window, flank : seqlet core and the bases added on each side (TF-MoDISco's 21 and 10)
     seqlet_method : "laplace" (TF-MoDISco's null and FDR, ``target_fdr``) or "recursive" (tangermeme's
         recursive seqlets, at p < 0.01)
@@ -130,11 +132,12 @@ def discover_motifs(hypothetical: Any, one_hot: Any, *, window: int = 21, flank:
     if hyp.dtype.kind not in "fiub" or oh.dtype.kind not in "fiub":
         raise ValueError("attribution maps and one-hot sequences must be numeric arrays")
     hyp = hyp.astype(np.float32, copy=False)
-    oh = oh.astype(np.float32, copy=False)
+    if oh.dtype != np.uint8 and oh.dtype != bool:
+        oh = oh.astype(np.float32, copy=False)  # uint8 / bool one-hot is kept as it is (a quarter of the memory)
     if not np.isfinite(hyp).all():
         n, _, pos = np.argwhere(~np.isfinite(hyp))[0]
         raise ValueError(f"the attribution maps hold NaN or infinity (first in sequence {n}, position {pos})")
-    if ((oh != 0) & (oh != 1)).any() or (oh.sum(axis=1) > 1).any():
+    if not np.isin(oh, (0, 1)).all() or (oh.sum(axis=1, dtype=np.int16) > 1).any():
         raise ValueError("one_hot must hold 0 and 1 with at most one 1 per position (ACGT rows)")
     window = int(check_number(window, "window", low=1, integer=True))
     flank = int(check_number(flank, "flank", low=0, integer=True))
@@ -154,7 +157,9 @@ def discover_motifs(hypothetical: Any, one_hot: Any, *, window: int = 21, flank:
                   trim=trim, pattern_flank=pattern_flank, subpatterns=subpatterns, seed=seed)
     optional_import("igraph", "modisco", "discover_motifs")
     optional_import("scipy", "modisco", "discover_motifs")
-    contrib = (hyp * oh).sum(axis=1)
+    contrib = np.empty(hyp.shape[::2], np.float32)  # (N, L): without the (N, 4, L) product
+    for a in range(0, hyp.shape[0], 1024):
+        contrib[a:a + 1024] = np.einsum("nbl,nbl->nl", hyp[a:a + 1024], oh[a:a + 1024].astype(np.float32))
     notes: list[str] = []
     if not contrib.any():
         raise ValueError("every attribution map is zero at the letters present: there is nothing to cluster")

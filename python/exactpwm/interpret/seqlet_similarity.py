@@ -175,22 +175,26 @@ def _rc_codes(k: int) -> np.ndarray:
     return rc
 
 
-def coarse_neighbors(embedding: np.ndarray, k: int, *, block: int = 2048) -> np.ndarray:
+def coarse_neighbors(embedding: np.ndarray, k: int, *, block: int | None = None) -> np.ndarray:
     """(S, min(k, S - 1)) int32: each row's nearest rows by cosine similarity of the embedding
     (itself left out), most similar first (ties: the lower index; similarities rounded to 1e-5 so
-    that the threads of the matrix product cannot reorder them). Dense products in blocks of rows."""
+    that the threads of the matrix product cannot reorder them). Dense products in blocks of rows
+    (default: about 2 million similarities at a time, some 40 MB)."""
     E = np.ascontiguousarray(embedding, np.float32)
     S = E.shape[0]
     k = min(int(k), S - 1)
     out = np.empty((S, max(k, 0)), np.int32)
     if k <= 0:
         return out
-    for lo in range(0, S, block):
-        hi = min(S, lo + block)
-        sim = np.round(E[lo:hi] @ E.T, 5)  # the last bits of a BLAS product may follow the threads
-        sim[np.arange(hi - lo), np.arange(lo, hi)] = -np.inf
-        part = np.argpartition(-sim, k - 1, axis=1)[:, :k]
+    step = int(block) if block else max(16, 2_000_000 // max(S, 1))
+    for lo in range(0, S, step):
+        hi = min(S, lo + step)
+        sim = E[lo:hi] @ E.T
+        np.round(sim, 5, out=sim)  # the last bits of a BLAS product may follow the threads
+        np.negative(sim, out=sim)
+        sim[np.arange(hi - lo), np.arange(lo, hi)] = np.inf
+        part = np.argpartition(sim, k - 1, axis=1)[:, :k]
         vals = np.take_along_axis(sim, part, axis=1)
-        order = np.lexsort((part, -vals), axis=1)
+        order = np.lexsort((part, vals), axis=1)
         out[lo:hi] = np.take_along_axis(part, order, axis=1)
     return out

@@ -98,7 +98,9 @@ def call_seqlets(contributions: Any, *, window: int = 21, flank: int = 10, targe
     -------
     Seqlets
     """
-    x = np.asarray(contributions, dtype=np.float64)
+    x = np.asarray(contributions)
+    if x.dtype.kind not in "fiub":
+        raise ValueError(f"contributions must be numbers, got dtype {x.dtype}")
     if x.ndim == 3:
         if x.shape[1] != 4:
             raise ValueError(f"contributions must be (N, 4, L) or (N, L); got {x.shape}")
@@ -115,43 +117,65 @@ def call_seqlets(contributions: Any, *, window: int = 21, flank: int = 10, targe
     N, L = x.shape
     if L < window:
         raise ValueError(f"maps of {L} bases are shorter than the window ({window})")
-    cum = np.concatenate([np.zeros((N, 1)), np.cumsum(x, axis=1)], axis=1)
-    sums = cum[:, window:] - cum[:, :-window]  # (N, M)
+    sums = np.empty((N, L - window + 1))  # (N, M) window sums, held once: dev below, in place
+    for a in range(0, N, 1024):  # float64 cumulative sums a block of rows at a time
+        cum = np.cumsum(x[a:a + 1024], axis=1, dtype=np.float64)
+        sums[a:a + 1024] = cum[:, window - 1:]
+        sums[a:a + 1024, 1:] -= cum[:, :-window]
     mode = _mode(sums.ravel())
     notes: list[str] = []
     thresholds = []
+    dev = sums
+    dev -= mode
+    flat_dev = dev.ravel()
     for side in (-1, 1):
-        dist = side * (sums.ravel() - mode)
-        t = _fdr_threshold(dist[dist > 0], target_fdr)
+        t = _fdr_threshold(flat_dev[flat_dev > 0] if side > 0 else -flat_dev[flat_dev < 0], target_fdr)
         thresholds.append(t)
         if not np.isfinite(t):
             notes.append(f"no window {'above' if side > 0 else 'below'} the null passes the FDR of {target_fdr:g}")
     low, high = thresholds
-    dev = sums - mode
-    hit = (dev >= high) | (-dev >= low)
-    seq, pos = np.nonzero(hit)
-    order = np.lexsort((pos, seq, -np.abs(dev[seq, pos])))  # strongest first; ties by sequence, position
-    taken_seq: list[int] = []
-    taken_pos: list[int] = []
-    last: dict[int, list[int]] = {}
-    for i in order:
-        if len(taken_seq) >= max_seqlets:
-            notes.append(f"stopped at max_seqlets={max_seqlets}")
-            break
-        s, p = int(seq[i]), int(pos[i])
-        if any(abs(p - q) < window for q in last.get(s, ())):
-            continue  # overlaps a stronger window of this sequence
-        last.setdefault(s, []).append(p)
-        taken_seq.append(s)
-        taken_pos.append(p)
-    seq_a = np.asarray(taken_seq, np.int64)
-    pos_a = np.asarray(taken_pos, np.int64)
+    hit = np.flatnonzero((flat_dev >= high) | (-flat_dev >= low))
+    seq_a, pos_a = _strongest_apart(hit, np.abs(flat_dev[hit]), dev.shape, window)
+    if seq_a.size > max_seqlets:
+        notes.append(f"stopped at max_seqlets={max_seqlets}")
+        top = np.lexsort((pos_a, seq_a, -np.abs(dev[seq_a, pos_a])))[:max_seqlets]
+        seq_a, pos_a = seq_a[top], pos_a[top]
     keep = np.lexsort((pos_a, seq_a))
     seq_a, pos_a = seq_a[keep], pos_a[keep]
-    score = sums[seq_a, pos_a] if seq_a.size else np.empty(0)
+    score = dev[seq_a, pos_a] + mode if seq_a.size else np.empty(0)
     return Seqlets(seq_a, np.maximum(pos_a - flank, 0), np.minimum(pos_a + window + flank, L), score,
                    np.where(score - mode >= 0, 1, -1).astype(np.int8), pos_a, float(mode), (float(low), float(high)),
                    window, flank, notes)
+
+
+def _strongest_apart(flat: np.ndarray, strength: np.ndarray, shape: tuple, window: int) -> tuple[np.ndarray,
+                                                                                                   np.ndarray]:
+    """(sequence, position) of the windows greedy selection takes among the candidates ``flat``
+    (indices into an array of ``shape`` (N, M), in increasing order) of ``strength``, strongest first, skipping any
+    within ``window`` - 1 of one taken in its row (ties: the earlier position). Computed in rounds:
+    a window stronger than every available one within reach is taken by greedy selection, so each
+    round takes those local maxima and removes their neighbours, until none are left (the same set
+    as one window at a time)."""
+    maximum_filter1d = optional_import("scipy.ndimage", "modisco", "call_seqlets").maximum_filter1d
+
+    N, M = shape
+    # ranks (ties broken toward the earlier sequence and position) make local maxima unique
+    order = flat[np.argsort(-strength, kind="stable")]
+    rank = np.full(N * M, -1, np.int32)
+    rank[order] = np.arange(order.size, 0, -1, dtype=np.int32)
+    rank = rank.reshape(N, M)
+    taken = np.zeros((N, M), bool)
+    size = 2 * window - 1
+    while True:
+        local = maximum_filter1d(rank, size=size, axis=1, mode="constant", cval=-1)
+        pick = (rank == local) & (rank > 0)
+        if not pick.any():
+            break
+        taken |= pick
+        blocked = maximum_filter1d(pick.view(np.int8), size=size, axis=1, mode="constant", cval=0) > 0
+        rank[blocked] = -1
+    seq, pos = np.nonzero(taken)
+    return seq.astype(np.int64), pos.astype(np.int64)
 
 
 def _mode(values: np.ndarray) -> float:
@@ -177,9 +201,14 @@ def _fdr_threshold(dist: np.ndarray, target: float) -> float:
     scale = float(np.median(dist)) / np.log(2)
     if scale <= 0:
         return np.inf
-    d = np.sort(dist)[::-1]  # largest first: d[i] has i + 1 observed at or beyond it
+    # the FDR can reach the target only where expected <= n * target, i.e. beyond scale * ln(1 / target):
+    # only those distances need sorting
+    d = np.sort(dist[dist >= scale * np.log(1.0 / max(target, 1e-300))])[::-1]  # largest first: d[i] has i + 1
+    if d.size == 0:
+        return np.inf
+    n_all = dist.size
     observed = np.arange(1, d.size + 1)
-    expected = d.size * np.exp(-d / scale)
+    expected = n_all * np.exp(-d / scale)
     fdr = np.minimum.accumulate((expected / observed)[::-1])[::-1]  # the best FDR at this or any lower threshold
     ok = np.flatnonzero(fdr <= target)
     return float(d[ok.max()]) if ok.size else np.inf
@@ -211,7 +240,9 @@ def recursive_seqlets(contributions: Any, *, threshold: float = 0.01, min_length
     -------
     Seqlets (``score``: the span's summed importance; ``core_end`` set; ``window`` = ``max_length``)
     """
-    x = np.asarray(contributions, dtype=np.float64)
+    x = np.asarray(contributions)
+    if x.dtype.kind not in "fiub":
+        raise ValueError(f"contributions must be numbers, got dtype {x.dtype}")
     if x.ndim == 3:
         if x.shape[1] != 4:
             raise ValueError(f"contributions must be (N, 4, L) or (N, L); got {x.shape}")

@@ -1,4 +1,4 @@
 """Input and output: FASTA, motif file formats, kernel files, VCF, htslib checks, tables, and safe
 output files. Its public modules are listed in ``__all__``."""
 
-__all__ = ["bigwig", "fasta", "files", "formats", "htsfiles", "kernels", "modisco_h5", "tables", "vcf"]
+__all__ = ["bigwig", "fasta", "files", "formats", "htsfiles", "kernels", "modisco_h5", "npz", "tables", "vcf"]

@@ -50,8 +50,9 @@ class ModiscoOptions:
     motifs : annotation motifs: a motif file or a ``jaspar:`` spec; None: JASPAR CORE vertebrates
         when pyjaspar is installed, else no annotation; "none": no annotation
     pvalue : hits are windows with an exact p-value at or below this
-    max_seqlets, seqlet_method, target_fdr, neighbors, leiden_runs, seed, threads : as
+    max_seqlets, seqlet_method, target_fdr, neighbors, leiden_runs, seed, threads : as in
         :func:`exactpwm.interpret.motif_discovery.discover_motifs`
+    logos : write ``index.html`` and its logos
     """
 
     attributions: str
@@ -93,17 +94,17 @@ def run_modisco(opts: ModiscoOptions, *, log: Log = stderr_log, progress: Any = 
              "index.html"]
     paths = {n: os.path.join(opts.output, n) for n in names}
     check_outputs(list(paths.values()), [opts.attributions, opts.sequences])
-    hyp = _load_array(opts.attributions, "attributions")
     if opts.sequences is None:
         raise OptionsError("give the sequences (--sequences ohe.npz or FASTA): the maps alone do not say which "
                            "letter each position holds")
-    ohe = _load_sequences(opts.sequences, hyp.shape)
-    if opts.window:
-        L = hyp.shape[2]
-        if opts.window > L:
-            raise OptionsError(f"--window {opts.window} is longer than the maps ({L} bases)")
-        a = L // 2 - opts.window // 2
-        hyp, ohe = hyp[:, :, a:a + opts.window], ohe[:, :, a:a + opts.window]
+    from exactpwm.io.npz import npz_shape
+
+    try:
+        full_shape = npz_shape(opts.attributions)[0]
+    except (OSError, ValueError) as exc:
+        raise OptionsError(f"{opts.attributions}: {exc}") from None
+    hyp = _load_array(opts.attributions, "attributions", opts.window)
+    ohe = _load_sequences(opts.sequences, full_shape, opts.window)
     tick = progress if progress is not None else (lambda n: None)
     try:
         found = discover_motifs(hyp, ohe, seqlet_method=opts.seqlet_method, target_fdr=opts.target_fdr,
@@ -120,10 +121,7 @@ def run_modisco(opts: ModiscoOptions, *, log: Log = stderr_log, progress: Any = 
     if matches is not None:
         written.append(paths["tomtom.tsv"])
     hits = _hits(found, ohe, opts, paths)
-    for p, best in zip(found.patterns, _best_pvalues(found)):
-        if best > opts.pvalue:
-            notes.append(f"{p.name}'s PFM cannot reach p <= {opts.pvalue:g} (its best window has p = {best:.2g}): "
-                         "no PFM hits; a larger --pvalue calls them")
+
     written += [paths["hits.tsv"], paths["cooccurrence.tsv"]]
     tick(1)
     _summary(found, matches, paths["patterns.tsv"])
@@ -139,44 +137,58 @@ def run_modisco(opts: ModiscoOptions, *, log: Log = stderr_log, progress: Any = 
     return ModiscoResult(len(found.seqlets), len(found.patterns), int(hits["n"]), notes, written, found)
 
 
-def _load_array(path: str, what: str) -> np.ndarray:
+def _load_array(path: str, what: str, window: int, shape: tuple | None = None, dtype: Any = np.float32) -> np.ndarray:
+    """``arr_0`` of an .npz, (N, 4, L) numbers, as ``dtype`` (held exactly when an integer type): the
+    central ``window`` bases only (0: all), read a block of rows at a time. ``shape``: the (N, 4, L)
+    it must have."""
+    from exactpwm.io.npz import npz_shape, read_npz_columns
+
     try:
-        with np.load(path, allow_pickle=False) as z:
-            if not hasattr(z, "files"):
-                raise OptionsError(f"{path}: expected an .npz holding arr_0 ({what})")
-            if "arr_0" not in z.files:
-                raise OptionsError(f"{path}: no arr_0 in the .npz (it holds {', '.join(z.files) or 'nothing'})")
-            x = z["arr_0"]
-    except OptionsError:
-        raise
+        full, stored = npz_shape(path)
     except (OSError, ValueError) as exc:
-        raise OptionsError(f"{path}: not a readable .npz ({exc})") from None
-    if x.ndim != 3 or x.shape[1] != 4:
-        raise OptionsError(f"{path}: {what} must be (N, 4, L), got shape {x.shape}")
-    if x.dtype.kind not in "fiub":
-        raise OptionsError(f"{path}: {what} must be numbers, got dtype {x.dtype}")
-    return x
+        raise OptionsError(f"{path}: {exc}") from None
+    if len(full) != 3 or full[1] != 4:
+        raise OptionsError(f"{path}: {what} must be (N, 4, L), got shape {full}")
+    if stored.kind not in "fiub":
+        raise OptionsError(f"{path}: {what} must be numbers, got dtype {stored}")
+    if shape is not None and tuple(full) != tuple(shape):
+        raise OptionsError(f"the sequences {tuple(full)} do not match the attribution maps {tuple(shape)}: give "
+                           "the one-hot sequences the maps were made from")
+    L = full[2]
+    if window > L:
+        raise OptionsError(f"--window {window} is longer than the maps ({L} bases)")
+    a = L // 2 - window // 2 if window else 0
+    try:
+        return read_npz_columns(path, start=a, stop=a + window if window else None, dtype=dtype,
+                                exact=np.dtype(dtype).kind in "iub")
+    except (OSError, ValueError) as exc:
+        raise OptionsError(f"{path}: {exc}") from None
 
 
-def _load_sequences(path: str, shape: tuple) -> np.ndarray:
+def _load_sequences(path: str, shape: tuple, window: int) -> np.ndarray:
     if path.lower().endswith(".npz"):
-        x = _load_array(path, "one-hot sequences")
-    else:
-        from exactpwm.core.sequence import one_hot_rows
-        from exactpwm.io.fasta import read_fasta
-
         try:
-            rows = [codes for _, codes in read_fasta(path)]
-        except ValueError as exc:
-            raise OptionsError(f"{path}: {exc}") from None
-        lengths = {len(r) for r in rows}
-        if len(lengths) > 1:
-            raise OptionsError(f"{path}: sequences of {len(lengths)} lengths; the maps need one ({shape[2]})")
-        x = one_hot_rows(np.stack(rows)) if rows else np.zeros((0, 4, 0), np.float32)
+            return _load_array(path, "one-hot sequences", window, shape, dtype=np.uint8)
+        except OptionsError as exc:
+            if "not uint8" in str(exc):
+                raise OptionsError(f"{path}: the one-hot sequences hold values other than 0 and 1") from None
+            raise
+    from exactpwm.core.sequence import one_hot_rows
+    from exactpwm.io.fasta import read_fasta
+
+    try:
+        rows = [codes for _, codes in read_fasta(path)]
+    except ValueError as exc:
+        raise OptionsError(f"{path}: {exc}") from None
+    lengths = {len(r) for r in rows}
+    if len(lengths) > 1:
+        raise OptionsError(f"{path}: sequences of {len(lengths)} lengths; the maps need one ({shape[2]})")
+    x = (one_hot_rows(np.stack(rows)) if rows else np.zeros((0, 4, 0), np.float32)).astype(np.uint8)
     if x.shape != tuple(shape):
         raise OptionsError(f"the sequences {x.shape} do not match the attribution maps {tuple(shape)}: give the "
                            "one-hot sequences the maps were made from")
-    return x
+    a = shape[2] // 2 - window // 2 if window else 0
+    return np.ascontiguousarray(x[:, :, a:a + window] if window else x)
 
 
 def _pattern_dict(p: Any, hyp: Any = None) -> dict:
@@ -235,7 +247,9 @@ def _hits(found: Any, ohe: np.ndarray, opts: ModiscoOptions, paths: dict) -> dic
     from exactpwm.io.files import atomic_output
     from exactpwm.scanning.scan import scan
 
-    codes = np.where(ohe.sum(axis=1) > 0, ohe.argmax(axis=1), 4).astype(np.uint8)
+    codes = np.full(ohe.shape[::2], 4, np.uint8)  # (N, L); N where no letter is set
+    for b in range(4):
+        codes[ohe[:, b] != 0] = b
     seqs = {str(i): c for i, c in enumerate(codes)}
     P = len(found.patterns)
     seq_hit = np.zeros((P, len(codes)), bool)
@@ -251,10 +265,13 @@ def _hits(found: Any, ohe: np.ndarray, opts: ModiscoOptions, paths: dict) -> dic
                                    names=names).to_pandas())]
             index = {p.name: i for i, p in enumerate(found.patterns)}
             for kind, t in tables:
-                for row in t.itertuples(index=False):
-                    f.write(f"{row.sequence}\t{row.motif}\t{kind}\t{row.start}\t{row.end}\t{row.strand}\t"
-                            f"{row.score:.6g}\t{row.pvalue:.3g}\n")
-                    n += 1
+                if len(t):
+                    out = t[["sequence", "motif", "start", "end", "strand", "score", "pvalue"]].copy()
+                    out.insert(2, "kind", kind)
+                    out["score"] = out["score"].map("{:.6g}".format)
+                    out["pvalue"] = out["pvalue"].map("{:.3g}".format)
+                    out.to_csv(f, sep="\t", header=False, index=False)
+                n += len(t)
                 if kind == "pfm" and len(t):
                     seq_hit[t["motif"].map(index).to_numpy(), t["sequence"].astype(int).to_numpy()] = True
     both = seq_hit.astype(np.int64) @ seq_hit.T.astype(np.int64)
@@ -264,16 +281,6 @@ def _hits(found: Any, ohe: np.ndarray, opts: ModiscoOptions, paths: dict) -> dic
         for i, name in enumerate(names):
             f.write(name + "\t" + "\t".join(str(int(v)) for v in both[i]) + "\n")
     return {"n": n, "sequences_with_hit": seq_hit.sum(axis=1), "cooccurrence": both}
-
-
-def _best_pvalues(found: Any) -> list[float]:
-    """The smallest p-value each trimmed PFM can give a window (uniform background): the chance of
-    drawing a best letter in every column."""
-    out = []
-    for p in found.patterns:
-        pwm = p.motif("pfm").pwm
-        out.append(float(np.prod((pwm == pwm.max(axis=0)).sum(axis=0) * 0.25)))
-    return out
 
 
 def _summary(found: Any, matches: Any, path: str) -> None:
@@ -289,7 +296,7 @@ def _summary(found: Any, matches: Any, path: str) -> None:
         f.write("pattern\tsign\tseqlets\twidth\tconsensus\tsubpatterns\tbest_match\tbest_qvalue\tbest_evalue\n")
         for i, p in enumerate(found.patterns):
             r = best.get(i)
-            m = (matches[0].target_names[int(r["target"])], f"{r['qvalue']:.3g}", f"{r['evalue']:.3g}") if r is not None \
-                else ("", "", "")
+            m = ("", "", "") if r is None else (matches[0].target_names[int(r["target"])], f"{r['qvalue']:.3g}",
+                                                 f"{r['evalue']:.3g}")
             f.write(f"{p.name}\t{p.sign}\t{p.n_seqlets}\t{p.width}\t{p.motif('pfm').consensus()}\t"
                     f"{len(p.subpatterns)}\t{m[0]}\t{m[1]}\t{m[2]}\n")
