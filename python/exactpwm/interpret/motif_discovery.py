@@ -391,7 +391,7 @@ def _groups(sim: np.ndarray, threshold: float) -> list:
 def pattern_similarity(patterns: list, *, trim: float = 0.3, flank: int = 2, threads: int = 0,
                        backend: str = "auto") -> np.ndarray:
     """(P, P) float32: the continuous Jaccard similarity of the patterns' cores (the strongest block
-    of positions with at least ``trim`` times the largest summed |CWM|, :meth:`Pattern.core_span`,
+    of positions with at least ``trim`` times the largest summed absolute CWM, :meth:`Pattern.core_span`,
     plus ``flank``; tracks of the hCWM and the CWM), best over strands and offsets (at most half the
     widest core), the larger of the two ways round; 1 on the diagonal."""
     cores = []

@@ -61,7 +61,7 @@ class Pattern:
         return int(self.cwm.shape[1])
 
     def trim_span(self, threshold: float = 0.3) -> tuple[int, int]:
-        """[first, end) of the positions from the first to the last whose summed |CWM| is at least
+        """[first, end) of the positions from the first to the last whose summed absolute CWM is at least
         ``threshold`` times the largest (modisco-lite's report trims the same way)."""
         imp = np.abs(self.cwm).sum(axis=0)
         keep = np.flatnonzero(imp >= threshold * imp.max()) if imp.max() > 0 else np.arange(self.width)
@@ -69,7 +69,7 @@ class Pattern:
 
     def core_span(self, threshold: float = 0.3, gap: int = 2) -> tuple[int, int]:
         """[first, end) of the strongest block of positions with at least ``threshold`` times the
-        largest summed |CWM|, blocks being split where ``gap`` or more positions in a row fall
+        largest summed absolute CWM, blocks being split where ``gap`` or more positions in a row fall
         below it (so a pattern holding two sites gives the stronger site)."""
         imp = np.abs(self.cwm).sum(axis=0)
         if imp.max() <= 0:
