@@ -34,6 +34,8 @@ def add_parser(sub) -> None:
                    help="the seqlets' false discovery rate (laplace; default 0.2)")
     p.add_argument("--pvalue", type=number("--pvalue", low=0, high=1), default=1e-4,
                    help="hits: exact p-value threshold (default 1e-4)")
+    p.add_argument("--hits-on", metavar="FASTA",
+                   help="call the patterns' hits on this FASTA (a genome, say) instead of the sequences")
     p.add_argument("--neighbors", type=number("--neighbors", low=1, integer=True), default=64,
                    help="candidate neighbours per seqlet for the exact similarity (default 64)")
     p.add_argument("-l", "--leiden-runs", type=number("--leiden-runs", low=1, integer=True), default=4,
@@ -52,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     opts = ModiscoOptions(args.attributions, args.output, sequences=args.sequences, window=args.window,
                           motifs=args.motifs, pvalue=args.pvalue, max_seqlets=args.max_seqlets,
                           seqlet_method=args.seqlets, target_fdr=args.fdr, neighbors=args.neighbors,
-                          leiden_runs=args.leiden_runs, seed=args.seed, threads=args.threads, logos=not args.no_logos)
+                          leiden_runs=args.leiden_runs, seed=args.seed, threads=args.threads, logos=not args.no_logos,
+                          hits_on=args.hits_on)
     with progress_for(args, None) as progress:
         progress.total, progress.label, progress.unit = 2 * STEPS + 3, "done", " steps"
         run_modisco(opts, progress=progress)

@@ -134,11 +134,13 @@ def discover_motifs(hypothetical: Any, one_hot: Any, *, window: int = 21, flank:
     hyp = hyp.astype(np.float32, copy=False)
     if oh.dtype != np.uint8 and oh.dtype != bool:
         oh = oh.astype(np.float32, copy=False)  # uint8 / bool one-hot is kept as it is (a quarter of the memory)
-    if not np.isfinite(hyp).all():
-        n, _, pos = np.argwhere(~np.isfinite(hyp))[0]
-        raise ValueError(f"the attribution maps hold NaN or infinity (first in sequence {n}, position {pos})")
-    if not np.isin(oh, (0, 1)).all() or (oh.sum(axis=1, dtype=np.int16) > 1).any():
-        raise ValueError("one_hot must hold 0 and 1 with at most one 1 per position (ACGT rows)")
+    for a in range(0, hyp.shape[0], 1024):  # checked a block of rows at a time (no full-size temporaries)
+        h, o = hyp[a:a + 1024], oh[a:a + 1024]
+        if not np.isfinite(h).all():
+            n, _, pos = np.argwhere(~np.isfinite(h))[0]
+            raise ValueError(f"the attribution maps hold NaN or infinity (first in sequence {a + n}, position {pos})")
+        if ((o != 0) & (o != 1)).any() or (o.sum(axis=1, dtype=np.int16) > 1).any():
+            raise ValueError("one_hot must hold 0 and 1 with at most one 1 per position (ACGT rows)")
     window = int(check_number(window, "window", low=1, integer=True))
     flank = int(check_number(flank, "flank", low=0, integer=True))
     neighbors = int(check_number(neighbors, "neighbors", low=1, integer=True))

@@ -9,9 +9,11 @@ Files written in the output folder:
 * ``patterns.meme``: each pattern's trimmed PFM (MEME format, ``nsites`` the seqlet count);
 * ``patterns.tsv``: one row per pattern (sign, seqlets, width, consensus, best match);
 * ``tomtom.tsv``: every pattern against the annotation motifs (Tomtom's columns), when annotating;
-* ``hits.tsv``: each pattern's PFM and its CWM (as a scoring kernel) scanned over the sequences:
-  sequence, pattern, kind, 0-based half-open start/end, strand, score, exact p-value;
-* ``cooccurrence.tsv``: per pair of patterns, the sequences holding a PFM hit of both;
+* ``hits.tsv``: each pattern's PFM and its CWM (as a scoring kernel) scanned over the sequences
+  (or a FASTA such as a genome, ``hits_on``): sequence (its FASTA name, else its index), pattern,
+  kind, 0-based half-open start/end, strand, score, exact p-value;
+* ``cooccurrence.tsv``: per pair of patterns, the sequences holding a PFM hit of both (the
+  diagonal: of the pattern); ``patterns.tsv`` also counts each pattern's hits;
 * ``index.html`` and ``logos/``: the report.
 """
 
@@ -50,6 +52,7 @@ class ModiscoOptions:
     motifs : annotation motifs: a motif file or a ``jaspar:`` spec; None: JASPAR CORE vertebrates
         when pyjaspar is installed, else no annotation; "none": no annotation
     pvalue : hits are windows with an exact p-value at or below this
+    hits_on : a FASTA (a genome, say) to call the patterns' hits on instead of the sequences
     max_seqlets, seqlet_method, target_fdr, neighbors, leiden_runs, seed, threads : as in
         :func:`exactpwm.interpret.motif_discovery.discover_motifs`
     logos : write ``index.html`` and its logos
@@ -69,6 +72,7 @@ class ModiscoOptions:
     seed: int = 0
     threads: int = 0
     logos: bool = True
+    hits_on: str | None = None
 
 
 @dataclass
@@ -86,14 +90,19 @@ class ModiscoResult:
 def run_modisco(opts: ModiscoOptions, *, log: Log = stderr_log, progress: Any = None) -> ModiscoResult:
     """Run one motif discovery as ``exactpwm modisco`` does. ``progress`` is called with 1 per step
     (2 x :data:`exactpwm.interpret.motif_discovery.STEPS` + 3 steps in all)."""
+    import threading
+
     from exactpwm.interpret.motif_discovery import discover_motifs
 
-    check_inputs(opts.attributions, opts.sequences)
+    # the clustering's libraries are imported while the inputs are read (file reads release the GIL)
+    ahead = threading.Thread(target=_import_clustering, daemon=True)
+    ahead.start()
+    check_inputs(opts.attributions, opts.sequences, opts.hits_on)
     make_folder(opts.output, "-o names the report folder")
-    names = ["modisco_results.h5", "patterns.meme", "patterns.tsv", "tomtom.tsv", "hits.tsv", "cooccurrence.tsv",
+    files = ["modisco_results.h5", "patterns.meme", "patterns.tsv", "tomtom.tsv", "hits.tsv", "cooccurrence.tsv",
              "index.html"]
-    paths = {n: os.path.join(opts.output, n) for n in names}
-    check_outputs(list(paths.values()), [opts.attributions, opts.sequences])
+    paths = {n: os.path.join(opts.output, n) for n in files}
+    check_outputs(list(paths.values()), [opts.attributions, opts.sequences, opts.hits_on])
     if opts.sequences is None:
         raise OptionsError("give the sequences (--sequences ohe.npz or FASTA): the maps alone do not say which "
                            "letter each position holds")
@@ -104,8 +113,9 @@ def run_modisco(opts: ModiscoOptions, *, log: Log = stderr_log, progress: Any = 
     except (OSError, ValueError) as exc:
         raise OptionsError(f"{opts.attributions}: {exc}") from None
     hyp = _load_array(opts.attributions, "attributions", opts.window)
-    ohe = _load_sequences(opts.sequences, full_shape, opts.window)
+    ohe, names = _load_sequences(opts.sequences, full_shape, opts.window)
     tick = progress if progress is not None else (lambda n: None)
+    ahead.join()
     try:
         found = discover_motifs(hyp, ohe, seqlet_method=opts.seqlet_method, target_fdr=opts.target_fdr,
                                 max_seqlets=opts.max_seqlets, neighbors=opts.neighbors, leiden_runs=opts.leiden_runs,
@@ -120,11 +130,11 @@ def run_modisco(opts: ModiscoOptions, *, log: Log = stderr_log, progress: Any = 
     tick(1)
     if matches is not None:
         written.append(paths["tomtom.tsv"])
-    hits = _hits(found, ohe, opts, paths)
+    hits = _hits(found, ohe, names, opts, paths)
 
     written += [paths["hits.tsv"], paths["cooccurrence.tsv"]]
     tick(1)
-    _summary(found, matches, paths["patterns.tsv"])
+    _summary(found, matches, hits, paths["patterns.tsv"])
     if opts.logos:
         from exactpwm.jobs.modisco_report import write_report
 
@@ -135,6 +145,14 @@ def run_modisco(opts: ModiscoOptions, *, log: Log = stderr_log, progress: Any = 
         log(n)
     log(f"wrote {', '.join(written)}")
     return ModiscoResult(len(found.seqlets), len(found.patterns), int(hits["n"]), notes, written, found)
+
+
+def _import_clustering() -> None:
+    try:
+        import igraph  # noqa: F401
+        import scipy.sparse  # noqa: F401
+    except ImportError:  # discover_motifs names the missing extra
+        pass
 
 
 def _load_array(path: str, what: str, window: int, shape: tuple | None = None, dtype: Any = np.float32) -> np.ndarray:
@@ -165,10 +183,11 @@ def _load_array(path: str, what: str, window: int, shape: tuple | None = None, d
         raise OptionsError(f"{path}: {exc}") from None
 
 
-def _load_sequences(path: str, shape: tuple, window: int) -> np.ndarray:
+def _load_sequences(path: str, shape: tuple, window: int) -> tuple[np.ndarray, list | None]:
+    """(the (N, 4, window) one-hot sequences as uint8, their names from a FASTA or None)."""
     if path.lower().endswith(".npz"):
         try:
-            return _load_array(path, "one-hot sequences", window, shape, dtype=np.uint8)
+            return _load_array(path, "one-hot sequences", window, shape, dtype=np.uint8), None
         except OptionsError as exc:
             if "not uint8" in str(exc):
                 raise OptionsError(f"{path}: the one-hot sequences hold values other than 0 and 1") from None
@@ -177,9 +196,10 @@ def _load_sequences(path: str, shape: tuple, window: int) -> np.ndarray:
     from exactpwm.io.fasta import read_fasta
 
     try:
-        rows = [codes for _, codes in read_fasta(path)]
+        records = list(read_fasta(path))
     except ValueError as exc:
         raise OptionsError(f"{path}: {exc}") from None
+    rows = [codes for _, codes in records]
     lengths = {len(r) for r in rows}
     if len(lengths) > 1:
         raise OptionsError(f"{path}: sequences of {len(lengths)} lengths; the maps need one ({shape[2]})")
@@ -188,7 +208,7 @@ def _load_sequences(path: str, shape: tuple, window: int) -> np.ndarray:
         raise OptionsError(f"the sequences {x.shape} do not match the attribution maps {tuple(shape)}: give the "
                            "one-hot sequences the maps were made from")
     a = shape[2] // 2 - window // 2 if window else 0
-    return np.ascontiguousarray(x[:, :, a:a + window] if window else x)
+    return np.ascontiguousarray(x[:, :, a:a + window] if window else x), [name for name, _ in records]
 
 
 def _pattern_dict(p: Any, hyp: Any = None) -> dict:
@@ -240,50 +260,58 @@ def _annotate(found: Any, opts: ModiscoOptions, paths: dict, log: Log, notes: li
     return res, targets
 
 
-def _hits(found: Any, ohe: np.ndarray, opts: ModiscoOptions, paths: dict) -> dict:
+def _hits(found: Any, ohe: np.ndarray, names: list | None, opts: ModiscoOptions, paths: dict) -> dict:
     """Each pattern's PFM (log-odds against a uniform background) and CWM (its contribution weights
-    as a scoring kernel) scanned over the sequences; the tables written. Returns the counts."""
+    as a scoring kernel) scanned over the sequences (or ``opts.hits_on``); the tables written.
+    Returns the counts: hits per pattern and kind, sequences with a PFM hit, co-occurrence."""
     from exactpwm.core.motif import MotifSet
     from exactpwm.io.files import atomic_output
     from exactpwm.scanning.scan import scan
 
-    codes = np.full(ohe.shape[::2], 4, np.uint8)  # (N, L); N where no letter is set
-    for b in range(4):
-        codes[ohe[:, b] != 0] = b
-    seqs = {str(i): c for i, c in enumerate(codes)}
+    if opts.hits_on:
+        seqs: Any = opts.hits_on
+    else:
+        codes = np.full(ohe.shape[::2], 4, np.uint8)  # (N, L); N where no letter is set
+        for b in range(4):
+            codes[ohe[:, b] != 0] = b
+        seqs = dict(zip(names if names is not None else (str(i) for i in range(len(codes))), codes))
     P = len(found.patterns)
-    seq_hit = np.zeros((P, len(codes)), bool)
-    n = 0
+    counts = {"pfm": np.zeros(P, np.int64), "cwm": np.zeros(P, np.int64)}
+    pairs = np.zeros((0, 2), np.int64)  # (pattern, sequence) of PFM hits
+    n_seqs = 0
     with atomic_output(paths["hits.tsv"]) as f:
         f.write("sequence\tpattern\tkind\tstart\tend\tstrand\tscore\tpvalue\n")
         if P:
+            pattern_names = [p.name for p in found.patterns]
             pfms = MotifSet([p.motif("pfm") for p in found.patterns])
             cwms = [p.cwm[:, slice(*p.trim_span())] for p in found.patterns]
-            names = [p.name for p in found.patterns]
-            tables = [("pfm", scan(pfms, seqs, pvalue=opts.pvalue, threads=opts.threads).to_pandas()),
-                      ("cwm", scan(cwms, seqs, pvalue=opts.pvalue, threads=opts.threads, mode="matrix",
-                                   names=names).to_pandas())]
-            index = {p.name: i for i, p in enumerate(found.patterns)}
-            for kind, t in tables:
-                if len(t):
-                    out = t[["sequence", "motif", "start", "end", "strand", "score", "pvalue"]].copy()
-                    out.insert(2, "kind", kind)
-                    out["score"] = out["score"].map("{:.6g}".format)
-                    out["pvalue"] = out["pvalue"].map("{:.3g}".format)
-                    out.to_csv(f, sep="\t", header=False, index=False)
-                n += len(t)
-                if kind == "pfm" and len(t):
-                    seq_hit[t["motif"].map(index).to_numpy(), t["sequence"].astype(int).to_numpy()] = True
+            for kind, table in (("pfm", scan(pfms, seqs, pvalue=opts.pvalue, threads=opts.threads)),
+                                ("cwm", scan(cwms, seqs, pvalue=opts.pvalue, threads=opts.threads, mode="matrix",
+                                             names=pattern_names))):
+                r = table.rows
+                seq_names = table.sequence_names
+                n_seqs = len(seq_names)
+                f.writelines(f"{seq_names[s]}\t{pattern_names[m]}\t{kind}\t{a}\t{e}\t{st.decode()}\t{sc:.6g}\t{pv:.3g}\n"
+                             for s, m, a, e, st, sc, pv in zip(r["sequence"].tolist(), r["motif"].tolist(),
+                                                               r["start"].tolist(), r["end"].tolist(),
+                                                               r["strand"].tolist(), r["score"].tolist(),
+                                                               r["pvalue"].tolist()))
+                counts[kind] = np.bincount(r["motif"], minlength=P)
+                if kind == "pfm":
+                    pairs = np.unique(np.column_stack([r["motif"], r["sequence"]]).astype(np.int64), axis=0)
+    seq_hit = np.zeros((P, max(n_seqs, 1)), bool)
+    seq_hit[pairs[:, 0], pairs[:, 1]] = True
     both = seq_hit.astype(np.int64) @ seq_hit.T.astype(np.int64)
     with atomic_output(paths["cooccurrence.tsv"]) as f:
-        names = [p.name for p in found.patterns]
-        f.write("pattern\t" + "\t".join(names) + "\n")
-        for i, name in enumerate(names):
+        pattern_names = [p.name for p in found.patterns]
+        f.write("pattern\t" + "\t".join(pattern_names) + "\n")
+        for i, name in enumerate(pattern_names):
             f.write(name + "\t" + "\t".join(str(int(v)) for v in both[i]) + "\n")
-    return {"n": n, "sequences_with_hit": seq_hit.sum(axis=1), "cooccurrence": both}
+    return {"n": int(counts["pfm"].sum() + counts["cwm"].sum()), "sequences_with_hit": seq_hit.sum(axis=1),
+            "cooccurrence": both, "pfm_hits": counts["pfm"], "cwm_hits": counts["cwm"]}
 
 
-def _summary(found: Any, matches: Any, path: str) -> None:
+def _summary(found: Any, matches: Any, hits: dict, path: str) -> None:
     from exactpwm.io.files import atomic_output
 
     best: dict[int, Any] = {}
@@ -293,10 +321,12 @@ def _summary(found: Any, matches: Any, path: str) -> None:
             if q not in best:
                 best[q] = r
     with atomic_output(path) as f:
-        f.write("pattern\tsign\tseqlets\twidth\tconsensus\tsubpatterns\tbest_match\tbest_qvalue\tbest_evalue\n")
+        f.write("pattern\tsign\tseqlets\twidth\tconsensus\tsubpatterns\tbest_match\tbest_qvalue\tbest_evalue\t"
+                "pfm_hits\tcwm_hits\tsequences_with_pfm_hit\n")
         for i, p in enumerate(found.patterns):
             r = best.get(i)
             m = ("", "", "") if r is None else (matches[0].target_names[int(r["target"])], f"{r['qvalue']:.3g}",
                                                  f"{r['evalue']:.3g}")
             f.write(f"{p.name}\t{p.sign}\t{p.n_seqlets}\t{p.width}\t{p.motif('pfm').consensus()}\t"
-                    f"{len(p.subpatterns)}\t{m[0]}\t{m[1]}\t{m[2]}\n")
+                    f"{len(p.subpatterns)}\t{m[0]}\t{m[1]}\t{m[2]}\t{hits['pfm_hits'][i]}\t{hits['cwm_hits'][i]}\t"
+                    f"{hits['sequences_with_hit'][i]}\n")
