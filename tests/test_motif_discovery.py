@@ -332,3 +332,55 @@ def _open_in_browser(page, n_patterns: int) -> None:
         assert errors == []
     finally:
         driver.quit()
+
+
+@pytest.mark.parametrize("save", [np.savez, np.savez_compressed])
+def test_npz_window_read_by_blocks(tmp_path, save):
+    from exactpwm.io.npz import npz_shape, read_npz_columns
+
+    x = np.random.default_rng(0).random((300, 4, 50)).astype(np.float32)
+    path = str(tmp_path / "a.npz")
+    save(path, x, other=np.arange(3))
+    assert npz_shape(path) == ((300, 4, 50), np.dtype(np.float32))
+    np.testing.assert_array_equal(read_npz_columns(path, start=10, stop=30, rows=7), x[..., 10:30])
+    np.testing.assert_array_equal(read_npz_columns(path), x)
+    with pytest.raises(ValueError, match="not uint8"):
+        read_npz_columns(path, dtype=np.uint8, exact=True)
+    with pytest.raises(ValueError, match="no missing in the .npz"):
+        read_npz_columns(path, key="missing")
+    (tmp_path / "cut.npz").write_bytes(open(path, "rb").read()[:5000])
+    with pytest.raises(ValueError, match="not an .npz"):
+        read_npz_columns(str(tmp_path / "cut.npz"))
+
+
+def test_modisco_job_hits_on_a_fasta_and_bad_files(tmp_path):
+    pytest.importorskip("h5py")
+    from exactpwm.jobs import ModiscoOptions, OptionsError, run_modisco
+
+    hyp, ohe, _ = planted_maps(n=200, length=100, seed=7)
+    np.savez(tmp_path / "attr.npz", hyp)
+    np.savez(tmp_path / "ohe.npz", ohe)
+    genome = tmp_path / "genome.fa"
+    genome.write_text(">chrA\n" + "ACGT" * 50 + "TGAGTCA" + "ACGT" * 50 + "\n>chrB\n" + "TTTT" * 30 + "\n")
+    opts = ModiscoOptions(str(tmp_path / "attr.npz"), str(tmp_path / "out"), sequences=str(tmp_path / "ohe.npz"),
+                          window=0, motifs="none", logos=False, hits_on=str(genome), pvalue=1e-3)
+    res = run_modisco(opts, log=lambda s: None)
+    assert res.patterns >= 3
+    rows = [line.split("\t") for line in (tmp_path / "out" / "hits.tsv").read_text().splitlines()[1:]]
+    assert rows and {r[0] for r in rows} <= {"chrA", "chrB"}
+    assert any(r[0] == "chrA" and int(r[3]) < 207 and int(r[4]) > 200 for r in rows)  # the AP-1 site at 200
+    header = (tmp_path / "out" / "patterns.tsv").read_text().splitlines()[0].split("\t")
+    assert header[-3:] == ["pfm_hits", "cwm_hits", "sequences_with_pfm_hit"]
+    # bad inputs: each named, nothing written over
+    np.savez(tmp_path / "nan.npz", np.where(np.arange(100) == 5, np.nan, hyp))
+    np.savez(tmp_path / "half.npz", ohe * 0.5)
+    np.savez(tmp_path / "flat.npz", hyp[:, :2])
+    cases = [("nan.npz", "ohe.npz", "NaN"), ("attr.npz", "half.npz", "other than 0 and 1"),
+             ("flat.npz", "ohe.npz", r"must be \(N, 4, L\)"), ("attr.npz", "attr.npz", "other than 0 and 1")]
+    for attr, seqs, message in cases:
+        with pytest.raises(OptionsError, match=message):
+            run_modisco(ModiscoOptions(str(tmp_path / attr), str(tmp_path / "bad"), sequences=str(tmp_path / seqs),
+                                       window=0, motifs="none", logos=False), log=lambda s: None)
+    with pytest.raises(OptionsError, match="longer than the maps"):
+        run_modisco(ModiscoOptions(str(tmp_path / "attr.npz"), str(tmp_path / "bad"),
+                                   sequences=str(tmp_path / "ohe.npz"), window=400, motifs="none"), log=lambda s: None)

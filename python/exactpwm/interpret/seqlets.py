@@ -98,18 +98,7 @@ def call_seqlets(contributions: Any, *, window: int = 21, flank: int = 10, targe
     -------
     Seqlets
     """
-    x = np.asarray(contributions)
-    if x.dtype.kind not in "fiub":
-        raise ValueError(f"contributions must be numbers, got dtype {x.dtype}")
-    if x.ndim == 3:
-        if x.shape[1] != 4:
-            raise ValueError(f"contributions must be (N, 4, L) or (N, L); got {x.shape}")
-        x = x.sum(axis=1)
-    if x.ndim != 2 or x.shape[0] == 0:
-        raise ValueError(f"contributions must be (N, 4, L) or (N, L) with N >= 1; got {np.shape(contributions)}")
-    if not np.isfinite(x).all():
-        bad = np.argwhere(~np.isfinite(x))[0]
-        raise ValueError(f"contributions hold NaN or infinity (first at sequence {bad[0]}, position {bad[1]})")
+    x = _per_base(contributions)
     window = int(check_number(window, "window", low=1, integer=True))
     flank = int(check_number(flank, "flank", low=0, integer=True))
     target_fdr = float(check_number(target_fdr, "target_fdr", low=0, high=1))
@@ -153,6 +142,24 @@ def call_seqlets(contributions: Any, *, window: int = 21, flank: int = 10, targe
     return Seqlets(seq_a, np.maximum(pos_a - flank, 0), np.minimum(pos_a + window + flank, L), score,
                    np.where(score - mode >= 0, 1, -1).astype(np.int8), pos_a, float(mode), (float(low), float(high)),
                    window, flank, notes)
+
+
+def _per_base(contributions: Any) -> np.ndarray:
+    """(N, L) per-base importance of (N, 4, L) contributions (summed over the letters) or of (N, L)
+    given as is; ValueError naming what is wrong (dtype, shape, NaN or infinity and where)."""
+    x = np.asarray(contributions)
+    if x.dtype.kind not in "fiub":
+        raise ValueError(f"contributions must be numbers, got dtype {x.dtype}")
+    if x.ndim == 3:
+        if x.shape[1] != 4:
+            raise ValueError(f"contributions must be (N, 4, L) or (N, L); got {x.shape}")
+        x = x.sum(axis=1)
+    if x.ndim != 2 or x.shape[0] == 0:
+        raise ValueError(f"contributions must be (N, 4, L) or (N, L) with N >= 1; got {np.shape(contributions)}")
+    if not np.isfinite(x).all():
+        bad = np.argwhere(~np.isfinite(x))[0]
+        raise ValueError(f"contributions hold NaN or infinity (first at sequence {bad[0]}, position {bad[1]})")
+    return x
 
 
 def _strongest_apart(flat: np.ndarray, strength: np.ndarray, shape: tuple, window: int) -> tuple[np.ndarray,
@@ -267,17 +274,7 @@ def recursive_seqlets(contributions: Any, *, threshold: float = 0.01, min_length
     -------
     Seqlets (``score``: the span's summed importance; ``core_end`` set; ``window`` = ``max_length``)
     """
-    x = np.asarray(contributions)
-    if x.dtype.kind not in "fiub":
-        raise ValueError(f"contributions must be numbers, got dtype {x.dtype}")
-    if x.ndim == 3:
-        if x.shape[1] != 4:
-            raise ValueError(f"contributions must be (N, 4, L) or (N, L); got {x.shape}")
-        x = x.sum(axis=1)
-    if x.ndim != 2 or x.shape[0] == 0:
-        raise ValueError(f"contributions must be (N, 4, L) or (N, L) with N >= 1; got {np.shape(contributions)}")
-    if not np.isfinite(x).all():
-        raise ValueError("contributions hold NaN or infinity")
+    x = _per_base(contributions)
     threshold = float(check_number(threshold, "threshold", low=0, high=1))
     min_length = int(check_number(min_length, "min_length", low=1, integer=True))
     max_length = int(check_number(max_length, "max_length", low=min_length, integer=True))
