@@ -319,7 +319,10 @@ def _open_in_browser(page, n_patterns: int) -> None:
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
         opts.add_argument(flag)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(driver_path), options=opts)
+    # the browser runs without the sanitizer runtime the ASan suite preloads (.ci/sanitize): it is
+    # not ours, and chromedriver aborts under it
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")}
+    driver = webdriver.Chrome(service=Service(driver_path, env=env), options=opts)
     try:
         driver.get(page.as_uri())
         assert driver.title == "exactpwm modisco report"
@@ -384,3 +387,34 @@ def test_modisco_job_hits_on_a_fasta_and_bad_files(tmp_path):
     with pytest.raises(OptionsError, match="longer than the maps"):
         run_modisco(ModiscoOptions(str(tmp_path / "attr.npz"), str(tmp_path / "bad"),
                                    sequences=str(tmp_path / "ohe.npz"), window=400, motifs="none"), log=lambda s: None)
+
+
+@pytest.mark.parametrize("layout", ["modisco", "chrombpnet"])
+def test_modisco_reads_attribution_h5(tmp_path, layout):
+    h5py = pytest.importorskip("h5py")
+    from exactpwm.jobs import ModiscoOptions, OptionsError, run_modisco
+
+    hyp, ohe, _ = planted_maps(n=200, length=100, seed=9)
+    path = tmp_path / "shap.h5"
+    with h5py.File(path, "w") as f:
+        if layout == "modisco":
+            f["hyp_scores"] = hyp.transpose(0, 2, 1)
+            f["input_seqs"] = ohe.transpose(0, 2, 1)
+        else:
+            f.create_group("shap")["seq"] = hyp
+            f.create_group("raw")["seq"] = ohe
+    np.savez(tmp_path / "attr.npz", hyp)
+    np.savez(tmp_path / "ohe.npz", ohe)
+    a = run_modisco(ModiscoOptions(str(path), str(tmp_path / "a"), window=80, motifs="none", logos=False),
+                    log=lambda s: None)
+    b = run_modisco(ModiscoOptions(str(tmp_path / "attr.npz"), str(tmp_path / "b"), sequences=str(tmp_path / "ohe.npz"),
+                                   window=80, motifs="none", logos=False), log=lambda s: None)
+    assert a.patterns == b.patterns >= 3
+    assert (tmp_path / "a" / "patterns.tsv").read_text() == (tmp_path / "b" / "patterns.tsv").read_text()
+    with pytest.raises(OptionsError, match="leave out --sequences"):
+        run_modisco(ModiscoOptions(str(path), str(tmp_path / "c"), sequences=str(tmp_path / "ohe.npz")),
+                    log=lambda s: None)
+    with h5py.File(tmp_path / "empty.h5", "w") as f:
+        f["other"] = np.zeros(3)
+    with pytest.raises(OptionsError, match="no attributions found"):
+        run_modisco(ModiscoOptions(str(tmp_path / "empty.h5"), str(tmp_path / "c")), log=lambda s: None)

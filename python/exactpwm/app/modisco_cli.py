@@ -17,9 +17,12 @@ def add_parser(sub) -> None:
                     "exact p-values. Reads the .npz files of 'exactpwm attribute' and modisco-lite; writes "
                     "modisco_results.h5 (modisco-lite's layout), patterns.meme, patterns.tsv, tomtom.tsv, "
                     "hits.tsv, cooccurrence.tsv and index.html with logos.")
-    p.add_argument("attributions", help=".npz whose arr_0 is the (N, 4, L) hypothetical contributions")
-    p.add_argument("-s", "--sequences", required=True,
-                   help=".npz whose arr_0 is the (N, 4, L) one-hot sequences, or a FASTA of N sequences of length L")
+    p.add_argument("attributions",
+                   help=".npz whose arr_0 is the (N, 4, L) hypothetical contributions; or an .h5 holding maps and "
+                        "sequences (hyp_scores/input_seqs, or BPNet's and ChromBPNet's shap/seq and raw/seq)")
+    p.add_argument("-s", "--sequences",
+                   help=".npz whose arr_0 is the (N, 4, L) one-hot sequences, or a FASTA of N sequences of length L "
+                        "(needed with an .npz)")
     p.add_argument("-o", "--output", required=True, help="report folder (created)")
     p.add_argument("-w", "--window", type=number("--window", low=0, integer=True), default=400,
                    help="use the central bases only (modisco-lite's -w; default 400); 0: all")

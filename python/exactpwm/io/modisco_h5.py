@@ -26,7 +26,7 @@ import numpy as np
 from exactpwm.core._checks import optional_import
 from exactpwm.io.files import atomic_output
 
-__all__ = ["write_modisco_h5", "read_modisco_h5"]
+__all__ = ["write_modisco_h5", "read_modisco_h5", "read_attribution_h5"]
 
 _ARRAYS = ("sequence", "contrib_scores", "hypothetical_contribs")
 _SEQLETS = ("start", "end", "example_idx", "is_revcomp", "sequence", "contrib_scores", "hypothetical_contribs")
@@ -85,3 +85,44 @@ def _read_pattern(g: Any, name: str, sign: int) -> dict:
     subs = sorted((k for k in g if k.startswith("subpattern_")), key=lambda n: int(n.split("_")[-1]))
     p["subpatterns"] = [_read_pattern(g[k], f"{name}/{k}", sign) for k in subs]
     return p
+
+
+def read_attribution_h5(path: str, window: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(hypothetical contributions (N, 4, W) float32, one-hot (N, 4, W) uint8) from the ``.h5``
+    files ``modisco motifs -h`` reads: ``hyp_scores`` and ``input_seqs`` (N, L, 4) each, or
+    BPNet / ChromBPNet's ``shap/seq`` and ``raw/seq`` (N, 4, L) each; the central ``window`` bases
+    (0: all), read a block of rows at a time. ValueError naming what is missing or wrong."""
+    h5py = optional_import("h5py", "modisco", "reading attribution .h5 files")
+    try:
+        h5 = h5py.File(path, "r")
+    except OSError as exc:
+        raise ValueError(f"not an HDF5 file ({exc})") from None
+    with h5:
+        if "hyp_scores" in h5 and "input_seqs" in h5:
+            hyp_d, seq_d, last = h5["hyp_scores"], h5["input_seqs"], True
+        elif "shap" in h5 and "seq" in h5["shap"] and "raw" in h5 and "seq" in h5["raw"]:
+            hyp_d, seq_d, last = h5["shap"]["seq"], h5["raw"]["seq"], False
+        else:
+            raise ValueError("no attributions found: expected hyp_scores and input_seqs (N, L, 4), or shap/seq "
+                             "and raw/seq (N, 4, L)")
+        if hyp_d.shape != seq_d.shape or len(hyp_d.shape) != 3 or hyp_d.shape[2 if last else 1] != 4:
+            raise ValueError(f"attributions {hyp_d.shape} and sequences {seq_d.shape} must be one (N, L, 4) or "
+                             "(N, 4, L) shape")
+        N = hyp_d.shape[0]
+        L = hyp_d.shape[1 if last else 2]
+        if window > L:
+            raise ValueError(f"the window ({window}) is longer than the maps ({L} bases)")
+        a = L // 2 - window // 2 if window else 0
+        b = a + window if window else L
+        hyp = np.empty((N, 4, b - a), np.float32)
+        ohe = np.empty((N, 4, b - a), np.uint8)
+        for r in range(0, N, 1024):
+            if last:
+                h, s = hyp_d[r:r + 1024, a:b, :].transpose(0, 2, 1), seq_d[r:r + 1024, a:b, :].transpose(0, 2, 1)
+            else:
+                h, s = hyp_d[r:r + 1024, :, a:b], seq_d[r:r + 1024, :, a:b]
+            hyp[r:r + 1024] = h
+            ohe[r:r + 1024] = s
+            if not np.array_equal(ohe[r:r + 1024], s):
+                raise ValueError("the sequences hold values other than 0 and 1")
+    return hyp, ohe

@@ -44,10 +44,12 @@ class ModiscoOptions:
     """``exactpwm modisco``'s options.
 
     attributions : ``.npz`` whose ``arr_0`` is (N, 4, L) hypothetical contributions (or any map:
-        contributions of the letters present are it times the one-hot)
+        contributions of the letters present are it times the one-hot); or an ``.h5`` holding the
+        maps and the sequences, as ``modisco motifs -h`` reads (``hyp_scores`` / ``input_seqs``,
+        or BPNet's and ChromBPNet's ``shap/seq`` / ``raw/seq``)
     output : the report folder (created; the files listed in the module's notes are replaced)
     sequences : ``.npz`` whose ``arr_0`` is the (N, 4, L) one-hot sequences, or a FASTA of N
-        sequences of length L
+        sequences of length L (none with an ``.h5``)
     window : the central bases used (modisco-lite's ``-w``, default 400); 0: all of them
     motifs : annotation motifs: a motif file or a ``jaspar:`` spec; None: JASPAR CORE vertebrates
         when pyjaspar is installed, else no annotation; "none": no annotation
@@ -103,17 +105,28 @@ def run_modisco(opts: ModiscoOptions, *, log: Log = stderr_log, progress: Any = 
              "index.html"]
     paths = {n: os.path.join(opts.output, n) for n in files}
     check_outputs(list(paths.values()), [opts.attributions, opts.sequences, opts.hits_on])
-    if opts.sequences is None:
-        raise OptionsError("give the sequences (--sequences ohe.npz or FASTA): the maps alone do not say which "
-                           "letter each position holds")
-    from exactpwm.io.npz import npz_shape
+    names: list | None = None
+    if opts.attributions.lower().endswith((".h5", ".hdf5")):  # maps and sequences in one file
+        from exactpwm.io.modisco_h5 import read_attribution_h5
 
-    try:
-        full_shape = npz_shape(opts.attributions)[0]
-    except (OSError, ValueError) as exc:
-        raise OptionsError(f"{opts.attributions}: {exc}") from None
-    hyp = _load_array(opts.attributions, "attributions", opts.window)
-    ohe, names = _load_sequences(opts.sequences, full_shape, opts.window)
+        if opts.sequences is not None:
+            raise OptionsError(f"{opts.attributions} holds the sequences: leave out --sequences")
+        try:
+            hyp, ohe = read_attribution_h5(opts.attributions, opts.window)
+        except (OSError, ValueError) as exc:
+            raise OptionsError(f"{opts.attributions}: {exc}") from None
+    else:
+        if opts.sequences is None:
+            raise OptionsError("give the sequences (--sequences ohe.npz or FASTA): the maps alone do not say which "
+                               "letter each position holds")
+        from exactpwm.io.npz import npz_shape
+
+        try:
+            full_shape = npz_shape(opts.attributions)[0]
+        except (OSError, ValueError) as exc:
+            raise OptionsError(f"{opts.attributions}: {exc}") from None
+        hyp = _load_array(opts.attributions, "attributions", opts.window)
+        ohe, names = _load_sequences(opts.sequences, full_shape, opts.window)
     tick = progress if progress is not None else (lambda n: None)
     ahead.join()
     try:
