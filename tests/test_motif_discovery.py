@@ -418,3 +418,26 @@ def test_modisco_reads_attribution_h5(tmp_path, layout):
         f["other"] = np.zeros(3)
     with pytest.raises(OptionsError, match="no attributions found"):
         run_modisco(ModiscoOptions(str(tmp_path / "empty.h5"), str(tmp_path / "c")), log=lambda s: None)
+
+
+def test_modisco_reads_sequences_from_a_fasta(tmp_path):
+    pytest.importorskip("h5py")
+    from exactpwm.jobs import ModiscoOptions, OptionsError, run_modisco
+
+    hyp, ohe, _ = planted_maps(n=200, length=100, seed=9)
+    np.savez(tmp_path / "attr.npz", hyp)
+    np.savez(tmp_path / "ohe.npz", ohe)
+    letters = np.array(list("ACGT"))[ohe.argmax(axis=1)]
+    (tmp_path / "seqs.fa").write_text("".join(f">s{i}\n{''.join(row)}\n" for i, row in enumerate(letters)))
+    runs = {}
+    for name, seqs in (("npz", "ohe.npz"), ("fasta", "seqs.fa")):
+        run_modisco(ModiscoOptions(str(tmp_path / "attr.npz"), str(tmp_path / name), sequences=str(tmp_path / seqs),
+                                   window=0, motifs="none", logos=False, pvalue=1e-3), log=lambda s: None)
+        runs[name] = (tmp_path / name / "hits.tsv").read_text().splitlines()
+    assert (tmp_path / "npz" / "patterns.tsv").read_text() == (tmp_path / "fasta" / "patterns.tsv").read_text()
+    assert [r.split("\t", 1)[1] for r in runs["npz"][1:]] == [r.split("\t", 1)[1] for r in runs["fasta"][1:]]
+    assert runs["fasta"][1].startswith("s")  # hits name the FASTA's sequences
+    (tmp_path / "ragged.fa").write_text(">a\nACGTACGT\n>b\nACG\n")
+    with pytest.raises(OptionsError, match="2 lengths"):
+        run_modisco(ModiscoOptions(str(tmp_path / "attr.npz"), str(tmp_path / "r"),
+                                   sequences=str(tmp_path / "ragged.fa"), window=0, motifs="none"), log=lambda s: None)

@@ -251,7 +251,7 @@ def _metacluster(hyp, oh, seq, start, sign, prefix, W, params, threads, backend,
     for i, (members, p) in enumerate(kept):
         out_labels[members] = i
         p = _trimmed(p, params["trim"], params["pattern_flank"], hyp, oh, f"{prefix}_pattern_{i}")
-        if params.get("subpatterns", True):
+        if params["subpatterns"]:
             p.subpatterns = _subpatterns(p, members, graph, hyp, oh, params)
         patterns.append(p)
     tick(1)

@@ -19,6 +19,7 @@ from exactpwm.jobs.common import (
     OptionsError,
     check_inputs,
     check_outputs,
+    equal_length_fasta,
     load_exported_model,
     make_folder,
     stderr_log,
@@ -143,24 +144,12 @@ def run_attribute(opts: AttributeOptions, *, log: Log = stderr_log, progress: An
 
 def _fasta_rows(path: str, length: int | None, model: str, named: bool) -> tuple[np.ndarray, list, dict]:
     """(N, L) codes of a FASTA of one length; places (name, 0) and sizes {name: L} for a track."""
-    from exactpwm.io.fasta import read_fasta
-
-    names, rows = [], []
-    for name, codes in read_fasta(path):
-        names.append(name)
-        rows.append(codes)
-    if not rows:
-        raise ValueError(f"{path}: no sequences")
-    lengths = {r.size for r in rows}
-    if len(lengths) > 1:
-        shown = ", ".join(map(str, sorted(lengths)[:5])) + (", ..." if len(lengths) > 5 else "")
-        raise ValueError(f"{path}: sequences of {len(lengths)} lengths ({shown}); attribution maps need one length")
-    if length is not None and rows[0].size != length:
-        raise ValueError(f"{model} takes sequences of {length} bases; {path} has {rows[0].size}")
+    names, X = equal_length_fasta(path)
+    if length is not None and X.shape[1] != length:
+        raise ValueError(f"{model} takes sequences of {length} bases; {path} has {X.shape[1]}")
     if named and len(set(names)) < len(names):
         raise ValueError(f"{path}: names repeat, so a bigWig track cannot hold each sequence once; give each "
                          "sequence its own name")
-    X = np.stack(rows)
     return X, [(n, 0) for n in names], {n: X.shape[1] for n in names}
 
 

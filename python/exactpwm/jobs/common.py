@@ -16,6 +16,8 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import IO, Any, TextIO
 
+import numpy as np
+
 from exactpwm.core.motif import MotifSet
 from exactpwm.core.types import Strand
 
@@ -174,6 +176,24 @@ def command_text(argv: Sequence[str] | None) -> str | None:
     import shlex
 
     return None if argv is None else "exactpwm " + shlex.join(list(argv))
+
+
+def equal_length_fasta(path: str, what: str = "attribution maps") -> tuple[list[str], np.ndarray]:
+    """(names, (N, L) uint8 codes) of a FASTA whose sequences share one length; ValueError when it
+    holds none or several lengths (naming them and ``what`` needs one)."""
+    from exactpwm.io.fasta import read_fasta
+
+    names, rows = [], []
+    for name, codes in read_fasta(path):
+        names.append(name)
+        rows.append(codes)
+    if not rows:
+        raise ValueError(f"{path}: no sequences")
+    lengths = {r.size for r in rows}
+    if len(lengths) > 1:
+        shown = ", ".join(map(str, sorted(lengths)[:5])) + (", ..." if len(lengths) > 5 else "")
+        raise ValueError(f"{path}: sequences of {len(lengths)} lengths ({shown}); {what} need one length")
+    return names, np.stack(rows)
 
 
 def make_folder(path: str, why: str) -> None:

@@ -31,6 +31,7 @@ from exactpwm.jobs.common import (
     OptionsError,
     check_inputs,
     check_outputs,
+    equal_length_fasta,
     load_motifs,
     make_folder,
     stderr_log,
@@ -206,25 +207,20 @@ def _load_sequences(path: str, shape: tuple, window: int) -> tuple[np.ndarray, l
                 raise OptionsError(f"{path}: the one-hot sequences hold values other than 0 and 1") from None
             raise
     from exactpwm.core.sequence import one_hot_rows
-    from exactpwm.io.fasta import read_fasta
 
     try:
-        records = list(read_fasta(path))
+        names, codes = equal_length_fasta(path)
     except ValueError as exc:
-        raise OptionsError(f"{path}: {exc}") from None
-    rows = [codes for _, codes in records]
-    lengths = {len(r) for r in rows}
-    if len(lengths) > 1:
-        raise OptionsError(f"{path}: sequences of {len(lengths)} lengths; the maps need one ({shape[2]})")
-    x = (one_hot_rows(np.stack(rows)) if rows else np.zeros((0, 4, 0), np.float32)).astype(np.uint8)
+        raise OptionsError(str(exc)) from None
+    x = one_hot_rows(codes).astype(np.uint8)
     if x.shape != tuple(shape):
         raise OptionsError(f"the sequences {x.shape} do not match the attribution maps {tuple(shape)}: give the "
                            "one-hot sequences the maps were made from")
     a = shape[2] // 2 - window // 2 if window else 0
-    return np.ascontiguousarray(x[:, :, a:a + window] if window else x), [name for name, _ in records]
+    return np.ascontiguousarray(x[:, :, a:a + window] if window else x), names
 
 
-def _pattern_dict(p: Any, hyp: Any = None) -> dict:
+def _pattern_dict(p: Any, hyp: tuple) -> dict:
     from exactpwm.interpret.seqlet_similarity import windows
 
     hw = windows(hyp[0], p.sequence, p.start, p.width, p.minus)
