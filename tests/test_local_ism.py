@@ -184,11 +184,11 @@ def test_a_wrong_local_answer_is_caught(monkeypatch):
     import exactpwm.interpret.local_ism as local
 
     model = Tower().eval()
-    real = local._run_block
+    real = local.run_rows
 
     def broken(*args, **kwargs):
         return real(*args, **kwargs) + 0.5
-    monkeypatch.setattr(local, "_run_block", broken)
+    monkeypatch.setattr(local, "run_rows", broken)
     with pytest.raises(AttributionError, match="local ISM disagrees"):
         saturation_mutagenesis(model, codes(2))
 

@@ -29,7 +29,7 @@ import numpy as np
 
 from exactpwm.interpret.deeplift import NONLINEAR, op_name
 
-__all__ = ["LocalPlan", "local_plan"]
+__all__ = ["LocalPlan", "LocalReference", "local_plan", "run_rows"]
 
 #: pointwise ops (same position in, same position out), besides the nonlinearities
 _POINTWISE = NONLINEAR | {"add", "sub", "mul", "truediv", "div", "neg", "dropout", "clone", "contiguous", "to",
@@ -107,9 +107,11 @@ def _int(v: Any) -> int:
     return int(v)
 
 
-def local_plan(model: Any, length: int, dtype: Any) -> tuple[LocalPlan | None, str]:
-    """The plan for ``model`` on one-hot (B, 4, ``length``) input, or (None, why) when its graph
-    cannot be traced or has no local part."""
+def local_plan(model: Any, length: int, dtype: Any, width: int = 1) -> tuple[LocalPlan | None, str]:
+    """The plan for ``model`` on one-hot (B, 4, ``length``) input where each edit rewrites ``width``
+    consecutive positions (1 for a substitution, a motif's width for an embedding), or (None, why)
+    when its graph cannot be traced or has no local part. Spans are relative to the edit's first
+    position."""
     import torch
     import torch.fx
 
@@ -123,7 +125,7 @@ def local_plan(model: Any, length: int, dtype: Any) -> tuple[LocalPlan | None, s
     values = _reference_values(gm, torch.zeros((1, 4, length), dtype=dtype))
     modules = dict(gm.named_modules())
     ph = placeholders[0]
-    spans: dict = {ph: (0, 0)}
+    spans: dict = {ph: (0, int(width) - 1)}
     ops: dict = {}
     reductions: dict = {}
     depends = {ph}
@@ -304,52 +306,85 @@ def run_local(plan: LocalPlan, codes: np.ndarray, dtype: Any, batch_size: int | 
     Work goes in blocks of consecutive positions of one sequence: the three other bases at each
     (all four where the block holds an N), so every window is a slice of the unedited run."""
     import torch
-    import torch.nn.functional as F
 
-    gm = plan.graph_module
     N, n = codes.shape
     eye = torch.cat([torch.eye(4, dtype=dtype), torch.zeros((1, 4), dtype=dtype)])
-    codes_t = torch.from_numpy(codes.astype(np.int64))
-    one = _reference_values(gm, eye[codes_t[:1]].transpose(1, 2))
-    keep = set(plan.spans) | {u for _, u in plan.reductions.values()}
-    per_seq = sum(one[k].numel() * one[k].element_size() for k in keep)
-    per_mutant = (sum(one[k].shape[1] * one[k].shape[-1] * one[k].element_size() for k in plan.boundary)
-                  + sum(one[k].shape[1] * (hi - lo + 1) * one[k].element_size() for k, (lo, hi) in plan.spans.items()))
     if batch_size is None:
-        batch_size = int(np.clip((1 << 25) // max(per_mutant, 1), 48, 3072))
+        batch_size = rows_per_call(plan, codes[:1], dtype)
     block = max(1, batch_size // 3)
-    group = int(np.clip((1 << 28) // max(per_seq, 1), 1, N))
-    margin = max(max(-lo, hi) for lo, hi in plan.spans.values()) + max(
-        (op.dilation * (op.width - 1) for op in plan.ops.values() if isinstance(op, _Conv)), default=0) + 1
     y0 = np.empty((N, 0))
     y: np.ndarray | None = None
-    others = torch.from_numpy((codes.astype(np.int64)[:, None, :] + np.arange(1, 4)[None, :, None]) % 4)  # (N, 3, n)
+    others = (codes.astype(np.int64)[:, None, :] + np.arange(1, 4)[None, :, None]) % 4  # (N, 3, n)
     tables = _first_layer_tables(plan, dtype)
-    for g0 in range(0, N, group):
-        g1 = min(N, g0 + group)
-        ref = _reference_values(gm, eye[codes_t[g0:g1]].transpose(1, 2).contiguous())
-        out0 = _flat(ref[_output_node(gm)], g1 - g0)
+    for g0, g1, ref in LocalReference.groups(plan, codes, dtype):
         if y is None:
-            K = out0.shape[1]
+            K = ref.outputs.shape[1]
             y0, y = np.empty((N, K)), np.empty((N, 4, n, K))
-        y0[g0:g1] = out0
-        y[g0:g1] = out0[:, None, None, :]  # the base already there
-        padded = {k: F.pad(ref[k], (margin, margin)) for k in plan.spans}
-        stats = _reduction_stats(plan, ref)
+        y0[g0:g1] = ref.outputs
+        y[g0:g1] = ref.outputs[:, None, None, :]  # the base already there
         for k in range(g1 - g0):
             s = g0 + k
             for p0 in range(0, n, block):
                 p1 = min(n, p0 + block)
                 if (codes[s, p0:p1] == 4).any():
-                    bases = torch.arange(4)[:, None].expand(4, p1 - p0)  # at N, all four bases
+                    bases = np.repeat(np.arange(4)[:, None], p1 - p0, axis=1)  # at N, all four bases
                 else:
                     bases = others[s, :, p0:p1]
-                out = _run_block(plan, ref, padded, margin, stats, tables, k, p0, bases, codes_t[s, p0:p1], eye)
-                y[s, bases.numpy(), np.arange(p0, p1)[None, :]] = out.reshape(bases.shape + (-1,))
+                Bb = len(bases)
+                pos = np.tile(np.arange(p0, p1), Bb)
+                new = torch.from_numpy(bases.reshape(-1))
+                old = torch.from_numpy(codes[s, p0:p1].astype(np.int64)).repeat(Bb)
+                delta = {node: t[old, new] for node, t in tables.items()}
+                out = run_rows(plan, ref, np.full(len(pos), k), pos, eye[new][:, :, None], delta)
+                y[s, bases, np.arange(p0, p1)[None, :]] = out.reshape(bases.shape + (-1,))
                 if progress is not None:
                     progress(3 * (p1 - p0))
     assert y is not None
     return y0, y
+
+
+def rows_per_call(plan: LocalPlan, sample: np.ndarray, dtype: Any) -> int:
+    """Edited rows per :func:`run_rows` call: about 32 MB of windows and written-back tensors."""
+    import torch
+
+    eye = torch.cat([torch.eye(4, dtype=dtype), torch.zeros((1, 4), dtype=dtype)])
+    one = _reference_values(plan.graph_module, eye[torch.from_numpy(sample[:1].astype(np.int64))].transpose(1, 2))
+    per_row = (sum(one[k].shape[1] * one[k].shape[-1] * one[k].element_size() for k in plan.boundary)
+               + sum(one[k].shape[1] * (hi - lo + 1) * one[k].element_size() for k, (lo, hi) in plan.spans.items()))
+    return int(np.clip((1 << 25) // max(per_row, 1), 48, 3072))
+
+
+class LocalReference:
+    """The unedited run of a group of sequences: every local node's value (and a zero-padded copy
+    to cut windows from), the reductions' prefix statistics, and the outputs (G, K) float64."""
+
+    def __init__(self, plan: LocalPlan, codes: np.ndarray, dtype: Any):
+        import torch
+        import torch.nn.functional as F
+
+        eye = torch.cat([torch.eye(4, dtype=dtype), torch.zeros((1, 4), dtype=dtype)])
+        x = eye[torch.from_numpy(codes.astype(np.int64))].transpose(1, 2).contiguous()
+        self.values = _reference_values(plan.graph_module, x)
+        self.outputs = _flat(self.values[_output_node(plan.graph_module)], len(codes))
+        self.margin = max(max(-lo, hi) for lo, hi in plan.spans.values()) + max(
+            (op.dilation * (op.width - 1) for op in plan.ops.values() if isinstance(op, _Conv)), default=0) + 1
+        self.padded = {k: F.pad(self.values[k], (self.margin, self.margin)) for k in plan.spans}
+        self.stats = _reduction_stats(plan, self.values)
+
+    @classmethod
+    def groups(cls, plan: LocalPlan, codes: np.ndarray, dtype: Any) -> Any:
+        """(g0, g1, reference of codes[g0:g1]) over groups of about 256 MB of kept tensors."""
+        import torch
+
+        eye = torch.cat([torch.eye(4, dtype=dtype), torch.zeros((1, 4), dtype=dtype)])
+        one = _reference_values(plan.graph_module, eye[torch.from_numpy(codes[:1].astype(np.int64))].transpose(1, 2))
+        keep = set(plan.spans) | {u for _, u in plan.reductions.values()}
+        per_seq = 2 * sum(one[k].numel() * one[k].element_size() for k in keep)
+        N = len(codes)
+        group = int(np.clip((1 << 28) // max(per_seq, 1), 1, max(N, 1)))
+        for g0 in range(0, N, group):
+            g1 = min(N, g0 + group)
+            yield g0, g1, cls(plan, codes[g0:g1], dtype)
 
 
 def _output_node(gm: Any) -> Any:
@@ -403,58 +438,62 @@ def _first_layer_tables(plan: LocalPlan, dtype: Any) -> dict:
     return tables
 
 
-def _run_block(plan: LocalPlan, ref: dict, padded: dict, margin: int, stats: dict, tables: dict, k: int, p0: int,
-               bases: Any, old: Any, eye: Any) -> np.ndarray:
-    """Outputs (B * P, K) of sequence ``k`` of the group with base bases[b, i] at position p0 + i
-    (where ``old[i]`` is)."""
+def run_rows(plan: LocalPlan, ref: LocalReference, seq: np.ndarray, pos: np.ndarray, new: Any,
+             first_layer: dict | None = None) -> np.ndarray:
+    """Outputs (R, K) float64 of R edited sequences: row r is sequence ``seq[r]`` of ``ref``'s
+    group with one-hot ``new[r]`` (R, 4, width) written at positions ``pos[r]`` .. ``pos[r] +
+    width - 1`` (the plan's width). ``first_layer`` optionally gives, for convolutions reading the
+    input, the change of their output window (R, C, span) (see :func:`_first_layer_tables`)."""
     import torch
     import torch.fx
-    import torch.nn.functional as F
 
     gm = plan.graph_module
     modules = dict(gm.named_modules())
-    Bb, P = bases.shape
-    p1 = p0 + P
-    windows = {plan.placeholder: eye[bases.reshape(-1)][:, :, None]}  # (Bb * P, 4, 1)
+    margin, padded, values = ref.margin, ref.padded, ref.values
+    sq = torch.from_numpy(np.asarray(seq, np.int64))
+    ps = torch.from_numpy(np.asarray(pos, np.int64))
+    windows = {plan.placeholder: new}
+
+    def cut(node: Any, a: int, b: int) -> Any:
+        """(R, C, b - a + 1): the node's unedited values at p + a .. p + b for each row."""
+        return padded[node].unfold(-1, b - a + 1, 1)[sq, :, ps + a + margin]
 
     def window(node: Any, lo: int, hi: int) -> Any:
-        """(Bb * P, C, hi - lo + 1): node's values at p + lo .. p + hi for each edit at p."""
-        v = padded[node][k]  # (C, L + 2 margin)
-        W = hi - lo + 1
-        C = v.shape[0]
+        """(R, C, hi - lo + 1): node's values at p + lo .. p + hi for each row, edits included."""
         if node not in windows:
-            view = v.unfold(-1, W, 1)[:, p0 + lo + margin:p1 + lo + margin]  # (C, P, W)
-            return view.transpose(0, 1).unsqueeze(0).expand(Bb, P, C, W).reshape(Bb * P, C, W)
+            return cut(node, lo, hi)
         wlo, whi = plan.spans[node]
         if (wlo, whi) == (lo, hi):
             return windows[node]
-        parts = []
-        for a, b in ((lo, wlo - 1), (whi + 1, hi)):  # the unedited flanks around the recomputed window
-            view = v.unfold(-1, b - a + 1, 1)[:, p0 + a + margin:p1 + a + margin]
-            parts.append(view.transpose(0, 1).unsqueeze(0).expand(Bb, P, C, b - a + 1).reshape(Bb * P, C, -1))
-        return torch.cat([parts[0], windows[node], parts[1]], dim=-1)
+        parts = [cut(node, lo, wlo - 1)] if wlo > lo else []
+        parts.append(windows[node])
+        if hi > whi:
+            parts.append(cut(node, whi + 1, hi))
+        return torch.cat(parts, dim=-1)
 
     def inside(node: Any, lo: int, hi: int) -> Any:
-        """(Bb * P, 1, W) 1 where p + lo .. p + hi lies in the node's tensor, or None where all do."""
-        L = ref[node].shape[-1]
-        if p0 + lo >= 0 and p1 - 1 + hi < L:
+        """(R, 1, W) 1 where p + lo .. p + hi lies in the node's tensor, or None where all do."""
+        L = values[node].shape[-1]
+        if int(ps.min()) + lo >= 0 and int(ps.max()) + hi < L:
             return None
-        q = torch.arange(p0, p1)[:, None] + torch.arange(lo, hi + 1)[None, :]
-        return ((q >= 0) & (q < L)).repeat(Bb, 1)[:, None, :]
+        q = ps[:, None] + torch.arange(lo, hi + 1)[None, :]
+        return ((q >= 0) & (q < L))[:, None, :]
 
     with torch.no_grad():
         for node, op in plan.ops.items():
             lo, hi = plan.spans[node]
-            if node in tables:
-                out = window(node, lo, hi) + tables[node][old.repeat(Bb), bases.reshape(-1)]
+            if first_layer is not None and node in first_layer:
+                out = window(node, lo, hi) + first_layer[node]
             elif isinstance(op, _Conv):
+                import torch.nn.functional as F
+
                 u = node.args[0]
                 ulo, uhi = plan.spans[u]
                 reach = op.dilation * (op.width - 1)
                 out = F.conv1d(window(u, ulo - reach, uhi + reach), op.weight, op.bias, 1, 0, op.dilation, op.groups)
             else:
                 def value(a: Any, lo: int = lo, hi: int = hi) -> Any:
-                    return window(a, lo, hi) if a in plan.spans else ref[a]
+                    return window(a, lo, hi) if a in plan.spans else values[a]
                 args = torch.fx.node.map_arg(node.args, value)
                 kwargs = torch.fx.node.map_arg(node.kwargs, value)
                 if node.op == "call_module":
@@ -466,36 +505,35 @@ def _run_block(plan: LocalPlan, ref: dict, padded: dict, margin: int, stats: dic
             mask = inside(node, lo, hi)
             windows[node] = out if mask is None else out * mask.to(out.dtype)
         env: dict = {node: None for node in plan.spans}
-        pos = torch.arange(p0, p1).repeat(Bb)  # (Bb * P,)
         for node, (red, u) in plan.reductions.items():
             lo, hi = plan.spans[u]
             mut = windows[u]
-            L = ref[u].shape[-1]
-            a = (pos + lo).clamp(0, L)
-            b = (pos + hi + 1).clamp(0, L)
+            L = values[u].shape[-1]
+            a = (ps + lo).clamp(0, L)
+            b = (ps + hi + 1).clamp(0, L)
             if red.kind == "max":
-                prefix, suffix = stats[(u, "max")]
-                rest = torch.maximum(prefix[k][:, a], suffix[k][:, b]).T  # (B, C): the positions not in the window
+                prefix, suffix = ref.stats[(u, "max")]
+                rest = torch.maximum(prefix[sq, :, a], suffix[sq, :, b])  # (R, C): the positions not in the window
                 mask = inside(u, lo, hi)
                 if mask is not None:
                     mut = torch.where(mask, mut, torch.full_like(mut, -torch.inf))
                 val = torch.maximum(rest, mut.amax(dim=-1))
             else:
-                cs = stats[(u, "sum")][k]  # (C, L + 1)
-                total = cs[:, -1][None] + (mut.sum(dim=-1).double() - (cs[:, b] - cs[:, a]).T)
+                cs = ref.stats[(u, "sum")]  # (G, C, L + 1)
+                total = cs[sq, :, -1] + (mut.sum(dim=-1).double() - (cs[sq, :, b] - cs[sq, :, a]))
                 val = (total / L if red.kind == "mean" else total).to(mut.dtype)
             if red.keepdim:
                 val = val[..., None]
             env[node] = _MaxResult((val, None)) if red.tuple_out else val
         for node in plan.boundary:
-            v = ref[node][k]
-            C, L = v.shape
-            B = len(pos)
+            v = values[node]
+            _, C, L = v.shape
+            R = len(ps)
             lo, hi = plan.spans[node]
-            q = pos[:, None] + torch.arange(lo, hi + 1)[None, :]
+            q = ps[:, None] + torch.arange(lo, hi + 1)[None, :]
             idx = torch.where((q >= 0) & (q < L), q, L)  # outside: a spare column, cut after
-            full = torch.cat([v, v.new_zeros((C, 1))], dim=-1).unsqueeze(0).repeat(B, 1, 1)
-            full.scatter_(2, idx[:, None, :].expand(B, C, idx.shape[1]), windows[node])
+            full = torch.cat([v[sq], v.new_zeros((R, C, 1))], dim=-1)
+            full.scatter_(2, idx[:, None, :].expand(R, C, idx.shape[1]), windows[node])
             env[node] = full[..., :L]
         result = torch.fx.Interpreter(gm).run(initial_env=env, enable_io_processing=False)
-    return _flat(result, Bb * P)
+    return _flat(result, len(ps))
