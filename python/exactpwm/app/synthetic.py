@@ -9,7 +9,7 @@ import numpy as np
 
 from exactpwm.core.sequence import reverse_complement
 
-__all__ = ["random_codes", "sample_sites", "plant_motif"]
+__all__ = ["SHARED_PATTERN_CLASSES", "logic_dataset", "plant_motif", "random_codes", "sample_sites", "shared_pattern_dataset"]
 
 
 def random_codes(rng: np.random.Generator, n_seqs: int, length: int) -> np.ndarray:
@@ -48,3 +48,57 @@ def plant_motif(rng: np.random.Generator, codes: np.ndarray, pwm: np.ndarray, fr
     cols = start[rows, None] + np.arange(L)
     codes[rows[:, None], cols] = sites
     return planted, start, minus
+
+
+def _plant_word(rng: np.random.Generator, codes: np.ndarray, rows: np.ndarray, word: str,
+                taken: np.ndarray) -> None:
+    """Write ``word`` at a random free place (not overlapping earlier words) of each row in ``rows``."""
+    w = np.frombuffer(word.encode(), np.uint8)
+    site = np.searchsorted(np.frombuffer(b"ACGT", np.uint8), w).astype(np.uint8)
+    n = codes.shape[1]
+    for r in rows:
+        for _ in range(100):
+            at = int(rng.integers(0, n - len(site) + 1))
+            if not taken[r, at:at + len(site)].any():
+                break
+        codes[r, at:at + len(site)] = site
+        taken[r, at:at + len(site)] = True
+
+
+def logic_dataset(rng: np.random.Generator, n: int, length: int = 50,
+                  random_fraction: float = 1 / 6) -> tuple[np.ndarray, np.ndarray]:
+    """DeepResolve's synthetic dataset I: each of CGCTTG, CAGGTC and GCTCAT is planted with
+    probability 1/2 at a random place; the label is 1 when CAGGTC is there AND exactly one of
+    GCTCAT and CGCTTG (XOR); a ``random_fraction`` of the rows are plain random DNA labelled 0.
+    Returns codes (n, length) uint8 and labels (n,) float32."""
+    codes = random_codes(rng, n, length)
+    taken = np.zeros(codes.shape, bool)
+    plain = rng.random(n) < random_fraction
+    has = (rng.random((n, 3)) < 0.5) & ~plain[:, None]
+    for j, word in enumerate(("CAGGTC", "GCTCAT", "CGCTTG")):
+        _plant_word(rng, codes, np.flatnonzero(has[:, j]), word, taken)
+    label = has[:, 0] & (has[:, 1] ^ has[:, 2])
+    return codes, label.astype(np.float32)
+
+
+#: DeepResolve's synthetic dataset II: the patterns of each class
+SHARED_PATTERN_CLASSES = (("GATA", "CAGATG"), ("TCAT", "CAGATG"), ("GATA", "TCAT"), ("CGCTTG",))
+
+
+def shared_pattern_dataset(rng: np.random.Generator, n: int, length: int = 50,
+                           random_fraction: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
+    """DeepResolve's synthetic dataset II: four classes that share patterns
+    (:data:`SHARED_PATTERN_CLASSES`); each row holds the patterns of one class and is labelled
+    with that class only; a ``random_fraction`` of the rows are random DNA with no label.
+    Returns codes (n, length) uint8 and labels (n, 4) float32 (one-hot or all zero)."""
+    codes = random_codes(rng, n, length)
+    taken = np.zeros(codes.shape, bool)
+    cls = rng.integers(0, 4, n)
+    plain = rng.random(n) < random_fraction
+    labels = np.zeros((n, 4), np.float32)
+    for c, words in enumerate(SHARED_PATTERN_CLASSES):
+        rows = np.flatnonzero((cls == c) & ~plain)
+        labels[rows, c] = 1
+        for word in words:
+            _plant_word(rng, codes, rows, word, taken)
+    return codes, labels
