@@ -286,3 +286,72 @@ def test_gia_on_a_trained_cooperative_pair():
     effects = g.effect(ms)
     ranked = list(effects["pattern"][np.argsort(-effects["mean"])])
     assert set(ranked[:2]) == {ms[0].name + " " + ms[0].alt_name, ms[1].name + " " + ms[1].alt_name}
+
+
+@pytest.fixture()
+def exported(tmp_path):
+    model = Tower().eval()
+    batch = torch.export.Dim("batch", min=1, max=1024)
+    program = torch.export.export(model, (torch.zeros(2, 4, n),), dynamic_shapes=({0: batch},))
+    torch.export.save(program, tmp_path / "m.pt2")
+    seqs = codes(20, seed=11)
+    with open(tmp_path / "real.fa", "w") as f:
+        for i, row in enumerate(seqs):
+            f.write(f">s{i}\n{''.join('ACGT'[c] for c in row)}\n")
+    with open(tmp_path / "m.meme", "w") as f:
+        f.write("MEME version 4\n\nALPHABET= ACGT\n\nstrands: + -\n\n")
+        for name, word in (("gata", "GATAA"), ("ebox", "CACGTG"), ("ap1", "TGACTCA")):
+            f.write(f"MOTIF {name}\nletter-probability matrix: alength= 4 w= {len(word)}\n")
+            for c in word:
+                f.write(" ".join("0.91" if b == c else "0.03" for b in "ACGT") + "\n")
+            f.write("\n")
+    return tmp_path, model
+
+
+def test_the_gia_command_writes_its_tables(exported):
+    from exactpwm.app.cli import main
+
+    tmp, model = exported
+    out = tmp / "gia"
+    rc = main(["gia", str(tmp / "m.pt2"), "--null", f"shuffle:{tmp / 'real.fa'}", "-m", str(tmp / "m.meme"),
+               "-p", "TATAAA", "-n", "1100", "-o", str(out), "--pair", "gata,ap1", "--max-spacing", "5",
+               "--interactions", "3", "--kmer", "2", "--strand", "both", "-q"])
+    assert rc == 0
+    for name in ("effects", "spacing", "interactions", "kmers"):
+        assert (out / f"{name}.tsv").exists() and (out / f"{name}.png").exists()
+    lines = (out / "effects.tsv").read_text().splitlines()
+    assert lines[0].split("\t")[:4] == ["pattern", "width", "position", "strand"] and len(lines) == 1 + 4 * 2
+    means = [float(x.split("\t")[4]) for x in lines[1:]]
+    assert means == sorted(means, reverse=True)
+    # the same numbers as the API on the null the command wrote
+    from exactpwm.core.sequence import code_rows
+    from exactpwm.io.fasta import read_fasta
+
+    null = code_rows([c for _, c in read_fasta(str(out / "null.fa"))])
+    assert null.shape == (1100, n)
+    api = GlobalImportance(model, null, output=0).effect(["GATAA"], strand="+")
+    row = next(x.split("\t") for x in lines[1:] if x.startswith("gata\t") and x.split("\t")[3] == "+")
+    assert float(row[4]) == pytest.approx(api["mean"][0], rel=1e-4, abs=1e-6)
+    assert len((out / "spacing.tsv").read_text().splitlines()) == 1 + 6 * 4
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--null", "shuffle:missing.fa"], "missing.fa"),
+    (["--null", "markov:x"], "null model is shuffle"),
+    (["--null", "iid", "--length", "50"], "the model takes sequences of 60 bp"),
+    (["--null", "shuffle:{tmp}/real.fa:3"], "1-mer or 2-mer"),
+    (["--null", "iid", "--pair", "gata"], "two names"),
+    (["--null", "iid", "--pair", "gata,nosuch"], "not a motif id"),
+    (["--null", "iid", "-p", "ACGX"], "A, C, G, T and N"),
+])
+def test_the_gia_command_names_bad_input(exported, capsys, extra, message):
+    from exactpwm.app.cli import main
+
+    tmp, _ = exported
+    extra = [x.replace("{tmp}", str(tmp)) for x in extra]
+    try:
+        rc = main(["gia", str(tmp / "m.pt2"), "-m", str(tmp / "m.meme"), "-o", str(tmp / "o"), "-n", "5", *extra])
+    except SystemExit as exc:  # usage errors exit 2
+        rc = exc.code
+    err = capsys.readouterr().err
+    assert rc in (1, 2) and message in err and "Traceback" not in err

@@ -4,7 +4,8 @@ Each command is one module that parses its arguments into a job's options and ma
 (:mod:`exactpwm.jobs`): scan and track (:mod:`~exactpwm.app.scan_cli`), convert and logo
 (:mod:`~exactpwm.app.convert_cli`), compare (:mod:`~exactpwm.app.compare_cli`), fimo (FIMO 5's
 command line, :mod:`~exactpwm.app.fimo_cli`), variants (:mod:`~exactpwm.app.variants_cli`),
-attribute (:mod:`~exactpwm.app.attribute_cli`), modisco (:mod:`~exactpwm.app.modisco_cli`); demo and info
+attribute (:mod:`~exactpwm.app.attribute_cli`), modisco (:mod:`~exactpwm.app.modisco_cli`), gia
+(:mod:`~exactpwm.app.gia_cli`); demo and info
 are here. Exit codes: 0 success, 1
 runtime error (bad file, bad data), 2 usage error (bad arguments). Outputs go to stdout or ``-o``;
 a path is written atomically and is never one of the inputs.
@@ -21,7 +22,16 @@ import json
 import sys
 from pathlib import Path
 
-from exactpwm.app import attribute_cli, compare_cli, convert_cli, fimo_cli, modisco_cli, scan_cli, variants_cli
+from exactpwm.app import (
+    attribute_cli,
+    compare_cli,
+    convert_cli,
+    fimo_cli,
+    gia_cli,
+    modisco_cli,
+    scan_cli,
+    variants_cli,
+)
 from exactpwm.app.common import UsageError, log_base_arg, number, threads
 from exactpwm.core.errors import ExactpwmWarning
 from exactpwm.jobs.common import OptionsError
@@ -71,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     variants_cli.add_parser(sub)
     attribute_cli.add_parser(sub)
     modisco_cli.add_parser(sub)
+    gia_cli.add_parser(sub)
 
     p = sub.add_parser("info", help="print the version, compiled backends and CPU features")
     p.set_defaults(func=_cmd_info)

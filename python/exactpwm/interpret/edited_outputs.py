@@ -125,10 +125,14 @@ class EditedOutputs:
         y = np.empty((E, N, self.outputs))
         if E == 0:
             return y
-        if self.method == "local":
-            self._local(starts, words, y)
-        else:
-            self._full(starts, words, y)
+        try:
+            if self.method == "local":
+                self._local(starts, words, y)
+            else:
+                self._full(starts, words, y)
+        except AssertionError as exc:  # a torch.export guard, such as the largest batch it was exported for
+            raise ValueError(f"the model refused a batch of edited sequences ({exc}); if it was exported for "
+                             "batches of at most B rows, give batch_size=B (--batch-size)") from None
         if self.check:
             self._check(starts, words, y)
         return y
@@ -175,7 +179,7 @@ class EditedOutputs:
             return
         widest = plans[int(np.argmax([b for b, _ in buckets]))]
         steps = [self.batch_size or rows_per_call(plan, self.sequences[:1], self._dtype) for plan in plans]
-        for g0, g1, ref in LocalReference.groups(widest, self.sequences, self._dtype):
+        for g0, g1, ref in LocalReference.groups(widest, self.sequences, self._dtype, self.batch_size or 512):
             G = g1 - g0
             for (b, edits), plan, step in zip(buckets, plans, steps):
                 total = len(edits) * G

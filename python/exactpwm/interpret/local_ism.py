@@ -344,14 +344,15 @@ def run_local(plan: LocalPlan, codes: np.ndarray, dtype: Any, batch_size: int | 
 
 
 def rows_per_call(plan: LocalPlan, sample: np.ndarray, dtype: Any) -> int:
-    """Edited rows per :func:`run_rows` call: about 32 MB of windows and written-back tensors."""
+    """Edited rows per :func:`run_rows` call: about 32 MB of windows and written-back tensors, 48
+    to 512 rows (a model exported with a dynamic batch has a largest one)."""
     import torch
 
     eye = torch.cat([torch.eye(4, dtype=dtype), torch.zeros((1, 4), dtype=dtype)])
     one = _reference_values(plan.graph_module, eye[torch.from_numpy(sample[:1].astype(np.int64))].transpose(1, 2))
     per_row = (sum(one[k].shape[1] * one[k].shape[-1] * one[k].element_size() for k in plan.boundary)
                + sum(one[k].shape[1] * (hi - lo + 1) * one[k].element_size() for k, (lo, hi) in plan.spans.items()))
-    return int(np.clip((1 << 25) // max(per_row, 1), 48, 3072))
+    return int(np.clip((1 << 25) // max(per_row, 1), 48, 512))
 
 
 class LocalReference:
@@ -372,8 +373,9 @@ class LocalReference:
         self.stats = _reduction_stats(plan, self.values)
 
     @classmethod
-    def groups(cls, plan: LocalPlan, codes: np.ndarray, dtype: Any) -> Any:
-        """(g0, g1, reference of codes[g0:g1]) over groups of about 256 MB of kept tensors."""
+    def groups(cls, plan: LocalPlan, codes: np.ndarray, dtype: Any, max_rows: int = 512) -> Any:
+        """(g0, g1, reference of codes[g0:g1]) over groups of about 256 MB of kept tensors and at
+        most ``max_rows`` sequences (a model exported with a dynamic batch has a largest one)."""
         import torch
 
         eye = torch.cat([torch.eye(4, dtype=dtype), torch.zeros((1, 4), dtype=dtype)])
@@ -381,7 +383,7 @@ class LocalReference:
         keep = set(plan.spans) | {u for _, u in plan.reductions.values()}
         per_seq = 2 * sum(one[k].numel() * one[k].element_size() for k in keep)
         N = len(codes)
-        group = int(np.clip((1 << 28) // max(per_seq, 1), 1, max(N, 1)))
+        group = int(np.clip((1 << 28) // max(per_seq, 1), 1, max(min(N, max_rows), 1)))
         for g0 in range(0, N, group):
             g1 = min(N, g0 + group)
             yield g0, g1, cls(plan, codes[g0:g1], dtype)

@@ -14,14 +14,15 @@ from exactpwm.jobs.common import KernelOptions, MotifSource, OptionsError, load_
 from exactpwm.jobs.compare import CompareOptions, CompareResult, LogoOptions, run_compare, run_logo
 from exactpwm.jobs.convert import ConvertOptions, ConvertResult, run_convert
 from exactpwm.jobs.fimo import FimoOptions, FimoResult, run_fimo
+from exactpwm.jobs.gia import GiaOptions, GiaResult, run_gia
 from exactpwm.jobs.modisco import ModiscoOptions, ModiscoResult, run_modisco
 from exactpwm.jobs.scan import ScanOptions, ScanResult, run_scan
 from exactpwm.jobs.track import TrackOptions, TrackResult, run_track
 from exactpwm.jobs.variants import VariantsOptions, VariantsResult, run_variants
 
 __all__ = ["AttributeOptions", "AttributeResult", "run_attribute", "CompareOptions", "CompareResult",
-           "ConvertOptions", "ConvertResult", "FimoOptions", "FimoResult", "KernelOptions", "LogoOptions",
+           "ConvertOptions", "ConvertResult", "FimoOptions", "FimoResult", "GiaOptions", "GiaResult", "KernelOptions", "LogoOptions",
            "ModiscoOptions", "ModiscoResult", "MotifSource", "OptionsError", "ScanOptions", "ScanResult",
            "TrackOptions", "TrackResult", "VariantsOptions", "VariantsResult", "load_motifs", "run_compare",
-           "run_convert", "run_fimo", "run_logo", "run_modisco", "run_scan", "run_track", "run_variants", "common",
-           "compare", "convert", "fimo", "modisco", "modisco_report", "scan", "track", "variants"]
+           "run_convert", "run_fimo", "run_gia", "run_logo", "run_modisco", "run_scan", "run_track", "run_variants", "common",
+           "compare", "convert", "fimo", "gia", "modisco", "modisco_report", "scan", "track", "variants"]

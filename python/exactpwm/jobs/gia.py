@@ -1,0 +1,224 @@
+"""The gia job: ``exactpwm gia`` is :func:`run_gia`. A model saved by ``torch.export`` and a null
+model in; global importance tables (and their figures) out.
+
+Files written in the output folder:
+
+* ``effects.tsv``: each motif (and each ``--patterns`` consensus) embedded at one position (default
+  the centre) on the strands asked for: mean change of the output over the null set, its standard
+  deviation and 95% interval, strongest first;
+* ``spacing.tsv``: with ``pair``, the pair's effect at every spacing 0..``max_spacing`` in the four
+  orientations, with the single effects and the interaction;
+* ``interactions.tsv``: with ``interactions`` = m, every pair of the m strongest patterns;
+* ``kmers.tsv``: with ``kmer`` = k, all 4^k k-mers, strongest first;
+* ``null.fa``: the null sequences used (so the run can be repeated or checked);
+* a ``.png`` figure beside each table when matplotlib is installed.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from exactpwm.jobs.common import (
+    Log,
+    MotifSource,
+    OptionsError,
+    check_inputs,
+    equal_length_fasta,
+    load_exported_model,
+    load_motifs,
+    make_folder,
+    stderr_log,
+)
+
+__all__ = ["GiaOptions", "GiaResult", "parse_null", "run_gia"]
+
+
+@dataclass
+class GiaOptions:
+    """``exactpwm gia``'s options.
+
+    model : a ``.pt2`` file (``torch.export.save``) taking one-hot (B, 4, L), exported with a
+        dynamic batch (a fixed batch also works, more slowly)
+    output : the output folder (created; the files listed in the module's notes are replaced)
+    null : ``shuffle:FASTA[:k]`` (k-mer shuffles of real sequences, k = 2 by default),
+        ``profile:FASTA`` (per-position base frequencies), ``iid[:GC]`` or ``iid:A,C,G,T``
+        (independent bases), or ``quantile:FASTA[:LOW-HIGH]`` (the real sequences whose prediction
+        lies in those quantiles, default 0-0.25)
+    motifs : a motif file or ``jaspar:`` spec (None: none); patterns : consensus strings
+    size : null sequences (default 1000); length : their length for ``iid`` when the model does
+        not fix it
+    position : the start of each embedded pattern (None: the centre); strand : "+", "-" or "both"
+    embed : "consensus" or "sample" (a draw from the PWM per null sequence)
+    output_index : the model output reported (None: all)
+    pair : two motif names (ids or alt names) or consensus strings for the spacing curve
+    max_spacing, interactions, kmer : as in the module's notes (0: not run)
+    seed, batch_size : seeds the null and the samples; rows per model call
+    """
+
+    model: str
+    output: str
+    null: str
+    motifs: str | None = None
+    patterns: list = field(default_factory=list)
+    size: int = 1000
+    length: int | None = None
+    position: int | None = None
+    strand: str = "+"
+    embed: str = "consensus"
+    output_index: int | None = 0
+    pair: tuple | None = None
+    max_spacing: int = 100
+    interactions: int = 0
+    kmer: int = 0
+    seed: int = 0
+    batch_size: int | None = None
+    plots: bool = True
+
+
+@dataclass
+class GiaResult:
+    """Null sequences used, patterns tested, the path taken ("local" or "full") and files written."""
+
+    null_size: int
+    patterns: int
+    method: str
+    paths: list
+
+
+def parse_null(spec: str, model: Any, size: int, length: int | None, seed: int) -> np.ndarray:
+    """The (size, L) uint8 null sequences that a ``null`` spec names (see :class:`GiaOptions`)."""
+    from exactpwm.interpret import null_models
+
+    kind, _, rest = spec.partition(":")
+    if kind in ("shuffle", "profile", "quantile"):
+        path, _, arg = rest.rpartition(":") if rest.count(":") and not os.path.exists(rest) else (rest, "", "")
+        if not path:
+            raise OptionsError(f"--null {spec}: give a FASTA of real sequences ({kind}:FASTA)")
+        check_inputs(path)
+        _, X = equal_length_fasta(path, "null sequences")
+        if kind == "shuffle":
+            k = int(arg) if arg.isdigit() else 2 if not arg else -1
+            if k not in (1, 2):
+                raise OptionsError(f"--null {spec}: the shuffle keeps 1-mer or 2-mer counts (shuffle:FASTA:1 or :2)")
+            return null_models.shuffle_null(X, size, k=k, seed=seed)
+        if kind == "profile":
+            if arg:
+                raise OptionsError(f"--null {spec}: profile takes a FASTA only")
+            return null_models.profile_null(X, size, pseudocount=0.01, seed=seed)
+        low, high = 0.0, 0.25
+        if arg:
+            try:
+                low, high = (float(v) for v in arg.split("-"))
+            except ValueError:
+                raise OptionsError(f"--null {spec}: quantiles are LOW-HIGH, such as 0-0.25") from None
+        Q = null_models.quantile_null(model, X, low, high)
+        if len(Q) == 0:
+            raise OptionsError(f"--null {spec}: no sequence's prediction lies in that quantile range")
+        rng = np.random.default_rng(seed)
+        return Q[rng.integers(0, len(Q), size)] if size != len(Q) else Q
+    if kind == "iid":
+        if length is None:
+            raise OptionsError("--null iid: the model does not fix its input length; give --length")
+        comp: Any = None
+        if rest:
+            try:
+                values = [float(v) for v in rest.split(",")]
+            except ValueError:
+                raise OptionsError(f"--null {spec}: give a GC fraction or four base frequencies A,C,G,T") from None
+            comp = values[0] if len(values) == 1 else values
+        return null_models.iid_null(size, length, comp, seed=seed)
+    raise OptionsError(f"--null {spec}: the null model is shuffle:FASTA[:k], profile:FASTA, iid[:GC] or "
+                       "quantile:FASTA[:LOW-HIGH]")
+
+
+def _pattern(name: str, motifs: Any) -> Any:
+    for m in motifs or []:
+        if name in (m.name, m.alt_name, f"{m.name} {m.alt_name}".strip()):
+            return m
+    if set(name.upper()) <= set("ACGTN") and name:
+        return name.upper()
+    raise OptionsError(f"--pair {name}: not a motif id or name of --motifs, nor a consensus of A, C, G, T, N")
+
+
+def run_gia(opts: GiaOptions, *, log: Log = stderr_log, progress: Any = None) -> GiaResult:
+    """Run one global importance job as ``exactpwm gia`` does."""
+    from exactpwm.interpret.gia import GlobalImportance, hypotheses
+
+    check_inputs(opts.model, opts.motifs if opts.motifs and not opts.motifs.startswith("jaspar:") else None)
+    if not opts.model.lower().endswith(".pt2"):
+        raise OptionsError(f"{opts.model}: give a model saved by torch.export.save (.pt2)")
+    if not opts.motifs and not opts.patterns and not opts.pair and not opts.kmer:
+        raise OptionsError("nothing to test: give --motifs, --patterns, --pair or --kmer")
+    if opts.strand not in ("+", "-", "both"):
+        raise OptionsError(f"--strand must be +, - or both, got {opts.strand!r}")
+    model, _, length = load_exported_model(opts.model)
+    if opts.length is not None and length is not None and opts.length != length:
+        raise OptionsError(f"--length {opts.length}: the model takes sequences of {length} bp")
+    null = parse_null(opts.null, model, opts.size, length or opts.length, opts.seed)
+    if length is not None and null.shape[1] != length:
+        raise OptionsError(f"--null {opts.null}: sequences of {null.shape[1]} bp, but the model takes {length} bp")
+    motifs = load_motifs(MotifSource(opts.motifs), log) if opts.motifs else None
+    patterns = list(motifs or []) + [p.upper() for p in opts.patterns]
+    make_folder(opts.output, "gia writes its tables into a folder")
+    gia = GlobalImportance(model, null, output=opts.output_index, batch_size=opts.batch_size, seed=opts.seed)
+    log(f"null: {len(null):,} sequences of {null.shape[1]:,} bp ({opts.null}); the model runs on the "
+        f"{gia.runner.method} path" + (f" ({gia.runner.why})" if gia.runner.why else ""))
+    paths = [_write_fasta(os.path.join(opts.output, "null.fa"), null)]
+    tables = []
+    if patterns:
+        effects = gia.effect(patterns, position=opts.position, strand=opts.strand, embed=opts.embed)
+        order = np.argsort(-effects["mean"], kind="stable")
+        effects.columns = {k: v[order] for k, v in effects.columns.items()}
+        tables.append(("effects", effects))
+        if progress is not None:
+            progress(1)
+        if opts.interactions:
+            top = list(dict.fromkeys(effects["pattern"]))[:opts.interactions]
+            by_name = {h.name: h for h in hypotheses(patterns)}
+            tables.append(("interactions", gia.interactions([by_name[t] for t in top], embed=opts.embed)))
+    if opts.pair:
+        a, b = (_pattern(p, motifs) for p in opts.pair)
+        tables.append(("spacing", gia.spacing_curve(a, b, spacings=range(0, opts.max_spacing + 1), interaction=True,
+                                                    embed=opts.embed)))
+    if opts.kmer:
+        tables.append(("kmers", gia.optimal_kmer(opts.kmer, position=opts.position,
+                                                 strand="-" if opts.strand == "-" else "+")))
+    for name, table in tables:
+        path = os.path.join(opts.output, f"{name}.tsv")
+        table.write_tsv(path)
+        paths.append(path)
+        if opts.plots:
+            paths += _figure(table, os.path.join(opts.output, f"{name}.png"))
+    if tables and tables[0][0] == "effects":
+        e = tables[0][1]
+        log(f"strongest: {e['pattern'][0]} ({e['strand'][0]}) {e['mean'][0]:+.4g} "
+            f"[{e['ci_low'][0]:.4g}, {e['ci_high'][0]:.4g}]")
+    log(f"wrote {', '.join(paths)}")
+    return GiaResult(len(null), len(patterns), gia.runner.method, paths)
+
+
+def _write_fasta(path: str, codes: np.ndarray) -> str:
+    from exactpwm.io.files import atomic_output
+
+    letters = np.frombuffer(b"ACGTN", np.uint8)
+    with atomic_output(path, "w") as f:
+        for i, row in enumerate(codes):
+            f.write(f">null{i}\n{letters[row].tobytes().decode()}\n")
+    return path
+
+
+def _figure(table: Any, path: str) -> list:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return []
+    from exactpwm.io.files import atomic_output
+
+    fig = table.plot()
+    with atomic_output(path, "wb") as f:
+        fig.savefig(f, format="png", dpi=110)
+    return [path]
