@@ -12,7 +12,6 @@ import pytest
 torch = pytest.importorskip("torch")
 from exactpwm.interpret.deep_resolve import deep_resolve, gaussian_mixture_bic  # noqa: E402
 from exactpwm.interpret.input_reconstruction import class_optimization  # noqa: E402
-
 from trained_models import logic_model, shared_pattern_model  # noqa: E402
 
 

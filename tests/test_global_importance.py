@@ -271,7 +271,6 @@ def test_gia_on_a_trained_cooperative_pair():
     curve that peaks at 6, and the effects rank the two planted JASPAR motifs above ten others."""
     pytest.importorskip("pyjaspar")
     from exactpwm.io.formats.jaspardb import load_jaspar
-
     from trained_models import spacing_model
 
     ms = load_jaspar(["MA0035.4", "MA0099.3", "MA0139.1", "MA0080.5", "MA0106.3", "MA0112.3", "MA0007.3",

@@ -9,7 +9,8 @@ import numpy as np
 
 from exactpwm.core.sequence import reverse_complement
 
-__all__ = ["SHARED_PATTERN_CLASSES", "logic_dataset", "plant_motif", "random_codes", "sample_sites", "shared_pattern_dataset"]
+__all__ = ["SHARED_PATTERN_CLASSES", "logic_dataset", "plant_motif", "random_codes", "sample_sites",
+           "shared_pattern_dataset"]
 
 
 def random_codes(rng: np.random.Generator, n_seqs: int, length: int) -> np.ndarray:

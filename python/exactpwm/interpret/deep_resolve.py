@@ -142,7 +142,7 @@ class DeepResolveResult:
     def plot(self, i: int = 0, kernels: Any = None, top: int = 4) -> Any:
         """The paper's Fig. 2 for class index ``i``: every start's FIV (red positive, blue
         negative, area by magnitude), the IL and the OFIV per channel, non-additive channels
-        starred; with ``kernels`` (K, 4, L), the PWM logos of the ``top`` channels by |OFIV|."""
+        starred; with ``kernels`` (K, 4, L), the PWM logos of the ``top`` channels by absolute OFIV."""
         from exactpwm.interpret.deep_resolve_plots import plot_channels
 
         return plot_channels(self, i, kernels=kernels, top=top)

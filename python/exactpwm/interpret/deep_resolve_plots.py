@@ -14,9 +14,9 @@ __all__ = ["plot_channels", "plot_similarity"]
 
 def plot_channels(result: Any, i: int = 0, kernels: Any = None, top: int = 4) -> Any:
     """Fig. 2 for class index ``i``: a row of circles per start (red positive, blue negative, area
-    by |FIV|), the IL (grey, area by IL) and the OFIV; stars over non-additive channels. With
+    by the absolute FIV), the IL (grey, area by IL) and the OFIV; stars over non-additive channels. With
     ``kernels`` (K, 4, L) (the layer's first-layer kernels), the PWM logos of the ``top``
-    channels by |OFIV| (exact PWMs of the kernels, base e) are drawn below."""
+    channels by absolute OFIV (exact PWMs of the kernels, base e) are drawn below."""
     from matplotlib.figure import Figure
 
     fiv, il, ofiv, nonadd = result.fiv[i], result.il[i], result.ofiv[i], result.nonadditive[i]

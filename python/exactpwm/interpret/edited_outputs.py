@@ -56,7 +56,8 @@ class EditedOutputs:
         if X.ndim != 2 or X.dtype != np.uint8:
             raise InputTypeError(f"sequences must be (N, n) uint8 codes, got {X.dtype} {X.shape}")
         if X.shape[0] == 0 or X.shape[1] == 0:
-            raise ValueError(f"the null set is empty ({X.shape[0]} sequences of {X.shape[1]} bp): nothing to embed into")
+            raise ValueError(f"the null set is empty ({X.shape[0]} sequences of {X.shape[1]} bp): nothing to "
+                             "embed into")
         if X.max(initial=0) > 4:
             raise ValueError("sequence codes must be 0..4 (A, C, G, T, N)")
         self.sequences = np.ascontiguousarray(X)

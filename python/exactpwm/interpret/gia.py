@@ -250,7 +250,9 @@ class GlobalImportance:
         hs = hypotheses(patterns)
         strands = ["+", "-"] if strand == "both" else [strand]
         rng = np.random.default_rng(self.seed)
-        starts, words, rows = [], [], {"pattern": [], "width": [], "position": [], "strand": []}
+        starts: list = []
+        words: list = []
+        rows: dict = {"pattern": [], "width": [], "position": [], "strand": []}
         for h in hs:
             self._check_fits(h.width, f"pattern {h.name}")
             p = self._center(h.width) if position is None else int(position)
@@ -308,7 +310,9 @@ class GlobalImportance:
         the sum of the single effects at the same places, per null sequence, then averaged)."""
         a, b = self._single(first), self._single(second)
         rng = np.random.default_rng(self.seed)
-        starts, words, rows = [], [], {"first": [], "second": [], "orientation": [], "spacing": []}
+        starts: list = []
+        words: list = []
+        rows: dict = {"first": [], "second": [], "orientation": [], "spacing": []}
         singles: list = []
         for o in orientations:
             if len(o) != 2 or set(o) - {"+", "-"}:

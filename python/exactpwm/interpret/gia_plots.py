@@ -17,7 +17,8 @@ def plot_table(table: Any, ax: Any = None, output: int | None = None, top: int =
     if ax is None:
         from matplotlib.figure import Figure
 
-        fig = Figure(figsize=(7, 4) if table.kind not in ("effect", "kmer") else (7, max(3, 0.25 * min(top, len(table)))))
+        tall = table.kind in ("effect", "kmer")
+        fig = Figure(figsize=(7, max(3, 0.25 * min(top, len(table)))) if tall else (7, 4))
         ax = fig.subplots()
     else:
         fig = ax.figure

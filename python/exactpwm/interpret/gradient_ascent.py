@@ -48,10 +48,16 @@ def ascend(score: Callable[[Any], Any], shape: tuple, *, starts: int = 10, steps
     """Maximise ``score(transform(H))[t] - lam * ||transform(H)[t]||^2`` for ``starts`` tensors H of
     ``shape`` at once.
 
-    score : maps a (T, *shape) tensor to (T,) scores
+    Parameters
+    ----------
+    score : maps a (T, ``*shape``) tensor to (T,) scores
     transform : applied to the free parameters before scoring and regularising (softmax over the
         bases for a one-hot input); None for none
-    Returns the transformed tensors.
+    optimizer : "adam" (default) or "sgd"
+
+    Returns
+    -------
+    AscentResult, with the transformed tensors
     """
     import torch
 

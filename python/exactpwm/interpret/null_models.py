@@ -27,12 +27,16 @@ def _rows(sequences: Any, what: str) -> np.ndarray:
 def shuffle_null(sequences: Any, n: int | None = None, *, k: int = 2, seed: int = 0, threads: int = 0) -> np.ndarray:
     """Shuffles of real sequences that keep their k-mer counts.
 
+    Parameters
+    ----------
     sequences : equal-length str, (M, n) uint8 codes or one-hot (M, 4, n)
     n : null sequences wanted (None: one per sequence); sequence ``j % M`` gives row ``j``
     k : 1 keeps base counts (a permutation); 2 keeps dinucleotide counts and the first and last
         bases (Altschul & Erickson, as :func:`exactpwm.dinucleotide_shuffle`)
 
-    Returns (n, length) uint8.
+    Returns
+    -------
+    (n, length) uint8
     """
     X = _rows(sequences, "shuffle null")
     M = len(X)
@@ -55,6 +59,8 @@ def profile_null(sequences: Any, n: int, *, pseudocount: float = 0.0, seed: int 
     """Sequences drawn position by position from the base frequencies of real sequences at each
     position (Koo's "profile" model): keeps a positional bias such as a central enrichment.
 
+    Parameters
+    ----------
     sequences : equal-length str, (M, length) codes or one-hot; or a (4, length) profile of
         probabilities (rows A, C, G, T)
     pseudocount : added to each base's count at each position before normalizing

@@ -41,7 +41,7 @@ class PairwiseISM:
         return (self.double - self.single[:, None, :, None] - self.single[None, :, None, :] + self.y0)
 
     def interaction_map(self, output: int = 0) -> np.ndarray:
-        """(w, w): the largest |epistasis| over the base pairs at each pair of positions."""
+        """(w, w): the largest absolute epistasis over the base pairs at each pair of positions."""
         e = np.abs(self.epistasis[..., output])
         w = e.shape[0]
         out = np.where(np.isnan(e), -np.inf, e).reshape(w, w, -1).max(axis=-1)

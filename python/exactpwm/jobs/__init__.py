@@ -21,8 +21,9 @@ from exactpwm.jobs.track import TrackOptions, TrackResult, run_track
 from exactpwm.jobs.variants import VariantsOptions, VariantsResult, run_variants
 
 __all__ = ["AttributeOptions", "AttributeResult", "run_attribute", "CompareOptions", "CompareResult",
-           "ConvertOptions", "ConvertResult", "FimoOptions", "FimoResult", "GiaOptions", "GiaResult", "KernelOptions", "LogoOptions",
-           "ModiscoOptions", "ModiscoResult", "MotifSource", "OptionsError", "ScanOptions", "ScanResult",
-           "TrackOptions", "TrackResult", "VariantsOptions", "VariantsResult", "load_motifs", "run_compare",
-           "run_convert", "run_fimo", "run_gia", "run_logo", "run_modisco", "run_scan", "run_track", "run_variants", "common",
-           "compare", "convert", "fimo", "gia", "modisco", "modisco_report", "scan", "track", "variants"]
+           "ConvertOptions", "ConvertResult", "FimoOptions", "FimoResult", "GiaOptions", "GiaResult", "KernelOptions",
+           "LogoOptions", "ModiscoOptions", "ModiscoResult", "MotifSource", "OptionsError", "ScanOptions",
+           "ScanResult", "TrackOptions", "TrackResult", "VariantsOptions", "VariantsResult", "load_motifs",
+           "run_compare", "run_convert", "run_fimo", "run_gia", "run_logo", "run_modisco", "run_scan", "run_track",
+           "run_variants", "common", "compare", "convert", "fimo", "gia", "modisco", "modisco_report", "scan",
+           "track", "variants"]

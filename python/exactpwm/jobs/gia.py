@@ -41,6 +41,8 @@ __all__ = ["GiaOptions", "GiaResult", "parse_null", "run_gia"]
 class GiaOptions:
     """``exactpwm gia``'s options.
 
+    Attributes
+    ----------
     model : a ``.pt2`` file (``torch.export.save``) taking one-hot (B, 4, L), exported with a
         dynamic batch (a fixed batch also works, more slowly)
     output : the output folder (created; the files listed in the module's notes are replaced)
@@ -48,15 +50,19 @@ class GiaOptions:
         ``profile:FASTA`` (per-position base frequencies), ``iid[:GC]`` or ``iid:A,C,G,T``
         (independent bases), or ``quantile:FASTA[:LOW-HIGH]`` (the real sequences whose prediction
         lies in those quantiles, default 0-0.25)
-    motifs : a motif file or ``jaspar:`` spec (None: none); patterns : consensus strings
-    size : null sequences (default 1000); length : their length for ``iid`` when the model does
-        not fix it
-    position : the start of each embedded pattern (None: the centre); strand : "+", "-" or "both"
+    motifs : a motif file or ``jaspar:`` spec (None: none)
+    patterns : consensus strings
+    size : null sequences (default 1000)
+    length : the null length for ``iid`` when the model does not fix it
+    position : the start of each embedded pattern (None: the centre)
+    strand : "+", "-" or "both"
     embed : "consensus" or "sample" (a draw from the PWM per null sequence)
     output_index : the model output reported (None: all)
     pair : two motif names (ids or alt names) or consensus strings for the spacing curve
     max_spacing, interactions, kmer : as in the module's notes (0: not run)
-    seed, batch_size : seeds the null and the samples; rows per model call
+    seed : seeds the null and the samples
+    batch_size : rows per model call
+    plots : a figure beside each table
     """
 
     model: str
