@@ -45,12 +45,11 @@ def main() -> int:
     from tangermeme.space import space
 
     sys.path.insert(0, "bench")
-    from reference_cnn import ReferenceCNN
-
     from exactpwm.core.shuffle import dinucleotide_shuffle
     from exactpwm.interpret.deep_resolve import deep_resolve
     from exactpwm.interpret.gia import GlobalImportance
     from exactpwm.io.formats.jaspardb import load_jaspar
+    from reference_cnn import ReferenceCNN
 
     torch.set_num_threads(2)
     model = ReferenceCNN().eval()
@@ -109,7 +108,7 @@ def main() -> int:
     out["spacing"] = {"exactpwm_s": t_ours, "points": points, "tangermeme_s_measured": t_tm,
                       "tangermeme_points": 4 * S, "tangermeme_s_scaled_to_all": t_tm / (4 * S) * points,
                       "speedup": t_tm / (4 * S) * points / t_ours, "max_abs_difference": max(diffs),
-                      "peak_spacing_pp": int(np.asarray(spacings)[np.argmax(curve["mean"][curve["orientation"] == "++"])])}
+                      "peak_spacing_pp": int(np.argmax(curve["mean"][curve["orientation"] == "++"]))}
     print(json.dumps({"spacing": out["spacing"]}, indent=1), flush=True)
 
     # -- DeepResolve ---------------------------------------------------------------------------
