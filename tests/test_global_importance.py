@@ -15,6 +15,7 @@ from exactpwm.interpret.edited_outputs import KEEP, EditedOutputs  # noqa: E402
 from exactpwm.interpret.gia import GlobalImportance, hypotheses  # noqa: E402
 from exactpwm.interpret.null_models import iid_null, profile_null, quantile_null, shuffle_null  # noqa: E402
 from exactpwm.interpret.pairwise_ism import pairwise_ism  # noqa: E402
+from test_local_ism import Residual  # noqa: E402
 from torch import nn  # noqa: E402
 
 n = 60
@@ -30,15 +31,6 @@ class Linear(nn.Module):  # y = sum_j W[x_j, j] + c: a convolution as wide as th
 
     def forward(self, x):
         return self.conv(x).flatten(1)
-
-
-class Residual(nn.Module):
-    def __init__(self, c, d):
-        super().__init__()
-        self.conv = nn.Conv1d(c, c, 3, padding=d, dilation=d)
-
-    def forward(self, x):
-        return x + F.relu(self.conv(x))
 
 
 class Tower(nn.Module):  # the attribution benchmarks' shape: exp, dilated residuals, mean, dense

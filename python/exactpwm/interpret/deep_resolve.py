@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from exactpwm.core._checks import check_number
-from exactpwm.interpret.gradient_ascent import ascend, find_module
+from exactpwm.interpret.gradient_ascent import ascend, evaluating, find_module, model_outputs
 
 __all__ = ["DeepResolveResult", "deep_resolve", "gaussian_mixture_bic"]
 
@@ -208,17 +208,10 @@ def deep_resolve(model: Any, layer: str, length: int, *, classes: Sequence[int] 
     lam : the L2 weight; pick it so the FIMs' norm is near the layer's activations on real input
     seed : seeds the starts (class c uses ``seed + c``)
     """
-    import torch
-
     length = int(check_number(length, "length", low=1, integer=True))
-    param = next(iter(model.parameters()), None)
-    dtype = param.dtype if param is not None else torch.float32
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model) as dtype:
         shape = layer_shape(model, layer, length, dtype)
-        with torch.no_grad():
-            n_out = int(model(torch.zeros((1, 4, length), dtype=dtype)).reshape(1, -1).shape[1])
+        n_out = model_outputs(model, length, dtype)
         classes = list(range(n_out)) if classes is None else [int(c) for c in classes]
         for c in classes:
             if not 0 <= c < n_out:
@@ -229,8 +222,6 @@ def deep_resolve(model: Any, layer: str, length: int, *, classes: Sequence[int] 
                          lr=lr, seed=seed + c, dtype=dtype)
             fims.append(res.values if len(shape) == 2 else res.values[..., None])
             scores.append(res.scores)
-    finally:
-        model.train(was_training)
     fim = np.stack(fims)  # (C, T, K, W)
     fiv = fim.mean(axis=-1)
     S = np.stack(scores)

@@ -20,7 +20,7 @@ import numpy as np
 
 from exactpwm.core._checks import check_number
 from exactpwm.core.errors import InputTypeError
-from exactpwm.interpret.model_runner import is_torch_module, model_runner
+from exactpwm.interpret.model_runner import disagreement, is_torch_module, model_runner
 
 __all__ = ["KEEP", "EditedOutputs"]
 
@@ -217,12 +217,9 @@ class EditedOutputs:
         e, i = r // N, r % N
         want = self.full(self.edited(starts, words, e, i))
         got = y[e, i]
-        scale = max(1.0, float(np.abs(self.baseline).max()))
-        single = self._dtype is None or str(self._dtype) != "torch.float64"
-        tol = (1e-4 if single else 1e-9) * scale
-        err = np.abs(got - want).max(axis=1)
-        if err.max() > tol:
-            k = int(np.argmax(err))
+        worst = disagreement(got, want, self.baseline, self._dtype)
+        if worst is not None:
+            k, err, tol = worst
             raise AttributionError(f"the {self.method} path disagrees with running the model: sequence {i[k]}, edit at "
                                    f"{starts[e[k]]}: {got[k].tolist()[:4]} against {want[k].tolist()[:4]} "
-                                   f"(|difference| {err[k]:.3g} > {tol:.3g}); use method='full' and report the model")
+                                   f"(|difference| {err:.3g} > {tol:.3g}); use method='full' and report the model")

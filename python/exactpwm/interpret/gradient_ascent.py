@@ -10,7 +10,8 @@ from ``starts`` random initial points (standard normal times ``init_scale``) dra
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ import numpy as np
 
 from exactpwm.core._checks import check_number
 
-__all__ = ["AscentResult", "ascend", "find_module"]
+__all__ = ["AscentResult", "ascend", "evaluating", "find_module", "model_outputs"]
 
 
 @dataclass
@@ -30,6 +31,28 @@ class AscentResult:
     scores: np.ndarray
     objective: np.ndarray
     steps: int
+
+
+@contextmanager
+def evaluating(model: Any) -> Iterator[Any]:
+    """``model`` in eval mode for the block (its mode restored after); yields its parameters' dtype."""
+    import torch
+
+    param = next(iter(model.parameters()), None)
+    was_training = model.training
+    model.eval()
+    try:
+        yield param.dtype if param is not None else torch.float32
+    finally:
+        model.train(was_training)
+
+
+def model_outputs(model: Any, length: int, dtype: Any) -> int:
+    """How many outputs ``model`` gives for one (1, 4, ``length``) input."""
+    import torch
+
+    with torch.no_grad():
+        return int(model(torch.full((1, 4, length), 0.25, dtype=dtype)).reshape(1, -1).shape[1])
 
 
 def find_module(model: Any, layer: str) -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from exactpwm.core._checks import check_number
-from exactpwm.interpret.gradient_ascent import ascend
+from exactpwm.interpret.gradient_ascent import ascend, evaluating, model_outputs
 
 __all__ = ["Reconstruction", "class_optimization"]
 
@@ -65,13 +65,8 @@ def class_optimization(model: Any, length: int, *, output: int = 0, starts: int 
     import torch
 
     length = int(check_number(length, "length", low=1, integer=True))
-    param = next(iter(model.parameters()), None)
-    dtype = param.dtype if param is not None else torch.float32
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            n_out = int(model(torch.full((1, 4, length), 0.25, dtype=dtype)).reshape(1, -1).shape[1])
+    with evaluating(model) as dtype:
+        n_out = model_outputs(model, length, dtype)
         output = int(check_number(output, "output", low=0, integer=True))
         if output >= n_out:
             raise ValueError(f"output {output} does not exist: the model has {n_out} outputs")
@@ -80,6 +75,4 @@ def class_optimization(model: Any, length: int, *, output: int = 0, starts: int 
             return model(X).reshape(len(X), -1)[:, output]
         res = ascend(score, (4, length), starts=starts, steps=steps, lam=lam, lr=lr, seed=seed, dtype=dtype,
                      transform=lambda Z: torch.softmax(Z, dim=1))
-    finally:
-        model.train(was_training)
     return Reconstruction(res.values, res.scores, output)

@@ -27,7 +27,7 @@ import numpy as np
 from exactpwm.core._checks import as_bias, check_number, to_numpy
 from exactpwm.core.errors import InputTypeError
 from exactpwm.core.types import ArrayLike
-from exactpwm.interpret.model_runner import is_torch_module, model_runner
+from exactpwm.interpret.model_runner import disagreement, is_torch_module, model_runner
 
 __all__ = ["first_layer_ism", "pwm_model_ism", "saturation_mutagenesis"]
 
@@ -359,8 +359,6 @@ def _full_ism(model: Any, X: np.ndarray, batch_size: int, progress: Any) -> tupl
 def _check_against_full(model: Any, X: np.ndarray, y0: np.ndarray, y: np.ndarray, count: int, seed: int,
                         dtype: Any, error: type) -> None:
     """Run ``count`` of the substitutions through the whole model; raise ``error`` on a disagreement."""
-    import torch
-
     N, n = X.shape
     rng = np.random.default_rng(seed)
     s = rng.integers(0, N, count)
@@ -370,11 +368,9 @@ def _check_against_full(model: Any, X: np.ndarray, y0: np.ndarray, y: np.ndarray
     edits[np.arange(count), pos] = base
     want = model_runner(model, batch_size=256)(edits)
     got = y[s, base, pos]
-    scale = max(1.0, float(np.abs(y0).max()))
-    tol = (1e-9 if dtype == torch.float64 else 1e-4) * scale
-    err = np.abs(got - want).max(axis=1)
-    if err.max() > tol:
-        i = int(np.argmax(err))
+    worst = disagreement(got, want, y0, dtype)
+    if worst is not None:
+        i, err, tol = worst
         raise error(f"local ISM disagrees with running the model: sequence {s[i]}, base {'ACGT'[base[i]]} at "
                     f"position {pos[i]}: {got[i].tolist()[:4]} against {want[i].tolist()[:4]} (|difference| "
-                    f"{err[i]:.3g} > {tol:.3g}); use method='full' and report the model")
+                    f"{err:.3g} > {tol:.3g}); use method='full' and report the model")

@@ -13,7 +13,7 @@ import numpy as np
 from exactpwm.core._checks import check_number
 from exactpwm.core.errors import InputTypeError
 
-__all__ = ["is_torch_module", "model_runner"]
+__all__ = ["disagreement", "is_torch_module", "model_runner"]
 
 # one-hot rows by code: A, C, G, T, and N as zeros
 _ONE_HOT = np.concatenate([np.eye(4, dtype=np.float32), np.zeros((1, 4), np.float32)])
@@ -62,3 +62,18 @@ def model_runner(model: Any, threads: int = 0, batch_size: int | None = None) ->
     def batched(codes: np.ndarray) -> np.ndarray:
         return np.concatenate([one(codes[a:a + batch_size]) for a in range(0, len(codes), batch_size)])
     return batched
+
+
+def disagreement(got: np.ndarray, want: np.ndarray, reference: np.ndarray,
+                 dtype: Any = None) -> tuple[int, float, float] | None:
+    """The worst row where a shortcut's outputs ``got`` (R, K) differ from running the model
+    (``want``) beyond float rounding: (row, |difference|, tolerance), or None. The tolerance is
+    1e-4 (float32 models, or ``dtype`` None) or 1e-9 (float64) of the larger of 1 and the largest
+    output in ``reference``."""
+    scale = max(1.0, float(np.abs(reference).max()))
+    tol = (1e-9 if str(dtype) == "torch.float64" else 1e-4) * scale
+    err = np.abs(got - want).max(axis=1)
+    if err.max() <= tol:
+        return None
+    k = int(np.argmax(err))
+    return k, float(err[k]), tol
