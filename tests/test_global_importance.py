@@ -346,3 +346,29 @@ def test_the_gia_command_names_bad_input(exported, capsys, extra, message):
         rc = exc.code
     err = capsys.readouterr().err
     assert rc in (1, 2) and message in err and "Traceback" not in err
+
+
+def test_a_pwm_first_layer_and_a_pwm_model_give_the_conv_models_effects():
+    """The same network as a plain conv, as exactpwm's PWMConv1d (both on the local path) and as a
+    PWMModel run by the engine (full path): equal effects."""
+    from exactpwm.interpret.pwm_layer import PWMConv1d
+    from exactpwm.interpret.torch_model import pwm_model_from_torch
+
+    torch.manual_seed(0)
+    conv, dense = nn.Conv1d(4, 8, 9), nn.Linear(8, 2)
+
+    class Net(nn.Module):
+        def __init__(self, first):
+            super().__init__()
+            self.first, self.dense = first, dense
+
+        def forward(self, x):
+            return self.dense(torch.relu(self.first(x)).amax(dim=-1))
+    null = iid_null(30, 80, seed=1)
+    plain = GlobalImportance(Net(conv).eval(), null)
+    layer = GlobalImportance(Net(PWMConv1d(conv)).eval(), null)
+    engine = GlobalImportance(pwm_model_from_torch(conv, dense), null)
+    assert plain.runner.method == layer.runner.method == "local" and engine.runner.method == "full"
+    want = plain.effect(["GATAAG", "CACGTG"])["mean"]
+    for g in (layer, engine):
+        assert np.abs(g.effect(["GATAAG", "CACGTG"])["mean"] - want).max() < 1e-5
