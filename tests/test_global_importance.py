@@ -155,6 +155,16 @@ def test_null_models_are_seeded_and_keep_what_they_promise():
         assert sorted(zip(src[:-1], src[1:])) == sorted(zip(got[:-1], got[1:]))
     k1 = shuffle_null(real, k=1, seed=1)
     assert (np.sort(k1, axis=1) == np.sort(real, axis=1)).all()
+    real[2, 5:9] = 4  # N is a fifth letter
+    for k in (3, 5):  # every k-mer count, and the first and last (k - 1)-mers, kept
+        got = shuffle_null(real, 60, k=k, seed=2)
+        assert (got == shuffle_null(real, 60, k=k, seed=2)).all() and (got != np.tile(real, (2, 1))).any()
+        for j in range(60):
+            src = real[j % 30]
+            def kmers(x, k=k):
+                return sorted(tuple(x[i:i + k]) for i in range(len(x) - k + 1))
+            assert kmers(src) == kmers(got[j])
+            assert (got[j, :k - 1] == src[:k - 1]).all() and (got[j, -(k - 1):] == src[-(k - 1):]).all()
     P = profile_null(real, 500, seed=2)
     assert P.shape == (500, n) and (P == profile_null(real, 500, seed=2)).all()
     only_a = np.zeros((5, n), np.uint8)
@@ -203,8 +213,8 @@ def test_bad_null_sets_and_outputs_name_the_problem():
         GlobalImportance(Tower().eval(), iid_null(4, n), output=5)
     with pytest.raises(ValueError, match="no sequences"):
         shuffle_null(np.zeros((0, n), np.uint8))
-    with pytest.raises(ValueError, match="k must be 1"):
-        shuffle_null(codes(3), k=3)
+    with pytest.raises(ValueError, match="k must be"):
+        shuffle_null(codes(3), k=0)
     with pytest.raises(ValueError, match="composition"):
         iid_null(3, 10, [1, 2, 3])
     with pytest.raises(ValueError, match="low < high"):
@@ -330,7 +340,7 @@ def test_the_gia_command_writes_its_tables(exported):
     (["--null", "shuffle:missing.fa"], "missing.fa"),
     (["--null", "markov:x"], "null model is shuffle"),
     (["--null", "iid", "--length", "50"], "the model takes sequences of 60 bp"),
-    (["--null", "shuffle:{tmp}/real.fa:3"], "1-mer or 2-mer"),
+    (["--null", "shuffle:{tmp}/real.fa:0"], "k-mer length"),
     (["--null", "iid", "--pair", "gata"], "two names"),
     (["--null", "iid", "--pair", "gata,nosuch"], "not a motif id"),
     (["--null", "iid", "-p", "ACGX"], "A, C, G, T and N"),

@@ -19,7 +19,7 @@ def add_parser(sub) -> None:
                     "figure per table.")
     p.add_argument("model", help="a model saved by torch.export.save (.pt2) taking one-hot (B, 4, L)")
     p.add_argument("--null", required=True,
-                   help="shuffle:FASTA[:k] (k-mer shuffles, k 1 or 2, default 2), profile:FASTA, iid[:GC] or "
+                   help="shuffle:FASTA[:k] (shuffles keeping k-mer counts, default k 2), profile:FASTA, iid[:GC] or "
                         "iid:A,C,G,T, quantile:FASTA[:LOW-HIGH] (default 0-0.25)")
     p.add_argument("-o", "--output", required=True, help="output folder (created)")
     p.add_argument("-m", "--motifs", help="motif file or jaspar: spec whose motifs are embedded (their consensus)")

@@ -46,7 +46,7 @@ class GiaOptions:
     model : a ``.pt2`` file (``torch.export.save``) taking one-hot (B, 4, L), exported with a
         dynamic batch (a fixed batch also works, more slowly)
     output : the output folder (created; the files listed in the module's notes are replaced)
-    null : ``shuffle:FASTA[:k]`` (k-mer shuffles of real sequences, k = 2 by default),
+    null : ``shuffle:FASTA[:k]`` (shuffles of real sequences keeping k-mer counts, k = 2 by default),
         ``profile:FASTA`` (per-position base frequencies), ``iid[:GC]`` or ``iid:A,C,G,T``
         (independent bases), or ``quantile:FASTA[:LOW-HIGH]`` (the real sequences whose prediction
         lies in those quantiles, default 0-0.25)
@@ -107,9 +107,9 @@ def parse_null(spec: str, model: Any, size: int, length: int | None, seed: int) 
         check_inputs(path)
         _, X = equal_length_fasta(path, "null sequences")
         if kind == "shuffle":
-            k = int(arg) if arg.isdigit() else 2 if not arg else -1
-            if k not in (1, 2):
-                raise OptionsError(f"--null {spec}: the shuffle keeps 1-mer or 2-mer counts (shuffle:FASTA:1 or :2)")
+            k = int(arg) if arg.isdigit() else 2 if not arg else 0
+            if k < 1:
+                raise OptionsError(f"--null {spec}: give the k-mer length the shuffle keeps, such as shuffle:FASTA:3")
             return null_models.shuffle_null(X, size, k=k, seed=seed)
         if kind == "profile":
             if arg:
