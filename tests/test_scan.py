@@ -43,12 +43,19 @@ def data():
 @pytest.mark.parametrize("strand", ["both", "+", "-"])
 def test_score_threshold_hits_equal_reference(data, strand):
     pwms, seqs = data
-    mats = exactpwm.score_matrices(pwms)
+    mats = exactpwm.score_matrices(pwms, step=None)  # score thresholds: float64 scores by default
     thr = [m.max(axis=0).sum() * 0.6 for m in mats]
     table = exactpwm.scan(pwms, seqs, score=thr, strand=strand)
     expected = scan_hits(mats, seqs, thr, strand)
     assert len(expected) > 50
-    assert as_rows(table) == expected
+    got = as_rows(table)
+    assert [r[:4] for r in got] == [r[:4] for r in expected]  # the same windows; scores to float64 rounding
+    np.testing.assert_allclose([r[4] for r in got], [r[4] for r in expected], rtol=1e-12)
+    # the grid, on request, as before: hits of the quantized matrices
+    grid = exactpwm.score_matrices(pwms)
+    gthr = [m.max(axis=0).sum() * 0.6 for m in grid]
+    assert as_rows(exactpwm.scan(pwms, seqs, score=gthr, strand=strand, step=2.0 ** -10)) == \
+        scan_hits(grid, seqs, gthr, strand)
 
 
 @pytest.mark.slow
@@ -76,6 +83,8 @@ def test_unquantized_float_matrices_equal_reference(data, strand):
         for backend in ("numba", "cpp-scalar"):
             other = exactpwm.scan(mats, seqs, mode="matrix", score=thr, step=None, strand=strand, backend=backend)
             assert as_rows(other) == got
+        # the default with score thresholds is this exact path
+        assert as_rows(exactpwm.scan(mats, seqs, mode="matrix", score=thr, strand=strand)) == got
 
 
 def test_ties_at_the_threshold_are_hits(data):
@@ -83,7 +92,7 @@ def test_ties_at_the_threshold_are_hits(data):
     mats = exactpwm.score_matrices(pwms)
     all_scores = scan_hits(mats[4:5], seqs[5:6], [-np.inf])
     tie = sorted(r[4] for r in all_scores)[-20]  # an achieved score, used as the threshold
-    table = exactpwm.scan(pwms[4:5], seqs[5:6], score=tie)
+    table = exactpwm.scan(pwms[4:5], seqs[5:6], score=tie, step=2.0 ** -10)  # the grid's ties (float ties: below)
     assert len(table) == sum(r[4] >= tie for r in all_scores) >= 20
     assert (table.rows["score"] >= tie).all() and (table.rows["score"] == tie).any()
 
@@ -268,3 +277,22 @@ def test_q_values_are_per_motif_unless_pooled():
     np.testing.assert_allclose(np.sort(pooled["qvalue"]), np.minimum(bh2, 1), rtol=1e-12)
     with pytest.raises(ValueError, match="qvalues must be"):
         exactpwm.scan([m1], seqs, qvalues="fdr")
+
+
+def test_the_default_step_is_exact_for_the_users_matrices():
+    """step="auto": score thresholds on float matrices scan in float64 (exact); matrices already on
+    the 2**-10 grid (integers, eighths) keep the grid, where it is as exact; p-value thresholds use
+    the grid; a step that is not a number, None or "auto" is refused."""
+    from exactpwm.scanning.plan import plan_scan
+
+    rng = np.random.default_rng(3)
+    floats = [rng.normal(size=(4, 8))]
+    on_grid = [np.round(rng.normal(size=(4, 8)) * 8) / 8]
+    assert plan_scan(floats, mode="matrix", score=1.0).groups[0].dtype == np.float64
+    assert np.array_equal(plan_scan(floats, mode="matrix", score=1.0).matrices[0], floats[0])
+    assert plan_scan(on_grid, mode="matrix", score=1.0).groups[0].dtype == np.float32
+    assert plan_scan(floats, mode="matrix", score=1.0, step=2.0 ** -10).groups[0].dtype == np.float32
+    grid_plan = plan_scan(floats, mode="matrix", pvalue=1e-3)
+    assert np.array_equal(grid_plan.matrices[0], exactpwm.score_matrices(floats, mode="matrix")[0])
+    with pytest.raises(ValueError, match="step must be"):
+        plan_scan(floats, mode="matrix", score=1.0, step="exact")

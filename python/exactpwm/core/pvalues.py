@@ -211,14 +211,22 @@ def benjamini_hochberg(pvalues: ArrayLike, n_tests: int | None = None, pi0: floa
     return out
 
 
-def score_distributions(matrices, background=None, step: float = DEFAULT_STEP, threads: int = 0) -> list:
-    """:class:`ScoreDistribution` of each matrix, computed on ``threads`` threads (0 = all cores)."""
+def score_distributions(matrices, background=None, step: float = DEFAULT_STEP, threads: int = 0,
+                        labels=None) -> list:
+    """:class:`ScoreDistribution` of each matrix, computed on ``threads`` threads (0 = all cores);
+    an error names the matrix by ``labels[i]`` (default "motif i")."""
     from concurrent.futures import ThreadPoolExecutor
 
     from exactpwm.core._checks import resolve_threads
 
+    def one(i: int):
+        try:
+            return ScoreDistribution(matrices[i], background, step)
+        except ValueError as exc:
+            raise ValueError(f"{labels[i] if labels is not None else f'motif {i}'}: {exc}") from None
+
     n = min(resolve_threads(threads), max(1, len(matrices)))
     if n == 1:
-        return [ScoreDistribution(m, background, step) for m in matrices]
+        return [one(i) for i in range(len(matrices))]
     with ThreadPoolExecutor(n) as pool:
-        return list(pool.map(lambda m: ScoreDistribution(m, background, step), matrices))
+        return list(pool.map(one, range(len(matrices))))

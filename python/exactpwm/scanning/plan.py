@@ -211,22 +211,45 @@ def default_motif_names(names, K: int) -> list[str]:
     return out
 
 
+def resolve_step(step: float | str | None, score: ArrayLike | None, matrices: list | None = None) -> float | None:
+    """The score grid of a scan. ``step="auto"``: with score thresholds, None (float64 scores,
+    exact for the user's matrices, as MOODS compares them) unless every matrix already lies on the
+    p-value grid (:data:`exactpwm.core.pvalues.DEFAULT_STEP`: integers, or multiples of 2**-10),
+    where the grid is as exact and faster; with p-value thresholds, the grid, whose thresholds
+    are grid values. ``matrices``: the unquantized score matrices."""
+    if isinstance(step, str):
+        if step != "auto":
+            raise ValueError(f"step must be a positive number, None or 'auto', got {step!r}")
+        if score is None:
+            return DEFAULT_STEP
+        on_grid = matrices is not None and all(np.array_equal(M, np.round(M / DEFAULT_STEP) * DEFAULT_STEP)
+                                               and np.abs(M).max() < 2.0 ** 20 for M in matrices)
+        return DEFAULT_STEP if on_grid else None
+    return step
+
+
 def plan_scan(motifs: Motifs, *, pvalue: float | None = None, score: ArrayLike | None = None,
               names: Sequence[str] | None = None, mode: str = "logodds", background: Background = None,
               base: float = 2.0,
-              pseudocount: float | None = None, step: float | None = DEFAULT_STEP, threads: int = 0) -> ScanPlan:
+              pseudocount: float | None = None, step: float | str | None = "auto", threads: int = 0) -> ScanPlan:
     """Check the arguments and prepare a scan (see :func:`scan` for their meaning)."""
     if pvalue is not None and score is not None:
         raise ValueError("give pvalue= or score=, not both")
+    if isinstance(step, str) and step != "auto":
+        raise ValueError(f"step must be a positive number, None or 'auto', got {step!r}")
     if score is None and pvalue is None:
         pvalue = 1e-4
     rna = isinstance(motifs, MotifSet) and len(motifs) > 0 and all(m.meta.get("alphabet") == "ACGU" for m in motifs)
     motifs, names, background, pseudocount = prepare_motifs(motifs, names, mode, background, pseudocount)
-    matrices = score_matrices(motifs, mode, background=background, base=base, pseudocount=pseudocount, step=step,
-                              names=names)
+    exact = score_matrices(motifs, mode, background=background, base=base, pseudocount=pseudocount, step=None,
+                           names=names)
+    step = resolve_step(step, score, exact)
+    matrices = exact if step is None else score_matrices(motifs, mode, background=background, base=base,
+                                                         pseudocount=pseudocount, step=step, names=names)
     K = len(matrices)
+    labels = [f"motif {n!r}" for n in names] if names is not None else None
     names = default_motif_names(names, K)
-    dists = score_distributions(matrices, as_background(background), step or 1e-3, threads)
+    dists = score_distributions(matrices, as_background(background), step or 1e-3, threads, labels)
     if score is None:
         if not (isinstance(pvalue, (int, float)) and 0 < pvalue <= 1):
             raise ValueError(f"pvalue must be a number in (0, 1], got {pvalue!r}")

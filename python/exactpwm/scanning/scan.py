@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 
 from exactpwm.core.motif import MotifSet
-from exactpwm.core.pvalues import DEFAULT_STEP, benjamini_hochberg, storey_pi0
+from exactpwm.core.pvalues import benjamini_hochberg, storey_pi0
 from exactpwm.core.scoring import run_threshold
 from exactpwm.core.sequence import check_codes, input_window_letters, window_letters
 from exactpwm.core.types import ArrayLike, Background, Motifs, Sequences, Strand
@@ -161,7 +161,7 @@ def scan(
     base: float = 2.0,
     pseudocount: float | None = None,
     strand: Strand = "both",
-    step: float | None = DEFAULT_STEP,
+    step: float | str | None = "auto",
     qvalues: bool | str = False,
     input_letters: bool = False,
     chunk_size: int = DEFAULT_CHUNK,
@@ -184,10 +184,16 @@ def scan(
         ``score`` is given), computed exactly under the 0-order ``background`` on the score grid
     score : instead of pvalue, a score threshold (scalar or one per motif)
     names : motif names (default motif0, motif1, ...)
-    mode, background, base, pseudocount, step : see :func:`score_matrices`;
+    mode, background, base, pseudocount : see :func:`score_matrices`;
         ``background`` (None: a MotifSet's own, as FIMO takes the motif file's; else uniform) is
         also the null model of the p-values; ``pseudocount`` (None: 0.1, FIMO's ``--motif-pseudo``,
         spread by the background; exact kernel PWMs are scanned as they are)
+    step : the scores' grid. "auto" (default): with ``score`` thresholds, none: the user's
+        matrices are scored in float64 and every window at or above its threshold is reported,
+        the same hits as MOODS on the same matrices and thresholds; with ``pvalue``, the p-value
+        grid (``2**-10``), where the threshold is a grid value. A number forces that grid (the
+        previous default for score thresholds, slightly faster on AVX2; it may report windows a
+        grid step below the threshold), None forces float64
     strand : "both" (default), "+" or "-"
     qvalues : also compute q-values: ``True`` or ``"motif"``, per motif over its window tests, as
         FIMO reports them (Storey's: Benjamini-Hochberg times the motif's null fraction pi0,
