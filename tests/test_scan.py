@@ -179,32 +179,40 @@ def test_bad_arguments(data):
 @pytest.mark.parametrize("chunk_size", [5, 1 << 20])
 def test_sequence_maxima_equal_reference(data, chunk_size):
     pwms, seqs = data
-    mats = exactpwm.score_matrices(pwms)
-    got = exactpwm.sequence_maxima(pwms, seqs, chunk_size=chunk_size)
-    assert got.score.shape == (len(seqs), len(pwms))
-    every = scan_hits(mats, seqs, [-np.inf] * len(mats))
-    for s in range(len(seqs)):
-        for k in range(len(mats)):
-            rows = [r for r in every if r[0] == s and r[3] == k]
-            if not rows:
-                assert got.score[s, k] == -np.inf and got.start[s, k] == -1 and got.pvalue[s, k] == 1.0
-                continue
-            best = max(r[4] for r in rows)
-            first = min((r for r in rows if r[4] == best), key=lambda r: (-r[2], r[1]))
-            assert got.score[s, k] == best
-            assert (got.start[s, k], got.strand[s, k]) == (first[1], first[2])
+    for step in (None, 2.0 ** -10):  # the default: the motifs' float64 scores; the grid on request
+        mats = exactpwm.score_matrices(pwms, step=step)
+        got = exactpwm.sequence_maxima(pwms, seqs, chunk_size=chunk_size, step=step)
+        assert got.score.shape == (len(seqs), len(pwms))
+        every = scan_hits(mats, seqs, [-np.inf] * len(mats))
+        for s in range(len(seqs)):
+            for k in range(len(mats)):
+                rows = [r for r in every if r[0] == s and r[3] == k]
+                if not rows:
+                    assert got.score[s, k] == -np.inf and got.start[s, k] == -1 and got.pvalue[s, k] == 1.0
+                    continue
+                best = max(r[4] for r in rows)
+                first = min((r for r in rows if r[4] >= best - 1e-12 * abs(best)), key=lambda r: (-r[2], r[1]))
+                assert got.score[s, k] == pytest.approx(best, rel=1e-12, abs=1e-12)
+                assert (got.start[s, k], got.strand[s, k]) == (first[1], first[2])
+    default = exactpwm.sequence_maxima(pwms, seqs, chunk_size=chunk_size)
+    assert np.array_equal(default.score, exactpwm.sequence_maxima(pwms, seqs, chunk_size=chunk_size, step=None).score)
 
 
 def test_score_tracks_and_bedgraph(data, tmp_path):
     pwms, seqs = data
-    mats = exactpwm.score_matrices(pwms)
     x = seqs[4]
-    pieces = [t for t in exactpwm.score_tracks(pwms, {"s": x}, chunk_size=97, strand="+") if 1 in t[2]]
-    track = np.concatenate([scores[list(idx).index(1)] for _, _, idx, scores in pieces])
-    L = mats[1].shape[1]
-    expected = np.array([mats[1][x[j:j + L], np.arange(L)].sum() if (x[j:j + L] < 4).all() else np.nan
-                         for j in range(x.size - L + 1)])
-    np.testing.assert_array_equal(track, expected)
+    for step in (2.0 ** -10, None):  # the grid on request (exact sums); the default: float64 scores
+        mats = exactpwm.score_matrices(pwms, step=step)
+        pieces = [t for t in exactpwm.score_tracks(pwms, {"s": x}, chunk_size=97, strand="+", step=step)
+                  if 1 in t[2]]
+        track = np.concatenate([scores[list(idx).index(1)] for _, _, idx, scores in pieces])
+        L = mats[1].shape[1]
+        expected = np.array([mats[1][x[j:j + L], np.arange(L)].sum() if (x[j:j + L] < 4).all() else np.nan
+                             for j in range(x.size - L + 1)])
+        if step is None:
+            np.testing.assert_allclose(track, expected, rtol=1e-12, atol=1e-12)
+        else:
+            np.testing.assert_array_equal(track, expected)
     with open(tmp_path / "t.bedGraph", "w") as f:
         exactpwm.write_bedgraph(f, "s", 0, track)
     lines = (tmp_path / "t.bedGraph").read_text().splitlines()

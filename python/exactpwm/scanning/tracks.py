@@ -7,7 +7,6 @@ from typing import IO, Callable
 
 import numpy as np
 
-from exactpwm.core.pvalues import DEFAULT_STEP
 from exactpwm.core.types import Background, Motifs, Sequences, Strand
 from exactpwm.io.files import UniqueNames
 from exactpwm.scanning.batches import DEFAULT_CHUNK, group_codes, sequence_batches
@@ -18,7 +17,7 @@ __all__ = ["bedgraph_runs", "best_strand", "score_tracks", "write_bedgraph", "wr
 
 def score_tracks(motifs: Motifs, sequences: Sequences, *, names: Sequence[str] | None = None,
                  mode: str = "logodds", background: Background = None, base: float = 2.0,
-                 pseudocount: float | None = None, strand: Strand = "both", step: float | None = DEFAULT_STEP,
+                 pseudocount: float | None = None, strand: Strand = "both", step: float | None = None,
                  chunk_size: int = DEFAULT_CHUNK, threads: int = 0, backend: str = "auto",
                  progress: Callable[[int], None] | None = None) -> Iterator[tuple[str, int, np.ndarray, np.ndarray]]:
     """Dense score tracks, streamed: yields (sequence_name, start, motif_indices, scores) per chunk
@@ -29,7 +28,9 @@ def score_tracks(motifs: Motifs, sequences: Sequences, *, names: Sequence[str] |
     float64, for the group's motifs ``motif_indices`` (int64 (k,)) in the same yield. Window j of a
     chunk starts at ``start + j``; consecutive chunks tile the sequence without
     overlap. Windows holding N are NaN (they are never hits). Sequence names must be
-    unique (ValueError otherwise): a track has one entry per chromosome.
+    unique (ValueError otherwise): a track has one entry per chromosome. ``step`` None (the default)
+    scores the motifs' own float64 matrices; a number rounds them to that grid first (``2**-10``:
+    the previous default, whose equal scores make longer bedGraph runs).
     """
     from exactpwm.core.scoring import conv1d
 
