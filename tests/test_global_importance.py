@@ -344,11 +344,14 @@ def test_the_gia_command_writes_its_tables(exported):
     (["--null", "iid", "--pair", "gata"], "two names"),
     (["--null", "iid", "--pair", "gata,nosuch"], "not a motif id"),
     (["--null", "iid", "-p", "ACGX"], "A, C, G, T and N"),
+    (["--null", "shuffle:{tmp}/o/null.fa"], "null.fa"),  # the input would be overwritten
 ])
 def test_the_gia_command_names_bad_input(exported, capsys, extra, message):
     from exactpwm.app.cli import main
 
     tmp, _ = exported
+    (tmp / "o").mkdir(exist_ok=True)
+    (tmp / "o" / "null.fa").write_text((tmp / "real.fa").read_text())
     extra = [x.replace("{tmp}", str(tmp)) for x in extra]
     try:
         rc = main(["gia", str(tmp / "m.pt2"), "-m", str(tmp / "m.meme"), "-o", str(tmp / "o"), "-n", "5", *extra])

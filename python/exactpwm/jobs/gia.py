@@ -27,6 +27,7 @@ from exactpwm.jobs.common import (
     MotifSource,
     OptionsError,
     check_inputs,
+    check_outputs,
     equal_length_fasta,
     load_exported_model,
     load_motifs,
@@ -170,6 +171,10 @@ def run_gia(opts: GiaOptions, *, log: Log = stderr_log, progress: Any = None) ->
     motifs = load_motifs(MotifSource(opts.motifs), log) if opts.motifs else None
     patterns = list(motifs or []) + [p.upper() for p in opts.patterns]
     make_folder(opts.output, "gia writes its tables into a folder")
+    names = ["null.fa"] + [f"{t}.{x}" for t in ("effects", "spacing", "interactions", "kmers") for x in ("tsv", "png")]
+    null_path = opts.null.split(":")[1] if opts.null.count(":") and not opts.null.startswith("iid") else None
+    motif_file = opts.motifs if opts.motifs and not opts.motifs.startswith("jaspar:") else None
+    check_outputs([os.path.join(opts.output, n) for n in names], [opts.model, motif_file, null_path])  # not an input
     gia = GlobalImportance(model, null, output=opts.output_index, batch_size=opts.batch_size, seed=opts.seed)
     log(f"null: {len(null):,} sequences of {null.shape[1]:,} bp ({opts.null}); the model runs on the "
         f"{gia.runner.method} path" + (f" ({gia.runner.why})" if gia.runner.why else ""))
