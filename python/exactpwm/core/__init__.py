@@ -4,5 +4,5 @@ Imports only the private engine layer (``exactpwm._engine``) and numpy. Its publ
 listed in ``__all__``; each lists its public names in its own ``__all__``.
 """
 
-__all__ = ["backends", "errors", "haplotypes", "layout", "matrices", "motif", "pvalues", "scoring", "sequence",
-           "shuffle", "transform", "types"]
+__all__ = ["backends", "errors", "exact_pvalues", "haplotypes", "layout", "matrices", "motif", "pvalues", "scoring",
+           "sequence", "shuffle", "transform", "types"]
