@@ -10,7 +10,7 @@ import numpy as np
 
 from exactpwm.core._checks import optional_import
 from exactpwm.core.matrices import as_background
-from exactpwm.core.pvalues import ScoreDistribution
+from exactpwm.core.pvalues import DEFAULT_STEP, ScoreDistribution
 from exactpwm.core.types import Background, Motifs, Sequences, Strand
 from exactpwm.scanning.batches import DEFAULT_CHUNK, group_codes, sequence_batches
 from exactpwm.scanning.plan import default_motif_names, prepare_motifs, score_matrices, width_groups
@@ -73,11 +73,12 @@ class SequenceMaxima:
 
 def sequence_maxima(motifs: Motifs, sequences: Sequences, *, names: Sequence[str] | None = None,
                     mode: str = "logodds", background: Background = None, base: float = 2.0,
-                    pseudocount: float | None = None, strand: Strand = "both", step: float | None = None,
+                    pseudocount: float | None = None, strand: Strand = "both", step: float | None = DEFAULT_STEP,
                     chunk_size: int = DEFAULT_CHUNK, threads: int = 0, backend: str = "auto",
                     progress: Callable[[int], None] | None = None) -> SequenceMaxima:
     """Global max pooling of motif scores per sequence, streamed in chunks (arguments as in :func:`scan`;
-    ``step`` None, the default, scores the motifs' own float64 matrices, a number the grid).
+    ``step`` is the grid, 2**-10 by default; None scores the motifs' own float64 matrices, exactly,
+    1.6 to 3 times slower on AVX2 today).
 
     Windows containing N are never the best window (as in :func:`scan`).
     """
