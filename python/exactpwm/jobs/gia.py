@@ -155,7 +155,8 @@ def run_gia(opts: GiaOptions, *, log: Log = stderr_log, progress: Any = None) ->
     """Run one global importance job as ``exactpwm gia`` does."""
     from exactpwm.interpret.gia import GlobalImportance, hypotheses
 
-    check_inputs(opts.model, opts.motifs if opts.motifs and not opts.motifs.startswith("jaspar:") else None)
+    motif_file = opts.motifs if opts.motifs and not opts.motifs.startswith("jaspar:") else None
+    check_inputs(opts.model, motif_file)
     if not opts.model.lower().endswith(".pt2"):
         raise OptionsError(f"{opts.model}: give a model saved by torch.export.save (.pt2)")
     if not opts.motifs and not opts.patterns and not opts.pair and not opts.kmer:
@@ -173,7 +174,6 @@ def run_gia(opts: GiaOptions, *, log: Log = stderr_log, progress: Any = None) ->
     make_folder(opts.output, "gia writes its tables into a folder")
     names = ["null.fa"] + [f"{t}.{x}" for t in ("effects", "spacing", "interactions", "kmers") for x in ("tsv", "png")]
     null_path = opts.null.split(":")[1] if opts.null.count(":") and not opts.null.startswith("iid") else None
-    motif_file = opts.motifs if opts.motifs and not opts.motifs.startswith("jaspar:") else None
     check_outputs([os.path.join(opts.output, n) for n in names], [opts.model, motif_file, null_path])  # not an input
     gia = GlobalImportance(model, null, output=opts.output_index, batch_size=opts.batch_size, seed=opts.seed)
     log(f"null: {len(null):,} sequences of {null.shape[1]:,} bp ({opts.null}); the model runs on the "
