@@ -122,10 +122,12 @@ def test_same_hits_for_threads_backends_and_fasta(data, tmp_path):
 
 
 @pytest.mark.slow
-def test_pvalue_threshold_is_exact(data):
+def test_pvalue_threshold_is_exact_on_the_grid_on_request(data):
+    """step=2**-10: hits and p-values of the quantized matrices (the real-valued ones by default,
+    see test_certified_pvalues.py)."""
     pwms, seqs = data
     mats = exactpwm.score_matrices(pwms)
-    table = exactpwm.scan(pwms, seqs, pvalue=1e-3)
+    table = exactpwm.scan(pwms, seqs, pvalue=1e-3, step=2.0 ** -10)
     assert (table.rows["pvalue"] <= 1e-3).all()
     everything = scan_hits(mats, seqs, [-np.inf] * len(mats))
     dists = [ScoreDistribution(m) for m in mats]

@@ -28,6 +28,7 @@ from exactpwm.core.motif import MotifSet
 from exactpwm.core.pvalues import DEFAULT_STEP, PvalueTable, quantize, score_distributions
 from exactpwm.core.scoring import prepare_threshold
 from exactpwm.core.types import ArrayLike, Background, Motifs
+from exactpwm.scanning.certified import CertifiedPvalues
 from exactpwm.scanning.hits import hit_dtype
 
 __all__ = ["MODES", "ScanPlan", "ScanWarning", "plan_scan", "score_matrices", "subset_plan"]
@@ -173,6 +174,7 @@ class ScanPlan:
     dtype: np.dtype
     pvalues: PvalueTable
     rna: bool = False  # RNA motifs (MEME 'ALPHABET= ACGU'): echoed letters pair A with U
+    certified: CertifiedPvalues | None = None  # p-value scans: hits and p-values of the real-valued matrices
 
     @property
     def widths(self) -> np.ndarray:
@@ -243,6 +245,7 @@ def plan_scan(motifs: Motifs, *, pvalue: float | None = None, score: ArrayLike |
     motifs, names, background, pseudocount = prepare_motifs(motifs, names, mode, background, pseudocount)
     exact = score_matrices(motifs, mode, background=background, base=base, pseudocount=pseudocount, step=None,
                            names=names)
+    certify = pvalue is not None and isinstance(step, str)
     step = resolve_step(step, score, exact)
     matrices = exact if step is None else score_matrices(motifs, mode, background=background, base=base,
                                                          pseudocount=pseudocount, step=step, names=names)
@@ -265,8 +268,12 @@ def plan_scan(motifs: Motifs, *, pvalue: float | None = None, score: ArrayLike |
         if np.isnan(thresholds).any():
             raise ValueError("score thresholds must not be NaN")
     overlap = max(m.shape[1] for m in matrices) - 1
-    return ScanPlan(matrices, names, thresholds, dists, width_groups(matrices, thresholds, step), overlap,
-                    hit_dtype(overlap + 1), PvalueTable(dists, thresholds), rna)
+    certified, scan_at = None, thresholds
+    if certify and pvalue is not None and step is not None:
+        certified = CertifiedPvalues(exact, matrices, thresholds, pvalue, as_background(background), step)
+        scan_at = certified.scan_thresholds
+    return ScanPlan(matrices, names, thresholds, dists, width_groups(matrices, scan_at, step), overlap,
+                    hit_dtype(overlap + 1), PvalueTable(dists, scan_at), rna, certified)
 
 
 def subset_plan(plan: ScanPlan, motifs: np.ndarray, step=DEFAULT_STEP) -> ScanPlan:
@@ -276,5 +283,7 @@ def subset_plan(plan: ScanPlan, motifs: np.ndarray, step=DEFAULT_STEP) -> ScanPl
     matrices = [plan.matrices[i] for i in ix]
     thresholds = plan.thresholds[ix]
     dists = [plan.dists[i] for i in ix]
-    return ScanPlan(matrices, [plan.names[i] for i in ix], thresholds, dists, width_groups(matrices, thresholds, step),
-                    plan.overlap, plan.dtype, PvalueTable(dists, thresholds), plan.rna)
+    certified = plan.certified.subset(ix) if plan.certified is not None else None
+    scan_at = certified.scan_thresholds if certified is not None else thresholds
+    return ScanPlan(matrices, [plan.names[i] for i in ix], thresholds, dists, width_groups(matrices, scan_at, step),
+                    plan.overlap, plan.dtype, PvalueTable(dists, scan_at), plan.rna, certified)

@@ -119,6 +119,12 @@ def _scan_batch(plan: ScanPlan, batch: Batch, strand: Strand, threads, backend) 
     K = len(plan.matrices)
     order = np.argsort(pos * (2 * K) + minus * K + motif, kind="stable")
     motif, pos, minus, score, piece, local = (a[order] for a in (motif, pos, minus, score, piece, local))
+    pvalue = plan.pvalues.pvalue(motif, score)
+    if plan.certified is not None:  # p-value scans: decisions, scores and p-values of the real-valued matrices
+        score, pvalue, keep = plan.certified.resolve(motif, score, pvalue, codes, pos, minus)
+        if not keep.all():
+            motif, pos, minus, score, piece, local, pvalue = (a[keep] for a in (motif, pos, minus, score, piece,
+                                                                                 local, pvalue))
     widths = plan.widths[motif]
     rows = np.empty(motif.size, plan.dtype)
     rows["motif"] = motif
@@ -127,7 +133,7 @@ def _scan_batch(plan: ScanPlan, batch: Batch, strand: Strand, threads, backend) 
     rows["end"] = rows["start"] + widths
     rows["strand"] = np.where(minus, b"-", b"+")
     rows["score"] = score
-    rows["pvalue"] = plan.pvalues.pvalue(motif, score)
+    rows["pvalue"] = pvalue
     rows["qvalue"] = np.nan
     if batch.letters is not None:  # echo the input (case, U) as FIMO does
         letters = input_window_letters(batch.letters, pos, widths, minus, plan.overlap + 1, plan.rna)

@@ -1,0 +1,128 @@
+"""Certified p-values for scans at a p-value threshold: each window's decision and reported
+p-value exact for the real-valued score matrix, not only for its 2**-10 grid.
+
+The engine scans the grid matrices Q (fast, exact sums in float32). A window's real score r and
+grid score q differ by at most ``delta`` (the sum over columns of the largest rounding error).
+With ``t`` the grid threshold of p (the lower edge of the first grid cell whose grid p-value is
+<= p) and ``h`` the grid step, the real threshold lies in ``(t - delta - h/2, t + delta + h/2]``:
+every window with ``r >= t + delta + h`` is a hit, every window with ``r < t - delta - h`` is not.
+So the engine scans at ``q >= t - 2 delta - h`` (a superset of the hits), each window's real
+score is summed from its bases, and:
+
+* when at most :data:`FULL_TAIL_WORDS` words score at or above ``t - delta - h`` (most motifs),
+  every hit's p-value comes from a table of all of them (:class:`exactpwm.core.exact_pvalues.TailTable`):
+  the decision and the p-value are exact;
+* otherwise (wide motifs with large tails) the words in the band ``[t - delta - h, t + delta + h)``
+  are tabulated, with the words above it as one exact sum: the decision is exact and the p-value
+  of a window in the band too; above the band the p-value is the grid's, which lies within the
+  null mass of the words scoring within ``delta + h/2`` of the window;
+* motifs wider than :data:`exactpwm.core.exact_pvalues.MAX_WIDTH`, or whose band holds more than
+  :data:`BAND_WORDS` words, keep the grid's decision and p-values.
+
+"Exact" means float64 sums, with scores closer than ``1e-9 * (1 + sum of the columns' largest
+absolute entries)`` counted as ties (see :mod:`exactpwm.core.exact_pvalues`). Reported scores
+are the real-valued matrix's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from exactpwm.core.exact_pvalues import TailTable
+
+__all__ = ["BAND_WORDS", "FULL_TAIL_WORDS", "CertifiedPvalues", "real_window_scores"]
+
+#: the whole tail above the threshold band is tabulated when it holds at most this many words
+FULL_TAIL_WORDS = 1 << 16
+#: the most words of the band around the threshold tabulated for a wide motif
+BAND_WORDS = 1 << 20
+
+
+def real_window_scores(matrix: np.ndarray, codes: np.ndarray, starts: np.ndarray, minus: np.ndarray) -> np.ndarray:
+    """(H,) float64 scores of windows under a (4, w) float64 matrix: ``codes`` (n,) uint8 (0..3
+    inside the windows), ``starts`` (H,) int64 forward-strand starts, ``minus`` (H,) bool: score the
+    window's reverse complement (as the '-' strand reads it)."""
+    w = matrix.shape[1]
+    win = codes[starts[:, None] + np.arange(w)].astype(np.intp)
+    win = np.where(minus[:, None], 3 - win[:, ::-1], win)
+    return matrix[win, np.arange(w)].sum(axis=1)
+
+
+class CertifiedPvalues:
+    """What a p-value scan needs to certify its hits (see the module's notes).
+
+    exact : K (4, w_k) float64 real-valued score matrices; grid : the same on the grid
+    thresholds : (K,) float64 grid thresholds of ``pvalue`` (inf where no word reaches it)
+    pvalue : the p-value threshold; background : (4,) null model; step : the grid step
+    """
+
+    def __init__(self, exact: list, grid: list, thresholds: np.ndarray, pvalue: float, background: np.ndarray,
+                 step: float):
+        self.exact = exact
+        self.pvalue = float(pvalue)
+        self.background = np.asarray(background, dtype=np.float64)
+        self.thresholds = np.asarray(thresholds, dtype=np.float64)
+        self.delta = np.array([float(np.abs(E - Q).max(axis=0).sum()) for E, Q in zip(exact, grid)])
+        self.step = float(step)
+        self.floor = self.thresholds - self.delta - step
+        self.ceiling = self.thresholds + self.delta + step
+        self._tables: dict[int, tuple[str, TailTable | None]] = {}
+
+    @property
+    def scan_thresholds(self) -> np.ndarray:
+        """(K,) grid-score thresholds the engine scans at: a superset of the certified hits."""
+        return self.thresholds - 2.0 * self.delta - self.step
+
+    def subset(self, motifs) -> CertifiedPvalues:
+        """The same for some of the motifs (indices), sharing the tables built so far."""
+        ix = [int(i) for i in motifs]
+        out = CertifiedPvalues.__new__(CertifiedPvalues)
+        out.exact = [self.exact[i] for i in ix]
+        out.pvalue, out.background, out.step = self.pvalue, self.background, self.step
+        for name in ("thresholds", "delta", "floor", "ceiling"):
+            setattr(out, name, getattr(self, name)[ix])
+        out._tables = {j: self._tables[i] for j, i in enumerate(ix) if i in self._tables}
+        return out
+
+    def table(self, k: int) -> tuple[str, TailTable | None]:
+        """("full" | "band" | "grid", table) of motif k, built on first use."""
+        if k not in self._tables:
+            i, table = TailTable.first_fit(self.exact[k], float(self.floor[k]), self.background,
+                                           [(np.inf, FULL_TAIL_WORDS), (float(self.ceiling[k]), BAND_WORDS)])
+            self._tables[k] = (("full", "band")[i], table) if table is not None else ("grid", None)
+        return self._tables[k]
+
+    def kinds(self) -> list[str]:
+        """Each motif's kind of certificate ("full", "band" or "grid"; "none" for a motif that
+        never reaches the p-value), building every table."""
+        return [self.table(k)[0] if np.isfinite(self.thresholds[k]) else "none" for k in range(len(self.exact))]
+
+    def resolve(self, motif: np.ndarray, grid_score: np.ndarray, grid_pvalue: np.ndarray, codes: np.ndarray,
+                pos: np.ndarray, minus: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(real scores, p-values, keep) of a batch's candidate windows (found at
+        :attr:`scan_thresholds`): ``keep`` marks the certified hits."""
+        score = grid_score.astype(np.float64, copy=True)
+        pvalue = grid_pvalue.astype(np.float64, copy=True)
+        keep = np.zeros(motif.size, bool)
+        order = np.argsort(motif, kind="stable")
+        bounds = np.flatnonzero(np.diff(motif[order])) + 1
+        for rows in np.split(order, bounds) if motif.size else []:
+            k = int(motif[rows[0]])
+            r = real_window_scores(self.exact[k], codes, pos[rows], minus[rows])
+            score[rows] = r
+            kind, table = self.table(k)
+            if kind == "full":
+                assert table is not None
+                p = table.pvalue(r)
+                keep[rows] = p <= self.pvalue  # NaN (below the floor): not a hit
+                pvalue[rows] = np.where(np.isnan(p), 1.0, p)
+            elif kind == "band":
+                assert table is not None
+                band = r < self.ceiling[k]
+                p = table.pvalue(r[band])
+                pvalue[rows[band]] = np.where(np.isnan(p), 1.0, p)
+                keep[rows] = ~band
+                keep[rows[band]] = p <= self.pvalue
+            else:
+                keep[rows] = grid_score[rows] >= self.thresholds[k]
+        return score, pvalue, keep
