@@ -6,14 +6,13 @@ the three kinds of certificate (whole tail, band, grid) each checked; the FIMO w
 
 from __future__ import annotations
 
+import exactpwm
 import numpy as np
 import pytest
 from exactpwm.core.exact_pvalues import TailTable, exact_pvalues
 from exactpwm.scanning import certified
 from exactpwm.scanning.plan import plan_scan, score_matrices, symmetric_background
 from exactpwm.scanning.scan import collect_hits
-
-import exactpwm
 
 pytestmark = pytest.mark.filterwarnings("ignore::exactpwm.scanning.plan.ScanWarning")
 

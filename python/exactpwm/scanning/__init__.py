@@ -2,5 +2,5 @@
 variant effects on motifs, and Dask. Never imports ``exactpwm.interpret``. Its public modules are
 listed in ``__all__``."""
 
-__all__ = ["attribution_hits", "batches", "distributed", "fimo", "hits", "maxima", "plan", "regions", "scan", "tracks",
-           "variants"]
+__all__ = ["attribution_hits", "batches", "certified", "distributed", "fimo", "hits", "maxima", "plan", "regions",
+           "scan", "tracks", "variants"]

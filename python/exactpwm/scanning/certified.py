@@ -97,19 +97,36 @@ class CertifiedPvalues:
         never reaches the p-value), building every table."""
         return [self.table(k)[0] if np.isfinite(self.thresholds[k]) else "none" for k in range(len(self.exact))]
 
+    def prepare(self, motifs, threads: int = 0) -> None:
+        """Build the tables of ``motifs`` (indices) not built yet, on ``threads`` threads (0: all cores)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from exactpwm.core._checks import resolve_threads
+
+        todo = [int(k) for k in motifs if int(k) not in self._tables and np.isfinite(self.thresholds[int(k)])]
+        n = min(resolve_threads(threads), len(todo))
+        if n > 1:
+            with ThreadPoolExecutor(n) as pool:
+                list(pool.map(self.table, todo))
+        for k in todo:
+            self.table(k)
+
     def resolve(self, motif: np.ndarray, grid_score: np.ndarray, grid_pvalue: np.ndarray, codes: np.ndarray,
-                pos: np.ndarray, minus: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                pos: np.ndarray, minus: np.ndarray, threads: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(real scores, p-values, keep) of a batch's candidate windows (found at
         :attr:`scan_thresholds`): ``keep`` marks the certified hits."""
-        score = grid_score.astype(np.float64, copy=True)
         pvalue = grid_pvalue.astype(np.float64, copy=True)
         keep = np.zeros(motif.size, bool)
+        if not motif.size:
+            return grid_score.astype(np.float64), pvalue, keep
+        present = np.unique(motif)
+        self.prepare(present, threads)
+        score = self._real_scores(motif, present, codes, pos, minus)
         order = np.argsort(motif, kind="stable")
         bounds = np.flatnonzero(np.diff(motif[order])) + 1
-        for rows in np.split(order, bounds) if motif.size else []:
+        for rows in np.split(order, bounds):
             k = int(motif[rows[0]])
-            r = real_window_scores(self.exact[k], codes, pos[rows], minus[rows])
-            score[rows] = r
+            r = score[rows]
             kind, table = self.table(k)
             if kind == "full":
                 assert table is not None
@@ -126,3 +143,20 @@ class CertifiedPvalues:
             else:
                 keep[rows] = grid_score[rows] >= self.thresholds[k]
         return score, pvalue, keep
+
+    def _real_scores(self, motif, present, codes, pos, minus) -> np.ndarray:
+        """(H,) float64 real scores of the windows: one gather per motif width from a table of
+        every motif's matrix and its reverse complement (read on the forward window)."""
+        score = np.empty(motif.size)
+        widths = np.array([self.exact[int(k)].shape[1] for k in present])
+        for w in np.unique(widths):
+            ks = present[widths == w]
+            both = [m for k in ks for m in (self.exact[int(k)], self.exact[int(k)][::-1, ::-1])]
+            flat = np.ascontiguousarray(np.stack(both).transpose(0, 2, 1)).ravel()  # [2 local + minus, j, base]
+            local = np.full(len(self.exact), -1, np.intp)
+            local[ks] = np.arange(ks.size)
+            rows = np.flatnonzero(local[motif] >= 0) if ks.size < present.size else np.arange(motif.size)
+            base = (2 * local[motif[rows]] + minus[rows]) * (4 * w)
+            index = codes[pos[rows, None] + np.arange(w)] + (base[:, None] + 4 * np.arange(w))
+            score[rows] = flat[index].sum(axis=1)
+        return score

@@ -1,7 +1,8 @@
 """FIMO's way of reporting a scan: its background, strand choice, cap on stored hits, row order
 and files, so that pipelines built on FIMO 5 read exactpwm's output unchanged.
 
-The scan itself is exactpwm's (exact p-values on the score grid, see :mod:`exactpwm.core.pvalues`);
+The scan itself is exactpwm's (p-values and decisions certified for the real-valued matrix, see
+:mod:`exactpwm.scanning.certified`);
 what FIMO decides on top of it is here:
 
 * background: MEME's NRDB frequencies by default (``--nrdb--``), or the motif file's

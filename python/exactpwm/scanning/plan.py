@@ -1,8 +1,9 @@
-"""Scan plans: motifs -> quantized score matrices, thresholds and null models, before any sequence.
+"""Scan plans: motifs -> score matrices, thresholds and null models, before any sequence.
 
-Scores: PWMs become score matrices (log-odds against the background by default), quantized to
-multiples of ``step`` (see :mod:`exactpwm.core.pvalues`), so window scores are exact and hits do
-not depend on threads, backend or chunking. Motifs are grouped by width: one engine call per
+Scores: PWMs become score matrices (log-odds against the background by default), scored in
+float64 or quantized to multiples of ``step`` (see :mod:`exactpwm.core.pvalues`), so hits do not
+depend on threads, backend or chunking. p-value scans certify their hits for the real-valued
+matrices (:mod:`exactpwm.scanning.certified`). Motifs are grouped by width: one engine call per
 group and batch.
 """
 
@@ -175,6 +176,7 @@ class ScanPlan:
     pvalues: PvalueTable
     rna: bool = False  # RNA motifs (MEME 'ALPHABET= ACGU'): echoed letters pair A with U
     certified: CertifiedPvalues | None = None  # p-value scans: hits and p-values of the real-valued matrices
+    step: float | None = DEFAULT_STEP  # the grid of ``matrices`` (None: float64 scores)
 
     @property
     def widths(self) -> np.ndarray:
@@ -273,17 +275,18 @@ def plan_scan(motifs: Motifs, *, pvalue: float | None = None, score: ArrayLike |
         certified = CertifiedPvalues(exact, matrices, thresholds, pvalue, as_background(background), step)
         scan_at = certified.scan_thresholds
     return ScanPlan(matrices, names, thresholds, dists, width_groups(matrices, scan_at, step), overlap,
-                    hit_dtype(overlap + 1), PvalueTable(dists, scan_at), rna, certified)
+                    hit_dtype(overlap + 1), PvalueTable(dists, scan_at), rna, certified, step)
 
 
-def subset_plan(plan: ScanPlan, motifs: np.ndarray, step=DEFAULT_STEP) -> ScanPlan:
-    """The plan for some of its motifs (indices ``motifs``), reusing their null distributions;
-    ``step`` must be the one the plan was made with. Hits name motifs by their place in the subset."""
+def subset_plan(plan: ScanPlan, motifs: np.ndarray) -> ScanPlan:
+    """The plan for some of its motifs (indices ``motifs``), reusing their null distributions and
+    certificates. Hits name motifs by their place in the subset."""
     ix = [int(i) for i in motifs]
     matrices = [plan.matrices[i] for i in ix]
     thresholds = plan.thresholds[ix]
     dists = [plan.dists[i] for i in ix]
     certified = plan.certified.subset(ix) if plan.certified is not None else None
     scan_at = certified.scan_thresholds if certified is not None else thresholds
-    return ScanPlan(matrices, [plan.names[i] for i in ix], thresholds, dists, width_groups(matrices, scan_at, step),
-                    plan.overlap, plan.dtype, PvalueTable(dists, scan_at), plan.rna, certified)
+    return ScanPlan(matrices, [plan.names[i] for i in ix], thresholds, dists,
+                    width_groups(matrices, scan_at, plan.step), plan.overlap, plan.dtype, PvalueTable(dists, scan_at),
+                    plan.rna, certified, plan.step)

@@ -121,7 +121,7 @@ def _scan_batch(plan: ScanPlan, batch: Batch, strand: Strand, threads, backend) 
     motif, pos, minus, score, piece, local = (a[order] for a in (motif, pos, minus, score, piece, local))
     pvalue = plan.pvalues.pvalue(motif, score)
     if plan.certified is not None:  # p-value scans: decisions, scores and p-values of the real-valued matrices
-        score, pvalue, keep = plan.certified.resolve(motif, score, pvalue, codes, pos, minus)
+        score, pvalue, keep = plan.certified.resolve(motif, score, pvalue, codes, pos, minus, threads)
         if not keep.all():
             motif, pos, minus, score, piece, local, pvalue = (a[keep] for a in (motif, pos, minus, score, piece,
                                                                                  local, pvalue))
@@ -187,7 +187,11 @@ def scan(
         letters or uint8 codes); a str that is neither an existing file nor letters is a
         FileNotFoundError that says so
     pvalue : hit when the window's p-value is <= pvalue (default 1e-4 when no
-        ``score`` is given), computed exactly under the 0-order ``background`` on the score grid
+        ``score`` is given), under the 0-order ``background``: with ``step="auto"``, decided and
+        reported for the real-valued matrix, certified by exact tail tables (see
+        :mod:`exactpwm.scanning.certified`: every p-value exact for motifs with small tails,
+        the decision exact up to width 22), and scores are the matrix's float64 scores; with a
+        numeric ``step``, exact for the matrix rounded to that grid
     score : instead of pvalue, a score threshold (scalar or one per motif)
     names : motif names (default motif0, motif1, ...)
     mode, background, base, pseudocount : see :func:`score_matrices`;

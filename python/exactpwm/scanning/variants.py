@@ -135,7 +135,8 @@ def variant_effects(
     vcf : str
         VCF or BCF, plain or bgzip, any order, no index needed.
     pvalue : float
-        The hit threshold of the calls (exact p-values under the background).
+        The hit threshold of the calls: p-values exact for the motifs' score matrices rounded to
+        the 2**-10 grid (scans certify their hits for the real-valued matrices; calls do not yet).
     background, base, pseudocount
         As in :func:`exactpwm.scan` (the background is averaged with its complement; None means
         the MotifSet's, else uniform).
@@ -154,12 +155,13 @@ def variant_effects(
     pd = optional_import("pandas", "variants", "variant effects (a pandas table)")
 
     from exactpwm.core.motif import MotifSet
+    from exactpwm.core.pvalues import DEFAULT_STEP
     from exactpwm.scanning.plan import plan_scan
 
     if report not in ("hits", "all"):
         raise ValueError(f"report must be 'hits' or 'all', got {report!r}")
     plan = plan_scan(motifs, pvalue=pvalue, background=background, base=base, pseudocount=pseudocount,
-                     threads=threads)
+                     threads=threads, step=DEFAULT_STEP)  # calls on the 2**-10 grid (not yet certified)
     alts = [m.alt_name for m in motifs] if isinstance(motifs, MotifSet) else [""] * len(plan.names)
     skipped: Counter = Counter()
     examples: dict = {}
