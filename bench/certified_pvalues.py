@@ -21,9 +21,8 @@ import tempfile
 import time
 import warnings
 
-import numpy as np
-
 import exactpwm
+import numpy as np
 from exactpwm.io.formats.jaspardb import load_jaspar
 from exactpwm.scanning.plan import plan_scan, score_matrices, symmetric_background
 from exactpwm.scanning.scan import collect_hits
