@@ -181,3 +181,28 @@ def test_parquet_partitions(client, data, tmp_path):
     names = np.concatenate([t.column("motif_name").to_numpy(zero_copy_only=False) for t in tables])
     np.testing.assert_array_equal(starts, ref.rows["start"])
     assert list(names) == [ref.motif_names[m] for m in ref.rows["motif"]]
+
+
+def test_sending_the_plan_is_retried_after_a_timeout(monkeypatch):
+    """A scatter that waits on a dead worker times out and is tried again, instead of hanging."""
+    from exactpwm.scanning import distributed as dist
+
+    calls = []
+
+    class Client:
+        def scatter(self, obj, broadcast, hash, timeout):
+            calls.append(timeout)
+            if len(calls) < 3:
+                raise TimeoutError("a worker did not answer")
+            return "future"
+
+    monkeypatch.setattr("time.sleep", lambda s: None)
+    assert dist._scatter(Client(), object()) == "future"
+    assert calls == [dist.SCATTER_TIMEOUT] * 3
+
+    class Dead:
+        def scatter(self, obj, broadcast, hash, timeout):
+            raise TimeoutError("never")
+
+    with pytest.raises(RuntimeError, match="could not send the scan plan"):
+        dist._scatter(Dead(), object(), attempts=2)

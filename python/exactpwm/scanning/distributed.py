@@ -264,17 +264,23 @@ def tracks_distributed(motifs: MotifSet, sequences, outdir, *, client=None, stra
     return folders
 
 
+#: seconds one attempt to send the plan may take (it takes milliseconds when every worker is alive)
+SCATTER_TIMEOUT = 30.0
+
+
 def _scatter(client: Any, obj: Any, attempts: int = 6) -> Any:
     """``obj`` on every worker, under a fresh key (``hash=False``: a content-hash key can be scattered
     again by the next call while the scheduler still releases it, a "lost dependency"). A worker that
-    died a moment ago can still be in the scheduler's list, and replicating to it fails: wait for
-    the scheduler to drop it and try again."""
+    died a moment ago can still be in the scheduler's list: replicating to it fails, or waits for it
+    forever (seen under AddressSanitizer, where a restarted nanny is slow), so each attempt has a
+    timeout; wait for the scheduler to drop the worker and try again."""
+    import asyncio
     import time
 
     for attempt in range(attempts):
         try:
-            return client.scatter(obj, broadcast=True, hash=False)
-        except (KeyError, OSError) as exc:  # the dead worker's address, or its closed connection
+            return client.scatter(obj, broadcast=True, hash=False, timeout=SCATTER_TIMEOUT)
+        except (KeyError, OSError, asyncio.TimeoutError) as exc:  # a dead worker: its address, connection, silence
             if attempt == attempts - 1:
                 raise RuntimeError(f"could not send the scan plan to the Dask workers: {exc!r}") from None
             time.sleep(0.25 * 2 ** attempt)
