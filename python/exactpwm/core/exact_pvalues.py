@@ -29,13 +29,27 @@ __all__ = ["MAX_TAIL_WORDS", "MAX_WIDTH", "TailTable", "exact_pvalues"]
 MAX_WIDTH = 22
 
 
-def _half(M: np.ndarray, bg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(scores, probabilities) of every word over the columns of M (4, h), 4**h of each."""
+def _tolerance(M: np.ndarray) -> float:
+    """Scores closer than this count as tied (see the module's notes)."""
+    return 1e-9 * (1.0 + float(np.abs(M).max(axis=0).sum()))
+
+
+def _pruned_half(M: np.ndarray, bg: np.ndarray, need: float) -> tuple[np.ndarray, np.ndarray]:
+    """(scores, probabilities) of the words over the columns of M (4, h) whose score can reach
+    ``need`` (-inf: every word): partial sums that cannot, even with the best remaining columns,
+    are dropped as the columns are added (the widest-ranging first, where dropping starts
+    soonest). The order of the columns does not change a word's score, only the order of the
+    returned words."""
+    cols = np.argsort(-(M.max(axis=0) - M.min(axis=0)), kind="stable")
+    best_rest = np.concatenate([np.cumsum(M.max(axis=0)[cols][::-1])[::-1][1:], [0.0]])
     scores = np.zeros(1)
     probs = np.ones(1)
-    for j in range(M.shape[1]):
-        scores = (scores[:, None] + M[:, j][None, :]).reshape(-1)
+    for j, c in enumerate(cols):
+        scores = (scores[:, None] + M[:, c][None, :]).reshape(-1)
         probs = (probs[:, None] * bg[None, :]).reshape(-1)
+        alive = scores + best_rest[j] >= need
+        if not alive.all():
+            scores, probs = scores[alive], probs[alive]
     return scores, probs
 
 
@@ -60,10 +74,10 @@ def exact_pvalues(matrix: Any, scores: Any, background: Any = None) -> np.ndarra
     s = np.asarray(scores, dtype=np.float64)
     if np.isnan(s).any():
         raise ValueError("scores must not be NaN")
-    tol = 1e-9 * (1.0 + float(np.abs(M).max(axis=0).sum()))
+    tol = _tolerance(M)
     a = w // 2
-    A, PA = _half(M[:, :a], bg)
-    B, PB = _half(M[:, a:], bg)
+    A, PA = _pruned_half(M[:, :a], bg, -np.inf)  # every word of each half
+    B, PB = _pruned_half(M[:, a:], bg, -np.inf)
     order = np.argsort(B, kind="stable")
     B = B[order]
     tail = np.concatenate([np.cumsum(PB[order][::-1])[::-1], [0.0]])  # tail[i] = P(S_B >= B[i])
@@ -77,28 +91,6 @@ def exact_pvalues(matrix: Any, scores: Any, background: Any = None) -> np.ndarra
 
 #: the most words a :class:`TailTable` holds by default (two float64 arrays of this length, 16 MB)
 MAX_TAIL_WORDS = 1 << 20
-
-
-def _tolerance(M: np.ndarray) -> float:
-    return 1e-9 * (1.0 + float(np.abs(M).max(axis=0).sum()))
-
-
-def _pruned_half(M: np.ndarray, bg: np.ndarray, need: float) -> tuple[np.ndarray, np.ndarray]:
-    """(scores, probabilities) of the words over the columns of M (4, h) whose score can reach
-    ``need``: partial sums that cannot, even with the best remaining columns, are dropped as the
-    columns are added (the widest-ranging first, where dropping starts soonest). The order of the
-    columns does not change a word's score, only the order of the returned words."""
-    cols = np.argsort(-(M.max(axis=0) - M.min(axis=0)), kind="stable")
-    best_rest = np.concatenate([np.cumsum(M.max(axis=0)[cols][::-1])[::-1][1:], [0.0]])
-    scores = np.zeros(1)
-    probs = np.ones(1)
-    for j, c in enumerate(cols):
-        scores = (scores[:, None] + M[:, c][None, :]).reshape(-1)
-        probs = (probs[:, None] * bg[None, :]).reshape(-1)
-        alive = scores + best_rest[j] >= need
-        if not alive.all():
-            scores, probs = scores[alive], probs[alive]
-    return scores, probs
 
 
 class TailTable:

@@ -249,8 +249,7 @@ def plan_scan(motifs: Motifs, *, pvalue: float | None = None, score: ArrayLike |
                            names=names)
     certify = pvalue is not None and isinstance(step, str)
     step = resolve_step(step, score, exact)
-    matrices = exact if step is None else score_matrices(motifs, mode, background=background, base=base,
-                                                         pseudocount=pseudocount, step=step, names=names)
+    matrices = exact if step is None else [quantize(M, step) for M in exact]  # as score_matrices(step=step)
     K = len(matrices)
     labels = [f"motif {n!r}" for n in names] if names is not None else None
     names = default_motif_names(names, K)

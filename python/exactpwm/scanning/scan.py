@@ -200,10 +200,10 @@ def scan(
         spread by the background; exact kernel PWMs are scanned as they are)
     step : the scores' grid. "auto" (default): with ``score`` thresholds, none: the user's
         matrices are scored in float64 and every window at or above its threshold is reported,
-        the same hits as MOODS on the same matrices and thresholds; with ``pvalue``, the p-value
-        grid (``2**-10``), where the threshold is a grid value. A number forces that grid (the
-        previous default for score thresholds, slightly faster on AVX2; it may report windows a
-        grid step below the threshold), None forces float64
+        the same hits as MOODS on the same matrices and thresholds; with ``pvalue``, hits certified
+        for the real-valued matrix (see ``pvalue``). A number forces that grid (the previous
+        default: with score thresholds it may report windows a grid step below the threshold; with
+        ``pvalue``, decisions and p-values are the rounded matrix's), None forces float64 scores
     strand : "both" (default), "+" or "-"
     qvalues : also compute q-values: ``True`` or ``"motif"``, per motif over its window tests, as
         FIMO reports them (Storey's: Benjamini-Hochberg times the motif's null fraction pi0,
