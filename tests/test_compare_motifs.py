@@ -203,3 +203,62 @@ def test_convert_match_names_kernels(tmp_path, db):
     assert f"= {db[4].name}" in run.stdout and "base b = 2" in run.stderr
     out = exactpwm.read_motifs(tmp_path / "out.meme")
     assert out[0].alt_name == db[4].name and out[1].alt_name == ""
+
+
+def _literal_rows(pvalue, offset, overlap, norient, names):
+    """Tomtom's table the slow way: per query, every entry sorted by (p, larger overlap, '+' first,
+    target name), q-values over that order, then each target's first entry."""
+    Q, E = pvalue.shape
+    rank = {n: i for i, n in enumerate(sorted(names))}
+    out = []
+    for q in range(Q):
+        order = sorted(range(E), key=lambda e: (pvalue[q, e], -overlap[q, e], e % norient, rank[names[e // norient]]))
+        qv = storey_qvalues(pvalue[q, order])
+        seen = set()
+        for e, v in zip(order, qv):
+            if e // norient not in seen:
+                seen.add(e // norient)
+                out.append((q, e // norient, offset[q, e], pvalue[q, e], v, overlap[q, e], "-+"[e % norient == 0]))
+    return out
+
+
+@pytest.mark.parametrize("norient, float32", [(2, True), (1, True), (2, False)])
+def test_the_table_orders_ties_as_tomtom_does(norient, float32):
+    """Heavy ties of p (and of p and overlap between a target's orientations), names out of order:
+    the fast table (packed-key sort, or its lexsort fallback when p is not a float32) equals the
+    literal one, q-values included."""
+    from exactpwm.interpret.tomtom import _rows
+
+    rng = np.random.default_rng(4)
+    T, Q = 130, 3
+    names = [f"t{int(i)}" for i in rng.permutation(T)]
+    E = T * norient
+    pvalue = rng.choice(np.float32([1e-6, 0.01, 0.2, 0.5, 1.0]), size=(Q, E)).astype(np.float64)
+    if not float32:
+        pvalue = pvalue * (1 + 1e-12)
+    pvalue[0, 0] = -0.0  # a p of exactly 0, as -expm1(0) gives
+    overlap = rng.integers(3, 6, size=(Q, E))
+    offset = rng.integers(-5, 5, size=(Q, E))
+    rows = _rows(pvalue, offset, overlap, norient, T, names)
+    ref = _literal_rows(pvalue + 0.0, offset, overlap, norient, names)
+    got = [(r["query"], r["target"], r["offset"], r["pvalue"], r["qvalue"], r["overlap"], r["strand"].decode())
+           for r in rows]
+    assert [g[:4] + g[5:] for g in got] == [r[:4] + r[5:] for r in ref]
+    np.testing.assert_allclose([g[4] for g in got], [r[4] for r in ref], rtol=1e-12)
+    assert (rows["evalue"] == rows["pvalue"] * T).all()
+
+
+@pytest.mark.slow
+def test_all_against_all_reads_the_motifs_once_and_equals_two_copies(tmp_path, db):
+    path, copy = tmp_path / "db.meme", tmp_path / "copy.meme"
+    exactpwm.write_motifs(db, path)
+    exactpwm.write_motifs(db, copy)
+    outs = []
+    for targets in (path, copy):
+        out = tmp_path / f"{targets.stem}.tsv"
+        run = subprocess.run([sys.executable, "-m", "exactpwm.app.cli", "compare", str(path), str(targets), "-o",
+                              str(out), "--thresh", "1"], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        assert ("all against all" in run.stderr) == (targets == path)
+        outs.append([line for line in out.read_text().splitlines() if not line.startswith("# exactpwm ")])
+    assert outs[0] == outs[1] and len(outs[0]) > len(db) ** 2

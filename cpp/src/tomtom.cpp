@@ -29,26 +29,66 @@ struct Columns {
     int64_t n;
 };
 
-// row[j] = similarity of query column q with database column j, for the distance D.
+// The lowest and highest score of a row, and whether every score is finite.
+struct RowRange {
+    double lo, hi;
+    bool finite;
+};
+
+// Smallest and largest of row[0, n) in one vectorized pass; x * 0.0 sums to 0 only if every x is finite.
+EXACTPWM_HOT RowRange row_range(const double* row, int64_t n) {
+    double lo = row[0], hi = row[0], sum = 0;
+#ifdef _OPENMP
+#pragma omp simd reduction(min : lo) reduction(max : hi) reduction(+ : sum)
+#endif
+    for (int64_t j = 0; j < n; ++j) {
+        const double x = row[j];
+        lo = x < lo ? x : lo;
+        hi = x > hi ? x : hi;
+        sum += x * 0.0;
+    }
+    return {lo, hi, std::isfinite(sum) && std::isfinite(lo) && std::isfinite(hi)};
+}
+
+// row[j] = similarity of query column q with database column j, for the distance D; returns the
+// row's range (the ed and Pearson loops compute it as they go).
 template <int D>
-EXACTPWM_HOT void score_row(const double* q, const Columns& db, double nq, const double* bg, double* row) {
+EXACTPWM_HOT RowRange score_row(const double* q, const Columns& db, double nq, const double* bg, double* row) {
     const double q0 = q[0], q1 = q[1], q2 = q[2], q3 = q[3];
     const int64_t n = db.n;
     if (D == 0 || D == 2) {  // minus the Euclidean distance; Sandelin-Wasserman
+        double lo = INFINITY, hi = -INFINITY, sum = 0;
+#ifdef _OPENMP
+#pragma omp simd reduction(min : lo) reduction(max : hi) reduction(+ : sum)
+#endif
         for (int64_t j = 0; j < n; ++j) {
             const double d0 = q0 - db.a[j], d1 = q1 - db.c[j], d2 = q2 - db.g[j], d3 = q3 - db.t[j];
             const double s = ((d0 * d0 + d1 * d1) + d2 * d2) + d3 * d3;
-            row[j] = D == 0 ? -std::sqrt(s) : 2.0 - s;
+            const double x = D == 0 ? -std::sqrt(s) : 2.0 - s;
+            row[j] = x;
+            lo = x < lo ? x : lo;
+            hi = x > hi ? x : hi;
+            sum += x * 0.0;
         }
+        return {lo, hi, std::isfinite(sum) && std::isfinite(lo) && std::isfinite(hi)};
     } else if (D == 1) {  // Pearson correlation (mean 1/4)
         const double x0 = q0 - 0.25, x1 = q1 - 0.25, x2 = q2 - 0.25, x3 = q3 - 0.25;
         const double dq = ((x0 * x0 + x1 * x1) + x2 * x2) + x3 * x3;
+        double lo = INFINITY, hi = -INFINITY, sum = 0;
+#ifdef _OPENMP
+#pragma omp simd reduction(min : lo) reduction(max : hi) reduction(+ : sum)
+#endif
         for (int64_t j = 0; j < n; ++j) {
             const double y0 = db.a[j] - 0.25, y1 = db.c[j] - 0.25, y2 = db.g[j] - 0.25, y3 = db.t[j] - 0.25;
             const double num = ((x0 * y0 + x1 * y1) + x2 * y2) + x3 * y3;
             const double den = std::sqrt(dq * (((y0 * y0 + y1 * y1) + y2 * y2) + y3 * y3));
-            row[j] = den != 0 ? num / den : 0.0;
+            const double x = den != 0 ? num / den : 0.0;
+            row[j] = x;
+            lo = x < lo ? x : lo;
+            hi = x > hi ? x : hi;
+            sum += x * 0.0;
         }
+        return {lo, hi, std::isfinite(sum) && std::isfinite(lo) && std::isfinite(hi)};
     } else if (D == 3) {  // minus the average Kullback-Leibler divergence (log10)
         for (int64_t j = 0; j < n; ++j) {
             const double t[4] = {db.a[j], db.c[j], db.g[j], db.t[j]};
@@ -68,36 +108,39 @@ EXACTPWM_HOT void score_row(const double* q, const Columns& db, double nq, const
             row[j] = num / den;
         }
     }
+    return row_range(row, n);
 }
 
-EXACTPWM_HOT void score_row_any(int distance, const double* q, const Columns& db, double nq, const double* bg,
-                                double* row) {
+EXACTPWM_HOT RowRange score_row_any(int distance, const double* q, const Columns& db, double nq, const double* bg,
+                                    double* row) {
     switch (distance) {
-        case 0: score_row<0>(q, db, nq, bg, row); break;
-        case 1: score_row<1>(q, db, nq, bg, row); break;
-        case 2: score_row<2>(q, db, nq, bg, row); break;
-        case 3: score_row<3>(q, db, nq, bg, row); break;
-        default: score_row<4>(q, db, nq, bg, row); break;
+        case 0: return score_row<0>(q, db, nq, bg, row);
+        case 1: return score_row<1>(q, db, nq, bg, row);
+        case 2: return score_row<2>(q, db, nq, bg, row);
+        case 3: return score_row<3>(q, db, nq, bg, row);
+        default: return score_row<4>(q, db, nq, bg, row);
     }
 }
 
-// next[0, size + H - 1) = pmf[0, size) convolved with h[0, H).
-EXACTPWM_HOT void convolve(const double* pmf, int64_t size, const double* h, int64_t H, double* next) {
-    std::fill(next, next + size + H - 1, 0.0);
+// next[0, out) = pmf[0, size) convolved with h, whose nonzero values lie in h[lo, hi].
+EXACTPWM_HOT void convolve(const double* pmf, int64_t size, const double* h, int64_t lo, int64_t hi, int64_t out,
+                           double* next) {
+    std::fill(next, next + out, 0.0);
     for (int64_t a = 0; a < size; ++a) {
         const double p = pmf[a];
         if (p == 0) continue;
         double* dst = next + a;
-        for (int64_t v = 0; v < H; ++v) dst[v] += p * h[v];
+        for (int64_t v = lo; v <= hi; ++v) dst[v] += p * h[v];
     }
 }
 
 // Scratch vectors, reused across the queries of one thread.
 struct Scratch {
-    std::vector<double> scores, sorted, hist, pmf, next, row, total;
+    std::vector<double> scores, sorted, hist, pmf, next, row, total, median;
     std::vector<std::vector<int64_t>> uses;
     std::vector<int32_t> z, bucket;
     std::vector<int32_t> counts;
+    std::vector<int64_t> span;
     std::vector<float> pv;
 };
 
@@ -136,50 +179,66 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
                                    int min_overlap, double* pvalue, int64_t* offset, int64_t* overlap, Scratch& w) {
     const int64_t n = db.n_cols;
     w.scores.resize(static_cast<size_t>(L * n));
+    w.median.resize(static_cast<size_t>(L));
     double* S = w.scores.data();
     double small = INFINITY, large = -INFINITY;
     for (int64_t i = 0; i < L; ++i) {
         double* row = S + i * n;
-        score_row_any(distance, Q + 4 * i, cols, nq, bg, row);
-        double lo = row[0], hi = row[0], sum = 0;  // the sum is finite only if every score is
-#ifdef _OPENMP
-#pragma omp simd reduction(min : lo) reduction(max : hi) reduction(+ : sum)
-#endif
-        for (int64_t j = 0; j < n; ++j) {
-            const double x = row[j];
-            lo = x < lo ? x : lo;
-            hi = x > hi ? x : hi;
-            sum += x * 0.0;
-        }
-        if (!std::isfinite(sum) || !std::isfinite(lo) || !std::isfinite(hi)) {  // NaN p-values: reported by the caller
+        const RowRange r = score_row_any(distance, Q + 4 * i, cols, nq, bg, row);
+        if (!r.finite) {  // NaN p-values: reported by the caller
             std::fill(pvalue, pvalue + db.n_entries, NAN);
             std::fill(offset, offset + db.n_entries, 0);
             std::fill(overlap, overlap + db.n_entries, 0);
             return;
         }
-        // complete scores: the column's median over the database moves to 0
-        const double median = median_of(row, n, lo, hi, w);
-        for (int64_t j = 0; j < n; ++j) row[j] -= median;
-        small = std::min(small, lo - median);
-        large = std::max(large, hi - median);
+        // complete scores: the column's median over the database moves to 0 (subtracted below)
+        const double median = median_of(row, n, r.lo, r.hi, w);
+        w.median[static_cast<size_t>(i)] = median;
+        small = std::min(small, r.lo - median);
+        large = std::max(large, r.hi - median);
     }
     if (large == small) small = large - 1;
     const double off = std::floor(small);
     const double scale = std::max(std::floor(kBins / (large - off)), 1.0);
     const int64_t G = static_cast<int64_t>(-off * scale);  // an unaligned column's score on the grid
+    // the grid is monotone in the score, so its largest value is the largest score's
+    const int64_t R = static_cast<int64_t>((large - off) * scale + 0.5);
+    const int64_t H = R + 1;
+    // each column's scores on the grid and their histogram (four partial counts: no store-to-load
+    // stalls on repeated values); the nonzero span of each histogram
     w.z.resize(static_cast<size_t>(L * n));
     int32_t* Z = w.z.data();
-    int64_t R = 0;
-    for (int64_t k = 0; k < L * n; ++k) {
-        Z[k] = static_cast<int32_t>((S[k] - off) * scale + 0.5);  // >= 0.5: truncation rounds
-        R = std::max<int64_t>(R, Z[k]);
-    }
-    const int64_t H = R + 1;
     w.hist.assign(static_cast<size_t>(L * H), 0.0);
+    w.span.resize(static_cast<size_t>(2 * L));
+    w.counts.assign(static_cast<size_t>(4 * H), 0);
     for (int64_t i = 0; i < L; ++i) {
+        const double* row = S + i * n;
+        int32_t* z = Z + i * n;
+        const double median = w.median[static_cast<size_t>(i)];
+        for (int64_t j = 0; j < n; ++j)
+            z[j] = static_cast<int32_t>(((row[j] - median) - off) * scale + 0.5);  // >= 0.5: truncation rounds
+        int32_t* c = w.counts.data();
+        std::fill(c, c + 4 * H, 0);
+        int64_t j = 0;
+        for (; j + 4 <= n; j += 4) {
+            ++c[z[j]];
+            ++c[H + z[j + 1]];
+            ++c[2 * H + z[j + 2]];
+            ++c[3 * H + z[j + 3]];
+        }
+        for (; j < n; ++j) ++c[z[j]];
         double* h = w.hist.data() + i * H;
-        for (int64_t j = 0; j < n; ++j) h[Z[i * n + j]] += 1.0;
-        for (int64_t v = 0; v < H; ++v) h[v] /= static_cast<double>(n);
+        int64_t lo = H, hi = -1;
+        for (int64_t v = 0; v < H; ++v) {
+            const int32_t count = c[v] + c[H + v] + c[2 * H + v] + c[3 * H + v];
+            h[v] = static_cast<double>(count) / static_cast<double>(n);
+            if (count) {
+                lo = std::min(lo, v);
+                hi = v;
+            }
+        }
+        w.span[static_cast<size_t>(2 * i)] = lo;
+        w.span[static_cast<size_t>(2 * i + 1)] = hi;
     }
     // log P(sum over columns [s, e] < x) on the grid x = sum + (L - (e - s + 1)) * G, added into
     // the tables of the entry widths whose alignments use columns [s, e]: the best of all
@@ -203,8 +262,9 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
         w.pmf[0] = 1.0;
         for (int64_t e = s; e < L; ++e) {
             const double* h = w.hist.data() + e * H;
-            const int64_t out = size + H - 1;
-            convolve(w.pmf.data(), size, h, H, w.next.data());
+            const int64_t out = size + H - 1, lo = w.span[static_cast<size_t>(2 * e)],
+                          hi = w.span[static_cast<size_t>(2 * e + 1)];
+            convolve(w.pmf.data(), size, h, lo, hi, out, w.next.data());
             std::swap(w.pmf, w.next);
             size = out;
             const std::vector<int64_t>& users = w.uses[static_cast<size_t>(s * L + e)];

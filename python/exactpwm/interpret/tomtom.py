@@ -39,7 +39,7 @@ from exactpwm.core._checks import check_number, optional_import, resolve_threads
 from exactpwm.core.errors import ExactpwmWarning
 from exactpwm.core.matrices import as_background
 from exactpwm.core.motif import DEFAULT_NSITES, MotifSet
-from exactpwm.core.pvalues import storey_pi0
+from exactpwm.core.pvalues import storey_pi0_rows
 from exactpwm.core.types import Strand
 
 __all__ = ["DISTANCES", "TSV_COLUMNS", "TomtomResult", "compare_motifs", "tomtom", "as_motifs", "storey_qvalues"]
@@ -169,7 +169,9 @@ def tomtom(queries: MotifSet, targets: MotifSet, *, dist: str = "pearson", min_o
     queries, targets : MotifSet. background : the null letter frequencies for the pseudocount
     (and ``allr``); default the queries' background, made strand-symmetric as Tomtom does.
     Returns every pair; :meth:`TomtomResult.significant` gives Tomtom's default output (q <= 0.5).
-    Results do not depend on ``threads`` or ``backend``.
+    Results do not depend on ``threads`` or ``backend``. All against all (``targets is queries``, as
+    ``exactpwm compare db.meme db.meme`` passes them) prepares the motifs once; each ordered pair is
+    still its own test, as in Tomtom (a query's null distribution is its own).
     """
     both_strands = _strand_choice(strand, both_strands, "tomtom")
     if dist not in DISTANCES:
@@ -180,7 +182,7 @@ def tomtom(queries: MotifSet, targets: MotifSet, *, dist: str = "pearson", min_o
     bg = as_background(queries.background if background is None else background)
     bg = (bg + bg[::-1]) / 2  # symmetric, as Tomtom makes it for a complementable alphabet
     qs = _prepare(queries, "query", pseudocount, bg)
-    ts = _prepare(targets, "target", pseudocount, bg)
+    ts = qs if targets is queries else _prepare(targets, "target", pseudocount, bg)
     if dist in ("kullback", "allr") and any((m <= 0).any() for m in qs + ts):
         raise ValueError(f"dist={dist!r} needs probabilities > 0: use a pseudocount > 0")
     norient = 2 if both_strands else 1
@@ -216,41 +218,56 @@ def tomtom(queries: MotifSet, targets: MotifSet, *, dist: str = "pearson", min_o
 
 def _rows(pvalue: np.ndarray, offset: np.ndarray, overlap: np.ndarray, norient: int, n_targets: int,
           target_names: list) -> np.ndarray:
-    """Tomtom's order per query (p, larger overlap, '+' first, target id), q-values over every
-    entry, then the better orientation of each target."""
+    """The table: per query, each target's better orientation, in Tomtom's order (p, larger overlap,
+    '+' first, target name), with q-values over every entry (both orientations).
+
+    pvalue, offset, overlap : (Q, E) as the engine writes them, E = n_targets * norient (a target's
+    '+' entry, then its '-' entry). One sort per query of all its entries, on a packed integer key
+    (float32 bits of p, then the tie order, then whether the entry is its target's better one) where
+    the p-values are float32 numbers, as the engine's are; a lexsort otherwise.
+    """
     Q, E = pvalue.shape
+    T = n_targets
+    pvalue = pvalue + 0.0  # -0.0 (a p of exactly 0) sorts as 0
+    by_name = np.argsort(np.array(target_names, dtype=object), kind="stable")  # rank -> target
+    name_rank = np.empty(T, np.int64)
+    name_rank[by_name] = np.arange(T)
     entry = np.arange(E)
     minus = entry % norient == 1
-    name_rank = np.argsort(np.argsort(np.array(target_names, dtype=object), kind="stable"), kind="stable")
-    # ties of p: larger overlap, '+' before '-', then the target id (one integer key, sorted first)
-    tie = (overlap.max() - overlap) * (2 * n_targets) + minus * n_targets + name_rank[entry // norient]
-    order = np.argsort(tie, axis=1, kind="stable")
-    order = np.take_along_axis(order, np.argsort(np.take_along_axis(pvalue, order, axis=1), axis=1, kind="stable"),
-                               axis=1)
-    p = np.take_along_axis(pvalue, order, axis=1)
-    qv = storey_qvalues(p)
-    # keep each target's first (better) orientation
-    target = order // norient
-    if norient == 1:
-        keep = np.ones((Q, E), bool)
+    # each target's better orientation: smaller p, then larger overlap, then '+'
+    better = np.ones((Q, E), bool)
+    if norient == 2:
+        pp, pm, op, om = pvalue[:, 0::2], pvalue[:, 1::2], overlap[:, 0::2], overlap[:, 1::2]
+        m = (pm < pp) | ((pm == pp) & (om > op))
+        better[:, 0::2] = ~m
+        better[:, 1::2] = m
+    top = int(overlap.max())
+    # ties of p: larger overlap, '+' before '-', then the target's name; unique within a row
+    tie = ((top - overlap) * (2 * T) + minus * T + name_rank[entry // norient]) * 2 + better
+    p32 = pvalue.astype(np.float32)
+    if (p32 == pvalue).all() and (top + 1) * 4 * T <= 2 ** 32:
+        key = (p32.view(np.uint32).astype(np.uint64) << np.uint64(32)) | tie.astype(np.uint64)
+        key.sort(axis=1)
+        p = (key >> np.uint64(32)).astype(np.uint32).view(np.float32).astype(np.float64)
+        tie = (key & np.uint64(0xFFFFFFFF)).astype(np.int64)
     else:
-        # the first of the two entries of a target in sorted order
-        pos = np.empty_like(order)
-        np.put_along_axis(pos, order, np.broadcast_to(entry, (Q, E)), axis=1)
-        first_is_plus = pos[:, 0::2] < pos[:, 1::2]  # (Q, T)
-        keep = np.where(order % 2 == 0, np.take_along_axis(first_is_plus, target, axis=1),
-                        ~np.take_along_axis(first_is_plus, target, axis=1))
-    rows = np.zeros(Q * n_targets, _ROW)
-    k = keep.ravel()
-    o = order.ravel()[k]
-    rows["query"] = np.repeat(np.arange(Q), n_targets)
-    rows["target"] = target.ravel()[k]
-    rows["offset"] = offset.ravel()[(np.repeat(np.arange(Q), E) * E + order.ravel())[k]]
-    rows["overlap"] = overlap.ravel()[(np.repeat(np.arange(Q), E) * E + order.ravel())[k]]
-    rows["pvalue"] = p.ravel()[k]
-    rows["evalue"] = rows["pvalue"] * n_targets
-    rows["qvalue"] = qv.ravel()[k]
-    rows["strand"] = np.where(o % norient == 1, b"-", b"+")
+        order = np.lexsort((tie, pvalue), axis=1)
+        p = np.take_along_axis(pvalue, order, axis=1)
+        tie = np.take_along_axis(tie, order, axis=1)
+    q = storey_qvalues(p)  # Storey's q-values over every entry of the query
+    keep = (tie & 1).astype(bool)
+    tie = tie[keep] >> 1
+    target = by_name[tie % T]
+    strand_minus = (tie // T) % 2 == 1
+    rows = np.zeros(Q * T, _ROW)
+    rows["query"] = np.repeat(np.arange(Q), T)
+    rows["target"] = target
+    rows["offset"] = offset.ravel()[np.repeat(np.arange(Q) * E, T) + target * norient + strand_minus]
+    rows["overlap"] = top - tie // (2 * T)
+    rows["pvalue"] = p[keep]
+    rows["evalue"] = rows["pvalue"] * T
+    rows["qvalue"] = q[keep]
+    rows["strand"] = np.where(strand_minus, b"-", b"+")
     return rows
 
 
@@ -275,7 +292,7 @@ def storey_qvalues(pvalues: np.ndarray) -> np.ndarray:
     R, n = p.shape
     if n == 0:
         return (p[0] if one else p).copy()
-    pi0 = np.array([storey_pi0(row) for row in p])
+    pi0 = storey_pi0_rows(p)
     fdr = np.minimum(pi0[:, None] * p * np.float32(n) / np.arange(1, n + 1), 1.0)
     q = np.minimum.accumulate(fdr[:, ::-1], axis=1)[:, ::-1]
     return q[0] if one else q

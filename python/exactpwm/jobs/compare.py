@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from exactpwm.core.motif import MotifSet
@@ -70,7 +70,11 @@ def run_compare(opts: CompareOptions, *, log: Log = stderr_log) -> CompareResult
     if opts.logos:
         make_folder(opts.logos, "--logos names a folder for the aligned logos")
     queries = load_motifs(opts.queries, log)
-    targets = load_motifs(opts.targets, log)
+    if _same_source(opts.queries, opts.targets):  # all against all: read and prepared once
+        targets = queries
+        log(f"exactpwm compare: the queries are the targets: {len(queries)} motifs, all against all")
+    else:
+        targets = load_motifs(opts.targets, log)
     if (q_spec.startswith("jaspar:") and not t_spec.startswith("jaspar:")) or \
             (len(queries) >= 50 and len(queries) >= 10 * len(targets)):
         log(f"exactpwm compare: note: {len(queries)} query motifs ({q_spec}) against {len(targets)} targets "
@@ -85,6 +89,14 @@ def run_compare(opts: CompareOptions, *, log: Log = stderr_log) -> CompareResult
     if opts.logos:
         paths += _write_match_logos(opts.logos, shown.best(), queries, targets, opts.logo_format, log)
     return CompareResult(len(shown), len(queries), len(targets), paths)
+
+
+def _same_source(a: MotifSource, b: MotifSource) -> bool:
+    """Do two sources name the same motifs (the same file, or the same ``jaspar:`` spec)?"""
+    def norm(s: MotifSource) -> MotifSource:
+        return replace(s, spec=os.path.realpath(s.spec)) if os.path.exists(s.spec) else s
+
+    return norm(a) == norm(b)
 
 
 def _fit_base(source: MotifSource) -> str | None:
