@@ -112,3 +112,41 @@ def test_bad_codes_name_their_record():
     recs["r3"][2] = 9
     with pytest.raises(ValueError, match="sequence r3: encoded sequences must hold codes 0..4"):
         exactpwm.scan(_pwms(), recs)
+
+
+@pytest.mark.parametrize("chunk_size, overlap, letters, max_records", [
+    (1 << 23, 30, False, 1 << 16), (5000, 20, False, 1 << 16), (997, 7, True, 1 << 16), (1 << 16, 0, False, 37)])
+@pytest.mark.parametrize("spacing", ["lf", "crlf and spaces"])
+def test_a_fasta_file_packs_as_its_records_one_by_one(tmp_path, monkeypatch, chunk_size, overlap, letters,
+                                                      max_records, spacing):
+    """A FASTA file's whole records come block by block (no Python per record); the batches are
+    the ones that packing its records one at a time gives, whatever the sizes, line ends and
+    whitespace, with long records cut into pieces among them."""
+    from exactpwm.scanning import batches
+
+    monkeypatch.setattr(batches, "_MAX_BATCH_RECORDS", max_records)
+    monkeypatch.setattr(exactpwm.io.fasta, "_BLOCK", 1 << 14)  # many read blocks, records across them
+    rng = np.random.default_rng(3)
+    records, text = [], []
+    for i in range(600):
+        seq = "".join(rng.choice(list("ACGTNacgtRY"), int(rng.choice([0, 5, 50, 400, 3000, 9000]))))
+        records.append((f"r{i}", seq))
+        lines = [seq[k:k + 60] for k in range(0, len(seq), 60)]
+        if spacing == "lf":
+            text.append(f">r{i} description\n" + "".join(line + "\n" for line in lines))
+        else:
+            text.append(f">r{i}\r\n" + "".join(line[:30] + " " + line[30:] + "\r\n" for line in lines))
+    path = tmp_path / "many.fa"
+    path.write_bytes("".join(text).encode())
+
+    def batches_of(source):
+        names: list[str] = []
+        out = [(b.codes.tobytes(), b.offsets.tolist(), b.records.tolist(), b.starts.tolist(), b.limits.tolist(),
+                list(b.names), None if b.letters is None else b.letters.tobytes())
+               for b in batches.sequence_batches(source, chunk_size, overlap, names, letters)]
+        return out, names
+
+    file_batches, file_names = batches_of(path)
+    one_by_one, names = batches_of(records)
+    assert file_names == names == [name for name, _ in records]
+    assert file_batches == one_by_one

@@ -32,7 +32,8 @@ import numpy as np
 
 from exactpwm.core.sequence import ENCODE, INVALID
 
-__all__ = ["FastaError", "read_fasta", "iter_chunks", "Chunk", "open_binary", "compression", "sequence_lengths"]
+__all__ = ["FastaError", "read_fasta", "iter_chunks", "iter_pieces", "Chunk", "Run", "open_binary", "compression",
+           "sequence_lengths"]
 
 _BLOCK = 1 << 22  # bytes read at a time
 _SKIP = 254  # whitespace code in the decode table
@@ -40,6 +41,7 @@ _SKIP = 254  # whitespace code in the decode table
 _DECODE = ENCODE.copy()
 for _ws in b" \t\r\n\v\f":
     _DECODE[_ws] = _SKIP
+_DECODE_TABLE = _DECODE.tobytes()  # for bytes.translate
 
 
 # what reading a damaged gzip / xz / bzip2 stream raises
@@ -174,13 +176,16 @@ def _lines_of(stream: BinaryIO, label: str) -> Iterator[tuple[int, bytes, bool]]
         yield line_no, carry + b"\n", continues
 
 
-def _events(source, letters: bool = False) -> Iterator[tuple[str, Any, int]]:
-    """("header", name, line) and ("seq", codes, line) events, in file order; with ``letters``,
-    the sequence's bytes as written (ASCII, whitespace removed, checked) instead of codes.
+def _blocks(source, letters: bool = False) -> Iterator[tuple[int, list[str], np.ndarray, list[int]]]:
+    """(line, names, codes, cuts) per block of text, in file order: ``codes`` are the block's
+    sequence bytes (codes, or with ``letters`` the bytes as written: ASCII, whitespace removed,
+    checked), ``names`` the names of the headers in the block and ``cuts[r]`` where header r's
+    record starts in ``codes``. ``codes[:cuts[0]]`` (all of ``codes`` without a header) continues
+    the record open before the block; the block's last record may continue after it.
 
-    Each block of text is parsed with whole-array operations (one table lookup, one mask of
-    header lines, one compaction), so many short records cost little Python each; line
-    numbers are counted only to report an error.
+    Each block is parsed with whole-array operations (one table lookup, one mask of header lines,
+    one compaction), so many short records cost little Python each; line numbers are counted
+    only to report an error.
     """
     stream, label = open_binary(source)
     seen_header = False
@@ -201,12 +206,11 @@ def _events(source, letters: bool = False) -> Iterator[tuple[str, Any, int]]:
             heads = starts[raw[starts] == 62] if starts.size else starts
             ends = np.flatnonzero(raw == 10)  # every header line ends in '\n' (_lines_of passes whole lines)
             head_ends = ends[np.searchsorted(ends, heads)] if heads.size else heads
-            decoded = _DECODE[raw]
+            decoded = np.frombuffer(text.translate(_DECODE_TABLE), dtype=np.uint8).copy()
+            head_bytes = head_ends - heads  # '>' and the name line, without its '\n'
             if heads.size:  # header bytes read as whitespace
-                mark = np.zeros(n + 1, dtype=np.int8)
-                mark[heads] = 1
-                mark[head_ends] = -1
-                decoded[np.cumsum(mark[:n], dtype=np.int8) > 0] = _SKIP
+                decoded[np.arange(int(head_bytes.sum())) + np.repeat(heads - np.cumsum(head_bytes) + head_bytes,
+                                                                     head_bytes)] = _SKIP
             bad = decoded == INVALID
             if bad.any():
                 i = int(np.argmax(bad))
@@ -215,27 +219,44 @@ def _events(source, letters: bool = False) -> Iterator[tuple[str, Any, int]]:
                                  "sequence (expected ACGTU, N or IUPAC codes)")
             keep = decoded != _SKIP
             codes = (raw if letters else decoded)[keep]
-            # codes before each header: kept bytes before its position
-            cuts = np.cumsum(keep, dtype=np.int32)[heads].tolist() if heads.size else []
-            lead = cuts[0] if cuts else codes.size  # sequence before the block's first header
-            if lead:
-                if not seen_header:
-                    raise FastaError(f"{label}, line {line_of(int(np.argmax(keep)))}: sequence data before "
-                                     "the first '>' header (is this a FASTA file?)")
-                yield "seq", codes[:lead], line_no
-            bounds = cuts + [codes.size]
-            for r, (h, e) in enumerate(zip(heads.tolist(), head_ends.tolist())):
-                words = text[h + 1:e].decode("utf-8", "replace").split()
+            # codes before each header: its position less the bytes skipped before it, which are the
+            # line ends and the earlier headers when the sequence lines hold no other whitespace
+            if not heads.size:
+                cuts = []
+            elif n - codes.size == ends.size + int(head_bytes.sum()):
+                cuts = (heads - np.searchsorted(ends, heads) - (np.cumsum(head_bytes) - head_bytes)).tolist()
+            else:
+                # kept bytes per stretch between headers (a header byte is never kept, so a header at 0
+                # gives an empty first stretch)
+                cuts = np.cumsum(np.add.reduceat(keep, np.concatenate([[0], heads]), dtype=np.int64))[:-1].tolist()
+            if (cuts[0] if cuts else codes.size) and not seen_header:
+                raise FastaError(f"{label}, line {line_of(int(np.argmax(keep)))}: sequence data before "
+                                 "the first '>' header (is this a FASTA file?)")
+            names = []
+            for h, e in zip(heads.tolist(), head_ends.tolist()):
+                words = text[h + 1:e].decode("utf-8", "replace").split(None, 1)
                 if not words:
                     raise FastaError(f"{label}, line {line_of(h)}: a header line ('>') "
                                      "without a name")
-                seen_header = True
-                yield "header", words[0], line_no
-                if bounds[r + 1] > bounds[r]:
-                    yield "seq", codes[bounds[r]:bounds[r + 1]], line_no
+                names.append(words[0])
+            seen_header = seen_header or bool(names)
+            yield line_no, names, codes, cuts
     finally:
         if stream is not sys.stdin.buffer and not hasattr(source, "read"):
             stream.close()
+
+
+def _events(source, letters: bool = False) -> Iterator[tuple[str, Any, int]]:
+    """("header", name, line) and ("seq", codes, line) events, in file order (see :func:`_blocks`)."""
+    for line_no, names, codes, cuts in _blocks(source, letters):
+        bounds = cuts + [codes.size]
+        lead = bounds[0]
+        if lead:
+            yield "seq", codes[:lead], line_no
+        for r, name in enumerate(names):
+            yield "header", name, line_no
+            if bounds[r + 1] > bounds[r]:
+                yield "seq", codes[bounds[r]:bounds[r + 1]], line_no
 
 
 def read_fasta(source) -> Iterator[tuple[str, np.ndarray]]:
@@ -270,6 +291,37 @@ def iter_chunks(source, chunk_size: int = 1 << 23, overlap: int = 0, letters: bo
     Every record yields at least one piece (an empty record one empty piece).
     Memory is bounded by about ``chunk_size + overlap`` bases plus one read block.
     """
+    for item in iter_pieces(source, chunk_size, overlap, letters):
+        if isinstance(item, Chunk):
+            yield item
+            continue
+        bounds = np.concatenate([[0], np.cumsum(item.lengths)]).tolist()
+        for r, name in enumerate(item.names):
+            yield Chunk(item.first + r, name, 0, item.codes[bounds[r]:bounds[r + 1]], True)
+
+
+@dataclass
+class Run:
+    """Consecutive whole records, none longer than a piece, as one array (a peak set's records
+    come as one Run per read block).
+
+    first : index of the first record in the file; names : their names;
+    codes : (sum of lengths,) uint8, the records one after the other (no separator);
+    lengths : (R,) int64
+    """
+
+    first: int
+    names: list
+    codes: np.ndarray
+    lengths: np.ndarray
+
+
+def iter_pieces(source, chunk_size: int = 1 << 23, overlap: int = 0,
+                letters: bool = False) -> Iterator[Chunk | Run]:
+    """:func:`iter_chunks`, with the whole records of at most ``chunk_size + overlap`` bases that a
+    read block holds from their header to their end given together as one :class:`Run` (the
+    record order kept). Records that span blocks, and longer ones, come as :class:`Chunk` pieces.
+    """
     if chunk_size < 1 or overlap < 0:
         raise ValueError(f"chunk_size must be >= 1 and overlap >= 0; got {chunk_size}, {overlap}")
     record, name = -1, ""
@@ -287,15 +339,31 @@ def iter_chunks(source, chunk_size: int = 1 << 23, overlap: int = 0, letters: bo
             rest = cat[chunk_size:]
             buf, held, start = [rest], rest.size, start + chunk_size
 
-    for kind, value, _ in _events(source, letters):
-        if kind == "header":
-            if started:
-                yield Chunk(record, name, start, _join(buf), True)
-            record, name, buf, held, start, started = record + 1, value, [], 0, 0, True
-        else:
-            buf.append(value)
-            held += value.size
+    def open_record(r: int, n: str, codes: np.ndarray):
+        nonlocal record, name, buf, held, start, started
+        record, name, buf, held, start, started = r, n, [codes], codes.size, 0, True
+        yield from flush_full()
+
+    for _, names, codes, cuts in _blocks(source, letters):
+        lead = cuts[0] if cuts else codes.size
+        if lead:  # the open record goes on
+            buf.append(codes[:lead])
+            held += lead
             yield from flush_full()
+        if not names:
+            continue
+        if started:
+            yield Chunk(record, name, start, _join(buf), True)
+        first, inner = record + 1, len(names) - 1  # records that end inside this block
+        if inner:
+            lengths = np.diff(np.asarray(cuts, dtype=np.int64))
+            if lengths.max() <= span:
+                yield Run(first, names[:inner], codes[cuts[0]:cuts[-1]], lengths)
+            else:
+                for r in range(inner):
+                    yield from open_record(first + r, names[r], codes[cuts[r]:cuts[r + 1]])
+                    yield Chunk(record, name, start, _join(buf), True)
+        yield from open_record(first + inner, names[-1], codes[cuts[-1]:])
     if started:
         yield Chunk(record, name, start, _join(buf), True)
 

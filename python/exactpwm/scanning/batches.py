@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from exactpwm.core.sequence import ENCODE, check_codes, encode
-from exactpwm.io.fasta import Chunk, iter_chunks
+from exactpwm.io.fasta import Chunk, Run, iter_chunks, iter_pieces
 
 __all__ = ["DEFAULT_CHUNK"]
 
@@ -137,6 +137,26 @@ def _pack(codes: list[np.ndarray], names: list[str], records: list[int], starts:
         np.cumsum(lengths + 1, out=offsets[1:])
         sep = np.full(1, ord("N") if letters else 4, dtype=np.uint8)
         packed = np.concatenate([x for c in codes for x in (c, sep)])
+    return _batch(packed, offsets, lengths, records, starts, limits, names, letters)
+
+
+def _pack_runs(runs: list[Run], letters: bool = False) -> Batch:
+    """:func:`_pack` of the whole records of ``runs``, with whole-array operations."""
+    if len(runs) == 1 and len(runs[0].names) == 1:
+        r = runs[0]
+        return _pack([r.codes], r.names, [r.first], [0], [r.codes.size], letters)
+    codes = np.concatenate([r.codes for r in runs])
+    lengths = np.concatenate([r.lengths for r in runs])
+    names = [n for r in runs for n in r.names]
+    records = np.concatenate([np.arange(r.first, r.first + len(r.names)) for r in runs])
+    offsets = np.zeros(lengths.size + 1, dtype=np.int64)
+    np.cumsum(lengths + 1, out=offsets[1:])
+    packed = np.insert(codes, np.cumsum(lengths), ord("N") if letters else 4)  # one N after each record
+    return _batch(packed, offsets, lengths, records, np.zeros(lengths.size, np.int64), lengths, names, letters)
+
+
+def _batch(packed: np.ndarray, offsets: np.ndarray, lengths: np.ndarray, records, starts, limits, names: list[str],
+           letters: bool) -> Batch:
     text = None
     if letters:
         text, packed = packed, ENCODE[packed]
@@ -170,7 +190,10 @@ def sequence_batches(sequences, chunk_size: int, overlap: int, names_out: list[s
         codes_, names_, records_, held = [], [], [], 0
         return batch
 
-    if not _is_file(sequences) and not letters:
+    if _is_file(sequences):
+        yield from _file_batches(sequences, chunk_size, overlap, names_out, letters)
+        return
+    if not letters:
         fast = _packed_memory_batches(sequences, chunk_size, overlap, names_out)
         if fast is not None:
             yield from fast
@@ -188,6 +211,50 @@ def sequence_batches(sequences, chunk_size: int, overlap: int, names_out: list[s
             yield flush()
         yield _pack([codes], [name], [record], [start], [codes.size if last else chunk_size], letters)
     if codes_:
+        yield flush()
+
+
+def _file_batches(source, chunk_size: int, overlap: int, names_out: list[str], letters: bool) -> Iterator[Batch]:
+    """:func:`sequence_batches` of a FASTA file: the whole short records of each read block come as
+    one :class:`~exactpwm.io.fasta.Run` and are packed with whole-array operations (a peak set
+    costs no Python per record), cut where a batch fills exactly as record-by-record packing does."""
+    runs: list[Run] = []
+    held = count = 0
+
+    def flush() -> Batch:
+        nonlocal runs, held, count
+        batch = _pack_runs(runs, letters)
+        runs, held, count = [], 0, 0
+        return batch
+
+    for item in iter_pieces(source, chunk_size, overlap, letters):
+        if isinstance(item, Chunk):
+            if item.record == len(names_out):
+                names_out.append(item.name)
+            if not (item.start == 0 and item.last):  # a piece of a long record: a batch of its own
+                if runs:
+                    yield flush()
+                yield _pack([item.codes], [item.name], [item.record], [item.start],
+                            [item.codes.size if item.last else chunk_size], letters)
+                continue
+            item = Run(item.record, [item.name], item.codes, np.array([item.codes.size], dtype=np.int64))
+        else:
+            names_out.extend(item.names)
+        ends = np.cumsum(item.lengths + 1)  # space each record takes in a batch (its N included)
+        starts = np.concatenate([[0], np.cumsum(item.lengths)])
+        i, n = 0, len(item.names)
+        while i < n:
+            base = int(ends[i - 1]) if i else 0
+            # the batch is full at the first record that brings it to chunk_size bases (that one included)
+            j = int(np.searchsorted(ends, base + chunk_size - held, side="left")) + 1
+            j = min(j, i + _MAX_BATCH_RECORDS - count, n)
+            runs.append(Run(item.first + i, item.names[i:j], item.codes[starts[i]:starts[j]], item.lengths[i:j]))
+            held += int(ends[j - 1]) - base
+            count += j - i
+            if held >= chunk_size or count >= _MAX_BATCH_RECORDS:
+                yield flush()
+            i = j
+    if runs:
         yield flush()
 
 
