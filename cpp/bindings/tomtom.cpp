@@ -1,6 +1,9 @@
 // Bindings for motif comparison (Tomtom's statistics): shapes and bounds checked here.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <vector>
 
 #include "engine_call.hpp"
 #include "exactpwm/engine.hpp"
@@ -62,6 +65,43 @@ void compare(const carray<double>& query_cols, const carray<int64_t>& query_star
                              orientations, min_overlap, pv, off, ov, threads);
 }
 
+void table(const carray<double>& pvalue, const carray<int64_t>& offset, const carray<int64_t>& overlap,
+           int orientations, const carray<int64_t>& name_rank, py::array& rows, const std::vector<int64_t>& fields,
+           int threads) {
+    if (pvalue.ndim() != 2 || offset.ndim() != 2 || overlap.ndim() != 2)
+        throw py::value_error("pvalue, offset and overlap must be (Q, E)");
+    const int64_t Q = pvalue.shape(0), E = pvalue.shape(1);
+    for (const auto* a : {static_cast<const py::array*>(&offset), static_cast<const py::array*>(&overlap)})
+        if (a->shape(0) != Q || a->shape(1) != E) throw py::value_error("offset and overlap must have pvalue's shape");
+    if (orientations < 1 || orientations > 2 || E % orientations != 0)
+        throw py::value_error("orientations must be 1 or 2 and divide the number of entries");
+    const int64_t T = E / orientations;
+    if (name_rank.ndim() != 1 || name_rank.shape(0) != T) throw py::value_error("name_rank must be (T,)");
+    std::vector<char> seen(static_cast<size_t>(T), 0);
+    for (int64_t t = 0; t < T; ++t) {
+        const int64_t r = name_rank.data()[t];
+        if (r < 0 || r >= T || seen[static_cast<size_t>(r)]) throw py::value_error("name_rank must order 0..T-1");
+        seen[static_cast<size_t>(r)] = 1;
+    }
+    for (int64_t k = 0; k < Q * E; ++k)
+        if (overlap.data()[k] < 0 || overlap.data()[k] >= (int64_t{1} << 24))
+            throw py::value_error("overlaps must lie in [0, 2^24)");
+    if (rows.ndim() != 1 || rows.shape(0) != Q * T || !rows.writeable() ||
+        !(rows.flags() & py::array::c_style))
+        throw py::value_error("rows must be a writeable contiguous (Q * T,) record array");
+    if (fields.size() != 8) throw py::value_error("fields must hold 8 byte offsets");
+    const int64_t stride = rows.itemsize();
+    const int64_t sizes[8] = {8, 8, 8, 8, 8, 8, 8, 1};  // query, target, offset, pvalue, evalue, qvalue, overlap, strand
+    for (int k = 0; k < 8; ++k)
+        if (fields[k] < 0 || fields[k] + sizes[k] > stride) throw py::value_error("a field lies outside the record");
+    const exactpwm::TomtomRowLayout layout{stride, fields[0], fields[1], fields[2], fields[3],
+                                           fields[4], fields[5], fields[6], fields[7]};
+    auto* out = static_cast<uint8_t*>(rows.mutable_data());
+    exactpwm_bindings::EngineCall call;
+    exactpwm::tomtom_table(pvalue.data(), offset.data(), overlap.data(), Q, T, orientations, name_rank.data(), out,
+                           layout, threads);
+}
+
 }  // namespace
 
 void register_tomtom(py::module_& m) {
@@ -75,4 +115,10 @@ void register_tomtom(py::module_& m) {
           "db_nsites (n,), entry_start (E + 1,), width_index (E,), widths (W,), distance 0..4, background (4,), "
           "orientations, min_overlap, pvalue (Q, E) float64, offset (Q, E) int64, overlap (Q, E) int64 written, "
           "threads)");
+    m.def("tomtom_table", &table, py::arg("pvalue").noconvert(), py::arg("offset").noconvert(),
+          py::arg("overlap").noconvert(), py::arg("orientations"), py::arg("name_rank").noconvert(),
+          py::arg("rows"), py::arg("fields"), py::arg("threads"),
+          "tomtom_table(pvalue (Q, E) float64, offset, overlap (Q, E) int64, orientations, name_rank (T,) int64, "
+          "rows (Q * T,) records written, fields: byte offsets of query, target, offset, pvalue, evalue, qvalue, "
+          "overlap (8 bytes each) and strand (1 byte), threads)");
 }

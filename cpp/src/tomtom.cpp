@@ -3,6 +3,8 @@
 // of all alignments (products of distribution functions). See engine.hpp.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <utility>
 #include <vector>
 
 #include "exactpwm/engine.hpp"
@@ -369,6 +371,174 @@ void tomtom_compare(const double* query_cols, const int64_t* query_start, const 
 #endif
             compare_one(Q, L, query_nsites[q], db, cols, distance, background, orientations, min_overlap, pv, off,
                         ov, scratch);
+        }
+    }
+    stop.throw_if_stopped();
+}
+
+namespace {
+
+// Storey's pi0 of n ascending p-values, as exactpwm.core.pvalues.storey_pi0 computes it (100
+// lambdas in (0, 0.5], the bootstraps' expected mean-squared error in closed form); the same
+// operations in the same order, so the same double.
+double storey_pi0_sorted(const double* p, int64_t n) {
+    if (n <= 100) return 1.0;
+    const int n_lambda = 100, bootstraps = 100;
+    const double size = 1000.0;  // bootstrap sample size
+    double pi0s[n_lambda], shares[n_lambda], lambdas[n_lambda];
+    double floor = INFINITY;
+    for (int k = 0; k < n_lambda; ++k) {
+        const double lambda = (static_cast<double>(k + 1) / n_lambda) * 0.5;
+        const int64_t greater = n - (std::lower_bound(p, p + n, lambda) - p);
+        lambdas[k] = lambda;
+        shares[k] = static_cast<double>(greater) / static_cast<double>(n);
+        pi0s[k] = greater == 0 ? INFINITY : static_cast<double>(greater) / ((1.0 - lambda) * static_cast<double>(n));
+        floor = std::min(floor, pi0s[k]);
+    }
+    int best = 0;
+    double best_mse = 0;
+    for (int k = 0; k < n_lambda; ++k) {
+        const double share = shares[k], scale = (1.0 - lambdas[k]) * size;
+        const double mean = share * size / scale;
+        const double var = share * (1.0 - share) * size / (scale * scale);
+        const double d = mean - floor;
+        double mse = bootstraps * (var + d * d);
+        if (bootstraps * std::pow(1.0 - share, size) >= 0.5) mse = INFINITY;
+        if (k == 0 || mse < best_mse) {
+            best = k;
+            best_mse = mse;
+        }
+    }
+    return std::min(std::max(pi0s[best], 0.0), 1.0);
+}
+
+// A table entry's sort key: the p-value's bits (monotone for p >= 0), then one integer for
+// Tomtom's ties (larger overlap, then '+', then the name's rank).
+using TableKey = std::pair<uint64_t, uint64_t>;
+constexpr int64_t kMaxOverlap = (int64_t{1} << 24) - 1;
+
+template <class T>
+void put(uint8_t* row, int64_t at, T value) {
+    std::memcpy(row + at, &value, sizeof(T));
+}
+
+}  // namespace
+
+void tomtom_table(const double* pvalue, const int64_t* offset, const int64_t* overlap, int64_t n_queries,
+                  int64_t n_targets, int orientations, const int64_t* name_rank, uint8_t* rows,
+                  const TomtomRowLayout& layout, int threads) {
+    const int64_t T = n_targets, E = n_targets * orientations;
+    threads = std::max(1, std::min<int>(threads, static_cast<int>(std::max<int64_t>(n_queries, 1))));
+    std::vector<int64_t> by_name(static_cast<size_t>(T));  // rank -> target
+    for (int64_t t = 0; t < T; ++t) by_name[static_cast<size_t>(name_rank[t])] = t;
+    // the compact key: float32 p-values, and (overlap, strand, rank) in 32 bits
+    int64_t top = 0;
+    bool float32 = true;
+    for (int64_t k = 0; k < n_queries * E; ++k) {
+        top = std::max(top, overlap[k]);
+        float32 = float32 && static_cast<double>(static_cast<float>(pvalue[k])) == pvalue[k];
+    }
+    int rank_bits = 1;
+    while ((int64_t{1} << rank_bits) < T) ++rank_bits;
+    int overlap_bits = 1;
+    while ((int64_t{1} << overlap_bits) <= top) ++overlap_bits;
+    const bool compact = float32 && rank_bits + 1 + overlap_bits <= 32;
+    detail::StopFlag stop;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads)
+#endif
+    {
+        std::vector<TableKey> keys(compact ? 0 : static_cast<size_t>(E));
+        std::vector<uint64_t> small(compact ? static_cast<size_t>(E) : 0);
+        std::vector<double> sorted(static_cast<size_t>(E)), q(static_cast<size_t>(E));
+        std::vector<int64_t> rank(static_cast<size_t>(E)), ovs(static_cast<size_t>(E));
+        std::vector<uint8_t> better(static_cast<size_t>(E)), minus(static_cast<size_t>(E));
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 16)
+#endif
+        for (int64_t qi = 0; qi < n_queries; ++qi) {
+            if (stop.stopped()) continue;
+            const double* pv = pvalue + qi * E;
+            const int64_t* ov = overlap + qi * E;
+            for (int64_t t = 0; t < T; ++t) {
+                if (orientations == 1) {
+                    better[static_cast<size_t>(t)] = 1;
+                    continue;
+                }
+                const int64_t a = 2 * t, b = a + 1;
+                const bool m = pv[b] < pv[a] || (pv[b] == pv[a] && ov[b] > ov[a]);
+                better[static_cast<size_t>(a)] = !m;
+                better[static_cast<size_t>(b)] = m;
+            }
+            // sort every entry by (p, larger overlap, '+' first, name rank): one 64-bit key (float32
+            // bits of p, then the tie fields) where p is a float32 number, as the engine's are
+            if (compact) {
+                for (int64_t e = 0; e < E; ++e) {
+                    const float p = static_cast<float>(pv[e] + 0.0);  // -0.0 sorts as 0
+                    uint32_t bits;
+                    std::memcpy(&bits, &p, sizeof bits);
+                    const uint64_t m = orientations == 2 ? static_cast<uint64_t>(e & 1) : 0;
+                    small[static_cast<size_t>(e)] =
+                        (static_cast<uint64_t>(bits) << 32) |
+                        (static_cast<uint64_t>(top - ov[e]) << (rank_bits + 1)) | (m << rank_bits) |
+                        static_cast<uint64_t>(name_rank[e / orientations]);
+                }
+                std::sort(small.begin(), small.end());
+                const uint64_t rank_mask = (uint64_t{1} << rank_bits) - 1;
+                for (int64_t k = 0; k < E; ++k) {
+                    const uint64_t key = small[static_cast<size_t>(k)];
+                    const uint32_t bits = static_cast<uint32_t>(key >> 32);
+                    float p;
+                    std::memcpy(&p, &bits, sizeof p);
+                    sorted[static_cast<size_t>(k)] = static_cast<double>(p);
+                    rank[static_cast<size_t>(k)] = static_cast<int64_t>(key & rank_mask);
+                    minus[static_cast<size_t>(k)] = static_cast<uint8_t>((key >> rank_bits) & 1);
+                    ovs[static_cast<size_t>(k)] = top - static_cast<int64_t>((key & 0xFFFFFFFFu) >> (rank_bits + 1));
+                }
+            } else {
+                for (int64_t e = 0; e < E; ++e) {
+                    const double p = pv[e] + 0.0;  // -0.0 sorts as 0
+                    uint64_t bits;
+                    std::memcpy(&bits, &p, sizeof bits);
+                    const uint64_t m = orientations == 2 ? static_cast<uint64_t>(e & 1) : 0;
+                    keys[static_cast<size_t>(e)] = {bits, (static_cast<uint64_t>(kMaxOverlap - ov[e]) << 40) |
+                                                              (m << 39) |
+                                                              static_cast<uint64_t>(name_rank[e / orientations])};
+                }
+                std::sort(keys.begin(), keys.end());
+                for (int64_t k = 0; k < E; ++k) {
+                    const TableKey& key = keys[static_cast<size_t>(k)];
+                    std::memcpy(&sorted[static_cast<size_t>(k)], &key.first, sizeof(double));
+                    rank[static_cast<size_t>(k)] = static_cast<int64_t>(key.second & ((uint64_t{1} << 39) - 1));
+                    minus[static_cast<size_t>(k)] = static_cast<uint8_t>((key.second >> 39) & 1);
+                    ovs[static_cast<size_t>(k)] = kMaxOverlap - static_cast<int64_t>(key.second >> 40);
+                }
+            }
+            const double pi0 = storey_pi0_sorted(sorted.data(), E);
+            const double nf = static_cast<double>(static_cast<float>(E));
+            double low = INFINITY;
+            for (int64_t k = E - 1; k >= 0; --k) {
+                const double fdr = std::min(pi0 * sorted[static_cast<size_t>(k)] * nf / static_cast<double>(k + 1), 1.0);
+                low = std::min(low, fdr);
+                q[static_cast<size_t>(k)] = low;
+            }
+            uint8_t* out = rows + qi * T * layout.stride;
+            for (int64_t k = 0; k < E; ++k) {
+                const int64_t m = minus[static_cast<size_t>(k)];
+                const int64_t target = by_name[static_cast<size_t>(rank[static_cast<size_t>(k)])];
+                const int64_t entry = target * orientations + m;
+                if (!better[static_cast<size_t>(entry)]) continue;
+                const double p = sorted[static_cast<size_t>(k)];
+                put<int64_t>(out, layout.query, qi);
+                put<int64_t>(out, layout.target, target);
+                put<int64_t>(out, layout.offset, offset[qi * E + entry]);
+                put<int64_t>(out, layout.overlap, ovs[static_cast<size_t>(k)]);
+                put<double>(out, layout.pvalue, p);
+                put<double>(out, layout.evalue, p * static_cast<double>(T));
+                put<double>(out, layout.qvalue, q[static_cast<size_t>(k)]);
+                put<char>(out, layout.strand, m ? '-' : '+');
+                out += layout.stride;
+            }
         }
     }
     stop.throw_if_stopped();

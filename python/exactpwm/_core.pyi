@@ -173,6 +173,18 @@ def tomtom_compare(
     overlap: npt.NDArray[np.int64],
     threads: int,
 ) -> None: ...
+def tomtom_table(
+    pvalue: npt.NDArray[np.float64],
+    offset: npt.NDArray[np.int64],
+    overlap: npt.NDArray[np.int64],
+    orientations: int,
+    name_rank: npt.NDArray[np.int64],
+    rows: npt.NDArray[np.void],
+    fields: list[int],
+    threads: int,
+) -> None:
+    """Tomtom's table into rows (Q * T,) records; fields: byte offsets of query, target, offset,
+    pvalue, evalue, qvalue, overlap and strand."""
 
 def dinucleotide_shuffle(
     codes: npt.NDArray[np.uint8],

@@ -114,6 +114,11 @@ class Engine:
         statistics (see cpp/include/exactpwm/engine.hpp)."""
         raise NotImplementedError
 
+    def tomtom_table(self, pvalue, offset, overlap, orientations: int, name_rank, rows, threads: int) -> None:
+        """rows (Q * T,) records: Tomtom's table from tomtom_compare's (Q, E) arrays (see
+        exactpwm._numpy_kernels.fill_table)."""
+        raise NotImplementedError
+
     def seqlet_jaccard(self, a_fwd, a_rev, b, neighbors, max_shift: int, best, offset, strand, threads: int) -> None:
         """best, offset, strand (n_b, k): continuous Jaccard of row l of b (n_b, W, C) int16 with its
         candidates neighbors[l] (int32 rows of a_fwd / a_rev, -1 skipped), best over offsets in
@@ -164,6 +169,11 @@ class _Core(Engine):
 
     def tomtom_compare(self, *args):
         _core.tomtom_compare(*args)
+
+    def tomtom_table(self, pvalue, offset, overlap, orientations, name_rank, rows, threads):
+        fields = [rows.dtype.fields[f][1] for f in ("query", "target", "offset", "pvalue", "evalue", "qvalue",
+                                                     "overlap", "strand")]
+        _core.tomtom_table(pvalue, offset, overlap, orientations, name_rank, rows, fields, threads)
 
     def dinucleotide_shuffle(self, codes, offsets, n_shuffles, seed, out, threads):
         _core.dinucleotide_shuffle(codes, offsets, n_shuffles, seed, out, threads)
@@ -223,6 +233,11 @@ class _Numba(Engine):
     def tomtom_compare(self, *args):
         *rest, threads = args
         self._run("tomtom_compare", threads, *rest)
+
+    def tomtom_table(self, pvalue, offset, overlap, orientations, name_rank, rows, threads):
+        from exactpwm._numpy_kernels import fill_table  # numpy: whole-array operations
+
+        fill_table(pvalue, offset, overlap, orientations, name_rank, rows)
 
     def dinucleotide_shuffle(self, codes, offsets, n_shuffles, seed, out, threads):
         self._run("dinucleotide_shuffle", threads, codes, offsets, np.int64(n_shuffles), np.uint64(seed), out)

@@ -26,6 +26,7 @@ import math
 import numpy as np
 
 from exactpwm._engine import engine
+from exactpwm._numpy_kernels import storey_pi0_rows
 from exactpwm.core.matrices import as_background
 from exactpwm.core.types import ArrayLike
 
@@ -175,30 +176,6 @@ def storey_pi0(pvalues: ArrayLike, *, n_bootstraps: int = 100, bootstrap_size: i
     p = np.sort(np.asarray(pvalues, dtype=np.float64).ravel())
     return float(storey_pi0_rows(p[None], n_bootstraps=n_bootstraps, bootstrap_size=bootstrap_size,
                                  n_lambda=n_lambda, max_lambda=max_lambda)[0])
-
-
-def storey_pi0_rows(pvalues: ArrayLike, *, n_bootstraps: int = 100, bootstrap_size: int = 1000, n_lambda: int = 100,
-                    max_lambda: float = 0.5) -> np.ndarray:
-    """:func:`storey_pi0` of each row of ``pvalues`` ((R, n) float64, each row ascending): (R,) float64."""
-    p = np.asarray(pvalues, dtype=np.float64)
-    R, n = p.shape
-    if n <= 100:
-        return np.ones(R)
-    lambdas = (np.arange(1, n_lambda + 1) / n_lambda) * max_lambda
-    greater = n - np.stack([np.searchsorted(row, lambdas, side="left") for row in p])  # (R, n_lambda)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        pi0s = np.where(greater == 0, np.inf, greater / ((1.0 - lambdas) * n))
-        floor = pi0s.min(axis=1, keepdims=True)
-        # a bootstrap sample's estimate is count / ((1 - lambda) B) with count ~ Binomial(B, share);
-        # where a zero count is likely among the bootstraps the estimate is infinite, as MEME's is
-        share = greater / n
-        scale = (1.0 - lambdas) * bootstrap_size
-        mean = share * bootstrap_size / scale
-        var = share * (1.0 - share) * bootstrap_size / scale ** 2
-        mse = n_bootstraps * (var + (mean - floor) ** 2)
-        mse = np.where(n_bootstraps * (1.0 - share) ** bootstrap_size >= 0.5, np.inf, mse)
-    best = np.argmin(mse, axis=1)
-    return np.clip(pi0s[np.arange(R), best], 0.0, 1.0)
 
 
 def benjamini_hochberg(pvalues: ArrayLike, n_tests: int | None = None, pi0: float = 1.0) -> np.ndarray:

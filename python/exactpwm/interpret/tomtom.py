@@ -35,11 +35,11 @@ from typing import Any
 import numpy as np
 
 from exactpwm._engine import engine
+from exactpwm._numpy_kernels import storey_qvalues
 from exactpwm.core._checks import check_number, optional_import, resolve_threads
 from exactpwm.core.errors import ExactpwmWarning
 from exactpwm.core.matrices import as_background
 from exactpwm.core.motif import DEFAULT_NSITES, MotifSet
-from exactpwm.core.pvalues import storey_pi0_rows
 from exactpwm.core.types import Strand
 
 __all__ = ["DISTANCES", "TSV_COLUMNS", "TomtomResult", "compare_motifs", "tomtom", "as_motifs", "storey_qvalues"]
@@ -209,7 +209,7 @@ def tomtom(queries: MotifSet, targets: MotifSet, *, dist: str = "pearson", min_o
         overlap, resolve_threads(threads))
     if not np.isfinite(pvalue).all():
         raise ValueError(f"column scores are not finite with dist={dist!r}")
-    rows = _rows(pvalue, offset, overlap, norient, len(targets), list(targets.names))
+    rows = _rows(pvalue, offset, overlap, norient, len(targets), list(targets.names), threads, backend)
     t_cons = _consensus(entries)
     if not both_strands:  # keep target_consensus[2 * t + r] addressing
         t_cons = [c for c in t_cons for _ in range(2)]
@@ -217,57 +217,12 @@ def tomtom(queries: MotifSet, targets: MotifSet, *, dist: str = "pearson", min_o
 
 
 def _rows(pvalue: np.ndarray, offset: np.ndarray, overlap: np.ndarray, norient: int, n_targets: int,
-          target_names: list) -> np.ndarray:
-    """The table: per query, each target's better orientation, in Tomtom's order (p, larger overlap,
-    '+' first, target name), with q-values over every entry (both orientations).
-
-    pvalue, offset, overlap : (Q, E) as the engine writes them, E = n_targets * norient (a target's
-    '+' entry, then its '-' entry). One sort per query of all its entries, on a packed integer key
-    (float32 bits of p, then the tie order, then whether the entry is its target's better one) where
-    the p-values are float32 numbers, as the engine's are; a lexsort otherwise.
-    """
-    Q, E = pvalue.shape
-    T = n_targets
-    pvalue = pvalue + 0.0  # -0.0 (a p of exactly 0) sorts as 0
-    by_name = np.argsort(np.array(target_names, dtype=object), kind="stable")  # rank -> target
-    name_rank = np.empty(T, np.int64)
-    name_rank[by_name] = np.arange(T)
-    entry = np.arange(E)
-    minus = entry % norient == 1
-    # each target's better orientation: smaller p, then larger overlap, then '+'
-    better = np.ones((Q, E), bool)
-    if norient == 2:
-        pp, pm, op, om = pvalue[:, 0::2], pvalue[:, 1::2], overlap[:, 0::2], overlap[:, 1::2]
-        m = (pm < pp) | ((pm == pp) & (om > op))
-        better[:, 0::2] = ~m
-        better[:, 1::2] = m
-    top = int(overlap.max())
-    # ties of p: larger overlap, '+' before '-', then the target's name; unique within a row
-    tie = ((top - overlap) * (2 * T) + minus * T + name_rank[entry // norient]) * 2 + better
-    p32 = pvalue.astype(np.float32)
-    if (p32 == pvalue).all() and (top + 1) * 4 * T <= 2 ** 32:
-        key = (p32.view(np.uint32).astype(np.uint64) << np.uint64(32)) | tie.astype(np.uint64)
-        key.sort(axis=1)
-        p = (key >> np.uint64(32)).astype(np.uint32).view(np.float32).astype(np.float64)
-        tie = (key & np.uint64(0xFFFFFFFF)).astype(np.int64)
-    else:
-        order = np.lexsort((tie, pvalue), axis=1)
-        p = np.take_along_axis(pvalue, order, axis=1)
-        tie = np.take_along_axis(tie, order, axis=1)
-    q = storey_qvalues(p)  # Storey's q-values over every entry of the query
-    keep = (tie & 1).astype(bool)
-    tie = tie[keep] >> 1
-    target = by_name[tie % T]
-    strand_minus = (tie // T) % 2 == 1
-    rows = np.zeros(Q * T, _ROW)
-    rows["query"] = np.repeat(np.arange(Q), T)
-    rows["target"] = target
-    rows["offset"] = offset.ravel()[np.repeat(np.arange(Q) * E, T) + target * norient + strand_minus]
-    rows["overlap"] = top - tie // (2 * T)
-    rows["pvalue"] = p[keep]
-    rows["evalue"] = rows["pvalue"] * T
-    rows["qvalue"] = q[keep]
-    rows["strand"] = np.where(strand_minus, b"-", b"+")
+          target_names: list, threads: int = 0, backend: str = "auto") -> np.ndarray:
+    """Tomtom's table, made by the engine (order and q-values: ``exactpwm._numpy_kernels.fill_table``)."""
+    name_rank = np.empty(n_targets, np.int64)
+    name_rank[np.argsort(np.array(target_names, dtype=object), kind="stable")] = np.arange(n_targets)
+    rows = np.empty(pvalue.shape[0] * n_targets, _ROW)
+    engine(backend).tomtom_table(pvalue, offset, overlap, norient, name_rank, rows, resolve_threads(threads))
     return rows
 
 
@@ -280,22 +235,6 @@ def _strand_choice(strand: str, both_strands: bool | None, where: str) -> bool:
     if strand not in ("both", "+"):
         raise ValueError(f"strand must be 'both' or '+' (targets as given), got {strand!r}")
     return strand == "both"
-
-
-def storey_qvalues(pvalues: np.ndarray) -> np.ndarray:
-    """q-values of ascending p-values, each row a set: Storey's pi0 of the row
-    (:func:`exactpwm.core.pvalues.storey_pi0`, 1 for 100 values or fewer) times the
-    Benjamini-Hochberg ratio, made monotone. pvalues : (n,) or (R, n) float64."""
-    p = np.asarray(pvalues, np.float64)
-    one = p.ndim == 1
-    p = np.atleast_2d(p)
-    R, n = p.shape
-    if n == 0:
-        return (p[0] if one else p).copy()
-    pi0 = storey_pi0_rows(p)
-    fdr = np.minimum(pi0[:, None] * p * np.float32(n) / np.arange(1, n + 1), 1.0)
-    q = np.minimum.accumulate(fdr[:, ::-1], axis=1)[:, ::-1]
-    return q[0] if one else q
 
 
 def as_motifs(source: Any, what: str = "motifs", *, base: float | None = None) -> MotifSet:
