@@ -3,6 +3,7 @@
     pip install ".[peers]"                       # memelite, pyjaspar
     python bench/compare_peers.py --queries 64 --tomtom /path/to/meme/bin/tomtom
     python bench/compare_peers.py --queries 64   # without MEME: speed against memelite only
+    python bench/compare_peers.py --all-vs-all --dist ed   # JASPAR 2024 CORE, all taxa, against itself
 
 Workload: the first N JASPAR 2024 CORE vertebrate motifs (pyjaspar) as queries against all 879
 of them as targets, both orientations, min overlap 1, pseudocount 0.1, --dist (pearson by
@@ -11,7 +12,10 @@ MEME's tomtom (5.4.1, built from the sources vendored in the pymemesuite sdist; 
 meme package) is the reference for the numbers: Spearman correlation of all p-values, the
 largest |log10 p| difference where MEME's p <= 0.01, identical offsets/orientations/overlaps,
 and the same best target (self-matches excluded). memelite's tomtom (an approximation of the
-same statistic) is timed and compared the same way. Each tool is timed on its second call
+same statistic) is timed and compared the same way. ``--all-vs-all``: every JASPAR 2024 CORE
+motif of every taxon against all of them (``tomtom(db, db)``, the motifs prepared once; memelite's
+``tomtom(Ts, Ts)``), timed with exactpwm's full table (order, q-values) and memelite's p-values,
+their agreement where both give p <= 0.01. Each tool is timed on its second call
 (numba compilation and first-call costs excluded), threads = all cores.
 """
 
@@ -64,6 +68,8 @@ def main() -> int:
     ap.add_argument("--dist", default="pearson", choices=["pearson", "ed", "sandelin"],
                     help="column similarity of exactpwm and MEME (memelite computes ed only: its numbers are "
                          "compared with MEME's under --dist ed)")
+    ap.add_argument("--all-vs-all", action="store_true",
+                    help="all JASPAR 2024 CORE motifs (every taxon) against themselves")
     ap.add_argument("--json", help="write the results here")
     args = ap.parse_args()
 
@@ -71,16 +77,19 @@ def main() -> int:
     from exactpwm.interpret.tomtom import tomtom
 
     work = tempfile.mkdtemp()
-    exactpwm.write_motifs(exactpwm.load_jaspar(), os.path.join(work, "t.meme"))
+    exactpwm.write_motifs(exactpwm.load_jaspar(tax_group=None) if args.all_vs_all else exactpwm.load_jaspar(),
+                          os.path.join(work, "t.meme"))
     db = exactpwm.read_motifs(os.path.join(work, "t.meme"))  # every tool reads the same MEME files
-    queries = db.select(db.names[:args.queries])
+    queries = db if args.all_vs_all else db.select(db.names[:args.queries])
     exactpwm.write_motifs(queries, os.path.join(work, "q.meme"))
     names = db.names
     index = {n: i for i, n in enumerate(names)}
     Q, T = len(queries), len(db)
     self_mask = np.zeros((Q, T), bool)
     self_mask[np.arange(Q), [index[n] for n in queries.names]] = True
-    res = {"workload": f"{Q} JASPAR 2024 CORE vertebrate queries x {T} targets, both orientations",
+    res = {"workload": f"all {T} JASPAR 2024 CORE motifs (all taxa, {sum(db.widths)} columns) against themselves, "
+                       "both orientations" if args.all_vs_all else
+                       f"{Q} JASPAR 2024 CORE vertebrate queries x {T} targets, both orientations",
            "dist": args.dist,
            "cores": os.cpu_count(), "tools": {}}
 
@@ -97,12 +106,15 @@ def main() -> int:
     except ImportError:
         memelite = None
     if memelite is not None:  # memelite computes Tomtom's ed (Euclidean) statistic only
-        Qs = [m.probabilities(0.1).astype(np.float64) for m in queries]
         Ts = [m.probabilities(0.1).astype(np.float64) for m in db]
+        Qs = Ts if args.all_vs_all else [m.probabilities(0.1).astype(np.float64) for m in queries]
         (pm, *_), t_mm = timed(lambda: memelite.tomtom(Qs, Ts))
         pm = np.asarray(pm)
         res["tools"]["memelite"] = {"seconds": t_mm, "ratio_vs_exactpwm": t_mm / t_ours}
         print(f"memelite tomtom    {t_mm:.3f} s  ({t_mm / t_ours:.2f}x exactpwm's time)")
+        if args.dist == "ed":  # the same statistic: how far memelite's p-values are from exactpwm's
+            res["memelite_vs_exactpwm"] = agreement(P, pm, self_mask=self_mask)
+            print("memelite vs exactpwm:", json.dumps(res["memelite_vs_exactpwm"]))
 
     if args.tomtom:
         cmd = [args.tomtom, "-no-ssc", "-text", "-thresh", "1", "-verbosity", "1", "-dist", args.dist,

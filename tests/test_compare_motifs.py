@@ -263,3 +263,15 @@ def test_all_against_all_reads_the_motifs_once_and_equals_two_copies(tmp_path, d
         assert ("all against all" in run.stderr) == (targets == path)
         outs.append([line for line in out.read_text().splitlines() if not line.startswith("# exactpwm ")])
     assert outs[0] == outs[1] and len(outs[0]) > len(db) ** 2
+
+
+def test_the_tsv_holds_each_record_as_tomtom_prints_it(tmp_path, db):
+    """write_tsv (whole columns at once) prints every record as Tomtom does: %g of the float32
+    p-, E- and q-values, the consensus of the reported orientation."""
+    res = tomtom(random_motifs(np.random.default_rng(8), 3, (5, 9), "q"), db)
+    path = tmp_path / "t.tsv"
+    res.write_tsv(path)
+    body = path.read_text().split("\n\n#")[0].splitlines()[1:]
+    expected = ["\t".join(str(x) if i not in (3, 4, 5) else f"{float(np.float32(x)):g}" for i, x in enumerate(r))
+                for r in res.records()]
+    assert body == expected and len(body) == 3 * len(db)

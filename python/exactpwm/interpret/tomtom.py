@@ -112,19 +112,23 @@ class TomtomResult:
         p-, E- and q-values as ``%g``, then comment lines naming the program and ``command``."""
         from exactpwm.io.files import atomic_output
 
+        r = self.rows
+        qn, tn = np.array(self.query_names, dtype=object), np.array(self.target_names, dtype=object)
+        qc, tc = np.array(self.query_consensus, dtype=object), np.array(self.target_consensus, dtype=object)
+        minus = r["strand"] == b"-"
+        # p-, E- and q-values as Tomtom stores them (float32), printed with %g
+        values = [r[k].astype(np.float32).astype(np.float64).tolist() for k in ("pvalue", "evalue", "qvalue")]
+        columns = zip(qn[r["query"]].tolist(), tn[r["target"]].tolist(), r["offset"].tolist(), *values,
+                      r["overlap"].tolist(), qc[r["query"]].tolist(), tc[2 * r["target"] + minus].tolist(),
+                      np.where(minus, "-", "+").tolist())
         with atomic_output(out) as f:
             f.write("\t".join(TSV_COLUMNS) + "\n")
-            for r in self.records():
-                f.write(f"{r[0]}\t{r[1]}\t{r[2]}\t{_g(r[3])}\t{_g(r[4])}\t{_g(r[5])}\t{r[6]}\t{r[7]}\t{r[8]}\t{r[9]}\n")
+            f.write("".join([f"{a}\t{b}\t{o}\t{p:g}\t{e:g}\t{q:g}\t{v}\t{c}\t{d}\t{s}\n"
+                             for a, b, o, p, e, q, v, c, d, s in columns]))
             f.write("\n# exactpwm compare: Tomtom's method and output format "
                     "(https://meme-suite.org/meme/doc/tomtom-output-format.html)\n")
             if command:
                 f.write(f"# {command}\n")
-
-
-def _g(x: float) -> str:
-    """C's %g, as Tomtom prints its values (from a float, as Tomtom stores them)."""
-    return f"{float(np.float32(x)):g}"
 
 
 TSV_COLUMNS = ("Query_ID", "Target_ID", "Optimal_offset", "p-value", "E-value", "q-value", "Overlap",

@@ -40,9 +40,9 @@ class Lines:
 
     def peek(self) -> str | None:
         """The next non-blank line without consuming it (None at end of file)."""
-        for line in self.lines[self.i:]:
-            if line.strip():
-                return line
+        for j in range(self.i, len(self.lines)):  # no copy of the rest: a big file reads in linear time
+            if self.lines[j].strip():
+                return self.lines[j]
         return None
 
     def error(self, lineno: int, message: str) -> MotifFormatError:
@@ -58,6 +58,18 @@ class Lines:
         if not np.isfinite(values).all() or (values < 0).any():
             raise self.error(lineno, f"{what} must be finite and non-negative, found {' '.join(fields)}")
         return values
+
+
+    def number_rows(self, linenos: list[int], rows: list[list[str]], what: str) -> np.ndarray:
+        """:meth:`numbers` of many rows at once ((len(rows), k) float64, every row k fields); the
+        first bad row's error when there is one."""
+        try:
+            values = np.array(rows, dtype=np.float64)
+            if values.ndim == 2 and np.isfinite(values).all() and (values >= 0).all():
+                return values
+        except ValueError:
+            pass
+        return np.array([self.numbers(n, fields, what) for n, fields in zip(linenos, rows)])
 
 
 def is_number(s: str) -> bool:

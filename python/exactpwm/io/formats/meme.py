@@ -10,6 +10,7 @@ probabilities). Write: the same, version 4, probabilities with 6 decimals.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import numpy as np
@@ -130,7 +131,8 @@ def _matrix_rows(lines: Lines, mline: int, keys: dict, what: str) -> np.ndarray:
     if keys.get("alength", "4") != "4":
         raise lines.error(mline, f"expected alength= 4 (DNA), found alength= {keys['alength']}")
     width = int(keys["w"]) if keys.get("w", "").isdigit() else None
-    rows: list[np.ndarray] = []
+    rows: list[list[str]] = []
+    linenos: list[int] = []
     while width is None or len(rows) < width:
         nxt = lines.peek()
         if nxt is None or not _is_number_row(nxt):
@@ -144,10 +146,11 @@ def _matrix_rows(lines: Lines, mline: int, keys: dict, what: str) -> np.ndarray:
         fields = line.split()
         if len(fields) != 4:
             raise lines.error(lineno, f"expected 4 numbers (A C G T) in a row of {what}, found {len(fields)}")
-        rows.append(lines.numbers(lineno, fields, f"a row of {what}"))
+        rows.append(fields)
+        linenos.append(lineno)
     if width is not None and (nxt := lines.peek()) is not None and _is_number_row(nxt):
         first, extra = None, 0
-        for i, text in enumerate(lines.lines[lines.i:], lines.i + 1):
+        for i, text in enumerate(itertools.islice(lines.lines, lines.i, None), lines.i + 1):
             if not text.strip():
                 continue
             if not _is_number_row(text):
@@ -156,7 +159,7 @@ def _matrix_rows(lines: Lines, mline: int, keys: dict, what: str) -> np.ndarray:
         assert first is not None
         raise lines.error(first, f"{what} has w= {width} but {width + extra} rows of numbers: "
                                  "fix w= or remove the extra rows")
-    return np.array(rows)
+    return lines.number_rows(linenos, rows, f"a row of {what}")
 
 
 def _skip_matrix(lines: Lines, what: str) -> None:
