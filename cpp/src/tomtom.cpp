@@ -431,28 +431,14 @@ void tomtom_table(const double* pvalue, const int64_t* offset, const int64_t* ov
     threads = std::max(1, std::min<int>(threads, static_cast<int>(std::max<int64_t>(n_queries, 1))));
     std::vector<int64_t> by_name(static_cast<size_t>(T));  // rank -> target
     for (int64_t t = 0; t < T; ++t) by_name[static_cast<size_t>(name_rank[t])] = t;
-    // the compact key: float32 p-values, and (overlap, strand, rank) in 32 bits
-    int64_t top = 0;
-    bool float32 = true;
-    for (int64_t k = 0; k < n_queries * E; ++k) {
-        top = std::max(top, overlap[k]);
-        float32 = float32 && static_cast<double>(static_cast<float>(pvalue[k])) == pvalue[k];
-    }
-    int rank_bits = 1;
-    while ((int64_t{1} << rank_bits) < T) ++rank_bits;
-    int overlap_bits = 1;
-    while ((int64_t{1} << overlap_bits) <= top) ++overlap_bits;
-    const bool compact = float32 && rank_bits + 1 + overlap_bits <= 32;
     detail::StopFlag stop;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(threads)
 #endif
     {
-        std::vector<TableKey> keys(compact ? 0 : static_cast<size_t>(E));
-        std::vector<uint64_t> small(compact ? static_cast<size_t>(E) : 0);
+        std::vector<TableKey> keys(static_cast<size_t>(E));
         std::vector<double> sorted(static_cast<size_t>(E)), q(static_cast<size_t>(E));
-        std::vector<int64_t> rank(static_cast<size_t>(E)), ovs(static_cast<size_t>(E));
-        std::vector<uint8_t> better(static_cast<size_t>(E)), minus(static_cast<size_t>(E));
+        std::vector<uint8_t> better(static_cast<size_t>(E));
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 16)
 #endif
@@ -470,50 +456,20 @@ void tomtom_table(const double* pvalue, const int64_t* offset, const int64_t* ov
                 better[static_cast<size_t>(a)] = !m;
                 better[static_cast<size_t>(b)] = m;
             }
-            // sort every entry by (p, larger overlap, '+' first, name rank): one 64-bit key (float32
-            // bits of p, then the tie fields) where p is a float32 number, as the engine's are
-            if (compact) {
-                for (int64_t e = 0; e < E; ++e) {
-                    const float p = static_cast<float>(pv[e] + 0.0);  // -0.0 sorts as 0
-                    uint32_t bits;
-                    std::memcpy(&bits, &p, sizeof bits);
-                    const uint64_t m = orientations == 2 ? static_cast<uint64_t>(e & 1) : 0;
-                    small[static_cast<size_t>(e)] =
-                        (static_cast<uint64_t>(bits) << 32) |
-                        (static_cast<uint64_t>(top - ov[e]) << (rank_bits + 1)) | (m << rank_bits) |
-                        static_cast<uint64_t>(name_rank[e / orientations]);
-                }
-                std::sort(small.begin(), small.end());
-                const uint64_t rank_mask = (uint64_t{1} << rank_bits) - 1;
-                for (int64_t k = 0; k < E; ++k) {
-                    const uint64_t key = small[static_cast<size_t>(k)];
-                    const uint32_t bits = static_cast<uint32_t>(key >> 32);
-                    float p;
-                    std::memcpy(&p, &bits, sizeof p);
-                    sorted[static_cast<size_t>(k)] = static_cast<double>(p);
-                    rank[static_cast<size_t>(k)] = static_cast<int64_t>(key & rank_mask);
-                    minus[static_cast<size_t>(k)] = static_cast<uint8_t>((key >> rank_bits) & 1);
-                    ovs[static_cast<size_t>(k)] = top - static_cast<int64_t>((key & 0xFFFFFFFFu) >> (rank_bits + 1));
-                }
-            } else {
-                for (int64_t e = 0; e < E; ++e) {
-                    const double p = pv[e] + 0.0;  // -0.0 sorts as 0
-                    uint64_t bits;
-                    std::memcpy(&bits, &p, sizeof bits);
-                    const uint64_t m = orientations == 2 ? static_cast<uint64_t>(e & 1) : 0;
-                    keys[static_cast<size_t>(e)] = {bits, (static_cast<uint64_t>(kMaxOverlap - ov[e]) << 40) |
-                                                              (m << 39) |
-                                                              static_cast<uint64_t>(name_rank[e / orientations])};
-                }
-                std::sort(keys.begin(), keys.end());
-                for (int64_t k = 0; k < E; ++k) {
-                    const TableKey& key = keys[static_cast<size_t>(k)];
-                    std::memcpy(&sorted[static_cast<size_t>(k)], &key.first, sizeof(double));
-                    rank[static_cast<size_t>(k)] = static_cast<int64_t>(key.second & ((uint64_t{1} << 39) - 1));
-                    minus[static_cast<size_t>(k)] = static_cast<uint8_t>((key.second >> 39) & 1);
-                    ovs[static_cast<size_t>(k)] = kMaxOverlap - static_cast<int64_t>(key.second >> 40);
-                }
+            // sort every entry by (p, larger overlap, '+' first, name rank): the p-value's bits
+            // (monotone for p >= 0), then one integer for the ties
+            for (int64_t e = 0; e < E; ++e) {
+                const double p = pv[e] + 0.0;  // -0.0 sorts as 0
+                uint64_t bits;
+                std::memcpy(&bits, &p, sizeof bits);
+                const uint64_t m = orientations == 2 ? static_cast<uint64_t>(e & 1) : 0;
+                keys[static_cast<size_t>(e)] = {bits, (static_cast<uint64_t>(kMaxOverlap - ov[e]) << 40) |
+                                                          (m << 39) |
+                                                          static_cast<uint64_t>(name_rank[e / orientations])};
             }
+            std::sort(keys.begin(), keys.end());
+            for (int64_t k = 0; k < E; ++k)
+                std::memcpy(&sorted[static_cast<size_t>(k)], &keys[static_cast<size_t>(k)].first, sizeof(double));
             const double pi0 = storey_pi0_sorted(sorted.data(), E);
             const double nf = static_cast<double>(static_cast<float>(E));
             double low = INFINITY;
@@ -524,15 +480,16 @@ void tomtom_table(const double* pvalue, const int64_t* offset, const int64_t* ov
             }
             uint8_t* out = rows + qi * T * layout.stride;
             for (int64_t k = 0; k < E; ++k) {
-                const int64_t m = minus[static_cast<size_t>(k)];
-                const int64_t target = by_name[static_cast<size_t>(rank[static_cast<size_t>(k)])];
+                const uint64_t tie = keys[static_cast<size_t>(k)].second;
+                const int64_t m = static_cast<int64_t>((tie >> 39) & 1);
+                const int64_t target = by_name[static_cast<size_t>(tie & ((uint64_t{1} << 39) - 1))];
                 const int64_t entry = target * orientations + m;
                 if (!better[static_cast<size_t>(entry)]) continue;
                 const double p = sorted[static_cast<size_t>(k)];
                 put<int64_t>(out, layout.query, qi);
                 put<int64_t>(out, layout.target, target);
                 put<int64_t>(out, layout.offset, offset[qi * E + entry]);
-                put<int64_t>(out, layout.overlap, ovs[static_cast<size_t>(k)]);
+                put<int64_t>(out, layout.overlap, kMaxOverlap - static_cast<int64_t>(tie >> 40));
                 put<double>(out, layout.pvalue, p);
                 put<double>(out, layout.evalue, p * static_cast<double>(T));
                 put<double>(out, layout.qvalue, q[static_cast<size_t>(k)]);

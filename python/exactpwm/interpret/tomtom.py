@@ -90,13 +90,20 @@ class TomtomResult:
     def records(self) -> list[tuple]:
         """Rows in Tomtom's TSV columns: (Query_ID, Target_ID, Optimal_offset, p-value, E-value,
         q-value, Overlap, Query_consensus, Target_consensus, Orientation)."""
-        out = []
-        for r in self.rows.tolist():
-            q, t, off, p, e, qv, ov, strand = r
-            s = strand.decode()
-            out.append((self.query_names[q], self.target_names[t], off, p, e, qv, ov, self.query_consensus[q],
-                        self.target_consensus[2 * t + (s == "-")], s))
-        return out
+        return list(zip(*self._columns()))
+
+    def _columns(self, as_stored: bool = False) -> list[list]:
+        """The ten TSV columns as lists (whole-array operations); ``as_stored``: p-, E- and q-values
+        rounded to float32, as Tomtom stores (and prints) them."""
+        r = self.rows
+        qn, tn = np.array(self.query_names, dtype=object), np.array(self.target_names, dtype=object)
+        qc, tc = np.array(self.query_consensus, dtype=object), np.array(self.target_consensus, dtype=object)
+        minus = r["strand"] == b"-"
+        values = [(r[k].astype(np.float32).astype(np.float64) if as_stored else r[k]).tolist()
+                  for k in ("pvalue", "evalue", "qvalue")]
+        return [qn[r["query"]].tolist(), tn[r["target"]].tolist(), r["offset"].tolist(), *values,
+                r["overlap"].tolist(), qc[r["query"]].tolist(), tc[2 * r["target"] + minus].tolist(),
+                np.where(minus, "-", "+").tolist()]
 
     def to_pandas(self) -> Any:
         """A pandas DataFrame with Tomtom's column names."""
@@ -112,15 +119,7 @@ class TomtomResult:
         p-, E- and q-values as ``%g``, then comment lines naming the program and ``command``."""
         from exactpwm.io.files import atomic_output
 
-        r = self.rows
-        qn, tn = np.array(self.query_names, dtype=object), np.array(self.target_names, dtype=object)
-        qc, tc = np.array(self.query_consensus, dtype=object), np.array(self.target_consensus, dtype=object)
-        minus = r["strand"] == b"-"
-        # p-, E- and q-values as Tomtom stores them (float32), printed with %g
-        values = [r[k].astype(np.float32).astype(np.float64).tolist() for k in ("pvalue", "evalue", "qvalue")]
-        columns = zip(qn[r["query"]].tolist(), tn[r["target"]].tolist(), r["offset"].tolist(), *values,
-                      r["overlap"].tolist(), qc[r["query"]].tolist(), tc[2 * r["target"] + minus].tolist(),
-                      np.where(minus, "-", "+").tolist())
+        columns = zip(*self._columns(as_stored=True))  # p-, E- and q-values printed with %g
         with atomic_output(out) as f:
             f.write("\t".join(TSV_COLUMNS) + "\n")
             f.write("".join([f"{a}\t{b}\t{o}\t{p:g}\t{e:g}\t{q:g}\t{v}\t{c}\t{d}\t{s}\n"

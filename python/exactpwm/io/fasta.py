@@ -183,9 +183,9 @@ def _blocks(source, letters: bool = False) -> Iterator[tuple[int, list[str], np.
     record starts in ``codes``. ``codes[:cuts[0]]`` (all of ``codes`` without a header) continues
     the record open before the block; the block's last record may continue after it.
 
-    Each block is parsed with whole-array operations (one table lookup, one mask of header lines,
-    one compaction), so many short records cost little Python each; line numbers are counted
-    only to report an error.
+    Each block is parsed with whole-array operations (one translation, the header bytes marked by
+    index, one compaction), so many short records cost little Python each; line numbers are
+    counted only to report an error.
     """
     stream, label = open_binary(source)
     seen_header = False

@@ -291,12 +291,8 @@ def _packed_memory_batches(sequences, chunk_size: int, overlap: int, names_out: 
 
 
 def _pieces(sequences, chunk_size: int, overlap: int, names_out: list[str], letters: bool = False):
-    """(name, codes, record, start, last) of every piece of every record, FASTA or in memory
-    (with ``letters``, a FASTA's pieces hold its letters as written)."""
-    if _is_file(sequences):
-        for c in as_chunks(sequences, chunk_size, overlap, names_out, letters):
-            yield c.name, c.codes, c.record, c.start, c.last
-        return
+    """(name, codes, record, start, last) of every piece of every in-memory record (a FASTA file's
+    come from :func:`_file_batches`)."""
     for record, (name, codes) in enumerate(_memory_records(sequences, names_out, letters)):
         if codes.size <= chunk_size + overlap:
             yield name, codes, record, 0, True
