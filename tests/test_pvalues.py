@@ -109,3 +109,36 @@ def test_storey_pi0_estimates_the_null_fraction():
     assert storey_pi0(null[:100]) == 1.0  # too few values to estimate
     q = benjamini_hochberg([0.001, 0.01], 1000, pi0=0.5)
     np.testing.assert_allclose(q, [0.5, 1.0])  # 0.5 * 0.01 * 1000 / 2 = 2.5, capped at 1
+
+
+def test_tail_from_a_floor_equals_the_whole_distribution_bit_for_bit():
+    """A distribution asked only from a floor up (a scan's score thresholds) computes the partial
+    sums that can reach it: the same numbers, on every engine, and the rest when asked below it."""
+    from exactpwm.core.backends import backends
+    from exactpwm.core.pvalues import _grid, _null_survival
+
+    names = ["numba"] + (["cpp"] if backends()["cpp"]["available"] else [])
+    rng = np.random.default_rng(5)
+    for L in (1, 3, 9, 16):
+        M = matrices.log_odds(matrices.counts_to_pwm(rng.random((4, L)) + 0.01))
+        q = _grid(M, 1e-3).T
+        cols = q - q.min(axis=1, keepdims=True)
+        size = int(cols.max(axis=1).sum()) + 1
+        bg = rng.dirichlet(np.ones(4) * 5)
+        whole = _null_survival(cols, bg, "numba")
+        for floor in (0, 1, size // 3, size - 2, size - 1, size):
+            for name in names:
+                np.testing.assert_array_equal(_null_survival(cols, bg, name, floor=floor), whole[floor:])
+        with pytest.raises(ValueError, match="floor"):
+            _null_survival(cols, bg, names[-1], floor=size + 1)
+        full = ScoreDistribution(M, bg, 1e-3)
+        lo, hi = full.min_score, full.max_score
+        scores = np.linspace(lo - 1, hi + 1, 301)
+        for t in (-np.inf, lo, (lo + hi) / 2, hi - 0.5, hi, hi + 3, np.inf, np.nan):
+            tail = ScoreDistribution(M, bg, 1e-3, floor=t)
+            above = scores[scores >= t] if np.isfinite(t) else scores
+            np.testing.assert_array_equal(tail.pvalue(above), full.pvalue(above))
+            for p in (1e-1, 1e-3, 1e-6):  # may need the part below the floor
+                assert ScoreDistribution(M, bg, 1e-3, floor=t).threshold(p) == full.threshold(p)
+            np.testing.assert_array_equal(tail.pvalue(scores), full.pvalue(scores))  # computes the rest
+            assert (tail.min_score, tail.max_score) == (lo, hi)

@@ -9,7 +9,8 @@
 
 namespace exactpwm {
 
-void null_survival(const int64_t* shifts, int64_t length, const double* background, int64_t size, double* sf) {
+void null_survival(const int64_t* shifts, int64_t length, const double* background, int64_t size, int64_t floor,
+                   double* sf) {
     int64_t need = 1;
     for (int64_t l = 0; l < length; ++l) {
         int64_t width = 0;
@@ -20,6 +21,7 @@ void null_survival(const int64_t* shifts, int64_t length, const double* backgrou
         need += width;
     }
     if (size != need) throw std::invalid_argument("size must be 1 + the sum of the column maxima");
+    if (floor < 0 || floor > size) throw std::invalid_argument("floor must lie in [0, size]");
     // pmf and next live at offset `pad` in zero-padded buffers, so every read below is in range;
     // a term reading a padding zero adds exactly 0, as numpy's shifted slices leave it out
     int64_t pad = 0;
@@ -28,17 +30,24 @@ void null_survival(const int64_t* shifts, int64_t length, const double* backgrou
     double* pmf = buf_a.data() + pad;
     double* next = buf_b.data() + pad;
     pmf[0] = 1.0;
+    // Only sums that can still reach `floor` matter: after column l, a partial sum i with
+    // i + (maxima of the columns after l) < floor never does, so it is not computed (its cell
+    // may hold a stale value: no computed cell reads it, since a cell that can reach the floor
+    // only reads cells that can). The cells computed are exactly those of the full recursion.
+    int64_t rest = size - 1;  // sum of the maxima of the columns not yet added
     int64_t top = 0;  // pmf lives on [0, top]; zeros beyond
     for (int64_t l = 0; l < length; ++l) {
         const int64_t* s = shifts + l * 4;
         const int64_t width = std::max(std::max(s[0], s[1]), std::max(s[2], s[3]));
+        rest -= width;
+        const int64_t first = std::max<int64_t>(0, floor - rest);
         const double* __restrict p0 = pmf - s[0];
         const double* __restrict p1 = pmf - s[1];
         const double* __restrict p2 = pmf - s[2];
         const double* __restrict p3 = pmf - s[3];
         double* __restrict out = next;
         const double w0 = background[0], w1 = background[1], w2 = background[2], w3 = background[3];
-        for (int64_t i = 0; i <= top + width; ++i) {  // bases in order A, C, G, T, as numpy adds them
+        for (int64_t i = first; i <= top + width; ++i) {  // bases in order A, C, G, T, as numpy adds them
             double acc = 0.0;
             acc += w0 * p0[i];
             acc += w1 * p1[i];
@@ -50,9 +59,9 @@ void null_survival(const int64_t* shifts, int64_t length, const double* backgrou
         std::swap(pmf, next);
     }
     double acc = 0.0;  // survival function, summed from the top as numpy's reversed cumsum
-    for (int64_t i = size - 1; i >= 0; --i) {
+    for (int64_t i = size - 1; i >= floor; --i) {
         acc += pmf[i];
-        sf[i] = acc;
+        sf[i - floor] = acc;
     }
 }
 

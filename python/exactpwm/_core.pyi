@@ -131,9 +131,10 @@ def threshold_counts(
 def null_survival(
     shifts: npt.NDArray[np.int64],
     background: npt.NDArray[np.float64],
+    floor: int,
     sf: npt.NDArray[np.float64],
 ) -> None:
-    """Survival function of a window score's null distribution, written into sf."""
+    """Survival function of a window score's null distribution from grid index ``floor`` up, written into sf."""
 def format_hits(
     rows: npt.NDArray[Any],
     sequence: npt.NDArray[np.int64],

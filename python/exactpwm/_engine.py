@@ -90,8 +90,9 @@ class Engine:
         """out (H, max_width) uint8: each window's letters as read on its strand, NUL-padded."""
         raise NotImplementedError
 
-    def null_survival(self, cols: np.ndarray, background: np.ndarray) -> np.ndarray:
-        """sf[i] = P(sum of column scores >= i), cols (L, 4) int64 >= 0, background (4,)."""
+    def null_survival(self, cols: np.ndarray, background: np.ndarray, floor: int = 0) -> np.ndarray:
+        """sf[i - floor] = P(sum of column scores >= i) for i >= floor (float64), cols (L, 4) int64 >= 0,
+        background (4,) float64; 0 <= floor <= 1 + the sum of the column maxima."""
         raise NotImplementedError
 
     def format_hits(self, rows, sequence, fmt: str, names: tuple, first_id: int, threads: int) -> bytes | None:
@@ -156,9 +157,12 @@ class _Core(Engine):
     def window_letters(self, codes, starts, widths, minus, out, threads):
         _core.window_letters(codes, starts, widths, minus, out, threads)  # the binding checks the bounds
 
-    def null_survival(self, cols, background):
-        sf = np.empty(int(cols.max(axis=1).sum()) + 1)
-        _core.null_survival(cols, background, sf)
+    def null_survival(self, cols, background, floor=0):
+        size = int(cols.max(axis=1).sum()) + 1
+        if not 0 <= floor <= size:
+            raise ValueError(f"floor must lie in [0, {size}], got {floor}")
+        sf = np.empty(size - floor)
+        _core.null_survival(cols, background, floor, sf)  # only the sums that can reach the floor
         return sf
 
     def format_hits(self, rows, sequence, fmt, names, first_id, threads):
@@ -247,10 +251,13 @@ class _Numba(Engine):
             raise ValueError("neighbors must index rows of a_fwd (or be -1)")
         self._run("seqlet_jaccard", threads, a_fwd, a_rev, b, neighbors, np.int64(max_shift), best, offset, strand)
 
-    def null_survival(self, cols, background):
+    def null_survival(self, cols, background, floor=0):
         """One column at a time: the pmf shifted by each base's score, weighted by its probability;
-        the same numbers as the compiled core, bit for bit."""
+        the same numbers as the compiled core, bit for bit (which computes only the sums that can
+        reach the floor: they are the same numbers)."""
         size = int(cols.max(axis=1).sum()) + 1
+        if not 0 <= floor <= size:
+            raise ValueError(f"floor must lie in [0, {size}], got {floor}")
         pmf, nxt = np.zeros(size), np.zeros(size)
         pmf[0] = 1.0
         top = 0
@@ -261,7 +268,7 @@ class _Numba(Engine):
                 nxt[shift: shift + top + 1] += w * pmf[: top + 1]
             top += width
             pmf, nxt = nxt, pmf
-        return np.cumsum(pmf[::-1])[::-1]
+        return np.cumsum(pmf[::-1])[::-1][floor:]
 
 
 @functools.cache

@@ -125,8 +125,11 @@ uint64_t shuffle_seed(uint64_t seed, const uint8_t* codes, int64_t n, int64_t sh
 
 // Null distribution of a window score, for exact p-values: column l adds shifts[l][c] >= 0
 // (integer score steps above the column's minimum) with probability background[c]. Writes the
-// survival function sf[i] = P(sum >= i) for i in [0, size), size = 1 + sum of column maxima.
-void null_survival(const int64_t* shifts, int64_t length, const double* background, int64_t size, double* sf);
+// survival function sf[i - floor] = P(sum >= i) for i in [floor, size), size = 1 + sum of column
+// maxima (floor = 0: all of it; a higher floor computes only the sums that can reach it, with the
+// same numbers as floor = 0 gives there).
+void null_survival(const int64_t* shifts, int64_t length, const double* background, int64_t size, int64_t floor,
+                   double* sf);
 
 // Motif comparison with Tomtom's statistics (tomtom.cpp; Gupta et al. 2007, as MEME's tomtom 5.4.1).
 //   Every query (query_start[q] .. query_start[q + 1] rows of query_cols, each row the A, C, G, T

@@ -60,11 +60,12 @@ def _grid(x, step):
     return g.astype(np.int64)
 
 
-def _null_survival(cols: np.ndarray, bg: np.ndarray, backend: str = "auto") -> np.ndarray:
-    """Survival function sf[i] = P(sum >= i) of the sum of column integer scores cols (L, 4) >= 0,
-    bases drawn with probabilities bg (4,); every engine gives the same numbers, bit for bit."""
+def _null_survival(cols: np.ndarray, bg: np.ndarray, backend: str = "auto", *, floor: int = 0) -> np.ndarray:
+    """Survival function sf[i - floor] = P(sum >= i), i >= floor, of the sum of column integer scores
+    cols (L, 4) >= 0, bases drawn with probabilities bg (4,); every engine gives the same numbers, bit
+    for bit, whatever the floor."""
     return engine(backend).null_survival(np.ascontiguousarray(cols, dtype=np.int64),
-                                         np.ascontiguousarray(bg, dtype=np.float64))
+                                         np.ascontiguousarray(bg, dtype=np.float64), int(floor))
 
 
 class ScoreDistribution:
@@ -76,9 +77,14 @@ class ScoreDistribution:
         are rounded to the grid (a no-op for a :func:`quantize`-d matrix)
     background : (4,) base probabilities of the null model (None = uniform)
     step : score resolution (> 0)
+    floor : the lowest score whose p-value is wanted first (None = all). Only the
+        distribution's tail from the floor up is computed then (the partial sums that
+        cannot reach it are skipped, which makes a scan's tables several times cheaper);
+        a p-value or threshold below the floor computes the rest when first asked.
+        The numbers are the same, bit for bit, whatever the floor.
     """
 
-    def __init__(self, matrix, background=None, step: float = DEFAULT_STEP):
+    def __init__(self, matrix, background=None, step: float = DEFAULT_STEP, floor: float | None = None):
         M = np.asarray(matrix, dtype=np.float64)
         if M.ndim != 2 or M.shape[0] != 4 or not np.isfinite(M).all():
             raise ValueError(f"a score matrix must be a finite (4, L) array; got shape {M.shape}")
@@ -88,12 +94,28 @@ class ScoreDistribution:
         self.background = as_background(background)
         q = _grid(M, self.step).T  # (L, 4)
         self._low = int(q.min(axis=1).sum())
-        cols = q - q.min(axis=1, keepdims=True)
-        if int(cols.max(axis=1).sum()) + 1 > _MAX_BINS:
+        self._cols = q - q.min(axis=1, keepdims=True)
+        self._size = int(self._cols.max(axis=1).sum()) + 1  # grid scores low .. low + size - 1
+        if self._size > _MAX_BINS:
             raise ValueError(
                 f"the score range spans more than {_MAX_BINS} steps of {step:g}; use a larger step"
             )
-        self._sf = np.minimum(_null_survival(cols, self.background), 1.0)  # _sf[i] = P(grid score >= low + i)
+        start = 0
+        if floor is not None and not math.isnan(floor):
+            x = floor / self.step - self._low
+            start = 0 if x <= 0 else self._size if x >= self._size else \
+                min(max(int(_grid(floor, self.step)) - self._low, 0), self._size)
+        self._tail = (start, self._survival(start))  # (first grid index i, P(grid score >= low + i) from i up)
+
+    def _survival(self, start: int) -> np.ndarray:
+        return np.minimum(_null_survival(self._cols, self.background, floor=start), 1.0)
+
+    def _survival_from(self, i: int) -> np.ndarray:
+        """P(grid score >= low + j) for j = i .. size - 1 (computing the rest of the tail when i is below it)."""
+        start, sf = self._tail
+        if i < start:
+            start, sf = self._tail = (0, self._survival(0))  # one assignment: safe across threads
+        return sf[i - start:]
 
     @property
     def min_score(self) -> float:
@@ -101,14 +123,16 @@ class ScoreDistribution:
 
     @property
     def max_score(self) -> float:
-        return (self._low + self._sf.size - 1) * self.step
+        return (self._low + self._size - 1) * self.step
 
     def pvalue(self, scores: ArrayLike) -> np.ndarray:
         """P(window score >= s) under the null, for each score s (same shape); in [0, 1]."""
         g = _grid(scores, self.step) - self._low
         out = np.where(g <= 0, 1.0, 0.0)
-        inside = (g > 0) & (g < self._sf.size)
-        out[inside] = self._sf[g[inside]]
+        inside = (g > 0) & (g < self._size)
+        if inside.any():
+            first = int(g[inside].min())
+            out[inside] = self._survival_from(first)[g[inside] - first]
         return out
 
     def threshold(self, p: float) -> float:
@@ -119,10 +143,13 @@ class ScoreDistribution:
         """
         if not (0 <= p <= 1):
             raise ValueError(f"p-value thresholds must lie in [0, 1], got {p!r}")
-        ok = np.flatnonzero(self._sf <= p)
+        start, sf = self._tail
+        if start > 0 and (sf.size == 0 or sf[0] <= p):  # the threshold may lie below the computed tail
+            start, sf = 0, self._survival_from(0)
+        ok = np.flatnonzero(sf <= p)
         if ok.size == 0:
             return math.inf
-        g = int(ok[0]) + self._low
+        g = int(ok[0]) + start + self._low
         return (g - 0.5) * self.step
 
 
@@ -138,7 +165,7 @@ class PvalueTable:
     def __init__(self, dists: list, floors=None):
         self.dists = dists
         self.step = np.array([d.step for d in dists])
-        full = np.array([d._sf.size for d in dists], dtype=np.int64)
+        full = np.array([d._size for d in dists], dtype=np.int64)
         low = np.array([d._low for d in dists], dtype=np.int64)
         if floors is None:
             skip = np.zeros(len(dists), dtype=np.int64)
@@ -149,7 +176,7 @@ class PvalueTable:
         self.low = low + skip  # grid score of each stored table's first entry
         self.size = full - skip
         self.offset = np.concatenate([[0], np.cumsum(self.size)[:-1]]).astype(np.int64)
-        self.sf = np.concatenate([d._sf[k:] for d, k in zip(dists, skip)]) if dists else np.zeros(0)
+        self.sf = np.concatenate([d._survival_from(int(k)) for d, k in zip(dists, skip)]) if dists else np.zeros(0)
 
     def pvalue(self, motif: np.ndarray, scores: np.ndarray) -> np.ndarray:
         """p-value of scores[i] under motif[i]'s null distribution."""
@@ -199,16 +226,17 @@ def benjamini_hochberg(pvalues: ArrayLike, n_tests: int | None = None, pi0: floa
 
 
 def score_distributions(matrices, background=None, step: float = DEFAULT_STEP, threads: int = 0,
-                        labels=None) -> list:
+                        labels=None, floors=None) -> list:
     """:class:`ScoreDistribution` of each matrix, computed on ``threads`` threads (0 = all cores);
-    an error names the matrix by ``labels[i]`` (default "motif i")."""
+    an error names the matrix by ``labels[i]`` (default "motif i"). ``floors``: each matrix's
+    ``floor`` (None = whole distributions)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from exactpwm.core._checks import resolve_threads
 
     def one(i: int):
         try:
-            return ScoreDistribution(matrices[i], background, step)
+            return ScoreDistribution(matrices[i], background, step, None if floors is None else floors[i])
         except ValueError as exc:
             raise ValueError(f"{labels[i] if labels is not None else f'motif {i}'}: {exc}") from None
 
