@@ -5,8 +5,8 @@ Each command is one module that parses its arguments into a job's options and ma
 (:mod:`~exactpwm.app.convert_cli`), compare (:mod:`~exactpwm.app.compare_cli`), fimo (FIMO 5's
 command line, :mod:`~exactpwm.app.fimo_cli`), variants (:mod:`~exactpwm.app.variants_cli`),
 attribute (:mod:`~exactpwm.app.attribute_cli`), modisco (:mod:`~exactpwm.app.modisco_cli`), gia
-(:mod:`~exactpwm.app.gia_cli`); demo and info
-are here. Exit codes: 0 success, 1
+(:mod:`~exactpwm.app.gia_cli`), merge (of a scan's parts, :mod:`~exactpwm.app.scan_cli`); demo
+and info are here. Every command takes ``--version``. Exit codes: 0 success, 1
 runtime error (bad file, bad data), 2 usage error (bad arguments). Outputs go to stdout or ``-o``;
 a path is written atomically and is never one of the inputs.
 
@@ -85,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("info", help="print the version, compiled backends and CPU features")
     p.set_defaults(func=_cmd_info)
+    from exactpwm import __version__
+
+    for command in [parser, *sub.choices.values()]:  # every command says its version (pipelines log it)
+        if "--version" not in command._option_string_actions:  # fimo prints FIMO's way
+            command.add_argument("--version", action="version", version=f"exactpwm {__version__}")
     return parser
 
 

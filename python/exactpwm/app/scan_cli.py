@@ -1,10 +1,20 @@
-"""``exactpwm scan`` and ``exactpwm track``: parse, make one job call, print."""
+"""``exactpwm scan``, ``exactpwm merge`` (of a scan's parts) and ``exactpwm track``: parse, make one
+job call, print."""
 
 from __future__ import annotations
 
 import argparse
 
-from exactpwm.app.common import add_motif_args, add_scoring_args, motif_source, number, probability, progress_for
+from exactpwm.app.common import (
+    add_motif_args,
+    add_scoring_args,
+    motif_source,
+    number,
+    probability,
+    progress_for,
+    threads,
+)
+from exactpwm.jobs.merge import MergeOptions, run_merge
 from exactpwm.jobs.scan import ScanOptions, run_scan
 from exactpwm.jobs.track import TrackOptions, run_track
 
@@ -35,9 +45,22 @@ def add_parsers(sub) -> None:
                         "bedtools getfasta writes)")
     p.add_argument("--format", choices=["tsv", "bed", "gff", "maxima"], default="tsv",
                    help="tsv: FIMO-compatible (default); bed: BED6; gff: GFF3; maxima: best window per sequence")
-    p.add_argument("-o", "--output", help="output file (default: stdout)")
+    p.add_argument("-o", "--output", help="output file (default: stdout); with --part, the part file")
+    p.add_argument("--part", type=part_spec, metavar="K/N",
+                   help="scan only the K-th of N parts of the FASTA file's records (contiguous, about equal "
+                        "sizes, whole records) and write a part file to -o; 'exactpwm merge' turns the N part "
+                        "files into exactly the output of one scan (q-values included)")
     add_scoring_args(p)
     p.set_defaults(func=run_scan_command)
+
+    p = sub.add_parser("merge", help="merge the part files of 'exactpwm scan --part K/N' into one output",
+                       description="Merge the part files of a scan (exactpwm scan --part K/N) into the output "
+                                   "one scan of the whole input writes: the same hits, order and numbers, with "
+                                   "q-values over all parts; only the closing comment (the command) differs.")
+    p.add_argument("parts", nargs="+", help="the part files (any order; all N parts of one run)")
+    p.add_argument("-o", "--output", help="output file (default: stdout)")
+    p.add_argument("-j", "--threads", type=threads, default=0, help="threads formatting lines (default 0 = all cores)")
+    p.set_defaults(func=run_merge_command)
 
     p = sub.add_parser("track", help="score tracks (bedGraph, or bigWig with pyBigWig)",
                        description="Window scores at every position: bedGraph (value at the window start; "
@@ -57,9 +80,22 @@ def run_scan_command(args: argparse.Namespace) -> int:
         format=args.format, pvalue=args.thresh, score=args.score, norc=args.norc, qvalues=args.qvalues,
         regions=args.regions, genomic_coord=args.parse_genomic_coord, uniform=args.uniform, bgfile=args.bgfile,
         pseudocount=args.pseudocount, base=args.base, threads=args.threads, chunk_size=args.chunk_size,
-        dask=args.dask, motif_groups=args.motif_groups, backend=args.backend, argv=args.argv)
+        dask=args.dask, motif_groups=args.motif_groups, backend=args.backend, part=args.part, argv=args.argv)
     with progress_for(args, args.sequences if not args.regions else None) as progress:
         run_scan(opts, progress=progress)
+    return 0
+
+
+def part_spec(text: str) -> tuple[int, int]:
+    """'K/N' (1 <= K <= N) as the 0-based (K - 1, N)."""
+    k, sep, n = text.partition("/")
+    if not (sep and k.strip().isdigit() and n.strip().isdigit() and 1 <= int(k) <= int(n)):
+        raise argparse.ArgumentTypeError(f"expected K/N with 1 <= K <= N (e.g. 3/16), got {text!r}")
+    return int(k) - 1, int(n)
+
+
+def run_merge_command(args: argparse.Namespace) -> int:
+    run_merge(MergeOptions(args.parts, output=args.output, threads=args.threads, argv=args.argv))
     return 0
 
 

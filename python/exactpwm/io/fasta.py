@@ -33,7 +33,7 @@ import numpy as np
 from exactpwm.core.sequence import ENCODE, INVALID
 
 __all__ = ["FastaError", "read_fasta", "iter_chunks", "iter_pieces", "Chunk", "Run", "open_binary", "compression",
-           "sequence_lengths"]
+           "sequence_lengths", "record_lengths", "select_records"]
 
 _BLOCK = 1 << 22  # bytes read at a time
 _SKIP = 254  # whitespace code in the decode table
@@ -366,6 +366,37 @@ def iter_pieces(source, chunk_size: int = 1 << 23, overlap: int = 0,
         yield from open_record(first + inner, names[-1], codes[cuts[-1]:])
     if started:
         yield Chunk(record, name, start, _join(buf), True)
+
+
+def record_lengths(source) -> np.ndarray:
+    """(R,) int64: the length of every record, in file order (repeated names allowed); one pass
+    over the file, reading no more than a block at a time."""
+    out: list[np.ndarray] = []
+    for item in iter_pieces(source, 1 << 24):
+        if isinstance(item, Run):
+            out.append(item.lengths)
+        elif item.last:
+            out.append(np.array([item.length], dtype=np.int64))
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
+def select_records(pieces: Iterator[Chunk | Run], first: int, stop: int) -> Iterator[Chunk | Run]:
+    """The pieces of records ``first .. stop - 1`` only, numbered from 0 (as if the file held only
+    them), from :func:`iter_pieces`; stops reading once record ``stop - 1`` is done."""
+    for item in pieces:
+        if isinstance(item, Chunk):
+            if item.record >= stop:
+                return
+            if item.record >= first:
+                yield Chunk(item.record - first, item.name, item.start, item.codes, item.last)
+            continue
+        a, b = max(first, item.first), min(stop, item.first + len(item.names))
+        if a < b:
+            bounds = np.concatenate([[0], np.cumsum(item.lengths)])
+            i, j = a - item.first, b - item.first
+            yield Run(a - first, item.names[i:j], item.codes[bounds[i]:bounds[j]], item.lengths[i:j])
+        if item.first + len(item.names) >= stop:
+            return
 
 
 def sequence_lengths(source) -> dict[str, int]:

@@ -27,7 +27,7 @@ from exactpwm.jobs.common import (
     stderr_log,
 )
 
-__all__ = ["ScanOptions", "ScanResult", "run_scan", "scan_strand"]
+__all__ = ["ScanOptions", "ScanResult", "run_scan", "scan_strand", "write_hits"]
 
 FORMATS = ("tsv", "bed", "gff", "maxima")
 
@@ -49,6 +49,8 @@ class ScanOptions:
     pseudocount : None is the library's default (0.1, none for exact kernel PWMs)
     base : the log-odds' base (default 2, bits)
     dask, motif_groups : a Dask scheduler address or ``local:N``, and motif groups per chunk
+    part : ``(i, n)``, 0-based: scan only part i of n of the FASTA file's records, to a part file
+    (``output``; :mod:`exactpwm.scanning.parts`) that ``exactpwm merge`` combines with the others
     argv : the command line, recorded in the output's closing comment
     """
 
@@ -71,6 +73,7 @@ class ScanOptions:
     dask: str | None = None
     motif_groups: int = 1
     backend: str = "auto"
+    part: tuple[int, int] | None = None
     argv: Sequence[str] | None = None
 
 
@@ -106,6 +109,8 @@ def run_scan(opts: ScanOptions, *, progress: Callable[[int], None] | None = None
     if opts.dask:
         return _scan_dask(opts, motifs, common, strand, pvalue, progress, log)
     alts = [m.alt_name for m in motifs]
+    if opts.part is not None:
+        return _scan_part(opts, motifs, common, strand, pvalue, alts, progress, log)
     note = command_text(opts.argv)
     if opts.format == "maxima":
         from exactpwm.scanning.hits import write_maxima
@@ -126,15 +131,11 @@ def run_scan(opts: ScanOptions, *, progress: Callable[[int], None] | None = None
         hits = scan(motifs, sequences, pvalue=pvalue, score=opts.score, strand=strand, qvalues=opts.qvalues,
                     threads=opts.threads, chunk_size=opts.chunk_size, backend=opts.backend, progress=progress,
                     **common)
-        hits.motif_alt_names = alts
         seq_names = hits.sequence_names
         if coords is not None:
             coords.map_rows(hits.rows, hits.sequence_names)
             seq_names = coords.names
-        with open_text(opts.output) as f:
-            w = HitWriter(f, opts.format, hits.motif_names, seq_names, alts, note, threads=opts.threads)
-            w.write(hits.rows)
-            w.close()
+        write_hits(opts.output, opts.format, hits.rows, hits.motif_names, seq_names, alts, note, opts.threads)
         return ScanResult(rows=len(hits))
     from exactpwm.scanning.plan import plan_scan
     from exactpwm.scanning.scan import iter_scan
@@ -154,6 +155,56 @@ def run_scan(opts: ScanOptions, *, progress: Callable[[int], None] | None = None
             n += len(chunk.rows)
         w.close()
     return ScanResult(rows=n)
+
+
+def write_hits(output: Any, fmt: str, rows: Any, motif_names: Sequence[str], sequence_names: Sequence[str],
+               alts: Sequence[str], note: str | None, threads: int) -> None:
+    """Write hit rows held in memory to ``output`` (a path, written atomically, or stdout)."""
+    from exactpwm.scanning.hits import HitWriter
+
+    with open_text(output) as f:
+        w = HitWriter(f, fmt, motif_names, sequence_names, alts, note, threads=threads)
+        w.write(rows)
+        w.close()
+
+
+def _scan_part(opts: ScanOptions, motifs: Any, common: dict, strand: Strand, pvalue: float | None, alts: list,
+               progress: Callable[[int], None] | None, log: Log) -> ScanResult:
+    """scan --part i/n: the hits, tests and p-value sample of one part of the records, to a part file."""
+    import numpy as np
+
+    from exactpwm import __version__
+    from exactpwm.io.fasta import record_lengths
+    from exactpwm.scanning.parts import ScanPart, fingerprint, record_positions, split_records, write_part
+    from exactpwm.scanning.plan import plan_scan
+    from exactpwm.scanning.scan import PvalueSample, collect_hits
+
+    i, n = opts.part  # type: ignore[misc]
+    if not (n >= 1 and 0 <= i < n):
+        raise OptionsError(f"--part must be K/N with 1 <= K <= N, got {i + 1}/{n}")
+    if opts.format == "maxima" or opts.regions or opts.genomic_coord:
+        raise OptionsError("--part cuts a FASTA file's records into parts of hits: it does not go with --format "
+                           "maxima, --regions or --parse-genomic-coord")
+    if opts.sequences == "-" or opts.output in (None, "-"):
+        raise OptionsError("--part reads a FASTA file (not stdin) and writes a part file: give the file and -o")
+    lengths = record_lengths(opts.sequences)
+    bounds = split_records(lengths, n)
+    first, stop = int(bounds[i]), int(bounds[i + 1])
+    positions = record_positions(lengths)
+    plan = plan_scan(motifs, pvalue=pvalue, score=opts.score, threads=opts.threads, **common)
+    found = collect_hits(plan, opts.sequences, strand=strand, tests=bool(opts.qvalues), chunk_size=opts.chunk_size,
+                         threads=opts.threads, backend=opts.backend, progress=progress, records=(first, stop),
+                         first_position=int(positions[first]),
+                         sample_stride=PvalueSample.stride_for(int(positions[-1])))  # the whole scan's sample only
+    settings = {"format": opts.format, "qvalues": opts.qvalues, "motif_names": list(plan.names), "alt_names": alts}
+    run = fingerprint({**settings, "version": __version__, "strand": strand, "pvalue": pvalue, "score": opts.score,
+                       "parts": n},
+                      [lengths, np.asarray(plan.thresholds), *plan.matrices])
+    write_part(opts.output, ScanPart(run, i, n, int(positions[-1]), first, found.hits, found.sequence_names,
+                                     found.n_tests, found.indexed or [], settings))
+    log(f"part {i + 1} of {n}: records {first + 1}-{stop} of {lengths.size}, {found.hits.size:,} hits -> "
+        f"{opts.output}")
+    return ScanResult(rows=int(found.hits.size))
 
 
 def _sequences(opts: ScanOptions) -> tuple[Any, Any]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from exactpwm.core.sequence import ENCODE, check_codes, encode
-from exactpwm.io.fasta import Chunk, Run, iter_chunks, iter_pieces
+from exactpwm.io.fasta import Chunk, Run, iter_chunks, iter_pieces, select_records
 
 __all__ = ["DEFAULT_CHUNK"]
 
@@ -174,11 +174,15 @@ def pack_batch(chunks: list[Chunk], chunk_size: int) -> Batch:
 
 
 def sequence_batches(sequences, chunk_size: int, overlap: int, names_out: list[str],
-             letters: bool = False) -> Iterator[Batch]:
+             letters: bool = False, records: tuple[int, int] | None = None) -> Iterator[Batch]:
     """Whole records packed together up to about ``chunk_size`` bases (a peak set: one engine call
     per width group for thousands of records); each piece of a longer record is a batch of its own
     (pieces of ``chunk_size + overlap`` bases, consecutive ones sharing ``overlap``). With
-    ``letters``, batches of a FASTA input keep its letters as written (see :class:`Batch`)."""
+    ``letters``, batches of a FASTA input keep its letters as written (see :class:`Batch`).
+    ``records=(first, stop)``: of a FASTA file, only those records (0-based, half-open), numbered
+    from 0."""
+    if records is not None and not _is_file(sequences):
+        raise ValueError("records= selects records of a FASTA file; select in-memory sequences before the call")
     codes_: list[np.ndarray] = []
     names_: list[str] = []
     records_: list[int] = []
@@ -191,7 +195,7 @@ def sequence_batches(sequences, chunk_size: int, overlap: int, names_out: list[s
         return batch
 
     if _is_file(sequences):
-        yield from _file_batches(sequences, chunk_size, overlap, names_out, letters)
+        yield from _file_batches(sequences, chunk_size, overlap, names_out, letters, records)
         return
     if not letters:
         fast = _packed_memory_batches(sequences, chunk_size, overlap, names_out)
@@ -214,7 +218,8 @@ def sequence_batches(sequences, chunk_size: int, overlap: int, names_out: list[s
         yield flush()
 
 
-def _file_batches(source, chunk_size: int, overlap: int, names_out: list[str], letters: bool) -> Iterator[Batch]:
+def _file_batches(source, chunk_size: int, overlap: int, names_out: list[str], letters: bool,
+                  records: tuple[int, int] | None = None) -> Iterator[Batch]:
     """:func:`sequence_batches` of a FASTA file: the whole short records of each read block come as
     one :class:`~exactpwm.io.fasta.Run` and are packed with whole-array operations (a peak set
     costs no Python per record), cut where a batch fills exactly as record-by-record packing does."""
@@ -227,7 +232,10 @@ def _file_batches(source, chunk_size: int, overlap: int, names_out: list[str], l
         runs, held, count = [], 0, 0
         return batch
 
-    for item in iter_pieces(source, chunk_size, overlap, letters):
+    pieces = iter_pieces(source, chunk_size, overlap, letters)
+    if records is not None:
+        pieces = select_records(pieces, *records)
+    for item in pieces:
         if isinstance(item, Chunk):
             if item.record == len(names_out):
                 names_out.append(item.name)

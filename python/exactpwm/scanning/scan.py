@@ -76,17 +76,18 @@ def iter_scan(plan: ScanPlan, sequences: Sequences, *, strand: Strand = "both", 
 
 def _scan_chunks(plan: ScanPlan, sequences: Sequences, strand: Strand, chunk_size: int, threads: int, backend: str,
                  sequence_names: list | None, count_tests: bool, progress: Callable[[int], None] | None,
-                 input_letters: bool = False,
-                 sampler: PvalueSample | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+                 input_letters: bool = False, sampler: PvalueSample | None = None,
+                 records: tuple[int, int] | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """As :func:`iter_scan`, with the tests made per motif ((K,) int64, zeros unless
-    ``count_tests``); ``sampler``, if given, takes a sample of every motif's window p-values."""
+    ``count_tests``); ``sampler``, if given, takes a sample of every motif's window p-values;
+    ``records``: see :func:`exactpwm.scanning.batches.sequence_batches`."""
     if strand not in ("+", "-", "both"):
         raise ValueError(f"strand must be '+', '-' or 'both', got {strand!r}")
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
     names = [] if sequence_names is None else sequence_names
     K = len(plan.names)
-    for batch in sequence_batches(sequences, chunk_size, plan.overlap, names, input_letters):
+    for batch in sequence_batches(sequences, chunk_size, plan.overlap, names, input_letters, records):
         rows = _scan_batch(plan, batch, strand, threads, backend)
         n_tests = np.zeros(K, np.int64)
         if count_tests or sampler is not None:
@@ -94,7 +95,7 @@ def _scan_chunks(plan: ScanPlan, sequences: Sequences, strand: Strand, chunk_siz
             if count_tests:
                 n_tests = _count_windows(batch.codes, limit, plan.groups, K) * (2 if strand == "both" else 1)
             if sampler is not None:
-                sampler.add(plan, batch.codes, limit, strand, threads, backend)
+                sampler.add(plan, batch, strand, threads, backend)
         if progress is not None:
             progress(batch.bases)
         yield rows, n_tests
@@ -240,13 +241,15 @@ class Collected:
 
     hits : (H,) structured array (see :class:`exactpwm.HitTable`); n_tests : (K,) int64 window
     tests per motif; samples : K float64 arrays, each a sample of the motif's p-values over all
-    windows (for the null fraction); sequence_names : the names the hits' ``sequence`` indexes.
+    windows (for the null fraction); sequence_names : the names the hits' ``sequence`` indexes;
+    indexed : the samples with their window numbers (:meth:`PvalueSample.indexed`), or None.
     """
 
     hits: np.ndarray
     n_tests: np.ndarray
     samples: list
     sequence_names: list
+    indexed: list | None = None
 
     def add_qvalues(self, how: str = "motif") -> None:
         """Fill ``hits['qvalue']``: ``"motif"``, per motif with Storey's null fraction, as FIMO;
@@ -266,8 +269,14 @@ def collect_hits(plan: ScanPlan, sequences: Sequences, *, strand: Strand = "both
                  progress: Callable[[int], None] | None = None, input_letters: bool = False,
                  sequence_names: list | None = None,
                  each_chunk: Callable[[np.ndarray], np.ndarray] | None = None,
-                 shrink: Callable[[np.ndarray], np.ndarray] | None = None, shrink_above: int = 0) -> Collected:
+                 shrink: Callable[[np.ndarray], np.ndarray] | None = None, shrink_above: int = 0,
+                 records: tuple[int, int] | None = None, first_position: int = 0,
+                 sample_stride: int = 1) -> Collected:
     """Every hit of a scan in one array, with the window tests and p-value samples when ``tests``.
+
+    records : ``(first, stop)``, only those records of a FASTA file (a part of a larger scan:
+        :mod:`exactpwm.scanning.parts`), whose windows the p-value sample numbers from
+        ``first_position``, from stride ``sample_stride`` (see :class:`PvalueSample`)
 
     each_chunk : applied to each chunk's rows before they are kept (e.g. one strand per position)
     shrink : applied to the rows kept so far whenever they number more than ``shrink_above``
@@ -277,9 +286,9 @@ def collect_hits(plan: ScanPlan, sequences: Sequences, *, strand: Strand = "both
     """
     names: list = [] if sequence_names is None else sequence_names
     found, n_tests = RowBuffer(plan.dtype), np.zeros(len(plan.names), np.int64)
-    sampler = PvalueSample(len(plan.names)) if tests else None
+    sampler = PvalueSample(len(plan.names), first_position=first_position, stride=sample_stride) if tests else None
     for rows, counted in _scan_chunks(plan, sequences, strand, chunk_size, threads, backend, names, tests, progress,
-                                      input_letters, sampler):
+                                      input_letters, sampler, records):
         found.append(rows if each_chunk is None else each_chunk(rows))
         del rows  # then the chunk's array is dropped: the next chunk reuses its memory
         n_tests += counted
@@ -288,37 +297,77 @@ def collect_hits(plan: ScanPlan, sequences: Sequences, *, strand: Strand = "both
             found = RowBuffer(plan.dtype)
             found.append(kept_rows)
     samples = sampler.pvalues() if sampler is not None else [np.zeros(0) for _ in plan.names]
-    return Collected(found.result(), n_tests, samples, names)
+    return Collected(found.result(), n_tests, samples, names, sampler.indexed() if sampler is not None else None)
 
 
 class PvalueSample:
     """A systematic sample of every motif's window p-values, for the null fraction of q-values.
 
-    Windows are numbered along the input (N-free ones are kept); those whose number is a multiple of
-    ``stride`` are sampled, both strands when scanning both. ``stride`` starts at 1 and doubles
-    whenever more than twice ``keep`` windows would be held, dropping every other one held: a
-    uniform sample of between ``keep`` and ``2 keep`` windows of any input, whose cost per chunk
-    stays bounded (FIMO keeps a random reservoir of 10,000 p-values).
+    Every window start has a number that does not depend on how the input is cut into batches or
+    parts: record r's position j is ``R_r + j``, with ``R_r`` the sum of ``len + 1`` over the records
+    before r (one separator after each record; ``first_position`` is the first record's ``R``, for a
+    part of a larger input). The N-free windows whose number is a multiple of ``stride`` are
+    sampled (both strands when scanning both), where ``stride`` is the smallest power of two that
+    leaves at most ``2 keep`` numbers below the positions seen so far: so the sample of a whole input
+    is the windows numbered by multiples of ``stride_for(total, keep)``, whatever the batches, and
+    the samples of its parts merge into it (:meth:`merge`; a part that knows the whole input's size
+    starts at that ``stride`` and keeps only its share). FIMO keeps a random reservoir of 10,000
+    p-values instead.
     """
 
-    def __init__(self, n_motifs: int, keep: int = 10_000):
-        self.keep, self.stride, self.seen = keep, 1, 0
+    def __init__(self, n_motifs: int, keep: int = 10_000, first_position: int = 0, stride: int = 1):
+        if stride < 1 or stride & (stride - 1):
+            raise ValueError(f"stride must be a power of two, got {stride}")
+        self.keep, self.stride = keep, stride
+        self.end = int(first_position)  # the number after the last position seen
+        self._next_record = 0  # the index (in this input) of the next record to start
+        self._record_base = int(first_position)  # R of the record in progress
         self._index: list[list[np.ndarray]] = [[] for _ in range(n_motifs)]
         self._pvalue: list[list[np.ndarray]] = [[] for _ in range(n_motifs)]
-        self._held = 0
 
-    def add(self, plan: ScanPlan, codes: np.ndarray, limit: int, strand: Strand, threads: int, backend: str) -> None:
-        """Sample the windows of a chunk starting before ``limit``."""
-        while limit // self.stride > 2 * self.keep:
+    @staticmethod
+    def stride_for(positions: int, keep: int = 10_000) -> int:
+        """The smallest power of two s with ceil(positions / s) <= 2 keep."""
+        s = 1
+        while -(-positions // s) > 2 * keep:
+            s *= 2
+        return s
+
+    def add(self, plan: ScanPlan, batch: Batch, strand: Strand, threads: int, backend: str) -> None:
+        """Sample the windows of a batch (those each piece owns: below its limit)."""
+        records = batch.records.astype(np.int64)
+        lengths = batch.lengths.astype(np.int64)
+        first = int(records[0]) if records.size else self._next_record
+        if batch.starts.size and int(batch.starts[0]) > 0:  # the next piece of the record in progress
+            base = self._record_base
+        else:  # records skipped since (empty ones) count one separator each
+            base = self.end + (first - self._next_record)
+        # each piece's records' R, from the first: whole records packed with one separator each
+        gaps = np.diff(records) - 1 if records.size else records
+        rbase = base + np.concatenate([[0], np.cumsum(lengths[:-1] + 1 + gaps)]) if records.size else records
+        multi = batch.size > 1
+        owned = lengths + 1 if multi else np.minimum(batch.limits.astype(np.int64), lengths + 1)
+        last = bool(records.size) and (multi or int(batch.limits[0]) >= int(lengths[0]))
+        end = self.end
+        if records.size:  # after the batch's last window; a record's last piece: after its separator
+            end = int(rbase[-1] + batch.starts[-1] + (lengths[-1] + 1 if last else owned[-1]))
+        while -(-end // self.stride) > 2 * self.keep:
             self._thin()
-        first = -self.seen % self.stride
-        for k, index, pvalues in _sample_pvalues(plan, codes, limit, first, self.stride, strand, threads, backend):
-            self._index[k].append(index + self.seen)
+        # packed positions whose number is a multiple of the stride: per piece, the first one, then every stride
+        shift = rbase + batch.starts.astype(np.int64) - batch.offsets[:-1].astype(np.int64)  # number - packed
+        lo = batch.offsets[:-1].astype(np.int64)
+        hi = lo + owned
+        first_pos = lo + (-(lo + shift) % self.stride)
+        counts = np.maximum(0, -(-(hi - first_pos) // self.stride))
+        piece = np.repeat(np.arange(counts.size), counts)
+        starts = first_pos[piece] + self.stride * (np.arange(piece.size) - np.repeat(np.cumsum(counts) - counts,
+                                                                                      counts))
+        for k, packed, pvalues in _sample_pvalues(plan, batch.codes, starts, strand, threads, backend):
+            self._index[k].append(packed + shift[np.searchsorted(lo, packed, side="right") - 1])
             self._pvalue[k].append(pvalues)
-        self._held += len(range(first, limit, self.stride))
-        self.seen += limit
-        while self._held > 2 * self.keep:
-            self._thin()
+        self._next_record = int(records[-1]) + (1 if last else 0) if records.size else self._next_record
+        self._record_base = int(rbase[-1]) if records.size else self._record_base
+        self.end = end
 
     def _thin(self) -> None:
         self.stride *= 2
@@ -327,24 +376,40 @@ class PvalueSample:
                 index, pvalues = np.concatenate(self._index[k]), np.concatenate(self._pvalue[k])
                 kept = index % self.stride == 0
                 self._index[k], self._pvalue[k] = [index[kept]], [pvalues[kept]]
-        self._held //= 2
 
     def pvalues(self) -> list:
         """K float64 arrays: each motif's sampled p-values."""
         return [np.concatenate(p) if p else np.zeros(0) for p in self._pvalue]
 
+    def indexed(self) -> list:
+        """K pairs (window numbers int64, p-values float64) of each motif's sample, for :meth:`merge`."""
+        return [(np.concatenate(i) if i else np.zeros(0, np.int64), np.concatenate(p) if p else np.zeros(0))
+                for i, p in zip(self._index, self._pvalue)]
 
-def _sample_pvalues(plan: ScanPlan, codes: np.ndarray, limit: int, first: int, stride: int, strand: Strand,
+    @staticmethod
+    def merge(parts: list, positions: int, keep: int = 10_000) -> list:
+        """The sample of a whole input from the :meth:`indexed` samples of its parts (in order), given
+        its number of positions (the sum of ``len + 1`` over its records): K float64 arrays, the
+        p-values a scan of the whole input samples, in the same order."""
+        stride = PvalueSample.stride_for(positions, keep)
+        out = []
+        for k in range(len(parts[0]) if parts else 0):
+            index = np.concatenate([p[k][0] for p in parts])
+            pvalue = np.concatenate([p[k][1] for p in parts])
+            out.append(pvalue[index % stride == 0])
+        return out
+
+
+def _sample_pvalues(plan: ScanPlan, codes: np.ndarray, positions: np.ndarray, strand: Strand,
                     threads: int, backend: str) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-    """(motif, window numbers in the chunk, p-values) of the N-free windows first, first + stride,
-    ... below ``limit`` (both strands' p-values, in pairs, when scanning both)."""
+    """(motif, packed window starts, p-values) of the N-free windows starting at ``positions`` (both
+    strands' p-values, in pairs, when scanning both)."""
     from exactpwm.core.scoring import max_scores
 
     for g in plan.groups:
-        m = min(limit, codes.size - g.width + 1)
-        if m <= first:
+        starts = positions[positions <= codes.size - g.width]
+        if not starts.size:
             continue
-        starts = np.arange(first, m, stride)
         win = codes[starts[:, None] + np.arange(g.width)]
         clean = (win < 4).all(axis=1)
         win, starts = win[clean], starts[clean]

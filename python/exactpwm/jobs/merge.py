@@ -1,0 +1,56 @@
+"""The merge job: the part files of a scan (``exactpwm scan --part K/N``) to the one output a scan
+of the whole input writes, in one call: ``exactpwm merge`` is :func:`run_merge`.
+
+The hits, their order and every number are those of the whole scan; q-values are computed here,
+over all parts' window tests and p-value samples (see :mod:`exactpwm.scanning.parts`). Only the
+closing comment differs: it records the command that wrote the file (this merge).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from exactpwm.jobs.common import Log, OptionsError, check_inputs, check_outputs, command_text, stderr_log
+from exactpwm.jobs.scan import write_hits
+
+__all__ = ["MergeOptions", "run_merge"]
+
+
+@dataclass
+class MergeOptions:
+    """Everything ``exactpwm merge`` is told.
+
+    parts : the part files (any order; all parts of one run, each once)
+    output : a path, '-' or None (stdout)
+    threads : threads formatting the lines (0 = all cores; the text does not depend on it)
+    argv : the command line, recorded in the output's closing comment
+    """
+
+    parts: Sequence[str]
+    output: str | None = None
+    threads: int = 0
+    argv: Sequence[str] | None = None
+
+
+def run_merge(opts: MergeOptions, *, log: Log = stderr_log) -> int:
+    """Merge the parts and write the whole scan's output; returns the number of hits written.
+    :class:`OptionsError` when the parts are not exactly one run's (a different run, a part
+    missing or given twice, a file that is not a part)."""
+    from exactpwm.scanning.parts import PartError, merge_parts, read_part
+
+    if not opts.parts:
+        raise OptionsError("give the part files to merge")
+    check_inputs(*opts.parts)
+    check_outputs([opts.output], list(opts.parts))
+    parts = [read_part(p) for p in opts.parts]  # a file that is not a part: bad input (ValueError)
+    try:
+        found, settings = merge_parts(parts, list(opts.parts))
+    except PartError as exc:
+        raise OptionsError(str(exc)) from None
+    if settings.get("qvalues"):
+        found.add_qvalues("pooled" if settings["qvalues"] == "pooled" else "motif")
+    write_hits(opts.output, settings["format"], found.hits, settings["motif_names"], found.sequence_names,
+               settings["alt_names"], command_text(opts.argv), opts.threads)
+    log(f"merged {len(opts.parts)} parts: {found.hits.size:,} hits")
+    return int(found.hits.size)

@@ -1,0 +1,150 @@
+"""A scan cut into parts (``exactpwm scan --part K/N``) and merged (``exactpwm merge``) writes what
+one scan of the whole input writes: the same hits, order and numbers, q-values included; only the
+command line in the file's comment differs. Merge refuses parts that are not one run's."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import exactpwm
+import numpy as np
+import pytest
+from exactpwm import Motif, MotifSet
+from exactpwm.app.cli import main
+from exactpwm.scanning.parts import split_records
+from exactpwm.scanning.scan import PvalueSample
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """A FASTA of 160 records (empty ones, short ones, one of 60 kbp; N runs, lower case) and six
+    motifs of widths 5 to 14."""
+    d = tmp_path_factory.mktemp("parts")
+    rng = np.random.default_rng(11)
+    lengths = [int(x) for x in rng.integers(0, 2500, 150)] + [0, 60_000, 3, 0, 700, 0, 1200, 9, 0, 4000]
+    rng.shuffle(lengths)
+    with open(d / "seqs.fa", "w") as f:
+        for i, n in enumerate(lengths):
+            s = list("".join(rng.choice(list("ACGT"), size=n)))
+            if n > 500:
+                s[100:160] = "N" * 60
+                s[300:400] = [c.lower() for c in s[300:400]]
+            f.write(f">r{i % 150} rec {i}\n" + "\n".join("".join(s[j:j + 70]) for j in range(0, n, 70)) + "\n")
+    motifs = MotifSet([Motif(f"M{w}", rng.dirichlet(np.ones(4) * 0.4, size=w).T, alt_name=f"alt{w}")
+                       for w in (5, 6, 8, 9, 12, 14)])
+    exactpwm.write_motifs(motifs, d / "motifs.meme")
+    return d, d / "motifs.meme", d / "seqs.fa"
+
+
+def _text(path) -> list[str]:
+    """The file's lines without the one that records the command."""
+    return [ln for ln in open(path).read().splitlines() if not ln.startswith(("# command:", "# exactpwm "))]
+
+
+def _scan_in_parts(files, tmp_path, n: int, options: list[str], order=None) -> list:
+    d, motifs, fa = files
+    parts = []
+    for k in order or range(1, n + 1):
+        out = tmp_path / f"part{k}.npz"
+        assert main(["scan", str(motifs), str(fa), *options, "--part", f"{k}/{n}", "-o", str(out), "-q"]) == 0
+        parts.append(str(out))
+    return parts
+
+
+@pytest.mark.parametrize("fmt,qvalues,n", [("tsv", None, 3), ("tsv", "motif", 1), ("tsv", "motif", 4),
+                                            ("tsv", "motif", 400), ("tsv", "pooled", 5), ("bed", None, 7),
+                                            ("gff", "motif", 2)])
+def test_merged_parts_write_what_the_whole_scan_writes(files, tmp_path, fmt, qvalues, n):
+    d, motifs, fa = files
+    options = ["--thresh", "1e-3", "--format", fmt, "--chunk-size", "5000"] + ([f"--qvalues={qvalues}"]
+                                                                                 if qvalues else [])
+    whole = tmp_path / f"whole.{fmt}"
+    assert main(["scan", str(motifs), str(fa), *options, "-o", str(whole), "-q"]) == 0
+    parts = _scan_in_parts(files, tmp_path, n, options, order=range(n, 0, -1))  # any order
+    merged = tmp_path / f"merged.{fmt}"
+    assert main(["merge", *parts[::-1], "-o", str(merged)]) == 0
+    want = _text(whole)
+    assert len(want) > 500
+    assert _text(merged) == want
+
+
+def test_the_sample_for_q_values_does_not_depend_on_batches_or_parts(files):
+    """Every window has a number fixed by its record and position; the sample is the windows
+    numbered by multiples of one stride, whatever the chunk size, and a part's samples merge into
+    the whole input's."""
+    from exactpwm.io.fasta import record_lengths
+    from exactpwm.scanning.parts import record_positions
+    from exactpwm.scanning.plan import plan_scan
+    from exactpwm.scanning.scan import collect_hits
+
+    d, motifs, fa = files
+    plan = plan_scan(exactpwm.read_motifs(motifs), pvalue=1e-3)
+    samples = [collect_hits(plan, str(fa), tests=True, chunk_size=c).indexed for c in (1 << 23, 4000, 777)]
+    for other in samples[1:]:
+        for (i0, p0), (i1, p1) in zip(samples[0], other):
+            np.testing.assert_array_equal(i0, i1)
+            np.testing.assert_array_equal(p0, p1)
+    lengths = record_lengths(str(fa))
+    positions = record_positions(lengths)
+    assert PvalueSample.stride_for(int(positions[-1])) > 1  # the sample is thinned
+    bounds = split_records(lengths, 6)
+    parts = [collect_hits(plan, str(fa), tests=True, chunk_size=3000, records=(int(a), int(b)),
+                          first_position=int(positions[a])).indexed for a, b in zip(bounds[:-1], bounds[1:])]
+    merged = PvalueSample.merge(parts, int(positions[-1]))
+    for (_, want), got in zip(samples[0], merged):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_split_records():
+    np.testing.assert_array_equal(split_records(np.array([9, 9, 9, 9]), 2), [0, 2, 4])
+    np.testing.assert_array_equal(split_records(np.array([100, 1, 1, 1]), 3), [0, 1, 1, 4])  # whole records
+    np.testing.assert_array_equal(split_records(np.array([5, 5]), 4), [0, 1, 1, 2, 2])  # empty parts
+    np.testing.assert_array_equal(split_records(np.zeros(0, np.int64), 2), [0, 0, 0])
+    with pytest.raises(ValueError, match="parts"):
+        split_records(np.array([1]), 0)
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "exactpwm", *map(str, args)], capture_output=True, text=True)
+
+
+def test_merge_refuses_parts_that_are_not_one_runs(files, tmp_path):
+    d, motifs, fa = files
+    parts = _scan_in_parts(files, tmp_path, 3, ["--thresh", "1e-3", "--qvalues"])
+    other = tmp_path / "other.npz"
+    assert main(["scan", str(motifs), str(fa), "--thresh", "1e-4", "--qvalues", "--part", "2/3", "-o", str(other),
+                 "-q"]) == 0
+    out = tmp_path / "out.tsv"
+    cases = [([parts[0], str(other), parts[2]], 2, "different runs"),
+             ([parts[0], parts[1]], 2, "part 3 of 3 missing"),
+             ([parts[0], parts[1], parts[1], parts[2]], 2, "both part 2 of 3"),
+             ([parts[0], str(fa), parts[2]], 1, "not a part file"),
+             ([parts[0], str(tmp_path / "gone.npz")], 1, "gone.npz")]
+    for given, code, message in cases:
+        r = _cli("merge", *given, "-o", out)
+        assert r.returncode == code, (given, r.stderr)
+        assert message in r.stderr and "Traceback" not in r.stderr
+        assert not out.exists()  # nothing half-written
+    r = _cli("merge", *parts, "-o", parts[0])  # never overwrites an input
+    assert r.returncode == 2 and "input" in r.stderr
+
+
+@pytest.mark.parametrize("args,message", [(["--part", "0/3"], "K/N"), (["--part", "4/3"], "K/N"),
+                                          (["--part", "x"], "K/N"), (["--part", "1/2"], "-o"),
+                                          (["--part", "1/2", "--format", "maxima", "-o", "p.npz"], "maxima")])
+def test_part_option_errors(files, tmp_path, args, message):
+    d, motifs, fa = files
+    r = subprocess.run([sys.executable, "-m", "exactpwm", "scan", str(motifs), str(fa), *args], capture_output=True,
+                       text=True, cwd=tmp_path)
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_every_command_says_its_version():
+    from exactpwm.app.cli import build_parser
+
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    for name in ["", *commands]:
+        r = _cli(*([name] if name else []), "--version")
+        assert r.returncode == 0 and exactpwm.__version__ in r.stdout, (name, r.stdout, r.stderr)
