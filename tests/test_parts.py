@@ -148,3 +148,59 @@ def test_every_command_says_its_version():
     for name in ["", *commands]:
         r = _cli(*([name] if name else []), "--version")
         assert r.returncode == 0 and exactpwm.__version__ in r.stdout, (name, r.stdout, r.stderr)
+
+
+@pytest.mark.parametrize("extra,n", [([], 3), (["--max-stored-scores", "25", "--max-strand"], 4),
+                                     (["--no-qvalue", "--norc"], 2)])
+def test_merged_fimo_parts_write_the_whole_runs_folder(files, tmp_path, extra, n):
+    """FIMO's --oc files: q-values over all parts, and --max-stored-scores applied to the union
+    (each part keeps its own most significant hits; the merge cuts again)."""
+    d, motifs, fa = files
+    options = ["--thresh", "1e-3", "--verbosity", "1", "--chunk-size", "5000", *extra]
+    assert main(["fimo", "--oc", str(tmp_path / "whole"), *options, str(motifs), str(fa)]) == 0
+    parts = []
+    for k in range(1, n + 1):
+        parts.append(str(tmp_path / f"fimo{k}.npz"))
+        assert main(["fimo", "--part", f"{k}/{n}", parts[-1], *options, str(motifs), str(fa)]) == 0
+    assert main(["merge", *parts, "-o", str(tmp_path / "merged")]) == 0
+    for name in ("fimo.tsv", "fimo.gff"):
+        want = [ln for ln in _text(tmp_path / "whole" / name) if not ln.startswith("# exactpwm ")]
+        got = [ln for ln in _text(tmp_path / "merged" / name) if not ln.startswith("# exactpwm ")]
+        assert got == want and len(want) > 50
+
+
+@pytest.mark.parametrize("args,message", [(["--part", "1/2", "p.npz", "--text"], "--text"),
+                                          (["--part", "3/2", "p.npz"], "K/N"),
+                                          (["--part", "1/2", "p.npz", "--qv-thresh"], "--qv-thresh")])
+def test_fimo_part_option_errors(files, tmp_path, args, message):
+    d, motifs, fa = files
+    r = subprocess.run([sys.executable, "-m", "exactpwm", "fimo", *args, str(motifs), str(fa)], capture_output=True,
+                       text=True, cwd=tmp_path)
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "p.npz").exists()
+
+
+def test_the_cap_on_stored_hits_does_not_depend_on_how_hits_arrive():
+    """--max-stored-scores keeps, per motif, the hits with p below its (cap + 1)-th smallest p,
+    whatever the pieces the hits come in (ties at the cut included) and in whatever order."""
+    from exactpwm.scanning.fimo import cap_stored
+    from exactpwm.scanning.hits import hit_dtype
+
+    rng = np.random.default_rng(2)
+    rows = np.zeros(3000, hit_dtype(10))
+    rows["motif"] = rng.integers(0, 4, rows.size)
+    rows["pvalue"] = rng.integers(1, 40, rows.size) * 1e-5  # many ties
+    rows["start"] = np.arange(rows.size)
+    cap = 60
+    want_rows = []
+    for k in range(4):
+        p = np.sort(rows["pvalue"][rows["motif"] == k])
+        want_rows.append(rows[(rows["motif"] == k) & (rows["pvalue"] < p[cap])])
+    want = np.sort(np.concatenate(want_rows)["start"])
+    for _ in range(20):
+        cuts: dict = {}
+        kept = rows[:0]
+        order = rng.permutation(rows.size)
+        for piece in np.array_split(order, rng.integers(1, 30)):
+            kept = cap_stored(np.concatenate([kept, rows[np.sort(piece)]]), cap, cuts)
+        np.testing.assert_array_equal(np.sort(kept["start"]), want)

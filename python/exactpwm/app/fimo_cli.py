@@ -62,6 +62,10 @@ def add_parser(sub) -> None:
     p.add_argument("--version", action="store_true", help="print the version and exit")
     p.add_argument("--regions", metavar="BED", help="scan only these regions of an indexed genome FASTA; hits "
                                                     "in genomic coordinates (needs pysam)")
+    p.add_argument("--part", nargs=2, metavar=("K/N", "FILE"),
+                   help="scan only the K-th of N parts of the FASTA file's records and write a part file; "
+                        "'exactpwm merge PARTS -o DIR' writes the --oc folder of the whole run (q-values and "
+                        "--max-stored-scores over all parts)")
     p.add_argument("-j", "--threads", type=threads, default=0, help="threads (default 0 = all cores)")
     p.add_argument("--chunk-size", type=number("--chunk-size", low=1, integer=True), default=1 << 23,
                    help=argparse.SUPPRESS)
@@ -92,13 +96,22 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("give a motif file and a sequence file: exactpwm fimo [options] <motif file> <sequence file>")
     if args.psp or args.prior_dist:
         raise UsageError("position-specific priors (--psp, --prior-dist) are not supported")
+    part = None
+    if args.part:
+        from exactpwm.app.scan_cli import part_spec
+
+        try:
+            part = part_spec(args.part[0])
+        except argparse.ArgumentTypeError as exc:
+            raise UsageError(f"--part: {exc}") from None
     opts = FimoOptions(
         MotifSource(args.motifs, None, args.motif), args.sequences, folder=args.o or args.oc or "fimo_out",
         clobber=not args.o, text=args.text, skip_matched_sequence=args.skip_matched_sequence, bfile=args.bfile,
         thresh=args.thresh, qv_thresh=args.qv_thresh, no_qvalue=args.no_qvalue, norc=args.norc,
         max_strand=args.max_strand, max_stored_scores=args.max_stored_scores, motif_pseudo=args.motif_pseudo,
         parse_genomic_coord=args.parse_genomic_coord, regions=args.regions, verbosity=args.verbosity,
-        threads=args.threads, chunk_size=args.chunk_size, backend=args.backend, argv=args.argv)
+        threads=args.threads, chunk_size=args.chunk_size, backend=args.backend, part=part,
+        part_file=args.part[1] if args.part else None, argv=args.argv)
     with progress_for(args, args.sequences if not args.regions else None, quiet=args.verbosity < 2) as progress:
         run_fimo(opts, progress=progress)
     return 0

@@ -14,7 +14,7 @@ from typing import Any, TextIO
 from exactpwm.jobs.common import Log, MotifSource, OptionsError, check_inputs, check_outputs, load_motifs, stderr_log
 from exactpwm.jobs.scan import scan_strand
 
-__all__ = ["FimoOptions", "FimoResult", "run_fimo"]
+__all__ = ["FimoOptions", "FimoResult", "run_fimo", "write_fimo_folder"]
 
 
 @dataclass
@@ -27,6 +27,9 @@ class FimoOptions:
     bfile : ``--nrdb--`` (default), ``--motif--``, ``--uniform--`` or a MEME background file
     regions : a BED file over an indexed FASTA (exactpwm's addition); hits in genomic coordinates
     verbosity : 1 errors only; 2 and above warnings and notes (on ``log``)
+    part, part_file : ``(i, n)`` (0-based) and a path: scan only part i of n of the FASTA file's
+    records and write a part file there (:mod:`exactpwm.scanning.parts`); ``exactpwm merge -o DIR``
+    turns the n parts into the folder this run without ``part`` writes
     """
 
     motifs: MotifSource
@@ -49,6 +52,8 @@ class FimoOptions:
     threads: int = 0
     chunk_size: int = 1 << 23
     backend: str = "auto"
+    part: tuple[int, int] | None = None
+    part_file: str | None = None
     argv: Sequence[str] | None = None
     stream: TextIO | None = None
 
@@ -73,6 +78,8 @@ def run_fimo(opts: FimoOptions, *, progress: Callable[[int], None] | None = None
     if text and opts.verbosity >= 2 and not opts.no_qvalue:
         log("Warning: text mode turns off computation of q-values")
     check_inputs(opts.motifs.spec, opts.sequences, opts.regions)
+    if opts.part is not None:
+        return _fimo_part(opts, progress, log)
     folder = opts.folder
     paths = [os.path.join(folder, n) for n in ("fimo.tsv", "fimo.gff")]
     if not text:
@@ -104,22 +111,65 @@ def run_fimo(opts: FimoOptions, *, progress: Callable[[int], None] | None = None
                            max_stored=opts.max_stored_scores, **common)
     if opts.verbosity >= 2:
         warn_capped(cuts, hits.motif_names, opts.max_stored_scores)
-    _write_folder(opts, hits, paths)
+    write_fimo_folder(folder, hits.rows, hits.motif_names, hits.sequence_names,
+                      hits.motif_alt_names or [""] * len(hits.motif_names), "exactpwm " + " ".join(opts.argv or []),
+                      clobber=opts.clobber, threads=opts.threads)
     if opts.verbosity >= 2:
         log(f"wrote {paths[0]} and {paths[1]}: {len(hits):,} hits")
     return FimoResult(rows=len(hits), paths=paths)
 
 
-def _write_folder(opts: FimoOptions, hits: Any, paths: list[str]) -> None:
+def write_fimo_folder(folder: str, rows: Any, motif_names: Sequence[str], sequence_names: Sequence[str],
+                      alts: Sequence[str], command: str, *, clobber: bool = True, threads: int = 0) -> list[str]:
+    """``fimo.tsv`` and ``fimo.gff`` of hit rows (in :func:`~exactpwm.scanning.fimo.fimo_order`) in
+    ``folder`` (made if needed; ``clobber``: written into if it exists); each file atomically."""
     from exactpwm import __version__
     from exactpwm.io.files import atomic_output
     from exactpwm.scanning.fimo import output_folder, write_fimo_gff, write_fimo_tsv
 
-    output_folder(opts.folder, clobber=opts.clobber)
-    alts = hits.motif_alt_names or [""] * len(hits.motif_names)
-    command = "exactpwm " + " ".join(opts.argv or [])
+    paths = [os.path.join(folder, n) for n in ("fimo.tsv", "fimo.gff")]
+    output_folder(folder, clobber=clobber)
     with atomic_output(paths[0]) as f:
-        write_fimo_tsv(f, hits.rows, hits.motif_names, hits.sequence_names, alts, command, __version__,
-                       threads=opts.threads)
+        write_fimo_tsv(f, rows, motif_names, sequence_names, alts, command, __version__, threads=threads)
     with atomic_output(paths[1]) as f:
-        write_fimo_gff(f, hits.rows, hits.motif_names, hits.sequence_names, alts)
+        write_fimo_gff(f, rows, motif_names, sequence_names, alts)
+    return paths
+
+
+def _fimo_part(opts: FimoOptions, progress: Callable[[int], None] | None, log: Log) -> FimoResult:
+    """fimo --part K/N FILE: the stored hits, tests and p-value sample of one part of the records."""
+    import numpy as np
+
+    from exactpwm import __version__
+    from exactpwm.scanning.fimo import fimo_background, fimo_collect
+    from exactpwm.scanning.parts import ScanPart, fingerprint, part_range, write_part
+
+    i, n = opts.part  # type: ignore[misc]
+    if not (n >= 1 and 0 <= i < n):
+        raise OptionsError(f"--part must be K/N with 1 <= K <= N, got {i + 1}/{n}")
+    if opts.text or opts.skip_matched_sequence or opts.qv_thresh or opts.regions or opts.parse_genomic_coord:
+        raise OptionsError("--part writes one part of the --oc files: it does not go with --text, "
+                           "--skip-matched-sequence, --qv-thresh, --regions or --parse-genomic-coord")
+    if opts.sequences == "-" or not opts.part_file:
+        raise OptionsError("--part reads a FASTA file (not stdin) and writes a part file: --part K/N FILE")
+    check_outputs([opts.part_file], [opts.motifs.spec, opts.sequences])
+    motifs = load_motifs(opts.motifs, log)
+    background = fimo_background(opts.bfile, motifs)
+    strand = scan_strand(motifs, opts.norc)
+    where = part_range(opts.sequences, i, n)
+    plan, found, names, cuts = fimo_collect(
+        motifs, opts.sequences, background=background, thresh=opts.thresh, qvalues=not opts.no_qvalue,
+        strand=strand, max_strand=opts.max_strand, max_stored=opts.max_stored_scores, pseudocount=opts.motif_pseudo,
+        genomic=None, threads=opts.threads, chunk_size=opts.chunk_size, backend=opts.backend, progress=progress,
+        records=(where.first, where.stop), first_position=where.first_position, sample_stride=where.sample_stride)
+    settings = {"command": "fimo", "qvalues": not opts.no_qvalue, "max_stored": opts.max_stored_scores,
+                "verbosity": opts.verbosity, "motif_names": list(plan.names), "alt_names": [m.alt_name for m in motifs]}
+    run = fingerprint({**settings, "version": __version__, "strand": strand, "thresh": opts.thresh,
+                       "max_strand": opts.max_strand, "background": background.tolist(), "parts": n},
+                      [where.lengths, np.asarray(plan.thresholds), *plan.matrices])
+    write_part(opts.part_file, ScanPart(run, i, n, where.positions, where.first, found.hits, names, found.n_tests,
+                                        found.indexed or [], settings, cuts))
+    if opts.verbosity >= 2:
+        log(f"part {i + 1} of {n}: records {where.first + 1}-{where.stop} of {where.lengths.size}, "
+            f"{found.hits.size:,} hits -> {opts.part_file}")
+    return FimoResult(rows=int(found.hits.size), paths=[opts.part_file])

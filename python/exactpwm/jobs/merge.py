@@ -1,5 +1,6 @@
-"""The merge job: the part files of a scan (``exactpwm scan --part K/N``) to the one output a scan
-of the whole input writes, in one call: ``exactpwm merge`` is :func:`run_merge`.
+"""The merge job: the part files of a scan (``exactpwm scan --part K/N``, or ``exactpwm fimo --part
+K/N FILE``) to the output one run over the whole input writes, in one call: ``exactpwm merge`` is
+:func:`run_merge`.
 
 The hits, their order and every number are those of the whole scan; q-values are computed here,
 over all parts' window tests and p-value samples (see :mod:`exactpwm.scanning.parts`). Only the
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from exactpwm.jobs.common import Log, OptionsError, check_inputs, check_outputs, command_text, stderr_log
 from exactpwm.jobs.scan import write_hits
@@ -22,7 +24,8 @@ class MergeOptions:
     """Everything ``exactpwm merge`` is told.
 
     parts : the part files (any order; all parts of one run, each once)
-    output : a path, '-' or None (stdout)
+    output : a path, '-' or None (stdout); for parts of ``exactpwm fimo``, the output folder (as its
+    ``--oc``: fimo.tsv and fimo.gff, written into if it exists)
     threads : threads formatting the lines (0 = all cores; the text does not depend on it)
     argv : the command line, recorded in the output's closing comment
     """
@@ -48,9 +51,32 @@ def run_merge(opts: MergeOptions, *, log: Log = stderr_log) -> int:
         found, settings = merge_parts(parts, list(opts.parts))
     except PartError as exc:
         raise OptionsError(str(exc)) from None
+    note = command_text(opts.argv)
+    if settings.get("command") == "fimo":
+        return _merge_fimo(opts, found, settings, note or "exactpwm merge", log)
     if settings.get("qvalues"):
         found.add_qvalues("pooled" if settings["qvalues"] == "pooled" else "motif")
     write_hits(opts.output, settings["format"], found.hits, settings["motif_names"], found.sequence_names,
-               settings["alt_names"], command_text(opts.argv), opts.threads)
+               settings["alt_names"], note, opts.threads)
     log(f"merged {len(opts.parts)} parts: {found.hits.size:,} hits")
     return int(found.hits.size)
+
+
+def _merge_fimo(opts: MergeOptions, found: Any, settings: dict, command: str, log: Log) -> int:
+    """Parts of ``exactpwm fimo``: the cap on stored hits over all parts, q-values, the folder."""
+    from exactpwm.jobs.fimo import write_fimo_folder
+    from exactpwm.scanning.fimo import cap_stored, fimo_rows, warn_capped
+
+    if opts.output in (None, "-"):
+        raise OptionsError("these are parts of 'exactpwm fimo': give -o the output folder (fimo.tsv, fimo.gff)")
+    cuts = dict(settings["cuts"])  # each motif's lowest cut over the parts
+    found.hits = cap_stored(found.hits, int(settings["max_stored"]), cuts)
+    rows = fimo_rows(found, qvalues=bool(settings["qvalues"]))
+    verbose = int(settings.get("verbosity", 2)) >= 2
+    if verbose:
+        warn_capped(cuts, settings["motif_names"], int(settings["max_stored"]))
+    paths = write_fimo_folder(opts.output, rows, settings["motif_names"], found.sequence_names,
+                              settings["alt_names"], command, threads=opts.threads)
+    if verbose:
+        log(f"merged {len(opts.parts)} parts: wrote {paths[0]} and {paths[1]}: {rows.size:,} hits")
+    return int(rows.size)

@@ -174,36 +174,33 @@ def _scan_part(opts: ScanOptions, motifs: Any, common: dict, strand: Strand, pva
     import numpy as np
 
     from exactpwm import __version__
-    from exactpwm.io.fasta import record_lengths
-    from exactpwm.scanning.parts import ScanPart, fingerprint, record_positions, split_records, write_part
+    from exactpwm.scanning.parts import ScanPart, fingerprint, part_range, write_part
     from exactpwm.scanning.plan import plan_scan
-    from exactpwm.scanning.scan import PvalueSample, collect_hits
+    from exactpwm.scanning.scan import collect_hits
 
     i, n = opts.part  # type: ignore[misc]
-    if not (n >= 1 and 0 <= i < n):
-        raise OptionsError(f"--part must be K/N with 1 <= K <= N, got {i + 1}/{n}")
     if opts.format == "maxima" or opts.regions or opts.genomic_coord:
         raise OptionsError("--part cuts a FASTA file's records into parts of hits: it does not go with --format "
                            "maxima, --regions or --parse-genomic-coord")
     if opts.sequences == "-" or opts.output in (None, "-"):
         raise OptionsError("--part reads a FASTA file (not stdin) and writes a part file: give the file and -o")
-    lengths = record_lengths(opts.sequences)
-    bounds = split_records(lengths, n)
-    first, stop = int(bounds[i]), int(bounds[i + 1])
-    positions = record_positions(lengths)
+    if not (n >= 1 and 0 <= i < n):
+        raise OptionsError(f"--part must be K/N with 1 <= K <= N, got {i + 1}/{n}")
+    where = part_range(opts.sequences, i, n)
     plan = plan_scan(motifs, pvalue=pvalue, score=opts.score, threads=opts.threads, **common)
     found = collect_hits(plan, opts.sequences, strand=strand, tests=bool(opts.qvalues), chunk_size=opts.chunk_size,
-                         threads=opts.threads, backend=opts.backend, progress=progress, records=(first, stop),
-                         first_position=int(positions[first]),
-                         sample_stride=PvalueSample.stride_for(int(positions[-1])))  # the whole scan's sample only
-    settings = {"format": opts.format, "qvalues": opts.qvalues, "motif_names": list(plan.names), "alt_names": alts}
+                         threads=opts.threads, backend=opts.backend, progress=progress,
+                         records=(where.first, where.stop), first_position=where.first_position,
+                         sample_stride=where.sample_stride)  # the whole scan's sample only
+    settings = {"command": "scan", "format": opts.format, "qvalues": opts.qvalues, "motif_names": list(plan.names),
+                "alt_names": alts}
     run = fingerprint({**settings, "version": __version__, "strand": strand, "pvalue": pvalue, "score": opts.score,
                        "parts": n},
-                      [lengths, np.asarray(plan.thresholds), *plan.matrices])
-    write_part(opts.output, ScanPart(run, i, n, int(positions[-1]), first, found.hits, found.sequence_names,
+                      [where.lengths, np.asarray(plan.thresholds), *plan.matrices])
+    write_part(opts.output, ScanPart(run, i, n, where.positions, where.first, found.hits, found.sequence_names,
                                      found.n_tests, found.indexed or [], settings))
-    log(f"part {i + 1} of {n}: records {first + 1}-{stop} of {lengths.size}, {found.hits.size:,} hits -> "
-        f"{opts.output}")
+    log(f"part {i + 1} of {n}: records {where.first + 1}-{where.stop} of {where.lengths.size}, "
+        f"{found.hits.size:,} hits -> {opts.output}")
     return ScanResult(rows=int(found.hits.size))
 
 

@@ -37,9 +37,9 @@ from exactpwm.core.motif import MotifSet
 from exactpwm.core.types import Strand
 from exactpwm.scanning.hits import HitTable, HitWriter
 
-__all__ = ["NRDB", "MotifOrderWriter", "best_strand_rows", "fimo_background", "fimo_hits", "fimo_order",
-           "keep_most_significant", "output_folder", "stream_fimo_text", "warn_capped", "write_fimo_gff",
-           "write_fimo_tsv"]
+__all__ = ["NRDB", "MotifOrderWriter", "best_strand_rows", "cap_stored", "fimo_background", "fimo_collect",
+           "fimo_hits", "fimo_order", "fimo_rows", "keep_most_significant", "merge_cuts", "output_folder",
+           "stream_fimo_text", "warn_capped", "write_fimo_gff", "write_fimo_tsv"]
 
 # MEME's 0-order DNA frequencies of the non-redundant database (FIMO's default background)
 NRDB = np.array([0.281774, 0.222020, 0.228876, 0.267330])
@@ -273,51 +273,92 @@ def fimo_hits(motifs: MotifSet, sequences, *, background: np.ndarray, thresh: fl
     -------
     (HitTable in fimo.tsv's order, {motif index: p-value cut}); ``matched`` echoes the input.
     """
-    from exactpwm.scanning.plan import plan_scan
-    from exactpwm.scanning.regions import GenomicCoordinates
-    from exactpwm.scanning.scan import collect_hits
-
-    def run(p_threshold: float):
-        plan = plan_scan(motifs, pvalue=p_threshold, background=background, pseudocount=pseudocount,
-                         base=2.0, threads=threads)
-        names: list[str] = []
-        coords = GenomicCoordinates(genomic) if genomic else None
-
-        def shrink(rows: np.ndarray) -> np.ndarray:
-            rows, cut = keep_most_significant(rows, max_stored)
-            for k, c in cut.items():
-                cuts[k] = min(c, cuts.get(k, c))
-            return rows
-
-        found = collect_hits(plan, sequences, strand=strand, tests=qvalues or qv_thresh, chunk_size=chunk_size,
-                             threads=threads, backend=backend, progress=progress, input_letters=True,
-                             sequence_names=names, each_chunk=_each_chunk(max_strand, coords, names),
-                             shrink=shrink, shrink_above=2 * max_stored * len(plan.names))
-        found.hits = shrink(found.hits)
-        return plan, found, (coords.names if coords is not None else names)
-
-    cuts: dict[int, float] = {}
+    def collect(p: float):
+        return fimo_collect(motifs, sequences, background=background, thresh=p, qvalues=qvalues or qv_thresh,
+                            strand=strand, max_strand=max_strand, max_stored=max_stored, pseudocount=pseudocount,
+                            genomic=genomic, threads=threads, chunk_size=chunk_size, backend=backend,
+                            progress=progress)
 
     with warnings.catch_warnings():
         if qv_thresh:
             warnings.simplefilter("ignore")  # the first pass's notes repeat in the second
-        plan, found, seq_names = run(thresh)
+        plan, found, seq_names, cuts = collect(thresh)
     if qv_thresh:
         from exactpwm.core.pvalues import storey_pi0
 
         pi0 = min((storey_pi0(s) for s in found.samples if s.size), default=1.0)
         if pi0 < 1.0:
-            cuts.clear()
-            plan, found, seq_names = run(min(1.0, thresh / pi0))
+            plan, found, seq_names, cuts = collect(min(1.0, thresh / pi0))
+    rows = fimo_rows(found, qvalues=qvalues, qv_thresh=thresh if qv_thresh else None)
+    alts = [m.alt_name for m in motifs]
+    return HitTable(rows, plan.names, seq_names, plan.thresholds, alts), cuts
+
+
+def fimo_collect(motifs: MotifSet, sequences, *, background: np.ndarray, thresh: float, qvalues: bool,
+                 strand: Strand, max_strand: bool, max_stored: int, pseudocount: float, genomic: str | None,
+                 threads: int, chunk_size: int, backend: str, progress=None, records: tuple[int, int] | None = None,
+                 first_position: int = 0, sample_stride: int = 1):
+    """The hits FIMO stores at p <= ``thresh`` (at most ``max_stored`` per motif), with the window
+    tests and p-value sample when ``qvalues``: (plan, :class:`~exactpwm.scanning.scan.Collected`,
+    sequence names, {motif: p cut}). Arguments as in :func:`fimo_hits`; ``records``,
+    ``first_position`` and ``sample_stride`` scan a part of a FASTA file (see
+    :func:`exactpwm.scanning.scan.collect_hits`)."""
+    from exactpwm.scanning.plan import plan_scan
+    from exactpwm.scanning.regions import GenomicCoordinates
+    from exactpwm.scanning.scan import collect_hits
+
+    plan = plan_scan(motifs, pvalue=thresh, background=background, pseudocount=pseudocount, base=2.0,
+                     threads=threads)
+    names: list[str] = []
+    coords = GenomicCoordinates(genomic) if genomic else None
+    cuts: dict[int, float] = {}
+
+    def shrink(rows: np.ndarray) -> np.ndarray:
+        return cap_stored(rows, max_stored, cuts)
+
+    found = collect_hits(plan, sequences, strand=strand, tests=qvalues, chunk_size=chunk_size, threads=threads,
+                         backend=backend, progress=progress, input_letters=True, sequence_names=names,
+                         each_chunk=_each_chunk(max_strand, coords, names), shrink=shrink,
+                         shrink_above=2 * max_stored * len(plan.names), records=records,
+                         first_position=first_position, sample_stride=sample_stride)
+    found.hits = shrink(found.hits)
+    return plan, found, (coords.names if coords is not None else names), cuts
+
+
+def cap_stored(rows: np.ndarray, cap: int, cuts: dict[int, float]) -> np.ndarray:
+    """FIMO's ``--max-stored-scores`` over hits that arrive in pieces: rows at or above a motif's
+    cut so far (``cuts``, updated) are dropped, then :func:`keep_most_significant`. However the
+    hits are cut into pieces (chunks, parts), what is left in the end is, per motif, the hits with
+    p below the (cap + 1)-th smallest p of all its hits, and ``cuts`` holds that p."""
+    if cuts and len(rows):
+        limit = np.full(int(rows["motif"].max()) + 1, np.inf)
+        for k, c in cuts.items():
+            if k < limit.size:
+                limit[k] = c
+        rows = rows[rows["pvalue"] < limit[rows["motif"]]]
+    rows, cut = keep_most_significant(rows, cap)
+    merge_cuts(cuts, cut)
+    return rows
+
+
+def merge_cuts(cuts: dict[int, float], more: dict[int, float]) -> dict[int, float]:
+    """Fold ``more`` {motif: p cut} into ``cuts`` (the lower cut of a motif wins); returns ``cuts``."""
+    for k, c in more.items():
+        cuts[int(k)] = min(float(c), cuts.get(int(k), float(c)))
+    return cuts
+
+
+def fimo_rows(found, *, qvalues: bool, qv_thresh: float | None = None) -> np.ndarray:
+    """The stored hits of ``found`` (:class:`~exactpwm.scanning.scan.Collected`) as ``fimo.tsv``
+    lists them: per-motif q-values when ``qvalues`` (then, with ``qv_thresh``, q <= it only), in
+    :func:`fimo_order`."""
     rows = found.hits
     if qvalues:
         found.add_qvalues("motif")
         rows = found.hits
-    if qv_thresh:
-        rows = rows[rows["qvalue"] <= thresh]
-    rows = rows[fimo_order(rows)]
-    alts = [m.alt_name for m in motifs]
-    return HitTable(rows, plan.names, seq_names, plan.thresholds, alts), cuts
+    if qv_thresh is not None:
+        rows = rows[rows["qvalue"] <= qv_thresh]
+    return rows[fimo_order(rows)]
 
 
 def stream_fimo_text(out: TextIO, motifs: MotifSet, sequences, *, background: np.ndarray, thresh: float = 1e-4,

@@ -27,8 +27,8 @@ import numpy as np
 
 from exactpwm.scanning.scan import Collected, PvalueSample
 
-__all__ = ["PartError", "ScanPart", "split_records", "record_positions", "fingerprint", "write_part", "read_part",
-           "merge_parts"]
+__all__ = ["PartError", "ScanPart", "PartRange", "part_range", "split_records", "record_positions", "fingerprint",
+           "write_part", "read_part", "merge_parts"]
 
 PART_FORMAT = 1
 
@@ -59,6 +59,40 @@ def record_positions(lengths: np.ndarray) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(np.asarray(lengths, dtype=np.int64) + 1)]).astype(np.int64)
 
 
+@dataclass
+class PartRange:
+    """Where part ``part`` of ``parts`` of a FASTA file lies.
+
+    lengths : (R,) int64, every record's length; first, stop : its records (0-based, half-open);
+    first_position : the number of its first window (:func:`record_positions`); positions : the
+    whole input's number of positions; sample_stride : the whole scan's p-value sample stride.
+    """
+
+    part: int
+    parts: int
+    lengths: np.ndarray
+    first: int
+    stop: int
+    first_position: int
+    positions: int
+    sample_stride: int
+
+
+def part_range(source, part: int, parts: int) -> PartRange:
+    """:class:`PartRange` of part ``part`` (0-based) of ``parts`` of a FASTA file (one pass over it
+    for the record lengths)."""
+    from exactpwm.io.fasta import record_lengths
+
+    if not (parts >= 1 and 0 <= part < parts):
+        raise ValueError(f"a part is K/N with 1 <= K <= N, got {part + 1}/{parts}")
+    lengths = record_lengths(source)
+    bounds = split_records(lengths, parts)
+    positions = record_positions(lengths)
+    first, stop = int(bounds[part]), int(bounds[part + 1])
+    return PartRange(part, parts, lengths, first, stop, int(positions[first]), int(positions[-1]),
+                     PvalueSample.stride_for(int(positions[-1])))
+
+
 def fingerprint(settings: dict, arrays: list) -> str:
     """A run's fingerprint: SHA-256 of its settings (JSON, sorted keys) and arrays (dtype, shape
     and bytes of each, in order)."""
@@ -79,7 +113,8 @@ class ScanPart:
     the input; hits : (H,) structured hit rows, ``sequence`` indexing ``sequence_names`` (the
     part's records, in order); n_tests : (K,) int64 window tests per motif; samples : K pairs
     (window numbers int64, p-values float64); settings : what writing the merged result needs
-    (JSON-able: motif names, output format, q-values, ...).
+    (JSON-able: motif names, output format, q-values, ...); cuts : {motif: p-value} where a cap on
+    stored hits cut this part's (FIMO's ``--max-stored-scores``).
     """
 
     fingerprint: str
@@ -92,6 +127,7 @@ class ScanPart:
     n_tests: np.ndarray
     samples: list
     settings: dict = field(default_factory=dict)
+    cuts: dict = field(default_factory=dict)
 
 
 def write_part(path: str, p: ScanPart) -> None:
@@ -101,7 +137,8 @@ def write_part(path: str, p: ScanPart) -> None:
     K = len(p.samples)
     counts = np.array([s[0].size for s in p.samples], dtype=np.int64)
     header = {"format": PART_FORMAT, "fingerprint": p.fingerprint, "part": p.part, "parts": p.parts,
-              "positions": p.positions, "first_record": p.first_record, "motifs": K, "settings": p.settings}
+              "positions": p.positions, "first_record": p.first_record, "motifs": K, "settings": p.settings,
+              "cuts": {str(k): float(v) for k, v in p.cuts.items()}}
     with atomic_output(path, "wb") as f:
         np.savez(f, header=np.array(json.dumps(header)), hits=p.hits,
                  sequence_names=np.array(p.sequence_names, dtype=str), n_tests=p.n_tests.astype(np.int64),
@@ -127,7 +164,8 @@ def read_part(path: str) -> ScanPart:
             samples = [(index[a:b], pvalue[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
             return ScanPart(header["fingerprint"], int(header["part"]), int(header["parts"]),
                             int(header["positions"]), int(header["first_record"]), z["hits"],
-                            z["sequence_names"].tolist(), z["n_tests"], samples, header["settings"])
+                            z["sequence_names"].tolist(), z["n_tests"], samples, header["settings"],
+                            {int(k): float(v) for k, v in header.get("cuts", {}).items()})
     except PartError:
         raise
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, TypeError) as exc:
@@ -138,8 +176,8 @@ def read_part(path: str) -> ScanPart:
 
 def merge_parts(parts: list[ScanPart], labels: list[str] | None = None) -> tuple[Collected, dict]:
     """The whole scan's hits, tests and p-value sample from all its parts (any order), and the
-    run's settings; :class:`PartError` naming the files (``labels``) when the parts are not
-    exactly one run's."""
+    run's settings (with ``"cuts"``: each motif's lowest cut over the parts); :class:`PartError`
+    naming the files (``labels``) when the parts are not exactly one run's."""
     if not parts:
         raise PartError("no parts to merge")
     labels = labels or [f"part {i}" for i in range(len(parts))]
@@ -171,4 +209,8 @@ def merge_parts(parts: list[ScanPart], labels: list[str] | None = None) -> tuple
     hits = np.concatenate(rows) if rows else ref.hits[:0]
     n_tests = np.sum([p.n_tests for p in ordered], axis=0).astype(np.int64)
     samples = PvalueSample.merge([p.samples for p in ordered], ref.positions)
-    return Collected(hits, n_tests, samples, names), dict(ref.settings)
+    cuts: dict[int, float] = {}
+    for p in ordered:
+        for k, c in p.cuts.items():
+            cuts[k] = min(c, cuts.get(k, c))
+    return Collected(hits, n_tests, samples, names), {**ref.settings, "cuts": cuts}
