@@ -353,3 +353,22 @@ def test_moved_names_still_work_for_one_release():
             assert getattr(old, name) is getattr(new, name)
     with pytest.raises(AttributeError):
         old.no_such_name  # noqa: B018
+
+
+@pytest.mark.parametrize("n,extra", [(3, []), (7, ["--all"]), (200, [])])
+def test_variants_in_parts_merge_into_the_whole_table(data, tmp_path, n, extra):
+    """exactpwm variants --part K/N over the VCF's records, then exactpwm merge: the whole TSV
+    (all kinds of variants, skipped ones, contigs out of order), only the command line differs."""
+    from exactpwm.app.cli import main
+
+    args = [str(data["dir"] / "m.meme"), str(data["fa"]), str(data["dir"] / "v.vcf.gz"), "--thresh", "1e-2", *extra]
+    assert main(["variants", *args, "-o", str(tmp_path / "whole.tsv")]) == 0
+    parts = [str(tmp_path / f"v{k}.npz") for k in range(1, n + 1)]
+    for k, path in enumerate(parts, 1):
+        assert main(["variants", *args, "--part", f"{k}/{n}", "-o", path]) == 0
+    assert main(["merge", *parts[::-1], "-o", str(tmp_path / "merged.tsv")]) == 0
+    lines = [(tmp_path / f).read_text().splitlines() for f in ("whole.tsv", "merged.tsv")]
+    assert lines[0][:-1] == lines[1][:-1] and len(lines[0]) > 20
+    assert lines[1][-1].startswith("# exactpwm merge")
+    r = run_cli("variants", *args, "--part", "1/2", "-o", tmp_path / "p.npz", "--vcf-out", tmp_path / "o.vcf")
+    assert r.returncode == 2 and "--vcf-out" in r.stderr and not (tmp_path / "p.npz").exists()

@@ -55,10 +55,40 @@ def test_snakemake_workflow_equals_one_scan(tmp_path, fmt, qvalues):
     assert not list((tmp_path / "out" / "parts").glob("*.npz"))  # the parts are temporary
 
 
+@needs_snakemake
+def test_snakemake_workflow_variants_equal_one_run(tmp_path):
+    import pysam
+
+    motifs, _ = _data(tmp_path)
+    rng = np.random.default_rng(9)
+    seq = "".join(rng.choice(list("ACGT"), size=5000))
+    (tmp_path / "g.fa").write_text(">chr1\n" + seq + "\n")
+    pysam.faidx(str(tmp_path / "g.fa"))
+    lines = ["##fileformat=VCFv4.2", "##contig=<ID=chr1,length=5000>", "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
+    for i, pos in enumerate(sorted(rng.choice(np.arange(1, 5000), 300, replace=False))):
+        ref = seq[pos - 1]
+        lines.append(f"chr1\t{pos}\tv{i}\t{ref}\t{'A' if ref != 'A' else 'C'}\t.\tPASS\t.")
+    (tmp_path / "v.vcf").write_text("\n".join(lines) + "\n")
+    command = f"{sys.executable} -m exactpwm"
+    r = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(WORKFLOW / "Snakefile"),
+                        "--configfile", str(WORKFLOW / "config.yaml"), "--cores", "2", "--directory", str(tmp_path),
+                        "--config", f"motifs={motifs}", "fasta=", f"genome={tmp_path / 'g.fa'}",
+                        f"vcf={tmp_path / 'v.vcf'}", "parts=4", "thresh=0.01", "outdir=out", f"exactpwm={command}"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-3000:]
+    r = subprocess.run([sys.executable, "-m", "exactpwm", "variants", str(motifs), str(tmp_path / "g.fa"),
+                        str(tmp_path / "v.vcf"), "--thresh", "0.01", "-o", str(tmp_path / "whole.tsv")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    want = (tmp_path / "whole.tsv").read_text().splitlines()[:-1]
+    assert (tmp_path / "out" / "variants.tsv").read_text().splitlines()[:-1] == want and len(want) > 10
+
+
 def test_workflow_files_are_complete():
     import yaml
 
     config = yaml.safe_load((WORKFLOW / "config.yaml").read_text())
-    assert {"motifs", "fasta", "parts", "format", "thresh", "qvalues", "outdir", "exactpwm"} <= set(config)
+    assert {"motifs", "fasta", "parts", "format", "thresh", "qvalues", "outdir", "exactpwm", "genome",
+            "vcf"} <= set(config)
     slurm = yaml.safe_load((WORKFLOW / "profiles" / "slurm" / "config.yaml").read_text())
     assert slurm["executor"] == "slurm" and "default-resources" in slurm

@@ -15,7 +15,7 @@ import os
 from exactpwm.jobs.common import KernelOptions, MotifSource, OptionsError
 
 __all__ = ["UsageError", "add_model_args", "add_motif_args", "add_scoring_args", "kernel_options", "log_base_arg",
-           "motif_source", "number", "probability", "progress_for", "threads"]
+           "motif_source", "number", "part_spec", "probability", "progress_for", "threads"]
 
 
 class UsageError(OptionsError):
@@ -48,6 +48,14 @@ def number(name: str, **rules):
 
 probability = number("p-value threshold", low=0, low_open=True, high=1)
 threads = number("threads", low=0, integer=True)
+
+
+def part_spec(text: str) -> tuple[int, int]:
+    """``--part K/N`` (1 <= K <= N) as the 0-based (K - 1, N)."""
+    k, sep, n = text.partition("/")
+    if not (sep and k.strip().isdigit() and n.strip().isdigit() and 1 <= int(k) <= int(n)):
+        raise argparse.ArgumentTypeError(f"expected K/N with 1 <= K <= N (e.g. 3/16), got {text!r}")
+    return int(k) - 1, int(n)
 
 
 def kernel_options(args: argparse.Namespace) -> KernelOptions:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from exactpwm.app.common import UsageError, number, progress_for, threads
+from exactpwm.app.common import UsageError, number, part_spec, progress_for, threads
 from exactpwm.jobs.common import MotifSource
 from exactpwm.jobs.fimo import FimoOptions, run_fimo
 
@@ -98,8 +98,6 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("position-specific priors (--psp, --prior-dist) are not supported")
     part = None
     if args.part:
-        from exactpwm.app.scan_cli import part_spec
-
         try:
             part = part_spec(args.part[0])
         except argparse.ArgumentTypeError as exc:

@@ -10,6 +10,7 @@ from exactpwm.app.common import (
     add_scoring_args,
     motif_source,
     number,
+    part_spec,
     probability,
     progress_for,
     threads,
@@ -84,14 +85,6 @@ def run_scan_command(args: argparse.Namespace) -> int:
     with progress_for(args, args.sequences if not args.regions else None) as progress:
         run_scan(opts, progress=progress)
     return 0
-
-
-def part_spec(text: str) -> tuple[int, int]:
-    """'K/N' (1 <= K <= N) as the 0-based (K - 1, N)."""
-    k, sep, n = text.partition("/")
-    if not (sep and k.strip().isdigit() and n.strip().isdigit() and 1 <= int(k) <= int(n)):
-        raise argparse.ArgumentTypeError(f"expected K/N with 1 <= K <= N (e.g. 3/16), got {text!r}")
-    return int(k) - 1, int(n)
 
 
 def run_merge_command(args: argparse.Namespace) -> int:

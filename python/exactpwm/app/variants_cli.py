@@ -7,7 +7,15 @@ from __future__ import annotations
 
 import argparse
 
-from exactpwm.app.common import add_model_args, add_motif_args, motif_source, number, probability, threads
+from exactpwm.app.common import (
+    add_model_args,
+    add_motif_args,
+    motif_source,
+    number,
+    part_spec,
+    probability,
+    threads,
+)
 from exactpwm.jobs.variants import VariantsOptions, run_variants
 
 
@@ -23,7 +31,11 @@ def add_parser(sub) -> None:
                                   "saved by torch.export (.pt2): its outputs on REF and ALT")
     p.add_argument("genome", help="indexed genome FASTA (plain, or bgzip with .fai/.gzi; needs pysam)")
     p.add_argument("vcf", help="VCF or BCF, plain or bgzip (any order, no index needed)")
-    p.add_argument("-o", "--output", help="TSV file (default: stdout)")
+    p.add_argument("-o", "--output", help="TSV file (default: stdout); with --part, the part file")
+    p.add_argument("--part", type=part_spec, metavar="K/N",
+                   help="only the K-th of N parts of the VCF's records (contiguous, about equal counts), to a part "
+                        "file at -o; 'exactpwm merge' joins the N parts into the whole TSV (motif matches; not "
+                        "with --vcf-out)")
     p.add_argument("--vcf-out", metavar="VCF", help="also write the input VCF with an EXACTPWM INFO field per "
                                                      "variant (ALT|motif|call|delta; .gz: bgzip, .bcf: BCF)")
     p.add_argument("--thresh", type=probability, default=1e-4, help="p-value of a hit (default: %(default)g)")
@@ -58,6 +70,6 @@ def run(args: argparse.Namespace) -> int:
         output=args.output, vcf_out=args.vcf_out, pvalue=args.thresh, report_all=args.all,
         activations=args.activations, strand=args.strand, min_delta=args.min_delta, length=args.length,
         uniform=args.uniform, bgfile=args.bgfile, pseudocount=args.pseudocount, threads=args.threads,
-        backend=args.backend, argv=args.argv)
+        backend=args.backend, part=args.part, argv=args.argv)
     run_variants(opts)
     return 0

@@ -22,8 +22,8 @@ from exactpwm.core.errors import ExactpwmWarning
 from exactpwm.core.sequence import ENCODE
 from exactpwm.io.htsfiles import check_bgzf, compression_kind, fetch_checked, open_indexed
 
-__all__ = ["SKIP_REASONS", "Variant", "VariantColumns", "by_change", "checked_variants", "read_variants",
-           "ref_matches", "trim", "warn_skipped", "write_annotated_vcf"]
+__all__ = ["SKIP_REASONS", "Variant", "VariantColumns", "by_change", "checked_variants", "count_records",
+           "read_variants", "ref_matches", "trim", "warn_skipped", "write_annotated_vcf"]
 
 
 @dataclass
@@ -104,12 +104,13 @@ SKIP_REASONS = {
 }
 
 
-def read_variants(vcf: str, contigs: dict[str, int] | None = None) -> tuple[VariantColumns, Counter, dict]:
+def read_variants(vcf: str, contigs: dict[str, int] | None = None,
+                  records: tuple[int, int] | None = None) -> tuple[VariantColumns, Counter, dict]:
     """Every (site, ALT) of a VCF/BCF, multi-allelic sites split, in file order, as
     :class:`VariantColumns`; with the counts (and first examples) of those left out: symbolic
     alleles and breakends, contigs not in ``contigs`` ({name: length}, when given), ALT equal to
     REF, POS below 1 or past its contig's end. Records without an ALT (``.``) have nothing to score and
-    give no variant."""
+    give no variant. ``records=(first, stop)``: only those records (0-based, in file order)."""
     try:
         import pysam
     except ImportError:
@@ -131,7 +132,12 @@ def read_variants(vcf: str, contigs: dict[str, int] | None = None) -> tuple[Vari
     allele: list[int] = []
     r = -1
     try:
+        first, stop = records if records is not None else (0, None)
         for r, rec in enumerate(vf):
+            if r < first:
+                continue
+            if stop is not None and r >= stop:
+                break
             alleles = rec.alts
             if not alleles:
                 continue
@@ -219,14 +225,15 @@ def by_change(part: VariantColumns) -> tuple[VariantColumns, tuple]:
     return part.take(order), (a[order], r[order], s[order], bases[order])
 
 
-def checked_variants(genome: str, vcf: str, skipped: Counter, examples: dict):
+def checked_variants(genome: str, vcf: str, skipped: Counter, examples: dict,
+                     records: tuple[int, int] | None = None):
     """(contig codes, its variants whose REF matches the genome as :class:`VariantColumns`) per
     contig of the VCF, in the VCF's order of first appearance; what cannot be scored is counted in
-    ``skipped`` (examples in ``examples``)."""
+    ``skipped`` (examples in ``examples``). ``records``: see :func:`read_variants`."""
 
     fa = open_indexed(genome)
     try:
-        variants, more, first = read_variants(vcf, dict(zip(fa.references, fa.lengths)))
+        variants, more, first = read_variants(vcf, dict(zip(fa.references, fa.lengths)), records)
         skipped.update(more)
         for reason, ex in first.items():
             examples.setdefault(reason, []).extend(ex)
@@ -247,6 +254,22 @@ def checked_variants(genome: str, vcf: str, skipped: Counter, examples: dict):
             yield ENCODE[letters], found.take(ok)
     finally:
         fa.close()
+
+
+def count_records(vcf: str) -> int:
+    """The number of records of a VCF/BCF (one pass, nothing parsed beyond each line)."""
+    import pysam
+
+    if str(vcf) != "-" and os.path.isfile(vcf):
+        check_bgzf(vcf, "VCF")
+    quiet = pysam.set_verbosity(0)
+    try:
+        with pysam.VariantFile(vcf, threads=2) as vf:
+            return sum(1 for _ in vf)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{vcf}: cannot read it as a VCF or BCF file ({exc})") from None
+    finally:
+        pysam.set_verbosity(quiet)
 
 
 def ref_matches(letters: np.ndarray, variants: VariantColumns) -> np.ndarray:

@@ -168,7 +168,7 @@ def _fimo_part(opts: FimoOptions, progress: Callable[[int], None] | None, log: L
                        "max_strand": opts.max_strand, "background": background.tolist(), "parts": n},
                       [where.lengths, np.asarray(plan.thresholds), *plan.matrices])
     write_part(opts.part_file, ScanPart(run, i, n, where.positions, where.first, found.hits, names, found.n_tests,
-                                        found.indexed or [], settings, cuts))
+                                        found.indexed or [], settings, cuts, where.stop))
     if opts.verbosity >= 2:
         log(f"part {i + 1} of {n}: records {where.first + 1}-{where.stop} of {where.lengths.size}, "
             f"{found.hits.size:,} hits -> {opts.part_file}")

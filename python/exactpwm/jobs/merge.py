@@ -40,18 +40,20 @@ def run_merge(opts: MergeOptions, *, log: Log = stderr_log) -> int:
     """Merge the parts and write the whole scan's output; returns the number of hits written.
     :class:`OptionsError` when the parts are not exactly one run's (a different run, a part
     missing or given twice, a file that is not a part)."""
-    from exactpwm.scanning.parts import PartError, merge_parts, read_part
+    from exactpwm.scanning.parts import PartError, check_parts, merge_parts, read_part
 
     if not opts.parts:
         raise OptionsError("give the part files to merge")
     check_inputs(*opts.parts)
     check_outputs([opts.output], list(opts.parts))
     parts = [read_part(p) for p in opts.parts]  # a file that is not a part: bad input (ValueError)
+    note = command_text(opts.argv)
     try:
+        if parts[0].settings.get("command") == "variants":
+            return _merge_variants(opts, check_parts(parts, list(opts.parts)), note, log)
         found, settings = merge_parts(parts, list(opts.parts))
     except PartError as exc:
         raise OptionsError(str(exc)) from None
-    note = command_text(opts.argv)
     if settings.get("command") == "fimo":
         return _merge_fimo(opts, found, settings, note or "exactpwm merge", log)
     if settings.get("qvalues"):
@@ -60,6 +62,28 @@ def run_merge(opts: MergeOptions, *, log: Log = stderr_log) -> int:
                settings["alt_names"], note, opts.threads)
     log(f"merged {len(opts.parts)} parts: {found.hits.size:,} hits")
     return int(found.hits.size)
+
+
+def _merge_variants(opts: MergeOptions, parts: list, note: str | None, log: Log) -> int:
+    """Parts of ``exactpwm variants``: their TSV lines one after the other, under the header."""
+    from exactpwm.jobs.common import open_text
+
+    skipped: dict[str, int] = {}
+    for p in parts:
+        for reason, n in p.settings["skipped"].items():
+            skipped[reason] = skipped.get(reason, 0) + int(n)
+    rows = 0
+    with open_text(opts.output) as f:
+        f.write(parts[0].settings["header"] + "\n")
+        for p in parts:
+            text = p.text.decode()
+            f.write(text)
+            rows += text.count("\n")
+        f.write(f"# {note or 'exactpwm variants'}\n")
+    for reason, n in skipped.items():
+        log(f"exactpwm merge: {n} variants not scored ({reason})")
+    log(f"merged {len(parts)} parts: {rows:,} rows")
+    return rows
 
 
 def _merge_fimo(opts: MergeOptions, found: Any, settings: dict, command: str, log: Log) -> int:

@@ -198,7 +198,7 @@ def _scan_part(opts: ScanOptions, motifs: Any, common: dict, strand: Strand, pva
                        "parts": n},
                       [where.lengths, np.asarray(plan.thresholds), *plan.matrices])
     write_part(opts.output, ScanPart(run, i, n, where.positions, where.first, found.hits, found.sequence_names,
-                                     found.n_tests, found.indexed or [], settings))
+                                     found.n_tests, found.indexed or [], settings, stop_record=where.stop))
     log(f"part {i + 1} of {n}: records {where.first + 1}-{where.stop} of {where.lengths.size}, "
         f"{found.hits.size:,} hits -> {opts.output}")
     return ScanResult(rows=int(found.hits.size))

@@ -4,6 +4,7 @@ activations, or a whole exported model's outputs."""
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,9 @@ class VariantsOptions:
     output : the TSV (None / '-': stdout); vcf_out : also the VCF with an EXACTPWM INFO field
     report_all : a row for every variant and motif (``--all``), not only hits
     strand, min_delta, length : for activations and models (see ``exactpwm variants --help``)
+    part : ``(i, n)``, 0-based: only part i of n of the VCF's records (contiguous, about equal
+    counts), to a part file (``output``) that ``exactpwm merge`` joins with the others into the
+    whole TSV (motif matches only; not with ``vcf_out``)
     """
 
     motifs: MotifSource
@@ -56,6 +60,7 @@ class VariantsOptions:
     pseudocount: float | None = None
     threads: int = 0
     backend: str = "auto"
+    part: tuple[int, int] | None = None
     argv: Sequence[str] | None = None
 
 
@@ -76,6 +81,8 @@ def run_variants(opts: VariantsOptions, *, log: Log = stderr_log) -> VariantsRes
 
     check_inputs(opts.motifs.spec, opts.genome, opts.vcf)
     check_outputs([opts.output, opts.vcf_out], [opts.motifs.spec, opts.genome, opts.vcf])
+    if opts.part is not None:
+        return _variants_part(opts, log)
     eff = None
     if opts.activations:
         table, skipped, examples = _activations(opts)
@@ -105,6 +112,56 @@ def run_variants(opts: VariantsOptions, *, log: Log = stderr_log) -> VariantsRes
     if opts.output not in (None, "-"):
         log(f"wrote {opts.output}: {len(table):,} rows")
     return VariantsResult(len(table), dict(skipped), paths)
+
+
+def _variants_part(opts: VariantsOptions, log: Log) -> VariantsResult:
+    """variants --part K/N: the TSV lines of one part of the VCF's records, to a part file."""
+    import io
+
+    import numpy as np
+
+    from exactpwm import __version__
+    from exactpwm.io.tables import write_tsv
+    from exactpwm.io.vcf import count_records
+    from exactpwm.scanning.parts import ScanPart, fingerprint, write_part
+    from exactpwm.scanning.variants import SKIP_REASONS, variant_effects
+
+    i, n = opts.part  # type: ignore[misc]
+    if not (n >= 1 and 0 <= i < n):
+        raise OptionsError(f"--part must be K/N with 1 <= K <= N, got {i + 1}/{n}")
+    if opts.activations or opts.motifs.spec.lower().endswith(".pt2") or opts.vcf_out:
+        raise OptionsError("--part cuts motif matches into parts: it does not go with --activations, a model's "
+                           "outputs or --vcf-out")
+    if opts.vcf == "-" or opts.output in (None, "-"):
+        raise OptionsError("--part reads a VCF file (not stdin) and writes a part file: give the file and -o")
+    total = count_records(opts.vcf)
+    first, stop = i * total // n, (i + 1) * total // n
+    motifs = load_motifs(opts.motifs, log)
+    bg = resolve_background(motifs, uniform=opts.uniform, bgfile=opts.bgfile)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the skips are reported below, one line each
+        eff = variant_effects(motifs, opts.genome, opts.vcf, pvalue=opts.pvalue, background=bg,
+                              pseudocount=opts.pseudocount, report="all" if opts.report_all else "hits",
+                              threads=opts.threads, backend=opts.backend, records=(first, stop))
+    for reason, count in eff.skipped.items():
+        log(f"exactpwm variants: {count} variants not scored: {SKIP_REASONS[reason]} "
+            f"(e.g. {', '.join(eff.examples.get(reason, []))})")
+    buf = io.BytesIO()
+    write_tsv(eff.table, buf, backend=opts.backend)
+    header, _, body = buf.getvalue().partition(b"\n")
+    settings = {"command": "variants", "header": header.decode(), "skipped": dict(eff.skipped),
+                "examples": eff.examples}
+    scoring = [m.pwm for m in motifs] + [m.counts for m in motifs if m.counts is not None]
+    run = fingerprint({"command": "variants", "version": __version__, "names": [m.name for m in motifs],
+                       "nsites": [m.nsites for m in motifs],
+                       "pvalue": opts.pvalue, "all": opts.report_all, "pseudocount": opts.pseudocount,
+                       "background": np.asarray(bg, dtype=float).tolist() if bg is not None else None,
+                       "records": total, "parts": n, "genome": os.path.basename(opts.genome)},
+                      scoring)
+    write_part(opts.output, ScanPart(run, i, n, 0, first, np.zeros(0, np.int8), [], np.zeros(0, np.int64), [],
+                                     settings, {}, stop, body))
+    log(f"part {i + 1} of {n}: VCF records {first + 1}-{stop} of {total}, {len(eff.table):,} rows -> {opts.output}")
+    return VariantsResult(len(eff.table), dict(eff.skipped), [str(opts.output)])
 
 
 def _activations(opts: VariantsOptions) -> tuple[Any, dict, dict]:

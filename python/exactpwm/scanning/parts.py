@@ -28,7 +28,7 @@ import numpy as np
 from exactpwm.scanning.scan import Collected, PvalueSample
 
 __all__ = ["PartError", "ScanPart", "PartRange", "part_range", "split_records", "record_positions", "fingerprint",
-           "write_part", "read_part", "merge_parts"]
+           "write_part", "read_part", "check_parts", "merge_parts"]
 
 PART_FORMAT = 1
 
@@ -109,12 +109,14 @@ class ScanPart:
     """Part ``part`` of ``parts`` of a scan.
 
     fingerprint : the run's (:func:`fingerprint`); positions : the whole input's number of
-    positions (:func:`record_positions`); first_record : the index of the part's first record in
-    the input; hits : (H,) structured hit rows, ``sequence`` indexing ``sequence_names`` (the
-    part's records, in order); n_tests : (K,) int64 window tests per motif; samples : K pairs
+    positions (:func:`record_positions`); first_record, stop_record : the part's records in the
+    input (0-based, half-open; FASTA records, or VCF records for ``exactpwm variants``); hits :
+    (H,) structured hit rows, ``sequence`` indexing ``sequence_names`` (the part's records, in
+    order); n_tests : (K,) int64 window tests per motif; samples : K pairs
     (window numbers int64, p-values float64); settings : what writing the merged result needs
     (JSON-able: motif names, output format, q-values, ...); cuts : {motif: p-value} where a cap on
-    stored hits cut this part's (FIMO's ``--max-stored-scores``).
+    stored hits cut this part's (FIMO's ``--max-stored-scores``); text : rows already written as
+    text (``exactpwm variants``: its TSV's lines, without the header), else empty.
     """
 
     fingerprint: str
@@ -128,6 +130,12 @@ class ScanPart:
     samples: list
     settings: dict = field(default_factory=dict)
     cuts: dict = field(default_factory=dict)
+    stop_record: int = -1
+    text: bytes = b""
+
+    def __post_init__(self):
+        if self.stop_record < 0:
+            self.stop_record = self.first_record + len(self.sequence_names)
 
 
 def write_part(path: str, p: ScanPart) -> None:
@@ -138,13 +146,14 @@ def write_part(path: str, p: ScanPart) -> None:
     counts = np.array([s[0].size for s in p.samples], dtype=np.int64)
     header = {"format": PART_FORMAT, "fingerprint": p.fingerprint, "part": p.part, "parts": p.parts,
               "positions": p.positions, "first_record": p.first_record, "motifs": K, "settings": p.settings,
-              "cuts": {str(k): float(v) for k, v in p.cuts.items()}}
+              "cuts": {str(k): float(v) for k, v in p.cuts.items()}, "stop_record": p.stop_record}
     with atomic_output(path, "wb") as f:
         np.savez(f, header=np.array(json.dumps(header)), hits=p.hits,
                  sequence_names=np.array(p.sequence_names, dtype=str), n_tests=p.n_tests.astype(np.int64),
                  sample_counts=counts,
                  sample_index=np.concatenate([s[0] for s in p.samples]) if K else np.zeros(0, np.int64),
-                 sample_pvalue=np.concatenate([s[1] for s in p.samples]) if K else np.zeros(0))
+                 sample_pvalue=np.concatenate([s[1] for s in p.samples]) if K else np.zeros(0),
+                 text=np.frombuffer(p.text, dtype=np.uint8))
 
 
 def read_part(path: str) -> ScanPart:
@@ -165,7 +174,8 @@ def read_part(path: str) -> ScanPart:
             return ScanPart(header["fingerprint"], int(header["part"]), int(header["parts"]),
                             int(header["positions"]), int(header["first_record"]), z["hits"],
                             z["sequence_names"].tolist(), z["n_tests"], samples, header["settings"],
-                            {int(k): float(v) for k, v in header.get("cuts", {}).items()})
+                            {int(k): float(v) for k, v in header.get("cuts", {}).items()},
+                            int(header["stop_record"]), z["text"].tobytes())
     except PartError:
         raise
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, TypeError) as exc:
@@ -174,10 +184,10 @@ def read_part(path: str) -> ScanPart:
         raise PartError(f"{path}: not a part file written by 'exactpwm scan --part' ({exc})") from None
 
 
-def merge_parts(parts: list[ScanPart], labels: list[str] | None = None) -> tuple[Collected, dict]:
-    """The whole scan's hits, tests and p-value sample from all its parts (any order), and the
-    run's settings (with ``"cuts"``: each motif's lowest cut over the parts); :class:`PartError`
-    naming the files (``labels``) when the parts are not exactly one run's."""
+def check_parts(parts: list[ScanPart], labels: list[str] | None = None) -> list[ScanPart]:
+    """The parts in order, after checking that they are exactly one run's: one fingerprint, each
+    part once, none missing, each starting where the one before it stops; else :class:`PartError`
+    naming the files (``labels``)."""
     if not parts:
         raise PartError("no parts to merge")
     labels = labels or [f"part {i}" for i in range(len(parts))]
@@ -196,12 +206,24 @@ def merge_parts(parts: list[ScanPart], labels: list[str] | None = None) -> tuple
         raise PartError(f"part{'s' if len(missing) > 1 else ''} {', '.join(missing[:10])}"
                         f"{' ...' if len(missing) > 10 else ''} of {ref.parts} missing")
     ordered = sorted(parts, key=lambda p: p.part)
+    stop = 0
+    for p in ordered:
+        if p.first_record != stop:
+            raise PartError(f"part {p.part + 1} starts at record {p.first_record + 1}, not {stop + 1}: the parts "
+                            "do not follow each other")
+        stop = p.stop_record
+    return ordered
+
+
+def merge_parts(parts: list[ScanPart], labels: list[str] | None = None) -> tuple[Collected, dict]:
+    """The whole scan's hits, tests and p-value sample from all its parts (any order), and the
+    run's settings (with ``"cuts"``: each motif's lowest cut over the parts); :class:`PartError`
+    naming the files (``labels``) when the parts are not exactly one run's (:func:`check_parts`)."""
+    ordered = check_parts(parts, labels)
+    ref = ordered[0]
     names: list = []
     rows = []
     for p in ordered:
-        if p.first_record != len(names):
-            raise PartError(f"part {p.part + 1} starts at record {p.first_record}, after {len(names)} records: "
-                            "the parts do not follow each other")
         h = p.hits.copy()
         h["sequence"] += len(names)
         rows.append(h)

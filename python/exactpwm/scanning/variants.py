@@ -122,6 +122,7 @@ def variant_effects(
     batch: int | None = None,
     threads: int = 0,
     backend: str = "auto",
+    records: tuple[int, int] | None = None,
 ) -> VariantEffects:
     """What every variant of ``vcf`` does to every motif's best match (see the module's notes).
 
@@ -147,6 +148,9 @@ def variant_effects(
         4 M variant x motif pairs).
     threads, backend
         As in :func:`exactpwm.conv1d`; results do not depend on them.
+    records : (first, stop) or None
+        Only these VCF records (0-based, in file order): a part of a larger job; the table of
+        consecutive parts, one after the other, is the whole VCF's.
 
     Returns
     -------
@@ -167,7 +171,7 @@ def variant_effects(
     examples: dict = {}
     parts: list[dict] = []
     step = batch or (1 << 16 if report == "hits" else max(256, (1 << 22) // len(plan.names)))
-    for codes, variants in checked_variants(genome, vcf, skipped, examples):
+    for codes, variants in checked_variants(genome, vcf, skipped, examples, records):
         for a in range(0, len(variants), step):
             part = variants.take(slice(a, a + step))
             found = _score_batch(plan, codes, part, report, threads, backend)
