@@ -372,3 +372,15 @@ def test_variants_in_parts_merge_into_the_whole_table(data, tmp_path, n, extra):
     assert lines[1][-1].startswith("# exactpwm merge")
     r = run_cli("variants", *args, "--part", "1/2", "-o", tmp_path / "p.npz", "--vcf-out", tmp_path / "o.vcf")
     assert r.returncode == 2 and "--vcf-out" in r.stderr and not (tmp_path / "p.npz").exists()
+
+
+def test_count_records_equals_the_records_pysam_reads(data, tmp_path):
+    from exactpwm.io.vcf import count_records
+
+    for name in ("v.vcf", "v.vcf.gz"):
+        with pysam.VariantFile(str(data["dir"] / name)) as vf:
+            assert count_records(str(data["dir"] / name)) == sum(1 for _ in vf)
+    text = (data["dir"] / "v.vcf").read_text().rstrip("\n")  # no newline after the last record
+    (tmp_path / "cut.vcf").write_text(text)
+    assert count_records(str(tmp_path / "cut.vcf")) == text.count("\n") + 1 - sum(
+        1 for ln in text.splitlines() if ln.startswith("#"))

@@ -257,11 +257,25 @@ def checked_variants(genome: str, vcf: str, skipped: Counter, examples: dict,
 
 
 def count_records(vcf: str) -> int:
-    """The number of records of a VCF/BCF (one pass, nothing parsed beyond each line)."""
+    """The number of records of a VCF/BCF: a text VCF's (plain or bgzip) lines that are not
+    headers, counted in blocks; a BCF's records through pysam."""
     import pysam
 
-    if str(vcf) != "-" and os.path.isfile(vcf):
-        check_bgzf(vcf, "VCF")
+    kind = check_bgzf(vcf, "VCF") if str(vcf) != "-" and os.path.isfile(vcf) else None
+    if kind in (None, "bgzf"):
+        import gzip
+
+        opener = gzip.open if kind == "bgzf" else open
+        with opener(vcf, "rb") as f:
+            head = f.read(5)
+            if head[:4] != b"BCF\x02":  # text: records are the lines that do not start with '#'
+                n, last = 0, b"\n"
+                block = head
+                while block:
+                    n += block.count(b"\n") - block.count(b"\n#") - (1 if last == b"\n" and block[:1] == b"#" else 0)
+                    last = block[-1:]
+                    block = f.read(1 << 22)
+                return n + (1 if last not in (b"\n", b"") else 0)
     quiet = pysam.set_verbosity(0)
     try:
         with pysam.VariantFile(vcf, threads=2) as vf:
