@@ -611,3 +611,41 @@ def test_revealcancel_refuses_what_it_cannot_carry():
     """.max(dim) returns (values, indices): RevealCancel has no rule for it, and says so."""
     with pytest.raises(AttributionError, match="RevealCancel"):
         attribute(_GlobalMax().eval(), sequences(2), method="deepshap", n_shuffles=2, rule="revealcancel")
+
+
+@pytest.mark.parametrize("method,n", [("deepshap", 3), ("ig", 4), ("ism", 2)])
+def test_attribute_in_parts_merges_into_the_one_run(tmp_path, method, n):
+    """exactpwm attribute --part K/N over whole blocks of sequences, then exactpwm merge: the same
+    maps, one-hot file and bigWig track as one run, bit for bit (shuffled references included)."""
+    from exactpwm.jobs.attribute import AttributeOptions, run_attribute
+    from exactpwm.jobs.merge import MergeOptions, run_merge
+
+    pyBigWig = pytest.importorskip("pyBigWig")
+    torch.manual_seed(7)
+    model = SmoothCNN().eval()
+    program = torch.export.export(model, (torch.zeros(2, 4, L),),
+                                  dynamic_shapes=({0: torch.export.Dim("batch", min=1, max=1 << 12)},))
+    torch.export.save(program, tmp_path / "m.pt2")
+    codes = sequences(11, seed=8)
+    (tmp_path / "s.fa").write_text("".join(f">s{i}\n{''.join('ACGTN'[c] for c in row)}\n"
+                                           for i, row in enumerate(codes)))
+    common = dict(method=method, steps=8, n_shuffles=3, seed=5, tolerance=1.0, chunk=2)
+    m, fa = str(tmp_path / "m.pt2"), str(tmp_path / "s.fa")
+    run_attribute(AttributeOptions(m, fa, str(tmp_path / "whole.npz"), ohe=str(tmp_path / "ohe.npz"),
+                                   bigwig=str(tmp_path / "bw"), **common), log=lambda line: None)
+    parts = [str(tmp_path / f"p{k}.npz") for k in range(n)]
+    for k, path in enumerate(parts):
+        run_attribute(AttributeOptions(m, fa, path, part=(k, n), **common), log=lambda line: None)
+    run_merge(MergeOptions(parts[::-1], str(tmp_path / "merged.npz"), ohe=str(tmp_path / "ohe2.npz"),
+                           bigwig=str(tmp_path / "bw2")), log=lambda line: None)
+    for a, b in (("whole.npz", "merged.npz"), ("ohe.npz", "ohe2.npz")):
+        np.testing.assert_array_equal(np.load(tmp_path / a)["arr_0"], np.load(tmp_path / b)["arr_0"])
+    one, two = pyBigWig.open(str(tmp_path / "bw" / "attributions.bw")), pyBigWig.open(str(tmp_path / "bw2" /
+                                                                                          "attributions.bw"))
+    for name in one.chroms():
+        np.testing.assert_array_equal(one.values(name, 0, L), two.values(name, 0, L))
+    one.close()
+    two.close()
+    with pytest.raises(Exception, match="merge"):  # --ohe and --bigwig go to the merge
+        run_attribute(AttributeOptions(m, fa, str(tmp_path / "x.npz"), ohe=str(tmp_path / "o.npz"), part=(0, 2),
+                                       **common), log=lambda line: None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from exactpwm.app.common import number, progress_for
+from exactpwm.app.common import number, part_spec, progress_for
 from exactpwm.jobs.attribute import AttributeOptions, run_attribute
 
 
@@ -66,6 +66,10 @@ def add_parser(sub) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress line")
     p.add_argument("--projected", action="store_true",
                    help="write each position's contribution on its letter instead of the hypothetical ones")
+    p.add_argument("--part", type=part_spec, metavar="K/N",
+                   help="only the K-th of N parts of the sequences (whole blocks of 256, so each map is the one "
+                        "run's), to a part file at -o; 'exactpwm merge PARTS -o attr.npz [--ohe ohe.npz] "
+                        "[--bigwig DIR]' writes the run's files")
     p.set_defaults(func=run)
 
 
@@ -73,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     opts = AttributeOptions(args.model, args.sequences, args.output, ohe=args.ohe, method=args.method,
                             target=args.target, baseline=args.baseline, steps=args.steps, n_shuffles=args.shuffles,
                             seed=args.seed, tolerance=args.tolerance, projected=args.projected, regions=args.regions,
-                            bigwig=args.bigwig, window=args.window, mask=args.mask, rule=args.rule)
+                            bigwig=args.bigwig, window=args.window, mask=args.mask, rule=args.rule, part=args.part)
     with progress_for(args, None) as progress:
         progress.label, progress.unit = "attributed", " sequences"
         run_attribute(opts, progress=progress)

@@ -54,13 +54,19 @@ def add_parsers(sub) -> None:
     add_scoring_args(p)
     p.set_defaults(func=run_scan_command)
 
-    p = sub.add_parser("merge", help="merge the part files of 'exactpwm scan --part K/N' into one output",
-                       description="Merge the part files of a scan (exactpwm scan --part K/N) into the output "
-                                   "one scan of the whole input writes: the same hits, order and numbers, with "
-                                   "q-values over all parts; only the closing comment (the command) differs.")
+    p = sub.add_parser("merge", help="merge the part files of a command run with --part K/N (scan, fimo, variants, "
+                            "attribute) into its one output",
+                       description="Merge the part files of a command run with --part K/N (exactpwm scan, fimo, "
+                                   "variants, attribute) into the output one run over the whole input writes: the "
+                                   "same rows, order and numbers, with q-values over all parts; only the comment "
+                                   "that records the command differs.")
     p.add_argument("parts", nargs="+", help="the part files (any order; all N parts of one run)")
-    p.add_argument("-o", "--output", help="output file (default: stdout)")
+    p.add_argument("-o", "--output", help="output file (default: stdout); for parts of 'exactpwm fimo', the output "
+                                          "folder")
     p.add_argument("-j", "--threads", type=threads, default=0, help="threads formatting lines (default 0 = all cores)")
+    p.add_argument("--ohe", help="parts of 'exactpwm attribute': also the one-hot sequences .npz")
+    p.add_argument("--bigwig", metavar="DIR", help="parts of 'exactpwm attribute': also the per-base bigWig track "
+                                                   "(DIR/attributions.bw)")
     p.set_defaults(func=run_merge_command)
 
     p = sub.add_parser("track", help="score tracks (bedGraph, or bigWig with pyBigWig)",
@@ -88,7 +94,8 @@ def run_scan_command(args: argparse.Namespace) -> int:
 
 
 def run_merge_command(args: argparse.Namespace) -> int:
-    run_merge(MergeOptions(args.parts, output=args.output, threads=args.threads, argv=args.argv))
+    run_merge(MergeOptions(args.parts, output=args.output, threads=args.threads, ohe=args.ohe, bigwig=args.bigwig,
+                           argv=args.argv))
     return 0
 
 

@@ -25,7 +25,7 @@ from exactpwm.jobs.common import (
     stderr_log,
 )
 
-__all__ = ["AttributeOptions", "AttributeResult", "run_attribute"]
+__all__ = ["AttributeOptions", "AttributeResult", "log_attribute_summary", "run_attribute", "write_attribute_outputs"]
 
 
 @dataclass
@@ -45,6 +45,9 @@ class AttributeOptions:
     ohe : also the one-hot sequences ``.npz`` (``arr_0``, (N, 4, L))
     method, target, baseline, steps, n_shuffles, seed, tolerance, window, mask, rule : as
         :func:`exactpwm.interpret.attribution.attribute`
+    part : ``(i, n)``, 0-based: only part i of n of the sequences (whole ``chunk``-s of them, so
+        every map is computed exactly as in one run), to a part file (``output``) that
+        ``exactpwm merge`` joins with the others into this run's files
     """
 
     model: str
@@ -66,6 +69,7 @@ class AttributeOptions:
     mask: str = "N"
     chunk: int = 256
     rule: str = "rescale"
+    part: tuple[int, int] | None = None
 
 
 @dataclass
@@ -84,6 +88,9 @@ def run_attribute(opts: AttributeOptions, *, log: Log = stderr_log, progress: An
     from exactpwm.interpret.attribution import attribute
 
     check_inputs(opts.model, opts.sequences, opts.regions)
+    if opts.part is not None and (opts.ohe or opts.bigwig):
+        raise OptionsError("--part writes one part file (-o): give --ohe and --bigwig to 'exactpwm merge', which "
+                           "writes the run's files")
     track = os.path.join(opts.bigwig, "attributions.bw") if opts.bigwig else None
     if opts.bigwig:
         make_folder(opts.bigwig, "--bigwig names a folder")
@@ -101,45 +108,107 @@ def run_attribute(opts: AttributeOptions, *, log: Log = stderr_log, progress: An
         X, places, sizes = _fasta_rows(opts.sequences, length, opts.model, bool(opts.bigwig))
     baseline = opts.baseline or ("zero" if opts.method == "deeplift" else "shuffle")
     N = len(X)
-    hyp_out = np.empty(X.shape[:1] + (4, X.shape[1]), np.float32)
+    chunk = max(1, opts.chunk)
+    first, stop = 0, N
+    if opts.part is not None:  # whole chunks: each map is computed as in one run (same batches, same shuffles)
+        i, n = opts.part
+        if not (n >= 1 and 0 <= i < n):
+            raise OptionsError(f"--part must be K/N with 1 <= K <= N, got {i + 1}/{n}")
+        C = -(-N // chunk)
+        first, stop = min(N, i * C // n * chunk), min(N, (i + 1) * C // n * chunk)
+    hyp_out = np.empty((stop - first, 4, X.shape[1]), np.float32)
     attr_out = np.empty_like(hyp_out)
     ohe = np.empty_like(hyp_out)
-    worst, steps, notes = None, 0, []
-    for a in range(0, N, max(1, opts.chunk)):
-        part = attribute(model, X[a:a + opts.chunk], method=opts.method, target=opts.target, baseline=baseline,
+    worst: float | None = None
+    tolerance: float | None = None
+    steps, notes = 0, []
+    for a in range(first, stop, chunk):
+        part = attribute(model, X[a:a + chunk], method=opts.method, target=opts.target, baseline=baseline,
                          steps=opts.steps, n_shuffles=opts.n_shuffles, seed=opts.seed, tolerance=opts.tolerance,
                          batch_size=opts.batch_size, layout="NCL", window=opts.window, mask=opts.mask,
                          rule=opts.rule)
         b = a + len(part.inputs)
-        hyp_out[a:b], attr_out[a:b], ohe[a:b] = part.hypothetical, part.attributions, part.inputs
+        hyp_out[a - first:b - first], attr_out[a - first:b - first], ohe[a - first:b - first] = \
+            part.hypothetical, part.attributions, part.inputs
         if part.relative_delta is not None:
             worst = max(worst or 0.0, float(part.relative_delta.max()))
+            tolerance = part.tolerance
         steps = max(steps, part.steps)
         notes += [n for n in part.notes if n not in notes]
         if progress is not None:
             progress(b - a)
+    summary = {"sequences": N, "length": int(X.shape[1]), "method": opts.method, "target": opts.target,
+               "worst": worst, "tolerance": tolerance, "steps": steps, "notes": notes}
+    if opts.part is not None:
+        return _write_part(opts, X, places, sizes, first, stop, hyp_out, attr_out, ohe, summary, log)
+    paths = write_attribute_outputs(opts.output, opts.ohe, track, hyp_out, attr_out, ohe, places, sizes,
+                                    projected=opts.projected)
+    log_attribute_summary(summary, paths, log)
+    return AttributeResult(N, steps, worst, paths)
+
+
+def write_attribute_outputs(output: str, ohe_path: str | None, track: str | None, hyp: np.ndarray, attr: np.ndarray,
+                            ohe: np.ndarray, places: list, sizes: dict, *, projected: bool = False) -> list[str]:
+    """The files of an attribution run: ``output`` (hypothetical maps, or ``projected`` ones), the
+    one-hot ``ohe_path`` when given, and the per-base bigWig ``track`` when given; each atomically.
+    hyp, attr, ohe : (N, 4, L) float32; places : N (chromosome or name, start); sizes : {name: length}."""
     from exactpwm.io.files import atomic_output
 
-    with atomic_output(opts.output, "wb") as f:
-        np.savez_compressed(f, hyp_out * ohe if opts.projected else hyp_out)
-    if opts.ohe:
-        with atomic_output(opts.ohe, "wb") as f:
+    with atomic_output(output, "wb") as f:
+        np.savez_compressed(f, hyp * ohe if projected else hyp)
+    if ohe_path:
+        with atomic_output(ohe_path, "wb") as f:
             np.savez_compressed(f, ohe)
-    paths = [opts.output] + ([opts.ohe] if opts.ohe else [])
+    paths = [output] + ([ohe_path] if ohe_path else [])
     if track is not None:
         from exactpwm.io.bigwig import write_base_track
 
-        per_base = attr_out.sum(axis=1)
+        per_base = attr.sum(axis=1)
         write_base_track(track, sizes, ((c, s, per_base[i]) for i, (c, s) in enumerate(places)))
         paths.append(track)
+    return paths
+
+
+def log_attribute_summary(summary: dict, paths: list[str], log: Log) -> None:
+    """The closing lines of an attribution run: what was attributed, its check, the files."""
+    steps, worst = summary["steps"], summary["worst"]
     steps_text = f", {steps} steps" if steps else ""
-    check = (f"; completeness: largest relative error {worst:.3g} (tolerance {part.tolerance:g}){steps_text}"
+    check = (f"; completeness: largest relative error {worst:.3g} (tolerance {summary['tolerance']:g}){steps_text}"
              if worst is not None else "; no completeness check exists for this method")
-    log(f"attributed {N:,} sequences of {X.shape[1]:,} bp ({opts.method}, target {opts.target}){check}")
-    for n in notes[1:]:
+    log(f"attributed {summary['sequences']:,} sequences of {summary['length']:,} bp ({summary['method']}, target "
+        f"{summary['target']}){check}")
+    for n in summary["notes"][1:]:
         log(n)
     log(f"wrote {', '.join(paths)}")
-    return AttributeResult(N, steps, worst, paths)
+
+
+def _write_part(opts: AttributeOptions, X: np.ndarray, places: list, sizes: dict, first: int, stop: int,
+                hyp: np.ndarray, attr: np.ndarray, ohe: np.ndarray, summary: dict, log: Log) -> AttributeResult:
+    """attribute --part: the part's maps, places and summary to a part file (``opts.output``)."""
+    import hashlib
+
+    from exactpwm import __version__
+    from exactpwm.scanning.parts import ScanPart, fingerprint, write_part
+
+    i, n = opts.part  # type: ignore[misc]
+    model = hashlib.sha256()
+    with open(opts.model, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            model.update(block)
+    run = fingerprint({"command": "attribute", "version": __version__, "model": model.hexdigest(), "parts": n,
+                       **{k: getattr(opts, k) for k in ("method", "target", "baseline", "steps", "n_shuffles",
+                                                         "seed", "tolerance", "projected", "batch_size", "window",
+                                                         "mask", "chunk", "rule")}},
+                      [X])
+    settings = {"command": "attribute", "projected": opts.projected, "sizes": sizes, "summary": summary,
+                "named": not opts.regions}
+    arrays = {"hypothetical": hyp, "attributions": attr, "ohe": ohe,
+              "place_names": np.array([c for c, _ in places[first:stop]], dtype=str),
+              "place_starts": np.array([s for _, s in places[first:stop]], dtype=np.int64)}
+    write_part(opts.output, ScanPart(run, i, n, 0, first, np.zeros(0, np.int8), [], np.zeros(0, np.int64), [],
+                                     settings, {}, stop, b"", arrays))
+    log(f"part {i + 1} of {n}: sequences {first + 1}-{stop} of {len(X)} -> {opts.output}")
+    return AttributeResult(stop - first, summary["steps"], summary["worst"], [opts.output])
 
 
 def _fasta_rows(path: str, length: int | None, model: str, named: bool) -> tuple[np.ndarray, list, dict]:

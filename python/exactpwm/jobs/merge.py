@@ -13,7 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from exactpwm.jobs.common import Log, OptionsError, check_inputs, check_outputs, command_text, stderr_log
+from exactpwm.jobs.common import (
+    Log,
+    OptionsError,
+    check_inputs,
+    check_outputs,
+    command_text,
+    make_folder,
+    stderr_log,
+)
 from exactpwm.jobs.scan import write_hits
 
 __all__ = ["MergeOptions", "run_merge"]
@@ -27,12 +35,15 @@ class MergeOptions:
     output : a path, '-' or None (stdout); for parts of ``exactpwm fimo``, the output folder (as its
     ``--oc``: fimo.tsv and fimo.gff, written into if it exists)
     threads : threads formatting the lines (0 = all cores; the text does not depend on it)
+    ohe, bigwig : for parts of ``exactpwm attribute``: its ``--ohe`` file and ``--bigwig`` folder
     argv : the command line, recorded in the output's closing comment
     """
 
     parts: Sequence[str]
     output: str | None = None
     threads: int = 0
+    ohe: str | None = None
+    bigwig: str | None = None
     argv: Sequence[str] | None = None
 
 
@@ -40,17 +51,27 @@ def run_merge(opts: MergeOptions, *, log: Log = stderr_log) -> int:
     """Merge the parts and write the whole scan's output; returns the number of hits written.
     :class:`OptionsError` when the parts are not exactly one run's (a different run, a part
     missing or given twice, a file that is not a part)."""
+    import os
+
     from exactpwm.scanning.parts import PartError, check_parts, merge_parts, read_part
 
     if not opts.parts:
         raise OptionsError("give the part files to merge")
     check_inputs(*opts.parts)
-    check_outputs([opts.output], list(opts.parts))
+    track = os.path.join(opts.bigwig, "attributions.bw") if opts.bigwig else None
+    if opts.bigwig:
+        make_folder(opts.bigwig, "--bigwig names a folder")
+    check_outputs([opts.output, opts.ohe, track], list(opts.parts))
     parts = [read_part(p) for p in opts.parts]  # a file that is not a part: bad input (ValueError)
     note = command_text(opts.argv)
+    command = parts[0].settings.get("command", "scan")
+    if (opts.ohe or opts.bigwig) and command != "attribute":
+        raise OptionsError("--ohe and --bigwig are for parts of 'exactpwm attribute'")
     try:
-        if parts[0].settings.get("command") == "variants":
+        if command == "variants":
             return _merge_variants(opts, check_parts(parts, list(opts.parts)), note, log)
+        if command == "attribute":
+            return _merge_attribute(opts, check_parts(parts, list(opts.parts)), track, log)
         found, settings = merge_parts(parts, list(opts.parts))
     except PartError as exc:
         raise OptionsError(str(exc)) from None
@@ -62,6 +83,34 @@ def run_merge(opts: MergeOptions, *, log: Log = stderr_log) -> int:
                settings["alt_names"], note, opts.threads)
     log(f"merged {len(opts.parts)} parts: {found.hits.size:,} hits")
     return int(found.hits.size)
+
+
+def _merge_attribute(opts: MergeOptions, parts: list, track: str | None, log: Log) -> int:
+    """Parts of ``exactpwm attribute``: the maps joined, the run's files written."""
+    import numpy as np
+
+    from exactpwm.jobs.attribute import log_attribute_summary, write_attribute_outputs
+    if opts.output in (None, "-"):
+        raise OptionsError("these are parts of 'exactpwm attribute': give -o the attributions .npz")
+    joined = {k: np.concatenate([p.arrays[k] for p in parts]) for k in parts[0].arrays}
+    places = list(zip(joined["place_names"].tolist(), joined["place_starts"].tolist()))
+    settings = parts[0].settings
+    if track is not None:
+        if settings["named"] and len(set(joined["place_names"].tolist())) < len(places):
+            raise ValueError("the sequences' names repeat, so a bigWig track cannot hold each sequence once; give "
+                             "each sequence its own name")
+    paths = write_attribute_outputs(opts.output, opts.ohe, track, joined["hypothetical"], joined["attributions"],
+                                    joined["ohe"], places, settings["sizes"], projected=settings["projected"])
+    summaries = [p.settings["summary"] for p in parts]
+    worst = [s["worst"] for s in summaries if s["worst"] is not None]
+    notes: list = []
+    for s in summaries:
+        notes += [n for n in s["notes"] if n not in notes]
+    summary = {**summaries[0], "worst": max(worst) if worst else None, "steps": max(s["steps"] for s in summaries),
+               "tolerance": next((s["tolerance"] for s in summaries if s["tolerance"] is not None), None),
+               "notes": notes}
+    log_attribute_summary(summary, paths, log)
+    return int(joined["hypothetical"].shape[0])
 
 
 def _merge_variants(opts: MergeOptions, parts: list, note: str | None, log: Log) -> int:

@@ -116,7 +116,8 @@ class ScanPart:
     (window numbers int64, p-values float64); settings : what writing the merged result needs
     (JSON-able: motif names, output format, q-values, ...); cuts : {motif: p-value} where a cap on
     stored hits cut this part's (FIMO's ``--max-stored-scores``); text : rows already written as
-    text (``exactpwm variants``: its TSV's lines, without the header), else empty.
+    text (``exactpwm variants``: its TSV's lines, without the header), else empty; arrays : other
+    named arrays of the part (``exactpwm attribute``: its maps), joined along their first axis.
     """
 
     fingerprint: str
@@ -132,6 +133,7 @@ class ScanPart:
     cuts: dict = field(default_factory=dict)
     stop_record: int = -1
     text: bytes = b""
+    arrays: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if self.stop_record < 0:
@@ -153,7 +155,7 @@ def write_part(path: str, p: ScanPart) -> None:
                  sample_counts=counts,
                  sample_index=np.concatenate([s[0] for s in p.samples]) if K else np.zeros(0, np.int64),
                  sample_pvalue=np.concatenate([s[1] for s in p.samples]) if K else np.zeros(0),
-                 text=np.frombuffer(p.text, dtype=np.uint8))
+                 text=np.frombuffer(p.text, dtype=np.uint8), **{f"array_{k}": v for k, v in p.arrays.items()})
 
 
 def read_part(path: str) -> ScanPart:
@@ -175,7 +177,8 @@ def read_part(path: str) -> ScanPart:
                             int(header["positions"]), int(header["first_record"]), z["hits"],
                             z["sequence_names"].tolist(), z["n_tests"], samples, header["settings"],
                             {int(k): float(v) for k, v in header.get("cuts", {}).items()},
-                            int(header["stop_record"]), z["text"].tobytes())
+                            int(header["stop_record"]), z["text"].tobytes(),
+                            {k[6:]: z[k] for k in z.files if k.startswith("array_")})
     except PartError:
         raise
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, TypeError) as exc:
