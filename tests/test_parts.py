@@ -204,3 +204,28 @@ def test_the_cap_on_stored_hits_does_not_depend_on_how_hits_arrive():
         for piece in np.array_split(order, rng.integers(1, 30)):
             kept = cap_stored(np.concatenate([kept, rows[np.sort(piece)]]), cap, cuts)
         np.testing.assert_array_equal(np.sort(kept["start"]), want)
+
+
+@pytest.mark.parametrize("n,one", [(3, False), (5, True)])
+def test_merged_track_parts_write_the_whole_runs_bedgraphs(files, tmp_path, n, one):
+    d, motifs, source = files
+    fa = tmp_path / "unique.fa"  # a track needs unique names: the fixture's repeat
+    lines = source.read_text().splitlines()
+    heads = iter(range(len(lines)))
+    fa.write_text("\n".join(f">seq{next(heads)}" if ln.startswith(">") else ln for ln in lines) + "\n")
+    sel = ["--motif", "M9"] if one else []
+    out = "whole.bedGraph" if one else "whole"
+    assert main(["track", str(motifs), str(fa), *sel, "--chunk-size", "5000", "-o", str(tmp_path / out)]) == 0
+    parts = [str(tmp_path / f"t{k}.npz") for k in range(1, n + 1)]
+    for k, path in enumerate(parts, 1):
+        assert main(["track", str(motifs), str(fa), *sel, "--chunk-size", "5000", "--part", f"{k}/{n}",
+                     "-o", path]) == 0
+    merged = "merged.bedGraph" if one else "merged"
+    assert main(["merge", *parts, "-o", str(tmp_path / merged)]) == 0
+    if one:
+        assert (tmp_path / merged).read_bytes() == (tmp_path / out).read_bytes()
+    else:
+        files_whole = sorted(p.name for p in (tmp_path / out).iterdir())
+        assert files_whole == sorted(p.name for p in (tmp_path / merged).iterdir()) and len(files_whole) == 6
+        for name in files_whole:
+            assert (tmp_path / merged / name).read_bytes() == (tmp_path / out / name).read_bytes()

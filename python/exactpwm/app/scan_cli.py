@@ -76,7 +76,11 @@ def add_parsers(sub) -> None:
     p.add_argument("sequences", help="FASTA file or '-'")
     add_motif_args(p)
     p.add_argument("--strand", choices=["both", "+", "-"], default="both", help="strand(s) (default: both, max)")
-    p.add_argument("-o", "--output", help="file (.bedGraph, .bw), a folder for several motifs, or stdout")
+    p.add_argument("-o", "--output", help="file (.bedGraph, .bw), a folder for several motifs, or stdout; with "
+                                          "--part, the part file")
+    p.add_argument("--part", type=part_spec, metavar="K/N",
+                   help="only the K-th of N parts of the FASTA file's records, to a part file at -o; "
+                        "'exactpwm merge' writes the run's bedGraph file(s)")
     add_scoring_args(p)
     p.set_defaults(func=run_track_command)
 
@@ -103,7 +107,7 @@ def run_track_command(args: argparse.Namespace) -> int:
     opts = TrackOptions(
         motif_source(args, args.motifs, args.motif, args.motif_format), args.sequences, output=args.output,
         strand=args.strand, uniform=args.uniform, bgfile=args.bgfile, pseudocount=args.pseudocount, base=args.base,
-        threads=args.threads, chunk_size=args.chunk_size, dask=args.dask, backend=args.backend)
+        threads=args.threads, chunk_size=args.chunk_size, dask=args.dask, backend=args.backend, part=args.part)
     with progress_for(args, args.sequences) as progress:
         run_track(opts, progress=progress)
     return 0

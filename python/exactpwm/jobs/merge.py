@@ -72,6 +72,8 @@ def run_merge(opts: MergeOptions, *, log: Log = stderr_log) -> int:
             return _merge_variants(opts, check_parts(parts, list(opts.parts)), note, log)
         if command == "attribute":
             return _merge_attribute(opts, check_parts(parts, list(opts.parts)), track, log)
+        if command == "track":
+            return _merge_track(opts, check_parts(parts, list(opts.parts)), log)
         found, settings = merge_parts(parts, list(opts.parts))
     except PartError as exc:
         raise OptionsError(str(exc)) from None
@@ -111,6 +113,40 @@ def _merge_attribute(opts: MergeOptions, parts: list, track: str | None, log: Lo
                "notes": notes}
     log_attribute_summary(summary, paths, log)
     return int(joined["hypothetical"].shape[0])
+
+
+def _merge_track(opts: MergeOptions, parts: list, log: Log) -> int:
+    """Parts of ``exactpwm track``: each motif's bedGraph, its parts' lines one after the other."""
+    from contextlib import ExitStack
+
+    from exactpwm.jobs.common import open_text
+    from exactpwm.jobs.track import bedgraph_header, bedgraph_paths
+
+    names = parts[0].settings["motif_names"]
+    if len(names) > 1 and opts.output in (None, "-"):
+        raise OptionsError(f"{len(names)} motifs: give -o a folder for one bedGraph each")
+    seen: set = set()
+    for p in parts:
+        mine = set(p.arrays["names"].tolist())
+        if seen & mine:
+            raise ValueError(f"sequence names repeat across parts ({', '.join(sorted(seen & mine)[:5])}): a track "
+                             "has one entry per sequence")
+        seen |= mine
+    if len(names) > 1:
+        make_folder(str(opts.output), f"with {len(names)} motifs -o names a folder for one bedGraph each")
+    paths = bedgraph_paths(opts.output, names)
+    check_outputs(paths, list(opts.parts))
+    with ExitStack() as stack:
+        files = [stack.enter_context(open_text(p)) for p in paths]
+        for k, (f, name) in enumerate(zip(files, names)):
+            f.write(bedgraph_header(name, parts[0].settings["strand"]))
+            for p in parts:
+                b = p.arrays["text_bounds"]
+                f.write(p.arrays["text"][b[k]:b[k + 1]].tobytes().decode())
+    written = [p for p in paths if p not in (None, "-")]
+    for p in written:
+        log(f"wrote {p}")
+    return len(written)
 
 
 def _merge_variants(opts: MergeOptions, parts: list, note: str | None, log: Log) -> int:

@@ -24,7 +24,7 @@ from exactpwm.jobs.common import (
     stderr_log,
 )
 
-__all__ = ["TrackOptions", "TrackResult", "run_track"]
+__all__ = ["TrackOptions", "TrackResult", "bedgraph_header", "bedgraph_paths", "run_track"]
 
 _TRACK_FILE_EXTENSIONS = (".bedgraph", ".bdg", ".bg", ".wig", ".bw", ".bigwig", ".txt", ".tsv", ".gz")
 
@@ -36,6 +36,8 @@ class TrackOptions:
     output : a file (.bedGraph; .bw/.bigwig for bigWig), a folder for one bedGraph per motif, or
         None / '-' for stdout (one motif)
     strand : "both" (the better strand at each window), "+" or "-"
+    part : ``(i, n)``, 0-based: only part i of n of the FASTA file's records, to a part file
+        (``output``) that ``exactpwm merge`` turns into this run's bedGraph file(s)
     """
 
     motifs: MotifSource
@@ -50,6 +52,7 @@ class TrackOptions:
     chunk_size: int = 1 << 23
     dask: str | None = None
     backend: str = "auto"
+    part: tuple[int, int] | None = None
 
 
 @dataclass
@@ -68,6 +71,8 @@ def run_track(opts: TrackOptions, *, progress: Callable[[int], None] | None = No
         raise OptionsError(f"strand must be 'both', '+' or '-', got {opts.strand!r}")
     check_inputs(opts.motifs.spec, opts.sequences)
     motifs = load_motifs(opts.motifs, log)
+    if opts.part is not None:
+        return _track_part(opts, motifs, progress, log)
     out = opts.output
     if len(motifs) > 1 and out in (None, "-"):
         raise OptionsError(f"{len(motifs)} motifs: choose one with --motif, or give -o a folder for one file each")
@@ -86,7 +91,7 @@ def run_track(opts: TrackOptions, *, progress: Callable[[int], None] | None = No
     else:
         assert out is not None
         make_folder(out, f"with {len(motifs)} motifs -o names a folder for one bedGraph each")
-        paths = [os.path.join(out, f"{n}.bedGraph") for n in unique_filenames(motifs.names)]
+        paths = bedgraph_paths(out, list(motifs.names))
         check_outputs(paths, [opts.motifs.spec, opts.sequences])
     if opts.dask:
         return _track_dask(opts, motifs, bg, progress, log)
@@ -103,21 +108,86 @@ def run_track(opts: TrackOptions, *, progress: Callable[[int], None] | None = No
         return TrackResult([out])
     from contextlib import ExitStack
 
-    from exactpwm.scanning.tracks import best_strand, write_bedgraph
-
     with ExitStack() as stack:
         files = [stack.enter_context(open_text(p)) for p in paths]
         for f, m in zip(files, motifs):
-            f.write(f'track type=bedGraph name="{m.name}" description="exactpwm {m.name} '
-                    f'{"best strand " if opts.strand == "both" else ""}score at window start"\n')
-        for name, start, idx, scores in tracks:
-            vals = best_strand(scores, opts.strand)
-            for row, k in enumerate(idx):
-                write_bedgraph(files[k], name, start, vals[row])
+            f.write(bedgraph_header(m.name, opts.strand))
+        _write_tracks(files, tracks, opts.strand)
     written = [p for p in paths if p not in (None, "-")]
     for p in written:
         log(f"wrote {p}")
     return TrackResult([str(p) for p in written])
+
+
+def bedgraph_header(name: str, strand: Strand) -> str:
+    """The ``track`` line of a motif's bedGraph file."""
+    return (f'track type=bedGraph name="{name}" description="exactpwm {name} '
+            f'{"best strand " if strand == "both" else ""}score at window start"\n')
+
+
+def _write_tracks(files: list, tracks: Any, strand: Strand) -> None:
+    """Each motif's bedGraph lines of :func:`~exactpwm.scanning.tracks.score_tracks` to its file."""
+    from exactpwm.scanning.tracks import best_strand, write_bedgraph
+
+    for name, start, idx, scores in tracks:
+        vals = best_strand(scores, strand)
+        for row, k in enumerate(idx):
+            write_bedgraph(files[k], name, start, vals[row])
+
+
+def bedgraph_paths(output: str | None, names: list[str]) -> list:
+    """Where a track job writes each motif's bedGraph: ``output`` itself for one motif, else one
+    file per motif in the folder ``output``."""
+    return [output] if len(names) == 1 else [os.path.join(str(output), f"{n}.bedGraph")
+                                             for n in unique_filenames(names)]
+
+
+def _track_part(opts: TrackOptions, motifs: MotifSet, progress: Callable[[int], None] | None,
+                log: Log) -> TrackResult:
+    """track --part K/N: each motif's bedGraph lines of one part of the records, to a part file."""
+    import io
+
+    import numpy as np
+
+    from exactpwm import __version__
+    from exactpwm.scanning.parts import ScanPart, fingerprint, part_range, write_part
+    from exactpwm.scanning.tracks import score_tracks
+
+    i, n = opts.part  # type: ignore[misc]
+    if not (n >= 1 and 0 <= i < n):
+        raise OptionsError(f"--part must be K/N with 1 <= K <= N, got {i + 1}/{n}")
+    if opts.dask or opts.sequences == "-" or opts.output in (None, "-") or \
+            opts.output.lower().endswith((".bw", ".bigwig")):
+        raise OptionsError("--part reads a FASTA file (not stdin) and writes a part file (-o FILE); its merge "
+                           "writes bedGraph (not bigWig), without --dask")
+    check_outputs([opts.output], [opts.motifs.spec, opts.sequences])
+    bg = resolve_background(motifs, uniform=opts.uniform, bgfile=opts.bgfile)
+    where = part_range(opts.sequences, i, n)
+    texts = [io.StringIO() for _ in motifs]
+    names: set[str] = set()  # the part's records with windows (score_tracks refuses repeats within the part)
+    tracks = score_tracks(motifs, opts.sequences, background=bg, base=opts.base, pseudocount=opts.pseudocount,
+                          strand=opts.strand, threads=opts.threads, chunk_size=opts.chunk_size, progress=progress,
+                          records=(where.first, where.stop))
+
+    def named(items: Any) -> Any:  # for the merge's check that no name repeats across parts
+        for item in items:
+            names.add(item[0])
+            yield item
+
+    _write_tracks(texts, named(tracks), opts.strand)
+    data = [t.getvalue().encode() for t in texts]
+    settings = {"command": "track", "strand": opts.strand, "motif_names": list(motifs.names)}
+    run = fingerprint({**settings, "version": __version__, "base": opts.base, "pseudocount": opts.pseudocount,
+                       "background": np.asarray(bg, dtype=float).tolist() if bg is not None else None,
+                       "chunk_size": opts.chunk_size, "parts": n},
+                      [where.lengths, *[m.pwm for m in motifs]])
+    arrays = {"text": np.frombuffer(b"".join(data), np.uint8),
+              "text_bounds": np.concatenate([[0], np.cumsum([len(d) for d in data])]).astype(np.int64),
+              "names": np.array(sorted(names), dtype=str)}
+    write_part(opts.output, ScanPart(run, i, n, where.positions, where.first, np.zeros(0, np.int8), [],
+                                     np.zeros(0, np.int64), [], settings, {}, where.stop, b"", arrays))
+    log(f"part {i + 1} of {n}: records {where.first + 1}-{where.stop} of {where.lengths.size} -> {opts.output}")
+    return TrackResult([str(opts.output)])
 
 
 def _track_dask(opts: TrackOptions, motifs: MotifSet, bg: Any, progress: Callable[[int], None] | None,

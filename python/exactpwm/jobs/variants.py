@@ -77,7 +77,6 @@ def run_variants(opts: VariantsOptions, *, log: Log = stderr_log) -> VariantsRes
     """Run one variants job as ``exactpwm variants`` does; variants that cannot be scored are
     counted and named on ``log``, one line per reason."""
     from exactpwm.io.tables import write_tsv
-    from exactpwm.scanning.variants import SKIP_REASONS, variant_effects
 
     check_inputs(opts.motifs.spec, opts.genome, opts.vcf)
     check_outputs([opts.output, opts.vcf_out], [opts.motifs.spec, opts.genome, opts.vcf])
@@ -89,17 +88,9 @@ def run_variants(opts: VariantsOptions, *, log: Log = stderr_log) -> VariantsRes
     elif opts.motifs.spec.lower().endswith(".pt2"):
         table, skipped, examples = _model_outputs(opts)
     else:
-        motifs = load_motifs(opts.motifs, log)
-        bg = resolve_background(motifs, uniform=opts.uniform, bgfile=opts.bgfile)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the skips are reported below, one line each
-            eff = variant_effects(motifs, opts.genome, opts.vcf, pvalue=opts.pvalue, background=bg,
-                                  pseudocount=opts.pseudocount, report="all" if opts.report_all else "hits",
-                                  threads=opts.threads, backend=opts.backend)
+        motifs, bg, eff = _motif_effects(opts, log)
         table, skipped, examples = eff.table, eff.skipped, eff.examples
-    for reason, n in skipped.items():
-        log(f"exactpwm variants: {n} variants not scored: {SKIP_REASONS[reason]} "
-            f"(e.g. {', '.join(examples.get(reason, []))})")
+    _log_skipped(skipped, examples, log)
     with open_text(opts.output) as f:
         write_tsv(table, f, backend=opts.backend)
         f.write(f"# {command_text(opts.argv) or 'exactpwm variants'}\n")
@@ -114,6 +105,28 @@ def run_variants(opts: VariantsOptions, *, log: Log = stderr_log) -> VariantsRes
     return VariantsResult(len(table), dict(skipped), paths)
 
 
+def _motif_effects(opts: VariantsOptions, log: Log, records: tuple[int, int] | None = None) -> tuple[Any, Any, Any]:
+    """(motifs, background, VariantEffects) of the motif file over the VCF (its ``records`` only)."""
+    from exactpwm.scanning.variants import variant_effects
+
+    motifs = load_motifs(opts.motifs, log)
+    bg = resolve_background(motifs, uniform=opts.uniform, bgfile=opts.bgfile)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the skips are reported by the caller, one line each
+        eff = variant_effects(motifs, opts.genome, opts.vcf, pvalue=opts.pvalue, background=bg,
+                              pseudocount=opts.pseudocount, report="all" if opts.report_all else "hits",
+                              threads=opts.threads, backend=opts.backend, records=records)
+    return motifs, bg, eff
+
+
+def _log_skipped(skipped: dict, examples: dict, log: Log) -> None:
+    from exactpwm.scanning.variants import SKIP_REASONS
+
+    for reason, n in skipped.items():
+        log(f"exactpwm variants: {n} variants not scored: {SKIP_REASONS[reason]} "
+            f"(e.g. {', '.join(examples.get(reason, []))})")
+
+
 def _variants_part(opts: VariantsOptions, log: Log) -> VariantsResult:
     """variants --part K/N: the TSV lines of one part of the VCF's records, to a part file."""
     import io
@@ -124,7 +137,6 @@ def _variants_part(opts: VariantsOptions, log: Log) -> VariantsResult:
     from exactpwm.io.tables import write_tsv
     from exactpwm.io.vcf import count_records
     from exactpwm.scanning.parts import ScanPart, fingerprint, write_part
-    from exactpwm.scanning.variants import SKIP_REASONS, variant_effects
 
     i, n = opts.part  # type: ignore[misc]
     if not (n >= 1 and 0 <= i < n):
@@ -136,16 +148,8 @@ def _variants_part(opts: VariantsOptions, log: Log) -> VariantsResult:
         raise OptionsError("--part reads a VCF file (not stdin) and writes a part file: give the file and -o")
     total = count_records(opts.vcf)
     first, stop = i * total // n, (i + 1) * total // n
-    motifs = load_motifs(opts.motifs, log)
-    bg = resolve_background(motifs, uniform=opts.uniform, bgfile=opts.bgfile)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the skips are reported below, one line each
-        eff = variant_effects(motifs, opts.genome, opts.vcf, pvalue=opts.pvalue, background=bg,
-                              pseudocount=opts.pseudocount, report="all" if opts.report_all else "hits",
-                              threads=opts.threads, backend=opts.backend, records=(first, stop))
-    for reason, count in eff.skipped.items():
-        log(f"exactpwm variants: {count} variants not scored: {SKIP_REASONS[reason]} "
-            f"(e.g. {', '.join(eff.examples.get(reason, []))})")
+    motifs, bg, eff = _motif_effects(opts, log, (first, stop))
+    _log_skipped(eff.skipped, eff.examples, log)
     buf = io.BytesIO()
     write_tsv(eff.table, buf, backend=opts.backend)
     header, _, body = buf.getvalue().partition(b"\n")

@@ -19,7 +19,8 @@ def score_tracks(motifs: Motifs, sequences: Sequences, *, names: Sequence[str] |
                  mode: str = "logodds", background: Background = None, base: float = 2.0,
                  pseudocount: float | None = None, strand: Strand = "both", step: float | None = None,
                  chunk_size: int = DEFAULT_CHUNK, threads: int = 0, backend: str = "auto",
-                 progress: Callable[[int], None] | None = None) -> Iterator[tuple[str, int, np.ndarray, np.ndarray]]:
+                 progress: Callable[[int], None] | None = None,
+                 records: tuple[int, int] | None = None) -> Iterator[tuple[str, int, np.ndarray, np.ndarray]]:
     """Dense score tracks, streamed: yields (sequence_name, start, motif_indices, scores) per chunk
     and width group; each motif's pieces come in sequence order (records are packed into batches,
     scored per group).
@@ -30,7 +31,9 @@ def score_tracks(motifs: Motifs, sequences: Sequences, *, names: Sequence[str] |
     overlap. Windows holding N are NaN (they are never hits). Sequence names must be
     unique (ValueError otherwise): a track has one entry per chromosome. ``step`` None (the default)
     scores the motifs' own float64 matrices; a number rounds them to that grid first (``2**-10``:
-    the previous default, whose equal scores make longer bedGraph runs).
+    the previous default, whose equal scores make longer bedGraph runs). ``records=(first, stop)``:
+    only those records of a FASTA file (a part of a larger job; see
+    :func:`exactpwm.scanning.batches.sequence_batches`).
     """
     from exactpwm.core.scoring import conv1d
 
@@ -40,7 +43,7 @@ def score_tracks(motifs: Motifs, sequences: Sequences, *, names: Sequence[str] |
     overlap = max(m.shape[1] for m in matrices) - 1
     seq_names: list[str] = []
     unique = UniqueNames()
-    for batch in sequence_batches(sequences, chunk_size, overlap, seq_names):
+    for batch in sequence_batches(sequences, chunk_size, overlap, seq_names, records=records):
         for name, start in zip(batch.names, batch.starts.tolist()):
             if start == 0:
                 unique.add(name)
