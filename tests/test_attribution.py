@@ -649,3 +649,32 @@ def test_attribute_in_parts_merges_into_the_one_run(tmp_path, method, n):
     with pytest.raises(Exception, match="merge"):  # --ohe and --bigwig go to the merge
         run_attribute(AttributeOptions(m, fa, str(tmp_path / "x.npz"), ohe=str(tmp_path / "o.npz"), part=(0, 2),
                                        **common), log=lambda line: None)
+
+
+@pytest.mark.slow
+def test_attribute_on_dask_equals_one_process(tmp_path):
+    """exactpwm attribute --dask: whole blocks of sequences as tasks; the same files, bit for bit."""
+    distributed = pytest.importorskip("dask.distributed")
+    from exactpwm.jobs.attribute import AttributeOptions, run_attribute
+
+    torch.manual_seed(9)
+    model = SmoothCNN().eval()
+    program = torch.export.export(model, (torch.zeros(2, 4, L),),
+                                  dynamic_shapes=({0: torch.export.Dim("batch", min=1, max=1 << 12)},))
+    torch.export.save(program, tmp_path / "m.pt2")
+    codes = sequences(9, seed=2)
+    (tmp_path / "s.fa").write_text("".join(f">s{i}\n{''.join('ACGTN'[c] for c in row)}\n"
+                                           for i, row in enumerate(codes)))
+    common = dict(method="deepshap", n_shuffles=3, seed=4, chunk=2)
+    m, fa = str(tmp_path / "m.pt2"), str(tmp_path / "s.fa")
+    run_attribute(AttributeOptions(m, fa, str(tmp_path / "one.npz"), ohe=str(tmp_path / "o1.npz"), **common),
+                  log=lambda line: None)
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+                                       processes=True)
+    try:
+        run_attribute(AttributeOptions(m, fa, str(tmp_path / "two.npz"), ohe=str(tmp_path / "o2.npz"),
+                                       dask=cluster.scheduler_address, **common), log=lambda line: None)
+    finally:
+        cluster.close()
+    for a, b in (("one.npz", "two.npz"), ("o1.npz", "o2.npz")):
+        np.testing.assert_array_equal(np.load(tmp_path / a)["arr_0"], np.load(tmp_path / b)["arr_0"])

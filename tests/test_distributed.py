@@ -206,3 +206,53 @@ def test_sending_the_plan_is_retried_after_a_timeout(monkeypatch):
 
     with pytest.raises(RuntimeError, match="could not send the scan plan"):
         dist._scatter(Dead(), object(), attempts=2)
+
+
+@pytest.fixture(scope="module")
+def variant_data(tmp_path_factory):
+    pysam = pytest.importorskip("pysam")
+    pytest.importorskip("pandas")
+    rng = np.random.default_rng(21)
+    d = tmp_path_factory.mktemp("dask_variants")
+    seqs = {"chr1": "".join(rng.choice(list("ACGT"), 6000)), "chr2": "".join(rng.choice(list("ACGT"), 3000))}
+    (d / "g.fa").write_text("".join(f">{k}\n{v}\n" for k, v in seqs.items()))
+    pysam.faidx(str(d / "g.fa"))
+    lines = ["##fileformat=VCFv4.2", "##contig=<ID=chr1,length=6000>", "##contig=<ID=chr2,length=3000>",
+             "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
+    for chrom in ("chr2", "chr1"):
+        for pos in sorted(rng.choice(np.arange(1, len(seqs[chrom])), 150, replace=False)):
+            ref = seqs[chrom][pos - 1]
+            lines.append(f"{chrom}\t{pos}\t.\t{ref}\t{'G' if ref != 'G' else 'T'}\t.\tPASS\t.")
+    lines.append("chrZ\t5\t.\tA\tC\t.\tPASS\t.")  # a contig the genome lacks: skipped, counted
+    (d / "v.vcf").write_text("\n".join(lines) + "\n")
+    motifs = MotifSet([Motif(f"m{w}", rng.dirichlet(np.ones(4) * 0.3, size=w).T) for w in (6, 9, 14)])
+    exactpwm.write_motifs(motifs, d / "m.meme")
+    return d
+
+
+def test_variants_on_dask_equal_one_process_with_a_worker_killed(variant_data, tmp_path):
+    """exactpwm variants --dask: runs of VCF records as tasks; the TSV is the in-process one, even
+    when a worker dies mid-run (its tasks are run again)."""
+    from exactpwm.jobs.common import MotifSource
+    from exactpwm.jobs.variants import VariantsOptions, run_variants
+
+    d = variant_data
+    opts = dict(motifs=MotifSource(str(d / "m.meme")), genome=str(d / "g.fa"), vcf=str(d / "v.vcf"), pvalue=1e-2)
+    run_variants(VariantsOptions(**opts, output=str(tmp_path / "one.tsv")), log=lambda line: None)
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+                                       processes=True)
+    try:
+        address = cluster.scheduler_address
+        c = distributed.Client(cluster)
+        pids = c.run(os.getpid)
+        import threading
+
+        threading.Timer(1.0, lambda: os.kill(pids[sorted(pids)[0]], signal.SIGKILL)).start()
+        lines: list[str] = []
+        run_variants(VariantsOptions(**opts, output=str(tmp_path / "dask.tsv"), dask=address), log=lines.append)
+        c.close()
+    finally:
+        cluster.close()
+    one, two = ((tmp_path / f).read_text().splitlines() for f in ("one.tsv", "dask.tsv"))
+    assert one == two and len(one) > 50
+    assert any("not scored" in ln for ln in lines)

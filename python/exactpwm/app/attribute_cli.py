@@ -66,6 +66,9 @@ def add_parser(sub) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress line")
     p.add_argument("--projected", action="store_true",
                    help="write each position's contribution on its letter instead of the hypothetical ones")
+    p.add_argument("--dask", metavar="ADDRESS",
+                   help="attribute blocks of sequences as tasks on a Dask cluster (a scheduler address, or local:N "
+                        "for N local workers; the workers read the same files); the same files as one run")
     p.add_argument("--part", type=part_spec, metavar="K/N",
                    help="only the K-th of N parts of the sequences (whole blocks of 256, so each map is the one "
                         "run's), to a part file at -o; 'exactpwm merge PARTS -o attr.npz [--ohe ohe.npz] "
@@ -77,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
     opts = AttributeOptions(args.model, args.sequences, args.output, ohe=args.ohe, method=args.method,
                             target=args.target, baseline=args.baseline, steps=args.steps, n_shuffles=args.shuffles,
                             seed=args.seed, tolerance=args.tolerance, projected=args.projected, regions=args.regions,
-                            bigwig=args.bigwig, window=args.window, mask=args.mask, rule=args.rule, part=args.part)
+                            bigwig=args.bigwig, window=args.window, mask=args.mask, rule=args.rule, part=args.part,
+                            dask=args.dask)
     with progress_for(args, None) as progress:
         progress.label, progress.unit = "attributed", " sequences"
         run_attribute(opts, progress=progress)

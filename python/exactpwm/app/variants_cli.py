@@ -32,6 +32,9 @@ def add_parser(sub) -> None:
     p.add_argument("genome", help="indexed genome FASTA (plain, or bgzip with .fai/.gzi; needs pysam)")
     p.add_argument("vcf", help="VCF or BCF, plain or bgzip (any order, no index needed)")
     p.add_argument("-o", "--output", help="TSV file (default: stdout); with --part, the part file")
+    p.add_argument("--dask", metavar="ADDRESS",
+                   help="score runs of VCF records as tasks on a Dask cluster (a scheduler address, or local:N for N "
+                        "local workers; the workers read the same files); the same TSV")
     p.add_argument("--part", type=part_spec, metavar="K/N",
                    help="only the K-th of N parts of the VCF's records (contiguous, about equal counts), to a part "
                         "file at -o; 'exactpwm merge' joins the N parts into the whole TSV (motif matches; not "
@@ -70,6 +73,6 @@ def run(args: argparse.Namespace) -> int:
         output=args.output, vcf_out=args.vcf_out, pvalue=args.thresh, report_all=args.all,
         activations=args.activations, strand=args.strand, min_delta=args.min_delta, length=args.length,
         uniform=args.uniform, bgfile=args.bgfile, pseudocount=args.pseudocount, threads=args.threads,
-        backend=args.backend, part=args.part, argv=args.argv)
+        backend=args.backend, part=args.part, dask=args.dask, argv=args.argv)
     run_variants(opts)
     return 0

@@ -25,7 +25,8 @@ from exactpwm.jobs.common import (
     stderr_log,
 )
 
-__all__ = ["AttributeOptions", "AttributeResult", "log_attribute_summary", "run_attribute", "write_attribute_outputs"]
+__all__ = ["AttributeOptions", "AttributeResult", "attribute_rows", "attribute_task", "join_checks", "join_maps",
+           "log_attribute_summary", "run_attribute", "write_attribute_outputs"]
 
 
 @dataclass
@@ -48,6 +49,8 @@ class AttributeOptions:
     part : ``(i, n)``, 0-based: only part i of n of the sequences (whole ``chunk``-s of them, so
         every map is computed exactly as in one run), to a part file (``output``) that
         ``exactpwm merge`` joins with the others into this run's files
+    dask : a Dask scheduler address or ``local:N``: whole blocks of sequences as tasks (the workers
+        read the same files), the maps joined and written here as one run writes them
     """
 
     model: str
@@ -70,6 +73,7 @@ class AttributeOptions:
     chunk: int = 256
     rule: str = "rescale"
     part: tuple[int, int] | None = None
+    dask: str | None = None
 
 
 @dataclass
@@ -85,8 +89,6 @@ class AttributeResult:
 def run_attribute(opts: AttributeOptions, *, log: Log = stderr_log, progress: Any = None) -> AttributeResult:
     """Run one attribution job as ``exactpwm attribute`` does. ``progress`` is called with the
     number of sequences done."""
-    from exactpwm.interpret.attribution import attribute
-
     check_inputs(opts.model, opts.sequences, opts.regions)
     if opts.part is not None and (opts.ohe or opts.bigwig):
         raise OptionsError("--part writes one part file (-o): give --ohe and --bigwig to 'exactpwm merge', which "
@@ -102,11 +104,7 @@ def run_attribute(opts: AttributeOptions, *, log: Log = stderr_log, progress: An
         raise OptionsError(f"{opts.model} was exported for batches of {batch} only; {opts.method} runs each sequence "
                            "with its references in one batch: export the model with a dynamic batch "
                            "(dynamic_shapes={0: torch.export.Dim('batch')}), or use --method ig")
-    if opts.regions:
-        X, places, sizes = _region_rows(opts.sequences, opts.regions, length, log)
-    else:
-        X, places, sizes = _fasta_rows(opts.sequences, length, opts.model, bool(opts.bigwig))
-    baseline = opts.baseline or ("zero" if opts.method == "deeplift" else "shuffle")
+    X, places, sizes = _rows(opts, length, log)
     N = len(X)
     chunk = max(1, opts.chunk)
     first, stop = 0, N
@@ -116,35 +114,98 @@ def run_attribute(opts: AttributeOptions, *, log: Log = stderr_log, progress: An
             raise OptionsError(f"--part must be K/N with 1 <= K <= N, got {i + 1}/{n}")
         C = -(-N // chunk)
         first, stop = min(N, i * C // n * chunk), min(N, (i + 1) * C // n * chunk)
-    hyp_out = np.empty((stop - first, 4, X.shape[1]), np.float32)
-    attr_out = np.empty_like(hyp_out)
-    ohe = np.empty_like(hyp_out)
-    worst: float | None = None
-    tolerance: float | None = None
-    steps, notes = 0, []
-    for a in range(first, stop, chunk):
+    if opts.dask:
+        maps = _attribute_dask(opts, N, log)
+    else:
+        maps = attribute_rows(model, X[first:stop], opts, progress)
+    summary = {"sequences": N, "length": int(X.shape[1]), "method": opts.method, "target": opts.target,
+               **{k: maps[k] for k in ("worst", "tolerance", "steps", "notes")}}
+    if opts.part is not None:
+        return _write_part(opts, X, places, sizes, first, stop, maps, summary, log)
+    paths = write_attribute_outputs(opts.output, opts.ohe, track, maps["hypothetical"], maps["attributions"],
+                                    maps["ohe"], places, sizes, projected=opts.projected)
+    log_attribute_summary(summary, paths, log)
+    return AttributeResult(N, summary["steps"], summary["worst"], paths)
+
+
+def _rows(opts: AttributeOptions, length: int | None, log: Log) -> tuple[np.ndarray, list, dict]:
+    if opts.regions:
+        return _region_rows(opts.sequences, opts.regions, length, log)
+    return _fasta_rows(opts.sequences, length, opts.model, bool(opts.bigwig))
+
+
+def attribute_rows(model: Any, X: np.ndarray, opts: AttributeOptions, progress: Any = None) -> dict:
+    """The maps of the (n, L) code rows ``X`` (which start at a block boundary of ``opts.chunk``), block
+    by block as one run computes them: {"hypothetical", "attributions", "ohe": (n, 4, L) float32,
+    "worst": the largest relative completeness error (None without a check), "tolerance", "steps",
+    "notes"}."""
+    from exactpwm.interpret.attribution import attribute
+
+    baseline = opts.baseline or ("zero" if opts.method == "deeplift" else "shuffle")
+    chunk = max(1, opts.chunk)
+    hyp = np.empty((len(X), 4, X.shape[1]), np.float32)
+    attr, ohe = np.empty_like(hyp), np.empty_like(hyp)
+    out: dict = {"worst": None, "tolerance": None, "steps": 0, "notes": []}
+    for a in range(0, len(X), chunk):
         part = attribute(model, X[a:a + chunk], method=opts.method, target=opts.target, baseline=baseline,
                          steps=opts.steps, n_shuffles=opts.n_shuffles, seed=opts.seed, tolerance=opts.tolerance,
                          batch_size=opts.batch_size, layout="NCL", window=opts.window, mask=opts.mask,
                          rule=opts.rule)
         b = a + len(part.inputs)
-        hyp_out[a - first:b - first], attr_out[a - first:b - first], ohe[a - first:b - first] = \
-            part.hypothetical, part.attributions, part.inputs
+        hyp[a:b], attr[a:b], ohe[a:b] = part.hypothetical, part.attributions, part.inputs
         if part.relative_delta is not None:
-            worst = max(worst or 0.0, float(part.relative_delta.max()))
-            tolerance = part.tolerance
-        steps = max(steps, part.steps)
-        notes += [n for n in part.notes if n not in notes]
+            out["worst"] = max(out["worst"] or 0.0, float(part.relative_delta.max()))
+            out["tolerance"] = part.tolerance
+        out["steps"] = max(out["steps"], part.steps)
+        out["notes"] += [n for n in part.notes if n not in out["notes"]]
         if progress is not None:
             progress(b - a)
-    summary = {"sequences": N, "length": int(X.shape[1]), "method": opts.method, "target": opts.target,
-               "worst": worst, "tolerance": tolerance, "steps": steps, "notes": notes}
-    if opts.part is not None:
-        return _write_part(opts, X, places, sizes, first, stop, hyp_out, attr_out, ohe, summary, log)
-    paths = write_attribute_outputs(opts.output, opts.ohe, track, hyp_out, attr_out, ohe, places, sizes,
-                                    projected=opts.projected)
-    log_attribute_summary(summary, paths, log)
-    return AttributeResult(N, steps, worst, paths)
+    return {"hypothetical": hyp, "attributions": attr, "ohe": ohe, **out}
+
+
+def join_checks(pieces: list[dict]) -> dict:
+    """The checks of consecutive pieces as one: the largest error ("worst", None without a check),
+    its "tolerance", the most "steps", every note once."""
+    notes: list = []
+    for p in pieces:
+        notes += [n for n in p["notes"] if n not in notes]
+    worst = [p["worst"] for p in pieces if p["worst"] is not None]
+    return {"worst": max(worst) if worst else None, "steps": max(p["steps"] for p in pieces),
+            "tolerance": next((p["tolerance"] for p in pieces if p["tolerance"] is not None), None), "notes": notes}
+
+
+def join_maps(pieces: list[dict]) -> dict:
+    """:func:`attribute_rows` results of consecutive rows as one (maps joined, checks combined)."""
+    joined = {k: np.concatenate([p[k] for p in pieces]) for k in ("hypothetical", "attributions", "ohe")}
+    return {**joined, **join_checks(pieces)}
+
+
+def attribute_task(opts: AttributeOptions, first: int, stop: int) -> dict:
+    """:func:`attribute_rows` of rows ``first .. stop - 1`` on a Dask worker: reads the model and the
+    sequences itself (the workers see the same files)."""
+    model, _, length = load_exported_model(opts.model)
+    X, _, _ = _rows(opts, length, lambda line: None)
+    return attribute_rows(model, X[first:stop], opts)
+
+
+def _attribute_dask(opts: AttributeOptions, N: int, log: Log) -> dict:
+    """attribute --dask: whole blocks of rows as tasks, the maps joined in order."""
+    import dataclasses
+
+    from exactpwm.scanning.distributed import close, connect, run_tasks, task_count
+
+    chunk = max(1, opts.chunk)
+    C = -(-N // chunk)
+    client = connect(opts.dask)
+    try:
+        n = min(C, task_count(client, per_thread=2))
+        log(f"dask: {len(client.nthreads())} workers, {n} tasks")
+        one = dataclasses.replace(opts, dask=None, bigwig=None, ohe=None)
+        pieces = run_tasks(client, attribute_task, [(one, min(N, i * C // n * chunk), min(N, (i + 1) * C // n * chunk))
+                                                    for i in range(n)])
+    finally:
+        close(client)
+    return join_maps(pieces)
 
 
 def write_attribute_outputs(output: str, ohe_path: str | None, track: str | None, hyp: np.ndarray, attr: np.ndarray,
@@ -183,7 +244,7 @@ def log_attribute_summary(summary: dict, paths: list[str], log: Log) -> None:
 
 
 def _write_part(opts: AttributeOptions, X: np.ndarray, places: list, sizes: dict, first: int, stop: int,
-                hyp: np.ndarray, attr: np.ndarray, ohe: np.ndarray, summary: dict, log: Log) -> AttributeResult:
+                maps: dict, summary: dict, log: Log) -> AttributeResult:
     """attribute --part: the part's maps, places and summary to a part file (``opts.output``)."""
     import hashlib
 
@@ -202,7 +263,7 @@ def _write_part(opts: AttributeOptions, X: np.ndarray, places: list, sizes: dict
                       [X])
     settings = {"command": "attribute", "projected": opts.projected, "sizes": sizes, "summary": summary,
                 "named": not opts.regions}
-    arrays = {"hypothetical": hyp, "attributions": attr, "ohe": ohe,
+    arrays = {"hypothetical": maps["hypothetical"], "attributions": maps["attributions"], "ohe": maps["ohe"],
               "place_names": np.array([c for c, _ in places[first:stop]], dtype=str),
               "place_starts": np.array([s for _, s in places[first:stop]], dtype=np.int64)}
     write_part(opts.output, ScanPart(run, i, n, 0, first, np.zeros(0, np.int8), [], np.zeros(0, np.int64), [],

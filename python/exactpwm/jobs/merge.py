@@ -91,7 +91,7 @@ def _merge_attribute(opts: MergeOptions, parts: list, track: str | None, log: Lo
     """Parts of ``exactpwm attribute``: the maps joined, the run's files written."""
     import numpy as np
 
-    from exactpwm.jobs.attribute import log_attribute_summary, write_attribute_outputs
+    from exactpwm.jobs.attribute import join_checks, log_attribute_summary, write_attribute_outputs
     if opts.output in (None, "-"):
         raise OptionsError("these are parts of 'exactpwm attribute': give -o the attributions .npz")
     joined = {k: np.concatenate([p.arrays[k] for p in parts]) for k in parts[0].arrays}
@@ -104,13 +104,7 @@ def _merge_attribute(opts: MergeOptions, parts: list, track: str | None, log: Lo
     paths = write_attribute_outputs(opts.output, opts.ohe, track, joined["hypothetical"], joined["attributions"],
                                     joined["ohe"], places, settings["sizes"], projected=settings["projected"])
     summaries = [p.settings["summary"] for p in parts]
-    worst = [s["worst"] for s in summaries if s["worst"] is not None]
-    notes: list = []
-    for s in summaries:
-        notes += [n for n in s["notes"] if n not in notes]
-    summary = {**summaries[0], "worst": max(worst) if worst else None, "steps": max(s["steps"] for s in summaries),
-               "tolerance": next((s["tolerance"] for s in summaries if s["tolerance"] is not None), None),
-               "notes": notes}
+    summary = {**summaries[0], **join_checks(summaries)}
     log_attribute_summary(summary, paths, log)
     return int(joined["hypothetical"].shape[0])
 

@@ -26,7 +26,7 @@ from exactpwm.jobs.common import (
     stderr_log,
 )
 
-__all__ = ["VariantsOptions", "VariantsResult", "run_variants"]
+__all__ = ["VariantsOptions", "VariantsResult", "run_variants", "variants_text"]
 
 
 @dataclass
@@ -42,6 +42,8 @@ class VariantsOptions:
     part : ``(i, n)``, 0-based: only part i of n of the VCF's records (contiguous, about equal
     counts), to a part file (``output``) that ``exactpwm merge`` joins with the others into the
     whole TSV (motif matches only; not with ``vcf_out``)
+    dask : a Dask scheduler address or ``local:N``: runs of VCF records as tasks (workers read the
+    same files), the one TSV written here (motif matches only; not with ``vcf_out``)
     """
 
     motifs: MotifSource
@@ -61,6 +63,7 @@ class VariantsOptions:
     threads: int = 0
     backend: str = "auto"
     part: tuple[int, int] | None = None
+    dask: str | None = None
     argv: Sequence[str] | None = None
 
 
@@ -82,6 +85,8 @@ def run_variants(opts: VariantsOptions, *, log: Log = stderr_log) -> VariantsRes
     check_outputs([opts.output, opts.vcf_out], [opts.motifs.spec, opts.genome, opts.vcf])
     if opts.part is not None:
         return _variants_part(opts, log)
+    if opts.dask:
+        return _variants_dask(opts, log)
     eff = None
     if opts.activations:
         table, skipped, examples = _activations(opts)
@@ -127,45 +132,102 @@ def _log_skipped(skipped: dict, examples: dict, log: Log) -> None:
             f"(e.g. {', '.join(examples.get(reason, []))})")
 
 
-def _variants_part(opts: VariantsOptions, log: Log) -> VariantsResult:
-    """variants --part K/N: the TSV lines of one part of the VCF's records, to a part file."""
+def variants_text(opts: VariantsOptions, first: int, stop: int) -> dict:
+    """The motif-match TSV of VCF records ``first .. stop - 1`` as text, for a part or a Dask task:
+    {"header": the header line, "body": the rows' lines (bytes), "rows", "skipped", "examples",
+    "fingerprint": the motifs and options (no input paths)}. Writes nothing, logs nothing."""
     import io
 
     import numpy as np
 
     from exactpwm import __version__
     from exactpwm.io.tables import write_tsv
+    from exactpwm.scanning.parts import fingerprint
+
+    motifs, bg, eff = _motif_effects(opts, lambda line: None, (first, stop))
+    buf = io.BytesIO()
+    write_tsv(eff.table, buf, backend=opts.backend)
+    header, _, body = buf.getvalue().partition(b"\n")
+    scoring = [m.pwm for m in motifs] + [m.counts for m in motifs if m.counts is not None]
+    run = fingerprint({"command": "variants", "version": __version__, "names": [m.name for m in motifs],
+                       "nsites": [m.nsites for m in motifs], "pvalue": opts.pvalue, "all": opts.report_all,
+                       "pseudocount": opts.pseudocount,
+                       "background": np.asarray(bg, dtype=float).tolist() if bg is not None else None}, scoring)
+    return {"header": header.decode(), "body": body, "rows": len(eff.table), "skipped": dict(eff.skipped),
+            "examples": eff.examples, "fingerprint": run}
+
+
+def _check_cut(opts: VariantsOptions, how: str) -> None:
+    if opts.activations or opts.motifs.spec.lower().endswith(".pt2") or opts.vcf_out:
+        raise OptionsError(f"{how} cuts motif matches into parts: it does not go with --activations, a model's "
+                           "outputs or --vcf-out")
+    if opts.vcf == "-":
+        raise OptionsError(f"{how} reads a VCF file, not stdin")
+
+
+def _variants_part(opts: VariantsOptions, log: Log) -> VariantsResult:
+    """variants --part K/N: the TSV lines of one part of the VCF's records, to a part file."""
+    import numpy as np
+
     from exactpwm.io.vcf import count_records
     from exactpwm.scanning.parts import ScanPart, fingerprint, write_part
 
     i, n = opts.part  # type: ignore[misc]
     if not (n >= 1 and 0 <= i < n):
         raise OptionsError(f"--part must be K/N with 1 <= K <= N, got {i + 1}/{n}")
-    if opts.activations or opts.motifs.spec.lower().endswith(".pt2") or opts.vcf_out:
-        raise OptionsError("--part cuts motif matches into parts: it does not go with --activations, a model's "
-                           "outputs or --vcf-out")
-    if opts.vcf == "-" or opts.output in (None, "-"):
-        raise OptionsError("--part reads a VCF file (not stdin) and writes a part file: give the file and -o")
+    _check_cut(opts, "--part")
+    if opts.output in (None, "-"):
+        raise OptionsError("--part writes a part file: give -o")
     total = count_records(opts.vcf)
     first, stop = i * total // n, (i + 1) * total // n
-    motifs, bg, eff = _motif_effects(opts, log, (first, stop))
-    _log_skipped(eff.skipped, eff.examples, log)
-    buf = io.BytesIO()
-    write_tsv(eff.table, buf, backend=opts.backend)
-    header, _, body = buf.getvalue().partition(b"\n")
-    settings = {"command": "variants", "header": header.decode(), "skipped": dict(eff.skipped),
-                "examples": eff.examples}
-    scoring = [m.pwm for m in motifs] + [m.counts for m in motifs if m.counts is not None]
-    run = fingerprint({"command": "variants", "version": __version__, "names": [m.name for m in motifs],
-                       "nsites": [m.nsites for m in motifs],
-                       "pvalue": opts.pvalue, "all": opts.report_all, "pseudocount": opts.pseudocount,
-                       "background": np.asarray(bg, dtype=float).tolist() if bg is not None else None,
-                       "records": total, "parts": n, "genome": os.path.basename(opts.genome)},
-                      scoring)
+    got = variants_text(opts, first, stop)
+    _log_skipped(got["skipped"], got["examples"], log)
+    settings = {"command": "variants", "header": got["header"], "skipped": got["skipped"],
+                "examples": got["examples"]}
+    run = fingerprint({"run": got["fingerprint"], "records": total, "parts": n,
+                       "genome": os.path.basename(opts.genome)}, [])
     write_part(opts.output, ScanPart(run, i, n, 0, first, np.zeros(0, np.int8), [], np.zeros(0, np.int64), [],
-                                     settings, {}, stop, body))
-    log(f"part {i + 1} of {n}: VCF records {first + 1}-{stop} of {total}, {len(eff.table):,} rows -> {opts.output}")
-    return VariantsResult(len(eff.table), dict(eff.skipped), [str(opts.output)])
+                                     settings, {}, stop, got["body"]))
+    log(f"part {i + 1} of {n}: VCF records {first + 1}-{stop} of {total}, {got['rows']:,} rows -> {opts.output}")
+    return VariantsResult(got["rows"], got["skipped"], [str(opts.output)])
+
+
+def _variants_dask(opts: VariantsOptions, log: Log) -> VariantsResult:
+    """variants --dask: runs of consecutive VCF records as Dask tasks (each reads the VCF and the
+    genome itself: workers see the same files), their TSV lines written in VCF order."""
+    import dataclasses
+
+    from exactpwm.io.vcf import count_records
+    from exactpwm.scanning.distributed import close, connect, run_tasks, task_count
+
+    _check_cut(opts, "--dask")
+    total = count_records(opts.vcf)
+    load_motifs(opts.motifs, log)  # a bad motif file: one clear error here, not one per task
+    client = connect(opts.dask)
+    try:
+        n = min(max(total, 1), task_count(client))
+        log(f"dask: {len(client.nthreads())} workers, {n} tasks")
+        one = dataclasses.replace(opts, dask=None, argv=None)
+        got = run_tasks(client, variants_text, [(one, i * total // n, (i + 1) * total // n) for i in range(n)])
+    finally:
+        close(client)
+    skipped: dict = {}
+    examples: dict = {}
+    for g in got:
+        for reason, count in g["skipped"].items():
+            skipped[reason] = skipped.get(reason, 0) + count
+            examples.setdefault(reason, [])
+            examples[reason] = (examples[reason] + g["examples"].get(reason, []))[:3]
+    _log_skipped(skipped, examples, log)
+    rows = sum(g["rows"] for g in got)
+    with open_text(opts.output) as f:
+        f.write(got[0]["header"] + "\n")
+        for g in got:
+            f.write(g["body"].decode())
+        f.write(f"# {command_text(opts.argv) or 'exactpwm variants'}\n")
+    if opts.output not in (None, "-"):
+        log(f"wrote {opts.output}: {rows:,} rows")
+    return VariantsResult(rows, skipped, [] if opts.output in (None, "-") else [str(opts.output)])
 
 
 def _activations(opts: VariantsOptions) -> tuple[Any, dict, dict]:

@@ -33,7 +33,8 @@ from exactpwm.scanning.hits import HitTable, HitWriter, RowBuffer
 from exactpwm.scanning.plan import ScanPlan, plan_scan, subset_plan
 from exactpwm.scanning.scan import scan_chunk
 
-__all__ = ["connect", "close", "scan_distributed", "tracks_distributed", "DistributedScan", "read_partitions"]
+__all__ = ["connect", "close", "scan_distributed", "tracks_distributed", "DistributedScan", "read_partitions",
+           "run_tasks", "task_count"]
 
 PARTITION_FORMATS = ("tsv", "bed", "gff", "parquet")
 
@@ -262,6 +263,45 @@ def tracks_distributed(motifs: MotifSet, sequences, outdir, *, client=None, stra
         if own:
             close(client)
     return folders
+
+
+def task_count(client: Any, per_thread: int = 4) -> int:
+    """How many tasks to cut a job into: ``per_thread`` per worker thread (at least 1)."""
+    return max(1, per_thread * sum(client.nthreads().values()))
+
+
+def run_tasks(client: Any, fn: Callable, args: list[tuple], *, max_in_flight: int | None = None,
+              progress: Callable[[int], None] | None = None) -> list:
+    """``[fn(*a) for a in args]`` on a Dask cluster, in that order: at most ``max_in_flight`` tasks
+    submitted at a time (default: 2 per worker thread), each retried twice when its worker dies
+    (tasks must be pure functions of their arguments: read-only files, no state). ``progress`` is
+    called with 1 as each task finishes."""
+    from dask.distributed import as_completed
+
+    limit = max_in_flight or max(1, 2 * sum(client.nthreads().values()))
+    out: list = [None] * len(args)
+    pending = as_completed()
+    index: dict = {}
+    it = iter(range(len(args)))
+
+    def submit(i: int) -> None:
+        fut = client.submit(fn, *args[i], pure=False, retries=2)
+        index[fut.key] = i
+        pending.add(fut)
+
+    for i in it:
+        submit(i)
+        if len(index) >= limit:
+            break
+    for fut in pending:
+        out[index.pop(fut.key)] = fut.result()
+        fut.release()
+        nxt = next(it, None)
+        if nxt is not None:
+            submit(nxt)
+        if progress is not None:
+            progress(1)
+    return out
 
 
 #: seconds one attempt to send the plan may take (it takes milliseconds when every worker is alive)
