@@ -3,7 +3,8 @@
     python bench/cli_startup.py [--runs 10] [--fimo PATH] [--json bench/results/cli_startup.json]
 
 Times, best and median of --runs fresh processes each: ``python -c pass`` (the interpreter alone),
-``python -c "import numpy"``, ``exactpwm --help``, ``exactpwm --version``, ``exactpwm scan`` of one
+``python -c "import numpy"``, ``exactpwm --help`` (the installed script: an editable install adds
+its import hook) and ``python -m exactpwm --help``, ``exactpwm --version``, ``exactpwm scan`` of one
 motif over a one-record FASTA, and MEME's ``fimo --version`` when --fimo names a built FIMO
 (MEME is not packaged by Debian; see docs/cli.md for building it from the pymemesuite sdist).
 """
@@ -48,6 +49,7 @@ def main() -> None:
         runs = {"python -c pass": [sys.executable, "-c", "pass"],
                 "python -c 'import numpy'": [sys.executable, "-c", "import numpy"],
                 "exactpwm --help": [*ours, "--help"],
+                "python -m exactpwm --help": [sys.executable, "-m", "exactpwm", "--help"],
                 "exactpwm --version": [*ours, "--version"],
                 "exactpwm scan (1 motif, 1 record of 400 bp)": [*ours, "scan", meme, fa, "-q", "-o",
                                                                  os.path.join(d, "hits.tsv")]}
