@@ -256,3 +256,33 @@ def test_variants_on_dask_equal_one_process_with_a_worker_killed(variant_data, t
     one, two = ((tmp_path / f).read_text().splitlines() for f in ("one.tsv", "dask.tsv"))
     assert one == two and len(one) > 50
     assert any("not scored" in ln for ln in lines)
+
+
+def test_partitions_appear_together_or_not_at_all(client, data, tmp_path):
+    """A run that fails leaves the folder as it was (no partial set, no staging folder); a new run
+    replaces every partition of the last one (none of a run with other chunks stays behind)."""
+    d, fa, motifs = data
+    out = tmp_path / "parts"
+    first = scan_distributed(motifs, fa, out, client=client, pvalue=1e-3, chunk_size=4_000, format="bed")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert len(before) == len(first.paths) > 5
+    rows = read_partitions(first.paths)
+
+    def fail_midway(_):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        scan_distributed(motifs, fa, out, client=client, pvalue=1e-3, chunk_size=1_000, format="bed",
+                         progress=fail_midway)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    second = scan_distributed(motifs, fa, out, client=client, pvalue=1e-3, chunk_size=30_000, format="bed")
+    assert sorted(p.name for p in out.iterdir()) == sorted(os.path.basename(p) for p in second.paths)
+    assert read_partitions(second.paths) == rows
+    folders = tracks_distributed(motifs[:2], fa, tmp_path / "tracks", client=client, chunk_size=20_000)
+    tracks = {f: sorted(os.listdir(f)) for f in folders}
+    assert all(len(v) > 3 for v in tracks.values())
+    with pytest.raises(KeyboardInterrupt):
+        tracks_distributed(motifs[:2], fa, tmp_path / "tracks", client=client, chunk_size=5_000,
+                           progress=fail_midway)
+    assert sorted(os.listdir(tmp_path / "tracks")) == sorted(os.path.basename(f) for f in folders)
+    assert {f: sorted(os.listdir(f)) for f in folders} == tracks

@@ -18,7 +18,7 @@ import stat
 import tempfile
 from typing import IO
 
-__all__ = ["atomic_output", "atomic_path", "check_input_path", "check_output_path",
+__all__ = ["atomic_output", "atomic_path", "staged_partitions", "check_input_path", "check_output_path",
            "check_outputs", "OutputPathError", "safe_filename",
            "unique_filenames", "same_file", "UniqueNames"]
 
@@ -152,6 +152,45 @@ class atomic_output:
             except FileNotFoundError:
                 pass
             self.tmp = None
+
+
+class staged_partitions:
+    """A folder of partition files written as one: the files go to a hidden staging folder inside
+    ``outdir`` (``with staged_partitions(outdir) as stage``: write under ``stage``, in any
+    sub-folders), and only when the block succeeds do they replace the previous run's partitions
+    (the files named ``part-*`` in each folder this run writes partitions to) and move into place.
+    On a failure the staging folder is removed, and ``outdir`` keeps what it held: no half-written
+    set of partitions, and no stale partition of an earlier run left among new ones."""
+
+    PREFIX = ".exactpwm-partial-"
+
+    def __init__(self, outdir):
+        self.outdir = os.fspath(outdir)
+        self.stage: str | None = None
+
+    def __enter__(self) -> str:
+        os.makedirs(self.outdir, exist_ok=True)
+        self.stage = tempfile.mkdtemp(prefix=self.PREFIX, dir=self.outdir)
+        return self.stage
+
+    def __exit__(self, exc_type, exc, tb):
+        import shutil
+
+        assert self.stage is not None
+        try:
+            if exc_type is None:
+                for folder, _, files in os.walk(self.stage):
+                    target = os.path.join(self.outdir, os.path.relpath(folder, self.stage))
+                    os.makedirs(target, exist_ok=True)
+                    for old in os.listdir(target) if files else ():  # folders this run writes to
+                        if old.startswith("part-") and os.path.isfile(os.path.join(target, old)):
+                            os.unlink(os.path.join(target, old))
+                    for f in files:
+                        os.replace(os.path.join(folder, f), os.path.join(target, f))
+        finally:
+            shutil.rmtree(self.stage, ignore_errors=True)
+            self.stage = None
+        return False
 
 
 class atomic_path:

@@ -122,17 +122,17 @@ def run_fimo(opts: FimoOptions, *, progress: Callable[[int], None] | None = None
 def write_fimo_folder(folder: str, rows: Any, motif_names: Sequence[str], sequence_names: Sequence[str],
                       alts: Sequence[str], command: str, *, clobber: bool = True, threads: int = 0) -> list[str]:
     """``fimo.tsv`` and ``fimo.gff`` of hit rows (in :func:`~exactpwm.scanning.fimo.fimo_order`) in
-    ``folder`` (made if needed; ``clobber``: written into if it exists); each file atomically."""
+    ``folder`` (made if needed; ``clobber``: written into if it exists): both are written to
+    temporary files first and renamed into place only when both are complete."""
     from exactpwm import __version__
     from exactpwm.io.files import atomic_output
     from exactpwm.scanning.fimo import output_folder, write_fimo_gff, write_fimo_tsv
 
     paths = [os.path.join(folder, n) for n in ("fimo.tsv", "fimo.gff")]
     output_folder(folder, clobber=clobber)
-    with atomic_output(paths[0]) as f:
-        write_fimo_tsv(f, rows, motif_names, sequence_names, alts, command, __version__, threads=threads)
-    with atomic_output(paths[1]) as f:
-        write_fimo_gff(f, rows, motif_names, sequence_names, alts)
+    with atomic_output(paths[0]) as tsv, atomic_output(paths[1]) as gff:  # both written, then both renamed
+        write_fimo_tsv(tsv, rows, motif_names, sequence_names, alts, command, __version__, threads=threads)
+        write_fimo_gff(gff, rows, motif_names, sequence_names, alts)
     return paths
 
 

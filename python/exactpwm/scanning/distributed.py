@@ -19,6 +19,8 @@ optional callback with the bases done.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -27,7 +29,7 @@ import numpy as np
 from exactpwm.core.motif import MotifSet
 from exactpwm.core.types import Strand
 from exactpwm.io.fasta import Chunk
-from exactpwm.io.files import unique_filenames
+from exactpwm.io.files import staged_partitions, unique_filenames
 from exactpwm.scanning.batches import as_chunks
 from exactpwm.scanning.hits import HitTable, HitWriter, RowBuffer
 from exactpwm.scanning.plan import ScanPlan, plan_scan, subset_plan
@@ -126,8 +128,9 @@ def scan_distributed(motifs, sequences, outdir=None, *, client=None, pvalue: flo
                      progress: Callable[[int], None] | None = None) -> DistributedScan:
     """Scan on a Dask cluster: the same hits as :func:`exactpwm.scan`, chunk by chunk.
 
-    outdir : folder for partition files (created; existing partitions of the same names are
-        replaced), or None to gather the hits into a HitTable on the client
+    outdir : folder for partition files (created; written through a staging folder and moved into
+        place when every task has succeeded, replacing the previous run's ``part-*`` files; a failed
+        run leaves the folder as it was), or None to gather the hits into a HitTable on the client
     client : a ``dask.distributed.Client`` (default: :func:`connect` ()), closed only if made here
     motif_groups : split the motifs into this many groups, one task per chunk and group
     threads : engine threads inside each task (workers usually run one task per core)
@@ -135,7 +138,6 @@ def scan_distributed(motifs, sequences, outdir=None, *, client=None, pvalue: flo
         the memory the client and cluster hold
     Other arguments as in :func:`exactpwm.scan`.
     """
-    from dask.distributed import as_completed
 
     if format not in PARTITION_FORMATS:
         raise ValueError(f"format must be one of {PARTITION_FORMATS}, got {format!r}")
@@ -151,41 +153,11 @@ def scan_distributed(motifs, sequences, outdir=None, *, client=None, pvalue: flo
     subplans = [(subset_plan(full, ix), ix) for ix in groups]
     own = client is None
     client = connect() if own else client
+    stage = staged_partitions(outdir) if outdir is not None else nullcontext(None)
     try:
-        if outdir is not None:
-            os.makedirs(outdir, exist_ok=True)
-        scattered = [(_scatter(client, p), ix) for p, ix in subplans]
-        limit = max_in_flight or 2 * max(1, sum(client.nthreads().values()))
-        ext = {"tsv": "tsv", "bed": "bed", "gff": "gff3", "parquet": "parquet"}[format]
-        seq_names: list[str] = []
-        results: dict[tuple, Any] = {}
-        meta: dict[str, tuple] = {}
-        pending = as_completed()
-        n_pending = 0
-
-        def drain(block_until: int) -> None:
-            nonlocal n_pending
-            while n_pending > block_until:
-                fut = next(pending)
-                results[meta.pop(fut.key)] = fut.result()
-                n_pending -= 1
-                fut.release()
-
-        for chunk in as_chunks(sequences, chunk_size, full.overlap, seq_names):
-            done = int(min(chunk.codes.size if chunk.last else chunk_size, chunk.codes.size))
-            for g, (plan_f, ix) in enumerate(scattered):
-                path = None if outdir is None else \
-                    os.path.join(os.fspath(outdir), f"part-{chunk.record:06d}-{chunk.start:013d}-g{g:03d}.{ext}")
-                fut = client.submit(_partition_task, plan_f, ix, chunk.codes, chunk.record, chunk.name, chunk.start,
-                                    chunk.last, chunk_size, strand, threads, backend, path, format, alt_names,
-                                    pure=False, retries=2)
-                meta[fut.key] = (chunk.record, chunk.start, g, path)
-                pending.add(fut)
-                n_pending += 1
-                drain(limit)
-            if progress is not None:
-                progress(done)
-        drain(0)
+        with stage as staging:
+            results, seq_names = _scan_tasks(client, subplans, sequences, chunk_size, full.overlap, strand, threads,
+                                             backend, staging, format, alt_names, max_in_flight, progress)
     finally:
         if own:
             close(client)
@@ -200,7 +172,72 @@ def scan_distributed(motifs, sequences, outdir=None, *, client=None, pvalue: flo
             rows = rows[key]
         table = HitTable(rows, full.names, seq_names, full.thresholds, alt_names)
         return DistributedScan([], table, int(rows.size), seq_names, full.names)
-    return DistributedScan([k[3] for k in order], None, int(sum(results[k] for k in order)), seq_names, full.names)
+    paths = [os.path.join(os.fspath(outdir), os.path.basename(k[3])) for k in order]
+    return DistributedScan(paths, None, int(sum(results[k] for k in order)), seq_names, full.names)
+
+
+def _scan_tasks(client: Any, subplans: list, sequences: Any, chunk_size: int, overlap: int, strand: Strand,
+                threads: int, backend: str, outdir: str | None, format: str, alt_names: list,
+                max_in_flight: int | None, progress: Callable[[int], None] | None) -> tuple[dict, list]:
+    """Submit one task per chunk and motif group; ({(record, start, group, path): result}, sequence names)."""
+    from dask.distributed import as_completed
+
+    scattered = [(_scatter(client, p), ix) for p, ix in subplans]
+    limit = max_in_flight or 2 * max(1, sum(client.nthreads().values()))
+    ext = {"tsv": "tsv", "bed": "bed", "gff": "gff3", "parquet": "parquet"}[format]
+    seq_names: list[str] = []
+    results: dict[tuple, Any] = {}
+    meta: dict[str, tuple] = {}
+    pending = as_completed()
+    n_pending = 0
+
+    live: dict[str, Any] = {}
+
+    def drain(block_until: int) -> None:
+        nonlocal n_pending
+        while n_pending > block_until:
+            fut = next(pending)
+            results[meta.pop(fut.key)] = fut.result()
+            live.pop(fut.key, None)
+            n_pending -= 1
+            fut.release()
+
+    with _cancel_on_failure(client, live):
+        for chunk in as_chunks(sequences, chunk_size, overlap, seq_names):
+            done = int(min(chunk.codes.size if chunk.last else chunk_size, chunk.codes.size))
+            for g, (plan_f, ix) in enumerate(scattered):
+                path = None if outdir is None else \
+                    os.path.join(os.fspath(outdir), f"part-{chunk.record:06d}-{chunk.start:013d}-g{g:03d}.{ext}")
+                fut = client.submit(_partition_task, plan_f, ix, chunk.codes, chunk.record, chunk.name, chunk.start,
+                                    chunk.last, chunk_size, strand, threads, backend, path, format, alt_names,
+                                    pure=False, retries=2)
+                meta[fut.key] = (chunk.record, chunk.start, g, path)
+                live[fut.key] = fut
+                pending.add(fut)
+                n_pending += 1
+                drain(limit)
+            if progress is not None:
+                progress(done)
+        drain(0)
+    return results, seq_names
+
+
+@contextmanager
+def _cancel_on_failure(client: Any, live: dict) -> Iterator[None]:
+    """On any exception (a failed task, an interrupt), cancel the tasks still in ``live`` ({key:
+    future}) and wait a moment for running ones, so none writes after the caller cleans up."""
+    try:
+        yield
+    except BaseException:
+        from dask.distributed import wait
+
+        futures = list(live.values())
+        try:
+            client.cancel(futures)
+            wait(futures, timeout=10)
+        except Exception:  # best effort: the original error is what the caller must see
+            pass
+        raise
 
 
 def _track_task(motifs, kwargs: dict, codes: np.ndarray, name: str, start: int, last: bool, chunk_size: int,
@@ -230,39 +267,56 @@ def tracks_distributed(motifs: MotifSet, sequences, outdir, *, client=None, stra
     Concatenating a motif's partitions in name order gives :func:`exactpwm.score_tracks`' track.
     ``kwargs``: background, base, pseudocount, threads, backend as in :func:`exactpwm.score_tracks`.
     Returns the folders written, one per motif."""
-    from dask.distributed import as_completed
 
     from exactpwm.scanning.plan import score_matrices
 
     names = [m.name for m in motifs]
     overlap = max(m.shape[1] for m in score_matrices(motifs, background=kwargs.get("background"),
                                                      pseudocount=kwargs.get("pseudocount"))) - 1
-    folders = [os.path.join(os.fspath(outdir), n) for n in unique_filenames(names)]
-    for d in folders:
-        os.makedirs(d, exist_ok=True)
+    subfolders = unique_filenames(names)
     own = client is None
     client = connect() if own else client
     try:
-        motifs_f = _scatter(client, motifs)
-        limit = max_in_flight or 2 * max(1, sum(client.nthreads().values()))
-        pending, n = as_completed(), 0
+        with staged_partitions(outdir) as stage:
+            _track_tasks(client, motifs, sequences, chunk_size, overlap, strand, max_in_flight, progress,
+                         [os.path.join(stage, n) for n in subfolders], kwargs)
+    finally:
+        if own:
+            close(client)
+    return [os.path.join(os.fspath(outdir), n) for n in subfolders]
+
+
+def _track_tasks(client: Any, motifs: MotifSet, sequences: Any, chunk_size: int, overlap: int, strand: Strand,
+                 max_in_flight: int | None, progress: Callable[[int], None] | None, folders: list[str],
+                 kwargs: dict) -> None:
+    """Submit one track task per chunk; each writes one partition per motif into ``folders``."""
+    from dask.distributed import as_completed
+
+    for d in folders:
+        os.makedirs(d, exist_ok=True)
+    motifs_f = _scatter(client, motifs)
+    limit = max_in_flight or 2 * max(1, sum(client.nthreads().values()))
+    pending, n = as_completed(), 0
+    live: dict[str, Any] = {}
+    with _cancel_on_failure(client, live):
         for chunk in as_chunks(sequences, chunk_size, overlap, []):
             part = f"part-{chunk.record:06d}-{chunk.start:013d}.bedGraph"
-            pending.add(client.submit(_track_task, motifs_f, {"strand": strand, **kwargs}, chunk.codes, chunk.name,
-                                      chunk.start, chunk.last, chunk_size, [os.path.join(d, part) for d in folders],
-                                      pure=False, retries=2))
+            fut = client.submit(_track_task, motifs_f, {"strand": strand, **kwargs}, chunk.codes, chunk.name,
+                                chunk.start, chunk.last, chunk_size, [os.path.join(d, part) for d in folders],
+                                pure=False, retries=2)
+            live[fut.key] = fut
+            pending.add(fut)
             n += 1
             while n > limit:
-                next(pending).result()
+                done = next(pending)
+                done.result()
+                live.pop(done.key, None)
                 n -= 1
             if progress is not None:
                 progress(int(min(chunk.codes.size if chunk.last else chunk_size, chunk.codes.size)))
         for fut in pending:
             fut.result()
-    finally:
-        if own:
-            close(client)
-    return folders
+            live.pop(fut.key, None)
 
 
 def task_count(client: Any, per_thread: int = 4) -> int:
