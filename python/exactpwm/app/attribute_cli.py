@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from exactpwm.app.common import number, part_spec, progress_for
+from exactpwm.app.common import add_cut_args, number, progress_for
 from exactpwm.jobs.attribute import AttributeOptions, run_attribute
 
 
@@ -66,13 +66,8 @@ def add_parser(sub) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress line")
     p.add_argument("--projected", action="store_true",
                    help="write each position's contribution on its letter instead of the hypothetical ones")
-    p.add_argument("--dask", metavar="ADDRESS",
-                   help="attribute blocks of sequences as tasks on a Dask cluster (a scheduler address, or local:N "
-                        "for N local workers; the workers read the same files); the same files as one run")
-    p.add_argument("--part", type=part_spec, metavar="K/N",
-                   help="only the K-th of N parts of the sequences (whole blocks of 256, so each map is the one "
-                        "run's), to a part file at -o; 'exactpwm merge PARTS -o attr.npz [--ohe ohe.npz] "
-                        "[--bigwig DIR]' writes the run's files")
+    add_cut_args(p, "whole blocks of 256 sequences, so each map is the one run's",
+                 "the run's files (give --ohe and --bigwig to the merge)")
     p.set_defaults(func=run)
 
 

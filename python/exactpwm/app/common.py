@@ -15,7 +15,7 @@ import os
 from exactpwm.jobs.common import KernelOptions, MotifSource, OptionsError
 
 __all__ = ["UsageError", "add_model_args", "add_motif_args", "add_scoring_args", "kernel_options", "log_base_arg",
-           "motif_source", "number", "part_spec", "probability", "progress_for", "threads"]
+           "motif_source", "number", "add_cut_args", "part_spec", "probability", "progress_for", "threads"]
 
 
 class UsageError(OptionsError):
@@ -48,6 +48,18 @@ def number(name: str, **rules):
 
 probability = number("p-value threshold", low=0, low_open=True, high=1)
 threads = number("threads", low=0, integer=True)
+
+
+def add_cut_args(p: argparse.ArgumentParser, pieces: str, merged: str, note: str = "") -> None:
+    """``--dask ADDRESS`` and ``--part K/N`` of a command whose work cuts into ``pieces`` (e.g.
+    "runs of VCF records") and merges into ``merged`` (what ``exactpwm merge`` writes)."""
+    p.add_argument("--dask", metavar="ADDRESS",
+                   help=f"cut the work into {pieces} and run them as tasks on a Dask cluster (a scheduler address, "
+                        f"or local:N for N local workers; the workers read the same files): the same output as one "
+                        f"run{note}")
+    p.add_argument("--part", type=part_spec, metavar="K/N",
+                   help=f"only the K-th of N parts ({pieces}), to a part file at -o; 'exactpwm merge' turns the N "
+                        f"parts into {merged}{note}")
 
 
 def part_spec(text: str) -> tuple[int, int]:

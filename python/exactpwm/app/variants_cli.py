@@ -8,11 +8,11 @@ from __future__ import annotations
 import argparse
 
 from exactpwm.app.common import (
+    add_cut_args,
     add_model_args,
     add_motif_args,
     motif_source,
     number,
-    part_spec,
     probability,
     threads,
 )
@@ -32,13 +32,7 @@ def add_parser(sub) -> None:
     p.add_argument("genome", help="indexed genome FASTA (plain, or bgzip with .fai/.gzi; needs pysam)")
     p.add_argument("vcf", help="VCF or BCF, plain or bgzip (any order, no index needed)")
     p.add_argument("-o", "--output", help="TSV file (default: stdout); with --part, the part file")
-    p.add_argument("--dask", metavar="ADDRESS",
-                   help="score runs of VCF records as tasks on a Dask cluster (a scheduler address, or local:N for N "
-                        "local workers; the workers read the same files); the same TSV")
-    p.add_argument("--part", type=part_spec, metavar="K/N",
-                   help="only the K-th of N parts of the VCF's records (contiguous, about equal counts), to a part "
-                        "file at -o; 'exactpwm merge' joins the N parts into the whole TSV (motif matches; not "
-                        "with --vcf-out)")
+    add_cut_args(p, "runs of consecutive VCF records", "the whole TSV", " (motif matches; not with --vcf-out)")
     p.add_argument("--vcf-out", metavar="VCF", help="also write the input VCF with an EXACTPWM INFO field per "
                                                      "variant (ALT|motif|call|delta; .gz: bgzip, .bcf: BCF)")
     p.add_argument("--thresh", type=probability, default=1e-4, help="p-value of a hit (default: %(default)g)")
