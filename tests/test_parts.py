@@ -229,3 +229,10 @@ def test_merged_track_parts_write_the_whole_runs_bedgraphs(files, tmp_path, n, o
         assert files_whole == sorted(p.name for p in (tmp_path / merged).iterdir()) and len(files_whole) == 6
         for name in files_whole:
             assert (tmp_path / merged / name).read_bytes() == (tmp_path / out / name).read_bytes()
+
+
+def test_part_and_dask_do_not_go_together(files, tmp_path):
+    d, motifs, fa = files
+    for command in (["scan", str(motifs), str(fa)], ["track", str(motifs), str(fa)]):
+        r = _cli(*command, "--part", "1/2", "--dask", "local:1", "-o", tmp_path / "p.npz")
+        assert r.returncode == 2 and "--part and --dask" in r.stderr, r.stderr

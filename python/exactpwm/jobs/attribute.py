@@ -90,6 +90,8 @@ def run_attribute(opts: AttributeOptions, *, log: Log = stderr_log, progress: An
     """Run one attribution job as ``exactpwm attribute`` does. ``progress`` is called with the
     number of sequences done."""
     check_inputs(opts.model, opts.sequences, opts.regions)
+    if opts.part is not None and opts.dask:
+        raise OptionsError("--part and --dask do not go together: a part runs in one process")
     if opts.part is not None and (opts.ohe or opts.bigwig):
         raise OptionsError("--part writes one part file (-o): give --ohe and --bigwig to 'exactpwm merge', which "
                            "writes the run's files")

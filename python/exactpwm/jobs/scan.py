@@ -98,6 +98,8 @@ def run_scan(opts: ScanOptions, *, progress: Callable[[int], None] | None = None
     if opts.format not in FORMATS:
         raise OptionsError(f"format must be one of {', '.join(FORMATS)}, got {opts.format!r}")
     check_inputs(opts.motifs.spec, opts.sequences, opts.regions)
+    if opts.part is not None and opts.dask:
+        raise OptionsError("--part and --dask do not go together: a part runs in one process")
     if opts.dask is None:
         check_outputs([opts.output], [opts.motifs.spec, opts.sequences, opts.regions])
     sequences, coords = _sequences(opts)

@@ -70,6 +70,8 @@ def run_track(opts: TrackOptions, *, progress: Callable[[int], None] | None = No
     if opts.strand not in ("both", "+", "-"):
         raise OptionsError(f"strand must be 'both', '+' or '-', got {opts.strand!r}")
     check_inputs(opts.motifs.spec, opts.sequences)
+    if opts.part is not None and opts.dask:
+        raise OptionsError("--part and --dask do not go together: a part runs in one process")
     motifs = load_motifs(opts.motifs, log)
     if opts.part is not None:
         return _track_part(opts, motifs, progress, log)

@@ -82,6 +82,8 @@ def run_variants(opts: VariantsOptions, *, log: Log = stderr_log) -> VariantsRes
     from exactpwm.io.tables import write_tsv
 
     check_inputs(opts.motifs.spec, opts.genome, opts.vcf)
+    if opts.part is not None and opts.dask:
+        raise OptionsError("--part and --dask do not go together: a part runs in one process")
     check_outputs([opts.output, opts.vcf_out], [opts.motifs.spec, opts.genome, opts.vcf])
     if opts.part is not None:
         return _variants_part(opts, log)
