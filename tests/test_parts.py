@@ -236,3 +236,25 @@ def test_part_and_dask_do_not_go_together(files, tmp_path):
     for command in (["scan", str(motifs), str(fa)], ["track", str(motifs), str(fa)]):
         r = _cli(*command, "--part", "1/2", "--dask", "local:1", "-o", tmp_path / "p.npz")
         assert r.returncode == 2 and "--part and --dask" in r.stderr, r.stderr
+
+
+def test_record_lengths_from_a_fai_only_when_it_fits_the_file(tmp_path):
+    """A part finds its records from the samtools index when it describes this very file (its last
+    record ends where the file ends), else from the FASTA itself: a stale index never hides records."""
+    pysam = pytest.importorskip("pysam")
+    from exactpwm.io.fasta import record_lengths
+
+    rng = np.random.default_rng(3)
+    fa = tmp_path / "g.fa"
+    fa.write_text("".join(f">r{i}\n" + "\n".join("".join(rng.choice(list("ACGT"), 70)) for _ in range(n)) + "\n"
+                          for i, n in enumerate((3, 1, 5, 2))))
+    want = record_lengths(str(fa))
+    np.testing.assert_array_equal(want, [210, 70, 350, 140])
+    pysam.faidx(str(fa))
+    np.testing.assert_array_equal(record_lengths(str(fa)), want)
+    with open(fa, "a") as f:
+        f.write(">late\nACGT\n")
+    import os
+
+    os.utime(str(fa) + ".fai")  # the index looks newer than the changed file
+    np.testing.assert_array_equal(record_lengths(str(fa)), [*want, 4])

@@ -369,8 +369,14 @@ def iter_pieces(source, chunk_size: int = 1 << 23, overlap: int = 0,
 
 
 def record_lengths(source) -> np.ndarray:
-    """(R,) int64: the length of every record, in file order (repeated names allowed); one pass
-    over the file, reading no more than a block at a time."""
+    """(R,) int64: the length of every record, in file order (repeated names allowed): from the
+    samtools ``.fai`` index beside a plain FASTA path when there is one no older than the FASTA,
+    else one pass over the file, reading no more than a block at a time."""
+    fai = _fresh_fai(source)
+    if fai is not None:
+        lengths = _fai_lengths(fai, os.path.getsize(source))
+        if lengths is not None:
+            return lengths
     out: list[np.ndarray] = []
     for item in iter_pieces(source, 1 << 24):
         if isinstance(item, Run):
@@ -406,12 +412,11 @@ def sequence_lengths(source) -> dict[str, int]:
     older than the FASTA (as ``samtools faidx`` writes it), else from one pass over the file
     (no scoring, about 1 GB/s). Repeated names raise ValueError.
     """
-    if isinstance(source, (str, os.PathLike)) and os.path.isfile(source):
-        fai = os.fspath(source) + ".fai"
-        if os.path.isfile(fai) and os.path.getmtime(fai) >= os.path.getmtime(source):
-            sizes = _read_fai(fai)
-            if sizes is not None:
-                return sizes
+    fai = _fresh_fai(source)
+    if fai is not None:
+        sizes = _read_fai(fai)
+        if sizes is not None:
+            return sizes
     from exactpwm.io.files import UniqueNames
 
     sizes = {}
@@ -421,6 +426,37 @@ def sequence_lengths(source) -> dict[str, int]:
             unique.add(c.name)
             sizes[c.name] = c.length
     return sizes
+
+
+def _fresh_fai(source) -> str | None:
+    """The samtools .fai beside a FASTA path, when it exists and is no older than the FASTA."""
+    if isinstance(source, (str, os.PathLike)) and os.path.isfile(source):
+        fai = os.fspath(source) + ".fai"
+        if os.path.isfile(fai) and os.path.getmtime(fai) >= os.path.getmtime(source):
+            return fai
+    return None
+
+
+def _fai_lengths(path: str, fasta_size: int) -> np.ndarray | None:
+    """The record lengths of a .fai index, or None unless its last record ends exactly where the
+    FASTA file does (an index of another file, or of a file changed since, is not trusted: a part
+    of a scan must not miss records)."""
+    rows = []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) < 5 or not all(x.isdigit() for x in fields[1:5]):
+                return None
+            rows.append([int(x) for x in fields[1:5]])
+    if not rows:
+        return None
+    length, offset, bases, width = rows[-1]
+    newlines = width - bases
+    end = offset + length + (length // bases) * newlines + (newlines if bases and length % bases else 0) \
+        if bases else offset + length
+    if end != fasta_size:
+        return None
+    return np.array([r[0] for r in rows], dtype=np.int64)
 
 
 def _read_fai(path: str) -> dict[str, int] | None:
