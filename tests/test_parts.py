@@ -258,3 +258,33 @@ def test_record_lengths_from_a_fai_only_when_it_fits_the_file(tmp_path):
 
     os.utime(str(fa) + ".fai")  # the index looks newer than the changed file
     np.testing.assert_array_equal(record_lengths(str(fa)), [*want, 4])
+
+
+@pytest.mark.parametrize("qvalues", [None, "motif"])
+def test_scan_regions_in_parts_merge_into_the_whole_scan(tmp_path, qvalues):
+    """scan --regions BED --part K/N: the merged regions are cut into parts; hits on the
+    chromosomes, q-values included, as one scan of all regions."""
+    pysam = pytest.importorskip("pysam")
+    rng = np.random.default_rng(6)
+    chroms = {"chr1": 40_000, "chr2": 25_000, "chrM": 900}
+    (tmp_path / "g.fa").write_text("".join(f">{c}\n" + "".join(rng.choice(list("ACGT"), n)) + "\n"
+                                           for c, n in chroms.items()))
+    pysam.faidx(str(tmp_path / "g.fa"))
+    bed = []
+    for _ in range(120):
+        c = str(rng.choice(list(chroms)))
+        s = int(rng.integers(0, chroms[c] - 50))
+        bed.append(f"{c}\t{s}\t{min(chroms[c], s + int(rng.integers(20, 900)))}")
+    (tmp_path / "r.bed").write_text("\n".join(bed) + "\n")
+    motifs = MotifSet([Motif(f"M{w}", rng.dirichlet(np.ones(4) * 0.4, size=w).T) for w in (6, 10)])
+    exactpwm.write_motifs(motifs, tmp_path / "m.meme")
+    args = [str(tmp_path / "m.meme"), str(tmp_path / "g.fa"), "--regions", str(tmp_path / "r.bed"),
+            "--thresh", "1e-3", *([f"--qvalues={qvalues}"] if qvalues else [])]
+    assert main(["scan", *args, "-o", str(tmp_path / "whole.tsv"), "-q"]) == 0
+    parts = [str(tmp_path / f"p{k}.npz") for k in range(1, 6)]
+    for k, path in enumerate(parts, 1):
+        assert main(["scan", *args, "--part", f"{k}/5", "-o", path, "-q"]) == 0
+    assert main(["merge", *parts, "-o", str(tmp_path / "merged.tsv")]) == 0
+    want = _text(tmp_path / "whole.tsv")
+    assert _text(tmp_path / "merged.tsv") == want and len(want) > 30
+    assert {ln.split("\t")[2] for ln in want[1:] if "\t" in ln} <= set(chroms)  # on the chromosomes

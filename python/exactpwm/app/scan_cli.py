@@ -48,9 +48,9 @@ def add_parsers(sub) -> None:
                    help="tsv: FIMO-compatible (default); bed: BED6; gff: GFF3; maxima: best window per sequence")
     p.add_argument("-o", "--output", help="output file (default: stdout); with --part, the part file")
     p.add_argument("--part", type=part_spec, metavar="K/N",
-                   help="scan only the K-th of N parts of the FASTA file's records (contiguous, about equal "
-                        "sizes, whole records) and write a part file to -o; 'exactpwm merge' turns the N part "
-                        "files into exactly the output of one scan (q-values included)")
+                   help="scan only the K-th of N parts of the FASTA file's records (or of the merged --regions; "
+                        "contiguous, about equal sizes, whole records) and write a part file to -o; 'exactpwm "
+                        "merge' turns the N part files into exactly the output of one scan (q-values included)")
     add_scoring_args(p)
     p.set_defaults(func=run_scan_command)
 

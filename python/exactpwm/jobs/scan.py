@@ -102,7 +102,7 @@ def run_scan(opts: ScanOptions, *, progress: Callable[[int], None] | None = None
         raise OptionsError("--part and --dask do not go together: a part runs in one process")
     if opts.dask is None:
         check_outputs([opts.output], [opts.motifs.spec, opts.sequences, opts.regions])
-    sequences, coords = _sequences(opts)
+    sequences, coords = _sequences(opts) if opts.part is None else (None, None)  # a part reads its own
     motifs = load_motifs(opts.motifs, log)
     bg = resolve_background(motifs, uniform=opts.uniform, bgfile=opts.bgfile)
     common = dict(background=bg, base=opts.base, pseudocount=opts.pseudocount)
@@ -181,27 +181,43 @@ def _scan_part(opts: ScanOptions, motifs: Any, common: dict, strand: Strand, pva
     from exactpwm.scanning.scan import collect_hits
 
     i, n = opts.part  # type: ignore[misc]
-    if opts.format == "maxima" or opts.regions or opts.genomic_coord:
-        raise OptionsError("--part cuts a FASTA file's records into parts of hits: it does not go with --format "
-                           "maxima, --regions or --parse-genomic-coord")
+    if opts.format == "maxima" or opts.genomic_coord:
+        raise OptionsError("--part cuts the records (or --regions) into parts of hits: it does not go with "
+                           "--format maxima or --parse-genomic-coord")
     if opts.sequences == "-" or opts.output in (None, "-"):
         raise OptionsError("--part reads a FASTA file (not stdin) and writes a part file: give the file and -o")
     if not (n >= 1 and 0 <= i < n):
         raise OptionsError(f"--part must be K/N with 1 <= K <= N, got {i + 1}/{n}")
-    where = part_range(opts.sequences, i, n)
+    spans: list = []
+    if opts.regions:  # the merged regions are the records: the part reads only its own
+        from exactpwm.scanning.regions import GenomicCoordinates, fetch_regions, read_bed, region_spans
+
+        spans = region_spans(opts.sequences, read_bed(opts.regions))
+        where = part_range(None, i, n, np.array([e - s for _, s, e in spans], dtype=np.int64))
+        sequences: Any = fetch_regions(opts.sequences, spans[where.first:where.stop])
+        records = None
+    else:
+        where = part_range(opts.sequences, i, n)
+        sequences, records = opts.sequences, (where.first, where.stop)
     plan = plan_scan(motifs, pvalue=pvalue, score=opts.score, threads=opts.threads, **common)
-    found = collect_hits(plan, opts.sequences, strand=strand, tests=bool(opts.qvalues), chunk_size=opts.chunk_size,
-                         threads=opts.threads, backend=opts.backend, progress=progress,
-                         records=(where.first, where.stop), first_position=where.first_position,
+    found = collect_hits(plan, sequences, strand=strand, tests=bool(opts.qvalues), chunk_size=opts.chunk_size,
+                         threads=opts.threads, backend=opts.backend, progress=progress, records=records,
+                         first_position=where.first_position,
                          sample_stride=where.sample_stride)  # the whole scan's sample only
+    names = found.sequence_names
+    if opts.regions:  # hits on the chromosomes, as the whole scan reports them
+        coords = GenomicCoordinates("ucsc")
+        coords.map_rows(found.hits, found.sequence_names)
+        names = coords.names
     settings = {"command": "scan", "format": opts.format, "qvalues": opts.qvalues, "motif_names": list(plan.names),
                 "alt_names": alts}
     run = fingerprint({**settings, "version": __version__, "strand": strand, "pvalue": pvalue, "score": opts.score,
-                       "parts": n},
+                       "parts": n, "regions": [(c, s) for c, s, _ in spans]},
                       [where.lengths, np.asarray(plan.thresholds), *plan.matrices])
-    write_part(opts.output, ScanPart(run, i, n, where.positions, where.first, found.hits, found.sequence_names,
+    write_part(opts.output, ScanPart(run, i, n, where.positions, where.first, found.hits, names,
                                      found.n_tests, found.indexed or [], settings, stop_record=where.stop))
-    log(f"part {i + 1} of {n}: records {where.first + 1}-{where.stop} of {where.lengths.size}, "
+    log(f"part {i + 1} of {n}: {'regions' if opts.regions else 'records'} {where.first + 1}-{where.stop} of "
+        f"{where.lengths.size}, "
         f"{found.hits.size:,} hits -> {opts.output}")
     return ScanResult(rows=int(found.hits.size))
 

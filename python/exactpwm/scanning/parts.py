@@ -78,14 +78,14 @@ class PartRange:
     sample_stride: int
 
 
-def part_range(source, part: int, parts: int) -> PartRange:
-    """:class:`PartRange` of part ``part`` (0-based) of ``parts`` of a FASTA file (one pass over it
-    for the record lengths)."""
+def part_range(source, part: int, parts: int, lengths: np.ndarray | None = None) -> PartRange:
+    """:class:`PartRange` of part ``part`` (0-based) of ``parts`` of a FASTA file (its ``.fai``, or
+    one pass over it, for the record lengths), or of records of the given ``lengths`` (R,)."""
     from exactpwm.io.fasta import record_lengths
 
     if not (parts >= 1 and 0 <= part < parts):
         raise ValueError(f"a part is K/N with 1 <= K <= N, got {part + 1}/{parts}")
-    lengths = record_lengths(source)
+    lengths = record_lengths(source) if lengths is None else np.asarray(lengths, dtype=np.int64)
     bounds = split_records(lengths, parts)
     positions = record_positions(lengths)
     first, stop = int(bounds[part]), int(bounds[part + 1])

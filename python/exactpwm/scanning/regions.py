@@ -22,7 +22,8 @@ import numpy as np
 from exactpwm.core.errors import ExactpwmWarning
 from exactpwm.io.htsfiles import fetch_checked, open_indexed
 
-__all__ = ["GenomicCoordinates", "Region", "parse_genomic_name", "read_bed", "region_sequences"]
+__all__ = ["GenomicCoordinates", "Region", "fetch_regions", "parse_genomic_name", "read_bed", "region_sequences",
+           "region_spans"]
 
 _UCSC = re.compile(r"([^\s:]+):([0-9]+)-([0-9]+)(\([+-]\))?(_\S+)?")
 _GALAXY = re.compile(r"([^\s_]+_[^\s_]+)_([0-9]+)_([0-9]+)(_[+-])?")
@@ -131,20 +132,28 @@ def region_sequences(fasta: str, regions: Sequence[Region], *, merge: bool = Tru
     scanned once. An end past the chromosome's end is cut there (with a warning); a chromosome the
     FASTA does not hold is an error. Letters keep the file's case.
     """
+    return fetch_regions(fasta, region_spans(fasta, regions, merge=merge))
+
+
+def region_spans(fasta: str, regions: Sequence[Region], *, merge: bool = True) -> list[tuple[str, int, int]]:
+    """The (chrom, start, end) spans :func:`region_sequences` reads, in its order (checked, cut at
+    the chromosomes' ends, merged when ``merge``)."""
     fa = open_indexed(fasta)
-    lengths = dict(zip(fa.references, fa.lengths))
-    order = {c: i for i, c in enumerate(fa.references)}
+    try:
+        lengths = dict(zip(fa.references, fa.lengths))
+        order = {c: i for i, c in enumerate(fa.references)}
+        names = list(fa.references)
+    finally:
+        fa.close()
     missing = sorted({c for c, _, _ in regions if c not in lengths})
     if missing:
-        names = list(fa.references)
-        fa.close()
         raise ValueError(f"{fasta} holds no sequence named {', '.join(missing[:5])}"
                          f"{' and more' if len(missing) > 5 else ''} (the BED's chromosomes must be the FASTA's); "
                          f"its {len(names):,} sequences are {', '.join(names[:10])}"
                          f"{', ...' if len(names) > 10 else ''}")
     cut = sum(1 for c, _, e in regions if e > lengths[c])
     if cut:
-        warnings.warn(f"{cut} regions end past their chromosome's end: cut there", ExactpwmWarning, stacklevel=2)
+        warnings.warn(f"{cut} regions end past their chromosome's end: cut there", ExactpwmWarning, stacklevel=3)
     spans = sorted(((c, min(s, lengths[c]), min(e, lengths[c])) for c, s, e in regions),
                    key=lambda r: (order[r[0]], r[1], r[2]))
     if merge:
@@ -155,6 +164,12 @@ def region_sequences(fasta: str, regions: Sequence[Region], *, merge: bool = Tru
             else:
                 merged.append([c, s, e])
         spans = [(c, s, e) for c, s, e in merged]
+    return spans
+
+
+def fetch_regions(fasta: str, spans: Sequence[tuple[str, int, int]]) -> Iterator[tuple[str, str]]:
+    """(``chrom:start+1-end``, letters) of each span of an indexed FASTA, one at a time."""
+    fa = open_indexed(fasta)
 
     def fetch() -> Iterator[tuple[str, str]]:
         try:
