@@ -288,3 +288,25 @@ def test_scan_regions_in_parts_merge_into_the_whole_scan(tmp_path, qvalues):
     want = _text(tmp_path / "whole.tsv")
     assert _text(tmp_path / "merged.tsv") == want and len(want) > 30
     assert {ln.split("\t")[2] for ln in want[1:] if "\t" in ln} <= set(chroms)  # on the chromosomes
+
+
+@pytest.mark.parametrize("style", ["ucsc", "bed"])
+def test_genomic_names_in_parts_merge_into_the_whole_scan(tmp_path, style):
+    """--parse-genomic-coord with --part: each part maps its hits onto the chromosomes as one scan does."""
+    rng = np.random.default_rng(8)
+    with open(tmp_path / "peaks.fa", "w") as f:
+        for i in range(60):
+            start = int(rng.integers(0, 10**6))
+            f.write(f">chr{1 + i % 3}:{start}-{start + 500}\n" + "".join(rng.choice(list("ACGT"), 500)) + "\n")
+    motifs = MotifSet([Motif("M8", rng.dirichlet(np.ones(4) * 0.4, size=8).T)])
+    exactpwm.write_motifs(motifs, tmp_path / "m.meme")
+    args = [str(tmp_path / "m.meme"), str(tmp_path / "peaks.fa"), "--thresh", "1e-3", "--qvalues",
+            f"--parse-genomic-coord={style}", "--format", "bed"]
+    assert main(["scan", *args, "-o", str(tmp_path / "whole.bed"), "-q"]) == 0
+    parts = [str(tmp_path / f"g{k}.npz") for k in range(1, 4)]
+    for k, path in enumerate(parts, 1):
+        assert main(["scan", *args, "--part", f"{k}/3", "-o", path, "-q"]) == 0
+    assert main(["merge", *parts, "-o", str(tmp_path / "merged.bed")]) == 0
+    want = _text(tmp_path / "whole.bed")
+    assert _text(tmp_path / "merged.bed") == want and len(want) > 10
+    assert all(ln.split("\t")[0] in ("chr1", "chr2", "chr3") for ln in want if "\t" in ln)

@@ -181,16 +181,16 @@ def _scan_part(opts: ScanOptions, motifs: Any, common: dict, strand: Strand, pva
     from exactpwm.scanning.scan import collect_hits
 
     i, n = opts.part  # type: ignore[misc]
-    if opts.format == "maxima" or opts.genomic_coord:
+    if opts.format == "maxima":
         raise OptionsError("--part cuts the records (or --regions) into parts of hits: it does not go with "
-                           "--format maxima or --parse-genomic-coord")
+                           "--format maxima")
     if opts.sequences == "-" or opts.output in (None, "-"):
         raise OptionsError("--part reads a FASTA file (not stdin) and writes a part file: give the file and -o")
     if not (n >= 1 and 0 <= i < n):
         raise OptionsError(f"--part must be K/N with 1 <= K <= N, got {i + 1}/{n}")
     spans: list = []
     if opts.regions:  # the merged regions are the records: the part reads only its own
-        from exactpwm.scanning.regions import GenomicCoordinates, fetch_regions, read_bed, region_spans
+        from exactpwm.scanning.regions import fetch_regions, read_bed, region_spans
 
         spans = region_spans(opts.sequences, read_bed(opts.regions))
         where = part_range(None, i, n, np.array([e - s for _, s, e in spans], dtype=np.int64))
@@ -205,14 +205,16 @@ def _scan_part(opts: ScanOptions, motifs: Any, common: dict, strand: Strand, pva
                          first_position=where.first_position,
                          sample_stride=where.sample_stride)  # the whole scan's sample only
     names = found.sequence_names
-    if opts.regions:  # hits on the chromosomes, as the whole scan reports them
-        coords = GenomicCoordinates("ucsc")
+    if opts.regions or opts.genomic_coord:  # hits on the chromosomes, as the whole scan reports them
+        from exactpwm.scanning.regions import GenomicCoordinates
+
+        coords = GenomicCoordinates(opts.genomic_coord or "ucsc")
         coords.map_rows(found.hits, found.sequence_names)
         names = coords.names
     settings = {"command": "scan", "format": opts.format, "qvalues": opts.qvalues, "motif_names": list(plan.names),
                 "alt_names": alts}
     run = fingerprint({**settings, "version": __version__, "strand": strand, "pvalue": pvalue, "score": opts.score,
-                       "parts": n, "regions": [(c, s) for c, s, _ in spans]},
+                       "parts": n, "regions": [(c, s) for c, s, _ in spans], "genomic": opts.genomic_coord},
                       [where.lengths, np.asarray(plan.thresholds), *plan.matrices])
     write_part(opts.output, ScanPart(run, i, n, where.positions, where.first, found.hits, names,
                                      found.n_tests, found.indexed or [], settings, stop_record=where.stop))
