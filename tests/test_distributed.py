@@ -247,9 +247,17 @@ def test_variants_on_dask_equal_one_process_with_a_worker_killed(variant_data, t
         pids = c.run(os.getpid)
         import threading
 
-        threading.Timer(1.0, lambda: os.kill(pids[sorted(pids)[0]], signal.SIGKILL)).start()
+        def kill() -> None:
+            try:
+                os.kill(pids[sorted(pids)[0]], signal.SIGKILL)
+            except ProcessLookupError:  # the run ended first
+                pass
+
+        timer = threading.Timer(1.0, kill)
+        timer.start()
         lines: list[str] = []
         run_variants(VariantsOptions(**opts, output=str(tmp_path / "dask.tsv"), dask=address), log=lines.append)
+        timer.cancel()
         c.close()
     finally:
         cluster.close()

@@ -106,6 +106,8 @@ def run_attribute(opts: AttributeOptions, *, log: Log = stderr_log, progress: An
         raise OptionsError(f"{opts.model} was exported for batches of {batch} only; {opts.method} runs each sequence "
                            "with its references in one batch: export the model with a dynamic batch "
                            "(dynamic_shapes={0: torch.export.Dim('batch')}), or use --method ig")
+    from exactpwm.scanning.parts import block_range
+
     X, places, sizes = _rows(opts, length, log)
     N = len(X)
     chunk = max(1, opts.chunk)
@@ -114,8 +116,7 @@ def run_attribute(opts: AttributeOptions, *, log: Log = stderr_log, progress: An
         i, n = opts.part
         if not (n >= 1 and 0 <= i < n):
             raise OptionsError(f"--part must be K/N with 1 <= K <= N, got {i + 1}/{n}")
-        C = -(-N // chunk)
-        first, stop = min(N, i * C // n * chunk), min(N, (i + 1) * C // n * chunk)
+        first, stop = block_range(N, i, n, chunk)
     if opts.dask:
         maps = _attribute_dask(opts, N, log)
     else:
@@ -195,16 +196,15 @@ def _attribute_dask(opts: AttributeOptions, N: int, log: Log) -> dict:
     import dataclasses
 
     from exactpwm.scanning.distributed import close, connect, run_tasks, task_count
+    from exactpwm.scanning.parts import block_range
 
     chunk = max(1, opts.chunk)
-    C = -(-N // chunk)
     client = connect(opts.dask)
     try:
-        n = min(C, task_count(client, per_thread=2))
+        n = min(-(-N // chunk), task_count(client, per_thread=2))
         log(f"dask: {len(client.nthreads())} workers, {n} tasks")
         one = dataclasses.replace(opts, dask=None, bigwig=None, ohe=None)
-        pieces = run_tasks(client, attribute_task, [(one, min(N, i * C // n * chunk), min(N, (i + 1) * C // n * chunk))
-                                                    for i in range(n)])
+        pieces = run_tasks(client, attribute_task, [(one, *block_range(N, i, n, chunk)) for i in range(n)])
     finally:
         close(client)
     return join_maps(pieces)

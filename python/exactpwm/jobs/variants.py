@@ -172,7 +172,7 @@ def _variants_part(opts: VariantsOptions, log: Log) -> VariantsResult:
     import numpy as np
 
     from exactpwm.io.vcf import count_records
-    from exactpwm.scanning.parts import ScanPart, fingerprint, write_part
+    from exactpwm.scanning.parts import ScanPart, block_range, fingerprint, write_part
 
     i, n = opts.part  # type: ignore[misc]
     if not (n >= 1 and 0 <= i < n):
@@ -181,7 +181,7 @@ def _variants_part(opts: VariantsOptions, log: Log) -> VariantsResult:
     if opts.output in (None, "-"):
         raise OptionsError("--part writes a part file: give -o")
     total = count_records(opts.vcf)
-    first, stop = i * total // n, (i + 1) * total // n
+    first, stop = block_range(total, i, n)
     got = variants_text(opts, first, stop)
     _log_skipped(got["skipped"], got["examples"], log)
     settings = {"command": "variants", "header": got["header"], "skipped": got["skipped"],
@@ -201,6 +201,7 @@ def _variants_dask(opts: VariantsOptions, log: Log) -> VariantsResult:
 
     from exactpwm.io.vcf import count_records
     from exactpwm.scanning.distributed import close, connect, run_tasks, task_count
+    from exactpwm.scanning.parts import block_range
 
     _check_cut(opts, "--dask")
     total = count_records(opts.vcf)
@@ -210,7 +211,7 @@ def _variants_dask(opts: VariantsOptions, log: Log) -> VariantsResult:
         n = min(max(total, 1), task_count(client))
         log(f"dask: {len(client.nthreads())} workers, {n} tasks")
         one = dataclasses.replace(opts, dask=None, argv=None)
-        got = run_tasks(client, variants_text, [(one, i * total // n, (i + 1) * total // n) for i in range(n)])
+        got = run_tasks(client, variants_text, [(one, *block_range(total, i, n)) for i in range(n)])
     finally:
         close(client)
     skipped: dict = {}

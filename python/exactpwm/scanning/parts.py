@@ -27,8 +27,8 @@ import numpy as np
 
 from exactpwm.scanning.scan import Collected, PvalueSample
 
-__all__ = ["PartError", "ScanPart", "PartRange", "part_range", "split_records", "record_positions", "fingerprint",
-           "write_part", "read_part", "check_parts", "merge_parts"]
+__all__ = ["PartError", "ScanPart", "PartRange", "block_range", "part_range", "split_records", "record_positions",
+           "fingerprint", "write_part", "read_part", "check_parts", "merge_parts"]
 
 PART_FORMAT = 1
 
@@ -51,6 +51,13 @@ def split_records(lengths: np.ndarray, parts: int) -> np.ndarray:
     total = int(first[-1] + lengths[-1] + 1) if lengths.size else 0
     owner = first * parts // max(total, 1)
     return np.searchsorted(owner, np.arange(parts + 1), side="left").astype(np.int64)
+
+
+def block_range(count: int, part: int, parts: int, block: int = 1) -> tuple[int, int]:
+    """(first, stop) of part ``part`` (0-based) of ``parts`` over ``count`` items taken in whole
+    blocks of ``block`` (the last block may be short): contiguous, about equal, in order."""
+    blocks = -(-count // block)
+    return min(count, part * blocks // parts * block), min(count, (part + 1) * blocks // parts * block)
 
 
 def record_positions(lengths: np.ndarray) -> np.ndarray:
