@@ -336,6 +336,47 @@ def test_the_gia_command_writes_its_tables(exported):
     assert len((out / "spacing.tsv").read_text().splitlines()) == 1 + 6 * 4
 
 
+@pytest.mark.parametrize("method", ["local", "full"])
+def test_blocks_of_the_null_set_run_alone_give_the_same_numbers(method):
+    """EditedOutputs.block: a block's model calls depend only on that block, so running blocks on
+    their own (as gia --dask does) gives the whole set's outputs bit for bit."""
+    model = Tower().eval()
+    X = codes(50, seed=3)
+    rng = np.random.default_rng(1)
+    starts = np.array([0, 7, n - 6, 20])
+    words = rng.integers(0, 4, (4, 50, 6)).astype(np.uint8)
+    whole = EditedOutputs(model, X, method=method, batch_size=16)
+    assert whole.block == 16
+    y = whole(starts, words)
+    for a in range(0, 50, 16):
+        part = EditedOutputs(model, X[a:a + 16], method=method, batch_size=16)
+        np.testing.assert_array_equal(part.baseline, whole.baseline[a:a + 16])
+        np.testing.assert_array_equal(part(starts, words[:, a:a + 16]), y[:, a:a + 16])
+
+
+def test_gia_on_dask_equals_one_process(exported):
+    """exactpwm gia --dask: runs of whole blocks of the null set as tasks; the same tables, byte for
+    byte (samples from the PWMs and k-mers included)."""
+    distributed = pytest.importorskip("dask.distributed")
+    from exactpwm.jobs.gia import GiaOptions, run_gia
+
+    tmp, _ = exported
+    common = dict(null=f"shuffle:{tmp / 'real.fa'}", motifs=str(tmp / "m.meme"), size=90, batch_size=16,
+                  embed="sample", pair=("gata", "ap1"), max_spacing=3, interactions=2, kmer=2, plots=False, seed=5)
+    run_gia(GiaOptions(str(tmp / "m.pt2"), str(tmp / "one"), **common), log=lambda line: None)
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+                                       processes=True)
+    try:
+        said: list = []
+        run_gia(GiaOptions(str(tmp / "m.pt2"), str(tmp / "two"), dask=cluster.scheduler_address, **common),
+                log=said.append)
+    finally:
+        cluster.close()
+    assert any("dask: 2 workers" in line for line in said)
+    for name in ("effects.tsv", "spacing.tsv", "interactions.tsv", "kmers.tsv", "null.fa"):
+        assert (tmp / "one" / name).read_bytes() == (tmp / "two" / name).read_bytes(), name
+
+
 @pytest.mark.parametrize("extra, message", [
     (["--null", "shuffle:missing.fa"], "missing.fa"),
     (["--null", "markov:x"], "null model is shuffle"),

@@ -46,6 +46,9 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=number("--seed", low=0, integer=True), default=0, help="seeds the null and samples")
     p.add_argument("--batch-size", type=number("--batch-size", low=1, integer=True),
                    help="rows per model call (default: sized to about 32 MB)")
+    p.add_argument("--dask", metavar="ADDRESS",
+                   help="run blocks of the null set as tasks on a Dask cluster (a scheduler address, or local:N for "
+                        "N local workers; the workers read the same model file): the same tables as one run")
     p.add_argument("--no-plots", action="store_true", help="tables only")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress line")
     p.set_defaults(func=run)
@@ -62,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
                       length=args.length, position=args.position, strand=args.strand, embed=args.embed,
                       output_index=None if args.all_outputs else args.output_index, pair=pair,
                       max_spacing=args.max_spacing, interactions=args.interactions, kmer=args.kmer, seed=args.seed,
-                      batch_size=args.batch_size, plots=not args.no_plots)
+                      batch_size=args.batch_size, plots=not args.no_plots, dask=args.dask)
     with progress_for(args, None) as progress:
         run_gia(opts, progress=progress)
     return 0

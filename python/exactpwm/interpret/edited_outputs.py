@@ -46,6 +46,8 @@ class EditedOutputs:
     baseline : (N, K) float64, the outputs on the sequences as given
     method : "local" or "full", the path taken
     why : why the local path was not taken ("" when it was)
+    block : sequences per block (``batch_size``, or 512): the model calls for one block of the set
+        depend only on that block, so blocks run on their own (on a cluster) give the same numbers
     """
 
     def __init__(self, model: Any, sequences: np.ndarray, *, method: str = "auto", batch_size: int | None = None,
@@ -66,6 +68,7 @@ class EditedOutputs:
                                                                             integer=True))
         self.check = int(check_number(check, "check", low=0, integer=True))
         self.rng = np.random.default_rng(int(check_number(seed, "seed", low=0, integer=True)))
+        self.block = self.batch_size or 512
         self.full = model_runner(model, threads=threads, batch_size=self.batch_size or 256)
         self.method, self.why = "full", ""
         self._plans: dict = {}
@@ -149,13 +152,16 @@ class EditedOutputs:
         return X
 
     def _full(self, starts: np.ndarray, words: np.ndarray, y: np.ndarray) -> None:
+        """Block by block (see ``block``), every edit of the block's sequences in batches."""
         N = len(self.sequences)
-        step = max(1, (self.batch_size or 256))
-        total = len(starts) * N
-        for a in range(0, total, step):
-            r = np.arange(a, min(total, a + step))
-            e, i = r // N, r % N
-            y[e, i] = self.full(self.edited(starts, words, e, i))
+        step = self.batch_size or 256
+        for g0 in range(0, N, self.block):
+            G = min(N, g0 + self.block) - g0
+            total = len(starts) * G
+            for a in range(0, total, step):
+                r = np.arange(a, min(total, a + step))
+                e, i = r // G, g0 + r % G
+                y[e, i] = self.full(self.edited(starts, words, e, i))
 
     def _local(self, starts: np.ndarray, words: np.ndarray, y: np.ndarray) -> None:
         """Each edit recomputed on the span its word really changes (KEEP columns at its ends
@@ -180,7 +186,7 @@ class EditedOutputs:
             return
         widest = plans[int(np.argmax([b for b, _ in buckets]))]
         steps = [self.batch_size or rows_per_call(plan, self.sequences[:1], self._dtype) for plan in plans]
-        for g0, g1, ref in LocalReference.groups(widest, self.sequences, self._dtype, self.batch_size or 512):
+        for g0, g1, ref in LocalReference.groups(widest, self.sequences, self._dtype, self.block):
             G = g1 - g0
             for (b, edits), plan, step in zip(buckets, plans, steps):
                 total = len(edits) * G

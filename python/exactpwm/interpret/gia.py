@@ -167,6 +167,10 @@ class GlobalImportance:
     output : the output index to report, or None for all (a column ``output`` in every table)
     method, batch_size, check : as :class:`exactpwm.interpret.edited_outputs.EditedOutputs`
     seed : seeds samples from PWMs and the self-check
+    runner : None, or what computes the edited outputs in place of an
+        :class:`~exactpwm.interpret.edited_outputs.EditedOutputs` of ``model`` and ``null``: the
+        same attributes (``baseline``, ``outputs``, ``sequences``, ``method``, ``why``) and call;
+        ``exactpwm gia --dask`` gives one that runs blocks of the null set on a Dask cluster
 
     Attributes
     ----------
@@ -174,14 +178,15 @@ class GlobalImportance:
     """
 
     def __init__(self, model: Any, null: Any, *, output: int | None = None, method: str = "auto",
-                 batch_size: int | None = None, check: int = 4, seed: int = 0, threads: int = 0):
+                 batch_size: int | None = None, check: int = 4, seed: int = 0, threads: int = 0,
+                 runner: Any = None):
         from exactpwm.core.sequence import code_rows
 
         X = code_rows(null) if not (isinstance(null, np.ndarray) and null.dtype == np.uint8 and null.ndim == 2) \
             else null
         self.seed = int(check_number(seed, "seed", low=0, integer=True))
-        self.runner = EditedOutputs(model, X, method=method, batch_size=batch_size, check=check, seed=self.seed,
-                                    threads=threads)
+        self.runner = runner if runner is not None else \
+            EditedOutputs(model, X, method=method, batch_size=batch_size, check=check, seed=self.seed, threads=threads)
         K = self.runner.outputs
         if output is not None:
             output = int(check_number(output, "output", low=0, integer=True))

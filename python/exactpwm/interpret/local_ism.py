@@ -375,7 +375,9 @@ class LocalReference:
     @classmethod
     def groups(cls, plan: LocalPlan, codes: np.ndarray, dtype: Any, max_rows: int = 512) -> Any:
         """(g0, g1, reference of codes[g0:g1]) over groups of about 256 MB of kept tensors and at
-        most ``max_rows`` sequences (a model exported with a dynamic batch has a largest one)."""
+        most ``max_rows`` sequences (a model exported with a dynamic batch has a largest one). The
+        group size divides ``max_rows``, so blocks of ``max_rows`` sequences run on their own are
+        grouped as within the whole set."""
         import torch
 
         eye = torch.cat([torch.eye(4, dtype=dtype), torch.zeros((1, 4), dtype=dtype)])
@@ -383,7 +385,9 @@ class LocalReference:
         keep = set(plan.spans) | {u for _, u in plan.reductions.values()}
         per_seq = 2 * sum(one[k].numel() * one[k].element_size() for k in keep)
         N = len(codes)
-        group = int(np.clip((1 << 28) // max(per_seq, 1), 1, max(min(N, max_rows), 1)))
+        fits = max(1, (1 << 28) // max(per_seq, 1))
+        # a divisor of max_rows: sequences cut into blocks of max_rows fall into the same groups
+        group = max(d for d in range(1, min(fits, max_rows) + 1) if max_rows % d == 0)
         for g0 in range(0, N, group):
             g1 = min(N, g0 + group)
             yield g0, g1, cls(plan, codes[g0:g1], dtype)

@@ -35,7 +35,7 @@ from exactpwm.jobs.common import (
     stderr_log,
 )
 
-__all__ = ["GiaOptions", "GiaResult", "parse_null", "run_gia"]
+__all__ = ["DaskOutputs", "GiaOptions", "GiaResult", "gia_task", "parse_null", "run_gia"]
 
 
 @dataclass
@@ -64,6 +64,8 @@ class GiaOptions:
     seed : seeds the null and the samples
     batch_size : rows per model call
     plots : a figure beside each table
+    dask : a Dask scheduler address or ``local:N``: blocks of the null set as tasks (the workers read
+        the same model file); the same tables as one run
     """
 
     model: str
@@ -84,6 +86,7 @@ class GiaOptions:
     seed: int = 0
     batch_size: int | None = None
     plots: bool = True
+    dask: str | None = None
 
 
 @dataclass
@@ -153,7 +156,7 @@ def _pattern(name: str, motifs: Any) -> Any:
 
 def run_gia(opts: GiaOptions, *, log: Log = stderr_log, progress: Any = None) -> GiaResult:
     """Run one global importance job as ``exactpwm gia`` does."""
-    from exactpwm.interpret.gia import GlobalImportance, hypotheses
+    from exactpwm.interpret.gia import GlobalImportance
 
     motif_file = opts.motifs if opts.motifs and not opts.motifs.startswith("jaspar:") else None
     check_inputs(opts.model, motif_file)
@@ -175,7 +178,30 @@ def run_gia(opts: GiaOptions, *, log: Log = stderr_log, progress: Any = None) ->
     names = ["null.fa"] + [f"{t}.{x}" for t in ("effects", "spacing", "interactions", "kmers") for x in ("tsv", "png")]
     null_path = opts.null.split(":")[1] if opts.null.count(":") and not opts.null.startswith("iid") else None
     check_outputs([os.path.join(opts.output, n) for n in names], [opts.model, motif_file, null_path])  # not an input
-    gia = GlobalImportance(model, null, output=opts.output_index, batch_size=opts.batch_size, seed=opts.seed)
+    client = runner = None
+    if opts.dask:
+        from exactpwm.scanning.distributed import connect
+
+        client = connect(opts.dask)
+    try:
+        if client is not None:
+            runner = DaskOutputs(client, opts.model, null, batch_size=opts.batch_size, seed=opts.seed)
+            log(f"dask: {len(client.nthreads())} workers, {runner.blocks} tasks per batch of edits (blocks of "
+                "the null set)")
+        gia = GlobalImportance(model, null, output=opts.output_index, batch_size=opts.batch_size, seed=opts.seed,
+                               runner=runner)
+        return _run_tables(opts, gia, null, patterns, motifs, log, progress)
+    finally:
+        if client is not None:
+            from exactpwm.scanning.distributed import close
+
+            close(client)
+
+
+def _run_tables(opts: GiaOptions, gia: Any, null: np.ndarray, patterns: list, motifs: Any, log: Log,
+                progress: Any) -> GiaResult:
+    from exactpwm.interpret.gia import hypotheses
+
     log(f"null: {len(null):,} sequences of {null.shape[1]:,} bp ({opts.null}); the model runs on the "
         f"{gia.runner.method} path" + (f" ({gia.runner.why})" if gia.runner.why else ""))
     paths = [_write_fasta(os.path.join(opts.output, "null.fa"), null)]
@@ -210,6 +236,78 @@ def run_gia(opts: GiaOptions, *, log: Log = stderr_log, progress: Any = None) ->
             f"[{e['ci_low'][0]:.4g}, {e['ci_high'][0]:.4g}]")
     log(f"wrote {', '.join(paths)}")
     return GiaResult(len(null), len(patterns), gia.runner.method, paths)
+
+
+class DaskOutputs:
+    """The edited outputs of :class:`~exactpwm.interpret.edited_outputs.EditedOutputs`, computed on
+    a Dask cluster: each call cuts the null set into runs of whole blocks (``EditedOutputs.block``
+    sequences) and runs each as a task (:func:`gia_task`), so every model call is the one the
+    in-process run makes and the outputs are the same numbers. Retried when a worker dies.
+
+    client : a ``dask.distributed.Client``; model : path of a ``.pt2`` file every worker reads;
+    sequences : (N, n) uint8 null codes; batch_size, seed : as ``EditedOutputs``
+    """
+
+    def __init__(self, client: Any, model: str, sequences: np.ndarray, *, batch_size: int | None = None,
+                 seed: int = 0):
+        from exactpwm.scanning.distributed import task_count
+
+        self.client, self.model, self.sequences = client, model, np.ascontiguousarray(sequences)
+        self.batch_size, self.seed = batch_size, seed
+        block = batch_size or 512  # EditedOutputs.block
+        N = len(self.sequences)
+        n = min(-(-N // block), task_count(client, per_thread=2))
+        from exactpwm.scanning.parts import block_range
+
+        self.ranges = [block_range(N, i, n, block) for i in range(n)]
+        self.blocks = len(self.ranges)
+        empty_words = np.zeros((0, 1), np.uint8)
+        pieces = self._tasks(np.zeros(0, np.int64), empty_words)
+        self.baseline = np.concatenate([b for b, _, _, _ in pieces])
+        self.method, self.why = pieces[0][2], pieces[0][3]
+
+    @property
+    def outputs(self) -> int:
+        return int(self.baseline.shape[1])
+
+    def _tasks(self, starts: np.ndarray, words: np.ndarray) -> list:
+        from exactpwm.scanning.distributed import run_tasks
+
+        args = [(self.model, self.sequences[a:b], starts, words[:, a:b] if words.ndim == 3 else words,
+                 self.batch_size, self.seed) for a, b in self.ranges]
+        return run_tasks(self.client, gia_task, args)
+
+    def __call__(self, starts: Any, words: Any) -> np.ndarray:
+        """(E, N, K) float64, as ``EditedOutputs.__call__``."""
+        starts = np.asarray(starts, np.int64).reshape(-1)
+        words = np.asarray(words)
+        N = len(self.sequences)
+        if words.ndim not in (2, 3) or len(words) != len(starts) or (words.ndim == 3 and words.shape[1] != N):
+            raise ValueError(f"words must be (E, w) or (E, {N}, w) for {len(starts)} starts, got {words.shape}")
+        return np.concatenate([y for _, y, _, _ in self._tasks(starts, words)], axis=1)
+
+
+_WORKER_RUNNERS: dict = {}
+
+
+def gia_task(model: str, sequences: np.ndarray, starts: np.ndarray, words: np.ndarray, batch_size: int | None,
+             seed: int) -> tuple[np.ndarray, np.ndarray, str, str]:
+    """On a Dask worker: (baseline (n, K), outputs (E, n, K), method, why) of the edits on one run
+    of blocks of the null set. The worker keeps the model and its runners for the next calls."""
+    import hashlib
+
+    from exactpwm.interpret.edited_outputs import EditedOutputs
+
+    key = (model, os.stat(model).st_mtime_ns, batch_size, seed, hashlib.sha1(sequences.tobytes()).hexdigest(),
+           sequences.shape)
+    runner = _WORKER_RUNNERS.get(key)
+    if runner is None:
+        if len(_WORKER_RUNNERS) >= 16:
+            _WORKER_RUNNERS.pop(next(iter(_WORKER_RUNNERS)))
+        loaded, _, _ = load_exported_model(model)
+        runner = _WORKER_RUNNERS[key] = EditedOutputs(loaded, sequences, batch_size=batch_size, seed=seed)
+    y = runner(starts, words) if len(starts) else np.empty((0, len(sequences), runner.outputs))
+    return runner.baseline, y, runner.method, runner.why
 
 
 def _write_fasta(path: str, codes: np.ndarray) -> str:
