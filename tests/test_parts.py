@@ -162,6 +162,8 @@ def test_merged_fimo_parts_write_the_whole_runs_folder(files, tmp_path, extra, n
     for k in range(1, n + 1):
         parts.append(str(tmp_path / f"fimo{k}.npz"))
         assert main(["fimo", "--part", f"{k}/{n}", parts[-1], *options, str(motifs), str(fa)]) == 0
+    if n == 3:
+        (tmp_path / "merged").mkdir()  # an existing folder is written into, as fimo's --oc
     assert main(["merge", *parts, "-o", str(tmp_path / "merged")]) == 0
     for name in ("fimo.tsv", "fimo.gff"):
         want = [ln for ln in _text(tmp_path / "whole" / name) if not ln.startswith("# exactpwm ")]

@@ -5,8 +5,8 @@ Each command is one module that parses its arguments into a job's options and ma
 (:mod:`~exactpwm.app.convert_cli`), compare (:mod:`~exactpwm.app.compare_cli`), fimo (FIMO 5's
 command line, :mod:`~exactpwm.app.fimo_cli`), variants (:mod:`~exactpwm.app.variants_cli`),
 attribute (:mod:`~exactpwm.app.attribute_cli`), modisco (:mod:`~exactpwm.app.modisco_cli`), gia
-(:mod:`~exactpwm.app.gia_cli`), merge (of a scan's parts, :mod:`~exactpwm.app.scan_cli`); demo
-and info are here. Every command takes ``--version``. Exit codes: 0 success, 1
+(:mod:`~exactpwm.app.gia_cli`), merge (of a scan's parts, :mod:`~exactpwm.app.scan_cli`); demo,
+index (a FASTA's .fai) and info are here. Every command takes ``--version``. Exit codes: 0 success, 1
 runtime error (bad file, bad data), 2 usage error (bad arguments). Outputs go to stdout or ``-o``;
 a path is written atomically and is never one of the inputs.
 
@@ -57,6 +57,15 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_index(args: argparse.Namespace) -> int:
+    from exactpwm.io.htsfiles import index_fasta
+
+    for fasta in args.fasta:
+        for path in index_fasta(fasta):
+            print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="exactpwm", description="Exact CNN kernel <-> PWM transformation and fast motif scanning.",
@@ -82,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     attribute_cli.add_parser(sub)
     modisco_cli.add_parser(sub)
     gia_cli.add_parser(sub)
+
+    p = sub.add_parser("index", help="write a FASTA's samtools index (.fai, and .gzi for bgzip) beside it",
+                       description="Write FASTA.fai (and FASTA.gzi for a bgzip FASTA) as 'samtools faidx' does, each "
+                                   "to a temporary name then renamed, so that jobs started together never read a "
+                                   "half-written index. Needs pysam. Prints the paths written.")
+    p.add_argument("fasta", nargs="+", help="FASTA file (plain or bgzip)")
+    p.set_defaults(func=_cmd_index)
 
     p = sub.add_parser("info", help="print the version, compiled backends and CPU features")
     p.set_defaults(func=_cmd_info)

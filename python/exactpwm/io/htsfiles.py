@@ -14,7 +14,8 @@ from typing import Any
 
 from exactpwm.core.errors import ExactpwmWarning
 
-__all__ = ["BGZF_EOF", "compression_kind", "check_bgzf", "check_faidx", "fetch_checked", "open_indexed"]
+__all__ = ["BGZF_EOF", "compression_kind", "check_bgzf", "check_faidx", "fetch_checked", "index_fasta",
+           "open_indexed"]
 
 #: the empty BGZF block that ends every complete BGZF file (SAM/BAM specification, 4.1.2)
 BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
@@ -106,6 +107,49 @@ def check_faidx(fasta: str, names: list[str], lengths: list[int], *, max_checked
                                  f"is not where the index says; the index is stale or belongs to another file: {fix}")
 
 
+def index_fasta(fasta: str) -> list[str]:
+    """Write the samtools index of a FASTA (plain or bgzip) beside it: ``FASTA.fai``, and
+    ``FASTA.gzi`` for bgzip; returns their paths. Each is written to a temporary name and renamed,
+    so jobs that start together (the parts of a workflow) never read a half-written index; an
+    existing index is replaced. A FASTA htslib cannot index (lines of unequal length in a record,
+    plain gzip) is a ValueError naming the file."""
+    try:
+        import pysam
+    except ImportError:
+        raise ImportError("indexing a FASTA needs pysam: pip install 'exactpwm[regions]'") from None
+    import tempfile
+
+    fasta = os.fspath(fasta)
+    if not os.path.isfile(fasta):
+        raise FileNotFoundError(f"{fasta}: no such file")
+    bgzf = check_bgzf(fasta, "genome FASTA") == "bgzf"
+    folder = os.path.dirname(os.path.abspath(fasta))
+    finals = [fasta + ".fai"] + ([fasta + ".gzi"] if bgzf else [])
+    temps = []
+    try:
+        for final in finals:
+            fd, tmp = tempfile.mkstemp(prefix=os.path.basename(final) + ".", suffix=".tmp", dir=folder)
+            os.close(fd)
+            temps.append(tmp)
+        args = [fasta, "--fai-idx", temps[0]] + (["--gzi-idx", temps[1]] if bgzf else [])
+        quiet = pysam.set_verbosity(0)
+        try:
+            pysam.faidx(*args)
+        except pysam.SamtoolsError:
+            raise ValueError(f"{fasta}: htslib cannot index it: it is not a FASTA file, or a record's lines are "
+                             "not all of one length (but its last), or a name is given twice") from None
+        finally:
+            pysam.set_verbosity(quiet)
+        for tmp, final in sorted(zip(temps, finals), key=lambda t: t[1].endswith(".fai")):  # .gzi, then .fai
+            os.replace(tmp, final)
+        temps = []
+        return finals
+    finally:
+        for tmp in temps:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+
 def open_indexed(fasta: str) -> Any:
     """A pysam FastaFile over an indexed FASTA (plain or bgzip), checked first: BGZF complete, the
     ``.fai`` describing the file; errors name the file and the fix."""
@@ -115,7 +159,12 @@ def open_indexed(fasta: str) -> Any:
         raise ImportError("--regions reads an indexed FASTA with pysam: pip install 'exactpwm[regions]'") from None
     if not os.path.exists(fasta):
         raise FileNotFoundError(f"{fasta}: no such file")
-    check_bgzf(fasta, "genome FASTA")
+    bgzf = check_bgzf(fasta, "genome FASTA") == "bgzf"
+    if not os.path.exists(fasta + ".fai") or (bgzf and not os.path.exists(fasta + ".gzi")):
+        try:
+            index_fasta(fasta)  # atomically: jobs started together never read a half-written index
+        except OSError:
+            pass  # a folder that cannot be written: pysam says so below
     quiet = pysam.set_verbosity(0)  # htslib's own messages: our error says it
     try:
         fa = pysam.FastaFile(fasta)
