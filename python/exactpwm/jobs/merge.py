@@ -64,11 +64,10 @@ def run_merge(opts: MergeOptions, *, log: Log = stderr_log) -> int:
     parts = [read_part(p) for p in opts.parts]  # a file that is not a part: bad input (ValueError)
     note = command_text(opts.argv)
     command = parts[0].settings.get("command", "scan")
-    if command == "fimo" and opts.output not in (None, "-"):  # a folder, as fimo's --oc: its two files
+    outputs: list[str | None] = [opts.output]
+    if command == "fimo" and opts.output is not None and opts.output != "-":  # a folder, as fimo's --oc
         make_folder(opts.output, "parts of 'exactpwm fimo' merge into a folder (as its --oc)")
         outputs = [os.path.join(opts.output, name) for name in ("fimo.tsv", "fimo.gff")]
-    else:
-        outputs = [opts.output]
     check_outputs([*outputs, opts.ohe, track], list(opts.parts))
     if (opts.ohe or opts.bigwig) and command != "attribute":
         raise OptionsError("--ohe and --bigwig are for parts of 'exactpwm attribute'")
