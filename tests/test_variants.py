@@ -384,3 +384,38 @@ def test_count_records_equals_the_records_pysam_reads(data, tmp_path):
     (tmp_path / "cut.vcf").write_text(text)
     assert count_records(str(tmp_path / "cut.vcf")) == text.count("\n") + 1 - sum(
         1 for ln in text.splitlines() if ln.startswith("#"))
+
+
+def test_variants_by_region_concatenate_into_the_whole_table(data, tmp_path):
+    """exactpwm variants --region through the VCF's tabix index: the records whose POS lies in the
+    region; the rows of regions that follow each other, one after the other, are the whole run's
+    (record numbers included)."""
+    from exactpwm.app.cli import main
+
+    lines = (data["dir"] / "v.vcf").read_text().splitlines()
+    head = [ln for ln in lines if ln.startswith("#")]
+    body = [ln.split("\t") for ln in lines if not ln.startswith("#")]
+    order = {c: i for i, c in reversed(list(enumerate(r[0] for r in body)))}
+    body.sort(key=lambda r: (order[r[0]], int(r[1])))
+    (tmp_path / "s.vcf").write_text("\n".join(head + ["\t".join(r) for r in body]) + "\n")
+    pysam.tabix_compress(str(tmp_path / "s.vcf"), str(tmp_path / "s.vcf.gz"))
+    vcf = str(tmp_path / "s.vcf.gz")
+    args = [str(data["dir"] / "m.meme"), str(data["fa"]), vcf, "--thresh", "1e-2", "--all"]
+    r = run_cli("variants", *args, "--region", "chr1:1-2000", "-o", tmp_path / "x.tsv")
+    assert r.returncode == 1 and "tabix -p vcf" in r.stderr and not (tmp_path / "x.tsv").exists()
+    pysam.tabix_index(vcf, preset="vcf")
+    assert main(["variants", *args, "-o", str(tmp_path / "whole.tsv")]) == 0
+    whole = (tmp_path / "whole.tsv").read_text().splitlines()[:-1]
+    got = whole[:1]
+    for k, region in enumerate(["chr2:1-700", "chr2:701-", "chr1:1", "chr1:2-2,000", "chr1:2001-", "chrZ"]):
+        assert main(["variants", *args, "--region", region, "-o", str(tmp_path / f"r{k}.tsv")]) == 0
+        part = (tmp_path / f"r{k}.tsv").read_text().splitlines()[:-1]
+        assert part[0] == whole[0]
+        got += part[1:]
+    assert got == whole and len(whole) > 100
+    for region, code, message in (("chr1:9-2", 2, "end is before the start"), ("chr1:0-5", 2, "1-based"),
+                                  ("chrQ:1-5", 1, "'chrQ' is not a contig")):
+        r = run_cli("variants", *args, "--region", region, "-o", tmp_path / "y.tsv")
+        assert r.returncode == code and message in r.stderr, r.stderr
+    r = run_cli("variants", *args, "--region", "chr1", "--part", "1/2", "-o", tmp_path / "y.npz")
+    assert r.returncode == 2 and "--region" in r.stderr

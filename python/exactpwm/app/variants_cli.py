@@ -35,6 +35,10 @@ def add_parser(sub) -> None:
     add_cut_args(p, "runs of consecutive VCF records", "the whole TSV", " (motif matches; not with --vcf-out)")
     p.add_argument("--vcf-out", metavar="VCF", help="also write the input VCF with an EXACTPWM INFO field per "
                                                      "variant (ALT|motif|call|delta; .gz: bgzip, .bcf: BCF)")
+    p.add_argument("--region", metavar="CHR:START-END", type=_region,
+                   help="only the records whose POS lies in this region (1-based, inclusive; CHR for a whole "
+                        "contig), read through the VCF's index (bgzip + tabix or CSI); the rows of regions that "
+                        "follow each other are the whole run's, record numbers included")
     p.add_argument("--thresh", type=probability, default=1e-4, help="p-value of a hit (default: %(default)g)")
     p.add_argument("--all", action="store_true", help="a row for every variant and motif, hits or not")
     p.add_argument("--activations", action="store_true",
@@ -61,12 +65,22 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
+def _region(text: str) -> str:
+    from exactpwm.io.vcf import parse_region
+
+    try:
+        parse_region(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def run(args: argparse.Namespace) -> int:
     opts = VariantsOptions(
         motif_source(args, args.motifs, args.motif, args.motif_format, kernels=True), args.genome, args.vcf,
         output=args.output, vcf_out=args.vcf_out, pvalue=args.thresh, report_all=args.all,
         activations=args.activations, strand=args.strand, min_delta=args.min_delta, length=args.length,
         uniform=args.uniform, bgfile=args.bgfile, pseudocount=args.pseudocount, threads=args.threads,
-        backend=args.backend, part=args.part, dask=args.dask, argv=args.argv)
+        backend=args.backend, part=args.part, dask=args.dask, region=args.region, argv=args.argv)
     run_variants(opts)
     return 0

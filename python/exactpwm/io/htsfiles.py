@@ -157,6 +157,7 @@ def open_indexed(fasta: str) -> Any:
         import pysam
     except ImportError:
         raise ImportError("--regions reads an indexed FASTA with pysam: pip install 'exactpwm[regions]'") from None
+    fasta = os.fspath(fasta)
     if not os.path.exists(fasta):
         raise FileNotFoundError(f"{fasta}: no such file")
     bgzf = check_bgzf(fasta, "genome FASTA") == "bgzf"

@@ -23,7 +23,7 @@ from exactpwm.core.sequence import ENCODE
 from exactpwm.io.htsfiles import check_bgzf, compression_kind, fetch_checked, open_indexed
 
 __all__ = ["SKIP_REASONS", "Variant", "VariantColumns", "by_change", "checked_variants", "count_records",
-           "read_variants", "ref_matches", "trim", "warn_skipped", "write_annotated_vcf"]
+           "parse_region", "read_variants", "ref_matches", "trim", "warn_skipped", "write_annotated_vcf"]
 
 
 @dataclass
@@ -104,13 +104,57 @@ SKIP_REASONS = {
 }
 
 
+def parse_region(text: str) -> tuple[str, int, int | None]:
+    """``chr``, ``chr:start-end`` or ``chr:start-`` (1-based, inclusive, commas allowed, as samtools
+    and tabix read them) as (chrom, 0-based start, 0-based end or None)."""
+    chrom, colon, span = str(text).strip().rpartition(":")
+    if not colon:
+        chrom, span = span, ""
+    if not chrom:
+        raise ValueError(f"region {text!r}: give chr, chr:start-end or chr:start- (1-based, inclusive)")
+    if not span:
+        return chrom, 0, None
+    first, dash, last = span.replace(",", "").partition("-")
+    if not (first.isdigit() and int(first) >= 1 and (not last or last.isdigit()) and (dash or not last)):
+        raise ValueError(f"region {text!r}: give chr, chr:start-end or chr:start- (1-based, inclusive)")
+    if not dash:  # chr:pos, one position
+        return chrom, int(first) - 1, int(first)
+    end = int(last) if last else None
+    if end is not None and end < int(first):
+        raise ValueError(f"region {text!r}: the end is before the start")
+    return chrom, int(first) - 1, end
+
+
+def _region_records(vf: Any, vcf: str, region: str) -> tuple[int, Any]:
+    """(the number of records before it, the records whose POS lies in ``region``), read through the
+    VCF's index; regions that follow each other give each record once. The count assumes the file
+    is sorted as its index requires, its contigs in the index's order (a tabix index lists them
+    as they come in the file)."""
+    chrom, start, end = parse_region(region)
+    if vf.index is None:
+        raise ValueError(f"{vcf}: --region reads the VCF through its index, and it has none: compress it with "
+                         "bgzip and index it ('tabix -p vcf FILE.vcf.gz' or 'bcftools index')")
+    contigs = list(vf.index.keys())
+    if chrom not in contigs:
+        raise ValueError(f"--region {region}: {chrom!r} is not a contig of {vcf}'s index "
+                         f"({', '.join(contigs[:5])}{', ...' if len(contigs) > 5 else ''})")
+    before = sum(sum(1 for _ in vf.fetch(c)) for c in contigs[:contigs.index(chrom)])
+    if start > 0:
+        before += sum(1 for rec in vf.fetch(chrom, 0, start) if rec.start < start)
+    return before, (rec for rec in vf.fetch(chrom, start, end) if rec.start >= start)
+
+
 def read_variants(vcf: str, contigs: dict[str, int] | None = None,
-                  records: tuple[int, int] | None = None) -> tuple[VariantColumns, Counter, dict]:
+                  records: tuple[int, int] | None = None, region: str | None = None
+                  ) -> tuple[VariantColumns, Counter, dict]:
     """Every (site, ALT) of a VCF/BCF, multi-allelic sites split, in file order, as
     :class:`VariantColumns`; with the counts (and first examples) of those left out: symbolic
     alleles and breakends, contigs not in ``contigs`` ({name: length}, when given), ALT equal to
     REF, POS below 1 or past its contig's end. Records without an ALT (``.``) have nothing to score and
-    give no variant. ``records=(first, stop)``: only those records (0-based, in file order)."""
+    give no variant. ``records=(first, stop)``: only those records (0-based, in file order).
+    ``region`` (``chr:start-end``, 1-based inclusive, see :func:`parse_region`): only the records
+    whose POS lies in it, read through the VCF's tabix or CSI index (``record`` numbers are still
+    those of the whole file)."""
     try:
         import pysam
     except ImportError:
@@ -132,8 +176,16 @@ def read_variants(vcf: str, contigs: dict[str, int] | None = None,
     allele: list[int] = []
     r = -1
     try:
+        before, found = (0, vf) if region is None else _region_records(vf, vcf, region)
+    except (OSError, ValueError) as exc:
+        vf.close()
+        pysam.set_verbosity(quiet)
+        if isinstance(exc, ValueError) and str(exc).startswith((vcf, "--region")):
+            raise
+        raise ValueError(f"{vcf}: malformed VCF before --region {region} ({exc})") from None
+    try:
         first, stop = records if records is not None else (0, None)
-        for r, rec in enumerate(vf):
+        for r, rec in enumerate(found, before):
             if r < first:
                 continue
             if stop is not None and r >= stop:
@@ -226,14 +278,14 @@ def by_change(part: VariantColumns) -> tuple[VariantColumns, tuple]:
 
 
 def checked_variants(genome: str, vcf: str, skipped: Counter, examples: dict,
-                     records: tuple[int, int] | None = None):
+                     records: tuple[int, int] | None = None, region: str | None = None):
     """(contig codes, its variants whose REF matches the genome as :class:`VariantColumns`) per
     contig of the VCF, in the VCF's order of first appearance; what cannot be scored is counted in
-    ``skipped`` (examples in ``examples``). ``records``: see :func:`read_variants`."""
+    ``skipped`` (examples in ``examples``). ``records``, ``region``: see :func:`read_variants`."""
 
     fa = open_indexed(genome)
     try:
-        variants, more, first = read_variants(vcf, dict(zip(fa.references, fa.lengths)), records)
+        variants, more, first = read_variants(vcf, dict(zip(fa.references, fa.lengths)), records, region)
         skipped.update(more)
         for reason, ex in first.items():
             examples.setdefault(reason, []).extend(ex)

@@ -44,6 +44,9 @@ class VariantsOptions:
     whole TSV (motif matches only; not with ``vcf_out``)
     dask : a Dask scheduler address or ``local:N``: runs of VCF records as tasks (workers read the
     same files), the one TSV written here (motif matches only; not with ``vcf_out``)
+    region : ``chr:start-end`` (1-based, inclusive) or ``chr``: only the records whose POS lies in it,
+    read through the VCF's index; the rows of regions that follow each other are the whole run's
+    (motif matches only; not with ``vcf_out``, ``part`` or ``dask``)
     """
 
     motifs: MotifSource
@@ -64,6 +67,7 @@ class VariantsOptions:
     backend: str = "auto"
     part: tuple[int, int] | None = None
     dask: str | None = None
+    region: str | None = None
     argv: Sequence[str] | None = None
 
 
@@ -85,6 +89,13 @@ def run_variants(opts: VariantsOptions, *, log: Log = stderr_log) -> VariantsRes
     if opts.part is not None and opts.dask:
         raise OptionsError("--part and --dask do not go together: a part runs in one process")
     check_outputs([opts.output, opts.vcf_out], [opts.motifs.spec, opts.genome, opts.vcf])
+    if opts.region is not None:
+        if opts.part is not None or opts.dask:
+            raise OptionsError("--region does not go with --part or --dask: a region is already one piece")
+        _check_cut(opts, "--region")
+        from exactpwm.io.vcf import parse_region
+
+        parse_region(opts.region)  # a malformed region: one clear error before any work
     if opts.part is not None:
         return _variants_part(opts, log)
     if opts.dask:
@@ -122,7 +133,7 @@ def _motif_effects(opts: VariantsOptions, log: Log, records: tuple[int, int] | N
         warnings.simplefilter("ignore")  # the skips are reported by the caller, one line each
         eff = variant_effects(motifs, opts.genome, opts.vcf, pvalue=opts.pvalue, background=bg,
                               pseudocount=opts.pseudocount, report="all" if opts.report_all else "hits",
-                              threads=opts.threads, backend=opts.backend, records=records)
+                              threads=opts.threads, backend=opts.backend, records=records, region=opts.region)
     return motifs, bg, eff
 
 
@@ -161,7 +172,7 @@ def variants_text(opts: VariantsOptions, first: int, stop: int) -> dict:
 
 def _check_cut(opts: VariantsOptions, how: str) -> None:
     if opts.activations or opts.motifs.spec.lower().endswith(".pt2") or opts.vcf_out:
-        raise OptionsError(f"{how} cuts motif matches into parts: it does not go with --activations, a model's "
+        raise OptionsError(f"{how} cuts motif matches into pieces: it does not go with --activations, a model's "
                            "outputs or --vcf-out")
     if opts.vcf == "-":
         raise OptionsError(f"{how} reads a VCF file, not stdin")

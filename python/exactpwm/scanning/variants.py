@@ -123,6 +123,7 @@ def variant_effects(
     threads: int = 0,
     backend: str = "auto",
     records: tuple[int, int] | None = None,
+    region: str | None = None,
 ) -> VariantEffects:
     """What every variant of ``vcf`` does to every motif's best match (see the module's notes).
 
@@ -151,6 +152,10 @@ def variant_effects(
     records : (first, stop) or None
         Only these VCF records (0-based, in file order): a part of a larger job; the table of
         consecutive parts, one after the other, is the whole VCF's.
+    region : str or None
+        Only the records whose POS lies in ``chr:start-end`` (1-based, inclusive; ``chr`` for a
+        whole contig), read through the VCF's tabix or CSI index; the tables of regions that
+        follow each other along the sorted VCF, one after the other, are the whole VCF's.
 
     Returns
     -------
@@ -171,7 +176,7 @@ def variant_effects(
     examples: dict = {}
     parts: list[dict] = []
     step = batch or (1 << 16 if report == "hits" else max(256, (1 << 22) // len(plan.names)))
-    for codes, variants in checked_variants(genome, vcf, skipped, examples, records):
+    for codes, variants in checked_variants(genome, vcf, skipped, examples, records, region):
         for a in range(0, len(variants), step):
             part = variants.take(slice(a, a + step))
             found = _score_batch(plan, codes, part, report, threads, backend)
