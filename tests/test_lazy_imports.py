@@ -29,3 +29,19 @@ def test_import_loads_the_scanner_only_when_asked():
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert "no attribute 'no_such_name'" in run.stdout
+
+
+def test_help_and_version_load_no_numpy_and_no_job():
+    """Pipelines start thousands of commands: ``exactpwm --help``, a command's ``--help`` and
+    ``--version`` load the parsers only (no numpy, no job module); exit codes as documented."""
+    code = ("import sys\n"
+            "from exactpwm.app.cli import main\n"
+            "for argv in (['--help'], ['scan', '--help'], ['variants', '--help'], ['gia', '--version']):\n"
+            "    try:\n        main(argv)\n    except SystemExit as e:\n        assert e.code == 0, (argv, e.code)\n"
+            "loaded = [m for m in sys.modules if m == 'numpy' or m.startswith('exactpwm.jobs.')]\n"
+            "assert not loaded, loaded\n"
+            "from exactpwm.jobs import run_scan, ScanOptions, OptionsError\n"
+            "import exactpwm.jobs as jobs\n"
+            "assert jobs.merge.MergeOptions and OptionsError is __import__('exactpwm.core.errors').core.errors.OptionsError\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr

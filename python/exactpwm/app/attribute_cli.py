@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from exactpwm.app.common import add_cut_args, number, progress_for
-from exactpwm.jobs.attribute import AttributeOptions, run_attribute
 
 
 def _steps(text: str):
@@ -72,6 +71,8 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from exactpwm.jobs.attribute import AttributeOptions, run_attribute
+
     opts = AttributeOptions(args.model, args.sequences, args.output, ohe=args.ohe, method=args.method,
                             target=args.target, baseline=args.baseline, steps=args.steps, n_shuffles=args.shuffles,
                             seed=args.seed, tolerance=args.tolerance, projected=args.projected, regions=args.regions,

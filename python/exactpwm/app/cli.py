@@ -33,8 +33,7 @@ from exactpwm.app import (
     variants_cli,
 )
 from exactpwm.app.common import UsageError, log_base_arg, number, threads
-from exactpwm.core.errors import ExactpwmWarning
-from exactpwm.jobs.common import OptionsError
+from exactpwm.core.errors import ExactpwmWarning, OptionsError
 
 __all__ = ["UsageError", "build_parser", "main"]
 

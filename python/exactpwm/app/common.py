@@ -11,8 +11,12 @@ from __future__ import annotations
 import argparse
 import math
 import os
+from typing import TYPE_CHECKING
 
-from exactpwm.jobs.common import KernelOptions, MotifSource, OptionsError
+from exactpwm.core.errors import OptionsError
+
+if TYPE_CHECKING:
+    from exactpwm.jobs.common import KernelOptions, MotifSource
 
 __all__ = ["UsageError", "add_model_args", "add_motif_args", "add_scoring_args", "kernel_options", "log_base_arg",
            "motif_source", "number", "add_cut_args", "part_spec", "probability", "progress_for", "threads"]
@@ -36,9 +40,9 @@ def log_base_arg(text: str) -> float:
 def number(name: str, **rules):
     """An argparse type for a numeric option: :func:`exactpwm.core._checks.check_number`'s rules
     (finite, in range, integer where integer), the same as the API's; errors name the option."""
-    from exactpwm.core._checks import parse_number
-
     def parse(text: str):
+        from exactpwm.core._checks import parse_number  # numpy: loaded when an option is given, not for --help
+
         try:
             return parse_number(text, name, **rules)
         except (TypeError, ValueError) as exc:
@@ -72,6 +76,8 @@ def part_spec(text: str) -> tuple[int, int]:
 
 def kernel_options(args: argparse.Namespace) -> KernelOptions:
     """The kernel-file options (``add_model_args``) as the jobs take them."""
+    from exactpwm.jobs.common import KernelOptions
+
     names = [n.strip() for n in args.names.split(",")] if getattr(args, "names", None) else None
     return KernelOptions(base=args.base, flip=args.flip, key=args.key, bias_key=args.bias_key, layout=args.layout,
                          use_bias=args.bias, batchnorm=getattr(args, "batchnorm", None),
@@ -84,6 +90,8 @@ def kernel_options(args: argparse.Namespace) -> KernelOptions:
 def motif_source(args: argparse.Namespace, spec: str, select=None, fmt=None, kernels: bool = False) -> MotifSource:
     """A job's :class:`MotifSource` for ``spec``; with ``kernels``, kernel files are converted with
     the command's kernel options."""
+    from exactpwm.jobs.common import MotifSource
+
     return MotifSource(spec, fmt, select, kernel_options(args) if kernels else None)
 
 

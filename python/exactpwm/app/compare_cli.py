@@ -6,7 +6,6 @@ import argparse
 import sys
 
 from exactpwm.app.common import add_model_args, add_motif_args, motif_source, number, threads
-from exactpwm.jobs.compare import CompareOptions, run_compare
 
 
 def add_parsers(sub) -> None:
@@ -42,6 +41,8 @@ def add_parsers(sub) -> None:
 
 
 def run_compare_command(args: argparse.Namespace) -> int:
+    from exactpwm.jobs.compare import CompareOptions, run_compare
+
     command = "exactpwm " + " ".join(sys.argv[1:]) if sys.argv and sys.argv[0].endswith("exactpwm") else None
     opts = CompareOptions(
         motif_source(args, args.query, args.motif, args.motif_format, kernels=True),

@@ -6,8 +6,6 @@ import argparse
 import sys
 
 from exactpwm.app.common import add_model_args, add_motif_args, kernel_options, motif_source, number, threads
-from exactpwm.jobs.compare import LogoOptions, run_logo
-from exactpwm.jobs.convert import ConvertOptions, run_convert
 
 _FORMATS = ["meme", "jaspar", "pfm", "transfac", "homer"]
 
@@ -54,6 +52,8 @@ def add_parsers(sub) -> None:
 
 
 def run_convert_command(args: argparse.Namespace) -> int:
+    from exactpwm.jobs.convert import ConvertOptions, run_convert
+
     opts = ConvertOptions(args.input, output=args.output, format=args.format, motif_format=args.motif_format,
                           kernels=kernel_options(args), offsets=args.offsets, equivalent=args.equivalent,
                           match=args.match, pseudocount=args.pseudocount, threads=args.threads)
@@ -65,6 +65,8 @@ def run_convert_command(args: argparse.Namespace) -> int:
 
 
 def run_logo_command(args: argparse.Namespace) -> int:
+    from exactpwm.jobs.compare import LogoOptions, run_logo
+
     opts = LogoOptions(motif_source(args, args.motifs, args.motif, args.motif_format, kernels=True),
                        outdir=args.outdir, format=args.format, mode=args.mode, uniform=args.uniform)
     for path in run_logo(opts):

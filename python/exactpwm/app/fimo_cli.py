@@ -9,8 +9,6 @@ from __future__ import annotations
 import argparse
 
 from exactpwm.app.common import UsageError, number, part_spec, progress_for, threads
-from exactpwm.jobs.common import MotifSource
-from exactpwm.jobs.fimo import FimoOptions, run_fimo
 
 _pvalue = number("threshold", low=0, low_open=True, high=1)
 _pseudo = number("--motif-pseudo", low=0)
@@ -87,6 +85,9 @@ def join_option_values(argv: list[str]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from exactpwm.jobs.common import MotifSource
+    from exactpwm.jobs.fimo import FimoOptions, run_fimo
+
     if args.version:
         from exactpwm import __version__
 

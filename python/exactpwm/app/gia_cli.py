@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from exactpwm.app.common import UsageError, number, progress_for
-from exactpwm.jobs.gia import GiaOptions, run_gia
 
 
 def add_parser(sub) -> None:
@@ -55,6 +54,8 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from exactpwm.jobs.gia import GiaOptions, run_gia
+
     pair = None
     if args.pair:
         pair = tuple(x.strip() for x in args.pair.split(","))

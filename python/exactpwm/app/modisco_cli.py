@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from exactpwm.app.common import number, progress_for
-from exactpwm.jobs.modisco import ModiscoOptions, run_modisco
 
 
 def add_parser(sub) -> None:
@@ -53,6 +52,7 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from exactpwm.interpret.motif_discovery import STEPS
+    from exactpwm.jobs.modisco import ModiscoOptions, run_modisco
 
     opts = ModiscoOptions(args.attributions, args.output, sequences=args.sequences, window=args.window,
                           motifs=args.motifs, pvalue=args.pvalue, max_seqlets=args.max_seqlets,

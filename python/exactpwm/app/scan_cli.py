@@ -15,9 +15,6 @@ from exactpwm.app.common import (
     progress_for,
     threads,
 )
-from exactpwm.jobs.merge import MergeOptions, run_merge
-from exactpwm.jobs.scan import ScanOptions, run_scan
-from exactpwm.jobs.track import TrackOptions, run_track
 
 
 def add_parsers(sub) -> None:
@@ -86,6 +83,8 @@ def add_parsers(sub) -> None:
 
 
 def run_scan_command(args: argparse.Namespace) -> int:
+    from exactpwm.jobs.scan import ScanOptions, run_scan
+
     opts = ScanOptions(
         motif_source(args, args.motifs, args.motif, args.motif_format), args.sequences, output=args.output,
         format=args.format, pvalue=args.thresh, score=args.score, norc=args.norc, qvalues=args.qvalues,
@@ -98,12 +97,16 @@ def run_scan_command(args: argparse.Namespace) -> int:
 
 
 def run_merge_command(args: argparse.Namespace) -> int:
+    from exactpwm.jobs.merge import MergeOptions, run_merge
+
     run_merge(MergeOptions(args.parts, output=args.output, threads=args.threads, ohe=args.ohe, bigwig=args.bigwig,
                            argv=args.argv))
     return 0
 
 
 def run_track_command(args: argparse.Namespace) -> int:
+    from exactpwm.jobs.track import TrackOptions, run_track
+
     opts = TrackOptions(
         motif_source(args, args.motifs, args.motif, args.motif_format), args.sequences, output=args.output,
         strand=args.strand, uniform=args.uniform, bgfile=args.bgfile, pseudocount=args.pseudocount, base=args.base,

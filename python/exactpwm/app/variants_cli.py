@@ -16,7 +16,6 @@ from exactpwm.app.common import (
     probability,
     threads,
 )
-from exactpwm.jobs.variants import VariantsOptions, run_variants
 
 
 def add_parser(sub) -> None:
@@ -76,6 +75,8 @@ def _region(text: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from exactpwm.jobs.variants import VariantsOptions, run_variants
+
     opts = VariantsOptions(
         motif_source(args, args.motifs, args.motif, args.motif_format, kernels=True), args.genome, args.vcf,
         output=args.output, vcf_out=args.vcf_out, pvalue=args.thresh, report_all=args.all,

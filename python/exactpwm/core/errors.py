@@ -7,7 +7,7 @@ traceback), and each keeps the type a Python user expects from the situation.
 
 from __future__ import annotations
 
-__all__ = ["AttributionError", "ExactpwmWarning", "InputTypeError", "NotFoundError"]
+__all__ = ["AttributionError", "ExactpwmWarning", "InputTypeError", "NotFoundError", "OptionsError"]
 
 
 class NotFoundError(KeyError, ValueError):
@@ -26,6 +26,11 @@ class AttributionError(ValueError):
 class InputTypeError(TypeError, ValueError):
     """An argument, or a file's content, of the wrong type (a string array where numbers belong,
     a bool for a count). A TypeError, and a ValueError as bad input."""
+
+
+class OptionsError(ValueError):
+    """Options that do not fit together, or an output that cannot be written; the CLI's usage error
+    (exit code 2). Also importable from :mod:`exactpwm.jobs`."""
 
 
 class ExactpwmWarning(UserWarning):

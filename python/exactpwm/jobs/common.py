@@ -18,6 +18,7 @@ from typing import IO, Any, TextIO
 
 import numpy as np
 
+from exactpwm.core.errors import OptionsError
 from exactpwm.core.motif import MotifSet
 from exactpwm.core.types import Strand
 
@@ -32,11 +33,6 @@ Log = Callable[[str], None]
 def stderr_log(line: str) -> None:
     """The default :data:`Log`: the line on stderr."""
     print(line, file=sys.stderr)
-
-
-class OptionsError(ValueError):
-    """Options that do not fit together, or an output that cannot be written; the CLI's usage error
-    (exit code 2)."""
 
 
 @dataclass
