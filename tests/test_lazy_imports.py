@@ -42,6 +42,7 @@ def test_help_and_version_load_no_numpy_and_no_job():
             "assert not loaded, loaded\n"
             "from exactpwm.jobs import run_scan, ScanOptions, OptionsError\n"
             "import exactpwm.jobs as jobs\n"
-            "assert jobs.merge.MergeOptions and OptionsError is __import__('exactpwm.core.errors').core.errors.OptionsError\n")
+            "from exactpwm.core import errors\n"
+            "assert jobs.merge.MergeOptions and OptionsError is errors.OptionsError\n")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr

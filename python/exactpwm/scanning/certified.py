@@ -26,6 +26,8 @@ are the real-valued matrix's.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from exactpwm.core.exact_pvalues import TailTable
@@ -143,6 +145,49 @@ class CertifiedPvalues:
             else:
                 keep[rows] = grid_score[rows] >= self.thresholds[k]
         return score, pvalue, keep
+
+    def decide(self, motif: np.ndarray, score: np.ndarray, fallback: Callable[[np.ndarray], np.ndarray],
+               threads: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """(p-values, hits) of windows known by their real scores (any windows, such as each
+        allele's best around a variant): the decision exact, and the p-value exact where the motif's
+        table holds the score ("full": every score at or above the floor; "band": scores in the
+        band); elsewhere ``fallback(rows)`` (the grid's p-value at the real score of those rows),
+        and for "grid" motifs the grid's decision on it. NaN scores are never hits (p-value NaN).
+
+        motif : (H,) motif indices; score : (H,) float64; fallback : (R,) row indices -> (R,) p-values
+        """
+        score = np.asarray(score, dtype=np.float64)
+        pvalue = np.full(score.size, np.nan)
+        hit = np.zeros(score.size, bool)
+        exact = np.zeros(score.size, bool)
+        rows_ok = np.flatnonzero(np.isfinite(score) & np.isfinite(self.thresholds[motif]))
+        grid_rows = []
+        if rows_ok.size:
+            self.prepare(np.unique(motif[rows_ok]), threads)
+            order = rows_ok[np.argsort(motif[rows_ok], kind="stable")]
+            bounds = np.flatnonzero(np.diff(motif[order])) + 1
+            for rows in np.split(order, bounds):
+                k = int(motif[rows[0]])
+                kind, table = self.table(k)
+                if kind == "grid":
+                    grid_rows.append(rows)
+                    continue
+                assert table is not None
+                r = score[rows]
+                sure = r >= self.ceiling[k] if kind == "band" else np.zeros(rows.size, bool)
+                p = table.pvalue(r[~sure])
+                inside = ~np.isnan(p)  # NaN: below the table's floor, so not a hit
+                looked = rows[~sure]
+                pvalue[looked[inside]] = p[inside]
+                exact[looked[inside]] = True
+                hit[looked] = inside & (p <= self.pvalue)
+                hit[rows[sure]] = True
+        rest = np.flatnonzero(~exact & ~np.isnan(score))
+        if rest.size:
+            pvalue[rest] = fallback(rest)
+        for rows in grid_rows:
+            hit[rows] = pvalue[rows] <= self.pvalue
+        return pvalue, hit
 
     def _real_scores(self, motif, present, codes, pos, minus) -> np.ndarray:
         """(H,) float64 real scores of the windows: one gather per motif width from a table of

@@ -13,8 +13,12 @@ Conventions: alleles are normalised by trimming the bases REF and ALT share on t
 the right; the windows that overlap a variant are those holding a changed base, or, for a pure
 insertion or deletion, those holding both bases beside the junction. Windows holding N (in the
 genome, or past a contig's end) are never best. Starts are 0-based on the allele's haplotype,
-which shares the reference's coordinates up to the variant. Scores are the scan's (quantized
-log-odds, exact p-values under the strand-symmetric background, see :mod:`exactpwm.scanning.plan`).
+which shares the reference's coordinates up to the variant. Scores are the real-valued log-odds
+(float64 sums of the motif's own matrix, no grid), under the strand-symmetric background. Calls
+are certified as a scan's hits (:mod:`exactpwm.scanning.certified`): whether each allele's best
+window reaches the p-value threshold is decided for the real-valued matrix, and its p-value is
+exact wherever the motif's tail table holds the score (every hit of most motifs); elsewhere (a
+window far from the threshold, or a motif too wide for tables) it is the 2**-10 grid's.
 
 Inputs: VCF or BCF (plain or bgzip; no index needed, any order) through pysam, multi-allelic
 sites split; an indexed genome FASTA through pysam. Variants that cannot be scored are counted and
@@ -137,8 +141,8 @@ def variant_effects(
     vcf : str
         VCF or BCF, plain or bgzip, any order, no index needed.
     pvalue : float
-        The hit threshold of the calls: p-values exact for the motifs' score matrices rounded to
-        the 2**-10 grid (scans certify their hits for the real-valued matrices; calls do not yet).
+        The hit threshold of the calls, certified for the real-valued matrices (see the
+        module's notes).
     background, base, pseudocount
         As in :func:`exactpwm.scan` (the background is averaged with its complement; None means
         the MotifSet's, else uniform).
@@ -164,13 +168,12 @@ def variant_effects(
     pd = optional_import("pandas", "variants", "variant effects (a pandas table)")
 
     from exactpwm.core.motif import MotifSet
-    from exactpwm.core.pvalues import DEFAULT_STEP
     from exactpwm.scanning.plan import plan_scan
 
     if report not in ("hits", "all"):
         raise ValueError(f"report must be 'hits' or 'all', got {report!r}")
     plan = plan_scan(motifs, pvalue=pvalue, background=background, base=base, pseudocount=pseudocount,
-                     threads=threads, step=DEFAULT_STEP)  # calls on the 2**-10 grid (not yet certified)
+                     threads=threads)  # candidates on the 2**-10 grid, calls certified for the real matrices
     alts = [m.alt_name for m in motifs] if isinstance(motifs, MotifSet) else [""] * len(plan.names)
     skipped: Counter = Counter()
     examples: dict = {}
@@ -183,7 +186,7 @@ def variant_effects(
             if found is not None:
                 parts.append(found)
     names = ["chrom", "pos", "id", "ref", "alt", "record", "allele", "k", "call"] + \
-        [f"{al}_{x}" for al in ("ref", "alt") for x in ("score", "start", "strand", "matched")]
+        [f"{al}_{x}" for al in ("ref", "alt") for x in ("score", "pvalue", "start", "strand", "matched")]
     col = {n: np.concatenate([p[n] for p in parts]) if parts else np.zeros(0) for n in names}
     order = np.lexsort((col["k"], col["allele"], col["record"]))  # VCF order, then the motifs'
     col = {n: c[order] for n, c in col.items()}
@@ -192,10 +195,9 @@ def variant_effects(
     frame["pos"] = col["pos"].astype(np.int64) + 1
     frame["motif"] = np.asarray(plan.names, dtype=object)[k]
     frame["motif_alt"] = np.asarray(alts, dtype=object)[k]
-    pvalues = _pvalues(plan, k, col["ref_score"], col["alt_score"])
-    for al, p in zip(("ref", "alt"), pvalues):
+    for al in ("ref", "alt"):
         frame[f"{al}_score"] = col[f"{al}_score"].astype(np.float64)
-        frame[f"{al}_pvalue"] = p
+        frame[f"{al}_pvalue"] = col[f"{al}_pvalue"].astype(np.float64)
         for what in ("start", "strand", "matched"):
             frame[f"{al}_{what}"] = col[f"{al}_{what}"]
     frame["delta"] = frame["alt_score"] - frame["ref_score"]
@@ -209,16 +211,15 @@ def variant_effects(
                           col["allele"].astype(np.int64))
 
 
-def _pvalues(plan, k: np.ndarray, *scores: np.ndarray) -> list[np.ndarray]:
-    """Exact p-values of each scores array (nan where the score is nan), motif k[i] for row i."""
-    out = [np.full(k.size, np.nan) for _ in scores]
+def _grid_pvalues(plan, k: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """The grid distribution's p-values of real scores (nan where the score is nan), motif k[i]
+    for row i: the fallback of :meth:`CertifiedPvalues.decide`."""
+    out = np.full(k.size, np.nan)
     order = np.argsort(k, kind="stable")
     bounds = np.flatnonzero(np.diff(k[order])) + 1
     for rows in np.split(order, bounds) if k.size else []:
-        dist = plan.dists[int(k[rows[0]])]
-        for sc, p in zip(scores, out):
-            ok = rows[np.isfinite(sc[rows])]
-            p[ok] = dist.pvalue(sc[ok].astype(np.float64))
+        ok = rows[np.isfinite(score[rows])]
+        out[ok] = plan.dists[int(k[rows[0]])].pvalue(score[ok])
     return out
 
 
@@ -249,26 +250,36 @@ def _score_batch(plan, genome: np.ndarray, part: VariantColumns, report: str, th
             ri, kj = np.divmod(np.arange(V * k), k)
         if not ri.size:
             continue
-        run = dict(strand="both", skip_n=True, dtype=g.dtype, threads=threads, backend=backend)
-        best = {al: max_scores(packed, g.kernels, **run, pairs=None if report == "all" else (ri, kj))
-                for al, packed in ctx.items()}
+        # each allele's best window under the real-valued matrices (float64 sums), its certified call
+        real = np.stack([plan.certified.exact[int(i)] for i in g.motifs])
+        chosen = None if report == "all" else (ri, kj)
+        best = {al: max_scores(packed, real, strand="both", skip_n=True, dtype=np.float64, threads=threads,
+                               backend=backend, pairs=chosen) for al, packed in ctx.items()}
         if report == "all":
             best = {al: type(b)(*(x.reshape(-1) for x in b)) for al, b in best.items()}
-        thr = plan.thresholds[g.motifs][kj]
-        hit = {al: (b.start >= 0) & (b.score >= thr) for al, b in best.items()}  # as scans: p <= the threshold
+        motif = g.motifs[kj]
+        score = {al: np.where(b.start >= 0, b.score.astype(np.float64), np.nan) for al, b in best.items()}
+        decided = {}
+        for al, sc in score.items():
+            def grid(rows: np.ndarray, sc: np.ndarray = sc, motif: np.ndarray = motif) -> np.ndarray:
+                return _grid_pvalues(plan, motif[rows], sc[rows])
+
+            decided[al] = plan.certified.decide(motif, sc, grid, threads)
+        hit = {al: d[1] for al, d in decided.items()}
         keep = np.ones(ri.size, bool) if report == "all" else hit["ref"] | hit["alt"]
         ri, kj = ri[keep], kj[keep]
         add("v", ri)
         add("k", g.motifs[kj])
         add("call", hit["ref"][keep].astype(np.int8) + 2 * hit["alt"][keep].astype(np.int8))
         for al, b in best.items():
-            st, mi, sc = b.start[keep], b.strand[keep] < 0, b.score[keep]
+            st, mi, sc = b.start[keep], b.strand[keep] < 0, score[al][keep]
+            add(f"{al}_pvalue", decided[al][0][keep])
             ok = st >= 0
             codes, offsets = ctx[al]
             letters = window_letters(codes, offsets[ri[ok]] + st[ok], w, mi[ok], w, threads=threads, backend=backend)
             matched = np.full(ri.size, "", dtype=object)
             matched[ok] = letters.view(f"S{w}")[:, 0].astype(str)
-            add(f"{al}_score", np.where(ok, sc.astype(np.float64), np.nan))
+            add(f"{al}_score", sc)
             add(f"{al}_start", np.where(ok, a[ri] - (w - 1) + st, -1))
             add(f"{al}_strand", np.where(~ok, ".", np.where(mi, "-", "+")).astype(object))
             add(f"{al}_matched", matched)
