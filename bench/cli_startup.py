@@ -37,7 +37,8 @@ def main() -> None:
     ap.add_argument("--fimo", default=shutil.which("fimo"), help="MEME's fimo (default: on PATH)")
     ap.add_argument("--json")
     args = ap.parse_args()
-    exe = shutil.which("exactpwm") or ""
+    beside = os.path.join(os.path.dirname(sys.executable), "exactpwm")  # this environment's script, not a shim
+    exe = beside if os.path.exists(beside) else shutil.which("exactpwm") or ""
     ours = [exe] if exe else [sys.executable, "-m", "exactpwm"]
     with tempfile.TemporaryDirectory() as d:
         fa, meme = os.path.join(d, "one.fa"), os.path.join(d, "one.meme")
