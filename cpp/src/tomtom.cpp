@@ -155,23 +155,35 @@ EXACTPWM_HOT double median_of(const double* row, int64_t n, double lo, double hi
     const int64_t i2 = std::max<int64_t>(static_cast<int64_t>(std::ceil(0.5 * n)) - 1, i1);
     if (!std::isfinite(lo) || !std::isfinite(hi)) return NAN;  // the caller reports it
     if (hi == lo) return lo;
-    const int64_t B = 4096;
+    const int64_t B = 2048;
     const double inv = static_cast<double>(B) / (hi - lo), top = static_cast<double>(B - 1);
-    w.counts.assign(static_cast<size_t>(B + 1), 0);
     w.bucket.resize(static_cast<size_t>(n));
     int32_t* bucket = w.bucket.data();
     for (int64_t j = 0; j < n; ++j) bucket[j] = static_cast<int32_t>(std::min((row[j] - lo) * inv, top));
-    for (int64_t j = 0; j < n; ++j) ++w.counts[static_cast<size_t>(bucket[j])];
+    // four partial counts: repeated buckets do not wait on each other's increments
+    w.counts.assign(static_cast<size_t>(4 * B), 0);
+    int32_t* c = w.counts.data();
+    int64_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        ++c[bucket[j]];
+        ++c[B + bucket[j + 1]];
+        ++c[2 * B + bucket[j + 2]];
+        ++c[3 * B + bucket[j + 3]];
+    }
+    for (; j < n; ++j) ++c[bucket[j]];
+    auto count = [&](int64_t b) -> int64_t { return c[b] + c[B + b] + c[2 * B + b] + c[3 * B + b]; };
     int64_t b1 = 0, below = 0;  // bucket holding rank i1, and the count below it
-    while (below + w.counts[static_cast<size_t>(b1)] <= i1) below += w.counts[static_cast<size_t>(b1++)];
+    while (below + count(b1) <= i1) below += count(b1++);
     int64_t b2 = b1, below2 = below;
-    while (below2 + w.counts[static_cast<size_t>(b2)] <= i2) below2 += w.counts[static_cast<size_t>(b2++)];
-    w.sorted.resize(static_cast<size_t>(n));
+    while (below2 + count(b2) <= i2) below2 += count(b2++);
+    w.sorted.resize(static_cast<size_t>(n + 1));
     double* kept = w.sorted.data();
     int64_t m = 0;
     const uint32_t first = static_cast<uint32_t>(b1), span = static_cast<uint32_t>(b2 - b1);
-    for (int64_t j = 0; j < n; ++j)  // a rare, well-predicted branch: the median's bucket(s) hold few values
-        if (static_cast<uint32_t>(bucket[j]) - first <= span) kept[m++] = row[j];
+    for (int64_t k = 0; k < n; ++k) {  // branch-free: always write, advance only for the median's bucket(s)
+        kept[m] = row[k];
+        m += static_cast<uint32_t>(bucket[k]) - first <= span;
+    }
     std::sort(kept, kept + m);
     return (kept[i1 - below] + kept[i2 - below]) / 2.0;
 }
