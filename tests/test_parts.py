@@ -69,6 +69,21 @@ def test_merged_parts_write_what_the_whole_scan_writes(files, tmp_path, fmt, qva
     assert _text(merged) == want
 
 
+@pytest.mark.parametrize("n,extra", [(3, []), (7, ["--norc"]), (200, [])])
+def test_maxima_in_parts_merge_into_the_whole_table(files, tmp_path, n, extra):
+    """scan --format maxima --part K/N: each part's rows (one per record and motif, empty records
+    and records without an N-free window included); merged, the whole scan's table."""
+    d, motifs, fa = files
+    options = ["--format", "maxima", "--chunk-size", "5000", *extra]
+    whole = tmp_path / "whole.tsv"
+    assert main(["scan", str(motifs), str(fa), *options, "-o", str(whole), "-q"]) == 0
+    parts = _scan_in_parts(files, tmp_path, n, options, order=range(n, 0, -1))
+    assert main(["merge", *parts, "-o", str(tmp_path / "merged.tsv")]) == 0
+    want = _text(whole)
+    assert len(want) == 1 + 160 * 6 + 1  # the header, a row per record and motif, the blank line
+    assert _text(tmp_path / "merged.tsv") == want
+
+
 def test_the_sample_for_q_values_does_not_depend_on_batches_or_parts(files):
     """Every window has a number fixed by its record and position; the sample is the windows
     numbered by multiples of one stride, whatever the chunk size, and a part's samples merge into
@@ -132,9 +147,11 @@ def test_merge_refuses_parts_that_are_not_one_runs(files, tmp_path):
 
 @pytest.mark.parametrize("args,message", [(["--part", "0/3"], "K/N"), (["--part", "4/3"], "K/N"),
                                           (["--part", "x"], "K/N"), (["--part", "1/2"], "-o"),
-                                          (["--part", "1/2", "--format", "maxima", "-o", "p.npz"], "maxima")])
+                                          (["--part", "1/2", "--format", "maxima", "--regions", "r.bed", "-o",
+                                            "p.npz"], "maxima")])
 def test_part_option_errors(files, tmp_path, args, message):
     d, motifs, fa = files
+    (tmp_path / "r.bed").write_text("r1\t0\t10\n")
     r = subprocess.run([sys.executable, "-m", "exactpwm", "scan", str(motifs), str(fa), *args], capture_output=True,
                        text=True, cwd=tmp_path)
     assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
@@ -171,8 +188,64 @@ def test_merged_fimo_parts_write_the_whole_runs_folder(files, tmp_path, extra, n
         assert got == want and len(want) > 50
 
 
-@pytest.mark.parametrize("args,message", [(["--part", "1/2", "p.npz", "--text"], "--text"),
-                                          (["--part", "3/2", "p.npz"], "K/N"),
+@pytest.mark.parametrize("extra,n", [(["--text"], 3), (["--text", "--max-strand", "--norc"], 4),
+                                     (["--skip-matched-sequence"], 2)])
+def test_merged_fimo_text_parts_write_the_whole_stream(files, tmp_path, capsys, extra, n):
+    """fimo --text --part K/N FILE: every hit of the part (no q-values, no cap); the merge writes the
+    stream one run writes (by motif, then scan order), to -o or stdout."""
+    d, motifs, fa = files
+    options = ["--thresh", "1e-3", "--verbosity", "1", "--chunk-size", "5000", *extra]
+    assert main(["fimo", *options, str(motifs), str(fa)]) == 0
+    want = capsys.readouterr().out.splitlines()
+    parts = [str(tmp_path / f"t{k}.npz") for k in range(1, n + 1)]
+    for k, path in enumerate(parts, 1):
+        assert main(["fimo", "--part", f"{k}/{n}", path, *options, str(motifs), str(fa)]) == 0
+    capsys.readouterr()
+    assert main(["merge", *parts[::-1]]) == 0
+    assert capsys.readouterr().out.splitlines() == want and len(want) > 100
+    assert main(["merge", *parts, "-o", str(tmp_path / "t.tsv")]) == 0
+    assert (tmp_path / "t.tsv").read_text().splitlines() == want
+
+
+@pytest.mark.parametrize("mode", ["regions", "genomic"])
+def test_fimo_regions_and_genomic_names_in_parts(tmp_path, mode):
+    """fimo --regions / --parse-genomic-coord with --part: the --oc folder of one run."""
+    pysam = pytest.importorskip("pysam")
+    rng = np.random.default_rng(12)
+    motifs = MotifSet([Motif(f"M{w}", rng.dirichlet(np.ones(4) * 0.4, size=w).T) for w in (6, 10)])
+    exactpwm.write_motifs(motifs, tmp_path / "m.meme")
+    if mode == "regions":
+        chroms = {"chr1": 30_000, "chr2": 20_000}
+        (tmp_path / "s.fa").write_text("".join(f">{c}\n" + "".join(rng.choice(list("ACGT"), n)) + "\n"
+                                               for c, n in chroms.items()))
+        pysam.faidx(str(tmp_path / "s.fa"))
+        bed = []
+        for _ in range(80):
+            c = str(rng.choice(list(chroms)))
+            st = int(rng.integers(0, chroms[c] - 50))
+            bed.append(f"{c}\t{st}\t{min(chroms[c], st + int(rng.integers(20, 900)))}")
+        (tmp_path / "r.bed").write_text("\n".join(bed) + "\n")
+        extra = ["--regions", str(tmp_path / "r.bed")]
+    else:
+        with open(tmp_path / "s.fa", "w") as f:
+            for i in range(60):
+                st = int(rng.integers(0, 10**6))
+                f.write(f">chr{1 + i % 3}:{st}-{st + 499}\n" + "".join(rng.choice(list("ACGT"), 500)) + "\n")
+        extra = ["--parse-genomic-coord"]
+    options = ["--thresh", "1e-3", "--verbosity", "1", *extra]
+    args = [str(tmp_path / "m.meme"), str(tmp_path / "s.fa")]
+    assert main(["fimo", "--oc", str(tmp_path / "whole"), *options, *args]) == 0
+    parts = [str(tmp_path / f"f{k}.npz") for k in range(1, 4)]
+    for k, path in enumerate(parts, 1):
+        assert main(["fimo", "--part", f"{k}/3", path, *options, *args]) == 0
+    assert main(["merge", *parts, "-o", str(tmp_path / "merged")]) == 0
+    for name in ("fimo.tsv", "fimo.gff"):
+        want = [ln for ln in _text(tmp_path / "whole" / name) if not ln.startswith("# exactpwm ")]
+        assert [ln for ln in _text(tmp_path / "merged" / name) if not ln.startswith("# exactpwm ")] == want
+        assert len(want) > 10
+
+
+@pytest.mark.parametrize("args,message", [(["--part", "3/2", "p.npz"], "K/N"),
                                           (["--part", "1/2", "p.npz", "--qv-thresh"], "--qv-thresh")])
 def test_fimo_part_option_errors(files, tmp_path, args, message):
     d, motifs, fa = files

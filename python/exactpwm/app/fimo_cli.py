@@ -61,9 +61,10 @@ def add_parser(sub) -> None:
     p.add_argument("--regions", metavar="BED", help="scan only these regions of an indexed genome FASTA; hits "
                                                     "in genomic coordinates (needs pysam)")
     p.add_argument("--part", nargs=2, metavar=("K/N", "FILE"),
-                   help="scan only the K-th of N parts of the FASTA file's records and write a part file; "
-                        "'exactpwm merge PARTS -o DIR' writes the --oc folder of the whole run (q-values and "
-                        "--max-stored-scores over all parts)")
+                   help="scan only the K-th of N parts of the FASTA file's records (or of the merged --regions) "
+                        "and write a part file; 'exactpwm merge PARTS -o DIR' writes the --oc folder of the whole "
+                        "run (q-values and --max-stored-scores over all parts), or with --text the stream "
+                        "(merge PARTS [-o FILE]); not with --qv-thresh")
     p.add_argument("-j", "--threads", type=threads, default=0, help="threads (default 0 = all cores)")
     p.add_argument("--chunk-size", type=number("--chunk-size", low=1, integer=True), default=1 << 23,
                    help=argparse.SUPPRESS)

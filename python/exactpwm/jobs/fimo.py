@@ -28,8 +28,10 @@ class FimoOptions:
     regions : a BED file over an indexed FASTA (exactpwm's addition); hits in genomic coordinates
     verbosity : 1 errors only; 2 and above warnings and notes (on ``log``)
     part, part_file : ``(i, n)`` (0-based) and a path: scan only part i of n of the FASTA file's
-    records and write a part file there (:mod:`exactpwm.scanning.parts`); ``exactpwm merge -o DIR``
-    turns the n parts into the folder this run without ``part`` writes
+    records (or of the merged ``regions``) and write a part file there
+    (:mod:`exactpwm.scanning.parts`); ``exactpwm merge -o DIR`` turns the n parts into the folder
+    this run without ``part`` writes (with ``text``, ``exactpwm merge [-o FILE]`` writes the stream);
+    not with ``qv_thresh``
     """
 
     motifs: MotifSource
@@ -137,7 +139,8 @@ def write_fimo_folder(folder: str, rows: Any, motif_names: Sequence[str], sequen
 
 
 def _fimo_part(opts: FimoOptions, progress: Callable[[int], None] | None, log: Log) -> FimoResult:
-    """fimo --part K/N FILE: the stored hits, tests and p-value sample of one part of the records."""
+    """fimo --part K/N FILE: the stored hits, tests and p-value sample of one part of the records (or
+    of the merged ``--regions``); with ``--text``, every hit (no q-values, no cap), for the stream."""
     import numpy as np
 
     from exactpwm import __version__
@@ -147,29 +150,45 @@ def _fimo_part(opts: FimoOptions, progress: Callable[[int], None] | None, log: L
     i, n = opts.part  # type: ignore[misc]
     if not (n >= 1 and 0 <= i < n):
         raise OptionsError(f"--part must be K/N with 1 <= K <= N, got {i + 1}/{n}")
-    if opts.text or opts.skip_matched_sequence or opts.qv_thresh or opts.regions or opts.parse_genomic_coord:
-        raise OptionsError("--part writes one part of the --oc files: it does not go with --text, "
-                           "--skip-matched-sequence, --qv-thresh, --regions or --parse-genomic-coord")
+    if opts.qv_thresh:
+        raise OptionsError("--part does not go with --qv-thresh: a q-value threshold needs the p-values of every "
+                           "part before any part knows which hits to keep (give a p-value threshold)")
     if opts.sequences == "-" or not opts.part_file:
         raise OptionsError("--part reads a FASTA file (not stdin) and writes a part file: --part K/N FILE")
-    check_outputs([opts.part_file], [opts.motifs.spec, opts.sequences])
+    check_outputs([opts.part_file], [opts.motifs.spec, opts.sequences, opts.regions])
+    text = opts.text or opts.skip_matched_sequence
     motifs = load_motifs(opts.motifs, log)
     background = fimo_background(opts.bfile, motifs)
     strand = scan_strand(motifs, opts.norc)
-    where = part_range(opts.sequences, i, n)
+    genomic = "ucsc" if opts.parse_genomic_coord else None
+    spans: list = []
+    if opts.regions:  # the merged regions are the records: the part reads only its own
+        from exactpwm.scanning.regions import fetch_regions, read_bed, region_spans
+
+        spans = region_spans(opts.sequences, read_bed(opts.regions))
+        where = part_range(None, i, n, np.array([e - s for _, s, e in spans], dtype=np.int64))
+        sequences: Any = fetch_regions(opts.sequences, spans[where.first:where.stop])
+        records, genomic = None, "ucsc"
+    else:
+        where = part_range(opts.sequences, i, n)
+        sequences, records = opts.sequences, (where.first, where.stop)
+    qvalues = not opts.no_qvalue and not text
     plan, found, names, cuts = fimo_collect(
-        motifs, opts.sequences, background=background, thresh=opts.thresh, qvalues=not opts.no_qvalue,
-        strand=strand, max_strand=opts.max_strand, max_stored=opts.max_stored_scores, pseudocount=opts.motif_pseudo,
-        genomic=None, threads=opts.threads, chunk_size=opts.chunk_size, backend=opts.backend, progress=progress,
-        records=(where.first, where.stop), first_position=where.first_position, sample_stride=where.sample_stride)
-    settings = {"command": "fimo", "qvalues": not opts.no_qvalue, "max_stored": opts.max_stored_scores,
-                "verbosity": opts.verbosity, "motif_names": list(plan.names), "alt_names": [m.alt_name for m in motifs]}
+        motifs, sequences, background=background, thresh=opts.thresh, qvalues=qvalues,
+        strand=strand, max_strand=opts.max_strand, max_stored=1 << 62 if text else opts.max_stored_scores,
+        pseudocount=opts.motif_pseudo, genomic=genomic, threads=opts.threads, chunk_size=opts.chunk_size,
+        backend=opts.backend, progress=progress, records=records, first_position=where.first_position,
+        sample_stride=where.sample_stride)
+    settings = {"command": "fimo", "qvalues": qvalues, "max_stored": opts.max_stored_scores,
+                "verbosity": opts.verbosity, "motif_names": list(plan.names), "alt_names": [m.alt_name for m in motifs],
+                "text": text, "skip_matched": opts.skip_matched_sequence, "chromosome_names": genomic is not None}
     run = fingerprint({**settings, "version": __version__, "strand": strand, "thresh": opts.thresh,
-                       "max_strand": opts.max_strand, "background": background.tolist(), "parts": n},
+                       "max_strand": opts.max_strand, "background": background.tolist(), "parts": n,
+                       "regions": [(c, s) for c, s, _ in spans], "genomic": genomic},
                       [where.lengths, np.asarray(plan.thresholds), *plan.matrices])
     write_part(opts.part_file, ScanPart(run, i, n, where.positions, where.first, found.hits, names, found.n_tests,
                                         found.indexed or [], settings, cuts, where.stop))
     if opts.verbosity >= 2:
-        log(f"part {i + 1} of {n}: records {where.first + 1}-{where.stop} of {where.lengths.size}, "
-            f"{found.hits.size:,} hits -> {opts.part_file}")
+        log(f"part {i + 1} of {n}: {'regions' if opts.regions else 'records'} {where.first + 1}-{where.stop} of "
+            f"{where.lengths.size}, {found.hits.size:,} hits -> {opts.part_file}")
     return FimoResult(rows=int(found.hits.size), paths=[opts.part_file])

@@ -33,7 +33,7 @@ class MergeOptions:
 
     parts : the part files (any order; all parts of one run, each once)
     output : a path, '-' or None (stdout); for parts of ``exactpwm fimo``, the output folder (as its
-    ``--oc``: fimo.tsv and fimo.gff, written into if it exists)
+    ``--oc``: fimo.tsv and fimo.gff, written into if it exists), or with ``--text`` the stream's file
     threads : threads formatting the lines (0 = all cores; the text does not depend on it)
     ohe, bigwig : for parts of ``exactpwm attribute``: its ``--ohe`` file and ``--bigwig`` folder
     argv : the command line, recorded in the output's closing comment
@@ -65,7 +65,8 @@ def run_merge(opts: MergeOptions, *, log: Log = stderr_log) -> int:
     note = command_text(opts.argv)
     command = parts[0].settings.get("command", "scan")
     outputs: list[str | None] = [opts.output]
-    if command == "fimo" and opts.output is not None and opts.output != "-":  # a folder, as fimo's --oc
+    folder = command == "fimo" and not parts[0].settings.get("text")
+    if folder and opts.output is not None and opts.output != "-":  # a folder, as fimo's --oc
         make_folder(opts.output, "parts of 'exactpwm fimo' merge into a folder (as its --oc)")
         outputs = [os.path.join(opts.output, name) for name in ("fimo.tsv", "fimo.gff")]
     check_outputs([*outputs, opts.ohe, track], list(opts.parts))
@@ -78,6 +79,8 @@ def run_merge(opts: MergeOptions, *, log: Log = stderr_log) -> int:
             return _merge_attribute(opts, check_parts(parts, list(opts.parts)), track, log)
         if command == "track":
             return _merge_track(opts, check_parts(parts, list(opts.parts)), log)
+        if parts[0].settings.get("format") == "maxima":
+            return _merge_maxima(opts, check_parts(parts, list(opts.parts)), note, log)
         found, settings = merge_parts(parts, list(opts.parts))
     except PartError as exc:
         raise OptionsError(str(exc)) from None
@@ -147,6 +150,41 @@ def _merge_track(opts: MergeOptions, parts: list, log: Log) -> int:
     return len(written)
 
 
+def _merge_maxima(opts: MergeOptions, parts: list, note: str | None, log: Log) -> int:
+    """Parts of ``exactpwm scan --format maxima``: their rows one after the other, as one scan writes them."""
+    from exactpwm.jobs.common import open_text
+
+    rows = 0
+    with open_text(opts.output) as f:
+        f.write(parts[0].settings["header"] + "\n")
+        for p in parts:
+            text = p.text.decode()
+            f.write(text)
+            rows += text.count("\n")
+        f.write(f"\n# exactpwm scan --format maxima\n# command: {note or ''}\n")
+    log(f"merged {len(parts)} parts: {rows:,} rows")
+    return rows
+
+
+def _merge_fimo_text(opts: MergeOptions, found: Any, settings: dict, log: Log) -> int:
+    """Parts of ``exactpwm fimo --text``: the stream one run writes (by motif, then scan order), to
+    -o or stdout."""
+    from exactpwm.jobs.common import open_text
+    from exactpwm.scanning.fimo import MotifOrderWriter
+
+    rows = found.hits
+    if settings.get("skip_matched"):
+        rows["matched"] = b""
+    with open_text(opts.output) as f:
+        w = MotifOrderWriter(f, settings["motif_names"], found.sequence_names, settings["alt_names"],
+                             threads=opts.threads)
+        w.write(rows)
+        w.close()
+    if int(settings.get("verbosity", 2)) >= 2:
+        log(f"merged {len(opts.parts)} parts: {rows.size:,} hits")
+    return int(rows.size)
+
+
 def _merge_variants(opts: MergeOptions, parts: list, note: str | None, log: Log) -> int:
     """Parts of ``exactpwm variants``: their TSV lines one after the other, under the header."""
     from exactpwm.jobs.common import open_text
@@ -174,6 +212,8 @@ def _merge_fimo(opts: MergeOptions, found: Any, settings: dict, command: str, lo
     from exactpwm.jobs.fimo import write_fimo_folder
     from exactpwm.scanning.fimo import cap_stored, fimo_rows, warn_capped
 
+    if settings.get("text"):
+        return _merge_fimo_text(opts, found, settings, log)
     if opts.output in (None, "-"):
         raise OptionsError("these are parts of 'exactpwm fimo': give -o the output folder (fimo.tsv, fimo.gff)")
     cuts = dict(settings["cuts"])  # each motif's lowest cut over the parts

@@ -181,13 +181,15 @@ def _scan_part(opts: ScanOptions, motifs: Any, common: dict, strand: Strand, pva
     from exactpwm.scanning.scan import collect_hits
 
     i, n = opts.part  # type: ignore[misc]
-    if opts.format == "maxima":
-        raise OptionsError("--part cuts the records (or --regions) into parts of hits: it does not go with "
-                           "--format maxima")
+    if opts.format == "maxima" and opts.regions:
+        raise OptionsError("--part with --format maxima cuts a FASTA file's records: it does not go with --regions "
+                           "(one row per BED line)")
     if opts.sequences == "-" or opts.output in (None, "-"):
         raise OptionsError("--part reads a FASTA file (not stdin) and writes a part file: give the file and -o")
     if not (n >= 1 and 0 <= i < n):
         raise OptionsError(f"--part must be K/N with 1 <= K <= N, got {i + 1}/{n}")
+    if opts.format == "maxima":
+        return _maxima_part(opts, motifs, common, strand, alts, progress, log)
     spans: list = []
     if opts.regions:  # the merged regions are the records: the part reads only its own
         from exactpwm.scanning.regions import fetch_regions, read_bed, region_spans
@@ -212,7 +214,7 @@ def _scan_part(opts: ScanOptions, motifs: Any, common: dict, strand: Strand, pva
         coords.map_rows(found.hits, found.sequence_names)
         names = coords.names
     settings = {"command": "scan", "format": opts.format, "qvalues": opts.qvalues, "motif_names": list(plan.names),
-                "alt_names": alts}
+                "alt_names": alts, "chromosome_names": bool(opts.regions or opts.genomic_coord)}
     run = fingerprint({**settings, "version": __version__, "strand": strand, "pvalue": pvalue, "score": opts.score,
                        "parts": n, "regions": [(c, s) for c, s, _ in spans], "genomic": opts.genomic_coord},
                       [where.lengths, np.asarray(plan.thresholds), *plan.matrices])
@@ -222,6 +224,44 @@ def _scan_part(opts: ScanOptions, motifs: Any, common: dict, strand: Strand, pva
         f"{where.lengths.size}, "
         f"{found.hits.size:,} hits -> {opts.output}")
     return ScanResult(rows=int(found.hits.size))
+
+
+def _maxima_part(opts: ScanOptions, motifs: Any, common: dict, strand: Strand, alts: list,
+                 progress: Callable[[int], None] | None, log: Log) -> ScanResult:
+    """scan --format maxima --part i/n: the maxima rows of one part of the records, as text."""
+    import io
+
+    import numpy as np
+
+    from exactpwm import __version__
+    from exactpwm.scanning.hits import write_maxima
+    from exactpwm.scanning.maxima import sequence_maxima
+    from exactpwm.scanning.parts import ScanPart, fingerprint, part_range, write_part
+    from exactpwm.scanning.plan import score_matrices
+
+    i, n = opts.part  # type: ignore[misc]
+    where = part_range(opts.sequences, i, n)
+    best = sequence_maxima(motifs, opts.sequences, strand=strand, threads=opts.threads, chunk_size=opts.chunk_size,
+                           backend=opts.backend, progress=progress, records=(where.first, where.stop), **common)
+    if opts.genomic_coord:
+        from exactpwm.scanning.regions import GenomicCoordinates
+
+        GenomicCoordinates(opts.genomic_coord).shift_maxima(best)
+    buf = io.StringIO()
+    write_maxima(buf, best, alts, motifs.widths, "")
+    header, _, body = buf.getvalue().partition("\n")
+    body = body[:body.rindex("\n\n# exactpwm scan --format maxima")] + "\n" if best.score.size else ""
+    settings = {"command": "scan", "format": "maxima", "header": header}
+    matrices = score_matrices(motifs, "logodds", background=common["background"], base=common["base"],
+                              pseudocount=common["pseudocount"], step=None)
+    run = fingerprint({**settings, "version": __version__, "strand": strand, "parts": n,
+                       "genomic": opts.genomic_coord, "names": list(best.motif_names)},
+                      [where.lengths, *matrices])
+    write_part(opts.output, ScanPart(run, i, n, where.positions, where.first, np.zeros(0, np.int8), [],
+                                     np.zeros(0, np.int64), [], settings, {}, where.stop, body.encode()))
+    log(f"part {i + 1} of {n}: records {where.first + 1}-{where.stop} of {where.lengths.size}, "
+        f"{best.score.shape[0]:,} sequences -> {opts.output}")
+    return ScanResult(rows=int(best.score.size))
 
 
 def _sequences(opts: ScanOptions) -> tuple[Any, Any]:

@@ -75,10 +75,13 @@ def sequence_maxima(motifs: Motifs, sequences: Sequences, *, names: Sequence[str
                     mode: str = "logodds", background: Background = None, base: float = 2.0,
                     pseudocount: float | None = None, strand: Strand = "both", step: float | None = DEFAULT_STEP,
                     chunk_size: int = DEFAULT_CHUNK, threads: int = 0, backend: str = "auto",
-                    progress: Callable[[int], None] | None = None) -> SequenceMaxima:
+                    progress: Callable[[int], None] | None = None,
+                    records: tuple[int, int] | None = None) -> SequenceMaxima:
     """Global max pooling of motif scores per sequence, streamed in chunks (arguments as in :func:`scan`;
     ``step`` is the grid, 2**-10 by default; None scores the motifs' own float64 matrices, exactly,
-    1.6 to 3 times slower on AVX2 today).
+    1.6 to 3 times slower on AVX2 today). ``records=(first, stop)``: of a FASTA file, only those
+    records (0-based, half-open; a part of a larger job: the rows of consecutive parts, one after
+    the other, are the whole file's).
 
     Windows containing N are never the best window (as in :func:`scan`).
     """
@@ -92,7 +95,7 @@ def sequence_maxima(motifs: Motifs, sequences: Sequences, *, names: Sequence[str
     overlap = max(m.shape[1] for m in matrices) - 1
     seq_names: list[str] = []
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (R, K) best score, start, strand per piece
-    for batch in sequence_batches(sequences, chunk_size, overlap, seq_names):
+    for batch in sequence_batches(sequences, chunk_size, overlap, seq_names, records=records):
         R = batch.size
         sc = np.full((R, K), -np.inf)
         st = np.full((R, K), -1, np.int64)

@@ -233,11 +233,20 @@ def merge_parts(parts: list[ScanPart], labels: list[str] | None = None) -> tuple
     ref = ordered[0]
     names: list = []
     rows = []
+    by_name = bool(ref.settings.get("chromosome_names"))  # hits on chromosomes: one entry per name, as one run
+    index: dict = {}
     for p in ordered:
         h = p.hits.copy()
-        h["sequence"] += len(names)
+        if by_name:
+            local = np.array([index.setdefault(nm, len(index)) for nm in p.sequence_names], dtype=np.int64)
+            if h.size:
+                h["sequence"] = local[h["sequence"]]
+        else:
+            h["sequence"] += len(names)
+            names.extend(p.sequence_names)
         rows.append(h)
-        names.extend(p.sequence_names)
+    if by_name:
+        names = list(index)
     hits = np.concatenate(rows) if rows else ref.hits[:0]
     n_tests = np.sum([p.n_tests for p in ordered], axis=0).astype(np.int64)
     samples = PvalueSample.merge([p.samples for p in ordered], ref.positions)
