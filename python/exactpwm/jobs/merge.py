@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO, cast
 
 from exactpwm.jobs.common import (
     Log,
@@ -176,7 +176,7 @@ def _merge_fimo_text(opts: MergeOptions, found: Any, settings: dict, log: Log) -
     if settings.get("skip_matched"):
         rows["matched"] = b""
     with open_text(opts.output) as f:
-        w = MotifOrderWriter(f, settings["motif_names"], found.sequence_names, settings["alt_names"],
+        w = MotifOrderWriter(cast(TextIO, f), settings["motif_names"], found.sequence_names, settings["alt_names"],
                              threads=opts.threads)
         w.write(rows)
         w.close()
