@@ -238,7 +238,8 @@ def test_variants_on_dask_equal_one_process_with_a_worker_killed(variant_data, t
 
     d = variant_data
     opts = dict(motifs=MotifSource(str(d / "m.meme")), genome=str(d / "g.fa"), vcf=str(d / "v.vcf"), pvalue=1e-2)
-    run_variants(VariantsOptions(**opts, output=str(tmp_path / "one.tsv")), log=lambda line: None)
+    run_variants(VariantsOptions(**opts, output=str(tmp_path / "one.tsv"), vcf_out=str(tmp_path / "one.vcf")),
+                 log=lambda line: None)
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
                                        processes=True)
     try:
@@ -256,7 +257,8 @@ def test_variants_on_dask_equal_one_process_with_a_worker_killed(variant_data, t
         timer = threading.Timer(1.0, kill)
         timer.start()
         lines: list[str] = []
-        run_variants(VariantsOptions(**opts, output=str(tmp_path / "dask.tsv"), dask=address), log=lines.append)
+        run_variants(VariantsOptions(**opts, output=str(tmp_path / "dask.tsv"), dask=address,
+                                     vcf_out=str(tmp_path / "dask.vcf")), log=lines.append)
         timer.cancel()
         c.close()
     finally:
@@ -264,6 +266,9 @@ def test_variants_on_dask_equal_one_process_with_a_worker_killed(variant_data, t
     one, two = ((tmp_path / f).read_text().splitlines() for f in ("one.tsv", "dask.tsv"))
     assert one == two and len(one) > 50
     assert any("not scored" in ln for ln in lines)
+    one, two = ([ln for ln in (tmp_path / f).read_text().splitlines() if not ln.startswith("##")]
+                for f in ("one.vcf", "dask.vcf"))
+    assert one == two and sum("EXACTPWM=" in ln for ln in one) > 10
 
 
 def test_partitions_appear_together_or_not_at_all(client, data, tmp_path):

@@ -387,8 +387,30 @@ def test_variants_in_parts_merge_into_the_whole_table(data, tmp_path, n, extra):
     lines = [(tmp_path / f).read_text().splitlines() for f in ("whole.tsv", "merged.tsv")]
     assert lines[0][:-1] == lines[1][:-1] and len(lines[0]) > 20
     assert lines[1][-1].startswith("# exactpwm merge")
-    r = run_cli("variants", *args, "--part", "1/2", "-o", tmp_path / "p.npz", "--vcf-out", tmp_path / "o.vcf")
-    assert r.returncode == 2 and "--vcf-out" in r.stderr and not (tmp_path / "p.npz").exists()
+    r = run_cli("merge", *parts, "-o", tmp_path / "m2.tsv", "--vcf-out", tmp_path / "o.vcf")
+    assert r.returncode == 2 and "--vcf-out" in r.stderr and not (tmp_path / "m2.tsv").exists()
+
+
+def test_variants_vcf_out_in_parts_and_on_dask(data, tmp_path):
+    """--vcf-out with --part: each part holds its records' INFO entries, and merge --vcf-out writes
+    the VCF one run annotates; --dask writes it too."""
+    from exactpwm.app.cli import main
+
+    vcf = str(data["dir"] / "v.vcf.gz")
+    args = [str(data["dir"] / "m.meme"), str(data["fa"]), vcf, "--thresh", "1e-2"]
+    assert main(["variants", *args, "-o", str(tmp_path / "whole.tsv"), "--vcf-out", str(tmp_path / "whole.vcf")]) == 0
+    parts = [str(tmp_path / f"v{k}.npz") for k in range(1, 5)]
+    for k, path in enumerate(parts, 1):
+        assert main(["variants", *args, "--part", f"{k}/4", "-o", path, "--vcf-out", "x.vcf"]) == 0
+    assert main(["merge", *parts, "-o", str(tmp_path / "m.tsv"), "--vcf-out", str(tmp_path / "m.vcf")]) == 0
+    body = [ln for ln in (tmp_path / "whole.vcf").read_text().splitlines() if not ln.startswith("##")]
+    assert [ln for ln in (tmp_path / "m.vcf").read_text().splitlines() if not ln.startswith("##")] == body
+    assert sum("EXACTPWM=" in ln for ln in body) > 10
+    assert (tmp_path / "m.tsv").read_text().splitlines()[:-1] == (tmp_path / "whole.tsv").read_text().splitlines()[:-1]
+    one = [str(tmp_path / "one.npz")]
+    assert main(["variants", *args, "--part", "1/1", "-o", one[0]]) == 0  # without --vcf-out: another run
+    r = run_cli("merge", *parts[:3], *one, "-o", tmp_path / "x.tsv")
+    assert r.returncode == 2 and "different runs" in r.stderr
 
 
 def test_count_records_equals_the_records_pysam_reads(data, tmp_path):
@@ -436,3 +458,17 @@ def test_variants_by_region_concatenate_into_the_whole_table(data, tmp_path):
         assert r.returncode == code and message in r.stderr, r.stderr
     r = run_cli("variants", *args, "--region", "chr1", "--part", "1/2", "-o", tmp_path / "y.npz")
     assert r.returncode == 2 and "--region" in r.stderr
+
+
+def test_vcf_out_keeps_records_of_contigs_the_header_does_not_declare(data, tmp_path):
+    """A text VCF whose records name a contig its header lacks: htslib would end the process when
+    it writes such a record (exit 1, no message); the annotated VCF declares the contig instead."""
+    text = (data["dir"] / "v.vcf").read_text().replace("##contig=<ID=chrZ,length=100>\n", "")
+    (tmp_path / "u.vcf").write_text(text)
+    r = run_cli("variants", data["dir"] / "m.meme", data["fa"], tmp_path / "u.vcf", "--thresh", "1e-2",
+                "-o", tmp_path / "u.tsv", "--vcf-out", tmp_path / "u.out.vcf")
+    assert r.returncode == 0, r.stderr
+    out = (tmp_path / "u.out.vcf").read_text()
+    assert "##contig=<ID=chrZ>" in out and "\nchrZ\t5\t" in out
+    assert sum(1 for ln in out.splitlines() if not ln.startswith("#")) == \
+        sum(1 for ln in text.splitlines() if not ln.startswith("#"))

@@ -62,6 +62,8 @@ def add_parsers(sub) -> None:
                                           "folder")
     p.add_argument("-j", "--threads", type=threads, default=0, help="threads formatting lines (default 0 = all cores)")
     p.add_argument("--ohe", help="parts of 'exactpwm attribute': also the one-hot sequences .npz")
+    p.add_argument("--vcf-out", metavar="VCF", help="parts of 'exactpwm variants --vcf-out': also the annotated VCF "
+                                                    "(the input VCF the parts name, with the EXACTPWM INFO field)")
     p.add_argument("--bigwig", metavar="DIR", help="parts of 'exactpwm attribute': also the per-base bigWig track "
                                                    "(DIR/attributions.bw)")
     p.set_defaults(func=run_merge_command)
@@ -100,7 +102,7 @@ def run_merge_command(args: argparse.Namespace) -> int:
     from exactpwm.jobs.merge import MergeOptions, run_merge
 
     run_merge(MergeOptions(args.parts, output=args.output, threads=args.threads, ohe=args.ohe, bigwig=args.bigwig,
-                           argv=args.argv))
+                           vcf_out=args.vcf_out, argv=args.argv))
     return 0
 
 

@@ -358,6 +358,29 @@ def warn_skipped(skipped: Counter, examples: dict) -> None:
             ExactpwmWarning, stacklevel=3)
 
 
+def _undeclared_contigs(vcf: str, header: Any) -> list[str]:
+    """The contigs of a text VCF's records that its header does not declare (a BCF must declare
+    them), in order of appearance."""
+    import gzip
+
+    if str(vcf) == "-" or not os.path.isfile(vcf):
+        return []
+    kind = compression_kind(vcf)
+    opener: Any = gzip.open if kind != "none" else open
+    with opener(vcf, "rb") as f:
+        if f.read(3) == b"BCF":
+            return []
+        f.seek(0)
+        known = set(header.contigs)
+        seen: dict[str, None] = {}
+        for line in f:
+            if line[:1] != b"#":
+                name = line.split(b"\t", 1)[0].decode("utf-8", "replace")
+                if name not in known:
+                    seen.setdefault(name)
+    return list(seen)
+
+
 def write_annotated_vcf(vcf_in: str, vcf_out: str, notes: dict[int, list[str]], key: str, description: str) -> None:
     """The input VCF with an INFO field ``key`` (Number=., String) on each record ``r`` (0-based, in
     file order) of ``notes``: its entries; bgzip-compressed when ``vcf_out`` ends in .gz, BCF when it
@@ -370,6 +393,8 @@ def write_annotated_vcf(vcf_in: str, vcf_out: str, notes: dict[int, list[str]], 
     mode = "wb" if vcf_out.endswith(".bcf") else ("wz" if vcf_out.endswith(".gz") else "w")
     quiet = pysam.set_verbosity(0)  # htslib's notes (no index) are not the user's concern here
     src = pysam.VariantFile(vcf_in)
+    for name in _undeclared_contigs(vcf_in, src.header):  # else htslib ends the process at such a record
+        src.header.contigs.add(name)
     header = src.header.copy()
     if "END" not in header.info:  # htslib gives symbolic alleles an END even when the header lacks it
         header.info.add("END", 1, "Integer", "End position of the variant")

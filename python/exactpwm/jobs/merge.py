@@ -36,6 +36,8 @@ class MergeOptions:
     ``--oc``: fimo.tsv and fimo.gff, written into if it exists), or with ``--text`` the stream's file
     threads : threads formatting the lines (0 = all cores; the text does not depend on it)
     ohe, bigwig : for parts of ``exactpwm attribute``: its ``--ohe`` file and ``--bigwig`` folder
+    vcf_out : for parts of ``exactpwm variants --vcf-out``: the annotated VCF (the input VCF, whose
+    path the parts record, with the EXACTPWM INFO field)
     argv : the command line, recorded in the output's closing comment
     """
 
@@ -44,6 +46,7 @@ class MergeOptions:
     threads: int = 0
     ohe: str | None = None
     bigwig: str | None = None
+    vcf_out: str | None = None
     argv: Sequence[str] | None = None
 
 
@@ -69,7 +72,11 @@ def run_merge(opts: MergeOptions, *, log: Log = stderr_log) -> int:
     if folder and opts.output is not None and opts.output != "-":  # a folder, as fimo's --oc
         make_folder(opts.output, "parts of 'exactpwm fimo' merge into a folder (as its --oc)")
         outputs = [os.path.join(opts.output, name) for name in ("fimo.tsv", "fimo.gff")]
-    check_outputs([*outputs, opts.ohe, track], list(opts.parts))
+    vcf_in = parts[0].settings.get("vcf") if command == "variants" else None
+    check_outputs([*outputs, opts.ohe, track, opts.vcf_out], [*opts.parts, vcf_in])
+    if opts.vcf_out and not (command == "variants" and parts[0].settings.get("vcf_out")):
+        raise OptionsError("--vcf-out is for parts of 'exactpwm variants --vcf-out': these parts hold no VCF "
+                           "annotations")
     if (opts.ohe or opts.bigwig) and command != "attribute":
         raise OptionsError("--ohe and --bigwig are for parts of 'exactpwm attribute'")
     try:
@@ -204,6 +211,16 @@ def _merge_variants(opts: MergeOptions, parts: list, note: str | None, log: Log)
     for reason, n in skipped.items():
         log(f"exactpwm merge: {n} variants not scored ({reason})")
     log(f"merged {len(parts)} parts: {rows:,} rows")
+    if parts[0].settings.get("vcf_out"):
+        if not opts.vcf_out:
+            log("exactpwm merge: the parts hold the annotations of --vcf-out: give --vcf-out FILE to write the VCF")
+        else:
+            from exactpwm.jobs.variants import notes_from_arrays
+            from exactpwm.scanning.variants import write_notes_vcf
+
+            notes = {r: e for p in parts for r, e in notes_from_arrays(p.arrays).items()}
+            write_notes_vcf(parts[0].settings["vcf"], opts.vcf_out, notes)
+            log(f"wrote {opts.vcf_out}")
     return rows
 
 

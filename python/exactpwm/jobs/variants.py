@@ -41,9 +41,10 @@ class VariantsOptions:
     strand, min_delta, length : for activations and models (see ``exactpwm variants --help``)
     part : ``(i, n)``, 0-based: only part i of n of the VCF's records (contiguous, about equal
     counts), to a part file (``output``) that ``exactpwm merge`` joins with the others into the
-    whole TSV (motif matches only; not with ``vcf_out``)
+    whole TSV (motif matches only); with ``vcf_out``, the part also holds its records' INFO
+    entries, and ``exactpwm merge --vcf-out`` writes the annotated VCF
     dask : a Dask scheduler address or ``local:N``: runs of VCF records as tasks (workers read the
-    same files), the one TSV written here (motif matches only; not with ``vcf_out``)
+    same files), the one TSV (and ``vcf_out``) written here (motif matches only)
     region : ``chr:start-end`` (1-based, inclusive) or ``chr``: only the records whose POS lies in it,
     read through the VCF's index; the rows of regions that follow each other are the whole run's
     (motif matches only; not with ``vcf_out``, ``part`` or ``dask``)
@@ -167,13 +168,13 @@ def variants_text(opts: VariantsOptions, first: int, stop: int) -> dict:
                        "pseudocount": opts.pseudocount,
                        "background": np.asarray(bg, dtype=float).tolist() if bg is not None else None}, scoring)
     return {"header": header.decode(), "body": body, "rows": len(eff.table), "skipped": dict(eff.skipped),
-            "examples": eff.examples, "fingerprint": run}
+            "examples": eff.examples, "fingerprint": run, "notes": eff.vcf_notes() if opts.vcf_out else {}}
 
 
 def _check_cut(opts: VariantsOptions, how: str) -> None:
-    if opts.activations or opts.motifs.spec.lower().endswith(".pt2") or opts.vcf_out:
+    if opts.activations or opts.motifs.spec.lower().endswith(".pt2") or (opts.vcf_out and how == "--region"):
         raise OptionsError(f"{how} cuts motif matches into pieces: it does not go with --activations, a model's "
-                           "outputs or --vcf-out")
+                           f"outputs{' or --vcf-out' if how == '--region' else ''}")
     if opts.vcf == "-":
         raise OptionsError(f"{how} reads a VCF file, not stdin")
 
@@ -196,11 +197,11 @@ def _variants_part(opts: VariantsOptions, log: Log) -> VariantsResult:
     got = variants_text(opts, first, stop)
     _log_skipped(got["skipped"], got["examples"], log)
     settings = {"command": "variants", "header": got["header"], "skipped": got["skipped"],
-                "examples": got["examples"]}
+                "examples": got["examples"], "vcf": os.path.abspath(opts.vcf), "vcf_out": bool(opts.vcf_out)}
     run = fingerprint({"run": got["fingerprint"], "records": total, "parts": n,
-                       "genome": os.path.basename(opts.genome)}, [])
+                       "genome": os.path.basename(opts.genome), "vcf_out": bool(opts.vcf_out)}, [])
     write_part(opts.output, ScanPart(run, i, n, 0, first, np.zeros(0, np.int8), [], np.zeros(0, np.int64), [],
-                                     settings, {}, stop, got["body"]))
+                                     settings, {}, stop, got["body"], notes_arrays(got["notes"])))
     log(f"part {i + 1} of {n}: VCF records {first + 1}-{stop} of {total}, {got['rows']:,} rows -> {opts.output}")
     return VariantsResult(got["rows"], got["skipped"], [str(opts.output)])
 
@@ -239,9 +240,39 @@ def _variants_dask(opts: VariantsOptions, log: Log) -> VariantsResult:
         for g in got:
             f.write(g["body"].decode())
         f.write(f"# {command_text(opts.argv) or 'exactpwm variants'}\n")
+    paths = [] if opts.output in (None, "-") else [str(opts.output)]
     if opts.output not in (None, "-"):
         log(f"wrote {opts.output}: {rows:,} rows")
-    return VariantsResult(rows, skipped, [] if opts.output in (None, "-") else [str(opts.output)])
+    if opts.vcf_out:
+        from exactpwm.scanning.variants import write_notes_vcf
+
+        write_notes_vcf(opts.vcf, opts.vcf_out, {r: e for g in got for r, e in g["notes"].items()})
+        log(f"wrote {opts.vcf_out}")
+        paths.append(opts.vcf_out)
+    return VariantsResult(rows, skipped, paths)
+
+
+def notes_arrays(notes: dict[int, list[str]]) -> dict:
+    """A part's VCF notes ({record: entries}) as arrays: ``note_record`` (int64, one per entry) and
+    ``note_text`` (the entries' UTF-8 bytes, newline-separated)."""
+    import numpy as np
+
+    if not notes:
+        return {}
+    records = [r for r, entries in notes.items() for _ in entries]
+    text = "\n".join(e for entries in notes.values() for e in entries).encode()
+    return {"note_record": np.array(records, dtype=np.int64), "note_text": np.frombuffer(text, np.uint8)}
+
+
+def notes_from_arrays(arrays: dict) -> dict[int, list[str]]:
+    """The inverse of :func:`notes_arrays`."""
+    notes: dict[int, list[str]] = {}
+    if "note_record" not in arrays:
+        return notes
+    entries = bytes(arrays["note_text"]).decode().split("\n")
+    for r, e in zip(arrays["note_record"].tolist(), entries):
+        notes.setdefault(int(r), []).append(e)
+    return notes
 
 
 def _activations(opts: VariantsOptions) -> tuple[Any, dict, dict]:

@@ -48,7 +48,8 @@ from exactpwm.io.vcf import (
     write_annotated_vcf,
 )
 
-__all__ = ["SKIP_REASONS", "Variant", "VariantColumns", "VariantEffects", "read_variants", "variant_effects"]
+__all__ = ["SKIP_REASONS", "Variant", "VariantColumns", "VariantEffects", "read_variants", "variant_effects",
+           "write_notes_vcf"]
 
 
 @dataclass
@@ -84,6 +85,11 @@ class VariantEffects:
         """The input VCF with an INFO field ``EXACTPWM`` per record: one ``ALT|motif|call|delta``
         entry for each row of the table (ALT the allele's number); bgzip-compressed when
         ``vcf_out`` ends in .gz, BCF when it ends in .bcf. Written atomically."""
+        write_notes_vcf(vcf_in, vcf_out, self.vcf_notes())
+
+    def vcf_notes(self) -> dict[int, list[str]]:
+        """{VCF record (0-based, in file order): its ``ALT|motif|call|delta`` entries}, as
+        :meth:`write_vcf` writes them."""
         t = self.table
         delta = t["delta"].to_numpy(np.float64)
         values, which = np.unique(np.nan_to_num(delta, nan=np.inf), return_inverse=True)  # each value formatted once
@@ -94,9 +100,15 @@ class VariantEffects:
         notes: dict[int, list[str]] = {}
         for r, e in zip(self.record.tolist(), entries):
             notes.setdefault(r, []).append(e)
-        write_annotated_vcf(vcf_in, vcf_out, notes, "EXACTPWM",
-                            "Motif matches changed by the variant (exactpwm variants): ALT number|motif|call "
-                            "(gain, loss, change, none)|ALT best score - REF best score")
+        return notes
+
+
+def write_notes_vcf(vcf_in: str, vcf_out: str, notes: dict[int, list[str]]) -> None:
+    """``vcf_in`` with the ``EXACTPWM`` INFO field of :meth:`VariantEffects.vcf_notes` (those of
+    several parts of one VCF, joined), to ``vcf_out`` (atomically; .gz bgzip, .bcf BCF)."""
+    write_annotated_vcf(vcf_in, vcf_out, notes, "EXACTPWM",
+                        "Motif matches changed by the variant (exactpwm variants): ALT number|motif|call "
+                        "(gain, loss, change, none)|ALT best score - REF best score")
 
 
 _CALLS = np.array(["none", "loss", "gain", "change"])  # indexed by REF hit + 2 x ALT hit
