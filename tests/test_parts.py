@@ -306,6 +306,29 @@ def test_merged_track_parts_write_the_whole_runs_bedgraphs(files, tmp_path, n, o
             assert (tmp_path / merged / name).read_bytes() == (tmp_path / out / name).read_bytes()
 
 
+def test_merged_track_parts_write_the_whole_runs_bigwig(files, tmp_path):
+    """track --part, then merge -o x.bw: the bigWig one 'track -o x.bw' writes (every record in its
+    header, records without a window included), byte for byte."""
+    pytest.importorskip("pyBigWig")
+    d, motifs, source = files
+    fa = tmp_path / "unique.fa"
+    lines = source.read_text().splitlines()
+    heads = iter(range(len(lines)))
+    fa.write_text("\n".join(f">seq{next(heads)}" if ln.startswith(">") else ln for ln in lines) + "\n")
+    args = [str(motifs), str(fa), "--motif", "M12", "--chunk-size", "5000"]
+    assert main(["track", *args, "-o", str(tmp_path / "whole.bw")]) == 0
+    parts = [str(tmp_path / f"b{k}.npz") for k in range(1, 5)]
+    for k, path in enumerate(parts, 1):
+        assert main(["track", *args, "--part", f"{k}/4", "-o", path]) == 0
+    assert main(["merge", *parts, "-o", str(tmp_path / "merged.bw")]) == 0
+    assert (tmp_path / "merged.bw").read_bytes() == (tmp_path / "whole.bw").read_bytes()
+    several = [str(tmp_path / f"s{k}.npz") for k in range(1, 3)]
+    for k, path in enumerate(several, 1):
+        assert main(["track", str(motifs), str(fa), "--part", f"{k}/2", "-o", path]) == 0
+    r = _cli("merge", *several, "-o", tmp_path / "x.bw")
+    assert r.returncode == 2 and "one track" in r.stderr and not (tmp_path / "x.bw").exists()
+
+
 def test_part_and_dask_do_not_go_together(files, tmp_path):
     d, motifs, fa = files
     for command in (["scan", str(motifs), str(fa)], ["track", str(motifs), str(fa)]):

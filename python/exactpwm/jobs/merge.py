@@ -131,6 +131,8 @@ def _merge_track(opts: MergeOptions, parts: list, log: Log) -> int:
     from exactpwm.jobs.track import bedgraph_header, bedgraph_paths
 
     names = parts[0].settings["motif_names"]
+    if opts.output is not None and opts.output.lower().endswith((".bw", ".bigwig")):
+        return _merge_bigwig(opts, parts, log)
     if len(names) > 1 and opts.output in (None, "-"):
         raise OptionsError(f"{len(names)} motifs: give -o a folder for one bedGraph each")
     seen: set = set()
@@ -155,6 +157,45 @@ def _merge_track(opts: MergeOptions, parts: list, log: Log) -> int:
     for p in written:
         log(f"wrote {p}")
     return len(written)
+
+
+def _merge_bigwig(opts: MergeOptions, parts: list, log: Log) -> int:
+    """Parts of ``exactpwm track`` (one motif) to the bigWig file one ``track -o x.bw`` writes: the
+    header from every part's records, the entries from its bedGraph lines."""
+    import numpy as np
+
+    from exactpwm.scanning.tracks import write_bigwig_runs
+
+    if len(parts[0].settings["motif_names"]) > 1:
+        raise OptionsError("bigWig holds one track: these parts hold several motifs (merge them to a folder of "
+                           "bedGraph files, or run the parts with --motif)")
+    if "record_names" not in parts[0].arrays:
+        raise OptionsError("these parts were written before bigWig merges: merge them to bedGraph")
+    check_outputs([opts.output], list(opts.parts))
+    sizes: dict[str, int] = {}
+    for p in parts:
+        for name, length in zip(p.arrays["record_names"].tolist(), p.arrays["record_lengths"].tolist()):
+            if name in sizes:
+                raise ValueError(f"the sequence name {name!r} repeats: a bigWig track has one entry per sequence")
+            sizes[name] = int(length)
+
+    def runs() -> Any:
+        for p in parts:
+            b = p.arrays["text_bounds"]
+            lines = p.arrays["text"][b[0]:b[1]].tobytes().decode().splitlines()
+            if not lines:
+                continue
+            cols = list(zip(*(ln.split("\t") for ln in lines)))
+            chrom = np.array(cols[0], dtype=object)
+            cut = np.flatnonzero(chrom[1:] != chrom[:-1]) + 1
+            starts, ends = np.array(cols[1], np.int64), np.array(cols[2], np.int64)
+            values = np.array([float(x) for x in cols[3]])
+            for a, z in zip(np.r_[0, cut], np.r_[cut, len(lines)]):
+                yield chrom[a], starts[a:z], ends[a:z], values[a:z]
+
+    write_bigwig_runs(str(opts.output), sizes, runs())
+    log(f"wrote {opts.output}")
+    return 1
 
 
 def _merge_maxima(opts: MergeOptions, parts: list, note: str | None, log: Log) -> int:

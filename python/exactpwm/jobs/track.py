@@ -37,7 +37,7 @@ class TrackOptions:
         None / '-' for stdout (one motif)
     strand : "both" (the better strand at each window), "+" or "-"
     part : ``(i, n)``, 0-based: only part i of n of the FASTA file's records, to a part file
-        (``output``) that ``exactpwm merge`` turns into this run's bedGraph file(s)
+        (``output``) that ``exactpwm merge`` turns into this run's bedGraph file(s), or its bigWig file
     """
 
     motifs: MotifSource
@@ -160,8 +160,8 @@ def _track_part(opts: TrackOptions, motifs: MotifSet, progress: Callable[[int], 
         raise OptionsError(f"--part must be K/N with 1 <= K <= N, got {i + 1}/{n}")
     if opts.dask or opts.sequences == "-" or opts.output in (None, "-") or \
             opts.output.lower().endswith((".bw", ".bigwig")):
-        raise OptionsError("--part reads a FASTA file (not stdin) and writes a part file (-o FILE); its merge "
-                           "writes bedGraph (not bigWig), without --dask")
+        raise OptionsError("--part reads a FASTA file (not stdin) and writes a part file (-o FILE, not a track: "
+                           "'exactpwm merge PARTS -o track.bw' writes the bigWig), without --dask")
     check_outputs([opts.output], [opts.motifs.spec, opts.sequences])
     bg = resolve_background(motifs, uniform=opts.uniform, bgfile=opts.bgfile)
     where = part_range(opts.sequences, i, n)
@@ -185,11 +185,28 @@ def _track_part(opts: TrackOptions, motifs: MotifSet, progress: Callable[[int], 
                       [where.lengths, *[m.pwm for m in motifs]])
     arrays = {"text": np.frombuffer(b"".join(data), np.uint8),
               "text_bounds": np.concatenate([[0], np.cumsum([len(d) for d in data])]).astype(np.int64),
-              "names": np.array(sorted(names), dtype=str)}
+              "names": np.array(sorted(names), dtype=str),
+              # every record of the part, for a bigWig's header (records without a window included)
+              "record_names": np.array(_record_names(opts.sequences, where.first, where.stop), dtype=str),
+              "record_lengths": where.lengths[where.first:where.stop].astype(np.int64)}
     write_part(opts.output, ScanPart(run, i, n, where.positions, where.first, np.zeros(0, np.int8), [],
                                      np.zeros(0, np.int64), [], settings, {}, where.stop, b"", arrays))
     log(f"part {i + 1} of {n}: records {where.first + 1}-{where.stop} of {where.lengths.size} -> {opts.output}")
     return TrackResult([str(opts.output)])
+
+
+def _record_names(path: str, first: int, stop: int) -> list[str]:
+    """The names of records ``first .. stop - 1`` of a FASTA file, in order."""
+    from exactpwm.io.fasta import Chunk, iter_pieces, select_records
+
+    names: list[str] = []
+    for item in select_records(iter_pieces(path, 1 << 24), first, stop):
+        if isinstance(item, Chunk):
+            if item.start == 0:
+                names.append(item.name)
+        else:
+            names.extend(item.names)
+    return names
 
 
 def _track_dask(opts: TrackOptions, motifs: MotifSet, bg: Any, progress: Callable[[int], None] | None,

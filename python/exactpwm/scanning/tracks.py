@@ -12,7 +12,7 @@ from exactpwm.io.files import UniqueNames
 from exactpwm.scanning.batches import DEFAULT_CHUNK, group_codes, sequence_batches
 from exactpwm.scanning.plan import prepare_motifs, score_matrices, width_groups
 
-__all__ = ["bedgraph_runs", "best_strand", "score_tracks", "write_bedgraph", "write_bigwig"]
+__all__ = ["bedgraph_runs", "best_strand", "score_tracks", "write_bedgraph", "write_bigwig", "write_bigwig_runs"]
 
 
 def score_tracks(motifs: Motifs, sequences: Sequences, *, names: Sequence[str] | None = None,
@@ -101,6 +101,18 @@ def write_bigwig(path: str, tracks: Iterable[tuple[str, int, np.ndarray, np.ndar
     sizes : {sequence name: length}, in file order (:func:`exactpwm.io.fasta.sequence_lengths`);
     values as :func:`write_bedgraph` (runs of equal scores, N windows left out).
     """
+    def runs() -> Iterator[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+        for name, start, _, scores in tracks:
+            first, end, v = bedgraph_runs(best_strand(scores, strand)[0])
+            yield name, start + first, start + end, v
+
+    write_bigwig_runs(path, sizes, runs())
+
+
+def write_bigwig_runs(path: str, sizes: dict[str, int],
+                      runs: Iterable[tuple[str, np.ndarray, np.ndarray, np.ndarray]]) -> None:
+    """A bigWig file (needs pyBigWig), atomically: ``sizes`` {sequence name: length} in file order,
+    then each (name, starts, ends, values) run of entries, 0-based half-open, in that order."""
     try:
         import pyBigWig
     except ImportError:
@@ -110,9 +122,8 @@ def write_bigwig(path: str, tracks: Iterable[tuple[str, int, np.ndarray, np.ndar
     with atomic_path(path) as tmp:
         bw = pyBigWig.open(tmp, "w")
         bw.addHeader([(n, max(1, s)) for n, s in sizes.items()])
-        for name, start, _, scores in tracks:
-            first, end, v = bedgraph_runs(best_strand(scores, strand)[0])
-            if first.size:
-                bw.addEntries([name] * first.size, (start + first).tolist(), ends=(start + end).tolist(),
-                              values=v.tolist())
+        for name, starts, ends, values in runs:
+            if len(starts):
+                bw.addEntries([name] * len(starts), np.asarray(starts).tolist(), ends=np.asarray(ends).tolist(),
+                              values=np.asarray(values, dtype=np.float64).tolist())
         bw.close()
