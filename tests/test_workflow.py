@@ -4,6 +4,8 @@ generated data, and its merged output is what one 'exactpwm scan' writes."""
 from __future__ import annotations
 
 import importlib.util
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -151,3 +153,16 @@ def test_index_writes_the_samtools_index_atomically(tmp_path, capsys):
     assert main(["index", str(tmp_path / "missing.fa")]) == 1
     assert "missing.fa: no such file" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir() if "tmp" in p.name) == []
+
+
+def test_index_files_follow_the_umask(tmp_path):
+    pytest.importorskip("pysam")
+    from exactpwm.io.htsfiles import index_fasta
+
+    (tmp_path / "g.fa").write_text(">a\nACGT\n")
+    mask = os.umask(0o027)
+    try:
+        index_fasta(str(tmp_path / "g.fa"))
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE(os.stat(tmp_path / "g.fa.fai").st_mode) == 0o640

@@ -117,20 +117,17 @@ def index_fasta(fasta: str) -> list[str]:
         import pysam
     except ImportError:
         raise ImportError("indexing a FASTA needs pysam: pip install 'exactpwm[regions]'") from None
-    import tempfile
+    from contextlib import ExitStack
+
+    from exactpwm.io.files import atomic_path
 
     fasta = os.fspath(fasta)
     if not os.path.isfile(fasta):
         raise FileNotFoundError(f"{fasta}: no such file")
     bgzf = check_bgzf(fasta, "genome FASTA") == "bgzf"
-    folder = os.path.dirname(os.path.abspath(fasta))
     finals = [fasta + ".fai"] + ([fasta + ".gzi"] if bgzf else [])
-    temps = []
-    try:
-        for final in finals:
-            fd, tmp = tempfile.mkstemp(prefix=os.path.basename(final) + ".", suffix=".tmp", dir=folder)
-            os.close(fd)
-            temps.append(tmp)
+    with ExitStack() as stack:  # each index to a temporary name, renamed (the umask's mode) when both are done
+        temps = [stack.enter_context(atomic_path(final)) for final in finals]  # left in reverse: .fai renamed last
         args = [fasta, "--fai-idx", temps[0]] + (["--gzi-idx", temps[1]] if bgzf else [])
         quiet = pysam.set_verbosity(0)
         try:
@@ -140,14 +137,7 @@ def index_fasta(fasta: str) -> list[str]:
                              "not all of one length (but its last), or a name is given twice") from None
         finally:
             pysam.set_verbosity(quiet)
-        for tmp, final in sorted(zip(temps, finals), key=lambda t: t[1].endswith(".fai")):  # .gzi, then .fai
-            os.replace(tmp, final)
-        temps = []
-        return finals
-    finally:
-        for tmp in temps:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+    return finals
 
 
 def open_indexed(fasta: str) -> Any:
