@@ -298,6 +298,29 @@ def test_cli_kernel_activations(data, tmp_path):
         assert r.returncode == 2 and msg in r.stderr and "Traceback" not in r.stderr
 
 
+def test_kernel_activations_in_parts_merge_into_the_whole_table(data, tmp_path):
+    """variants --activations --part K/N, then merge: the one run's TSV; a model's outputs are refused
+    by name (its batches would differ from one run's)."""
+    from exactpwm.app.cli import main
+
+    rng = np.random.default_rng(6)
+    np.savez(tmp_path / "k.npz", weight=rng.normal(size=(3, 4, 7)), bias=rng.normal(size=3))
+    args = [str(tmp_path / "k.npz"), str(data["fa"]), str(data["dir"] / "v.vcf.gz"), "--activations",
+            "--strand", "both", "--min-delta", "0.5"]
+    assert main(["variants", *args, "-o", str(tmp_path / "whole.tsv")]) == 0
+    parts = [str(tmp_path / f"a{k}.npz") for k in range(1, 6)]
+    for k, path in enumerate(parts, 1):
+        assert main(["variants", *args, "--part", f"{k}/5", "-o", path]) == 0
+    assert main(["merge", *parts, "-o", str(tmp_path / "merged.tsv")]) == 0
+    want = (tmp_path / "whole.tsv").read_text().splitlines()[:-1]
+    assert (tmp_path / "merged.tsv").read_text().splitlines()[:-1] == want and len(want) > 20
+    np.savez(tmp_path / "k2.npz", weight=rng.normal(size=(3, 4, 7)), bias=rng.normal(size=3))
+    other = str(tmp_path / "other.npz")
+    assert main(["variants", str(tmp_path / "k2.npz"), *args[1:], "--part", "1/5", "-o", other]) == 0
+    r = run_cli("merge", other, *parts[1:], "-o", tmp_path / "x.tsv")
+    assert r.returncode == 2 and "different runs" in r.stderr
+
+
 def test_a_missing_fai_is_built_or_named(data, tmp_path):
     """pysam indexes a FASTA without .fai when it can write beside it; where it cannot, the error
     names the file."""

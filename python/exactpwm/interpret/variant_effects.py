@@ -73,7 +73,8 @@ class KernelVariantEffects:
 
 
 def kernel_variant_effects(kernels: Any, genome: str, vcf: str, bias: Any = None, *, strand: Strand = "+",
-                           batch: int = 1 << 16, threads: int = 0, backend: str = "auto") -> KernelVariantEffects:
+                           batch: int = 1 << 16, threads: int = 0, backend: str = "auto",
+                           records: tuple[int, int] | None = None) -> KernelVariantEffects:
     """What every variant does to each first-layer kernel's maximum activation.
 
     Parameters
@@ -88,6 +89,8 @@ def kernel_variant_effects(kernels: Any, genome: str, vcf: str, bias: Any = None
         for models scanning both strands).
     batch, threads, backend
         Variants per engine call; as in :func:`exactpwm.conv1d`.
+    records : (first, stop) or None
+        Only these VCF records (0-based, in file order): a part of a larger job.
 
     Returns
     -------
@@ -108,7 +111,7 @@ def kernel_variant_effects(kernels: Any, genome: str, vcf: str, bias: Any = None
     done: list = []
     refs: list[np.ndarray] = []
     alts: list[np.ndarray] = []
-    for codes, variants in checked_variants(genome, vcf, skipped, examples):
+    for codes, variants in checked_variants(genome, vcf, skipped, examples, records):
         for a in range(0, len(variants), batch):
             part, changes = by_change(variants.take(slice(a, a + batch)))
             for al, packed in zip((refs, alts), haplotype_records(codes, L, *changes)):

@@ -41,10 +41,10 @@ class VariantsOptions:
     strand, min_delta, length : for activations and models (see ``exactpwm variants --help``)
     part : ``(i, n)``, 0-based: only part i of n of the VCF's records (contiguous, about equal
     counts), to a part file (``output``) that ``exactpwm merge`` joins with the others into the
-    whole TSV (motif matches only); with ``vcf_out``, the part also holds its records' INFO
+    whole TSV (motif matches and ``activations``; not a model's outputs); with ``vcf_out``, the part also holds its records' INFO
     entries, and ``exactpwm merge --vcf-out`` writes the annotated VCF
     dask : a Dask scheduler address or ``local:N``: runs of VCF records as tasks (workers read the
-    same files), the one TSV (and ``vcf_out``) written here (motif matches only)
+    same files), the one TSV (and ``vcf_out``) written here (motif matches and ``activations``)
     region : ``chr:start-end`` (1-based, inclusive) or ``chr``: only the records whose POS lies in it,
     read through the VCF's index; the rows of regions that follow each other are the whole run's
     (motif matches only; not with ``vcf_out``, ``part`` or ``dask``)
@@ -158,23 +158,42 @@ def variants_text(opts: VariantsOptions, first: int, stop: int) -> dict:
     from exactpwm.io.tables import write_tsv
     from exactpwm.scanning.parts import fingerprint
 
-    motifs, bg, eff = _motif_effects(opts, lambda line: None, (first, stop))
     buf = io.BytesIO()
-    write_tsv(eff.table, buf, backend=opts.backend)
+    if opts.activations:  # the kernels' maximum activations: the engine's, whatever the part
+        table, skipped, examples = _activations(opts, (first, stop))
+        k = opts.motifs.kernels or KernelOptions()
+        run = fingerprint({"command": "variants", "version": __version__, "activations": True,
+                           "strand": opts.strand, "min_delta": opts.min_delta,
+                           "kernels": [k.key, k.layout, k.bias_key, k.use_bias, k.flip, k.dilation, k.names, k.prefix],
+                           "file": _file_digest(opts.motifs.spec)}, [])
+        notes: dict = {}
+    else:
+        motifs, bg, eff = _motif_effects(opts, lambda line: None, (first, stop))
+        table, skipped, examples = eff.table, dict(eff.skipped), eff.examples
+        scoring = [m.pwm for m in motifs] + [m.counts for m in motifs if m.counts is not None]
+        run = fingerprint({"command": "variants", "version": __version__, "names": [m.name for m in motifs],
+                           "nsites": [m.nsites for m in motifs], "pvalue": opts.pvalue, "all": opts.report_all,
+                           "pseudocount": opts.pseudocount,
+                           "background": np.asarray(bg, dtype=float).tolist() if bg is not None else None}, scoring)
+        notes = eff.vcf_notes() if opts.vcf_out else {}
+    write_tsv(table, buf, backend=opts.backend)
     header, _, body = buf.getvalue().partition(b"\n")
-    scoring = [m.pwm for m in motifs] + [m.counts for m in motifs if m.counts is not None]
-    run = fingerprint({"command": "variants", "version": __version__, "names": [m.name for m in motifs],
-                       "nsites": [m.nsites for m in motifs], "pvalue": opts.pvalue, "all": opts.report_all,
-                       "pseudocount": opts.pseudocount,
-                       "background": np.asarray(bg, dtype=float).tolist() if bg is not None else None}, scoring)
-    return {"header": header.decode(), "body": body, "rows": len(eff.table), "skipped": dict(eff.skipped),
-            "examples": eff.examples, "fingerprint": run, "notes": eff.vcf_notes() if opts.vcf_out else {}}
+    return {"header": header.decode(), "body": body, "rows": len(table), "skipped": dict(skipped),
+            "examples": examples, "fingerprint": run, "notes": notes}
+
+
+def _file_digest(path: str) -> str:
+    import hashlib
+
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
 
 
 def _check_cut(opts: VariantsOptions, how: str) -> None:
-    if opts.activations or opts.motifs.spec.lower().endswith(".pt2") or (opts.vcf_out and how == "--region"):
-        raise OptionsError(f"{how} cuts motif matches into pieces: it does not go with --activations, a model's "
-                           f"outputs{' or --vcf-out' if how == '--region' else ''}")
+    if opts.motifs.spec.lower().endswith(".pt2") or (how == "--region" and (opts.vcf_out or opts.activations)):
+        raise OptionsError(f"{how} cuts motif matches{' and kernel activations' if how != '--region' else ''} "
+                           f"into pieces: it does not go with a model's outputs (the model's batches would "
+                           f"differ){', --activations or --vcf-out' if how == '--region' else ''}")
     if opts.vcf == "-":
         raise OptionsError(f"{how} reads a VCF file, not stdin")
 
@@ -275,7 +294,7 @@ def notes_from_arrays(arrays: dict) -> dict[int, list[str]]:
     return notes
 
 
-def _activations(opts: VariantsOptions) -> tuple[Any, dict, dict]:
+def _activations(opts: VariantsOptions, records: tuple[int, int] | None = None) -> tuple[Any, dict, dict]:
     """(table, skipped, examples) of kernel_variant_effects for the kernel file opts.motifs."""
     from exactpwm.interpret.convert import load_first_layer
     from exactpwm.interpret.variant_effects import kernel_variant_effects
@@ -297,7 +316,7 @@ def _activations(opts: VariantsOptions) -> tuple[Any, dict, dict]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the skips are reported by the caller
         eff = kernel_variant_effects(W, opts.genome, opts.vcf, bias, strand=opts.strand, threads=opts.threads,
-                                     backend=opts.backend)
+                                     backend=opts.backend, records=records)
     table = eff.to_pandas(names, what="kernel", value="activation", min_delta=opts.min_delta)
     return table, eff.skipped, eff.examples
 
