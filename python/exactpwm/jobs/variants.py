@@ -236,7 +236,8 @@ def _variants_dask(opts: VariantsOptions, log: Log) -> VariantsResult:
 
     _check_cut(opts, "--dask")
     total = count_records(opts.vcf)
-    load_motifs(opts.motifs, log)  # a bad motif file: one clear error here, not one per task
+    if not opts.activations:
+        load_motifs(opts.motifs, log)  # a bad motif file: one clear error here, not one per task
     client = connect(opts.dask)
     try:
         n = min(max(total, 1), task_count(client))
