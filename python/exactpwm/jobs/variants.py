@@ -41,8 +41,9 @@ class VariantsOptions:
     strand, min_delta, length : for activations and models (see ``exactpwm variants --help``)
     part : ``(i, n)``, 0-based: only part i of n of the VCF's records (contiguous, about equal
     counts), to a part file (``output``) that ``exactpwm merge`` joins with the others into the
-    whole TSV (motif matches and ``activations``; not a model's outputs); with ``vcf_out``, the part also holds its records' INFO
-    entries, and ``exactpwm merge --vcf-out`` writes the annotated VCF
+    whole TSV (motif matches and ``activations``; not a model's outputs); with ``vcf_out``, the
+    part also holds its records' INFO entries, and ``exactpwm merge --vcf-out`` writes the
+    annotated VCF
     dask : a Dask scheduler address or ``local:N``: runs of VCF records as tasks (workers read the
     same files), the one TSV (and ``vcf_out``) written here (motif matches and ``activations``)
     region : ``chr:start-end`` (1-based, inclusive) or ``chr``: only the records whose POS lies in it,
