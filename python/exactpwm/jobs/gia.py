@@ -275,7 +275,8 @@ class DaskOutputs:
 
         args = [(self.model, self.sequences[a:b], starts, words[:, a:b] if words.ndim == 3 else words,
                  self.batch_size, self.seed) for a, b in self.ranges]
-        return run_tasks(self.client, gia_task, args)
+        workers = sorted(self.client.nthreads())  # each run of blocks on one worker, whose runner it keeps
+        return run_tasks(self.client, gia_task, args, prefer=[workers[i % len(workers)] for i in range(len(args))])
 
     def __call__(self, starts: Any, words: Any) -> np.ndarray:
         """(E, N, K) float64, as ``EditedOutputs.__call__``."""

@@ -325,11 +325,12 @@ def task_count(client: Any, per_thread: int = 4) -> int:
 
 
 def run_tasks(client: Any, fn: Callable, args: list[tuple], *, max_in_flight: int | None = None,
-              progress: Callable[[int], None] | None = None) -> list:
+              progress: Callable[[int], None] | None = None, prefer: list[str] | None = None) -> list:
     """``[fn(*a) for a in args]`` on a Dask cluster, in that order: at most ``max_in_flight`` tasks
     submitted at a time (default: 2 per worker thread), each retried twice when its worker dies
     (tasks must be pure functions of their arguments: read-only files, no state). ``progress`` is
-    called with 1 as each task finishes."""
+    called with 1 as each task finishes. ``prefer``: a worker address per task, where it runs when
+    that worker is alive (so that a worker's caches serve the same piece on every call)."""
     from dask.distributed import as_completed
 
     limit = max_in_flight or max(1, 2 * sum(client.nthreads().values()))
@@ -339,7 +340,8 @@ def run_tasks(client: Any, fn: Callable, args: list[tuple], *, max_in_flight: in
     it = iter(range(len(args)))
 
     def submit(i: int) -> None:
-        fut = client.submit(fn, *args[i], pure=False, retries=2)
+        where = {} if prefer is None else {"workers": [prefer[i]], "allow_other_workers": True}
+        fut = client.submit(fn, *args[i], pure=False, retries=2, **where)
         index[fut.key] = i
         pending.add(fut)
 
