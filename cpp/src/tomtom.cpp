@@ -142,7 +142,7 @@ struct Scratch {
     std::vector<std::vector<int64_t>> uses;
     std::vector<int32_t> z, bucket;
     std::vector<int32_t> counts;
-    std::vector<int64_t> span;
+    std::vector<int64_t> span, acc;
     std::vector<float> pv;
 };
 
@@ -180,10 +180,18 @@ EXACTPWM_HOT double median_of(const double* row, int64_t n, double lo, double hi
     double* kept = w.sorted.data();
     int64_t m = 0;
     const uint32_t first = static_cast<uint32_t>(b1), span = static_cast<uint32_t>(b2 - b1);
-    for (int64_t k = 0; k < n; ++k) {  // branch-free: always write, advance only for the median's bucket(s)
-        kept[m] = row[k];
-        m += static_cast<uint32_t>(bucket[k]) - first <= span;
+    // the median's bucket(s) hold few values: test eight buckets at a time (one vector compare), and
+    // look closer only where one of them matches
+    int64_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        bool any = false;
+        for (int t = 0; t < 8; ++t) any |= static_cast<uint32_t>(bucket[k + t]) - first <= span;
+        if (!any) continue;
+        for (int t = 0; t < 8; ++t)
+            if (static_cast<uint32_t>(bucket[k + t]) - first <= span) kept[m++] = row[k + t];
     }
+    for (; k < n; ++k)
+        if (static_cast<uint32_t>(bucket[k]) - first <= span) kept[m++] = row[k];
     std::sort(kept, kept + m);
     return (kept[i1 - below] + kept[i2 - below]) / 2.0;
 }
@@ -305,13 +313,21 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
     for (int64_t t = 0; t < db.n_entries; ++t) {
         const int64_t first = db.entry_start[t], wd = db.entry_start[t + 1] - first;
         const int64_t mo = std::min<int64_t>({min_overlap, L, wd});
+        // every alignment's sum at once, query column by column: offset k (target column minus
+        // query column) adds Z[i][first + i + k] for the query columns i it aligns; contiguous in k
+        const int64_t kmin = mo - L, kmax = wd - mo;
+        w.acc.assign(static_cast<size_t>(kmax - kmin + 1), 0);
+        int64_t* acc = w.acc.data() - kmin;
+        for (int64_t i = 0; i < L; ++i) {
+            const int32_t* zr = Z + i * n + first + i;
+            const int64_t ka = std::max(kmin, -i), kb = std::min(kmax, wd - i - 1);
+            for (int64_t k = ka; k <= kb; ++k) acc[k] += zr[k];
+        }
         int64_t best = 0, best_k = 0, best_ov = -1;
-        for (int64_t k = mo - L; k <= wd - mo; ++k) {  // target column minus query column
+        for (int64_t k = kmin; k <= kmax; ++k) {  // the first offset wins ties of score and overlap
             const int64_t i0 = std::max<int64_t>(0, -k), i1e = std::min(L, wd - k);
-            int64_t sum = 0;
-            for (int64_t i = i0; i < i1e; ++i) sum += Z[i * n + first + i + k];
             const int64_t ov = i1e - i0;
-            const int64_t complete = sum - ov * G;
+            const int64_t complete = acc[k] - ov * G;
             if (best_ov < 0 || complete > best || (complete == best && ov > best_ov)) {
                 best = complete;
                 best_k = k;
