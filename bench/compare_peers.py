@@ -71,6 +71,7 @@ def main() -> int:
     ap.add_argument("--all-vs-all", action="store_true",
                     help="all JASPAR 2024 CORE motifs (every taxon) against themselves")
     ap.add_argument("--json", help="write the results here")
+    ap.add_argument("--keep-meme", metavar="TSV", help="also keep MEME's table here (to find the pairs that differ)")
     args = ap.parse_args()
 
     import exactpwm
@@ -127,6 +128,9 @@ def main() -> int:
 
         import pandas as pd
 
+        if args.keep_meme:
+            with open(args.keep_meme, "w") as f:
+                f.write(out)
         meme = pd.read_csv(StringIO(out), sep="\t", comment="#")
         R = np.full((Q, T), np.nan)
         ROFF = np.zeros((Q, T), np.int64)
