@@ -200,17 +200,23 @@ def _merge_bigwig(opts: MergeOptions, parts: list, log: Log) -> int:
 
 def _merge_maxima(opts: MergeOptions, parts: list, note: str | None, log: Log) -> int:
     """Parts of ``exactpwm scan --format maxima``: their rows one after the other, as one scan writes them."""
+    rows = _write_text_parts(opts.output, parts, f"\n# exactpwm scan --format maxima\n# command: {note or ''}\n")
+    log(f"merged {len(parts)} parts: {rows:,} rows")
+    return rows
+
+
+def _write_text_parts(output: Any, parts: list, closing: str) -> int:
+    """The parts' header, their text rows one after the other, then ``closing``; the rows written."""
     from exactpwm.jobs.common import open_text
 
     rows = 0
-    with open_text(opts.output) as f:
+    with open_text(output) as f:
         f.write(parts[0].settings["header"] + "\n")
         for p in parts:
             text = p.text.decode()
             f.write(text)
             rows += text.count("\n")
-        f.write(f"\n# exactpwm scan --format maxima\n# command: {note or ''}\n")
-    log(f"merged {len(parts)} parts: {rows:,} rows")
+        f.write(closing)
     return rows
 
 
@@ -235,20 +241,12 @@ def _merge_fimo_text(opts: MergeOptions, found: Any, settings: dict, log: Log) -
 
 def _merge_variants(opts: MergeOptions, parts: list, note: str | None, log: Log) -> int:
     """Parts of ``exactpwm variants``: their TSV lines one after the other, under the header."""
-    from exactpwm.jobs.common import open_text
 
     skipped: dict[str, int] = {}
     for p in parts:
         for reason, n in p.settings["skipped"].items():
             skipped[reason] = skipped.get(reason, 0) + int(n)
-    rows = 0
-    with open_text(opts.output) as f:
-        f.write(parts[0].settings["header"] + "\n")
-        for p in parts:
-            text = p.text.decode()
-            f.write(text)
-            rows += text.count("\n")
-        f.write(f"# {note or 'exactpwm variants'}\n")
+    rows = _write_text_parts(opts.output, parts, f"# {note or 'exactpwm variants'}\n")
     for reason, n in skipped.items():
         log(f"exactpwm merge: {n} variants not scored ({reason})")
     log(f"merged {len(parts)} parts: {rows:,} rows")
