@@ -1,6 +1,13 @@
 import os
 import re
 
+# The models the tests train (tests/trained_models.py) must be the same on every machine: torch picks
+# its CPU kernels by instruction set, and an AVX-512 machine trained a different DeepResolve logic
+# model (its AND channel no longer additive) than the AVX2 machines. Pin torch to its AVX2 kernels
+# before torch is imported; a user's own environment is not touched.
+os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")
+os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX2")
+
 import exactpwm
 import numpy as np
 import pytest

@@ -258,3 +258,16 @@ def test_meme_strands_plus_is_kept(tmp_path):
     assert ms[0].meta["strands"] == "+"
     exactpwm.write_motifs(ms, tmp_path / "again.meme")
     assert "strands: +\n" in (tmp_path / "again.meme").read_text()
+
+
+def test_probabilities_are_kept_as_printed_and_read_as_counts_of_the_whole_sites():
+    """The MEME suite's reading, which FIMO's and Tomtom's numbers rest on: a column summing to 1
+    within 1e-5 keeps its values (a printed 0.333333 three times stays), one further off is divided
+    by its sum; with a pseudocount a, p' = (p * n + a * bg) / (n + a) for n the whole part of nsites."""
+    pwm = np.array([[0.333333, 0.495], [0.333333, 0.495], [0.333333, 0.0], [0.0, 0.0]])
+    m = Motif("m", pwm, nsites=10.7)
+    assert m.pwm[:, 0].tolist() == pwm[:, 0].tolist()
+    np.testing.assert_array_equal(m.pwm[:, 1], pwm[:, 1] / pwm[:, 1].sum())
+    expected = (m.pwm * 10.0 + 0.1 * 0.25) / 10.1
+    assert m.probabilities(0.1).tolist() == expected.tolist()
+    assert Motif("u", pwm).probabilities(0.1).tolist() == ((m.pwm * 20.0 + 0.1 * 0.25) / 20.1).tolist()

@@ -158,7 +158,7 @@ def motifs_or_error(text: str, fmt: str | None):
     for m in ms:
         assert m.pwm.shape[0] == 4 and m.pwm.shape[1] >= 1
         assert np.isfinite(m.pwm).all() and (m.pwm >= 0).all()
-        np.testing.assert_allclose(m.pwm.sum(axis=0), 1.0, atol=1e-6)
+        np.testing.assert_allclose(m.pwm.sum(axis=0), 1.0, atol=1e-5)  # kept as read within 1e-5 (MEME's rule)
     return ms
 
 

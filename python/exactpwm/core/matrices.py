@@ -24,7 +24,7 @@ from exactpwm.core.types import ArrayLike, Background
 
 __all__ = ["UNIFORM", "DEFAULT_NSITES", "DEFAULT_PSEUDOCOUNT", "resolve_pseudocount",
            "as_background", "background_frequencies", "counts_to_pwm",
-           "probabilities_with_pseudocount", "log_odds", "log_likelihood"]
+           "probabilities_with_pseudocount", "site_count", "log_odds", "log_likelihood"]
 
 UNIFORM = np.full(4, 0.25)
 #: The scans' default pseudocount (FIMO's --motif-pseudo): added to each column's counts, spread by
@@ -81,12 +81,26 @@ def counts_to_pwm(counts: ArrayLike, pseudocount: float = 0.0, background: Backg
     return (C + pseudocount * bg[:, None]) / total
 
 
+def site_count(nsites: float | None) -> float:
+    """The sites a probability matrix is read as counts of, as the MEME suite reads them: the whole
+    part of ``nsites`` (MEME keeps it in an integer), :data:`DEFAULT_NSITES` when unknown or below 1."""
+    return float(int(nsites)) if nsites is not None and nsites >= 1 else DEFAULT_NSITES
+
+
 def probabilities_with_pseudocount(pwm, pseudocount: float, background=None, nsites: float | None = None):
     """The counts -> probabilities step for a probability matrix: its columns read as counts of
-    ``nsites`` sites (default 20), then ``pseudocount`` added, spread by ``background``:
-    p' = (nsites * p + a * bg) / (nsites + a). Shapes (4, L) or (K, 4, L); float64."""
-    return counts_to_pwm(to_numpy(pwm, "pwm").astype(np.float64) * (nsites or DEFAULT_NSITES), pseudocount,
-                         background)
+    ``site_count(nsites)`` sites (:func:`site_count`: 20 when unknown), then ``pseudocount`` added,
+    spread by ``background``: p' = (n * p + a * bg) / (n + a), in the MEME suite's order of operations
+    (so the same doubles as FIMO and Tomtom). Shapes (4, L) or (K, 4, L); float64."""
+    P = to_numpy(pwm, "pwm").astype(np.float64)
+    if P.ndim not in (2, 3) or P.shape[-2] != 4:
+        raise ValueError(f"pwm must have shape (4, L) or (K, 4, L); got {P.shape}")
+    if not np.isfinite(P).all() or (P < 0).any():
+        raise ValueError("pwm must be finite and non-negative")
+    if not (np.isfinite(pseudocount) and pseudocount >= 0):
+        raise ValueError(f"pseudocount must be a finite number >= 0, got {pseudocount!r}")
+    n = site_count(nsites)
+    return (P * n + pseudocount * as_background(background)[:, None]) / (n + pseudocount)
 
 
 def log_odds(pwm: ArrayLike, background: Background = None, base: float = 2.0, *, epsilon: float = 0.0,

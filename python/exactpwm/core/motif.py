@@ -21,7 +21,7 @@ import numpy as np
 
 from exactpwm.core._checks import to_numpy
 from exactpwm.core.errors import InputTypeError, NotFoundError
-from exactpwm.core.matrices import DEFAULT_NSITES, as_background, counts_to_pwm
+from exactpwm.core.matrices import DEFAULT_NSITES, as_background, counts_to_pwm, probabilities_with_pseudocount
 from exactpwm.core.types import Background
 
 # DEFAULT_NSITES: from matrices
@@ -29,9 +29,10 @@ __all__ = ["Motif", "MotifSet", "DEFAULT_NSITES", "PROBABILITY_TOLERANCE", "EXAC
 
 EXACT_PWM_URL = "exactpwm:exact-pwm"  # the URL line of a kernel's exact PWM in MEME files
 
-#: sites assumed for a motif known only by its probabilities (MEME suite default)
 #: how far a column of a probability matrix read from a file may sum from 1 (rounded files)
 PROBABILITY_TOLERANCE = 0.02
+#: columns summing to 1 within this keep their values; others are divided by their sum (MEME's rule)
+NORMALIZE_TOLERANCE = 1e-5
 
 
 @dataclass
@@ -43,7 +44,9 @@ class Motif:
     name : str
         Identifier (MEME ``MOTIF`` id, JASPAR matrix id, HOMER/TRANSFAC name).
     pwm : (4, L) float64
-        Probabilities, rows A, C, G, T; every column sums to 1.
+        Probabilities, rows A, C, G, T; every column sums to 1 within 1e-5 (a column further from 1 is
+        divided by its sum, as the MEME suite reads matrices; closer columns keep their values, so
+        probabilities read from a file are the numbers FIMO and Tomtom use).
     counts : (4, L) float64 or None
         Counts when the source gave them.
     alt_name : str
@@ -76,7 +79,9 @@ class Motif:
         if bad.size:
             raise ValueError(f"motif {self.name}: column {bad[0] + 1} of the probability matrix sums to "
                              f"{sums[bad[0]]:.6g}, not 1")
-        self.pwm = self.pwm / sums
+        off = np.abs(sums - 1) > NORMALIZE_TOLERANCE
+        if off.any():
+            self.pwm = np.where(off, self.pwm / sums, self.pwm)
 
     @classmethod
     def from_counts(cls, name: str, counts, *, pseudocount: float = 0.0, background=None, **kwargs) -> Motif:
@@ -97,14 +102,18 @@ class Motif:
         return self.pwm.shape[1]
 
     def probabilities(self, pseudocount: float = 0.0, background: Background = None) -> np.ndarray:
-        """(4, L) probabilities with a pseudocount: (n + a * bg) / (N + a) per column, where n are
-        the counts (or pwm x nsites, nsites 20 when unknown) and a = ``pseudocount``."""
+        """(4, L) probabilities with a pseudocount a = ``pseudocount``, per column: (n + a * bg) / (N + a)
+        for the counts n (N their column sum) when the motif has them; otherwise the probabilities
+        read as counts of the motif's sites, as the MEME suite reads them
+        (:func:`exactpwm.core.matrices.probabilities_with_pseudocount`: the whole part of ``nsites``,
+        20 when unknown)."""
         if not (np.isfinite(pseudocount) and pseudocount >= 0):
             raise ValueError(f"pseudocount must be a finite number >= 0, got {pseudocount!r}")
         if pseudocount == 0:
             return self.pwm.copy()
-        n = self.counts if self.counts is not None else self.pwm * (self.nsites or DEFAULT_NSITES)
-        return counts_to_pwm(n, pseudocount, background)
+        if self.counts is not None:
+            return counts_to_pwm(self.counts, pseudocount, background)
+        return probabilities_with_pseudocount(self.pwm, pseudocount, background, self.nsites)
 
     @property
     def is_exact(self) -> bool:

@@ -38,8 +38,8 @@ from exactpwm._engine import engine
 from exactpwm._numpy_kernels import storey_qvalues
 from exactpwm.core._checks import check_number, optional_import, resolve_threads
 from exactpwm.core.errors import ExactpwmWarning
-from exactpwm.core.matrices import as_background
-from exactpwm.core.motif import DEFAULT_NSITES, MotifSet
+from exactpwm.core.matrices import as_background, site_count
+from exactpwm.core.motif import MotifSet
 from exactpwm.core.types import Strand
 
 __all__ = ["DISTANCES", "TSV_COLUMNS", "TomtomResult", "compare_motifs", "tomtom", "as_motifs", "storey_qvalues"]
@@ -146,7 +146,9 @@ def _consensus(motifs: list[np.ndarray]) -> list[str]:
 
 def _prepare(motifs: MotifSet, what: str, pseudocount: float, bg: np.ndarray) -> list[np.ndarray]:
     """(L, 4) probabilities with the pseudocount, checked: (n + a * bg) / (N + a) per column, n the
-    counts (or pwm x nsites, 20 sites when unknown), as :meth:`exactpwm.Motif.probabilities`."""
+    counts (N their sum) or the probabilities times the site count (N the site count: MEME's reading,
+    :func:`exactpwm.core.matrices.site_count`), as :meth:`exactpwm.Motif.probabilities`, for all
+    motifs at once."""
     if len(motifs) == 0:
         raise ValueError(f"no {what} motifs to compare")
     for m in motifs:
@@ -154,9 +156,11 @@ def _prepare(motifs: MotifSet, what: str, pseudocount: float, bg: np.ndarray) ->
             raise ValueError(f"{what} motif {m.name!r} has width {m.width}; comparing needs at least 2 columns")
         if not np.isfinite(m.pwm).all():
             raise ValueError(f"{what} motif {m.name!r} has NaN or infinite entries")
-    counts = np.concatenate([m.counts if m.counts is not None else m.pwm * (m.nsites or DEFAULT_NSITES)
-                             for m in motifs], axis=1)
-    total = counts.sum(axis=0)
+    sites = [site_count(m.nsites) for m in motifs]
+    counts = np.concatenate([m.counts if m.counts is not None else m.pwm * n for m, n in zip(motifs, sites)],
+                            axis=1)
+    total = np.concatenate([m.counts.sum(axis=0) if m.counts is not None else np.full(m.width, n)
+                            for m, n in zip(motifs, sites)])
     if (total <= 0).any():
         raise ValueError(f"a {what} motif has a column of zeros")
     probs = ((counts + pseudocount * bg[:, None]) / (total + pseudocount)).T
