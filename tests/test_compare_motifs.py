@@ -245,7 +245,7 @@ def test_the_table_orders_ties_as_tomtom_does(norient, float32, backend):
     """Heavy ties of p (and of p and overlap between a target's orientations), names out of order:
     the engine's table (numba backend: numpy's packed-key sort, or its lexsort when p is not a
     float32) equals the literal one, q-values included."""
-    from exactpwm.interpret.tomtom import _rows
+    from exactpwm.interpret.tomtom import _name_rank, _rows
 
     rng = np.random.default_rng(4)
     T, Q = 130, 3
@@ -257,13 +257,30 @@ def test_the_table_orders_ties_as_tomtom_does(norient, float32, backend):
     pvalue[0, 0] = -0.0  # a p of exactly 0, as -expm1(0) gives
     overlap = rng.integers(3, 6, size=(Q, E))
     offset = rng.integers(-5, 5, size=(Q, E))
-    rows = _rows(pvalue, offset, overlap, norient, T, names, backend=backend)
+    rows = _rows(pvalue, offset, overlap, norient, _name_rank(names), backend=backend)
     ref = _literal_rows(pvalue + 0.0, offset, overlap, norient, names)
     got = [(r["query"], r["target"], r["offset"], r["pvalue"], r["qvalue"], r["overlap"], r["strand"].decode())
            for r in rows]
     assert [g[:4] + g[5:] for g in got] == [r[:4] + r[5:] for r in ref]
     assert [g[4] for g in got] == [r[4] for r in ref]
     assert (rows["evalue"] == rows["pvalue"] * T).all()
+    # a block of queries further down the table: the same rows, numbered from first_query
+    later = _rows(pvalue[1:], offset[1:], overlap[1:], norient, _name_rank(names), backend=backend, first_query=1)
+    assert later.tobytes() == rows[T:].tobytes()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_queries_compared_in_blocks_give_the_one_block_table(db, backend, monkeypatch):
+    """tomtom() compares the queries block by block (each block's engine results then its rows):
+    blocks of one or three queries give the table of one block, byte for byte."""
+    from exactpwm.interpret import tomtom as tt
+
+    queries = db.select(db.names[:7])
+    whole = tomtom(queries, db, backend=backend).rows
+    for queries_per_block in (1, 3):
+        E = 2 * len(db)
+        monkeypatch.setattr(tt, "_BLOCK_BYTES", 24 * E * queries_per_block)
+        assert tomtom(queries, db, backend=backend, threads=1).rows.tobytes() == whole.tobytes()
 
 
 @pytest.mark.slow

@@ -67,7 +67,7 @@ void compare(const carray<double>& query_cols, const carray<int64_t>& query_star
 
 void table(const carray<double>& pvalue, const carray<int64_t>& offset, const carray<int64_t>& overlap,
            int orientations, const carray<int64_t>& name_rank, py::array& rows, const std::vector<int64_t>& fields,
-           int threads) {
+           int64_t first_query, int threads) {
     if (pvalue.ndim() != 2 || offset.ndim() != 2 || overlap.ndim() != 2)
         throw py::value_error("pvalue, offset and overlap must be (Q, E)");
     const int64_t Q = pvalue.shape(0), E = pvalue.shape(1);
@@ -99,7 +99,7 @@ void table(const carray<double>& pvalue, const carray<int64_t>& offset, const ca
     auto* out = static_cast<uint8_t*>(rows.mutable_data());
     exactpwm_bindings::EngineCall call;
     exactpwm::tomtom_table(pvalue.data(), offset.data(), overlap.data(), Q, T, orientations, name_rank.data(), out,
-                           layout, threads);
+                           layout, first_query, threads);
 }
 
 }  // namespace
@@ -117,8 +117,9 @@ void register_tomtom(py::module_& m) {
           "threads)");
     m.def("tomtom_table", &table, py::arg("pvalue").noconvert(), py::arg("offset").noconvert(),
           py::arg("overlap").noconvert(), py::arg("orientations"), py::arg("name_rank").noconvert(),
-          py::arg("rows"), py::arg("fields"), py::arg("threads"),
+          py::arg("rows"), py::arg("fields"), py::arg("first_query"), py::arg("threads"),
           "tomtom_table(pvalue (Q, E) float64, offset, overlap (Q, E) int64, orientations, name_rank (T,) int64, "
           "rows (Q * T,) records written, fields: byte offsets of query, target, offset, pvalue, evalue, qvalue, "
-          "overlap (8 bytes each) and strand (1 byte), threads)");
+          "overlap (8 bytes each) and strand (1 byte), first_query (the query column holds first_query + row's "
+          "query), threads)");
 }

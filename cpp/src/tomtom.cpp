@@ -18,6 +18,8 @@ namespace exactpwm {
 namespace {
 
 constexpr int kBins = 100;  // Tomtom's score range
+constexpr int64_t kTile = 1024;  // database columns scored together (4 x 8 KB of columns)
+constexpr int64_t kOverlapSpan = int64_t{1} << 24;  // overlaps (query widths) lie below this
 
 #if defined(__GNUC__) || defined(__clang__)
 #define EXACTPWM_HOT inline __attribute__((always_inline))
@@ -53,7 +55,7 @@ EXACTPWM_HOT RowRange row_range(const double* row, int64_t n) {
 }
 
 // row[j] = similarity of query column q with database column j, for the distance D; returns the
-// row's range (the ed and Pearson loops compute it as they go).
+// row's range (the ed, Sandelin and Pearson loops compute it as they go).
 template <int D>
 EXACTPWM_HOT RowRange score_row(const double* q, const Columns& db, double nq, const double* bg, double* row) {
     const double q0 = q[0], q1 = q[1], q2 = q[2], q3 = q[3];
@@ -138,23 +140,21 @@ EXACTPWM_HOT void convolve(const double* pmf, int64_t size, const double* h, int
 
 // Scratch vectors, reused across the queries of one thread.
 struct Scratch {
+    std::vector<RowRange> ranges;
     std::vector<double> scores, sorted, hist, pmf, next, row, total, median;
     std::vector<std::vector<int64_t>> uses;
-    std::vector<int32_t> z, bucket;
+    std::vector<int32_t> z, bucket, prefix;
     std::vector<int32_t> counts;
-    std::vector<int64_t> span, acc;
+    std::vector<int64_t> span;
     std::vector<float> pv;
 };
 
-// Tomtom's median of row[0, n) (values in [lo, hi]): the mean of the order statistics
-// floor(n / 2) - 1 and ceil(n / 2) - 1 (0-based; as MEME's shift_all_pairwise_scores).
-// Bucketed selection: one pass to count values per bucket, then only the bucket(s) holding
-// those ranks are sorted.
-EXACTPWM_HOT double median_of(const double* row, int64_t n, double lo, double hi, Scratch& w) {
-    const int64_t i1 = std::max<int64_t>(static_cast<int64_t>(std::floor(0.5 * n)) - 1, 0);
-    const int64_t i2 = std::max<int64_t>(static_cast<int64_t>(std::ceil(0.5 * n)) - 1, i1);
-    if (!std::isfinite(lo) || !std::isfinite(hi)) return NAN;  // the caller reports it
-    if (hi == lo) return lo;
+// The order statistics ra <= rb (0-based ranks) of row[0, n), whose values lie in [lo, hi], finite.
+// Bucketed selection: one pass to count values per bucket, then only the bucket(s) holding those
+// ranks are sorted.
+EXACTPWM_HOT std::pair<double, double> order_stats(const double* row, int64_t n, double lo, double hi, int64_t ra,
+                                                   int64_t rb, Scratch& w) {
+    if (hi == lo) return {lo, lo};
     const int64_t B = 2048;
     const double inv = static_cast<double>(B) / (hi - lo), top = static_cast<double>(B - 1);
     w.bucket.resize(static_cast<size_t>(n));
@@ -172,15 +172,15 @@ EXACTPWM_HOT double median_of(const double* row, int64_t n, double lo, double hi
     }
     for (; j < n; ++j) ++c[bucket[j]];
     auto count = [&](int64_t b) -> int64_t { return c[b] + c[B + b] + c[2 * B + b] + c[3 * B + b]; };
-    int64_t b1 = 0, below = 0;  // bucket holding rank i1, and the count below it
-    while (below + count(b1) <= i1) below += count(b1++);
+    int64_t b1 = 0, below = 0;  // bucket holding rank ra, and the count below it
+    while (below + count(b1) <= ra) below += count(b1++);
     int64_t b2 = b1, below2 = below;
-    while (below2 + count(b2) <= i2) below2 += count(b2++);
+    while (below2 + count(b2) <= rb) below2 += count(b2++);
     w.sorted.resize(static_cast<size_t>(n + 1));
     double* kept = w.sorted.data();
     int64_t m = 0;
     const uint32_t first = static_cast<uint32_t>(b1), span = static_cast<uint32_t>(b2 - b1);
-    // the median's bucket(s) hold few values: test eight buckets at a time (one vector compare), and
+    // the ranks' bucket(s) hold few values: test eight buckets at a time (one vector compare), and
     // look closer only where one of them matches
     int64_t k = 0;
     for (; k + 8 <= n; k += 8) {
@@ -193,7 +193,70 @@ EXACTPWM_HOT double median_of(const double* row, int64_t n, double lo, double hi
     for (; k < n; ++k)
         if (static_cast<uint32_t>(bucket[k]) - first <= span) kept[m++] = row[k];
     std::sort(kept, kept + m);
-    return (kept[i1 - below] + kept[i2 - below]) / 2.0;
+    return {kept[ra - below], kept[rb - below]};
+}
+
+// Tomtom's median ranks of n values: floor(n / 2) - 1 and ceil(n / 2) - 1 (0-based; as MEME's
+// shift_all_pairwise_scores, whose median is the mean of those two order statistics).
+EXACTPWM_HOT std::pair<int64_t, int64_t> median_ranks(int64_t n) {
+    const int64_t i1 = std::max<int64_t>(static_cast<int64_t>(std::floor(0.5 * n)) - 1, 0);
+    return {i1, std::max<int64_t>(static_cast<int64_t>(std::ceil(0.5 * n)) - 1, i1)};
+}
+
+// Row i + 1 of the diagonal prefix sums (see compare_one_impl) from row i and the grid values z of
+// query column i: column j lies on diagonal j - i, stored at j + shift (shift = L - 1 - i).
+EXACTPWM_HOT void prefix_row(const int32_t* prev, int32_t* cur, const int32_t* z, int64_t n, int64_t W, int64_t shift) {
+    std::copy(prev, prev + shift, cur);
+    for (int64_t j = 0; j < n; ++j) cur[shift + j] = prev[shift + j] + z[j];
+    std::copy(prev + shift + n, prev + W, cur + shift + n);
+}
+
+// Every entry's best alignment (complete score, then overlap, then the first offset) from the
+// diagonal prefix sums P ((L + 1) rows of W), and its p-value from the tables pv (width, grid value).
+EXACTPWM_HOT void best_alignments(const int32_t* P, int64_t W, int64_t L, int64_t G, int64_t E, const TomtomDatabase& db,
+                                  int min_overlap, const float* pv, double* pvalue, int64_t* offset,
+                                  int64_t* overlap) {
+    for (int64_t t = 0; t < db.n_entries; ++t) {
+        const int64_t first = db.entry_start[t], wd = db.entry_start[t + 1] - first;
+        const int64_t mo = std::min<int64_t>({min_overlap, L, wd});
+        const int64_t kmin = mo - L, kmax = wd - mo;
+        const int32_t* diag = P + first + L - 1;  // diag[k]: the diagonal of offset k
+        // the best (complete score, then overlap) as one key, complete * 2^24 + overlap; a strict
+        // comparison keeps the first offset of equal keys. Offsets where the whole query lies on the
+        // target (i0 = 0, i1 = L) read one row of the prefix sums; the others (overhangs) two.
+        int64_t best_key = INT64_MIN, best_k = kmin;
+        const int64_t inner_lo = std::max<int64_t>(kmin, 0), inner_hi = std::min<int64_t>(kmax, wd - L);
+        auto overhang = [&](int64_t ka, int64_t kb) {
+            for (int64_t k = ka; k <= kb; ++k) {
+                const int64_t i0 = std::max<int64_t>(0, -k), i1e = std::min(L, wd - k);
+                const int64_t ov = i1e - i0;
+                const int64_t complete = static_cast<int64_t>(diag[i1e * W + k] - diag[i0 * W + k]) - ov * G;
+                const int64_t key = complete * kOverlapSpan + ov;
+                best_k = key > best_key ? k : best_k;
+                best_key = key > best_key ? key : best_key;
+            }
+        };
+        if (inner_lo <= inner_hi) {
+            overhang(kmin, inner_lo - 1);
+            const int32_t* full = diag + L * W;
+            int32_t top = full[inner_lo];
+            int64_t top_k = inner_lo;
+            for (int64_t k = inner_lo + 1; k <= inner_hi; ++k) {
+                top_k = full[k] > top ? k : top_k;
+                top = full[k] > top ? full[k] : top;
+            }
+            const int64_t key = (static_cast<int64_t>(top) - L * G) * kOverlapSpan + L;
+            best_k = key > best_key ? top_k : best_k;
+            best_key = key > best_key ? key : best_key;
+            overhang(inner_hi + 1, kmax);
+        } else {
+            overhang(kmin, kmax);
+        }
+        const int64_t best_ov = best_key & (kOverlapSpan - 1), best = (best_key - best_ov) / kOverlapSpan;
+        pvalue[t] = static_cast<double>(pv[db.width_index[t] * E + best + L * G]);
+        offset[t] = best_k;
+        overlap[t] = best_ov;
+    }
 }
 
 EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const TomtomDatabase& db,
@@ -204,9 +267,20 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
     w.median.resize(static_cast<size_t>(L));
     double* S = w.scores.data();
     double small = INFINITY, large = -INFINITY;
+    // the scores in tiles of database columns, each tile's columns read once for all query columns
+    w.ranges.assign(static_cast<size_t>(L), RowRange{INFINITY, -INFINITY, true});
+    for (int64_t j0 = 0; j0 < n; j0 += kTile) {
+        const int64_t m = std::min(kTile, n - j0);
+        const Columns tile{cols.a + j0, cols.c + j0, cols.g + j0, cols.t + j0, cols.nsites + j0, m};
+        for (int64_t i = 0; i < L; ++i) {
+            const RowRange r = score_row_any(distance, Q + 4 * i, tile, nq, bg, S + i * n + j0);
+            RowRange& all = w.ranges[static_cast<size_t>(i)];
+            all = {std::min(all.lo, r.lo), std::max(all.hi, r.hi), all.finite && r.finite};
+        }
+    }
     for (int64_t i = 0; i < L; ++i) {
         double* row = S + i * n;
-        const RowRange r = score_row_any(distance, Q + 4 * i, cols, nq, bg, row);
+        const RowRange r = w.ranges[static_cast<size_t>(i)];
         if (!r.finite) {  // NaN p-values: reported by the caller
             std::fill(pvalue, pvalue + db.n_entries, NAN);
             std::fill(offset, offset + db.n_entries, 0);
@@ -214,7 +288,9 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
             return;
         }
         // complete scores: the column's median over the database moves to 0 (subtracted below)
-        const double median = median_of(row, n, r.lo, r.hi, w);
+        const auto [i1, i2] = median_ranks(n);
+        const auto [a, b] = order_stats(row, n, r.lo, r.hi, i1, i2, w);
+        const double median = (a + b) / 2.0;
         w.median[static_cast<size_t>(i)] = median;
         small = std::min(small, r.lo - median);
         large = std::max(large, r.hi - median);
@@ -228,14 +304,20 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
     const int64_t H = R + 1;
     // each column's scores on the grid and their histogram (four partial counts: no store-to-load
     // stalls on repeated values); the nonzero span of each histogram
-    w.z.resize(static_cast<size_t>(L * n));
-    int32_t* Z = w.z.data();
+    // diagonal prefix sums of the grid scores: P[i][p + L - 1] = sum over i' < i of z[i'][p + i'] (0
+    // outside the database), so an alignment's sum over query columns [i0, i1) at diagonal p (target
+    // column minus query column) is P[i1][.] - P[i0][.]
+    const int64_t W = n + L - 1;
+    w.z.resize(static_cast<size_t>(n));
+    // int32 sums of L values below H: the histograms above hold L * H doubles, so L * H < 2^31
+    w.prefix.assign(static_cast<size_t>(W), 0);  // row 0; the others are written below
+    w.prefix.resize(static_cast<size_t>((L + 1) * W));
     w.hist.assign(static_cast<size_t>(L * H), 0.0);
     w.span.resize(static_cast<size_t>(2 * L));
     w.counts.assign(static_cast<size_t>(4 * H), 0);
     for (int64_t i = 0; i < L; ++i) {
         const double* row = S + i * n;
-        int32_t* z = Z + i * n;
+        int32_t* z = w.z.data();
         const double median = w.median[static_cast<size_t>(i)];
         for (int64_t j = 0; j < n; ++j)
             z[j] = static_cast<int32_t>(((row[j] - median) - off) * scale + 0.5);  // >= 0.5: truncation rounds
@@ -261,6 +343,7 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
         }
         w.span[static_cast<size_t>(2 * i)] = lo;
         w.span[static_cast<size_t>(2 * i + 1)] = hi;
+        prefix_row(w.prefix.data() + i * W, w.prefix.data() + (i + 1) * W, z, n, W, L - 1 - i);
     }
     // log P(sum over columns [s, e] < x) on the grid x = sum + (L - (e - s + 1)) * G, added into
     // the tables of the entry widths whose alignments use columns [s, e]: the best of all
@@ -310,34 +393,7 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
     for (int64_t k = 0; k < db.n_widths * E; ++k)
         w.pv[static_cast<size_t>(k)] = static_cast<float>(-std::expm1(orientations * w.total[static_cast<size_t>(k)]));
     // each entry: the best alignment (complete score, then overlap, then the first offset)
-    for (int64_t t = 0; t < db.n_entries; ++t) {
-        const int64_t first = db.entry_start[t], wd = db.entry_start[t + 1] - first;
-        const int64_t mo = std::min<int64_t>({min_overlap, L, wd});
-        // every alignment's sum at once, query column by column: offset k (target column minus
-        // query column) adds Z[i][first + i + k] for the query columns i it aligns; contiguous in k
-        const int64_t kmin = mo - L, kmax = wd - mo;
-        w.acc.assign(static_cast<size_t>(kmax - kmin + 1), 0);
-        int64_t* acc = w.acc.data() - kmin;
-        for (int64_t i = 0; i < L; ++i) {
-            const int32_t* zr = Z + i * n + first + i;
-            const int64_t ka = std::max(kmin, -i), kb = std::min(kmax, wd - i - 1);
-            for (int64_t k = ka; k <= kb; ++k) acc[k] += zr[k];
-        }
-        int64_t best = 0, best_k = 0, best_ov = -1;
-        for (int64_t k = kmin; k <= kmax; ++k) {  // the first offset wins ties of score and overlap
-            const int64_t i0 = std::max<int64_t>(0, -k), i1e = std::min(L, wd - k);
-            const int64_t ov = i1e - i0;
-            const int64_t complete = acc[k] - ov * G;
-            if (best_ov < 0 || complete > best || (complete == best && ov > best_ov)) {
-                best = complete;
-                best_k = k;
-                best_ov = ov;
-            }
-        }
-        pvalue[t] = static_cast<double>(w.pv[static_cast<size_t>(db.width_index[t] * E + best + L * G)]);
-        offset[t] = best_k;
-        overlap[t] = best_ov;
-    }
+    best_alignments(w.prefix.data(), W, L, G, E, db, min_overlap, w.pv.data(), pvalue, offset, overlap);
 }
 
 void compare_one(const double* Q, int64_t L, double nq, const TomtomDatabase& db, const Columns& cols, int distance,
@@ -454,7 +510,7 @@ void put(uint8_t* row, int64_t at, T value) {
 
 void tomtom_table(const double* pvalue, const int64_t* offset, const int64_t* overlap, int64_t n_queries,
                   int64_t n_targets, int orientations, const int64_t* name_rank, uint8_t* rows,
-                  const TomtomRowLayout& layout, int threads) {
+                  const TomtomRowLayout& layout, int64_t first_query, int threads) {
     const int64_t T = n_targets, E = n_targets * orientations;
     threads = std::max(1, std::min<int>(threads, static_cast<int>(std::max<int64_t>(n_queries, 1))));
     std::vector<int64_t> by_name(static_cast<size_t>(T));  // rank -> target
@@ -465,6 +521,7 @@ void tomtom_table(const double* pvalue, const int64_t* offset, const int64_t* ov
 #endif
     {
         std::vector<TableKey> keys(static_cast<size_t>(E));
+        std::vector<uint64_t> packed(static_cast<size_t>(E));
         std::vector<double> sorted(static_cast<size_t>(E)), q(static_cast<size_t>(E));
         std::vector<uint8_t> better(static_cast<size_t>(E));
 #ifdef _OPENMP
@@ -485,17 +542,53 @@ void tomtom_table(const double* pvalue, const int64_t* offset, const int64_t* ov
                 better[static_cast<size_t>(b)] = m;
             }
             // sort every entry by (p, larger overlap, '+' first, name rank): the p-value's bits
-            // (monotone for p >= 0), then one integer for the ties
+            // (monotone for p >= 0), then one integer for the ties. Where every p is a float32 number
+            // (as tomtom_compare's are) and the ties fit 32 bits, one 64-bit key per entry sorts
+            // faster than the pair; the order is the same.
+            int64_t top = 0;
+            bool compact = true;
             for (int64_t e = 0; e < E; ++e) {
-                const double p = pv[e] + 0.0;  // -0.0 sorts as 0
-                uint64_t bits;
-                std::memcpy(&bits, &p, sizeof bits);
-                const uint64_t m = orientations == 2 ? static_cast<uint64_t>(e & 1) : 0;
-                keys[static_cast<size_t>(e)] = {bits, (static_cast<uint64_t>(kMaxOverlap - ov[e]) << 40) |
-                                                          (m << 39) |
-                                                          static_cast<uint64_t>(name_rank[e / orientations])};
+                top = std::max(top, ov[e]);
+                const double p = pv[e] + 0.0;
+                compact &= static_cast<double>(static_cast<float>(p)) == p;
             }
-            std::sort(keys.begin(), keys.end());
+            compact &= (top + 1) * 2 * T <= (int64_t{1} << 32);
+            if (compact) {
+                for (int64_t e = 0; e < E; ++e) {
+                    const float p = static_cast<float>(pv[e] + 0.0);
+                    uint32_t bits;
+                    std::memcpy(&bits, &p, sizeof bits);
+                    const uint64_t m = orientations == 2 ? static_cast<uint64_t>(e & 1) : 0;
+                    const uint64_t tie = (static_cast<uint64_t>(top - ov[e]) * 2 + m) * static_cast<uint64_t>(T) +
+                                         static_cast<uint64_t>(name_rank[e / orientations]);
+                    packed[static_cast<size_t>(e)] = (static_cast<uint64_t>(bits) << 32) | tie;
+                }
+                std::sort(packed.begin(), packed.end());
+                for (int64_t k = 0; k < E; ++k) {  // back to the pair's form
+                    const uint64_t key = packed[static_cast<size_t>(k)], tie = key & 0xFFFFFFFFu;
+                    const uint32_t bits32 = static_cast<uint32_t>(key >> 32);
+                    float p32;
+                    std::memcpy(&p32, &bits32, sizeof p32);
+                    const double p = p32;
+                    uint64_t bits;
+                    std::memcpy(&bits, &p, sizeof bits);
+                    const uint64_t rank = tie % static_cast<uint64_t>(T), rest = tie / static_cast<uint64_t>(T);
+                    const uint64_t ovl = static_cast<uint64_t>(top) - rest / 2;
+                    keys[static_cast<size_t>(k)] = {bits, ((static_cast<uint64_t>(kMaxOverlap) - ovl) << 40) |
+                                                              ((rest & 1) << 39) | rank};
+                }
+            } else {
+                for (int64_t e = 0; e < E; ++e) {
+                    const double p = pv[e] + 0.0;  // -0.0 sorts as 0
+                    uint64_t bits;
+                    std::memcpy(&bits, &p, sizeof bits);
+                    const uint64_t m = orientations == 2 ? static_cast<uint64_t>(e & 1) : 0;
+                    keys[static_cast<size_t>(e)] = {bits, (static_cast<uint64_t>(kMaxOverlap - ov[e]) << 40) |
+                                                              (m << 39) |
+                                                              static_cast<uint64_t>(name_rank[e / orientations])};
+                }
+                std::sort(keys.begin(), keys.end());
+            }
             for (int64_t k = 0; k < E; ++k)
                 std::memcpy(&sorted[static_cast<size_t>(k)], &keys[static_cast<size_t>(k)].first, sizeof(double));
             const double pi0 = storey_pi0_sorted(sorted.data(), E);
@@ -514,7 +607,7 @@ void tomtom_table(const double* pvalue, const int64_t* offset, const int64_t* ov
                 const int64_t entry = target * orientations + m;
                 if (!better[static_cast<size_t>(entry)]) continue;
                 const double p = sorted[static_cast<size_t>(k)];
-                put<int64_t>(out, layout.query, qi);
+                put<int64_t>(out, layout.query, first_query + qi);
                 put<int64_t>(out, layout.target, target);
                 put<int64_t>(out, layout.offset, offset[qi * E + entry]);
                 put<int64_t>(out, layout.overlap, kMaxOverlap - static_cast<int64_t>(tie >> 40));

@@ -182,6 +182,7 @@ def tomtom_table(
     name_rank: npt.NDArray[np.int64],
     rows: npt.NDArray[np.void],
     fields: list[int],
+    first_query: int,
     threads: int,
 ) -> None:
     """Tomtom's table into rows (Q * T,) records; fields: byte offsets of query, target, offset,

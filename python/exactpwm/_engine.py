@@ -115,9 +115,10 @@ class Engine:
         statistics (see cpp/include/exactpwm/engine.hpp)."""
         raise NotImplementedError
 
-    def tomtom_table(self, pvalue, offset, overlap, orientations: int, name_rank, rows, threads: int) -> None:
+    def tomtom_table(self, pvalue, offset, overlap, orientations: int, name_rank, rows, threads: int,
+                     first_query: int = 0) -> None:
         """rows (Q * T,) records: Tomtom's table from tomtom_compare's (Q, E) arrays (see
-        exactpwm._numpy_kernels.fill_table)."""
+        exactpwm._numpy_kernels.fill_table); their ``query`` field counts from ``first_query``."""
         raise NotImplementedError
 
     def seqlet_jaccard(self, a_fwd, a_rev, b, neighbors, max_shift: int, best, offset, strand, threads: int) -> None:
@@ -174,10 +175,10 @@ class _Core(Engine):
     def tomtom_compare(self, *args):
         _core.tomtom_compare(*args)
 
-    def tomtom_table(self, pvalue, offset, overlap, orientations, name_rank, rows, threads):
+    def tomtom_table(self, pvalue, offset, overlap, orientations, name_rank, rows, threads, first_query=0):
         fields = [rows.dtype.fields[f][1] for f in ("query", "target", "offset", "pvalue", "evalue", "qvalue",
                                                      "overlap", "strand")]
-        _core.tomtom_table(pvalue, offset, overlap, orientations, name_rank, rows, fields, threads)
+        _core.tomtom_table(pvalue, offset, overlap, orientations, name_rank, rows, fields, first_query, threads)
 
     def dinucleotide_shuffle(self, codes, offsets, n_shuffles, seed, out, threads):
         _core.dinucleotide_shuffle(codes, offsets, n_shuffles, seed, out, threads)
@@ -238,10 +239,10 @@ class _Numba(Engine):
         *rest, threads = args
         self._run("tomtom_compare", threads, *rest)
 
-    def tomtom_table(self, pvalue, offset, overlap, orientations, name_rank, rows, threads):
+    def tomtom_table(self, pvalue, offset, overlap, orientations, name_rank, rows, threads, first_query=0):
         from exactpwm._numpy_kernels import fill_table  # numpy: whole-array operations
 
-        fill_table(pvalue, offset, overlap, orientations, name_rank, rows)
+        fill_table(pvalue, offset, overlap, orientations, name_rank, rows, first_query)
 
     def dinucleotide_shuffle(self, codes, offsets, n_shuffles, seed, out, threads):
         self._run("dinucleotide_shuffle", threads, codes, offsets, np.int64(n_shuffles), np.uint64(seed), out)

@@ -53,9 +53,10 @@ def storey_qvalues(pvalues: np.ndarray) -> np.ndarray:
 
 
 def fill_table(pvalue: np.ndarray, offset: np.ndarray, overlap: np.ndarray, orientations: int,
-               name_rank: np.ndarray, rows: np.ndarray) -> None:
+               name_rank: np.ndarray, rows: np.ndarray, first_query: int = 0) -> None:
     """Write Tomtom's table into ``rows`` ((Q * T,) records with int64 ``query``, ``target``,
-    ``offset``, ``overlap``, float64 ``pvalue``, ``evalue``, ``qvalue`` and ``strand`` b"+"/b"-").
+    ``offset``, ``overlap``, float64 ``pvalue``, ``evalue``, ``qvalue`` and ``strand`` b"+"/b"-"; ``query``
+    counts from ``first_query``).
 
     pvalue (float64), offset, overlap (int64) : (Q, E), E = T * orientations, a target's '+' entry
     then its '-' entry; name_rank : (T,) int64, each target's rank by name. One sort per query of
@@ -93,7 +94,7 @@ def fill_table(pvalue: np.ndarray, offset: np.ndarray, overlap: np.ndarray, orie
     tie = tie[keep] >> 1
     target = by_name[tie % T]
     strand_minus = (tie // T) % 2 == 1
-    rows["query"] = np.repeat(np.arange(Q), T)
+    rows["query"] = np.repeat(np.arange(first_query, first_query + Q), T)
     rows["target"] = target
     rows["offset"] = offset.ravel()[np.repeat(np.arange(Q) * E, T) + target * orientations + strand_minus]
     rows["overlap"] = top - tie // (2 * T)

@@ -163,14 +163,15 @@ void tomtom_compare(const double* query_cols, const int64_t* query_start, const 
 // name_rank[target], the target's rank by name), with Storey's q-values over all E entries of the
 // query (pi0 as exactpwm.core.pvalues.storey_pi0; q = min over ranks >= i of pi0 p n / rank).
 // Writes row q * n_targets + k of `rows`, records of layout.stride bytes, each field at its byte
-// offset: query, target, offset, overlap (int64), pvalue, evalue = p * n_targets, qvalue (double),
+// offset: query (first_query + q: a block of queries), target, offset, overlap (int64), pvalue,
+// evalue = p * n_targets, qvalue (double),
 // strand (one byte, '+' or '-'). Per query independent: results do not depend on threads.
 struct TomtomRowLayout {
     int64_t stride, query, target, offset, pvalue, evalue, qvalue, overlap, strand;
 };
 void tomtom_table(const double* pvalue, const int64_t* offset, const int64_t* overlap, int64_t n_queries,
                   int64_t n_targets, int orientations, const int64_t* name_rank, uint8_t* rows,
-                  const TomtomRowLayout& layout, int threads);
+                  const TomtomRowLayout& layout, int64_t first_query, int threads);
 
 // Continuous Jaccard similarity of seqlet tracks (seqlet_similarity.cpp; TF-MoDISco's affinity).
 //   a_fwd, a_rev: (n_a, width, channels) int16 (tracks quantized on one scale), the candidates and

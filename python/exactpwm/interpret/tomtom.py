@@ -133,6 +133,8 @@ class TomtomResult:
 TSV_COLUMNS = ("Query_ID", "Target_ID", "Optimal_offset", "p-value", "E-value", "q-value", "Overlap",
                "Query_consensus", "Target_consensus", "Orientation")
 
+#: memory for one block of queries' (B, E) engine results (tomtom() makes them block by block)
+_BLOCK_BYTES = 1 << 24
 _ROW = np.dtype([("query", np.int64), ("target", np.int64), ("offset", np.int64), ("pvalue", np.float64),
                  ("evalue", np.float64), ("qvalue", np.float64), ("overlap", np.int64), ("strand", "S1")])
 
@@ -205,31 +207,52 @@ def tomtom(queries: MotifSet, targets: MotifSet, *, dist: str = "pearson", min_o
     unique_widths, width_index = np.unique(widths, return_inverse=True)
     nsites_t = np.repeat(np.array([m.nsites or 20.0 for m in targets for _ in range(norient)], np.float64), widths)
     Q, E = len(qs), widths.size
-    pvalue = np.empty((Q, E))
-    offset = np.empty((Q, E), np.int64)
-    overlap = np.empty((Q, E), np.int64)
-    engine(backend).tomtom_compare(
-        np.ascontiguousarray(np.concatenate(qs)), np.concatenate([[0], np.cumsum([q.shape[0] for q in qs])]),
-        np.array([m.nsites or 20.0 for m in queries], np.float64), np.ascontiguousarray(np.concatenate(entries)),
-        nsites_t, np.concatenate([[0], np.cumsum(widths)]), width_index.astype(np.int64),
-        unique_widths.astype(np.int64), DISTANCES.index(dist), bg, norient, int(min_overlap), pvalue, offset,
-        overlap, resolve_threads(threads))
-    if not np.isfinite(pvalue).all():
-        raise ValueError(f"column scores are not finite with dist={dist!r}")
-    rows = _rows(pvalue, offset, overlap, norient, len(targets), list(targets.names), threads, backend)
+    n_threads = resolve_threads(threads)
+    query_cols = np.ascontiguousarray(np.concatenate(qs))
+    query_start = np.concatenate([[0], np.cumsum([q.shape[0] for q in qs])])
+    query_nsites = np.array([m.nsites or 20.0 for m in queries], np.float64)
+    db = (np.ascontiguousarray(np.concatenate(entries)), nsites_t, np.concatenate([[0], np.cumsum(widths)]),
+          width_index.astype(np.int64), unique_widths.astype(np.int64), DISTANCES.index(dist), bg, norient,
+          int(min_overlap))
+    name_rank = _name_rank(list(targets.names))
+    rows = np.empty(Q * len(targets), _ROW)
+    # queries in blocks: each block's (B, E) p-values, offsets and overlaps (about 16 MB) are made,
+    # then turned into its rows, so they stay in memory already touched instead of 24 bytes per pair
+    block = min(Q, max(n_threads, _BLOCK_BYTES // (24 * E), 1))
+    pvalue = np.empty((block, E))
+    offset = np.empty((block, E), np.int64)
+    overlap = np.empty((block, E), np.int64)
+    for q0 in range(0, Q, block):
+        q1 = min(Q, q0 + block)
+        s0, s1 = query_start[q0], query_start[q1]
+        pv, off, ov = pvalue[:q1 - q0], offset[:q1 - q0], overlap[:q1 - q0]
+        engine(backend).tomtom_compare(query_cols[s0:s1], query_start[q0:q1 + 1] - s0, query_nsites[q0:q1], *db,
+                                       pv, off, ov, n_threads)
+        if not np.isfinite(pv).all():
+            raise ValueError(f"column scores are not finite with dist={dist!r}")
+        _rows(pv, off, ov, norient, name_rank, threads=n_threads, backend=backend,
+              out=rows[q0 * len(targets):q1 * len(targets)], first_query=q0)
     t_cons = _consensus(entries)
     if not both_strands:  # keep target_consensus[2 * t + r] addressing
         t_cons = [c for c in t_cons for _ in range(2)]
     return TomtomResult(rows, list(queries.names), list(targets.names), _consensus(qs), t_cons)
 
 
-def _rows(pvalue: np.ndarray, offset: np.ndarray, overlap: np.ndarray, norient: int, n_targets: int,
-          target_names: list, threads: int = 0, backend: str = "auto") -> np.ndarray:
-    """Tomtom's table, made by the engine (order and q-values: ``exactpwm._numpy_kernels.fill_table``)."""
-    name_rank = np.empty(n_targets, np.int64)
-    name_rank[np.argsort(np.array(target_names, dtype=object), kind="stable")] = np.arange(n_targets)
-    rows = np.empty(pvalue.shape[0] * n_targets, _ROW)
-    engine(backend).tomtom_table(pvalue, offset, overlap, norient, name_rank, rows, resolve_threads(threads))
+def _name_rank(names: list) -> np.ndarray:
+    """(T,) int64: each target's rank by name (Tomtom's last tie-breaker)."""
+    rank = np.empty(len(names), np.int64)
+    rank[np.argsort(np.array(names, dtype=object), kind="stable")] = np.arange(len(names))
+    return rank
+
+
+def _rows(pvalue: np.ndarray, offset: np.ndarray, overlap: np.ndarray, norient: int, name_rank: np.ndarray, *,
+          threads: int = 0, backend: str = "auto", out: np.ndarray | None = None, first_query: int = 0) -> np.ndarray:
+    """Tomtom's table of (Q, E) engine results, made by the engine (order and q-values:
+    ``exactpwm._numpy_kernels.fill_table``): (Q * T,) :data:`_ROW` records, written into ``out``
+    when given; their ``query`` counts from ``first_query``."""
+    rows = np.empty(pvalue.shape[0] * len(name_rank), _ROW) if out is None else out
+    engine(backend).tomtom_table(pvalue, offset, overlap, norient, name_rank, rows, resolve_threads(threads),
+                                 first_query=first_query)
     return rows
 
 
