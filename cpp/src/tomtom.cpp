@@ -143,7 +143,8 @@ struct Scratch {
     std::vector<RowRange> ranges;
     std::vector<double> scores, sorted, hist, pmf, next, row, total, median;
     std::vector<std::vector<int64_t>> uses;
-    std::vector<int32_t> z, bucket, prefix;
+    std::vector<int32_t> z, prefix;
+    std::vector<uint16_t> bucket;
     std::vector<int32_t> counts;
     std::vector<int64_t> span;
     std::vector<float> pv;
@@ -158,8 +159,8 @@ EXACTPWM_HOT std::pair<double, double> order_stats(const double* row, int64_t n,
     const int64_t B = 2048;
     const double inv = static_cast<double>(B) / (hi - lo), top = static_cast<double>(B - 1);
     w.bucket.resize(static_cast<size_t>(n));
-    int32_t* bucket = w.bucket.data();
-    for (int64_t j = 0; j < n; ++j) bucket[j] = static_cast<int32_t>(std::min((row[j] - lo) * inv, top));
+    uint16_t* bucket = w.bucket.data();  // B <= 2^16
+    for (int64_t j = 0; j < n; ++j) bucket[j] = static_cast<uint16_t>(std::min((row[j] - lo) * inv, top));
     // four partial counts: repeated buckets do not wait on each other's increments
     w.counts.assign(static_cast<size_t>(4 * B), 0);
     int32_t* c = w.counts.data();
@@ -179,19 +180,19 @@ EXACTPWM_HOT std::pair<double, double> order_stats(const double* row, int64_t n,
     w.sorted.resize(static_cast<size_t>(n + 1));
     double* kept = w.sorted.data();
     int64_t m = 0;
-    const uint32_t first = static_cast<uint32_t>(b1), span = static_cast<uint32_t>(b2 - b1);
-    // the ranks' bucket(s) hold few values: test eight buckets at a time (one vector compare), and
+    const uint16_t first = static_cast<uint16_t>(b1), span = static_cast<uint16_t>(b2 - b1);
+    // the ranks' bucket(s) hold few values: test sixteen buckets at a time (one vector compare), and
     // look closer only where one of them matches
     int64_t k = 0;
-    for (; k + 8 <= n; k += 8) {
+    for (; k + 16 <= n; k += 16) {
         bool any = false;
-        for (int t = 0; t < 8; ++t) any |= static_cast<uint32_t>(bucket[k + t]) - first <= span;
+        for (int t = 0; t < 16; ++t) any |= static_cast<uint16_t>(bucket[k + t] - first) <= span;
         if (!any) continue;
-        for (int t = 0; t < 8; ++t)
-            if (static_cast<uint32_t>(bucket[k + t]) - first <= span) kept[m++] = row[k + t];
+        for (int t = 0; t < 16; ++t)
+            if (static_cast<uint16_t>(bucket[k + t] - first) <= span) kept[m++] = row[k + t];
     }
     for (; k < n; ++k)
-        if (static_cast<uint32_t>(bucket[k]) - first <= span) kept[m++] = row[k];
+        if (static_cast<uint16_t>(bucket[k] - first) <= span) kept[m++] = row[k];
     std::sort(kept, kept + m);
     return {kept[ra - below], kept[rb - below]};
 }
@@ -212,10 +213,11 @@ EXACTPWM_HOT void prefix_row(const int32_t* prev, int32_t* cur, const int32_t* z
 }
 
 // Every entry's best alignment (complete score, then overlap, then the first offset) from the
-// diagonal prefix sums P ((L + 1) rows of W), and its p-value from the tables pv (width, grid value).
+// diagonal prefix sums P ((L + 1) rows of W), and its p-value, 1 - exp(orientations * total) for
+// the entry's (width, grid value), kept in pv (NaN where not made yet).
 EXACTPWM_HOT void best_alignments(const int32_t* P, int64_t W, int64_t L, int64_t G, int64_t E, const TomtomDatabase& db,
-                                  int min_overlap, const float* pv, double* pvalue, int64_t* offset,
-                                  int64_t* overlap) {
+                                  int min_overlap, const double* total, int orientations, float* pv,
+                                  double* pvalue, int64_t* offset, int64_t* overlap) {
     for (int64_t t = 0; t < db.n_entries; ++t) {
         const int64_t first = db.entry_start[t], wd = db.entry_start[t + 1] - first;
         const int64_t mo = std::min<int64_t>({min_overlap, L, wd});
@@ -253,7 +255,9 @@ EXACTPWM_HOT void best_alignments(const int32_t* P, int64_t W, int64_t L, int64_
             overhang(kmin, kmax);
         }
         const int64_t best_ov = best_key & (kOverlapSpan - 1), best = (best_key - best_ov) / kOverlapSpan;
-        pvalue[t] = static_cast<double>(pv[db.width_index[t] * E + best + L * G]);
+        const int64_t at = db.width_index[t] * E + best + L * G;
+        if (std::isnan(pv[at])) pv[at] = static_cast<float>(-std::expm1(orientations * total[at]));
+        pvalue[t] = static_cast<double>(pv[at]);
         offset[t] = best_k;
         overlap[t] = best_ov;
     }
@@ -374,26 +378,27 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
             size = out;
             const std::vector<int64_t>& users = w.uses[static_cast<size_t>(s * L + e)];
             if (users.empty()) continue;
+            // the row is -inf below shift, log1p(-survival) on [shift, shift + size) and 0 above
+            // (adding 0 leaves a total as it is: totals start at +0 and never become -0)
             double* row = w.row.data();
             const int64_t shift = (L - (e - s + 1)) * G;
-            std::fill(row, row + E, 0.0);
-            for (int64_t x = 0; x < shift; ++x) row[x] = -INFINITY;
             double surv = 0;
             for (int64_t x = size - 1; x >= 0; --x) {
                 surv += w.pmf[static_cast<size_t>(x)];
-                row[shift + x] = surv >= 1.0 ? -INFINITY : std::log1p(-surv);
+                row[x] = surv >= 1.0 ? -INFINITY : std::log1p(-surv);
             }
             for (const int64_t k : users) {
                 double* tot = w.total.data() + k * E;
-                for (int64_t x = 0; x < E; ++x) tot[x] += row[x];
+                std::fill(tot, tot + shift, -INFINITY);
+                for (int64_t x = 0; x < size; ++x) tot[shift + x] += row[x];
             }
         }
     }
-    w.pv.resize(static_cast<size_t>(db.n_widths * E));
-    for (int64_t k = 0; k < db.n_widths * E; ++k)
-        w.pv[static_cast<size_t>(k)] = static_cast<float>(-std::expm1(orientations * w.total[static_cast<size_t>(k)]));
+    // p-values of the (width, grid value) pairs the entries need, each made once: NaN marks not yet
+    w.pv.assign(static_cast<size_t>(db.n_widths * E), NAN);
     // each entry: the best alignment (complete score, then overlap, then the first offset)
-    best_alignments(w.prefix.data(), W, L, G, E, db, min_overlap, w.pv.data(), pvalue, offset, overlap);
+    best_alignments(w.prefix.data(), W, L, G, E, db, min_overlap, w.total.data(), orientations, w.pv.data(), pvalue,
+                    offset, overlap);
 }
 
 void compare_one(const double* Q, int64_t L, double nq, const TomtomDatabase& db, const Columns& cols, int distance,
