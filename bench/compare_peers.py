@@ -4,6 +4,7 @@
     python bench/compare_peers.py --queries 64 --tomtom /path/to/meme/bin/tomtom
     python bench/compare_peers.py --queries 64   # without MEME: speed against memelite only
     python bench/compare_peers.py --all-vs-all --dist ed   # JASPAR 2024 CORE, all taxa, against itself
+    python bench/compare_peers.py --all-vs-all --dist ed --meme-table kept.tsv   # MEME's kept table
 
 Workload: the first N JASPAR 2024 CORE vertebrate motifs (pyjaspar) as queries against all 879
 of them as targets, both orientations, min overlap 1, pseudocount 0.1, --dist (pearson by
@@ -72,6 +73,9 @@ def main() -> int:
                     help="all JASPAR 2024 CORE motifs (every taxon) against themselves")
     ap.add_argument("--json", help="write the results here")
     ap.add_argument("--keep-meme", metavar="TSV", help="also keep MEME's table here (to find the pairs that differ)")
+    ap.add_argument("--meme-table", metavar="TSV",
+                    help="MEME's table kept by an earlier --keep-meme run (same workload and --dist): compared "
+                         "without running MEME again (its time is not measured)")
     args = ap.parse_args()
 
     import exactpwm
@@ -117,12 +121,16 @@ def main() -> int:
             res["memelite_vs_exactpwm"] = agreement(P, pm, self_mask=self_mask)
             print("memelite vs exactpwm:", json.dumps(res["memelite_vs_exactpwm"]))
 
-    if args.tomtom:
-        cmd = [args.tomtom, "-no-ssc", "-text", "-thresh", "1", "-verbosity", "1", "-dist", args.dist,
+    if args.tomtom or args.meme_table:
+        cmd = [args.tomtom or "tomtom", "-no-ssc", "-text", "-thresh", "1", "-verbosity", "1", "-dist", args.dist,
                os.path.join(work, "q.meme"),
                os.path.join(work, "t.meme")]
         t = time.perf_counter()
-        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        if args.meme_table:
+            with open(args.meme_table) as f:
+                out = f.read()
+        else:
+            out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
         t_meme = time.perf_counter() - t
         from io import StringIO
 
@@ -138,10 +146,13 @@ def main() -> int:
         ti = meme["Target_ID"].map(index).to_numpy()
         R[qi, ti] = meme["p-value"].to_numpy()
         ROFF[qi, ti] = meme["Optimal_offset"].to_numpy()
-        res["tools"]["meme_tomtom"] = {"seconds": t_meme, "ratio_vs_exactpwm": t_meme / t_ours,
-                                      "version": "5.4.1"}
+        res["tools"]["meme_tomtom"] = {"seconds": None if args.meme_table else t_meme,
+                                      "ratio_vs_exactpwm": None if args.meme_table else t_meme / t_ours,
+                                      "version": "5.4.1",
+                                      **({"table": os.path.basename(args.meme_table)} if args.meme_table else {})}
         res["agreement_with_meme"] = {"exactpwm": agreement(R, P, ROFF, OFF, self_mask)}
-        print(f"MEME tomtom 5.4.1  {t_meme:.3f} s  ({t_meme / t_ours:.0f}x exactpwm's time, one core)")
+        if not args.meme_table:
+            print(f"MEME tomtom 5.4.1  {t_meme:.3f} s  ({t_meme / t_ours:.0f}x exactpwm's time, one core)")
         print("exactpwm vs MEME:", json.dumps(res["agreement_with_meme"]["exactpwm"]))
         if memelite is not None and args.dist == "ed":  # memelite computes the ed statistic only
             res["agreement_with_meme"]["memelite"] = agreement(R, pm, self_mask=self_mask)
