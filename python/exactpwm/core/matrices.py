@@ -60,6 +60,18 @@ def background_frequencies(codes: ArrayLike, pseudocount: float = 1.0) -> np.nda
     return c / c.sum()
 
 
+def _columns(values: ArrayLike, what: str, pseudocount: float) -> np.ndarray:
+    """``values`` as (4, L) or (K, 4, L) float64, finite and >= 0, with the pseudocount checked."""
+    V = to_numpy(values, what).astype(np.float64)
+    if V.ndim not in (2, 3) or V.shape[-2] != 4:
+        raise ValueError(f"{what} must have shape (4, L) or (K, 4, L); got {V.shape}")
+    if not np.isfinite(V).all() or (V < 0).any():
+        raise ValueError(f"{what} must be finite and non-negative")
+    if not (np.isfinite(pseudocount) and pseudocount >= 0):
+        raise ValueError(f"pseudocount must be a finite number >= 0, got {pseudocount!r}")
+    return V
+
+
 def counts_to_pwm(counts: ArrayLike, pseudocount: float = 0.0, background: Background = None) -> np.ndarray:
     """Probabilities from counts: p = (n + a * bg) / (N + a), per column.
 
@@ -67,13 +79,7 @@ def counts_to_pwm(counts: ArrayLike, pseudocount: float = 0.0, background: Backg
     background (uniform by default), as MEME does. Columns with no counts and
     a = 0 are an error.
     """
-    C = to_numpy(counts, "counts").astype(np.float64)
-    if C.ndim not in (2, 3) or C.shape[-2] != 4:
-        raise ValueError(f"counts must have shape (4, L) or (K, 4, L); got {C.shape}")
-    if not np.isfinite(C).all() or (C < 0).any():
-        raise ValueError("counts must be finite and non-negative")
-    if not (np.isfinite(pseudocount) and pseudocount >= 0):
-        raise ValueError(f"pseudocount must be a finite number >= 0, got {pseudocount!r}")
+    C = _columns(counts, "counts", pseudocount)
     bg = as_background(background)
     total = C.sum(axis=-2, keepdims=True) + pseudocount
     if (total <= 0).any():
@@ -92,13 +98,7 @@ def probabilities_with_pseudocount(pwm, pseudocount: float, background=None, nsi
     ``site_count(nsites)`` sites (:func:`site_count`: 20 when unknown), then ``pseudocount`` added,
     spread by ``background``: p' = (n * p + a * bg) / (n + a), in the MEME suite's order of operations
     (so the same doubles as FIMO and Tomtom). Shapes (4, L) or (K, 4, L); float64."""
-    P = to_numpy(pwm, "pwm").astype(np.float64)
-    if P.ndim not in (2, 3) or P.shape[-2] != 4:
-        raise ValueError(f"pwm must have shape (4, L) or (K, 4, L); got {P.shape}")
-    if not np.isfinite(P).all() or (P < 0).any():
-        raise ValueError("pwm must be finite and non-negative")
-    if not (np.isfinite(pseudocount) and pseudocount >= 0):
-        raise ValueError(f"pseudocount must be a finite number >= 0, got {pseudocount!r}")
+    P = _columns(pwm, "pwm", pseudocount)
     n = site_count(nsites)
     return (P * n + pseudocount * as_background(background)[:, None]) / (n + pseudocount)
 
