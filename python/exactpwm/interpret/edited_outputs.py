@@ -22,10 +22,17 @@ from exactpwm.core._checks import check_number
 from exactpwm.core.errors import InputTypeError
 from exactpwm.interpret.model_runner import disagreement, is_torch_module, model_runner
 
-__all__ = ["KEEP", "EditedOutputs"]
+__all__ = ["KEEP", "EditedOutputs", "block_size"]
 
 #: a word's code that keeps the base already in the sequence
 KEEP = 255
+
+
+def block_size(batch_size: int | None) -> int:
+    """Sequences of the null set per block (:attr:`EditedOutputs.block`): ``batch_size``, or 512. The
+    model calls for one block depend only on that block, so blocks run apart (a Dask cluster's tasks)
+    give the numbers of one run."""
+    return batch_size or 512
 
 
 class EditedOutputs:
@@ -68,7 +75,7 @@ class EditedOutputs:
                                                                             integer=True))
         self.check = int(check_number(check, "check", low=0, integer=True))
         self.rng = np.random.default_rng(int(check_number(seed, "seed", low=0, integer=True)))
-        self.block = self.batch_size or 512
+        self.block = block_size(self.batch_size)
         self.full = model_runner(model, threads=threads, batch_size=self.batch_size or 256)
         self.method, self.why = "full", ""
         self._plans: dict = {}

@@ -254,7 +254,9 @@ class DaskOutputs:
 
         self.client, self.model, self.sequences = client, model, np.ascontiguousarray(sequences)
         self.batch_size, self.seed = batch_size, seed
-        block = batch_size or 512  # EditedOutputs.block
+        from exactpwm.interpret.edited_outputs import block_size
+
+        block = block_size(batch_size)
         N = len(self.sequences)
         n = min(-(-N // block), task_count(client, per_thread=2))
         from exactpwm.scanning.parts import block_range
