@@ -107,24 +107,32 @@ def check_faidx(fasta: str, names: list[str], lengths: list[int], *, max_checked
                                  f"is not where the index says; the index is stale or belongs to another file: {fix}")
 
 
+def _genome_fasta(fasta: Any, why: str) -> tuple[Any, str, bool]:
+    """(pysam, the path as str, whether it is bgzip) for a genome FASTA that pysam will read: pysam
+    importable, the file present, its compression checked (:func:`check_bgzf`)."""
+    try:
+        import pysam
+    except ImportError:
+        raise ImportError(f"{why} needs pysam: pip install 'exactpwm[regions]'") from None
+    fasta = os.fspath(fasta)
+    if os.path.isdir(fasta):
+        raise IsADirectoryError(f"{fasta}: a folder, not a FASTA file")
+    if not os.path.isfile(fasta):
+        raise FileNotFoundError(f"{fasta}: no such file")
+    return pysam, fasta, check_bgzf(fasta, "genome FASTA") == "bgzf"
+
+
 def index_fasta(fasta: str) -> list[str]:
     """Write the samtools index of a FASTA (plain or bgzip) beside it: ``FASTA.fai``, and
     ``FASTA.gzi`` for bgzip; returns their paths. Each is written to a temporary name and renamed,
     so jobs that start together (the parts of a workflow) never read a half-written index; an
     existing index is replaced. A FASTA htslib cannot index (lines of unequal length in a record,
     plain gzip) is a ValueError naming the file."""
-    try:
-        import pysam
-    except ImportError:
-        raise ImportError("indexing a FASTA needs pysam: pip install 'exactpwm[regions]'") from None
     from contextlib import ExitStack
 
     from exactpwm.io.files import atomic_path
 
-    fasta = os.fspath(fasta)
-    if not os.path.isfile(fasta):
-        raise FileNotFoundError(f"{fasta}: no such file")
-    bgzf = check_bgzf(fasta, "genome FASTA") == "bgzf"
+    pysam, fasta, bgzf = _genome_fasta(fasta, "indexing a FASTA")
     finals = [fasta + ".fai"] + ([fasta + ".gzi"] if bgzf else [])
     with ExitStack() as stack:  # each index to a temporary name, renamed (the umask's mode) when both are done
         temps = [stack.enter_context(atomic_path(final)) for final in finals]  # left in reverse: .fai renamed last
@@ -143,14 +151,7 @@ def index_fasta(fasta: str) -> list[str]:
 def open_indexed(fasta: str) -> Any:
     """A pysam FastaFile over an indexed FASTA (plain or bgzip), checked first: BGZF complete, the
     ``.fai`` describing the file; errors name the file and the fix."""
-    try:
-        import pysam
-    except ImportError:
-        raise ImportError("--regions reads an indexed FASTA with pysam: pip install 'exactpwm[regions]'") from None
-    fasta = os.fspath(fasta)
-    if not os.path.exists(fasta):
-        raise FileNotFoundError(f"{fasta}: no such file")
-    bgzf = check_bgzf(fasta, "genome FASTA") == "bgzf"
+    pysam, fasta, bgzf = _genome_fasta(fasta, "--regions reads an indexed FASTA and")
     if not os.path.exists(fasta + ".fai") or (bgzf and not os.path.exists(fasta + ".gzi")):
         try:
             index_fasta(fasta)  # atomically: jobs started together never read a half-written index
