@@ -299,3 +299,25 @@ def test_partitions_appear_together_or_not_at_all(client, data, tmp_path):
                            progress=fail_midway)
     assert sorted(os.listdir(tmp_path / "tracks")) == sorted(os.path.basename(f) for f in folders)
     assert {f: sorted(os.listdir(f)) for f in folders} == tracks
+
+
+def test_a_broadcast_that_hangs_is_bounded_and_retried(client, monkeypatch):
+    """scatter's own timeout bounds only the wait for workers: a broadcast stuck on a worker that died
+    (seen once under AddressSanitizer) is cut at SCATTER_TIMEOUT and tried again under a fresh key."""
+    import asyncio
+
+    from exactpwm.scanning import distributed as dist
+
+    calls = []
+    real = client._scatter
+
+    async def stuck_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            await asyncio.sleep(3600)
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(dist, "SCATTER_TIMEOUT", 0.5)
+    monkeypatch.setattr(client, "_scatter", stuck_once)
+    future = dist._scatter(client, {"plan": 1})
+    assert len(calls) == 2 and client.gather(future) == {"plan": 1}

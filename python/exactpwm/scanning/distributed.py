@@ -364,6 +364,17 @@ def run_tasks(client: Any, fn: Callable, args: list[tuple], *, max_in_flight: in
 SCATTER_TIMEOUT = 30.0
 
 
+def _scatter_once(client: Any, obj: Any) -> Any:
+    """One broadcast of ``obj`` under a fresh key, bounded in time as a whole: ``scatter``'s own
+    timeout bounds only the wait for workers, and a broadcast to a worker that died a moment ago
+    waited forever once (an AddressSanitizer run of the killed-worker test)."""
+    inner = getattr(client, "_scatter", None)
+    if inner is None or not hasattr(client, "sync"):  # a client without distributed's internals
+        return client.scatter(obj, broadcast=True, hash=False, timeout=SCATTER_TIMEOUT)
+    return client.sync(inner, obj, broadcast=True, hash=False, timeout=SCATTER_TIMEOUT,
+                       callback_timeout=SCATTER_TIMEOUT)
+
+
 def _scatter(client: Any, obj: Any, attempts: int = 6) -> Any:
     """``obj`` on every worker, under a fresh key (``hash=False``: a content-hash key can be scattered
     again by the next call while the scheduler still releases it, a "lost dependency"). A worker that
@@ -375,7 +386,7 @@ def _scatter(client: Any, obj: Any, attempts: int = 6) -> Any:
 
     for attempt in range(attempts):
         try:
-            return client.scatter(obj, broadcast=True, hash=False, timeout=SCATTER_TIMEOUT)
+            return _scatter_once(client, obj)
         except (KeyError, OSError, asyncio.TimeoutError) as exc:  # a dead worker: its address, connection, silence
             if attempt == attempts - 1:
                 raise RuntimeError(f"could not send the scan plan to the Dask workers: {exc!r}") from None
