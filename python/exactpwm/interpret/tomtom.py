@@ -38,7 +38,7 @@ from exactpwm._engine import engine
 from exactpwm._numpy_kernels import storey_qvalues
 from exactpwm.core._checks import check_number, optional_import, resolve_threads
 from exactpwm.core.errors import ExactpwmWarning
-from exactpwm.core.matrices import as_background, site_count
+from exactpwm.core.matrices import as_background
 from exactpwm.core.motif import MotifSet
 from exactpwm.core.types import Strand
 
@@ -147,26 +147,21 @@ def _consensus(motifs: list[np.ndarray]) -> list[str]:
 
 
 def _prepare(motifs: MotifSet, what: str, pseudocount: float, bg: np.ndarray) -> list[np.ndarray]:
-    """(L, 4) probabilities with the pseudocount, checked: (n + a * bg) / (N + a) per column, n the
-    counts (N their sum) or the probabilities times the site count (N the site count: MEME's reading,
-    :func:`exactpwm.core.matrices.site_count`), as :meth:`exactpwm.Motif.probabilities`, for all
-    motifs at once."""
+    """(L, 4) probabilities of each motif with the pseudocount, checked: :meth:`exactpwm.Motif.probabilities`
+    (the counts, or the probabilities read as counts of the motif's sites, as MEME reads them)."""
     if len(motifs) == 0:
         raise ValueError(f"no {what} motifs to compare")
+    out = []
     for m in motifs:
         if m.width < 2:
             raise ValueError(f"{what} motif {m.name!r} has width {m.width}; comparing needs at least 2 columns")
         if not np.isfinite(m.pwm).all():
             raise ValueError(f"{what} motif {m.name!r} has NaN or infinite entries")
-    sites = [site_count(m.nsites) for m in motifs]
-    counts = np.concatenate([m.counts if m.counts is not None else m.pwm * n for m, n in zip(motifs, sites)],
-                            axis=1)
-    total = np.concatenate([m.counts.sum(axis=0) if m.counts is not None else np.full(m.width, n)
-                            for m, n in zip(motifs, sites)])
-    if (total <= 0).any():
-        raise ValueError(f"a {what} motif has a column of zeros")
-    probs = ((counts + pseudocount * bg[:, None]) / (total + pseudocount)).T
-    return np.split(np.ascontiguousarray(probs), np.cumsum(motifs.widths)[:-1])
+        try:
+            out.append(np.ascontiguousarray(m.probabilities(pseudocount, bg).T))
+        except ValueError as exc:  # a column of zero counts without a pseudocount
+            raise ValueError(f"{what} motif {m.name!r}: {exc}") from None
+    return out
 
 
 def tomtom(queries: MotifSet, targets: MotifSet, *, dist: str = "pearson", min_overlap: int = 1,
