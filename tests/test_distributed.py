@@ -183,31 +183,6 @@ def test_parquet_partitions(client, data, tmp_path):
     assert list(names) == [ref.motif_names[m] for m in ref.rows["motif"]]
 
 
-def test_sending_the_plan_is_retried_after_a_timeout(monkeypatch):
-    """A scatter that waits on a dead worker times out and is tried again, instead of hanging."""
-    from exactpwm.scanning import distributed as dist
-
-    calls = []
-
-    class Client:
-        def scatter(self, obj, broadcast, hash, timeout):
-            calls.append(timeout)
-            if len(calls) < 3:
-                raise TimeoutError("a worker did not answer")
-            return "future"
-
-    monkeypatch.setattr("time.sleep", lambda s: None)
-    assert dist._scatter(Client(), object()) == "future"
-    assert calls == [dist.SCATTER_TIMEOUT] * 3
-
-    class Dead:
-        def scatter(self, obj, broadcast, hash, timeout):
-            raise TimeoutError("never")
-
-    with pytest.raises(RuntimeError, match="could not send the scan plan"):
-        dist._scatter(Dead(), object(), attempts=2)
-
-
 @pytest.fixture(scope="module")
 def variant_data(tmp_path_factory):
     pysam = pytest.importorskip("pysam")
@@ -301,23 +276,26 @@ def test_partitions_appear_together_or_not_at_all(client, data, tmp_path):
     assert {f: sorted(os.listdir(f)) for f in folders} == tracks
 
 
-def test_a_broadcast_that_hangs_is_bounded_and_retried(client, monkeypatch):
-    """scatter's own timeout bounds only the wait for workers: a broadcast stuck on a worker that died
-    (seen once under AddressSanitizer) is cut at SCATTER_TIMEOUT and tried again under a fresh key."""
-    import asyncio
-
+def test_a_plan_whose_worker_dies_is_made_again(data):
+    """The plan is a task's result, not scattered data: when the worker holding it is killed, the
+    scheduler makes it again for the tasks that need it (a broadcast scatter to a worker that had just
+    died retried forever inside the scheduler, seen under AddressSanitizer)."""
     from exactpwm.scanning import distributed as dist
 
-    calls = []
-    real = client._scatter
-
-    async def stuck_once(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 1:
-            await asyncio.sleep(3600)
-        return await real(*args, **kwargs)
-
-    monkeypatch.setattr(dist, "SCATTER_TIMEOUT", 0.5)
-    monkeypatch.setattr(client, "_scatter", stuck_once)
-    future = dist._scatter(client, {"plan": 1})
-    assert len(calls) == 2 and client.gather(future) == {"plan": 1}
+    d, fa, motifs = data
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+                                       processes=True)
+    c = distributed.Client(cluster)
+    try:
+        plan = dist._held(c, {"plan": np.arange(5)})
+        distributed.wait(plan)
+        (holder,) = c.who_has(plan)[plan.key]
+        os.kill(c.run(os.getpid, workers=[holder])[holder], signal.SIGKILL)
+        got = c.submit(lambda p: int(p["plan"].sum()), plan, pure=False, retries=2)
+        assert got.result(timeout=120) == 10
+        ref = exactpwm.scan(motifs, fa, pvalue=1e-3)
+        hits = scan_distributed(motifs, fa, client=c, pvalue=1e-3, chunk_size=20_000)
+        np.testing.assert_array_equal(hits.hits.rows[FIELDS], ref.rows[FIELDS])
+    finally:
+        c.close()
+        cluster.close()

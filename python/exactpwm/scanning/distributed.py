@@ -182,7 +182,7 @@ def _scan_tasks(client: Any, subplans: list, sequences: Any, chunk_size: int, ov
     """Submit one task per chunk and motif group; ({(record, start, group, path): result}, sequence names)."""
     from dask.distributed import as_completed
 
-    scattered = [(_scatter(client, p), ix) for p, ix in subplans]
+    held = [(_held(client, p), ix) for p, ix in subplans]
     limit = max_in_flight or 2 * max(1, sum(client.nthreads().values()))
     ext = {"tsv": "tsv", "bed": "bed", "gff": "gff3", "parquet": "parquet"}[format]
     seq_names: list[str] = []
@@ -205,7 +205,7 @@ def _scan_tasks(client: Any, subplans: list, sequences: Any, chunk_size: int, ov
     with _cancel_on_failure(client, live):
         for chunk in as_chunks(sequences, chunk_size, overlap, seq_names):
             done = int(min(chunk.codes.size if chunk.last else chunk_size, chunk.codes.size))
-            for g, (plan_f, ix) in enumerate(scattered):
+            for g, (plan_f, ix) in enumerate(held):
                 path = None if outdir is None else \
                     os.path.join(os.fspath(outdir), f"part-{chunk.record:06d}-{chunk.start:013d}-g{g:03d}.{ext}")
                 fut = client.submit(_partition_task, plan_f, ix, chunk.codes, chunk.record, chunk.name, chunk.start,
@@ -294,7 +294,7 @@ def _track_tasks(client: Any, motifs: MotifSet, sequences: Any, chunk_size: int,
 
     for d in folders:
         os.makedirs(d, exist_ok=True)
-    motifs_f = _scatter(client, motifs)
+    motifs_f = _held(client, motifs)
     limit = max_in_flight or 2 * max(1, sum(client.nthreads().values()))
     pending, n = as_completed(), 0
     live: dict[str, Any] = {}
@@ -360,38 +360,17 @@ def run_tasks(client: Any, fn: Callable, args: list[tuple], *, max_in_flight: in
     return out
 
 
-#: seconds one attempt to send the plan may take (it takes milliseconds when every worker is alive)
-SCATTER_TIMEOUT = 30.0
+def _same(obj: Any) -> Any:
+    return obj
 
 
-def _scatter_once(client: Any, obj: Any) -> Any:
-    """One broadcast of ``obj`` under a fresh key, bounded in time as a whole: ``scatter``'s own
-    timeout bounds only the wait for workers, and a broadcast to a worker that died a moment ago
-    waited forever once (an AddressSanitizer run of the killed-worker test)."""
-    inner = getattr(client, "_scatter", None)
-    if inner is None or not hasattr(client, "sync"):  # a client without distributed's internals
-        return client.scatter(obj, broadcast=True, hash=False, timeout=SCATTER_TIMEOUT)
-    return client.sync(inner, obj, broadcast=True, hash=False, timeout=SCATTER_TIMEOUT,
-                       callback_timeout=SCATTER_TIMEOUT)
-
-
-def _scatter(client: Any, obj: Any, attempts: int = 6) -> Any:
-    """``obj`` on every worker, under a fresh key (``hash=False``: a content-hash key can be scattered
-    again by the next call while the scheduler still releases it, a "lost dependency"). A worker that
-    died a moment ago can still be in the scheduler's list: replicating to it fails, or waits for it
-    forever (seen under AddressSanitizer, where a restarted nanny is slow), so each attempt has a
-    timeout; wait for the scheduler to drop the worker and try again."""
-    import asyncio
-    import time
-
-    for attempt in range(attempts):
-        try:
-            return _scatter_once(client, obj)
-        except (KeyError, OSError, asyncio.TimeoutError) as exc:  # a dead worker: its address, connection, silence
-            if attempt == attempts - 1:
-                raise RuntimeError(f"could not send the scan plan to the Dask workers: {exc!r}") from None
-            time.sleep(0.25 * 2 ** attempt)
-    raise AssertionError("unreachable")
+def _held(client: Any, obj: Any) -> Any:
+    """A future holding ``obj`` on the cluster, for tasks to take as an argument (fetched once per
+    worker that needs it). ``obj`` is the result of a task whose specification the scheduler keeps,
+    so when the worker holding it dies, it is made again where it is needed. A broadcast ``scatter``
+    has no such copy: one whose worker died a moment before replication retried forever inside the
+    scheduler (seen in CI under AddressSanitizer), and its data could not be rebuilt."""
+    return client.submit(_same, obj, pure=False)
 
 
 def read_partitions(paths) -> list[list[str]]:
