@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "engine_call.hpp"
+#include "isa.hpp"
 #include "exactpwm/engine.hpp"
 
 namespace py = pybind11;
@@ -19,7 +20,7 @@ void compare(const carray<double>& query_cols, const carray<int64_t>& query_star
              const carray<double>& db_cols, const carray<double>& db_nsites, const carray<int64_t>& entry_start,
              const carray<int64_t>& width_index, const carray<int64_t>& widths, int distance,
              const carray<double>& background, int orientations, int min_overlap, carray<double>& pvalue,
-             carray<int64_t>& offset, carray<int64_t>& overlap, int threads) {
+             carray<int64_t>& offset, carray<int64_t>& overlap, int threads, const std::string& isa) {
     if (query_cols.ndim() != 2 || query_cols.shape(1) != 4 || db_cols.ndim() != 2 || db_cols.shape(1) != 4)
         throw py::value_error("query_cols and db_cols must have shape (n, 4)");
     if (query_start.ndim() != 1 || query_start.shape(0) < 1 || query_nsites.ndim() != 1 ||
@@ -55,6 +56,7 @@ void compare(const carray<double>& query_cols, const carray<int64_t>& query_star
         if (a->ndim() != 2 || a->shape(0) != Q || a->shape(1) != E || !a->writeable())
             throw py::value_error("offset and overlap must be writeable (Q, E) int64 arrays");
     }
+    const exactpwm::Isa want = exactpwm_bindings::parse_isa(isa);
     const exactpwm::TomtomDatabase db{db_cols.data(), db_nsites.data(), n, es, width_index.data(), E,
                                       widths.data(), NW};
     double* pv = pvalue.mutable_data();
@@ -62,7 +64,7 @@ void compare(const carray<double>& query_cols, const carray<int64_t>& query_star
     int64_t* ov = overlap.mutable_data();
     exactpwm_bindings::EngineCall call;
     exactpwm::tomtom_compare(query_cols.data(), qs, query_nsites.data(), Q, db, distance, background.data(),
-                             orientations, min_overlap, pv, off, ov, threads);
+                             orientations, min_overlap, pv, off, ov, threads, want);
 }
 
 void table(const carray<double>& pvalue, const carray<int64_t>& offset, const carray<int64_t>& overlap,
@@ -110,11 +112,11 @@ void register_tomtom(py::module_& m) {
           py::arg("entry_start").noconvert(), py::arg("width_index").noconvert(), py::arg("widths").noconvert(),
           py::arg("distance"), py::arg("background").noconvert(), py::arg("orientations"), py::arg("min_overlap"),
           py::arg("pvalue").noconvert(), py::arg("offset").noconvert(), py::arg("overlap").noconvert(),
-          py::arg("threads"),
+          py::arg("threads"), py::arg("isa"),
           "tomtom_compare(query_cols (n_q, 4), query_start (Q + 1,), query_nsites (Q,), db_cols (n, 4), "
           "db_nsites (n,), entry_start (E + 1,), width_index (E,), widths (W,), distance 0..4, background (4,), "
           "orientations, min_overlap, pvalue (Q, E) float64, offset (Q, E) int64, overlap (Q, E) int64 written, "
-          "threads)");
+          "threads, isa)");
     m.def("tomtom_table", &table, py::arg("pvalue").noconvert(), py::arg("offset").noconvert(),
           py::arg("overlap").noconvert(), py::arg("orientations"), py::arg("name_rank").noconvert(),
           py::arg("rows"), py::arg("fields"), py::arg("first_query"), py::arg("threads"),

@@ -417,6 +417,14 @@ __attribute__((target("avx2,fma"))) void compare_one_avx2(const double* Q, int64
                                                           int64_t* overlap, Scratch& w) {
     compare_one_impl(Q, L, nq, db, cols, distance, bg, orientations, min_overlap, pvalue, offset, overlap, w);
 }
+
+// ... and for AVX-512 (F, BW, DQ, VL): eight doubles wide, masked tails, compress stores.
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"))) void compare_one_avx512(
+    const double* Q, int64_t L, double nq, const TomtomDatabase& db, const Columns& cols, int distance,
+    const double* bg, int orientations, int min_overlap, double* pvalue, int64_t* offset, int64_t* overlap,
+    Scratch& w) {
+    compare_one_impl(Q, L, nq, db, cols, distance, bg, orientations, min_overlap, pvalue, offset, overlap, w);
+}
 #endif
 
 }  // namespace
@@ -424,17 +432,22 @@ __attribute__((target("avx2,fma"))) void compare_one_avx2(const double* Q, int64
 void tomtom_compare(const double* query_cols, const int64_t* query_start, const double* query_nsites,
                     int64_t n_queries, const TomtomDatabase& db, int distance, const double* background,
                     int orientations, int min_overlap, double* pvalue, int64_t* offset, int64_t* overlap,
-                    int threads) {
+                    int threads, Isa isa) {
     threads = std::max(1, std::min<int>(threads, static_cast<int>(n_queries)));
     const int64_t n = db.n_cols;
     std::vector<double> soa(static_cast<size_t>(4 * n));
     for (int64_t j = 0; j < n; ++j)
         for (int c = 0; c < 4; ++c) soa[static_cast<size_t>(c * n + j)] = db.cols[4 * j + c];
     const Columns cols{soa.data(), soa.data() + n, soa.data() + 2 * n, soa.data() + 3 * n, db.nsites, n};
-    bool avx2 = false;
+    // the same code at each instruction set: contractions into FMA are off (CMakeLists.txt), so every
+    // one rounds each operation as the scalar build (and MEME) does
+    const Isa use = resolve_isa(isa);
+    bool avx2 = false, avx512 = false;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    avx2 = cpu_supports(Isa::Avx2);
+    avx2 = use != Isa::Scalar && cpu_supports(Isa::Avx2);
+    avx512 = use == Isa::Avx512 && cpu_supports(Isa::Avx512);
 #endif
+    (void)use;
     detail::StopFlag stop;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(threads)
@@ -452,6 +465,11 @@ void tomtom_compare(const double* query_cols, const int64_t* query_start, const 
             int64_t* off = offset + q * db.n_entries;
             int64_t* ov = overlap + q * db.n_entries;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+            if (avx512) {
+                compare_one_avx512(Q, L, query_nsites[q], db, cols, distance, background, orientations,
+                                   min_overlap, pv, off, ov, scratch);
+                continue;
+            }
             if (avx2) {
                 compare_one_avx2(Q, L, query_nsites[q], db, cols, distance, background, orientations, min_overlap,
                                  pv, off, ov, scratch);

@@ -173,6 +173,7 @@ def tomtom_compare(
     offset: npt.NDArray[np.int64],
     overlap: npt.NDArray[np.int64],
     threads: int,
+    isa: str,
 ) -> None: ...
 def tomtom_table(
     pvalue: npt.NDArray[np.float64],

@@ -173,7 +173,7 @@ class _Core(Engine):
         return _core.join_columns(texts, offsets, codes)
 
     def tomtom_compare(self, *args):
-        _core.tomtom_compare(*args)
+        _core.tomtom_compare(*args, self.isa)
 
     def tomtom_table(self, pvalue, offset, overlap, orientations, name_rank, rows, threads, first_query=0):
         fields = [rows.dtype.fields[f][1] for f in ("query", "target", "offset", "pvalue", "evalue", "qvalue",

@@ -141,7 +141,8 @@ void null_survival(const int64_t* shifts, int64_t length, const double* backgrou
 //   alignment with >= min_overlap columns: P(best complete score over all L + w - 1 alignments and
 //   `orientations` orientations of a random width-w entry >= observed), exact on the grid.
 //   Writes pvalue, offset (target column minus query column) and overlap, each (Q, E).
-//   Per query the work is independent: results do not depend on threads.
+//   Per query the work is independent: results do not depend on threads. isa: the instruction set of
+//   the column loops (Auto: the best this CPU has); every one gives the same bits.
 struct TomtomDatabase {
     const double* cols;         // (n_cols, 4)
     const double* nsites;       // (n_cols,) sites of the entry each column belongs to
@@ -155,7 +156,7 @@ struct TomtomDatabase {
 void tomtom_compare(const double* query_cols, const int64_t* query_start, const double* query_nsites,
                     int64_t n_queries, const TomtomDatabase& db, int distance, const double* background,
                     int orientations, int min_overlap, double* pvalue, int64_t* offset, int64_t* overlap,
-                    int threads);
+                    int threads, Isa isa);
 
 // Tomtom's table (tomtom.cpp), from tomtom_compare's (Q, E) arrays, E = n_targets * orientations
 // (a target's '+' entry, then its '-' entry): for every query, each target's better orientation
