@@ -69,3 +69,16 @@ def test_bad_input_is_named():
         exact_pvalues(np.full((4, 3), np.nan), 0.0)
     with pytest.raises(ValueError, match="NaN"):
         exact_pvalues(np.zeros((4, 3)), np.nan)
+
+
+@pytest.mark.parametrize("values", [1000, 7, 1])
+def test_stable_argsort_is_numpys_stable_order(values):
+    """The tail tables are summed in the stable order of the scores: the fast sort must give
+    exactly that order (ties by index, -0.0 tied with 0.0), on every CPU."""
+    from exactpwm.core.exact_pvalues import stable_argsort
+
+    rng = np.random.default_rng(values)
+    for n in (0, 1, 2, 17, 5000):
+        x = rng.integers(-values, values + 1, size=n).astype(np.float64) / 8
+        x[x == 0] = rng.choice([0.0, -0.0], size=int((x == 0).sum()))
+        np.testing.assert_array_equal(stable_argsort(x), np.argsort(x, kind="stable"))
