@@ -380,6 +380,32 @@ def test_window_letters(backend):
         window_letters(codes, [1995], [10], [False], 20, backend=backend)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_window_sums_equal_numpys_sum_bit_for_bit(backend):
+    """The real scores of certified p-value scans: each window's terms added as np.sum adds them
+    (pairwise), so every backend gives numpy's float64 to the bit; NaN for windows holding an N."""
+    from exactpwm._engine import engine
+
+    rng = np.random.default_rng(5)
+    widths = [*range(1, 34), 127, 128, 129, 300]
+    tabs = [rng.normal(size=(w, 4)) * 10.0 ** rng.uniform(-4, 4, size=(w, 4)) for w in widths]
+    tables = np.concatenate([t.ravel() for t in tabs])
+    start = np.concatenate([[0], np.cumsum([t.size for t in tabs])]).astype(np.int64)
+    codes = random_codes(rng, 4000, n_frac=0.002)
+    which = rng.integers(0, len(tabs), 5000).astype(np.int64)
+    starts = rng.integers(0, 4000 - 300, 5000).astype(np.int64)
+    out = np.empty(5000)
+    engine(backend).window_sums(codes, starts, which, tables, start, out, 2)
+    for i in range(5000):
+        t = tabs[which[i]]
+        win = codes[starts[i]:starts[i] + t.shape[0]].astype(np.intp)
+        want = np.nan if (win > 3).any() else t[np.arange(t.shape[0]), win].sum()
+        np.testing.assert_array_equal(out[i], want)
+    with pytest.raises(ValueError, match="inside"):
+        engine(backend).window_sums(codes, np.array([3990]), np.array([len(tabs) - 1]), tables, start,
+                                    np.empty(1), 1)
+
+
 def test_the_expected_build_is_under_test():
     """.ci/sanitize sets EXACTPWM_EXPECT_SANITIZERS: the suite must run against that build."""
     import os

@@ -57,6 +57,32 @@ void letters(const carray<uint8_t>& codes, const carray<int64_t>& starts, const 
     exactpwm::window_letters(codes.data(), st, wd, m, n, W, o, threads);
 }
 
+void sums(const carray<uint8_t>& codes, const carray<int64_t>& starts, const carray<int64_t>& which,
+          const carray<double>& tables, const carray<int64_t>& table_start, carray<double>& out, int threads) {
+    if (codes.ndim() != 1 || tables.ndim() != 1 || table_start.ndim() != 1 || table_start.shape(0) < 1)
+        throw py::value_error("codes, tables and table_start must be one-dimensional (table_start (T + 1,))");
+    const int64_t n = starts.shape(0), T = table_start.shape(0) - 1, N = codes.shape(0);
+    if (starts.ndim() != 1 || which.ndim() != 1 || which.shape(0) != n)
+        throw py::value_error("starts and which must be 1-D of one length");
+    if (out.ndim() != 1 || out.shape(0) != n || !out.writeable())
+        throw py::value_error("out must be a writeable (H,) float64 array");
+    const int64_t* ts = table_start.data();
+    if (ts[0] != 0 || ts[T] != tables.shape(0)) throw py::value_error("table_start must span tables");
+    for (int64_t t = 0; t < T; ++t)
+        if (ts[t + 1] <= ts[t] || (ts[t + 1] - ts[t]) % 4 != 0)
+            throw py::value_error("each table must hold (w, 4) values, w >= 1");
+    const int64_t* st = starts.data();
+    const int64_t* wh = which.data();
+    for (int64_t i = 0; i < n; ++i) {  // bounds: never read outside the arrays
+        if (wh[i] < 0 || wh[i] >= T) throw py::value_error("a table index is out of range");
+        if (st[i] < 0 || st[i] > N - (ts[wh[i] + 1] - ts[wh[i]]) / 4)
+            throw py::value_error("windows must lie inside codes");
+    }
+    double* o = out.mutable_data();
+    py::gil_scoped_release nogil;
+    exactpwm::window_sums(codes.data(), st, wh, n, tables.data(), ts, o, threads);
+}
+
 template <class T>
 void stack_above(const carray<uint8_t>& codes, const carray<int64_t>& offsets, const carray<T>& table,
                  const carray<T>& bias, const carray<T>& thresholds, const carray<int32_t>& target,
@@ -112,6 +138,11 @@ void register_fragments(py::module_& m) {
           py::arg("threads"),
           "window_letters(codes (N,) uint8, starts (H,) int64, widths (H,) int64, minus (H,) bool, "
           "out (H, W) uint8 written, threads)");
+    m.def("window_sums", &sums, py::arg("codes").noconvert(), py::arg("starts").noconvert(),
+          py::arg("which").noconvert(), py::arg("tables").noconvert(), py::arg("table_start").noconvert(),
+          py::arg("out").noconvert(), py::arg("threads"),
+          "window_sums(codes (N,) uint8, starts (H,) int64, which (H,) int64, tables (sum of 4 w,) float64 "
+          "(each (w, 4)), table_start (T + 1,) int64, out (H,) float64 written, threads)");
     def_stack_above<float>(m);
     def_stack_above<double>(m);
 }

@@ -1,6 +1,7 @@
 // Fragments of sequences: base counts of stacked fragments (the heuristic transforms) and
 // the letters of windows (the `matched` column of hit tables).
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "exactpwm/engine.hpp"
@@ -67,6 +68,60 @@ void window_letters(const uint8_t* codes, const int64_t* starts, const int64_t* 
             for (int64_t l = 0; l < L; ++l) row[l] = static_cast<uint8_t>(kLetters[w[l] & 7]);
         }
         for (int64_t l = L; l < max_width; ++l) row[l] = 0;
+    }
+}
+
+namespace {
+
+// numpy's pairwise summation of x[0, n) (pairwise_sum in numpy/_core/src/umath/loops_utils.h).
+double pairwise_sum(const double* x, int64_t n) {
+    if (n < 8) {
+        double s = 0.0;
+        for (int64_t i = 0; i < n; ++i) s += x[i];
+        return s;
+    }
+    if (n <= 128) {
+        double r[8];
+        for (int k = 0; k < 8; ++k) r[k] = x[k];
+        int64_t i = 8;
+        for (; i < n - (n % 8); i += 8)
+            for (int k = 0; k < 8; ++k) r[k] += x[i + k];
+        double s = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < n; ++i) s += x[i];
+        return s;
+    }
+    int64_t half = n / 2;
+    half -= half % 8;
+    return pairwise_sum(x, half) + pairwise_sum(x + half, n - half);
+}
+
+}  // namespace
+
+void window_sums(const uint8_t* codes, const int64_t* starts, const int64_t* which, int64_t n,
+                 const double* tables, const int64_t* table_start, double* out, int threads) {
+    threads = std::max(1, std::min<int>(threads, static_cast<int>(n / 65536) + 1));
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads)
+#endif
+    {
+        std::vector<double> terms;
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (int64_t i = 0; i < n; ++i) {
+            const int64_t t = which[i], w = (table_start[t + 1] - table_start[t]) / 4;
+            const double* T = tables + table_start[t];
+            const uint8_t* win = codes + starts[i];
+            terms.resize(static_cast<size_t>(w));
+            bool known = true;
+            for (int64_t j = 0; j < w; ++j) {
+                const uint8_t c = win[j];
+                known &= c < 4;
+                terms[static_cast<size_t>(j)] = T[4 * j + (c & 3)];
+            }
+            // np.add.reduce starts from 0.0: the sign of a zero sum is +
+            out[i] = known ? 0.0 + pairwise_sum(terms.data(), w) : NAN;
+        }
     }
 }
 

@@ -115,6 +115,15 @@ def window_letters(
     out: npt.NDArray[np.uint8],
     threads: int,
 ) -> None: ...
+def window_sums(
+    codes: npt.NDArray[np.uint8],
+    starts: npt.NDArray[np.int64],
+    which: npt.NDArray[np.int64],
+    tables: npt.NDArray[np.float64],
+    table_start: npt.NDArray[np.int64],
+    out: npt.NDArray[np.float64],
+    threads: int,
+) -> None: ...
 def threshold_counts(
     codes: npt.NDArray[np.uint8],
     offsets: npt.NDArray[np.int64],

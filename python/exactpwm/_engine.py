@@ -90,6 +90,12 @@ class Engine:
         """out (H, max_width) uint8: each window's letters as read on its strand, NUL-padded."""
         raise NotImplementedError
 
+    def window_sums(self, codes, starts, which, tables, table_start, out, threads: int) -> None:
+        """out (H,) float64: window i's real score, the sum over its positions j of
+        tables[table_start[t] + 4 j + codes[starts[i] + j]] (t = which[i], table t (w, 4) float64),
+        added as ``np.sum`` adds a row (bit for bit on every backend); NaN where a code is >= 4."""
+        raise NotImplementedError
+
     def null_survival(self, cols: np.ndarray, background: np.ndarray, floor: int = 0) -> np.ndarray:
         """sf[i - floor] = P(sum of column scores >= i) for i >= floor (float64), cols (L, 4) int64 >= 0,
         background (4,) float64; 0 <= floor <= 1 + the sum of the column maxima."""
@@ -157,6 +163,9 @@ class _Core(Engine):
 
     def window_letters(self, codes, starts, widths, minus, out, threads):
         _core.window_letters(codes, starts, widths, minus, out, threads)  # the binding checks the bounds
+
+    def window_sums(self, codes, starts, which, tables, table_start, out, threads):
+        _core.window_sums(codes, starts, which, tables, table_start, out, threads)  # the binding checks the bounds
 
     def null_survival(self, cols, background, floor=0):
         size = int(cols.max(axis=1).sum()) + 1
@@ -234,6 +243,17 @@ class _Numba(Engine):
             flip = minus[rows]
             frag[flip] = _COMPLEMENT_CODES[frag[flip, ::-1]]
             out[rows, :w] = letters[frag]
+
+    def window_sums(self, codes, starts, which, tables, table_start, out, threads):
+        widths = np.diff(table_start) // 4
+        if starts.size and (which.min() < 0 or which.max() >= widths.size or starts.min() < 0
+                            or (starts + widths[which]).max() > codes.size):
+            raise ValueError("windows must lie inside the codes and name a table")
+        for w in np.unique(widths[which]).tolist():  # one gather per width, summed as np.sum sums a row
+            rows = np.flatnonzero(widths[which] == w)
+            win = codes[starts[rows, None] + np.arange(w)].astype(np.intp)
+            index = table_start[which[rows], None] + 4 * np.arange(w) + np.minimum(win, 3)
+            out[rows] = np.where((win < 4).all(axis=1), tables[index].sum(axis=1), np.nan)
 
     def tomtom_compare(self, *args):
         *rest, threads = args

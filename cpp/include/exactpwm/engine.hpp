@@ -113,6 +113,14 @@ void count_fragments(const uint8_t* codes, const int64_t* starts, const int32_t*
 void window_letters(const uint8_t* codes, const int64_t* starts, const int64_t* widths, const uint8_t* minus,
                     int64_t n, int64_t max_width, uint8_t* out, int threads);
 
+// Real-valued scores of windows (fragments.cpp): out[i] = sum over j < w of T[j][codes[starts[i] + j]]
+// with T table which[i], a (w, 4) float64 block tables[table_start[t], table_start[t + 1]) (w = its
+// rows), added as numpy's np.add.reduce adds a contiguous row (pairwise: eight partial sums up to
+// 128 terms, halves above), so each score equals numpy's to the bit. NaN where a window holds a code
+// >= 4. Each window is its own sum: the result does not depend on threads.
+void window_sums(const uint8_t* codes, const int64_t* starts, const int64_t* which, int64_t n,
+                 const double* tables, const int64_t* table_start, double* out, int threads);
+
 // Dinucleotide shuffles (shuffle.cpp, Altschul & Erickson): for each sequence i (codes[offsets[i],
 //   offsets[i + 1]), codes 0..4, N a letter of its own) and each shuffle j < n_shuffles, a uniformly
 //   random sequence with the same dinucleotide counts and the same first and last letters, written

@@ -30,6 +30,8 @@ from typing import Callable
 
 import numpy as np
 
+from exactpwm._engine import engine
+from exactpwm.core._checks import resolve_threads
 from exactpwm.core.exact_pvalues import TailTable
 
 __all__ = ["BAND_WORDS", "FULL_TAIL_WORDS", "CertifiedPvalues", "real_window_scores"]
@@ -69,6 +71,7 @@ class CertifiedPvalues:
         self.floor = self.thresholds - self.delta - step
         self.ceiling = self.thresholds + self.delta + step
         self._tables: dict[int, tuple[str, TailTable | None]] = {}
+        self._window_tables: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def scan_thresholds(self) -> np.ndarray:
@@ -84,6 +87,7 @@ class CertifiedPvalues:
         for name in ("thresholds", "delta", "floor", "ceiling"):
             setattr(out, name, getattr(self, name)[ix])
         out._tables = {j: self._tables[i] for j, i in enumerate(ix) if i in self._tables}
+        out._window_tables = None
         return out
 
     def table(self, k: int) -> tuple[str, TailTable | None]:
@@ -114,7 +118,8 @@ class CertifiedPvalues:
             self.table(k)
 
     def resolve(self, motif: np.ndarray, grid_score: np.ndarray, grid_pvalue: np.ndarray, codes: np.ndarray,
-                pos: np.ndarray, minus: np.ndarray, threads: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                pos: np.ndarray, minus: np.ndarray, threads: int = 0,
+                backend: str = "auto") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(real scores, p-values, keep) of a batch's candidate windows (found at
         :attr:`scan_thresholds`): ``keep`` marks the certified hits."""
         pvalue = grid_pvalue.astype(np.float64, copy=True)
@@ -123,7 +128,7 @@ class CertifiedPvalues:
             return grid_score.astype(np.float64), pvalue, keep
         present = np.unique(motif)
         self.prepare(present, threads)
-        score = self._real_scores(motif, present, codes, pos, minus)
+        score = self._real_scores(motif, codes, pos, minus, threads, backend)
         order = np.argsort(motif, kind="stable")
         bounds = np.flatnonzero(np.diff(motif[order])) + 1
         for rows in np.split(order, bounds):
@@ -189,19 +194,16 @@ class CertifiedPvalues:
             hit[rows] = pvalue[rows] <= self.pvalue
         return pvalue, hit
 
-    def _real_scores(self, motif, present, codes, pos, minus) -> np.ndarray:
-        """(H,) float64 real scores of the windows: one gather per motif width from a table of
-        every motif's matrix and its reverse complement (read on the forward window)."""
+    def _real_scores(self, motif, codes, pos, minus, threads: int, backend: str) -> np.ndarray:
+        """(H,) float64 real scores of the windows, summed by the engine from a table of every
+        motif's matrix and its reverse complement (read on the forward window), built once."""
+        if self._window_tables is None:
+            both = [np.ascontiguousarray(m.T) for M in self.exact for m in (M, M[::-1, ::-1])]
+            self._window_tables = (np.concatenate([t.ravel() for t in both]),
+                                   np.concatenate([[0], np.cumsum([t.size for t in both])]).astype(np.int64))
+        tables, table_start = self._window_tables
+        which = 2 * motif.astype(np.int64) + minus
         score = np.empty(motif.size)
-        widths = np.array([self.exact[int(k)].shape[1] for k in present])
-        for w in np.unique(widths):
-            ks = present[widths == w]
-            both = [m for k in ks for m in (self.exact[int(k)], self.exact[int(k)][::-1, ::-1])]
-            flat = np.ascontiguousarray(np.stack(both).transpose(0, 2, 1)).ravel()  # [2 local + minus, j, base]
-            local = np.full(len(self.exact), -1, np.intp)
-            local[ks] = np.arange(ks.size)
-            rows = np.flatnonzero(local[motif] >= 0) if ks.size < present.size else np.arange(motif.size)
-            base = (2 * local[motif[rows]] + minus[rows]) * (4 * w)
-            index = codes[pos[rows, None] + np.arange(w)] + (base[:, None] + 4 * np.arange(w))
-            score[rows] = flat[index].sum(axis=1)
+        engine(backend).window_sums(np.ascontiguousarray(codes, np.uint8), np.ascontiguousarray(pos, np.int64),
+                                    which, tables, table_start, score, resolve_threads(threads))
         return score

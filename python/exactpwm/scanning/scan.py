@@ -122,7 +122,7 @@ def _scan_batch(plan: ScanPlan, batch: Batch, strand: Strand, threads, backend) 
     motif, pos, minus, score, piece, local = (a[order] for a in (motif, pos, minus, score, piece, local))
     pvalue = plan.pvalues.pvalue(motif, score)
     if plan.certified is not None:  # p-value scans: decisions, scores and p-values of the real-valued matrices
-        score, pvalue, keep = plan.certified.resolve(motif, score, pvalue, codes, pos, minus, threads)
+        score, pvalue, keep = plan.certified.resolve(motif, score, pvalue, codes, pos, minus, threads, backend)
         if not keep.all():
             motif, pos, minus, score, piece, local, pvalue = (a[keep] for a in (motif, pos, minus, score, piece,
                                                                                  local, pvalue))
