@@ -327,6 +327,27 @@ def test_threshold_filters_never_drop_hits(seed, dtype):
         assert _same_hits_on_every_backend(seqs, W, thr, skip_n).start.size >= 10
 
 
+@pytest.mark.parametrize("L", [1, 2, 5, 12, 30])
+def test_windows_over_an_n_are_skipped_though_the_filter_reads_n_as_a(L):
+    """The filters read N as A in their tuple codes and drop windows over an N before rescoring
+    them: on A-runs cut by N (as packed short records are), a kernel that wants only A must hit
+    exactly the all-A windows, on every backend, with N at block edges and every offset."""
+    rng = np.random.default_rng(L)
+    seqs = []
+    for n in (L, 3 * L + 1, 5000, 70_000):
+        s = np.zeros(n, np.uint8)
+        s[rng.random(n) < 0.01] = 4
+        s[rng.random(n) < 0.002] = 2
+        seqs.append(s)
+    W = np.full((1, 4, L), -1.0, np.float32)
+    W[0, 0] = 1.0
+    thr = np.array([L - 0.5])
+    got = _same_hits_on_every_backend(seqs, W, thr, True)
+    want = [(i, j) for i, s in enumerate(seqs) for j in range(s.size - L + 1) if not s[j:j + L].any()]
+    fwd = got.strand > 0
+    assert sorted(zip(got.sequence[fwd].tolist(), got.start[fwd].tolist())) == want
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("L", [1, 2, 3, 4, 7, 8, 9, 15, 16, 17, 24, 33, 40])
 def test_pair_filter_exact_for_every_width(L, dtype):

@@ -29,6 +29,9 @@ struct BlockCodes {
     const uint8_t* trio;   // 16 * (bytes[i] & 3) + 4 * (bytes[i + 1] & 3) + (bytes[i + 2] & 3) (w = 3)
     const int32_t* duo5;   // 5 * min(idx[i], 4) + min(idx[i + 1], 4): pair indices (pair-table kernels)
     bool score_n;          // the block holds N and windows with N must be scored (filters)
+    // filters: 255 for each window holding an N that is skipped, 0 for the others (readable for
+    // whole vectors past the last window), or null when the block has none to skip
+    const uint8_t* dead = nullptr;
 };
 
 // rows: the kernel's L x 8 table, or for pair-table kernels its pair tables (see

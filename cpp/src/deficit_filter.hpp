@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include "block_kernels.hpp"
 
@@ -53,16 +54,25 @@ int64_t deficit_filter(const BlockCodes& codes, int64_t n_windows, const T* rows
     const Vec limit = Isa::splat(look.limit);
     const int64_t n_groups = (n_windows + W - 1) / W;
     int64_t live = 0;
-    for (int64_t g = 0; g < n_groups; ++g) {
-        const uint8_t* d = tuples + W * g;
-        Vec acc = Isa::lookup(t[0], Isa::load(d + o[0]));
-        for (int i = 1; i < F; ++i) acc = Isa::adds(acc, Isa::lookup(t[i], Isa::load(d + o[i])));
-        const Mask m = Isa::alive(acc, limit);
-        Isa::store(sums[live], acc);
-        masks[live] = m;
-        groups[live] = static_cast<int32_t>(g);
-        live += m != 0;
-    }
+    // one loop per case, the test outside it: windows holding a skipped N add 255 (never alive)
+    auto pass1 = [&](auto skip) {
+        const uint8_t* dead = codes.dead;
+        for (int64_t g = 0; g < n_groups; ++g) {
+            const uint8_t* d = tuples + W * g;
+            Vec acc = Isa::lookup(t[0], Isa::load(d + o[0]));
+            for (int i = 1; i < F; ++i) acc = Isa::adds(acc, Isa::lookup(t[i], Isa::load(d + o[i])));
+            if constexpr (decltype(skip)::value) acc = Isa::adds(acc, Isa::load(dead + W * g));
+            const Mask m = Isa::alive(acc, limit);
+            Isa::store(sums[live], acc);
+            masks[live] = m;
+            groups[live] = static_cast<int32_t>(g);
+            live += m != 0;
+        }
+    };
+    if (codes.dead)
+        pass1(std::true_type{});
+    else
+        pass1(std::false_type{});
     for (int64_t p = F; p < look.n_tuples && live; p += S) {
         Vec ts[S], keep[S];
         int32_t os[S];

@@ -67,8 +67,12 @@ void scan_threshold(const Tile& tile, const uint8_t* codes, const int64_t* offse
     const int64_t K = table.n_kernels, L = table.length;
     for_each_block(tile, codes, offsets, L, scratch, stop, [&](int64_t s, int64_t j0, int64_t nw) {
         bool prefix_ready = false;  // n_prefix[i] = number of N among the block's first i codes
+        // windows holding an N die in the filter's first pass (N reads as A in its tuple codes)
+        BlockCodes view = scratch.view(!skip_n_windows);
+        if (picked.filter && skip_n_windows && scratch.has_n) view.dead = scratch.mark_dead(nw, L);
         auto window_has_n = [&](int64_t j) {
             if (!scratch.has_n) return false;
+            if (view.dead) return view.dead[j] != 0;
             if (!prefix_ready) {
                 n_prefix[0] = 0;
                 for (int64_t i = 0; i < nw + L - 1; ++i) n_prefix[i + 1] = n_prefix[i] + (scratch.bytes[i] >= 4);
@@ -78,7 +82,7 @@ void scan_threshold(const Tile& tile, const uint8_t* codes, const int64_t* offse
         };
         for (int64_t k = 0; k < K; ++k) {
             if (picked.filter) {
-                const int64_t n = picked.filter(scratch.view(!skip_n_windows), nw, table.values + k * L * kTableWidth, L,
+                const int64_t n = picked.filter(view, nw, table.values + k * L * kTableWidth, L,
                                                 table.bias[k], lookahead.look[k], thresholds[k], found.data(),
                                                 scratch.buf.data());
                 for (int64_t i = 0; i < n; ++i) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "block_kernels.hpp"
@@ -17,7 +18,7 @@ template <class T>
 struct Scratch {
     std::vector<int32_t> idx, pairs, duo5;
     std::vector<int64_t> keep;
-    std::vector<uint8_t> bytes, duo, trio;
+    std::vector<uint8_t> bytes, duo, trio, dead;
     std::vector<T> buf;
     bool with_pairs, with_idx, with_duo5;
     int64_t block;  // windows per block, at most
@@ -37,6 +38,7 @@ struct Scratch {
         bytes.assign(cap, 4);
         duo.assign(filtering && picked.filter_width == 2 ? cap : 0, 0);
         trio.assign(filtering && picked.filter_width == 3 ? cap : 0, 0);
+        dead.assign(filtering ? cap : 0, 255);
         buf.assign(static_cast<size_t>(block_windows + kBlockAlign), T(0));
     }
 
@@ -48,27 +50,54 @@ struct Scratch {
                 score_n && has_n};
     }
 
-    // Prepare codes for windows [0, n_windows) starting at `codes`; pad with N.
+    // dead[j] = 255 where window j (of L codes) of the loaded block holds an N, else 0, for j <
+    // n_windows; the bytes after stay 255. N is rare: the codes are tested eight at a time and each
+    // N marks the L windows over it. Filtering scratch only.
+    const uint8_t* mark_dead(int64_t n_windows, int64_t length) {
+        const uint8_t* b = bytes.data();
+        uint8_t* d = dead.data();
+        std::fill(d, d + n_windows, uint8_t{0});
+        std::fill(d + n_windows, d + dead.size(), uint8_t{255});
+        const int64_t n = n_windows + length - 1;
+        for (int64_t i0 = 0; i0 < n; i0 += 8) {
+            uint64_t word;
+            std::memcpy(&word, b + i0, sizeof word);  // readable: bytes holds kCodesPad past n
+            if (!(word & 0x0404040404040404ULL)) continue;  // codes are & 7: N has bit 2
+            for (int64_t i = i0; i < std::min(i0 + 8, n); ++i)
+                if (b[i] >= 4) {
+                    const int64_t lo = std::max<int64_t>(0, i - length + 1), hi = std::min(i, n_windows - 1);
+                    if (lo <= hi) std::fill(d + lo, d + hi + 1, uint8_t{255});
+                }
+        }
+        return d;
+    }
+
+    // Prepare codes for windows [0, n_windows) starting at `codes`; pad with N. (Local pointers:
+    // a byte store may alias a vector's own pointer, which would keep the loops from vectorizing.)
     void load(const uint8_t* codes, int64_t n_windows, int64_t length) {
         const int64_t n = n_windows + length - 1, cap = capacity(length, block);
+        uint8_t* b = bytes.data();
         uint8_t any = 0;
         for (int64_t i = 0; i < n; ++i) {
-            bytes[i] = static_cast<uint8_t>(codes[i] & 7);
-            any |= bytes[i] & 4;
+            b[i] = static_cast<uint8_t>(codes[i] & 7);
+            any |= b[i] & 4;
         }
         has_n = any != 0;
-        for (int64_t i = n; i < cap; ++i) bytes[i] = 4;
-        if (!duo.empty())
-            for (int64_t i = 0; i + 1 < cap; ++i)
-                duo[i] = static_cast<uint8_t>(((bytes[i] & 3) << 2) | (bytes[i + 1] & 3));
-        if (!trio.empty())
+        for (int64_t i = n; i < cap; ++i) b[i] = 4;
+        if (!duo.empty()) {
+            uint8_t* du = duo.data();
+            for (int64_t i = 0; i + 1 < cap; ++i) du[i] = static_cast<uint8_t>(((b[i] & 3) << 2) | (b[i + 1] & 3));
+        }
+        if (!trio.empty()) {
+            uint8_t* tr = trio.data();
             for (int64_t i = 0; i + 2 < cap; ++i)
-                trio[i] = static_cast<uint8_t>(((bytes[i] & 3) << 4) | ((bytes[i + 1] & 3) << 2) | (bytes[i + 2] & 3));
+                tr[i] = static_cast<uint8_t>(((b[i] & 3) << 4) | ((b[i + 1] & 3) << 2) | (b[i + 2] & 3));
+        }
         if (with_duo5)
             for (int64_t i = 0; i + 1 < cap; ++i)
-                duo5[i] = 5 * std::min<uint8_t>(bytes[i], 4) + std::min<uint8_t>(bytes[i + 1], 4);
+                duo5[i] = 5 * std::min<uint8_t>(b[i], 4) + std::min<uint8_t>(b[i + 1], 4);
         if (with_idx)
-            for (int64_t i = 0; i < cap; ++i) idx[i] = bytes[i];
+            for (int64_t i = 0; i < cap; ++i) idx[i] = b[i];
         if (with_pairs)
             for (int64_t i = 0; i < cap; ++i) {
                 const int32_t c = idx[i] & 3;
