@@ -37,21 +37,13 @@ void check_table(int64_t n_kernels, int64_t length) {
 #define EXACTPWM_FOR
 #endif
 
-// has_n[j]: window j of the block loaded in `scratch` holds an N (a sliding count over
-// [0, nw + L - 1)); returns whether any does (false, has_n untouched, when the block holds none).
+// has_n[j]: window j of the block loaded in `scratch` holds an N (1) or not (0); returns whether
+// any does (false, has_n untouched, when the block holds none).
 template <class T>
 bool mark_n_windows(const Scratch<T>& scratch, int64_t nw, int64_t L, uint8_t* has_n) {
     if (!scratch.has_n) return false;
-    bool any_n = false;
-    int64_t n_in = 0;
-    for (int64_t i = 0; i < L - 1; ++i) n_in += scratch.bytes[i] >= 4;
-    for (int64_t j = 0; j < nw; ++j) {
-        n_in += scratch.bytes[j + L - 1] >= 4;
-        has_n[j] = n_in > 0;
-        any_n |= n_in > 0;
-        n_in -= scratch.bytes[j] >= 4;
-    }
-    return any_n;
+    mark_windows_over_n(scratch.bytes.data(), nw, L, 1, has_n);
+    return std::any_of(has_n, has_n + nw, [](uint8_t x) { return x != 0; });
 }
 
 // Calls on_hit(s, j0, j, k, score) for every window j0 + j of sequence s whose score for

@@ -14,6 +14,25 @@
 namespace exactpwm::detail {
 
 // Per-thread scratch: the prepared codes of one block, and block scores.
+// out[j] = mark where window j (L codes of `bytes`, codes & 7, readable 8 bytes past the last)
+// holds an N, else 0, for j < n_windows. N is rare: the codes are tested eight at a time and each
+// N marks the L windows over it.
+inline void mark_windows_over_n(const uint8_t* bytes, int64_t n_windows, int64_t length, uint8_t mark,
+                                uint8_t* out) {
+    std::fill(out, out + n_windows, uint8_t{0});
+    const int64_t n = n_windows + length - 1;
+    for (int64_t i0 = 0; i0 < n; i0 += 8) {
+        uint64_t word;
+        std::memcpy(&word, bytes + i0, sizeof word);
+        if (!(word & 0x0404040404040404ULL)) continue;  // N has bit 2
+        for (int64_t i = i0; i < std::min(i0 + 8, n); ++i)
+            if (bytes[i] >= 4) {
+                const int64_t lo = std::max<int64_t>(0, i - length + 1), hi = std::min(i, n_windows - 1);
+                if (lo <= hi) std::fill(out + lo, out + hi + 1, mark);
+            }
+    }
+}
+
 template <class T>
 struct Scratch {
     std::vector<int32_t> idx, pairs, duo5;
@@ -51,24 +70,11 @@ struct Scratch {
     }
 
     // dead[j] = 255 where window j (of L codes) of the loaded block holds an N, else 0, for j <
-    // n_windows; the bytes after stay 255. N is rare: the codes are tested eight at a time and each
-    // N marks the L windows over it. Filtering scratch only.
+    // n_windows; the bytes after stay 255. Filtering scratch only.
     const uint8_t* mark_dead(int64_t n_windows, int64_t length) {
-        const uint8_t* b = bytes.data();
         uint8_t* d = dead.data();
-        std::fill(d, d + n_windows, uint8_t{0});
+        mark_windows_over_n(bytes.data(), n_windows, length, 255, d);
         std::fill(d + n_windows, d + dead.size(), uint8_t{255});
-        const int64_t n = n_windows + length - 1;
-        for (int64_t i0 = 0; i0 < n; i0 += 8) {
-            uint64_t word;
-            std::memcpy(&word, b + i0, sizeof word);  // readable: bytes holds kCodesPad past n
-            if (!(word & 0x0404040404040404ULL)) continue;  // codes are & 7: N has bit 2
-            for (int64_t i = i0; i < std::min(i0 + 8, n); ++i)
-                if (b[i] >= 4) {
-                    const int64_t lo = std::max<int64_t>(0, i - length + 1), hi = std::min(i, n_windows - 1);
-                    if (lo <= hi) std::fill(d + lo, d + hi + 1, uint8_t{255});
-                }
-        }
         return d;
     }
 
