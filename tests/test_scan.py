@@ -307,3 +307,20 @@ def test_the_default_step_is_exact_for_the_users_matrices():
     assert np.array_equal(grid_plan.matrices[0], exactpwm.score_matrices(floats, mode="matrix")[0])
     with pytest.raises(ValueError, match="step must be"):
         plan_scan(floats, mode="matrix", score=1.0, step="exact")
+
+
+def test_hit_rows_hold_the_same_bytes_every_run():
+    """The padding between the aligned fields of a hit row is zero, not what memory held: rows
+    saved as raw bytes (np.save, parts) are the same file on every run."""
+    rng = np.random.default_rng(3)
+    W = rng.normal(size=(3, 4, 9))
+    seqs = {f"s{i}": rng.integers(0, 4, 50_000).astype(np.uint8) for i in range(4)}
+    rows = exactpwm.scan(W, seqs, mode="matrix", score=1.0, chunk_size=7_000).rows
+    assert len(rows) > 10_000
+    used = np.zeros(rows.dtype.itemsize, bool)
+    for name in rows.dtype.names:
+        dt, at = rows.dtype.fields[name][:2]
+        used[at:at + dt.itemsize] = True
+    assert not used.all()  # the row has padding
+    raw = rows.view(np.uint8).reshape(len(rows), -1)
+    assert not raw[:, ~used].any()

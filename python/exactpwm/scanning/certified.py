@@ -126,29 +126,17 @@ class CertifiedPvalues:
         keep = np.zeros(motif.size, bool)
         if not motif.size:
             return grid_score.astype(np.float64), pvalue, keep
-        present = np.unique(motif)
-        self.prepare(present, threads)
+        self.prepare(np.unique(motif), threads)
         score = self._real_scores(motif, codes, pos, minus, threads, backend)
-        order = np.argsort(motif, kind="stable")
-        bounds = np.flatnonzero(np.diff(motif[order])) + 1
-        for rows in np.split(order, bounds):
-            k = int(motif[rows[0]])
-            r = score[rows]
-            kind, table = self.table(k)
-            if kind == "full":
-                assert table is not None
-                p = table.pvalue(r)
-                keep[rows] = p <= self.pvalue  # NaN (below the floor): not a hit
-                pvalue[rows] = np.where(np.isnan(p), 1.0, p)
-            elif kind == "band":
-                assert table is not None
-                band = r < self.ceiling[k]
-                p = table.pvalue(r[band])
-                pvalue[rows[band]] = np.where(np.isnan(p), 1.0, p)
-                keep[rows] = ~band
-                keep[rows[band]] = p <= self.pvalue
-            else:
+        for k, rows in _by_motif(motif, np.arange(motif.size)):
+            kind, sure, p = self._certify(k, score[rows])
+            if kind == "grid":
                 keep[rows] = grid_score[rows] >= self.thresholds[k]
+                continue
+            looked = rows[~sure]
+            pvalue[looked] = np.where(np.isnan(p), 1.0, p)
+            keep[looked] = p <= self.pvalue  # NaN (below the floor): not a hit
+            keep[rows[sure]] = True
         return score, pvalue, keep
 
     def decide(self, motif: np.ndarray, score: np.ndarray, fallback: Callable[[np.ndarray], np.ndarray],
@@ -169,30 +157,32 @@ class CertifiedPvalues:
         grid_rows = []
         if rows_ok.size:
             self.prepare(np.unique(motif[rows_ok]), threads)
-            order = rows_ok[np.argsort(motif[rows_ok], kind="stable")]
-            bounds = np.flatnonzero(np.diff(motif[order])) + 1
-            for rows in np.split(order, bounds):
-                k = int(motif[rows[0]])
-                kind, table = self.table(k)
-                if kind == "grid":
-                    grid_rows.append(rows)
-                    continue
-                assert table is not None
-                r = score[rows]
-                sure = r >= self.ceiling[k] if kind == "band" else np.zeros(rows.size, bool)
-                p = table.pvalue(r[~sure])
-                inside = ~np.isnan(p)  # NaN: below the table's floor, so not a hit
-                looked = rows[~sure]
-                pvalue[looked[inside]] = p[inside]
-                exact[looked[inside]] = True
-                hit[looked] = inside & (p <= self.pvalue)
-                hit[rows[sure]] = True
+        for k, rows in _by_motif(motif, rows_ok):
+            kind, sure, p = self._certify(k, score[rows])
+            if kind == "grid":
+                grid_rows.append(rows)
+                continue
+            looked, inside = rows[~sure], ~np.isnan(p)  # NaN: below the table's floor, so not a hit
+            pvalue[looked[inside]] = p[inside]
+            exact[looked[inside]] = True
+            hit[looked] = inside & (p <= self.pvalue)
+            hit[rows[sure]] = True
         rest = np.flatnonzero(~exact & ~np.isnan(score))
         if rest.size:
             pvalue[rest] = fallback(rest)
         for rows in grid_rows:
             hit[rows] = pvalue[rows] <= self.pvalue
         return pvalue, hit
+
+    def _certify(self, k: int, score: np.ndarray) -> tuple[str, np.ndarray, np.ndarray]:
+        """(kind, sure, p) of motif k's windows with real scores ``score``: ``sure`` marks those
+        above the band (hits whatever their p-value: "band" tables only); ``p`` the table's exact
+        p-values of the others (NaN below the floor). For "grid" motifs sure and p are empty."""
+        kind, table = self.table(k)
+        if table is None:
+            return kind, np.zeros(0, bool), np.zeros(0)
+        sure = score >= self.ceiling[k] if kind == "band" else np.zeros(score.size, bool)
+        return kind, sure, table.pvalue(score[~sure])
 
     def _real_scores(self, motif, codes, pos, minus, threads: int, backend: str) -> np.ndarray:
         """(H,) float64 real scores of the windows, summed by the engine from a table of every
@@ -207,3 +197,13 @@ class CertifiedPvalues:
         engine(backend).window_sums(np.ascontiguousarray(codes, np.uint8), np.ascontiguousarray(pos, np.int64),
                                     which, tables, table_start, score, resolve_threads(threads))
         return score
+
+
+def _by_motif(motif: np.ndarray, rows: np.ndarray):
+    """(k, the rows of ``rows`` whose motif is k), for each motif among them in increasing order,
+    the rows in their given order."""
+    if not rows.size:
+        return
+    order = rows[np.argsort(motif[rows], kind="stable")]
+    for part in np.split(order, np.flatnonzero(np.diff(motif[order])) + 1):
+        yield int(motif[part[0]]), part

@@ -127,7 +127,7 @@ def _scan_batch(plan: ScanPlan, batch: Batch, strand: Strand, threads, backend) 
             motif, pos, minus, score, piece, local, pvalue = (a[keep] for a in (motif, pos, minus, score, piece,
                                                                                  local, pvalue))
     widths = plan.widths[motif]
-    rows = np.empty(motif.size, plan.dtype)
+    rows = np.zeros(motif.size, plan.dtype)  # zeros: the padding between aligned fields too (same bytes every run)
     rows["motif"] = motif
     rows["sequence"] = batch.records[piece]
     rows["start"] = batch.starts[piece] + local
