@@ -299,3 +299,24 @@ def test_a_plan_whose_worker_dies_is_made_again(data):
     finally:
         c.close()
         cluster.close()
+
+
+def test_torch_on_each_worker_gets_its_share_of_the_cores(client):
+    """Model tasks (attribute, gia) set torch's threads to the host's cores over its worker threads:
+    two one-thread workers on one machine each get half of it, not all of it."""
+    pytest.importorskip("torch")
+    from exactpwm.jobs.common import share_cores_with_torch, worker_threads_by_host
+    from exactpwm.scanning.distributed import run_tasks
+
+    by_host = worker_threads_by_host(client)
+    assert by_host == {"127.0.0.1": 2}
+
+    def threads_after(by_host):
+        import torch
+
+        share_cores_with_torch(by_host)
+        return torch.get_num_threads()
+
+    cores = len(os.sched_getaffinity(0))
+    assert run_tasks(client, threads_after, [(by_host,)] * 4) == [max(1, cores // 2)] * 4
+    share_cores_with_torch(by_host)  # outside a worker: nothing changes, no error

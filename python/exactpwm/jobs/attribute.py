@@ -22,7 +22,9 @@ from exactpwm.jobs.common import (
     equal_length_fasta,
     load_exported_model,
     make_folder,
+    share_cores_with_torch,
     stderr_log,
+    worker_threads_by_host,
 )
 
 __all__ = ["AttributeOptions", "AttributeResult", "attribute_rows", "attribute_task", "join_checks", "join_maps",
@@ -183,9 +185,11 @@ def join_maps(pieces: list[dict]) -> dict:
     return {**joined, **join_checks(pieces)}
 
 
-def attribute_task(opts: AttributeOptions, first: int, stop: int) -> dict:
+def attribute_task(opts: AttributeOptions, first: int, stop: int, threads_by_host: dict | None = None) -> dict:
     """:func:`attribute_rows` of rows ``first .. stop - 1`` on a Dask worker: reads the model and the
-    sequences itself (the workers see the same files)."""
+    sequences itself (the workers see the same files); torch on the worker's share of the cores
+    (:func:`exactpwm.jobs.common.share_cores_with_torch`)."""
+    share_cores_with_torch(threads_by_host)
     model, _, length = load_exported_model(opts.model)
     X, _, _ = _rows(opts, length, lambda line: None)
     return attribute_rows(model, X[first:stop], opts)
@@ -204,7 +208,8 @@ def _attribute_dask(opts: AttributeOptions, N: int, log: Log) -> dict:
         n = min(-(-N // chunk), task_count(client, per_thread=2))
         log(f"dask: {len(client.nthreads())} workers, {n} tasks")
         one = dataclasses.replace(opts, dask=None, bigwig=None, ohe=None)
-        pieces = run_tasks(client, attribute_task, [(one, *block_range(N, i, n, chunk)) for i in range(n)])
+        by_host = worker_threads_by_host(client)
+        pieces = run_tasks(client, attribute_task, [(one, *block_range(N, i, n, chunk), by_host) for i in range(n)])
     finally:
         close(client)
     return join_maps(pieces)

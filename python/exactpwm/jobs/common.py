@@ -24,7 +24,7 @@ from exactpwm.core.types import Strand
 
 __all__ = ["KernelOptions", "Log", "MotifSource", "OptionsError", "check_inputs", "check_outputs", "command_text",
            "kernel_motifs", "load_exported_model", "load_motifs", "make_folder", "open_text", "resolve_background",
-           "stderr_log"]
+           "share_cores_with_torch", "stderr_log", "worker_threads_by_host"]
 
 #: a job's informational lines ("wrote ...", notes); the CLI prints them on stderr
 Log = Callable[[str], None]
@@ -197,6 +197,38 @@ def make_folder(path: str, why: str) -> None:
     if os.path.exists(path) and not os.path.isdir(path):
         raise OptionsError(f"{path} exists and is not a folder: {why}")
     os.makedirs(path, exist_ok=True)
+
+
+def worker_threads_by_host(client: Any) -> dict[str, int]:
+    """{host: threads of all the Dask workers on it}, for :func:`share_cores_with_torch`."""
+    from distributed.comm import get_address_host
+
+    out: dict[str, int] = {}
+    for address, n in client.nthreads().items():
+        host = get_address_host(address)
+        out[host] = out.get(host, 0) + int(n)
+    return out
+
+
+def share_cores_with_torch(threads_by_host: dict[str, int] | None) -> None:
+    """In a Dask task that runs a torch model: torch's threads set to this host's cores over the
+    worker threads on it (at least 1). Each worker process would otherwise run torch on every core,
+    so that N workers on one machine ask for N times its cores. Outside a worker, nothing changes."""
+    if not threads_by_host:
+        return
+    try:
+        from distributed import get_worker
+        from distributed.comm import get_address_host
+
+        worker = get_worker()
+    except (ImportError, ValueError):  # not on a Dask worker
+        return
+    import torch
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    share = max(1, cores // max(1, threads_by_host.get(get_address_host(worker.address), worker.state.nthreads)))
+    if torch.get_num_threads() != share:
+        torch.set_num_threads(share)
 
 
 def load_exported_model(path: str) -> tuple[Any, int | None, int | None]:

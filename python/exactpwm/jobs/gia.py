@@ -32,7 +32,9 @@ from exactpwm.jobs.common import (
     load_exported_model,
     load_motifs,
     make_folder,
+    share_cores_with_torch,
     stderr_log,
+    worker_threads_by_host,
 )
 
 __all__ = ["DaskOutputs", "GiaOptions", "GiaResult", "gia_task", "parse_null", "run_gia"]
@@ -253,6 +255,7 @@ class DaskOutputs:
         from exactpwm.scanning.distributed import task_count
 
         self.client, self.model, self.sequences = client, model, np.ascontiguousarray(sequences)
+        self.threads_by_host = worker_threads_by_host(client)
         self.batch_size, self.seed = batch_size, seed
         from exactpwm.interpret.edited_outputs import block_size
 
@@ -276,7 +279,7 @@ class DaskOutputs:
         from exactpwm.scanning.distributed import run_tasks
 
         args = [(self.model, self.sequences[a:b], starts, words[:, a:b] if words.ndim == 3 else words,
-                 self.batch_size, self.seed) for a, b in self.ranges]
+                 self.batch_size, self.seed, self.threads_by_host) for a, b in self.ranges]
         workers = sorted(self.client.nthreads())  # each run of blocks on one worker, whose runner it keeps
         return run_tasks(self.client, gia_task, args, prefer=[workers[i % len(workers)] for i in range(len(args))])
 
@@ -294,10 +297,13 @@ _WORKER_RUNNERS: dict = {}
 
 
 def gia_task(model: str, sequences: np.ndarray, starts: np.ndarray, words: np.ndarray, batch_size: int | None,
-             seed: int) -> tuple[np.ndarray, np.ndarray, str, str]:
+             seed: int, threads_by_host: dict | None = None) -> tuple[np.ndarray, np.ndarray, str, str]:
     """On a Dask worker: (baseline (n, K), outputs (E, n, K), method, why) of the edits on one run
-    of blocks of the null set. The worker keeps the model and its runners for the next calls."""
+    of blocks of the null set. The worker keeps the model and its runners for the next calls; torch
+    runs on the worker's share of the cores (:func:`exactpwm.jobs.common.share_cores_with_torch`)."""
     import hashlib
+
+    share_cores_with_torch(threads_by_host)
 
     from exactpwm.interpret.edited_outputs import EditedOutputs
 
