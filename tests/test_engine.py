@@ -427,6 +427,41 @@ def test_window_sums_equal_numpys_sum_bit_for_bit(backend):
                                     np.empty(1), 1)
 
 
+@pytest.mark.parametrize("rna", [False, True])
+def test_hit_rows_equal_on_every_backend(rna):
+    """A scan's hit table from the engine's hits: sorted by (position, '+' first, motif), records and
+    coordinates from the batch's pieces, letters as read on the strand; every backend, the same bytes."""
+    from exactpwm._engine import engine
+    from exactpwm.scanning.hits import hit_dtype
+
+    rng = np.random.default_rng(8)
+    widths = np.array([3, 7, 12, 5], np.int64)
+    codes = random_codes(rng, 30_000, n_frac=0.01)
+    offsets = np.array([0, 9_000, 9_001, 20_000, 30_000], np.int64)  # a one-base piece, as a separator leaves
+    records, starts = np.array([0, 3, 1, 2], np.int64), np.array([0, 50, 7, 1_000_000], np.int64)
+    n = 20_000
+    motif = rng.integers(0, 4, n).astype(np.int32)
+    pos = rng.integers(0, 30_000 - 12, n).astype(np.int64)
+    pos[:50] = pos[50:100]  # the same window for other motifs and strands
+    minus = rng.random(n) < 0.5
+    score, pvalue = rng.normal(size=n), rng.random(n)
+    first = None
+    for backend in BACKENDS:
+        rows = np.zeros(n, hit_dtype(12))
+        engine(backend).hit_rows(motif, pos, minus, score, pvalue, offsets, records, starts, widths, codes, rna,
+                                 rows, 2)
+        first = rows if first is None else first
+        assert rows.tobytes() == first.tobytes(), backend
+    order = np.lexsort((motif, minus, pos))
+    np.testing.assert_array_equal(first["score"], score[order])
+    piece = np.searchsorted(offsets, pos[order], side="right") - 1
+    np.testing.assert_array_equal(first["start"], starts[piece] + pos[order] - offsets[piece])
+    np.testing.assert_array_equal(first["sequence"], records[piece])
+    with pytest.raises(ValueError, match="outside"):
+        engine(BACKENDS[0]).hit_rows(motif[:1], np.array([29_995]), minus[:1], score[:1], pvalue[:1], offsets,
+                                     records, starts, widths[[2, 2, 2, 2]], codes, rna, np.zeros(1, hit_dtype(12)), 1)
+
+
 def test_the_expected_build_is_under_test():
     """.ci/sanitize sets EXACTPWM_EXPECT_SANITIZERS: the suite must run against that build."""
     import os

@@ -5,8 +5,10 @@
 
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "exactpwm/engine.hpp"
 #include "exactpwm/hit_text.hpp"
 
 namespace py = pybind11;
@@ -65,6 +67,63 @@ py::bytes format_hits(const py::array& rows, const py::array_t<int64_t, py::arra
     return py::bytes(out);
 }
 
+template <class T>
+using carray = py::array_t<T, py::array::c_style>;
+
+void hit_rows(const carray<int32_t>& motif, const carray<int64_t>& pos, const carray<bool>& minus,
+              const carray<double>& score, const carray<double>& pvalue, const carray<int64_t>& piece_offsets,
+              const carray<int64_t>& piece_records, const carray<int64_t>& piece_starts,
+              const carray<int64_t>& widths, const carray<uint8_t>& codes, bool rna, py::array& rows, int threads) {
+    const int64_t n = pos.shape(0);
+    for (const py::array* a : {static_cast<const py::array*>(&motif), static_cast<const py::array*>(&pos),
+                               static_cast<const py::array*>(&minus), static_cast<const py::array*>(&score),
+                               static_cast<const py::array*>(&pvalue)})
+        if (a->ndim() != 1 || a->shape(0) != n) throw py::value_error("motif, pos, minus, score and pvalue must be (n,)");
+    if (piece_offsets.ndim() != 1 || piece_offsets.shape(0) < 2 || piece_records.ndim() != 1 ||
+        piece_starts.ndim() != 1 || piece_records.shape(0) != piece_offsets.shape(0) - 1 ||
+        piece_starts.shape(0) != piece_records.shape(0))
+        throw py::value_error("piece_offsets must be (P + 1,), piece_records and piece_starts (P,)");
+    const int64_t P = piece_records.shape(0), K = widths.shape(0), N = codes.shape(0);
+    const int64_t* po = piece_offsets.data();
+    for (int64_t p = 0; p < P; ++p)
+        if (po[p + 1] < po[p]) throw py::value_error("piece_offsets must be non-decreasing");
+    if (widths.ndim() != 1 || codes.ndim() != 1) throw py::value_error("widths and codes must be 1-D");
+    const py::dtype dt = rows.dtype();
+    if (rows.ndim() != 1 || rows.shape(0) != n || !rows.writeable() || !(rows.flags() & py::array::c_style) ||
+        !py::hasattr(dt, "fields") || dt.attr("fields").is_none())
+        throw py::value_error("rows must be a writeable contiguous (n,) structured array of hits");
+    const py::dict fields = dt.attr("fields");
+    const std::vector<std::tuple<const char*, char, int64_t>> kinds = {{"motif", 'i', 4}, {"sequence", 'i', 8},
+        {"start", 'i', 8}, {"end", 'i', 8}, {"strand", 'S', 1}, {"score", 'f', 8}, {"pvalue", 'f', 8},
+        {"qvalue", 'f', 8}, {"matched", 'S', 0}};
+    for (const auto& [name, kind, size] : kinds) {  // the layout hit_dtype makes; anything else is refused
+        if (!fields.contains(name)) throw py::value_error(std::string("hit rows have no field '") + name + "'");
+        const py::dtype f = py::tuple(fields[name])[0].cast<py::dtype>();
+        if (f.kind() != kind || (size && f.itemsize() != size))
+            throw py::value_error(std::string("hit field '") + name + "' has an unexpected type");
+    }
+    const int64_t matched_size = py::tuple(fields["matched"])[0].cast<py::dtype>().itemsize();
+    const int32_t* m = motif.data();
+    const int64_t* ps = pos.data();
+    const int64_t* wd = widths.data();
+    for (int64_t i = 0; i < n; ++i) {  // bounds: never read or write outside the arrays
+        if (m[i] < 0 || m[i] >= K) throw py::value_error("a motif index is out of range");
+        if (wd[m[i]] < 0 || wd[m[i]] > matched_size) throw py::value_error("a width exceeds the matched field");
+        if (ps[i] < po[0] || ps[i] >= po[P] || ps[i] > N - wd[m[i]])
+            throw py::value_error("a window lies outside the pieces' codes");
+    }
+    const exactpwm::HitRowLayout layout{dt.itemsize(), offset_of(fields, "motif"), offset_of(fields, "sequence"),
+                                        offset_of(fields, "start"), offset_of(fields, "end"),
+                                        offset_of(fields, "strand"), offset_of(fields, "score"),
+                                        offset_of(fields, "pvalue"), offset_of(fields, "qvalue"),
+                                        offset_of(fields, "matched"), matched_size};
+    auto* out = static_cast<uint8_t*>(rows.mutable_data());
+    const uint8_t* mi = reinterpret_cast<const uint8_t*>(minus.data());
+    py::gil_scoped_release nogil;
+    exactpwm::hit_rows(m, ps, mi, score.data(), pvalue.data(), n, K, po, piece_records.data(), piece_starts.data(),
+                       P, wd, codes.data(), rna, out, layout, threads);
+}
+
 py::bytes join_columns(const std::vector<py::array_t<uint8_t, py::array::c_style>>& texts,
                        const std::vector<py::array_t<int64_t, py::array::c_style>>& offsets,
                        const std::vector<py::array_t<int64_t, py::array::c_style>>& codes) {
@@ -98,6 +157,14 @@ py::bytes join_columns(const std::vector<py::array_t<uint8_t, py::array::c_style
 }  // namespace
 
 void register_hit_text(py::module_& m) {
+    m.def("hit_rows", &hit_rows, py::arg("motif").noconvert(), py::arg("pos").noconvert(),
+          py::arg("minus").noconvert(), py::arg("score").noconvert(), py::arg("pvalue").noconvert(),
+          py::arg("piece_offsets").noconvert(), py::arg("piece_records").noconvert(),
+          py::arg("piece_starts").noconvert(), py::arg("widths").noconvert(), py::arg("codes").noconvert(),
+          py::arg("rna"), py::arg("rows"), py::arg("threads"),
+          "hit_rows(motif (n,) int32, pos (n,) int64, minus (n,) bool, score, pvalue (n,) float64, "
+          "piece_offsets (P + 1,), piece_records (P,), piece_starts (P,) int64, widths (K,) int64, codes (N,) "
+          "uint8, rna, rows (n,) hit records written in (pos, strand, motif) order, threads)");
     m.def("format_hits",
           [](const py::array& rows, const py::array_t<int64_t, py::array::c_style>& sequence, const std::string& format,
              std::vector<std::string> motif, std::vector<std::string> alt, std::vector<std::string> seq,

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "exactpwm/engine.hpp"
+#include "radix_sort.hpp"
 #include "stop.hpp"
 
 #ifdef _OPENMP
@@ -524,29 +525,6 @@ double storey_pi0_sorted(const double* p, int64_t n) {
 using TableKey = std::pair<uint64_t, uint64_t>;
 constexpr int64_t kMaxOverlap = (int64_t{1} << 24) - 1;
 
-// keys[0, n) in ascending order: least significant digit first, eight bits at a time, skipping the
-// digits every key shares (most of a p-value's high bits). No comparisons to mispredict; spare
-// holds n keys.
-void radix_sort(uint64_t* keys, int64_t n, uint64_t* spare) {
-    uint64_t* from = keys;
-    uint64_t* to = spare;
-    int64_t count[256];
-    for (int shift = 0; shift < 64; shift += 8) {
-        std::fill(count, count + 256, int64_t{0});
-        for (int64_t k = 0; k < n; ++k) ++count[(from[k] >> shift) & 0xFF];
-        if (n == 0 || count[(from[0] >> shift) & 0xFF] == n) continue;  // one digit for all
-        int64_t at = 0;
-        for (int64_t& c : count) {
-            const int64_t here = c;
-            c = at;
-            at += here;
-        }
-        for (int64_t k = 0; k < n; ++k) to[count[(from[k] >> shift) & 0xFF]++] = from[k];
-        std::swap(from, to);
-    }
-    if (from != keys) std::copy(from, from + n, keys);
-}
-
 template <class T>
 void put(uint8_t* row, int64_t at, T value) {
     std::memcpy(row + at, &value, sizeof(T));
@@ -609,7 +587,7 @@ void tomtom_table(const double* pvalue, const int64_t* offset, const int64_t* ov
                                          static_cast<uint64_t>(name_rank[e / orientations]);
                     packed[static_cast<size_t>(e)] = (static_cast<uint64_t>(bits) << 32) | tie;
                 }
-                radix_sort(packed.data(), E, spare.data());
+                detail::radix_sort(packed.data(), E, spare.data());
                 for (int64_t k = 0; k < E; ++k) {  // back to the pair's form
                     const uint64_t key = packed[static_cast<size_t>(k)], tie = key & 0xFFFFFFFFu;
                     const uint32_t bits32 = static_cast<uint32_t>(key >> 32);

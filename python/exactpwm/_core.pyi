@@ -115,6 +115,21 @@ def window_letters(
     out: npt.NDArray[np.uint8],
     threads: int,
 ) -> None: ...
+def hit_rows(
+    motif: npt.NDArray[np.int32],
+    pos: npt.NDArray[np.int64],
+    minus: npt.NDArray[np.bool_],
+    score: npt.NDArray[np.float64],
+    pvalue: npt.NDArray[np.float64],
+    piece_offsets: npt.NDArray[np.int64],
+    piece_records: npt.NDArray[np.int64],
+    piece_starts: npt.NDArray[np.int64],
+    widths: npt.NDArray[np.int64],
+    codes: npt.NDArray[np.uint8],
+    rna: bool,
+    rows: npt.NDArray[np.void],
+    threads: int,
+) -> None: ...
 def window_sums(
     codes: npt.NDArray[np.uint8],
     starts: npt.NDArray[np.int64],

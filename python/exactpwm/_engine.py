@@ -52,6 +52,11 @@ def core_info() -> dict[str, Any]:
     return info
 
 
+def hit_order(motif: np.ndarray, pos: np.ndarray, minus: np.ndarray, n_motifs: int) -> np.ndarray:
+    """The order of hits in a hit table: by (pos, '+' first, motif), one unique int64 key each."""
+    return np.argsort(pos * (2 * n_motifs) + minus * n_motifs + motif, kind="stable")
+
+
 class Engine:
     """The operations every backend offers. ``name`` is "cpp" or "numba"; ``isa`` the
     instruction set of the compiled core ("auto", "scalar", "avx2", "avx512"; "" for numba)."""
@@ -88,6 +93,15 @@ class Engine:
 
     def window_letters(self, codes, starts, widths, minus, out, threads: int) -> None:
         """out (H, max_width) uint8: each window's letters as read on its strand, NUL-padded."""
+        raise NotImplementedError
+
+    def hit_rows(self, motif, pos, minus, score, pvalue, piece_offsets, piece_records, piece_starts, widths, codes,
+                 rna: bool, rows, threads: int) -> None:
+        """rows (n,) hit records (:func:`exactpwm.scanning.hits.hit_dtype`): the hits (motif int32,
+        pos int64 in the batch's codes, minus bool, score, pvalue float64) in (pos, '+' first, motif)
+        order, with their records, forward-strand coordinates (pieces: codes [piece_offsets[p],
+        piece_offsets[p + 1]) are record piece_records[p] from base piece_starts[p]), ends (widths
+        per motif), NaN q-values and letters (U for T when ``rna``); see cpp/include/exactpwm/engine.hpp."""
         raise NotImplementedError
 
     def window_sums(self, codes, starts, which, tables, table_start, out, threads: int) -> None:
@@ -167,6 +181,11 @@ class _Core(Engine):
     def window_sums(self, codes, starts, which, tables, table_start, out, threads):
         _core.window_sums(codes, starts, which, tables, table_start, out, threads)  # the binding checks the bounds
 
+    def hit_rows(self, motif, pos, minus, score, pvalue, piece_offsets, piece_records, piece_starts, widths, codes,
+                 rna, rows, threads):
+        _core.hit_rows(motif, pos, minus, score, pvalue, piece_offsets, piece_records, piece_starts, widths, codes,
+                       bool(rna), rows, threads)  # the binding checks the layout and the bounds
+
     def null_survival(self, cols, background, floor=0):
         size = int(cols.max(axis=1).sum()) + 1
         if not 0 <= floor <= size:
@@ -243,6 +262,30 @@ class _Numba(Engine):
             flip = minus[rows]
             frag[flip] = _COMPLEMENT_CODES[frag[flip, ::-1]]
             out[rows, :w] = letters[frag]
+
+    def hit_rows(self, motif, pos, minus, score, pvalue, piece_offsets, piece_records, piece_starts, widths, codes,
+                 rna, rows, threads):
+        if motif.size and (motif.min() < 0 or motif.max() >= widths.size or pos.min() < piece_offsets[0]
+                           or pos.max() >= piece_offsets[-1] or (pos + widths[motif]).max() > codes.size):
+            raise ValueError("hits must name a motif and lie inside the pieces' codes")
+        order = hit_order(motif, pos, minus, widths.size)
+        motif, pos, minus = motif[order], pos[order], minus[order]
+        piece = np.searchsorted(piece_offsets, pos, side="right") - 1 if piece_records.size > 1 \
+            else np.zeros(pos.size, np.int64)
+        w = widths[motif]
+        rows["motif"] = motif
+        rows["sequence"] = piece_records[piece]
+        rows["start"] = piece_starts[piece] + (pos - piece_offsets[piece])
+        rows["end"] = rows["start"] + w
+        rows["strand"] = np.where(minus, b"-", b"+")
+        rows["score"] = score[order]
+        rows["pvalue"] = pvalue[order]
+        rows["qvalue"] = np.nan
+        letters = np.empty((pos.size, rows.dtype["matched"].itemsize), np.uint8)
+        self.window_letters(codes, pos, w, minus, letters, threads)
+        if rna:
+            letters[letters == ord("T")] = ord("U")
+        rows["matched"] = letters.view(rows.dtype["matched"]).ravel()
 
     def window_sums(self, codes, starts, which, tables, table_start, out, threads):
         widths = np.diff(table_start) // 4

@@ -113,6 +113,23 @@ void count_fragments(const uint8_t* codes, const int64_t* starts, const int32_t*
 void window_letters(const uint8_t* codes, const int64_t* starts, const int64_t* widths, const uint8_t* minus,
                     int64_t n, int64_t max_width, uint8_t* out, int threads);
 
+// A scan's hit table (hit_rows.cpp). Hit i: motif[i] (< n_motifs), pos[i] (its window's start in
+// the batch's codes), minus[i] (0 or 1), score[i], pvalue[i]. The batch holds pieces p < n_pieces:
+// codes [piece_offsets[p], piece_offsets[p + 1]) are record piece_records[p] from its base
+// piece_starts[p]. Row k of rows (n records laid out as `layout`) is the hit of rank k by (pos, '+'
+// first, motif): motif, sequence = piece_records[p], start = piece_starts[p] + pos - piece_offsets[p]
+// (p the piece holding pos), end = start + widths[motif], strand '+' or '-', score, pvalue, qvalue
+// NaN, matched = the window's letters as read on its strand (as window_letters; U for T when rna),
+// NUL-padded to matched_size. Other bytes of a row are left as they are. Each row is its own:
+// the result does not depend on threads.
+struct HitRowLayout {
+    int64_t stride, motif, sequence, start, end, strand, score, pvalue, qvalue, matched, matched_size;
+};
+void hit_rows(const int32_t* motif, const int64_t* pos, const uint8_t* minus, const double* score,
+              const double* pvalue, int64_t n, int64_t n_motifs, const int64_t* piece_offsets,
+              const int64_t* piece_records, const int64_t* piece_starts, int64_t n_pieces, const int64_t* widths,
+              const uint8_t* codes, bool rna, uint8_t* rows, const HitRowLayout& layout, int threads);
+
 // Real-valued scores of windows (fragments.cpp): out[i] = sum over j < w of T[j][codes[starts[i] + j]]
 // with T table which[i], a (w, 4) float64 block tables[table_start[t], table_start[t + 1]) (w = its
 // rows), added as numpy's np.add.reduce adds a contiguous row (pairwise: eight partial sums up to

@@ -13,10 +13,12 @@ from typing import Callable
 
 import numpy as np
 
+from exactpwm._engine import engine, hit_order
+from exactpwm.core._checks import resolve_threads
 from exactpwm.core.motif import MotifSet
 from exactpwm.core.pvalues import benjamini_hochberg, storey_pi0
 from exactpwm.core.scoring import run_threshold
-from exactpwm.core.sequence import check_codes, input_window_letters, window_letters
+from exactpwm.core.sequence import check_codes, input_window_letters
 from exactpwm.core.types import ArrayLike, Background, Motifs, Sequences, Strand
 from exactpwm.io.fasta import Chunk
 from exactpwm.scanning.batches import DEFAULT_CHUNK, Batch, group_codes, pack_batch, sequence_batches
@@ -113,36 +115,20 @@ def _scan_batch(plan: ScanPlan, batch: Batch, strand: Strand, threads, backend) 
     codes = check_codes(batch.codes)
     found = [_group_hits(batch, g, strand, threads, backend) for g in plan.groups]
     motif, pos, minus, score = (np.concatenate([f[i] for f in found]) for i in range(4))
-    piece = np.searchsorted(batch.offsets, pos, side="right") - 1 if batch.size > 1 \
-        else np.zeros(pos.size, dtype=np.int64)
-    local = pos - batch.offsets[piece]  # windows crossing into the next piece hold the separator N: no hits
-    # one int64 key, (packed start, strand '+' first, motif): a single argsort, then gathers of plain columns
-    K = len(plan.matrices)
-    order = np.argsort(pos * (2 * K) + minus * K + motif, kind="stable")
-    motif, pos, minus, score, piece, local = (a[order] for a in (motif, pos, minus, score, piece, local))
     pvalue = plan.pvalues.pvalue(motif, score)
     if plan.certified is not None:  # p-value scans: decisions, scores and p-values of the real-valued matrices
         score, pvalue, keep = plan.certified.resolve(motif, score, pvalue, codes, pos, minus, threads, backend)
         if not keep.all():
-            motif, pos, minus, score, piece, local, pvalue = (a[keep] for a in (motif, pos, minus, score, piece,
-                                                                                 local, pvalue))
-    widths = plan.widths[motif]
+            motif, pos, minus, score, pvalue = (a[keep] for a in (motif, pos, minus, score, pvalue))
+    # windows crossing into the next piece hold the separator N: no hits, each lies in one piece
     rows = np.zeros(motif.size, plan.dtype)  # zeros: the padding between aligned fields too (same bytes every run)
-    rows["motif"] = motif
-    rows["sequence"] = batch.records[piece]
-    rows["start"] = batch.starts[piece] + local
-    rows["end"] = rows["start"] + widths
-    rows["strand"] = np.where(minus, b"-", b"+")
-    rows["score"] = score
-    rows["pvalue"] = pvalue
-    rows["qvalue"] = np.nan
+    engine(backend).hit_rows(motif, pos, minus, score, pvalue, batch.offsets, batch.records, batch.starts,
+                             plan.widths, codes, plan.rna, rows, resolve_threads(threads))
     if batch.letters is not None:  # echo the input (case, U) as FIMO does
-        letters = input_window_letters(batch.letters, pos, widths, minus, plan.overlap + 1, plan.rna)
-    else:
-        letters = window_letters(codes, pos, widths, minus, plan.overlap + 1, threads=threads, backend=backend)
-        if plan.rna:  # RNA motifs: matches in the RNA alphabet
-            letters[letters == ord("T")] = ord("U")
-    rows["matched"] = letters.view(plan.dtype["matched"]).ravel()
+        order = hit_order(motif, pos, minus, len(plan.matrices))
+        letters = input_window_letters(batch.letters, pos[order], plan.widths[motif[order]], minus[order],
+                                       plan.overlap + 1, plan.rna)
+        rows["matched"] = letters.view(plan.dtype["matched"]).ravel()
     return rows
 
 
