@@ -140,8 +140,10 @@ def _long_work(kind, backend):
         # window, so each one is scored in full, and none is a hit
         flat = np.ones((256, 4, 24), dtype=np.float32)
         return lambda: exactpwm.threshold_hits([codes], flat, 24.0001, strand="both", threads=2, backend=backend)
-    wide = rng.normal(size=(8, 4, 2000)).astype(np.float32)  # much work per output value: a small output
-    return lambda: exactpwm.conv1d(codes[None, :2_000_000], wide, strand="both", threads=2, backend=backend)
+    # much work per output value, a small output: seconds even with AVX-512 (2,000 columns on 2 Mbp
+    # took 0.3-0.5 s there, and a call that ended before the signal failed the test)
+    wide = rng.normal(size=(8, 4, 6000)).astype(np.float32)
+    return lambda: exactpwm.conv1d(codes[None, :4_000_000], wide, strand="both", threads=2, backend=backend)
 
 
 @pytest.mark.skipif(not COMPILED, reason="the compiled core is not built")
