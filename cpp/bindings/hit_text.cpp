@@ -20,6 +20,17 @@ int64_t offset_of(const py::dict& fields, const char* name) {
     return py::cast<int64_t>(py::tuple(fields[name])[1]);
 }
 
+// Refuses rows whose fields differ from hit_dtype's: each (name, kind, size) must be there (size 0:
+// any size).
+void check_hit_fields(const py::dict& fields, const std::vector<std::tuple<const char*, char, int64_t>>& kinds) {
+    for (const auto& [name, kind, size] : kinds) {
+        if (!fields.contains(name)) throw py::value_error(std::string("hit rows have no field '") + name + "'");
+        const py::dtype f = py::tuple(fields[name])[0].cast<py::dtype>();
+        if (f.kind() != kind || (size && f.itemsize() != size))
+            throw py::value_error(std::string("hit field '") + name + "' has an unexpected type");
+    }
+}
+
 py::bytes format_hits(const py::array& rows, const py::array_t<int64_t, py::array::c_style>& sequence,
                       const std::string& format, exactpwm::HitNames names, int64_t first_id, int threads) {
     const py::dtype dt = rows.dtype();
@@ -27,18 +38,11 @@ py::bytes format_hits(const py::array& rows, const py::array_t<int64_t, py::arra
         dt.attr("fields").is_none())
         throw py::value_error("rows must be a contiguous 1-D structured array of hits");
     const py::dict fields = dt.attr("fields");
-    const std::vector<std::pair<const char*, char>> kinds = {{"motif", 'i'}, {"start", 'i'}, {"end", 'i'},
-        {"strand", 'S'}, {"score", 'f'}, {"pvalue", 'f'}, {"qvalue", 'f'}, {"matched", 'S'}};
-    for (const auto& [name, kind] : kinds) {  // the layout hit_dtype makes; anything else is refused
-        const py::dtype f = py::tuple(fields[name])[0].cast<py::dtype>();
-        if (f.kind() != kind) throw py::value_error(std::string("hit field '") + name + "' has an unexpected type");
-    }
+    check_hit_fields(fields, {{"motif", 'i', 4}, {"start", 'i', 8}, {"end", 'i', 8}, {"strand", 'S', 1},
+                              {"score", 'f', 8}, {"pvalue", 'f', 8}, {"qvalue", 'f', 8}, {"matched", 'S', 0}});
     const auto size_of = [&](const char* name) {
         return py::tuple(fields[name])[0].cast<py::dtype>().itemsize();
     };
-    if (size_of("motif") != 4 || size_of("start") != 8 || size_of("end") != 8 || size_of("strand") != 1 ||
-        size_of("score") != 8 || size_of("pvalue") != 8 || size_of("qvalue") != 8)
-        throw py::value_error("hit rows must have the layout of exactpwm.hit_dtype");
     if (sequence.ndim() != 1 || sequence.shape(0) != rows.shape(0))
         throw py::value_error("sequence must give one index per row");
     exactpwm::HitFormat fmt;
@@ -93,15 +97,9 @@ void hit_rows(const carray<int32_t>& motif, const carray<int64_t>& pos, const ca
         !py::hasattr(dt, "fields") || dt.attr("fields").is_none())
         throw py::value_error("rows must be a writeable contiguous (n,) structured array of hits");
     const py::dict fields = dt.attr("fields");
-    const std::vector<std::tuple<const char*, char, int64_t>> kinds = {{"motif", 'i', 4}, {"sequence", 'i', 8},
-        {"start", 'i', 8}, {"end", 'i', 8}, {"strand", 'S', 1}, {"score", 'f', 8}, {"pvalue", 'f', 8},
-        {"qvalue", 'f', 8}, {"matched", 'S', 0}};
-    for (const auto& [name, kind, size] : kinds) {  // the layout hit_dtype makes; anything else is refused
-        if (!fields.contains(name)) throw py::value_error(std::string("hit rows have no field '") + name + "'");
-        const py::dtype f = py::tuple(fields[name])[0].cast<py::dtype>();
-        if (f.kind() != kind || (size && f.itemsize() != size))
-            throw py::value_error(std::string("hit field '") + name + "' has an unexpected type");
-    }
+    check_hit_fields(fields, {{"motif", 'i', 4}, {"sequence", 'i', 8}, {"start", 'i', 8}, {"end", 'i', 8},
+                              {"strand", 'S', 1}, {"score", 'f', 8}, {"pvalue", 'f', 8}, {"qvalue", 'f', 8},
+                              {"matched", 'S', 0}});
     const int64_t matched_size = py::tuple(fields["matched"])[0].cast<py::dtype>().itemsize();
     const int32_t* m = motif.data();
     const int64_t* ps = pos.data();

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "exactpwm/engine.hpp"
+#include "records.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -53,20 +54,14 @@ void count_fragments(const uint8_t* codes, const int64_t* starts, const int32_t*
 
 void window_letters(const uint8_t* codes, const int64_t* starts, const int64_t* widths, const uint8_t* minus,
                     int64_t n, int64_t max_width, uint8_t* out, int threads) {
-    static const char kLetters[] = "ACGTNNNN", kComplement[] = "TGCANNNN";
     threads = std::max(1, std::min<int>(threads, static_cast<int>(n / 65536) + 1));
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(threads) schedule(static)
 #endif
     for (int64_t i = 0; i < n; ++i) {
-        const uint8_t* w = codes + starts[i];
         uint8_t* row = out + i * max_width;
         const int64_t L = widths[i];
-        if (minus[i]) {
-            for (int64_t l = 0; l < L; ++l) row[l] = static_cast<uint8_t>(kComplement[w[L - 1 - l] & 7]);
-        } else {
-            for (int64_t l = 0; l < L; ++l) row[l] = static_cast<uint8_t>(kLetters[w[l] & 7]);
-        }
+        detail::window_text(codes + starts[i], L, minus[i] != 0, row);
         for (int64_t l = L; l < max_width; ++l) row[l] = 0;
     }
 }

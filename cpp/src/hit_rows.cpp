@@ -1,12 +1,12 @@
 // A scan's hit table: the engine's hits sorted by position and written as records (see engine.hpp).
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <utility>
 #include <vector>
 
 #include "exactpwm/engine.hpp"
 #include "radix_sort.hpp"
+#include "records.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -14,11 +14,6 @@
 
 namespace exactpwm {
 namespace {
-
-template <class T>
-void put(uint8_t* row, int64_t at, T value) {
-    std::memcpy(row + at, &value, sizeof(T));
-}
 
 int bits_for(uint64_t x) {  // bits to hold values 0 .. x
     int b = 0;
@@ -56,8 +51,6 @@ void hit_rows(const int32_t* motif, const int64_t* pos, const uint8_t* minus, co
         std::sort(pairs.begin(), pairs.end());
         for (int64_t k = 0; k < n; ++k) order[static_cast<size_t>(k)] = pairs[static_cast<size_t>(k)].second;
     }
-    static const char kLetters[] = "ACGTNNNN", kComplement[] = "TGCANNNN";
-    const char t_letter = rna ? 'U' : 'T';
     threads = std::max(1, std::min<int>(threads, static_cast<int>(n / 65536) + 1));
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(threads) schedule(static)
@@ -69,20 +62,18 @@ void hit_rows(const int32_t* motif, const int64_t* pos, const uint8_t* minus, co
                                            piece_offsets) - 1;
         const int64_t start = piece_starts[p] + pos[i] - piece_offsets[p], w = widths[motif[i]];
         uint8_t* row = rows + k * layout.stride;
-        put<int32_t>(row, layout.motif, motif[i]);
-        put<int64_t>(row, layout.sequence, piece_records[p]);
-        put<int64_t>(row, layout.start, start);
-        put<int64_t>(row, layout.end, start + w);
-        put<char>(row, layout.strand, minus[i] ? '-' : '+');
-        put<double>(row, layout.score, score[i]);
-        put<double>(row, layout.pvalue, pvalue[i]);
-        put<double>(row, layout.qvalue, NAN);
+        detail::put<int32_t>(row, layout.motif, motif[i]);
+        detail::put<int64_t>(row, layout.sequence, piece_records[p]);
+        detail::put<int64_t>(row, layout.start, start);
+        detail::put<int64_t>(row, layout.end, start + w);
+        detail::put<char>(row, layout.strand, minus[i] ? '-' : '+');
+        detail::put<double>(row, layout.score, score[i]);
+        detail::put<double>(row, layout.pvalue, pvalue[i]);
+        detail::put<double>(row, layout.qvalue, NAN);
         uint8_t* text = row + layout.matched;
-        const uint8_t* win = codes + pos[i];
-        for (int64_t l = 0; l < w; ++l) {
-            const char c = minus[i] ? kComplement[win[w - 1 - l] & 7] : kLetters[win[l] & 7];
-            text[l] = static_cast<uint8_t>(c == 'T' ? t_letter : c);
-        }
+        detail::window_text(codes + pos[i], w, minus[i] != 0, text);
+        if (rna)  // matches in the RNA alphabet
+            for (int64_t l = 0; l < w; ++l) text[l] = text[l] == 'T' ? 'U' : text[l];
         std::fill(text + w, text + layout.matched_size, uint8_t{0});
     }
 }

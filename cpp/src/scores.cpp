@@ -38,12 +38,13 @@ void check_table(int64_t n_kernels, int64_t length) {
 #endif
 
 // has_n[j]: window j of the block loaded in `scratch` holds an N (1) or not (0); returns whether
-// any does (false, has_n untouched, when the block holds none).
+// any does (false, has_n untouched, when the block holds none: an N among its codes lies in some
+// window, so a block with one has a window over it).
 template <class T>
 bool mark_n_windows(const Scratch<T>& scratch, int64_t nw, int64_t L, uint8_t* has_n) {
     if (!scratch.has_n) return false;
     mark_windows_over_n(scratch.bytes.data(), nw, L, 1, has_n);
-    return std::any_of(has_n, has_n + nw, [](uint8_t x) { return x != 0; });
+    return nw > 0;
 }
 
 // Calls on_hit(s, j0, j, k, score) for every window j0 + j of sequence s whose score for

@@ -13,7 +13,6 @@
 
 namespace exactpwm::detail {
 
-// Per-thread scratch: the prepared codes of one block, and block scores.
 // out[j] = mark where window j (L codes of `bytes`, codes & 7, readable 8 bytes past the last)
 // holds an N, else 0, for j < n_windows. N is rare: the codes are tested eight at a time and each
 // N marks the L windows over it.
@@ -33,6 +32,7 @@ inline void mark_windows_over_n(const uint8_t* bytes, int64_t n_windows, int64_t
     }
 }
 
+// Per-thread scratch: the prepared codes of one block, and block scores.
 template <class T>
 struct Scratch {
     std::vector<int32_t> idx, pairs, duo5;

@@ -9,6 +9,7 @@
 
 #include "exactpwm/engine.hpp"
 #include "radix_sort.hpp"
+#include "records.hpp"
 #include "stop.hpp"
 
 #ifdef _OPENMP
@@ -525,11 +526,6 @@ double storey_pi0_sorted(const double* p, int64_t n) {
 using TableKey = std::pair<uint64_t, uint64_t>;
 constexpr int64_t kMaxOverlap = (int64_t{1} << 24) - 1;
 
-template <class T>
-void put(uint8_t* row, int64_t at, T value) {
-    std::memcpy(row + at, &value, sizeof(T));
-}
-
 }  // namespace
 
 void tomtom_table(const double* pvalue, const int64_t* offset, const int64_t* overlap, int64_t n_queries,
@@ -631,14 +627,14 @@ void tomtom_table(const double* pvalue, const int64_t* offset, const int64_t* ov
                 const int64_t entry = target * orientations + m;
                 if (!better[static_cast<size_t>(entry)]) continue;
                 const double p = sorted[static_cast<size_t>(k)];
-                put<int64_t>(out, layout.query, first_query + qi);
-                put<int64_t>(out, layout.target, target);
-                put<int64_t>(out, layout.offset, offset[qi * E + entry]);
-                put<int64_t>(out, layout.overlap, kMaxOverlap - static_cast<int64_t>(tie >> 40));
-                put<double>(out, layout.pvalue, p);
-                put<double>(out, layout.evalue, p * static_cast<double>(T));
-                put<double>(out, layout.qvalue, q[static_cast<size_t>(k)]);
-                put<char>(out, layout.strand, m ? '-' : '+');
+                detail::put<int64_t>(out, layout.query, first_query + qi);
+                detail::put<int64_t>(out, layout.target, target);
+                detail::put<int64_t>(out, layout.offset, offset[qi * E + entry]);
+                detail::put<int64_t>(out, layout.overlap, kMaxOverlap - static_cast<int64_t>(tie >> 40));
+                detail::put<double>(out, layout.pvalue, p);
+                detail::put<double>(out, layout.evalue, p * static_cast<double>(T));
+                detail::put<double>(out, layout.qvalue, q[static_cast<size_t>(k)]);
+                detail::put<char>(out, layout.strand, m ? '-' : '+');
                 out += layout.stride;
             }
         }
