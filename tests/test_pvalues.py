@@ -142,3 +142,41 @@ def test_tail_from_a_floor_equals_the_whole_distribution_bit_for_bit():
                 assert ScoreDistribution(M, bg, 1e-3, floor=t).threshold(p) == full.threshold(p)
             np.testing.assert_array_equal(tail.pvalue(scores), full.pvalue(scores))  # computes the rest
             assert (tail.min_score, tail.max_score) == (lo, hi)
+
+
+def test_many_distributions_in_one_call_equal_each_made_alone():
+    """score_distributions makes every matrix's tail in one engine call (in parallel): the same
+    numbers, bit for bit, as each ScoreDistribution alone, on every engine and for any floor; a bad
+    matrix among them is named."""
+    from exactpwm._engine import engine
+    from exactpwm.core.backends import backends
+    from exactpwm.core.pvalues import score_distributions
+
+    rng = np.random.default_rng(8)
+    mats = [matrices.log_odds(matrices.counts_to_pwm(rng.random((4, L)) + 0.01)) for L in (1, 2, 5, 9, 14, 3, 20)]
+    bg = rng.dirichlet(np.ones(4) * 5)
+    floors = [None, -np.inf, np.inf, np.nan, 0.0, 3.7, -2.5]
+    for threads in (1, 3):
+        made = score_distributions(mats, bg, 1e-3, threads, floors=floors)
+        for M, f, d in zip(mats, floors, made):
+            alone = ScoreDistribution(M, bg, 1e-3, floor=f)
+            assert (d._low, d._size, d._tail[0]) == (alone._low, alone._size, alone._tail[0])
+            np.testing.assert_array_equal(d._tail[1], alone._tail[1])
+            np.testing.assert_array_equal(d._cols, alone._cols)
+            s = np.linspace(d.min_score - 1, d.max_score + 1, 97)
+            np.testing.assert_array_equal(d.pvalue(s), alone.pvalue(s))
+            assert d.threshold(1e-3) == alone.threshold(1e-3)
+    cols = [np.ascontiguousarray(ScoreDistribution(M, bg, 1e-3)._cols) for M in mats]
+    start = np.concatenate([[0], np.cumsum([c.shape[0] for c in cols])]).astype(np.int64)
+    lows = np.array([1, 0, 5, 40, 0, 2, 100], np.int64)
+    names = ["numba"] + (["cpp"] if backends()["cpp"]["available"] else [])
+    results = [engine(n).null_survivals(np.concatenate(cols), start, bg, lows, 2) for n in names]
+    for sf, sf_start in results:
+        np.testing.assert_array_equal(sf, results[0][0])
+        np.testing.assert_array_equal(sf_start, results[0][1])
+    bad = [mats[0], np.full((4, 3), np.nan), mats[1]]
+    with pytest.raises(ValueError, match="motif 1"):
+        score_distributions(bad, bg, 1e-3)
+    with pytest.raises(ValueError, match="'third'"):
+        score_distributions([mats[0], mats[1], np.ones((3, 2))], bg, 1e-3, labels=["a", "b", "'third'"])
+    assert score_distributions([], bg, 1e-3) == []

@@ -7,10 +7,17 @@
 
 #include "exactpwm/engine.hpp"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 namespace exactpwm {
 
-void null_survival(const int64_t* shifts, int64_t length, const double* background, int64_t size, int64_t floor,
-                   double* sf) {
+namespace {
+
+// Checks a distribution's arguments: column scores >= 0, size = 1 + the sum of the column maxima,
+// 0 <= floor <= size (std::invalid_argument otherwise).
+void check_survival(const int64_t* shifts, int64_t length, int64_t size, int64_t floor) {
     int64_t need = 1;
     for (int64_t l = 0; l < length; ++l) {
         int64_t width = 0;
@@ -22,6 +29,11 @@ void null_survival(const int64_t* shifts, int64_t length, const double* backgrou
     }
     if (size != need) throw std::invalid_argument("size must be 1 + the sum of the column maxima");
     if (floor < 0 || floor > size) throw std::invalid_argument("floor must lie in [0, size]");
+}
+
+// null_survival without the checks.
+void survival_unchecked(const int64_t* shifts, int64_t length, const double* background, int64_t size,
+                        int64_t floor, double* sf) {
     // pmf and next live at offset `pad` in zero-padded buffers, so every read below is in range;
     // a term reading a padding zero adds exactly 0, as numpy's shifted slices leave it out
     int64_t pad = 0;
@@ -63,6 +75,28 @@ void null_survival(const int64_t* shifts, int64_t length, const double* backgrou
         acc += pmf[i];
         sf[i - floor] = acc;
     }
+}
+
+}  // namespace
+
+void null_survival(const int64_t* shifts, int64_t length, const double* background, int64_t size, int64_t floor,
+                   double* sf) {
+    check_survival(shifts, length, size, floor);
+    survival_unchecked(shifts, length, background, size, floor, sf);
+}
+
+void null_survivals(const int64_t* shifts, const int64_t* col_start, int64_t n, const double* background,
+                    const int64_t* floors, const int64_t* sf_start, double* sf, int threads) {
+    for (int64_t k = 0; k < n; ++k)  // every check before any work: no exception leaves the parallel loop
+        check_survival(shifts + 4 * col_start[k], col_start[k + 1] - col_start[k],
+                       floors[k] + sf_start[k + 1] - sf_start[k], floors[k]);
+    threads = std::max(1, std::min<int>(threads, static_cast<int>(std::max<int64_t>(n, 1))));
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+#endif
+    for (int64_t k = 0; k < n; ++k)
+        survival_unchecked(shifts + 4 * col_start[k], col_start[k + 1] - col_start[k], background,
+                           floors[k] + sf_start[k + 1] - sf_start[k], floors[k], sf + sf_start[k]);
 }
 
 }  // namespace exactpwm

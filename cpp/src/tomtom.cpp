@@ -186,11 +186,14 @@ EXACTPWM_HOT std::pair<double, double> order_stats(const double* row, int64_t n,
     // the ranks' bucket(s) hold few values: test sixteen buckets at a time (one vector compare), and
     // look closer only where one of them matches
     int64_t k = 0;
-    for (; k + 16 <= n; k += 16) {
-        bool any = false;
-        for (int t = 0; t < 16; ++t) any |= static_cast<uint16_t>(bucket[k + t] - first) <= span;
-        if (!any) continue;
-        for (int t = 0; t < 16; ++t)
+    for (; k + 32 <= n; k += 32) {
+        int hits = 0;
+#ifdef _OPENMP
+#pragma omp simd reduction(+ : hits)
+#endif
+        for (int t = 0; t < 32; ++t) hits += static_cast<uint16_t>(bucket[k + t] - first) <= span;
+        if (!hits) continue;
+        for (int t = 0; t < 32; ++t)
             if (static_cast<uint16_t>(bucket[k + t] - first) <= span) kept[m++] = row[k + t];
     }
     for (; k < n; ++k)

@@ -159,6 +159,16 @@ def null_survival(
     sf: npt.NDArray[np.float64],
 ) -> None:
     """Survival function of a window score's null distribution from grid index ``floor`` up, written into sf."""
+def null_survivals(
+    shifts: npt.NDArray[np.int64],
+    col_start: npt.NDArray[np.int64],
+    background: npt.NDArray[np.float64],
+    floors: npt.NDArray[np.int64],
+    sf_start: npt.NDArray[np.int64],
+    sf: npt.NDArray[np.float64],
+    threads: int,
+) -> None:
+    """null_survival of many distributions (shift rows col_start[k]..col_start[k + 1]) into sf[sf_start[k]..]."""
 def format_hits(
     rows: npt.NDArray[Any],
     sequence: npt.NDArray[np.int64],

@@ -115,6 +115,15 @@ class Engine:
         background (4,) float64; 0 <= floor <= 1 + the sum of the column maxima."""
         raise NotImplementedError
 
+    def null_survivals(self, cols: np.ndarray, col_start: np.ndarray, background: np.ndarray, floors: np.ndarray,
+                       threads: int) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`null_survival` of many distributions: k's columns are cols[col_start[k]:col_start[k + 1]]
+        ((rows, 4) int64), its floor floors[k]. Returns (sf float64, sf_start (n + 1,) int64): k's survival
+        function is sf[sf_start[k]:sf_start[k + 1]], the same numbers as null_survival gives it."""
+        parts = [self.null_survival(cols[a:b], background, int(f))
+                 for a, b, f in zip(col_start[:-1], col_start[1:], floors)]
+        return _concatenated(parts)
+
     def format_hits(self, rows, sequence, fmt: str, names: tuple, first_id: int, threads: int) -> bytes | None:
         """Hit rows as text lines, or None when this engine has no formatter (Python writes them)."""
         return None
@@ -193,6 +202,16 @@ class _Core(Engine):
         sf = np.empty(size - floor)
         _core.null_survival(cols, background, floor, sf)  # only the sums that can reach the floor
         return sf
+
+    def null_survivals(self, cols, col_start, background, floors, threads):
+        sizes = np.add.reduceat(cols.max(axis=1), col_start[:-1]) + 1 if cols.size else np.ones(len(floors), np.int64)
+        sizes[col_start[:-1] == col_start[1:]] = 1  # reduceat's value for an empty range is not a sum
+        if ((floors < 0) | (floors > sizes)).any():
+            raise ValueError("every floor must lie in [0, 1 + the sum of its column maxima]")
+        sf_start = np.concatenate([[0], np.cumsum(sizes - floors)]).astype(np.int64)
+        sf = np.empty(int(sf_start[-1]))
+        _core.null_survivals(cols, col_start, background, floors, sf_start, sf, threads)
+        return sf, sf_start
 
     def format_hits(self, rows, sequence, fmt, names, first_id, threads):
         return _core.format_hits(rows, sequence, fmt, *names, first_id, threads)
@@ -357,3 +376,9 @@ def engine(backend: str = "auto") -> Engine:
     if isa not in info["isa_cpu"]:
         raise ValueError(f"backend={backend!r}: this CPU does not support {isa}")
     return _Core(isa)
+
+
+def _concatenated(parts: list) -> tuple[np.ndarray, np.ndarray]:
+    """(the arrays one after another, (n + 1,) int64 start of each and the end)."""
+    start = np.concatenate([[0], np.cumsum([p.size for p in parts])]).astype(np.int64)
+    return (np.concatenate(parts) if parts else np.zeros(0)), start

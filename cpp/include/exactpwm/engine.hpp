@@ -156,6 +156,12 @@ uint64_t shuffle_seed(uint64_t seed, const uint8_t* codes, int64_t n, int64_t sh
 void null_survival(const int64_t* shifts, int64_t length, const double* background, int64_t size, int64_t floor,
                    double* sf);
 
+// null_survival of n distributions at once, on `threads` threads: distribution k has the columns
+// col_start[k] .. col_start[k + 1] of shifts ((rows, 4)) and its floor floors[k], and writes
+// sf[sf_start[k] .. sf_start[k + 1]) (size_k = floors[k] + that length). All are checked first.
+void null_survivals(const int64_t* shifts, const int64_t* col_start, int64_t n, const double* background,
+                    const int64_t* floors, const int64_t* sf_start, double* sf, int threads);
+
 // Motif comparison with Tomtom's statistics (tomtom.cpp; Gupta et al. 2007, as MEME's tomtom 5.4.1).
 //   Every query (query_start[q] .. query_start[q + 1] rows of query_cols, each row the A, C, G, T
 //   probabilities of one column) is compared with every database entry e (rows

@@ -100,12 +100,18 @@ class ScoreDistribution:
             raise ValueError(
                 f"the score range spans more than {_MAX_BINS} steps of {step:g}; use a larger step"
             )
-        start = 0
-        if floor is not None and not math.isnan(floor):
-            x = floor / self.step - self._low
-            start = 0 if x <= 0 else self._size if x >= self._size else \
-                min(max(int(_grid(floor, self.step)) - self._low, 0), self._size)
+        f = np.array([np.nan if floor is None else floor], np.float64)
+        start = int(_tail_start(f, self.step, np.array([self._low]), np.array([self._size]))[0])
         self._tail = (start, self._survival(start))  # (first grid index i, P(grid score >= low + i) from i up)
+
+    @classmethod
+    def _made(cls, step: float, background: np.ndarray, low: int, cols: np.ndarray, size: int, start: int,
+              sf: np.ndarray) -> ScoreDistribution:
+        """A distribution whose parts are made (by :func:`score_distributions`): the attributes
+        ``__init__`` sets, from grid columns ``cols`` (L, 4) and the tail ``sf`` from ``start``."""
+        d = cls.__new__(cls)
+        d.step, d.background, d._low, d._cols, d._size, d._tail = step, background, low, cols, size, (start, sf)
+        return d
 
     def _survival(self, start: int) -> np.ndarray:
         return np.minimum(_null_survival(self._cols, self.background, floor=start), 1.0)
@@ -227,21 +233,51 @@ def benjamini_hochberg(pvalues: ArrayLike, n_tests: int | None = None, pi0: floa
 
 def score_distributions(matrices, background=None, step: float = DEFAULT_STEP, threads: int = 0,
                         labels=None, floors=None) -> list:
-    """:class:`ScoreDistribution` of each matrix, computed on ``threads`` threads (0 = all cores);
-    an error names the matrix by ``labels[i]`` (default "motif i"). ``floors``: each matrix's
-    ``floor`` (None = whole distributions)."""
-    from concurrent.futures import ThreadPoolExecutor
-
+    """:class:`ScoreDistribution` of each matrix, all computed in one engine call on ``threads``
+    threads (0 = all cores); an error names the matrix by ``labels[i]`` (default "motif i").
+    ``floors``: each matrix's ``floor`` (None = whole distributions). The same numbers as
+    ``ScoreDistribution(matrix, background, step, floor)`` of each, bit for bit."""
     from exactpwm.core._checks import resolve_threads
 
-    def one(i: int):
-        try:
-            return ScoreDistribution(matrices[i], background, step, None if floors is None else floors[i])
-        except ValueError as exc:
-            raise ValueError(f"{labels[i] if labels is not None else f'motif {i}'}: {exc}") from None
+    if not (step > 0 and math.isfinite(step)):
+        raise ValueError(f"step must be a positive number, got {step!r}")
+    K = len(matrices)
+    Ms = [np.asarray(M, dtype=np.float64) for M in matrices]
+    flat = np.concatenate(Ms, axis=1) if K and all(M.ndim == 2 and M.shape[0] == 4 and M.shape[1] for M in Ms) \
+        else None
+    if flat is None or not np.isfinite(flat).all() or not (np.abs(flat) / step < _MAX_GRID / 2).all():
+        # an invalid (or empty) matrix among them: made one by one, so an error names it
+        return [_labelled(labels, i, Ms[i], background, step, None if floors is None else floors[i])
+                for i in range(K)]
+    col_start = np.concatenate([[0], np.cumsum([M.shape[1] for M in Ms])]).astype(np.int64)
+    q = _grid(flat, step).T  # (columns, 4)
+    mins = q.min(axis=1)
+    cols = np.ascontiguousarray(q - mins[:, None])
+    low = np.add.reduceat(mins, col_start[:-1])
+    size = np.add.reduceat(cols.max(axis=1), col_start[:-1]) + 1
+    for i in np.flatnonzero(size > _MAX_BINS):
+        _labelled(labels, int(i), Ms[i], background, step)
+    f = np.full(K, np.nan) if floors is None else np.array([np.nan if x is None else x for x in floors], np.float64)
+    start = _tail_start(f, step, low, size)
+    bg = as_background(background)
+    sf, sf_start = engine().null_survivals(cols, col_start, bg, start, resolve_threads(threads))
+    np.minimum(sf, 1.0, out=sf)
+    return [ScoreDistribution._made(step, bg, int(low[k]), cols[col_start[k]:col_start[k + 1]], int(size[k]),
+                                    int(start[k]), sf[sf_start[k]:sf_start[k + 1]]) for k in range(K)]
 
-    n = min(resolve_threads(threads), max(1, len(matrices)))
-    if n == 1:
-        return [one(i) for i in range(len(matrices))]
-    with ThreadPoolExecutor(n) as pool:
-        return list(pool.map(one, range(len(matrices))))
+
+def _labelled(labels, i: int, *args) -> ScoreDistribution:
+    """ScoreDistribution(*args) of matrix i, a ValueError's message naming it (labels[i], default "motif i")."""
+    try:
+        return ScoreDistribution(*args)
+    except ValueError as exc:
+        raise ValueError(f"{labels[i] if labels is not None else f'motif {i}'}: {exc}") from None
+
+
+def _tail_start(floor: np.ndarray, step: float, low: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """(K,) int64: the first grid index (from each distribution's ``low``) whose survival a floor
+    needs, in [0, size]; 0 for a NaN floor (the whole distribution), as ScoreDistribution's."""
+    with np.errstate(invalid="ignore"):
+        x = floor / step - low
+        g = _grid(np.where(np.isfinite(floor), floor, 0.0), step) - low
+        return np.where(~(x > 0), 0, np.where(x >= size, size, np.clip(g, 0, size))).astype(np.int64)

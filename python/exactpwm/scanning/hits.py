@@ -43,7 +43,13 @@ class RowBuffer:
         self._buf = np.zeros(0, self.dtype)
         self._n = 0
 
-    def append(self, rows: np.ndarray) -> None:
+    def append(self, rows: np.ndarray, owned: bool = False) -> None:
+        """Add rows after those appended so far. ``owned``: the caller hands ``rows`` over (it keeps
+        no view of them), so the first chunk becomes the buffer itself instead of being copied."""
+        if owned and self._n == 0 and rows.dtype == self.dtype and rows.ndim == 1 and rows.flags.owndata \
+                and rows.flags.c_contiguous and rows.flags.writeable:
+            self._buf, self._n = rows, len(rows)
+            return
         need = self._n + len(rows)
         if need > len(self._buf):
             self._buf.resize(max(need, 2 * len(self._buf), 1024), refcheck=False)  # we hold the only reference

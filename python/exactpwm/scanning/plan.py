@@ -226,10 +226,19 @@ def resolve_step(step: float | str | None, score: ArrayLike | None, matrices: li
             raise ValueError(f"step must be a positive number, None or 'auto', got {step!r}")
         if score is None:
             return DEFAULT_STEP
-        on_grid = matrices is not None and all(np.array_equal(M, np.round(M / DEFAULT_STEP) * DEFAULT_STEP)
-                                               and np.abs(M).max() < 2.0 ** 20 for M in matrices)
+        flat = np.concatenate(matrices, axis=1) if matrices else None  # (4, L) each: checked at once
+        on_grid = flat is not None and np.array_equal(flat, np.round(flat / DEFAULT_STEP) * DEFAULT_STEP) \
+            and np.abs(flat).max() < 2.0 ** 20
         return DEFAULT_STEP if on_grid else None
     return step
+
+
+def _quantized(matrices: list, step: float) -> list:
+    """quantize(M, step) of each (4, L_i) matrix, computed at once."""
+    if not matrices:
+        return []
+    q = quantize(np.concatenate(matrices, axis=1), step)
+    return [np.ascontiguousarray(M) for M in np.split(q, np.cumsum([M.shape[1] for M in matrices])[:-1], axis=1)]
 
 
 def plan_scan(motifs: Motifs, *, pvalue: float | None = None, score: ArrayLike | None = None,
@@ -249,7 +258,7 @@ def plan_scan(motifs: Motifs, *, pvalue: float | None = None, score: ArrayLike |
                            names=names)
     certify = pvalue is not None and isinstance(step, str)
     step = resolve_step(step, score, exact)
-    matrices = exact if step is None else [quantize(M, step) for M in exact]  # as score_matrices(step=step)
+    matrices = exact if step is None else _quantized(exact, step)  # as score_matrices(step=step)
     K = len(matrices)
     labels = [f"motif {n!r}" for n in names] if names is not None else None
     names = default_motif_names(names, K)

@@ -275,8 +275,10 @@ def collect_hits(plan: ScanPlan, sequences: Sequences, *, strand: Strand = "both
     sampler = PvalueSample(len(plan.names), first_position=first_position, stride=sample_stride) if tests else None
     for rows, counted in _scan_chunks(plan, sequences, strand, chunk_size, threads, backend, names, tests, progress,
                                       input_letters, sampler, records):
-        found.append(rows if each_chunk is None else each_chunk(rows))
+        kept = rows if each_chunk is None else each_chunk(rows)
         del rows  # then the chunk's array is dropped: the next chunk reuses its memory
+        found.append(kept, owned=True)  # the first chunk becomes the buffer: no copy of one-chunk scans
+        del kept
         n_tests += counted
         if shrink is not None and found.size > shrink_above:
             kept_rows = shrink(found.result())
