@@ -324,3 +324,42 @@ def test_hit_rows_hold_the_same_bytes_every_run():
     assert not used.all()  # the row has padding
     raw = rows.view(np.uint8).reshape(len(rows), -1)
     assert not raw[:, ~used].any()
+
+
+def test_row_buffer_claims_appends_and_grows_without_losing_rows():
+    """A scan writes each chunk's rows straight into the result (RowBuffer.claim), growing to the
+    size the input announces; appended and claimed chunks come out in order, whatever the growth."""
+    from exactpwm.scanning.batches import known_bases
+    from exactpwm.scanning.hits import RowBuffer
+
+    dt = np.dtype([("a", np.int64), ("b", "S3")], align=True)
+    want = np.zeros(5_000, dt)
+    want["a"] = np.arange(5_000)
+    buf = RowBuffer(dt)
+    first = want[:700].copy()
+    buf.append(first, owned=True)  # becomes the buffer
+    buf.expect(4_000)
+    at = 700
+    for k in (1, 0, 2_000, 1_299, 1_000):
+        if k % 2:
+            buf.claim(k)[:] = want[at:at + k]
+        else:
+            buf.append(want[at:at + k])
+        at += k
+    assert buf.size == 5_000
+    out = buf.result()
+    np.testing.assert_array_equal(out["a"], want["a"])
+    assert known_bases({"x": "ACGT", "y": np.zeros(6, np.uint8)}) == 10
+    assert known_bases([("x", "ACG"), ("y", "A")]) == 4 and known_bases("ACGTN") == 5
+    assert known_bases(iter(["ACGT"])) is None
+
+
+def test_a_scan_in_chunks_gives_the_rows_of_one_chunk():
+    """Rows written chunk by chunk into the growing result equal one chunk's scan, byte for byte."""
+    rng = np.random.default_rng(4)
+    W = rng.normal(size=(4, 4, 8))
+    seqs = {f"s{i}": rng.integers(0, 4, 40_000).astype(np.uint8) for i in range(3)}
+    one = exactpwm.scan(W, seqs, mode="matrix", score=2.0, chunk_size=1 << 22).rows
+    for chunk in (997, 5_000):
+        many = exactpwm.scan(W, seqs, mode="matrix", score=2.0, chunk_size=chunk).rows
+        assert many.tobytes() == one.tobytes()

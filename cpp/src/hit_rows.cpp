@@ -62,6 +62,7 @@ void hit_rows(const int32_t* motif, const int64_t* pos, const uint8_t* minus, co
                                            piece_offsets) - 1;
         const int64_t start = piece_starts[p] + pos[i] - piece_offsets[p], w = widths[motif[i]];
         uint8_t* row = rows + k * layout.stride;
+        std::fill(row, row + layout.stride, uint8_t{0});  // every byte: the padding between fields is 0
         detail::put<int32_t>(row, layout.motif, motif[i]);
         detail::put<int64_t>(row, layout.sequence, piece_records[p]);
         detail::put<int64_t>(row, layout.start, start);
@@ -74,7 +75,6 @@ void hit_rows(const int32_t* motif, const int64_t* pos, const uint8_t* minus, co
         detail::window_text(codes + pos[i], w, minus[i] != 0, text);
         if (rna)  // matches in the RNA alphabet
             for (int64_t l = 0; l < w; ++l) text[l] = text[l] == 'T' ? 'U' : text[l];
-        std::fill(text + w, text + layout.matched_size, uint8_t{0});
     }
 }
 

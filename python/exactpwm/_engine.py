@@ -101,7 +101,8 @@ class Engine:
         pos int64 in the batch's codes, minus bool, score, pvalue float64) in (pos, '+' first, motif)
         order, with their records, forward-strand coordinates (pieces: codes [piece_offsets[p],
         piece_offsets[p + 1]) are record piece_records[p] from base piece_starts[p]), ends (widths
-        per motif), NaN q-values and letters (U for T when ``rna``); see cpp/include/exactpwm/engine.hpp."""
+        per motif), NaN q-values and letters (U for T when ``rna``); see cpp/include/exactpwm/engine.hpp.
+        Every byte of ``rows`` is written (the padding between fields is 0): it may come uninitialized."""
         raise NotImplementedError
 
     def window_sums(self, codes, starts, which, tables, table_start, out, threads: int) -> None:
@@ -289,6 +290,7 @@ class _Numba(Engine):
             raise ValueError("hits must name a motif and lie inside the pieces' codes")
         order = hit_order(motif, pos, minus, widths.size)
         motif, pos, minus = motif[order], pos[order], minus[order]
+        rows.view(np.uint8)[...] = 0  # every byte: the padding between fields is 0
         piece = np.searchsorted(piece_offsets, pos, side="right") - 1 if piece_records.size > 1 \
             else np.zeros(pos.size, np.int64)
         w = widths[motif]

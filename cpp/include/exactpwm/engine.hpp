@@ -120,7 +120,7 @@ void window_letters(const uint8_t* codes, const int64_t* starts, const int64_t* 
 // first, motif): motif, sequence = piece_records[p], start = piece_starts[p] + pos - piece_offsets[p]
 // (p the piece holding pos), end = start + widths[motif], strand '+' or '-', score, pvalue, qvalue
 // NaN, matched = the window's letters as read on its strand (as window_letters; U for T when rna),
-// NUL-padded to matched_size. Other bytes of a row are left as they are. Each row is its own:
+// NUL-padded to matched_size. Every other byte of a row (padding) is 0. Each row is its own:
 // the result does not depend on threads.
 struct HitRowLayout {
     int64_t stride, motif, sequence, start, end, strand, score, pvalue, qvalue, matched, matched_size;

@@ -29,6 +29,27 @@ def _is_file(sequences) -> bool:
         or hasattr(sequences, "read")
 
 
+def known_bases(sequences) -> int | None:
+    """About how many bases a scan of ``sequences`` reads (the size of a plain FASTA file, a bit
+    more than its bases), or None when that is not known before reading (a stream, a compressed
+    file, an iterator)."""
+    try:
+        if _is_file(sequences):
+            path = str(sequences) if isinstance(sequences, (str, os.PathLike)) else None
+            if path is None or path == "-" or path.endswith((".gz", ".bgz", ".xz", ".bz2", ".zst")):
+                return None
+            return os.path.getsize(path)
+        if isinstance(sequences, dict):
+            return sum(len(v) for v in sequences.values())
+        if isinstance(sequences, (str, bytes, np.ndarray)):
+            return len(sequences)
+        if isinstance(sequences, (list, tuple)):
+            return sum(len(s[1]) if isinstance(s, tuple) else len(s) for s in sequences)
+    except (TypeError, OSError, IndexError):
+        return None
+    return None
+
+
 def as_chunks(sequences, chunk_size: int, overlap: int, names_out: list[str],
                letters: bool = False) -> Iterator[Chunk]:
     """Chunks from a FASTA path / '-' / file object (with ``letters``: the letters as written), or

@@ -32,27 +32,50 @@ def hit_dtype(max_width: int) -> np.dtype:
 
 
 class RowBuffer:
-    """A growing structured array of hit rows: append chunk after chunk, then take the result.
+    """A growing structured array of hit rows: chunk after chunk, appended or written in place
+    (:meth:`claim`), then taken whole (:meth:`result`).
 
-    Grows in place (``ndarray.resize``: realloc, which moves large blocks without copying them),
-    so the rows are written once into memory that stays; the caller may drop each chunk.
+    Grows into a new uninitialized array (its pages are touched only where rows are written), at
+    least doubling, or straight to the size announced by :meth:`expect`; the rows so far are
+    copied once per growth. The caller may drop each chunk.
     """
 
     def __init__(self, dtype: np.dtype):
         self.dtype = np.dtype(dtype)
         self._buf = np.zeros(0, self.dtype)
         self._n = 0
+        self._expect = 0
+
+    def expect(self, rows: int) -> None:
+        """The number of rows the whole result will likely hold: the next growth goes straight there."""
+        self._expect = max(self._expect, int(rows))
+
+    def _room(self, need: int) -> None:
+        if need <= len(self._buf):
+            return
+        grown = np.empty(max(need, 2 * len(self._buf), 1024, self._expect), self.dtype)
+        w = self.dtype.itemsize
+        grown.view(np.uint8)[:self._n * w] = self._buf.view(np.uint8)[:self._n * w]
+        self._buf = grown
+
+    def claim(self, k: int) -> np.ndarray:
+        """The next ``k`` rows, uninitialized, to be written in place: a view, valid until the next
+        :meth:`claim`, :meth:`append` or :meth:`result` (which may move the buffer)."""
+        need = self._n + int(k)
+        self._room(need)
+        rows = self._buf[self._n:need]
+        self._n = need
+        return rows
 
     def append(self, rows: np.ndarray, owned: bool = False) -> None:
         """Add rows after those appended so far. ``owned``: the caller hands ``rows`` over (it keeps
         no view of them), so the first chunk becomes the buffer itself instead of being copied."""
         if owned and self._n == 0 and rows.dtype == self.dtype and rows.ndim == 1 and rows.flags.owndata \
-                and rows.flags.c_contiguous and rows.flags.writeable:
+                and rows.flags.c_contiguous and rows.flags.writeable and len(rows) >= self._expect:
             self._buf, self._n = rows, len(rows)
             return
         need = self._n + len(rows)
-        if need > len(self._buf):
-            self._buf.resize(max(need, 2 * len(self._buf), 1024), refcheck=False)  # we hold the only reference
+        self._room(need)
         w = self.dtype.itemsize
         self._buf.view(np.uint8)[self._n * w:need * w] = np.ascontiguousarray(rows, self.dtype).view(np.uint8)
         self._n = need

@@ -21,7 +21,7 @@ from exactpwm.core.scoring import run_threshold
 from exactpwm.core.sequence import check_codes, input_window_letters
 from exactpwm.core.types import ArrayLike, Background, Motifs, Sequences, Strand
 from exactpwm.io.fasta import Chunk
-from exactpwm.scanning.batches import DEFAULT_CHUNK, Batch, group_codes, pack_batch, sequence_batches
+from exactpwm.scanning.batches import DEFAULT_CHUNK, Batch, group_codes, known_bases, pack_batch, sequence_batches
 from exactpwm.scanning.hits import HitTable, RowBuffer
 from exactpwm.scanning.plan import ScanPlan, WidthGroup, plan_scan
 
@@ -79,10 +79,12 @@ def iter_scan(plan: ScanPlan, sequences: Sequences, *, strand: Strand = "both", 
 def _scan_chunks(plan: ScanPlan, sequences: Sequences, strand: Strand, chunk_size: int, threads: int, backend: str,
                  sequence_names: list | None, count_tests: bool, progress: Callable[[int], None] | None,
                  input_letters: bool = False, sampler: PvalueSample | None = None,
-                 records: tuple[int, int] | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+                 records: tuple[int, int] | None = None,
+                 alloc: Callable[[int], np.ndarray] | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """As :func:`iter_scan`, with the tests made per motif ((K,) int64, zeros unless
     ``count_tests``); ``sampler``, if given, takes a sample of every motif's window p-values;
-    ``records``: see :func:`exactpwm.scanning.batches.sequence_batches`."""
+    ``records``: see :func:`exactpwm.scanning.batches.sequence_batches`; ``alloc(n)``: where each
+    chunk's n rows are written (default a new array)."""
     if strand not in ("+", "-", "both"):
         raise ValueError(f"strand must be '+', '-' or 'both', got {strand!r}")
     if chunk_size < 1:
@@ -90,7 +92,7 @@ def _scan_chunks(plan: ScanPlan, sequences: Sequences, strand: Strand, chunk_siz
     names = [] if sequence_names is None else sequence_names
     K = len(plan.names)
     for batch in sequence_batches(sequences, chunk_size, plan.overlap, names, input_letters, records):
-        rows = _scan_batch(plan, batch, strand, threads, backend)
+        rows = _scan_batch(plan, batch, strand, threads, backend, alloc)
         n_tests = np.zeros(K, np.int64)
         if count_tests or sampler is not None:
             limit = int(batch.limits[0]) if batch.size == 1 else batch.codes.size
@@ -110,8 +112,10 @@ def scan_chunk(plan: ScanPlan, chunk: Chunk, chunk_size: int, *, strand: Strand 
     return _scan_batch(plan, pack_batch([chunk], chunk_size), strand, threads, backend)
 
 
-def _scan_batch(plan: ScanPlan, batch: Batch, strand: Strand, threads, backend) -> np.ndarray:
-    """Hits of a batch as a structured array sorted by (record, start, strand '+' first, motif)."""
+def _scan_batch(plan: ScanPlan, batch: Batch, strand: Strand, threads, backend,
+                alloc: Callable[[int], np.ndarray] | None = None) -> np.ndarray:
+    """Hits of a batch as a structured array sorted by (record, start, strand '+' first, motif),
+    written where ``alloc(n)`` says (default a new array)."""
     codes = check_codes(batch.codes)
     found = [_group_hits(batch, g, strand, threads, backend) for g in plan.groups]
     motif, pos, minus, score = (np.concatenate([f[i] for f in found]) for i in range(4))
@@ -121,7 +125,7 @@ def _scan_batch(plan: ScanPlan, batch: Batch, strand: Strand, threads, backend) 
         if not keep.all():
             motif, pos, minus, score, pvalue = (a[keep] for a in (motif, pos, minus, score, pvalue))
     # windows crossing into the next piece hold the separator N: no hits, each lies in one piece
-    rows = np.zeros(motif.size, plan.dtype)  # zeros: the padding between aligned fields too (same bytes every run)
+    rows = np.empty(motif.size, plan.dtype) if alloc is None else alloc(motif.size)  # hit_rows writes every byte
     engine(backend).hit_rows(motif, pos, minus, score, pvalue, batch.offsets, batch.records, batch.starts,
                              plan.widths, codes, plan.rna, rows, resolve_threads(threads))
     if batch.letters is not None:  # echo the input (case, U) as FIMO does
@@ -273,12 +277,27 @@ def collect_hits(plan: ScanPlan, sequences: Sequences, *, strand: Strand = "both
     names: list = [] if sequence_names is None else sequence_names
     found, n_tests = RowBuffer(plan.dtype), np.zeros(len(plan.names), np.int64)
     sampler = PvalueSample(len(plan.names), first_position=first_position, stride=sample_stride) if tests else None
-    for rows, counted in _scan_chunks(plan, sequences, strand, chunk_size, threads, backend, names, tests, progress,
-                                      input_letters, sampler, records):
-        kept = rows if each_chunk is None else each_chunk(rows)
-        del rows  # then the chunk's array is dropped: the next chunk reuses its memory
-        found.append(kept, owned=True)  # the first chunk becomes the buffer: no copy of one-chunk scans
-        del kept
+    total, done = (known_bases(sequences) if records is None else None), 0
+
+    def bases_done(bases: int) -> None:
+        nonlocal done
+        done += bases
+        if progress is not None:
+            progress(bases)
+
+    # without each_chunk, every chunk's rows are written straight into the result's buffer
+    alloc = (lambda n: found.claim(n)) if each_chunk is None else None
+    for rows, counted in _scan_chunks(plan, sequences, strand, chunk_size, threads, backend, names, tests, bases_done,
+                                      input_letters, sampler, records, alloc):
+        if each_chunk is not None:
+            kept = each_chunk(rows)
+            del rows  # then the chunk's array is dropped: the next chunk reuses its memory
+            found.append(kept, owned=True)  # the first chunk becomes the buffer: no copy of one-chunk scans
+            del kept
+        else:
+            del rows  # a view of the buffer: dropped before the next chunk may move it
+        if total and done and done < total:  # the next growth: straight to the rows the whole input likely gives
+            found.expect(int(found.size * (total / done) * 1.05) + 1024)
         n_tests += counted
         if shrink is not None and found.size > shrink_above:
             kept_rows = shrink(found.result())
