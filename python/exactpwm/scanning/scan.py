@@ -80,11 +80,11 @@ def _scan_chunks(plan: ScanPlan, sequences: Sequences, strand: Strand, chunk_siz
                  sequence_names: list | None, count_tests: bool, progress: Callable[[int], None] | None,
                  input_letters: bool = False, sampler: PvalueSample | None = None,
                  records: tuple[int, int] | None = None,
-                 alloc: Callable[[int], np.ndarray] | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+                 alloc: Callable[[int, int], np.ndarray] | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """As :func:`iter_scan`, with the tests made per motif ((K,) int64, zeros unless
     ``count_tests``); ``sampler``, if given, takes a sample of every motif's window p-values;
-    ``records``: see :func:`exactpwm.scanning.batches.sequence_batches`; ``alloc(n)``: where each
-    chunk's n rows are written (default a new array)."""
+    ``records``: see :func:`exactpwm.scanning.batches.sequence_batches`; ``alloc(n, bases)``: where
+    the n rows of a chunk of that many bases are written (default a new array)."""
     if strand not in ("+", "-", "both"):
         raise ValueError(f"strand must be '+', '-' or 'both', got {strand!r}")
     if chunk_size < 1:
@@ -113,9 +113,9 @@ def scan_chunk(plan: ScanPlan, chunk: Chunk, chunk_size: int, *, strand: Strand 
 
 
 def _scan_batch(plan: ScanPlan, batch: Batch, strand: Strand, threads, backend,
-                alloc: Callable[[int], np.ndarray] | None = None) -> np.ndarray:
+                alloc: Callable[[int, int], np.ndarray] | None = None) -> np.ndarray:
     """Hits of a batch as a structured array sorted by (record, start, strand '+' first, motif),
-    written where ``alloc(n)`` says (default a new array)."""
+    written where ``alloc(n, batch.bases)`` says (default a new array)."""
     codes = check_codes(batch.codes)
     found = [_group_hits(batch, g, strand, threads, backend) for g in plan.groups]
     motif, pos, minus, score = (np.concatenate([f[i] for f in found]) for i in range(4))
@@ -125,7 +125,8 @@ def _scan_batch(plan: ScanPlan, batch: Batch, strand: Strand, threads, backend,
         if not keep.all():
             motif, pos, minus, score, pvalue = (a[keep] for a in (motif, pos, minus, score, pvalue))
     # windows crossing into the next piece hold the separator N: no hits, each lies in one piece
-    rows = np.empty(motif.size, plan.dtype) if alloc is None else alloc(motif.size)  # hit_rows writes every byte
+    # hit_rows writes every byte of the rows: they need no zeros first
+    rows = np.empty(motif.size, plan.dtype) if alloc is None else alloc(motif.size, batch.bases)
     engine(backend).hit_rows(motif, pos, minus, score, pvalue, batch.offsets, batch.records, batch.starts,
                              plan.widths, codes, plan.rna, rows, resolve_threads(threads))
     if batch.letters is not None:  # echo the input (case, U) as FIMO does
@@ -285,8 +286,13 @@ def collect_hits(plan: ScanPlan, sequences: Sequences, *, strand: Strand = "both
         if progress is not None:
             progress(bases)
 
+    def claim(n: int, bases: int):  # the result's next n rows, for a chunk of that many bases
+        if total and bases:  # the buffer grows once, to the rows the whole input likely gives
+            found.expect(int((found.size + n) * (total / min(done + bases, total)) * 1.05) + 1024)
+        return found.claim(n)
+
     # without each_chunk, every chunk's rows are written straight into the result's buffer
-    alloc = (lambda n: found.claim(n)) if each_chunk is None else None
+    alloc = claim if each_chunk is None else None
     for rows, counted in _scan_chunks(plan, sequences, strand, chunk_size, threads, backend, names, tests, bases_done,
                                       input_letters, sampler, records, alloc):
         if each_chunk is not None:
@@ -296,8 +302,6 @@ def collect_hits(plan: ScanPlan, sequences: Sequences, *, strand: Strand = "both
             del kept
         else:
             del rows  # a view of the buffer: dropped before the next chunk may move it
-        if total and done and done < total:  # the next growth: straight to the rows the whole input likely gives
-            found.expect(int(found.size * (total / done) * 1.05) + 1024)
         n_tests += counted
         if shrink is not None and found.size > shrink_above:
             kept_rows = shrink(found.result())
