@@ -128,16 +128,49 @@ EXACTPWM_HOT RowRange score_row_any(int distance, const double* q, const Columns
     }
 }
 
-// next[0, out) = pmf[0, size) convolved with h, whose nonzero values lie in h[lo, hi].
+// next[0, out) = pmf[0, size) convolved with h, whose nonzero values lie in h[lo, hi]; out = size +
+// (h's length) - 1. Each next[x] is the sum over v = hi down to lo of pmf[x - v] * h[v], added in that
+// order from 0, as the scatter form (for each a, next[a + v] += pmf[a] * h[v]) adds them: the same
+// double. Terms outside pmf read zeros (pmf holds zeros for `pad` entries on both sides), and a zero
+// term adds exactly 0 to a sum >= 0. Sums are kept in registers, 32 outputs at a time. next is zero
+// on [out, out + pad) afterwards, as the next convolution reads it.
 EXACTPWM_HOT void convolve(const double* pmf, int64_t size, const double* h, int64_t lo, int64_t hi, int64_t out,
-                           double* next) {
-    std::fill(next, next + out, 0.0);
-    for (int64_t a = 0; a < size; ++a) {
-        const double p = pmf[a];
-        if (p == 0) continue;
-        double* dst = next + a;
-        for (int64_t v = lo; v <= hi; ++v) dst[v] += p * h[v];
+                           int64_t pad, double* next) {
+    const int64_t x0 = lo, x1 = size + hi;  // next is 0 outside [x0, x1)
+    std::fill(next, next + x0, 0.0);
+    int64_t x = x0;
+#if defined(__GNUC__) || defined(__clang__)
+    // eight vectors of four sums, in registers (an array of sums would live in memory)
+    typedef double v4d __attribute__((vector_size(32)));
+    const auto load = [](const double* p) {
+        v4d r;
+        std::memcpy(&r, p, sizeof r);
+        return r;
+    };
+    for (; x + 32 <= x1; x += 32) {
+        v4d a0 = {}, a1 = {}, a2 = {}, a3 = {}, a4 = {}, a5 = {}, a6 = {}, a7 = {};
+        for (int64_t v = hi; v >= lo; --v) {
+            const double hv = h[v];
+            const double* src = pmf + x - v;
+            a0 += load(src) * hv;
+            a1 += load(src + 4) * hv;
+            a2 += load(src + 8) * hv;
+            a3 += load(src + 12) * hv;
+            a4 += load(src + 16) * hv;
+            a5 += load(src + 20) * hv;
+            a6 += load(src + 24) * hv;
+            a7 += load(src + 28) * hv;
+        }
+        const v4d sums[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+        std::memcpy(next + x, sums, sizeof sums);
     }
+#endif
+    for (; x < x1; ++x) {
+        double acc = 0;
+        for (int64_t v = hi; v >= lo; --v) acc += pmf[x - v] * h[v];
+        next[x] = acc;
+    }
+    std::fill(next + x1, next + out + pad, 0.0);
 }
 
 // Scratch vectors, reused across the queries of one thread.
@@ -148,7 +181,7 @@ struct Scratch {
     std::vector<int32_t> z, prefix;
     std::vector<uint16_t> bucket;
     std::vector<int32_t> counts;
-    std::vector<int64_t> span;
+    std::vector<int64_t> span, low;
     std::vector<float> pv;
 };
 
@@ -358,27 +391,35 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
     // the tables of the entry widths whose alignments use columns [s, e]: the best of all
     // L + w - 1 alignments, in every orientation, of a random width-w entry
     const int64_t E = L * std::max(R, G) + 1;
+    // Each use of columns [s, e] makes its width's total -inf below its shift (L - (e - s + 1)) * G:
+    // so a total is -inf below the largest shift of its uses (low[k]), and only the sums at and above
+    // it are made (the same numbers there: every use adds at each of those grid values, in order).
     w.uses.assign(static_cast<size_t>(L * L), {});
+    w.low.assign(static_cast<size_t>(db.n_widths), 0);
     for (int64_t k = 0; k < db.n_widths; ++k) {
         const int64_t wd = db.widths[k];
         for (int64_t i = 0; i < L + wd - 1; ++i) {
             const int64_t s = i < L ? L - i - 1 : 0;
             const int64_t e = i < L ? std::min(L, s + wd) - 1 : std::min(L, wd + L - i - 1) - 1;
             w.uses[static_cast<size_t>(s * L + e)].push_back(k);
+            w.low[static_cast<size_t>(k)] = std::max(w.low[static_cast<size_t>(k)], (L - (e - s + 1)) * G);
         }
     }
     w.total.assign(static_cast<size_t>(db.n_widths * E), 0.0);
     w.row.resize(static_cast<size_t>(E));
-    w.pmf.resize(static_cast<size_t>(L * H + 1));
-    w.next.resize(static_cast<size_t>(L * H + 1));
+    // the distributions live at offset pad in zero-padded buffers (see convolve)
+    const int64_t pad = H + 32;
+    w.pmf.assign(static_cast<size_t>(L * H + 1 + 2 * pad), 0.0);
+    w.next.assign(static_cast<size_t>(L * H + 1 + 2 * pad), 0.0);
     for (int64_t s = 0; s < L; ++s) {
         int64_t size = 1;
-        w.pmf[0] = 1.0;
+        w.pmf[static_cast<size_t>(pad)] = 1.0;
+        std::fill(w.pmf.begin() + pad + 1, w.pmf.begin() + 2 * pad + 1, 0.0);
         for (int64_t e = s; e < L; ++e) {
             const double* h = w.hist.data() + e * H;
             const int64_t out = size + H - 1, lo = w.span[static_cast<size_t>(2 * e)],
                           hi = w.span[static_cast<size_t>(2 * e + 1)];
-            convolve(w.pmf.data(), size, h, lo, hi, out, w.next.data());
+            convolve(w.pmf.data() + pad, size, h, lo, hi, out, pad, w.next.data() + pad);
             std::swap(w.pmf, w.next);
             size = out;
             const std::vector<int64_t>& users = w.uses[static_cast<size_t>(s * L + e)];
@@ -387,18 +428,23 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
             // (adding 0 leaves a total as it is: totals start at +0 and never become -0)
             double* row = w.row.data();
             const int64_t shift = (L - (e - s + 1)) * G;
+            int64_t from = size;  // the row is needed from the lowest low[k] of its users up
+            for (const int64_t k : users) from = std::min(from, w.low[static_cast<size_t>(k)] - shift);
             double surv = 0;
-            for (int64_t x = size - 1; x >= 0; --x) {
-                surv += w.pmf[static_cast<size_t>(x)];
+            const double* pmf = w.pmf.data() + pad;
+            for (int64_t x = size - 1; x >= from; --x) {  // (from >= 0)
+                surv += pmf[x];
                 row[x] = surv >= 1.0 ? -INFINITY : std::log1p(-surv);
             }
             for (const int64_t k : users) {
                 double* tot = w.total.data() + k * E;
-                std::fill(tot, tot + shift, -INFINITY);
-                for (int64_t x = 0; x < size; ++x) tot[shift + x] += row[x];
+                for (int64_t x = std::min(size, w.low[static_cast<size_t>(k)] - shift); x < size; ++x)
+                    tot[shift + x] += row[x];
             }
         }
     }
+    for (int64_t k = 0; k < db.n_widths; ++k)
+        std::fill(w.total.begin() + k * E, w.total.begin() + k * E + w.low[static_cast<size_t>(k)], -INFINITY);
     // p-values of the (width, grid value) pairs the entries need, each made once: NaN marks not yet
     w.pv.assign(static_cast<size_t>(db.n_widths * E), NAN);
     // each entry: the best alignment (complete score, then overlap, then the first offset)
