@@ -141,25 +141,26 @@ EXACTPWM_HOT void convolve(const double* pmf, int64_t size, const double* h, int
     int64_t x = x0;
 #if defined(__GNUC__) || defined(__clang__)
     // eight vectors of four sums, in registers (an array of sums would live in memory)
+    // (vectors pass by reference only: by value, their ABI differs between instruction sets)
     typedef double v4d __attribute__((vector_size(32)));
-    const auto load = [](const double* p) {
+    const auto add = [](v4d& acc, const double* p, double hv) {
         v4d r;
         std::memcpy(&r, p, sizeof r);
-        return r;
+        acc += r * hv;
     };
     for (; x + 32 <= x1; x += 32) {
         v4d a0 = {}, a1 = {}, a2 = {}, a3 = {}, a4 = {}, a5 = {}, a6 = {}, a7 = {};
         for (int64_t v = hi; v >= lo; --v) {
             const double hv = h[v];
             const double* src = pmf + x - v;
-            a0 += load(src) * hv;
-            a1 += load(src + 4) * hv;
-            a2 += load(src + 8) * hv;
-            a3 += load(src + 12) * hv;
-            a4 += load(src + 16) * hv;
-            a5 += load(src + 20) * hv;
-            a6 += load(src + 24) * hv;
-            a7 += load(src + 28) * hv;
+            add(a0, src, hv);
+            add(a1, src + 4, hv);
+            add(a2, src + 8, hv);
+            add(a3, src + 12, hv);
+            add(a4, src + 16, hv);
+            add(a5, src + 20, hv);
+            add(a6, src + 24, hv);
+            add(a7, src + 28, hv);
         }
         const v4d sums[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
         std::memcpy(next + x, sums, sizeof sums);
