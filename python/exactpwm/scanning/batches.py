@@ -13,6 +13,8 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain, repeat
+from operator import attrgetter
 
 import numpy as np
 
@@ -103,6 +105,9 @@ def _memory_records(sequences, names_out: list[str], letters: bool = False) -> I
 _LETTERS = np.frombuffer(b"ACGTN", np.uint8)
 
 
+_DTYPE, _NDIM = attrgetter("dtype"), attrgetter("ndim")
+
+
 def _is_code_vector(x) -> bool:
     return isinstance(x, np.ndarray) and x.dtype == np.uint8 and x.ndim == 1
 
@@ -145,11 +150,13 @@ class Batch:
         return int(np.minimum(self.limits, self.lengths).sum())
 
 
-def _pack(codes: list[np.ndarray], names: list[str], records: list[int], starts: list[int],
-          limits: list[int], letters: bool = False) -> Batch:
+def _pack(codes: list[np.ndarray], names: list[str], records, starts, limits, letters: bool = False,
+          lengths: np.ndarray | None = None) -> Batch:
     """A batch of pieces: several are packed with one N after each; one is used as it is.
-    With ``letters``, the pieces hold letters as written (ASCII): they are kept and encoded."""
-    lengths = np.fromiter((c.size for c in codes), dtype=np.int64, count=len(codes))
+    With ``letters``, the pieces hold letters as written (ASCII): they are kept and encoded.
+    ``lengths``: the pieces' sizes, when known (else measured)."""
+    if lengths is None:
+        lengths = np.fromiter(map(len, codes), dtype=np.int64, count=len(codes))
     if len(codes) == 1:
         packed = codes[0]
         offsets = np.array([0, packed.size], dtype=np.int64)
@@ -157,7 +164,7 @@ def _pack(codes: list[np.ndarray], names: list[str], records: list[int], starts:
         offsets = np.zeros(len(codes) + 1, dtype=np.int64)
         np.cumsum(lengths + 1, out=offsets[1:])
         sep = np.full(1, ord("N") if letters else 4, dtype=np.uint8)
-        packed = np.concatenate([x for c in codes for x in (c, sep)])
+        packed = np.concatenate(list(chain.from_iterable(zip(codes, repeat(sep)))))
     return _batch(packed, offsets, lengths, records, starts, limits, names, letters)
 
 
@@ -297,13 +304,19 @@ def _packed_memory_batches(sequences, chunk_size: int, overlap: int, names_out: 
         keys, values = None, list(sequences)
     else:
         return None
-    if not values or not all(_is_code_vector(v) for v in values):
+    # every value a 1-D uint8 array: checked with C-level passes (set of types, dtypes, ranks)
+    if not values or set(map(type, values)) != {np.ndarray} or set(map(_DTYPE, values)) != {np.dtype(np.uint8)} \
+            or set(map(_NDIM, values)) != {1}:
         return None
     lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
     if lengths.max() > chunk_size + overlap:
         return None
-    names = [f"seq{i}" for i in range(len(values))] if keys is None else \
-        [k if isinstance(k, str) else f"seq{k}" if isinstance(k, int) else str(k) for k in keys]
+    if keys is None:
+        names = [f"seq{i}" for i in range(len(values))]
+    elif set(map(type, keys)) == {str}:
+        names = keys
+    else:
+        names = [k if isinstance(k, str) else f"seq{k}" if isinstance(k, int) else str(k) for k in keys]
     ends = np.cumsum(lengths + 1)  # batch boundaries: about chunk_size bases or _MAX_BATCH_RECORDS records
 
     def batches():
@@ -312,8 +325,8 @@ def _packed_memory_batches(sequences, chunk_size: int, overlap: int, names_out: 
             last = min(int(np.searchsorted(ends, ends[first] - lengths[first] - 1 + chunk_size, side="left")) + 1,
                        first + _MAX_BATCH_RECORDS, len(values))
             names_out.extend(names[first:last])
-            yield _pack(values[first:last], names[first:last], list(range(first, last)), [0] * (last - first),
-                        lengths[first:last].tolist())
+            yield _pack(values[first:last], names[first:last], np.arange(first, last), np.zeros(last - first, np.int64),
+                        lengths[first:last], lengths=lengths[first:last])
             first = last
 
     return batches()
