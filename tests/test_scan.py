@@ -349,6 +349,11 @@ def test_row_buffer_claims_appends_and_grows_without_losing_rows():
     assert buf.size == 5_000
     out = buf.result()
     np.testing.assert_array_equal(out["a"], want["a"])
+    huge = RowBuffer(dt)  # an estimate beyond any memory: it grows as little as needed instead
+    huge.expect(10 ** 15)
+    huge.claim(3)[:] = want[:3]
+    huge.claim(2_000)[:] = want[3:2_003]
+    np.testing.assert_array_equal(huge.result()["a"], want["a"][:2_003])
     assert known_bases({"x": "ACGT", "y": np.zeros(6, np.uint8)}) == 10
     assert known_bases([("x", "ACG"), ("y", "A")]) == 4 and known_bases("ACGTN") == 5
     assert known_bases(iter(["ACGT"])) is None

@@ -53,7 +53,11 @@ class RowBuffer:
     def _room(self, need: int) -> None:
         if need <= len(self._buf):
             return
-        grown = np.empty(max(need, 2 * len(self._buf), 1024, self._expect), self.dtype)
+        least = max(need, 2 * len(self._buf), 1024)
+        try:  # the announced size is an estimate: where it cannot be had, grow as little as needed
+            grown = np.empty(max(least, self._expect), self.dtype)
+        except MemoryError:
+            grown = np.empty(least, self.dtype)
         w = self.dtype.itemsize
         grown.view(np.uint8)[:self._n * w] = self._buf.view(np.uint8)[:self._n * w]
         self._buf = grown
