@@ -243,14 +243,6 @@ EXACTPWM_HOT std::pair<int64_t, int64_t> median_ranks(int64_t n) {
     return {i1, std::max<int64_t>(static_cast<int64_t>(std::ceil(0.5 * n)) - 1, i1)};
 }
 
-// Row i + 1 of the diagonal prefix sums (see compare_one_impl) from row i and the grid values z of
-// query column i: column j lies on diagonal j - i, stored at j + shift (shift = L - 1 - i).
-EXACTPWM_HOT void prefix_row(const int32_t* prev, int32_t* cur, const int32_t* z, int64_t n, int64_t W, int64_t shift) {
-    std::copy(prev, prev + shift, cur);
-    for (int64_t j = 0; j < n; ++j) cur[shift + j] = prev[shift + j] + z[j];
-    std::copy(prev + shift + n, prev + W, cur + shift + n);
-}
-
 // Every entry's best alignment (complete score, then overlap, then the first offset) from the
 // diagonal prefix sums P ((L + 1) rows of W), and its p-value, 1 - exp(orientations * total) for
 // the entry's (width, grid value), kept in pv (NaN where not made yet).
@@ -268,10 +260,17 @@ EXACTPWM_HOT void best_alignments(const int32_t* P, int64_t W, int64_t L, int64_
         int64_t best_key = INT64_MIN, best_k = kmin;
         const int64_t inner_lo = std::max<int64_t>(kmin, 0), inner_hi = std::min<int64_t>(kmax, wd - L);
         auto overhang = [&](int64_t ka, int64_t kb) {
-            for (int64_t k = ka; k <= kb; ++k) {
-                const int64_t i0 = std::max<int64_t>(0, -k), i1e = std::min(L, wd - k);
+            for (int64_t k = ka; k <= std::min<int64_t>(kb, -1); ++k) {  // the query starts before the target
+                const int64_t i0 = -k, i1e = std::min(L, wd - k);
                 const int64_t ov = i1e - i0;
                 const int64_t complete = static_cast<int64_t>(diag[i1e * W + k] - diag[i0 * W + k]) - ov * G;
+                const int64_t key = complete * kOverlapSpan + ov;
+                best_k = key > best_key ? k : best_k;
+                best_key = key > best_key ? key : best_key;
+            }
+            for (int64_t k = std::max<int64_t>(ka, 0); k <= kb; ++k) {  // from the query's first column: row 0 is 0
+                const int64_t ov = std::min(L, wd - k);
+                const int64_t complete = static_cast<int64_t>(diag[ov * W + k]) - ov * G;
                 const int64_t key = complete * kOverlapSpan + ov;
                 best_k = key > best_key ? k : best_k;
                 best_key = key > best_key ? key : best_key;
@@ -362,8 +361,19 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
         const double* row = S + i * n;
         int32_t* z = w.z.data();
         const double median = w.median[static_cast<size_t>(i)];
-        for (int64_t j = 0; j < n; ++j)
-            z[j] = static_cast<int32_t>(((row[j] - median) - off) * scale + 0.5);  // >= 0.5: truncation rounds
+        // the grid values and, in the same pass, row i + 1 of the diagonal prefix sums: column j lies
+        // on diagonal j - i, stored at j + shift (the rest of the row is row i's, copied below)
+        const int64_t shift = L - 1 - i;
+        const int32_t* prev = w.prefix.data() + i * W;
+        int32_t* cur = w.prefix.data() + (i + 1) * W;
+        for (int64_t j = 0; j < n; ++j) {
+            // >= 0.5: truncation rounds
+            const int32_t g = static_cast<int32_t>(((row[j] - median) - off) * scale + 0.5);
+            z[j] = g;
+            cur[shift + j] = prev[shift + j] + g;
+        }
+        std::copy(prev, prev + shift, cur);
+        std::copy(prev + shift + n, prev + W, cur + shift + n);
         int32_t* c = w.counts.data();
         std::fill(c, c + 4 * H, 0);
         int64_t j = 0;
@@ -386,7 +396,6 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
         }
         w.span[static_cast<size_t>(2 * i)] = lo;
         w.span[static_cast<size_t>(2 * i + 1)] = hi;
-        prefix_row(w.prefix.data() + i * W, w.prefix.data() + (i + 1) * W, z, n, W, L - 1 - i);
     }
     // log P(sum over columns [s, e] < x) on the grid x = sum + (L - (e - s + 1)) * G, added into
     // the tables of the entry widths whose alignments use columns [s, e]: the best of all
