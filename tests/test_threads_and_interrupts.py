@@ -128,22 +128,33 @@ def _interrupt_after(delay: float, signum=signal.SIGINT) -> Iterator[list[float]
         helper.join()
 
 
-def _long_work(kind, backend):
-    """A call that takes several seconds on any machine (about 1e11 window scores)."""
+def _work(kind, backend, scale: int):
+    """The engine call of a kind, doing ``scale`` units of work (work grows linearly with scale)."""
     rng = np.random.default_rng(3)
-    codes = rng.integers(0, 4, size=30_000_000, dtype=np.uint8)
-    W = rng.normal(size=(256, 4, 24)).astype(np.float32)
+    if kind == "conv1d":  # much work per output value, a small output: kernels scale, not the sequence
+        codes = rng.integers(0, 4, size=4_000_000, dtype=np.uint8)
+        wide = rng.normal(size=(8, 4, 60 * scale)).astype(np.float32)
+        return lambda: exactpwm.conv1d(codes[None], wide, strand="both", threads=2, backend=backend)
+    codes = rng.integers(0, 4, size=300_000 * scale, dtype=np.uint8)
     if kind == "max_scores":
+        W = rng.normal(size=(256, 4, 24)).astype(np.float32)
         return lambda: exactpwm.max_scores([codes], W, strand="both", threads=2, backend=backend)
-    if kind == "threshold_hits":
-        # every window scores exactly 24, just under the threshold: no pre-filter can drop a
-        # window, so each one is scored in full, and none is a hit
-        flat = np.ones((256, 4, 24), dtype=np.float32)
-        return lambda: exactpwm.threshold_hits([codes], flat, 24.0001, strand="both", threads=2, backend=backend)
-    # much work per output value, a small output: seconds even with AVX-512 (2,000 columns on 2 Mbp
-    # took 0.3-0.5 s there, and a call that ended before the signal failed the test)
-    wide = rng.normal(size=(8, 4, 6000)).astype(np.float32)
-    return lambda: exactpwm.conv1d(codes[None, :4_000_000], wide, strand="both", threads=2, backend=backend)
+    # every window scores exactly 24, just under the threshold: no pre-filter can drop a window, so
+    # each one is scored in full, and none is a hit
+    flat = np.ones((256, 4, 24), dtype=np.float32)
+    return lambda: exactpwm.threshold_hits([codes], flat, 24.0001, strand="both", threads=2, backend=backend)
+
+
+def _long_work(kind, backend, seconds: float = 1.5):
+    """A call of that kind that takes ``seconds`` or more on this machine, so the signal sent at 0.3 s
+    lands inside it: the work is sized from a timed call a tenth of the base size, and is never
+    below the base size (seconds on the 2-core AVX-512 machine of 2026; on a much faster machine a
+    fixed size ended before the signal)."""
+    probe = _work(kind, backend, 10)
+    start = time.perf_counter()
+    probe()
+    took = time.perf_counter() - start
+    return _work(kind, backend, min(max(100, int(np.ceil(10 * seconds / max(took, 1e-6)))), 1_000))
 
 
 @pytest.mark.skipif(not COMPILED, reason="the compiled core is not built")
