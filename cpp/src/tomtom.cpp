@@ -217,7 +217,7 @@ EXACTPWM_HOT std::pair<double, double> order_stats(const double* row, int64_t n,
     double* kept = w.sorted.data();
     int64_t m = 0;
     const uint16_t first = static_cast<uint16_t>(b1), span = static_cast<uint16_t>(b2 - b1);
-    // the ranks' bucket(s) hold few values: test sixteen buckets at a time (one vector compare), and
+    // the ranks' bucket(s) hold few values: test 32 buckets at a time (one vector reduction), and
     // look closer only where one of them matches
     int64_t k = 0;
     for (; k + 32 <= n; k += 32) {

@@ -42,7 +42,7 @@ def known_bases(sequences) -> int | None:
                 return None
             return os.path.getsize(path)
         if isinstance(sequences, dict):
-            return sum(len(v) for v in sequences.values())
+            return sum(map(len, sequences.values()))
         if isinstance(sequences, (str, bytes, np.ndarray)):
             return len(sequences)
         if isinstance(sequences, (list, tuple)):
