@@ -55,18 +55,25 @@ int64_t deficit_filter(const BlockCodes& codes, int64_t n_windows, const T* rows
     const int64_t n_groups = (n_windows + W - 1) / W;
     int64_t live = 0;
     // one loop per case, the test outside it: windows holding a skipped N add 255 (never alive)
+    // the first F tuples' sum of group g
+    auto first_sum = [&](int64_t g, auto skip) {
+        const uint8_t* d = tuples + W * g;
+        Vec acc = Isa::lookup(t[0], Isa::load(d + o[0]));
+        for (int i = 1; i < F; ++i) acc = Isa::adds(acc, Isa::lookup(t[i], Isa::load(d + o[i])));
+        if constexpr (decltype(skip)::value) acc = Isa::adds(acc, Isa::load(codes.dead + W * g));
+        return acc;
+    };
+    // pass 1 keeps the live groups' indices only; the few live groups' sums and masks are made
+    // again below (cheaper than storing every group's: most groups die here)
     auto pass1 = [&](auto skip) {
-        const uint8_t* dead = codes.dead;
         for (int64_t g = 0; g < n_groups; ++g) {
-            const uint8_t* d = tuples + W * g;
-            Vec acc = Isa::lookup(t[0], Isa::load(d + o[0]));
-            for (int i = 1; i < F; ++i) acc = Isa::adds(acc, Isa::lookup(t[i], Isa::load(d + o[i])));
-            if constexpr (decltype(skip)::value) acc = Isa::adds(acc, Isa::load(dead + W * g));
-            const Mask m = Isa::alive(acc, limit);
-            Isa::store(sums[live], acc);
-            masks[live] = m;
             groups[live] = static_cast<int32_t>(g);
-            live += m != 0;
+            live += Isa::alive(first_sum(g, skip), limit) != 0;
+        }
+        for (int64_t i = 0; i < live; ++i) {
+            const Vec acc = first_sum(groups[i], skip);
+            masks[i] = Isa::alive(acc, limit);
+            if (F < look.n_tuples) Isa::store(sums[i], acc);
         }
     };
     if (codes.dead)
