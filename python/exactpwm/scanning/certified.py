@@ -204,6 +204,9 @@ def _by_motif(motif: np.ndarray, rows: np.ndarray):
     the rows in their given order."""
     if not rows.size:
         return
-    order = rows[np.argsort(motif[rows], kind="stable")]
+    keys = motif[rows]
+    if keys.min() >= 0 and keys.max() < 1 << 16:  # numpy's stable sort of 16-bit keys is a radix sort
+        keys = keys.astype(np.uint16)
+    order = rows[np.argsort(keys, kind="stable")]
     for part in np.split(order, np.flatnonzero(np.diff(motif[order])) + 1):
         yield int(motif[part[0]]), part
