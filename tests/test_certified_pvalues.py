@@ -179,6 +179,32 @@ def test_tail_table_equals_every_word():
     assert TailTable.build(np.zeros((4, 23)), 0.0) is None
 
 
+@pytest.mark.parametrize("w", [1, 2, 7, 12])
+def test_every_backend_builds_the_same_tail_table(w):
+    """The compiled tail tables (cpp/src/exact_tails.cpp) and the numpy ones are the same numbers,
+    bit for bit: ties (a matrix on a coarse grid, -0.0 entries), a floor below every word, a band
+    that fits only for the second range, and no range that fits."""
+    from conftest import BACKENDS
+
+    rng = np.random.default_rng(w)
+    M = np.round(rng.normal(size=(4, w)) * 4) / 4
+    M[M == 0] = -0.0
+    s, _ = every_word(M, BG)
+    cases = [(np.quantile(s, 0.8), [(np.inf, 1 << 16)]), (s.min() - 1.0, [(np.inf, 1 << 20)]),
+             (np.quantile(s, 0.5), [(np.inf, 3), (np.quantile(s, 0.6), 1 << 20)]),
+             (np.quantile(s, 0.5), [(np.inf, 0)])]
+    for floor, ranges in cases:
+        ref = TailTable.first_fit(M, float(floor), BG, ranges, backend="numba")
+        for backend in BACKENDS:
+            i, table = TailTable.first_fit(M, float(floor), BG, ranges, backend=backend)
+            assert i == ref[0], backend
+            if table is None:
+                assert ref[1] is None
+                continue
+            assert table.scores.tobytes() == ref[1].scores.tobytes(), backend
+            assert table.tail.tobytes() == ref[1].tail.tobytes(), backend
+
+
 def test_the_fimo_window_the_grid_drops_is_found():
     """Issue 31: MA0119.1 with FIMO's defaults; the window's exact p-value is 9.99717e-05 and FIMO
     reports it; the 2^-10 grid priced it at 1.00045e-4 and dropped it."""

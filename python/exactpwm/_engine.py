@@ -125,6 +125,15 @@ class Engine:
                  for a, b, f in zip(col_start[:-1], col_start[1:], floors)]
         return _concatenated(parts)
 
+    def tail_table(self, matrix, background, cols_a, rest_a, need_a, cols_b, rest_b, need_b, lo, tol, ceilings,
+                   max_words) -> tuple[int, np.ndarray, np.ndarray]:
+        """(r, scores, tail): the exact tail table of the (4, w) float64 score matrix over the first
+        range r that fits (see exactpwm._numpy_kernels.tail_table; -1 and empty arrays: none fits)."""
+        from exactpwm._numpy_kernels import tail_table  # numpy: whole-array operations
+
+        return tail_table(matrix, background, cols_a, rest_a, need_a, cols_b, rest_b, need_b, lo, tol, ceilings,
+                          max_words)
+
     def format_hits(self, rows, sequence, fmt: str, names: tuple, first_id: int, threads: int) -> bytes | None:
         """Hit rows as text lines, or None when this engine has no formatter (Python writes them)."""
         return None
@@ -213,6 +222,12 @@ class _Core(Engine):
         sf = np.empty(int(sf_start[-1]))
         _core.null_survivals(cols, col_start, background, floors, sf_start, sf, threads)
         return sf, sf_start
+
+    def tail_table(self, matrix, background, cols_a, rest_a, need_a, cols_b, rest_b, need_b, lo, tol, ceilings,
+                   max_words):
+        r, scores, tail = _core.tail_table(matrix, background, cols_a, rest_a, need_a, cols_b, rest_b, need_b, lo,
+                                           tol, ceilings, max_words)
+        return int(r), scores, tail
 
     def format_hits(self, rows, sequence, fmt, names, first_id, threads):
         return _core.format_hits(rows, sequence, fmt, *names, first_id, threads)

@@ -1,14 +1,83 @@
 """Kernels in numpy where a backend has no compiled one (the engine facade's, below every layer:
-numpy only). Storey's pi0 and q-values by rows, and Tomtom's table from the comparison's (Q, E)
-arrays: the numba backend's (the compiled core has its own, ``tomtom_table`` in
-cpp/src/tomtom.cpp; the same rows, bit for bit).
+numpy only). Storey's pi0 and q-values by rows, Tomtom's table from the comparison's (Q, E)
+arrays, and exact tail tables of score matrices: the numba backend's (the compiled core has its
+own, ``tomtom_table`` in cpp/src/tomtom.cpp and ``tail_table`` in cpp/src/exact_tails.cpp; the
+same numbers, bit for bit).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["fill_table", "storey_pi0_rows", "storey_qvalues"]
+__all__ = ["fill_table", "pruned_half", "stable_argsort", "storey_pi0_rows", "storey_qvalues", "tail_table"]
+
+
+def stable_argsort(x: np.ndarray) -> np.ndarray:
+    """``np.argsort(x, kind="stable")`` of a 1-D float64 array without NaN, 3-6x faster: numpy's
+    unstable (vectorized) sort, then the tied values' indices put back in ascending order, so the
+    result is the one stable order whatever sort numpy picks on this CPU (the tail sums built in
+    that order round the same on every machine)."""
+    order = np.argsort(x, kind="quicksort")
+    if x.size < 2:
+        return order
+    ranked = x[order]
+    tied = ranked[1:] == ranked[:-1]
+    if not tied.any():  # distinct values: one order only
+        return order
+    # (group of equal values, index) as one unique int64 key, sorted by any algorithm alike
+    group = np.concatenate([[0], np.cumsum(~tied)])
+    return np.sort(group * x.size + order) % x.size
+
+
+def pruned_half(M: np.ndarray, bg: np.ndarray, cols: np.ndarray, rest: np.ndarray,
+                need: float) -> tuple[np.ndarray, np.ndarray]:
+    """(scores, probabilities) float64 of the words over the columns ``cols`` of M ((4, w) float64),
+    taken in that order (each column's bases A, C, G, T extend every word kept so far), that can
+    reach ``need`` (-inf: every word): a partial score plus ``rest[j]`` (the best of the columns
+    after the j-th) below it drops the word."""
+    scores = np.zeros(1)
+    probs = np.ones(1)
+    for j, c in enumerate(cols):
+        scores = (scores[:, None] + M[:, c][None, :]).reshape(-1)
+        probs = (probs[:, None] * bg[None, :]).reshape(-1)
+        alive = scores + rest[j] >= need
+        if not alive.all():
+            scores, probs = scores[alive], probs[alive]
+    return scores, probs
+
+
+def tail_table(M, bg, cols_a, rest_a, need_a, cols_b, rest_b, need_b, lo: float, tol: float, ceilings,
+               max_words) -> tuple[int, np.ndarray, np.ndarray]:
+    """(r, scores, tail): the exact tail table of M's words in [lo, ceilings[r] - tol) for the first
+    range r holding at most max_words[r] of them (-1 and empty arrays: none); see
+    :class:`exactpwm.core.exact_pvalues.TailTable` and cpp/src/exact_tails.cpp (the same numbers)."""
+    A, PA = pruned_half(M, bg, cols_a, rest_a, need_a)
+    B, PB = pruned_half(M, bg, cols_b, rest_b, need_b)
+    order = stable_argsort(B)
+    B, PB = B[order], PB[order]
+    first = np.searchsorted(B, lo - A, side="left")  # per word of A: B[first:stop] in range
+    for i, (ceiling, most) in enumerate(zip(ceilings, max_words)):
+        ceiling = float(ceiling)
+        stop = np.searchsorted(B, ceiling - tol - A, side="left") if np.isfinite(ceiling) \
+            else np.full(A.size, B.size)
+        count = np.maximum(stop - first, 0)
+        total = int(count.sum())
+        if total > most:
+            continue
+        anchor = 0.0
+        if np.isfinite(ceiling) and A.size:  # the words at or above the ceiling: summed in A's order
+            tail_b = np.concatenate([np.cumsum(PB[::-1])[::-1], [0.0]])
+            anchor = float(np.cumsum(PA * tail_b[stop])[-1])
+        keep = count > 0
+        f, c = first[keep], count[keep]
+        idx = np.arange(total) + np.repeat(f - np.concatenate([[0], np.cumsum(c)[:-1]]), c)
+        owner = np.repeat(np.flatnonzero(keep), c)
+        scores = A[owner] + B[idx]
+        probs = PA[owner] * PB[idx]
+        order = stable_argsort(scores)
+        tail = np.concatenate([np.cumsum(probs[order][::-1])[::-1], [0.0]]) + anchor
+        return i, scores[order], tail
+    return -1, np.zeros(0), np.zeros(0)
 
 
 def storey_pi0_rows(pvalues, *, n_bootstraps: int = 100, bootstrap_size: int = 1000, n_lambda: int = 100,

@@ -162,6 +162,18 @@ void null_survival(const int64_t* shifts, int64_t length, const double* backgrou
 void null_survivals(const int64_t* shifts, const int64_t* col_start, int64_t n, const double* background,
                     const int64_t* floors, const int64_t* sf_start, double* sf, int threads);
 
+// Exact upper-tail table of a real-valued score matrix M ((4, w) row-major, float64) by meet in the
+// middle (exact_tails.cpp; exactpwm.core.exact_pvalues.TailTable): the words over columns cols_a
+// (n_a, taken in that order) that can reach need_a (rest_a[j]: the best of the columns after the
+// j-th), likewise for half b; b's words sorted by (score, index); then, for the first range r whose
+// words scoring in [lo, ceilings[r] - tol) number at most max_words[r], those words' scores in
+// ascending (score, order made) order and tail[i] = P(S >= scores[i]) (tail has one more entry:
+// the words at or above the ceiling, summed in a's order). Returns r, or -1 (scores, tail empty).
+int64_t tail_table(const double* M, int64_t w, const double* bg, const int64_t* cols_a, const double* rest_a,
+                   int64_t n_a, double need_a, const int64_t* cols_b, const double* rest_b, int64_t n_b, double need_b,
+                   double lo, double tol, const double* ceilings, const int64_t* max_words, int64_t n_ranges,
+                   std::vector<double>& scores, std::vector<double>& tail);
+
 // Motif comparison with Tomtom's statistics (tomtom.cpp; Gupta et al. 2007, as MEME's tomtom 5.4.1).
 //   Every query (query_start[q] .. query_start[q + 1] rows of query_cols, each row the A, C, G, T
 //   probabilities of one column) is compared with every database entry e (rows

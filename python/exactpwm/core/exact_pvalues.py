@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from exactpwm._engine import engine
+from exactpwm._numpy_kernels import pruned_half, stable_argsort
 from exactpwm.core.matrices import as_background
 
 __all__ = ["MAX_TAIL_WORDS", "MAX_WIDTH", "TailTable", "exact_pvalues"]
@@ -29,45 +31,19 @@ __all__ = ["MAX_TAIL_WORDS", "MAX_WIDTH", "TailTable", "exact_pvalues"]
 MAX_WIDTH = 22
 
 
-def stable_argsort(x: np.ndarray) -> np.ndarray:
-    """``np.argsort(x, kind="stable")`` of a 1-D float64 array without NaN, 3-6x faster: numpy's
-    unstable (vectorized) sort, then the tied values' indices put back in ascending order, so the
-    result is the one stable order whatever sort numpy picks on this CPU (the tail sums built in
-    that order round the same on every machine)."""
-    order = np.argsort(x, kind="quicksort")
-    if x.size < 2:
-        return order
-    ranked = x[order]
-    tied = ranked[1:] == ranked[:-1]
-    if not tied.any():  # distinct values: one order only
-        return order
-    # (group of equal values, index) as one unique int64 key, sorted by any algorithm alike
-    group = np.concatenate([[0], np.cumsum(~tied)])
-    return np.sort(group * x.size + order) % x.size
-
-
 def _tolerance(M: np.ndarray) -> float:
     """Scores closer than this count as tied (see the module's notes)."""
     return 1e-9 * (1.0 + float(np.abs(M).max(axis=0).sum()))
 
 
-def _pruned_half(M: np.ndarray, bg: np.ndarray, need: float) -> tuple[np.ndarray, np.ndarray]:
-    """(scores, probabilities) of the words over the columns of M (4, h) whose score can reach
-    ``need`` (-inf: every word): partial sums that cannot, even with the best remaining columns,
-    are dropped as the columns are added (the widest-ranging first, where dropping starts
-    soonest). The order of the columns does not change a word's score, only the order of the
-    returned words."""
-    cols = np.argsort(-(M.max(axis=0) - M.min(axis=0)), kind="stable")
-    best_rest = np.concatenate([np.cumsum(M.max(axis=0)[cols][::-1])[::-1][1:], [0.0]])
-    scores = np.zeros(1)
-    probs = np.ones(1)
-    for j, c in enumerate(cols):
-        scores = (scores[:, None] + M[:, c][None, :]).reshape(-1)
-        probs = (probs[:, None] * bg[None, :]).reshape(-1)
-        alive = scores + best_rest[j] >= need
-        if not alive.all():
-            scores, probs = scores[alive], probs[alive]
-    return scores, probs
+def _half(M: np.ndarray, start: int, stop: int, need: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """How the words over columns [start, stop) of M are enumerated: (column indices int64, the best
+    of the columns after each, need); the widest-ranging columns first, where dropping the words that
+    cannot reach ``need`` starts soonest. The order changes no word's score, only the words' order."""
+    H = M[:, start:stop]
+    cols = np.argsort(-(H.max(axis=0) - H.min(axis=0)), kind="stable")
+    rest = np.concatenate([np.cumsum(H.max(axis=0)[cols][::-1])[::-1][1:], [0.0]])[:cols.size]
+    return (cols + start).astype(np.int64), rest, float(need)
 
 
 def exact_pvalues(matrix: Any, scores: Any, background: Any = None) -> np.ndarray:
@@ -93,8 +69,8 @@ def exact_pvalues(matrix: Any, scores: Any, background: Any = None) -> np.ndarra
         raise ValueError("scores must not be NaN")
     tol = _tolerance(M)
     a = w // 2
-    A, PA = _pruned_half(M[:, :a], bg, -np.inf)  # every word of each half
-    B, PB = _pruned_half(M[:, a:], bg, -np.inf)
+    A, PA = pruned_half(M, bg, *_half(M, 0, a, -np.inf))  # every word of each half
+    B, PB = pruned_half(M, bg, *_half(M, a, w, -np.inf))
     order = stable_argsort(B)
     B = B[order]
     tail = np.concatenate([np.cumsum(PB[order][::-1])[::-1], [0.0]])  # tail[i] = P(S_B >= B[i])
@@ -136,44 +112,27 @@ class TailTable:
         return cls.first_fit(matrix, floor, background, [(ceiling, max_words)])[1]
 
     @classmethod
-    def first_fit(cls, matrix: Any, floor: float, background: Any,
-                  ranges: list[tuple[float, int]]) -> tuple[int, TailTable | None]:
+    def first_fit(cls, matrix: Any, floor: float, background: Any, ranges: list[tuple[float, int]], *,
+                  backend: str = "auto") -> tuple[int, TailTable | None]:
         """(i, table) for the first ``(ceiling, max_words)`` of ``ranges`` whose table holds at
-        most max_words words, sharing the halves' enumeration; (-1, None) when none does."""
-        M = np.asarray(matrix, dtype=np.float64)
+        most max_words words, sharing the halves' enumeration; (-1, None) when none does. Every
+        backend builds the same table, bit for bit."""
+        M = np.ascontiguousarray(matrix, dtype=np.float64)
         w = M.shape[1]
         if w > MAX_WIDTH:
             return -1, None
-        bg = np.asarray(as_background(background), np.float64)
+        bg = np.ascontiguousarray(as_background(background), np.float64)
         tol = _tolerance(M)
         a = w // 2
         lo = floor - tol
-        A, PA = _pruned_half(M[:, :a], bg, lo - float(M[:, a:].max(axis=0).sum()))
-        B, PB = _pruned_half(M[:, a:], bg, lo - float(M[:, :a].max(axis=0).sum()))
-        order = stable_argsort(B)
-        B, PB = B[order], PB[order]
-        first = np.searchsorted(B, lo - A, side="left")  # per word of A: B[first:stop] in range
-        for i, (ceiling, max_words) in enumerate(ranges):
-            stop = np.searchsorted(B, ceiling - tol - A, side="left") if np.isfinite(ceiling) \
-                else np.full(A.size, B.size)
-            count = np.maximum(stop - first, 0)
-            total = int(count.sum())
-            if total > max_words:
-                continue
-            anchor = 0.0
-            if np.isfinite(ceiling):
-                tail_b = np.concatenate([np.cumsum(PB[::-1])[::-1], [0.0]])
-                anchor = float(np.dot(PA, tail_b[stop]))
-            keep = count > 0
-            f, c = first[keep], count[keep]
-            idx = np.arange(total) + np.repeat(f - np.concatenate([[0], np.cumsum(c)[:-1]]), c)
-            owner = np.repeat(np.flatnonzero(keep), c)
-            scores = A[owner] + B[idx]
-            probs = PA[owner] * PB[idx]
-            order = stable_argsort(scores)
-            tail = np.concatenate([np.cumsum(probs[order][::-1])[::-1], [0.0]]) + anchor
-            return i, cls(scores[order], tail, float(floor), float(ceiling), tol)
-        return -1, None
+        half_a = _half(M, 0, a, lo - float(M[:, a:].max(axis=0).sum()))
+        half_b = _half(M, a, w, lo - float(M[:, :a].max(axis=0).sum()))
+        ceilings = np.array([float(c) for c, _ in ranges], np.float64)
+        most = np.array([int(m) for _, m in ranges], np.int64)
+        i, scores, tail = engine(backend).tail_table(M, bg, *half_a, *half_b, lo, tol, ceilings, most)
+        if i < 0:
+            return -1, None
+        return i, cls(scores, tail, float(floor), float(ceilings[i]), tol)
 
     def __len__(self) -> int:
         return int(self.scores.size)

@@ -90,11 +90,12 @@ class CertifiedPvalues:
         out._window_tables = None
         return out
 
-    def table(self, k: int) -> tuple[str, TailTable | None]:
-        """("full" | "band" | "grid", table) of motif k, built on first use."""
+    def table(self, k: int, backend: str = "auto") -> tuple[str, TailTable | None]:
+        """("full" | "band" | "grid", table) of motif k, built on first use (the same on every backend)."""
         if k not in self._tables:
             i, table = TailTable.first_fit(self.exact[k], float(self.floor[k]), self.background,
-                                           [(np.inf, FULL_TAIL_WORDS), (float(self.ceiling[k]), BAND_WORDS)])
+                                           [(np.inf, FULL_TAIL_WORDS), (float(self.ceiling[k]), BAND_WORDS)],
+                                           backend=backend)
             self._tables[k] = (("full", "band")[i], table) if table is not None else ("grid", None)
         return self._tables[k]
 
@@ -103,8 +104,9 @@ class CertifiedPvalues:
         never reaches the p-value), building every table."""
         return [self.table(k)[0] if np.isfinite(self.thresholds[k]) else "none" for k in range(len(self.exact))]
 
-    def prepare(self, motifs, threads: int = 0) -> None:
-        """Build the tables of ``motifs`` (indices) not built yet, on ``threads`` threads (0: all cores)."""
+    def prepare(self, motifs, threads: int = 0, backend: str = "auto") -> None:
+        """Build the tables of ``motifs`` (indices) not built yet, on ``threads`` threads (0: all cores;
+        the compiled builder releases the GIL)."""
         from concurrent.futures import ThreadPoolExecutor
 
         from exactpwm.core._checks import resolve_threads
@@ -113,9 +115,9 @@ class CertifiedPvalues:
         n = min(resolve_threads(threads), len(todo))
         if n > 1:
             with ThreadPoolExecutor(n) as pool:
-                list(pool.map(self.table, todo))
+                list(pool.map(lambda k: self.table(k, backend), todo))
         for k in todo:
-            self.table(k)
+            self.table(k, backend)
 
     def resolve(self, motif: np.ndarray, grid_score: np.ndarray, grid_pvalue: np.ndarray, codes: np.ndarray,
                 pos: np.ndarray, minus: np.ndarray, threads: int = 0,
@@ -126,7 +128,7 @@ class CertifiedPvalues:
         keep = np.zeros(motif.size, bool)
         if not motif.size:
             return grid_score.astype(np.float64), pvalue, keep
-        self.prepare(np.unique(motif), threads)
+        self.prepare(np.unique(motif), threads, backend)
         score = self._real_scores(motif, codes, pos, minus, threads, backend)
         for k, rows in _by_motif(motif, np.arange(motif.size)):
             kind, sure, p = self._certify(k, score[rows])
