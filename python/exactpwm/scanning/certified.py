@@ -128,7 +128,7 @@ class CertifiedPvalues:
         keep = np.zeros(motif.size, bool)
         if not motif.size:
             return grid_score.astype(np.float64), pvalue, keep
-        self.prepare(np.unique(motif), threads, backend)
+        self.prepare(np.flatnonzero(np.bincount(motif)), threads, backend)  # (np.unique imports numpy.ma)
         score = self._real_scores(motif, codes, pos, minus, threads, backend)
         for k, rows in _by_motif(motif, np.arange(motif.size)):
             kind, sure, p = self._certify(k, score[rows])
