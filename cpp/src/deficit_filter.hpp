@@ -54,8 +54,7 @@ int64_t deficit_filter(const BlockCodes& codes, int64_t n_windows, const T* rows
     const Vec limit = Isa::splat(look.limit);
     const int64_t n_groups = (n_windows + W - 1) / W;
     int64_t live = 0;
-    // one loop per case, the test outside it: windows holding a skipped N add 255 (never alive)
-    // the first F tuples' sum of group g
+    // the first F tuples' sum of group g (windows holding a skipped N add 255: never alive)
     auto first_sum = [&](int64_t g, auto skip) {
         const uint8_t* d = tuples + W * g;
         Vec acc = Isa::lookup(t[0], Isa::load(d + o[0]));
@@ -64,7 +63,8 @@ int64_t deficit_filter(const BlockCodes& codes, int64_t n_windows, const T* rows
         return acc;
     };
     // pass 1 keeps the live groups' indices only; the few live groups' sums and masks are made
-    // again below (cheaper than storing every group's: most groups die here)
+    // again below (cheaper than storing every group's: most groups die here); one loop per case,
+    // the test outside it
     auto pass1 = [&](auto skip) {
         for (int64_t g = 0; g < n_groups; ++g) {
             groups[live] = static_cast<int32_t>(g);
