@@ -205,6 +205,59 @@ def test_every_backend_builds_the_same_tail_table(w):
             assert table.tail.tobytes() == ref[1].tail.tobytes(), backend
 
 
+@pytest.mark.parametrize("threads", [1, 3])
+def test_many_tail_tables_in_one_call_equal_each_alone(threads):
+    """TailTable.first_fits (one engine call over the jobs, on threads threads) gives each job's
+    first_fit, bit for bit, on every backend: widths 1 to 23 (23: wider than MAX_WIDTH, no table),
+    jobs whose first, second or no range fits."""
+    from conftest import BACKENDS
+
+    rng = np.random.default_rng(5)
+    jobs = []
+    for w in (1, 3, 23, 6, 9, 12, 2):
+        M = np.round(rng.normal(size=(4, w)) * 8) / 8
+        s = np.sort(rng.normal(size=2000) * np.sqrt(w))  # scores' scale only: floors anywhere in range
+        floor = float(np.quantile(s, 0.7))
+        jobs.append((M, floor, [(np.inf, 1 << 16), (floor + 1.0, 1 << 20)]))
+    jobs.append((jobs[3][0], jobs[3][1] - 10.0, [(np.inf, 0)]))  # no range fits
+    for backend in BACKENDS:
+        many = TailTable.first_fits(jobs, BG, threads=threads, backend=backend)
+        assert len(many) == len(jobs)
+        for (M, floor, ranges), (i, table) in zip(jobs, many):
+            j, ref = TailTable.first_fit(M, floor, BG, ranges, backend="numba")
+            assert i == j, backend
+            if ref is None:
+                assert table is None
+                continue
+            assert (table.floor, table.ceiling, table.tol) == (ref.floor, ref.ceiling, ref.tol)
+            assert table.scores.tobytes() == ref.scores.tobytes(), backend
+            assert table.tail.tobytes() == ref.tail.tobytes(), backend
+    assert TailTable.first_fits([], BG) == []
+
+
+def test_tail_tables_refuses_inconsistent_offsets():
+    """The engine op's offsets and column indices are checked before any table is built."""
+    from exactpwm import _core
+
+    f, i = np.float64, np.int64
+
+    def call(col_start=(0, 2), cols_a=(0,), a_start=(0, 1), range_start=(0, 1)):
+        _core.tail_tables(np.zeros(8, f), np.array(col_start, i), np.full(4, 0.25), np.array(cols_a, i),
+                          np.zeros(len(cols_a), f), np.array(a_start, i), np.zeros(1, f), np.array([1], i),
+                          np.zeros(1, f), np.array([0, 1], i), np.zeros(1, f), np.zeros(1, f), np.zeros(1, f),
+                          np.array([np.inf]), np.array([10], i), np.array(range_start, i), 1)
+
+    call()
+    with pytest.raises(ValueError, match="column index"):
+        call(cols_a=(5,))
+    with pytest.raises(ValueError, match="col_start"):
+        call(col_start=(0, 3))
+    with pytest.raises(ValueError, match="a_start"):
+        call(a_start=(0, 2))
+    with pytest.raises(ValueError, match="range_start"):
+        call(range_start=(1, 1))
+
+
 def test_the_fimo_window_the_grid_drops_is_found():
     """Issue 31: MA0119.1 with FIMO's defaults; the window's exact p-value is 9.99717e-05 and FIMO
     reports it; the 2^-10 grid priced it at 1.00045e-4 and dropped it."""

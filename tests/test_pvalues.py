@@ -2,6 +2,7 @@ import itertools
 
 import numpy as np
 import pytest
+from conftest import BACKENDS
 from exactpwm.core import matrices
 from exactpwm.core.pvalues import ScoreDistribution, benjamini_hochberg, quantize
 from motifs import jaspar_pwm
@@ -93,7 +94,9 @@ def test_compiled_and_numpy_null_distributions_agree_bit_for_bit():
         q = _grid(M, 2.0 ** -10).T
         cols = q - q.min(axis=1, keepdims=True)
         for bg in (np.full(4, 0.25), rng.dirichlet(np.ones(4))):
-            np.testing.assert_array_equal(_null_survival(cols, bg, "cpp"), _null_survival(cols, bg, "numba"))
+            ref = _null_survival(cols, bg, "numba")
+            for name in BACKENDS:  # every instruction set's clone of the compiled loop
+                np.testing.assert_array_equal(_null_survival(cols, bg, name), ref)
     with pytest.raises(ValueError, match=">= 0"):
         _null_survival(np.array([[0, 1, -1, 2]]), np.full(4, 0.25), "cpp")
 
@@ -114,10 +117,9 @@ def test_storey_pi0_estimates_the_null_fraction():
 def test_tail_from_a_floor_equals_the_whole_distribution_bit_for_bit():
     """A distribution asked only from a floor up (a scan's score thresholds) computes the partial
     sums that can reach it: the same numbers, on every engine, and the rest when asked below it."""
-    from exactpwm.core.backends import backends
     from exactpwm.core.pvalues import _grid, _null_survival
 
-    names = ["numba"] + (["cpp"] if backends()["cpp"]["available"] else [])
+    names = BACKENDS
     rng = np.random.default_rng(5)
     for L in (1, 3, 9, 16):
         M = matrices.log_odds(matrices.counts_to_pwm(rng.random((4, L)) + 0.01))
@@ -149,7 +151,6 @@ def test_many_distributions_in_one_call_equal_each_made_alone():
     numbers, bit for bit, as each ScoreDistribution alone, on every engine and for any floor; a bad
     matrix among them is named."""
     from exactpwm._engine import engine
-    from exactpwm.core.backends import backends
     from exactpwm.core.pvalues import score_distributions
 
     rng = np.random.default_rng(8)
@@ -169,7 +170,7 @@ def test_many_distributions_in_one_call_equal_each_made_alone():
     cols = [np.ascontiguousarray(ScoreDistribution(M, bg, 1e-3)._cols) for M in mats]
     start = np.concatenate([[0], np.cumsum([c.shape[0] for c in cols])]).astype(np.int64)
     lows = np.array([1, 0, 5, 40, 0, 2, 100], np.int64)
-    names = ["numba"] + (["cpp"] if backends()["cpp"]["available"] else [])
+    names = BACKENDS
     results = [engine(n).null_survivals(np.concatenate(cols), start, bg, lows, 2) for n in names]
     for sf, sf_start in results:
         np.testing.assert_array_equal(sf, results[0][0])

@@ -157,6 +157,7 @@ def null_survival(
     background: npt.NDArray[np.float64],
     floor: int,
     sf: npt.NDArray[np.float64],
+    isa: str = ...,
 ) -> None:
     """Survival function of a window score's null distribution from grid index ``floor`` up, written into sf."""
 def null_survivals(
@@ -167,6 +168,7 @@ def null_survivals(
     sf_start: npt.NDArray[np.int64],
     sf: npt.NDArray[np.float64],
     threads: int,
+    isa: str = ...,
 ) -> None:
     """null_survival of many distributions (shift rows col_start[k]..col_start[k + 1]) into sf[sf_start[k]..]."""
 def tail_table(
@@ -184,6 +186,26 @@ def tail_table(
     max_words: npt.NDArray[np.int64],
 ) -> tuple[int, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Exact tail table of the first range that fits: (r, scores, tail); r = -1 when none does."""
+def tail_tables(
+    matrices: npt.NDArray[np.float64],
+    col_start: npt.NDArray[np.int64],
+    background: npt.NDArray[np.float64],
+    cols_a: npt.NDArray[np.int64],
+    rest_a: npt.NDArray[np.float64],
+    a_start: npt.NDArray[np.int64],
+    need_a: npt.NDArray[np.float64],
+    cols_b: npt.NDArray[np.int64],
+    rest_b: npt.NDArray[np.float64],
+    b_start: npt.NDArray[np.int64],
+    need_b: npt.NDArray[np.float64],
+    lo: npt.NDArray[np.float64],
+    tol: npt.NDArray[np.float64],
+    ceilings: npt.NDArray[np.float64],
+    max_words: npt.NDArray[np.int64],
+    range_start: npt.NDArray[np.int64],
+    threads: int,
+) -> tuple[npt.NDArray[np.int64], list[npt.NDArray[np.float64]], list[npt.NDArray[np.float64]]]:
+    """tail_table of every job (concatenated arguments with (n + 1,) offsets), on threads threads."""
 def format_hits(
     rows: npt.NDArray[Any],
     sequence: npt.NDArray[np.int64],

@@ -134,6 +134,11 @@ class Engine:
         return tail_table(matrix, background, cols_a, rest_a, need_a, cols_b, rest_b, need_b, lo, tol, ceilings,
                           max_words)
 
+    def tail_tables(self, jobs: list, background, threads: int) -> list:
+        """[(r, scores, tail)]: :meth:`tail_table` of each job, a tuple (matrix, cols_a, rest_a, need_a,
+        cols_b, rest_b, need_b, lo, tol, ceilings, max_words) of its arguments, the same numbers."""
+        return [self.tail_table(M, background, *rest) for M, *rest in jobs]
+
     def format_hits(self, rows, sequence, fmt: str, names: tuple, first_id: int, threads: int) -> bytes | None:
         """Hit rows as text lines, or None when this engine has no formatter (Python writes them)."""
         return None
@@ -210,7 +215,7 @@ class _Core(Engine):
         if not 0 <= floor <= size:
             raise ValueError(f"floor must lie in [0, {size}], got {floor}")
         sf = np.empty(size - floor)
-        _core.null_survival(cols, background, floor, sf)  # only the sums that can reach the floor
+        _core.null_survival(cols, background, floor, sf, self.isa)  # only the sums that can reach the floor
         return sf
 
     def null_survivals(self, cols, col_start, background, floors, threads):
@@ -220,7 +225,7 @@ class _Core(Engine):
             raise ValueError("every floor must lie in [0, 1 + the sum of its column maxima]")
         sf_start = np.concatenate([[0], np.cumsum(sizes - floors)]).astype(np.int64)
         sf = np.empty(int(sf_start[-1]))
-        _core.null_survivals(cols, col_start, background, floors, sf_start, sf, threads)
+        _core.null_survivals(cols, col_start, background, floors, sf_start, sf, threads, self.isa)
         return sf, sf_start
 
     def tail_table(self, matrix, background, cols_a, rest_a, need_a, cols_b, rest_b, need_b, lo, tol, ceilings,
@@ -228,6 +233,26 @@ class _Core(Engine):
         r, scores, tail = _core.tail_table(matrix, background, cols_a, rest_a, need_a, cols_b, rest_b, need_b, lo,
                                            tol, ceilings, max_words)
         return int(r), scores, tail
+
+    def tail_tables(self, jobs, background, threads):
+        if not jobs:
+            return []
+        parts = list(zip(*jobs))
+
+        def joined(i, dtype):
+            return np.concatenate([np.ravel(x) for x in parts[i]]).astype(dtype, copy=False)
+
+        def starts(i):
+            return np.concatenate([[0], np.cumsum([np.size(x) for x in parts[i]])]).astype(np.int64)
+
+        matrices = np.concatenate([np.ravel(np.ascontiguousarray(M, np.float64)) for M in parts[0]])
+        col_start = np.concatenate([[0], np.cumsum([np.shape(M)[1] for M in parts[0]])]).astype(np.int64)
+        r, scores, tails = _core.tail_tables(
+            matrices, col_start, background, joined(1, np.int64), joined(2, np.float64), starts(1),
+            np.array(parts[3], np.float64), joined(4, np.int64), joined(5, np.float64), starts(4),
+            np.array(parts[6], np.float64), np.array(parts[7], np.float64), np.array(parts[8], np.float64),
+            joined(9, np.float64), joined(10, np.int64), starts(9), threads)
+        return [(int(k), s, t) for k, s, t in zip(r, scores, tails)]
 
     def format_hits(self, rows, sequence, fmt, names, first_id, threads):
         return _core.format_hits(rows, sequence, fmt, *names, first_id, threads)

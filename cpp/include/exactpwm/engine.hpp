@@ -154,13 +154,13 @@ uint64_t shuffle_seed(uint64_t seed, const uint8_t* codes, int64_t n, int64_t sh
 // maxima (floor = 0: all of it; a higher floor computes only the sums that can reach it, with the
 // same numbers as floor = 0 gives there).
 void null_survival(const int64_t* shifts, int64_t length, const double* background, int64_t size, int64_t floor,
-                   double* sf);
+                   double* sf, Isa isa = Isa::Auto);
 
 // null_survival of n distributions at once, on `threads` threads: distribution k has the columns
 // col_start[k] .. col_start[k + 1] of shifts ((rows, 4)) and its floor floors[k], and writes
 // sf[sf_start[k] .. sf_start[k + 1]) (size_k = floors[k] + that length). All are checked first.
 void null_survivals(const int64_t* shifts, const int64_t* col_start, int64_t n, const double* background,
-                    const int64_t* floors, const int64_t* sf_start, double* sf, int threads);
+                    const int64_t* floors, const int64_t* sf_start, double* sf, int threads, Isa isa = Isa::Auto);
 
 // Exact upper-tail table of a real-valued score matrix M ((4, w) row-major, float64) by meet in the
 // middle (exact_tails.cpp; exactpwm.core.exact_pvalues.TailTable): the words over columns cols_a
@@ -173,6 +173,28 @@ int64_t tail_table(const double* M, int64_t w, const double* bg, const int64_t* 
                    int64_t n_a, double need_a, const int64_t* cols_b, const double* rest_b, int64_t n_b, double need_b,
                    double lo, double tol, const double* ceilings, const int64_t* max_words, int64_t n_ranges,
                    std::vector<double>& scores, std::vector<double>& tail);
+
+// Many tail tables at once: job k is tail_table of the (4, w_k) row-major matrix at matrices + 4 *
+// col_start[k] (w_k = col_start[k + 1] - col_start[k]), its halves' rows a_start[k] .. a_start[k + 1]
+// of cols_a / rest_a (likewise b) with need_a[k] and need_b[k], lo[k], tol[k], and the ranges
+// range_start[k] .. range_start[k + 1] of ceilings / max_words. Every offset array has n + 1 entries,
+// starts at 0 and does not decrease (std::invalid_argument otherwise, and for a column index out of
+// range: all checked before any table is built).
+struct TailTableJobs {
+    const double* matrices;
+    const int64_t* col_start;
+    const int64_t *cols_a, *a_start;
+    const double *rest_a, *need_a;
+    const int64_t *cols_b, *b_start;
+    const double *rest_b, *need_b;
+    const double *lo, *tol, *ceilings;
+    const int64_t *max_words, *range_start;
+    int64_t n;
+};
+
+// r[k], scores[k], tails[k]: tail_table of job k (the same numbers), the jobs spread over threads.
+void tail_tables(const TailTableJobs& jobs, const double* bg, int64_t* r, std::vector<std::vector<double>>& scores,
+                 std::vector<std::vector<double>>& tails, int threads);
 
 // Motif comparison with Tomtom's statistics (tomtom.cpp; Gupta et al. 2007, as MEME's tomtom 5.4.1).
 //   Every query (query_start[q] .. query_start[q + 1] rows of query_cols, each row the A, C, G, T

@@ -23,6 +23,7 @@ import numpy as np
 
 from exactpwm._engine import engine
 from exactpwm._numpy_kernels import pruned_half, stable_argsort
+from exactpwm.core._checks import resolve_threads
 from exactpwm.core.matrices import as_background
 
 __all__ = ["MAX_TAIL_WORDS", "MAX_WIDTH", "TailTable", "exact_pvalues"]
@@ -117,22 +118,35 @@ class TailTable:
         """(i, table) for the first ``(ceiling, max_words)`` of ``ranges`` whose table holds at
         most max_words words, sharing the halves' enumeration; (-1, None) when none does. Every
         backend builds the same table, bit for bit."""
-        M = np.ascontiguousarray(matrix, dtype=np.float64)
-        w = M.shape[1]
-        if w > MAX_WIDTH:
-            return -1, None
+        return cls.first_fits([(matrix, floor, ranges)], background, threads=1, backend=backend)[0]
+
+    @classmethod
+    def first_fits(cls, jobs: list[tuple[Any, float, list[tuple[float, int]]]], background: Any, *,
+                   threads: int = 0, backend: str = "auto") -> list[tuple[int, TailTable | None]]:
+        """:meth:`first_fit` of each ``(matrix, floor, ranges)`` of ``jobs``, in one engine call on
+        ``threads`` threads (0: all cores); the same tables as one at a time."""
         bg = np.ascontiguousarray(as_background(background), np.float64)
-        tol = _tolerance(M)
-        a = w // 2
-        lo = floor - tol
-        half_a = _half(M, 0, a, lo - float(M[:, a:].max(axis=0).sum()))
-        half_b = _half(M, a, w, lo - float(M[:, :a].max(axis=0).sum()))
-        ceilings = np.array([float(c) for c, _ in ranges], np.float64)
-        most = np.array([int(m) for _, m in ranges], np.int64)
-        i, scores, tail = engine(backend).tail_table(M, bg, *half_a, *half_b, lo, tol, ceilings, most)
-        if i < 0:
-            return -1, None
-        return i, cls(scores, tail, float(floor), float(ceilings[i]), tol)
+        args, kept = [], []
+        for k, (matrix, floor, ranges) in enumerate(jobs):
+            M = np.ascontiguousarray(matrix, dtype=np.float64)
+            w = M.shape[1]
+            if w > MAX_WIDTH:
+                continue
+            tol = _tolerance(M)
+            a = w // 2
+            lo = floor - tol
+            half_a = _half(M, 0, a, lo - float(M[:, a:].max(axis=0).sum()))
+            half_b = _half(M, a, w, lo - float(M[:, :a].max(axis=0).sum()))
+            ceilings = np.array([float(c) for c, _ in ranges], np.float64)
+            most = np.array([int(m) for _, m in ranges], np.int64)
+            args.append((M, *half_a, *half_b, lo, tol, ceilings, most))
+            kept.append(k)
+        out: list[tuple[int, TailTable | None]] = [(-1, None)] * len(jobs)
+        for k, (i, scores, tail), job in zip(kept, engine(backend).tail_tables(args, bg, resolve_threads(threads)),
+                                             args):
+            if i >= 0:
+                out[k] = (i, cls(scores, tail, float(jobs[k][1]), float(job[9][i]), job[8]))
+        return out
 
     def __len__(self) -> int:
         return int(self.scores.size)

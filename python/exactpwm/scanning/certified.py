@@ -93,11 +93,14 @@ class CertifiedPvalues:
     def table(self, k: int, backend: str = "auto") -> tuple[str, TailTable | None]:
         """("full" | "band" | "grid", table) of motif k, built on first use (the same on every backend)."""
         if k not in self._tables:
-            i, table = TailTable.first_fit(self.exact[k], float(self.floor[k]), self.background,
-                                           [(np.inf, FULL_TAIL_WORDS), (float(self.ceiling[k]), BAND_WORDS)],
+            i, table = TailTable.first_fit(self.exact[k], float(self.floor[k]), self.background, self._ranges(k),
                                            backend=backend)
             self._tables[k] = (("full", "band")[i], table) if table is not None else ("grid", None)
         return self._tables[k]
+
+    def _ranges(self, k: int) -> list[tuple[float, int]]:
+        """Motif k's (ceiling, most words) tried in order: the whole tail, then the band."""
+        return [(np.inf, FULL_TAIL_WORDS), (float(self.ceiling[k]), BAND_WORDS)]
 
     def kinds(self) -> list[str]:
         """Each motif's kind of certificate ("full", "band" or "grid"; "none" for a motif that
@@ -105,19 +108,12 @@ class CertifiedPvalues:
         return [self.table(k)[0] if np.isfinite(self.thresholds[k]) else "none" for k in range(len(self.exact))]
 
     def prepare(self, motifs, threads: int = 0, backend: str = "auto") -> None:
-        """Build the tables of ``motifs`` (indices) not built yet, on ``threads`` threads (0: all cores;
-        the compiled builder releases the GIL)."""
-        from concurrent.futures import ThreadPoolExecutor
-
-        from exactpwm.core._checks import resolve_threads
-
+        """Build the tables of ``motifs`` (indices) not built yet, in one engine call on ``threads``
+        threads (0: all cores)."""
         todo = [int(k) for k in motifs if int(k) not in self._tables and np.isfinite(self.thresholds[int(k)])]
-        n = min(resolve_threads(threads), len(todo))
-        if n > 1:
-            with ThreadPoolExecutor(n) as pool:
-                list(pool.map(lambda k: self.table(k, backend), todo))
-        for k in todo:
-            self.table(k, backend)
+        jobs = [(self.exact[k], float(self.floor[k]), self._ranges(k)) for k in todo]
+        for k, (i, table) in zip(todo, TailTable.first_fits(jobs, self.background, threads=threads, backend=backend)):
+            self._tables[k] = (("full", "band")[i], table) if table is not None else ("grid", None)
 
     def resolve(self, motif: np.ndarray, grid_score: np.ndarray, grid_pvalue: np.ndarray, codes: np.ndarray,
                 pos: np.ndarray, minus: np.ndarray, threads: int = 0,
