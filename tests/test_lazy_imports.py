@@ -46,3 +46,25 @@ def test_help_and_version_load_no_numpy_and_no_job():
             "assert jobs.merge.MergeOptions and OptionsError is errors.OptionsError\n")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
+
+
+def test_a_command_lets_idle_blas_workers_sleep_unless_the_user_chose():
+    """A command's process sets OPENBLAS_THREAD_TIMEOUT=4 before numpy loads (idle OpenBLAS workers
+    would spin on the engine's cores); a value the user set is kept; in-process calls after numpy
+    is loaded change nothing."""
+    import os
+
+    code = ("import os, sys\n"
+            "from exactpwm.app.cli import main\n"
+            "try:\n    main(['scan', '--help'])\nexcept SystemExit:\n    pass\n"
+            "print(os.environ.get('OPENBLAS_THREAD_TIMEOUT'))\n")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[-1] == "4"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**env, "OPENBLAS_THREAD_TIMEOUT": "12"})
+    assert run.stdout.splitlines()[-1] == "12"
+    late = "import numpy\n" + code
+    run = subprocess.run([sys.executable, "-c", late], capture_output=True, text=True, env=env)
+    assert run.stdout.splitlines()[-1] == "None"

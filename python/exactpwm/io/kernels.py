@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import re
-import zipfile
 from typing import NamedTuple
 
 import numpy as np
@@ -161,6 +160,8 @@ def _keras_arrays(path: str) -> dict[str, np.ndarray]:
         import h5py
     except ImportError:
         raise ImportError("reading Keras weights needs h5py: pip install h5py") from None
+    import zipfile  # here: a scan that only checks an extension does not load it
+
     if zipfile.is_zipfile(path):  # a .keras archive holds model.weights.h5
         import io
 
