@@ -322,3 +322,17 @@ def test_the_tsv_holds_each_record_as_tomtom_prints_it(tmp_path, db):
     expected = ["\t".join(str(x) if i not in (3, 4, 5) else f"{float(np.float32(x)):g}" for i, x in enumerate(r))
                 for r in res.records()]
     assert body == expected and len(body) == 3 * len(db)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_blocks_of_queries_give_the_table_of_one_block(db, backend, monkeypatch):
+    """The engine keeps its scratch from one block of queries to the next (released at the end):
+    queries of every width in blocks of one or two give the same bytes as one block, on every
+    backend and thread count."""
+    from exactpwm.interpret import tomtom as module
+
+    queries = random_motifs(np.random.default_rng(12), 7, (3, 16), "q")
+    whole = tomtom(queries, db, backend=backend).rows.tobytes()
+    monkeypatch.setattr(module, "_BLOCK_BYTES", 1)  # one query per block (at least the thread count)
+    for threads in (1, 2):
+        assert tomtom(queries, db, backend=backend, threads=threads).rows.tobytes() == whole

@@ -117,6 +117,13 @@ void register_tomtom(py::module_& m) {
           "db_nsites (n,), entry_start (E + 1,), width_index (E,), widths (W,), distance 0..4, background (4,), "
           "orientations, min_overlap, pvalue (Q, E) float64, offset (Q, E) int64, overlap (Q, E) int64 written, "
           "threads, isa)");
+    m.def(
+        "tomtom_release",
+        [] {
+            py::gil_scoped_release nogil;
+            exactpwm::tomtom_release();
+        },
+        "tomtom_release(): free the scratch tomtom_compare keeps between calls");
     m.def("tomtom_table", &table, py::arg("pvalue").noconvert(), py::arg("offset").noconvert(),
           py::arg("overlap").noconvert(), py::arg("orientations"), py::arg("name_rank").noconvert(),
           py::arg("rows"), py::arg("fields"), py::arg("first_query"), py::arg("threads"),

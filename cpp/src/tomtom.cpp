@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -128,15 +130,16 @@ EXACTPWM_HOT RowRange score_row_any(int distance, const double* q, const Columns
     }
 }
 
-// next[0, out) = pmf[0, size) convolved with h, whose nonzero values lie in h[lo, hi]; out = size +
-// (h's length) - 1. Each next[x] is the sum over v = hi down to lo of pmf[x - v] * h[v], added in that
-// order from 0, as the scatter form (for each a, next[a + v] += pmf[a] * h[v]) adds them: the same
-// double. Terms outside pmf read zeros (pmf holds zeros for `pad` entries on both sides), and a zero
-// term adds exactly 0 to a sum >= 0. Sums are kept in registers, 32 outputs at a time. next is zero
-// on [out, out + pad) afterwards, as the next convolution reads it.
-EXACTPWM_HOT void convolve(const double* pmf, int64_t size, const double* h, int64_t lo, int64_t hi, int64_t out,
-                           int64_t pad, double* next) {
-    const int64_t x0 = lo, x1 = size + hi;  // next is 0 outside [x0, x1)
+// next[0, out) = pmf convolved with h, whose nonzero values lie in h[lo, hi]; pmf is zero outside
+// [plo, phi], so next is zero outside [plo + lo, phi + hi]. Each next[x] is the sum over v = hi down
+// to lo of pmf[x - v] * h[v], added in that order from 0, as the scatter form (for each a, next[a + v]
+// += pmf[a] * h[v]) adds them: the same double. Terms outside pmf's support read zeros (pmf holds
+// zeros for `pad` entries on both sides), and a zero term adds exactly 0 to a sum >= 0, so the sums
+// outside next's support, left out, would be 0. Sums are kept in registers, 32 outputs at a time.
+// next is zero on [0, plo + lo) and (phi + hi, out + pad) afterwards, as the next convolution reads it.
+EXACTPWM_HOT void convolve(const double* pmf, int64_t plo, int64_t phi, const double* h, int64_t lo, int64_t hi,
+                           int64_t out, int64_t pad, double* next) {
+    const int64_t x0 = plo + lo, x1 = phi + hi + 1;  // next is 0 outside [x0, x1)
     std::fill(next, next + x0, 0.0);
     int64_t x = x0;
 #if defined(__GNUC__) || defined(__clang__)
@@ -182,9 +185,27 @@ struct Scratch {
     std::vector<int32_t> z, prefix;
     std::vector<uint16_t> bucket;
     std::vector<int32_t> counts;
-    std::vector<int64_t> span, low;
+    std::vector<int64_t> span, low, value;
     std::vector<float> pv;
 };
+
+// Scratch kept between calls (tomtom_release frees it): a comparison in blocks of queries makes one
+// call per block, and fresh scratch would be paged in again each time (about 4 us a page on a VM).
+std::mutex pool_mutex;
+std::vector<std::unique_ptr<Scratch>> pool;
+
+std::unique_ptr<Scratch> take_scratch() {
+    const std::lock_guard<std::mutex> lock(pool_mutex);
+    if (pool.empty()) return std::make_unique<Scratch>();
+    std::unique_ptr<Scratch> s = std::move(pool.back());
+    pool.pop_back();
+    return s;
+}
+
+void give_back(std::unique_ptr<Scratch> s) {
+    const std::lock_guard<std::mutex> lock(pool_mutex);
+    pool.push_back(std::move(s));
+}
 
 // The order statistics ra <= rb (0-based ranks) of row[0, n), whose values lie in [lo, hi], finite.
 // Bucketed selection: one pass to count values per bucket, then only the bucket(s) holding those
@@ -244,11 +265,10 @@ EXACTPWM_HOT std::pair<int64_t, int64_t> median_ranks(int64_t n) {
 }
 
 // Every entry's best alignment (complete score, then overlap, then the first offset) from the
-// diagonal prefix sums P ((L + 1) rows of W), and its p-value, 1 - exp(orientations * total) for
-// the entry's (width, grid value), kept in pv (NaN where not made yet).
-EXACTPWM_HOT void best_alignments(const int32_t* P, int64_t W, int64_t L, int64_t G, int64_t E, const TomtomDatabase& db,
-                                  int min_overlap, const double* total, int orientations, float* pv,
-                                  double* pvalue, int64_t* offset, int64_t* overlap) {
+// diagonal prefix sums P ((L + 1) rows of W): its grid value (complete score + L * G) in value, its
+// offset and overlap.
+EXACTPWM_HOT void best_alignments(const int32_t* P, int64_t W, int64_t L, int64_t G, const TomtomDatabase& db,
+                                  int min_overlap, int64_t* value, int64_t* offset, int64_t* overlap) {
     for (int64_t t = 0; t < db.n_entries; ++t) {
         const int64_t first = db.entry_start[t], wd = db.entry_start[t + 1] - first;
         const int64_t mo = std::min<int64_t>({min_overlap, L, wd});
@@ -293,9 +313,7 @@ EXACTPWM_HOT void best_alignments(const int32_t* P, int64_t W, int64_t L, int64_
             overhang(kmin, kmax);
         }
         const int64_t best_ov = best_key & (kOverlapSpan - 1), best = (best_key - best_ov) / kOverlapSpan;
-        const int64_t at = db.width_index[t] * E + best + L * G;
-        if (std::isnan(pv[at])) pv[at] = static_cast<float>(-std::expm1(orientations * total[at]));
-        pvalue[t] = static_cast<double>(pv[at]);
+        value[t] = best + L * G;
         offset[t] = best_k;
         overlap[t] = best_ov;
     }
@@ -415,6 +433,21 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
             w.low[static_cast<size_t>(k)] = std::max(w.low[static_cast<size_t>(k)], (L - (e - s + 1)) * G);
         }
     }
+    // each entry's best alignment first: a width's totals are read only at its entries' best grid
+    // values, so they are made from the lowest of them up (low[k] rises to it)
+    w.value.resize(static_cast<size_t>(db.n_entries));
+    best_alignments(w.prefix.data(), W, L, G, db, min_overlap, w.value.data(), offset, overlap);
+    std::vector<int64_t>& need = w.low;  // (at least the shifts' -inf part)
+    {
+        std::vector<int64_t> lowest(static_cast<size_t>(db.n_widths), E);
+        for (int64_t t = 0; t < db.n_entries; ++t) {
+            int64_t& m = lowest[static_cast<size_t>(db.width_index[t])];
+            m = std::min(m, w.value[static_cast<size_t>(t)]);
+        }
+        for (int64_t k = 0; k < db.n_widths; ++k)
+            need[static_cast<size_t>(k)] = std::max(need[static_cast<size_t>(k)],
+                                                    std::min(lowest[static_cast<size_t>(k)], E));
+    }
     w.total.assign(static_cast<size_t>(db.n_widths * E), 0.0);
     w.row.resize(static_cast<size_t>(E));
     // the distributions live at offset pad in zero-padded buffers (see convolve)
@@ -422,44 +455,52 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
     w.pmf.assign(static_cast<size_t>(L * H + 1 + 2 * pad), 0.0);
     w.next.assign(static_cast<size_t>(L * H + 1 + 2 * pad), 0.0);
     for (int64_t s = 0; s < L; ++s) {
-        int64_t size = 1;
+        int64_t size = 1, plo = 0, phi = 0;  // pmf is zero outside [plo, phi]
         w.pmf[static_cast<size_t>(pad)] = 1.0;
         std::fill(w.pmf.begin() + pad + 1, w.pmf.begin() + 2 * pad + 1, 0.0);
         for (int64_t e = s; e < L; ++e) {
             const double* h = w.hist.data() + e * H;
             const int64_t out = size + H - 1, lo = w.span[static_cast<size_t>(2 * e)],
                           hi = w.span[static_cast<size_t>(2 * e + 1)];
-            convolve(w.pmf.data() + pad, size, h, lo, hi, out, pad, w.next.data() + pad);
+            convolve(w.pmf.data() + pad, plo, phi, h, lo, hi, out, pad, w.next.data() + pad);
             std::swap(w.pmf, w.next);
             size = out;
+            plo += lo;
+            phi += hi;
             const std::vector<int64_t>& users = w.uses[static_cast<size_t>(s * L + e)];
             if (users.empty()) continue;
-            // the row is -inf below shift, log1p(-survival) on [shift, shift + size) and 0 above
-            // (adding 0 leaves a total as it is: totals start at +0 and never become -0)
+            // the row is -inf below shift, log1p(-survival) on [shift, shift + size) and 0 above;
+            // above phi the survival is 0 and the row -0 (adding +-0 leaves a total as it is: totals
+            // start at +0 and never become -0), so only [from, phi] is made and added
             double* row = w.row.data();
             const int64_t shift = (L - (e - s + 1)) * G;
             int64_t from = size;  // the row is needed from the lowest low[k] of its users up
-            for (const int64_t k : users) from = std::min(from, w.low[static_cast<size_t>(k)] - shift);
+            for (const int64_t k : users) from = std::min(from, need[static_cast<size_t>(k)] - shift);
             double surv = 0;
             const double* pmf = w.pmf.data() + pad;
-            for (int64_t x = size - 1; x >= from; --x) {  // (from >= 0)
+            const int64_t top = std::min(size, phi + 1);  // pmf is 0 on [top, size)
+            for (int64_t x = top - 1; x >= from; --x) {  // (from >= 0)
                 surv += pmf[x];
                 row[x] = surv >= 1.0 ? -INFINITY : std::log1p(-surv);
             }
             for (const int64_t k : users) {
                 double* tot = w.total.data() + k * E;
-                for (int64_t x = std::min(size, w.low[static_cast<size_t>(k)] - shift); x < size; ++x)
+                for (int64_t x = std::min(size, need[static_cast<size_t>(k)] - shift); x < top; ++x)
                     tot[shift + x] += row[x];
             }
         }
     }
+    // below need[k] a total is -inf (below its shifts) or never read (below its entries' values)
     for (int64_t k = 0; k < db.n_widths; ++k)
-        std::fill(w.total.begin() + k * E, w.total.begin() + k * E + w.low[static_cast<size_t>(k)], -INFINITY);
+        std::fill(w.total.begin() + k * E, w.total.begin() + k * E + need[static_cast<size_t>(k)], -INFINITY);
     // p-values of the (width, grid value) pairs the entries need, each made once: NaN marks not yet
     w.pv.assign(static_cast<size_t>(db.n_widths * E), NAN);
-    // each entry: the best alignment (complete score, then overlap, then the first offset)
-    best_alignments(w.prefix.data(), W, L, G, E, db, min_overlap, w.total.data(), orientations, w.pv.data(), pvalue,
-                    offset, overlap);
+    float* pv = w.pv.data();
+    for (int64_t t = 0; t < db.n_entries; ++t) {
+        const int64_t at = db.width_index[t] * E + w.value[static_cast<size_t>(t)];
+        if (std::isnan(pv[at])) pv[at] = static_cast<float>(-std::expm1(orientations * w.total[static_cast<size_t>(at)]));
+        pvalue[t] = static_cast<double>(pv[at]);
+    }
 }
 
 void compare_one(const double* Q, int64_t L, double nq, const TomtomDatabase& db, const Columns& cols, int distance,
@@ -514,7 +555,8 @@ void tomtom_compare(const double* query_cols, const int64_t* query_start, const 
 #pragma omp parallel num_threads(threads)
 #endif
     {
-        Scratch scratch;
+        std::unique_ptr<Scratch> own = take_scratch();
+        Scratch& scratch = *own;
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
@@ -540,8 +582,17 @@ void tomtom_compare(const double* query_cols, const int64_t* query_start, const 
             compare_one(Q, L, query_nsites[q], db, cols, distance, background, orientations, min_overlap, pv, off,
                         ov, scratch);
         }
+        give_back(std::move(own));
     }
     stop.throw_if_stopped();
+}
+
+void tomtom_release() {
+    std::vector<std::unique_ptr<Scratch>> drop;
+    {
+        const std::lock_guard<std::mutex> lock(pool_mutex);
+        drop.swap(pool);
+    }
 }
 
 namespace {

@@ -246,6 +246,8 @@ def tomtom_compare(
     threads: int,
     isa: str,
 ) -> None: ...
+def tomtom_release() -> None:
+    """Free the scratch tomtom_compare keeps between calls."""
 def tomtom_table(
     pvalue: npt.NDArray[np.float64],
     offset: npt.NDArray[np.int64],

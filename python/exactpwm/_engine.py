@@ -159,6 +159,9 @@ class Engine:
         statistics (see cpp/include/exactpwm/engine.hpp)."""
         raise NotImplementedError
 
+    def tomtom_release(self) -> None:
+        """Free what tomtom_compare keeps between calls (a comparison in blocks pages its scratch in once)."""
+
     def tomtom_table(self, pvalue, offset, overlap, orientations: int, name_rank, rows, threads: int,
                      first_query: int = 0) -> None:
         """rows (Q * T,) records: Tomtom's table from tomtom_compare's (Q, E) arrays (see
@@ -262,6 +265,9 @@ class _Core(Engine):
 
     def tomtom_compare(self, *args):
         _core.tomtom_compare(*args, self.isa)
+
+    def tomtom_release(self):
+        _core.tomtom_release()
 
     def tomtom_table(self, pvalue, offset, overlap, orientations, name_rank, rows, threads, first_query=0):
         fields = [rows.dtype.fields[f][1] for f in ("query", "target", "offset", "pvalue", "evalue", "qvalue",

@@ -223,6 +223,10 @@ void tomtom_compare(const double* query_cols, const int64_t* query_start, const 
                     int orientations, int min_overlap, double* pvalue, int64_t* offset, int64_t* overlap,
                     int threads, Isa isa);
 
+// tomtom_compare keeps each thread's scratch (tens of MB for wide queries against a large database)
+// for its next call, so that a comparison made in blocks pages it in once; this frees it.
+void tomtom_release();
+
 // Tomtom's table (tomtom.cpp), from tomtom_compare's (Q, E) arrays, E = n_targets * orientations
 // (a target's '+' entry, then its '-' entry): for every query, each target's better orientation
 // (smaller p, then larger overlap, then '+'), in Tomtom's order (p, larger overlap, '+' first, then

@@ -217,16 +217,20 @@ def tomtom(queries: MotifSet, targets: MotifSet, *, dist: str = "pearson", min_o
     pvalue = np.empty((block, E))
     offset = np.empty((block, E), np.int64)
     overlap = np.empty((block, E), np.int64)
-    for q0 in range(0, Q, block):
-        q1 = min(Q, q0 + block)
-        s0, s1 = query_start[q0], query_start[q1]
-        pv, off, ov = pvalue[:q1 - q0], offset[:q1 - q0], overlap[:q1 - q0]
-        engine(backend).tomtom_compare(query_cols[s0:s1], query_start[q0:q1 + 1] - s0, query_nsites[q0:q1], *db,
-                                       pv, off, ov, n_threads)
-        if not np.isfinite(pv).all():
-            raise ValueError(f"column scores are not finite with dist={dist!r}")
-        _rows(pv, off, ov, norient, name_rank, threads=n_threads, backend=backend,
-              out=rows[q0 * len(targets):q1 * len(targets)], first_query=q0)
+    eng = engine(backend)
+    try:
+        for q0 in range(0, Q, block):
+            q1 = min(Q, q0 + block)
+            s0, s1 = query_start[q0], query_start[q1]
+            pv, off, ov = pvalue[:q1 - q0], offset[:q1 - q0], overlap[:q1 - q0]
+            eng.tomtom_compare(query_cols[s0:s1], query_start[q0:q1 + 1] - s0, query_nsites[q0:q1], *db, pv, off, ov,
+                               n_threads)
+            if not np.isfinite(pv).all():
+                raise ValueError(f"column scores are not finite with dist={dist!r}")
+            _rows(pv, off, ov, norient, name_rank, threads=n_threads, backend=backend,
+                  out=rows[q0 * len(targets):q1 * len(targets)], first_query=q0)
+    finally:
+        eng.tomtom_release()  # the engine's scratch, kept from one block to the next
     t_cons = _consensus(entries)
     if not both_strands:  # keep target_consensus[2 * t + r] addressing
         t_cons = [c for c in t_cons for _ in range(2)]
