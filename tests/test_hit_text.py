@@ -112,3 +112,17 @@ def test_threads_do_not_change_the_bytes():
         w.close()
         texts.add(f.getvalue())
     assert len(texts) == 1
+
+
+def test_rows_in_sequence_order_are_coded_as_np_unique_codes_them():
+    """The writers code each row's sequence as np.unique(return_inverse=True) does: in one pass when
+    the rows are in sequence order (a scan's are), by a sort otherwise."""
+    from exactpwm.scanning.hits import _sequence_codes
+
+    rng = np.random.default_rng(4)
+    for seq in (np.zeros(0, np.int64), np.array([3]), np.sort(rng.integers(0, 40, 500)), rng.integers(0, 40, 500),
+                np.array([5, 5, 7, 7, 7, 9])):
+        ids, local = _sequence_codes(seq)
+        want_ids, want_local = np.unique(seq, return_inverse=True)
+        np.testing.assert_array_equal(ids, want_ids)
+        np.testing.assert_array_equal(local, want_local.ravel())

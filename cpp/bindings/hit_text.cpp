@@ -3,6 +3,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -61,14 +62,25 @@ py::bytes format_hits(const py::array& rows, const py::array_t<int64_t, py::arra
                                offset_of(fields, "motif"), offset_of(fields, "start"), offset_of(fields, "end"),
                                offset_of(fields, "strand"), offset_of(fields, "score"), offset_of(fields, "pvalue"),
                                offset_of(fields, "qvalue"), offset_of(fields, "matched"), size_of("matched")};
-    std::string out;
+    std::vector<std::string> parts;
     try {
         py::gil_scoped_release nogil;
-        exactpwm::format_hits(hr, sequence.data(), fmt, names, first_id, out, threads);
+        exactpwm::format_hit_parts(hr, sequence.data(), fmt, names, first_id, parts, threads);
     } catch (const std::out_of_range& e) {  // the GIL is held again here
         throw py::value_error(e.what());
     }
-    return py::bytes(out);
+    // the parts copied once, straight into the bytes object
+    size_t total = 0;
+    for (const auto& p : parts) total += p.size();
+    PyObject* raw = PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(total));
+    if (!raw) throw py::error_already_set();
+    py::bytes out = py::reinterpret_steal<py::bytes>(raw);
+    char* at = PyBytes_AS_STRING(raw);
+    for (const auto& p : parts) {
+        std::memcpy(at, p.data(), p.size());
+        at += p.size();
+    }
+    return out;
 }
 
 template <class T>

@@ -205,16 +205,20 @@ void format_range(const HitRows& rows, int64_t begin, int64_t end_row, const int
 
 }  // namespace
 
-void format_hits(const HitRows& rows, const int64_t* sequence, HitFormat format, const HitNames& names,
-                 int64_t first_id, std::string& out, int threads) {
+void format_hit_parts(const HitRows& rows, const int64_t* sequence, HitFormat format, const HitNames& names,
+                      int64_t first_id, std::vector<std::string>& parts, int threads) {
     constexpr int64_t kRowsPerPart = 1 << 14;
     const int64_t n_parts = std::max<int64_t>(1, (rows.n + kRowsPerPart - 1) / kRowsPerPart);
+    parts.assign(static_cast<size_t>(n_parts), std::string());
     if (n_parts == 1 || threads <= 1) {
-        format_range(rows, 0, rows.n, sequence, format, names, first_id, out);
+        for (int64_t t = 0; t < n_parts; ++t) {
+            const int64_t b = t * kRowsPerPart;
+            format_range(rows, b, std::min(rows.n, b + kRowsPerPart), sequence, format, names, first_id,
+                         parts[static_cast<size_t>(t)]);
+        }
         return;
     }
-    // parts formatted on threads, joined in order: the bytes do not depend on `threads`
-    std::vector<std::string> parts(static_cast<size_t>(n_parts));
+    // parts formatted on threads: the bytes do not depend on `threads`
     std::exception_ptr error;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(static_cast<int>(std::min<int64_t>(threads, n_parts))) schedule(dynamic, 1)
@@ -232,10 +236,6 @@ void format_hits(const HitRows& rows, const int64_t* sequence, HitFormat format,
         }
     }
     if (error) std::rethrow_exception(error);
-    size_t total = out.size();
-    for (const auto& p : parts) total += p.size();
-    out.reserve(total);
-    for (const auto& p : parts) out += p;
 }
 
 void join_columns(const std::vector<TextColumn>& columns, int64_t n_rows, std::string& out) {

@@ -27,11 +27,12 @@ struct HitNames {
     std::vector<std::string> motif, alt, sequence, motif_gff, alt_gff, sequence_gff;
 };
 
-// Appends one line per row to `out`, formatted on up to `threads` OpenMP threads (the bytes do
-// not depend on it). GFF IDs number rows from `first_id`.
+// One line per row, in parts of consecutive rows (in order: the text is their concatenation, which
+// a caller copies once into its own buffer), formatted on up to `threads` OpenMP threads (the bytes
+// do not depend on it). GFF IDs number rows from `first_id`.
 // Throws std::out_of_range when a row names a motif or sequence index outside the lists.
-void format_hits(const HitRows& rows, const int64_t* sequence, HitFormat format, const HitNames& names,
-                 int64_t first_id, std::string& out, int threads = 1);
+void format_hit_parts(const HitRows& rows, const int64_t* sequence, HitFormat format, const HitNames& names,
+                      int64_t first_id, std::vector<std::string>& parts, int threads = 1);
 
 // A column of text fields, dictionary-encoded: row i holds entry codes[i] of the dictionary,
 // entry e being the bytes [offsets[e], offsets[e + 1]) of `text`.

@@ -247,7 +247,7 @@ class HitWriter:
         if eng.name != "cpp":
             return None
         rows = np.ascontiguousarray(rows)
-        seq_ids, local = np.unique(rows["sequence"], return_inverse=True)
+        seq_ids, local = _sequence_codes(rows["sequence"])
         seqs = [str(self.sequences[i]) for i in seq_ids.tolist()]
         motifs, alts, motifs_gff, alts_gff = self._name_lists()
         seqs_gff = [_gff_escape(n) for n in seqs] if self.fmt == "gff" else []
@@ -327,3 +327,14 @@ def write_maxima(f, best, alt_names, widths, note: str) -> None:
             f.write(f"{seq}\t{name}\t{alt}\t{st + 1}\t{st + width}\t"
                     f"{'+' if best.strand[s, k] > 0 else '-'}\t{float(best.score[s, k])!r}\t{best.pvalue[s, k]:.3g}\n")
     f.write(f"\n# exactpwm scan --format maxima\n# command: {note}\n")
+
+
+def _sequence_codes(sequence: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the distinct sequence indices in ascending order, each row's place among them), as
+    ``np.unique(sequence, return_inverse=True)`` gives them; in one pass when the rows are in
+    sequence order (a scan's are), instead of a sort."""
+    seq = np.asarray(sequence, dtype=np.int64).ravel()
+    if seq.size and bool((seq[1:] >= seq[:-1]).all()):
+        first = np.flatnonzero(np.concatenate([[True], seq[1:] != seq[:-1]]))
+        return seq[first], np.repeat(np.arange(first.size), np.diff(np.append(first, seq.size)))
+    return np.unique(seq, return_inverse=True)
