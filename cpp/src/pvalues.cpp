@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "exactpwm/engine.hpp"
+#include "stop.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -131,12 +132,16 @@ void null_survivals(const int64_t* shifts, const int64_t* col_start, int64_t n, 
                        floors[k] + sf_start[k + 1] - sf_start[k], floors[k]);
     const SurvivalFn survival = pick_survival(isa);
     threads = std::max(1, std::min<int>(threads, static_cast<int>(std::max<int64_t>(n, 1))));
+    detail::StopFlag stop;  // an allocation that fails is rethrown after the loop
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
 #endif
     for (int64_t k = 0; k < n; ++k)
-        survival(shifts + 4 * col_start[k], col_start[k + 1] - col_start[k], background,
-                           floors[k] + sf_start[k + 1] - sf_start[k], floors[k], sf + sf_start[k]);
+        stop.guard([&] {
+            survival(shifts + 4 * col_start[k], col_start[k + 1] - col_start[k], background,
+                     floors[k] + sf_start[k + 1] - sf_start[k], floors[k], sf + sf_start[k]);
+        });
+    stop.throw_if_stopped();
 }
 
 }  // namespace exactpwm

@@ -3,6 +3,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <exception>
+#include <mutex>
 #include <thread>
 
 #include "exactpwm/interrupt.hpp"
@@ -30,8 +32,22 @@ class StopFlag {
         return true;
     }
 
-    // After the parallel region: throw if the call was interrupted.
+    // Runs f on any thread; an exception it throws (std::bad_alloc, say) is kept, the first of all
+    // threads', and stops the call: no exception may leave a parallel region.
+    template <class F>
+    void guard(F&& f) noexcept {
+        try {
+            f();
+        } catch (...) {
+            const std::lock_guard<std::mutex> lock(error_mutex_);
+            if (!error_) error_ = std::current_exception();
+            stop_.store(true, std::memory_order_relaxed);
+        }
+    }
+
+    // After the parallel region: rethrow what guard kept, or throw if the call was interrupted.
     void throw_if_stopped() const {
+        if (error_) std::rethrow_exception(error_);
         if (stop_.load(std::memory_order_relaxed)) throw Interrupted();
     }
 
@@ -40,6 +56,8 @@ class StopFlag {
     const ScopedInterruptCheck* check_;
     std::thread::id owner_;
     std::chrono::steady_clock::time_point last_;
+    std::mutex error_mutex_;
+    std::exception_ptr error_;
 };
 
 }  // namespace exactpwm::detail

@@ -550,39 +550,43 @@ void tomtom_compare(const double* query_cols, const int64_t* query_start, const 
     avx512 = use == Isa::Avx512 && cpu_supports(Isa::Avx512);
 #endif
     (void)use;
+    // one query against the database, with a thread's scratch
+    const auto compare_query = [&](int64_t q, Scratch& scratch) {
+        const int64_t L = query_start[q + 1] - query_start[q];
+        const double* Q = query_cols + 4 * query_start[q];
+        double* pv = pvalue + q * db.n_entries;
+        int64_t* off = offset + q * db.n_entries;
+        int64_t* ov = overlap + q * db.n_entries;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+        if (avx512) {
+            compare_one_avx512(Q, L, query_nsites[q], db, cols, distance, background, orientations, min_overlap, pv,
+                               off, ov, scratch);
+            return;
+        }
+        if (avx2) {
+            compare_one_avx2(Q, L, query_nsites[q], db, cols, distance, background, orientations, min_overlap, pv,
+                             off, ov, scratch);
+            return;
+        }
+#endif
+        compare_one(Q, L, query_nsites[q], db, cols, distance, background, orientations, min_overlap, pv, off, ov,
+                    scratch);
+    };
     detail::StopFlag stop;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(threads)
 #endif
     {
-        std::unique_ptr<Scratch> own = take_scratch();
-        Scratch& scratch = *own;
+        std::unique_ptr<Scratch> own;
+        stop.guard([&] { own = take_scratch(); });
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
         for (int64_t q = 0; q < n_queries; ++q) {
             if (stop.stopped()) continue;
-            const int64_t L = query_start[q + 1] - query_start[q];
-            const double* Q = query_cols + 4 * query_start[q];
-            double* pv = pvalue + q * db.n_entries;
-            int64_t* off = offset + q * db.n_entries;
-            int64_t* ov = overlap + q * db.n_entries;
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-            if (avx512) {
-                compare_one_avx512(Q, L, query_nsites[q], db, cols, distance, background, orientations,
-                                   min_overlap, pv, off, ov, scratch);
-                continue;
-            }
-            if (avx2) {
-                compare_one_avx2(Q, L, query_nsites[q], db, cols, distance, background, orientations, min_overlap,
-                                 pv, off, ov, scratch);
-                continue;
-            }
-#endif
-            compare_one(Q, L, query_nsites[q], db, cols, distance, background, orientations, min_overlap, pv, off,
-                        ov, scratch);
+            stop.guard([&] { compare_query(q, *own); });
         }
-        give_back(std::move(own));
+        if (own) stop.guard([&] { give_back(std::move(own)); });
     }
     stop.throw_if_stopped();
 }
@@ -650,10 +654,18 @@ void tomtom_table(const double* pvalue, const int64_t* offset, const int64_t* ov
 #pragma omp parallel num_threads(threads)
 #endif
     {
-        std::vector<TableKey> keys(static_cast<size_t>(E));
-        std::vector<uint64_t> packed(static_cast<size_t>(E)), spare(static_cast<size_t>(E));
-        std::vector<double> sorted(static_cast<size_t>(E)), q(static_cast<size_t>(E));
-        std::vector<uint8_t> better(static_cast<size_t>(E));
+        std::vector<TableKey> keys;
+        std::vector<uint64_t> packed, spare;
+        std::vector<double> sorted, q;
+        std::vector<uint8_t> better;
+        stop.guard([&] {
+            keys.resize(static_cast<size_t>(E));
+            packed.resize(static_cast<size_t>(E));
+            spare.resize(static_cast<size_t>(E));
+            sorted.resize(static_cast<size_t>(E));
+            q.resize(static_cast<size_t>(E));
+            better.resize(static_cast<size_t>(E));
+        });
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 16)
 #endif
