@@ -32,6 +32,27 @@ def rng():
     return np.random.default_rng(20261121)
 
 
+def assert_memory_error_under_limit(setup: str, call: str, headroom_mb: int) -> None:
+    """Runs ``setup`` in a fresh interpreter, limits its address space to what it uses plus
+    ``headroom_mb``, then ``call``: which must raise MemoryError, not abort the process (no exception
+    may leave an OpenMP region). Skipped without the compiled core or under the sanitizers (their
+    runtime reserves address space)."""
+    import subprocess
+    import sys
+
+    if not exactpwm.backends()["cpp"]["available"]:
+        pytest.skip("the compiled core is not built")
+    if exactpwm.backends()["cpp"].get("sanitizers"):
+        pytest.skip("the sanitizer runtime reserves address space: no address-space limit under it")
+    code = (f"import resource\n{setup}\n"
+            "size = int(open('/proc/self/statm').read().split()[0]) * resource.getpagesize()\n"
+            f"resource.setrlimit(resource.RLIMIT_AS, (size + ({headroom_mb} << 20), resource.RLIM_INFINITY))\n"
+            f"try:\n    {call}\n    print('no error')\nexcept MemoryError:\n    print('MemoryError')\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip() == "MemoryError"
+
+
 def random_codes(rng, n, n_frac=0.0):
     codes = rng.integers(0, 4, size=n).astype(np.uint8)
     if n_frac:

@@ -342,34 +342,15 @@ def test_a_comparison_that_cannot_be_allocated_raises_memory_error_not_abort():
     """Scratch that cannot be allocated inside the engine's parallel region (a wide query against a
     database of a million columns under an address-space limit) is a MemoryError in Python, not an
     abort: no exception may leave an OpenMP region."""
-    import subprocess
-    import sys
+    from conftest import assert_memory_error_under_limit
 
-    import exactpwm
-
-    if not exactpwm.backends()["cpp"]["available"]:
-        pytest.skip("the compiled core is not built")
-    if exactpwm.backends()["cpp"].get("sanitizers"):
-        pytest.skip("the sanitizer runtime reserves address space: no address-space limit under it")
-    code = (
-        'import resource, numpy as np\n'
-        'from exactpwm._engine import engine\n'
-        'rng = np.random.default_rng(0)\n'
-        'n_entries, w = 50000, 20\n'
-        'db = rng.dirichlet(np.ones(4), size=n_entries * w)\n'
-        'q = rng.dirichlet(np.ones(4), size=30)\n'
-        'E = n_entries\n'
-        'pv, off, ov = np.empty((1, E)), np.empty((1, E), np.int64), np.empty((1, E), np.int64)\n'
-        'args = (q, np.array([0, 30]), np.array([20.0]), db, np.full(n_entries * w, 20.0),\n'
-        '        np.arange(0, n_entries * w + 1, w), np.zeros(n_entries, np.int64), np.array([w]), 0,\n'
-        '        np.full(4, 0.25), 1, 1, pv, off, ov, 2)\n'
-        "size = int(open('/proc/self/statm').read().split()[0]) * resource.getpagesize()\n"
-        'resource.setrlimit(resource.RLIMIT_AS, (size + (150 << 20), resource.RLIM_INFINITY))\n'
-        'try:\n'
-        '    engine("cpp").tomtom_compare(*args)\n'
-        '    print("ran")\n'
-        'except MemoryError:\n'
-        '    print("MemoryError")\n')
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr[-2000:]
-    assert run.stdout.strip() == "MemoryError"
+    setup = ("import numpy as np\n"
+             "from exactpwm._engine import engine\n"
+             "rng = np.random.default_rng(0)\n"
+             "n, w = 50000, 20\n"
+             "db = rng.dirichlet(np.ones(4), size=n * w)\n"
+             "pv, off, ov = np.empty((1, n)), np.empty((1, n), np.int64), np.empty((1, n), np.int64)\n"
+             "args = (rng.dirichlet(np.ones(4), size=30), np.array([0, 30]), np.array([20.0]), db,\n"
+             "        np.full(n * w, 20.0), np.arange(0, n * w + 1, w), np.zeros(n, np.int64), np.array([w]), 0,\n"
+             "        np.full(4, 0.25), 1, 1, pv, off, ov, 2)")
+    assert_memory_error_under_limit(setup, 'engine("cpp").tomtom_compare(*args)', 150)
