@@ -7,6 +7,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include "engine_call.hpp"
 #include "exactpwm/engine.hpp"
 #include "isa.hpp"
 
@@ -124,7 +125,7 @@ py::tuple tail_tables(const carray<double>& matrices, const carray<int64_t>& col
     int64_t* out = r.mutable_data();
     std::vector<std::vector<double>> scores, tails;
     {
-        py::gil_scoped_release nogil;  // offsets and column indices are checked in the engine (std::invalid_argument)
+        exactpwm_bindings::EngineCall call;  // offsets and column indices are checked in the engine (ValueError)
         exactpwm::tail_tables(jobs, background.data(), out, scores, tails, threads);
     }
     py::list s, t;

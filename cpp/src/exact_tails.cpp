@@ -226,13 +226,13 @@ void tail_tables(const TailTableJobs& jobs, const double* bg, int64_t* r, std::v
         if (stop.stopped()) continue;
         const int64_t k = order[static_cast<size_t>(i)];
         const int64_t a = jobs.a_start[k], b = jobs.b_start[k], c = jobs.range_start[k];
+        const int64_t w = jobs.col_start[k + 1] - jobs.col_start[k];
         stop.guard([&] {
-            r[k] = tail_table_unchecked(jobs.matrices + 4 * jobs.col_start[k], jobs.col_start[k + 1] - jobs.col_start[k],
-                                    bg, jobs.cols_a + a, jobs.rest_a + a, jobs.a_start[k + 1] - a, jobs.need_a[k],
-                                    jobs.cols_b + b, jobs.rest_b + b, jobs.b_start[k + 1] - b, jobs.need_b[k],
-                                    jobs.lo[k], jobs.tol[k], jobs.ceilings + c, jobs.max_words + c,
-                                    jobs.range_start[k + 1] - c, scores[static_cast<size_t>(k)],
-                                    tails[static_cast<size_t>(k)]);
+            r[k] = tail_table_unchecked(jobs.matrices + 4 * jobs.col_start[k], w, bg, jobs.cols_a + a, jobs.rest_a + a,
+                                        jobs.a_start[k + 1] - a, jobs.need_a[k], jobs.cols_b + b, jobs.rest_b + b,
+                                        jobs.b_start[k + 1] - b, jobs.need_b[k], jobs.lo[k], jobs.tol[k],
+                                        jobs.ceilings + c, jobs.max_words + c, jobs.range_start[k + 1] - c,
+                                        scores[static_cast<size_t>(k)], tails[static_cast<size_t>(k)]);
         });
     }
     stop.throw_if_stopped();

@@ -498,7 +498,8 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
     float* pv = w.pv.data();
     for (int64_t t = 0; t < db.n_entries; ++t) {
         const int64_t at = db.width_index[t] * E + w.value[static_cast<size_t>(t)];
-        if (std::isnan(pv[at])) pv[at] = static_cast<float>(-std::expm1(orientations * w.total[static_cast<size_t>(at)]));
+        if (std::isnan(pv[at]))
+            pv[at] = static_cast<float>(-std::expm1(orientations * w.total[static_cast<size_t>(at)]));
         pvalue[t] = static_cast<double>(pv[at]);
     }
 }
