@@ -104,3 +104,32 @@ def test_weights_too_large_to_sum():
 def test_bad_packed_offsets():
     with pytest.raises(ValueError, match="non-decreasing offsets"):
         exactpwm.max_scores((np.zeros(10, np.uint8), np.array([0, 5, 3])), np.zeros((4, 2)))
+
+
+def test_a_scan_larger_than_memory_is_a_one_line_error(tmp_path):
+    """Every window a hit (a score threshold below every score) on 2 Mbp with 20 motifs, under an
+    address-space limit: the engine's allocation fails inside its parallel region, and the command
+    says so in one line (exit 1), with no traceback and no abort."""
+    import subprocess
+    import sys
+
+    from exactpwm.io.formats.meme import write_meme
+
+    if exactpwm.backends()["cpp"].get("sanitizers") or not exactpwm.backends()["cpp"]["available"]:
+        pytest.skip("needs the compiled core without the sanitizer runtime (it reserves address space)")
+    rng = np.random.default_rng(0)
+    motifs = exactpwm.MotifSet([exactpwm.Motif(f"m{i}", rng.dirichlet(np.ones(4), size=10).T) for i in range(20)])
+    with open(tmp_path / "m.meme", "w") as f:
+        write_meme(motifs, f)
+    (tmp_path / "s.fa").write_text(">s\n" + "".join(rng.choice(list("ACGT"), 2_000_000)) + "\n")
+    code = ("import resource, sys\n"
+            "from exactpwm.app.cli import main\n"
+            "import numpy, exactpwm.jobs.scan, exactpwm.scanning.scan\n"
+            "size = int(open('/proc/self/statm').read().split()[0]) * resource.getpagesize()\n"
+            "resource.setrlimit(resource.RLIMIT_AS, (size + (300 << 20), resource.RLIM_INFINITY))\n"
+            f"sys.exit(main(['scan', {str(tmp_path / 'm.meme')!r}, {str(tmp_path / 's.fa')!r}, '--score=-1e9',"
+            f" '-o', {str(tmp_path / 'hits.tsv')!r}, '-q']))\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1, run.stderr[-2000:]
+    assert "exactpwm scan: error: out of memory" in run.stderr and "Traceback" not in run.stderr
+    assert not (tmp_path / "hits.tsv").exists()

@@ -362,6 +362,8 @@ Hits<T> threshold_hits(const uint8_t* codes, const int64_t* offsets, int64_t n_s
         EXACTPWM_FOR
         for (int64_t t = 0; t < n_tiles; ++t) {
             Hits<T>& out = tile_hits[t];
+            // the hits grow with the thresholds: an allocation that fails is rethrown after the region
+            stop.guard([&] {
             scan_threshold(plan.tiles[t], codes, offsets, table, thresholds, skip_n_windows, picked, setup.rows,
                 lookahead, scratch, n_prefix, found, stop,
                 [&](int64_t, int64_t, int64_t j, int64_t k, T score) {
@@ -404,6 +406,7 @@ Hits<T> threshold_hits(const uint8_t* codes, const int64_t* offsets, int64_t n_s
                     blk_kernel.clear();
                     blk_score.clear();
                 });
+            });
         }
     }
 

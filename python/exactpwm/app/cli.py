@@ -149,6 +149,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"exactpwm {args.command}: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:  # the engine's and numpy's allocations: a job larger than the machine allows
+        print(f"exactpwm {args.command}: error: out of memory (the job needs more memory than this process can "
+              "have: looser thresholds and more motifs make more hits)", file=sys.stderr)
+        return 1
     except (ValueError, OSError, ImportError) as exc:  # bad input: a file, its content, a missing extra
         msg = str(exc)
         if isinstance(exc, OSError) and exc.strerror and exc.filename is None:
