@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "exactpwm/engine.hpp"
+#include "stop.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -90,6 +91,7 @@ void dinucleotide_shuffle(const uint8_t* codes, const int64_t* offsets, int64_t 
                           uint64_t seed, uint8_t* out, int threads) {
     const int64_t total = offsets[n_seqs];
     threads = std::max(1, std::min<int>(threads, static_cast<int>(n_seqs * n_shuffles / 64) + 1));
+    detail::StopFlag stop;  // scratch as long as a sequence: an allocation that fails is rethrown after the region
 #ifdef _OPENMP
 #pragma omp parallel num_threads(threads)
 #endif
@@ -101,12 +103,15 @@ void dinucleotide_shuffle(const uint8_t* codes, const int64_t* offsets, int64_t 
         for (int64_t job = 0; job < n_seqs * n_shuffles; ++job) {
             const int64_t i = job / n_shuffles, j = job % n_shuffles;
             const int64_t a = offsets[i], n = offsets[i + 1] - a;
-            if (n == 0) continue;
-            scratch.resize(static_cast<size_t>(std::max<int64_t>(n - 1, 1)));
-            SplitMix64 rng{shuffle_seed(seed, codes + a, n, j)};
-            shuffle_one(codes + a, n, rng, out + j * total + a, scratch.data());
+            if (n == 0 || stop.stopped()) continue;
+            stop.guard([&] {
+                scratch.resize(static_cast<size_t>(std::max<int64_t>(n - 1, 1)));
+                SplitMix64 rng{shuffle_seed(seed, codes + a, n, j)};
+                shuffle_one(codes + a, n, rng, out + j * total + a, scratch.data());
+            });
         }
     }
+    stop.throw_if_stopped();
 }
 
 }  // namespace exactpwm
