@@ -58,32 +58,6 @@ void survivals(const carray<int64_t>& shifts, const carray<int64_t>& col_start, 
     exactpwm::null_survivals(s, cs, n, bg, f, ss, out, threads, want);
 }
 
-py::tuple tail_table(const carray<double>& matrix, const carray<double>& background, const carray<int64_t>& cols_a,
-                     const carray<double>& rest_a, double need_a, const carray<int64_t>& cols_b,
-                     const carray<double>& rest_b, double need_b, double lo, double tol, const carray<double>& ceilings,
-                     const carray<int64_t>& max_words) {
-    if (matrix.ndim() != 2 || matrix.shape(0) != 4) throw py::value_error("matrix must have shape (4, w)");
-    if (background.ndim() != 1 || background.shape(0) != 4) throw py::value_error("background must have shape (4,)");
-    if (cols_a.ndim() != 1 || rest_a.ndim() != 1 || rest_a.shape(0) != cols_a.shape(0))
-        throw py::value_error("cols_a and rest_a must be 1-D of one length");
-    if (cols_b.ndim() != 1 || rest_b.ndim() != 1 || rest_b.shape(0) != cols_b.shape(0))
-        throw py::value_error("cols_b and rest_b must be 1-D of one length");
-    if (ceilings.ndim() != 1 || max_words.ndim() != 1 || max_words.shape(0) != ceilings.shape(0))
-        throw py::value_error("ceilings and max_words must be 1-D of one length");
-    std::vector<double> scores, tail;
-    int64_t r;
-    {
-        py::gil_scoped_release nogil;  // column indices are checked in the engine (std::invalid_argument)
-        r = exactpwm::tail_table(matrix.data(), matrix.shape(1), background.data(), cols_a.data(), rest_a.data(),
-                                 cols_a.shape(0), need_a, cols_b.data(), rest_b.data(), cols_b.shape(0), need_b, lo,
-                                 tol, ceilings.data(), max_words.data(), ceilings.shape(0), scores, tail);
-    }
-    py::array_t<double> s(static_cast<py::ssize_t>(scores.size())), t(static_cast<py::ssize_t>(tail.size()));
-    std::copy(scores.begin(), scores.end(), s.mutable_data());
-    std::copy(tail.begin(), tail.end(), t.mutable_data());
-    return py::make_tuple(r, s, t);
-}
-
 // a vector's doubles as a 1-D array that owns them (no copy)
 py::array_t<double> owned(std::vector<double>&& v) {
     auto* heap = new std::vector<double>(std::move(v));
@@ -139,13 +113,6 @@ py::tuple tail_tables(const carray<double>& matrices, const carray<int64_t>& col
 }  // namespace
 
 void register_pvalues(py::module_& m) {
-    m.def("tail_table", &tail_table, py::arg("matrix").noconvert(), py::arg("background").noconvert(),
-          py::arg("cols_a").noconvert(), py::arg("rest_a").noconvert(), py::arg("need_a"),
-          py::arg("cols_b").noconvert(), py::arg("rest_b").noconvert(), py::arg("need_b"), py::arg("lo"),
-          py::arg("tol"), py::arg("ceilings").noconvert(), py::arg("max_words").noconvert(),
-          "tail_table(matrix (4, w) float64, background (4,), cols_a int64, rest_a float64, need_a, cols_b, rest_b, "
-          "need_b, lo, tol, ceilings (R,) float64, max_words (R,) int64) -> (r, scores, tail): the exact tail "
-          "table of the first range that fits (r = -1: none); see exactpwm.core.exact_pvalues.TailTable");
     m.def("tail_tables", &tail_tables, py::arg("matrices").noconvert(), py::arg("col_start").noconvert(),
           py::arg("background").noconvert(), py::arg("cols_a").noconvert(), py::arg("rest_a").noconvert(),
           py::arg("a_start").noconvert(), py::arg("need_a").noconvert(), py::arg("cols_b").noconvert(),

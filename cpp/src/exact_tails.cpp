@@ -1,5 +1,5 @@
 // Exact upper-tail tables of real-valued score matrices by meet in the middle (see
-// exactpwm.core.exact_pvalues.TailTable and engine.hpp's tail_table). Built with
+// exactpwm.core.exact_pvalues.TailTable and engine.hpp's tail_tables). Built with
 // -ffp-contract=off: every sum and product rounds on its own, as the numpy version's do, so both
 // give the same table bit for bit.
 #include <algorithm>
@@ -114,10 +114,10 @@ void lower_bounds(const std::vector<double>& A, const std::vector<int64_t>& desc
 
 void check_columns(const int64_t* cols, int64_t n, int64_t w) {
     for (int64_t j = 0; j < n; ++j)
-        if (cols[j] < 0 || cols[j] >= w) throw std::invalid_argument("tail_table: a column index is out of range");
+        if (cols[j] < 0 || cols[j] >= w) throw std::invalid_argument("tail_tables: a column index is out of range");
 }
 
-// tail_table once its column indices are checked
+// one tail table (engine.hpp), its column indices already checked
 int64_t tail_table_unchecked(const double* M, int64_t w, const double* bg, const int64_t* cols_a,
                              const double* rest_a, int64_t n_a, double need_a, const int64_t* cols_b,
                              const double* rest_b, int64_t n_b, double need_b, double lo, double tol,
@@ -179,16 +179,6 @@ int64_t tail_table_unchecked(const double* M, int64_t w, const double* bg, const
 }
 
 }  // namespace
-
-int64_t tail_table(const double* M, int64_t w, const double* bg, const int64_t* cols_a, const double* rest_a,
-                   int64_t n_a, double need_a, const int64_t* cols_b, const double* rest_b, int64_t n_b, double need_b,
-                   double lo, double tol, const double* ceilings, const int64_t* max_words, int64_t n_ranges,
-                   std::vector<double>& scores, std::vector<double>& tail) {
-    check_columns(cols_a, n_a, w);
-    check_columns(cols_b, n_b, w);
-    return tail_table_unchecked(M, w, bg, cols_a, rest_a, n_a, need_a, cols_b, rest_b, n_b, need_b, lo, tol, ceilings,
-                                max_words, n_ranges, scores, tail);
-}
 
 void tail_tables(const TailTableJobs& jobs, const double* bg, int64_t* r, std::vector<std::vector<double>>& scores,
                  std::vector<std::vector<double>>& tails, int threads) {

@@ -171,21 +171,6 @@ def null_survivals(
     isa: str = ...,
 ) -> None:
     """null_survival of many distributions (shift rows col_start[k]..col_start[k + 1]) into sf[sf_start[k]..]."""
-def tail_table(
-    matrix: npt.NDArray[np.float64],
-    background: npt.NDArray[np.float64],
-    cols_a: npt.NDArray[np.int64],
-    rest_a: npt.NDArray[np.float64],
-    need_a: float,
-    cols_b: npt.NDArray[np.int64],
-    rest_b: npt.NDArray[np.float64],
-    need_b: float,
-    lo: float,
-    tol: float,
-    ceilings: npt.NDArray[np.float64],
-    max_words: npt.NDArray[np.int64],
-) -> tuple[int, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Exact tail table of the first range that fits: (r, scores, tail); r = -1 when none does."""
 def tail_tables(
     matrices: npt.NDArray[np.float64],
     col_start: npt.NDArray[np.int64],

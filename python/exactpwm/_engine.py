@@ -231,12 +231,6 @@ class _Core(Engine):
         _core.null_survivals(cols, col_start, background, floors, sf_start, sf, threads, self.isa)
         return sf, sf_start
 
-    def tail_table(self, matrix, background, cols_a, rest_a, need_a, cols_b, rest_b, need_b, lo, tol, ceilings,
-                   max_words):
-        r, scores, tail = _core.tail_table(matrix, background, cols_a, rest_a, need_a, cols_b, rest_b, need_b, lo,
-                                           tol, ceilings, max_words)
-        return int(r), scores, tail
-
     def tail_tables(self, jobs, background, threads):
         if not jobs:
             return []

@@ -162,19 +162,15 @@ void null_survival(const int64_t* shifts, int64_t length, const double* backgrou
 void null_survivals(const int64_t* shifts, const int64_t* col_start, int64_t n, const double* background,
                     const int64_t* floors, const int64_t* sf_start, double* sf, int threads, Isa isa = Isa::Auto);
 
-// Exact upper-tail table of a real-valued score matrix M ((4, w) row-major, float64) by meet in the
+// A tail table: the exact upper-tail table of a real-valued score matrix M ((4, w) row-major, float64) by meet in the
 // middle (exact_tails.cpp; exactpwm.core.exact_pvalues.TailTable): the words over columns cols_a
 // (n_a, taken in that order) that can reach need_a (rest_a[j]: the best of the columns after the
 // j-th), likewise for half b; b's words sorted by (score, index); then, for the first range r whose
 // words scoring in [lo, ceilings[r] - tol) number at most max_words[r], those words' scores in
 // ascending (score, order made) order and tail[i] = P(S >= scores[i]) (tail has one more entry:
-// the words at or above the ceiling, summed in a's order). Returns r, or -1 (scores, tail empty).
-int64_t tail_table(const double* M, int64_t w, const double* bg, const int64_t* cols_a, const double* rest_a,
-                   int64_t n_a, double need_a, const int64_t* cols_b, const double* rest_b, int64_t n_b, double need_b,
-                   double lo, double tol, const double* ceilings, const int64_t* max_words, int64_t n_ranges,
-                   std::vector<double>& scores, std::vector<double>& tail);
-
-// Many tail tables at once: job k is tail_table of the (4, w_k) row-major matrix at matrices + 4 *
+// the words at or above the ceiling, summed in a's order). r is -1 when no range fits (scores, tail empty).
+//
+// Many tail tables at once: job k is the tail table of the (4, w_k) row-major matrix at matrices + 4 *
 // col_start[k] (w_k = col_start[k + 1] - col_start[k]), its halves' rows a_start[k] .. a_start[k + 1]
 // of cols_a / rest_a (likewise b) with need_a[k] and need_b[k], lo[k], tol[k], and the ranges
 // range_start[k] .. range_start[k + 1] of ceilings / max_words. Every offset array has n + 1 entries,
@@ -192,7 +188,7 @@ struct TailTableJobs {
     int64_t n;
 };
 
-// r[k], scores[k], tails[k]: tail_table of job k (the same numbers), the jobs spread over threads.
+// r[k], scores[k], tails[k]: the tail table of job k, the jobs spread over threads.
 void tail_tables(const TailTableJobs& jobs, const double* bg, int64_t* r, std::vector<std::vector<double>>& scores,
                  std::vector<std::vector<double>>& tails, int threads);
 
