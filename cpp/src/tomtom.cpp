@@ -182,7 +182,7 @@ struct Scratch {
     std::vector<RowRange> ranges;
     std::vector<double> scores, sorted, hist, pmf, next, row, total, median;
     std::vector<std::vector<int64_t>> uses;
-    std::vector<int32_t> z, prefix;
+    std::vector<int32_t> z, diagonal, lo_sums, hi_sums;
     std::vector<uint16_t> bucket;
     std::vector<int32_t> counts;
     std::vector<int64_t> span, low, value;
@@ -264,33 +264,33 @@ EXACTPWM_HOT std::pair<int64_t, int64_t> median_ranks(int64_t n) {
     return {i1, std::max<int64_t>(static_cast<int64_t>(std::ceil(0.5 * n)) - 1, i1)};
 }
 
-// Every entry's best alignment (complete score, then overlap, then the first offset) from the
-// diagonal prefix sums P ((L + 1) rows of W): its grid value (complete score + L * G) in value, its
-// offset and overlap.
-EXACTPWM_HOT void best_alignments(const int32_t* P, int64_t W, int64_t L, int64_t G, const TomtomDatabase& db,
-                                  int min_overlap, int64_t* value, int64_t* offset, int64_t* overlap) {
-    for (int64_t t = 0; t < db.n_entries; ++t) {
+// Every entry's best alignment (complete score, then overlap, then the first offset): its grid value
+// (complete score + L * G) in value, its offset and overlap. An alignment at offset k sums the grid
+// values of query columns [i0, i1) on diagonal k of the entry, i0 = max(0, -k), i1 = min(L, wd - k),
+// as the difference of two partial diagonal sums: the sum of the first m query columns is 0 for
+// m = 0, D[first + k + L - 1] (the full diagonal sums) for m = L, and otherwise was kept while D was
+// made (see partial_sums): lo[m * E + t] at k = -m, hi[m * E + t] at k = wd - m.
+EXACTPWM_HOT void best_alignments(const int32_t* D, const int32_t* lo, const int32_t* hi, int64_t L, int64_t G,
+                                  const TomtomDatabase& db, int min_overlap, int64_t* value, int64_t* offset,
+                                  int64_t* overlap) {
+    const int64_t E = db.n_entries;
+    for (int64_t t = 0; t < E; ++t) {
         const int64_t first = db.entry_start[t], wd = db.entry_start[t + 1] - first;
         const int64_t mo = std::min<int64_t>({min_overlap, L, wd});
         const int64_t kmin = mo - L, kmax = wd - mo;
-        const int32_t* diag = P + first + L - 1;  // diag[k]: the diagonal of offset k
+        const int32_t* full = D + first + L - 1;  // full[k]: the whole diagonal of offset k
         // the best (complete score, then overlap) as one key, complete * 2^24 + overlap; a strict
         // comparison keeps the first offset of equal keys. Offsets where the whole query lies on the
-        // target (i0 = 0, i1 = L) read one row of the prefix sums; the others (overhangs) two.
+        // target (i0 = 0, i1 = L) read the full sums; the others (overhangs) the kept partial sums.
         int64_t best_key = INT64_MIN, best_k = kmin;
         const int64_t inner_lo = std::max<int64_t>(kmin, 0), inner_hi = std::min<int64_t>(kmax, wd - L);
         auto overhang = [&](int64_t ka, int64_t kb) {
-            for (int64_t k = ka; k <= std::min<int64_t>(kb, -1); ++k) {  // the query starts before the target
-                const int64_t i0 = -k, i1e = std::min(L, wd - k);
-                const int64_t ov = i1e - i0;
-                const int64_t complete = static_cast<int64_t>(diag[i1e * W + k] - diag[i0 * W + k]) - ov * G;
-                const int64_t key = complete * kOverlapSpan + ov;
-                best_k = key > best_key ? k : best_k;
-                best_key = key > best_key ? key : best_key;
-            }
-            for (int64_t k = std::max<int64_t>(ka, 0); k <= kb; ++k) {  // from the query's first column: row 0 is 0
-                const int64_t ov = std::min(L, wd - k);
-                const int64_t complete = static_cast<int64_t>(diag[ov * W + k]) - ov * G;
+            for (int64_t k = ka; k <= kb; ++k) {
+                const int64_t i0 = std::max<int64_t>(-k, 0), i1 = std::min(L, wd - k);
+                const int64_t ov = i1 - i0;
+                const int64_t upper = i1 == L ? full[k] : hi[i1 * E + t];
+                const int64_t lower = i0 == 0 ? 0 : lo[i0 * E + t];
+                const int64_t complete = upper - lower - ov * G;
                 const int64_t key = complete * kOverlapSpan + ov;
                 best_k = key > best_key ? k : best_k;
                 best_key = key > best_key ? key : best_key;
@@ -298,7 +298,6 @@ EXACTPWM_HOT void best_alignments(const int32_t* P, int64_t W, int64_t L, int64_
         };
         if (inner_lo <= inner_hi) {
             overhang(kmin, inner_lo - 1);
-            const int32_t* full = diag + L * W;
             int32_t top = full[inner_lo];
             int64_t top_k = inner_lo;
             for (int64_t k = inner_lo + 1; k <= inner_hi; ++k) {
@@ -316,6 +315,19 @@ EXACTPWM_HOT void best_alignments(const int32_t* P, int64_t W, int64_t L, int64_
         value[t] = best + L * G;
         offset[t] = best_k;
         overlap[t] = best_ov;
+    }
+}
+
+// With D holding the sums of the first m query columns along every diagonal (m in [1, L)), keeps
+// the two that alignments ending or starting at query column m read: lo[t] at offset -m (diagonal
+// position first - m) and hi[t] at offset wd - m (first + wd - m) of each entry t.
+EXACTPWM_HOT void partial_sums(const int32_t* D, int64_t L, int64_t m, const TomtomDatabase& db, int32_t* lo,
+                               int32_t* hi) {
+    const int64_t* start = db.entry_start;
+    const int32_t* at = D + L - 1 - m;  // at[p]: diagonal position p - m
+    for (int64_t t = 0; t < db.n_entries; ++t) {
+        lo[t] = at[start[t]];
+        hi[t] = at[start[t + 1]];
     }
 }
 
@@ -364,14 +376,15 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
     const int64_t H = R + 1;
     // each column's scores on the grid and their histogram (four partial counts: no store-to-load
     // stalls on repeated values); the nonzero span of each histogram
-    // diagonal prefix sums of the grid scores: P[i][p + L - 1] = sum over i' < i of z[i'][p + i'] (0
-    // outside the database), so an alignment's sum over query columns [i0, i1) at diagonal p (target
-    // column minus query column) is P[i1][.] - P[i0][.]
-    const int64_t W = n + L - 1;
+    // the diagonal sums of the grid scores, one row updated in place: after query columns [0, m),
+    // D[p + L - 1] = sum over i < m of z[i][p + i] (0 outside the database), p the diagonal (target
+    // column minus query column); partial_sums keeps what the alignments' overhangs read
+    const int64_t W = n + L - 1, E_n = db.n_entries;
     w.z.resize(static_cast<size_t>(n));
     // int32 sums of L values below H: the histograms above hold L * H doubles, so L * H < 2^31
-    w.prefix.assign(static_cast<size_t>(W), 0);  // row 0; the others are written below
-    w.prefix.resize(static_cast<size_t>((L + 1) * W));
+    w.diagonal.assign(static_cast<size_t>(W), 0);
+    w.lo_sums.resize(static_cast<size_t>(L * E_n));
+    w.hi_sums.resize(static_cast<size_t>(L * E_n));
     w.hist.assign(static_cast<size_t>(L * H), 0.0);
     w.span.resize(static_cast<size_t>(2 * L));
     w.counts.assign(static_cast<size_t>(4 * H), 0);
@@ -379,19 +392,19 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
         const double* row = S + i * n;
         int32_t* z = w.z.data();
         const double median = w.median[static_cast<size_t>(i)];
-        // the grid values and, in the same pass, row i + 1 of the diagonal prefix sums: column j lies
-        // on diagonal j - i, stored at j + shift (the rest of the row is row i's, copied below)
+        // the grid values and, in the same pass, query column i's terms of the diagonal sums:
+        // column j lies on diagonal j - i, stored at j + shift
         const int64_t shift = L - 1 - i;
-        const int32_t* prev = w.prefix.data() + i * W;
-        int32_t* cur = w.prefix.data() + (i + 1) * W;
+        int32_t* D = w.diagonal.data() + shift;
         for (int64_t j = 0; j < n; ++j) {
             // >= 0.5: truncation rounds
             const int32_t g = static_cast<int32_t>(((row[j] - median) - off) * scale + 0.5);
             z[j] = g;
-            cur[shift + j] = prev[shift + j] + g;
+            D[j] += g;
         }
-        std::copy(prev, prev + shift, cur);
-        std::copy(prev + shift + n, prev + W, cur + shift + n);
+        if (i + 1 < L)
+            partial_sums(w.diagonal.data(), L, i + 1, db, w.lo_sums.data() + (i + 1) * E_n,
+                         w.hi_sums.data() + (i + 1) * E_n);
         int32_t* c = w.counts.data();
         std::fill(c, c + 4 * H, 0);
         int64_t j = 0;
@@ -436,7 +449,8 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
     // each entry's best alignment first: a width's totals are read only at its entries' best grid
     // values, so they are made from the lowest of them up (low[k] rises to it)
     w.value.resize(static_cast<size_t>(db.n_entries));
-    best_alignments(w.prefix.data(), W, L, G, db, min_overlap, w.value.data(), offset, overlap);
+    best_alignments(w.diagonal.data(), w.lo_sums.data(), w.hi_sums.data(), L, G, db, min_overlap, w.value.data(),
+                    offset, overlap);
     std::vector<int64_t>& need = w.low;  // (at least the shifts' -inf part)
     {
         std::vector<int64_t> lowest(static_cast<size_t>(db.n_widths), E);
