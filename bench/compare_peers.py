@@ -15,9 +15,11 @@ largest |log10 p| difference where MEME's p <= 0.01, identical offsets/orientati
 and the same best target (self-matches excluded). memelite's tomtom (an approximation of the
 same statistic) is timed and compared the same way. ``--all-vs-all``: every JASPAR 2024 CORE
 motif of every taxon against all of them (``tomtom(db, db)``, the motifs prepared once; memelite's
-``tomtom(Ts, Ts)``), timed with exactpwm's full table (order, q-values) and memelite's p-values,
-their agreement where both give p <= 0.01. Each tool is timed on its second call
-(numba compilation and first-call costs excluded), threads = all cores.
+``tomtom(Ts, Ts)``), their agreement where both give p <= 0.01. exactpwm is timed twice: with
+Tomtom's full table (order, q-values), and with ``matrices=True``, (Q, T) arrays of p-values,
+offsets, overlaps and strands, the output memelite's tomtom gives. Each tool is timed from its
+second call (numba compilation and first-call costs excluded), best of three, the calls of all
+tools interleaved (a noisy machine slows them alike); threads = all cores.
 """
 
 from __future__ import annotations
@@ -33,13 +35,16 @@ import time
 import numpy as np
 
 
-def timed(fn, repeat=3):
-    fn()
-    best = np.inf
+def timed(fns, repeat=3):
+    """(results, seconds): each function's result and best time over ``repeat`` calls after a first
+    one, the calls of all functions interleaved."""
+    out = [fn() for fn in fns]
+    best = [np.inf] * len(fns)
     for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
+        for i, fn in enumerate(fns):
+            t = time.perf_counter()
+            out[i] = fn()
+            best[i] = min(best[i], time.perf_counter() - t)
     return out, best
 
 
@@ -98,25 +103,30 @@ def main() -> int:
            "dist": args.dist,
            "cores": os.cpu_count(), "tools": {}}
 
-    ours, t_ours = timed(lambda: tomtom(queries, db, dist=args.dist))
-    P = np.full((Q, T), np.nan)
-    OFF = np.zeros((Q, T), np.int64)
-    P[ours.rows["query"], ours.rows["target"]] = ours.rows["pvalue"]
-    OFF[ours.rows["query"], ours.rows["target"]] = ours.rows["offset"]
-    res["tools"]["exactpwm"] = {"seconds": t_ours}
-    print(f"exactpwm compare   {t_ours:.3f} s")
-
     try:
         import memelite
     except ImportError:
         memelite = None
+    fns = [lambda: tomtom(queries, db, dist=args.dist), lambda: tomtom(queries, db, dist=args.dist, matrices=True)]
     if memelite is not None:  # memelite computes Tomtom's ed (Euclidean) statistic only
         Ts = [m.probabilities(0.1).astype(np.float64) for m in db]
         Qs = Ts if args.all_vs_all else [m.probabilities(0.1).astype(np.float64) for m in queries]
-        (pm, *_), t_mm = timed(lambda: memelite.tomtom(Qs, Ts))
-        pm = np.asarray(pm)
-        res["tools"]["memelite"] = {"seconds": t_mm, "ratio_vs_exactpwm": t_mm / t_ours}
-        print(f"memelite tomtom    {t_mm:.3f} s  ({t_mm / t_ours:.2f}x exactpwm's time)")
+        fns.append(lambda: memelite.tomtom(Qs, Ts))
+    out, seconds = timed(fns)
+    ours, t_ours, t_matrices = out[0], seconds[0], seconds[1]
+    P = np.full((Q, T), np.nan)
+    OFF = np.zeros((Q, T), np.int64)
+    P[ours.rows["query"], ours.rows["target"]] = ours.rows["pvalue"]
+    OFF[ours.rows["query"], ours.rows["target"]] = ours.rows["offset"]
+    assert (out[1].pvalue == P).all() and (out[1].offset == OFF).all()  # the same numbers
+    res["tools"]["exactpwm"] = {"seconds": t_ours, "matrices_seconds": t_matrices}
+    print(f"exactpwm compare   {t_ours:.3f} s (Tomtom's table), {t_matrices:.3f} s (matrices)")
+    if memelite is not None:
+        pm, t_mm = np.asarray(out[2][0]), seconds[2]
+        res["tools"]["memelite"] = {"seconds": t_mm, "ratio_vs_exactpwm": t_mm / t_ours,
+                                    "exactpwm_matrices_vs_memelite": t_matrices / t_mm}
+        print(f"memelite tomtom    {t_mm:.3f} s  ({t_mm / t_ours:.2f}x exactpwm's table time; exactpwm's matrices "
+              f"take {t_matrices / t_mm:.2f}x memelite's time)")
         if args.dist == "ed":  # the same statistic: how far memelite's p-values are from exactpwm's
             res["memelite_vs_exactpwm"] = agreement(P, pm, self_mask=self_mask)
             print("memelite vs exactpwm:", json.dumps(res["memelite_vs_exactpwm"]))

@@ -354,3 +354,52 @@ def test_a_comparison_that_cannot_be_allocated_raises_memory_error_not_abort():
              "        np.full(n * w, 20.0), np.arange(0, n * w + 1, w), np.zeros(n, np.int64), np.array([w]), 0,\n"
              "        np.full(4, 0.25), 1, 1, pv, off, ov, 2)")
     assert_memory_error_under_limit(setup, 'engine("cpp").tomtom_compare(*args)', 150)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("strand", ["both", "+"])
+def test_matrices_hold_the_tables_numbers_for_every_pair(db, backend, strand, monkeypatch):
+    """tomtom(..., matrices=True): (Q, T) arrays of each target's better orientation, the table's
+    p-value, offset, overlap and strand for every pair (blocks of queries alike); E = p x T."""
+    from exactpwm.interpret import tomtom as tt
+
+    queries = db.select(db.names[:9])
+    table = tomtom(queries, db, dist="ed", strand=strand, backend=backend).rows
+    monkeypatch.setattr(tt, "_BLOCK_BYTES", 24 * 2 * len(db) * 4)  # blocks of four queries
+    m = tomtom(queries, db, dist="ed", strand=strand, backend=backend, matrices=True)
+    assert isinstance(m, tt.TomtomMatrices)
+    assert m.pvalue.shape == m.offset.shape == m.overlap.shape == m.strand.shape == (9, len(db))
+    q, t = table["query"], table["target"]
+    assert (m.pvalue[q, t] == table["pvalue"]).all()
+    assert (m.offset[q, t] == table["offset"]).all()
+    assert (m.overlap[q, t] == table["overlap"]).all()
+    assert (m.strand[q, t] == table["strand"]).all()
+    assert (m.evalue == m.pvalue * len(db)).all()
+    assert m.query_names == list(queries.names) and m.target_names == list(db.names)
+    if strand == "+":
+        assert (m.strand == b"+").all()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_better_orientation_ties_as_the_table_does(backend):
+    """Each backend's tomtom_matrices picks a target's orientation as Tomtom's table does: the
+    smaller p, then the larger overlap, then '+' (equal p and overlap)."""
+    from exactpwm._engine import engine
+
+    pv = np.array([[0.1, 0.2, 0.3, 0.3, 0.5, 0.5, 0.7, 0.6]])
+    ov = np.array([[4, 9, 5, 6, 7, 7, 3, 2]])
+    off = np.arange(8).reshape(1, 8) - 3
+    out = np.empty((1, 4)), np.empty((1, 4), np.int64), np.empty((1, 4), np.int64), np.empty((1, 4), "S1")
+    engine(backend).tomtom_matrices(pv, off, ov, 2, *out, 1)
+    assert out[0].tolist() == [[0.1, 0.3, 0.5, 0.6]]
+    assert out[1].tolist() == [[-3, 0, 1, 4]]
+    assert out[2].tolist() == [[4, 6, 7, 2]]
+    assert out[3].tolist() == [[b"+", b"-", b"+", b"-"]]
+
+
+def test_compare_motifs_gives_matrices_and_refuses_table_options(db):
+    m = compare_motifs(db, db, dist="ed", matrices=True)
+    assert m.pvalue.shape == (len(db), len(db))
+    assert (np.argmin(m.pvalue, axis=1) == np.arange(len(db))).all()  # each motif's best match is itself
+    with pytest.raises(ValueError, match="threshold= and as_frame= apply to the table only"):
+        compare_motifs(db, db, matrices=True, threshold=0.5)

@@ -104,6 +104,30 @@ void table(const carray<double>& pvalue, const carray<int64_t>& offset, const ca
                            layout, first_query, threads);
 }
 
+void matrices(const carray<double>& pvalue, const carray<int64_t>& offset, const carray<int64_t>& overlap,
+              int orientations, carray<double>& best_pvalue, carray<int64_t>& best_offset,
+              carray<int64_t>& best_overlap, carray<uint8_t>& strand, int threads) {
+    if (pvalue.ndim() != 2 || offset.ndim() != 2 || overlap.ndim() != 2)
+        throw py::value_error("pvalue, offset and overlap must be (Q, E)");
+    const int64_t Q = pvalue.shape(0), E = pvalue.shape(1);
+    for (const auto* a : {static_cast<const py::array*>(&offset), static_cast<const py::array*>(&overlap)})
+        if (a->shape(0) != Q || a->shape(1) != E) throw py::value_error("offset and overlap must have pvalue's shape");
+    if (orientations < 1 || orientations > 2 || E % orientations != 0)
+        throw py::value_error("orientations must be 1 or 2 and divide the number of entries");
+    const int64_t T = E / orientations;
+    for (const auto* a : {static_cast<const py::array*>(&best_pvalue), static_cast<const py::array*>(&best_offset),
+                          static_cast<const py::array*>(&best_overlap), static_cast<const py::array*>(&strand)})
+        if (a->ndim() != 2 || a->shape(0) != Q || a->shape(1) != T || !a->writeable())
+            throw py::value_error("the outputs must be writeable (Q, E / orientations) arrays");
+    double* p = best_pvalue.mutable_data();
+    int64_t* off = best_offset.mutable_data();
+    int64_t* ov = best_overlap.mutable_data();
+    char* s = reinterpret_cast<char*>(strand.mutable_data());
+    py::gil_scoped_release nogil;
+    exactpwm::tomtom_matrices(pvalue.data(), offset.data(), overlap.data(), Q, T, orientations, p, off, ov, s,
+                              threads);
+}
+
 }  // namespace
 
 void register_tomtom(py::module_& m) {
@@ -131,4 +155,11 @@ void register_tomtom(py::module_& m) {
           "rows (Q * T,) records written, fields: byte offsets of query, target, offset, pvalue, evalue, qvalue, "
           "overlap (8 bytes each) and strand (1 byte), first_query (the query column holds first_query + row's "
           "query), threads)");
+    m.def("tomtom_matrices", &matrices, py::arg("pvalue").noconvert(), py::arg("offset").noconvert(),
+          py::arg("overlap").noconvert(), py::arg("orientations"), py::arg("best_pvalue").noconvert(),
+          py::arg("best_offset").noconvert(), py::arg("best_overlap").noconvert(), py::arg("strand").noconvert(),
+          py::arg("threads"),
+          "tomtom_matrices(pvalue (Q, E) float64, offset, overlap (Q, E) int64, orientations, best_pvalue (Q, T) "
+          "float64, best_offset, best_overlap (Q, T) int64, strand (Q, T) uint8 written (b'+' or b'-'), threads): "
+          "each target's better orientation, as tomtom_table picks it");
 }

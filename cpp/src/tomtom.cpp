@@ -280,36 +280,39 @@ EXACTPWM_HOT void best_alignments(const int32_t* D, const int32_t* lo, const int
         const int64_t kmin = mo - L, kmax = wd - mo;
         const int32_t* full = D + first + L - 1;  // full[k]: the whole diagonal of offset k
         // the best (complete score, then overlap) as one key, complete * 2^24 + overlap; a strict
-        // comparison keeps the first offset of equal keys. Offsets where the whole query lies on the
-        // target (i0 = 0, i1 = L) read the full sums; the others (overhangs) the kept partial sums.
+        // comparison keeps the first offset of equal keys. The offsets fall in four runs, in
+        // ascending order, each with its own sums (no branch per offset): k < 0 with i1 = L, k < 0
+        // with i1 < L (an entry narrower than the query), k >= 0 with i1 = L (the whole query on the
+        // entry), k >= 0 with i1 < L.
         int64_t best_key = INT64_MIN, best_k = kmin;
-        const int64_t inner_lo = std::max<int64_t>(kmin, 0), inner_hi = std::min<int64_t>(kmax, wd - L);
-        auto overhang = [&](int64_t ka, int64_t kb) {
-            for (int64_t k = ka; k <= kb; ++k) {
-                const int64_t i0 = std::max<int64_t>(-k, 0), i1 = std::min(L, wd - k);
-                const int64_t ov = i1 - i0;
-                const int64_t upper = i1 == L ? full[k] : hi[i1 * E + t];
-                const int64_t lower = i0 == 0 ? 0 : lo[i0 * E + t];
-                const int64_t complete = upper - lower - ov * G;
-                const int64_t key = complete * kOverlapSpan + ov;
-                best_k = key > best_key ? k : best_k;
-                best_key = key > best_key ? key : best_key;
-            }
-        };
-        if (inner_lo <= inner_hi) {
-            overhang(kmin, inner_lo - 1);
-            int32_t top = full[inner_lo];
-            int64_t top_k = inner_lo;
-            for (int64_t k = inner_lo + 1; k <= inner_hi; ++k) {
-                top_k = full[k] > top ? k : top_k;
-                top = full[k] > top ? full[k] : top;
-            }
-            const int64_t key = (static_cast<int64_t>(top) - L * G) * kOverlapSpan + L;
-            best_k = key > best_key ? top_k : best_k;
+        const auto keep = [&](int64_t key, int64_t k) {
+            best_k = key > best_key ? k : best_k;
             best_key = key > best_key ? key : best_key;
-            overhang(inner_hi + 1, kmax);
-        } else {
-            overhang(kmin, kmax);
+        };
+        const int32_t* lo_t = lo + t;  // lo_t[m * E]: the sum of the first m columns at offset -m
+        const int32_t* hi_t = hi + t;  // hi_t[m * E]: the sum of the first m columns at offset wd - m
+        const int64_t split = wd - L;  // i1 = L exactly for k <= split
+        for (int64_t k = kmin; k <= std::min<int64_t>(-1, split); ++k) {  // i0 = -k, i1 = L
+            const int64_t ov = L + k;
+            keep((full[k] - lo_t[-k * E] - ov * G) * kOverlapSpan + ov, k);
+        }
+        for (int64_t k = std::max<int64_t>(kmin, split + 1); k <= std::min<int64_t>(-1, kmax); ++k)  // i0 = -k, i1 = wd - k
+            keep((hi_t[(wd - k) * E] - lo_t[-k * E] - wd * G) * kOverlapSpan + wd, k);
+        {
+            const int64_t a = std::max<int64_t>(kmin, 0), b = std::min<int64_t>(kmax, split);  // i0 = 0, i1 = L
+            if (a <= b) {
+                int32_t top = full[a];
+                int64_t top_k = a;
+                for (int64_t k = a + 1; k <= b; ++k) {
+                    top_k = full[k] > top ? k : top_k;
+                    top = full[k] > top ? full[k] : top;
+                }
+                keep((static_cast<int64_t>(top) - L * G) * kOverlapSpan + L, top_k);
+            }
+        }
+        for (int64_t k = std::max<int64_t>({kmin, 0, split + 1}); k <= kmax; ++k) {  // i0 = 0, i1 = wd - k
+            const int64_t ov = wd - k;
+            keep((hi_t[ov * E] - ov * G) * kOverlapSpan + ov, k);
         }
         const int64_t best_ov = best_key & (kOverlapSpan - 1), best = (best_key - best_ov) / kOverlapSpan;
         value[t] = best + L * G;
@@ -777,6 +780,33 @@ void tomtom_table(const double* pvalue, const int64_t* offset, const int64_t* ov
         }
     }
     stop.throw_if_stopped();
+}
+
+void tomtom_matrices(const double* pvalue, const int64_t* offset, const int64_t* overlap, int64_t n_queries,
+                     int64_t n_targets, int orientations, double* best_pvalue, int64_t* best_offset,
+                     int64_t* best_overlap, char* strand, int threads) {
+    const int64_t T = n_targets, E = n_targets * orientations;
+    threads = std::max(1, std::min<int>(threads, static_cast<int>(std::max<int64_t>(n_queries, 1))));
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) schedule(static)
+#endif
+    for (int64_t q = 0; q < n_queries; ++q) {
+        const double* pv = pvalue + q * E;
+        const int64_t *off = offset + q * E, *ov = overlap + q * E;
+        for (int64_t t = 0; t < T; ++t) {
+            const int64_t a = t * orientations;
+            int64_t e = a;
+            if (orientations == 2) {
+                const int64_t b = a + 1;
+                e = pv[b] < pv[a] || (pv[b] == pv[a] && ov[b] > ov[a]) ? b : a;
+            }
+            const int64_t at = q * T + t;
+            best_pvalue[at] = pv[e];
+            best_offset[at] = off[e];
+            best_overlap[at] = ov[e];
+            strand[at] = e == a ? '+' : '-';
+        }
+    }
 }
 
 }  // namespace exactpwm

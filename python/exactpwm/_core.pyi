@@ -233,6 +233,18 @@ def tomtom_compare(
 ) -> None: ...
 def tomtom_release() -> None:
     """Free the scratch tomtom_compare keeps between calls."""
+def tomtom_matrices(
+    pvalue: npt.NDArray[np.float64],
+    offset: npt.NDArray[np.int64],
+    overlap: npt.NDArray[np.int64],
+    orientations: int,
+    best_pvalue: npt.NDArray[np.float64],
+    best_offset: npt.NDArray[np.int64],
+    best_overlap: npt.NDArray[np.int64],
+    strand: npt.NDArray[np.uint8],
+    threads: int,
+) -> None:
+    """Each target's better orientation into (Q, T) arrays (strand b'+' or b'-')."""
 def tomtom_table(
     pvalue: npt.NDArray[np.float64],
     offset: npt.NDArray[np.int64],

@@ -162,6 +162,15 @@ class Engine:
     def tomtom_release(self) -> None:
         """Free what tomtom_compare keeps between calls (a comparison in blocks pages its scratch in once)."""
 
+    def tomtom_matrices(self, pvalue, offset, overlap, orientations: int, best_pvalue, best_offset, best_overlap,
+                        strand, threads: int) -> None:
+        """best_pvalue (Q, T) float64, best_offset, best_overlap (Q, T) int64, strand (Q, T) S1 written:
+        each target's better orientation of tomtom_compare's (Q, E) arrays, as tomtom_table picks it
+        (see exactpwm._numpy_kernels.best_orientation)."""
+        from exactpwm._numpy_kernels import best_orientation  # numpy: whole-array operations
+
+        best_orientation(pvalue, offset, overlap, orientations, best_pvalue, best_offset, best_overlap, strand)
+
     def tomtom_table(self, pvalue, offset, overlap, orientations: int, name_rank, rows, threads: int,
                      first_query: int = 0) -> None:
         """rows (Q * T,) records: Tomtom's table from tomtom_compare's (Q, E) arrays (see
@@ -262,6 +271,11 @@ class _Core(Engine):
 
     def tomtom_release(self):
         _core.tomtom_release()
+
+    def tomtom_matrices(self, pvalue, offset, overlap, orientations, best_pvalue, best_offset, best_overlap, strand,
+                        threads):
+        _core.tomtom_matrices(pvalue, offset, overlap, orientations, best_pvalue, best_offset, best_overlap,
+                              strand.view(np.uint8), threads)
 
     def tomtom_table(self, pvalue, offset, overlap, orientations, name_rank, rows, threads, first_query=0):
         fields = [rows.dtype.fields[f][1] for f in ("query", "target", "offset", "pvalue", "evalue", "qvalue",

@@ -1,15 +1,32 @@
 """Kernels in numpy where a backend has no compiled one (the engine facade's, below every layer:
-numpy only). Storey's pi0 and q-values by rows, Tomtom's table from the comparison's (Q, E)
-arrays, and exact tail tables of score matrices: the numba backend's (the compiled core has its
-own, ``tomtom_table`` in cpp/src/tomtom.cpp and ``tail_table`` in cpp/src/exact_tails.cpp; the
-same numbers, bit for bit).
+numpy only). Storey's pi0 and q-values by rows, Tomtom's table and (Q, T) matrices from the
+comparison's (Q, E) arrays, and exact tail tables of score matrices: the numba backend's (the
+compiled core has its own, ``tomtom_table`` and ``tomtom_matrices`` in cpp/src/tomtom.cpp and
+``tail_table_unchecked`` in cpp/src/exact_tails.cpp; the same numbers, bit for bit).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["fill_table", "pruned_half", "stable_argsort", "storey_pi0_rows", "storey_qvalues", "tail_table"]
+__all__ = ["best_orientation", "fill_table", "pruned_half", "stable_argsort", "storey_pi0_rows", "storey_qvalues",
+           "tail_table"]
+
+
+def best_orientation(pv: np.ndarray, off: np.ndarray, ov: np.ndarray, norient: int, out_p: np.ndarray,
+                     out_off: np.ndarray, out_ov: np.ndarray, out_strand: np.ndarray) -> None:
+    """Each target's better orientation of (Q, T * norient) comparison results (a target's '+'
+    entry, then its '-' entry), as Tomtom's table picks it (smaller p, then larger overlap, then
+    '+'), into the (Q, T) outputs (out_strand: S1, b"+" or b"-")."""
+    if norient == 1:
+        out_p[...], out_off[...], out_ov[...], out_strand[...] = pv, off, ov, b"+"
+        return
+    p_plus, p_minus, v_plus, v_minus = pv[:, 0::2], pv[:, 1::2], ov[:, 0::2], ov[:, 1::2]
+    minus = (p_minus < p_plus) | ((p_minus == p_plus) & (v_minus > v_plus))
+    np.copyto(out_p, np.where(minus, p_minus, p_plus))
+    np.copyto(out_off, np.where(minus, off[:, 1::2], off[:, 0::2]))
+    np.copyto(out_ov, np.where(minus, v_minus, v_plus))
+    np.copyto(out_strand, np.where(minus, b"-", b"+").astype("S1"))
 
 
 def stable_argsort(x: np.ndarray) -> np.ndarray:

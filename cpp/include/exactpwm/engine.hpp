@@ -239,6 +239,13 @@ void tomtom_table(const double* pvalue, const int64_t* offset, const int64_t* ov
                   int64_t n_targets, int orientations, const int64_t* name_rank, uint8_t* rows,
                   const TomtomRowLayout& layout, int64_t first_query, int threads);
 
+// Each target's better orientation of tomtom_compare's (Q, E) arrays, as tomtom_table picks it
+// (smaller p, then larger overlap, then '+'), into (Q, n_targets) arrays: its p-value, offset,
+// overlap, and strand ('+' or '-').
+void tomtom_matrices(const double* pvalue, const int64_t* offset, const int64_t* overlap, int64_t n_queries,
+                     int64_t n_targets, int orientations, double* best_pvalue, int64_t* best_offset,
+                     int64_t* best_overlap, char* strand, int threads);
+
 // Continuous Jaccard similarity of seqlet tracks (seqlet_similarity.cpp; TF-MoDISco's affinity).
 //   a_fwd, a_rev: (n_a, width, channels) int16 (tracks quantized on one scale), the candidates and
 //   their reverse complements;

@@ -42,7 +42,8 @@ from exactpwm.core.matrices import as_background
 from exactpwm.core.motif import MotifSet
 from exactpwm.core.types import Strand
 
-__all__ = ["DISTANCES", "TSV_COLUMNS", "TomtomResult", "compare_motifs", "tomtom", "as_motifs", "storey_qvalues"]
+__all__ = ["DISTANCES", "TSV_COLUMNS", "TomtomMatrices", "TomtomResult", "compare_motifs", "tomtom", "as_motifs",
+           "storey_qvalues"]
 
 DISTANCES = ("ed", "pearson", "sandelin", "kullback", "allr")
 BINS = 100  # Tomtom's score range for the quantized column scores
@@ -130,6 +131,37 @@ class TomtomResult:
                 f.write(f"# {command}\n")
 
 
+@dataclass
+class TomtomMatrices:
+    """Every (query, target) pair's best alignment as (Q, T) arrays, in query and target order: the
+    form clustering and redundancy filters read (``tomtom(..., matrices=True)``). The numbers are
+    :class:`TomtomResult`'s, without the table's order and q-values (a q-value needs every
+    orientation's p-value of the query).
+
+    Attributes
+    ----------
+    pvalue : (Q, T) float64
+        Tomtom's p-value of the target's better orientation (smaller p, then larger overlap, then '+').
+    offset, overlap : (Q, T) int64
+        Its ``Optimal_offset`` (the target's first column minus the query's) and aligned columns.
+    strand : (Q, T) S1
+        ``b"+"`` or ``b"-"``: the target's orientation.
+    query_names, target_names : list of str
+    """
+
+    pvalue: np.ndarray
+    offset: np.ndarray
+    overlap: np.ndarray
+    strand: np.ndarray
+    query_names: list
+    target_names: list
+
+    @property
+    def evalue(self) -> np.ndarray:
+        """(Q, T) float64: p x the number of targets, as Tomtom's E-value."""
+        return self.pvalue * self.pvalue.shape[1]
+
+
 TSV_COLUMNS = ("Query_ID", "Target_ID", "Optimal_offset", "p-value", "E-value", "q-value", "Overlap",
                "Query_consensus", "Target_consensus", "Orientation")
 
@@ -166,13 +198,15 @@ def _prepare(motifs: MotifSet, what: str, pseudocount: float, bg: np.ndarray) ->
 
 def tomtom(queries: MotifSet, targets: MotifSet, *, dist: str = "pearson", min_overlap: int = 1,
            strand: Strand = "both", pseudocount: float = 0.1, background: Any = None, threads: int = 0,
-           both_strands: bool | None = None,
-           backend: str = "auto") -> TomtomResult:
+           both_strands: bool | None = None, matrices: bool = False,
+           backend: str = "auto") -> Any:
     """Compare every query with every target (see the module docstring for the method).
 
     queries, targets : MotifSet. background : the null letter frequencies for the pseudocount
     (and ``allr``); default the queries' background, made strand-symmetric as Tomtom does.
-    Returns every pair; :meth:`TomtomResult.significant` gives Tomtom's default output (q <= 0.5).
+    Returns every pair: a :class:`TomtomResult` (Tomtom's table; :meth:`TomtomResult.significant`
+    gives Tomtom's default output, q <= 0.5), or with ``matrices=True`` the same numbers as
+    :class:`TomtomMatrices` ((Q, T) arrays, no table order or q-values; faster for all against all).
     Results do not depend on ``threads`` or ``backend``. All against all (``targets is queries``, as
     ``exactpwm compare db.meme db.meme`` passes them) prepares the motifs once; each ordered pair is
     still its own test, as in Tomtom (a query's null distribution is its own).
@@ -210,7 +244,12 @@ def tomtom(queries: MotifSet, targets: MotifSet, *, dist: str = "pearson", min_o
           width_index.astype(np.int64), unique_widths.astype(np.int64), DISTANCES.index(dist), bg, norient,
           int(min_overlap))
     name_rank = _name_rank(list(targets.names))
-    rows = np.empty(Q * len(targets), _ROW)
+    T = len(targets)
+    if matrices:
+        out_p, out_off = np.empty((Q, T)), np.empty((Q, T), np.int64)
+        out_ov, out_strand = np.empty((Q, T), np.int64), np.empty((Q, T), "S1")
+    else:
+        rows = np.empty(Q * T, _ROW)
     # queries in blocks: each block's (B, E) p-values, offsets and overlaps (about 16 MB) are made,
     # then turned into its rows, so they stay in memory already touched instead of 24 bytes per pair
     block = min(Q, max(n_threads, _BLOCK_BYTES // (24 * E), 1))
@@ -227,10 +266,16 @@ def tomtom(queries: MotifSet, targets: MotifSet, *, dist: str = "pearson", min_o
                                n_threads)
             if not np.isfinite(pv).all():
                 raise ValueError(f"column scores are not finite with dist={dist!r}")
-            _rows(pv, off, ov, norient, name_rank, threads=n_threads, backend=backend,
-                  out=rows[q0 * len(targets):q1 * len(targets)], first_query=q0)
+            if matrices:
+                eng.tomtom_matrices(pv, off, ov, norient, out_p[q0:q1], out_off[q0:q1], out_ov[q0:q1],
+                                    out_strand[q0:q1], n_threads)
+            else:
+                _rows(pv, off, ov, norient, name_rank, threads=n_threads, backend=backend,
+                      out=rows[q0 * T:q1 * T], first_query=q0)
     finally:
         eng.tomtom_release()  # the engine's scratch, kept from one block to the next
+    if matrices:
+        return TomtomMatrices(out_p, out_off, out_ov, out_strand, list(queries.names), list(targets.names))
     t_cons = _consensus(entries)
     if not both_strands:  # keep target_consensus[2 * t + r] addressing
         t_cons = [c for c in t_cons for _ in range(2)]
@@ -295,7 +340,8 @@ def compare_motifs(queries: Any, targets: Any, *, dist: str = "pearson", min_ove
                    strand: Strand = "both", pseudocount: float = 0.1, background: Any = None,
                    both_strands: bool | None = None,
                    base: float | None = None, threshold: float | None = None, by: str = "qvalue",
-                   as_frame: bool | None = None, threads: int = 0, backend: str = "auto") -> Any:
+                   as_frame: bool | None = None, matrices: bool = False, threads: int = 0,
+                   backend: str = "auto") -> Any:
     """Which known motif is each query? Tomtom's comparison (see :mod:`exactpwm.interpret.tomtom`).
 
     Parameters
@@ -323,6 +369,10 @@ def compare_motifs(queries: Any, targets: Any, *, dist: str = "pearson", min_ove
     as_frame : bool or None
         A pandas DataFrame with Tomtom's columns (default when pandas is installed), else the
         :class:`TomtomResult`.
+    matrices : bool
+        Return :class:`TomtomMatrices` instead: (Q, T) arrays of every pair's p-value, offset,
+        overlap and strand, in query and target order (no table order or q-values: what clustering
+        reads; faster for all against all). ``threshold`` and ``as_frame`` do not apply.
 
     Returns
     -------
@@ -331,12 +381,17 @@ def compare_motifs(queries: Any, targets: Any, *, dist: str = "pearson", min_ove
         ``Optimal_offset``, ``p-value``, ``E-value`` (p x number of targets), ``q-value``, ``Overlap``,
         ``Query_consensus``, ``Target_consensus``, ``Orientation``.
     """
+    if matrices and (threshold is not None or as_frame):
+        raise ValueError("matrices=True gives every pair as (Q, T) arrays: threshold= and as_frame= apply to the "
+                         "table only")
     qs = as_motifs(queries, "query", base=base)
-    ts = as_motifs(targets, "target", base=base)
+    ts = qs if targets is queries else as_motifs(targets, "target", base=base)
     result = tomtom(qs, ts, dist=dist, min_overlap=min_overlap,
                     strand="both" if _strand_choice(strand, both_strands, "compare_motifs") else "+",
-                    pseudocount=pseudocount,
-                    background=background, threads=threads, backend=backend)
+                    pseudocount=pseudocount, background=background, matrices=matrices, threads=threads,
+                    backend=backend)
+    if matrices:
+        return result
     if threshold is not None:
         result = result.significant(threshold, by)
     if as_frame is None:
