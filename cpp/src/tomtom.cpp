@@ -136,12 +136,14 @@ EXACTPWM_HOT RowRange score_row_any(int distance, const double* q, const Columns
 // += pmf[a] * h[v]) adds them: the same double. Terms outside pmf's support read zeros (pmf holds
 // zeros for `pad` entries on both sides), and a zero term adds exactly 0 to a sum >= 0, so the sums
 // outside next's support, left out, would be 0. Sums are kept in registers, 32 outputs at a time.
-// next is zero on [0, plo + lo) and (phi + hi, out + pad) afterwards, as the next convolution reads it.
+// Only next[x] for x >= cut is made (the same doubles there; below cut next is left as it was), and
+// pmf is read at cut - hi and above only.
+// next is zero on [max(cut, 0), plo + lo) and (phi + hi, out + pad) afterwards, as the next convolution reads it.
 EXACTPWM_HOT void convolve(const double* pmf, int64_t plo, int64_t phi, const double* h, int64_t lo, int64_t hi,
-                           int64_t out, int64_t pad, double* next) {
+                           int64_t out, int64_t pad, int64_t cut, double* next) {
     const int64_t x0 = plo + lo, x1 = phi + hi + 1;  // next is 0 outside [x0, x1)
-    std::fill(next, next + x0, 0.0);
-    int64_t x = x0;
+    if (cut < x0) std::fill(next + std::max<int64_t>(cut, 0), next + x0, 0.0);
+    int64_t x = std::max(x0, cut);
 #if defined(__GNUC__) || defined(__clang__)
     // eight vectors of four sums, in registers (an array of sums would live in memory)
     // (vectors pass by reference only: by value, their ABI differs between instruction sets)
@@ -174,7 +176,7 @@ EXACTPWM_HOT void convolve(const double* pmf, int64_t plo, int64_t phi, const do
         for (int64_t v = hi; v >= lo; --v) acc += pmf[x - v] * h[v];
         next[x] = acc;
     }
-    std::fill(next + x1, next + out + pad, 0.0);
+    std::fill(next + std::max(x1, cut), next + out + pad, 0.0);
 }
 
 // Scratch vectors, reused across the queries of one thread.
@@ -185,7 +187,7 @@ struct Scratch {
     std::vector<int32_t> z, diagonal, lo_sums, hi_sums;
     std::vector<uint16_t> bucket;
     std::vector<int32_t> counts;
-    std::vector<int64_t> span, low, value;
+    std::vector<int64_t> span, low, value, cut;
     std::vector<float> pv;
 };
 
@@ -471,15 +473,33 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
     const int64_t pad = H + 32;
     w.pmf.assign(static_cast<size_t>(L * H + 1 + 2 * pad), 0.0);
     w.next.assign(static_cast<size_t>(L * H + 1 + 2 * pad), 0.0);
+    // The rows of columns [s, e] are read from their users' lowest need up (from_e below); so the
+    // distribution after column e is needed from cut[e] up: from_e, and what column e + 1's
+    // convolution reads (cut[e + 1] - its highest grid value). Below the cuts nothing is made, and
+    // the chain of a start s ends at its last window with users.
+    w.cut.resize(static_cast<size_t>(L));
     for (int64_t s = 0; s < L; ++s) {
+        int64_t last = -1, later = INT64_MAX;
+        for (int64_t e = L - 1; e >= s; --e) {
+            int64_t c = later;
+            const std::vector<int64_t>& users = w.uses[static_cast<size_t>(s * L + e)];
+            if (!users.empty()) {
+                last = std::max(last, e);
+                const int64_t shift = (L - (e - s + 1)) * G;
+                for (const int64_t k : users) c = std::min(c, need[static_cast<size_t>(k)] - shift);
+            }
+            w.cut[static_cast<size_t>(e)] = c;
+            later = c == INT64_MAX ? c : c - w.span[static_cast<size_t>(2 * e + 1)];
+        }
         int64_t size = 1, plo = 0, phi = 0;  // pmf is zero outside [plo, phi]
         w.pmf[static_cast<size_t>(pad)] = 1.0;
         std::fill(w.pmf.begin() + pad + 1, w.pmf.begin() + 2 * pad + 1, 0.0);
-        for (int64_t e = s; e < L; ++e) {
+        for (int64_t e = s; e <= last; ++e) {
             const double* h = w.hist.data() + e * H;
             const int64_t out = size + H - 1, lo = w.span[static_cast<size_t>(2 * e)],
                           hi = w.span[static_cast<size_t>(2 * e + 1)];
-            convolve(w.pmf.data() + pad, plo, phi, h, lo, hi, out, pad, w.next.data() + pad);
+            convolve(w.pmf.data() + pad, plo, phi, h, lo, hi, out, pad, std::min(w.cut[static_cast<size_t>(e)], out),
+                     w.next.data() + pad);
             std::swap(w.pmf, w.next);
             size = out;
             plo += lo;
