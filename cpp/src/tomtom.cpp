@@ -610,6 +610,12 @@ void tomtom_compare(const double* query_cols, const int64_t* query_start, const 
         compare_one(Q, L, query_nsites[q], db, cols, distance, background, orientations, min_overlap, pv, off, ov,
                     scratch);
     };
+    // the widest (costliest) queries first, so that no long query starts last
+    std::vector<int64_t> order(static_cast<size_t>(n_queries));
+    for (int64_t q = 0; q < n_queries; ++q) order[static_cast<size_t>(q)] = q;
+    std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) {
+        return query_start[x + 1] - query_start[x] > query_start[y + 1] - query_start[y];
+    });
     detail::StopFlag stop;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(threads)
@@ -620,9 +626,9 @@ void tomtom_compare(const double* query_cols, const int64_t* query_start, const 
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
-        for (int64_t q = 0; q < n_queries; ++q) {
+        for (int64_t i = 0; i < n_queries; ++i) {
             if (stop.stopped()) continue;
-            stop.guard([&] { compare_query(q, *own); });
+            stop.guard([&] { compare_query(order[static_cast<size_t>(i)], *own); });
         }
         if (own) stop.guard([&] { give_back(std::move(own)); });
     }
