@@ -403,3 +403,51 @@ def test_compare_motifs_gives_matrices_and_refuses_table_options(db):
     assert (np.argmin(m.pvalue, axis=1) == np.arange(len(db))).all()  # each motif's best match is itself
     with pytest.raises(ValueError, match="threshold= and as_frame= apply to the table only"):
         compare_motifs(db, db, matrices=True, threshold=0.5)
+
+
+@pytest.mark.parametrize("by, threshold", [("qvalue", 0.5), ("evalue", 1.0), ("pvalue", 1e-3), ("qvalue", 0.0)])
+def test_a_threshold_keeps_the_significant_rows_block_by_block(db, by, threshold, monkeypatch):
+    """tomtom(threshold=, by=) keeps, block by block, exactly the rows TomtomResult.significant keeps."""
+    from exactpwm.interpret import tomtom as tt
+
+    whole = tomtom(db, db, dist="ed").significant(threshold, by).rows
+    monkeypatch.setattr(tt, "_BLOCK_BYTES", 24 * 2 * len(db) * 3)  # blocks of three queries
+    kept = tomtom(db, db, dist="ed", threshold=threshold, by=by).rows
+    assert kept.tobytes() == whole.tobytes()
+    with pytest.raises(ValueError, match="by must be"):
+        tomtom(db, db, threshold=0.5, by="score")
+    with pytest.raises(ValueError, match="threshold= applies to the table"):
+        tomtom(db, db, threshold=0.5, matrices=True)
+
+
+def test_the_compiled_tsv_writer_prints_what_python_prints(tmp_path, db):
+    """TomtomResult.write_tsv: the compiled core's lines equal the Python reference byte for byte,
+    with p-values at float32's edges (0, subnormal, tiny, 1) and names with spaces."""
+    from exactpwm.interpret.tomtom import TomtomResult
+
+    result = tomtom(db, db, dist="ed")
+    rows = result.rows.copy()
+    rows["pvalue"][:6] = [0.0, 1e-45, 3e-41, 1.2345678e-30, 0.999999999, 1.0]
+    rows["evalue"][:6] = rows["pvalue"][:6] * len(db)
+    rows["qvalue"][:3] = [0.0, 5e-324, 0.5]
+    names = [f"motif {i}.{'x' * (i % 3)}" for i in range(len(db))]
+    edited = TomtomResult(rows, names, names, result.query_consensus, result.target_consensus)
+    paths = {}
+    for backend in ("cpp", "numba"):
+        paths[backend] = tmp_path / f"{backend}.tsv"
+        edited.write_tsv(paths[backend], command="compare a b", backend=backend)
+    assert paths["cpp"].read_bytes() == paths["numba"].read_bytes()
+    lines = paths["cpp"].read_text().splitlines()
+    assert lines[1] == edited.format_python().splitlines()[0]
+    assert len(lines) == 1 + len(rows) + 3  # a blank line and two comment lines after the rows
+
+
+def test_the_compiled_tsv_writer_refuses_rows_outside_the_names(db):
+    from exactpwm._engine import engine
+
+    result = tomtom(db.select(db.names[:2]), db, dist="ed")
+    rows = result.rows.copy()
+    rows["target"][0] = len(db)
+    with pytest.raises(ValueError, match="out of range"):
+        engine("cpp").format_tomtom(rows, result.query_names, result.target_names, result.query_consensus,
+                                    result.target_consensus, 1)

@@ -32,6 +32,21 @@ void check_hit_fields(const py::dict& fields, const std::vector<std::tuple<const
     }
 }
 
+// the parts copied once, straight into one bytes object
+py::bytes joined(const std::vector<std::string>& parts) {
+    size_t total = 0;
+    for (const auto& p : parts) total += p.size();
+    PyObject* raw = PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(total));
+    if (!raw) throw py::error_already_set();
+    py::bytes out = py::reinterpret_steal<py::bytes>(raw);
+    char* at = PyBytes_AS_STRING(raw);
+    for (const auto& p : parts) {
+        std::memcpy(at, p.data(), p.size());
+        at += p.size();
+    }
+    return out;
+}
+
 py::bytes format_hits(const py::array& rows, const py::array_t<int64_t, py::array::c_style>& sequence,
                       const std::string& format, exactpwm::HitNames names, int64_t first_id, int threads) {
     const py::dtype dt = rows.dtype();
@@ -69,18 +84,30 @@ py::bytes format_hits(const py::array& rows, const py::array_t<int64_t, py::arra
     } catch (const std::out_of_range& e) {  // the GIL is held again here
         throw py::value_error(e.what());
     }
-    // the parts copied once, straight into the bytes object
-    size_t total = 0;
-    for (const auto& p : parts) total += p.size();
-    PyObject* raw = PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(total));
-    if (!raw) throw py::error_already_set();
-    py::bytes out = py::reinterpret_steal<py::bytes>(raw);
-    char* at = PyBytes_AS_STRING(raw);
-    for (const auto& p : parts) {
-        std::memcpy(at, p.data(), p.size());
-        at += p.size();
+    return joined(parts);
+}
+
+py::bytes format_tomtom(const py::array& rows, exactpwm::TomtomNames names, int threads) {
+    const py::dtype dt = rows.dtype();
+    if (rows.ndim() != 1 || !(rows.flags() & py::array::c_style) || !py::hasattr(dt, "fields") ||
+        dt.attr("fields").is_none())
+        throw py::value_error("rows must be a contiguous 1-D structured array of Tomtom's table");
+    const py::dict fields = dt.attr("fields");
+    check_hit_fields(fields, {{"query", 'i', 8}, {"target", 'i', 8}, {"offset", 'i', 8}, {"pvalue", 'f', 8},
+                              {"evalue", 'f', 8}, {"qvalue", 'f', 8}, {"overlap", 'i', 8}, {"strand", 'S', 1}});
+    const exactpwm::TomtomRows tr{static_cast<const uint8_t*>(rows.data()), rows.shape(0), dt.itemsize(),
+                                  offset_of(fields, "query"), offset_of(fields, "target"),
+                                  offset_of(fields, "offset"), offset_of(fields, "pvalue"),
+                                  offset_of(fields, "evalue"), offset_of(fields, "qvalue"),
+                                  offset_of(fields, "overlap"), offset_of(fields, "strand")};
+    std::vector<std::string> parts;
+    try {
+        py::gil_scoped_release nogil;
+        exactpwm::format_tomtom_parts(tr, names, parts, threads);
+    } catch (const std::out_of_range& e) {  // the GIL is held again here
+        throw py::value_error(e.what());
     }
-    return out;
+    return joined(parts);
 }
 
 template <class T>
@@ -175,6 +202,19 @@ void register_hit_text(py::module_& m) {
           "hit_rows(motif (n,) int32, pos (n,) int64, minus (n,) bool, score, pvalue (n,) float64, "
           "piece_offsets (P + 1,), piece_records (P,), piece_starts (P,) int64, widths (K,) int64, codes (N,) "
           "uint8, rna, rows (n,) hit records written in (pos, strand, motif) order, threads)");
+    m.def(
+        "format_tomtom",
+        [](const py::array& rows, std::vector<std::string> query, std::vector<std::string> target,
+           std::vector<std::string> query_consensus, std::vector<std::string> target_consensus, int threads) {
+            return format_tomtom(rows,
+                                 exactpwm::TomtomNames{std::move(query), std::move(target), std::move(query_consensus),
+                                                       std::move(target_consensus)},
+                                 threads);
+        },
+        py::arg("rows"), py::arg("query_names"), py::arg("target_names"), py::arg("query_consensus"),
+        py::arg("target_consensus"), py::arg("threads"),
+        "format_tomtom(rows (n,) Tomtom table records, query_names, target_names, query_consensus, target_consensus "
+        "(2 per target: '+', '-'), threads) -> bytes: Tomtom's TSV lines (tomtom -text) of the rows");
     m.def("format_hits",
           [](const py::array& rows, const py::array_t<int64_t, py::array::c_style>& sequence, const std::string& format,
              std::vector<std::string> motif, std::vector<std::string> alt, std::vector<std::string> seq,

@@ -203,31 +203,26 @@ void format_range(const HitRows& rows, int64_t begin, int64_t end_row, const int
     }
 }
 
-}  // namespace
-
-void format_hit_parts(const HitRows& rows, const int64_t* sequence, HitFormat format, const HitNames& names,
-                      int64_t first_id, std::vector<std::string>& parts, int threads) {
+// Lines of rows [0, n) in parts of 2^14 consecutive rows, format(b, e, out) writing rows [b, e) of
+// one part, on up to `threads` OpenMP threads (the bytes do not depend on it); the first exception
+// any part throws is rethrown after the loop.
+template <class Format>
+void format_in_parts(int64_t n, int threads, std::vector<std::string>& parts, const Format& format) {
     constexpr int64_t kRowsPerPart = 1 << 14;
-    const int64_t n_parts = std::max<int64_t>(1, (rows.n + kRowsPerPart - 1) / kRowsPerPart);
+    const int64_t n_parts = std::max<int64_t>(1, (n + kRowsPerPart - 1) / kRowsPerPart);
     parts.assign(static_cast<size_t>(n_parts), std::string());
     if (n_parts == 1 || threads <= 1) {
-        for (int64_t t = 0; t < n_parts; ++t) {
-            const int64_t b = t * kRowsPerPart;
-            format_range(rows, b, std::min(rows.n, b + kRowsPerPart), sequence, format, names, first_id,
-                         parts[static_cast<size_t>(t)]);
-        }
+        for (int64_t t = 0; t < n_parts; ++t)
+            format(t * kRowsPerPart, std::min(n, (t + 1) * kRowsPerPart), parts[static_cast<size_t>(t)]);
         return;
     }
-    // parts formatted on threads: the bytes do not depend on `threads`
     std::exception_ptr error;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(static_cast<int>(std::min<int64_t>(threads, n_parts))) schedule(dynamic, 1)
 #endif
     for (int64_t t = 0; t < n_parts; ++t) {
         try {
-            const int64_t b = t * kRowsPerPart;
-            format_range(rows, b, std::min(rows.n, b + kRowsPerPart), sequence, format, names, first_id,
-                         parts[static_cast<size_t>(t)]);
+            format(t * kRowsPerPart, std::min(n, (t + 1) * kRowsPerPart), parts[static_cast<size_t>(t)]);
         } catch (...) {
 #ifdef _OPENMP
 #pragma omp critical
@@ -236,6 +231,59 @@ void format_hit_parts(const HitRows& rows, const int64_t* sequence, HitFormat fo
         }
     }
     if (error) std::rethrow_exception(error);
+}
+
+}  // namespace
+
+void format_hit_parts(const HitRows& rows, const int64_t* sequence, HitFormat format, const HitNames& names,
+                      int64_t first_id, std::vector<std::string>& parts, int threads) {
+    format_in_parts(rows.n, threads, parts, [&](int64_t b, int64_t e, std::string& out) {
+        format_range(rows, b, e, sequence, format, names, first_id, out);
+    });
+}
+
+void format_tomtom_parts(const TomtomRows& rows, const TomtomNames& names, std::vector<std::string>& parts,
+                         int threads) {
+    const int64_t Q = static_cast<int64_t>(names.query.size()), T = static_cast<int64_t>(names.target.size());
+    if (static_cast<int64_t>(names.query_consensus.size()) != Q ||
+        static_cast<int64_t>(names.target_consensus.size()) != 2 * T)
+        throw std::out_of_range("one consensus per query and two per target are needed");
+    for (int64_t i = 0; i < rows.n; ++i) {  // every index checked before any line is made
+        const uint8_t* row = rows.data + i * rows.itemsize;
+        const int64_t q = field<int64_t>(row, rows.query), t = field<int64_t>(row, rows.target);
+        const char strand = field<char>(row, rows.strand);
+        if (q < 0 || q >= Q || t < 0 || t >= T) throw std::out_of_range("a row's query or target index is out of range");
+        if (strand != '+' && strand != '-') throw std::out_of_range("a row's strand is not '+' or '-'");
+    }
+    // a value as Tomtom stores it (float32) and prints it (%g)
+    const auto stored = [](std::string& out, double x) { append_g6(out, static_cast<double>(static_cast<float>(x))); };
+    format_in_parts(rows.n, threads, parts, [&](int64_t b, int64_t e, std::string& out) {
+        for (int64_t i = b; i < e; ++i) {
+            const uint8_t* row = rows.data + i * rows.itemsize;
+            const int64_t q = field<int64_t>(row, rows.query), t = field<int64_t>(row, rows.target);
+            const char strand = field<char>(row, rows.strand);
+            out += names.query[static_cast<size_t>(q)];
+            out += '\t';
+            out += names.target[static_cast<size_t>(t)];
+            out += '\t';
+            append_int(out, field<int64_t>(row, rows.offset));
+            out += '\t';
+            stored(out, field<double>(row, rows.pvalue));
+            out += '\t';
+            stored(out, field<double>(row, rows.evalue));
+            out += '\t';
+            stored(out, field<double>(row, rows.qvalue));
+            out += '\t';
+            append_int(out, field<int64_t>(row, rows.overlap));
+            out += '\t';
+            out += names.query_consensus[static_cast<size_t>(q)];
+            out += '\t';
+            out += names.target_consensus[static_cast<size_t>(2 * t + (strand == '-'))];
+            out += '\t';
+            out += strand;
+            out += '\n';
+        }
+    });
 }
 
 void join_columns(const std::vector<TextColumn>& columns, int64_t n_rows, std::string& out) {

@@ -205,6 +205,15 @@ def format_hits(
     threads: int = ...,
 ) -> bytes:
     """Hit rows (hit_dtype) as TSV/BED/GFF lines; sequence: each row's index into sequence_names."""
+def format_tomtom(
+    rows: npt.NDArray[Any],
+    query_names: list[str],
+    target_names: list[str],
+    query_consensus: list[str],
+    target_consensus: list[str],
+    threads: int,
+) -> bytes:
+    """Tomtom's TSV lines (tomtom -text) of its table's rows."""
 def join_columns(
     texts: list[npt.NDArray[np.uint8]], offsets: list[npt.NDArray[np.int64]], codes: list[npt.NDArray[np.int64]]
 ) -> bytes: ...

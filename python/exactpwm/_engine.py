@@ -143,6 +143,12 @@ class Engine:
         """Hit rows as text lines, or None when this engine has no formatter (Python writes them)."""
         return None
 
+    def format_tomtom(self, rows, query_names: list, target_names: list, query_consensus: list,
+                      target_consensus: list, threads: int) -> bytes | None:
+        """Tomtom's TSV lines of its table's rows (None when this engine has no formatter: Python
+        writes them)."""
+        return None
+
     def join_columns(self, texts: list, offsets: list, codes: list) -> bytes:
         """Tab-separated lines: row i, column c is entry codes[c][i] of column c's dictionary, entry e
         being texts[c][offsets[c][e]:offsets[c][e + 1]] (uint8, int64). The compiled core's only:
@@ -262,6 +268,9 @@ class _Core(Engine):
 
     def format_hits(self, rows, sequence, fmt, names, first_id, threads):
         return _core.format_hits(rows, sequence, fmt, *names, first_id, threads)
+
+    def format_tomtom(self, rows, query_names, target_names, query_consensus, target_consensus, threads):
+        return _core.format_tomtom(rows, query_names, target_names, query_consensus, target_consensus, threads)
 
     def join_columns(self, texts, offsets, codes):
         return _core.join_columns(texts, offsets, codes)

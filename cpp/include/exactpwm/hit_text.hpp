@@ -34,6 +34,29 @@ struct HitNames {
 void format_hit_parts(const HitRows& rows, const int64_t* sequence, HitFormat format, const HitNames& names,
                       int64_t first_id, std::vector<std::string>& parts, int threads = 1);
 
+// Rows of Tomtom's table (tomtom_table writes them; see engine.hpp): field offsets in bytes inside
+// each row of `itemsize` bytes. query, target, offset, overlap int64; pvalue, evalue, qvalue double;
+// strand one char ('+' or '-').
+struct TomtomRows {
+    const uint8_t* data;
+    int64_t n, itemsize;
+    int64_t query, target, offset, pvalue, evalue, qvalue, overlap, strand;
+};
+
+// Names and consensus sequences indexed by a row's query and target (target_consensus[2 * target]
+// on '+', [2 * target + 1] on '-').
+struct TomtomNames {
+    std::vector<std::string> query, target, query_consensus, target_consensus;
+};
+
+// Tomtom's TSV lines (tomtom -text) of the rows: Query_ID, Target_ID, Optimal_offset, p-value,
+// E-value, q-value (each rounded to float32, as Tomtom stores them, and printed as printf("%g")),
+// Overlap, Query_consensus, Target_consensus (on the row's strand), Orientation; in parts as
+// format_hit_parts makes them. Throws std::out_of_range (before any line is made) when a row's
+// index lies outside the names or its strand is neither '+' nor '-'.
+void format_tomtom_parts(const TomtomRows& rows, const TomtomNames& names, std::vector<std::string>& parts,
+                         int threads = 1);
+
 // A column of text fields, dictionary-encoded: row i holds entry codes[i] of the dictionary,
 // entry e being the bytes [offsets[e], offsets[e + 1]) of `text`.
 struct TextColumn {

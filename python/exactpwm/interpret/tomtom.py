@@ -73,9 +73,7 @@ class TomtomResult:
 
     def significant(self, threshold: float = 0.5, by: str = "qvalue") -> TomtomResult:
         """The rows with ``by`` (``"qvalue"`` as Tomtom's default, or ``"evalue"``) <= threshold."""
-        if by not in ("qvalue", "evalue", "pvalue"):
-            raise ValueError(f"by must be 'qvalue', 'evalue' or 'pvalue', got {by!r}")
-        threshold = check_number(threshold, "threshold", low=0)
+        threshold = _check_threshold(threshold, by)
         keep = self.rows[by] <= threshold
         return TomtomResult(self.rows[keep], self.query_names, self.target_names, self.query_consensus,
                             self.target_consensus)
@@ -115,20 +113,37 @@ class TomtomResult:
     def __len__(self) -> int:
         return int(self.rows.size)
 
-    def write_tsv(self, out: Any, *, command: str | None = None) -> None:
+    def write_tsv(self, out: Any, *, command: str | None = None, threads: int = 0, backend: str = "auto") -> None:
         """Tomtom's TSV (``tomtom -text`` / ``tomtom_out/tomtom.tsv``): a header line, the rows with
-        p-, E- and q-values as ``%g``, then comment lines naming the program and ``command``."""
+        p-, E- and q-values as ``%g``, then comment lines naming the program and ``command``. The
+        compiled core formats the rows (the same bytes as :meth:`format_python`, tested)."""
         from exactpwm.io.files import atomic_output
 
-        columns = zip(*self._columns(as_stored=True))  # p-, E- and q-values printed with %g
+        rows = np.ascontiguousarray(self.rows)
+        data = engine(backend).format_tomtom(rows, [str(n) for n in self.query_names],
+                                             [str(n) for n in self.target_names], list(self.query_consensus),
+                                             list(self.target_consensus), resolve_threads(threads))
         with atomic_output(out) as f:
             f.write("\t".join(TSV_COLUMNS) + "\n")
-            f.write("".join([f"{a}\t{b}\t{o}\t{p:g}\t{e:g}\t{q:g}\t{v}\t{c}\t{d}\t{s}\n"
-                             for a, b, o, p, e, q, v, c, d, s in columns]))
+            if data is None:
+                f.write(self.format_python())
+            else:
+                buffer = getattr(f, "buffer", None)
+                if buffer is not None:  # a text file over a binary one: hand the bytes down
+                    f.flush()
+                    buffer.write(data)
+                else:
+                    f.write(data.decode("utf-8"))
             f.write("\n# exactpwm compare: Tomtom's method and output format "
                     "(https://meme-suite.org/meme/doc/tomtom-output-format.html)\n")
             if command:
                 f.write(f"# {command}\n")
+
+    def format_python(self) -> str:
+        """The TSV's row lines, formatted in Python (the reference for the compiled formatter)."""
+        columns = zip(*self._columns(as_stored=True))  # p-, E- and q-values printed with %g
+        return "".join([f"{a}\t{b}\t{o}\t{p:g}\t{e:g}\t{q:g}\t{v}\t{c}\t{d}\t{s}\n"
+                        for a, b, o, p, e, q, v, c, d, s in columns])
 
 
 @dataclass
@@ -198,8 +213,8 @@ def _prepare(motifs: MotifSet, what: str, pseudocount: float, bg: np.ndarray) ->
 
 def tomtom(queries: MotifSet, targets: MotifSet, *, dist: str = "pearson", min_overlap: int = 1,
            strand: Strand = "both", pseudocount: float = 0.1, background: Any = None, threads: int = 0,
-           both_strands: bool | None = None, matrices: bool = False,
-           backend: str = "auto") -> Any:
+           both_strands: bool | None = None, matrices: bool = False, threshold: float | None = None,
+           by: str = "qvalue", backend: str = "auto") -> Any:
     """Compare every query with every target (see the module docstring for the method).
 
     queries, targets : MotifSet. background : the null letter frequencies for the pseudocount
@@ -207,11 +222,17 @@ def tomtom(queries: MotifSet, targets: MotifSet, *, dist: str = "pearson", min_o
     Returns every pair: a :class:`TomtomResult` (Tomtom's table; :meth:`TomtomResult.significant`
     gives Tomtom's default output, q <= 0.5), or with ``matrices=True`` the same numbers as
     :class:`TomtomMatrices` ((Q, T) arrays, no table order or q-values; faster for all against all).
+    ``threshold``: keep only the table's rows with ``by`` <= threshold (:meth:`TomtomResult.significant`,
+    made block by block, so the whole table is never held).
     Results do not depend on ``threads`` or ``backend``. All against all (``targets is queries``, as
     ``exactpwm compare db.meme db.meme`` passes them) prepares the motifs once; each ordered pair is
     still its own test, as in Tomtom (a query's null distribution is its own).
     """
     both_strands = _strand_choice(strand, both_strands, "tomtom")
+    if threshold is not None:
+        if matrices:
+            raise ValueError("threshold= applies to the table: matrices=True gives every pair")
+        threshold = _check_threshold(threshold, by)
     if dist not in DISTANCES:
         raise ValueError(f"dist must be one of {DISTANCES}, got {dist!r}")
     if not (isinstance(min_overlap, (int, np.integer)) and min_overlap >= 1):
@@ -245,14 +266,15 @@ def tomtom(queries: MotifSet, targets: MotifSet, *, dist: str = "pearson", min_o
           int(min_overlap))
     name_rank = _name_rank(list(targets.names))
     T = len(targets)
-    if matrices:
-        out_p, out_off = np.empty((Q, T)), np.empty((Q, T), np.int64)
-        out_ov, out_strand = np.empty((Q, T), np.int64), np.empty((Q, T), "S1")
-    else:
-        rows = np.empty(Q * T, _ROW)
     # queries in blocks: each block's (B, E) p-values, offsets and overlaps (about 16 MB) are made,
     # then turned into its rows, so they stay in memory already touched instead of 24 bytes per pair
     block = min(Q, max(n_threads, _BLOCK_BYTES // (24 * E), 1))
+    if matrices:
+        out_p, out_off = np.empty((Q, T)), np.empty((Q, T), np.int64)
+        out_ov, out_strand = np.empty((Q, T), np.int64), np.empty((Q, T), "S1")
+    else:  # the whole table, or one block's rows at a time and the ones kept
+        rows = np.empty(Q * T if threshold is None else min(Q, block) * T, _ROW)
+        kept = []
     pvalue = np.empty((block, E))
     offset = np.empty((block, E), np.int64)
     overlap = np.empty((block, E), np.int64)
@@ -269,17 +291,29 @@ def tomtom(queries: MotifSet, targets: MotifSet, *, dist: str = "pearson", min_o
             if matrices:
                 eng.tomtom_matrices(pv, off, ov, norient, out_p[q0:q1], out_off[q0:q1], out_ov[q0:q1],
                                     out_strand[q0:q1], n_threads)
-            else:
+            elif threshold is None:
                 _rows(pv, off, ov, norient, name_rank, threads=n_threads, backend=backend,
                       out=rows[q0 * T:q1 * T], first_query=q0)
+            else:
+                part = rows[:(q1 - q0) * T]
+                _rows(pv, off, ov, norient, name_rank, threads=n_threads, backend=backend, out=part, first_query=q0)
+                kept.append(part[part[by] <= threshold])
     finally:
         eng.tomtom_release()  # the engine's scratch, kept from one block to the next
     if matrices:
         return TomtomMatrices(out_p, out_off, out_ov, out_strand, list(queries.names), list(targets.names))
+    if threshold is not None:
+        rows = np.concatenate(kept) if kept else np.empty(0, _ROW)
     t_cons = _consensus(entries)
     if not both_strands:  # keep target_consensus[2 * t + r] addressing
         t_cons = [c for c in t_cons for _ in range(2)]
     return TomtomResult(rows, list(queries.names), list(targets.names), _consensus(qs), t_cons)
+
+
+def _check_threshold(threshold: Any, by: str) -> float:
+    if by not in ("qvalue", "evalue", "pvalue"):
+        raise ValueError(f"by must be 'qvalue', 'evalue' or 'pvalue', got {by!r}")
+    return check_number(threshold, "threshold", low=0)
 
 
 def _name_rank(names: list) -> np.ndarray:
@@ -388,12 +422,10 @@ def compare_motifs(queries: Any, targets: Any, *, dist: str = "pearson", min_ove
     ts = qs if targets is queries else as_motifs(targets, "target", base=base)
     result = tomtom(qs, ts, dist=dist, min_overlap=min_overlap,
                     strand="both" if _strand_choice(strand, both_strands, "compare_motifs") else "+",
-                    pseudocount=pseudocount, background=background, matrices=matrices, threads=threads,
-                    backend=backend)
+                    pseudocount=pseudocount, background=background, matrices=matrices, threshold=threshold, by=by,
+                    threads=threads, backend=backend)
     if matrices:
         return result
-    if threshold is not None:
-        result = result.significant(threshold, by)
     if as_frame is None:
         try:
             import pandas  # noqa: F401

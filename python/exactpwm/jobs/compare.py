@@ -80,9 +80,9 @@ def run_compare(opts: CompareOptions, *, log: Log = stderr_log) -> CompareResult
         log(f"exactpwm compare: note: {len(queries)} query motifs ({q_spec}) against {len(targets)} targets "
             f"({t_spec}): were the arguments swapped? The order is 'compare QUERIES TARGETS', e.g. "
             "'compare learned.meme jaspar:'")
-    result = tomtom(queries, targets, dist=opts.dist, min_overlap=opts.min_overlap, strand="+" if opts.norc else "both",
-                    pseudocount=opts.motif_pseudo, background=_background(opts, queries), threads=opts.threads)
-    shown = result.significant(opts.threshold, opts.by)
+    shown = tomtom(queries, targets, dist=opts.dist, min_overlap=opts.min_overlap, strand="+" if opts.norc else "both",
+                   pseudocount=opts.motif_pseudo, background=_background(opts, queries), threshold=opts.threshold,
+                   by=opts.by, threads=opts.threads)
     command = "exactpwm " + " ".join(opts.argv) if opts.argv is not None else None
     shown.write_tsv(sys.stdout if opts.output in (None, "-") else opts.output, command=command)
     paths = [] if opts.output in (None, "-") else [str(opts.output)]
