@@ -68,3 +68,17 @@ def test_a_command_lets_idle_blas_workers_sleep_unless_the_user_chose():
     late = "import numpy\n" + code
     run = subprocess.run([sys.executable, "-c", late], capture_output=True, text=True, env=env)
     assert run.stdout.splitlines()[-1] == "None"
+
+
+def test_the_program_freezes_its_objects_as_a_command_ends_and_main_does_not():
+    """``exactpwm`` (run: the console script and ``python -m exactpwm``) freezes every object out of
+    the collector's reach once its command is done, so the interpreter's shutdown skips traversing
+    them; main(), the in-process call, leaves the collector alone."""
+    code = ("import gc\n"
+            "from exactpwm.app.cli import main, run\n"
+            "assert main(['info']) == 0 and gc.get_freeze_count() == 0\n"
+            "assert run(['info']) == 0 and gc.get_freeze_count() > 0\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    done = subprocess.run([sys.executable, "-m", "exactpwm", "info"], capture_output=True, text=True)
+    assert done.returncode == 0 and "\"version\"" in done.stdout, done.stderr

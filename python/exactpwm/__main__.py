@@ -1,5 +1,5 @@
 import sys
 
-from exactpwm.app.cli import main
+from exactpwm.app.cli import run
 
-sys.exit(main())
+sys.exit(run())

@@ -167,8 +167,22 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-if __name__ == "__main__":  # pragma: no cover
-    # run the imported module's main, not this __main__ copy's (one UsageError class for all modules)
-    from exactpwm.app.cli import main as _main
+def run(argv: list[str] | None = None) -> int:
+    """The ``exactpwm`` program (its console script and ``python -m exactpwm``): :func:`main`, then,
+    with the command done, every object frozen out of the garbage collector's reach (``gc.freeze``),
+    so that the interpreter's shutdown does not traverse them in its collections: 0.03 s of a 0.25-0.28 s
+    *K. pneumoniae* scan command on 2 cores. Shutdown still runs as usual (atexit, files flushed and
+    closed); in-process callers use :func:`main`, which leaves the collector alone."""
+    try:
+        return main(argv)
+    finally:
+        import gc
 
-    sys.exit(_main())
+        gc.freeze()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    # run the imported module's run, not this __main__ copy's (one UsageError class for all modules)
+    from exactpwm.app.cli import run as _run
+
+    sys.exit(_run())
