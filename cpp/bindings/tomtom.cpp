@@ -3,6 +3,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <tuple>
 #include <vector>
 
 #include "engine_call.hpp"
@@ -67,9 +68,9 @@ void compare(const carray<double>& query_cols, const carray<int64_t>& query_star
                              orientations, min_overlap, pv, off, ov, threads, want);
 }
 
-void table(const carray<double>& pvalue, const carray<int64_t>& offset, const carray<int64_t>& overlap,
-           int orientations, const carray<int64_t>& name_rank, py::array& rows, const std::vector<int64_t>& fields,
-           int64_t first_query, int threads) {
+// (Q, E, T) of tomtom_compare's (Q, E) arrays with `orientations` entries per target, checked
+std::tuple<int64_t, int64_t, int64_t> comparison_shape(const carray<double>& pvalue, const carray<int64_t>& offset,
+                                                       const carray<int64_t>& overlap, int orientations) {
     if (pvalue.ndim() != 2 || offset.ndim() != 2 || overlap.ndim() != 2)
         throw py::value_error("pvalue, offset and overlap must be (Q, E)");
     const int64_t Q = pvalue.shape(0), E = pvalue.shape(1);
@@ -78,6 +79,13 @@ void table(const carray<double>& pvalue, const carray<int64_t>& offset, const ca
     if (orientations < 1 || orientations > 2 || E % orientations != 0)
         throw py::value_error("orientations must be 1 or 2 and divide the number of entries");
     const int64_t T = E / orientations;
+    return {Q, E, T};
+}
+
+void table(const carray<double>& pvalue, const carray<int64_t>& offset, const carray<int64_t>& overlap,
+           int orientations, const carray<int64_t>& name_rank, py::array& rows, const std::vector<int64_t>& fields,
+           int64_t first_query, int threads) {
+    const auto [Q, E, T] = comparison_shape(pvalue, offset, overlap, orientations);
     if (name_rank.ndim() != 1 || name_rank.shape(0) != T) throw py::value_error("name_rank must be (T,)");
     std::vector<char> seen(static_cast<size_t>(T), 0);
     for (int64_t t = 0; t < T; ++t) {
@@ -107,14 +115,7 @@ void table(const carray<double>& pvalue, const carray<int64_t>& offset, const ca
 void matrices(const carray<double>& pvalue, const carray<int64_t>& offset, const carray<int64_t>& overlap,
               int orientations, carray<double>& best_pvalue, carray<int64_t>& best_offset,
               carray<int64_t>& best_overlap, carray<uint8_t>& strand, int threads) {
-    if (pvalue.ndim() != 2 || offset.ndim() != 2 || overlap.ndim() != 2)
-        throw py::value_error("pvalue, offset and overlap must be (Q, E)");
-    const int64_t Q = pvalue.shape(0), E = pvalue.shape(1);
-    for (const auto* a : {static_cast<const py::array*>(&offset), static_cast<const py::array*>(&overlap)})
-        if (a->shape(0) != Q || a->shape(1) != E) throw py::value_error("offset and overlap must have pvalue's shape");
-    if (orientations < 1 || orientations > 2 || E % orientations != 0)
-        throw py::value_error("orientations must be 1 or 2 and divide the number of entries");
-    const int64_t T = E / orientations;
+    const auto [Q, E, T] = comparison_shape(pvalue, offset, overlap, orientations);
     for (const auto* a : {static_cast<const py::array*>(&best_pvalue), static_cast<const py::array*>(&best_offset),
                           static_cast<const py::array*>(&best_overlap), static_cast<const py::array*>(&strand)})
         if (a->ndim() != 2 || a->shape(0) != Q || a->shape(1) != T || !a->writeable())
