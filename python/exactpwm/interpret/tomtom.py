@@ -153,15 +153,14 @@ class TomtomMatrices:
     :class:`TomtomResult`'s, without the table's order and q-values (a q-value needs every
     orientation's p-value of the query).
 
-    Attributes
-    ----------
-    pvalue : (Q, T) float64
-        Tomtom's p-value of the target's better orientation (smaller p, then larger overlap, then '+').
-    offset, overlap : (Q, T) int64
-        Its ``Optimal_offset`` (the target's first column minus the query's) and aligned columns.
-    strand : (Q, T) S1
-        ``b"+"`` or ``b"-"``: the target's orientation.
-    query_names, target_names : list of str
+    Fields:
+
+    - ``pvalue``: (Q, T) float64, Tomtom's p-value of the target's better orientation (smaller p,
+      then larger overlap, then '+');
+    - ``offset``, ``overlap``: (Q, T) int64, its ``Optimal_offset`` (the target's first column minus
+      the query's) and its aligned columns;
+    - ``strand``: (Q, T) S1, ``b"+"`` or ``b"-"``, the target's orientation;
+    - ``query_names``, ``target_names``: lists of str.
     """
 
     pvalue: np.ndarray
