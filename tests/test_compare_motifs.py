@@ -440,6 +440,12 @@ def test_the_compiled_tsv_writer_prints_what_python_prints(tmp_path, db):
     lines = paths["cpp"].read_text().splitlines()
     assert lines[1] == edited.format_python().splitlines()[0]
     assert len(lines) == 1 + len(rows) + 3  # a blank line and two comment lines after the rows
+    # rows with other field types (made by hand, say) are written by Python, the same lines
+    narrow = rows.astype([("query", np.int32), ("target", np.int32), ("offset", np.int32), ("pvalue", np.float64),
+                          ("evalue", np.float64), ("qvalue", np.float64), ("overlap", np.int32), ("strand", "S1")])
+    other = TomtomResult(narrow, names, names, result.query_consensus, result.target_consensus)
+    other.write_tsv(tmp_path / "narrow.tsv", command="compare a b")
+    assert (tmp_path / "narrow.tsv").read_bytes() == paths["cpp"].read_bytes()
 
 
 def test_the_compiled_tsv_writer_refuses_rows_outside_the_names(db):

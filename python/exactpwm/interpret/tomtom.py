@@ -119,10 +119,11 @@ class TomtomResult:
         compiled core formats the rows (the same bytes as :meth:`format_python`, tested)."""
         from exactpwm.io.files import atomic_output
 
-        rows = np.ascontiguousarray(self.rows)
-        data = engine(backend).format_tomtom(rows, [str(n) for n in self.query_names],
-                                             [str(n) for n in self.target_names], list(self.query_consensus),
-                                             list(self.target_consensus), resolve_threads(threads))
+        data = None
+        if self.rows.dtype == _ROW:  # the engine's records (rows made otherwise: Python formats them)
+            data = engine(backend).format_tomtom(np.ascontiguousarray(self.rows), [str(n) for n in self.query_names],
+                                                 [str(n) for n in self.target_names], list(self.query_consensus),
+                                                 list(self.target_consensus), resolve_threads(threads))
         with atomic_output(out) as f:
             f.write("\t".join(TSV_COLUMNS) + "\n")
             if data is None:
