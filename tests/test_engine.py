@@ -512,3 +512,26 @@ def test_max_scores_start_is_the_name_and_position_is_deprecated():
     assert r.start.shape == (1, 1)
     with pytest.warns(DeprecationWarning, match="MaxScores.start"):
         np.testing.assert_array_equal(r.position, r.start)
+
+
+@pytest.mark.parametrize("op", ["count_fragments", "threshold_counts"])
+def test_per_thread_counts_that_cannot_be_allocated_raise_memory_error_not_abort(op):
+    """Fragment counting and threshold stacking keep K x 4 x L counts per thread: they are made
+    before the parallel region (detail::PerThread), so an allocation that fails is a MemoryError in
+    the caller, not an exception inside the region (which ended the process)."""
+    from conftest import assert_memory_error_under_limit
+
+    setup = ("import numpy as np\nfrom exactpwm import _core\n"
+             "K, L = 2000, 20000\n"
+             "codes = np.zeros(L + 16, np.uint8)\n"
+             "counts = np.zeros((K, 4, L), np.int64)\n")  # 1.3 GB of address space, untouched
+    if op == "count_fragments":
+        call = ("_core.count_fragments(codes, np.zeros(1, np.int64), np.zeros(1, np.int32), np.zeros(1, np.int8), "
+                "counts, 2)")
+    else:
+        setup += ("table = np.zeros((1, L, 8), np.float32)\n"  # one kernel, stacked into K targets' counts
+                  "args = (codes, np.array([0, codes.size], np.int64), table, np.zeros(1, np.float32), "
+                  "np.full(1, 1.0, np.float32), np.zeros(1, np.int32), np.zeros(1, np.int8), counts, "
+                  "np.zeros(K, np.int64), 2, 'auto')\n")
+        call = "_core.threshold_counts(*args)"
+    assert_memory_error_under_limit(setup, call, 200)

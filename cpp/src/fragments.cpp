@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "exactpwm/engine.hpp"
+#include "per_thread.hpp"
 #include "records.hpp"
 
 #ifdef _OPENMP
@@ -18,17 +19,13 @@ void count_fragments(const uint8_t* codes, const int64_t* starts, const int32_t*
                      int64_t* counts, int threads) {
     const int64_t L = length, size = n_kernels * 4 * L;
     threads = std::max(1, std::min<int>(threads, static_cast<int>(n_fragments / 4096) + 1));
-    std::vector<std::vector<int64_t>> partial(static_cast<size_t>(threads));
+    // made here (K x 4 x L counts per thread): no allocation in the region
+    detail::PerThread<std::vector<int64_t>> partial(threads, static_cast<size_t>(size), int64_t{0});
 #ifdef _OPENMP
 #pragma omp parallel num_threads(threads)
 #endif
     {
-        int me = 0;
-#ifdef _OPENMP
-        me = omp_get_thread_num();
-#endif
-        std::vector<int64_t>& local = partial[static_cast<size_t>(me)];
-        local.assign(static_cast<size_t>(size), 0);
+        std::vector<int64_t>& local = partial.mine();
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
@@ -48,7 +45,7 @@ void count_fragments(const uint8_t* codes, const int64_t* starts, const int32_t*
             }
         }
     }
-    for (const auto& local : partial)
+    for (const auto& local : partial.all())
         for (int64_t i = 0; i < static_cast<int64_t>(local.size()); ++i) counts[i] += local[i];
 }
 
@@ -95,11 +92,15 @@ double pairwise_sum(const double* x, int64_t n) {
 void window_sums(const uint8_t* codes, const int64_t* starts, const int64_t* which, int64_t n,
                  const double* tables, const int64_t* table_start, double* out, int threads) {
     threads = std::max(1, std::min<int>(threads, static_cast<int>(n / 65536) + 1));
+    int64_t widest = 0;  // the terms of the widest table, made here: no allocation in the region
+    for (int64_t i = 0; i < n; ++i)
+        widest = std::max(widest, (table_start[which[i] + 1] - table_start[which[i]]) / 4);
+    detail::PerThread<std::vector<double>> scratch(threads, static_cast<size_t>(widest));
 #ifdef _OPENMP
 #pragma omp parallel num_threads(threads)
 #endif
     {
-        std::vector<double> terms;
+        std::vector<double>& terms = scratch.mine();
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
@@ -107,7 +108,6 @@ void window_sums(const uint8_t* codes, const int64_t* starts, const int64_t* whi
             const int64_t t = which[i], w = (table_start[t + 1] - table_start[t]) / 4;
             const double* T = tables + table_start[t];
             const uint8_t* win = codes + starts[i];
-            terms.resize(static_cast<size_t>(w));
             bool known = true;
             for (int64_t j = 0; j < w; ++j) {
                 const uint8_t c = win[j];

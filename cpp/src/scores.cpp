@@ -10,6 +10,7 @@
 #include "dispatch.hpp"
 #include "exactpwm/engine.hpp"
 #include "lookahead.hpp"
+#include "per_thread.hpp"
 #include "tiles.hpp"
 
 namespace exactpwm {
@@ -138,9 +139,11 @@ void dense_scores(const uint8_t* codes, int64_t n_seqs, int64_t seq_len,
     threads = team_size(threads, n_tiles);
     StopFlag stop;
 
+    PerThread<Scratch<T>> scratches(threads, L, picked);  // made here: no allocation in the region
+
     EXACTPWM_PARALLEL
     {
-        Scratch<T> scratch(L, picked);
+        Scratch<T>& scratch = scratches.mine();
         EXACTPWM_FOR
         for (int64_t t = 0; t < n_tiles; ++t) {
             if (stop.stopped()) continue;
@@ -182,10 +185,13 @@ void max_scores(const uint8_t* codes, const int64_t* offsets, int64_t n_seqs,
     const int64_t n_tiles = static_cast<int64_t>(plan.tiles.size());
     StopFlag stop;
 
+    PerThread<Scratch<T>> scratches(threads, L, picked);  // made here: no allocation in the region
+    PerThread<std::vector<uint8_t>> has_ns(threads, static_cast<size_t>(kBlock));
+
     EXACTPWM_PARALLEL
     {
-        Scratch<T> scratch(L, picked);
-        std::vector<uint8_t> has_n(static_cast<size_t>(kBlock));
+        Scratch<T>& scratch = scratches.mine();
+        std::vector<uint8_t>& has_n = has_ns.mine();
         auto mark_n = [&](int64_t nw) { return skip_n_windows && mark_n_windows(scratch, nw, L, has_n.data()); };
         // one block of one sequence's windows [j0, j0 + nw)
         auto visit_block = [&](const Tile& tile, int64_t s, int64_t j0, int64_t nw) {
@@ -295,10 +301,13 @@ void max_scores_pairs(const uint8_t* codes, const int64_t* offsets, int64_t n_se
     threads = team_size(threads, n_chunks);
     StopFlag stop;
 
+    PerThread<Scratch<T>> scratches(threads, L, picked);  // made here: no allocation in the region
+    PerThread<std::vector<uint8_t>> has_ns(threads, static_cast<size_t>(kBlock));
+
     EXACTPWM_PARALLEL
     {
-        Scratch<T> scratch(L, picked);
-        std::vector<uint8_t> has_n(static_cast<size_t>(kBlock));
+        Scratch<T>& scratch = scratches.mine();
+        std::vector<uint8_t>& has_n = has_ns.mine();
         EXACTPWM_FOR
         for (int64_t c = 0; c < n_chunks; ++c) {
             if (stop.stopped()) continue;
@@ -349,15 +358,21 @@ Hits<T> threshold_hits(const uint8_t* codes, const int64_t* offsets, int64_t n_s
     std::vector<Hits<T>> tile_hits(static_cast<size_t>(n_tiles));
     StopFlag stop;
 
+    // made here: the only allocations in the region are the hits' (guarded below)
+    PerThread<Scratch<T>> scratches(threads, L, picked, picked.filter != nullptr, kThresholdBlock);
+    PerThread<std::vector<int32_t>> n_prefixes(threads, static_cast<size_t>(kThresholdBlock + L + 1));
+    PerThread<std::vector<int32_t>> founds(threads, static_cast<size_t>(kThresholdBlock + kBlockAlign));
+    PerThread<std::vector<int64_t>> buckets(threads, static_cast<size_t>(kThresholdBlock + 1));
+
     EXACTPWM_PARALLEL
     {
-        Scratch<T> scratch(L, picked, picked.filter != nullptr, kThresholdBlock);
-        std::vector<int32_t> n_prefix(static_cast<size_t>(kThresholdBlock + L + 1));
-        std::vector<int32_t> found(static_cast<size_t>(kThresholdBlock + kBlockAlign));
+        Scratch<T>& scratch = scratches.mine();
+        std::vector<int32_t>& n_prefix = n_prefixes.mine();
+        std::vector<int32_t>& found = founds.mine();
         // hits of one block in generation (kernel-major) order, then bucketed by position
         std::vector<int32_t> blk_pos, blk_kernel;
         std::vector<T> blk_score;
-        std::vector<int64_t> bucket(static_cast<size_t>(kThresholdBlock + 1));
+        std::vector<int64_t>& bucket = buckets.mine();
         std::vector<uint64_t> keys;
         EXACTPWM_FOR
         for (int64_t t = 0; t < n_tiles; ++t) {
@@ -439,16 +454,22 @@ void threshold_counts(const uint8_t* codes, const int64_t* offsets, int64_t n_se
     const TilePlan& plan = setup.plan;
     const LookaheadPlan& lookahead = setup.lookahead;
     threads = setup.threads;
-    std::vector<std::vector<int64_t>> partial;
-    std::vector<std::vector<int64_t>> partial_hits;
     StopFlag stop;
+
+    // made here (the counts are n_targets x 4 x L per thread): no allocation in the region
+    PerThread<Scratch<T>> scratches(threads, L, picked, picked.filter != nullptr, kThresholdBlock);
+    PerThread<std::vector<int32_t>> n_prefixes(threads, static_cast<size_t>(kThresholdBlock + L + 1));
+    PerThread<std::vector<int32_t>> founds(threads, static_cast<size_t>(kThresholdBlock + kBlockAlign));
+    PerThread<std::vector<int64_t>> locals(threads, static_cast<size_t>(size), int64_t{0});
+    PerThread<std::vector<int64_t>> locals_hits(threads, static_cast<size_t>(n_targets), int64_t{0});
 
     EXACTPWM_PARALLEL
     {
-        Scratch<T> scratch(L, picked, picked.filter != nullptr, kThresholdBlock);
-        std::vector<int32_t> n_prefix(static_cast<size_t>(kThresholdBlock + L + 1));
-        std::vector<int32_t> found(static_cast<size_t>(kThresholdBlock + kBlockAlign));
-        std::vector<int64_t> local(static_cast<size_t>(size), 0), local_hits(static_cast<size_t>(n_targets), 0);
+        Scratch<T>& scratch = scratches.mine();
+        std::vector<int32_t>& n_prefix = n_prefixes.mine();
+        std::vector<int32_t>& found = founds.mine();
+        std::vector<int64_t>& local = locals.mine();
+        std::vector<int64_t>& local_hits = locals_hits.mine();
         EXACTPWM_FOR
         for (int64_t t = 0; t < n_tiles; ++t) {
             scan_threshold(plan.tiles[t], codes, offsets, table, thresholds, false, picked, setup.rows, lookahead,
@@ -472,18 +493,11 @@ void threshold_counts(const uint8_t* codes, const int64_t* offsets, int64_t n_se
                 },
                 [](int64_t, int64_t, int64_t) {});
         }
-#ifdef _OPENMP
-#pragma omp critical
-#endif
-        {
-            partial.push_back(std::move(local));
-            partial_hits.push_back(std::move(local_hits));
-        }
     }
     stop.throw_if_stopped();
-    for (const auto& p : partial)  // integer sums: independent of the order
+    for (const auto& p : locals.all())  // integer sums: independent of the order (idle threads' are 0)
         for (int64_t i = 0; i < size; ++i) counts[i] += p[i];
-    for (const auto& p : partial_hits)
+    for (const auto& p : locals_hits.all())
         for (int64_t i = 0; i < n_targets; ++i) n_hits[i] += p[i];
 }
 
