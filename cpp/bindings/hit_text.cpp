@@ -17,7 +17,7 @@ namespace py = pybind11;
 namespace {
 
 int64_t offset_of(const py::dict& fields, const char* name) {
-    if (!fields.contains(name)) throw py::value_error(std::string("hit rows have no field '") + name + "'");
+    if (!fields.contains(name)) throw py::value_error(std::string("rows have no field '") + name + "'");
     return py::cast<int64_t>(py::tuple(fields[name])[1]);
 }
 
@@ -25,10 +25,10 @@ int64_t offset_of(const py::dict& fields, const char* name) {
 // any size).
 void check_hit_fields(const py::dict& fields, const std::vector<std::tuple<const char*, char, int64_t>>& kinds) {
     for (const auto& [name, kind, size] : kinds) {
-        if (!fields.contains(name)) throw py::value_error(std::string("hit rows have no field '") + name + "'");
+        if (!fields.contains(name)) throw py::value_error(std::string("rows have no field '") + name + "'");
         const py::dtype f = py::tuple(fields[name])[0].cast<py::dtype>();
         if (f.kind() != kind || (size && f.itemsize() != size))
-            throw py::value_error(std::string("hit field '") + name + "' has an unexpected type");
+            throw py::value_error(std::string("field '") + name + "' has an unexpected type");
     }
 }
 

@@ -679,6 +679,13 @@ double storey_pi0_sorted(const double* p, int64_t n) {
     return std::min(std::max(pi0s[best], 0.0), 1.0);
 }
 
+// Of a target's two entries, '+' at a and '-' at a + 1: is '-' the better one? A smaller p, or an
+// equal p and a larger overlap ('+' wins a full tie), as Tomtom's table picks a target's orientation.
+inline bool minus_is_better(const double* pv, const int64_t* ov, int64_t a) {
+    const int64_t b = a + 1;
+    return pv[b] < pv[a] || (pv[b] == pv[a] && ov[b] > ov[a]);
+}
+
 // A table entry's sort key: the p-value's bits (monotone for p >= 0), then one integer for
 // Tomtom's ties (larger overlap, then '+', then the name's rank).
 using TableKey = std::pair<uint64_t, uint64_t>;
@@ -723,7 +730,7 @@ void tomtom_table(const double* pvalue, const int64_t* offset, const int64_t* ov
                     continue;
                 }
                 const int64_t a = 2 * t, b = a + 1;
-                const bool m = pv[b] < pv[a] || (pv[b] == pv[a] && ov[b] > ov[a]);
+                const bool m = minus_is_better(pv, ov, a);
                 better[static_cast<size_t>(a)] = !m;
                 better[static_cast<size_t>(b)] = m;
             }
@@ -822,10 +829,7 @@ void tomtom_matrices(const double* pvalue, const int64_t* offset, const int64_t*
         for (int64_t t = 0; t < T; ++t) {
             const int64_t a = t * orientations;
             int64_t e = a;
-            if (orientations == 2) {
-                const int64_t b = a + 1;
-                e = pv[b] < pv[a] || (pv[b] == pv[a] && ov[b] > ov[a]) ? b : a;
-            }
+            if (orientations == 2 && minus_is_better(pv, ov, a)) e = a + 1;
             const int64_t at = q * T + t;
             best_pvalue[at] = pv[e];
             best_offset[at] = off[e];

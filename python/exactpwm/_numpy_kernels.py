@@ -13,6 +13,13 @@ __all__ = ["best_orientation", "fill_table", "pruned_half", "stable_argsort", "s
            "tail_table"]
 
 
+def _minus_is_better(pvalue: np.ndarray, overlap: np.ndarray) -> np.ndarray:
+    """(Q, T) bool: each target's '-' entry is the better one of (Q, 2T) results ('+' then '-' per
+    target): a smaller p, or an equal p and a larger overlap ('+' wins a full tie)."""
+    pp, pm, op, om = pvalue[:, 0::2], pvalue[:, 1::2], overlap[:, 0::2], overlap[:, 1::2]
+    return (pm < pp) | ((pm == pp) & (om > op))
+
+
 def best_orientation(pv: np.ndarray, off: np.ndarray, ov: np.ndarray, norient: int, out_p: np.ndarray,
                      out_off: np.ndarray, out_ov: np.ndarray, out_strand: np.ndarray) -> None:
     """Each target's better orientation of (Q, T * norient) comparison results (a target's '+'
@@ -21,11 +28,10 @@ def best_orientation(pv: np.ndarray, off: np.ndarray, ov: np.ndarray, norient: i
     if norient == 1:
         out_p[...], out_off[...], out_ov[...], out_strand[...] = pv, off, ov, b"+"
         return
-    p_plus, p_minus, v_plus, v_minus = pv[:, 0::2], pv[:, 1::2], ov[:, 0::2], ov[:, 1::2]
-    minus = (p_minus < p_plus) | ((p_minus == p_plus) & (v_minus > v_plus))
-    np.copyto(out_p, np.where(minus, p_minus, p_plus))
+    minus = _minus_is_better(pv, ov)
+    np.copyto(out_p, np.where(minus, pv[:, 1::2], pv[:, 0::2]))
     np.copyto(out_off, np.where(minus, off[:, 1::2], off[:, 0::2]))
-    np.copyto(out_ov, np.where(minus, v_minus, v_plus))
+    np.copyto(out_ov, np.where(minus, ov[:, 1::2], ov[:, 0::2]))
     np.copyto(out_strand, np.where(minus, b"-", b"+").astype("S1"))
 
 
@@ -158,8 +164,7 @@ def fill_table(pvalue: np.ndarray, offset: np.ndarray, overlap: np.ndarray, orie
     minus = entry % orientations == 1
     better = np.ones((Q, E), bool)
     if orientations == 2:
-        pp, pm, op, om = pvalue[:, 0::2], pvalue[:, 1::2], overlap[:, 0::2], overlap[:, 1::2]
-        m = (pm < pp) | ((pm == pp) & (om > op))
+        m = _minus_is_better(pvalue, overlap)
         better[:, 0::2] = ~m
         better[:, 1::2] = m
     top = int(overlap.max()) if overlap.size else 0

@@ -117,7 +117,7 @@ class TomtomResult:
         """Tomtom's TSV (``tomtom -text`` / ``tomtom_out/tomtom.tsv``): a header line, the rows with
         p-, E- and q-values as ``%g``, then comment lines naming the program and ``command``. The
         compiled core formats the rows (the same bytes as :meth:`format_python`, tested)."""
-        from exactpwm.io.files import atomic_output
+        from exactpwm.io.files import atomic_output, write_bytes
 
         data = None
         if self.rows.dtype == _ROW:  # the engine's records (rows made otherwise: Python formats them)
@@ -129,12 +129,7 @@ class TomtomResult:
             if data is None:
                 f.write(self.format_python())
             else:
-                buffer = getattr(f, "buffer", None)
-                if buffer is not None:  # a text file over a binary one: hand the bytes down
-                    f.flush()
-                    buffer.write(data)
-                else:
-                    f.write(data.decode("utf-8"))
+                write_bytes(f, data)
             f.write("\n# exactpwm compare: Tomtom's method and output format "
                     "(https://meme-suite.org/meme/doc/tomtom-output-format.html)\n")
             if command:

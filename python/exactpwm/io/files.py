@@ -13,12 +13,13 @@ An output path is one of three kinds, decided before anything is written:
 from __future__ import annotations
 
 import errno
+import io
 import os
 import stat
 import tempfile
 from typing import IO
 
-__all__ = ["atomic_output", "atomic_path", "staged_partitions", "check_input_path", "check_output_path",
+__all__ = ["write_bytes", "atomic_output", "atomic_path", "staged_partitions", "check_input_path", "check_output_path",
            "check_outputs", "OutputPathError", "safe_filename",
            "unique_filenames", "same_file", "UniqueNames"]
 
@@ -27,6 +28,19 @@ _TEMP_PREFIX = ".exactpwm-"
 
 class OutputPathError(ValueError):
     """An output path that cannot be written (a folder, a missing or read-only folder)."""
+
+
+def write_bytes(f: IO, data: bytes) -> None:
+    """UTF-8 bytes to a binary file, or to the binary file under a text one (flushed first), or
+    decoded into a text file that has none."""
+    buffer = getattr(f, "buffer", None)
+    if buffer is not None:
+        f.flush()
+        buffer.write(data)
+    elif isinstance(f, io.TextIOBase):
+        f.write(data.decode("utf-8"))
+    else:
+        f.write(data)
 
 
 def _write_through(path: str) -> bool:

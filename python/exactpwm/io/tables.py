@@ -15,6 +15,7 @@ from typing import IO, Any
 import numpy as np
 
 from exactpwm.core._checks import optional_import
+from exactpwm.io.files import write_bytes
 
 __all__ = ["write_tsv"]
 
@@ -58,11 +59,11 @@ def write_tsv(frame: Any, f: IO, *, float_format: str = "%.6g", na_rep: str = ""
             texts = _quoted(list(map(str, uniques.tolist())))
         texts.append(na_rep)
         columns.append((*_packed(texts), np.where(codes < 0, len(texts) - 1, codes).astype(np.int64)))
-    _write(f, ("\t".join(_quoted([str(c) for c in frame.columns])) + "\n").encode("utf-8"))
+    write_bytes(f, ("\t".join(_quoted([str(c) for c in frame.columns])) + "\n").encode("utf-8"))
     eng = engine(backend)
     for a in range(0, len(frame), chunk):
         codes = [np.ascontiguousarray(c[2][a:a + chunk]) for c in columns]
-        _write(f, eng.join_columns([c[0] for c in columns], [c[1] for c in columns], codes))
+        write_bytes(f, eng.join_columns([c[0] for c in columns], [c[1] for c in columns], codes))
 
 
 def _packed(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -105,13 +106,3 @@ def _special_characters() -> str:
 _SPECIAL = _special_characters()
 
 
-def _write(f: IO, data: bytes) -> None:
-    """Bytes to a binary file, or to the binary file under a text one."""
-    buffer = getattr(f, "buffer", None)
-    if buffer is not None:
-        f.flush()
-        buffer.write(data)
-    elif isinstance(f, io.TextIOBase):
-        f.write(data.decode("utf-8"))
-    else:
-        f.write(data)

@@ -17,7 +17,7 @@ import numpy as np
 from exactpwm._engine import engine
 from exactpwm.core._checks import optional_import, resolve_threads
 from exactpwm.core.types import PathOrFile
-from exactpwm.io.files import atomic_output
+from exactpwm.io.files import atomic_output, write_bytes
 
 __all__ = ["HitTable", "HitWriter", "hit_dtype", "RowBuffer", "write_maxima"]
 
@@ -230,12 +230,7 @@ class HitWriter:
             return
         data = None if self.backend == "python" else self.format_engine(rows)
         if data is not None:
-            buffer = getattr(self.f, "buffer", None)
-            if buffer is not None:  # a text file over a binary one: hand the bytes down
-                self.f.flush()
-                buffer.write(data)
-            else:
-                self.f.write(data.decode("utf-8"))
+            write_bytes(self.f, data)
         else:
             self.f.write(self.format_python(rows))
         if self.fmt == "gff":
