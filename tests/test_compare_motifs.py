@@ -49,6 +49,24 @@ def test_pvalues_offsets_and_overlaps_match_the_literal_reference(db, dist):
             assert p <= other  # the better orientation is the one reported
 
 
+@pytest.mark.parametrize("min_overlap", [2, 5])
+def test_min_overlap_and_mixed_target_widths_match_the_literal_reference(db, min_overlap):
+    """The engine orders the targets by width and tries each offset on all targets of a width at
+    once: targets whose widths alternate (3 to 15, narrower and wider than the query) give the
+    reference's p-value, offset and overlap for each, in their own order."""
+    rng = np.random.default_rng(11)
+    targets = MotifSet([random_motifs(rng, 1, (w, w + 1), f"w{i}_")[0] for i, w in
+                        enumerate([9, 3, 15, 6, 9, 12, 3, 7, 15, 4])])
+    query = random_motifs(rng, 1, (8, 9), "q")[0]
+    res = tomtom(MotifSet([query]), targets, dist="ed", pseudocount=0.0, min_overlap=min_overlap)
+    entries = [m for t in targets for m in (t.pwm.T, t.pwm[::-1, ::-1].T)]
+    ref = tomtom_pvalues(query.pwm.T, entries, "ed", min_overlap=min_overlap)
+    for r in res.rows:
+        p, off, ov = ref[2 * int(r["target"]) + (r["strand"] == b"-")]
+        assert r["pvalue"] == pytest.approx(p, rel=1e-5, abs=1e-300)
+        assert (r["offset"], r["overlap"]) == (off, ov)
+
+
 def test_a_database_member_matches_itself_best(db):
     res = tomtom(MotifSet([db[5]]), db)
     best = res.best().rows[0]

@@ -187,7 +187,7 @@ struct Scratch {
     std::vector<int32_t> z, diagonal, lo_sums, hi_sums;
     std::vector<uint16_t> bucket;
     std::vector<int32_t> counts;
-    std::vector<int64_t> span, low, value, cut;
+    std::vector<int64_t> span, low, value, cut, key, at, offset, overlap;
     std::vector<float> pv;
 };
 
@@ -208,6 +208,18 @@ void give_back(std::unique_ptr<Scratch> s) {
     const std::lock_guard<std::mutex> lock(pool_mutex);
     pool.push_back(std::move(s));
 }
+
+// What every query of one comparison shares: the database with its entries ordered by width (see
+// tomtom_compare), its columns as four arrays, the settings, and out[t], entry t's place in the
+// caller's order.
+struct Setup {
+    const TomtomDatabase& db;
+    Columns cols;
+    int distance;
+    const double* bg;
+    int orientations, min_overlap;
+    const int64_t* out;
+};
 
 // The order statistics ra <= rb (0-based ranks) of row[0, n), whose values lie in [lo, hi], finite.
 // Bucketed selection: one pass to count values per bucket, then only the bucket(s) holding those
@@ -272,54 +284,68 @@ EXACTPWM_HOT std::pair<int64_t, int64_t> median_ranks(int64_t n) {
 // as the difference of two partial diagonal sums: the sum of the first m query columns is 0 for
 // m = 0, D[first + k + L - 1] (the full diagonal sums) for m = L, and otherwise was kept while D was
 // made (see partial_sums): lo[m * E + t] at k = -m, hi[m * E + t] at k = wd - m.
+// The entries of one width lie together (tomtom_compare orders them so) and share their offsets, so
+// each offset is tried on all of them at once: the loops over entries vectorize. key[t] holds the
+// best so far as complete * 2^24 + overlap, at[t] its offset; a strict comparison, offsets in
+// ascending order, keeps the first offset of equal keys. The offsets fall in four runs, each with its
+// own sums: k < 0 with i1 = L, k < 0 with i1 < L (an entry narrower than the query), k >= 0 with
+// i1 = L (the whole query on the entry), k >= 0 with i1 < L.
 EXACTPWM_HOT void best_alignments(const int32_t* D, const int32_t* lo, const int32_t* hi, int64_t L, int64_t G,
-                                  const TomtomDatabase& db, int min_overlap, int64_t* value, int64_t* offset,
-                                  int64_t* overlap) {
+                                  const TomtomDatabase& db, int min_overlap, int64_t* key, int64_t* at,
+                                  int64_t* value, int64_t* offset, int64_t* overlap) {
     const int64_t E = db.n_entries;
-    for (int64_t t = 0; t < E; ++t) {
-        const int64_t first = db.entry_start[t], wd = db.entry_start[t + 1] - first;
+    for (int64_t t0 = 0, t1 = 0; t0 < E; t0 = t1) {
+        t1 = t0 + 1;
+        while (t1 < E && db.width_index[t1] == db.width_index[t0]) ++t1;
+        const int64_t first = db.entry_start[t0], wd = db.entry_start[t0 + 1] - first;
         const int64_t mo = std::min<int64_t>({min_overlap, L, wd});
-        const int64_t kmin = mo - L, kmax = wd - mo;
-        const int32_t* full = D + first + L - 1;  // full[k]: the whole diagonal of offset k
-        // the best (complete score, then overlap) as one key, complete * 2^24 + overlap; a strict
-        // comparison keeps the first offset of equal keys. The offsets fall in four runs, in
-        // ascending order, each with its own sums (no branch per offset): k < 0 with i1 = L, k < 0
-        // with i1 < L (an entry narrower than the query), k >= 0 with i1 = L (the whole query on the
-        // entry), k >= 0 with i1 < L.
-        int64_t best_key = INT64_MIN, best_k = kmin;
-        const auto keep = [&](int64_t key, int64_t k) {
-            best_k = key > best_key ? k : best_k;
-            best_key = key > best_key ? key : best_key;
+        const int64_t kmin = mo - L, kmax = wd - mo, split = wd - L;  // i1 = L exactly for k <= split
+        std::fill(key + t0, key + t1, INT64_MIN);
+        std::fill(at + t0, at + t1, kmin);
+        // entry t's full diagonal at offset k: D[fb + t * wd + k], fb = first - t0 * wd + L - 1
+        const int64_t fb = first - t0 * wd + L - 1;
+        const auto keep = [&](int64_t t, int64_t k, int64_t x) {
+            const bool better = x > key[t];
+            at[t] = better ? k : at[t];
+            key[t] = better ? x : key[t];
         };
-        const int32_t* lo_t = lo + t;  // lo_t[m * E]: the sum of the first m columns at offset -m
-        const int32_t* hi_t = hi + t;  // hi_t[m * E]: the sum of the first m columns at offset wd - m
-        const int64_t split = wd - L;  // i1 = L exactly for k <= split
         for (int64_t k = kmin; k <= std::min<int64_t>(-1, split); ++k) {  // i0 = -k, i1 = L
-            const int64_t ov = L + k;
-            keep((full[k] - lo_t[-k * E] - ov * G) * kOverlapSpan + ov, k);
+            const int64_t ov = L + k, base = -ov * G;
+            const int32_t* l = lo + (-k) * E;
+#ifdef _OPENMP
+#pragma omp simd
+#endif
+            for (int64_t t = t0; t < t1; ++t) keep(t, k, (base + D[fb + t * wd + k] - l[t]) * kOverlapSpan + ov);
         }
-        for (int64_t k = std::max<int64_t>(kmin, split + 1); k <= std::min<int64_t>(-1, kmax); ++k)  // i0 = -k, i1 = wd - k
-            keep((hi_t[(wd - k) * E] - lo_t[-k * E] - wd * G) * kOverlapSpan + wd, k);
-        {
-            const int64_t a = std::max<int64_t>(kmin, 0), b = std::min<int64_t>(kmax, split);  // i0 = 0, i1 = L
-            if (a <= b) {
-                int32_t top = full[a];
-                int64_t top_k = a;
-                for (int64_t k = a + 1; k <= b; ++k) {
-                    top_k = full[k] > top ? k : top_k;
-                    top = full[k] > top ? full[k] : top;
-                }
-                keep((static_cast<int64_t>(top) - L * G) * kOverlapSpan + L, top_k);
-            }
+        for (int64_t k = std::max<int64_t>(kmin, split + 1); k <= std::min<int64_t>(-1, kmax); ++k) {  // i0 = -k, i1 = wd - k
+            const int64_t base = -wd * G;
+            const int32_t *l = lo + (-k) * E, *h = hi + (wd - k) * E;
+#ifdef _OPENMP
+#pragma omp simd
+#endif
+            for (int64_t t = t0; t < t1; ++t) keep(t, k, (base + h[t] - l[t]) * kOverlapSpan + wd);
+        }
+        for (int64_t k = std::max<int64_t>(kmin, 0); k <= std::min(kmax, split); ++k) {  // i0 = 0, i1 = L
+            const int64_t base = -L * G;
+#ifdef _OPENMP
+#pragma omp simd
+#endif
+            for (int64_t t = t0; t < t1; ++t) keep(t, k, (base + D[fb + t * wd + k]) * kOverlapSpan + L);
         }
         for (int64_t k = std::max<int64_t>({kmin, 0, split + 1}); k <= kmax; ++k) {  // i0 = 0, i1 = wd - k
-            const int64_t ov = wd - k;
-            keep((hi_t[ov * E] - ov * G) * kOverlapSpan + ov, k);
+            const int64_t ov = wd - k, base = -ov * G;
+            const int32_t* h = hi + ov * E;
+#ifdef _OPENMP
+#pragma omp simd
+#endif
+            for (int64_t t = t0; t < t1; ++t) keep(t, k, (base + h[t]) * kOverlapSpan + ov);
         }
-        const int64_t best_ov = best_key & (kOverlapSpan - 1), best = (best_key - best_ov) / kOverlapSpan;
-        value[t] = best + L * G;
-        offset[t] = best_k;
-        overlap[t] = best_ov;
+        for (int64_t t = t0; t < t1; ++t) {
+            const int64_t best_ov = key[t] & (kOverlapSpan - 1), best = (key[t] - best_ov) / kOverlapSpan;
+            value[t] = best + L * G;
+            offset[t] = at[t];
+            overlap[t] = best_ov;
+        }
     }
 }
 
@@ -336,9 +362,15 @@ EXACTPWM_HOT void partial_sums(const int32_t* D, int64_t L, int64_t m, const Tom
     }
 }
 
-EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const TomtomDatabase& db,
-                                   const Columns& cols, int distance, const double* bg, int orientations,
-                                   int min_overlap, double* pvalue, int64_t* offset, int64_t* overlap, Scratch& w) {
+// One query (L columns Q, (L, 4), and its site count nq) against the database: pvalue, offset and
+// overlap of every entry, in the caller's order (job.out).
+EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const Setup& job, double* pvalue,
+                                   int64_t* offset, int64_t* overlap, Scratch& w) {
+    const TomtomDatabase& db = job.db;  // (its columns are job.cols)
+    const Columns& cols = job.cols;
+    const int distance = job.distance, orientations = job.orientations, min_overlap = job.min_overlap;
+    const double* bg = job.bg;
+    const int64_t* out = job.out;
     const int64_t n = db.n_cols;
     w.scores.resize(static_cast<size_t>(L * n));
     w.median.resize(static_cast<size_t>(L));
@@ -453,9 +485,10 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
     }
     // each entry's best alignment first: a width's totals are read only at its entries' best grid
     // values, so they are made from the lowest of them up (low[k] rises to it)
-    w.value.resize(static_cast<size_t>(db.n_entries));
-    best_alignments(w.diagonal.data(), w.lo_sums.data(), w.hi_sums.data(), L, G, db, min_overlap, w.value.data(),
-                    offset, overlap);
+    for (std::vector<int64_t>* v : {&w.value, &w.key, &w.at, &w.offset, &w.overlap})
+        v->resize(static_cast<size_t>(db.n_entries));
+    best_alignments(w.diagonal.data(), w.lo_sums.data(), w.hi_sums.data(), L, G, db, min_overlap, w.key.data(),
+                    w.at.data(), w.value.data(), w.offset.data(), w.overlap.data());
     std::vector<int64_t>& need = w.low;  // (at least the shifts' -inf part)
     {
         std::vector<int64_t> lowest(static_cast<size_t>(db.n_widths), E);
@@ -537,33 +570,32 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
         const int64_t at = db.width_index[t] * E + w.value[static_cast<size_t>(t)];
         if (std::isnan(pv[at]))
             pv[at] = static_cast<float>(-std::expm1(orientations * w.total[static_cast<size_t>(at)]));
-        pvalue[t] = static_cast<double>(pv[at]);
+        const int64_t o = out[t];  // the entry's place in the caller's order
+        pvalue[o] = static_cast<double>(pv[at]);
+        offset[o] = w.offset[static_cast<size_t>(t)];
+        overlap[o] = w.overlap[static_cast<size_t>(t)];
     }
 }
 
-void compare_one(const double* Q, int64_t L, double nq, const TomtomDatabase& db, const Columns& cols, int distance,
-                 const double* bg, int orientations, int min_overlap, double* pvalue, int64_t* offset,
+void compare_one(const double* Q, int64_t L, double nq, const Setup& job, double* pvalue, int64_t* offset,
                  int64_t* overlap, Scratch& w) {
-    compare_one_impl(Q, L, nq, db, cols, distance, bg, orientations, min_overlap, pvalue, offset, overlap, w);
+    compare_one_impl(Q, L, nq, job, pvalue, offset, overlap, w);
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 // The same code compiled for AVX2 + FMA (chosen at run time): the column, bucket and
 // convolution loops vectorize four doubles wide.
-__attribute__((target("avx2,fma"))) void compare_one_avx2(const double* Q, int64_t L, double nq,
-                                                          const TomtomDatabase& db, const Columns& cols,
-                                                          int distance, const double* bg, int orientations,
-                                                          int min_overlap, double* pvalue, int64_t* offset,
-                                                          int64_t* overlap, Scratch& w) {
-    compare_one_impl(Q, L, nq, db, cols, distance, bg, orientations, min_overlap, pvalue, offset, overlap, w);
+__attribute__((target("avx2,fma"))) void compare_one_avx2(const double* Q, int64_t L, double nq, const Setup& job,
+                                                          double* pvalue, int64_t* offset, int64_t* overlap,
+                                                          Scratch& w) {
+    compare_one_impl(Q, L, nq, job, pvalue, offset, overlap, w);
 }
 
 // ... and for AVX-512 (F, BW, DQ, VL): eight doubles wide, masked tails, compress stores.
 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"))) void compare_one_avx512(
-    const double* Q, int64_t L, double nq, const TomtomDatabase& db, const Columns& cols, int distance,
-    const double* bg, int orientations, int min_overlap, double* pvalue, int64_t* offset, int64_t* overlap,
+    const double* Q, int64_t L, double nq, const Setup& job, double* pvalue, int64_t* offset, int64_t* overlap,
     Scratch& w) {
-    compare_one_impl(Q, L, nq, db, cols, distance, bg, orientations, min_overlap, pvalue, offset, overlap, w);
+    compare_one_impl(Q, L, nq, job, pvalue, offset, overlap, w);
 }
 #endif
 
@@ -574,11 +606,32 @@ void tomtom_compare(const double* query_cols, const int64_t* query_start, const 
                     int orientations, int min_overlap, double* pvalue, int64_t* offset, int64_t* overlap,
                     int threads, Isa isa) {
     threads = std::max(1, std::min<int>(threads, static_cast<int>(n_queries)));
-    const int64_t n = db.n_cols;
-    std::vector<double> soa(static_cast<size_t>(4 * n));
-    for (int64_t j = 0; j < n; ++j)
-        for (int c = 0; c < 4; ++c) soa[static_cast<size_t>(c * n + j)] = db.cols[4 * j + c];
-    const Columns cols{soa.data(), soa.data() + n, soa.data() + 2 * n, soa.data() + 3 * n, db.nsites, n};
+    const int64_t n = db.n_cols, E = db.n_entries;
+    // the entries ordered by width (stable), their columns with them, so that best_alignments tries
+    // one offset on all entries of a width at once; the columns as four arrays (A, C, G, T)
+    std::vector<int64_t> by_width(static_cast<size_t>(E)), start(static_cast<size_t>(E + 1)), index(by_width);
+    for (int64_t t = 0; t < E; ++t) by_width[static_cast<size_t>(t)] = t;
+    std::stable_sort(by_width.begin(), by_width.end(),
+                     [&](int64_t x, int64_t y) { return db.width_index[x] < db.width_index[y]; });
+    std::vector<double> soa(static_cast<size_t>(4 * n)), nsites(static_cast<size_t>(n));
+    for (int64_t t = 0, j = 0; t < E; ++t) {
+        const int64_t e = by_width[static_cast<size_t>(t)];
+        start[static_cast<size_t>(t)] = j;
+        index[static_cast<size_t>(t)] = db.width_index[e];
+        for (int64_t i = db.entry_start[e]; i < db.entry_start[e + 1]; ++i, ++j) {
+            for (int c = 0; c < 4; ++c) soa[static_cast<size_t>(c * n + j)] = db.cols[4 * i + c];
+            nsites[static_cast<size_t>(j)] = db.nsites[i];
+        }
+    }
+    start[static_cast<size_t>(E)] = n;
+    const TomtomDatabase ordered{nullptr, nsites.data(), n, start.data(), index.data(), E, db.widths, db.n_widths};
+    const Setup setup{ordered,
+                      {soa.data(), soa.data() + n, soa.data() + 2 * n, soa.data() + 3 * n, nsites.data(), n},
+                      distance,
+                      background,
+                      orientations,
+                      min_overlap,
+                      by_width.data()};
     // the same code at each instruction set: contractions into FMA are off (CMakeLists.txt), so every
     // one rounds each operation as the scalar build (and MEME) does
     const Isa use = resolve_isa(isa);
@@ -597,18 +650,15 @@ void tomtom_compare(const double* query_cols, const int64_t* query_start, const 
         int64_t* ov = overlap + q * db.n_entries;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
         if (avx512) {
-            compare_one_avx512(Q, L, query_nsites[q], db, cols, distance, background, orientations, min_overlap, pv,
-                               off, ov, scratch);
+            compare_one_avx512(Q, L, query_nsites[q], setup, pv, off, ov, scratch);
             return;
         }
         if (avx2) {
-            compare_one_avx2(Q, L, query_nsites[q], db, cols, distance, background, orientations, min_overlap, pv,
-                             off, ov, scratch);
+            compare_one_avx2(Q, L, query_nsites[q], setup, pv, off, ov, scratch);
             return;
         }
 #endif
-        compare_one(Q, L, query_nsites[q], db, cols, distance, background, orientations, min_overlap, pv, off, ov,
-                    scratch);
+        compare_one(Q, L, query_nsites[q], setup, pv, off, ov, scratch);
     };
     // the widest (costliest) queries first, so that no long query starts last
     std::vector<int64_t> order(static_cast<size_t>(n_queries));
