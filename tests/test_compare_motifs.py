@@ -67,6 +67,29 @@ def test_min_overlap_and_mixed_target_widths_match_the_literal_reference(db, min
         assert (r["offset"], r["overlap"]) == (off, ov)
 
 
+def test_motifs_prepared_all_at_once_are_each_motifs_probabilities():
+    """A database is given its pseudocount in one array operation: each motif's columns are still
+    Motif.probabilities (read as counts of its own sites), bit for bit; a motif with counts, or a bad
+    one, is prepared alone (and named)."""
+    from exactpwm.core.matrices import as_background
+    from exactpwm.interpret.tomtom import _prepare
+
+    rng = np.random.default_rng(5)
+    ms = MotifSet([Motif(f"m{i}", rng.dirichlet(np.ones(4), size=w).T, nsites=n)
+                   for i, (w, n) in enumerate([(6, None), (9, 5.7), (4, 30), (12, 0.5)])])
+    bg = as_background([0.3, 0.2, 0.2, 0.3])
+    for a in (0.0, 0.1, 1.0):
+        got = _prepare(ms, "query", a, bg)
+        assert [g.tobytes() for g in got] == [np.ascontiguousarray(m.probabilities(a, bg).T).tobytes() for m in ms]
+    with_counts = MotifSet(list(ms) + [Motif("c", np.array([[.75, 0], [.25, 1], [0, 0], [0, 0]]),
+                                                     counts=np.array([[3.0, 0], [1, 4], [0, 0], [0, 0]]))])
+    got = _prepare(with_counts, "query", 0.1, bg)
+    assert got[-1].tobytes() == np.ascontiguousarray(with_counts[4].probabilities(0.1, bg).T).tobytes()
+    bad = MotifSet(list(ms) + [Motif("narrow", np.full((4, 1), 0.25))])
+    with pytest.raises(ValueError, match="'narrow' has width 1"):
+        _prepare(bad, "query", 0.1, bg)
+
+
 def test_a_database_member_matches_itself_best(db):
     res = tomtom(MotifSet([db[5]]), db)
     best = res.best().rows[0]

@@ -93,13 +93,16 @@ def site_count(nsites: float | None) -> float:
     return float(int(nsites)) if nsites is not None and nsites >= 1 else DEFAULT_NSITES
 
 
-def probabilities_with_pseudocount(pwm, pseudocount: float, background=None, nsites: float | None = None):
+def probabilities_with_pseudocount(pwm, pseudocount: float, background=None, nsites: float | None = None, *,
+                                   site_counts: np.ndarray | None = None):
     """The counts -> probabilities step for a probability matrix: its columns read as counts of
     ``site_count(nsites)`` sites (:func:`site_count`: 20 when unknown), then ``pseudocount`` added,
     spread by ``background``: p' = (n * p + a * bg) / (n + a), in the MEME suite's order of operations
-    (so the same doubles as FIMO and Tomtom). Shapes (4, L) or (K, 4, L); float64."""
+    (so the same doubles as FIMO and Tomtom). Shapes (4, L) or (K, 4, L); float64.
+    ``site_counts``: (L,) float64, each column's own n instead (several motifs side by side, each
+    column with its motif's ``site_count``)."""
     P = _columns(pwm, "pwm", pseudocount)
-    n = site_count(nsites)
+    n = site_count(nsites) if site_counts is None else site_counts
     return (P * n + pseudocount * as_background(background)[:, None]) / (n + pseudocount)
 
 

@@ -38,7 +38,7 @@ from exactpwm._engine import engine
 from exactpwm._numpy_kernels import storey_qvalues
 from exactpwm.core._checks import check_number, optional_import, resolve_threads
 from exactpwm.core.errors import ExactpwmWarning
-from exactpwm.core.matrices import as_background
+from exactpwm.core.matrices import as_background, probabilities_with_pseudocount, site_count
 from exactpwm.core.motif import MotifSet
 from exactpwm.core.types import Strand
 
@@ -193,7 +193,15 @@ def _prepare(motifs: MotifSet, what: str, pseudocount: float, bg: np.ndarray) ->
     (the counts, or the probabilities read as counts of the motif's sites, as MEME reads them)."""
     if len(motifs) == 0:
         raise ValueError(f"no {what} motifs to compare")
-    out = []
+    widths = [m.width for m in motifs]
+    if min(widths) >= 2 and all(m.counts is None for m in motifs):  # all at once (a database of thousands)
+        P = np.concatenate([m.pwm for m in motifs], axis=1)
+        if np.isfinite(P).all() and (P >= 0).all():
+            if pseudocount > 0:
+                n = np.repeat([site_count(m.nsites) for m in motifs], widths)
+                P = probabilities_with_pseudocount(P, pseudocount, bg, site_counts=n)
+            return np.split(np.ascontiguousarray(P.T), np.cumsum(widths)[:-1])
+    out = []  # one at a time, naming the motif an error is about
     for m in motifs:
         if m.width < 2:
             raise ValueError(f"{what} motif {m.name!r} has width {m.width}; comparing needs at least 2 columns")
