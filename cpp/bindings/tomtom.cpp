@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "engine_call.hpp"
@@ -17,11 +18,12 @@ namespace {
 template <class T>
 using carray = py::array_t<T, py::array::c_style>;
 
-void compare(const carray<double>& query_cols, const carray<int64_t>& query_start, const carray<double>& query_nsites,
-             const carray<double>& db_cols, const carray<double>& db_nsites, const carray<int64_t>& entry_start,
-             const carray<int64_t>& width_index, const carray<int64_t>& widths, int distance,
-             const carray<double>& background, int orientations, int min_overlap, carray<double>& pvalue,
-             carray<int64_t>& offset, carray<int64_t>& overlap, int threads, const std::string& isa) {
+// A comparison's inputs, checked: the number of queries and the database.
+std::pair<int64_t, exactpwm::TomtomDatabase> comparison_inputs(
+    const carray<double>& query_cols, const carray<int64_t>& query_start, const carray<double>& query_nsites,
+    const carray<double>& db_cols, const carray<double>& db_nsites, const carray<int64_t>& entry_start,
+    const carray<int64_t>& width_index, const carray<int64_t>& widths, int distance,
+    const carray<double>& background, int orientations, int min_overlap) {
     if (query_cols.ndim() != 2 || query_cols.shape(1) != 4 || db_cols.ndim() != 2 || db_cols.shape(1) != 4)
         throw py::value_error("query_cols and db_cols must have shape (n, 4)");
     if (query_start.ndim() != 1 || query_start.shape(0) < 1 || query_nsites.ndim() != 1 ||
@@ -47,25 +49,55 @@ void compare(const carray<double>& query_cols, const carray<int64_t>& query_star
     }
     if (distance < 0 || distance > 4) throw py::value_error("distance must be 0..4");
     if (background.ndim() != 1 || background.shape(0) != 4) throw py::value_error("background must be (4,)");
-    if (orientations < 1 || orientations > 2 || min_overlap < 1)
-        throw py::value_error("orientations must be 1 or 2 and min_overlap >= 1");
-    for (auto* a : {&pvalue}) {
-        if (a->ndim() != 2 || a->shape(0) != Q || a->shape(1) != E || !a->writeable())
-            throw py::value_error("pvalue must be a writeable (Q, E) float64 array");
-    }
+    if (orientations < 1 || orientations > 2 || min_overlap < 1 || E % orientations != 0)
+        throw py::value_error("orientations must be 1 or 2 (dividing the entries) and min_overlap >= 1");
+    return {Q, exactpwm::TomtomDatabase{db_cols.data(), db_nsites.data(), n, es, width_index.data(), E,
+                                        widths.data(), NW}};
+}
+
+void compare(const carray<double>& query_cols, const carray<int64_t>& query_start, const carray<double>& query_nsites,
+             const carray<double>& db_cols, const carray<double>& db_nsites, const carray<int64_t>& entry_start,
+             const carray<int64_t>& width_index, const carray<int64_t>& widths, int distance,
+             const carray<double>& background, int orientations, int min_overlap, carray<double>& pvalue,
+             carray<int64_t>& offset, carray<int64_t>& overlap, int threads, const std::string& isa) {
+    const auto [Q, db] = comparison_inputs(query_cols, query_start, query_nsites, db_cols, db_nsites, entry_start,
+                                           width_index, widths, distance, background, orientations, min_overlap);
+    const int64_t E = db.n_entries;
+    if (pvalue.ndim() != 2 || pvalue.shape(0) != Q || pvalue.shape(1) != E || !pvalue.writeable())
+        throw py::value_error("pvalue must be a writeable (Q, E) float64 array");
     for (auto* a : {&offset, &overlap}) {
         if (a->ndim() != 2 || a->shape(0) != Q || a->shape(1) != E || !a->writeable())
             throw py::value_error("offset and overlap must be writeable (Q, E) int64 arrays");
     }
     const exactpwm::Isa want = exactpwm_bindings::parse_isa(isa);
-    const exactpwm::TomtomDatabase db{db_cols.data(), db_nsites.data(), n, es, width_index.data(), E,
-                                      widths.data(), NW};
     double* pv = pvalue.mutable_data();
     int64_t* off = offset.mutable_data();
     int64_t* ov = overlap.mutable_data();
     exactpwm_bindings::EngineCall call;
-    exactpwm::tomtom_compare(query_cols.data(), qs, query_nsites.data(), Q, db, distance, background.data(),
-                             orientations, min_overlap, pv, off, ov, threads, want);
+    exactpwm::tomtom_compare(query_cols.data(), query_start.data(), query_nsites.data(), Q, db, distance,
+                             background.data(), orientations, min_overlap, pv, off, ov, threads, want);
+}
+
+void compare_best(const carray<double>& query_cols, const carray<int64_t>& query_start,
+                  const carray<double>& query_nsites, const carray<double>& db_cols, const carray<double>& db_nsites,
+                  const carray<int64_t>& entry_start, const carray<int64_t>& width_index,
+                  const carray<int64_t>& widths, int distance, const carray<double>& background, int orientations,
+                  int min_overlap, carray<double>& best_pvalue, carray<int64_t>& best_offset,
+                  carray<int64_t>& best_overlap, carray<uint8_t>& strand, int threads, const std::string& isa) {
+    const auto [Q, db] = comparison_inputs(query_cols, query_start, query_nsites, db_cols, db_nsites, entry_start,
+                                           width_index, widths, distance, background, orientations, min_overlap);
+    const int64_t T = db.n_entries / orientations;
+    for (const auto* a : {static_cast<const py::array*>(&best_pvalue), static_cast<const py::array*>(&best_offset),
+                          static_cast<const py::array*>(&best_overlap), static_cast<const py::array*>(&strand)})
+        if (a->ndim() != 2 || a->shape(0) != Q || a->shape(1) != T || !a->writeable())
+            throw py::value_error("the outputs must be writeable (Q, E / orientations) arrays");
+    const exactpwm::Isa want = exactpwm_bindings::parse_isa(isa);
+    const exactpwm::TomtomBest best{best_pvalue.mutable_data(), best_offset.mutable_data(),
+                                    best_overlap.mutable_data(), reinterpret_cast<char*>(strand.mutable_data())};
+    exactpwm_bindings::EngineCall call;
+    exactpwm::tomtom_compare(query_cols.data(), query_start.data(), query_nsites.data(), Q, db, distance,
+                             background.data(), orientations, min_overlap, nullptr, nullptr, nullptr, threads, want,
+                             &best);
 }
 
 // (Q, E, T) of tomtom_compare's (Q, E) arrays with `orientations` entries per target, checked
@@ -142,6 +174,16 @@ void register_tomtom(py::module_& m) {
           "db_nsites (n,), entry_start (E + 1,), width_index (E,), widths (W,), distance 0..4, background (4,), "
           "orientations, min_overlap, pvalue (Q, E) float64, offset (Q, E) int64, overlap (Q, E) int64 written, "
           "threads, isa)");
+    m.def("tomtom_compare_best", &compare_best, py::arg("query_cols").noconvert(),
+          py::arg("query_start").noconvert(), py::arg("query_nsites").noconvert(), py::arg("db_cols").noconvert(),
+          py::arg("db_nsites").noconvert(), py::arg("entry_start").noconvert(), py::arg("width_index").noconvert(),
+          py::arg("widths").noconvert(), py::arg("distance"), py::arg("background").noconvert(),
+          py::arg("orientations"), py::arg("min_overlap"), py::arg("best_pvalue").noconvert(),
+          py::arg("best_offset").noconvert(), py::arg("best_overlap").noconvert(), py::arg("strand").noconvert(),
+          py::arg("threads"), py::arg("isa"),
+          "tomtom_compare_best(the inputs of tomtom_compare, then best_pvalue (Q, T) float64, best_offset, "
+          "best_overlap (Q, T) int64, strand (Q, T) uint8 written, threads, isa): each target's better "
+          "orientation (as tomtom_matrices picks it), with no (Q, E) arrays");
     m.def(
         "tomtom_release",
         [] {

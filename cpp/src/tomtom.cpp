@@ -189,6 +189,8 @@ struct Scratch {
     std::vector<int32_t> counts;
     std::vector<int64_t> span, low, value, cut, key, at, offset, overlap;
     std::vector<float> pv;
+    std::vector<double> result_pvalue;  // one query's (E,) results, when only the better orientations are kept
+    std::vector<int64_t> result_offset, result_overlap;
 };
 
 // Scratch kept between calls (tomtom_release frees it): a comparison in blocks of queries makes one
@@ -207,6 +209,27 @@ std::unique_ptr<Scratch> take_scratch() {
 void give_back(std::unique_ptr<Scratch> s) {
     const std::lock_guard<std::mutex> lock(pool_mutex);
     pool.push_back(std::move(s));
+}
+
+// Of a target's two entries, '+' at a and '-' at a + 1: is '-' the better one? A smaller p, or an
+// equal p and a larger overlap ('+' wins a full tie), as Tomtom's table picks a target's orientation.
+inline bool minus_is_better(const double* pv, const int64_t* ov, int64_t a) {
+    const int64_t b = a + 1;
+    return pv[b] < pv[a] || (pv[b] == pv[a] && ov[b] > ov[a]);
+}
+
+// One query's results for its T targets (orientations entries each): each target's better one, its
+// p-value, offset, overlap and strand ('+' or '-').
+void pick_orientations(const double* pv, const int64_t* off, const int64_t* ov, int64_t T, int orientations,
+                       double* best_pvalue, int64_t* best_offset, int64_t* best_overlap, char* strand) {
+    for (int64_t t = 0; t < T; ++t) {
+        const int64_t a = t * orientations;
+        const int64_t e = orientations == 2 && minus_is_better(pv, ov, a) ? a + 1 : a;
+        best_pvalue[t] = pv[e];
+        best_offset[t] = off[e];
+        best_overlap[t] = ov[e];
+        strand[t] = e == a ? '+' : '-';
+    }
 }
 
 // What every query of one comparison shares: the database with its entries ordered by width (see
@@ -604,7 +627,7 @@ __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"))) void comp
 void tomtom_compare(const double* query_cols, const int64_t* query_start, const double* query_nsites,
                     int64_t n_queries, const TomtomDatabase& db, int distance, const double* background,
                     int orientations, int min_overlap, double* pvalue, int64_t* offset, int64_t* overlap,
-                    int threads, Isa isa) {
+                    int threads, Isa isa, const TomtomBest* best) {
     threads = std::max(1, std::min<int>(threads, static_cast<int>(n_queries)));
     const int64_t n = db.n_cols, E = db.n_entries;
     // the entries ordered by width (stable), their columns with them, so that best_alignments tries
@@ -641,24 +664,32 @@ void tomtom_compare(const double* query_cols, const int64_t* query_start, const 
     avx512 = use == Isa::Avx512 && cpu_supports(Isa::Avx512);
 #endif
     (void)use;
-    // one query against the database, with a thread's scratch
+    // one query against the database, with a thread's scratch (which also holds its results when
+    // only each target's better orientation is kept)
     const auto compare_query = [&](int64_t q, Scratch& scratch) {
         const int64_t L = query_start[q + 1] - query_start[q];
         const double* Q = query_cols + 4 * query_start[q];
-        double* pv = pvalue + q * db.n_entries;
-        int64_t* off = offset + q * db.n_entries;
-        int64_t* ov = overlap + q * db.n_entries;
+        if (best) {
+            scratch.result_pvalue.resize(static_cast<size_t>(E));
+            scratch.result_offset.resize(static_cast<size_t>(E));
+            scratch.result_overlap.resize(static_cast<size_t>(E));
+        }
+        double* pv = best ? scratch.result_pvalue.data() : pvalue + q * E;
+        int64_t* off = best ? scratch.result_offset.data() : offset + q * E;
+        int64_t* ov = best ? scratch.result_overlap.data() : overlap + q * E;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-        if (avx512) {
+        if (avx512)
             compare_one_avx512(Q, L, query_nsites[q], setup, pv, off, ov, scratch);
-            return;
-        }
-        if (avx2) {
+        else if (avx2)
             compare_one_avx2(Q, L, query_nsites[q], setup, pv, off, ov, scratch);
-            return;
-        }
+        else
 #endif
-        compare_one(Q, L, query_nsites[q], setup, pv, off, ov, scratch);
+            compare_one(Q, L, query_nsites[q], setup, pv, off, ov, scratch);
+        if (best) {
+            const int64_t T = E / orientations;
+            pick_orientations(pv, off, ov, T, orientations, best->pvalue + q * T, best->offset + q * T,
+                              best->overlap + q * T, best->strand + q * T);
+        }
     };
     // the widest (costliest) queries first, so that no long query starts last
     std::vector<int64_t> order(static_cast<size_t>(n_queries));
@@ -727,13 +758,6 @@ double storey_pi0_sorted(const double* p, int64_t n) {
         }
     }
     return std::min(std::max(pi0s[best], 0.0), 1.0);
-}
-
-// Of a target's two entries, '+' at a and '-' at a + 1: is '-' the better one? A smaller p, or an
-// equal p and a larger overlap ('+' wins a full tie), as Tomtom's table picks a target's orientation.
-inline bool minus_is_better(const double* pv, const int64_t* ov, int64_t a) {
-    const int64_t b = a + 1;
-    return pv[b] < pv[a] || (pv[b] == pv[a] && ov[b] > ov[a]);
 }
 
 // A table entry's sort key: the p-value's bits (monotone for p >= 0), then one integer for
@@ -873,20 +897,9 @@ void tomtom_matrices(const double* pvalue, const int64_t* offset, const int64_t*
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(threads) schedule(static)
 #endif
-    for (int64_t q = 0; q < n_queries; ++q) {
-        const double* pv = pvalue + q * E;
-        const int64_t *off = offset + q * E, *ov = overlap + q * E;
-        for (int64_t t = 0; t < T; ++t) {
-            const int64_t a = t * orientations;
-            int64_t e = a;
-            if (orientations == 2 && minus_is_better(pv, ov, a)) e = a + 1;
-            const int64_t at = q * T + t;
-            best_pvalue[at] = pv[e];
-            best_offset[at] = off[e];
-            best_overlap[at] = ov[e];
-            strand[at] = e == a ? '+' : '-';
-        }
-    }
+    for (int64_t q = 0; q < n_queries; ++q)
+        pick_orientations(pvalue + q * E, offset + q * E, overlap + q * E, T, orientations, best_pvalue + q * T,
+                          best_offset + q * T, best_overlap + q * T, strand + q * T);
 }
 
 }  // namespace exactpwm

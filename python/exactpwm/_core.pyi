@@ -240,6 +240,27 @@ def tomtom_compare(
     threads: int,
     isa: str,
 ) -> None: ...
+def tomtom_compare_best(
+    query_cols: npt.NDArray[np.float64],
+    query_start: npt.NDArray[np.int64],
+    query_nsites: npt.NDArray[np.float64],
+    db_cols: npt.NDArray[np.float64],
+    db_nsites: npt.NDArray[np.float64],
+    entry_start: npt.NDArray[np.int64],
+    width_index: npt.NDArray[np.int64],
+    widths: npt.NDArray[np.int64],
+    distance: int,
+    background: npt.NDArray[np.float64],
+    orientations: int,
+    min_overlap: int,
+    best_pvalue: npt.NDArray[np.float64],
+    best_offset: npt.NDArray[np.int64],
+    best_overlap: npt.NDArray[np.int64],
+    strand: npt.NDArray[np.uint8],
+    threads: int,
+    isa: str,
+) -> None:
+    """tomtom_compare, keeping each target's better orientation in (Q, T) arrays (strand b'+' or b'-')."""
 def tomtom_release() -> None:
     """Free the scratch tomtom_compare keeps between calls."""
 def tomtom_matrices(

@@ -165,6 +165,19 @@ class Engine:
         statistics (see cpp/include/exactpwm/engine.hpp)."""
         raise NotImplementedError
 
+    def tomtom_compare_best(self, query_cols, query_start, query_nsites, db_cols, db_nsites, entry_start,
+                            width_index, widths, distance: int, background, orientations: int, min_overlap: int,
+                            best_pvalue, best_offset, best_overlap, strand, threads: int) -> None:
+        """best_pvalue (Q, T) float64, best_offset, best_overlap (Q, T) int64, strand (Q, T) S1 written:
+        tomtom_compare, then each target's better orientation (tomtom_matrices). The compiled core
+        picks them as each query is done, with no (Q, E) arrays."""
+        Q, E = query_start.size - 1, entry_start.size - 1
+        pvalue, offset, overlap = np.empty((Q, E)), np.empty((Q, E), np.int64), np.empty((Q, E), np.int64)
+        self.tomtom_compare(query_cols, query_start, query_nsites, db_cols, db_nsites, entry_start, width_index,
+                            widths, distance, background, orientations, min_overlap, pvalue, offset, overlap, threads)
+        self.tomtom_matrices(pvalue, offset, overlap, orientations, best_pvalue, best_offset, best_overlap, strand,
+                             threads)
+
     def tomtom_release(self) -> None:
         """Free what tomtom_compare keeps between calls (a comparison in blocks pages its scratch in once)."""
 
@@ -277,6 +290,10 @@ class _Core(Engine):
 
     def tomtom_compare(self, *args):
         _core.tomtom_compare(*args, self.isa)
+
+    def tomtom_compare_best(self, *args):
+        *rest, strand, threads = args
+        _core.tomtom_compare_best(*rest, strand.view(np.uint8), threads, self.isa)
 
     def tomtom_release(self):
         _core.tomtom_release()

@@ -214,10 +214,19 @@ struct TomtomDatabase {
     const int64_t* widths;      // (n_widths,) distinct entry widths
     int64_t n_widths;
 };
+// With `best`, each target's better orientation (as tomtom_matrices picks it) is written to its
+// (Q, n_entries / orientations) arrays instead, as each query is done: no (Q, E) arrays (pvalue,
+// offset and overlap are not read and may be null).
+struct TomtomBest {
+    double* pvalue;
+    int64_t* offset;
+    int64_t* overlap;
+    char* strand;
+};
 void tomtom_compare(const double* query_cols, const int64_t* query_start, const double* query_nsites,
                     int64_t n_queries, const TomtomDatabase& db, int distance, const double* background,
                     int orientations, int min_overlap, double* pvalue, int64_t* offset, int64_t* overlap,
-                    int threads, Isa isa);
+                    int threads, Isa isa, const TomtomBest* best = nullptr);
 
 // tomtom_compare keeps each thread's scratch (tens of MB for wide queries against a large database)
 // for its next call, so that a comparison made in blocks pages it in once; this frees it.

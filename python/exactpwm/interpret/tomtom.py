@@ -278,23 +278,27 @@ def tomtom(queries: MotifSet, targets: MotifSet, *, dist: str = "pearson", min_o
     else:  # the whole table, or one block's rows at a time and the ones kept
         rows = np.empty(Q * T if threshold is None else min(Q, block) * T, _ROW)
         kept = []
-    pvalue = np.empty((block, E))
-    offset = np.empty((block, E), np.int64)
-    overlap = np.empty((block, E), np.int64)
+    if not matrices:
+        pvalue = np.empty((block, E))
+        offset = np.empty((block, E), np.int64)
+        overlap = np.empty((block, E), np.int64)
     eng = engine(backend)
     try:
         for q0 in range(0, Q, block):
             q1 = min(Q, q0 + block)
             s0, s1 = query_start[q0], query_start[q1]
+            queries_block = (query_cols[s0:s1], query_start[q0:q1 + 1] - s0, query_nsites[q0:q1], *db)
+            if matrices:  # each target's better orientation, picked as each query is done
+                eng.tomtom_compare_best(*queries_block, out_p[q0:q1], out_off[q0:q1], out_ov[q0:q1],
+                                        out_strand[q0:q1], n_threads)
+                if not np.isfinite(out_p[q0:q1]).all():
+                    raise ValueError(f"column scores are not finite with dist={dist!r}")
+                continue
             pv, off, ov = pvalue[:q1 - q0], offset[:q1 - q0], overlap[:q1 - q0]
-            eng.tomtom_compare(query_cols[s0:s1], query_start[q0:q1 + 1] - s0, query_nsites[q0:q1], *db, pv, off, ov,
-                               n_threads)
+            eng.tomtom_compare(*queries_block, pv, off, ov, n_threads)
             if not np.isfinite(pv).all():
                 raise ValueError(f"column scores are not finite with dist={dist!r}")
-            if matrices:
-                eng.tomtom_matrices(pv, off, ov, norient, out_p[q0:q1], out_off[q0:q1], out_ov[q0:q1],
-                                    out_strand[q0:q1], n_threads)
-            elif threshold is None:
+            if threshold is None:
                 _rows(pv, off, ov, norient, name_rank, threads=n_threads, backend=backend,
                       out=rows[q0 * T:q1 * T], first_query=q0)
             else:
