@@ -346,7 +346,8 @@ def main():
     ap.add_argument("--motifs", type=int, default=100)
     ap.add_argument("--pvalue", type=float, default=1e-4)
     ap.add_argument("--threads", type=int, default=0)
-    ap.add_argument("--skip", default="", help="comma-separated tools to leave out")
+    ap.add_argument("--skip", action="append", default=[],
+                    help="tools to leave out: comma-separated, or the option repeated")
     ap.add_argument("--cli", action="store_true", help="also the CLI writing TSV and BED, against the API scan")
     ap.add_argument("--cli-repeat", type=int, default=5,
                     help="rounds of the API scan of the file and the two commands, interleaved (medians reported)")
@@ -357,6 +358,9 @@ def main():
     ap.add_argument("--run-tool", help=argparse.SUPPRESS)
     ap.add_argument("--workdir", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    skip = {t for value in args.skip for t in value.split(",") if t}
+    if skip - set(TOOLS):
+        ap.error(f"--skip: unknown tools {', '.join(sorted(skip - set(TOOLS)))} (tools: {', '.join(TOOLS)})")
     if args.run_tool:
         run_tool(args.run_tool, args.workdir, args.threads)
         return
@@ -366,7 +370,7 @@ def main():
         print(f"genome {args.genome}: {info['bases']:,} bp; {info['motifs']} JASPAR motifs "
               f"(widths {min(info['widths'])}-{max(info['widths'])}); p <= {args.pvalue:g}; both strands; "
               f"{os.cpu_count()} cores")
-        tools = [t for t in TOOLS if t not in args.skip.split(",")]
+        tools = [t for t in TOOLS if t not in skip]
         rows = [r for r in (_run(t, workdir, args.threads) for t in tools) if r]
         hits = {r["tool"]: np.load(os.path.join(workdir, f"hits_{r['tool']}.npy")) for r in rows}
         ours = next((r for r in rows if r["tool"] == "exactpwm"), None)
