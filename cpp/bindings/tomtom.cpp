@@ -55,6 +55,15 @@ std::pair<int64_t, exactpwm::TomtomDatabase> comparison_inputs(
                                         widths.data(), NW}};
 }
 
+// Each target's better orientation: (Q, T) writeable outputs, checked.
+void check_best(const carray<double>& best_pvalue, const carray<int64_t>& best_offset,
+                const carray<int64_t>& best_overlap, const carray<uint8_t>& strand, int64_t Q, int64_t T) {
+    for (const auto* a : {static_cast<const py::array*>(&best_pvalue), static_cast<const py::array*>(&best_offset),
+                          static_cast<const py::array*>(&best_overlap), static_cast<const py::array*>(&strand)})
+        if (a->ndim() != 2 || a->shape(0) != Q || a->shape(1) != T || !a->writeable())
+            throw py::value_error("the outputs must be writeable (Q, E / orientations) arrays");
+}
+
 void compare(const carray<double>& query_cols, const carray<int64_t>& query_start, const carray<double>& query_nsites,
              const carray<double>& db_cols, const carray<double>& db_nsites, const carray<int64_t>& entry_start,
              const carray<int64_t>& width_index, const carray<int64_t>& widths, int distance,
@@ -86,11 +95,7 @@ void compare_best(const carray<double>& query_cols, const carray<int64_t>& query
                   carray<int64_t>& best_overlap, carray<uint8_t>& strand, int threads, const std::string& isa) {
     const auto [Q, db] = comparison_inputs(query_cols, query_start, query_nsites, db_cols, db_nsites, entry_start,
                                            width_index, widths, distance, background, orientations, min_overlap);
-    const int64_t T = db.n_entries / orientations;
-    for (const auto* a : {static_cast<const py::array*>(&best_pvalue), static_cast<const py::array*>(&best_offset),
-                          static_cast<const py::array*>(&best_overlap), static_cast<const py::array*>(&strand)})
-        if (a->ndim() != 2 || a->shape(0) != Q || a->shape(1) != T || !a->writeable())
-            throw py::value_error("the outputs must be writeable (Q, E / orientations) arrays");
+    check_best(best_pvalue, best_offset, best_overlap, strand, Q, db.n_entries / orientations);
     const exactpwm::Isa want = exactpwm_bindings::parse_isa(isa);
     const exactpwm::TomtomBest best{best_pvalue.mutable_data(), best_offset.mutable_data(),
                                     best_overlap.mutable_data(), reinterpret_cast<char*>(strand.mutable_data())};
@@ -148,10 +153,7 @@ void matrices(const carray<double>& pvalue, const carray<int64_t>& offset, const
               int orientations, carray<double>& best_pvalue, carray<int64_t>& best_offset,
               carray<int64_t>& best_overlap, carray<uint8_t>& strand, int threads) {
     const auto [Q, E, T] = comparison_shape(pvalue, offset, overlap, orientations);
-    for (const auto* a : {static_cast<const py::array*>(&best_pvalue), static_cast<const py::array*>(&best_offset),
-                          static_cast<const py::array*>(&best_overlap), static_cast<const py::array*>(&strand)})
-        if (a->ndim() != 2 || a->shape(0) != Q || a->shape(1) != T || !a->writeable())
-            throw py::value_error("the outputs must be writeable (Q, E / orientations) arrays");
+    check_best(best_pvalue, best_offset, best_overlap, strand, Q, T);
     double* p = best_pvalue.mutable_data();
     int64_t* off = best_offset.mutable_data();
     int64_t* ov = best_overlap.mutable_data();

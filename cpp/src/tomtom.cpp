@@ -187,7 +187,7 @@ struct Scratch {
     std::vector<int32_t> z, diagonal, lo_sums, hi_sums;
     std::vector<uint16_t> bucket;
     std::vector<int32_t> counts;
-    std::vector<int64_t> span, low, value, cut, key, at, offset, overlap;
+    std::vector<int64_t> span, low, value, cut, key, at;
     std::vector<float> pv;
     std::vector<double> result_pvalue;  // one query's (E,) results, when only the better orientations are kept
     std::vector<int64_t> result_offset, result_overlap;
@@ -302,7 +302,7 @@ EXACTPWM_HOT std::pair<int64_t, int64_t> median_ranks(int64_t n) {
 }
 
 // Every entry's best alignment (complete score, then overlap, then the first offset): its grid value
-// (complete score + L * G) in value, its offset and overlap. An alignment at offset k sums the grid
+// (complete score + L * G) in value, its offset in at, and complete * 2^24 + overlap in key. An alignment at offset k sums the grid
 // values of query columns [i0, i1) on diagonal k of the entry, i0 = max(0, -k), i1 = min(L, wd - k),
 // as the difference of two partial diagonal sums: the sum of the first m query columns is 0 for
 // m = 0, D[first + k + L - 1] (the full diagonal sums) for m = L, and otherwise was kept while D was
@@ -315,7 +315,7 @@ EXACTPWM_HOT std::pair<int64_t, int64_t> median_ranks(int64_t n) {
 // i1 = L (the whole query on the entry), k >= 0 with i1 < L.
 EXACTPWM_HOT void best_alignments(const int32_t* D, const int32_t* lo, const int32_t* hi, int64_t L, int64_t G,
                                   const TomtomDatabase& db, int min_overlap, int64_t* key, int64_t* at,
-                                  int64_t* value, int64_t* offset, int64_t* overlap) {
+                                  int64_t* value) {
     const int64_t E = db.n_entries;
     for (int64_t t0 = 0, t1 = 0; t0 < E; t0 = t1) {
         t1 = t0 + 1;
@@ -363,12 +363,7 @@ EXACTPWM_HOT void best_alignments(const int32_t* D, const int32_t* lo, const int
 #endif
             for (int64_t t = t0; t < t1; ++t) keep(t, k, (base + h[t]) * kOverlapSpan + ov);
         }
-        for (int64_t t = t0; t < t1; ++t) {
-            const int64_t best_ov = key[t] & (kOverlapSpan - 1), best = (key[t] - best_ov) / kOverlapSpan;
-            value[t] = best + L * G;
-            offset[t] = at[t];
-            overlap[t] = best_ov;
-        }
+        for (int64_t t = t0; t < t1; ++t) value[t] = (key[t] - (key[t] & (kOverlapSpan - 1))) / kOverlapSpan + L * G;
     }
 }
 
@@ -508,10 +503,9 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
     }
     // each entry's best alignment first: a width's totals are read only at its entries' best grid
     // values, so they are made from the lowest of them up (low[k] rises to it)
-    for (std::vector<int64_t>* v : {&w.value, &w.key, &w.at, &w.offset, &w.overlap})
-        v->resize(static_cast<size_t>(db.n_entries));
+    for (std::vector<int64_t>* v : {&w.value, &w.key, &w.at}) v->resize(static_cast<size_t>(db.n_entries));
     best_alignments(w.diagonal.data(), w.lo_sums.data(), w.hi_sums.data(), L, G, db, min_overlap, w.key.data(),
-                    w.at.data(), w.value.data(), w.offset.data(), w.overlap.data());
+                    w.at.data(), w.value.data());
     std::vector<int64_t>& need = w.low;  // (at least the shifts' -inf part)
     {
         std::vector<int64_t> lowest(static_cast<size_t>(db.n_widths), E);
@@ -595,8 +589,8 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
             pv[at] = static_cast<float>(-std::expm1(orientations * w.total[static_cast<size_t>(at)]));
         const int64_t o = out[t];  // the entry's place in the caller's order
         pvalue[o] = static_cast<double>(pv[at]);
-        offset[o] = w.offset[static_cast<size_t>(t)];
-        overlap[o] = w.overlap[static_cast<size_t>(t)];
+        offset[o] = w.at[static_cast<size_t>(t)];
+        overlap[o] = w.key[static_cast<size_t>(t)] & (kOverlapSpan - 1);
     }
 }
 
