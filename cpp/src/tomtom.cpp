@@ -24,6 +24,7 @@ namespace {
 constexpr int kBins = 100;  // Tomtom's score range
 constexpr int64_t kTile = 1024;  // database columns scored together (4 x 8 KB of columns)
 constexpr int64_t kOverlapSpan = int64_t{1} << 24;  // overlaps (query widths) lie below this
+constexpr int64_t kPairSpan = 128;  // grid values counted in pairs up to this span (two 64 KB tables)
 
 #if defined(__GNUC__) || defined(__clang__)
 #define EXACTPWM_HOT inline __attribute__((always_inline))
@@ -380,6 +381,80 @@ EXACTPWM_HOT void partial_sums(const int32_t* D, int64_t L, int64_t m, const Tom
     }
 }
 
+// The grid values of row[0, n) (grid(x), monotone, in [zl, zh], zh < H) added into D[0, n), and how
+// many take each value: returns the counts c[0, H). The count is
+// bound by its stores, so it counts pairs, columns j and j + n / 2, in a (span, span) table (span =
+// zh - zl + 1; two tables, alternating, so that a repeated pair does not wait on the previous
+// increment): half the stores of counting values one at a time. The table's row and column sums are
+// the counts. Where the span is too wide for the table, values are counted one at a time (four
+// partial counts).
+template <class Grid>
+EXACTPWM_HOT const int32_t* grid_counts(const double* row, int64_t n, Grid grid, int32_t zl, int32_t zh, int64_t H,
+                                        int32_t* D, Scratch& w) {
+    const int64_t span = zh - zl + 1, half = n / 2;
+    const bool pairs = span <= kPairSpan;
+    w.z.resize(static_cast<size_t>(pairs ? half : n));
+    w.counts.assign(static_cast<size_t>(pairs ? 2 * span * span + H : 4 * H), 0);
+    int32_t* z = w.z.data();
+    int32_t* c = w.counts.data();
+    if (!pairs) {
+        for (int64_t j = 0; j < n; ++j) {
+            const int32_t g = grid(row[j]);
+            z[j] = g;
+            D[j] += g;
+        }
+        int64_t j = 0;
+        for (; j + 4 <= n; j += 4) {
+            ++c[z[j]];
+            ++c[H + z[j + 1]];
+            ++c[2 * H + z[j + 2]];
+            ++c[3 * H + z[j + 3]];
+        }
+        for (; j < n; ++j) ++c[z[j]];
+        for (int64_t v = 0; v < H; ++v) c[v] += c[H + v] + c[2 * H + v] + c[3 * H + v];
+        return c;
+    }
+    const double* row2 = row + half;
+    int32_t* D2 = D + half;
+    const int32_t s = static_cast<int32_t>(span);
+#ifdef _OPENMP
+#pragma omp simd
+#endif
+    for (int64_t j = 0; j < half; ++j) {
+        const int32_t g = grid(row[j]), g2 = grid(row2[j]);
+        D[j] += g;
+        D2[j] += g2;
+        z[j] = (g - zl) * s + (g2 - zl);
+    }
+    int32_t *t1 = c + H, *t2 = t1 + span * span;
+    if (n & 1) {
+        const int32_t g = grid(row[n - 1]);
+        D[n - 1] += g;
+        ++c[g];
+    }
+    int64_t j = 0;
+    for (; j + 2 <= half; j += 2) {
+        ++t1[z[j]];
+        ++t2[z[j + 1]];
+    }
+    for (; j < half; ++j) ++t1[z[j]];
+    int32_t* second = c + zl;  // the second value's counts: the tables' column sums
+    for (int64_t a = 0; a < span; ++a) {
+        const int32_t *x = t1 + a * span, *y = t2 + a * span;
+        int32_t first = 0;
+#ifdef _OPENMP
+#pragma omp simd reduction(+ : first)
+#endif
+        for (int64_t b = 0; b < span; ++b) {
+            const int32_t v = x[b] + y[b];
+            first += v;
+            second[b] += v;
+        }
+        c[zl + a] += first;
+    }
+    return c;
+}
+
 // One query (L columns Q, (L, 4), and its site count nq) against the database: pvalue, offset and
 // overlap of every entry, in the caller's order (job.out).
 EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const Setup& job, double* pvalue,
@@ -429,53 +504,33 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
     // the grid is monotone in the score, so its largest value is the largest score's
     const int64_t R = static_cast<int64_t>((large - off) * scale + 0.5);
     const int64_t H = R + 1;
-    // each column's scores on the grid and their histogram (four partial counts: no store-to-load
-    // stalls on repeated values); the nonzero span of each histogram
     // the diagonal sums of the grid scores, one row updated in place: after query columns [0, m),
     // D[p + L - 1] = sum over i < m of z[i][p + i] (0 outside the database), p the diagonal (target
     // column minus query column); partial_sums keeps what the alignments' overhangs read
     const int64_t W = n + L - 1, E_n = db.n_entries;
-    w.z.resize(static_cast<size_t>(n));
     // int32 sums of L values below H: the histograms above hold L * H doubles, so L * H < 2^31
     w.diagonal.assign(static_cast<size_t>(W), 0);
     w.lo_sums.resize(static_cast<size_t>(L * E_n));
     w.hi_sums.resize(static_cast<size_t>(L * E_n));
     w.hist.assign(static_cast<size_t>(L * H), 0.0);
     w.span.resize(static_cast<size_t>(2 * L));
-    w.counts.assign(static_cast<size_t>(4 * H), 0);
     for (int64_t i = 0; i < L; ++i) {
-        const double* row = S + i * n;
-        int32_t* z = w.z.data();
         const double median = w.median[static_cast<size_t>(i)];
-        // the grid values and, in the same pass, query column i's terms of the diagonal sums:
-        // column j lies on diagonal j - i, stored at j + shift
-        const int64_t shift = L - 1 - i;
-        int32_t* D = w.diagonal.data() + shift;
-        for (int64_t j = 0; j < n; ++j) {
-            // >= 0.5: truncation rounds
-            const int32_t g = static_cast<int32_t>(((row[j] - median) - off) * scale + 0.5);
-            z[j] = g;
-            D[j] += g;
-        }
+        const auto grid = [=](double x) {  // >= 0.5: truncation rounds
+            return static_cast<int32_t>(((x - median) - off) * scale + 0.5);
+        };
+        // the grid is monotone in the score, so the row's grid values lie in [grid(lo), grid(hi)]
+        const RowRange r = w.ranges[static_cast<size_t>(i)];
+        // query column i's terms of the diagonal sums: column j lies on diagonal j - i, stored at j + L - 1 - i
+        const int32_t* c = grid_counts(S + i * n, n, grid, grid(r.lo), grid(r.hi), H, w.diagonal.data() + L - 1 - i, w);
         if (i + 1 < L)
             partial_sums(w.diagonal.data(), L, i + 1, db, w.lo_sums.data() + (i + 1) * E_n,
                          w.hi_sums.data() + (i + 1) * E_n);
-        int32_t* c = w.counts.data();
-        std::fill(c, c + 4 * H, 0);
-        int64_t j = 0;
-        for (; j + 4 <= n; j += 4) {
-            ++c[z[j]];
-            ++c[H + z[j + 1]];
-            ++c[2 * H + z[j + 2]];
-            ++c[3 * H + z[j + 3]];
-        }
-        for (; j < n; ++j) ++c[z[j]];
         double* h = w.hist.data() + i * H;
         int64_t lo = H, hi = -1;
         for (int64_t v = 0; v < H; ++v) {
-            const int32_t count = c[v] + c[H + v] + c[2 * H + v] + c[3 * H + v];
-            h[v] = static_cast<double>(count) / static_cast<double>(n);
-            if (count) {
+            h[v] = static_cast<double>(c[v]) / static_cast<double>(n);
+            if (c[v]) {
                 lo = std::min(lo, v);
                 hi = v;
             }
