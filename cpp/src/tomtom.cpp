@@ -136,40 +136,59 @@ EXACTPWM_HOT RowRange score_row_any(int distance, const double* q, const Columns
 // to lo of pmf[x - v] * h[v], added in that order from 0, as the scatter form (for each a, next[a + v]
 // += pmf[a] * h[v]) adds them: the same double. Terms outside pmf's support read zeros (pmf holds
 // zeros for `pad` entries on both sides), and a zero term adds exactly 0 to a sum >= 0, so the sums
-// outside next's support, left out, would be 0. Sums are kept in registers, 32 outputs at a time.
+// outside next's support, left out, would be 0. Sums are kept in registers, 32 outputs at a time, in
+// vectors of V doubles.
 // Only next[x] for x >= cut is made (the same doubles there; below cut next is left as it was), and
 // pmf is read at cut - hi and above only.
 // next is zero on [max(cut, 0), plo + lo) and (phi + hi, out + pad) afterwards, as the next convolution reads it.
+template <int V>
 EXACTPWM_HOT void convolve(const double* pmf, int64_t plo, int64_t phi, const double* h, int64_t lo, int64_t hi,
                            int64_t out, int64_t pad, int64_t cut, double* next) {
     const int64_t x0 = plo + lo, x1 = phi + hi + 1;  // next is 0 outside [x0, x1)
     if (cut < x0) std::fill(next + std::max<int64_t>(cut, 0), next + x0, 0.0);
     int64_t x = std::max(x0, cut);
 #if defined(__GNUC__) || defined(__clang__)
-    // eight vectors of four sums, in registers (an array of sums would live in memory)
+    // the 32 sums as named vectors of V doubles (an array of sums would live in memory): eight of
+    // four, or four of eight where the instruction set has them (AVX-512; elsewhere eight-wide
+    // vectors are emulated, slowly)
     // (vectors pass by reference only: by value, their ABI differs between instruction sets)
-    typedef double v4d __attribute__((vector_size(32)));
-    const auto add = [](v4d& acc, const double* p, double hv) {
-        v4d r;
+    typedef double vec __attribute__((vector_size(8 * V)));
+    const auto add = [](vec& acc, const double* p, double hv) {
+        vec r;
         std::memcpy(&r, p, sizeof r);
         acc += r * hv;
     };
     for (; x + 32 <= x1; x += 32) {
-        v4d a0 = {}, a1 = {}, a2 = {}, a3 = {}, a4 = {}, a5 = {}, a6 = {}, a7 = {};
-        for (int64_t v = hi; v >= lo; --v) {
-            const double hv = h[v];
-            const double* src = pmf + x - v;
-            add(a0, src, hv);
-            add(a1, src + 4, hv);
-            add(a2, src + 8, hv);
-            add(a3, src + 12, hv);
-            add(a4, src + 16, hv);
-            add(a5, src + 20, hv);
-            add(a6, src + 24, hv);
-            add(a7, src + 28, hv);
+        if constexpr (V == 8) {
+            vec a0 = {}, a1 = {}, a2 = {}, a3 = {};
+            for (int64_t v = hi; v >= lo; --v) {
+                const double hv = h[v];
+                const double* src = pmf + x - v;
+                add(a0, src, hv);
+                add(a1, src + 8, hv);
+                add(a2, src + 16, hv);
+                add(a3, src + 24, hv);
+            }
+            const vec sums[4] = {a0, a1, a2, a3};
+            std::memcpy(next + x, sums, sizeof sums);
+        } else {
+            static_assert(V == 4, "four or eight doubles");
+            vec a0 = {}, a1 = {}, a2 = {}, a3 = {}, a4 = {}, a5 = {}, a6 = {}, a7 = {};
+            for (int64_t v = hi; v >= lo; --v) {
+                const double hv = h[v];
+                const double* src = pmf + x - v;
+                add(a0, src, hv);
+                add(a1, src + 4, hv);
+                add(a2, src + 8, hv);
+                add(a3, src + 12, hv);
+                add(a4, src + 16, hv);
+                add(a5, src + 20, hv);
+                add(a6, src + 24, hv);
+                add(a7, src + 28, hv);
+            }
+            const vec sums[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+            std::memcpy(next + x, sums, sizeof sums);
         }
-        const v4d sums[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
-        std::memcpy(next + x, sums, sizeof sums);
     }
 #endif
     for (; x < x1; ++x) {
@@ -186,7 +205,7 @@ struct Scratch {
     std::vector<double> scores, sorted, hist, pmf, next, row, total, median;
     std::vector<std::vector<int64_t>> uses;
     std::vector<int32_t> z, diagonal, lo_sums, hi_sums;
-    std::vector<uint16_t> bucket;
+    std::vector<uint16_t> bucket, small_counts;
     std::vector<int32_t> counts;
     std::vector<int64_t> span, low, value, cut, key, at;
     std::vector<float> pv;
@@ -257,8 +276,8 @@ EXACTPWM_HOT std::pair<double, double> order_stats(const double* row, int64_t n,
     uint16_t* bucket = w.bucket.data();  // B <= 2^16
     for (int64_t j = 0; j < n; ++j) bucket[j] = static_cast<uint16_t>(std::min((row[j] - lo) * inv, top));
     // four partial counts: repeated buckets do not wait on each other's increments
-    w.counts.assign(static_cast<size_t>(4 * B), 0);
-    int32_t* c = w.counts.data();
+    w.small_counts.assign(static_cast<size_t>(4 * B), 0);
+    uint16_t* c = w.small_counts.data();
     int64_t j = 0;
     for (; j + 4 <= n; j += 4) {
         ++c[bucket[j]];
@@ -457,6 +476,8 @@ EXACTPWM_HOT const int32_t* grid_counts(const double* row, int64_t n, Grid grid,
 
 // One query (L columns Q, (L, 4), and its site count nq) against the database: pvalue, offset and
 // overlap of every entry, in the caller's order (job.out).
+// V: the convolutions' vector width in doubles (see convolve).
+template <int V>
 EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const Setup& job, double* pvalue,
                                    int64_t* offset, int64_t* overlap, Scratch& w) {
     const TomtomDatabase& db = job.db;  // (its columns are job.cols)
@@ -603,7 +624,7 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
             const double* h = w.hist.data() + e * H;
             const int64_t out = size + H - 1, lo = w.span[static_cast<size_t>(2 * e)],
                           hi = w.span[static_cast<size_t>(2 * e + 1)];
-            convolve(w.pmf.data() + pad, plo, phi, h, lo, hi, out, pad, std::min(w.cut[static_cast<size_t>(e)], out),
+            convolve<V>(w.pmf.data() + pad, plo, phi, h, lo, hi, out, pad, std::min(w.cut[static_cast<size_t>(e)], out),
                      w.next.data() + pad);
             std::swap(w.pmf, w.next);
             size = out;
@@ -651,7 +672,7 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
 
 void compare_one(const double* Q, int64_t L, double nq, const Setup& job, double* pvalue, int64_t* offset,
                  int64_t* overlap, Scratch& w) {
-    compare_one_impl(Q, L, nq, job, pvalue, offset, overlap, w);
+    compare_one_impl<4>(Q, L, nq, job, pvalue, offset, overlap, w);
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -660,14 +681,14 @@ void compare_one(const double* Q, int64_t L, double nq, const Setup& job, double
 __attribute__((target("avx2,fma"))) void compare_one_avx2(const double* Q, int64_t L, double nq, const Setup& job,
                                                           double* pvalue, int64_t* offset, int64_t* overlap,
                                                           Scratch& w) {
-    compare_one_impl(Q, L, nq, job, pvalue, offset, overlap, w);
+    compare_one_impl<4>(Q, L, nq, job, pvalue, offset, overlap, w);
 }
 
 // ... and for AVX-512 (F, BW, DQ, VL): eight doubles wide, masked tails, compress stores.
 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"))) void compare_one_avx512(
     const double* Q, int64_t L, double nq, const Setup& job, double* pvalue, int64_t* offset, int64_t* overlap,
     Scratch& w) {
-    compare_one_impl(Q, L, nq, job, pvalue, offset, overlap, w);
+    compare_one_impl<8>(Q, L, nq, job, pvalue, offset, overlap, w);
 }
 #endif
 
