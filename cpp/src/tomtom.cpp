@@ -17,6 +17,9 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#endif
 
 namespace exactpwm {
 namespace {
@@ -264,9 +267,70 @@ struct Setup {
     const int64_t* out;
 };
 
+// The values row[k] whose bucket[k] lies in [first, first + span] (as uint16_t: bucket[k] - first
+// <= span), for k in [0, n), stored at kept[0, m); returns m. Few match: 32 buckets are tested at a
+// time (one vector reduction), and only where one matches are they looked at one by one.
+inline int64_t matches(const uint16_t* bucket, int64_t n, uint16_t first, uint16_t span, const double* row,
+                       double* kept) {
+    int64_t m = 0, k = 0;
+    for (; k + 32 <= n; k += 32) {
+        int hits = 0;
+#ifdef _OPENMP
+#pragma omp simd reduction(+ : hits)
+#endif
+        for (int t = 0; t < 32; ++t) hits += static_cast<uint16_t>(bucket[k + t] - first) <= span;
+        if (!hits) continue;
+        for (int t = 0; t < 32; ++t)
+            if (static_cast<uint16_t>(bucket[k + t] - first) <= span) kept[m++] = row[k + t];
+    }
+    for (; k < n; ++k)
+        if (static_cast<uint16_t>(bucket[k] - first) <= span) kept[m++] = row[k];
+    return m;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// The same with AVX-512BW: one compare gives the 32 buckets' matches as a mask, whose set bits are
+// visited (the order of kept differs; its caller sorts it).
+__attribute__((target("avx512f,avx512bw"))) int64_t matches_avx512(const uint16_t* bucket, int64_t n, uint16_t first,
+                                                                 uint16_t span, const double* row, double* kept) {
+    const __m512i f = _mm512_set1_epi16(static_cast<short>(first)), s = _mm512_set1_epi16(static_cast<short>(span));
+    int64_t m = 0, k = 0;
+    for (; k + 32 <= n; k += 32) {
+        uint32_t mask = _mm512_cmple_epu16_mask(_mm512_sub_epi16(_mm512_loadu_si512(bucket + k), f), s);
+        for (; mask; mask &= mask - 1) kept[m++] = row[k + __builtin_ctz(mask)];
+    }
+    return m + matches(bucket + k, n - k, first, span, row + k, kept + m);
+}
+
+// ... and with AVX2: d <= span where min(d, span) == d; the byte mask has two bits per bucket.
+__attribute__((target("avx2"))) int64_t matches_avx2(const uint16_t* bucket, int64_t n, uint16_t first, uint16_t span,
+                                                   const double* row, double* kept) {
+    const __m256i f = _mm256_set1_epi16(static_cast<short>(first)), s = _mm256_set1_epi16(static_cast<short>(span));
+    int64_t m = 0, k = 0;
+    for (; k + 16 <= n; k += 16) {
+        const __m256i d = _mm256_sub_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(bucket + k)), f);
+        uint32_t mask = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi16(_mm256_min_epu16(d, s), d)));
+        for (; mask; mask &= mask - 1, mask &= mask - 1) kept[m++] = row[k + __builtin_ctz(mask) / 2];
+    }
+    return m + matches(bucket + k, n - k, first, span, row + k, kept + m);
+}
+#endif
+
+// The matches for the instruction set I.
+template <Isa I>
+EXACTPWM_HOT int64_t matches_for(const uint16_t* bucket, int64_t n, uint16_t first, uint16_t span, const double* row,
+                                 double* kept) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if constexpr (I == Isa::Avx512) return matches_avx512(bucket, n, first, span, row, kept);
+    if constexpr (I == Isa::Avx2) return matches_avx2(bucket, n, first, span, row, kept);
+#endif
+    return matches(bucket, n, first, span, row, kept);
+}
+
 // The order statistics ra <= rb (0-based ranks) of row[0, n), whose values lie in [lo, hi], finite.
 // Bucketed selection: one pass to count values per bucket, then only the bucket(s) holding those
 // ranks are sorted.
+template <Isa I>
 EXACTPWM_HOT std::pair<double, double> order_stats(const double* row, int64_t n, double lo, double hi, int64_t ra,
                                                    int64_t rb, Scratch& w) {
     if (hi == lo) return {lo, lo};
@@ -293,23 +357,8 @@ EXACTPWM_HOT std::pair<double, double> order_stats(const double* row, int64_t n,
     while (below2 + count(b2) <= rb) below2 += count(b2++);
     w.sorted.resize(static_cast<size_t>(n + 1));
     double* kept = w.sorted.data();
-    int64_t m = 0;
     const uint16_t first = static_cast<uint16_t>(b1), span = static_cast<uint16_t>(b2 - b1);
-    // the ranks' bucket(s) hold few values: test 32 buckets at a time (one vector reduction), and
-    // look closer only where one of them matches
-    int64_t k = 0;
-    for (; k + 32 <= n; k += 32) {
-        int hits = 0;
-#ifdef _OPENMP
-#pragma omp simd reduction(+ : hits)
-#endif
-        for (int t = 0; t < 32; ++t) hits += static_cast<uint16_t>(bucket[k + t] - first) <= span;
-        if (!hits) continue;
-        for (int t = 0; t < 32; ++t)
-            if (static_cast<uint16_t>(bucket[k + t] - first) <= span) kept[m++] = row[k + t];
-    }
-    for (; k < n; ++k)
-        if (static_cast<uint16_t>(bucket[k] - first) <= span) kept[m++] = row[k];
+    const int64_t m = matches_for<I>(bucket, n, first, span, row, kept);
     std::sort(kept, kept + m);
     return {kept[ra - below], kept[rb - below]};
 }
@@ -476,8 +525,8 @@ EXACTPWM_HOT const int32_t* grid_counts(const double* row, int64_t n, Grid grid,
 
 // One query (L columns Q, (L, 4), and its site count nq) against the database: pvalue, offset and
 // overlap of every entry, in the caller's order (job.out).
-// V: the convolutions' vector width in doubles (see convolve).
-template <int V>
+// I: the instruction set it is compiled for.
+template <Isa I>
 EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const Setup& job, double* pvalue,
                                    int64_t* offset, int64_t* overlap, Scratch& w) {
     const TomtomDatabase& db = job.db;  // (its columns are job.cols)
@@ -512,7 +561,7 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
         }
         // complete scores: the column's median over the database moves to 0 (subtracted below)
         const auto [i1, i2] = median_ranks(n);
-        const auto [a, b] = order_stats(row, n, r.lo, r.hi, i1, i2, w);
+        const auto [a, b] = order_stats<I>(row, n, r.lo, r.hi, i1, i2, w);
         const double median = (a + b) / 2.0;
         w.median[static_cast<size_t>(i)] = median;
         small = std::min(small, r.lo - median);
@@ -624,7 +673,7 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
             const double* h = w.hist.data() + e * H;
             const int64_t out = size + H - 1, lo = w.span[static_cast<size_t>(2 * e)],
                           hi = w.span[static_cast<size_t>(2 * e + 1)];
-            convolve<V>(w.pmf.data() + pad, plo, phi, h, lo, hi, out, pad, std::min(w.cut[static_cast<size_t>(e)], out),
+            convolve<I == Isa::Avx512 ? 8 : 4>(w.pmf.data() + pad, plo, phi, h, lo, hi, out, pad, std::min(w.cut[static_cast<size_t>(e)], out),
                      w.next.data() + pad);
             std::swap(w.pmf, w.next);
             size = out;
@@ -672,7 +721,7 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
 
 void compare_one(const double* Q, int64_t L, double nq, const Setup& job, double* pvalue, int64_t* offset,
                  int64_t* overlap, Scratch& w) {
-    compare_one_impl<4>(Q, L, nq, job, pvalue, offset, overlap, w);
+    compare_one_impl<Isa::Scalar>(Q, L, nq, job, pvalue, offset, overlap, w);
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -681,14 +730,14 @@ void compare_one(const double* Q, int64_t L, double nq, const Setup& job, double
 __attribute__((target("avx2,fma"))) void compare_one_avx2(const double* Q, int64_t L, double nq, const Setup& job,
                                                           double* pvalue, int64_t* offset, int64_t* overlap,
                                                           Scratch& w) {
-    compare_one_impl<4>(Q, L, nq, job, pvalue, offset, overlap, w);
+    compare_one_impl<Isa::Avx2>(Q, L, nq, job, pvalue, offset, overlap, w);
 }
 
 // ... and for AVX-512 (F, BW, DQ, VL): eight doubles wide, masked tails, compress stores.
 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"))) void compare_one_avx512(
     const double* Q, int64_t L, double nq, const Setup& job, double* pvalue, int64_t* offset, int64_t* overlap,
     Scratch& w) {
-    compare_one_impl<8>(Q, L, nq, job, pvalue, offset, overlap, w);
+    compare_one_impl<Isa::Avx512>(Q, L, nq, job, pvalue, offset, overlap, w);
 }
 #endif
 
