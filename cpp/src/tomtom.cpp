@@ -207,9 +207,9 @@ struct Scratch {
     std::vector<RowRange> ranges;
     std::vector<double> scores, sorted, hist, pmf, next, row, total, median;
     std::vector<std::vector<int64_t>> uses;
-    std::vector<int32_t> z, diagonal, lo_sums, hi_sums;
+    std::vector<int32_t> z, diagonal, partial;
     std::vector<uint16_t> bucket, small_counts;
-    std::vector<int32_t> counts;
+    std::vector<int32_t> counts, pairs;  // (pairs: all zero between uses)
     std::vector<int64_t> span, low, value, cut, key, at;
     std::vector<float> pv;
     std::vector<double> result_pvalue;  // one query's (E,) results, when only the better orientations are kept
@@ -375,14 +375,14 @@ EXACTPWM_HOT std::pair<int64_t, int64_t> median_ranks(int64_t n) {
 // values of query columns [i0, i1) on diagonal k of the entry, i0 = max(0, -k), i1 = min(L, wd - k),
 // as the difference of two partial diagonal sums: the sum of the first m query columns is 0 for
 // m = 0, D[first + k + L - 1] (the full diagonal sums) for m = L, and otherwise was kept while D was
-// made (see partial_sums): lo[m * E + t] at k = -m, hi[m * E + t] at k = wd - m.
+// made (see partial_sums): P[m * (E + 1) + t] at k = -m, P[m * (E + 1) + t + 1] at k = wd - m.
 // The entries of one width lie together (tomtom_compare orders them so) and share their offsets, so
 // each offset is tried on all of them at once: the loops over entries vectorize. key[t] holds the
 // best so far as complete * 2^24 + overlap, at[t] its offset; a strict comparison, offsets in
 // ascending order, keeps the first offset of equal keys. The offsets fall in four runs, each with its
 // own sums: k < 0 with i1 = L, k < 0 with i1 < L (an entry narrower than the query), k >= 0 with
 // i1 = L (the whole query on the entry), k >= 0 with i1 < L.
-EXACTPWM_HOT void best_alignments(const int32_t* D, const int32_t* lo, const int32_t* hi, int64_t L, int64_t G,
+EXACTPWM_HOT void best_alignments(const int32_t* D, const int32_t* P, int64_t L, int64_t G,
                                   const TomtomDatabase& db, int min_overlap, int64_t* key, int64_t* at,
                                   int64_t* value) {
     const int64_t E = db.n_entries;
@@ -403,7 +403,7 @@ EXACTPWM_HOT void best_alignments(const int32_t* D, const int32_t* lo, const int
         };
         for (int64_t k = kmin; k <= std::min<int64_t>(-1, split); ++k) {  // i0 = -k, i1 = L
             const int64_t ov = L + k, base = -ov * G;
-            const int32_t* l = lo + (-k) * E;
+            const int32_t* l = P + (-k) * (E + 1);
 #ifdef _OPENMP
 #pragma omp simd
 #endif
@@ -411,7 +411,7 @@ EXACTPWM_HOT void best_alignments(const int32_t* D, const int32_t* lo, const int
         }
         for (int64_t k = std::max<int64_t>(kmin, split + 1); k <= std::min<int64_t>(-1, kmax); ++k) {  // i0 = -k, i1 = wd - k
             const int64_t base = -wd * G;
-            const int32_t *l = lo + (-k) * E, *h = hi + (wd - k) * E;
+            const int32_t *l = P + (-k) * (E + 1), *h = P + (wd - k) * (E + 1) + 1;
 #ifdef _OPENMP
 #pragma omp simd
 #endif
@@ -426,7 +426,7 @@ EXACTPWM_HOT void best_alignments(const int32_t* D, const int32_t* lo, const int
         }
         for (int64_t k = std::max<int64_t>({kmin, 0, split + 1}); k <= kmax; ++k) {  // i0 = 0, i1 = wd - k
             const int64_t ov = wd - k, base = -ov * G;
-            const int32_t* h = hi + ov * E;
+            const int32_t* h = P + ov * (E + 1) + 1;
 #ifdef _OPENMP
 #pragma omp simd
 #endif
@@ -437,16 +437,13 @@ EXACTPWM_HOT void best_alignments(const int32_t* D, const int32_t* lo, const int
 }
 
 // With D holding the sums of the first m query columns along every diagonal (m in [1, L)), keeps
-// the two that alignments ending or starting at query column m read: lo[t] at offset -m (diagonal
-// position first - m) and hi[t] at offset wd - m (first + wd - m) of each entry t.
-EXACTPWM_HOT void partial_sums(const int32_t* D, int64_t L, int64_t m, const TomtomDatabase& db, int32_t* lo,
-                               int32_t* hi) {
+// the ones that alignments ending or starting at query column m read, at diagonal positions
+// start[t] - m for t in [0, E]: P[t] at offset -m of entry t, and P[t + 1] at offset wd - m of entry
+// t (its end, first + wd, is the next entry's start).
+EXACTPWM_HOT void partial_sums(const int32_t* D, int64_t L, int64_t m, const TomtomDatabase& db, int32_t* P) {
     const int64_t* start = db.entry_start;
     const int32_t* at = D + L - 1 - m;  // at[p]: diagonal position p - m
-    for (int64_t t = 0; t < db.n_entries; ++t) {
-        lo[t] = at[start[t]];
-        hi[t] = at[start[t + 1]];
-    }
+    for (int64_t t = 0; t <= db.n_entries; ++t) P[t] = at[start[t]];
 }
 
 // The grid values of row[0, n) (grid(x), monotone, in [zl, zh], zh < H) added into D[0, n), and how
@@ -454,7 +451,8 @@ EXACTPWM_HOT void partial_sums(const int32_t* D, int64_t L, int64_t m, const Tom
 // bound by its stores, so it counts pairs, columns j and j + n / 2, in a (span, span) table (span =
 // zh - zl + 1; two tables, alternating, so that a repeated pair does not wait on the previous
 // increment): half the stores of counting values one at a time. The table's row and column sums are
-// the counts. Where the span is too wide for the table, values are counted one at a time (four
+// the counts; the tables are zeroed as they are summed (they start and end all zero, so no pass
+// clears them). Where the span is too wide for the table, values are counted one at a time (four
 // partial counts).
 template <class Grid>
 EXACTPWM_HOT const int32_t* grid_counts(const double* row, int64_t n, Grid grid, int32_t zl, int32_t zh, int64_t H,
@@ -462,7 +460,8 @@ EXACTPWM_HOT const int32_t* grid_counts(const double* row, int64_t n, Grid grid,
     const int64_t span = zh - zl + 1, half = n / 2;
     const bool pairs = span <= kPairSpan;
     w.z.resize(static_cast<size_t>(pairs ? half : n));
-    w.counts.assign(static_cast<size_t>(pairs ? 2 * span * span + H : 4 * H), 0);
+    w.counts.assign(static_cast<size_t>(pairs ? H : 4 * H), 0);
+    if (w.pairs.empty()) w.pairs.assign(static_cast<size_t>(2 * kPairSpan * kPairSpan), 0);
     int32_t* z = w.z.data();
     int32_t* c = w.counts.data();
     if (!pairs) {
@@ -494,7 +493,7 @@ EXACTPWM_HOT const int32_t* grid_counts(const double* row, int64_t n, Grid grid,
         D2[j] += g2;
         z[j] = (g - zl) * s + (g2 - zl);
     }
-    int32_t *t1 = c + H, *t2 = t1 + span * span;
+    int32_t *t1 = w.pairs.data(), *t2 = t1 + span * span;
     if (n & 1) {
         const int32_t g = grid(row[n - 1]);
         D[n - 1] += g;
@@ -508,7 +507,7 @@ EXACTPWM_HOT const int32_t* grid_counts(const double* row, int64_t n, Grid grid,
     for (; j < half; ++j) ++t1[z[j]];
     int32_t* second = c + zl;  // the second value's counts: the tables' column sums
     for (int64_t a = 0; a < span; ++a) {
-        const int32_t *x = t1 + a * span, *y = t2 + a * span;
+        int32_t *x = t1 + a * span, *y = t2 + a * span;
         int32_t first = 0;
 #ifdef _OPENMP
 #pragma omp simd reduction(+ : first)
@@ -517,6 +516,8 @@ EXACTPWM_HOT const int32_t* grid_counts(const double* row, int64_t n, Grid grid,
             const int32_t v = x[b] + y[b];
             first += v;
             second[b] += v;
+            x[b] = 0;
+            y[b] = 0;
         }
         c[zl + a] += first;
     }
@@ -580,8 +581,7 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
     const int64_t W = n + L - 1, E_n = db.n_entries;
     // int32 sums of L values below H: the histograms above hold L * H doubles, so L * H < 2^31
     w.diagonal.assign(static_cast<size_t>(W), 0);
-    w.lo_sums.resize(static_cast<size_t>(L * E_n));
-    w.hi_sums.resize(static_cast<size_t>(L * E_n));
+    w.partial.resize(static_cast<size_t>(L * (E_n + 1)));
     w.hist.assign(static_cast<size_t>(L * H), 0.0);
     w.span.resize(static_cast<size_t>(2 * L));
     for (int64_t i = 0; i < L; ++i) {
@@ -594,8 +594,7 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
         // query column i's terms of the diagonal sums: column j lies on diagonal j - i, stored at j + L - 1 - i
         const int32_t* c = grid_counts(S + i * n, n, grid, grid(r.lo), grid(r.hi), H, w.diagonal.data() + L - 1 - i, w);
         if (i + 1 < L)
-            partial_sums(w.diagonal.data(), L, i + 1, db, w.lo_sums.data() + (i + 1) * E_n,
-                         w.hi_sums.data() + (i + 1) * E_n);
+            partial_sums(w.diagonal.data(), L, i + 1, db, w.partial.data() + (i + 1) * (E_n + 1));
         double* h = w.hist.data() + i * H;
         int64_t lo = H, hi = -1;
         for (int64_t v = 0; v < H; ++v) {
@@ -629,7 +628,7 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
     // each entry's best alignment first: a width's totals are read only at its entries' best grid
     // values, so they are made from the lowest of them up (low[k] rises to it)
     for (std::vector<int64_t>* v : {&w.value, &w.key, &w.at}) v->resize(static_cast<size_t>(db.n_entries));
-    best_alignments(w.diagonal.data(), w.lo_sums.data(), w.hi_sums.data(), L, G, db, min_overlap, w.key.data(),
+    best_alignments(w.diagonal.data(), w.partial.data(), L, G, db, min_overlap, w.key.data(),
                     w.at.data(), w.value.data());
     std::vector<int64_t>& need = w.low;  // (at least the shifts' -inf part)
     {
