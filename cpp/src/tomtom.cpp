@@ -208,7 +208,7 @@ struct Scratch {
     std::vector<double> scores, sorted, hist, pmf, next, row, total, median;
     std::vector<std::vector<int64_t>> uses;
     std::vector<int32_t> z, diagonal, partial;
-    std::vector<uint16_t> bucket, small_counts;
+    std::vector<uint16_t> bucket;
     std::vector<int32_t> counts, pairs;  // (pairs: all zero between uses)
     std::vector<int64_t> span, low, value, cut, key, at;
     std::vector<float> pv;
@@ -340,8 +340,8 @@ EXACTPWM_HOT std::pair<double, double> order_stats(const double* row, int64_t n,
     uint16_t* bucket = w.bucket.data();  // B <= 2^16
     for (int64_t j = 0; j < n; ++j) bucket[j] = static_cast<uint16_t>(std::min((row[j] - lo) * inv, top));
     // four partial counts: repeated buckets do not wait on each other's increments
-    w.small_counts.assign(static_cast<size_t>(4 * B), 0);
-    uint16_t* c = w.small_counts.data();
+    w.counts.assign(static_cast<size_t>(4 * B), 0);
+    int32_t* c = w.counts.data();
     int64_t j = 0;
     for (; j + 4 <= n; j += 4) {
         ++c[bucket[j]];
