@@ -442,12 +442,13 @@ def test_a_comparison_that_cannot_be_allocated_raises_memory_error_not_abort():
 @pytest.mark.parametrize("strand", ["both", "+"])
 def test_matrices_hold_the_tables_numbers_for_every_pair(db, backend, strand, monkeypatch):
     """tomtom(..., matrices=True): (Q, T) arrays of each target's better orientation, the table's
-    p-value, offset, overlap and strand for every pair (blocks of queries alike); E = p x T."""
+    p-value, offset, overlap and strand for every pair (the table made in blocks of four queries,
+    the matrices in one call); E = p x T."""
     from exactpwm.interpret import tomtom as tt
 
     queries = db.select(db.names[:9])
-    table = tomtom(queries, db, dist="ed", strand=strand, backend=backend).rows
     monkeypatch.setattr(tt, "_BLOCK_BYTES", 24 * 2 * len(db) * 4)  # blocks of four queries
+    table = tomtom(queries, db, dist="ed", strand=strand, backend=backend).rows
     m = tomtom(queries, db, dist="ed", strand=strand, backend=backend, matrices=True)
     assert isinstance(m, tt.TomtomMatrices)
     assert m.pvalue.shape == m.offset.shape == m.overlap.shape == m.strand.shape == (9, len(db))

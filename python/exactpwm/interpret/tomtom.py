@@ -270,8 +270,9 @@ def tomtom(queries: MotifSet, targets: MotifSet, *, dist: str = "pearson", min_o
     name_rank = _name_rank(list(targets.names))
     T = len(targets)
     # queries in blocks: each block's (B, E) p-values, offsets and overlaps (about 16 MB) are made,
-    # then turned into its rows, so they stay in memory already touched instead of 24 bytes per pair
-    block = min(Q, max(n_threads, _BLOCK_BYTES // (24 * E), 1))
+    # then turned into its rows, so they stay in memory already touched instead of 24 bytes per pair.
+    # Matrices make no (B, E) arrays: one call, whose threads share all the queries (widest first)
+    block = Q if matrices else min(Q, max(n_threads, _BLOCK_BYTES // (24 * E), 1))
     if matrices:
         out_p, out_off = np.empty((Q, T)), np.empty((Q, T), np.int64)
         out_ov, out_strand = np.empty((Q, T), np.int64), np.empty((Q, T), "S1")
