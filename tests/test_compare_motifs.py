@@ -49,6 +49,26 @@ def test_pvalues_offsets_and_overlaps_match_the_literal_reference(db, dist):
             assert p <= other  # the better orientation is the one reported
 
 
+@pytest.mark.parametrize("dist", ["ed", "pearson", "sandelin"])
+@pytest.mark.parametrize("alpha", [0.3, 200.0])
+def test_scores_in_a_wide_or_a_narrow_range_match_the_literal_reference(dist, alpha):
+    """The exact median selects from buckets over each row's range of scores: scores spread wide
+    (alpha=0.3) or packed in a narrow range (near-uniform columns, alpha=200) give every backend the
+    reference's numbers."""
+    rng = np.random.default_rng(13)
+    targets = MotifSet([Motif(f"t{i}", rng.dirichlet(np.full(4, alpha), size=int(w)).T, nsites=20)
+                        for i, w in enumerate(rng.integers(5, 12, size=12))])
+    query = Motif("q", rng.dirichlet(np.full(4, alpha), size=8).T, nsites=20)
+    entries = [m for t in targets for m in (t.pwm.T, t.pwm[::-1, ::-1].T)]
+    ref = tomtom_pvalues(query.pwm.T, entries, dist)
+    for backend in BACKENDS:
+        res = tomtom(MotifSet([query]), targets, dist=dist, pseudocount=0.0, backend=backend)
+        for r in res.rows:
+            p, off, ov = ref[2 * int(r["target"]) + (r["strand"] == b"-")]
+            assert r["pvalue"] == pytest.approx(p, rel=1e-5, abs=1e-300), backend
+            assert (r["offset"], r["overlap"]) == (off, ov), backend
+
+
 @pytest.mark.parametrize("min_overlap", [2, 5])
 def test_min_overlap_and_mixed_target_widths_match_the_literal_reference(db, min_overlap):
     """The engine orders the targets by width and tries each offset on all targets of a width at
