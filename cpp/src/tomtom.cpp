@@ -209,8 +209,9 @@ struct Scratch {
     std::vector<std::vector<int64_t>> uses;
     std::vector<int32_t> z, diagonal, partial;
     std::vector<uint16_t> bucket;
+    std::vector<uint8_t> marked;
     std::vector<int32_t> counts, pairs;  // (pairs: all zero between uses)
-    std::vector<int64_t> span, low, value, cut, key, at;
+    std::vector<int64_t> span, low, value, cut, key, at, needed;
     std::vector<float> pv;
     std::vector<double> result_pvalue;  // one query's (E,) results, when only the better orientations are kept
     std::vector<int64_t> result_offset, result_overlap;
@@ -704,13 +705,26 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
     // below need[k] a total is -inf (below its shifts) or never read (below its entries' values)
     for (int64_t k = 0; k < db.n_widths; ++k)
         std::fill(w.total.begin() + k * E, w.total.begin() + k * E + need[static_cast<size_t>(k)], -INFINITY);
-    // p-values of the (width, grid value) pairs the entries need, each made once: NaN marks not yet
-    w.pv.assign(static_cast<size_t>(db.n_widths * E), NAN);
-    float* pv = w.pv.data();
+    // p-values of the (width, grid value) pairs the entries need, each made once: the pairs are
+    // listed without branches (a pair is added, and marked, where it is not yet marked), then their
+    // p-values made, then read by every entry
+    w.marked.assign(static_cast<size_t>(db.n_widths * E), 0);
+    w.needed.resize(static_cast<size_t>(db.n_entries));
+    uint8_t* marked = w.marked.data();
+    int64_t* pairs = w.needed.data();
+    int64_t u = 0;
     for (int64_t t = 0; t < db.n_entries; ++t) {
         const int64_t at = db.width_index[t] * E + w.value[static_cast<size_t>(t)];
-        if (std::isnan(pv[at]))
-            pv[at] = static_cast<float>(-std::expm1(orientations * w.total[static_cast<size_t>(at)]));
+        pairs[u] = at;
+        u += 1 - marked[at];
+        marked[at] = 1;
+    }
+    w.pv.resize(static_cast<size_t>(db.n_widths * E));
+    float* pv = w.pv.data();
+    for (int64_t k = 0; k < u; ++k)
+        pv[pairs[k]] = static_cast<float>(-std::expm1(orientations * w.total[static_cast<size_t>(pairs[k])]));
+    for (int64_t t = 0; t < db.n_entries; ++t) {
+        const int64_t at = db.width_index[t] * E + w.value[static_cast<size_t>(t)];
         const int64_t o = out[t];  // the entry's place in the caller's order
         pvalue[o] = static_cast<double>(pv[at]);
         offset[o] = w.at[static_cast<size_t>(t)];
