@@ -161,37 +161,25 @@ EXACTPWM_HOT void convolve(const double* pmf, int64_t plo, int64_t phi, const do
         std::memcpy(&r, p, sizeof r);
         acc += r * hv;
     };
+    static_assert(V == 4 || V == 8, "four or eight doubles");
     for (; x + 32 <= x1; x += 32) {
-        if constexpr (V == 8) {
-            vec a0 = {}, a1 = {}, a2 = {}, a3 = {};
-            for (int64_t v = hi; v >= lo; --v) {
-                const double hv = h[v];
-                const double* src = pmf + x - v;
-                add(a0, src, hv);
-                add(a1, src + 8, hv);
-                add(a2, src + 16, hv);
-                add(a3, src + 24, hv);
-            }
-            const vec sums[4] = {a0, a1, a2, a3};
-            std::memcpy(next + x, sums, sizeof sums);
-        } else {
-            static_assert(V == 4, "four or eight doubles");
-            vec a0 = {}, a1 = {}, a2 = {}, a3 = {}, a4 = {}, a5 = {}, a6 = {}, a7 = {};
-            for (int64_t v = hi; v >= lo; --v) {
-                const double hv = h[v];
-                const double* src = pmf + x - v;
-                add(a0, src, hv);
-                add(a1, src + 4, hv);
-                add(a2, src + 8, hv);
-                add(a3, src + 12, hv);
+        vec a0 = {}, a1 = {}, a2 = {}, a3 = {}, a4 = {}, a5 = {}, a6 = {}, a7 = {};  // (V = 8: a0-a3)
+        for (int64_t v = hi; v >= lo; --v) {
+            const double hv = h[v];
+            const double* src = pmf + x - v;
+            add(a0, src, hv);
+            add(a1, src + V, hv);
+            add(a2, src + 2 * V, hv);
+            add(a3, src + 3 * V, hv);
+            if constexpr (V == 4) {
                 add(a4, src + 16, hv);
                 add(a5, src + 20, hv);
                 add(a6, src + 24, hv);
                 add(a7, src + 28, hv);
             }
-            const vec sums[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
-            std::memcpy(next + x, sums, sizeof sums);
         }
+        const vec sums[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+        std::memcpy(next + x, sums, 32 * sizeof(double));  // (the first 32 / V vectors)
     }
 #endif
     for (; x < x1; ++x) {
@@ -268,6 +256,22 @@ struct Setup {
     const int64_t* out;
 };
 
+// How many of v[0, n) take each value in [0, B): c[0, B) (c holds 4 * B counts: four partial
+// counts, so that repeated values do not wait on each other's increments, summed at the end).
+template <class T>
+EXACTPWM_HOT void count_values(const T* v, int64_t n, int64_t B, int32_t* c) {
+    std::fill(c, c + 4 * B, 0);
+    int64_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        ++c[v[j]];
+        ++c[B + v[j + 1]];
+        ++c[2 * B + v[j + 2]];
+        ++c[3 * B + v[j + 3]];
+    }
+    for (; j < n; ++j) ++c[v[j]];
+    for (int64_t b = 0; b < B; ++b) c[b] += c[B + b] + c[2 * B + b] + c[3 * B + b];
+}
+
 // The values row[k] whose bucket[k] lies in [first, first + span] (as uint16_t: bucket[k] - first
 // <= span), for k in [0, n), stored at kept[0, m); returns m. Few match: 32 buckets are tested at a
 // time (one vector reduction), and only where one matches are they looked at one by one.
@@ -340,18 +344,10 @@ EXACTPWM_HOT std::pair<double, double> order_stats(const double* row, int64_t n,
     w.bucket.resize(static_cast<size_t>(n));
     uint16_t* bucket = w.bucket.data();  // B <= 2^16
     for (int64_t j = 0; j < n; ++j) bucket[j] = static_cast<uint16_t>(std::min((row[j] - lo) * inv, top));
-    // four partial counts: repeated buckets do not wait on each other's increments
-    w.counts.assign(static_cast<size_t>(4 * B), 0);
+    w.counts.resize(static_cast<size_t>(4 * B));
     int32_t* c = w.counts.data();
-    int64_t j = 0;
-    for (; j + 4 <= n; j += 4) {
-        ++c[bucket[j]];
-        ++c[B + bucket[j + 1]];
-        ++c[2 * B + bucket[j + 2]];
-        ++c[3 * B + bucket[j + 3]];
-    }
-    for (; j < n; ++j) ++c[bucket[j]];
-    auto count = [&](int64_t b) -> int64_t { return c[b] + c[B + b] + c[2 * B + b] + c[3 * B + b]; };
+    count_values(bucket, n, B, c);
+    auto count = [&](int64_t b) -> int64_t { return c[b]; };
     int64_t b1 = 0, below = 0;  // bucket holding rank ra, and the count below it
     while (below + count(b1) <= ra) below += count(b1++);
     int64_t b2 = b1, below2 = below;
@@ -448,13 +444,12 @@ EXACTPWM_HOT void partial_sums(const int32_t* D, int64_t L, int64_t m, const Tom
 }
 
 // The grid values of row[0, n) (grid(x), monotone, in [zl, zh], zh < H) added into D[0, n), and how
-// many take each value: returns the counts c[0, H). The count is
-// bound by its stores, so it counts pairs, columns j and j + n / 2, in a (span, span) table (span =
-// zh - zl + 1; two tables, alternating, so that a repeated pair does not wait on the previous
-// increment): half the stores of counting values one at a time. The table's row and column sums are
-// the counts; the tables are zeroed as they are summed (they start and end all zero, so no pass
-// clears them). Where the span is too wide for the table, values are counted one at a time (four
-// partial counts).
+// many take each value: returns the counts c[0, H). The count is bound by its stores, so it counts
+// pairs, columns j and j + n / 2, in a (span, span) table (span = zh - zl + 1; two tables,
+// alternating, so that a repeated pair does not wait on the previous increment): half the stores of
+// counting values one at a time. The tables' row and column sums are the counts; the tables are
+// zeroed as they are summed (they start and end all zero, so no pass clears them). Where the span is
+// too wide for the tables, values are counted one at a time (count_values).
 template <class Grid>
 EXACTPWM_HOT const int32_t* grid_counts(const double* row, int64_t n, Grid grid, int32_t zl, int32_t zh, int64_t H,
                                         int32_t* D, Scratch& w) {
@@ -471,15 +466,7 @@ EXACTPWM_HOT const int32_t* grid_counts(const double* row, int64_t n, Grid grid,
             z[j] = g;
             D[j] += g;
         }
-        int64_t j = 0;
-        for (; j + 4 <= n; j += 4) {
-            ++c[z[j]];
-            ++c[H + z[j + 1]];
-            ++c[2 * H + z[j + 2]];
-            ++c[3 * H + z[j + 3]];
-        }
-        for (; j < n; ++j) ++c[z[j]];
-        for (int64_t v = 0; v < H; ++v) c[v] += c[H + v] + c[2 * H + v] + c[3 * H + v];
+        count_values(z, n, H, c);
         return c;
     }
     const double* row2 = row + half;
@@ -739,14 +726,15 @@ void compare_one(const double* Q, int64_t L, double nq, const Setup& job, double
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 // The same code compiled for AVX2 + FMA (chosen at run time): the column, bucket and
-// convolution loops vectorize four doubles wide.
+// convolution loops vectorize four doubles wide; the median's matches by mask (matches_avx2).
 __attribute__((target("avx2,fma"))) void compare_one_avx2(const double* Q, int64_t L, double nq, const Setup& job,
                                                           double* pvalue, int64_t* offset, int64_t* overlap,
                                                           Scratch& w) {
     compare_one_impl<Isa::Avx2>(Q, L, nq, job, pvalue, offset, overlap, w);
 }
 
-// ... and for AVX-512 (F, BW, DQ, VL): eight doubles wide, masked tails, compress stores.
+// ... and for AVX-512 (F, BW, DQ, VL): eight doubles wide, masked tails; the median's matches by
+// mask (matches_avx512), the convolutions' sums in eight-double vectors.
 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"))) void compare_one_avx512(
     const double* Q, int64_t L, double nq, const Setup& job, double* pvalue, int64_t* offset, int64_t* overlap,
     Scratch& w) {
