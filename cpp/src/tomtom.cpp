@@ -347,11 +347,10 @@ EXACTPWM_HOT std::pair<double, double> order_stats(const double* row, int64_t n,
     w.counts.resize(static_cast<size_t>(4 * B));
     int32_t* c = w.counts.data();
     count_values(bucket, n, B, c);
-    auto count = [&](int64_t b) -> int64_t { return c[b]; };
     int64_t b1 = 0, below = 0;  // bucket holding rank ra, and the count below it
-    while (below + count(b1) <= ra) below += count(b1++);
+    while (below + c[b1] <= ra) below += c[b1++];
     int64_t b2 = b1, below2 = below;
-    while (below2 + count(b2) <= rb) below2 += count(b2++);
+    while (below2 + c[b2] <= rb) below2 += c[b2++];
     w.sorted.resize(static_cast<size_t>(n + 1));
     double* kept = w.sorted.data();
     const uint16_t first = static_cast<uint16_t>(b1), span = static_cast<uint16_t>(b2 - b1);
@@ -456,7 +455,10 @@ EXACTPWM_HOT const int32_t* grid_counts(const double* row, int64_t n, Grid grid,
     const int64_t span = zh - zl + 1, half = n / 2;
     const bool pairs = span <= kPairSpan;
     w.z.resize(static_cast<size_t>(pairs ? half : n));
-    w.counts.assign(static_cast<size_t>(pairs ? H : 4 * H), 0);
+    if (pairs)
+        w.counts.assign(static_cast<size_t>(H), 0);
+    else
+        w.counts.resize(static_cast<size_t>(4 * H));  // (count_values clears them)
     if (w.pairs.empty()) w.pairs.assign(static_cast<size_t>(2 * kPairSpan * kPairSpan), 0);
     int32_t* z = w.z.data();
     int32_t* c = w.counts.data();
