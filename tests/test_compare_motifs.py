@@ -143,6 +143,32 @@ def test_every_instruction_set_gives_the_same_bits(db, dist):
         assert tomtom(queries, db, dist=dist, backend=backend).rows.tobytes() == first, backend
 
 
+@pytest.mark.parametrize("alpha", [0.05, 0.3, 200.0])
+def test_eds_grid_values_from_estimates_are_the_square_roots_bit_for_bit(alpha):
+    """The AVX-512 build puts ed's scores -sqrt(s) on the grid from estimates of the square root,
+    made exact where one lies near a grid step (the faster way on CPUs with a slow square root):
+    the same matrices, bit for bit, as a square root per value, with targets that hold the queries'
+    own columns (s = 0), sharp columns (alpha=0.05: scores spread wide, many near-zero
+    probabilities) and near-uniform ones (alpha=200: packed in a narrow range)."""
+    if "cpp-avx512" not in BACKENDS:
+        pytest.skip("no AVX-512 on this machine")
+    from exactpwm import _core
+
+    rng = np.random.default_rng(21)
+    targets = MotifSet([Motif(f"t{i}", rng.dirichlet(np.full(4, alpha), size=int(w)).T, nsites=20)
+                        for i, w in enumerate(rng.integers(4, 16, size=300))])
+    queries = MotifSet([*random_motifs(rng, 6, (3, 14), "q", sharp=alpha), targets[0], targets[7]])
+    got = {}
+    try:
+        for mode in (1, 2):
+            _core.tomtom_ed_grid(mode)
+            m = tomtom(queries, targets, dist="ed", backend="cpp-avx512", matrices=True)
+            got[mode] = m.pvalue.tobytes() + m.offset.tobytes() + m.overlap.tobytes() + m.strand.tobytes()
+    finally:
+        _core.tomtom_ed_grid(0)
+    assert got[1] == got[2]
+
+
 def test_scores_spread_over_a_wide_grid_give_every_backend_the_same_table():
     """The engine counts grid values in pairs when a column's values span at most 128 grid values,
     and one at a time beyond (here: allr scores of near-zero probabilities spread over hundreds of

@@ -187,6 +187,16 @@ void register_tomtom(py::module_& m) {
           "best_overlap (Q, T) int64, strand (Q, T) uint8 written, threads, isa): each target's better "
           "orientation (as tomtom_matrices picks it), with no (Q, E) arrays");
     m.def(
+        "tomtom_ed_grid",
+        [](int mode) {
+            if (mode < 0 || mode > 2) throw py::value_error("tomtom_ed_grid: mode must be 0, 1 or 2");
+            return exactpwm::tomtom_ed_grid(mode);
+        },
+        py::arg("mode"),
+        "tomtom_ed_grid(mode) -> previous mode: how the AVX-512 build puts ed's scores on Tomtom's grid "
+        "(the same results): 0 the faster on this CPU, 1 a square root per value, 2 estimates made exact "
+        "near grid steps");
+    m.def(
         "tomtom_release",
         [] {
             py::gil_scoped_release nogil;

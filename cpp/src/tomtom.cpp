@@ -2,10 +2,12 @@
 // grid, exact null distributions of sums (convolutions of column histograms) and of the best
 // of all alignments (products of distribution functions). See engine.hpp.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -63,12 +65,14 @@ EXACTPWM_HOT RowRange row_range(const double* row, int64_t n) {
 }
 
 // row[j] = similarity of query column q with database column j, for the distance D; returns the
-// row's range (the ed, Sandelin and Pearson loops compute it as they go).
+// row's range (the ed, Sandelin and Pearson loops compute it as they go). D = 5 is ed with the
+// squared distance s in the row (its score is -sqrt(s)): its grid values are made from estimates of
+// the square root (ed_grid_avx512) and its medians are order statistics of s.
 template <int D>
 EXACTPWM_HOT RowRange score_row(const double* q, const Columns& db, double nq, const double* bg, double* row) {
     const double q0 = q[0], q1 = q[1], q2 = q[2], q3 = q[3];
     const int64_t n = db.n;
-    if (D == 0 || D == 2) {  // minus the Euclidean distance; Sandelin-Wasserman
+    if (D == 0 || D == 2 || D == 5) {  // minus the Euclidean distance; Sandelin-Wasserman; the squared distance
         double lo = INFINITY, hi = -INFINITY, sum = 0;
 #ifdef _OPENMP
 #pragma omp simd reduction(min : lo) reduction(max : hi) reduction(+ : sum)
@@ -76,7 +80,7 @@ EXACTPWM_HOT RowRange score_row(const double* q, const Columns& db, double nq, c
         for (int64_t j = 0; j < n; ++j) {
             const double d0 = q0 - db.a[j], d1 = q1 - db.c[j], d2 = q2 - db.g[j], d3 = q3 - db.t[j];
             const double s = ((d0 * d0 + d1 * d1) + d2 * d2) + d3 * d3;
-            const double x = D == 0 ? -std::sqrt(s) : 2.0 - s;
+            const double x = D == 0 ? -std::sqrt(s) : D == 2 ? 2.0 - s : s;
             row[j] = x;
             lo = x < lo ? x : lo;
             hi = x > hi ? x : hi;
@@ -130,7 +134,8 @@ EXACTPWM_HOT RowRange score_row_any(int distance, const double* q, const Columns
         case 1: return score_row<1>(q, db, nq, bg, row);
         case 2: return score_row<2>(q, db, nq, bg, row);
         case 3: return score_row<3>(q, db, nq, bg, row);
-        default: return score_row<4>(q, db, nq, bg, row);
+        case 4: return score_row<4>(q, db, nq, bg, row);
+        default: return score_row<5>(q, db, nq, bg, row);
     }
 }
 
@@ -254,6 +259,7 @@ struct Setup {
     const double* bg;
     int orientations, min_overlap;
     const int64_t* out;
+    bool ed_estimate;  // (AVX-512) ed's grid values from estimates (ed_grid_avx512)
 };
 
 // How many of v[0, n) take each value in [0, B): c[0, B) (c holds 4 * B counts: four partial
@@ -442,16 +448,87 @@ EXACTPWM_HOT void partial_sums(const int32_t* D, int64_t L, int64_t m, const Tom
     for (int64_t t = 0; t <= db.n_entries; ++t) P[t] = at[start[t]];
 }
 
-// The grid values of row[0, n) (grid(x), monotone, in [zl, zh], zh < H) added into D[0, n), and how
-// many take each value: returns the counts c[0, H). The count is bound by its stores, so it counts
-// pairs, columns j and j + n / 2, in a (span, span) table (span = zh - zl + 1; two tables,
-// alternating, so that a repeated pair does not wait on the previous increment): half the stores of
-// counting values one at a time. The tables' row and column sums are the counts; the tables are
-// zeroed as they are summed (they start and end all zero, so no pass clears them). Where the span is
-// too wide for the tables, values are counted one at a time (count_values).
+// A score's place on Tomtom's grid: ((x - median) - off) * scale + 0.5, truncated (it is >= 0.5, so
+// truncation rounds).
+EXACTPWM_HOT int32_t grid_value(double x, double median, double off, double scale) {
+    return static_cast<int32_t>(((x - median) - off) * scale + 0.5);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // (GCC 12's intrinsics start from undefined vectors)
+#endif
+// The grid values of ed's scores -sqrt(s), s in v[0, m), into g[0, m), without a square root per
+// value (AVX-512's is slow on some CPUs): 16 values at a time in single precision, the reciprocal
+// square root estimate (relative error below 2^-14) and one Newton step give sqrt(s) to a relative
+// error below 2^-21, so the estimate of the grid position q = ((x - median) - off) * scale + 0.5
+// lies within dq of the exact q (dq, made by the caller, bounds that error and every rounding, of
+// the estimate and of the exact q). Each of the exact q's four roundings is monotone in x, so where
+// no integer lies within dq of the estimate its truncation is the exact one; where one does, the
+// value is made exactly (-std::sqrt in double precision, as the other builds make every value). s
+// is taken in [1e-30, 1e30] (0 and tiny values have an estimate; the error this adds is far below
+// dq); the caller uses this only where dq < 0.25, so s is below 2^36.
+__attribute__((target("avx512f,avx512dq,avx512vl"))) void ed_grid_avx512(const double* v, int64_t m, double median,
+                                                                       double off, double scale, double dq,
+                                                                       int32_t* g) {
+    const __m512 tiny = _mm512_set1_ps(1e-30f), huge = _mm512_set1_ps(1e30f), half = _mm512_set1_ps(0.5f);
+    const __m512 three_halves = _mm512_set1_ps(1.5f), nscale = _mm512_set1_ps(static_cast<float>(-scale));
+    const __m512 c = _mm512_set1_ps(static_cast<float>(0.5 - (median + off) * scale));
+    const __m512 d = _mm512_set1_ps(static_cast<float>(dq));
+    int64_t k = 0;
+    for (; k + 16 <= m; k += 16) {
+        const __m512 f = _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(_mm512_loadu_pd(v + k))),
+                                            _mm512_cvtpd_ps(_mm512_loadu_pd(v + k + 8)), 1);
+        const __m512 s = _mm512_min_ps(_mm512_max_ps(f, tiny), huge);
+        const __m512 r = _mm512_rsqrt14_ps(s);
+        const __m512 t = _mm512_mul_ps(s, r);  // sqrt(s), to 2^-14
+        const __m512 u = _mm512_mul_ps(t, r);  // about 1
+        const __m512 w = _mm512_mul_ps(_mm512_fnmadd_ps(u, half, three_halves), nscale);
+        const __m512 q = _mm512_fmadd_ps(t, w, c);  // -sqrt(s) (1.5 - u / 2) * scale + 0.5 - (median + off) * scale
+        const __m512i lo = _mm512_cvttps_epi32(_mm512_sub_ps(q, d)), hi = _mm512_cvttps_epi32(_mm512_add_ps(q, d));
+        _mm512_storeu_si512(g + k, hi);
+        for (unsigned near = _mm512_cmpneq_epi32_mask(lo, hi); near; near &= near - 1) {
+            const int b = __builtin_ctz(near);
+            g[k + b] = grid_value(-std::sqrt(v[k + b]), median, off, scale);
+        }
+    }
+    for (; k < m; ++k) g[k] = grid_value(-std::sqrt(v[k]), median, off, scale);
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#endif
+
+// The grid values of one row's scores: grid_value of each score, or for ed, whose rows hold squared
+// distances s (score_row), of -sqrt(s): one at a time (value), or a block at a time from estimates
+// (block: AVX-512, ed_grid_avx512).
+template <Isa I>
+struct ToGrid {
+    double median, off, scale;
+    bool estimate;  // the row holds ed's squared distances, put on the grid by ed_grid_avx512 (bound dq)
+    double dq;
+    EXACTPWM_HOT int32_t value(double v) const { return grid_value(estimate ? -std::sqrt(v) : v, median, off, scale); }
+    EXACTPWM_HOT void block(const double* v, int64_t m, int32_t* g) const {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+        if constexpr (I == Isa::Avx512)
+            if (estimate && dq < 0.25) return ed_grid_avx512(v, m, median, off, scale, dq, g);
+#endif
+        for (int64_t k = 0; k < m; ++k) g[k] = value(v[k]);
+    }
+};
+
+// The grid values of row[0, n) (monotone, in [zl, zh], zh < H; to_grid makes them) added into D[0,
+// n), and how many take each value: returns the counts c[0, H). The count is bound by its stores,
+// so it counts pairs, columns j and j + n / 2, in a (span, span) table (span = zh - zl + 1; two
+// tables, alternating, so that a repeated pair does not wait on the previous increment): half the
+// stores of counting values one at a time. The tables' row and column sums are the counts; the
+// tables are zeroed as they are summed (they start and end all zero, so no pass clears them). Where
+// the span is too wide for the tables, values are counted one at a time (count_values).
+// The grid values are made in the loop that adds them, or, from estimates, a block at a time first.
 template <class Grid>
-EXACTPWM_HOT const int32_t* grid_counts(const double* row, int64_t n, Grid grid, int32_t zl, int32_t zh, int64_t H,
-                                        int32_t* D, Scratch& w) {
+EXACTPWM_HOT const int32_t* grid_counts(const double* row, int64_t n, const Grid& to_grid, int32_t zl, int32_t zh,
+                                        int64_t H, int32_t* D, Scratch& w) {
     const int64_t span = zh - zl + 1, half = n / 2;
     const bool pairs = span <= kPairSpan;
     w.z.resize(static_cast<size_t>(pairs ? half : n));
@@ -463,10 +540,13 @@ EXACTPWM_HOT const int32_t* grid_counts(const double* row, int64_t n, Grid grid,
     int32_t* z = w.z.data();
     int32_t* c = w.counts.data();
     if (!pairs) {
+        if (to_grid.estimate) to_grid.block(row, n, z);
+#ifdef _OPENMP
+#pragma omp simd
+#endif
         for (int64_t j = 0; j < n; ++j) {
-            const int32_t g = grid(row[j]);
-            z[j] = g;
-            D[j] += g;
+            if (!to_grid.estimate) z[j] = to_grid.value(row[j]);
+            D[j] += z[j];
         }
         count_values(z, n, H, c);
         return c;
@@ -474,18 +554,38 @@ EXACTPWM_HOT const int32_t* grid_counts(const double* row, int64_t n, Grid grid,
     const double* row2 = row + half;
     int32_t* D2 = D + half;
     const int32_t s = static_cast<int32_t>(span);
+    if (to_grid.estimate) {
+        constexpr int64_t kBlock = 512;
+        int32_t g2[kBlock];  // the second values of a block (the first are made in z, then replaced by the pairs)
+        for (int64_t j0 = 0; j0 < half; j0 += kBlock) {
+            const int64_t m = std::min(kBlock, half - j0);
+            int32_t* g1 = z + j0;
+            to_grid.block(row + j0, m, g1);
+            to_grid.block(row2 + j0, m, g2);
+            int32_t *d1 = D + j0, *d2 = D2 + j0;
 #ifdef _OPENMP
 #pragma omp simd
 #endif
-    for (int64_t j = 0; j < half; ++j) {
-        const int32_t g = grid(row[j]), g2 = grid(row2[j]);
-        D[j] += g;
-        D2[j] += g2;
-        z[j] = (g - zl) * s + (g2 - zl);
+            for (int64_t j = 0; j < m; ++j) {
+                d1[j] += g1[j];
+                d2[j] += g2[j];
+                g1[j] = (g1[j] - zl) * s + (g2[j] - zl);
+            }
+        }
+    } else {
+#ifdef _OPENMP
+#pragma omp simd
+#endif
+        for (int64_t j = 0; j < half; ++j) {
+            const int32_t g = to_grid.value(row[j]), g2 = to_grid.value(row2[j]);
+            D[j] += g;
+            D2[j] += g2;
+            z[j] = (g - zl) * s + (g2 - zl);
+        }
     }
     int32_t *t1 = w.pairs.data(), *t2 = t1 + span * span;
     if (n & 1) {
-        const int32_t g = grid(row[n - 1]);
+        const int32_t g = to_grid.value(row[n - 1]);
         D[n - 1] += g;
         ++c[g];
     }
@@ -526,6 +626,9 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
     const double* bg = job.bg;
     const int64_t* out = job.out;
     const int64_t n = db.n_cols;
+    // ed, its grid values from estimates (AVX-512, where they are faster than square roots): the rows
+    // hold squared distances (score_row<5>)
+    const bool squared = I == Isa::Avx512 && distance == 0 && job.ed_estimate;
     w.scores.resize(static_cast<size_t>(L * n));
     w.median.resize(static_cast<size_t>(L));
     double* S = w.scores.data();
@@ -536,7 +639,7 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
         const int64_t m = std::min(kTile, n - j0);
         const Columns tile{cols.a + j0, cols.c + j0, cols.g + j0, cols.t + j0, cols.nsites + j0, m};
         for (int64_t i = 0; i < L; ++i) {
-            const RowRange r = score_row_any(distance, Q + 4 * i, tile, nq, bg, S + i * n + j0);
+            const RowRange r = score_row_any(squared ? 5 : distance, Q + 4 * i, tile, nq, bg, S + i * n + j0);
             RowRange& all = w.ranges[static_cast<size_t>(i)];
             all = {std::min(all.lo, r.lo), std::max(all.hi, r.hi), all.finite && r.finite};
         }
@@ -552,11 +655,20 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
         }
         // complete scores: the column's median over the database moves to 0 (subtracted below)
         const auto [i1, i2] = median_ranks(n);
-        const auto [a, b] = order_stats<I>(row, n, r.lo, r.hi, i1, i2, w);
+        double a, b;  // the scores of ranks i1 and i2
+        if (squared) {  // -sqrt(s) is non-increasing in s: the scores' ranks are the squared distances' reversed
+            const auto [sb, sa] = order_stats<I>(row, n, r.lo, r.hi, n - 1 - i2, n - 1 - i1, w);
+            a = -std::sqrt(sa);
+            b = -std::sqrt(sb);
+            w.ranges[static_cast<size_t>(i)] = {-std::sqrt(r.hi), -std::sqrt(r.lo), true};  // the scores' range
+        } else {
+            std::tie(a, b) = order_stats<I>(row, n, r.lo, r.hi, i1, i2, w);
+        }
         const double median = (a + b) / 2.0;
         w.median[static_cast<size_t>(i)] = median;
-        small = std::min(small, r.lo - median);
-        large = std::max(large, r.hi - median);
+        const RowRange x = w.ranges[static_cast<size_t>(i)];
+        small = std::min(small, x.lo - median);
+        large = std::max(large, x.hi - median);
     }
     if (large == small) small = large - 1;
     const double off = std::floor(small);
@@ -576,13 +688,17 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
     w.span.resize(static_cast<size_t>(2 * L));
     for (int64_t i = 0; i < L; ++i) {
         const double median = w.median[static_cast<size_t>(i)];
-        const auto grid = [=](double x) {  // >= 0.5: truncation rounds
-            return static_cast<int32_t>(((x - median) - off) * scale + 0.5);
-        };
         // the grid is monotone in the score, so the row's grid values lie in [grid(lo), grid(hi)]
-        const RowRange r = w.ranges[static_cast<size_t>(i)];
+        const RowRange r = w.ranges[static_cast<size_t>(i)];  // (the scores' range)
+        // ed_grid_avx512's bound: the estimate's relative error (below 2^-21, taken as 2^-19) at the
+        // largest |score|, and the roundings of the constant term and of the estimate (each below 2^-24
+        // of magnitudes below scale * (|median| + |off| + xmax) + 1; taken as 2^-22 of twice that)
+        const double xmax = std::max(std::fabs(r.lo), std::fabs(r.hi));
+        const double dq = scale * xmax * 0x1p-19 + (2 * scale * (std::fabs(median) + std::fabs(off) + xmax) + 2) * 0x1p-22;
+        const ToGrid<I> to_grid{median, off, scale, squared, dq};
         // query column i's terms of the diagonal sums: column j lies on diagonal j - i, stored at j + L - 1 - i
-        const int32_t* c = grid_counts(S + i * n, n, grid, grid(r.lo), grid(r.hi), H, w.diagonal.data() + L - 1 - i, w);
+        const int32_t* c = grid_counts(S + i * n, n, to_grid, grid_value(r.lo, median, off, scale),
+                                       grid_value(r.hi, median, off, scale), H, w.diagonal.data() + L - 1 - i, w);
         if (i + 1 < L)
             partial_sums(w.diagonal.data(), L, i + 1, db, w.partial.data() + (i + 1) * (E_n + 1));
         double* h = w.hist.data() + i * H;
@@ -744,7 +860,55 @@ __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"))) void comp
 }
 #endif
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// The grid values of ed's scores on the AVX-512 build, from square roots (exact) or estimates: the
+// same values, in the cycles a row of 4,096 squared distances takes.
+template <bool Estimate>
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"))) uint64_t ed_grid_cycles(const double* v, int64_t m,
+                                                                                             int32_t* g) {
+    const ToGrid<Isa::Avx512> to_grid{-0.5, -1.0, 70.0, true, 1e-3};
+    uint64_t best = UINT64_MAX;
+    for (int rep = 0; rep < 8; ++rep) {
+        const uint64_t t0 = __rdtsc();
+        if (Estimate)
+            to_grid.block(v, m, g);
+        else  // (as score_row<0> and grid_counts make them)
+            for (int64_t k = 0; k < m; ++k) g[k] = grid_value(-std::sqrt(v[k]), -0.5, -1.0, 70.0);
+        best = std::min<uint64_t>(best, __rdtsc() - t0);
+    }
+    return best;
+}
+#endif
+
+std::atomic<int> ed_grid_mode{0};
+
+// Whether the AVX-512 build makes ed's grid values from estimates: as set by tomtom_ed_grid, or
+// (mode 0) where they take fewer cycles than square roots on this CPU, measured once (the square
+// root of eight doubles takes from a few cycles to over 15, by CPU).
+bool ed_grid_estimates() {
+    const int mode = ed_grid_mode.load();
+    if (mode != 0) return mode == 2;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    static const bool faster = [] {
+        if (!cpu_supports(Isa::Avx512)) return false;
+        std::vector<double> v(4096);
+        std::vector<int32_t> g(v.size());
+        for (size_t j = 0; j < v.size(); ++j) v[j] = 2.0 * static_cast<double>((j * 2654435761u) % 4096) / 4096;
+        const int64_t m = static_cast<int64_t>(v.size());
+        uint64_t exact = ed_grid_cycles<false>(v.data(), m, g.data()), estimate = ed_grid_cycles<true>(v.data(), m, g.data());
+        exact = std::min(exact, ed_grid_cycles<false>(v.data(), m, g.data()));
+        estimate = std::min(estimate, ed_grid_cycles<true>(v.data(), m, g.data()));
+        return estimate < exact;
+    }();
+    return faster;
+#else
+    return false;
+#endif
+}
+
 }  // namespace
+
+int tomtom_ed_grid(int mode) { return ed_grid_mode.exchange(mode); }
 
 void tomtom_compare(const double* query_cols, const int64_t* query_start, const double* query_nsites,
                     int64_t n_queries, const TomtomDatabase& db, int distance, const double* background,
@@ -776,7 +940,8 @@ void tomtom_compare(const double* query_cols, const int64_t* query_start, const 
                       background,
                       orientations,
                       min_overlap,
-                      by_width.data()};
+                      by_width.data(),
+                      distance == 0 && ed_grid_estimates()};
     // the same code at each instruction set: contractions into FMA are off (CMakeLists.txt), so every
     // one rounds each operation as the scalar build (and MEME) does
     const Isa use = resolve_isa(isa);

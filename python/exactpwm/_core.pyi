@@ -261,6 +261,8 @@ def tomtom_compare_best(
     isa: str,
 ) -> None:
     """tomtom_compare, keeping each target's better orientation in (Q, T) arrays (strand b'+' or b'-')."""
+def tomtom_ed_grid(mode: int) -> int:
+    """How the AVX-512 build puts ed's scores on the grid (same results): 0 auto, 1 sqrt, 2 estimates."""
 def tomtom_release() -> None:
     """Free the scratch tomtom_compare keeps between calls."""
 def tomtom_matrices(

@@ -228,6 +228,11 @@ void tomtom_compare(const double* query_cols, const int64_t* query_start, const 
                     int orientations, int min_overlap, double* pvalue, int64_t* offset, int64_t* overlap,
                     int threads, Isa isa, const TomtomBest* best = nullptr);
 
+// How the AVX-512 build puts ed's scores on the grid (the results are the same, bit for bit): 0 picks
+// the faster on this CPU once (measured), 1 a square root per value, 2 estimates, made exact where one
+// is near a grid step (tomtom.cpp, ed_grid_avx512). Returns the previous setting (tests use 1 and 2).
+int tomtom_ed_grid(int mode);
+
 // tomtom_compare keeps each thread's scratch (tens of MB for wide queries against a large database)
 // for its next call, so that a comparison made in blocks pages it in once; this frees it.
 void tomtom_release();
