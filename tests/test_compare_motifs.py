@@ -156,7 +156,7 @@ def test_eds_grid_values_from_estimates_are_the_square_roots_bit_for_bit(alpha):
 
     rng = np.random.default_rng(21)
     targets = MotifSet([Motif(f"t{i}", rng.dirichlet(np.full(4, alpha), size=int(w)).T, nsites=20)
-                        for i, w in enumerate(rng.integers(4, 16, size=300))])
+                        for i, w in enumerate(rng.integers(4, 16, size=500))])  # rows of about 9,500
     queries = MotifSet([*random_motifs(rng, 6, (3, 14), "q", sharp=alpha), targets[0], targets[7]])
     got = {}
     try:
@@ -167,6 +167,31 @@ def test_eds_grid_values_from_estimates_are_the_square_roots_bit_for_bit(alpha):
     finally:
         _core.tomtom_ed_grid(0)
     assert got[1] == got[2]
+
+
+@pytest.mark.parametrize("dist", ["ed", "pearson"])
+@pytest.mark.parametrize("kind", ["random", "sample unlike the rest"])
+def test_medians_from_a_samples_window_are_the_bucket_counts_bit_for_bit(dist, kind):
+    """The AVX-512 build takes each row's median from a window that every 16th score bounds (the
+    rows of 8,192 scores or more), and counts every score in buckets where the window misses the
+    median's ranks. Targets of width 16 whose first and last columns are alike and unlike the rest
+    put every sampled score far from the median, so that most windows miss; random targets, so
+    that they hold it. Both give the AVX2 build's matrices, bit for bit."""
+    if not {"cpp-avx512", "cpp-avx2"} <= set(BACKENDS):
+        pytest.skip("no AVX-512 on this machine")
+    rng = np.random.default_rng(5)
+    motifs = []
+    for i in range(600):
+        p = rng.dirichlet(np.full(4, 5.0 if kind != "random" else 0.5), size=16 if kind != "random" else 12)
+        if kind != "random":
+            p[0] = p[-1] = [0.97, 0.01, 0.01, 0.01]
+        motifs.append(Motif(f"t{i}", p.T, nsites=20))
+    targets = MotifSet(motifs)
+    queries = random_motifs(rng, 3, (6, 10), "q", sharp=1.0)
+    got = [tomtom(queries, targets, dist=dist, backend=b, matrices=True) for b in ("cpp-avx512", "cpp-avx2")]
+    assert got[0].pvalue.tobytes() == got[1].pvalue.tobytes()
+    np.testing.assert_array_equal(got[0].offset, got[1].offset)
+    np.testing.assert_array_equal(got[0].overlap, got[1].overlap)
 
 
 def test_scores_spread_over_a_wide_grid_give_every_backend_the_same_table():

@@ -30,6 +30,9 @@ constexpr int kBins = 100;  // Tomtom's score range
 constexpr int64_t kTile = 1024;  // database columns scored together (4 x 8 KB of columns)
 constexpr int64_t kOverlapSpan = int64_t{1} << 24;  // overlaps (query widths) lie below this
 constexpr int64_t kPairSpan = 128;  // grid values counted in pairs up to this span (two 64 KB tables)
+constexpr int64_t kSample = 16;  // (AVX-512) every kSample-th score of a row is kept for its median's window
+constexpr int64_t kWindowRow = 8192;  // ... in rows of this many scores or more
+static_assert(kTile % kSample == 0, "tiles hold whole samples");
 
 #if defined(__GNUC__) || defined(__clang__)
 #define EXACTPWM_HOT inline __attribute__((always_inline))
@@ -198,7 +201,7 @@ EXACTPWM_HOT void convolve(const double* pmf, int64_t plo, int64_t phi, const do
 // Scratch vectors, reused across the queries of one thread.
 struct Scratch {
     std::vector<RowRange> ranges;
-    std::vector<double> scores, sorted, hist, pmf, next, row, total, median;
+    std::vector<double> scores, samples, sorted, window, hist, pmf, next, row, total, median;
     std::vector<std::vector<int64_t>> uses;
     std::vector<int32_t> z, diagonal, partial;
     std::vector<uint16_t> bucket;
@@ -338,14 +341,12 @@ EXACTPWM_HOT int64_t matches_for(const uint16_t* bucket, int64_t n, uint16_t fir
     return matches(bucket, n, first, span, row, kept);
 }
 
-// The order statistics ra <= rb (0-based ranks) of row[0, n), whose values lie in [lo, hi], finite.
-// Bucketed selection: one pass to count values per bucket, then only the bucket(s) holding those
-// ranks are sorted.
+// The order statistics ra <= rb (0-based ranks) of row[0, n), whose values lie in [lo, hi] (lo <
+// hi), finite. Bucketed selection: one pass to count values per bucket, then only the bucket(s)
+// holding those ranks are sorted. B buckets (at most 2^16).
 template <Isa I>
-EXACTPWM_HOT std::pair<double, double> order_stats(const double* row, int64_t n, double lo, double hi, int64_t ra,
-                                                   int64_t rb, Scratch& w) {
-    if (hi == lo) return {lo, lo};
-    const int64_t B = 2048;
+EXACTPWM_HOT std::pair<double, double> bucket_order_stats(const double* row, int64_t n, double lo, double hi,
+                                                          int64_t ra, int64_t rb, Scratch& w, int64_t B = 2048) {
     const double inv = static_cast<double>(B) / (hi - lo), top = static_cast<double>(B - 1);
     w.bucket.resize(static_cast<size_t>(n));
     uint16_t* bucket = w.bucket.data();  // B <= 2^16
@@ -363,6 +364,102 @@ EXACTPWM_HOT std::pair<double, double> order_stats(const double* row, int64_t n,
     const int64_t m = matches_for<I>(bucket, n, first, span, row, kept);
     std::sort(kept, kept + m);
     return {kept[ra - below], kept[rb - below]};
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // (GCC 12's intrinsics start from undefined vectors)
+#endif
+// The values of row[0, n) in [a, b), stored at kept[0, m) (kept holds n + 8), and how many lie
+// below a (below); returns m. Eight values at a time: two compares give masks, the window's values
+// are packed by the mask (a compress into a register, stored whole: kept[m, m + 8) is written).
+__attribute__((target("avx512f,avx512dq"))) int64_t window_avx512(const double* row, int64_t n, double a, double b,
+                                                                double* kept, int64_t* below) {
+    const __m512d va = _mm512_set1_pd(a), vb = _mm512_set1_pd(b);
+    int64_t m = 0, under = 0, k = 0;
+    for (; k + 8 <= n; k += 8) {
+        const __m512d x = _mm512_loadu_pd(row + k);
+        const __mmask8 lt = _mm512_cmp_pd_mask(x, va, _CMP_LT_OQ);
+        const __mmask8 in = _mm512_kandn(lt, _mm512_cmp_pd_mask(x, vb, _CMP_LT_OQ));
+        _mm512_storeu_pd(kept + m, _mm512_maskz_compress_pd(in, x));
+        under += __builtin_popcount(lt);
+        m += __builtin_popcount(in);
+    }
+    for (; k < n; ++k) {
+        under += row[k] < a;
+        if (row[k] >= a && row[k] < b) kept[m++] = row[k];
+    }
+    *below = under;
+    return m;
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#endif
+
+// The order statistics of order_stats from a window (AVX-512): a sample of the row (sample[0, m),
+// every kSample-th value, kept as the row was made; counted in 256 buckets) bounds the values of
+// ranks ra and rb with a margin of about four
+// standard deviations of the sample's ranks; one pass counts the values below the window and packs
+// those in it (window_avx512), and the ranks are selected among those (bucket_order_stats). The
+// count per bucket of every value (about a cycle a value) is not made. Returns false where the
+// window holds neither rank (the caller then selects from the whole row).
+EXACTPWM_HOT bool window_order_stats(const double* row, int64_t n, const double* sample, int64_t m, double lo,
+                                     double hi, int64_t ra, int64_t rb, Scratch& w, std::pair<double, double>& out) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    constexpr int64_t kSampleBuckets = 256;
+    const double inv = static_cast<double>(kSampleBuckets) / (hi - lo), top = static_cast<double>(kSampleBuckets - 1);
+    w.bucket.resize(static_cast<size_t>(m));
+    uint16_t* bucket = w.bucket.data();
+    for (int64_t k = 0; k < m; ++k) bucket[k] = static_cast<uint16_t>(std::min((sample[k] - lo) * inv, top));
+    w.counts.resize(static_cast<size_t>(4 * kSampleBuckets));
+    const int32_t* c = w.counts.data();
+    count_values(bucket, m, kSampleBuckets, w.counts.data());
+    const double margin = 2.0 * std::sqrt(static_cast<double>(m)) + 2.0;  // sigma <= sqrt(m) / 2
+    const double ka = static_cast<double>(ra) * static_cast<double>(m) / static_cast<double>(n) - margin;
+    const double kb = static_cast<double>(rb) * static_cast<double>(m) / static_cast<double>(n) + margin;
+    int64_t ba = 0, bb = 0, seen = 0;  // the buckets holding sample ranks ka and kb
+    for (; ba < kSampleBuckets - 1 && static_cast<double>(seen + c[ba]) <= ka; ++ba) seen += c[ba];
+    for (bb = ba; bb < kSampleBuckets - 1 && static_cast<double>(seen + c[bb]) <= kb; ++bb) seen += c[bb];
+    const double a = ba == 0 ? -INFINITY : lo + static_cast<double>(ba) / inv;
+    const double b = bb == kSampleBuckets - 1 ? INFINITY : lo + static_cast<double>(bb + 1) / inv;
+    w.window.resize(static_cast<size_t>(n + 8));
+    double* kept = w.window.data();
+    int64_t below = 0;
+    const int64_t k = window_avx512(row, n, a, b, kept, &below);
+    if (below > ra || below + k <= rb) return false;
+    double wlo = kept[0], whi = kept[0];
+#ifdef _OPENMP
+#pragma omp simd reduction(min : wlo) reduction(max : whi)
+#endif
+    for (int64_t j = 0; j < k; ++j) {
+        wlo = kept[j] < wlo ? kept[j] : wlo;
+        whi = kept[j] > whi ? kept[j] : whi;
+    }
+    // about 16 of the window's values per bucket
+    const int64_t B = std::min<int64_t>(2048, std::max<int64_t>(64, k / 16));
+    out = wlo == whi ? std::pair<double, double>{wlo, wlo}
+                     : bucket_order_stats<Isa::Avx512>(kept, k, wlo, whi, ra - below, rb - below, w, B);
+    return true;
+#else
+    (void)row, (void)n, (void)sample, (void)m, (void)lo, (void)hi, (void)ra, (void)rb, (void)w, (void)out;
+    return false;
+#endif
+}
+
+// The order statistics ra <= rb (0-based ranks) of row[0, n), whose values lie in [lo, hi], finite:
+// window_order_stats where the row's sample is kept (sample[0, m), m > 0: AVX-512, rows of
+// kWindowRow values or more), otherwise (or where the window misses) bucket_order_stats.
+template <Isa I>
+EXACTPWM_HOT std::pair<double, double> order_stats(const double* row, int64_t n, const double* sample, int64_t m,
+                                                   double lo, double hi, int64_t ra, int64_t rb, Scratch& w) {
+    if (hi == lo) return {lo, lo};
+    if constexpr (I == Isa::Avx512) {
+        std::pair<double, double> out;
+        if (m > 0 && window_order_stats(row, n, sample, m, lo, hi, ra, rb, w, out)) return out;
+    }
+    return bucket_order_stats<I>(row, n, lo, hi, ra, rb, w);
 }
 
 // Tomtom's median ranks of n values: floor(n / 2) - 1 and ceil(n / 2) - 1 (0-based; as MEME's
@@ -635,17 +732,26 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
     double small = INFINITY, large = -INFINITY;
     // the scores in tiles of database columns, each tile's columns read once for all query columns
     w.ranges.assign(static_cast<size_t>(L), RowRange{INFINITY, -INFINITY, true});
-    for (int64_t j0 = 0; j0 < n; j0 += kTile) {
+    // (AVX-512) every kSample-th score of each row, taken while its tile is in the cache (order_stats)
+    const int64_t ms = I == Isa::Avx512 && n >= kWindowRow ? (n + kSample - 1) / kSample : 0;
+    w.samples.resize(static_cast<size_t>(L * ms));
+    for (int64_t j0 = 0; j0 < n; j0 += kTile) {  // (kTile is a multiple of kSample)
         const int64_t m = std::min(kTile, n - j0);
         const Columns tile{cols.a + j0, cols.c + j0, cols.g + j0, cols.t + j0, cols.nsites + j0, m};
         for (int64_t i = 0; i < L; ++i) {
-            const RowRange r = score_row_any(squared ? 5 : distance, Q + 4 * i, tile, nq, bg, S + i * n + j0);
+            double* row = S + i * n + j0;
+            const RowRange r = score_row_any(squared ? 5 : distance, Q + 4 * i, tile, nq, bg, row);
             RowRange& all = w.ranges[static_cast<size_t>(i)];
             all = {std::min(all.lo, r.lo), std::max(all.hi, r.hi), all.finite && r.finite};
+            if (ms) {
+                double* sample = w.samples.data() + i * ms + j0 / kSample;
+                for (int64_t k = 0; k * kSample < m; ++k) sample[k] = row[k * kSample];
+            }
         }
     }
     for (int64_t i = 0; i < L; ++i) {
         double* row = S + i * n;
+        const double* sample = w.samples.data() + i * ms;
         const RowRange r = w.ranges[static_cast<size_t>(i)];
         if (!r.finite) {  // NaN p-values: reported by the caller
             std::fill(pvalue, pvalue + db.n_entries, NAN);
@@ -657,12 +763,12 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
         const auto [i1, i2] = median_ranks(n);
         double a, b;  // the scores of ranks i1 and i2
         if (squared) {  // -sqrt(s) is non-increasing in s: the scores' ranks are the squared distances' reversed
-            const auto [sb, sa] = order_stats<I>(row, n, r.lo, r.hi, n - 1 - i2, n - 1 - i1, w);
+            const auto [sb, sa] = order_stats<I>(row, n, sample, ms, r.lo, r.hi, n - 1 - i2, n - 1 - i1, w);
             a = -std::sqrt(sa);
             b = -std::sqrt(sb);
             w.ranges[static_cast<size_t>(i)] = {-std::sqrt(r.hi), -std::sqrt(r.lo), true};  // the scores' range
         } else {
-            std::tie(a, b) = order_stats<I>(row, n, r.lo, r.hi, i1, i2, w);
+            std::tie(a, b) = order_stats<I>(row, n, sample, ms, r.lo, r.hi, i1, i2, w);
         }
         const double median = (a + b) / 2.0;
         w.median[static_cast<size_t>(i)] = median;
