@@ -194,6 +194,29 @@ def test_medians_from_a_samples_window_are_the_bucket_counts_bit_for_bit(dist, k
     np.testing.assert_array_equal(got[0].overlap, got[1].overlap)
 
 
+@pytest.mark.parametrize("dist", ["ed", "sandelin", "pearson"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_database_column_that_is_not_finite_gives_nan_pvalues_on_every_backend(dist, bad):
+    """The engine's own check (the API refuses such motifs before): a NaN or infinite database
+    column makes the query's column scores not finite, so every p-value is NaN, on every backend
+    (the AVX-512 ed loop leaves out its finiteness sum where every column is finite)."""
+    from exactpwm._engine import engine
+    from exactpwm.interpret.tomtom import DISTANCES
+
+    rng = np.random.default_rng(2)
+    db_cols = rng.dirichlet(np.ones(4), size=40)
+    db_cols[17, 2] = bad
+    q = rng.dirichlet(np.ones(4), size=6)
+    for backend in BACKENDS:  # four width-10 entries, one orientation
+        pv = np.zeros((1, 4))
+        off, ov = np.zeros((1, 4), np.int64), np.zeros((1, 4), np.int64)
+        engine(backend).tomtom_compare(q, np.array([0, 6], np.int64), np.array([20.0]), db_cols, np.full(40, 20.0),
+                                       np.array([0, 10, 20, 30, 40], np.int64), np.zeros(4, np.int64),
+                                       np.array([10], np.int64), DISTANCES.index(dist), np.full(4, 0.25), 1, 1,
+                                       pv, off, ov, 1)
+        assert np.isnan(pv).all(), backend
+
+
 def test_scores_spread_over_a_wide_grid_give_every_backend_the_same_table():
     """The engine counts grid values in pairs when a column's values span at most 128 grid values,
     and one at a time beyond (here: allr scores of near-zero probabilities spread over hundreds of

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -44,6 +45,7 @@ static_assert(kTile % kSample == 0, "tiles hold whole samples");
 struct Columns {
     const double *a, *c, *g, *t, *nsites;
     int64_t n;
+    bool finite;  // every column's four values are finite
 };
 
 // The lowest and highest score of a row, and whether every score is finite.
@@ -76,20 +78,27 @@ EXACTPWM_HOT RowRange score_row(const double* q, const Columns& db, double nq, c
     const double q0 = q[0], q1 = q[1], q2 = q[2], q3 = q[3];
     const int64_t n = db.n;
     if (D == 0 || D == 2 || D == 5) {  // minus the Euclidean distance; Sandelin-Wasserman; the squared distance
-        double lo = INFINITY, hi = -INFINITY, sum = 0;
+        // with finite columns, every s is finite or +inf (a sum of squares: no NaN), and an infinite
+        // one shows in lo or hi, so only other columns need the finiteness sum
+        const bool checked = !(db.finite && std::isfinite(q0) && std::isfinite(q1) && std::isfinite(q2) &&
+                               std::isfinite(q3));
+        const auto loop = [&](auto check) {
+            double lo = INFINITY, hi = -INFINITY, sum = 0;
 #ifdef _OPENMP
 #pragma omp simd reduction(min : lo) reduction(max : hi) reduction(+ : sum)
 #endif
-        for (int64_t j = 0; j < n; ++j) {
-            const double d0 = q0 - db.a[j], d1 = q1 - db.c[j], d2 = q2 - db.g[j], d3 = q3 - db.t[j];
-            const double s = ((d0 * d0 + d1 * d1) + d2 * d2) + d3 * d3;
-            const double x = D == 0 ? -std::sqrt(s) : D == 2 ? 2.0 - s : s;
-            row[j] = x;
-            lo = x < lo ? x : lo;
-            hi = x > hi ? x : hi;
-            sum += x * 0.0;
-        }
-        return {lo, hi, std::isfinite(sum) && std::isfinite(lo) && std::isfinite(hi)};
+            for (int64_t j = 0; j < n; ++j) {
+                const double d0 = q0 - db.a[j], d1 = q1 - db.c[j], d2 = q2 - db.g[j], d3 = q3 - db.t[j];
+                const double s = ((d0 * d0 + d1 * d1) + d2 * d2) + d3 * d3;
+                const double x = D == 0 ? -std::sqrt(s) : D == 2 ? 2.0 - s : s;
+                row[j] = x;
+                lo = x < lo ? x : lo;
+                hi = x > hi ? x : hi;
+                if constexpr (decltype(check)::value) sum += x * 0.0;
+            }
+            return RowRange{lo, hi, std::isfinite(sum) && std::isfinite(lo) && std::isfinite(hi)};
+        };
+        return checked ? loop(std::true_type{}) : loop(std::false_type{});
     } else if (D == 1) {  // Pearson correlation (mean 1/4)
         const double x0 = q0 - 0.25, x1 = q1 - 0.25, x2 = q2 - 0.25, x3 = q3 - 0.25;
         const double dq = ((x0 * x0 + x1 * x1) + x2 * x2) + x3 * x3;
@@ -566,13 +575,18 @@ EXACTPWM_HOT int32_t grid_value(double x, double median, double off, double scal
 // value is made exactly (-std::sqrt in double precision, as the other builds make every value). s
 // is taken in [1e-30, 1e30] (0 and tiny values have an estimate; the error this adds is far below
 // dq); the caller uses this only where dq < 0.25, so s is below 2^36.
-__attribute__((target("avx512f,avx512dq,avx512vl"))) void ed_grid_avx512(const double* v, int64_t m, double median,
-                                                                       double off, double scale, double dq,
-                                                                       int32_t* g) {
+// The constants of the estimates, for one row.
+struct EdEstimate {
+    double median, off, scale, dq;
+};
+
+__attribute__((target("avx512f,avx512dq,avx512vl"))) void ed_grid_avx512(const double* v, int64_t m,
+                                                                       const EdEstimate& e, int32_t* g) {
+    const double median = e.median, off = e.off, scale = e.scale;
     const __m512 tiny = _mm512_set1_ps(1e-30f), huge = _mm512_set1_ps(1e30f), half = _mm512_set1_ps(0.5f);
     const __m512 three_halves = _mm512_set1_ps(1.5f), nscale = _mm512_set1_ps(static_cast<float>(-scale));
     const __m512 c = _mm512_set1_ps(static_cast<float>(0.5 - (median + off) * scale));
-    const __m512 d = _mm512_set1_ps(static_cast<float>(dq));
+    const __m512 d = _mm512_set1_ps(static_cast<float>(e.dq));
     int64_t k = 0;
     for (; k + 16 <= m; k += 16) {
         const __m512 f = _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(_mm512_loadu_pd(v + k))),
@@ -606,10 +620,12 @@ struct ToGrid {
     bool estimate;  // the row holds ed's squared distances, put on the grid by ed_grid_avx512 (bound dq)
     double dq;
     EXACTPWM_HOT int32_t value(double v) const { return grid_value(estimate ? -std::sqrt(v) : v, median, off, scale); }
+    // whether the estimates' path is taken (AVX-512, a bound below a quarter grid step)
+    EXACTPWM_HOT bool estimates() const { return I == Isa::Avx512 && estimate && dq < 0.25; }
     EXACTPWM_HOT void block(const double* v, int64_t m, int32_t* g) const {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
         if constexpr (I == Isa::Avx512)
-            if (estimate && dq < 0.25) return ed_grid_avx512(v, m, median, off, scale, dq, g);
+            if (estimates()) return ed_grid_avx512(v, m, EdEstimate{median, off, scale, dq}, g);
 #endif
         for (int64_t k = 0; k < m; ++k) g[k] = value(v[k]);
     }
@@ -651,6 +667,7 @@ EXACTPWM_HOT const int32_t* grid_counts(const double* row, int64_t n, const Grid
     const double* row2 = row + half;
     int32_t* D2 = D + half;
     const int32_t s = static_cast<int32_t>(span);
+    int32_t *t1 = w.pairs.data(), *t2 = t1 + span * span;
     if (to_grid.estimate) {
         constexpr int64_t kBlock = 512;
         int32_t g2[kBlock];  // the second values of a block (the first are made in z, then replaced by the pairs)
@@ -680,7 +697,6 @@ EXACTPWM_HOT const int32_t* grid_counts(const double* row, int64_t n, const Grid
             z[j] = (g - zl) * s + (g2 - zl);
         }
     }
-    int32_t *t1 = w.pairs.data(), *t2 = t1 + span * span;
     if (n & 1) {
         const int32_t g = to_grid.value(row[n - 1]);
         D[n - 1] += g;
@@ -737,7 +753,7 @@ EXACTPWM_HOT void compare_one_impl(const double* Q, int64_t L, double nq, const 
     w.samples.resize(static_cast<size_t>(L * ms));
     for (int64_t j0 = 0; j0 < n; j0 += kTile) {  // (kTile is a multiple of kSample)
         const int64_t m = std::min(kTile, n - j0);
-        const Columns tile{cols.a + j0, cols.c + j0, cols.g + j0, cols.t + j0, cols.nsites + j0, m};
+        const Columns tile{cols.a + j0, cols.c + j0, cols.g + j0, cols.t + j0, cols.nsites + j0, m, cols.finite};
         for (int64_t i = 0; i < L; ++i) {
             double* row = S + i * n + j0;
             const RowRange r = score_row_any(squared ? 5 : distance, Q + 4 * i, tile, nq, bg, row);
@@ -1039,9 +1055,11 @@ void tomtom_compare(const double* query_cols, const int64_t* query_start, const 
         }
     }
     start[static_cast<size_t>(E)] = n;
+    bool finite = true;
+    for (const double x : soa) finite = finite && std::isfinite(x);
     const TomtomDatabase ordered{nullptr, nsites.data(), n, start.data(), index.data(), E, db.widths, db.n_widths};
     const Setup setup{ordered,
-                      {soa.data(), soa.data() + n, soa.data() + 2 * n, soa.data() + 3 * n, nsites.data(), n},
+                      {soa.data(), soa.data() + n, soa.data() + 2 * n, soa.data() + 3 * n, nsites.data(), n, finite},
                       distance,
                       background,
                       orientations,

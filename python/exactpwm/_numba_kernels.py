@@ -247,6 +247,11 @@ def _tomtom_one(Q, nq, db_cols, db_nsites, entry_start, width_index, widths, dis
     for i in range(L):
         for j in range(n):
             S[i, j] = _column_score(Q[i], db_cols[j], distance, nq, db_nsites[j], bg)
+    if not np.isfinite(S).all():  # NaN p-values, as the compiled engine gives (reported by the caller)
+        pvalue[:] = np.nan
+        offset[:] = 0
+        overlap[:] = 0
+        return
     i1 = max(int(np.floor(0.5 * n)) - 1, 0)
     i2 = max(int(np.ceil(0.5 * n)) - 1, i1)
     small = np.inf
