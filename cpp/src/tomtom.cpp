@@ -350,19 +350,26 @@ EXACTPWM_HOT int64_t matches_for(const uint16_t* bucket, int64_t n, uint16_t fir
     return matches(bucket, n, first, span, row, kept);
 }
 
+// Each of v[0, n) (in [lo, hi], lo < hi) in one of B equal buckets (w.bucket[0, n)), and how many lie
+// in each: returns the counts (w.counts[0, B)). B <= 2^16.
+EXACTPWM_HOT const int32_t* bucket_counts(const double* v, int64_t n, double lo, double hi, int64_t B, Scratch& w) {
+    const double inv = static_cast<double>(B) / (hi - lo), top = static_cast<double>(B - 1);
+    w.bucket.resize(static_cast<size_t>(n));
+    uint16_t* bucket = w.bucket.data();
+    for (int64_t j = 0; j < n; ++j) bucket[j] = static_cast<uint16_t>(std::min((v[j] - lo) * inv, top));
+    w.counts.resize(static_cast<size_t>(4 * B));
+    count_values(bucket, n, B, w.counts.data());
+    return w.counts.data();
+}
+
 // The order statistics ra <= rb (0-based ranks) of row[0, n), whose values lie in [lo, hi] (lo <
 // hi), finite. Bucketed selection: one pass to count values per bucket, then only the bucket(s)
 // holding those ranks are sorted. B buckets (at most 2^16).
 template <Isa I>
 EXACTPWM_HOT std::pair<double, double> bucket_order_stats(const double* row, int64_t n, double lo, double hi,
                                                           int64_t ra, int64_t rb, Scratch& w, int64_t B = 2048) {
-    const double inv = static_cast<double>(B) / (hi - lo), top = static_cast<double>(B - 1);
-    w.bucket.resize(static_cast<size_t>(n));
-    uint16_t* bucket = w.bucket.data();  // B <= 2^16
-    for (int64_t j = 0; j < n; ++j) bucket[j] = static_cast<uint16_t>(std::min((row[j] - lo) * inv, top));
-    w.counts.resize(static_cast<size_t>(4 * B));
-    int32_t* c = w.counts.data();
-    count_values(bucket, n, B, c);
+    const int32_t* c = bucket_counts(row, n, lo, hi, B, w);
+    const uint16_t* bucket = w.bucket.data();
     int64_t b1 = 0, below = 0;  // bucket holding rank ra, and the count below it
     while (below + c[b1] <= ra) below += c[b1++];
     int64_t b2 = b1, below2 = below;
@@ -409,22 +416,17 @@ __attribute__((target("avx512f,avx512dq"))) int64_t window_avx512(const double* 
 
 // The order statistics of order_stats from a window (AVX-512): a sample of the row (sample[0, m),
 // every kSample-th value, kept as the row was made; counted in 256 buckets) bounds the values of
-// ranks ra and rb with a margin of about four
-// standard deviations of the sample's ranks; one pass counts the values below the window and packs
-// those in it (window_avx512), and the ranks are selected among those (bucket_order_stats). The
-// count per bucket of every value (about a cycle a value) is not made. Returns false where the
-// window holds neither rank (the caller then selects from the whole row).
+// ranks ra and rb with a margin of about four standard deviations of the sample's ranks; one pass
+// counts the values below the window and packs those in it (window_avx512), and the ranks are
+// selected among those (bucket_order_stats). The count per bucket of every value (about a cycle a
+// value) is not made. Returns false where the window misses either rank (the caller then selects
+// from the whole row).
 EXACTPWM_HOT bool window_order_stats(const double* row, int64_t n, const double* sample, int64_t m, double lo,
                                      double hi, int64_t ra, int64_t rb, Scratch& w, std::pair<double, double>& out) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     constexpr int64_t kSampleBuckets = 256;
-    const double inv = static_cast<double>(kSampleBuckets) / (hi - lo), top = static_cast<double>(kSampleBuckets - 1);
-    w.bucket.resize(static_cast<size_t>(m));
-    uint16_t* bucket = w.bucket.data();
-    for (int64_t k = 0; k < m; ++k) bucket[k] = static_cast<uint16_t>(std::min((sample[k] - lo) * inv, top));
-    w.counts.resize(static_cast<size_t>(4 * kSampleBuckets));
-    const int32_t* c = w.counts.data();
-    count_values(bucket, m, kSampleBuckets, w.counts.data());
+    const double inv = static_cast<double>(kSampleBuckets) / (hi - lo);
+    const int32_t* c = bucket_counts(sample, m, lo, hi, kSampleBuckets, w);
     const double margin = 2.0 * std::sqrt(static_cast<double>(m)) + 2.0;  // sigma <= sqrt(m) / 2
     const double ka = static_cast<double>(ra) * static_cast<double>(m) / static_cast<double>(n) - margin;
     const double kb = static_cast<double>(rb) * static_cast<double>(m) / static_cast<double>(n) + margin;
@@ -575,11 +577,9 @@ EXACTPWM_HOT int32_t grid_value(double x, double median, double off, double scal
 // value is made exactly (-std::sqrt in double precision, as the other builds make every value). s
 // is taken in [1e-30, 1e30] (0 and tiny values have an estimate; the error this adds is far below
 // dq); the caller uses this only where dq < 0.25, so s is below 2^36.
-// The constants of the estimates, for one row.
-struct EdEstimate {
+struct EdEstimate {  // the constants of one row
     double median, off, scale, dq;
 };
-
 __attribute__((target("avx512f,avx512dq,avx512vl"))) void ed_grid_avx512(const double* v, int64_t m,
                                                                        const EdEstimate& e, int32_t* g) {
     const double median = e.median, off = e.off, scale = e.scale;
@@ -994,7 +994,7 @@ __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"))) uint64_t 
         const uint64_t t0 = __rdtsc();
         if (Estimate)
             to_grid.block(v, m, g);
-        else  // (as score_row<0> and grid_counts make them)
+        else  // (a square root per value, as score_row<0> takes them)
             for (int64_t k = 0; k < m; ++k) g[k] = grid_value(-std::sqrt(v[k]), -0.5, -1.0, 70.0);
         best = std::min<uint64_t>(best, __rdtsc() - t0);
     }
