@@ -181,3 +181,34 @@ def test_many_distributions_in_one_call_equal_each_made_alone():
     with pytest.raises(ValueError, match="'third'"):
         score_distributions([mats[0], mats[1], np.ones((3, 2))], bg, 1e-3, labels=["a", "b", "'third'"])
     assert score_distributions([], bg, 1e-3) == []
+
+
+def test_distributions_for_a_pvalue_start_below_the_threshold_and_the_certified_band():
+    """A plan at a p-value threshold computes each null distribution only from a proven lower bound
+    of its threshold (less room for a certified scan's band): the same thresholds and tails, bit
+    for bit, as whole distributions, with no tail recomputed, for sharp, flat, zero-count and
+    one-column motifs and p-values from 1 down to beyond every word."""
+    from exactpwm.core.pvalues import score_distributions
+    from exactpwm.scanning.plan import plan_scan
+
+    rng = np.random.default_rng(31)
+    mats = [matrices.log_odds(matrices.counts_to_pwm(rng.random((4, L)) ** 3 + 0.001)) for L in (1, 2, 5, 9, 14, 20)]
+    mats += [np.zeros((4, 6)), np.log2(np.maximum(jaspar_pwm("MA0139.1"), 1e-12) / 0.25)]  # flat; zero counts
+    bg = rng.dirichlet(np.ones(4) * 5)
+    for step in (2.0 ** -10, 1e-3):
+        for p in (1.0, 0.3, 1e-4, 1e-9, 1e-30):
+            whole = score_distributions(mats, bg, step)
+            tails = score_distributions(mats, bg, step, 1, pvalue=p)
+            for M, w, d in zip(mats, whole, tails):
+                t = w.threshold(p)
+                start, sf = d._tail
+                np.testing.assert_array_equal(sf, w._tail[1][start:])
+                assert d.threshold(p) == t
+                assert d._tail[0] == start  # found in the tail: nothing recomputed
+                if np.isfinite(t):  # the band a certified scan reads: (L + 1) steps below the threshold
+                    assert start <= max(0.0, (t / step - d._low) - (M.shape[1] + 1) + 0.5)
+    for name in ("MA0139.1", "MA0035.4"):
+        plan = plan_scan([jaspar_pwm(name)], pvalue=1e-4, pseudocount=0.0)
+        (d,) = plan.dists
+        assert d._tail[0] > 0
+        assert np.floor(plan.certified.scan_thresholds[0] / plan.step + 0.5) - d._low >= d._tail[0]

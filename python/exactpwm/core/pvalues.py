@@ -232,11 +232,17 @@ def benjamini_hochberg(pvalues: ArrayLike, n_tests: int | None = None, pi0: floa
 
 
 def score_distributions(matrices, background=None, step: float = DEFAULT_STEP, threads: int = 0,
-                        labels=None, floors=None) -> list:
+                        labels=None, floors=None, pvalue: float | None = None) -> list:
     """:class:`ScoreDistribution` of each matrix, all computed in one engine call on ``threads``
     threads (0 = all cores); an error names the matrix by ``labels[i]`` (default "motif i").
     ``floors``: each matrix's ``floor`` (None = whole distributions). The same numbers as
-    ``ScoreDistribution(matrix, background, step, floor)`` of each, bit for bit."""
+    ``ScoreDistribution(matrix, background, step, floor)`` of each, bit for bit.
+
+    ``pvalue`` (without ``floors``): the tails a scan at this p-value threshold reads. Each
+    distribution is computed from a proven lower bound of its threshold (:func:`_pvalue_starts`),
+    less ``L + 2`` steps for an L-column matrix (room for a certified scan's band, which reaches at
+    most ``(L + 1) * step`` below the threshold); the same numbers, bit for bit, and the rest is
+    computed if a lower score is asked."""
     from exactpwm.core._checks import resolve_threads
 
     if not (step > 0 and math.isfinite(step)):
@@ -257,13 +263,47 @@ def score_distributions(matrices, background=None, step: float = DEFAULT_STEP, t
     size = np.add.reduceat(cols.max(axis=1), col_start[:-1]) + 1
     for i in np.flatnonzero(size > _MAX_BINS):
         _labelled(labels, int(i), Ms[i], background, step)
-    f = np.full(K, np.nan) if floors is None else np.array([np.nan if x is None else x for x in floors], np.float64)
-    start = _tail_start(f, step, low, size)
     bg = as_background(background)
+    if floors is None and pvalue is not None and 0 < pvalue <= 1:
+        start = _pvalue_starts(cols, col_start, low, size, bg, float(pvalue), resolve_threads(threads))
+    else:
+        f = np.full(K, np.nan) if floors is None else np.array([np.nan if x is None else x for x in floors],
+                                                              np.float64)
+        start = _tail_start(f, step, low, size)
     sf, sf_start = engine().null_survivals(cols, col_start, bg, start, resolve_threads(threads))
     np.minimum(sf, 1.0, out=sf)
     return [ScoreDistribution._made(step, bg, int(low[k]), cols[col_start[k]:col_start[k + 1]], int(size[k]),
                                     int(start[k]), sf[sf_start[k]:sf_start[k + 1]]) for k in range(K)]
+
+
+#: a coarse distribution for the p-value bound has about this many cells per motif
+_COARSE_BINS = 2048
+
+
+def _pvalue_starts(cols: np.ndarray, col_start: np.ndarray, low: np.ndarray, size: np.ndarray, bg: np.ndarray,
+                   pvalue: float, threads: int) -> np.ndarray:
+    """(K,) int64: for each distribution (grid columns ``cols[col_start[k]:col_start[k + 1]]`` (L, 4)
+    >= 0 from ``low[k]``, ``size[k]`` grid scores), a first grid index at or below its threshold of
+    ``pvalue``, less L + 2; in [0, size].
+
+    The bound: each column's grid scores divided by G (G about size / 2048) and rounded down make a
+    coarse score C with G * C <= the grid score for every word, so P(grid score >= G c) >= P(C >= c).
+    The coarse distribution is cheap (about 2048 cells per column); its largest c with
+    P(C >= c) >= pvalue (1 + 1e-9) (a margin far above its rounding) has P(grid score >= G c) >= pvalue,
+    so the threshold (the first grid score whose p-value is <= pvalue) is not below G c."""
+    K = len(size)
+    lengths = np.diff(col_start)
+    G = np.maximum(1, -(-size // _COARSE_BINS))  # (K,)
+    g = np.repeat(G, lengths)[:, None]
+    coarse = np.floor_divide(cols, g)  # the columns' lowest entry is 0: the grid offset low stays apart
+    csize = np.add.reduceat(coarse.max(axis=1), col_start[:-1]) + 1
+    sf, sf_start = engine().null_survivals(coarse, col_start, bg, np.zeros(K, np.int64), threads)
+    reach = (sf >= pvalue * (1.0 + 1e-9)).astype(np.int64)
+    above = np.add.reduceat(reach, sf_start[:-1]) if reach.size else np.zeros(K, np.int64)
+    above[sf_start[:-1] == sf_start[1:]] = 0
+    c = np.maximum(np.minimum(above, csize) - 1, 0)  # the largest coarse index whose survival reaches pvalue
+    # grid index (from low) of G * c, less room for a certified scan's band
+    return np.clip(G * c - (lengths + 2), 0, size).astype(np.int64)
 
 
 def _labelled(labels, i: int, *args) -> ScoreDistribution:

@@ -263,8 +263,10 @@ def plan_scan(motifs: Motifs, *, pvalue: float | None = None, score: ArrayLike |
     labels = [f"motif {n!r}" for n in names] if names is not None else None
     names = default_motif_names(names, K)
     floors = None if score is None else np.broadcast_to(np.asarray(score, dtype=np.float64), (K,))
-    # with score thresholds, hits score at or above them: their tails are all a scan looks up
-    dists = score_distributions(matrices, as_background(background), step or 1e-3, threads, labels, floors)
+    # hits score at or above the thresholds (with a p-value, a certified scan's band below it): the
+    # distributions' tails from there are all a scan looks up
+    dists = score_distributions(matrices, as_background(background), step or 1e-3, threads, labels, floors,
+                                pvalue=pvalue if score is None else None)
     if score is None:
         if not (isinstance(pvalue, (int, float)) and 0 < pvalue <= 1):
             raise ValueError(f"pvalue must be a number in (0, 1], got {pvalue!r}")
