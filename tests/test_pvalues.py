@@ -212,3 +212,11 @@ def test_distributions_for_a_pvalue_start_below_the_threshold_and_the_certified_
         (d,) = plan.dists
         assert d._tail[0] > 0
         assert np.floor(plan.certified.scan_thresholds[0] / plan.step + 0.5) - d._low >= d._tail[0]
+    short = jaspar_pwm("MA0139.1")[:, 8:12]  # four columns: no word reaches p <= 1e-4
+    with pytest.warns(UserWarning, match="never reach"):
+        plan = plan_scan([short], pvalue=1e-4)
+    (d,) = plan.dists
+    assert plan.thresholds[0] == np.inf and d._tail[0] > 0  # its p-value table holds nothing: no tail made
+    top = np.array([d.max_score])
+    whole = ScoreDistribution(plan.matrices[0], None, plan.step)
+    np.testing.assert_array_equal(plan.pvalues.pvalue(np.array([0]), top), whole.pvalue(top))

@@ -164,8 +164,8 @@ class PvalueTable:
     :meth:`ScoreDistribution.pvalue`).
 
     Only each motif's tail from ``floors[k]`` up is stored (scans look up hits, which
-    score at or above their threshold); a score below its floor is answered by the
-    motif's full distribution.
+    score at or above their threshold; none for a floor of +inf, a motif that never reaches
+    its threshold); a score below its floor is answered by the motif's full distribution.
     """
 
     def __init__(self, dists: list, floors=None):
@@ -178,7 +178,7 @@ class PvalueTable:
         else:
             f = np.asarray(floors, dtype=np.float64)
             g = np.where(np.isfinite(f), _grid(np.where(np.isfinite(f), f, 0.0) / self.step, 1.0), low)
-            skip = np.clip(g - low, 0, full)
+            skip = np.where(f == np.inf, full, np.clip(g - low, 0, full))
         self.low = low + skip  # grid score of each stored table's first entry
         self.size = full - skip
         self.offset = np.concatenate([[0], np.cumsum(self.size)[:-1]]).astype(np.int64)
