@@ -298,3 +298,23 @@ def test_tables_that_cannot_be_allocated_raise_memory_error_not_abort():
              "M = np.random.default_rng(0).normal(size=(4, 22))\n"
              "jobs = [(M, -1e9, [(np.inf, 1 << 40)])] * 2")
     assert_memory_error_under_limit(setup, "TailTable.first_fits(jobs, None, threads=2)", 200)
+
+
+def test_a_large_band_table_is_the_same_on_every_backend():
+    """A wide motif's band of about a hundred thousand words (the compiled engine deals them into
+    buckets and orders each; ties between words by their place in the enumeration), some columns on
+    a coarse grid so that many words tie: the same table, bit for bit, on every backend."""
+    from conftest import BACKENDS
+
+    rng = np.random.default_rng(16)
+    M = rng.normal(size=(4, 16))
+    M[:, ::3] = np.round(M[:, ::3] * 2) / 2
+    top = float(M.max(axis=0).sum())
+    floor, ceiling = top - 4.0, top - 3.0
+    ref = TailTable.first_fit(M, floor, BG, [(np.inf, 1 << 10), (ceiling, 1 << 20)], backend="numba")
+    assert ref[0] == 1 and len(ref[1]) > 200_000
+    for backend in BACKENDS:
+        i, table = TailTable.first_fit(M, floor, BG, [(np.inf, 1 << 10), (ceiling, 1 << 20)], backend=backend)
+        assert i == 1
+        assert table.scores.tobytes() == ref[1].scores.tobytes(), backend
+        assert table.tail.tobytes() == ref[1].tail.tobytes(), backend

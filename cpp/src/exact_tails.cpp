@@ -4,6 +4,7 @@
 // give the same table bit for bit.
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
@@ -65,7 +66,7 @@ inline double from_key(uint64_t k) {
 // stable argsort): an LSD radix sort of order keys, eight bits at a time, all eight digits counted in
 // one pass and the digits every key shares skipped. x holds the scores on entry and on return.
 template <class T>
-void sort_with(std::vector<double>& x, std::vector<T>& val, size_t n) {
+void radix_sort_with(double* x, T* val, size_t n) {
     std::vector<uint64_t> keys(n), keys2(n);
     std::vector<T> vals2(n);
     std::vector<size_t> count(8 * 256, 0);
@@ -75,7 +76,7 @@ void sort_with(std::vector<double>& x, std::vector<T>& val, size_t n) {
         for (int d = 0; d < 8; ++d) ++count[static_cast<size_t>(d * 256) + ((k >> (8 * d)) & 0xFF)];
     }
     uint64_t *key = keys.data(), *key_to = keys2.data();
-    T *v = val.data(), *v_to = vals2.data();
+    T *v = val, *v_to = vals2.data();
     for (int d = 0; d < 8 && n > 1; ++d) {
         size_t* c = count.data() + d * 256;
         const int shift = 8 * d;
@@ -94,21 +95,159 @@ void sort_with(std::vector<double>& x, std::vector<T>& val, size_t n) {
         std::swap(key, key_to);
         std::swap(v, v_to);
     }
-    if (v != val.data()) std::copy(v, v + n, val.data());
+    if (v != val) std::copy(v, v + n, val);
     for (size_t i = 0; i < n; ++i) x[i] = from_key(key[i]);
 }
 
-// at[j] = lower_bound(B, x - A[j]) for every word j of A (B ascending), as std::lower_bound finds
-// it: the targets x - A[j] rise as A falls (rounding is monotone), so one sweep of B along A's words
-// in descending order (desc: their indices in ascending order of score) finds them all.
-void lower_bounds(const std::vector<double>& A, const std::vector<int64_t>& desc, const std::vector<double>& B,
-                  double x, std::vector<int64_t>& at) {
+// The same order by insertion (x[0, n) few): a score moves before those strictly greater only, so
+// ties keep their order, and -0.0 ties with 0.0 as their order keys do.
+template <class T>
+void insertion_sort_with(double* x, T* val, size_t n) {
+    for (size_t i = 1; i < n; ++i) {
+        const double s = x[i];
+        if (!(x[i - 1] > s)) continue;
+        const T v = val[i];
+        size_t j = i;
+        do {
+            x[j] = x[j - 1];
+            val[j] = val[j - 1];
+        } while (--j > 0 && x[j - 1] > s);
+        x[j] = s;
+        val[j] = v;
+    }
+}
+
+// Sorts x[0, n) ascending with val[0, n) carried along, stably (ties keep their order, as numpy's
+// stable argsort). The scores (finite) are dealt into about n / 4 buckets by where they lie between
+// the least and the greatest: bucket(s) = floor((s - least) * scale) never decreases as s grows
+// (each rounding is monotone), so the buckets are in order, and dealing keeps each one's scores in
+// their order. Each bucket is then sorted on its own: by insertion when small, else by the radix sort
+// (a bucket of ties costs it one counting pass). x holds the scores on entry and on return.
+template <class T>
+void sort_with(std::vector<double>& x, std::vector<T>& val, size_t n) {
+    constexpr size_t kSmall = 32;
+    if (n <= kSmall) {
+        insertion_sort_with(x.data(), val.data(), n);
+        return;
+    }
+    double least = x[0], greatest = x[0];
+    for (size_t i = 1; i < n; ++i) {
+        least = std::min(least, x[i]);
+        greatest = std::max(greatest, x[i]);
+    }
+    if (!(greatest > least)) return;  // every score ties: already in order
+    size_t buckets = 1;
+    while (buckets < n / 4 && buckets < (size_t{1} << 16)) buckets <<= 1;
+    const double scale = static_cast<double>(buckets) / (greatest - least);
+    if (!std::isfinite(scale) || !(scale > 0)) {  // a range too wide for the double: no buckets
+        radix_sort_with(x.data(), val.data(), n);
+        return;
+    }
+    const auto bucket = [&](double s) {
+        return std::min(buckets - 1, static_cast<size_t>((s - least) * scale));
+    };
+    std::vector<size_t> start(buckets + 1, 0);
+    for (size_t i = 0; i < n; ++i) ++start[bucket(x[i]) + 1];
+    for (size_t b = 0; b < buckets; ++b) start[b + 1] += start[b];
+    std::vector<double> x2(x.size());
+    std::vector<T> v2(val.size());  // entries past n (a tail's last) stay as they are
+    std::copy(x.begin() + static_cast<std::ptrdiff_t>(n), x.end(), x2.begin() + static_cast<std::ptrdiff_t>(n));
+    std::copy(val.begin() + static_cast<std::ptrdiff_t>(n), val.end(), v2.begin() + static_cast<std::ptrdiff_t>(n));
+    {
+        std::vector<size_t> at(start.begin(), start.end() - 1);
+        for (size_t i = 0; i < n; ++i) {
+            const size_t to = at[bucket(x[i])]++;
+            x2[to] = x[i];
+            v2[to] = val[i];
+        }
+    }
+    x.swap(x2);
+    val.swap(v2);
+    for (size_t b = 0; b < buckets; ++b) {
+        const size_t m = start[b + 1] - start[b];
+        if (m <= kSmall) insertion_sort_with(x.data() + start[b], val.data() + start[b], m);
+        else radix_sort_with(x.data() + start[b], val.data() + start[b], m);
+    }
+}
+
+// at[i] = lower_bound(B, x - A[i]) for every word i of A, as std::lower_bound finds it, A and B
+// ascending: the targets x - A[i] rise as A falls (rounding is monotone), so one sweep of B along
+// A's words from the last finds them all.
+void lower_bounds(const std::vector<double>& A, const std::vector<double>& B, double x, std::vector<int64_t>& at) {
     size_t p = 0;
-    for (size_t k = desc.size(); k-- > 0;) {
-        const size_t j = static_cast<size_t>(desc[k]);
-        const double target = x - A[j];
+    for (size_t i = A.size(); i-- > 0;) {
+        const double target = x - A[i];
         while (p < B.size() && B[p] < target) ++p;
-        at[j] = static_cast<int64_t>(p);
+        at[i] = static_cast<int64_t>(p);
+    }
+}
+
+// A word of a table being made: its score, probability and place in the enumeration that fixes the
+// order of ties (its half-word of A's place among A's words as pruned_half made them, then B's place).
+struct Word {
+    double score, prob;
+    uint64_t place;
+};
+
+inline bool before(const Word& x, const Word& y) {
+    return x.score < y.score || (x.score == y.score && x.place < y.place);
+}
+
+// The n words A[i] + B[k] (k in [first[i], stop[i]) for each i), with probabilities PA[i] * PB[k],
+// in ascending order of score into scores[0, n) and probs[0, n), ties by place (origin[i] * |B| + k):
+// the order a stable sort gives when A's words are enumerated as pruned_half made them (origin[i]
+// is word i's place there), each with B's in order. A and B ascending: each run over k is ascending,
+// so the scores lie between the runs' first and last, and as i rises the runs move along B (they
+// read it in order). The words are dealt into about n / 8 buckets of that range as they are made (the
+// bucket of a score never decreases as it grows), and each bucket is put in order: by insertion when
+// small, else by comparison.
+void words_in_order(const std::vector<double>& A, const std::vector<double>& PA, const std::vector<int64_t>& origin,
+                    const std::vector<double>& B, const std::vector<double>& PB, const std::vector<int64_t>& first,
+                    const std::vector<int64_t>& stop, size_t n, double* scores, double* probs) {
+    const size_t na = A.size(), nb = B.size();
+    const auto each = [&](auto&& visit) {
+        for (size_t i = 0; i < na; ++i)
+            for (int64_t k = first[i]; k < stop[i]; ++k) visit(A[i] + B[static_cast<size_t>(k)], i, static_cast<size_t>(k));
+    };
+    double least = INFINITY, greatest = -INFINITY;
+    for (size_t i = 0; i < na; ++i)
+        if (first[i] < stop[i]) {
+            least = std::min(least, A[i] + B[static_cast<size_t>(first[i])]);
+            greatest = std::max(greatest, A[i] + B[static_cast<size_t>(stop[i] - 1)]);
+        }
+    size_t buckets = 1;
+    while (buckets < n / 8 && buckets < (size_t{1} << 16)) buckets <<= 1;
+    const double scale = greatest > least ? static_cast<double>(buckets) / (greatest - least) : 0.0;
+    if (!std::isfinite(scale) || !(scale > 0)) buckets = 1;  // one score, or a range too wide for the double
+    const auto bucket = [&](double s) {
+        return buckets == 1 ? size_t{0} : std::min(buckets - 1, static_cast<size_t>((s - least) * scale));
+    };
+    std::vector<size_t> at(buckets + 1, 0);
+    each([&](double s, size_t, size_t) { ++at[bucket(s) + 1]; });
+    for (size_t b = 0; b < buckets; ++b) at[b + 1] += at[b];
+    const std::vector<size_t> start(at.begin(), at.end());
+    std::vector<Word> words(n);
+    each([&](double s, size_t i, size_t k) {
+        words[at[bucket(s)]++] = {s, PA[i] * PB[k], static_cast<uint64_t>(origin[i]) * nb + k};
+    });
+    constexpr size_t kSmall = 64;
+    for (size_t b = 0; b < buckets; ++b) {
+        Word* w = words.data() + start[b];
+        const size_t m = start[b + 1] - start[b];
+        if (m > kSmall) {
+            std::sort(w, w + m, before);  // places differ: a strict order
+            continue;
+        }
+        for (size_t i = 1; i < m; ++i) {
+            const Word v = w[i];
+            size_t q = i;
+            for (; q > 0 && before(v, w[q - 1]); --q) w[q] = w[q - 1];
+            w[q] = v;
+        }
+    }
+    for (size_t i = 0; i < n; ++i) {
+        scores[i] = words[i].score;
+        probs[i] = words[i].prob;
     }
 }
 
@@ -123,50 +262,44 @@ int64_t tail_table_unchecked(const double* M, int64_t w, const double* bg, const
                              const double* rest_b, int64_t n_b, double need_b, double lo, double tol,
                              const double* ceilings, const int64_t* max_words, int64_t n_ranges,
                              std::vector<double>& scores, std::vector<double>& tail) {
-    std::vector<double> A, PA, B0, PB0;
-    pruned_half(M, w, bg, cols_a, rest_a, n_a, need_a, A, PA);
-    pruned_half(M, w, bg, cols_b, rest_b, n_b, need_b, B0, PB0);
-    const size_t nb = B0.size();
-    sort_with(B0, PB0, nb);
-    const std::vector<double>& B = B0;
-    const std::vector<double>& PB = PB0;
-    const size_t na = A.size();
-    std::vector<int64_t> first(na), stop(na), desc(na);  // desc: A's words by ascending score
-    {
-        std::vector<double> sorted_a(A);
-        for (size_t j = 0; j < na; ++j) desc[j] = static_cast<int64_t>(j);
-        sort_with(sorted_a, desc, na);
-    }
-    lower_bounds(A, desc, B, lo, first);
+    std::vector<double> A, PA0, B, PB;
+    pruned_half(M, w, bg, cols_a, rest_a, n_a, need_a, A, PA0);
+    pruned_half(M, w, bg, cols_b, rest_b, n_b, need_b, B, PB);
+    const size_t na = A.size(), nb = B.size();
+    sort_with(B, PB, nb);
+    // A's words in ascending order too, each with its place as made (origin) and its probability
+    std::vector<int64_t> origin(na);
+    for (size_t j = 0; j < na; ++j) origin[j] = static_cast<int64_t>(j);
+    sort_with(A, origin, na);
+    std::vector<double> PA(na);
+    for (size_t i = 0; i < na; ++i) PA[i] = PA0[static_cast<size_t>(origin[i])];
+    std::vector<int64_t> first(na), stop(na);
+    lower_bounds(A, B, lo, first);
     for (int64_t r = 0; r < n_ranges; ++r) {
         const double ceiling = ceilings[r];
         const bool finite = std::isfinite(ceiling);
         int64_t total = 0;
         if (finite)
-            lower_bounds(A, desc, B, ceiling - tol, stop);
+            lower_bounds(A, B, ceiling - tol, stop);
         else
             std::fill(stop.begin(), stop.end(), static_cast<int64_t>(nb));
-        for (size_t j = 0; j < na; ++j) total += std::max<int64_t>(stop[j] - first[j], 0);
+        for (size_t i = 0; i < na; ++i) total += std::max<int64_t>(stop[i] - first[i], 0);
         if (total > max_words[r]) continue;
         double anchor = 0.0;
-        if (finite) {  // the words at or above the ceiling, one exact sum: PA . (PB's tail at stop), in A's order
+        if (finite) {  // the words at or above the ceiling, one exact sum: PA . (PB's tail at stop), in A's order as made
             std::vector<double> tail_b(nb + 1, 0.0);
             double acc = 0.0;
             for (size_t k = nb; k-- > 0;) tail_b[k] = acc += PB[k];
-            for (size_t j = 0; j < na; ++j) anchor += PA[j] * tail_b[static_cast<size_t>(stop[j])];
+            std::vector<size_t> sorted_at(na);  // where each word as made lies among A's words in order
+            for (size_t i = 0; i < na; ++i) sorted_at[static_cast<size_t>(origin[i])] = i;
+            for (size_t j = 0; j < na; ++j) anchor += PA0[j] * tail_b[static_cast<size_t>(stop[sorted_at[j]])];
         }
-        // the words in range (in A's order, then B's), sorted by score with their probabilities; the
-        // probabilities become tail sums in place (tail has one more entry, 0 before the anchor)
+        // the words in range, sorted by score with their probabilities; the probabilities become tail
+        // sums in place (tail has one more entry, 0 before the anchor)
         const size_t n = static_cast<size_t>(total);
         scores.resize(n);
         tail.resize(n + 1);
-        size_t at = 0;
-        for (size_t j = 0; j < na; ++j)
-            for (int64_t k = first[j]; k < stop[j]; ++k, ++at) {
-                scores[at] = A[j] + B[static_cast<size_t>(k)];
-                tail[at] = PA[j] * PB[static_cast<size_t>(k)];
-            }
-        sort_with(scores, tail, n);
+        words_in_order(A, PA, origin, B, PB, first, stop, n, scores.data(), tail.data());
         double acc = 0.0;
         tail[n] = 0.0;
         for (size_t k = n; k-- > 0;) tail[k] = acc += tail[k];
