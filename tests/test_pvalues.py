@@ -220,3 +220,18 @@ def test_distributions_for_a_pvalue_start_below_the_threshold_and_the_certified_
     top = np.array([d.max_score])
     whole = ScoreDistribution(plan.matrices[0], None, plan.step)
     np.testing.assert_array_equal(plan.pvalues.pvalue(np.array([0]), top), whole.pvalue(top))
+
+
+def test_a_plans_pvalue_table_reads_the_distributions_in_place():
+    """A scan plan's p-value table reads the survival functions score_distributions made (one array)
+    without copying them, and answers as each distribution does, above and below its floors."""
+    from exactpwm.scanning.plan import plan_scan
+
+    rng = np.random.default_rng(12)
+    pwms = [rng.dirichlet(np.ones(4) * 0.3, size=L).T for L in (7, 8, 11, 15, 9)]
+    plan = plan_scan(pwms, pvalue=1e-3)
+    assert all(np.shares_memory(plan.pvalues.sf, d._tail[1]) for d in plan.dists if d._tail[1].size)
+    motif = rng.integers(0, len(pwms), size=400)
+    scores = np.array([rng.uniform(plan.dists[k].min_score, plan.dists[k].max_score + 1) for k in motif])
+    expected = np.array([plan.dists[k].pvalue(np.array([s]))[0] for k, s in zip(motif, scores)])
+    np.testing.assert_array_equal(plan.pvalues.pvalue(motif, scores), expected)

@@ -181,8 +181,13 @@ class PvalueTable:
             skip = np.where(f == np.inf, full, np.clip(g - low, 0, full))
         self.low = low + skip  # grid score of each stored table's first entry
         self.size = full - skip
-        self.offset = np.concatenate([[0], np.cumsum(self.size)[:-1]]).astype(np.int64)
-        self.sf = np.concatenate([d._survival_from(int(k)) for d, k in zip(dists, skip)]) if dists else np.zeros(0)
+        tails = [d._survival_from(int(k)) for d, k in zip(dists, skip)]
+        shared = _one_array(tails)
+        if shared is not None:  # views of one array (score_distributions makes them so): read in place
+            self.sf, self.offset = shared
+        else:
+            self.offset = np.concatenate([[0], np.cumsum(self.size)[:-1]]).astype(np.int64)
+            self.sf = np.concatenate(tails) if dists else np.zeros(0)
 
     def pvalue(self, motif: np.ndarray, scores: np.ndarray) -> np.ndarray:
         """p-value of scores[i] under motif[i]'s null distribution."""
@@ -194,6 +199,25 @@ class PvalueTable:
         for i in below:  # not reached for hits of a scan
             out[i] = self.dists[motif[i]].pvalue(scores[i])
         return out
+
+
+def _one_array(parts: list) -> tuple[np.ndarray, np.ndarray] | None:
+    """(whole, offsets) when every non-empty part is a contiguous float64 view of one 1-D array
+    ``whole``, part k starting at whole[offsets[k]] (0 for an empty part); else None."""
+    whole = None
+    for p in parts:
+        if p.size:
+            root = p if p.base is None else p.base
+            if whole is None:
+                whole = root
+            if root is not whole or p.ndim != 1 or p.strides != (8,):
+                return None
+    if whole is None or not (isinstance(whole, np.ndarray) and whole.dtype == np.float64 and whole.ndim == 1
+                             and whole.flags.c_contiguous):
+        return None
+    start = whole.__array_interface__["data"][0]
+    offsets = np.array([(p.__array_interface__["data"][0] - start) // 8 if p.size else 0 for p in parts], np.int64)
+    return whole, offsets
 
 
 def storey_pi0(pvalues: ArrayLike, *, n_bootstraps: int = 100, bootstrap_size: int = 1000, n_lambda: int = 100,
