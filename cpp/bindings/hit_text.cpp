@@ -47,7 +47,7 @@ py::bytes joined(const std::vector<std::string>& parts) {
     return out;
 }
 
-py::bytes format_hits(const py::array& rows, const py::array_t<int64_t, py::array::c_style>& sequence,
+py::list format_hits(const py::array& rows, const py::array_t<int64_t, py::array::c_style>& sequence,
                       const std::string& format, exactpwm::HitNames names, int64_t first_id, int threads) {
     const py::dtype dt = rows.dtype();
     if (rows.ndim() != 1 || !(rows.flags() & py::array::c_style) || !py::hasattr(dt, "fields") ||
@@ -77,14 +77,34 @@ py::bytes format_hits(const py::array& rows, const py::array_t<int64_t, py::arra
                                offset_of(fields, "motif"), offset_of(fields, "start"), offset_of(fields, "end"),
                                offset_of(fields, "strand"), offset_of(fields, "score"), offset_of(fields, "pvalue"),
                                offset_of(fields, "qvalue"), offset_of(fields, "matched"), size_of("matched")};
-    std::vector<std::string> parts;
+    const int64_t n_parts = exactpwm::hit_text_parts(hr.n);
+    std::vector<int64_t> bounds(static_cast<size_t>(n_parts)), lengths(static_cast<size_t>(n_parts), 0);
     try {
-        py::gil_scoped_release nogil;
-        exactpwm::format_hit_parts(hr, sequence.data(), fmt, names, first_id, parts, threads);
-    } catch (const std::out_of_range& e) {  // the GIL is held again here
+        exactpwm::hit_part_bounds(hr, sequence.data(), names, bounds.data());
+    } catch (const std::out_of_range& e) {
         throw py::value_error(e.what());
     }
-    return joined(parts);
+    // each part written straight into a bytes object of its bound, then cut to its length (pages past
+    // it are never touched)
+    std::vector<py::object> held(static_cast<size_t>(n_parts));
+    std::vector<char*> out(static_cast<size_t>(n_parts));
+    for (size_t t = 0; t < held.size(); ++t) {
+        PyObject* raw = PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(bounds[t]));
+        if (!raw) throw py::error_already_set();
+        held[t] = py::reinterpret_steal<py::object>(raw);
+        out[t] = PyBytes_AS_STRING(raw);
+    }
+    {
+        py::gil_scoped_release nogil;
+        exactpwm::format_hit_parts(hr, sequence.data(), fmt, names, first_id, out.data(), lengths.data(), threads);
+    }
+    py::list parts;
+    for (size_t t = 0; t < held.size(); ++t) {
+        PyObject* raw = held[t].release().ptr();
+        if (_PyBytes_Resize(&raw, static_cast<Py_ssize_t>(lengths[t])) < 0) throw py::error_already_set();
+        parts.append(py::reinterpret_steal<py::bytes>(raw));
+    }
+    return parts;
 }
 
 py::bytes format_tomtom(const py::array& rows, exactpwm::TomtomNames names, int threads) {
@@ -228,7 +248,8 @@ void register_hit_text(py::module_& m) {
           py::arg("rows"), py::arg("sequence"), py::arg("format"), py::arg("motif_names"), py::arg("alt_names"),
           py::arg("sequence_names"), py::arg("motif_gff"), py::arg("alt_gff"), py::arg("sequence_gff"),
           py::arg("first_id"), py::arg("threads") = 1,
-          "Hit rows (hit_dtype) as TSV/BED/GFF lines, bytes; sequence: each row's index into sequence_names.");
+          "Hit rows (hit_dtype) as TSV/BED/GFF lines, a list of bytes (the text is their concatenation); sequence: "
+          "each row's index into sequence_names.");
     m.def("join_columns", &join_columns, py::arg("texts"), py::arg("offsets"), py::arg("codes"),
           "Tab-separated lines, bytes: row i, column c is entry codes[c][i] of column c's dictionary, entry e "
           "being texts[c][offsets[c][e]:offsets[c][e + 1]].");

@@ -24,6 +24,12 @@ void append_int(std::string& out, int64_t v) {
     out.append(buf, r.ptr);
 }
 
+// a NUL-terminated text copied to p; returns the end
+char* copy_text(char* p, const char* s) {
+    while (*s) *p++ = *s++;
+    return p;
+}
+
 const std::string& pick(const std::vector<std::string>& names, int64_t i, const char* what) {
     if (i < 0 || i >= static_cast<int64_t>(names.size())) throw std::out_of_range(std::string("a row's ") + what + " index is out of range");
     return names[static_cast<size_t>(i)];
@@ -31,80 +37,85 @@ const std::string& pick(const std::vector<std::string>& names, int64_t i, const 
 
 }  // namespace
 
-void append_repr(std::string& out, double x) {
+// Python's repr(float(x)) written at p (room for 32 bytes); returns the end.
+char* write_repr(char* p, double x) {
     const double a = std::fabs(x);
     if ((a >= 1e-4 && a < 1e16) || x == 0) {  // Python's fixed layout: the shortest fixed digits
-        char buf[48];
-        const auto r = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::fixed);
-        out.append(buf, r.ptr);
-        if (!std::memchr(buf, '.', static_cast<size_t>(r.ptr - buf))) out += ".0";
-        return;
+        char* const start = p;
+        p = std::to_chars(p, p + 32, x, std::chars_format::fixed).ptr;
+        if (!std::memchr(start, '.', static_cast<size_t>(p - start))) {
+            *p++ = '.';
+            *p++ = '0';
+        }
+        return p;
     }
-    if (std::isnan(x)) {
-        out += "nan";
-        return;
-    }
-    if (std::isinf(x)) {
-        out += x < 0 ? "-inf" : "inf";
-        return;
-    }
+    if (std::isnan(x)) return copy_text(p, "nan");
+    if (std::isinf(x)) return copy_text(p, x < 0 ? "-inf" : "inf");
     // the shortest digits that round-trip, then Python's layout: fixed for 1e-4 <= |x| < 1e16
     char buf[64];
     const auto r = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::scientific);
-    const char* p = buf;
-    if (*p == '-') {
-        out += '-';
-        ++p;
+    const char* q = buf;
+    if (*q == '-') {
+        *p++ = '-';
+        ++q;
     }
-    std::string digits;
-    while (p < r.ptr && *p != 'e') {
-        if (*p != '.') digits += *p;
-        ++p;
+    char digits[32];
+    int nd = 0;
+    while (q < r.ptr && *q != 'e') {
+        if (*q != '.') digits[nd++] = *q;
+        ++q;
     }
     int exp = 0;  // "e+05" -> 5 (the buffer is not NUL-terminated: parse up to r.ptr)
-    const char* e0 = p + 1 + (p + 1 < r.ptr && p[1] == '+');
+    const char* e0 = q + 1 + (q + 1 < r.ptr && q[1] == '+');
     std::from_chars(e0, r.ptr, exp);
-    const int nd = static_cast<int>(digits.size());
     if (exp >= -4 && exp < 16) {
         if (exp >= 0) {
             if (nd <= exp + 1) {
-                out += digits;
-                out.append(static_cast<size_t>(exp + 1 - nd), '0');
-                out += ".0";
+                p = std::copy(digits, digits + nd, p);
+                p = std::fill_n(p, exp + 1 - nd, '0');
+                *p++ = '.';
+                *p++ = '0';
             } else {
-                out.append(digits, 0, static_cast<size_t>(exp + 1));
-                out += '.';
-                out.append(digits, static_cast<size_t>(exp + 1), std::string::npos);
+                p = std::copy(digits, digits + exp + 1, p);
+                *p++ = '.';
+                p = std::copy(digits + exp + 1, digits + nd, p);
             }
         } else {
-            out += "0.";
-            out.append(static_cast<size_t>(-exp - 1), '0');
-            out += digits;
+            *p++ = '0';
+            *p++ = '.';
+            p = std::fill_n(p, -exp - 1, '0');
+            p = std::copy(digits, digits + nd, p);
         }
-        return;
+        return p;
     }
-    out += digits[0];
+    *p++ = digits[0];
     if (nd > 1) {
-        out += '.';
-        out.append(digits, 1, std::string::npos);
+        *p++ = '.';
+        p = std::copy(digits + 1, digits + nd, p);
     }
-    out += exp < 0 ? "e-" : "e+";
+    *p++ = 'e';
+    *p++ = exp < 0 ? '-' : '+';
     const int e = exp < 0 ? -exp : exp;
-    if (e < 10) out += '0';
-    append_int(out, e);
+    if (e < 10) *p++ = '0';
+    return std::to_chars(p, p + 8, e).ptr;
+}
+
+void append_repr(std::string& out, double x) {
+    char buf[64];
+    out.append(buf, write_repr(buf, x));
 }
 
 namespace {
 
-// printf("%.<precision>g"), appended to out ("nan" for NaN).
+// printf("%.<precision>g") written at p (room for 32 bytes; "nan" for NaN); returns the end.
+char* write_general(char* p, double x, int precision) {
+    if (std::isnan(x)) return copy_text(p, "nan");
+    return std::to_chars(p, p + 32, x, std::chars_format::general, precision).ptr;
+}
+
 void append_general(std::string& out, double x, int precision) {
-    if (std::isnan(x)) {
-        out += "nan";
-        return;
-    }
     char buf[64];
-    const auto r = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::general, precision);
-    out.append(buf, r.ptr);
+    out.append(buf, write_general(buf, x, precision));
 }
 
 }  // namespace
@@ -115,9 +126,32 @@ void append_g6(std::string& out, double x) { append_general(out, x, 6); }  // as
 
 namespace {
 
-void format_range(const HitRows& rows, int64_t begin, int64_t end_row, const int64_t* sequence, HitFormat format,
-                  const HitNames& names, int64_t first_id, std::string& out) {
-    out.reserve(out.size() + static_cast<size_t>(end_row - begin) * 96);
+// Text written where there is room for it (the caller sized the buffer: see hit_part_bounds).
+struct Cursor {
+    char* p;
+    void put(char c) { *p++ = c; }
+    void put(const std::string& s) {
+        std::memcpy(p, s.data(), s.size());
+        p += s.size();
+    }
+    void put(const char* s, size_t n) {
+        std::memcpy(p, s, n);
+        p += n;
+    }
+    template <size_t N>
+    void text(const char (&s)[N]) {
+        std::memcpy(p, s, N - 1);
+        p += N - 1;
+    }
+    void integer(int64_t v) { p = std::to_chars(p, p + 24, v).ptr; }
+    void repr(double x) { p = write_repr(p, x); }
+    void general(double x, int precision) { p = write_general(p, x, precision); }
+};
+
+// Rows [begin, end_row) as lines written at out (room for their hit_part_bounds); returns the end.
+char* format_range(const HitRows& rows, int64_t begin, int64_t end_row, const int64_t* sequence, HitFormat format,
+                   const HitNames& names, int64_t first_id, char* out) {
+    Cursor c{out};
     for (int64_t i = begin; i < end_row; ++i) {
         const uint8_t* row = rows.data + i * rows.itemsize;
         const int32_t motif = field<int32_t>(row, rows.motif);
@@ -127,93 +161,90 @@ void format_range(const HitRows& rows, int64_t begin, int64_t end_row, const int
         const std::string& seq = pick(names.sequence, sequence[i], "sequence");
         const std::string& name = pick(names.motif, motif, "motif");
         if (format == HitFormat::Bed) {
-            out += seq;
-            out += '\t';
-            append_int(out, start);
-            out += '\t';
-            append_int(out, end);
-            out += '\t';
-            out += name;
-            out += '\t';
-            append_repr(out, score);
-            out += '\t';
-            out += strand;
-            out += '\n';
+            c.put(seq);
+            c.put('\t');
+            c.integer(start);
+            c.put('\t');
+            c.integer(end);
+            c.put('\t');
+            c.put(name);
+            c.put('\t');
+            c.repr(score);
+            c.put('\t');
+            c.put(strand);
+            c.put('\n');
             continue;
         }
         const double pvalue = field<double>(row, rows.pvalue), qvalue = field<double>(row, rows.qvalue);
         const char* matched = reinterpret_cast<const char*>(row + rows.matched);
         const size_t matched_len = strnlen(matched, static_cast<size_t>(rows.matched_width));
         if (format == HitFormat::Tsv || format == HitFormat::FimoTsv) {
-            out += name;
-            out += '\t';
-            out += pick(names.alt, motif, "motif");
-            out += '\t';
-            out += seq;
-            out += '\t';
-            append_int(out, start + 1);
-            out += '\t';
-            append_int(out, end);
-            out += '\t';
-            out += strand;
-            out += '\t';
-            if (format == HitFormat::FimoTsv) append_g6(out, score);
-            else append_repr(out, score);
-            out += '\t';
-            append_g3(out, pvalue);
-            out += '\t';
-            if (!std::isnan(qvalue)) append_g3(out, qvalue);
-            out += '\t';
-            out.append(matched, matched_len);
-            out += '\n';
+            c.put(name);
+            c.put('\t');
+            c.put(pick(names.alt, motif, "motif"));
+            c.put('\t');
+            c.put(seq);
+            c.put('\t');
+            c.integer(start + 1);
+            c.put('\t');
+            c.integer(end);
+            c.put('\t');
+            c.put(strand);
+            c.put('\t');
+            if (format == HitFormat::FimoTsv) c.general(score, 6);
+            else c.repr(score);
+            c.put('\t');
+            c.general(pvalue, 3);
+            c.put('\t');
+            if (!std::isnan(qvalue)) c.general(qvalue, 3);
+            c.put('\t');
+            c.put(matched, matched_len);
+            c.put('\n');
             continue;
         }
         const std::string& name_gff = pick(names.motif_gff, motif, "motif");
         const std::string& alt_gff = pick(names.alt_gff, motif, "motif");
-        out += seq;
-        out += "\texactpwm\tnucleotide_motif\t";
-        append_int(out, start + 1);
-        out += '\t';
-        append_int(out, end);
-        out += '\t';
-        append_repr(out, score);
-        out += '\t';
-        out += strand;
-        out += "\t.\tID=";
-        out += name_gff;
-        out += '-';
-        append_int(out, first_id + i);  // i counts rows of the whole call
-        out += '-';
-        out += pick(names.sequence_gff, sequence[i], "sequence");
-        out += ";Name=";
-        out += name_gff;
+        c.put(seq);
+        c.text("\texactpwm\tnucleotide_motif\t");
+        c.integer(start + 1);
+        c.put('\t');
+        c.integer(end);
+        c.put('\t');
+        c.repr(score);
+        c.put('\t');
+        c.put(strand);
+        c.text("\t.\tID=");
+        c.put(name_gff);
+        c.put('-');
+        c.integer(first_id + i);  // i counts rows of the whole call
+        c.put('-');
+        c.put(pick(names.sequence_gff, sequence[i], "sequence"));
+        c.text(";Name=");
+        c.put(name_gff);
         if (!alt_gff.empty()) {
-            out += ";Alias=";
-            out += alt_gff;
+            c.text(";Alias=");
+            c.put(alt_gff);
         }
-        out += ";pvalue=";
-        append_g3(out, pvalue);
+        c.text(";pvalue=");
+        c.general(pvalue, 3);
         if (!std::isnan(qvalue)) {
-            out += ";qvalue=";
-            append_g3(out, qvalue);
+            c.text(";qvalue=");
+            c.general(qvalue, 3);
         }
-        out += ";sequence=";
-        out.append(matched, matched_len);
-        out += '\n';
+        c.text(";sequence=");
+        c.put(matched, matched_len);
+        c.put('\n');
     }
+    return c.p;
 }
 
-// Lines of rows [0, n) in parts of 2^14 consecutive rows, format(b, e, out) writing rows [b, e) of
-// one part, on up to `threads` OpenMP threads (the bytes do not depend on it); the first exception
-// any part throws is rethrown after the loop.
-template <class Format>
-void format_in_parts(int64_t n, int threads, std::vector<std::string>& parts, const Format& format) {
-    constexpr int64_t kRowsPerPart = 1 << 14;
-    const int64_t n_parts = std::max<int64_t>(1, (n + kRowsPerPart - 1) / kRowsPerPart);
-    parts.assign(static_cast<size_t>(n_parts), std::string());
+// Parts of kHitRowsPerPart consecutive rows of [0, n): run(t, b, e) for part t, rows [b, e), on up to
+// `threads` OpenMP threads; the first exception any part throws is rethrown after the loop.
+template <class Run>
+void for_each_part(int64_t n, int threads, const Run& run) {
+    const int64_t n_parts = hit_text_parts(n);
     if (n_parts == 1 || threads <= 1) {
-        for (int64_t t = 0; t < n_parts; ++t)
-            format(t * kRowsPerPart, std::min(n, (t + 1) * kRowsPerPart), parts[static_cast<size_t>(t)]);
+        for (int64_t t = 0; t < n_parts; ++t) run(t, t * kHitRowsPerPart, std::min(n, (t + 1) * kHitRowsPerPart));
         return;
     }
     std::exception_ptr error;
@@ -222,7 +253,7 @@ void format_in_parts(int64_t n, int threads, std::vector<std::string>& parts, co
 #endif
     for (int64_t t = 0; t < n_parts; ++t) {
         try {
-            format(t * kRowsPerPart, std::min(n, (t + 1) * kRowsPerPart), parts[static_cast<size_t>(t)]);
+            run(t, t * kHitRowsPerPart, std::min(n, (t + 1) * kHitRowsPerPart));
         } catch (...) {
 #ifdef _OPENMP
 #pragma omp critical
@@ -233,12 +264,40 @@ void format_in_parts(int64_t n, int threads, std::vector<std::string>& parts, co
     if (error) std::rethrow_exception(error);
 }
 
+// Lines of rows [0, n) in parts of kHitRowsPerPart consecutive rows, format(b, e, out) appending rows
+// [b, e) of one part to its string.
+template <class Format>
+void format_in_parts(int64_t n, int threads, std::vector<std::string>& parts, const Format& format) {
+    parts.assign(static_cast<size_t>(hit_text_parts(n)), std::string());
+    for_each_part(n, threads, [&](int64_t t, int64_t b, int64_t e) { format(b, e, parts[static_cast<size_t>(t)]); });
+}
+
 }  // namespace
 
+int64_t hit_text_parts(int64_t n) { return std::max<int64_t>(1, (n + kHitRowsPerPart - 1) / kHitRowsPerPart); }
+
+void hit_part_bounds(const HitRows& rows, const int64_t* sequence, const HitNames& names, int64_t* bounds) {
+    // per row: its names (the motif's at most twice, as GFF writes it), six numbers of at most 32
+    // bytes, the matched sequence, and the fixed text and separators of the longest format (GFF)
+    const auto size = [](const std::vector<std::string>& list, int64_t i) {
+        return i < static_cast<int64_t>(list.size()) ? static_cast<int64_t>(list[static_cast<size_t>(i)].size()) : 0;
+    };
+    const int64_t fixed = std::max<int64_t>(rows.matched_width, 0) + 6 * 32 + 128;
+    std::fill(bounds, bounds + hit_text_parts(rows.n), int64_t{0});
+    for (int64_t i = 0; i < rows.n; ++i) {
+        const int32_t motif = field<int32_t>(rows.data + i * rows.itemsize, rows.motif);
+        pick(names.motif, motif, "motif");
+        pick(names.sequence, sequence[i], "sequence");
+        bounds[i / kHitRowsPerPart] += fixed + 2 * (size(names.motif, motif) + size(names.motif_gff, motif)) +
+                                       size(names.alt, motif) + size(names.alt_gff, motif) +
+                                       size(names.sequence, sequence[i]) + size(names.sequence_gff, sequence[i]);
+    }
+}
+
 void format_hit_parts(const HitRows& rows, const int64_t* sequence, HitFormat format, const HitNames& names,
-                      int64_t first_id, std::vector<std::string>& parts, int threads) {
-    format_in_parts(rows.n, threads, parts, [&](int64_t b, int64_t e, std::string& out) {
-        format_range(rows, b, e, sequence, format, names, first_id, out);
+                      int64_t first_id, char* const* out, int64_t* lengths, int threads) {
+    for_each_part(rows.n, threads, [&](int64_t t, int64_t b, int64_t e) {
+        lengths[t] = format_range(rows, b, e, sequence, format, names, first_id, out[t]) - out[t];
     });
 }
 

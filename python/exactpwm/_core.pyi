@@ -203,8 +203,9 @@ def format_hits(
     sequence_gff: list[str],
     first_id: int,
     threads: int = ...,
-) -> bytes:
-    """Hit rows (hit_dtype) as TSV/BED/GFF lines; sequence: each row's index into sequence_names."""
+) -> list[bytes]:
+    """Hit rows (hit_dtype) as TSV/BED/GFF lines, in parts (the text is their concatenation);
+    sequence: each row's index into sequence_names."""
 def format_tomtom(
     rows: npt.NDArray[Any],
     query_names: list[str],

@@ -139,8 +139,9 @@ class Engine:
         cols_b, rest_b, need_b, lo, tol, ceilings, max_words) of its arguments, the same numbers."""
         return [self.tail_table(M, background, *rest) for M, *rest in jobs]
 
-    def format_hits(self, rows, sequence, fmt: str, names: tuple, first_id: int, threads: int) -> bytes | None:
-        """Hit rows as text lines, or None when this engine has no formatter (Python writes them)."""
+    def format_hits(self, rows, sequence, fmt: str, names: tuple, first_id: int, threads: int) -> list[bytes] | None:
+        """Hit rows as text lines, in parts (the text is their concatenation), or None when this engine
+        has no formatter (Python writes them)."""
         return None
 
     def format_tomtom(self, rows, query_names: list, target_names: list, query_consensus: list,

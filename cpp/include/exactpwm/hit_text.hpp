@@ -27,12 +27,24 @@ struct HitNames {
     std::vector<std::string> motif, alt, sequence, motif_gff, alt_gff, sequence_gff;
 };
 
-// One line per row, in parts of consecutive rows (in order: the text is their concatenation, which
-// a caller copies once into its own buffer), formatted on up to `threads` OpenMP threads (the bytes
-// do not depend on it). GFF IDs number rows from `first_id`.
-// Throws std::out_of_range when a row names a motif or sequence index outside the lists.
+// Text is made in parts of this many consecutive rows (the last part may hold fewer), in parallel.
+constexpr int64_t kHitRowsPerPart = int64_t{1} << 14;
+
+// The parts that n rows make: ceil(n / kHitRowsPerPart), at least 1.
+int64_t hit_text_parts(int64_t n);
+
+// bounds[t]: the most bytes part t's lines take in any format (hit_text_parts(rows.n) parts): per
+// row its names, numbers, matched sequence and the format's fixed text. Throws std::out_of_range
+// when a row names a motif or sequence index outside the lists.
+void hit_part_bounds(const HitRows& rows, const int64_t* sequence, const HitNames& names, int64_t* bounds);
+
+// One line per row, in parts of kHitRowsPerPart consecutive rows (the text is their concatenation):
+// part t is written at out[t], which has room for bounds[t] bytes (hit_part_bounds), and its length
+// in bytes stored in lengths[t]; on up to `threads` OpenMP threads (the bytes do not depend
+// on it). GFF IDs number rows from `first_id`. Throws std::out_of_range when a row names a motif or
+// sequence index outside the lists.
 void format_hit_parts(const HitRows& rows, const int64_t* sequence, HitFormat format, const HitNames& names,
-                      int64_t first_id, std::vector<std::string>& parts, int threads = 1);
+                      int64_t first_id, char* const* out, int64_t* lengths, int threads = 1);
 
 // Rows of Tomtom's table (tomtom_table writes them; see engine.hpp): field offsets in bytes inside
 // each row of `itemsize` bytes. query, target, offset, overlap int64; pvalue, evalue, qvalue double;

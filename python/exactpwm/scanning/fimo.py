@@ -174,12 +174,12 @@ class MotifOrderWriter:
             a, b = int(bounds[k]), int(bounds[k + 1])
             if a == b:
                 continue
-            data = self.text.format_engine(rows[a:b])
-            if data is None:
-                data = self.text.format_python(rows[a:b]).encode("utf-8")
+            parts = self.text.format_engine(rows[a:b])
+            if parts is None:
+                parts = [self.text.format_python(rows[a:b]).encode("utf-8")]
             start = self._spill.tell()
-            self._spill.write(data)
-            self._pieces[k].append((start, len(data)))
+            self._spill.writelines(parts)
+            self._pieces[k].append((start, sum(map(len, parts))))
 
     def close(self) -> None:
         if self._spill is None:

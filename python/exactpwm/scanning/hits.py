@@ -230,14 +230,16 @@ class HitWriter:
             return
         data = None if self.backend == "python" else self.format_engine(rows)
         if data is not None:
-            write_bytes(self.f, data)
+            for part in data:
+                write_bytes(self.f, part)
         else:
             self.f.write(self.format_python(rows))
         if self.fmt == "gff":
             self.n += len(rows)
 
-    def format_engine(self, rows: np.ndarray) -> bytes | None:
-        """The lines of ``rows`` as UTF-8 bytes, formatted by the compiled core (None without it)."""
+    def format_engine(self, rows: np.ndarray) -> list[bytes] | None:
+        """The lines of ``rows`` as UTF-8 bytes in parts (the text is their concatenation; written as
+        they are, never joined), formatted by the compiled core (None without it)."""
         eng = engine(self.backend)
         if eng.name != "cpp":
             return None
