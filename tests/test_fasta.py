@@ -109,3 +109,45 @@ def test_sequence_lengths_from_the_fai_index_or_one_pass(tmp_path):
     (tmp_path / "d.fa").write_text(">a\nAC\n>a\nA\n")
     with pytest.raises(ValueError, match="appears twice"):
         sequence_lengths(tmp_path / "d.fa")
+
+
+FASTA_CASES = [
+    b">a desc\nACGTN\nacgtu\n>b\n\n>c\r\nAC GT\r\nRY\r\n",
+    b">x\tmore words\nAC\tGT \x0bN\x0c\n>y\x1cz\nTT\n>\x1f w\nGG\n",  # whitespace of every kind, in names too
+    b">\xc3\x9f\xc2\xa0tail u\xcc\x88ber\nACGT\n>plain\nCC\n",  # UTF-8 names (U+00A0 splits, as str.split does)
+    b">bad\xffname\nACGT\n",  # undecodable header bytes: replaced
+    b">a\nAC>GT\n",  # '>' inside a sequence line
+    b">a\nACGT\n>  \nAC\n",  # a header without a name
+    b"ACGT\n>a\nAC\n",  # sequence before the first header
+    b"\n\n  \n>a\nAC\n",  # blank lines first
+    b">a\nACGTX\n",  # an unknown letter
+    b">a\nAC\x00GT\n",  # a control byte
+    b">only\n",
+    b">a\nNNNN\n>b\nnnRYKMSWBDHV\n",
+]
+
+
+@pytest.mark.parametrize("text", FASTA_CASES)
+@pytest.mark.parametrize("letters", [False, True])
+def test_every_backend_parses_blocks_alike(text, letters):
+    """The compiled block parser and the numpy one give the same names, codes and record starts,
+    and the same error, for whitespace of every kind, UTF-8 and undecodable names, nameless
+    headers, sequence before the first header, unknown letters and control bytes; in one block and
+    across blocks (a record cut by the read block size)."""
+    from conftest import BACKENDS
+
+    def parse(backend, block):
+        old = fasta._BLOCK
+        fasta._BLOCK = block
+        try:
+            return [(line, names, bytes(codes), cuts)
+                    for line, names, codes, cuts in fasta._blocks(io.BytesIO(text), letters, backend)]
+        except fasta.FastaError as exc:
+            return str(exc)
+        finally:
+            fasta._BLOCK = old
+
+    for block in (1 << 22, 7, 3):
+        ref = parse("numba", block)
+        for backend in BACKENDS:
+            assert parse(backend, block) == ref, (backend, block)

@@ -15,6 +15,7 @@ void register_pvalues(py::module_& m);
 void register_hit_text(py::module_& m);
 void register_shuffle(py::module_& m);
 void register_seqlets(py::module_& m);
+void register_fasta(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "exactpwm compiled engine (private; use the exactpwm package API).";
@@ -26,6 +27,7 @@ PYBIND11_MODULE(_core, m) {
     register_hit_text(m);
     register_shuffle(m);
     register_seqlets(m);
+    register_fasta(m);
     // An engine call stopped by a signal: the handler's exception (KeyboardInterrupt) is pending.
     py::register_exception_translator([](std::exception_ptr p) {
         try {

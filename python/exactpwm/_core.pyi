@@ -206,6 +206,21 @@ def format_hits(
 ) -> list[bytes]:
     """Hit rows (hit_dtype) as TSV/BED/GFF lines, in parts (the text is their concatenation);
     sequence: each row's index into sequence_names."""
+def parse_fasta_block(
+    text: bytes, continues: bool, table: npt.NDArray[np.uint8], letters: bool
+) -> tuple[
+    npt.NDArray[np.uint8],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    int,
+    int,
+    int,
+    bytes | None,
+    int,
+]:
+    """A block of whole FASTA lines -> (codes uint8, heads int64, head_ends int64, cuts int64, bad,
+    first_kept, nameless, names bytes or None, newlines); see exactpwm.io.fasta and fasta_text.hpp."""
 def format_tomtom(
     rows: npt.NDArray[Any],
     query_names: list[str],

@@ -144,6 +144,12 @@ class Engine:
         has no formatter (Python writes them)."""
         return None
 
+    def fasta_block(self, text: bytes, continues: bool, table: np.ndarray, letters: bool) -> tuple | None:
+        """A block of whole FASTA lines parsed (see exactpwm.io.fasta._blocks): (codes uint8, heads,
+        head_ends, cuts int64, bad, first_kept, nameless, names bytes or None, newlines), or None
+        when this engine has no parser (numpy parses it)."""
+        return None
+
     def format_tomtom(self, rows, query_names: list, target_names: list, query_consensus: list,
                       target_consensus: list, threads: int) -> bytes | None:
         """Tomtom's TSV lines of its table's rows (None when this engine has no formatter: Python
@@ -282,6 +288,9 @@ class _Core(Engine):
 
     def format_hits(self, rows, sequence, fmt, names, first_id, threads):
         return _core.format_hits(rows, sequence, fmt, *names, first_id, threads)
+
+    def fasta_block(self, text, continues, table, letters):
+        return _core.parse_fasta_block(text, continues, table, letters)
 
     def format_tomtom(self, rows, query_names, target_names, query_consensus, target_consensus, threads):
         return _core.format_tomtom(rows, query_names, target_names, query_consensus, target_consensus, threads)

@@ -30,6 +30,7 @@ from typing import Any, BinaryIO, cast
 
 import numpy as np
 
+from exactpwm._engine import engine
 from exactpwm.core.sequence import ENCODE, INVALID
 
 __all__ = ["FastaError", "read_fasta", "iter_chunks", "iter_pieces", "Chunk", "Run", "open_binary", "compression",
@@ -41,7 +42,7 @@ _SKIP = 254  # whitespace code in the decode table
 _DECODE = ENCODE.copy()
 for _ws in b" \t\r\n\v\f":
     _DECODE[_ws] = _SKIP
-_DECODE_TABLE = _DECODE.tobytes()  # for bytes.translate
+_DECODE_TABLE = _DECODE.tobytes()  # for bytes.translate (the engine reads _DECODE)
 
 
 # what reading a damaged gzip / xz / bzip2 stream raises
@@ -132,8 +133,8 @@ def compression(head: bytes) -> str | None:
     return None
 
 
-def _lines_of(stream: BinaryIO, label: str) -> Iterator[tuple[int, bytes, bool]]:
-    """(first line number, text, continues) pieces of the stream.
+def _lines_of(stream: BinaryIO, label: str) -> Iterator[tuple[bytes, bool]]:
+    """(text, continues) pieces of the stream.
 
     ``text`` is normally whole lines. A sequence line longer than a read block (a
     genome on one line) is passed on block by block, so memory stays bounded; such
@@ -141,7 +142,6 @@ def _lines_of(stream: BinaryIO, label: str) -> Iterator[tuple[int, bytes, bool]]
     start a line. Header lines are always passed whole.
     """
     carry = b""
-    line_no = 1
     continues = False
     held_cr = False  # a block ended in CR: it may be the first half of CRLF
     while True:
@@ -163,87 +163,112 @@ def _lines_of(stream: BinaryIO, label: str) -> Iterator[tuple[int, bytes, bool]]
         cut = block.rfind(b"\n")
         if cut < 0:
             if continues or not block.startswith(b">"):  # inside a long sequence line
-                yield line_no, block, continues
+                yield block, continues
                 carry, continues = b"", True
             else:
                 carry = block
             continue
         whole, carry = block[: cut + 1], block[cut + 1:]
-        yield line_no, whole, continues
+        yield whole, continues
         continues = False
-        line_no += whole.count(b"\n")
     if carry:
-        yield line_no, carry + b"\n", continues
+        yield carry + b"\n", continues
 
 
-def _blocks(source, letters: bool = False) -> Iterator[tuple[int, list[str], np.ndarray, list[int]]]:
+def _blocks(source, letters: bool = False,
+            backend: str = "auto") -> Iterator[tuple[int, list[str], np.ndarray, list[int]]]:
     """(line, names, codes, cuts) per block of text, in file order: ``codes`` are the block's
     sequence bytes (codes, or with ``letters`` the bytes as written: ASCII, whitespace removed,
     checked), ``names`` the names of the headers in the block and ``cuts[r]`` where header r's
     record starts in ``codes``. ``codes[:cuts[0]]`` (all of ``codes`` without a header) continues
     the record open before the block; the block's last record may continue after it.
 
-    Each block is parsed with whole-array operations (one translation, the header bytes marked by
-    index, one compaction), so many short records cost little Python each; line numbers are
-    counted only to report an error.
+    The compiled engine parses each block in one pass (``backend``: see :func:`exactpwm.engine`);
+    without it, whole-array numpy operations do (:func:`_parse_numpy`, the reference: the same
+    results and errors, tested). Line numbers are counted only to report an error.
     """
+    eng = engine(backend)
     stream, label = open_binary(source)
     seen_header = False
+    line_no = 1  # of the block's first line
     try:
-        for line_no, text, continues in _lines_of(stream, label):
-            raw = np.frombuffer(text, dtype=np.uint8)
-            n = raw.size
-            if not n:
+        for text, continues in _lines_of(stream, label):
+            if not text:
                 continue
 
             def line_of(i: int, first=line_no, text=text) -> int:
                 return first + text.count(b"\n", 0, i)
 
-            # header lines: a '>' at the start of a line (not of a block that continues a line)
-            starts = np.flatnonzero(raw[:-1] == 10) + 1
-            if not continues:
-                starts = np.concatenate([[0], starts])
-            heads = starts[raw[starts] == 62] if starts.size else starts
-            ends = np.flatnonzero(raw == 10)  # every header line ends in '\n' (_lines_of passes whole lines)
-            head_ends = ends[np.searchsorted(ends, heads)] if heads.size else heads
-            decoded = np.frombuffer(text.translate(_DECODE_TABLE), dtype=np.uint8).copy()
-            head_bytes = head_ends - heads  # '>' and the name line, without its '\n'
-            if heads.size:  # header bytes read as whitespace
-                decoded[np.arange(int(head_bytes.sum())) + np.repeat(heads - np.cumsum(head_bytes) + head_bytes,
-                                                                     head_bytes)] = _SKIP
-            bad = decoded == INVALID
-            if bad.any():
-                i = int(np.argmax(bad))
-                ch = chr(raw[i]) if 32 < raw[i] < 127 else f"byte 0x{raw[i]:02x}"
-                raise FastaError(f"{label}, line {line_of(i)}: unknown letter {ch!r} in a "
+            parsed = eng.fasta_block(text, continues, _DECODE, letters)
+            if parsed is None:
+                parsed = _parse_numpy(text, continues, letters)
+            codes, heads, head_ends, cuts, bad, first_kept, nameless, names_blob, newlines = parsed
+            if bad >= 0:
+                ch = chr(text[bad]) if 32 < text[bad] < 127 else f"byte 0x{text[bad]:02x}"
+                raise FastaError(f"{label}, line {line_of(bad)}: unknown letter {ch!r} in a "
                                  "sequence (expected ACGTU, N or IUPAC codes)")
-            keep = decoded != _SKIP
-            codes = (raw if letters else decoded)[keep]
-            # codes before each header: its position less the bytes skipped before it, which are the
-            # line ends and the earlier headers when the sequence lines hold no other whitespace
-            if not heads.size:
-                cuts = []
-            elif n - codes.size == ends.size + int(head_bytes.sum()):
-                cuts = (heads - np.searchsorted(ends, heads) - (np.cumsum(head_bytes) - head_bytes)).tolist()
-            else:
-                # kept bytes per stretch between headers (a header byte is never kept, so a header at 0
-                # gives an empty first stretch)
-                cuts = np.cumsum(np.add.reduceat(keep, np.concatenate([[0], heads]), dtype=np.int64))[:-1].tolist()
-            if (cuts[0] if cuts else codes.size) and not seen_header:
-                raise FastaError(f"{label}, line {line_of(int(np.argmax(keep)))}: sequence data before "
+            cut_list = cuts.tolist()
+            if (cut_list[0] if cut_list else codes.size) and not seen_header:
+                raise FastaError(f"{label}, line {line_of(first_kept)}: sequence data before "
                                  "the first '>' header (is this a FASTA file?)")
-            names = []
-            for h, e in zip(heads.tolist(), head_ends.tolist()):
-                words = text[h + 1:e].decode("utf-8", "replace").split(None, 1)
-                if not words:
-                    raise FastaError(f"{label}, line {line_of(h)}: a header line ('>') "
-                                     "without a name")
-                names.append(words[0])
+            if names_blob is not None:  # ASCII headers: their first words, one per line
+                if nameless >= 0:
+                    raise FastaError(f"{label}, line {line_of(nameless)}: a header line ('>') without a name")
+                names = names_blob.decode("ascii").split("\n")[:-1]
+            else:
+                names = []
+                for h, e in zip(heads.tolist(), head_ends.tolist()):
+                    words = text[h + 1:e].decode("utf-8", "replace").split(None, 1)
+                    if not words:
+                        raise FastaError(f"{label}, line {line_of(h)}: a header line ('>') "
+                                         "without a name")
+                    names.append(words[0])
             seen_header = seen_header or bool(names)
-            yield line_no, names, codes, cuts
+            yield line_no, names, codes, cut_list
+            line_no += newlines
     finally:
         if stream is not sys.stdin.buffer and not hasattr(source, "read"):
             stream.close()
+
+
+def _parse_numpy(text: bytes, continues: bool, letters: bool) -> tuple:
+    """One block of whole lines parsed with whole-array operations (one translation, the header
+    bytes marked by index, one compaction), as the engine's ``fasta_block`` returns it: (codes,
+    heads, head_ends, cuts, bad, first_kept, nameless, names, newlines) with ``bad`` the first
+    invalid byte's index (or -1), ``first_kept`` the first sequence byte's, names None (taken from
+    the headers by the caller) and ``newlines`` the text's line ends."""
+    raw = np.frombuffer(text, dtype=np.uint8)
+    n = raw.size
+    # header lines: a '>' at the start of a line (not of a block that continues a line)
+    starts = np.flatnonzero(raw[:-1] == 10) + 1
+    if not continues:
+        starts = np.concatenate([[0], starts])
+    heads = starts[raw[starts] == 62] if starts.size else starts
+    ends = np.flatnonzero(raw == 10)  # every header line ends in '\n' (_lines_of passes whole lines)
+    head_ends = ends[np.searchsorted(ends, heads)] if heads.size else heads
+    decoded = np.frombuffer(text.translate(_DECODE_TABLE), dtype=np.uint8).copy()
+    head_bytes = head_ends - heads  # '>' and the name line, without its '\n'
+    if heads.size:  # header bytes read as whitespace
+        decoded[np.arange(int(head_bytes.sum())) + np.repeat(heads - np.cumsum(head_bytes) + head_bytes,
+                                                             head_bytes)] = _SKIP
+    bad = decoded == INVALID
+    if bad.any():
+        return (np.zeros(0, np.uint8), heads, head_ends, np.zeros(0, np.int64), int(np.argmax(bad)), -1, -1, None,
+                ends.size)
+    keep = decoded != _SKIP
+    codes = (raw if letters else decoded)[keep]
+    # codes before each header: its position less the bytes skipped before it, which are the
+    # line ends and the earlier headers when the sequence lines hold no other whitespace
+    if not heads.size:
+        cuts = np.zeros(0, np.int64)
+    elif n - codes.size == ends.size + int(head_bytes.sum()):
+        cuts = heads - np.searchsorted(ends, heads) - (np.cumsum(head_bytes) - head_bytes)
+    else:
+        # kept bytes per stretch between headers (a header byte is never kept, so a header at 0
+        # gives an empty first stretch)
+        cuts = np.cumsum(np.add.reduceat(keep, np.concatenate([[0], heads]), dtype=np.int64))[:-1]
+    first_kept = int(np.argmax(keep)) if codes.size else -1
+    return codes, heads, head_ends, np.asarray(cuts, np.int64), -1, first_kept, -1, None, ends.size
 
 
 def _events(source, letters: bool = False) -> Iterator[tuple[str, Any, int]]:

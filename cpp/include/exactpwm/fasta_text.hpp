@@ -1,0 +1,38 @@
+// FASTA text: a block of whole lines parsed into sequence codes, record starts and names, as
+// exactpwm.io.fasta reads them (its numpy parser is the reference: the same results, tested).
+// Plain C++17, no Python.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace exactpwm {
+
+// Decode-table values that are not codes: whitespace (skipped) and a byte no sequence may hold.
+constexpr uint8_t kFastaSkip = 254;
+constexpr uint8_t kFastaInvalid = 255;
+
+struct FastaBlock {
+    int64_t n_codes = 0;     // codes written
+    int64_t bad = -1;        // index in the text of the first byte the table calls invalid (parsing stops there)
+    int64_t first_kept = -1; // index in the text of the first byte kept as a code
+    int64_t nameless = -1;   // index of the first header line whose name is empty (ASCII headers)
+    int64_t newlines = 0;    // '\n' bytes in the text (before out.bad when it stopped there)
+    bool ascii_headers = true;        // every header line is ASCII: names holds their names
+    std::vector<int64_t> heads;       // index of each header line's '>'
+    std::vector<int64_t> head_ends;   // index of the '\n' that ends it (the text's end if none)
+    std::vector<int64_t> cuts;        // codes written before each header
+    std::string names;                // each header's name (its first word) and '\n', when ascii_headers
+};
+
+// Parses text[0, n), whole lines (the last may lack its '\n'; with `continues`, the first line
+// continues a sequence line of the previous block and is never a header). A header is a line that
+// starts with '>': its bytes are not sequence, and its name is the first word after the '>'
+// (words split at the whitespace Python's str.split splits ASCII at). Every other byte b is looked
+// up in table[b]: kFastaSkip is skipped, kFastaInvalid stops the parse (out.bad), any other value is
+// a code, written to codes (room for n) as table[b], or as b itself with `letters`.
+void parse_fasta_block(const uint8_t* text, int64_t n, bool continues, const uint8_t* table, bool letters,
+                       uint8_t* codes, FastaBlock& out);
+
+}  // namespace exactpwm

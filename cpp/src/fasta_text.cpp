@@ -1,0 +1,65 @@
+// FASTA text blocks; see fasta_text.hpp.
+#include "exactpwm/fasta_text.hpp"
+
+#include <cstring>
+
+namespace exactpwm {
+namespace {
+
+// the ASCII bytes Python's str.split() splits at (str.isspace): \t \n \v \f \r, \x1c-\x1f, space
+inline bool python_space(uint8_t c) { return (c >= 9 && c <= 13) || (c >= 0x1c && c <= 0x20); }
+
+// the header text[h, e) (starting at its '>'): its name and '\n' appended to out.names, or
+// out.ascii_headers cleared when it is not ASCII (Python then decodes it as UTF-8)
+void take_name(const uint8_t* text, int64_t h, int64_t e, FastaBlock& out) {
+    for (int64_t i = h + 1; i < e; ++i)
+        if (text[i] >= 0x80) {
+            out.ascii_headers = false;
+            return;
+        }
+    int64_t a = h + 1;
+    while (a < e && python_space(text[a])) ++a;
+    int64_t b = a;
+    while (b < e && !python_space(text[b])) ++b;
+    if (a == b && out.nameless < 0) out.nameless = h;
+    out.names.append(reinterpret_cast<const char*>(text + a), static_cast<size_t>(b - a));
+    out.names += '\n';
+}
+
+}  // namespace
+
+void parse_fasta_block(const uint8_t* text, int64_t n, bool continues, const uint8_t* table, bool letters,
+                       uint8_t* codes, FastaBlock& out) {
+    out = FastaBlock();
+    int64_t k = 0;
+    int64_t i = 0;
+    bool line_start = !continues;
+    while (i < n) {
+        const auto* nl = static_cast<const uint8_t*>(std::memchr(text + i, '\n', static_cast<size_t>(n - i)));
+        const int64_t end = nl ? nl - text : n;  // this line is text[i, end)
+        if (line_start && text[i] == '>') {
+            out.heads.push_back(i);
+            out.head_ends.push_back(end);
+            out.cuts.push_back(k);
+            if (out.ascii_headers) take_name(text, i, end, out);
+        } else {
+            for (int64_t j = i; j < end; ++j) {
+                const uint8_t d = table[text[j]];
+                if (d == kFastaSkip) continue;
+                if (d == kFastaInvalid) {
+                    out.bad = j;
+                    out.n_codes = k;
+                    return;
+                }
+                if (out.first_kept < 0) out.first_kept = j;
+                codes[k++] = letters ? text[j] : d;
+            }
+        }
+        i = end + 1;  // past the '\n' (whitespace)
+        out.newlines += nl != nullptr;
+        line_start = true;
+    }
+    out.n_codes = k;
+}
+
+}  // namespace exactpwm
