@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -182,21 +183,16 @@ void lower_bounds(const std::vector<double>& A, const std::vector<double>& B, do
     }
 }
 
-// A word of a table being made: its score, probability and place in the enumeration that fixes the
-// order of ties (its half-word of A's place among A's words as pruned_half made them, then B's place).
+// A word of a table being made: its score and its two half-words (A's in A's order, B's).
 struct Word {
-    double score, prob;
-    uint64_t place;
+    double score;
+    uint32_t a, b;
 };
 
-inline bool before(const Word& x, const Word& y) {
-    return x.score < y.score || (x.score == y.score && x.place < y.place);
-}
-
 // The n words A[i] + B[k] (k in [first[i], stop[i]) for each i), with probabilities PA[i] * PB[k],
-// in ascending order of score into scores[0, n) and probs[0, n), ties by place (origin[i] * |B| + k):
-// the order a stable sort gives when A's words are enumerated as pruned_half made them (origin[i]
-// is word i's place there), each with B's in order. A and B ascending: each run over k is ascending,
+// in ascending order of score into scores[0, n) and probs[0, n), ties by (origin[i], k): the order a
+// stable sort gives when A's words are enumerated as pruned_half made them (origin[i] is word i's
+// place there), each with B's in order. |A| and |B| are below 2^32 (half-words of at most 11 columns). A and B ascending: each run over k is ascending,
 // so the scores lie between the runs' first and last, and as i rises the runs move along B (they
 // read it in order). The words are dealt into about n / 8 buckets of that range as they are made (the
 // bucket of a score never decreases as it grows), and each bucket is put in order: by insertion when
@@ -204,7 +200,7 @@ inline bool before(const Word& x, const Word& y) {
 void words_in_order(const std::vector<double>& A, const std::vector<double>& PA, const std::vector<int64_t>& origin,
                     const std::vector<double>& B, const std::vector<double>& PB, const std::vector<int64_t>& first,
                     const std::vector<int64_t>& stop, size_t n, double* scores, double* probs) {
-    const size_t na = A.size(), nb = B.size();
+    const size_t na = A.size();
     const auto each = [&](auto&& visit) {
         for (size_t i = 0; i < na; ++i)
             for (int64_t k = first[i]; k < stop[i]; ++k) visit(A[i] + B[static_cast<size_t>(k)], i, static_cast<size_t>(k));
@@ -226,13 +222,18 @@ void words_in_order(const std::vector<double>& A, const std::vector<double>& PA,
     each([&](double s, size_t, size_t) { ++at[bucket(s) + 1]; });
     for (size_t b = 0; b < buckets; ++b) at[b + 1] += at[b];
     const std::vector<size_t> start(at.begin(), at.end());
-    std::vector<Word> words(n);
+    const std::unique_ptr<Word[]> words(new Word[n]);  // every entry written below
     each([&](double s, size_t i, size_t k) {
-        words[at[bucket(s)]++] = {s, PA[i] * PB[k], static_cast<uint64_t>(origin[i]) * nb + k};
+        words[at[bucket(s)]++] = {s, static_cast<uint32_t>(i), static_cast<uint32_t>(k)};
     });
+    const auto before = [&](const Word& x, const Word& y) {
+        if (x.score != y.score) return x.score < y.score;
+        const int64_t ox = origin[x.a], oy = origin[y.a];
+        return ox < oy || (ox == oy && x.b < y.b);
+    };
     constexpr size_t kSmall = 64;
     for (size_t b = 0; b < buckets; ++b) {
-        Word* w = words.data() + start[b];
+        Word* w = words.get() + start[b];
         const size_t m = start[b + 1] - start[b];
         if (m > kSmall) {
             std::sort(w, w + m, before);  // places differ: a strict order
@@ -247,7 +248,7 @@ void words_in_order(const std::vector<double>& A, const std::vector<double>& PA,
     }
     for (size_t i = 0; i < n; ++i) {
         scores[i] = words[i].score;
-        probs[i] = words[i].prob;
+        probs[i] = PA[words[i].a] * PB[words[i].b];
     }
 }
 
