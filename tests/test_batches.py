@@ -150,3 +150,23 @@ def test_a_fasta_file_packs_as_its_records_one_by_one(tmp_path, monkeypatch, chu
     one_by_one, names = batches_of(records)
     assert file_names == names == [name for name, _ in records]
     assert file_batches == one_by_one
+
+
+def test_every_backend_packs_records_alike():
+    """Records packed with one separator after each (runs of whole records of a peak set): the same
+    bytes on every backend, empty records and runs included; inconsistent lengths are refused."""
+    from conftest import BACKENDS
+    from exactpwm._core import pack_records
+    from exactpwm._engine import engine
+
+    rng = np.random.default_rng(4)
+    lengths = [rng.integers(0, 9, size=n).astype(np.int64) for n in (5, 0, 1, 30)]
+    codes = [rng.integers(0, 5, size=int(n.sum())).astype(np.uint8) for n in lengths]
+    packed = [engine(b).pack_records(codes, lengths, 4) for b in BACKENDS]
+    for p in packed:
+        np.testing.assert_array_equal(p, packed[0])
+    expected = np.concatenate([np.append(c[s - n:s], 4) for cs, ns in zip(codes, lengths)
+                               for c, n, s in zip([cs] * len(ns), ns, np.cumsum(ns))])
+    np.testing.assert_array_equal(packed[0], expected)
+    with pytest.raises(ValueError, match="add up"):
+        pack_records([codes[0]], [lengths[0] + 1], 4, np.empty(100, np.uint8))

@@ -1,8 +1,10 @@
 // Bindings for FASTA text: a block of whole lines -> codes, header places, record starts, names.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include <cstring>
+#include <vector>
 
 #include "exactpwm/fasta_text.hpp"
 
@@ -36,9 +38,42 @@ py::tuple parse_block(const py::bytes& text, bool continues, const py::array_t<u
                           as_array(block.cuts), block.bad, block.first_kept, block.nameless, names, block.newlines);
 }
 
+template <class T>
+using carray = py::array_t<T, py::array::c_style>;
+
+void pack(const std::vector<carray<uint8_t>>& codes, const std::vector<carray<int64_t>>& lengths, uint8_t separator,
+          carray<uint8_t>& out) {
+    if (codes.size() != lengths.size()) throw py::value_error("one lengths array per codes array is needed");
+    std::vector<const uint8_t*> from;
+    std::vector<const int64_t*> len;
+    std::vector<int64_t> counts;
+    int64_t total = 0;
+    for (size_t r = 0; r < codes.size(); ++r) {
+        if (codes[r].ndim() != 1 || lengths[r].ndim() != 1) throw py::value_error("codes and lengths must be 1-D");
+        int64_t sum = 0;
+        for (int64_t i = 0; i < lengths[r].shape(0); ++i) {
+            if (lengths[r].data()[i] < 0) throw py::value_error("lengths must be >= 0");
+            sum += lengths[r].data()[i];
+        }
+        if (sum != codes[r].shape(0)) throw py::value_error("a run's lengths must add up to its codes");
+        total += sum + lengths[r].shape(0);
+        from.push_back(codes[r].data());
+        len.push_back(lengths[r].data());
+        counts.push_back(lengths[r].shape(0));
+    }
+    if (out.ndim() != 1 || out.shape(0) != total || !out.writeable())
+        throw py::value_error("out must be a writeable uint8 array of every record's bytes and one separator each");
+    uint8_t* o = out.mutable_data();
+    py::gil_scoped_release nogil;
+    exactpwm::pack_records(from.data(), len.data(), counts.data(), static_cast<int64_t>(counts.size()), separator, o);
+}
+
 }  // namespace
 
 void register_fasta(py::module_& m) {
+    m.def("pack_records", &pack, py::arg("codes"), py::arg("lengths"), py::arg("separator"), py::arg("out"),
+          "Records packed for a scan, each followed by the separator byte: run r's records are codes[r], their "
+          "lengths lengths[r]; written to out, run after run.");
     m.def("parse_fasta_block", &parse_block, py::arg("text"), py::arg("continues"), py::arg("table"),
           py::arg("letters"),
           "A block of whole FASTA lines -> (codes uint8, heads int64, head_ends int64, cuts int64, bad, first_kept, "

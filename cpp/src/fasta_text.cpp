@@ -62,4 +62,18 @@ void parse_fasta_block(const uint8_t* text, int64_t n, bool continues, const uin
     out.n_codes = k;
 }
 
+void pack_records(const uint8_t* const* codes, const int64_t* const* lengths, const int64_t* n_records, int64_t n_runs,
+                  uint8_t separator, uint8_t* out) {
+    for (int64_t r = 0; r < n_runs; ++r) {
+        const uint8_t* from = codes[r];
+        for (int64_t i = 0; i < n_records[r]; ++i) {
+            const auto len = static_cast<size_t>(lengths[r][i]);
+            std::memcpy(out, from, len);
+            out += len;
+            from += len;
+            *out++ = separator;
+        }
+    }
+}
+
 }  // namespace exactpwm

@@ -206,6 +206,11 @@ def format_hits(
 ) -> list[bytes]:
     """Hit rows (hit_dtype) as TSV/BED/GFF lines, in parts (the text is their concatenation);
     sequence: each row's index into sequence_names."""
+def pack_records(
+    codes: list[npt.NDArray[np.uint8]], lengths: list[npt.NDArray[np.int64]], separator: int, out: npt.NDArray[np.uint8]
+) -> None:
+    """Records packed for a scan, each followed by the separator byte: run r's records are codes[r],
+    their lengths lengths[r]; written to out, run after run."""
 def parse_fasta_block(
     text: bytes, continues: bool, table: npt.NDArray[np.uint8], letters: bool
 ) -> tuple[

@@ -144,6 +144,12 @@ class Engine:
         has no formatter (Python writes them)."""
         return None
 
+    def pack_records(self, codes: list, lengths: list, separator: int) -> np.ndarray:
+        """(sum of lengths + records,) uint8: the records of each run (codes[r] uint8, their lengths
+        lengths[r] int64) in order, each followed by the separator byte."""
+        flat = np.concatenate(codes) if codes else np.zeros(0, np.uint8)
+        return np.insert(flat, np.cumsum(np.concatenate(lengths)) if lengths else np.zeros(0, np.int64), separator)
+
     def fasta_block(self, text: bytes, continues: bool, table: np.ndarray, letters: bool) -> tuple | None:
         """A block of whole FASTA lines parsed (see exactpwm.io.fasta._blocks): (codes uint8, heads,
         head_ends, cuts int64, bad, first_kept, nameless, names bytes or None, newlines), or None
@@ -291,6 +297,11 @@ class _Core(Engine):
 
     def fasta_block(self, text, continues, table, letters):
         return _core.parse_fasta_block(text, continues, table, letters)
+
+    def pack_records(self, codes, lengths, separator):
+        out = np.empty(sum(c.size for c in codes) + sum(n.size for n in lengths), np.uint8)
+        _core.pack_records(codes, lengths, separator, out)
+        return out
 
     def format_tomtom(self, rows, query_names, target_names, query_consensus, target_consensus, threads):
         return _core.format_tomtom(rows, query_names, target_names, query_consensus, target_consensus, threads)

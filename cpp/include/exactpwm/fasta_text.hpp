@@ -35,4 +35,10 @@ struct FastaBlock {
 void parse_fasta_block(const uint8_t* text, int64_t n, bool continues, const uint8_t* table, bool letters,
                        uint8_t* codes, FastaBlock& out);
 
+// Records packed for a scan, each followed by one separator byte: run r holds n_records[r] records,
+// its codes[r] their bytes one after the other and lengths[r] their lengths; out (room for every
+// record's bytes and one separator each) gets them in order, run after run.
+void pack_records(const uint8_t* const* codes, const int64_t* const* lengths, const int64_t* n_records, int64_t n_runs,
+                  uint8_t separator, uint8_t* out);
+
 }  // namespace exactpwm

@@ -18,6 +18,7 @@ from operator import attrgetter
 
 import numpy as np
 
+from exactpwm._engine import engine
 from exactpwm.core.sequence import ENCODE, check_codes, encode
 from exactpwm.io.fasta import Chunk, Run, iter_chunks, iter_pieces, select_records
 
@@ -173,13 +174,13 @@ def _pack_runs(runs: list[Run], letters: bool = False) -> Batch:
     if len(runs) == 1 and len(runs[0].names) == 1:
         r = runs[0]
         return _pack([r.codes], r.names, [r.first], [0], [r.codes.size], letters)
-    codes = np.concatenate([r.codes for r in runs])
     lengths = np.concatenate([r.lengths for r in runs])
     names = [n for r in runs for n in r.names]
     records = np.concatenate([np.arange(r.first, r.first + len(r.names)) for r in runs])
     offsets = np.zeros(lengths.size + 1, dtype=np.int64)
     np.cumsum(lengths + 1, out=offsets[1:])
-    packed = np.insert(codes, np.cumsum(lengths), ord("N") if letters else 4)  # one N after each record
+    packed = engine().pack_records([np.ascontiguousarray(r.codes, np.uint8) for r in runs],  # one N after each record
+                                   [np.ascontiguousarray(r.lengths, np.int64) for r in runs], ord("N") if letters else 4)
     return _batch(packed, offsets, lengths, records, np.zeros(lengths.size, np.int64), lengths, names, letters)
 
 
