@@ -179,8 +179,9 @@ def _pack_runs(runs: list[Run], letters: bool = False) -> Batch:
     records = np.concatenate([np.arange(r.first, r.first + len(r.names)) for r in runs])
     offsets = np.zeros(lengths.size + 1, dtype=np.int64)
     np.cumsum(lengths + 1, out=offsets[1:])
-    packed = engine().pack_records([np.ascontiguousarray(r.codes, np.uint8) for r in runs],  # one N after each record
-                                   [np.ascontiguousarray(r.lengths, np.int64) for r in runs], ord("N") if letters else 4)
+    packed = engine().pack_records([np.ascontiguousarray(r.codes, np.uint8) for r in runs],  # an N after each record
+                                   [np.ascontiguousarray(r.lengths, np.int64) for r in runs],
+                                   ord("N") if letters else 4)
     return _batch(packed, offsets, lengths, records, np.zeros(lengths.size, np.int64), lengths, names, letters)
 
 
