@@ -23,7 +23,10 @@ def test_paper_simulation_small(tmp_path):
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     r = json.loads((tmp_path / "results.json").read_text())
     cnn, exact = r["models"]["CNN"], r["models"]["exact PWM model (Theorem 2)"]
-    assert exact["auroc"] == pytest.approx(cnn["auroc"], abs=1e-6)
+    # the exact model's predictions are the CNN's (float64 against float32: mse < 1e-10); two test
+    # sequences whose predictions lie closer than that may still swap ranks, which moves an AUROC by
+    # 1 / (positives * negatives), about 3e-5 here (it happened once under the sanitizer build)
     assert r["agreement_with_cnn"]["exact PWM model (Theorem 2)"]["mse"] < 1e-10
+    assert exact["auroc"] == pytest.approx(cnn["auroc"], abs=2e-4)
     for name in ("figure.png", "results.md", "exact_pwms.meme", "deepbind_pwms.meme", "koo-eddy_pwms.meme"):
         assert (tmp_path / name).stat().st_size > 0
