@@ -34,7 +34,7 @@ from exactpwm.app import (
 from exactpwm.app.common import UsageError, log_base_arg, number, threads
 from exactpwm.core.errors import ExactpwmWarning, OptionsError
 
-__all__ = ["UsageError", "build_parser", "main", "quiet_blas_workers"]
+__all__ = ["UsageError", "build_parser", "main", "passive_openmp_waits", "quiet_blas_workers"]
 
 REPORT = "this is a bug in exactpwm: please report it with the command line and the traceback above"
 
@@ -122,9 +122,27 @@ def quiet_blas_workers() -> None:
         os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 
+#: commands whose engine work is scanning (no torch): their OpenMP threads wait passively
+_PASSIVE_WAITS = frozenset({"scan", "merge", "track", "fimo", "variants"})
+
+
+def passive_openmp_waits(command: str | None) -> None:
+    """Before the engine loads in a scanning command's own process: its OpenMP threads sleep when
+    they wait at the end of a parallel region instead of spinning (``OMP_WAIT_POLICY=PASSIVE``). A
+    scan makes many short parallel regions; on cores that other processes keep busy, a spinning
+    waiter takes the time slice its peer needs, and each region then waits for a thread the system
+    put aside. With two busy processes on 2 cores, a *K. pneumoniae* scan's default threads took
+    0.31-0.39 s against 0.28-0.33 s for one thread; passive, 0.23-0.24 s. On idle cores the times are
+    the same. A value the user set is kept, and nothing changes once the engine is loaded (in-process
+    calls); commands that run torch are left as they are."""
+    if command in _PASSIVE_WAITS and "exactpwm._core" not in sys.modules:
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 def main(argv: list[str] | None = None) -> int:
     quiet_blas_workers()
     argv = sys.argv[1:] if argv is None else list(argv)
+    passive_openmp_waits(argv[0] if argv else None)
     if argv[:1] == ["fimo"]:
         argv = fimo_cli.join_option_values(argv)
     parser = build_parser()
