@@ -183,7 +183,7 @@ void lower_bounds(const std::vector<double>& A, const std::vector<double>& B, do
     }
 }
 
-// A word of a table being made: its score and its two half-words (A's in A's order, B's).
+// A word of a table being made: its score and its half-words' places in the sorted A and B.
 struct Word {
     double score;
     uint32_t a, b;
@@ -192,18 +192,19 @@ struct Word {
 // The n words A[i] + B[k] (k in [first[i], stop[i]) for each i), with probabilities PA[i] * PB[k],
 // in ascending order of score into scores[0, n) and probs[0, n), ties by (origin[i], k): the order a
 // stable sort gives when A's words are enumerated as pruned_half made them (origin[i] is word i's
-// place there), each with B's in order. |A| and |B| are below 2^32 (half-words of at most 11 columns). A and B ascending: each run over k is ascending,
-// so the scores lie between the runs' first and last, and as i rises the runs move along B (they
-// read it in order). The words are dealt into about n / 8 buckets of that range as they are made (the
-// bucket of a score never decreases as it grows), and each bucket is put in order: by insertion when
-// small, else by comparison.
+// place there), each with B's in order. |A| and |B| are below 2^32 (half-words of at most 11
+// columns). A and B ascending: each run over k is ascending, so the scores lie between the runs'
+// first and last, and as i rises the runs move along B (they read it in order). The words are dealt
+// into about n / 8 buckets of that range as they are made (the bucket of a score never decreases as
+// it grows), and each bucket is put in order: by insertion when small, else by comparison.
 void words_in_order(const std::vector<double>& A, const std::vector<double>& PA, const std::vector<int64_t>& origin,
                     const std::vector<double>& B, const std::vector<double>& PB, const std::vector<int64_t>& first,
                     const std::vector<int64_t>& stop, size_t n, double* scores, double* probs) {
     const size_t na = A.size();
     const auto each = [&](auto&& visit) {
         for (size_t i = 0; i < na; ++i)
-            for (int64_t k = first[i]; k < stop[i]; ++k) visit(A[i] + B[static_cast<size_t>(k)], i, static_cast<size_t>(k));
+            for (int64_t k = first[i]; k < stop[i]; ++k)
+                visit(A[i] + B[static_cast<size_t>(k)], i, static_cast<size_t>(k));
     };
     double least = INFINITY, greatest = -INFINITY;
     for (size_t i = 0; i < na; ++i)
