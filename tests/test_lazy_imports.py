@@ -3,6 +3,7 @@ public name and module is still there."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -52,7 +53,6 @@ def test_a_command_lets_idle_blas_workers_sleep_unless_the_user_chose():
     """A command's process sets OPENBLAS_THREAD_TIMEOUT=4 before numpy loads (idle OpenBLAS workers
     would spin on the engine's cores); a value the user set is kept; in-process calls after numpy
     is loaded change nothing."""
-    import os
 
     code = ("import os, sys\n"
             "from exactpwm.app.cli import main\n"
@@ -70,16 +70,36 @@ def test_a_command_lets_idle_blas_workers_sleep_unless_the_user_chose():
     assert run.stdout.splitlines()[-1] == "None"
 
 
-def test_the_program_freezes_its_objects_as_a_command_ends_and_main_does_not():
-    """``exactpwm`` (run: the console script and ``python -m exactpwm``) freezes every object out of
-    the collector's reach once its command is done, so the interpreter's shutdown skips traversing
-    them; main(), the in-process call, leaves the collector alone."""
-    code = ("import gc\n"
+def test_the_program_ends_its_process_once_the_command_is_done_and_said():
+    """``exactpwm`` (run: the console script and ``python -m exactpwm``) ends the process when its
+    command returns: what it printed is flushed, exit handlers run, the exit code is the command's,
+    and nothing after the call runs. With another thread still running, the interpreter ends as
+    usual (the thread is waited for), with the objects frozen out of the collector's reach; main(),
+    the in-process call, returns and leaves the collector alone."""
+    code = ("import atexit, gc, sys\n"
             "from exactpwm.app.cli import main, run\n"
+            "atexit.register(lambda: print('exit handler ran'))\n"
             "assert main(['info']) == 0 and gc.get_freeze_count() == 0\n"
-            "assert run(['info']) == 0 and gc.get_freeze_count() > 0\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+            "print('unflushed', end='')\n"
+            "run(['scan', 'no-such.meme', 'no-such.fa'] if len(sys.argv) > 1 else ['info'])\n"
+            "print('after run')\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # stdout held in its buffer
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
+    assert "unflushed" in done.stdout and done.stdout.rstrip().endswith("exit handler ran")
+    assert "after run" not in done.stdout
+    failed = subprocess.run([sys.executable, "-c", code, "fail"], capture_output=True, text=True, env=env)
+    assert failed.returncode == 1 and "no-such.meme: no such file" in failed.stderr
+    assert "exit handler ran" in failed.stdout and "after run" not in failed.stdout
+    threaded = ("import threading, time, gc, atexit\n"
+                "from exactpwm.app.cli import run\n"
+                "def late():\n    time.sleep(0.3)\n    print('thread done', flush=True)\n"
+                "threading.Thread(target=late).start()\n"
+                "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0))\n"
+                "run(['info'])\n")
+    done = subprocess.run([sys.executable, "-c", threaded], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-2:] == ["thread done", "frozen True"]
     done = subprocess.run([sys.executable, "-m", "exactpwm", "info"], capture_output=True, text=True)
     assert done.returncode == 0 and "\"version\"" in done.stdout, done.stderr
 
@@ -88,7 +108,6 @@ def test_a_scanning_command_lets_waiting_openmp_threads_sleep_unless_the_user_ch
     """A scanning command's process sets OMP_WAIT_POLICY=PASSIVE before the engine (and its OpenMP
     runtime) loads; a value the user set is kept; a command that runs torch is left as it is, and
     so is an in-process call once the engine is loaded."""
-    import os
 
     def policy(command, env, before=""):
         code = (before + "import os, sys\n"

@@ -1,5 +1,3 @@
-import sys
-
 from exactpwm.app.cli import run
 
-sys.exit(run())
+run()

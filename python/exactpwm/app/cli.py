@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import NoReturn
 
 from exactpwm.app import (
     attribute_cli,
@@ -185,22 +186,43 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def run(argv: list[str] | None = None) -> int:
-    """The ``exactpwm`` program (its console script and ``python -m exactpwm``): :func:`main`, then,
-    with the command done, every object frozen out of the garbage collector's reach (``gc.freeze``),
-    so that the interpreter's shutdown does not traverse them in its collections: 0.03 s of a 0.25-0.28 s
-    *K. pneumoniae* scan command on 2 cores. Shutdown still runs as usual (atexit, files flushed and
-    closed); in-process callers use :func:`main`, which leaves the collector alone."""
-    try:
-        return main(argv)
-    finally:
-        import gc
+def run(argv: list[str] | None = None) -> NoReturn:
+    """The ``exactpwm`` program (its console script and ``python -m exactpwm``): :func:`main`, then
+    the end of the process with its exit code.
 
-        gc.freeze()
+    A command's process ends as soon as its work is done and said: standard output and error are
+    flushed and the exit handlers run (:mod:`atexit`: logging, temporary folders, dask), then the
+    process exits (:func:`os._exit`) without the interpreter's teardown of every module and object
+    (12 ms of a 0.35 s *K. pneumoniae* scan command on 2 cores, 5 ms after it). Every file a command
+    writes is closed by then. Where that cannot be vouched for (a thread other than the main one
+    still runs, or a flush fails), the interpreter ends as usual, with every object frozen out of
+    the garbage collector's reach first (``gc.freeze``) so that its teardown does not traverse
+    them; so does a command ended by an exception (argparse's usage errors, ``--help``). In-process
+    callers use :func:`main`."""
+    _leave(main(argv))  # an exception (argparse's SystemExit included) ends the process as usual
+
+
+def _leave(code: int) -> NoReturn:
+    import atexit
+    import gc
+    import threading
+
+    if threading.active_count() == 1:
+        atexit._run_exitfuncs()  # each runs once: the interpreter's shutdown would not run them again
+        try:
+            for stream in (sys.stdout, sys.stderr):
+                if stream is not None and not stream.closed:
+                    stream.flush()
+        except (OSError, ValueError):
+            pass  # the interpreter's own shutdown reports it, as before
+        else:
+            os._exit(code)
+    gc.freeze()
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover
     # run the imported module's run, not this __main__ copy's (one UsageError class for all modules)
     from exactpwm.app.cli import run as _run
 
-    sys.exit(_run())
+    _run()
