@@ -23,7 +23,8 @@ def test_import_contracts_hold():
 
 
 def test_only_the_facade_imports_the_compiled_core():
-    """import-linter cannot see a compiled module, so this is checked on the sources."""
+    """import-linter cannot see a compiled module, so this is checked on the sources. The one other
+    module, _read_ahead, starts reading a FASTA file before numpy (which the facade imports) loads."""
     import re
 
     import exactpwm
@@ -33,7 +34,7 @@ def test_only_the_facade_imports_the_compiled_core():
     offenders = []
     for folder, _, files in os.walk(pkg):
         for name in files:
-            if name.endswith(".py") and name != "_engine.py":
+            if name.endswith(".py") and name not in ("_engine.py", "_read_ahead.py"):
                 text = open(os.path.join(folder, name), encoding="utf-8").read()
                 if imports_core.search(text):
                     offenders.append(os.path.relpath(os.path.join(folder, name), pkg))
@@ -67,8 +68,9 @@ def test_ruff_is_clean():
 def test_core_stubs_match_the_compiled_module():
     """python/exactpwm/_core.pyi describes exactpwm._core as built (mypy's stubtest)."""
     pytest.importorskip("mypy")
-    run = subprocess.run([sys.executable, "-m", "mypy.stubtest", "exactpwm._core"], capture_output=True, text=True,
-                         timeout=600, cwd=os.path.dirname(ROOT))
+    allowlist = os.path.join(os.path.dirname(__file__), "stubtest_allowlist.txt")
+    run = subprocess.run([sys.executable, "-m", "mypy.stubtest", "exactpwm._core", "--allowlist", allowlist],
+                         capture_output=True, text=True, timeout=600, cwd=os.path.dirname(ROOT))
     assert run.returncode == 0, run.stdout + run.stderr
 
 

@@ -373,3 +373,23 @@ def test_scan_honours_meme_strands_plus(tmp_path):
     assert run.returncode == 0, run.stderr
     rows = [line.split("\t") for line in out.read_text().splitlines() if line and not line.startswith("#")]
     assert [(r[1], r[5]) for r in rows] == [("4", "+")]
+
+
+def test_a_command_line_builds_only_its_commands_parser_with_the_same_arguments():
+    """``exactpwm scan ...`` builds the scan command's parser alone: the same options, defaults and
+    help as in the whole program's parser, which lists every command (COMMANDS names them all)."""
+    from exactpwm.app.cli import COMMANDS, build_parser
+
+    def commands(parser):
+        return next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction").choices
+
+    full = commands(build_parser())
+    assert sorted(full) == sorted(COMMANDS)
+    for name in COMMANDS:
+        one = commands(build_parser(name))
+        assert list(one) == [name]
+        assert one[name].format_help() == full[name].format_help()
+        def options(parser):
+            return [(a.dest, a.option_strings, a.default, a.nargs, a.choices) for a in parser._actions]
+
+        assert options(one[name]) == options(full[name]) and one[name]._defaults == full[name]._defaults

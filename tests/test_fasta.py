@@ -151,3 +151,64 @@ def test_every_backend_parses_blocks_alike(text, letters):
         ref = parse("numba", block)
         for backend in BACKENDS:
             assert parse(backend, block) == ref, (backend, block)
+
+
+@pytest.mark.parametrize("text", FASTA_CASES + [b"", b"\n \n", b">a\nACGT", b">a\r\nAC\r\n"])
+@pytest.mark.parametrize("letters", [False, True])
+def test_a_file_read_ahead_reads_as_the_file_does(tmp_path, monkeypatch, text, letters):
+    """A FASTA file read ahead by the compiled core as the program starts (exactpwm._read_ahead)
+    gives the same blocks, names, codes and errors as the file read the usual way; a file with
+    '\\r' line ends is left to the usual reading (it converts them)."""
+    from exactpwm import _read_ahead
+
+    path = tmp_path / "in.fa"
+    path.write_bytes(text)
+
+    def blocks():  # the records' names, all their bytes and where each starts (blocks may be cut apart)
+        names, codes, starts, total = [], [], [], 0
+        try:
+            for _, block_names, block_codes, cuts in fasta._blocks(path, letters):
+                names += block_names
+                starts += [total + c for c in cuts]
+                codes.append(bytes(block_codes))
+                total += len(block_codes)
+        except fasta.FastaError as exc:
+            return str(exc)
+        return names, b"".join(codes), starts
+
+    usual = blocks()
+    assert _read_ahead.start(path, letters) and not _read_ahead.start(path, letters)  # once per file
+    opened = []
+    open_binary = fasta.open_binary
+    monkeypatch.setattr(fasta, "open_binary", lambda source: opened.append(source) or open_binary(source))
+    assert blocks() == usual
+    assert bool(opened) == (b"\r" in text) and not _read_ahead._pending
+
+
+def test_a_file_read_ahead_and_changed_since_is_read_again(tmp_path):
+    from exactpwm import _read_ahead
+
+    path = tmp_path / "in.fa"
+    path.write_bytes(b">old\nACGT\n")
+    assert _read_ahead.start(path)
+    path.write_bytes(b">new\nGGGGCC\n")  # whether the read had ended or not
+    assert [(n, exactpwm.decode(c)) for n, c in fasta.read_fasta(path)] == [("new", "GGGGCC")]
+
+
+def test_only_plain_files_up_to_the_limit_are_read_ahead(tmp_path, monkeypatch):
+    """Compressed files are read ahead but decompressed by the usual reading; folders, FIFOs, stdin,
+    missing files and files over the limit are not read ahead at all."""
+    import os
+
+    from exactpwm import _read_ahead
+
+    gz = write(tmp_path, "in.fa", ">a\nACGT\n", gz=True)
+    assert _read_ahead.start(gz)
+    assert [n for n, _ in fasta.read_fasta(gz)] == ["a"] and not _read_ahead._pending
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    assert not _read_ahead.start(fifo)
+    assert not _read_ahead.start(tmp_path) and not _read_ahead.start("-") and not _read_ahead.start(tmp_path / "no")
+    monkeypatch.setattr(_read_ahead, "LIMIT", 4)
+    assert not _read_ahead.start(write(tmp_path, "big.fa", ">a\nACGT\n"))
+    assert not _read_ahead._pending

@@ -104,25 +104,29 @@ def test_the_program_ends_its_process_once_the_command_is_done_and_said():
     assert done.returncode == 0 and "\"version\"" in done.stdout, done.stderr
 
 
-def test_a_scanning_command_lets_waiting_openmp_threads_sleep_unless_the_user_chose():
-    """A scanning command's process sets OMP_WAIT_POLICY=PASSIVE before the engine (and its OpenMP
-    runtime) loads; a value the user set is kept; a command that runs torch is left as it is, and
-    so is an in-process call once the engine is loaded."""
+def test_a_scanning_command_lets_waiting_openmp_threads_spin_briefly_unless_the_user_chose():
+    """A scanning command's process sets GOMP_SPINCOUNT and KMP_BLOCKTIME (short spins, then sleep)
+    before the engine (and its OpenMP runtime) loads; a wait policy or spin the user set is kept; a
+    command that runs torch is left as it is, and so is an in-process call once the engine is loaded."""
+    names = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")
 
-    def policy(command, env, before=""):
+    def waits(command, env, before=""):
         code = (before + "import os, sys\n"
                 "import exactpwm.app.cli as cli\n"
                 "print('exactpwm._core' in sys.modules)\n"  # the engine not loaded by the command's modules
                 f"try:\n    cli.main([{command!r}, '--help'])\nexcept SystemExit:\n    pass\n"
-                "print(os.environ.get('OMP_WAIT_POLICY'))\n")
+                f"print([os.environ.get(n) for n in {names!r}])\n")
         run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
         assert run.returncode == 0, run.stderr
         assert run.stdout.splitlines()[0] == str(bool(before))
         return run.stdout.splitlines()[-1]
 
-    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
-    assert policy("scan", env) == "PASSIVE"
-    assert policy("fimo", env) == "PASSIVE"
-    assert policy("scan", {**env, "OMP_WAIT_POLICY": "ACTIVE"}) == "ACTIVE"
-    assert policy("attribute", env) == "None"
-    assert policy("scan", env, before="import exactpwm._core\n") == "None"
+    env = {k: v for k, v in os.environ.items() if k not in names}
+    assert waits("scan", env) == "[None, '30000', '1']"
+    assert waits("fimo", env) == "[None, '30000', '1']"
+    assert waits("scan", {**env, "OMP_WAIT_POLICY": "PASSIVE"}) == "['PASSIVE', None, None]"
+    assert waits("scan", {**env, "GOMP_SPINCOUNT": "0"}) == "[None, '0', None]"
+    assert waits("attribute", env) == "[None, None, None]"
+    assert waits("scan", env, before="import exactpwm._core\n") == "[None, None, None]"
+
+

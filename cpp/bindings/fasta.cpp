@@ -3,7 +3,10 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cstring>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "exactpwm/fasta_text.hpp"
@@ -68,9 +71,63 @@ void pack(const std::vector<carray<uint8_t>>& codes, const std::vector<carray<in
     exactpwm::pack_records(from.data(), len.data(), counts.data(), static_cast<int64_t>(counts.size()), separator, o);
 }
 
+// a vector handed to numpy without a copy: the array owns it
+template <class T>
+py::array_t<T> owned_array(std::vector<T>&& v, size_t n) {
+    auto* held = new std::vector<T>(std::move(v));
+    py::capsule owner(held, [](void* p) { delete static_cast<std::vector<T>*>(p); });
+    return py::array_t<T>(static_cast<py::ssize_t>(n), held->data(), owner);
+}
+
+std::unique_ptr<exactpwm::FastaReadAhead> start_read_ahead(const std::string& path, const py::bytes& table,
+                                                           bool letters, int64_t limit) {
+    const std::string t = table;  // no numpy here: this runs before the interpreter has loaded it
+    if (t.size() != 256) throw py::value_error("table must hold 256 bytes");
+    return std::make_unique<exactpwm::FastaReadAhead>(path, reinterpret_cast<const uint8_t*>(t.data()), letters,
+                                                      limit);
+}
+
+py::object read_ahead_result(exactpwm::FastaReadAhead& ahead) {
+    exactpwm::FastaFileParse* r = nullptr;
+    {
+        py::gil_scoped_release nogil;
+        r = &ahead.wait();
+    }
+    if (!r->read) return py::none();
+    const exactpwm::FastaBlock& b = r->block;
+    py::object names = py::none();
+    if (b.ascii_headers) names = py::bytes(b.names);
+    const size_t n_codes = static_cast<size_t>(b.n_codes);
+    py::tuple parsed = py::make_tuple(owned_array(std::move(r->codes), n_codes), as_array(b.heads),
+                                      as_array(b.head_ends), as_array(b.cuts), b.bad, b.first_kept, b.nameless,
+                                      names, b.newlines);
+    r->read = false;  // the codes are the array's now: one result per read
+    return py::make_tuple(parsed, py::make_tuple(r->device, r->inode, r->size, r->mtime_ns),
+                          py::bytes(r->text.data(), std::min<size_t>(r->text.size(), 6)));
+}
+
 }  // namespace
 
 void register_fasta(py::module_& m) {
+    py::class_<exactpwm::FastaReadAhead>(m, "FastaReadAhead",
+                                         "A plain FASTA file read and parsed as one block on a thread of its own "
+                                         "(see exactpwm._read_ahead and cpp/include/exactpwm/fasta_text.hpp).")
+        .def(py::init(&start_read_ahead), py::arg("path"), py::arg("table"), py::arg("letters"), py::arg("limit"),
+             "Starts reading the file (table: the 256-byte decode table, as bytes; limit: the largest size read).")
+        .def("result", &read_ahead_result,
+             "Waits for the thread: ((codes, heads, head_ends, cuts, bad, first_kept, nameless, names, newlines), "
+             "(st_dev, st_ino, st_size, st_mtime_ns), the text's first 6 bytes), as parse_fasta_block parses the "
+             "whole text; None when the file was not read (not a regular file, too large, holds '\\r', a read "
+             "error) or its result was taken.")
+        .def("text", [](exactpwm::FastaReadAhead& ahead) {
+                 exactpwm::FastaFileParse* r = nullptr;
+                 {
+                     py::gil_scoped_release nogil;
+                     r = &ahead.wait();
+                 }
+                 return py::bytes(r->text);
+             },
+             "The text parsed (with its final newline), for error messages.");
     m.def("pack_records", &pack, py::arg("codes"), py::arg("lengths"), py::arg("separator"), py::arg("out"),
           "Records packed for a scan, each followed by the separator byte: run r's records are codes[r], their "
           "lengths lengths[r]; written to out, run after run.");

@@ -1,6 +1,11 @@
 // FASTA text blocks; see fasta_text.hpp.
 #include "exactpwm/fasta_text.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstring>
 
 namespace exactpwm {
@@ -74,6 +79,63 @@ void pack_records(const uint8_t* const* codes, const int64_t* const* lengths, co
             *out++ = separator;
         }
     }
+}
+
+FastaReadAhead::FastaReadAhead(std::string path, const uint8_t* table, bool letters, int64_t limit)
+    : path_(std::move(path)), letters_(letters), limit_(limit) {
+    std::memcpy(table_.data(), table, table_.size());
+    worker_ = std::thread([this] { run(); });
+}
+
+FastaReadAhead::~FastaReadAhead() {
+    if (worker_.joinable()) worker_.join();
+}
+
+FastaFileParse& FastaReadAhead::wait() {
+    if (worker_.joinable()) worker_.join();
+    return result_;
+}
+
+void FastaReadAhead::run() {
+    // O_NONBLOCK: a FIFO put at the path is neither waited on nor read (regular files ignore it)
+    const int fd = ::open(path_.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return;
+    struct stat st {};
+    FastaFileParse& r = result_;
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= limit_) {
+        r.text.resize(static_cast<size_t>(st.st_size) + 1);
+        size_t got = 0;
+        bool failed = false;
+        while (got < r.text.size()) {  // one byte more than the size: a file that grew is not taken
+            const ssize_t n = ::read(fd, &r.text[got], r.text.size() - got);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) {
+                failed = n < 0;
+                break;
+            }
+            got += static_cast<size_t>(n);
+        }
+        if (!failed && got == static_cast<size_t>(st.st_size) && !std::memchr(r.text.data(), '\r', got)) {
+            r.text.resize(got);
+            if (got && r.text.back() != '\n') r.text += '\n';
+            r.codes.resize(r.text.size());
+            parse_fasta_block(reinterpret_cast<const uint8_t*>(r.text.data()), static_cast<int64_t>(r.text.size()),
+                              false, table_.data(), letters_, r.codes.data(), r.block);
+            r.device = static_cast<uint64_t>(st.st_dev);
+            r.inode = static_cast<uint64_t>(st.st_ino);
+            r.size = static_cast<int64_t>(st.st_size);
+#if defined(__APPLE__)
+            const struct timespec& mtime = st.st_mtimespec;
+#else
+            const struct timespec& mtime = st.st_mtim;
+#endif
+            r.mtime_ns = static_cast<int64_t>(mtime.tv_sec) * 1000000000 + mtime.tv_nsec;
+            r.read = true;
+        } else {
+            r.text = std::string();
+        }
+    }
+    ::close(fd);
 }
 
 }  // namespace exactpwm

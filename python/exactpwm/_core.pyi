@@ -211,6 +211,35 @@ def pack_records(
 ) -> None:
     """Records packed for a scan, each followed by the separator byte: run r's records are codes[r],
     their lengths lengths[r]; written to out, run after run."""
+class FastaReadAhead:
+    """A plain FASTA file read and parsed as one block on a thread of its own (see
+    exactpwm._read_ahead and fasta_text.hpp)."""
+    def __init__(self, path: str, table: bytes, letters: bool, limit: int) -> None: ...
+    def result(
+        self,
+    ) -> (
+        tuple[
+            tuple[
+                npt.NDArray[np.uint8],
+                npt.NDArray[np.int64],
+                npt.NDArray[np.int64],
+                npt.NDArray[np.int64],
+                int,
+                int,
+                int,
+                bytes | None,
+                int,
+            ],
+            tuple[int, int, int, int],
+            bytes,
+        ]
+        | None
+    ):
+        """((codes, heads, head_ends, cuts, bad, first_kept, nameless, names, newlines), (st_dev,
+        st_ino, st_size, st_mtime_ns), the text's first 6 bytes); None when the file was not read."""
+    def text(self) -> bytes:
+        """The text parsed (with its final newline), for error messages."""
+
 def parse_fasta_block(
     text: bytes, continues: bool, table: npt.NDArray[np.uint8], letters: bool
 ) -> tuple[

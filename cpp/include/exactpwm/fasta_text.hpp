@@ -3,8 +3,10 @@
 // Plain C++17, no Python.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace exactpwm {
@@ -34,6 +36,39 @@ struct FastaBlock {
 // a code, written to codes (room for n) as table[b], or as b itself with `letters`.
 void parse_fasta_block(const uint8_t* text, int64_t n, bool continues, const uint8_t* table, bool letters,
                        uint8_t* codes, FastaBlock& out);
+
+// A plain FASTA file read whole and parsed as one block (parse_fasta_block, not continuing a
+// line) on a thread of its own, which the constructor starts: a command's process has its input read
+// while its interpreter starts. Read only when the path is a regular file of at most `limit` bytes
+// holding no '\r'; otherwise, and on any error, `read` stays false and the caller reads the file its
+// usual way (which reports the errors). A final '\n' is added to text that lacks one.
+struct FastaFileParse {
+    bool read = false;
+    std::string text;
+    std::vector<uint8_t> codes;  // the first block.n_codes are written
+    FastaBlock block;
+    uint64_t device = 0, inode = 0;  // the file read (fstat), to check it is still the caller's
+    int64_t size = -1, mtime_ns = 0;
+};
+
+class FastaReadAhead {
+  public:
+    FastaReadAhead(std::string path, const uint8_t* table, bool letters, int64_t limit);
+    ~FastaReadAhead();
+    FastaReadAhead(const FastaReadAhead&) = delete;
+    FastaReadAhead& operator=(const FastaReadAhead&) = delete;
+    // Waits for the thread (the first call) and gives its result, which the caller may move from.
+    FastaFileParse& wait();
+
+  private:
+    void run();
+    std::string path_;
+    std::array<uint8_t, 256> table_{};
+    bool letters_;
+    int64_t limit_;
+    FastaFileParse result_;
+    std::thread worker_;
+};
 
 // Records packed for a scan, each followed by one separator byte: run r holds n_records[r] records,
 // its codes[r] their bytes one after the other and lengths[r] their lengths; out (room for every

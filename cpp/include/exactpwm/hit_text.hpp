@@ -28,7 +28,7 @@ struct HitNames {
 };
 
 // Text is made in parts of this many consecutive rows (the last part may hold fewer), in parallel.
-constexpr int64_t kHitRowsPerPart = int64_t{1} << 14;
+constexpr int64_t kHitRowsPerPart = int64_t{1} << 12;
 
 // The parts that n rows make: ceil(n / kHitRowsPerPart), at least 1.
 int64_t hit_text_parts(int64_t n);

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from exactpwm import _read_ahead as read_ahead
 from exactpwm.app.common import (
     add_motif_args,
     add_scoring_args,
@@ -85,6 +86,8 @@ def add_parsers(sub) -> None:
 
 
 def run_scan_command(args: argparse.Namespace) -> int:
+    if not (args.regions or args.dask):  # the FASTA file read whole while numpy and the scan's modules load
+        read_ahead.start(args.sequences)
     from exactpwm.jobs.scan import ScanOptions, run_scan
 
     opts = ScanOptions(

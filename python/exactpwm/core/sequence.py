@@ -20,6 +20,7 @@ import numpy.typing as npt
 
 from exactpwm._engine import _COMPLEMENT_CODES
 from exactpwm.core._checks import resolve_threads
+from exactpwm.core.alphabet import ALPHABET, INVALID, N_CODE, code_table
 from exactpwm.core.errors import InputTypeError
 
 __all__ = [
@@ -35,26 +36,10 @@ __all__ = [
     "iter_batches",
 ]
 
-ALPHABET = "ACGT"
-N_CODE = 4
-INVALID = 255
-
 SequenceLike = Union[str, bytes, bytearray, memoryview, np.ndarray]
 
 
-def _build_table() -> np.ndarray:
-    table = np.full(256, INVALID, dtype=np.uint8)
-    for code, letters in enumerate(("A", "C", "G", "TU")):
-        for ch in letters:
-            table[ord(ch)] = code
-            table[ord(ch.lower())] = code
-    for ch in "NRYSWKMBDHVX-":
-        table[ord(ch)] = N_CODE
-        table[ord(ch.lower())] = N_CODE
-    return table
-
-
-ENCODE = _build_table()  # letter byte -> code (0..4), 255 for bytes that are not letters
+ENCODE = np.frombuffer(code_table(), dtype=np.uint8).copy()  # letter byte -> code (0..4), 255 for others
 _COMPLEMENT = _COMPLEMENT_CODES  # one table: A<->T, C<->G, N stays N
 
 

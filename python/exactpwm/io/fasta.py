@@ -18,31 +18,29 @@ and lz4 files are refused with the command that unpacks them.
 from __future__ import annotations
 
 import bz2
+import functools
 import gzip
 import io
 import lzma
 import os
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO, cast
 
 import numpy as np
 
+from exactpwm import _read_ahead
 from exactpwm._engine import engine
-from exactpwm.core.sequence import ENCODE, INVALID
+from exactpwm.core.alphabet import FASTA_SKIP, INVALID, fasta_table
 
 __all__ = ["FastaError", "read_fasta", "iter_chunks", "iter_pieces", "Chunk", "Run", "open_binary", "compression",
            "sequence_lengths", "record_lengths", "select_records"]
 
 _BLOCK = 1 << 22  # bytes read at a time
-_SKIP = 254  # whitespace code in the decode table
-
-_DECODE = ENCODE.copy()
-for _ws in b" \t\r\n\v\f":
-    _DECODE[_ws] = _SKIP
-_DECODE_TABLE = _DECODE.tobytes()  # for bytes.translate (the engine reads _DECODE)
+_DECODE = np.frombuffer(fasta_table(), dtype=np.uint8).copy()  # whitespace skipped (FASTA_SKIP)
+_DECODE_TABLE = fasta_table()  # for bytes.translate (the engine reads _DECODE)
 
 
 # what reading a damaged gzip / xz / bzip2 stream raises
@@ -188,23 +186,25 @@ def _blocks(source, letters: bool = False,
     results and errors, tested). Line numbers are counted only to report an error.
     """
     eng = engine(backend)
-    stream, label = open_binary(source)
+    ahead = _read_ahead.take(source, letters) if eng.name == "cpp" else None
+    if ahead is not None and compression(ahead.head) is None:  # read whole by the program as it started
+        stream, label = None, os.fspath(source)
+        pieces: Iterator[tuple[Callable[[], bytes], tuple]] = iter([(ahead.text, ahead.parsed)] if ahead.head else [])
+    else:
+        stream, label = open_binary(source)
+        pieces = _parsed_blocks(stream, label, letters, eng)
     seen_header = False
     line_no = 1  # of the block's first line
     try:
-        for text, continues in _lines_of(stream, label):
-            if not text:
-                continue
+        for text_of, parsed in pieces:
 
-            def line_of(i: int, first=line_no, text=text) -> int:
-                return first + text.count(b"\n", 0, i)
+            def line_of(i: int, first=line_no, text_of=text_of) -> int:
+                return first + text_of().count(b"\n", 0, i)
 
-            parsed = eng.fasta_block(text, continues, _DECODE, letters)
-            if parsed is None:
-                parsed = _parse_numpy(text, continues, letters)
             codes, heads, head_ends, cuts, bad, first_kept, nameless, names_blob, newlines = parsed
             if bad >= 0:
-                ch = chr(text[bad]) if 32 < text[bad] < 127 else f"byte 0x{text[bad]:02x}"
+                byte = text_of()[bad]
+                ch = chr(byte) if 32 < byte < 127 else f"byte 0x{byte:02x}"
                 raise FastaError(f"{label}, line {line_of(bad)}: unknown letter {ch!r} in a "
                                  "sequence (expected ACGTU, N or IUPAC codes)")
             cut_list = cuts.tolist()
@@ -217,6 +217,7 @@ def _blocks(source, letters: bool = False,
                 names = names_blob.decode("ascii").split("\n")[:-1]
             else:
                 names = []
+                text = text_of()
                 for h, e in zip(heads.tolist(), head_ends.tolist()):
                     words = text[h + 1:e].decode("utf-8", "replace").split(None, 1)
                     if not words:
@@ -227,8 +228,20 @@ def _blocks(source, letters: bool = False,
             yield line_no, names, codes, cut_list
             line_no += newlines
     finally:
-        if stream is not sys.stdin.buffer and not hasattr(source, "read"):
+        if stream is not None and stream is not sys.stdin.buffer and not hasattr(source, "read"):
             stream.close()
+
+
+def _parsed_blocks(stream: BinaryIO, label: str, letters: bool, eng) -> Iterator[tuple[Callable[[], bytes], tuple]]:
+    """(text, parsed) per block of whole lines of the stream: ``text()`` its bytes, ``parsed`` as
+    the engine's ``fasta_block`` returns it (numpy's parser where the engine has none)."""
+    for text, continues in _lines_of(stream, label):
+        if not text:
+            continue
+        parsed = eng.fasta_block(text, continues, _DECODE, letters)
+        if parsed is None:
+            parsed = _parse_numpy(text, continues, letters)
+        yield functools.partial(bytes, text), parsed
 
 
 def _parse_numpy(text: bytes, continues: bool, letters: bool) -> tuple:
@@ -250,12 +263,12 @@ def _parse_numpy(text: bytes, continues: bool, letters: bool) -> tuple:
     head_bytes = head_ends - heads  # '>' and the name line, without its '\n'
     if heads.size:  # header bytes read as whitespace
         decoded[np.arange(int(head_bytes.sum())) + np.repeat(heads - np.cumsum(head_bytes) + head_bytes,
-                                                             head_bytes)] = _SKIP
+                                                             head_bytes)] = FASTA_SKIP
     bad = decoded == INVALID
     if bad.any():
         return (np.zeros(0, np.uint8), heads, head_ends, np.zeros(0, np.int64), int(np.argmax(bad)), -1, -1, None,
                 ends.size)
-    keep = decoded != _SKIP
+    keep = decoded != FASTA_SKIP
     codes = (raw if letters else decoded)[keep]
     # codes before each header: its position less the bytes skipped before it, which are the
     # line ends and the earlier headers when the sequence lines hold no other whitespace
