@@ -277,7 +277,7 @@ def failed_rename_names_the_path(t):
     target = t / "hits.tsv"
     target.write_text("old")
     full = OSError(28, "No space left on device")
-    with mock.patch("exactpwm.io.files.os.replace", side_effect=full):
+    with mock.patch("exactpwm.io.files.replace_file", side_effect=full):
         try:
             with atomic_output(target) as f:
                 f.write("new")

@@ -393,3 +393,43 @@ def test_a_command_line_builds_only_its_commands_parser_with_the_same_arguments(
             return [(a.dest, a.option_strings, a.default, a.nargs, a.choices) for a in parser._actions]
 
         assert options(one[name]) == options(full[name]) and one[name]._defaults == full[name]._defaults
+
+
+@pytest.mark.parametrize("argv", [["scan", "--thresh", "1e-3", "-o", "{out}/hits.tsv"],
+                                  ["fimo", "--thresh", "1e-3", "--oc", "{out}"],
+                                  ["fimo", "--text", "--thresh", "1e-3"],
+                                  ["fimo", "--text", "--skip-matched-sequence", "--thresh", "1e-3"]])
+def test_the_fasta_read_ahead_as_a_command_starts_is_the_one_it_reads(files, tmp_path, capsys, monkeypatch, argv):
+    """scan and fimo have their FASTA file read ahead while their modules load, as the letters or
+    codes the command then reads (nothing read twice), with the same output as without it."""
+    from exactpwm import _read_ahead
+    from exactpwm.app.cli import main
+
+    _, fa, _, meme, _ = files
+    out = tmp_path / "out"
+    out.mkdir()
+    cmd = [a.format(out=out) for a in argv[:1]] + [str(meme), str(fa)] + [a.format(out=out) for a in argv[1:]]
+    start, started = _read_ahead.start, []
+    outputs = []
+    def counted(*args, **kwargs):
+        started.append(start(*args, **kwargs))
+        return started[-1]
+
+    for ahead in (True, False):
+        monkeypatch.setattr(_read_ahead, "start", counted if ahead else lambda *args, **kwargs: False)
+        assert main(cmd) == 0
+        outputs.append((capsys.readouterr().out, sorted((p.name, p.read_text()) for p in out.iterdir())))
+        assert not _read_ahead._pending
+    assert started == [True] and outputs[0] == outputs[1]
+
+
+def test_a_command_that_fails_before_reading_its_fasta_drops_the_read_ahead(files, tmp_path, capsys):
+    from exactpwm import _read_ahead
+    from exactpwm.app.cli import main
+
+    _, fa, _, _, _ = files
+    bad = tmp_path / "bad.meme"
+    bad.write_text("not a motif file\n")
+    assert main(["scan", str(bad), str(fa)]) == 1 and "bad.meme" in capsys.readouterr().err
+    assert main(["fimo", "--text", str(bad), str(fa)]) == 1
+    assert not _read_ahead._pending

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 from exactpwm.core.alphabet import fasta_table
 
-__all__ = ["LIMIT", "Ahead", "start", "take"]
+__all__ = ["LIMIT", "Ahead", "start", "take", "reading"]
 
 LIMIT = 64 << 20  #: the largest file read ahead (bytes): its text and codes are held whole
 
@@ -81,3 +82,15 @@ def take(source, letters: bool) -> Ahead | None:
     if (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns) != tuple(read):
         return None
     return Ahead(parsed, head, ahead.text)
+
+
+@contextmanager
+def reading(path, letters: bool = False) -> Iterator[None]:
+    """:func:`start` for the block's duration: a read the block did not take (a job that failed
+    before it read the file, or read it another way) is dropped at its end, its memory freed."""
+    key = _key(path, letters) if start(path, letters) else None
+    try:
+        yield
+    finally:
+        if key is not None:
+            _pending.pop(key, None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 
+from exactpwm import _read_ahead as read_ahead
 from exactpwm.app.common import UsageError, number, part_spec, progress_for, threads
 
 _pvalue = number("threshold", low=0, low_open=True, high=1)
@@ -86,6 +87,13 @@ def join_option_values(argv: list[str]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    # the FASTA file read whole while the job's modules load, as the letters or codes the job reads
+    reads = args.sequences if not (args.version or args.regions) else None
+    with read_ahead.reading(reads, letters=not (args.text and args.skip_matched_sequence)):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     from exactpwm.jobs.common import MotifSource
     from exactpwm.jobs.fimo import FimoOptions, run_fimo
 

@@ -86,18 +86,18 @@ def add_parsers(sub) -> None:
 
 
 def run_scan_command(args: argparse.Namespace) -> int:
-    if not (args.regions or args.dask):  # the FASTA file read whole while numpy and the scan's modules load
-        read_ahead.start(args.sequences)
-    from exactpwm.jobs.scan import ScanOptions, run_scan
+    # the FASTA file read whole while numpy and the scan's modules load (not for regions or a cluster)
+    with read_ahead.reading(args.sequences if not (args.regions or args.dask) else None):
+        from exactpwm.jobs.scan import ScanOptions, run_scan
 
-    opts = ScanOptions(
-        motif_source(args, args.motifs, args.motif, args.motif_format), args.sequences, output=args.output,
-        format=args.format, pvalue=args.thresh, score=args.score, norc=args.norc, qvalues=args.qvalues,
-        regions=args.regions, genomic_coord=args.parse_genomic_coord, uniform=args.uniform, bgfile=args.bgfile,
-        pseudocount=args.pseudocount, base=args.base, threads=args.threads, chunk_size=args.chunk_size,
-        dask=args.dask, motif_groups=args.motif_groups, backend=args.backend, part=args.part, argv=args.argv)
-    with progress_for(args, args.sequences if not args.regions else None) as progress:
-        run_scan(opts, progress=progress)
+        opts = ScanOptions(
+            motif_source(args, args.motifs, args.motif, args.motif_format), args.sequences, output=args.output,
+            format=args.format, pvalue=args.thresh, score=args.score, norc=args.norc, qvalues=args.qvalues,
+            regions=args.regions, genomic_coord=args.parse_genomic_coord, uniform=args.uniform, bgfile=args.bgfile,
+            pseudocount=args.pseudocount, base=args.base, threads=args.threads, chunk_size=args.chunk_size,
+            dask=args.dask, motif_groups=args.motif_groups, backend=args.backend, part=args.part, argv=args.argv)
+        with progress_for(args, args.sequences if not args.regions else None) as progress:
+            run_scan(opts, progress=progress)
     return 0
 
 
