@@ -118,12 +118,35 @@ void insertion_sort_with(double* x, T* val, size_t n) {
     }
 }
 
+// Buckets of the scores in [least, greatest]: a power of two of them, about n / per (at most 2^16).
+// bucket(s) = floor((s - least) * scale) never decreases as s grows (each rounding is monotone), so
+// scores dealt into the buckets in order leave the buckets in order. One bucket (`spread` false) when
+// every score ties or the range is too wide for the double.
+struct ScoreBuckets {
+    size_t count = 1;
+    double least, scale = 0.0;
+    bool spread = false;
+
+    ScoreBuckets(double lo, double hi, size_t n, size_t per) : least(lo) {
+        size_t b = 1;
+        while (b < n / per && b < (size_t{1} << 16)) b <<= 1;
+        const double s = hi > lo ? static_cast<double>(b) / (hi - lo) : 0.0;
+        if (std::isfinite(s) && s > 0) {
+            count = b;
+            scale = s;
+            spread = true;
+        }
+    }
+    size_t operator()(double s) const {
+        return spread ? std::min(count - 1, static_cast<size_t>((s - least) * scale)) : size_t{0};
+    }
+};
+
 // Sorts x[0, n) ascending with val[0, n) carried along, stably (ties keep their order, as numpy's
-// stable argsort). The scores (finite) are dealt into about n / 4 buckets by where they lie between
-// the least and the greatest: bucket(s) = floor((s - least) * scale) never decreases as s grows
-// (each rounding is monotone), so the buckets are in order, and dealing keeps each one's scores in
-// their order. Each bucket is then sorted on its own: by insertion when small, else by the radix sort
-// (a bucket of ties costs it one counting pass). x holds the scores on entry and on return.
+// stable argsort). The scores (finite) are dealt into about n / 4 buckets of their range
+// (ScoreBuckets), which keeps each bucket's scores in their order. Each bucket is then sorted on its
+// own: by insertion when small, else by the radix sort (a bucket of ties costs it one counting pass).
+// x holds the scores on entry and on return.
 template <class T>
 void sort_with(std::vector<double>& x, std::vector<T>& val, size_t n) {
     constexpr size_t kSmall = 32;
@@ -137,16 +160,12 @@ void sort_with(std::vector<double>& x, std::vector<T>& val, size_t n) {
         greatest = std::max(greatest, x[i]);
     }
     if (!(greatest > least)) return;  // every score ties: already in order
-    size_t buckets = 1;
-    while (buckets < n / 4 && buckets < (size_t{1} << 16)) buckets <<= 1;
-    const double scale = static_cast<double>(buckets) / (greatest - least);
-    if (!std::isfinite(scale) || !(scale > 0)) {  // a range too wide for the double: no buckets
+    const ScoreBuckets bucket(least, greatest, n, 4);
+    if (!bucket.spread) {  // a range too wide for the double: no buckets
         radix_sort_with(x.data(), val.data(), n);
         return;
     }
-    const auto bucket = [&](double s) {
-        return std::min(buckets - 1, static_cast<size_t>((s - least) * scale));
-    };
+    const size_t buckets = bucket.count;
     std::vector<size_t> start(buckets + 1, 0);
     for (size_t i = 0; i < n; ++i) ++start[bucket(x[i]) + 1];
     for (size_t b = 0; b < buckets; ++b) start[b + 1] += start[b];
@@ -195,8 +214,8 @@ struct Word {
 // place there), each with B's in order. |A| and |B| are below 2^32 (half-words of at most 11
 // columns). A and B ascending: each run over k is ascending, so the scores lie between the runs'
 // first and last, and as i rises the runs move along B (they read it in order). The words are dealt
-// into about n / 8 buckets of that range as they are made (the bucket of a score never decreases as
-// it grows), and each bucket is put in order: by insertion when small, else by comparison.
+// into about n / 8 buckets of that range as they are made (ScoreBuckets), and each bucket is put in
+// order: by insertion when small, else by comparison.
 void words_in_order(const std::vector<double>& A, const std::vector<double>& PA, const std::vector<int64_t>& origin,
                     const std::vector<double>& B, const std::vector<double>& PB, const std::vector<int64_t>& first,
                     const std::vector<int64_t>& stop, size_t n, double* scores, double* probs) {
@@ -212,13 +231,8 @@ void words_in_order(const std::vector<double>& A, const std::vector<double>& PA,
             least = std::min(least, A[i] + B[static_cast<size_t>(first[i])]);
             greatest = std::max(greatest, A[i] + B[static_cast<size_t>(stop[i] - 1)]);
         }
-    size_t buckets = 1;
-    while (buckets < n / 8 && buckets < (size_t{1} << 16)) buckets <<= 1;
-    const double scale = greatest > least ? static_cast<double>(buckets) / (greatest - least) : 0.0;
-    if (!std::isfinite(scale) || !(scale > 0)) buckets = 1;  // one score, or a range too wide for the double
-    const auto bucket = [&](double s) {
-        return buckets == 1 ? size_t{0} : std::min(buckets - 1, static_cast<size_t>((s - least) * scale));
-    };
+    const ScoreBuckets bucket(least, greatest, n, 8);
+    const size_t buckets = bucket.count;
     std::vector<size_t> at(buckets + 1, 0);
     each([&](double s, size_t, size_t) { ++at[bucket(s) + 1]; });
     for (size_t b = 0; b < buckets; ++b) at[b + 1] += at[b];

@@ -33,17 +33,21 @@ class OutputPathError(ValueError):
     """An output path that cannot be written (a folder, a missing or read-only folder)."""
 
 
-def write_bytes(f: IO, data: bytes) -> None:
-    """UTF-8 bytes to a binary file, or to the binary file under a text one (flushed first), or
-    decoded into a text file that has none."""
+def write_bytes(f: IO, data: bytes | list[bytes]) -> None:
+    """UTF-8 bytes (or a list of parts, written in order) to a binary file, or to the binary file
+    under a text one (flushed first, once), or decoded into a text file that has none."""
+    parts = data if isinstance(data, list) else [data]
     buffer = getattr(f, "buffer", None)
     if buffer is not None:
         f.flush()
-        buffer.write(data)
+        for part in parts:
+            buffer.write(part)
     elif isinstance(f, io.TextIOBase):
-        f.write(data.decode("utf-8"))
+        for part in parts:
+            f.write(part.decode("utf-8"))
     else:
-        f.write(data)
+        for part in parts:
+            f.write(part)
 
 
 def _write_through(path: str) -> bool:

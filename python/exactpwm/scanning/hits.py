@@ -230,8 +230,7 @@ class HitWriter:
             return
         data = None if self.backend == "python" else self.format_engine(rows)
         if data is not None:
-            for part in data:
-                write_bytes(self.f, part)
+            write_bytes(self.f, data)
         else:
             self.f.write(self.format_python(rows))
         if self.fmt == "gff":
