@@ -3,7 +3,6 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -102,8 +101,7 @@ py::object read_ahead_result(exactpwm::FastaReadAhead& ahead) {
                                       as_array(b.head_ends), as_array(b.cuts), b.bad, b.first_kept, b.nameless,
                                       names, b.newlines);
     r->read = false;  // the codes are the array's now: one result per read
-    return py::make_tuple(parsed, py::make_tuple(r->device, r->inode, r->size, r->mtime_ns),
-                          py::bytes(r->text.data(), std::min<size_t>(r->text.size(), 6)));
+    return py::make_tuple(parsed, py::make_tuple(r->device, r->inode, r->size, r->mtime_ns), py::bytes(r->head));
 }
 
 }  // namespace
@@ -118,16 +116,7 @@ void register_fasta(py::module_& m) {
              "Waits for the thread: ((codes, heads, head_ends, cuts, bad, first_kept, nameless, names, newlines), "
              "(st_dev, st_ino, st_size, st_mtime_ns), the text's first 6 bytes), as parse_fasta_block parses the "
              "whole text; None when the file was not read (not a regular file, too large, holds '\\r', a read "
-             "error) or its result was taken.")
-        .def("text", [](exactpwm::FastaReadAhead& ahead) {
-                 exactpwm::FastaFileParse* r = nullptr;
-                 {
-                     py::gil_scoped_release nogil;
-                     r = &ahead.wait();
-                 }
-                 return py::bytes(r->text);
-             },
-             "The text parsed (with its final newline), for error messages.");
+             "error) or its result was taken.");
     m.def("pack_records", &pack, py::arg("codes"), py::arg("lengths"), py::arg("separator"), py::arg("out"),
           "Records packed for a scan, each followed by the separator byte: run r's records are codes[r], their "
           "lengths lengths[r]; written to out, run after run.");

@@ -103,11 +103,11 @@ void FastaReadAhead::run() {
     struct stat st {};
     FastaFileParse& r = result_;
     if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= limit_) {
-        r.text.resize(static_cast<size_t>(st.st_size) + 1);
+        std::string text(static_cast<size_t>(st.st_size) + 1, '\0');
         size_t got = 0;
         bool failed = false;
-        while (got < r.text.size()) {  // one byte more than the size: a file that grew is not taken
-            const ssize_t n = ::read(fd, &r.text[got], r.text.size() - got);
+        while (got < text.size()) {  // one byte more than the size: a file that grew is not taken
+            const ssize_t n = ::read(fd, &text[got], text.size() - got);
             if (n < 0 && errno == EINTR) continue;
             if (n <= 0) {
                 failed = n < 0;
@@ -115,12 +115,13 @@ void FastaReadAhead::run() {
             }
             got += static_cast<size_t>(n);
         }
-        if (!failed && got == static_cast<size_t>(st.st_size) && !std::memchr(r.text.data(), '\r', got)) {
-            r.text.resize(got);
-            if (got && r.text.back() != '\n') r.text += '\n';
-            r.codes.resize(r.text.size());
-            parse_fasta_block(reinterpret_cast<const uint8_t*>(r.text.data()), static_cast<int64_t>(r.text.size()),
-                              false, table_.data(), letters_, r.codes.data(), r.block);
+        if (!failed && got == static_cast<size_t>(st.st_size) && !std::memchr(text.data(), '\r', got)) {
+            text.resize(got);
+            if (got && text.back() != '\n') text += '\n';
+            r.codes.resize(text.size());
+            parse_fasta_block(reinterpret_cast<const uint8_t*>(text.data()), static_cast<int64_t>(text.size()), false,
+                              table_.data(), letters_, r.codes.data(), r.block);
+            r.head = text.substr(0, 6);
             r.device = static_cast<uint64_t>(st.st_dev);
             r.inode = static_cast<uint64_t>(st.st_ino);
             r.size = static_cast<int64_t>(st.st_size);
@@ -131,8 +132,6 @@ void FastaReadAhead::run() {
 #endif
             r.mtime_ns = static_cast<int64_t>(mtime.tv_sec) * 1000000000 + mtime.tv_nsec;
             r.read = true;
-        } else {
-            r.text = std::string();
         }
     }
     ::close(fd);

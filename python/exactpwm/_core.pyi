@@ -237,8 +237,6 @@ class FastaReadAhead:
     ):
         """((codes, heads, head_ends, cuts, bad, first_kept, nameless, names, newlines), (st_dev,
         st_ino, st_size, st_mtime_ns), the text's first 6 bytes); None when the file was not read."""
-    def text(self) -> bytes:
-        """The text parsed (with its final newline), for error messages."""
 
 def parse_fasta_block(
     text: bytes, continues: bool, table: npt.NDArray[np.uint8], letters: bool

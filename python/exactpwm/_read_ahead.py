@@ -15,6 +15,7 @@ numpy-free, since it runs before numpy loads; so, besides the engine facade
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 from collections.abc import Callable, Iterator
@@ -32,7 +33,8 @@ _pending: dict[tuple[str, bool], Any] = {}
 
 class Ahead(NamedTuple):
     """A file read ahead: ``parsed`` as the engine's ``fasta_block`` returns it for the whole text,
-    ``head`` the text's first 6 bytes (empty for an empty file), ``text()`` the text (for errors)."""
+    ``head`` the text's first 6 bytes (empty for an empty file), ``text()`` the text, read again
+    (only an error message or a non-ASCII name needs it: the engine keeps only the codes)."""
 
     parsed: tuple
     head: bytes
@@ -81,7 +83,14 @@ def take(source, letters: bool) -> Ahead | None:
         return None
     if (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns) != tuple(read):
         return None
-    return Ahead(parsed, head, ahead.text)
+    return Ahead(parsed, head, functools.partial(_text, key[0]))
+
+
+def _text(path: str) -> bytes:
+    """The text the engine parsed: the file's bytes, with a final newline where they lack one."""
+    with open(path, "rb") as f:
+        text = f.read()
+    return text + b"\n" if text and not text.endswith(b"\n") else text
 
 
 @contextmanager

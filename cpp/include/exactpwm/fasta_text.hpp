@@ -41,10 +41,11 @@ void parse_fasta_block(const uint8_t* text, int64_t n, bool continues, const uin
 // line) on a thread of its own, which the constructor starts: a command's process has its input read
 // while its interpreter starts. Read only when the path is a regular file of at most `limit` bytes
 // holding no '\r'; otherwise, and on any error, `read` stays false and the caller reads the file its
-// usual way (which reports the errors). A final '\n' is added to text that lacks one.
+// usual way (which reports the errors). The text parsed is the file's, with a final '\n' added where
+// it lacks one; only its first 6 bytes are kept once it is parsed.
 struct FastaFileParse {
     bool read = false;
-    std::string text;
+    std::string head;            // the text's first 6 bytes (fewer for a shorter file)
     std::vector<uint8_t> codes;  // the first block.n_codes are written
     FastaBlock block;
     uint64_t device = 0, inode = 0;  // the file read (fstat), to check it is still the caller's
