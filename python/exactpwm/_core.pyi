@@ -5,6 +5,19 @@ from typing import Any, overload
 import numpy as np
 import numpy.typing as npt
 
+# a parsed FASTA block: codes, heads, head_ends, cuts, bad, first_kept, nameless, names, newlines
+_FastaBlock = tuple[
+    npt.NDArray[np.uint8],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    int,
+    int,
+    int,
+    bytes | None,
+    int,
+]
+
 def build_info() -> dict[str, Any]:
     """isa_compiled, isa_cpu, isa_best, openmp, compiler, sanitizers."""
 @overload
@@ -215,42 +228,13 @@ class FastaReadAhead:
     """A plain FASTA file read and parsed as one block on a thread of its own (see
     exactpwm._read_ahead and fasta_text.hpp)."""
     def __init__(self, path: str, table: bytes, letters: bool, limit: int) -> None: ...
-    def result(
-        self,
-    ) -> (
-        tuple[
-            tuple[
-                npt.NDArray[np.uint8],
-                npt.NDArray[np.int64],
-                npt.NDArray[np.int64],
-                npt.NDArray[np.int64],
-                int,
-                int,
-                int,
-                bytes | None,
-                int,
-            ],
-            tuple[int, int, int, int],
-            bytes,
-        ]
-        | None
-    ):
+    def result(self) -> tuple[_FastaBlock, tuple[int, int, int, int], bytes] | None:
         """((codes, heads, head_ends, cuts, bad, first_kept, nameless, names, newlines), (st_dev,
         st_ino, st_size, st_mtime_ns), the text's first 6 bytes); None when the file was not read."""
 
 def parse_fasta_block(
     text: bytes, continues: bool, table: npt.NDArray[np.uint8], letters: bool
-) -> tuple[
-    npt.NDArray[np.uint8],
-    npt.NDArray[np.int64],
-    npt.NDArray[np.int64],
-    npt.NDArray[np.int64],
-    int,
-    int,
-    int,
-    bytes | None,
-    int,
-]:
+) -> _FastaBlock:
     """A block of whole FASTA lines -> (codes uint8, heads int64, head_ends int64, cuts int64, bad,
     first_kept, nameless, names bytes or None, newlines); see exactpwm.io.fasta and fasta_text.hpp."""
 def format_tomtom(
