@@ -212,3 +212,21 @@ def test_only_plain_files_up_to_the_limit_are_read_ahead(tmp_path, monkeypatch):
     monkeypatch.setattr(_read_ahead, "LIMIT", 4)
     assert not _read_ahead.start(write(tmp_path, "big.fa", ">a\nACGT\n"))
     assert not _read_ahead._pending
+
+
+def test_a_file_whose_name_is_not_utf8_is_read_ahead(tmp_path):
+    """Names are the system's bytes: a name that is not UTF-8 (read as surrogates) is read ahead too."""
+    import os
+
+    from exactpwm import _read_ahead
+
+    path = os.path.join(os.fsencode(tmp_path), b"x\xff.fa")
+    try:
+        with open(path, "wb") as f:
+            f.write(b">a\nACGT\n")
+    except OSError:  # pragma: no cover - a file system that refuses such names
+        pytest.skip("this file system refuses names that are not UTF-8")
+    name = os.fsdecode(path)
+    assert _read_ahead.start(name)
+    assert [(n, exactpwm.decode(c)) for n, c in fasta.read_fasta(name)] == [("a", "ACGT")]
+    assert not _read_ahead._pending

@@ -227,7 +227,7 @@ def pack_records(
 class FastaReadAhead:
     """A plain FASTA file read and parsed as one block on a thread of its own (see
     exactpwm._read_ahead and fasta_text.hpp)."""
-    def __init__(self, path: str, table: bytes, letters: bool, limit: int) -> None: ...
+    def __init__(self, path: str | bytes, table: bytes, letters: bool, limit: int) -> None: ...
     def result(self) -> tuple[_FastaBlock, tuple[int, int, int, int], bytes] | None:
         """((codes, heads, head_ends, cuts, bad, first_kept, nameless, names, newlines), (st_dev,
         st_ino, st_size, st_mtime_ns), the text's first 6 bytes); None when the file was not read."""

@@ -62,9 +62,11 @@ def start(path, letters: bool = False) -> bool:
         return False
     try:
         from exactpwm import _core
-    except ImportError:  # pragma: no cover - a build without the compiled core
+
+        # the path as the system's bytes (a name need not be UTF-8); a thread that cannot start: no read ahead
+        _pending[key] = _core.FastaReadAhead(os.fsencode(key[0]), fasta_table(), key[1], LIMIT)
+    except (ImportError, RuntimeError, TypeError, ValueError):  # pragma: no cover - no compiled core, no thread
         return False
-    _pending[key] = _core.FastaReadAhead(key[0], fasta_table(), key[1], LIMIT)
     return True
 
 
