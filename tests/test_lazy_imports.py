@@ -102,6 +102,9 @@ def test_the_program_ends_its_process_once_the_command_is_done_and_said():
     assert done.stdout.splitlines()[-2:] == ["thread done", "frozen True"]
     done = subprocess.run([sys.executable, "-m", "exactpwm", "info"], capture_output=True, text=True)
     assert done.returncode == 0 and "\"version\"" in done.stdout, done.stderr
+    for returned, status in (("None", 0), ("3", 3), ("'odd'", 1)):  # as sys.exit reads a command's result
+        code = f"import exactpwm.app.cli as cli\ncli.main = lambda argv=None: {returned}\ncli.run([])\n"
+        assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == status
 
 
 def test_a_scanning_command_lets_waiting_openmp_threads_spin_briefly_unless_the_user_chose():

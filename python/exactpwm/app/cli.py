@@ -262,7 +262,7 @@ def _leave(code: int) -> NoReturn:
         except (OSError, ValueError):
             pass  # the interpreter's own shutdown reports it, as before
         else:
-            os._exit(code)
+            os._exit(code if isinstance(code, int) else 0 if code is None else 1)  # as sys.exit reads it
     gc.freeze()
     sys.exit(code)
 
