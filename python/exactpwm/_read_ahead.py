@@ -76,8 +76,9 @@ def take(source, letters: bool) -> Ahead | None:
     key = _key(source, letters) if _pending else None
     ahead = _pending.pop(key, None) if key is not None else None
     result = ahead.result() if ahead is not None else None
-    if key is None or ahead is None or result is None:
+    if result is None:
         return None
+    assert key is not None
     parsed, read, head = result
     try:
         info = os.stat(key[0])

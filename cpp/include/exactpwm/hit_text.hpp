@@ -64,8 +64,8 @@ struct TomtomNames {
 // Tomtom's TSV lines (tomtom -text) of the rows: Query_ID, Target_ID, Optimal_offset, p-value,
 // E-value, q-value (each rounded to float32, as Tomtom stores them, and printed as printf("%g")),
 // Overlap, Query_consensus, Target_consensus (on the row's strand), Orientation; one string per
-// part of kHitRowsPerPart rows (the text is their concatenation). Throws std::out_of_range (before any line is made) when a row's
-// index lies outside the names or its strand is neither '+' nor '-'.
+// part of kHitRowsPerPart rows (the text is their concatenation). Throws std::out_of_range (before
+// any line is made) when a row's index lies outside the names or its strand is neither '+' nor '-'.
 void format_tomtom_parts(const TomtomRows& rows, const TomtomNames& names, std::vector<std::string>& parts,
                          int threads = 1);
 

@@ -39,8 +39,8 @@ __all__ = ["FastaError", "read_fasta", "iter_chunks", "iter_pieces", "Chunk", "R
            "sequence_lengths", "record_lengths", "select_records"]
 
 _BLOCK = 1 << 22  # bytes read at a time
-_DECODE = np.frombuffer(fasta_table(), dtype=np.uint8).copy()  # whitespace skipped (FASTA_SKIP)
-_DECODE_TABLE = fasta_table()  # for bytes.translate (the engine reads _DECODE)
+_DECODE_TABLE = fasta_table()  # letter byte -> code, whitespace FASTA_SKIP: for bytes.translate
+_DECODE = np.frombuffer(_DECODE_TABLE, dtype=np.uint8).copy()  # the same, as the engine reads it
 
 
 # what reading a damaged gzip / xz / bzip2 stream raises

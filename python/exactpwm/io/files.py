@@ -22,9 +22,8 @@ import tempfile
 from typing import IO
 
 __all__ = ["write_bytes", "atomic_output", "atomic_path", "replace_file", "staged_partitions", "check_input_path",
-           "check_output_path",
-           "check_outputs", "OutputPathError", "safe_filename",
-           "unique_filenames", "same_file", "UniqueNames"]
+           "check_output_path", "check_outputs", "OutputPathError", "safe_filename", "unique_filenames", "same_file",
+           "UniqueNames"]
 
 _TEMP_PREFIX = ".exactpwm-"
 
@@ -36,18 +35,17 @@ class OutputPathError(ValueError):
 def write_bytes(f: IO, data: bytes | list[bytes]) -> None:
     """UTF-8 bytes (or a list of parts, written in order) to a binary file, or to the binary file
     under a text one (flushed first, once), or decoded into a text file that has none."""
-    parts = data if isinstance(data, list) else [data]
     buffer = getattr(f, "buffer", None)
     if buffer is not None:
         f.flush()
-        for part in parts:
-            buffer.write(part)
+        write = buffer.write
     elif isinstance(f, io.TextIOBase):
-        for part in parts:
+        def write(part: bytes) -> None:
             f.write(part.decode("utf-8"))
     else:
-        for part in parts:
-            f.write(part)
+        write = f.write
+    for part in data if isinstance(data, list) else [data]:
+        write(part)
 
 
 def _write_through(path: str) -> bool:
